@@ -91,7 +91,7 @@ fn switches_add_their_constructs() {
         structs: 0,
         modules: 0,
     };
-    let on = generate::random_programs_with(7, 60, all);
+    let on = generate::random_programs_with(10, 60, all);
     for construct in [
         "pub const MODE_",
         "const PHASE_",

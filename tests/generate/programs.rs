@@ -2389,8 +2389,15 @@ impl<'r> ProgGen<'r> {
         let c2 = Self::coefficient(c1, e.bound.slope);
         let (c1l, c2l) = (Expr::Lit(c1), Expr::Lit(c2));
         let old = self.env[k].bound;
+        // In a branch (or a labeled block, which a `break` may leave first), the other path
+        // keeps the old value: the bound never shrinks there (an `if`'s arm lowering it let the
+        // `else` arm's update, `s0 = 0.6 * s0 + 0.5 * f64::powi(s0, 3)`, take `s0` for small,
+        // and diverge to NaN: the `0x180001` campaign of FINDINGS.md, gen18).
+        let keeps_old = self.branches > 0 || !self.blocks.is_empty();
         let mut mag = if self.in_loop() {
             old.mag.max(c2 * e.bound.mag / (1.0 - c1))
+        } else if keeps_old {
+            old.mag.max(c1 * old.mag + c2 * e.bound.mag)
         } else {
             c1 * old.mag + c2 * e.bound.mag
         };
@@ -2455,7 +2462,7 @@ impl<'r> ProgGen<'r> {
                         )],
                     },
                 });
-                mag = if self.in_loop() {
+                mag = if self.in_loop() || keeps_old {
                     old.mag.max(1.0)
                 } else {
                     1.0
@@ -5341,8 +5348,14 @@ impl<'r> ProgGen<'r> {
                     init: Init::Copy(self.env[b].name.clone()),
                 });
                 self.cost += self.multiplier;
+                // (Not shrinking in a branch: see `carried_update`.)
+                let keeps_old = in_loop || self.branches > 0 || !self.blocks.is_empty();
                 let v = &mut self.env[k];
-                v.bound.mag = if in_loop { old.mag.max(bb.mag) } else { bb.mag };
+                v.bound.mag = if keeps_old {
+                    old.mag.max(bb.mag)
+                } else {
+                    bb.mag
+                };
                 if !in_loop {
                     v.bound.slope = bb.slope;
                 }
@@ -5452,8 +5465,10 @@ impl<'r> ProgGen<'r> {
             target: name,
             init: Init::Elements(items),
         });
+        // (Not shrinking in a branch: see `carried_update`.)
+        let keeps_old = in_loop || self.branches > 0 || !self.blocks.is_empty();
         let v = &mut self.env[k];
-        v.bound.mag = if in_loop { old.mag.max(mag) } else { mag };
+        v.bound.mag = if keeps_old { old.mag.max(mag) } else { mag };
         if !in_loop {
             v.bound.slope = slope;
         }

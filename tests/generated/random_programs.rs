@@ -158,171 +158,6 @@ pub mod random_programs {
             s1 = s1 * 0.75 + f64::sin(x2.cos().exp().min(f64::cos(*x2).exp2())) * 0.05;
             s0 * 0.25 - s1 * 0.25 + f64::tanh(acc2) - f64::tanh(v16) - (v[3].cos() * 0.5).ln_1p()
         }
-
-        pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-            const PHASE_B: usize = 1;
-            const PHASE_D: usize = 3;
-            let mut s0 = x1 / (x2.sin() + 2.0);
-            let mut s1 = v[n % 4];
-            let mut acc2: f64 = 0.0;
-            'b0: {
-                let v3 = f64::cos(x0);
-                let v4 = -acc2;
-                if v3.atan2(v4.tanh().exp().powi(2) + 0.5) >= x2 && n == 0 {
-                    s0 = (s0 * 0.5 + acc2 / (f64::powi(s0, 2) + 1.5) * 1.0).sin();
-                    break 'b0;
-                }
-            }
-            'l1: for i in (0..5).rev() {
-                let fi = i as f64;
-                if x0 * v[(i + n) % 4] > v[(i + n) % 4] {
-                    let v5: f64 = f64::acos(s0.sin() * 0.9);
-                    let v6: f64 = (v5 * x1).cos();
-                    s0 = s0 * 0.6 + f64::cos(v6.tanh()) * 0.05;
-                } else if v[n % 4].powi(2) >= -1.0 {
-                    let v7 = (s1 - x2).tanh().sinh();
-                    s1 *= 0.8;
-                    s1 += 0.05 * v7.tanh();
-                } else {
-                    let v8 = f64::sin(v[3]).cosh();
-                    let v9 = x0;
-                    s1 = 0.6 * s1 + 0.1 * (v8.sin() - v9.cos()).sin();
-                }
-                acc2 -= 0.4 * f64::cos(-v[n % 4].cos().exp());
-                s0 = (s0 * 0.8 + f64::powf(s0 * s0 + 1.0, s0.tanh()) * 0.05).sin();
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    if f64::atan(x1) <= s0 + fi {
-                        continue 'l1;
-                    }
-                    let v11 = match j {
-                        0 => ((x1 * fj).powi(2) + 1.0).log(10.0),
-                        1..=3 => {
-                            let v10 = f64::cos(x2).atan();
-                            s1 = s1.mul_add(0.5, f64::powi(s1.tanh().cosh(), 3).tanh() * 0.05);
-                            f64::cos(x1).exp_m1() + v10.sin()
-                        }
-                        4 => {
-                            let x2 = x2;
-                            f64::tanh(x2)
-                        }
-                        _ => v[1] + x0,
-                    };
-                    if j % 2 == 0 {
-                        acc2 += f64::tanh(fj.mul_add(v11, v11)) * 0.05;
-                        continue;
-                    }
-                    s0 = s0 * 0.75 + x0.sin() * 0.25;
-                    acc2 += 0.05 * v11.tanh().tanh();
-                }
-            }
-            let v13 = if v[n % 4] * x2 > -1.0 {
-                (s0.powi(2) + 1.0).recip()
-            } else if x2 * x1 <= -0.5 {
-                let v12 = v[n % 4].min(x0);
-                f64::asin(f64::cos(v12) * 0.9).tanh().exp_m1()
-            } else {
-                return s0.hypot(v[n % 4])
-            };
-            let v15 = match n {
-                2 => {
-                    s1 = (s1 * 0.6 + x2 * 0.4).sin();
-                    prog_12(f64::cos(f64::sin(v[n % 4])), 0.25, 2.0, [v[0], v[1], v[2], v[3]], n)
-                }
-                3 => x2 - 2.0,
-                g if g > 4 => f64::ln_1p(v13 * v13) - (s0 + 1.2),
-                _ => {
-                    let v14 = prog_12(x1, f64::tanh(f64::exp2(f64::clamp(x0, s0.sin() - 1.5, v[n % 4].cos() + 1.5).sin())) * 2.0, (x2 * s0).sin(), [v[0], v[1], v[2], v[3]], 2);
-                    s0.copysign(v13) * f64::acos(v13.tanh() * 0.9) + v14.cos()
-                }
-            };
-            let v17 = match n {
-                PHASE_B | PHASE_D => {
-                    let x1 = (x1 * x1 + 1.0).log2();
-                    v13 - (f64::sin(v[n % 4]) * 0.9).atanh() + f64::cos(x1)
-                }
-                4 | 6 => {
-                    let v15 = 2.0_f64.copysign(v13.sin());
-                    x0 - s0 / (f64::cos(v[n % 4]) + 2.0) + v15.sin()
-                }
-                _ => {
-                    let v16 = x1.max(v13);
-                    f64::to_radians(v16) * 20.0
-                }
-            };
-            match mode {
-                Mode::Lower(_, _) => {
-                    s1 = s1 * 0.75 + (v17 - v[1]).tanh() * 0.01;
-                }
-                Mode::Upper(hi20) => {
-                    acc2 -= 0.5 * (f64::cos(v13).tanh() * 0.5).ln_1p();
-                    if f64::tanh(s1) >= 0.25 {
-                        let v21 = 'b3: {
-                            for _ in (0..=n).rev().step_by(2) {
-                                s0 = 0.5 * s0 + 1.0 * (v15 / 3.0).cos();
-                                if n % 3 == 1 {
-                                    acc2 -= 0.5 * f64::exp((hi20 * v17).tanh()).sin();
-                                    break 'b3 f64::exp(v17.sin());
-                                }
-                            }
-                            (x2.cos() * 0.5).ln_1p()
-                        };
-                        acc2 += 0.1 * v21.cos();
-                    }
-                    s0 *= 0.8;
-                    s0 -= 0.01 * v17.cos();
-                }
-                Mode::Off => {
-                    acc2 -= v17.tanh() * 0.25;
-                    if v17.sin() <= -0.25 {
-                        s0 = (s0 * 0.6 + v[n % 4] * v13 * 0.02).sin();
-                        let v22 = (v15 * 0.001).sin() + (SCALE + x0);
-                        acc2 += f64::tanh(v22);
-                    } else if (f64::powi((f64::tanh(v[n % 4]) * 0.9).acos(), 2) + 1.0).powf(f64::copysign(3.0_f64, v15).sin()) < 0.0 {
-                        acc2 += 0.5 * f64::cos((x2.abs().sin() * 2.0).cosh());
-                        s1 = (s1 * 0.75 + f64::sin(x0 + 0.8) * 0.25).tanh();
-                    } else {
-                        let v23 = (v[n % 4] * v[n % 4] + 2.0).sqrt();
-                        let v24 = v17.sin().exp2();
-                        acc2 += 0.2 * f64::tanh(v23.cos() + f64::tanh(v24));
-                    }
-                }
-            }
-            s0 * 0.5 + s1 + acc2.cos() + v15.tanh()
-        }
-
-        pub fn prog_35(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::copysign(x1, x2).powi(2).tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            if prog_2((f64::acosh(x0 * x0 + 1.5) + f64::hypot(v[n % 4], acc1)).sin() * 2.0, x0, f64::tanh(v[2].min(v[n % 4])) * 2.0, *v, n) > 0.0 {
-                let v2: f64 = prog_2(1.2, x1, f64::log10(s0.powi(2) + 1.0).cos(), *v, n);
-                s0 = s0 * 0.5 + f64::sin(v2.sin()) * 0.005;
-            }
-            let v3 = acc1 * x1 + x2;
-            for (i, &t) in v.iter().enumerate() {
-                acc1 += x1.sin().exp_m1().sin() * 0.5;
-                let v5: f64 = if !(i % 2 == 0 && v3 * v[(i + n) % 4] + (x1 + t) < -0.5) {
-                    for _ in 0..i {
-                        let v4 = v3.cos();
-                        acc1 -= 0.1 * t.sin().cos();
-                        acc1 += v4.abs().cos() * 0.1;
-                    }
-                    x1.mul_add(v3, s0)
-                } else {
-                    ((x1 * x1 + 1.0).cbrt().tanh() * 0.9).asin()
-                };
-                s0 = (s0 * 0.75 + f64::cos(v5) * 0.05).sin();
-            }
-            let mut a6 = [0.0; 4];
-            for (i, &t) in v.iter().enumerate() {
-                a6[i] = v3;
-                acc1 -= t.tanh().cos() * 0.5;
-            }
-            let mut a7 = [v[0], v[1], v[2], v[3]];
-            a7[1] *= 0.5;
-            a7[3] += f64::atan(a6[n % 4]);
-            s0 + f64::tanh(acc1) + f64::tanh(v3) - a7[2].tanh() + f64::sqrt(acc1.powi(2) + 1.0)
-        }
     }
 
     #[differentiable]
@@ -431,6 +266,8 @@ pub mod random_programs {
 
     #[differentiable]
     pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
         let mut s0 = f64::hypot(0.5_f64, x1).sin() * 2.0;
         let mut s1 = f64::recip(v[n % 4].powi(2) + 0.5);
         let mut acc2: f64 = 0.0;
@@ -442,7 +279,7 @@ pub mod random_programs {
             acc2 += f64::cos(v3);
         }
         let mut k4 = 0;
-        let v18 = loop {
+        let v17: f64 = loop {
             k4 += 1;
             match k4 + n {
                 0 => {
@@ -472,1682 +309,1870 @@ pub mod random_programs {
                     s1 = (s1 * 0.6 + (v[k4 % 4] + v[1]) * 0.2).sin();
                     if k4 < 4 {
                         let v13 = (x0 * x0 + 1.0).sqrt() + (v[k4 % 4] - v[1]);
-                        acc2 -= 0.4 * (x1 * s1 - s0.mul_add(s0, v13)).tanh();
+                        acc2 -= 0.25 * (x1 * s1 - s0.mul_add(s0, v13)).tanh();
                     } else if f64::asin((f64::powi(x0, 2) + 1.0).log(3.0).tanh() * 0.9) >= -0.5 {
                         let v14 = f64::sin(s1);
                         acc2 -= f64::sin(v14) * 0.5;
                     }
                     for j in 0..v.len() {
                         let fj = j as f64;
-                        acc2 -= 0.1 * f64::sin(((s0 * x0).powi(2) + 1.5).acosh());
-                        match j + n {
-                            0 => {
-                                acc2 += f64::cos(x0 - 2.0) * 0.1;
-                                acc2 -= 0.2 * (0.3 * x2);
-                            }
-                            1 => {
-                                s0 *= 0.8;
-                                s0 += 0.05 * s0.mul_add(s0, fj).hypot(f64::sqrt(s0.powi(2) + 2.0)).tanh();
-                                acc2 -= f64::cos(f64::exp2(x1.cos())) * 0.1;
-                            }
-                            2 | 4 => {
-                                s1 = (s1 * 0.5 + (s1.tanh() * 0.9).asin() * 0.2).tanh();
-                            }
-                            _ => {
-                                let [b15, b16, b17] = [v[0] - x1, f64::copysign(3.0_f64, s0).atan(), s1 * x2];
-                                acc2 -= (f64::tanh(b15) + b16.cos() + b17.cos()).cos() * 0.1;
-                            }
-                        }
-                        acc2 -= f64::tanh(f64::asin((x2 - s1).cos() * 0.9)) * 0.1;
+                        acc2 += 0.1 * (v[n % 4] * (v[3 - j] + fj)).tanh();
+                        let v15 = if (f64::powi(x0.asinh(), 2) + 1.5).acosh() > 1.0 {
+                            (-x1) * v[1]
+                        } else {
+                            f64::exp2(f64::tanh(s0))
+                        };
+                        let v16 = match j {
+                            0 | PHASE_C => f64::to_radians(v15) + (fj - v[j]),
+                            PHASE_D => (f64::powi(v15, 2) + 0.5).cbrt() + s1,
+                            _ => (x2.to_radians() * 50.0).tanh(),
+                        };
+                        acc2 += (v15.tanh() + f64::cos(v16)).tanh() * 0.1;
                     }
                 }
             }
-            acc2 += 0.25 * x2.powi(3).sin();
-            if k4 >= 4 || (f64::cos(x1) * 1.2).tan() >= 0.5 {
-                break (x1 * x1 + 0.5).sqrt();
+            acc2 += x0.tanh() * 0.5;
+            if k4 >= 4 || (f64::powi(x0 * x2, 2) + 1.0).log10() > 0.25 {
+                break s0;
             }
         };
-        let mut m19 = v18.tanh();
-        for i in 1..n {
-            m19 = m19.min((f64::sin(v[(i + n) % 4]) * 0.9).atanh());
-        }
-        s1 = f64::mul_add(s1, 0.75, f64::tanh(m19) * 0.05);
-        let [_, b20, b21, b22] = v;
-        s0 = (s0 * 0.6 + b20.tanh() * 0.4).tanh();
-        for _ in 0..v.len() {
-            if f64::to_radians(b21) <= -0.25 {
-                s0 = s0.mul_add(0.75, f64::sin(f64::atan2(b22, b22 * b22 + 1.0)) * 0.05);
-                break;
-            }
-            s0 = (s0 * 0.75 + s0 * 0.25).sin();
-        }
-        let f23 = |t: f64| (s1 / (f64::tanh(b21) + 2.0)).cos().exp_m1() + t * 0.5;
-        let v24 = v.iter().copied().map(f23).sum::<f64>();
-        let v25 = f23(x0) + f23(v[0]) * 1.0;
-        s0 * 0.5 - f64::sin(acc2) - b22 + f64::tanh(v24) + v25.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::tanh(prog_2(x1, 0.75, (x0 - v[0]).tanh(), *v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let a3 = [(f64::cos(acc2) * 1.2).tan().sin(), prog_2(f64::sin(f64::sin(x2)), s1, f64::cos(w0[n % 4] / (f64::sin(x0) + 2.0) + (x2.cos() * 0.9).atanh()) * 2.0, *v, n), x0 + s1 * acc2, x2 + 0.3];
-        match n {
-            0 => {
-                acc2 -= f64::powi(v[n % 4], 2).tanh();
-                if (acc2.tanh() * 0.9).acos().atan2(2.0_f64.copysign(a3[3]).powi(2) + 1.0) < 0.5 {
-                    let v4 = f64::abs(x2) * x0.asinh();
-                    acc2 += v4.sin();
-                } else if (f64::cosh(f64::cos(x0) * 2.0).tanh() + 2.0).cbrt() > -0.25 {
-                    let v5: f64 = (x1.powi(2) + 1.0).powf(0.5) / 3.0;
-                    s1 = s1.mul_add(0.8, f64::cos(v5.cos()) * 0.25);
-                }
-                s1 = f64::mul_add(s1, 0.75, f64::cos(w0[n % 4].cos()) * 0.25);
-            }
-            1 => {
-                s1 = s1 * 0.5 + f64::cos(acc2 - x1) * 0.05;
-            }
-            g if g > 3 => {
-                s1 = 0.6 * s1 + 0.1 * (x1.sin() * (acc2 / 4.0)).sin();
-            }
-            _ => {
-                let v6 = (f64::cos(0.1 * acc2) * 0.9).acos();
-                acc2 -= f64::hypot(f64::to_degrees(x1) * 0.02, v6.cos().exp2()).cos();
-                if (f64::tanh(w0[0]).cosh().powi(2) + 0.5).recip() > a3[n % 4] {
-                    for &t in v.iter() {
-                        let v7 = s1.asinh();
-                        if t >= 0.5 {
-                            let mut k8 = 0;
-                            while k8 < n && 1.5_f64.copysign(v6) >= v7.sin().cosh() {
-                                k8 += 1;
-                                match n {
-                                    0 => {
-                                        s1 = 0.6 * s1 + 0.4 * x0.cos();
-                                        acc2 += 0.05 * f64::sin((x0.tanh() * 0.9).acos());
-                                    }
-                                    1..=3 => {
-                                        let v9 = t.cos().exp();
-                                        s1 = (s1 * 0.8 + v9.sin() * 0.05).tanh();
-                                    }
-                                    4..=5 => {
-                                        s1 = f64::mul_add(s1, 0.6, f64::tanh(f64::log(1.5_f64, t.powi(2) + 2.0)) * 0.5);
-                                    }
-                                    _ => {
-                                        s1 = (s1 * 0.75 + (v6 + t) * 0.1).sin();
-                                    }
-                                }
-                                if k8 < 3 {
-                                    continue;
-                                }
-                                s1 = (s1 * 0.75 + (s1 - t).powi(2) * 0.01).sin();
-                            }
-                        } else {
-                            s1 = f64::mul_add(s1, 0.8, (x0 * v7).sin() * 0.05);
-                        }
-                        acc2 += 0.5 * (v7.powi(2) + 1.0).log10().sin();
-                    }
-                    let v10: f64 = v[n % 4].hypot(x0);
-                    s1 = 0.5 * s1 + 0.25 * v10.tanh().sin();
-                } else if f64::sqrt(f64::powi(x2, 2) + 2.0) - f64::cos(x0) <= -1.0 {
-                    acc2 += f64::min(v[0] + 0.8, 2.0_f64.copysign(x2)).cos();
-                } else {
-                    let v11 = v[2].atan();
-                    s1 = 0.75 * s1 + 0.25 * f64::tanh(v11.cos());
-                }
-            }
-        }
-        if (f64::cos(x0) * 1.2).tan() <= 0.5 {
-            acc2 += ((x2.cos() * 1.5).sinh() * f64::hypot(x2, x1)).tanh() * 0.2;
-            let v12 = f64::to_degrees(v[3]) * 0.02 + f64::cos(v[3]).exp_m1();
-            s1 = s1.mul_add(0.75, v12.sin().tanh() * 0.05);
-        } else if (x0.clamp(x0.cos() - 1.5, x1.sin() + 1.5).powi(2) + 2.0).sqrt() >= 0.5 {
-            s1 = s1 * 0.5 + (v[2] * v[2] + 1.0).recip().sin() * 0.75;
+        let [b18, b19, _, b20] = v;
+        let [_, _, b21, _] = v;
+        if (b20.sin() * 0.9).acos() <= f64::log10(b19 * b19 + 1.0) || k4 % 3 == 1 {
+            let v22 = (f64::tanh(v17) * 0.9).atanh();
+            s1 = 0.5 * s1 + 0.05 * v22.sin().sin();
+        } else if f64::acosh(x1 * x1 + 2.0) >= v17 * b21 {
+            s1 = 0.6 * s1 + 0.25 * f64::sin(SCALE + s1);
+            let [b23, _, b24, b25] = v;
+            acc2 += (b23.cos() - f64::tanh(b24) + b25.tanh()).tanh();
         } else {
-            acc2 += x1.cos().exp2().sin();
-            let v13 = acc2;
-            acc2 += 0.005 * v13.cos();
+            s0 = (s0 * 0.6 + (SCALE + s0) * 0.2).tanh();
         }
-        'l2: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let v14 = f64::acosh(s1 * s1 + 1.5);
-            s1 = (s1 * 0.6 + (s1 + x2) * 0.2).tanh();
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                if j % 2 == 0 && 1.5 * (x0 + 2.0) <= 1.0 {
-                    break 'l2;
-                }
-                let v15 = (-3.0_f64).max(v[j % 4]);
-                if v14 * 0.5 < -0.25 {
-                    s1 = s1 * 0.8 + (s1 / (s1.powi(2) + 1.0) * f64::log(fj.powi(2) + 1.0, 3.0)).sin() * 0.02;
-                    s1 = s1 * 0.8 + (v15 * v15 + 2.0).ln().tanh() * 0.25;
-                } else {
-                    s1 = f64::mul_add(s1, 0.75, f64::cos(v15 * x1) * 0.05);
-                    s1 = (s1 * 0.75 + (3.0_f64.atan2(x0) + s1) * 0.2).tanh();
-                }
-                s1 = (s1 * 0.8 + (-s1) * 0.2).sin();
-            }
-            let v18 = if s1 * f64::sqrt(v14 * v14 + 2.0) <= -0.5 {
-                let v16 = (w0[n % 4].cos() * 0.9).acos();
-                x2 * x1 + v16.tanh()
-            } else if ((x1 - fi).powi(2) + 1.0).log10() > w0[2] || i == 3 {
-                for j in (1..=3).step_by(2) {
-                    s1 = 0.75 * s1 + 0.25 * f64::powi((a3[j] * a3[j] + 1.0).sqrt(), 2).ln_1p().cos();
-                    acc2 -= f64::tan(f64::cos(v14) * 1.2).cos() * 0.2;
-                    s1 *= 0.6;
-                    s1 += 0.05 * (x2.powi(2) + s1.asinh()).cos();
-                }
-                let v17 = f64::cos(a3[i]);
-                (x0.powi(2) + 0.5).cbrt().to_radians() + v17.tanh()
-            } else {
-                s1 = (s1 * 0.8 + (s1.cos() * 0.9).atanh() * 0.02).tanh();
-                v14 - fi
-            };
-            s1 = 0.6 * s1 + 0.05 * v18.tanh();
-        }
-        s1 * 0.25 + acc2.cos() - a3[2].tanh() + v[n % 4]
+        let f26 = |t: f64| f64::recip(x0 * x0 + 1.0).sin().exp() + t * 0.5;
+        let v27 = f26(v[0]) + f26(v[2]) * 1.0 + (v[k4 % 4] + s0) * 0.5;
+        let v28 = f26(v[1]) + f26(v[2]) * 1.0 + b21.copysign(acc2) * 0.5;
+        s1 - b18 * 0.75 + v27.tanh() + v28.tanh()
     }
 
     #[differentiable]
-    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] - x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            s0 = (s0 * 0.8 + x2.mul_add(x1, s0) * 0.02).sin();
-            if k2 == 0 {
-                break x2.asinh();
-            }
-            acc1 -= 0.25 * (f64::tanh(x1 * v[1]) * 1.5).cosh().cos();
-            if k2 >= 4 || f64::log(f64::asin(f64::cos(x2) * 0.9).powi(2) + 1.0, 10.0) <= 0.25 {
-                break f64::ln_1p((f64::powi(x1, 2) + 1.0).log(f64::powi(s0, 2) + 2.0).sin() * 0.5);
-            }
-        };
-        acc1 -= f64::tanh(0.65 - x1);
-        let v4 = v.iter().map(|&p| (p.tanh() * 0.9).acos().powi(2).ln_1p()).sum::<f64>();
-        let mut m5 = v3;
-        for &t in v.iter() {
-            let c6 = 1.0 - v3.powi(3) + t;
-            m5 = c6.min(m5);
-        }
-        s0 = s0 * 0.8 + f64::cos(m5).sin() * 0.005;
-        let mut k7 = 0;
-        while k7 < 6 && x2 >= v4 {
-            k7 += 1;
-            if (x0.powi(2) + 2.0).acosh() < v[1] + x1 {
-                s0 *= 0.8;
-                s0 += 0.2 * f64::sin(((m5 + v[1]).powi(2) + 1.0).log10());
-                s0 *= 0.75;
-                s0 += 0.25 * f64::cos(x0.asinh());
-                if k2 % 2 == 0 && v3 <= 0.25 {
-                    continue;
-                }
-            } else if k7 % 3 == 1 && (x0.cos() * 0.9).atanh() < f64::cos(v[3]).sinh() {
-                let v8 = v[0].asinh();
-                acc1 += 0.25 * f64::cos(f64::acos(v3.tanh() * 0.9));
-                s0 = s0.mul_add(0.75, v8.tanh().tanh() * 0.25);
-            } else {
-                acc1 += s0.sin() * 0.25;
-            }
-            match k7 {
-                0 => {
-                    for j in (0..n).rev() {
-                        let fj = j as f64;
-                        if f64::asin(f64::sin(v4) * 0.9) <= -1.0 {
-                            let v9 = v3;
-                            s0 *= 0.8;
-                            s0 += 0.2 * v9.sin();
-                        } else if v4.sin() < v3 {
-                            let v10 = (fj.cos() * 1.2).tan().atan();
-                            acc1 += 0.05 * f64::sin(f64::cos(v10));
-                        } else {
-                            acc1 += f64::cos(f64::tan(fj.sin() * 1.2)) * 0.05;
-                        }
-                        let v11 = ((f64::cos(v[k2 % 4]) * 0.9).asin().powi(2) + 2.0).acosh();
-                        if k2 == 1 {
-                            s0 = (s0 * 0.6 + v4 / (f64::powi(x0, 2) + 1.0) * 0.05).tanh();
-                        } else if (f64::to_degrees(v4) * 0.01).clamp(-0.5, 1.0) < f64::log(m5.powi(2) + 1.0, 10.0) || k7 > 4 {
-                            s0 = f64::mul_add(s0, 0.75, x1.sin() * 0.25);
-                        } else {
-                            s0 = (s0 * 0.6 + (f64::sin(m5) - m5) * 0.2).sin();
-                            acc1 -= 0.05 * (m5.sin() * 1.5).sinh().cos();
-                        }
-                        s0 = (s0 * 0.8 + (v11 + 1.25) * 0.05).tanh();
-                    }
-                }
-                g if g > 1 => {
-                    break;
-                }
-                _ => {
-                    let v12 = (x1.tanh() * 0.9).acos() + (x1 + v[(k7 + k2) % 4]);
-                    acc1 -= f64::cos((v4.cos() * 0.9).acos() + (v[(k7 + k2) % 4] - v3)) * 0.25;
-                    s0 *= 0.8;
-                    s0 += 0.02 * v12.tanh();
-                }
-            }
-            let mut m13 = (x2 + x0).cos();
-            for j in 0..n {
-                let c14 = (x2 * x2 + 1.0).recip().sin() + v[j % 4];
-                m13 = c14.min(m13);
-                s0 *= 0.6;
-                s0 -= 0.4 * f64::cos(s0);
-            }
-            acc1 += 0.25 * m13.sin().tanh();
-        }
-        if (x2.atan().powi(2) + 0.5).recip() <= x1.tanh() {
-            acc1 += f64::acosh((x1 * x1 + 0.5).sqrt().powi(2) + 2.0).sin();
-            acc1 += 0.4 * v4.tanh();
-        } else if (v3.powi(2) + 1.0).recip() < 0.25 || n % 3 == 1 {
-            s0 = (s0 * 0.8 + s0 * 0.005).tanh();
-        } else {
-            for &t in v.iter() {
-                let v15 = v.iter().copied().map(|p| ((f64::cos(v4) * 1.2).tan().powi(2) + 1.0).log(3.0) + f64::sin(p)).sum::<f64>();
-                for j in 0..5 {
-                    match k2 {
-                        0 => {
-                            s0 *= 0.6;
-                            s0 += 0.5 * ((v3.cos() * 0.9).asin() * 0.3).sin();
-                        }
-                        MODE_B | 3 => {
-                            s0 = (s0 * 0.8 + f64::powi(s0, 2) * 0.05).tanh();
-                            break;
-                        }
-                        4 => {
-                            let v16 = 0.5_f64.log(t * t + 2.0).asinh();
-                            s0 = (s0 * 0.8 + (x1.powi(2) + 2.0).ln() * 0.25).tanh();
-                            s0 = (s0 * 0.5 + v16.sin() * 0.4).sin();
-                        }
-                        _ => {
-                            acc1 += (f64::cbrt(t * t + 1.0) + x1.sin().sinh()).cos() * 0.1;
-                            if (f64::cosh(m5.cos() * 1.5).powi(2) + 2.0).sqrt() > v[3].sin() {
-                                return (v[j % 4].cos() + 2.0).cbrt() * v[j % 4].asinh();
-                            }
-                            s0 = s0 * 0.5 + s0.max(v[j % 4]).cos() * 0.5;
-                        }
-                    }
-                    acc1 -= 0.1 * x2.tanh().exp().sin();
-                }
-                s0 = (s0 * 0.6 + (t - (v3.tanh() * 1.5).sinh()) * 0.05).tanh();
-                s0 = s0 * 0.8 + v15.tanh() * 0.005;
-            }
-        }
-        s0 - f64::cos(acc1) - v4.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::exp(f64::cos(v[1]))) * 2.0;
+    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_2(x2, f64::tanh(x1).tanh(), 2.0, v, 6).cos() * 2.0;
         let mut s1 = x0;
-        let mut s2 = -v[n % 4];
-        let mut acc3: f64 = 0.0;
-        let f4 = |t: f64| f64::sin(x2) + t * 0.25;
-        let v5 = v.iter().cloned().map(f4).sum::<f64>();
-        let mut k6 = 0;
-        let v7: f64 = loop {
-            k6 += 1;
-            acc3 += 0.5 * (v5.tanh() * 2.0).sinh().tanh();
-            acc3 -= f64::tanh(((-x1).powi(2) + 1.5).acosh()) * 0.5;
-            if k6 >= 4 || s2 - s1 - s0 * s0 > -0.5 {
-                break f64::ln_1p(v[1].cos() * 0.5);
-            }
-        };
-        for i in 0..n {
-            acc3 += (v5 * x1 - f64::cbrt(s2 * s2 + 1.0)).sin() * 0.25;
-            acc3 += 0.25 * (v5 * v5).ln_1p().cos();
-            let v11 = match i % 4 {
-                MODE_A | 2 => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        let v8 = f64::cos(x0.powi(2)).exp2();
-                        acc3 += f64::sin(x2) * 0.05;
-                        if !(j < 5 && x2 / (v8.sin() + 2.0) <= -1.0) {
-                            let v9 = f64::powi(x1, 3) + v7;
-                            let v7: f64 = SCALE + v9.sin();
-                            s0 *= 0.8;
-                            s0 += 0.01 * v7.tanh().tanh();
-                        } else if i > 1 {
-                            s0 = s0 * 0.8 + (s0 * s0 + 0.5).atan2(fj).tanh() * 0.05;
-                            if f64::asin(v7.cos() * 0.9) <= -0.5 || j == 0 {
-                                continue;
-                            }
-                            acc3 += f64::sin(s0) * 0.05;
-                            if f64::log(0.5_f64, v5 * v5 + 2.0) >= v[n % 4].cos().cosh() {
-                                return (v7 * v7 + 1.0).log(v8 * v8 + 2.0);
-                            }
-                        } else {
-                            acc3 -= 0.05 * f64::sqrt(v7.powi(2) + 0.5);
-                            let v8 = ((s0.powi(2) + 1.0).log(f64::powi(fj, 2) + 2.0).powi(2) + 1.0).cbrt();
-                            acc3 -= 0.05 * v8.tanh();
-                        }
-                    }
-                    let v10 = v[1] - v7;
-                    f64::tanh(v10)
-                }
-                3 => f64::cosh(v5.sin() * 1.5),
-                _ => f64::mul_add(x1.atan(), v[i % 4] / (v7.tanh() + 2.0), s0),
-            };
-            acc3 += v11.cos() * 0.25;
+        let mut acc2: f64 = 0.0;
+        if f64::sqrt(f64::powi(v[n % 4], 2) + 0.5) < 1.0 {
+            return x0.cos();
         }
-        let mut k12 = 0;
-        while k12 < n + 1 && v7.atan() < x1 {
-            k12 += 1;
-            let mut m13 = f64::tanh(v5);
-            for j in 1..n {
-                m13 = m13.min(m13 * 0.5 + f64::hypot(s1, v[j % 4]) * 0.25);
-            }
-            match k12 % 4 {
-                0 => {
-                    s2 = (s2 * 0.5 + m13 / (s2.cos() + 2.0) * 0.1).sin();
-                    match k12 + n {
-                        0 => {
-                            s1 = 0.5 * s1 + 0.05 * f64::tanh(f64::tan(m13.cos() * 1.2));
-                            continue;
-                        }
-                        1..=3 => {
-                            let v14 = f64::cos(v5) * (v7 / (s2.sin() + 2.0));
-                            acc3 += 0.25 * f64::cos(v14);
-                        }
-                        4 | 6 => {
-                            s1 = (s1 * 0.8 + v7 * v[3] * 0.05).tanh();
-                            s1 = 0.8 * s1 + 0.05 * f64::tanh(s1.atan() * (-s1));
-                        }
-                        _other => {
-                            s1 *= 0.8;
-                            s1 += 0.02 * (s1.cos() * 0.9).atanh().cos().cos();
-                        }
-                    }
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::sin(s0);
-                    if k12 > 0 && SCALE + x2 <= v[k12 % 4] {
-                        break;
-                    }
-                }
-                1..=2 => {
-                    continue;
+        let mut k3 = 0;
+        let v9 = 'l0: loop {
+            k3 += 1;
+            match k3 {
+                0 | 2 => {
+                    acc2 += (v[0] * v[0] + 1.0).powi(-1) / (x2.atan().powi(2) + 1.0) * 0.5;
                 }
                 3 => {
-                    s1 = s1 * 0.75 + f64::cos(x1 + x2) * 0.1;
-                    s0 = s0 * 0.6 + f64::cos(0.25 - m13 * s0) * 0.1;
-                    match n {
-                        0 => {
-                            acc3 += 0.25 * f64::sin(f64::cbrt(x0.tanh().cos() + 2.0));
-                            acc3 += 0.25 * v7.cos().exp().tanh().cos();
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = j as f64;
+                        if x0.powi(3) + (s0 + v[j % 4]) > x1 {
+                            acc2 -= f64::powi(s1 * s1 + 1.0, -2) * 0.1;
+                        } else {
+                            s1 *= 0.8;
+                            s1 += 0.2 * s0.cos().cos();
                         }
-                        3 | 5 => {
-                            s2 *= 0.8;
-                            s2 -= 0.2 * s2.cos();
-                            s0 = f64::mul_add(s0, 0.75, f64::tanh(f64::atanh(f64::tanh(s0) * 0.9)) * 0.05);
-                            match k12 {
-                                0..=2 => {
-                                    for _ in (0..=n).rev().step_by(2) {
-                                        s2 = s2 * 0.8 + (s2.powi(3) + (x1.sin() * 0.5).ln_1p()).sin() * 0.01;
-                                        let v15 = f64::powi(s2, 2);
-                                        acc3 += v15.sin().cos() * 0.05;
-                                    }
-                                    s2 = f64::mul_add(s2, 0.8, (f64::sin(-v7) * 0.9).atanh().sin() * 0.02);
-                                }
-                                4 | 6 => {
-                                    s1 = s1 * 0.75 + (s1 - (s2 * s2 + 1.0).log10()).tanh() * 0.1;
-                                }
-                                7 => {
-                                    break;
-                                }
-                                _other => {
-                                    let v16 = (x1.tanh() * 1.2).tan();
-                                    let v7 = m13.sin() * v16;
-                                    s0 = (s0 * 0.8 + v7.tanh() * 0.01).tanh();
-                                }
+                        acc2 -= 0.5_f64.atan2(x1.sin()).tanh() * 0.1;
+                        let v5 = match j {
+                            0..=2 => {
+                                let v4 = s1 / 2.0;
+                                (fj * fj + 0.5).recip() + v4.tanh()
                             }
-                        }
-                        6 => {
-                            acc3 += 0.25 * (s1 - s0).sin();
-                            break;
-                        }
-                        _other => {
-                            let v17 = f64::exp_m1(x0.sin()) + x1.cos();
-                            let x0: f64 = (x1 * x1 + 0.5).sqrt();
-                            s1 *= 0.75;
-                            s1 += 0.05 * (v17.cos() + x0.tanh()).cos();
-                        }
+                            g if g > 3 => f64::sin(x1),
+                            _ => (s0.powi(2) + 0.5).recip(),
+                        };
+                        s1 = (s1 * 0.75 + v5.tanh() * 0.1).sin();
                     }
                 }
                 _ => {
-                    s2 = s2 * 0.8 + (s2 * s2 + 1.0).powi(-1) * 0.05;
-                    if v[(k12 + k6) % 4] / (f64::exp(f64::cos(v[(k12 + k6) % 4])).tanh() + 2.0) >= m13 {
-                        s1 = (s1 * 0.8 + (f64::cos(x1) + 2.0).cbrt() * 0.5).tanh();
-                        let v18 = ((s1.tanh() * 0.9).asin().powi(2) + 1.5).acosh();
-                        s0 = (s0 * 0.75 + v18.tanh() * 0.02).sin();
-                    }
-                }
-            }
-            if 2.0_f64.atan2(f64::powf(v7 * v7 + 1.0, 0.5)) < (s2 * s2 + 1.0).powi(-3) {
-                acc3 += f64::tanh(f64::sinh(s1.tanh())) * 0.25;
-                s2 = 0.6 * s2 + 0.1 * (s2 * v7).tanh();
-                if 2.0_f64.log((f64::sin(v[k12 % 4]) * 0.5).ln_1p().powi(2) + 2.0) < 0.25 {
-                    s2 = s2.mul_add(0.5, (s1 * core::f64::consts::FRAC_1_SQRT_2).sin() * 0.5);
-                }
-            } else {
-                s0 = (s0 * 0.5 + (m13 + s1) * 0.25).tanh();
-                if s2.atan() <= 1.0 {
-                    s2 = s2 * 0.5 + s1.tanh().sin() * 0.5;
-                    let v19 = (f64::powi(v[k6 % 4], 2) + 0.5).atan2(0.3 * s1);
-                    s2 = (s2 * 0.75 + v19.tanh() * 0.05).tanh();
-                } else {
-                    s1 *= 0.6;
-                    s1 += 0.02 * (s1 + s2 - f64::cosh(x1.tanh() * 2.0)).sin();
-                }
-            }
-            s1 = f64::mul_add(s1, 0.5, s1.cos() * 0.5);
-        }
-        x1 * 0.75 + s0 - s1.tanh() + f64::sin(s2) - f64::cos(acc3) + v5.cos() - v7 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (0.35 * x2.mul_add(v[n % 4], x2)).tanh() * 2.0;
-        let mut s1 = ((x0 * x0 + 2.0).ln().powi(2) + 1.0).powf(0.5).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for &t in v {
-            let v4 = x1.mul_add(t, t) - t;
-            let v6 = if v4.atan2(s0.atan().powi(2) + 0.5) <= -0.5 {
-                let v5 = 1.25 * f64::sin(x1);
-                ((v[0].powi(2) + 1.0).cbrt().powi(2) + 1.0).log(3.0) + v5.cos()
-            } else {
-                x2.sin()
-            };
-            acc2 += 0.5 * f64::abs(v6).cos();
-            if m3 == 26 && x1 >= 0.5 {
-                m3 += 1;
-            }
-        }
-        let c7 = m3 as f64;
-        for i in 0..n {
-            let fi = i as f64;
-            acc2 += 0.25 * f64::tanh((c7 / (x0.tanh() + 2.0)).sin().cosh());
-            if s0.tanh().exp() >= x1 {
-                acc2 -= f64::sin((v[i % 4] * v[i % 4] + 2.0).ln()) * 0.25;
-                if x2 / (x2.tanh() + 2.0) * f64::sqrt(x0 * x0 + 2.0) < -1.0 {
-                    s1 = (s1 * 0.75 + (s1.cos() * 1.2).tan() * 0.02).tanh();
-                    acc2 += 0.25 * (x1 * x0).cos();
-                } else if (v[m3 % 4].cos().powi(2) + 1.0).powf(0.5) >= -0.5 {
-                    for j in 0..6 {
-                        let fj = j as f64;
-                        if j > 1 {
-                            let v8 = f64::ln_1p(s1.tanh() * 0.5);
-                            acc2 += 0.05 * f64::atan2(x1, v[j % 4].powi(2) + 0.5).sin();
-                            acc2 += 0.05 * v8.sin();
-                        } else if (v[3].sin() * 0.9).asin() + (x1 - 2.0) > 0.0 {
-                            acc2 -= 0.05 * (v[j % 4] * c7.asinh()).tanh();
-                            acc2 += f64::cos(v[3] / (v[3] * v[3] + 0.5) + (s1 + v[j % 4])) * 0.05;
-                        } else {
-                            let v9: f64 = c7 + fj;
-                            let v10 = -v9;
-                            acc2 += v10.sin() * 0.05;
+                    let v6 = 'b2: {
+                        if (x2 * x2 + 1.5).acosh() - (x1 * x1 + 1.0).log10() >= f64::sinh(f64::sin(v[(k3 + n) % 4]) * 1.5) || n == 5 {
+                            break 'b2 (x0 * x0 + 0.5).recip().sin();
                         }
-                        s1 *= 0.75;
-                        s1 += 0.25 * x1.tanh().sin();
-                        let v12 = match j % 3 {
-                            0..=1 => x1 / (f64::log10(f64::powi(c7, 2) + 1.0).powi(2) + 1.5),
-                            _other => {
-                                let c7 = c7;
-                                let v11 = (v[0] * v[0] + 2.0).acosh() / ((-c7).powi(2) + 0.5);
-                                fi.sin().exp2() + f64::sin(v11)
+                        x0 * v[k3]
+                    };
+                    for j in (1..=5).step_by(2) {
+                        let fj = j as f64;
+                        let v8 = match n {
+                            0..=1 => {
+                                s0 *= 0.5;
+                                s0 += 0.5 * v[j % 4].tanh();
+                                f64::asin(v6.tanh() * 0.9) + x1.sin().sinh()
+                            }
+                            3 | 5 => s1 * f64::sqrt(v6.powi(2) + 0.5),
+                            6 => f64::ln_1p(0.5_f64.log(fj.powi(2) + 2.0).tanh() * 0.5),
+                            _ => {
+                                let v7 = (f64::sin(s1) * 1.2).tan();
+                                s1 = s1.mul_add(0.6, (f64::to_degrees(v7) * 0.02).cos() * 0.02);
+                                f64::clamp((f64::powi(v7, 2) + 0.5).ln(), -1.5, 1.5)
                             }
                         };
-                        acc2 += f64::sin(v12.cos()) * 0.05;
+                        if v6.cos() > x0 / (v8 * v8 + 1.5) || j % 3 == 1 {
+                            break 'l0 f64::recip(x1 * x1 + 0.5);
+                        }
+                        s1 = (s1 * 0.8 + (f64::cos(s0 + v6) * 0.9).asin() * 0.01).sin();
                     }
-                    acc2 += s0.cos().sin() * 0.25;
-                    if (s0.sin().powi(2) + 0.5).atan2(s0 - s1) <= (v[(i + m3) % 4].sin() * 0.9).atanh() {
-                        break;
-                    }
+                    acc2 -= 0.5 * v6.cos();
                 }
             }
-            let v14 = match i {
-                0 => (x2.sin() * 1.2).tan(),
-                2..=4 => (s0.powi(2) + 1.0).log(s1.powi(2) + 2.0),
-                5 => {
-                    let v13 = c7;
-                    f64::atan(v13)
-                }
-                _ => x1 * 2.0,
-            };
-            s1 = (s1 * 0.6 + v14.cos() * 0.02).sin();
-        }
-        let v18: f64 = if x1 / (v[m3 % 4].powi(2) + 0.5) + f64::cbrt(x0.powi(2) + 0.5) >= acc2 {
-            let v15 = f64::sqrt(x0.powi(2) + 2.0).atan2(x2.tanh().powi(2) + 0.5);
-            (v15 - 0.5) * f64::ln_1p(c7 * c7)
-        } else if f64::abs(s0) + x0 > 1.0 {
-            let v16 = (s0.tanh() * 0.9).acos() - c7.atan();
-            s0 + v[(m3 + n) % 4] + f64::cos(v16)
+            s1 = (s1 * 0.8 + f64::cosh(x0.cos()) * 0.1).tanh();
+            if k3 >= 3 {
+                break f64::log(x0 * x0 + 1.0, f64::powi(f64::exp2(f64::sin(v[(k3 + n) % 4])), 2) + 2.0);
+            }
+        };
+        let v11 = 'b4: {
+            let v10 = v9;
+            if v10 < 0.5 && k3 > 2 {
+                break 'b4 v[0] * x1;
+            }
+            f64::clamp(v[k3], f64::tanh((v10.powi(2) + 1.5).acosh()) - 1.5, (v10.powi(2) + 1.0).log10().sin() + 1.5)
+        };
+        let v12 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh((-(x0 - v[(k3 + n) % 4])) + p.tanh())).product::<f64>();
+        s0.tanh() - s1 + f64::cos(acc2) + v11 + v12 + f64::recip(v12 * v12 + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_4(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0 = f64::cos(prog_2(f64::cos(x2).cosh().sin(), v[n % 4].hypot(x2).cos() * 2.0, 0.25, v, n)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3 = if ((x1 / (x0 * x0 + 1.0)).powi(2) + 1.0).sqrt() >= -1.0 {
+            prog_2(x0.abs().sin().exp_m1().sin() * 2.0, x1, f64::cosh(2.0_f64.copysign(x0).cos() * 1.5).tanh() * 2.0, v, n)
+        } else if x0.abs().min(f64::tan(x2.cos() * 1.2)) < 1.0 {
+            let x0 = (s0 * acc1).tanh().exp_m1();
+            let v2 = f64::cosh(f64::tanh(f64::sinh(x0.cos() * 1.5)) * 2.0);
+            v2.cos()
         } else {
-            let v17 = f64::powf(v[m3 % 4] * v[m3 % 4] + 0.5, 0.5).sin();
-            c7.atan().sin().exp_m1() + v17.cos()
+            for i in (1..=3).step_by(2) {
+                let fi = i as f64;
+                acc1 += f64::abs(fi).sin();
+                acc1 -= 0.4 * f64::sin(2.5 * (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(x0 * x0 + 2.0));
+            }
+            s0.cos()
         };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v19 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(t + p));
-            if v18.sin() / 1.5 > -0.5 {
-                acc2 -= ((v19 + x0).powi(2) + 2.0).ln().sin() * 0.5;
-                acc2 -= 0.5 * (fi.cos() * 0.9).asin().sin();
-            } else if (f64::ln_1p(t * t).sin() * 2.0).cosh() >= 0.5 {
-                s1 = (s1 * 0.8 + s1 * v19 * 0.02).tanh();
-                s0 *= 0.6;
-                s0 += 0.05 * f64::tanh(c7 * s1);
+        if v[2].sin() <= -0.25 {
+            return (v[n % 4] * v[n % 4] + 1.0).powi(-1);
+        }
+        let a4 = [x2.clamp(-1.0, 0.5) - 0.25, f64::max(v[0], acc1), (-3.0_f64).max(x2), 0.65 * x1.copysign(v3)];
+        let v5: f64 = x1;
+        'l1: for i in 1..n {
+            let v7 = if n % 2 == 0 {
+                let v6 = a4[0] + x2;
+                v5 / (v6.powi(2) + 1.0) * f64::log(s0.powi(2) + 1.0, 3.0)
+            } else if n == 4 {
+                x2.cos() + s0.cos()
             } else {
-                acc2 -= 0.5 * (t / (f64::powi(v[i], 2) + 0.5)).sin();
-                let v20 = v19.cos().exp2();
-                s1 = 0.5 * s1 + 0.1 * f64::tanh(f64::cos(v20));
-            }
-            s1 = (s1 * 0.75 + f64::min(v19, s1) * 0.1).tanh();
-        }
-        s0.sin() - s1 * 1.5 + acc2.tanh() + v18.sin() - f64::sqrt((v18 + 0.8).powi(2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * p.0).sin() * 2.0;
-        let mut s1 = (f64::sin(f64::log(f64::powi(p.1, 2) + 1.0, 3.0)) * 1.2).tan().sin() * 2.0;
-        let mut s2: f64 = v[n % 4];
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = (p.0 * p.0 + 2.0).ln() - (p.1.tanh() * 0.9).acos();
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if v4 * core::f64::consts::FRAC_1_SQRT_2 < -0.5 {
-                break;
-            }
-            let mut m6 = t;
-            for j in (0..n).rev() {
-                let c7 = if f64::exp(t.tanh()) <= -1.0 {
-                    s0 / (v[(j * 3) % 4].sin() + 2.0)
-                } else {
-                    f64::sin(v[(j * 3) % 4]).exp_m1()
-                };
-                m6 = m6.max(c7);
-            }
-            s0 = 0.8 * s0 + 0.05 * f64::tanh(m6);
-            if (3.0_f64.log(f64::powi(x0, 2) + 2.0).powi(2) + 1.0).powi(-3) <= -0.25 {
-                m5 += 1;
-            }
-        }
-        let c8 = m5 as f64;
-        let mut m9 = f64::INFINITY;
-        for i in 0..4 {
-            let c10 = v[m5 % 4] + v[i];
-            m9 = c10.min(m9);
-        }
-        s0 = s0 * 0.5 + m9.cos() * 0.25;
-        let v11 = if (v4 / (c8.tanh() + 2.0)).max(c8 - p.0) >= 1.0 {
-            prog_2(f64::tanh((p.0 / (s0 * s0 + 1.5)).asinh()) * 2.0, s2, 0.25, v, n)
-        } else {
-            c8 + s2
-        };
-        let v12 = 'b3: {
-            if f64::cos(p.0).exp() >= f64::sinh(f64::tanh(c8)) {
-                break 'b3 f64::atan2(SCALE + v[2], f64::powi(v4.tanh(), 2) + 1.0);
-            }
-            p.1.cos()
-        };
-        s1 *= 0.6;
-        s1 += 0.02 * (p.0.cos() - (v12.sin() * 1.5).sinh()).sin();
-        s2 = 0.6 * s2 + 1.0 * 3.0_f64.hypot(c8).cos();
-        acc3 -= f64::log(f64::log(2.0_f64, x0.powi(2) + 2.0).powi(2) + 1.0, (acc3 / (v11.sin() + 2.0)).powi(2) + 2.0);
-        s0.cos() + s1.tanh() + f64::tanh(s2) + acc3 * 1.5 + (f64::cos(acc3) * 1.5).cosh()
-    }
-
-    impl Params {
-        #[differentiable]
-        pub fn prog_8(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = v[3 - self.n].asinh();
-            let mut s1 = (f64::tanh(*x2 * v[0]) * 0.9).asin();
-            let mut s2: f64 = (x2.cos() * 0.9).atanh();
-            let mut acc3: f64 = 0.0;
-            for &t in v.iter() {
-                s2 = (s2 * 0.8 + (x1 - s2) * 0.1).sin();
-                if x1.hypot(s0) > -0.5 {
-                    break;
-                }
-                if (f64::powi(t, 2) + 1.0).cbrt() <= 1.0 {
-                    break;
-                }
-            }
-            let mut k4 = 0;
-            while k4 < 5 && f64::hypot(x0 * s0, s2.clamp(s2.sin() - 1.5, x0.sin() + 1.5)) >= 0.0 {
-                k4 += 1;
-                let mut k5 = 0;
-                while k5 < 3 {
-                    k5 += 1;
-                    let v6 = x2.powi(3);
-                    if -(s0 / (s2.powi(2) + 1.0)) < s2 {
-                        break;
-                    }
-                    let v7 = v.iter().copied().map(|p| 1.0 + 0.1 * ((v[0] * v[0] + 1.5).acosh() + f64::cos(p)).cos()).product::<f64>();
-                    s0 = s0 * 0.8 + (f64::cos(s0) * 2.0).sinh().cos() * 0.02;
-                    acc3 += (v6.cos() - v7.tanh()).cos() * 0.1;
-                }
-                if f64::asinh((f64::tanh(v[self.n]) + 2.0).cbrt()) <= x1 {
-                    acc3 += v[self.n].sin().exp().cos() * 0.4;
-                    continue;
-                }
-                acc3 += s1.min(x0).tanh() * 0.4;
-            }
-            for &t in v.iter() {
-                acc3 += 0.5 * t.sin();
-                acc3 += f64::sin((f64::tanh(x1.sin()) * 0.9).acos()) * 0.5;
-            }
-            acc3 += 0.005 * prog_2(f64::cos(f64::tanh(f64::clamp(x0, x1.sin() - 1.5, x1.tanh() + 1.5)).exp2()), x0.cos(), f64::tanh(x0 + self.k), v, k4).sin();
-            let f8 = |t: f64| f64::log(t * t + 1.0, 3.0);
-            let v9 = f8(x1);
-            let v10 = f8(v[3]);
-            s1 = 0.8 * s1 + 0.05 * f64::powi(v9, 2).tanh();
-            match n {
-                MODE_A => {
-                    let v11: f64 = f64::atan(x1);
-                    acc3 += v11.cos();
-                }
-                g if g > 1 => {
-                    s0 = (s0 * 0.6 + (-0.5_f64).max(v10 + s2) * 0.02).sin();
-                    s1 = (s1 * 0.75 + s1.mul_add(v[n % 4], v10) * 0.01).sin();
-                }
-                _other => {
-                    for (i, &t) in v.iter().enumerate() {
-                        let fi = i as f64;
-                        if s0 + v[2] > -1.0 {
-                            s1 = 0.6 * s1 + 0.4 * f64::sin(fi + v10);
-                        } else if k4 % 2 == 0 {
-                            acc3 += f64::tanh(v9 * s0) * 0.5;
-                            match i + k4 {
-                                MODE_A => {
-                                    s1 *= 0.8;
-                                    s1 += 0.05 * f64::sin(v[1].sin().exp());
-                                    s2 = s2.mul_add(0.5, f64::cos(s2) * 0.5);
-                                }
-                                g if g > 1 => {
-                                    s0 = s0.mul_add(0.5, v10.powi(3).cos() * 0.05);
-                                    break;
-                                }
-                                _ => {
-                                    let x0 = f64::exp(f64::tanh(t));
-                                    for _ in 0..self.n + 2 {
-                                        let v12 = v.iter().fold(*x2, |r, &p| r * 0.75 + 0.1 * (p + *x2).tanh());
-                                        s0 = (s0 * 0.75 + (x2.tanh().exp().cos() + 2.0).cbrt() * 0.25).sin();
-                                        s2 = (s2 * 0.8 + x0 * s2 * 0.02).tanh();
-                                        acc3 += v12.sin().tanh() * 0.1;
-                                    }
-                                    s1 *= 0.6;
-                                    s1 += 0.1 * f64::cos(x0.sin());
-                                }
-                            }
-                        }
-                        match i {
-                            0 => {
-                                s1 = s1 * 0.6 + t.cos() * 0.4;
-                            }
-                            1 => {
-                                s2 *= 0.75;
-                                s2 += 0.1 * f64::cos(f64::ln_1p((v10 + v[i]).tanh() * 0.5));
-                            }
-                            g if g > 2 => {
-                                let v13 = v[3];
-                                s2 = (s2 * 0.6 + f64::sin(v13) * 0.4).tanh();
-                            }
-                            _ => {
-                                let v14 = (s1 * s1 + 1.0).log2() + (-v10);
-                                s1 *= 0.6;
-                                s1 += 0.1 * v14.cos();
-                            }
-                        }
-                        s1 = s1 * 0.75 + f64::powf(f64::recip(v[3 - i] * v[3 - i] + 0.5).powi(2) + 1.0, f64::tanh(s1)).sin() * 0.01;
-                        s1 = (s1 * 0.8 + f64::cos(t) * 0.2).tanh();
-                    }
-                }
-            }
-            s0.sin() + s1 * 1.5 - s2.sin() - f64::sin(acc3) + v10 * 0.25 + 3.0_f64.atan2(f64::mul_add(v10, self.scale, v[3]))
-        }
-
-        #[differentiable]
-        pub fn prog_15(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            let mut s0 = ((-v[self.n]) + 0.5).cos() * 2.0;
-            let mut s1 = f64::log2((x2.powi(2) + 1.0).log2().powi(2) + 1.0).sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            s0 = (s0 * 0.8 + (x1 + s1) * 0.02).sin();
-            let v4 = if f64::sin(s1 + s0) >= x0.abs() {
-                acc2 -= f64::tanh(x0.sin() * (f64::powi(v[3 - self.n], 2) + 1.0).ln());
-                prog_9(s1, x0, f64::tanh(v[n % 4].tanh().exp_m1()) * 2.0, v, 0)
-            } else if f64::tanh(x2) <= x1 {
-                acc2 - (x0 * x0 + 1.0).cbrt()
-            } else {
-                let x0 = prog_12(s0, f64::cos(-x0) * 2.0, acc2, [v[0], v[1], v[2], v[3]], n);
-                let v3 = prog_9((self.scale.sin() * 1.2).tan().cos(), x1, 2.0, v, n);
-                prog_9(x2.cos().sin(), s0, 0.75, v, n) + x0.cos() + v3.cos()
+                a4[1].hypot(v5.sin())
             };
-            let v6 = match self.n {
-                PHASE_A | 2 => (f64::powi(v[3 - self.n], 2) + 0.5).recip() - s1,
-                _other => {
-                    let v5 = f64::to_radians(self.k);
-                    acc2 -= s0;
-                    f64::tanh(v5 * v4)
-                }
-            };
-            let mut k7 = 0;
-            while k7 < 4 {
-                k7 += 1;
-                s0 = (s0 * 0.8 + (self.k.sin() * 0.9).atanh() * 1.0).tanh();
-                s1 = f64::mul_add(s1, 0.5, (v[3] - 1.2).cos() * 0.5);
+            if f64::asin(v5.cos() * 0.9).sin() < v7 {
+                acc1 -= (-a4[1].max(x2)).cos() * 0.4;
+                continue;
             }
-            let mut k8 = 0;
-            loop {
-                k8 += 1;
-                let v10 = if prog_9((x2 * x0).cos(), s0, f64::cos(v4 - v6) * 2.0, v, 0) <= (x0.powi(2) + 1.5).acosh() {
-                    let v9 = -s0.cos().exp_m1();
-                    f64::log(f64::powi(v9, 2) + 1.0, v9 * v9 + 2.0)
-                } else if !(k7 % 3 == 1 && v4 / (v6 * v6 + 1.0) > 1.0) {
-                    ((x0 + s1).sin() * 0.9).acos()
-                } else {
-                    f64::mul_add(s0, v[k8] / (self.scale * self.scale + 1.0), s0)
-                };
-                let v11 = v.iter().copied().map(|p| (f64::cos(s1) * 1.5).cosh() + f64::tanh(p)).sum::<f64>();
-                acc2 += 0.2 * v11.atan().sin();
-                if k8 >= 2 {
-                    break;
-                }
-                acc2 += 0.4 * v10.tanh();
-            }
-            s0 + s1 * 0.75 + acc2 * 0.5 - v4.tanh() + v6 + self.k.cos()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = (x2 * x2 + 1.0).log(f64::powi(x0, 2) + 2.0).cos() * 2.0;
-        let mut s2 = x1;
-        let mut acc3: f64 = 0.0;
-        for (i, &t) in w0.iter().enumerate() {
-            let fi = i as f64;
-            let v4 = ((t.powi(2) + 1.0).sqrt().powi(2) + 2.0).sqrt();
-            let v5 = w0.iter().fold(f64::tanh(fi), |r, &p| r * 0.5 + 0.25 * (r + p.tanh()).tanh());
-            acc3 -= (v5 / (x0.sin() + 2.0)).tanh() * 0.5;
-            s2 = 0.6 * s2 + 0.4 * v4.cos().tanh();
-        }
-        let mut k6 = 0;
-        let v8: f64 = loop {
-            k6 += 1;
-            s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-            acc3 += 0.5 * (1.25 - w0[(k6 + n) % 4] * x2).cos();
-            if k6 < 2 && f64::cbrt((f64::to_degrees(s2) * 0.01).sin() + 2.0) < w0[2] * 0.8 {
-                acc3 += 0.5 * f64::sin(x2.sin().exp().powi(2).ln_1p());
-            } else if x1 * w0[3 - k6] / 2.0 >= f64::exp_m1(f64::tanh(s2)) || k6 == 0 {
-                let v7 = (s2 * s2 + 1.0).recip();
-                acc3 -= v7 * 0.5;
-            } else {
-                s2 = s2 * 0.5 + f64::sin(s2.clamp(f64::cos(s2) - 1.5, s2.cos() + 1.5)) * 0.5;
-                if k6 % 2 == 0 {
-                    break f64::acosh(s1 * s1 + 1.5);
-                }
-            }
-            if k6 >= 3 || s1 / (x2.powi(2) + 0.5) >= x0 + v[(k6 + n) % 4] {
-                break x2.cos();
-            }
-        };
-        match k6 {
-            0..=2 => {
-                s2 *= 0.6;
-                s2 += 0.05 * (v[3 - k6].cos() * 0.9).asin().tanh().exp_m1().tanh();
-            }
-            3 => {
-                let v9: f64 = v[n % 4].cos();
-                let x2 = f64::abs(x0);
-                acc3 -= f64::cos(f64::tanh(v9) + f64::sin(x2));
-            }
-            _other => {
-                let v10 = f64::powi(w0[2], 2);
-                acc3 += (f64::tanh(acc3) + 2.0).cbrt() * 0.4;
-                s1 = s1 * 0.5 + f64::sin(f64::sin(v10)) * 0.1;
-            }
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            let v11 = x0.cos().exp_m1().atan();
-            acc3 += 0.5 * v8.cos();
-            s2 = s2 * 0.5 + f64::tanh(v11).tanh() * 0.1;
-        }
-        let f12 = |t: f64| f64::asin(x1.sin() * 0.9) + t * 0.5;
-        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f12(p) * 0.25);
-        w0[2] * 0.75 - s1 + s2 * 0.75 + acc3.cos() + v8 + v13 * 0.75 - (f64::ln(f64::powi(v13, 2) + 0.5) + v13)
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = f64::acos((f64::tanh(x1) * 1.2).tan().cos() * 0.9).sin() * 2.0;
-        let mut s1 = x2.asinh().abs();
-        let mut s2 = (v[n % 4] * x2).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for _ in 0..6 {
-            if x0 / (x0 * x0 + 1.0) >= s2 {
-                m4 += 1;
-            }
-            acc3 += f64::sin(x0 - 0.5_f64.atan2(s0)) * 0.25;
-            let v5: f64 = (x1 + s2).sin();
-            acc3 -= 0.25 * f64::cos(f64::max(-2.0_f64, v5.cos()));
-        }
-        let c6 = m4 as f64;
-        let mut k7 = 0;
-        while k7 < 3 {
-            k7 += 1;
-            let mut k8 = 0;
-            while k8 < n + 1 && s2.atan() <= s0 {
-                k8 += 1;
-                let v9 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.01 * (f64::powf(f64::powi(x0, 2) + 1.0, x0.tanh().sin()) + p.tanh()).sin());
-                acc3 += 0.05 * (-s0).sin();
-                acc3 -= f64::sin(v9).cos() * 0.05;
-            }
-            let v10 = x0 + c6;
-            acc3 -= f64::sqrt((0.65 * v10).powi(2) + 0.5).tanh() * 0.5;
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v11 = v.iter().fold(f64::tanh(c6), |r, &p| r * 0.5 + 0.25 * f64::cos((-s0) + p.cos()));
-            acc3 += 0.5 * (s2 / 2.0 * fi).sin();
-            let mut k12 = 0;
-            while k12 < n + 1 && x2.tanh() >= 0.5 {
-                k12 += 1;
-                if t.tanh() < s1 {
-                    break 'l3;
-                }
-                acc3 += 0.05 * ((f64::powi(x2, 2) + 1.0).recip() - x0.tanh().exp()).tanh();
-                match k12 {
-                    0 => {
-                        acc3 += 0.05 * f64::tanh(f64::powi(s2, 2));
-                    }
-                    MODE_B | MODE_D => {
-                        s0 = s0 * 0.8 + f64::cos(s0).exp_m1().cos() * 0.05;
-                        s2 = s2 * 0.5 + s0 / 3.0 * 1.0;
-                        if m4 % 2 == 0 {
-                            return f64::powi(v11, 2);
+            s0 = s0 * 0.75 + f64::ln_1p(f64::sin(v5) * 0.5) * 0.25;
+            for j in (0..6).rev() {
+                let fj = j as f64;
+                match n {
+                    PHASE_A if n > 2 => {
+                        acc1 -= f64::ln_1p(f64::powi(v[j % 4] + x2, 2)).cos() * 0.05;
+                        s0 = s0.mul_add(0.6, f64::atanh((v5 * v5 + 1.0).log10().tanh() * 0.9).sin() * 0.1);
+                        if 0.25 - v3 > v7.sin() || j % 3 == 1 {
+                            break;
                         }
                     }
-                    4..=6 => {
-                        let m13 = 2 * k12 + 1;
-                        let c14: f64 = table(m13);
-                        s2 = (s2 * 0.8 + c14 * 1.0).tanh();
+                    PHASE_B | PHASE_D => {
+                        acc1 += v[2].cos() * 0.05;
+                        continue 'l1;
+                    }
+                    g if g > 4 => {
+                        s0 *= 0.5;
+                        s0 += 0.2 * (f64::to_radians(v7) * 20.0 + f64::sqrt(fj.powi(2) + 2.0)).tanh();
+                        let v8 = v3.mul_add(v5, x2).cos();
+                        acc1 += 0.05 * f64::cos(v8);
                     }
                     _ => {
-                        let x1 = v11 + f64::tan(f64::tanh(v[3]) * 1.2);
-                        s0 = s0 * 0.8 + s2.sin() * 0.2;
-                        acc3 += 0.05 * x1.cos();
+                        s0 = (s0 * 0.5 + v7.cos() * 0.05).tanh();
+                        if i < 3 && v7 * std::f64::consts::FRAC_PI_4 < fj.sin() {
+                            acc1 += 0.05 * (s0 / (x0.sin() + 2.0)).sin();
+                        }
+                        let v9: f64 = -a4[j % 4];
+                        s0 = (s0 * 0.5 + f64::sin(v9) * 0.5).tanh();
                     }
                 }
-            }
-            s1 = (s1 * 0.8 + (s1.cos() * 0.5).ln_1p() * 0.2).tanh();
-            s0 = (s0 * 0.6 + (f64::tanh(t) - v11) * 0.1).sin();
-        }
-        let mut m15: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            m15 = m15.max(c6 * v[(i + n) % 4]);
-            if (fi + x0) * x0 > -0.5 {
-                return v[(i + n) % 4] + c6;
+                s0 = f64::mul_add(s0, 0.6, f64::powi(x0, 2).tanh() * 0.1);
+                s0 = f64::mul_add(s0, 0.6, f64::asin(fj.copysign(s0).cos() * 0.9).tanh() * 1.0);
             }
         }
-        s2 = s2 * 0.5 + m15.tanh().tanh() * 0.05;
-        assert!(n < 100);
-        x0 * 0.75 - s0 * 0.25 + f64::sin(s1) - s2.cos() - f64::cos(acc3) + c6.cos()
+        f64::tanh(s0) + f64::sin(acc1) + f64::cos(a4[2]) + f64::sin(v5) - x2.tanh()
     }
 
     #[differentiable]
-    pub fn prog_11<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_2((x2.tanh() / (v[n % 4].cos() + 2.0)).sin() * 2.0, ((x1 * x1 + 1.5).acosh().powi(2) + 1.0).powi(-1).sin() * 2.0, f64::tanh(v[2]).cos() * 2.0, v, n).cos() * 2.0;
-        let mut s1 = prog_9(1.5, f64::cos(f64::acos(x0.sin() * 0.9) * (x0.powi(2) + 1.0).log(3.0)) * 2.0, x1, &v, 4).cos() * 2.0;
-        let mut s2 = f64::log(x1 * x1 + 1.0, 2.0).tanh() * 2.0;
+    pub fn prog_5<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = 0.25 * v[n % 4];
+        let mut s1 = (x0 * x0 + 1.0).log(2.0).cos() * 2.0;
+        let mut s2 = (x0 * x2).tanh() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = (s0 * s0 + 2.0).acosh();
+            a4[i] = f64::log(x1.powi(2) + 1.0, x1 * x1 + 2.0) - s1.atan();
         }
-        let mut k5 = 0;
-        while k5 < 4 && s2 > a4[k5 % 4] {
-            k5 += 1;
-            acc3 -= 0.25 * f64::tanh(f64::mul_add(s0, s2, x0) * v[k5 % 4]);
-            if !(k5 % 2 == 0 && f64::powf(3.0_f64, x2.cos()) > -0.5) {
-                let mut k6 = 0;
-                while k6 < n + 1 && (x0 * x0 + 2.0).acosh() <= s1 {
-                    k6 += 1;
-                    acc3 += 0.05 * (f64::log10(s0.powi(2) + 1.0).powi(2) + 1.0).powi(-2);
-                    s1 = (s1 * 0.6 + (f64::powi(x0, 2) + 1.0).log2() * 0.25).tanh();
-                    s1 = 0.5 * s1 + 0.25 * ((s1.cos() * 0.9).asin().powi(2) + 1.0).log(3.0).tanh();
+        if n % 3 == 1 {
+            return x2;
+        }
+        'l1: for _ in (0..n).rev() {
+            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+            let mut k5 = 0;
+            while k5 < n + 1 && (x1.powi(2) + 2.0).acosh() > 1.0 {
+                k5 += 1;
+                acc3 += 0.02 * (x1.sin().exp_m1() + a4[k5 % 4]).sin();
+                if f64::asinh(x1) <= 0.5 || k5 > 0 {
+                    acc3 += f64::atanh(a4[k5 % 4].cos() * 0.9) * 0.02;
+                    break 'l1;
                 }
-            } else if x0 * x0 > a4[n % 4] {
-                acc3 += 0.5 * s1.sin();
-                s0 = s0 * 0.8 + (f64::powi(s1 + s0, 2) + 2.0).ln().tanh() * 0.1;
+                s0 = 0.75 * s0 + 0.05 * (s0.sin() * 1.5).sinh().tanh();
             }
+            acc3 += f64::sin(v[k5 % 4].powi(2)) * 0.25;
         }
-        let mut m7 = 0;
-        for _ in 0..n {
-            s2 = s2 * 0.75 + (a4[0] * a4[0]).cos() * 0.05;
-            s1 = (s1 * 0.5 + f64::sinh(s0.cos() * 2.0) * 0.05).tanh();
-            let v8 = s0.atan();
-            s0 = (s0 * 0.5 + v8.tanh() * 0.5).tanh();
-            if f64::exp2(s2.tanh()) + v[m7 % 4].powi(3) >= 1.0 && m7 == 35 {
-                m7 += 1;
+        for i in 1..n {
+            let fi = i as f64;
+            let v6 = a4.iter().map(|&p| x1.max(f64::to_degrees(s2) * 0.02) + p.tanh()).sum::<f64>();
+            if SCALE + v6 <= 0.5 && n % 3 == 1 {
+                s0 = s0 * 0.75 + s0 * s0 * 0.25;
+                acc3 += 0.4 * (fi + 0.3).atan().tanh();
+            } else if x0.sin().exp_m1() < -1.0 {
+                s1 = s1.mul_add(0.5, f64::tanh((-s1).powi(3)) * 0.02);
             }
+            s1 *= 0.5;
+            s1 -= 0.5 * s1.sin();
         }
-        let c9 = m7 as f64;
-        let v10 = v.iter().map(|&p| 1.0 + 0.1 * (c9 + p.sin()).sin()).product::<f64>();
-        let mut a11 = v;
-        for i in 0..n {
-            a11[i % 4] = a11[i % 4] * 0.75 + (c9 + x0).tanh() * 0.25;
-            acc3 -= 0.25 * f64::cbrt((a4[i % 4].powi(2) + 0.5).powf(1.5).sin() + 2.0).tanh();
-        }
-        let v15 = if a4[m7 % 4] >= a11[1] {
-            let v12 = v[1].asinh();
-            f64::acos(f64::tanh(c9) * 0.9) + f64::sin(v12)
-        } else if m7 < 4 {
-            let c9: f64 = ((v10 * c9).powi(2) + 0.5).sqrt();
-            let v13 = f64::cbrt(f64::tan(f64::sin(v[m7 % 4]) * 1.2).cos() + 2.0);
-            prog_9(s1, f64::cos(f64::asin((a11[m7 % 4] / 4.0).cos() * 0.9)), (c9 + x1).tanh(), &v, 6) + v13.sin()
+        let v9 = if let Some(k7) = n.checked_sub(2) {
+            let c8 = k7 as f64;
+            f64::acosh(c8 * c8 + 2.0)
         } else {
-            let v14 = ((f64::to_degrees(v[2]) * 0.02).cos() * 1.2).tan();
-            v14.sin() / ((SCALE + v10).powi(2) + 1.5)
+            x1 * x1
         };
-        s0.cos() - s1 - s2 + acc3.cos() + f64::tanh(v10) - f64::sin(v15) - (f64::cos(c9) * 2.0).cosh()
+        match mode {
+            Mode::Lower(_, _) => {
+                let v12: f64 = prog_2(x2, s2, (f64::tanh(x1.sin().exp2()) * 0.9).asin().cos(), v, n);
+                acc3 += v9.to_radians() * 20.0;
+                acc3 += 0.005 * v12.tanh();
+            }
+            Mode::Upper(hi13) => {
+                s0 = 0.6 * s0 + 0.5 * 1.5_f64.powf(x1.tanh()).cos();
+                s2 *= 0.8;
+                s2 -= 1.0 * 2.0_f64.copysign(hi13).tanh();
+            }
+            _ => {
+                s0 *= 0.6;
+                s0 -= 0.1 * (x1.powi(2) + 0.5).cbrt().tanh();
+                s1 = s1.mul_add(0.6, (x0 * x0).ln_1p().tanh().cos() * 0.4);
+            }
+        }
+        s0 - s1.tanh() + s2 * 0.75 + acc3.sin() - a4[1] * 0.75 - v9
     }
 
     #[differentiable]
-    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::clamp(x2.atan(), x2.cos() - 1.5, f64::exp2(f64::sin(x1)).cos() + 1.5).sin() * 2.0;
-        let mut s1 = f64::to_radians(v[2]) * 20.0;
-        let mut acc2: f64 = 0.0;
-        let a3 = [x0.sin(), x0.hypot(s0), acc2, x1.hypot(s1)];
-        let mut k4 = 0;
-        while k4 < 6 {
-            k4 += 1;
-            if a3[(k4 + n) % 4] / ((2.5 - a3[(k4 + n) % 4]).sin() + 2.0) < 0.0 {
-                s0 = s0 * 0.6 + f64::sinh(s1.tanh() * 2.0).sin() * 0.05;
-                break;
-            }
-            s0 = 0.5 * s0 + 0.2 * (s0 / (s0.powi(2) + 1.0)).sin();
-            acc2 -= 0.25 * v[0].sin();
-        }
-        let v5: f64 = if f64::exp(f64::sin(a3[1])) >= 1.0 {
-            f64::cos(v[3] - x2).exp()
-        } else if (f64::tanh(v[2] - x0) * 0.9).asin() <= acc2 {
-            s0.copysign(v[(k4 + n) % 4])
-        } else {
-            s1 + acc2 + (x1 * x1 + 1.0).log(10.0)
-        };
-        let v6 = f64::cosh(a3[k4 % 4].sin() * 1.5);
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            if s1 > -0.25 {
-                return v5.tanh().exp_m1().tanh();
-            }
-            if s1 * v5 >= -1.0 {
-                for _ in (1..=3).step_by(2) {
-                    s1 = (s1 * 0.8 + v6 * 0.2).sin();
-                    s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log10() * 0.75).sin();
-                    acc2 += (v5.sin() * 1.5).sinh().cos() * 0.2;
+    pub mod m6 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_B: usize = 1;
+            const PHASE_C: usize = 2;
+            let mut s0 = x0.asinh();
+            let mut acc1: f64 = 0.0;
+            let f2 = |t: f64| (acc1 * acc1).ln_1p().cos() + t * 0.25;
+            let v3 = mix(f2, x1, v[3]);
+            let f4 = |t: f64| ((x0 * x0 + 1.0).log(v[2] * v[2] + 2.0).cos() * 0.9).atanh() + t * 0.5;
+            let v5 = f4(x1);
+            for i in (0..6).rev() {
+                match i {
+                    PHASE_C | 4 => {
+                        s0 = 0.6 * s0 + 0.05 * f64::cos(v5 * x2);
+                        acc1 += f64::tanh(v3 * v3) * 0.25;
+                    }
+                    _ => {
+                        let v6 = f64::atanh(f64::cos(-x0) * 0.9);
+                        let x1 = (v6 * v6 + 1.0).log(v5 * v5 + 2.0);
+                        acc1 += 0.25 * f64::cos(x1.tanh());
+                    }
                 }
-                s1 = s1.mul_add(0.8, f64::sin(f64::atan2(v5, s1 * s1 + 1.0)) * 0.1);
-            } else if f64::exp(f64::cos(v6 + s1)) <= 0.0 {
-                let v8 = x2;
-                s1 *= 0.8;
-                s1 += 0.05 * (s1 * s1 + 1.0).powf(x2.sin()).cos();
-                if n == 4 && x1 <= -1.0 {
-                    acc2 += f64::exp_m1(f64::sin(v8 * s0)).tanh() * 0.25;
+                acc1 += (f64::powi(0.5_f64.min(v[n % 4]), 2) + 1.0).log10().cos() * 0.25;
+            }
+            'l1: for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                match i {
+                    0 => {
+                        continue;
+                    }
+                    PHASE_B | 3 => {
+                        s0 *= 0.6;
+                        s0 += 0.5 * ((x1.cos() * 0.9).asin() * 0.3).sin();
+                    }
+                    _ => {
+                        s0 = s0 * 0.6 + f64::tanh(2.0 - x2) * 0.4;
+                        if (t.powi(2) + 0.5).sqrt() <= v5 || n < 1 {
+                            continue;
+                        }
+                        let mut k7 = 0;
+                        while k7 < n + 1 && (f64::powi(v[2].powi(2), 2) + 1.0).log10() <= -0.5 {
+                            k7 += 1;
+                            if v5.sin() < v3 * 2.5 {
+                                return (f64::powi(t, 2) + 1.0).log(v3 * v3 + 2.0);
+                            }
+                            let v8 = (x1 * x1 + 0.5).cbrt();
+                            acc1 += f64::sin(t).exp_m1().tanh() * 0.05;
+                            acc1 -= 0.05 * v8.sin().sin();
+                        }
+                    }
+                }
+                let mut m9 = f64::NEG_INFINITY;
+                for j in 0..5 {
+                    m9 = m9.max(v5 + fi + v[j % 4]);
+                    acc1 += 0.1 * ((f64::cos(v5) * 1.2).tan() * std::f64::consts::FRAC_PI_4).cos();
+                }
+                s0 = (s0 * 0.5 + m9.cos() * 0.25).tanh();
+                s0 = (s0 * 0.75 + (t * t + 1.0).log(v5 * v5 + 2.0) * 0.05).tanh();
+                for _ in (0..6).rev() {
+                    let v10 = (v3.tanh() * 0.9).acos();
+                    if m9 * x2 > v3 {
+                        break 'l1;
+                    }
+                    s0 = (s0 * 0.5 + fi * 1.0).sin();
+                    s0 = (s0 * 0.5 + v10.cos() * 0.2).tanh();
+                }
+            }
+            let v11 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * ((v3 * v3 + 1.0).powi(-3).cos() + p.sin()).tanh());
+            s0.sin() - acc1.tanh() - v5.sin() + v11 * 1.5
+        }
+
+        pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (2.0 - x1).sin() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let [b2, b3, b4, b5] = v;
+            let mut m6 = 0;
+            for i in 0..n {
+                acc1 += 0.25 * f64::ln_1p(f64::tanh(x2) * 0.5).sin();
+                if !(m6 % 2 == 0 && (b2 * b2 + 1.0).log(3.0) >= 0.5) {
+                    m6 += 1;
+                }
+                if i < 5 && b2 * 2.0 > v[m6 % 4] {
                     break;
                 }
-                acc2 -= 0.4 * v8.cos();
-            } else {
-                s1 = s1 * 0.6 + (x0.cos() * 0.9).atanh().sin() * 0.05;
-                s1 = s1 * 0.6 + (f64::powi((s1.tanh() * 0.9).acos(), 2) + 1.0).sqrt().cos() * 0.1;
-                if v[2] < -1.0 {
-                    return f64::cos(f64::powi(s1, 3));
+                if m6 > 8 && b3 * b5 >= b4 {
+                    continue;
                 }
             }
-            let v9 = ((0.1 * v6).powi(2) + 0.5).ln();
-            acc2 += 0.4 * v9.tanh().exp2().sin();
-            if k7 >= 5 || (f64::cos(v5) * 0.9).asin() < 0.5 {
+            let c7 = m6 as f64;
+            let [b8, _, _, b9] = v;
+            let [b10, b11, b12] = [(b4.cos() * 1.5).cosh() / 2.0, x2 * b5, (b8 + x0).tanh()];
+            let a13 = v.map(f64::sin);
+            s0 = 0.75 * s0 + 0.05 * f64::sin(acc1 + b10);
+            s0 - b2 * 0.75 + b3 - f64::sin(c7) + f64::tanh(b9) + b11 * 0.5 - b12.cos() + f64::tanh(a13[3]) + b9 / (b11.powi(2) + 0.5)
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.tanh().exp2() - f64::asin(v[n % 4].tanh() * 0.9)).tanh() * 2.0;
+        let mut s1 = prog_2(f64::cos(f64::atan2(1.5_f64, s0.atan())) * 2.0, x0, x2.copysign(x0).cos().exp_m1().sin(), v, 0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v5 = if s1 <= -1.0 {
+            let v3 = s0.atan();
+            f64::ln(x0 * x0 + 2.0).sin() + v3.sin()
+        } else {
+            let v4 = prog_2(s1, 0.25, (f64::cos(s0) / 2.0).tanh() * 2.0, v, n);
+            f64::cos(v4)
+        };
+        if x0.cos().exp() > -0.5 {
+            acc2 -= f64::sin(x2);
+        } else if !(n % 3 == 1) {
+            s1 *= 0.75;
+            s1 += 0.25 * f64::tanh(x2);
+        }
+        let v8: f64 = if f64::max(x1.tanh().exp(), (s0.tanh() * 0.9).acos()) < s0 {
+            let v6 = x1.sin() + v[n % 4].sin();
+            v[2] * v6
+        } else {
+            let v7 = f64::sin(v[1]);
+            v7.min(x2)
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match i + n {
+                0 | MODE_C => {
+                    continue;
+                }
+                3 => {
+                    acc2 -= (v[3] * v[3] + 2.0).ln().tanh() * 0.5;
+                }
+                g if g > 5 => {
+                    acc2 -= f64::cos(v8 - x0) * 0.5;
+                    if v5.sin().cosh() > v[3] {
+                        acc2 += (t * x0).tanh() * 0.5;
+                        break;
+                    }
+                }
+                _ => {
+                    acc2 += (f64::cos(v5) * 0.9).atanh().cos() * 0.5;
+                    s0 = 0.5 * s0 + 0.5 * (f64::powi(s1, 2) + 1.0).ln().sin();
+                }
+            }
+            if t * (v8 / (fi.powi(2) + 0.5)) <= 1.0 {
+                s0 = (s0 * 0.8 + (SCALE + s0) * 0.2).tanh();
+                continue;
+            }
+            s1 *= 0.8;
+            s1 += 0.2 * f64::cos(x0);
+            for j in (0..3).rev() {
+                let fj = j as f64;
+                if j % 2 == 0 && fj * v5 + (f64::powi(v5, 2) + 1.0).sqrt() > v5 {
+                    break 'l0;
+                }
+                acc2 += 0.1 * f64::exp_m1(f64::cos(s0)).tanh();
+            }
+        }
+        if f64::tan(x2.tanh() * 1.2).to_radians() * 50.0 <= 1.0 {
+            acc2 += f64::cos(v[n % 4] / 1.5);
+            let v9 = prog_2(x1, x0, s0, v, n);
+            s1 *= 0.75;
+            s1 -= 0.005 * f64::cos(v9);
+        } else if n % 3 == 1 && v8.tanh().exp_m1() <= 0.5 {
+            s1 = (s1 * 0.8 + v8.sin() * 0.02).sin();
+            s0 = 0.8 * s0 + 0.2 * (f64::cos(v[2]) + 0.25).cos();
+        } else {
+            let v10 = (f64::sin(v8) * 0.9).acos();
+            s0 = 0.75 * s0 + 0.02 * f64::cos(v10).cos();
+        }
+        match n % 3 {
+            MODE_A | 2 => {
+                let mut k11 = 0;
+                while k11 < 3 && v8.sin() >= 0.25 {
+                    k11 += 1;
+                    if v[1].cos() > v[n % 4] {
+                        break;
+                    }
+                    s0 = s0 * 0.8 + (s1 * s0 + (s0 * s0 + 2.0).sqrt()).cos() * 0.02;
+                }
+            }
+            _other => {
+                acc2 += x2.atan().sin();
+                s0 = (s0 * 0.8 + v[0].tanh().exp() * 0.05).tanh();
+            }
+        }
+        s0 * 1.5 - f64::sin(s1) + acc2.sin() + v5 * 0.25 + v8
+    }
+
+    #[differentiable]
+    pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (x0 - x1).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n {
+            0..=1 => {
+                let v2 = x2.powi(2);
+                s0 = 0.75 * s0 + 0.25 * (v[n % 4] - acc1).tanh();
+                acc1 += f64::tanh(v2);
+            }
+            2 => {
+                s0 = (s0 * 0.5 + (x2 - (x2 + x0)) * 0.1).tanh();
+                let v3 = acc1 * s0;
+                s0 = s0 * 0.5 + f64::sin(v3) * 0.05;
+            }
+            g if g > 5 => {
+                s0 = (s0 * 0.5 + (-v[n % 4]) * 0.5).sin();
+            }
+            _ => {
+                s0 = 0.5 * s0 + 0.2 * (s0 - x2).sin();
+            }
+        }
+        let mut m4 = 0;
+        for &t in v.iter() {
+            if m4 % 2 == 0 {
+                m4 += 1;
+            }
+            if v[(m4 + n) % 4] - v[m4 % 4] < 1.0 {
+                let v5: f64 = (x2 * t).sin().exp();
+                s0 *= 0.6;
+                s0 += 0.02 * v5.sin().sin();
+            } else if f64::acosh(x2.powi(2) + 1.5) <= 0.5 {
+                let v6 = f64::sin(x2);
+                s0 = s0 * 0.6 + f64::asin((v[2] - x2).tanh() * 0.9).cos() * 0.05;
+                if 0.25 * v6.tanh().exp_m1() >= 0.25 {
+                    s0 = s0.mul_add(0.8, x1.tanh() * 0.2);
+                }
+            } else {
+                s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                acc1 += 0.5 * f64::cos(f64::atan(s0 - t));
+            }
+            match n % 2 {
+                0 => {
+                    s0 = s0.mul_add(0.8, f64::tanh(x1) * 0.2);
+                    s0 = s0.mul_add(0.5, (v[(m4 + n) % 4] * core::f64::consts::FRAC_1_SQRT_2).sin() * 0.5);
+                }
+                _other => {
+                    let v7 = t.powi(3);
+                    s0 = s0 * 0.5 + f64::sin(v7).sin() * 0.02;
+                }
+            }
+            acc1 -= 0.5 * (f64::powi(t.tanh().sinh(), 2) + 1.0).atan2(0.3 * t).cos();
+        }
+        let c8 = m4 as f64;
+        let v12 = match mode {
+            Mode::Lower(_, lo10) => {
+                for _ in 0..v.len() {
+                    acc1 += (lo10.powi(2) + 1.0).sqrt().sin() * 0.5;
+                    acc1 += ((f64::powi(s0, 2) + 1.0).log10().sin() + 2.0).cbrt() * 0.25;
+                }
+                (v[2] * v[2] + 1.0).log(10.0)
+            }
+            Mode::Upper(_) => {
+                acc1 += ((x1 * x1 + 2.0).ln().powi(2) + 1.0).powf(0.5).cos();
+                (f64::cos(f64::sin(x2).exp()) * 0.9).asin()
+            }
+            Mode::Off => m6::prog_6(((v[(m4 + n) % 4].tanh() * 0.9).acos() * x2).tanh() * 2.0, (-(s0 + c8)).sin() * 2.0, (v[(m4 + n) % 4].abs() * (1.5 * c8)).sin(), &v, 0),
+        };
+        let mut k13 = 0;
+        let v15: f64 = loop {
+            k13 += 1;
+            let v14 = v.iter().fold(v[m4 % 4], |r, &p| r * 0.75 + 0.05 * (v12 - x0 + p.tanh()).cos());
+            s0 = s0 * 0.75 + f64::sin(f64::max(-3.0_f64, x2)) * 0.25;
+            if k13 >= 5 || (f64::powi(v12, 2) + 1.0).recip() <= 0.25 {
+                break (v[n % 4] + v14).tanh();
+            }
+            acc1 -= f64::sin(v14).cos() * 0.4;
+        };
+        x2 * 0.25 + v[2].sin() + s0 - acc1.sin() - f64::tanh(c8) + v12.tanh() + v15.cos() + ((c8 - 1.25).sin() * 1.5).cosh()
+    }
+
+    #[differentiable(wrt(x0, p))]
+    pub fn prog_9(x0: f64, p: &Weights, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let mut s0: f64 = v[3].powi(3).sin() * 2.0;
+        let mut s1 = m6::prog_6(x0.sin(), s0, (2.0_f64.min(x0) + f64::sqrt(x0 * x0 + 2.0)).cos() * 2.0, &v, n).sin() * 2.0;
+        let mut s2: f64 = (p.a + p.a.atan()).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if f64::sin(v[3]).exp_m1().sin() >= acc3 {
+            s0 = (s0 * 0.5 + (x0.tanh() * 0.9).asin() * 0.2).sin();
+            s2 = 0.5 * s2 + 0.02 * f64::sin(s2 * s2);
+        } else if (f64::sqrt(v[n % 4] * v[n % 4] + 0.5).sin() * 0.9).atanh() < 0.25 {
+            let x0 = f64::sinh(v[3].cos() * 1.5);
+            acc3 += x0.sin();
+        } else {
+            s1 = (s1 * 0.6 + ((acc3.cos() * 0.9).asin() - (s2.powi(2) + 2.0).sqrt()) * 0.02).sin();
+        }
+        if (v[3 - p.n].cos() * 2.0).sinh() <= -1.0 {
+            return f64::hypot(v[3], p.w[p.n]);
+        }
+        for i in (0..3).rev() {
+            let fi = i as f64;
+            acc3 += f64::tanh((p.inner.b.tanh() * 2.0).sinh()) * 0.5;
+            if (s0 * s0 + 1.0).atan2(s1) > -0.5 {
+                for _ in (0..=n).rev().step_by(2) {
+                    s0 = f64::mul_add(s0, 0.5, s0.atan().cos() * 0.5);
+                    s2 = 0.8 * s2 + 0.1 * (fi - x0 - s0).cos();
+                }
+            } else if f64::sinh(s0.tanh() * 2.0) < 0.5 {
+                s0 = s0 * 0.8 + (s0 * v[n % 4]).tanh() * 0.05;
+            } else {
+                let x0 = f64::tanh(x0 + v[2]);
+                s1 = (s1 * 0.8 + (0.25 - x0) * 0.1).tanh();
+                if x0 - v[i] < -0.5 && i < 1 {
+                    continue;
+                }
+            }
+        }
+        let v4 = x0.to_radians();
+        p.inner.b - s0 - s1.cos() - s2.sin() + acc3 + f64::sin(v4)
+    }
+
+    #[differentiable]
+    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x1 / (x2.powi(2) + 0.5)) * 2.0;
+        let mut s1 = m6::prog_6(s0, x0, x1, v, n).tanh() * 2.0;
+        let mut s2 = (s0.powi(2) + 1.0).cbrt();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            s1 = (s1 * 0.5 + f64::cos(v[k4 % 4] + s0) * 0.25).tanh();
+            match k4 % 3 {
+                MODE_A => {
+                    for &u in v.iter() {
+                        if f64::atan2(u, (u - 2.5).powi(2) + 1.0) >= 1.0 {
+                            s2 *= 0.75;
+                            s2 += 0.1 * f64::cos(x2.hypot(s2));
+                            break;
+                        }
+                        s1 *= 0.75;
+                        s1 += 0.25 * f64::sin(f64::sqrt(v[n % 4].powi(2) + 0.5));
+                        if k4 < 3 && f64::acos(f64::cos(f64::ln(u.powi(2) + 2.0)) * 0.9) <= 0.5 {
+                            s2 = s2.mul_add(0.5, (f64::ln(s2 * s2 + 1.0) * 3.0_f64.atan2(s2)).cos() * 0.1);
+                            acc3 += f64::sin(((s2 - x1).powi(2) + 0.5).ln()) * 0.1;
+                        } else if k4 < 3 {
+                            let v5 = (x1.powi(2) + 0.5).atan2(v[n % 4]);
+                            s1 = 0.6 * s1 + 0.05 * f64::tanh(v5).tanh();
+                        } else {
+                            let v6 = s0.cos().exp();
+                            s1 = (s1 * 0.8 + s1 * v6 * 0.02).tanh();
+                        }
+                    }
+                }
+                MODE_B => {
+                    let v7 = v[2] * v[2] / (v[k4 % 4] * v[k4 % 4] + 0.5);
+                    let v8 = (f64::powi(x0.sin().exp(), 2) + 1.0).ln();
+                    s0 = s0.mul_add(0.6, (v7.sin() + v8.cos()).cos() * 0.02);
+                }
+                2 => {
+                    acc3 += s2.sin() * 0.4;
+                }
+                _other => {
+                    s1 *= 0.8;
+                    s1 += 0.05 * f64::cosh(s1.tanh() * 1.5).sin();
+                }
+            }
+            let v10 = match n % 3 {
+                0 => {
+                    s0 = 0.8 * s0 + 0.1 * (s1 / (s0.powi(2) + 1.5)).sin();
+                    (f64::asinh(v[(k4 + n) % 4]).powi(2) + 1.5).acosh()
+                }
+                g if g > 1 => {
+                    let x1: f64 = f64::tanh(x1);
+                    acc3 += (x1.sin().exp() + x2.powi(3)).tanh() * 0.25;
+                    x1.cos()
+                }
+                _ => {
+                    let v9 = x1 * s2;
+                    (v[n % 4].cos() * 0.9).atanh() + v9.sin()
+                }
+            };
+            if k4 >= 5 || v10.to_radians() < -0.25 {
                 break;
             }
         }
-        let mut m10 = 0;
-        for t in v {
-            acc2 -= (-v5).cos() * 0.5;
-            for j in 0..5 {
-                let fj = j as f64;
-                s1 = 0.5 * s1 + 1.0 * fj.tanh().exp2().sin();
-                s1 = s1 * 0.75 + f64::tanh(x2 - x2.cos()) * 0.1;
-            }
-            if k4 % 3 == 1 && -f64::powi(f64::powi(v6, 2) + 1.0, -3) > 0.25 {
-                m10 += 1;
-            }
-            s0 = (s0 * 0.5 + t.tanh() * 0.5).sin();
-        }
-        let c11 = m10 as f64;
-        let c12: f64 = table(m10);
-        s0 - s1 - acc2.cos() - v5.cos() + v6 * 1.5 + f64::cos(c11) + c12.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_14<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = f64::mul_add(x2.abs(), x0.max(v[n % 4]), (f64::powi(x0, 2) + 1.0).powi(-2)).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = x1.sin();
-        }
-        let Some(k3) = n.checked_sub(2) else {
-            return prog_9(1.5, x0, 0.75, &v, n)
-        };
-        let c4 = k3 as f64;
-        let mut m5 = 0;
-        for (i, &t) in a2.iter().enumerate() {
-            let fi = i as f64;
-            let mut m6: f64 = 0.0;
-            for j in 1..4 {
-                m6 = m6.min(t * a2[j].mul_add(a2[j], a2[j]));
-            }
-            s0 = (s0 * 0.6 + m6.tanh() * 0.05).tanh();
-            if (f64::tanh((x1.sin() + 2.0).cbrt()) * 1.2).tan() < a2[0] {
-                m5 += 1;
-            }
-            s0 = f64::mul_add(s0, 0.5, (m6 * m6 + 0.5).sqrt().cos() * 0.1);
-            if 0.5_f64.atan2(t) - t.max(m6) > -1.0 || m5 % 2 == 0 {
-                acc1 -= 0.2 * ((c4 + s0) / ((x1 * s0).powi(2) + 1.0)).cos();
-                if x0.sin() > 0.25 || i % 3 == 1 {
-                    continue;
-                }
-                let v7 = f64::log(x2.powi(2) + 1.0, 2.0).cos().exp_m1();
-                s0 = 0.8 * s0 + 0.05 * f64::tanh(v7).cos();
-            } else {
-                s0 = s0 * 0.6 + f64::sin(f64::mul_add(c4, c4, v[3])) * 0.4;
-                s0 = (s0 * 0.75 + x1.powi(2) * 0.05).tanh();
-                if f64::atanh(f64::sin(s0) * 0.9) > fi {
-                    s0 *= 0.5;
-                    s0 += 0.25 * f64::sin(a2[3 - i].powi(2));
-                }
-            }
-        }
-        let c8 = m5 as f64;
-        let mut m9 = f64::NEG_INFINITY;
-        for i in 0..5 {
-            m9 = m9.max(f64::powi(x1, 3) + v[(i * 3) % 4]);
-        }
-        let mut m10 = 0;
-        for i in (0..n).rev() {
-            s0 = (s0 * 0.6 + (x2 * x2 + 1.0).log10() * 0.75).sin();
-            if (v[m5 % 4] * v[m5 % 4] + 1.0).atan2(m9) >= 0.0 {
-                let v11 = (x2.tanh().cosh().tanh() * 1.5).cosh();
-                acc1 += 0.25 * v11.cos().tanh();
-            } else if v[i % 4] + x0 <= 1.0 || m10 % 2 == 0 {
-                s0 = s0.mul_add(0.6, (s0.powi(2) + 2.0).acosh().sin() * 0.1);
-                acc1 += 0.25 * f64::tanh(f64::min(x1, x0));
-            } else {
-                let v12 = f64::exp_m1(f64::cos(x0)).cos();
-                s0 = (s0 * 0.75 + (v[i % 4].max(s0) + (x1 - c8)) * 0.1).sin();
-                if v[i % 4] <= 1.0 {
-                    s0 = 0.5 * s0 + 0.1 * f64::tanh((s0.tanh() * 0.9).atanh());
-                }
-                s0 = (s0 * 0.8 + v12 * 0.05).tanh();
-            }
-            if m10 < 25 {
-                m10 += 1;
-            }
-        }
-        match m10 {
-            PHASE_B | 3 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    for j in 0..n {
-                        let fj = j as f64;
-                        let v15 = match j {
-                            0 => {
-                                let c8 = (s0.powi(2) + 1.0).sqrt().to_radians();
-                                m9.sin() + c8.sin()
-                            }
-                            1 | 3 => (f64::powi(t.atan(), 2) + 2.0).sqrt(),
-                            4 => {
-                                let v13 = s0 - t + (m9.sin() * 2.0).sinh();
-                                2.0_f64.min(a2[j % 4]).tanh().exp2() + v13.sin()
-                            }
-                            _ => {
-                                let v14 = (f64::powi(a2[m5 % 4], 2) + 1.0).recip().sin().sinh();
-                                c8.max(v14)
-                            }
-                        };
-                        match n {
-                            PHASE_A if n % 2 == 0 => {
-                                let x1 = fi;
-                                acc1 += c4.tanh().tanh() * 0.05;
-                                s0 = (s0 * 0.6 + f64::cos(x1) * 1.0).sin();
-                            }
-                            g if g > 1 => {
-                                s0 = 0.5 * s0 + 0.5 * f64::cos(t);
-                                let Some(k17) = n.checked_sub(3) else {
-                                    let v16 = (f64::sin(c4.sin().sinh()) * 1.2).tan();
-                                    return m9.cos().exp_m1() + v16.cos()
-                                };
-                                let c18 = k17 as f64;
-                                acc1 += 0.05 * c18.sin().cos();
-                            }
-                            _other => {
-                                let v23 = match n.checked_sub(1) {
-                                    Some(1 | 2) => {
-                                        let x2: f64 = f64::to_degrees(f64::asin(a2[2].cos() * 0.9)) * 0.02;
-                                        let v19 = (f64::sin(x2).exp2().powi(2) + 1.0).log(3.0);
-                                        (f64::sin(a2[k3 % 4]) * 1.2).tan() + v19.sin()
-                                    }
-                                    Some(k20) => {
-                                        let c21 = k20 as f64;
-                                        c4.min(c8) + c21.cos()
-                                    }
-                                    None => {
-                                        let v22 = f64::asinh(v[j % 4]) + t.cos();
-                                        f64::tan(fj.cos() * 1.2) + v22.cos()
-                                    }
-                                };
-                                acc1 += 0.05 * f64::sinh(m9.tanh());
-                                s0 *= 0.5;
-                                s0 -= 0.02 * v23.cos();
-                            }
-                        }
-                        s0 = (s0 * 0.5 + x2 * 0.5).tanh();
-                        acc1 -= 0.05 * v15.cos().sin();
-                    }
-                    let mut m24: f64 = 0.5;
-                    for j in 0..n + 1 {
-                        m24 = (m24 * 0.5 + f64::powi(v[(j + n) % 4], 2) * 0.1).min(m24);
-                    }
-                    acc1 -= m9.sin() * 0.5;
-                    acc1 += f64::tanh(t.tanh() - m24) * 0.5;
-                }
-            }
-            4..=5 => {
-                s0 = (s0 * 0.75 + f64::hypot(m9, x2) * 0.01).sin();
-            }
-            6 => {
-                let v25 = m9.clamp(-1.0, 1.5);
-                let m9 = prog_9(0.25, x0, (v25.clamp(-1.5, 0.5) - x1.abs()).cos(), &v, n);
-                acc1 -= m9.sin() * 0.005;
-            }
-            _ => {
-                s0 = 0.5 * s0 + 0.02 * f64::to_radians(acc1);
-            }
-        }
-        x1.sin() - s0 * 0.5 + acc1.tanh() + f64::cos(a2[0]) - c4 * 0.5 + c8.cos() + f64::tanh(m9)
-    }
-
-    #[differentiable]
-    pub fn prog_16(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::copysign(x0, x1);
-        let mut acc1: f64 = 0.0;
-        match n % 2 {
-            MODE_A if n > 2 => {
-                s0 = s0 * 0.6 + f64::sin((x2 * x2 + 1.0).atan2(x2)) * 0.1;
-                let v2: f64 = (acc1.powi(2) + 0.5).recip();
-                s0 = 0.75 * s0 + 1.0 * f64::tanh(v2);
-            }
-            MODE_B if n > 1 => {
-                s0 *= 0.75;
-                s0 -= 0.1 * (x2 / (f64::cos(s0) + 2.0)).tanh();
-                s0 *= 0.5;
-                s0 -= 0.1 * (v[3] / (v[3].cos() + 2.0) + (v[3].cos() * 0.5).ln_1p()).tanh();
-                if prog_12(x0, (f64::atan2(x2, x2 * x2 + 1.0).to_degrees() * 0.01).cos(), f64::cos(s0).exp().sin(), *v, n) >= f64::log(f64::powi(s0, 2) + 1.0, v[3].powi(2) + 2.0) {
-                    let v3 = f64::acos(x0.sin() * 0.9);
-                    let v4: f64 = prog_2(x1, ((s0.cos() * 0.9).asin().sin() * 0.5).ln_1p().sin(), s0, *v, n);
-                    s0 *= 0.5;
-                    s0 += 0.005 * f64::cos(v3.cos() - v4.sin());
-                } else if n == 2 {
-                    let x1 = f64::sin(x1.cos().exp());
-                    acc1 += f64::sin(x1);
-                } else {
-                    s0 = (s0 * 0.6 + f64::ln(f64::powi(f64::recip(acc1.powi(2) + 0.5), 2) + 0.5) * 0.05).tanh();
-                }
-            }
-            _ => {
-                let x2 = x2 + v[3];
-                s0 = 0.6 * s0 + 0.2 * f64::cos(x2).cos();
-            }
-        }
-        let v5 = if (acc1 * acc1 + 0.5).cbrt() <= (x2.powi(2) + 1.0).log10() {
-            x1.abs()
-        } else {
-            return f64::cos(v[n % 4])
-        };
-        for i in (0..6).rev() {
-            let fi = i as f64;
-            let v6 = v[n % 4] + x0;
-            for j in 0..n {
-                let fj = j as f64;
-                if f64::log(f64::powi(x1, 2) + 1.0, f64::powi(s0, 2) + 2.0).tanh().exp_m1() >= 1.0 {
-                    continue;
-                }
-                acc1 -= 0.05 * f64::tanh(f64::tanh(v5));
-                match j % 3 {
-                    0 => {
-                        let x1 = v6.sin();
-                        acc1 += x1.sin() * 0.05;
-                    }
-                    2 => {
-                        acc1 -= 0.05 * f64::acos(v6.cos().sin() * 0.9).cos();
-                        s0 = (s0 * 0.5 + s0.mul_add(s0, fj) * 0.25).tanh();
-                    }
-                    _other => {
-                        acc1 += 0.05 * v[j % 4].tanh();
-                        if (x1 - v6).sin() > -0.25 {
-                            acc1 += f64::log2(x0 * x0 + 1.0).cos() * 0.05;
-                            if v5 >= -1.0 {
-                                break;
-                            }
-                            acc1 += 0.05 * x2.tanh();
-                        } else if (f64::powi(x2.tanh().cosh(), 2) + 0.5).powf(1.5) <= 0.0 {
-                            let v7 = (v[j % 4] * v[j % 4] + 1.0).log2();
-                            acc1 += 0.05 * f64::tanh(v7);
-                        } else {
-                            acc1 -= 0.05 * (x1 * (x2 + v[1])).sin();
-                        }
-                    }
-                }
-            }
-            acc1 += f64::asin((fi.cos() * 0.9).acos().sin() * 0.9).cos() * 0.25;
-            acc1 += f64::sin(v6) * 0.25;
-        }
-        for i in (0..=n).rev().step_by(2) {
-            match i {
-                MODE_A => {
-                    s0 = (s0 * 0.5 + (v[0] - v[3]) * 0.25).sin();
-                    let v8 = x1 / (v5 * v5 + 0.5);
-                    s0 = s0.mul_add(0.8, v8.cos() * 0.02);
-                }
-                g if g > 1 => {
-                    acc1 -= (v5.to_radians().sin() * 1.2).tan().cos() * 0.5;
-                }
-                _other => {
-                    let v9 = (f64::powi(v[n % 4], 2) + 1.0).ln();
-                    let v10 = v9 + v[i % 4] + v[i % 4];
-                    acc1 -= 0.5 * f64::sin(v10.cos());
-                }
-            }
-            let v11: f64 = (s0.tanh() * 0.9).acos();
-            s0 = (s0 * 0.75 + x0.tanh().exp() * 0.05).sin();
-            s0 = (s0 * 0.6 + f64::tanh(v11) * 0.1).tanh();
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            for _ in 0..v.len() {
-                acc1 += (f64::log(v5 * v5 + 1.0, 2.0) + f64::sin(x2)).cos() * 0.05;
-                let v12 = if v[2].max(fi) < 0.5 {
-                    f64::exp2(x1.tanh())
-                } else {
-                    f64::sin(x2)
-                };
-                s0 *= 0.75;
-                s0 -= 0.1 * f64::cos(f64::tanh(v12));
-            }
-            acc1 += 0.25 * ((f64::powi(s0, 2) + 2.0).ln() - fi.cos().exp_m1()).sin();
-            s0 = (s0 * 0.5 + v[(i + n) % 4] / 3.0 * 1.0).tanh();
-        }
-        let v13: f64 = (v[n % 4].tanh() + 2.0).cbrt();
-        s0 * 0.25 + f64::sin(acc1) + f64::cos(v5) - f64::sin(v13)
-    }
-
-    #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::log10(v[n % 4].asinh().powi(2) + 1.0);
-        let mut s1 = f64::tanh(f64::acos(x2.cos() * 0.9) * (x0 + s0)) * 2.0;
-        let mut s2 = (f64::powi(f64::cos(s0), 2) + 0.5).recip();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().rev().step_by(2).copied().fold(f64::NEG_INFINITY, f64::max);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 += f64::tanh(s2 / (v4 * v4 + 1.0)) * 0.5;
-            let v5 = SCALE + s0;
-            let v6 = 'b1: {
-                if f64::asin(t.powi(2).tanh() * 0.9) <= -0.5 {
-                    break 'b1 s1 + x2;
-                }
-                if x1 >= 0.5 {
-                    break 'b1 v5 + 1.5_f64.powf(f64::tanh(v5));
-                }
-                if (v5 + s1) * (fi.sin() * 0.9).asin() <= -0.5 {
-                    break 'b1 x1 / (v5 * v5 + 1.0);
-                }
-                (t.cos() * 1.5).cosh()
-            };
-            acc3 += (f64::sin(v5) + f64::tanh(v6)).cos() * 0.5;
-        }
-        let mut k7 = 0;
-        while k7 < 3 {
-            k7 += 1;
-            let v8 = f64::powi(x1, 2) * x1.atan();
-            s2 *= 0.75;
-            s2 -= 0.1 * f64::sin(s2 + s0);
-            acc3 += 0.4 * (v4.atan2(f64::powi(v4, 2) + 0.5) + v[k7] / (v4.sin() + 2.0)).tanh();
-            s0 = 0.6 * s0 + 0.02 * v8.sin();
-        }
-        let len9 = v.len();
-        'l3: for i in 0..len9 {
-            let fi = i as f64;
-            s2 = s2.mul_add(0.8, f64::acosh(f64::powi(fi.sin(), 2) + 1.5).tanh() * 1.0);
-            for j in (0..3).rev() {
-                if (f64::sin(v[j]) * 1.5).cosh() < 0.5 {
-                    break 'l3;
-                }
-                let v10: f64 = s0.sin();
-                let v12 = 'b5: {
-                    let v11 = x1.atan2(v10.powi(2) + 1.0);
-                    acc3 += (v[j] - v11).sin() * 0.1;
-                    if j % 3 == 1 && f64::acosh(v4.powi(2) + 2.0) > -0.5 {
-                        break 'b5 v[2];
-                    }
-                    s2 * s0
-                };
-                s0 = 0.6 * s0 + 0.4 * (s0 * s0);
-                acc3 += v12.sin() * 0.1;
-            }
-            acc3 += f64::powi(v4, 3).tanh() * 0.25;
-        }
-        match k7 {
-            0 => {
-                s1 *= 0.75;
-                s1 += 0.01 * x2.max(s1).tanh();
-                let v13 = prog_12(2.0, f64::cos(f64::tanh(0.75 - x0)) * 2.0, 0.25, [v[0], v[1], v[2], v[3]], k7);
-                acc3 += f64::cos(v13) * 0.005;
-            }
-            1..=2 => {
-                let v14: f64 = f64::cos(v4);
-                let x0 = v14 * (v14 * 2.0);
-                acc3 += f64::tanh(x0);
-            }
-            3 => {
-                acc3 += f64::log(x1 * x1 + 1.0, 10.0);
-            }
-            _ => {
-                let v15: f64 = s1.cos();
-                'b6: {
-                    if n % 2 == 0 {
-                        let v16: f64 = x1 + v15;
-                        let v17: f64 = 'b7: {
-                            for i in (1..=6).step_by(2) {
-                                acc3 -= (f64::recip(f64::powi(v[i % 4], 2) + 1.0) + s1).cos() * 0.5;
-                                if v16 + (v15.cos() * 1.2).tan() < -0.5 {
-                                    break 'b7 x2.atan();
-                                }
-                                acc3 += f64::sin((v4 * v4 + 2.0).sqrt()) * 0.5;
-                            }
-                            acc3 += s2.atan().cos() * 0.2;
-                            v4.sin().exp2()
-                        };
-                        s2 = (s2 * 0.8 + (f64::sin(v16) + f64::sin(v17)) * 0.01).tanh();
-                    } else {
-                        'b9: {
-                            let v18 = v[1].sin();
-                            let v19 = ((v18 + v15).powi(2) + 1.0).powf(0.3);
-                            if prog_12((v15 * v15 + 2.0).sqrt().sin(), f64::atan2(v4 * v4 + 1.0, x1).sin() * 2.0, 2.0, [v[0], v[1], v[2], v[3]], k7) < 0.0 {
-                                break 'b9;
-                            }
-                            s0 = s0.mul_add(0.5, v19.tanh() * 0.02);
-                        }
-                    }
-                    if f64::atan(v4.abs()) >= 0.0 {
-                        break 'b6;
-                    }
-                }
-            }
-        }
-        match k7 {
-            1 | 3 => {
-                let v20: f64 = x1.tanh().exp2() / (v4 * v4 + 1.5);
-                s1 = s1 * 0.5 + f64::cos(v20) * 0.25;
-            }
-            _other => {
-                let v21 = f64::cos(v4);
-                acc3 -= v21.cos();
-            }
-        }
-        x1 + s0.tanh() + s1 - s2 - acc3.tanh() - (v[3 - k7] + s1)
-    }
-
-    #[differentiable]
-    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x2 / 3.0;
-        let mut s1: f64 = f64::sin(prog_2(x1.mul_add(s0, x0).cos() * 2.0, s0, (f64::powi(v[n % 4], 2) + 1.0).ln().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut s2 = f64::tanh(x0.hypot(v[n % 4])) * 2.0;
-        let mut acc3: f64 = 0.0;
-        if x2.sin() <= f64::to_degrees(s2) * 0.02 || n < 1 {
-            return f64::cos(x0).exp_m1();
-        }
-        let a4 = [x1 - s2, (s0 * s0 + 1.0).recip(), (f64::asinh(s2).powi(2) + 1.0).sqrt(), acc3 + x0 + acc3];
-        let mut a5 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a5[i % 4] += (s0 + fi).cos() * 0.25;
-        }
-        let mut a6 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a6[i % 4] = a6[i % 4] * 0.5 + f64::cbrt(f64::acosh(fi.powi(2) + 2.0).powi(2) + 0.5).cos() * 0.5;
-        }
-        match n % 2 {
-            0 => {
-                s2 = 0.5 * s2 + 0.02 * f64::tanh(f64::atan2(x2.powi(2) + 0.5, a4[0]));
-                s0 = (s0 * 0.8 + (a6[n % 4].sin() + 2.0).cbrt() * 1.0).tanh();
-            }
-            MODE_B => {
-                s1 = (s1 * 0.8 + prog_12((a6[0].tanh() * 2.0).cosh().tanh() * 2.0, x2, f64::powi(a6[0] * a6[0] + 1.0, -3).cos() * 2.0, a6, 1) * 0.005).sin();
-                acc3 += s2 * 0.005;
-            }
-            _ => {
-                let x1 = x1.clamp(-1.5, 1.0);
-                s0 = s0 * 0.5 + (x1.tanh().exp() + v[n % 4].clamp(-1.0, 0.5)).tanh() * 0.1;
-            }
-        }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = f64::exp(a5[0].tanh()).copysign(s1 + a6[n % 4]);
-            }
-            s2 = (s2 * 0.8 + f64::asin(x1.sin() * 0.9) * 0.05).sin();
-        }
-        let a8 = a7[1];
-        s0 * 0.75 + s1.tanh() + s2.tanh() - acc3.cos() + a4[2] + f64::tanh(a5[3]) + a6[1] * 0.5 - a7[0][0] + a8[3] * 0.5 - f64::powf(3.0_f64, x0.tanh()).tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = x2;
-        let mut acc1: f64 = 0.0;
-        if n == 6 {
-            let x2 = f64::atan2(x1, x0 * x0 + 0.5) + f64::powi(v[n % 4], 3);
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                if f64::copysign(v[0], s0) < -0.5 {
-                    acc1 -= f64::sin(prog_9(f64::sin(x2.atan2(s0.powi(2) + 1.0)), f64::cos(t), f64::cos(3.0_f64.powf(f64::sin(t)).to_radians()) * 2.0, &v, n)) * 0.005;
-                } else {
-                    if let Some(k2) = (n % 3).checked_sub(1) {
-                        let v3 = (v[(k2 + i) % 4] - x2).max(x0);
-                        let v4 = (t.powi(2) + 0.5).sqrt();
-                        acc1 += (f64::cos(v3) - v4.sin()).sin() * 0.5;
-                    } else if (f64::powi(v[i] + x1, 2) + 0.5).recip() <= 0.0 {
-                        s0 = f64::mul_add(s0, 0.8, ((f64::sin(t) * 0.9).acos().powi(2) + 1.5).acosh().tanh() * 0.01);
-                        if f64::ln(x2.sin().exp2().powi(2) + 1.0) > f64::sin(fi).exp() {
-                            break;
-                        }
-                        let mut k5 = 0;
-                        while k5 < 3 && (f64::cos(x1) + 2.0).cbrt() > t {
-                            k5 += 1;
-                            let v6 = f64::sin(x2) + (f64::powi(x2, 2) + 2.0).sqrt();
-                            acc1 -= v6.atan().tanh() * 0.1;
-                        }
-                    } else {
-                        s0 = (s0 * 0.6 + (fi * fi + 1.0).log2() * 1.0).tanh();
-                    }
-                    acc1 += 0.5 * (x2 + v[n % 4]).tanh();
-                }
-                if t * s0 >= (v[1].powi(2) + 1.5).acosh() {
-                    continue;
-                }
-                acc1 += 0.5 * (fi.sin() * 0.9).asin().tanh();
-            }
-            acc1 -= f64::tanh(x2) * 0.2;
-        } else {
-            acc1 += (x0 * x2).asinh().cos();
-            let x2: f64 = (x1 * x1 + 1.0).powf(f64::sin(x2)) / (x1.tanh().sinh().powi(2) + 1.5);
-            s0 = s0 * 0.75 + x2.cos().cos() * 0.02;
-        }
-        let mut k7 = 0;
-        while k7 < 6 && f64::asinh(x1) < 0.5 {
-            k7 += 1;
-            acc1 += f64::sin(v[k7 % 4]) * 0.25;
-            if s0 - x1 > 0.5 || k7 + n < 9 {
-                acc1 -= x1.powi(3).tanh() * 0.25;
-                s0 *= 0.75;
-                s0 += 0.05 * f64::cos(f64::mul_add(v[k7 % 4], s0, x1));
-            } else {
-                acc1 += 0.25 * x1.asinh().tanh();
-                if (x2 * v[2]).mul_add(0.65 * v[k7 % 4], v[2]) >= 1.0 {
-                    acc1 += 0.25 * f64::atanh(v[1].tanh() * 0.9).tanh();
-                    continue;
-                }
-                acc1 += f64::tanh(x0 + (v[k7 % 4].powi(2) + 0.5).recip()) * 0.25;
-            }
-        }
-        match k7 % 3 {
-            2 => {
-                s0 = (s0 * 0.5 + s0.tanh() * 0.02).sin();
-                if k7 == 4 {
-                    s0 = s0 * 0.8 + x0.min(s0).cos() * 0.02;
-                    let v8 = v[k7 % 4] - x0;
-                    acc1 += v8.cos();
-                } else {
-                    acc1 += (v[0] + x2).cos();
-                }
-            }
-            _ => {
-                acc1 -= 0.4 * f64::tan(f64::cos(v[k7 % 4]) * 1.2).copysign(f64::sin(x1)).sin();
-                let v9: f64 = prog_12(f64::tanh(v[2] * x1) * 2.0, x1, x0, v, n);
-                acc1 += 0.005 * v9.tanh();
-            }
-        }
-        let v11 = match k7 % 3 {
-            0 | PHASE_C => (x1.sin() + 2.0).cbrt(),
-            _ => {
-                let v10 = (x1.tanh() * 0.9).atanh();
-                -v10
-            }
-        };
-        s0.cos() - f64::tanh(acc1) + v11
-    }
-
-    #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2 * x0) * 2.0;
-        let mut s1 = 0.3 * (f64::tanh(x1) * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                acc2 += f64::to_degrees(x1) * 0.01 * 0.05;
-                let v4 = match n + j {
-                    0 | 2 => {
-                        s0 *= 0.8;
-                        s0 += 0.2 * (v[1] * v[1]).ln_1p().cos();
-                        f64::to_radians(s0) * 20.0
-                    }
-                    3..=5 => v[0] / (v[j % 4].powi(2) + 1.0),
-                    6 => f64::log10((fj + v[j % 4]).powi(2) + 1.0),
-                    _other => -f64::sin(v[j % 4]),
-                };
-                s1 = s1 * 0.8 + v4.sin() * 0.05;
-            }
-            let v5 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-            s1 = 0.6 * s1 + 0.25 * ((s1 * s1 + 1.0).cbrt() + v5.to_degrees() * 0.02).cos();
-            if k3 >= 5 {
-                break s0 + 1.5;
-            }
-        };
-        for &t in v.iter() {
-            s1 = s1 * 0.8 + t.tanh() * 0.2;
-            let v7 = (v[n % 4].tanh() * 1.5).cosh().cos().exp();
-            acc2 += f64::cos(v7) * 0.4;
-        }
-        let mut k8 = 0;
-        while k8 < 6 {
-            k8 += 1;
-            if f64::ln(f64::powi(1.5_f64.atan2(v6), 2) + 2.0) > (f64::sin(v6) * 1.5).cosh() || k8 < 1 {
-                acc2 -= f64::sin(-v6) * 0.25;
-                if k8 < 6 && (f64::sin(v[2] - x1) * 0.9).acos() <= -0.5 {
-                    acc2 += f64::cos(f64::acos(v[n % 4].tanh() * 0.9)) * 0.25;
-                    s1 = s1 * 0.5 + f64::sin(x1 * s1) * 0.1;
-                } else if -x0 >= v[0] / (s0 * s0 + 1.5) {
-                    s0 *= 0.8;
-                    s0 -= 0.02 * (s0 * v6).tanh();
-                    s1 = f64::mul_add(s1, 0.6, f64::sin(v[(k8 + k3) % 4]).exp().cos() * 0.1);
-                } else {
-                    s0 = f64::mul_add(s0, 0.6, f64::ln_1p(x0 * x0).cos() * 0.4);
-                }
-                s1 = (s1 * 0.5 + v[3] * 0.5).tanh();
-            } else if (v[k8 % 4] * v[k8 % 4] + 1.0).recip() - v[k8 % 4] * v[n % 4] < 0.5 {
-                s1 = (s1 * 0.8 + v[k8 % 4] * x0 * 0.05).sin();
-                let v9 = x0 * x0;
-                acc2 += f64::cos(v9.sin()) * 0.25;
-            } else {
-                s1 = f64::mul_add(s1, 0.6, (x1 * x1 + 1.0).log(f64::acos(f64::sin(x2) * 0.9).powi(2) + 2.0).tanh() * 0.05);
-            }
-            let v10 = (s0 * v6).mul_add(x0, x1);
-            acc2 -= f64::asin((v[n % 4] - x1).tanh() * 0.9).cos() * 0.25;
-            acc2 += 0.2 * v10.tanh().sin();
+        if f64::powf(v[k4 % 4] * v[k4 % 4] + 0.5, 1.5) > 0.5 {
+            return x0 / (x2 * x2 + 0.5);
         }
         let mut k11 = 0;
-        while k11 < n {
+        let v12 = loop {
             k11 += 1;
-            acc2 += (-v[1]).tanh() * 0.25;
-            acc2 += 0.25 * x0.sin();
+            for &u in v.iter() {
+                if u.sin() <= -0.5 {
+                    acc3 += 0.1 * x1.sin();
+                } else if (v[1] * v[1] + 1.0).powi(-2).mul_add(u, x1) < -1.0 {
+                    s2 = s2 * 0.6 + f64::sin(-s2) * 0.4;
+                } else {
+                    let x1 = s0.atan2(x1 * x1 + 0.5);
+                    s0 *= 0.8;
+                    s0 += 0.02 * f64::cos(x1);
+                }
+                s0 = (s0 * 0.5 + v[k4 % 4] * 0.5).sin();
+            }
+            acc3 += 0.5 * (s0.mul_add(v[k11 % 4], v[n % 4]) + f64::asinh(x1)).sin();
+            if !(k11 % 3 == 1 && s2.cos() > x1) {
+                return v[k11 % 4] + s2;
+            }
+            if k11 >= 4 || (f64::powi(s1, 2) + 0.5).sqrt() <= 0.5 {
+                break (s2 + x0).cos();
+            }
+        };
+        if n % 2 == 0 {
+            s2 = (s2 * 0.8 + (SCALE + x0) * x1.tanh() * 0.05).sin();
+        } else {
+            let mut k13 = 0;
+            while k13 < 3 && (v12 * v12 + 0.5).ln() < 0.25 {
+                k13 += 1;
+                s0 = s0 * 0.6 + v[0].cos().tanh() * 0.4;
+                match k11 {
+                    0 | MODE_C => {
+                        let v14 = (s2.to_degrees() * 0.01).powi(3);
+                        acc3 -= 0.5 * v14;
+                    }
+                    g if g > 3 => {
+                        let v15 = x1.cos().exp_m1();
+                        let v16 = v12 + v15;
+                        acc3 += 0.5 * v16.tanh().sin();
+                    }
+                    _ => {
+                        s2 = (s2 * 0.75 + (s2.powi(2) + 1.0).log10() * 0.5).tanh();
+                    }
+                }
+                s1 = f64::mul_add(s1, 0.8, x2.tanh() * 0.2);
+            }
+            acc3 += ((s1 * 0.001).sin().powi(2) + 2.0).ln() * 0.2;
         }
-        v[3].cos() + f64::cos(s0) + s1.sin() + acc2.sin() - f64::sin(v6) + f64::hypot(s1.clamp(v6.sin() - 1.5, f64::tanh(s1) + 1.5), v[k3 % 4])
+        s0 * 0.5 + s1 + s2 * 0.25 - acc3.cos() + v12.sin() - f64::tanh(x2)
+    }
+
+    impl Weights {
+        #[differentiable(wrt(self, x0))]
+        pub fn prog_11(&self, x0: f64, n: usize) -> f64 {
+            let v: [f64; 4] = self.w;
+            let mut s0 = (x0 * x0 + 1.0).recip();
+            let mut s1: f64 = f64::sin(f64::acosh(self.inner.b * self.inner.b + 1.5)) * 2.0;
+            let mut acc2: f64 = 0.0;
+            let v3 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&z, &q)| r * 0.5 + (self.a.asinh() + z * 0.25 + q * 0.5) * 0.5);
+            if f64::cos(x0).exp() < v3 {
+                return v[3 - self.n] * s1;
+            }
+            let mut k4 = 0;
+            let v6 = loop {
+                k4 += 1;
+                s0 = (s0 * 0.6 + 2.0_f64.log(s0.sin().powi(2) + 2.0) * 0.25).tanh();
+                let v5 = (f64::sqrt(s1 * s1 + 2.0).powi(2) + 2.0).sqrt();
+                if k4 >= 6 || f64::ln((f64::tanh(v5) * 1.5).cosh().powi(2) + 2.0) < 0.5 {
+                    break s1;
+                }
+            };
+            if !(k4 > 5 && (x0 * x0 + 1.5).acosh() - (v6 * v6 + 1.0).recip() >= 0.0) {
+                let v7 = prog_2(0.25, (s1 + v6).cos(), s1, v, 6);
+                s0 = (s0 * 0.5 + f64::cos(v7) * 0.005).sin();
+            } else if x0 >= f64::exp(self.w[2].sin()) || self.n + n < 3 {
+                let v6 = v6 * v[3 - self.n];
+                acc2 += f64::cos(prog_2(s0, acc2, f64::tanh(x0 + self.w[k4 % 4]), v, n)) * 0.05;
+                acc2 += f64::sin(v6) * 0.2;
+            } else {
+                acc2 -= 0.5 * v6.tanh();
+                let v8 = v[2] * self.w[k4 % 4];
+                s1 *= 0.6;
+                s1 -= 0.1 * f64::cos(v8);
+            }
+            'l1: for i in 0..v.len() {
+                let fi = i as f64;
+                if s0.to_degrees() * 0.01 >= x0 {
+                    s0 = s0 * 0.5 + (f64::sin(s1 + fi) * 1.2).tan().tanh() * 0.05;
+                    let x0 = fi + s0;
+                    acc2 -= 0.5 * x0.cos();
+                } else if !(i < 1 && v[0] <= s1) {
+                    let v6 = v3 * v3 + v6;
+                    s1 = s1.mul_add(0.5, v6.sin().sin() * 0.05);
+                } else {
+                    let [b9, _, b10, b11] = v;
+                    let v12 = (b9.powi(2) + 2.0).acosh();
+                    s1 = s1.mul_add(0.6, (b10.cos() - f64::cos(b11) + v12.tanh()).cos() * 0.05);
+                }
+                s1 = s1.mul_add(0.8, f64::mul_add(v[3], s1, s0).cos() * 0.02);
+                for j in 0..n {
+                    let fj = j as f64;
+                    s1 = s1 * 0.75 + f64::sin(fj + x0) * 0.25;
+                    if f64::tanh(v[n % 4] - fj) >= -0.25 {
+                        continue 'l1;
+                    }
+                }
+                let v13 = (s0.powi(2) + 2.0).acosh();
+                s1 = f64::mul_add(s1, 0.8, v13.sin() * 0.1);
+            }
+            'l3: for i in 0..v.len() {
+                let fi = i as f64;
+                if i == 0 && 1.5_f64.min(v3).to_degrees() * 0.01 >= v6 {
+                    break;
+                }
+                s0 = s0 * 0.6 + (s0 * s0 + 1.5).acosh().sin() * 0.2;
+                for j in 0..n {
+                    let fj = j as f64;
+                    let v15: f64 = if self.n == 0 && (s0.powi(2) + 2.0).ln().sin() >= 0.25 {
+                        f64::cosh(s0.sin() * 2.0)
+                    } else {
+                        let v14 = x0 * s1 * (v6.tanh() + 2.0).cbrt();
+                        (x0.sin() * 0.9).acos().cos() + f64::cos(v14)
+                    };
+                    if (v15.asinh().powi(2) + 1.0).sqrt() <= -1.0 {
+                        s1 = (s1 * 0.6 + v3 * 0.4).sin();
+                        if (v[k4 % 4].sin() * 2.0).cosh() < -1.0 || i < 3 {
+                            acc2 += 0.05 * (0.5_f64.atan2(v6) + v3.tanh().exp_m1()).tanh();
+                        } else if v[j % 4].tanh().exp2() < -1.0 {
+                            let v16 = f64::exp(fi.cos().cos());
+                            acc2 += v16.cos().tanh() * 0.05;
+                        } else {
+                            let v17 = ((fi * 0.8).tanh() * 0.5).ln_1p();
+                            acc2 += 0.05 * f64::exp_m1((v17 / (f64::tanh(v17) + 2.0)).sin()).tanh();
+                        }
+                    } else {
+                        acc2 += 0.05 * f64::atanh(v6.cos() * 0.9);
+                        if v6.atan2(s1 * s1 + 0.5) > 0.5 {
+                            let [b18, _, b19, _] = v;
+                            s1 = 0.5 * s1 + 0.5 * b19.cos();
+                            s0 *= 0.6;
+                            s0 -= 0.4 * f64::sin(b18);
+                        } else if f64::sinh(x0.tanh() * 2.0) > 0.5 || j == 4 {
+                            s0 *= 0.8;
+                            s0 += 0.05 * f64::tanh(f64::cosh(s0.tanh() * 1.5));
+                            acc2 += 0.05 * (x0.powi(2) + 0.5).recip().tanh();
+                        }
+                        s1 = 0.75 * s1 + 1.0 * (f64::powi(fi, 2) + 1.0).log10();
+                    }
+                    if n < k4 && s1 * v[(j + i) % 4] + fj * v[(j + i) % 4] >= -1.0 {
+                        acc2 += 0.05 * f64::tanh(f64::exp2(1.5_f64.copysign(v15).cos()));
+                        continue 'l3;
+                    }
+                    s1 = f64::mul_add(s1, 0.75, ((f64::tanh(self.a) + 2.0).cbrt().powi(2) + 0.5).atan2(s1).tanh() * 0.05);
+                }
+            }
+            s0.sin() - s1 * 0.75 + acc2.cos() - (f64::copysign(v[3], self.inner.b).powi(2) + 1.0).ln()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cbrt(f64::asin(x1.sin() * 0.9).sin() + 2.0);
+        let mut s1: f64 = f64::sin(v[0] * x0) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 5 {
+            k3 += 1;
+            let mut m4: f64 = 0.5;
+            for _ in 1..n {
+                m4 = v[3].asinh().min(m4);
+                s0 = s0 * 0.75 + x0 / 4.0 * 1.0;
+            }
+            acc2 += 0.4 * m4.cos();
+            let v5 = 3.0_f64.log(f64::powi(-x2, 2) + 2.0);
+            s0 = 0.6 * s0 + 0.2 * f64::sin(v5);
+        }
+        let f6 = |t: f64| f64::copysign(0.5_f64, v[k3 % 4]).sin() + t * 0.25;
+        let v7 = f6(x1) + f6(v[3]) * 0.5;
+        let v8 = v.iter().map(|&p| f6(p)).sum::<f64>();
+        let v9 = x2.abs();
+        let v10 = v8 - x0 - v9.sin();
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            s1 = (s1 * 0.8 + f64::abs(v10) * 0.2).tanh();
+            s0 = s0 * 0.5 + ((f64::powi(x0, 2) + 0.5).recip() - s0).tanh() * 0.1;
+            if x1.sin().sinh() >= -0.5 {
+                break (v7.sin() * 0.9).atanh();
+            }
+            if k11 >= 6 {
+                break f64::sin(v9).exp2();
+            }
+        };
+        let v13 = v.iter().fold(v10.cos(), |r, &p| r * 0.5 + 0.02 * f64::sin((v12.cos().sinh().cos() * 2.0).cosh() + f64::tanh(p)));
+        let v16 = 'b3: {
+            if (v13 * v13 + 1.0).log(10.0).cos() >= 0.5 && k11 > 2 {
+                acc2 += 0.75 * (acc2.cos() * 0.9).acos().sin();
+                break 'b3 v13 - 2.5;
+            }
+            let v14: f64 = (v[k11 % 4].powi(2) + 2.0).ln().sin().exp_m1();
+            for _ in 0..6 {
+                if v7 * v13 < -1.0 {
+                    break 'b3 f64::cos(s0).sinh();
+                }
+                let v15: f64 = f64::sqrt((0.65 * v14).powi(2) + 0.5);
+                acc2 += (-v[0]).cos() * 0.25;
+                acc2 -= f64::tanh(v15) * 0.25;
+            }
+            v14 * v7
+        };
+        let v17 = (0..n).map(|i| s1.abs() + v[i % 4] * 0.5).sum::<f64>();
+        let m18 = 2 * k11 + 1;
+        let c19: f64 = table(m18);
+        s0 * 0.25 + f64::cos(acc2) - v7 + v16 * 0.25 + v17.tanh() + c19 * 0.25
+    }
+
+    impl Weights {
+        #[differentiable(wrt(x0, self))]
+        pub fn prog_13<const N: usize>(self, x0: f64, n: usize) -> f64 {
+            let v: [f64; 4] = self.w;
+            let mut s0 = v[self.n];
+            let mut s1: f64 = f64::tanh((x0.powi(2) + 1.0).powf(f64::tanh(x0.copysign(v[self.n])))) * 2.0;
+            let mut s2 = prog_2(x0, ((s0 * s0 + 1.0).log2() - v[n % 4] * x0).cos() * 2.0, s1, v, 6).tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                a4[i] = 1.5 * self.inner.b;
+            }
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                if (a4[k5 % 4] * s0).cos() < -0.25 {
+                    break;
+                }
+                let v7 = 'b2: {
+                    let v6: f64 = self.a - x0;
+                    if (v6.cos() * 0.9).acos() < 0.5 {
+                        acc3 += 0.5 * f64::cos((f64::powi(v[(k5 + self.n) % 4], 2) + 1.0).log2());
+                        break 'b2 (s2.cos() * 2.0).sinh();
+                    }
+                    f64::atan(x0)
+                };
+                acc3 -= (x0.powi(2) + 1.0).log2().cos() * 0.5;
+                acc3 += 0.5 * f64::tanh(v7).sin();
+            }
+            for _ in 0..N {
+                s0 = (s0 * 0.8 + a4[2].hypot(s1) * 0.1).tanh();
+                let v8: f64 = 1.25 - self.inner.b;
+                s0 *= 0.75;
+                s0 -= 0.25 * v8.cos();
+            }
+            let v11 = 'b4: {
+                if a4[n % 4].atan() > v[3] {
+                    s0 = (s0 * 0.75 + a4[1].sin() * 0.1).sin();
+                    break 'b4 x0.sin();
+                }
+                let v9: f64 = self.a - v[n % 4] - self.inner.b.asinh();
+                let v10 = (-1.5_f64).max(x0);
+                v9 + v10.cos()
+            };
+            'b5: {
+                if (v11 * v11 + 2.0).sqrt() < -0.5 || k5 == 0 {
+                    let v12: f64 = prog_12(s0, (f64::sin(x0).exp().powi(2) + 1.0).log(x0.cos().powi(2) + 2.0).cos() * 2.0, s1, &v, n);
+                    acc3 += prog_12(1.5, ((-v11) * f64::tanh(x0)).cos() * 2.0, x0.sin().exp_m1().cos(), &v, k5).tanh() * 0.005;
+                    acc3 += 0.005 * v12.sin();
+                } else {
+                    acc3 -= f64::sin(self.w[1]);
+                }
+                if n < 1 && ((self.w[2].powi(2) + 1.0).log10().powi(2) + 1.5).acosh() > 0.5 {
+                    break 'b5;
+                }
+            }
+            let v13 = prog_2((f64::cos(a4[n % 4].asinh()) * 2.0).sinh().sin(), s2, x0, v, k5);
+            s1 *= 0.6;
+            s1 += 0.05 * (2.0_f64.log(x0 * x0 + 2.0) + f64::cosh(self.inner.b.tanh() * 1.5)).tanh();
+            s2 = (s2 * 0.8 + (f64::cos(x0).powi(2) + 0.5).powf(2.5) * 0.02).tanh();
+            self.a * 0.25 + f64::cos(s0) - s1 + s2 * 1.5 - acc3.tanh() - f64::tanh(v13)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::hypot(x1, x2).min(f64::powi(x1, 3)).sin() * 2.0;
+        let mut s1: f64 = (s0.powi(2) + 1.0).log10();
+        let mut acc2: f64 = 0.0;
+        acc2 += (SCALE + x0.cos().exp_m1()).cos();
+        let v7: f64 = if let Some(k3) = n.checked_sub(1) {
+            let c4 = k3 as f64;
+            let v5 = 3.0_f64.min(v[k3 % 4]);
+            f64::tan(x2.tanh() * 1.2) + c4.tanh() + v5.tanh()
+        } else {
+            let v6 = prog_12(x2, 2.0, v[2].cos(), &v, 5);
+            x0 + x1 + v[n % 4].sin() + v6.tanh()
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s1 = s1 * 0.8 + f64::sin(f64::acos(s1.tanh() * 0.9)) * 0.05;
+            let mut k8 = 0;
+            while k8 < 5 && f64::hypot(fi, s0) + x0.atan() <= t.cos().exp2() {
+                k8 += 1;
+                if k8 < 1 && (s1.tanh() * 1.5).cosh() + v7.sin() >= 0.0 {
+                    continue 'l0;
+                }
+                let v9 = v.iter().copied().map(|p| p).sum::<f64>();
+                if (f64::tanh(f64::acosh(v[n % 4].powi(2) + 2.0)) * 2.0).cosh() >= -1.0 {
+                    continue;
+                }
+                s1 = 0.6 * s1 + 0.1 * (0.3 - v9).tanh();
+            }
+            let v11 = if (f64::tanh(x1) * 2.0).sinh() <= 0.1 * t {
+                s0.sin()
+            } else {
+                let v10 = v[k8 % 4] + t;
+                f64::tan(f64::tanh(v[(k8 + i) % 4]) * 1.2) + v10.sin()
+            };
+            if s1.tanh().exp() >= t.min(x0) {
+                s0 = 0.75 * s0 + 0.1 * (s0 + v7).tanh();
+                continue;
+            }
+            acc2 += 0.25 * f64::tanh(v11).sin();
+        }
+        s0 = s0 * 0.75 + f64::cosh(v[n % 4].sin() * 1.5).cos() * 0.05;
+        let v15 = if let Some(k12) = n.checked_sub(3) {
+            let c13 = k12 as f64;
+            let x0 = c13.sin().exp2();
+            let v14 = (f64::powi(x1 * c13, 2) + 1.0).log(f64::hypot(x0, v[(k12 + n) % 4]).powi(2) + 2.0);
+            (f64::powi(v[k12], 2) + 2.0).acosh() + v14.cos()
+        } else {
+            f64::powi(v[n % 4].tanh(), 2)
+        };
+        let [_, b16, _, b17] = v;
+        s0 * 1.5 - s1 + acc2 * 0.5 - v7.sin() + v15 * 0.5 - b16.cos() + b17 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_15<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = x0.atan2(x2 * x2 + 1.0).hypot(v[2] + x0).tanh() * 2.0;
+        let mut s1 = (v[n % 4] * x1).cos() * 2.0;
+        let mut acc2: T = 0.0;
+        let v5: T = 'b0: {
+            for i in (1..=5).step_by(2) {
+                let fi = T::from_usize(i).unwrap();
+                if (T::tanh(s1) + 2.0).cbrt() <= T::from_f64(0.5).unwrap() || i % 3 == 1 {
+                    break 'b0 fi - (v[3] + v[2]);
+                }
+                let v3: T = (T::powi(s1, 2) + 1.0).recip() + (x1.cos() * T::from_f64(1.2).unwrap()).tan();
+                acc2 = acc2 + T::cos((x2 + 2.0).cos()) * T::from_f64(0.5).unwrap();
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 + T::from_f64(0.02).unwrap() * v3.tanh();
+            }
+            let v4 = x2.tanh().exp();
+            T::to_radians(acc2) * 20.0 + v4.cos()
+        };
+        let v7 = if v5.asinh() < -1.0 && n < 3 {
+            acc2 + x0
+        } else {
+            let v6 = v[n % 4].abs() + v5;
+            (T::max(v6, x0).powi(2) + T::from_f64(0.5).unwrap()).recip()
+        };
+        let mut k8 = 0;
+        'l2: while k8 < 3 {
+            k8 += 1;
+            let v9 = v7.sin().exp();
+            'b3: {
+                if -v9 < 0.0 {
+                    acc2 = acc2 - T::from_f64(0.4).unwrap() * v[k8].asinh();
+                    acc2 = acc2 + (v[k8] - x1).tanh() * T::from_f64(0.5).unwrap();
+                } else if x1 < T::from_f64(0.5).unwrap() || n < 1 {
+                    acc2 = acc2 - T::sin((T::tanh(s1) * 0.9).asin()) * T::from_f64(0.5).unwrap();
+                    let v11 = 'b4: {
+                        let mut k10 = 0;
+                        while k10 < n + 1 {
+                            k10 += 1;
+                            s1 = 0.6 * s1 + T::from_f64(0.4).unwrap() * ((v9.tanh() + 2.0).cbrt().powi(2) + T::from_f64(0.5).unwrap()).sqrt().cos();
+                            if (s1.sin() * 0.9).asin() >= v[1] {
+                                break 'b4 x1 * v[k10 % 4];
+                            }
+                        }
+                        x0 * x2.powi(2)
+                    };
+                    acc2 = acc2 + T::from_f64(0.25).unwrap() * T::tanh(v11);
+                } else {
+                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * (s0.tanh() * T::from_f64(1.2).unwrap()).tan().cos();
+                    s1 = (s1 * 0.6 + v[3].cos().exp() * 0.1).tanh();
+                    if (v[0] * v[0] + 1.0).powi(-1) + T::atan(s1) < T::from_f64(0.5).unwrap() {
+                        continue 'l2;
+                    }
+                }
+                s1 = s1 * 0.6 + T::acosh(v7 * v7 + 2.0).cos() * T::from_f64(0.05).unwrap();
+                if (x2 * x2).ln_1p() >= 0.0 {
+                    break 'b3;
+                }
+            }
+            s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), x0.tanh() * T::from_f64(0.25).unwrap());
+        }
+        let mut k12 = 0;
+        let v13 = loop {
+            k12 += 1;
+            s0 = (s0 * T::from_f64(0.8).unwrap() + (v7 + x2) * 0.1).tanh();
+            acc2 = acc2 + T::cos(T::ln(s1 * s1 + 2.0).sin().exp()) * T::from_f64(0.4).unwrap();
+            acc2 = acc2 + T::from_f64(0.4).unwrap() * T::sin(T::ln_1p(x0 * x0));
+            if k12 >= 5 {
+                break s0 + v7;
+            }
+        };
+        let v15 = 'b7: {
+            if (v[k12 % 4] * v[k12 % 4] + 2.0).acosh().asinh() > -T::from_f64(0.5).unwrap() {
+                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.02).unwrap() * T::sqrt(v7.powi(2) + 1.0).tanh();
+                break 'b7 T::tanh(x1).exp2();
+            }
+            let v14 = x0 + v[3];
+            if T::cos(v5.sin()) >= v[k12 % 4] {
+                break 'b7 T::asinh(v[2]);
+            }
+            x2 + T::tanh(v14)
+        };
+        for i in 0..3 {
+            let fi = T::from_usize(i).unwrap();
+            let v16 = v7 - x0;
+            acc2 = acc2 + T::sin(s1.tanh().exp()) * T::from_f64(0.5).unwrap();
+            match i + k8 {
+                1..=2 => {
+                    'b9: {
+                        if T::sin(v13).exp_m1() < T::from_f64(0.5).unwrap() || i == 1 {
+                            break 'b9;
+                        }
+                        for j in (0..3).rev() {
+                            s0 = s0 * T::from_f64(0.8).unwrap() + T::cos(x0) * 0.2;
+                            if v15 + v[(j + k8) % 4] > v5 {
+                                break 'b9;
+                            }
+                        }
+                        for (j, &u) in v.iter().enumerate() {
+                            s1 = (s1 * T::from_f64(0.75).unwrap() + (x1.powi(2) + T::from_f64(0.5).unwrap()).recip() * 0.1).sin();
+                            if v16.sin().exp() <= -T::from_f64(0.5).unwrap() && j == 3 {
+                                break 'b9;
+                            }
+                            if T::exp_m1(T::sin(s1)) >= T::from_f64(0.5).unwrap() {
+                                continue;
+                            }
+                            s1 = s1 * T::from_f64(0.5).unwrap() + T::cos(u).tanh() * T::from_f64(0.5).unwrap();
+                        }
+                    }
+                }
+                MODE_D if n < 4 => {
+                    let mut k17 = 0;
+                    while k17 < 5 && (x2 * x2 + 1.0).powf(v15.sin()) < x2 {
+                        k17 += 1;
+                        acc2 = acc2 + 0.1 * ((-v16).sin() * 0.9).acos().cos();
+                        if ((-x0).powi(2) + T::from_f64(0.5).unwrap()).powf(0.3) >= -1.0 {
+                            s0 = s0 * 0.6;
+                            s0 = s0 + 0.1 * v13.cos().exp_m1().sin();
+                            let v18 = (s1.powi(2) + 1.0).log2();
+                            acc2 = acc2 + 0.1 * v18.tanh().tanh();
+                        } else {
+                            let v19 = (v13 * v13 + 1.0).powi(-1) - x2 * T::from_f64(0.25).unwrap();
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + T::sin(v19) * T::from_f64(0.02).unwrap()).sin();
+                        }
+                    }
+                }
+                4 => {
+                    let v20 = v16;
+                    'b13: {
+                        let v21 = v[3 - i] * v15;
+                        for j in 0..n {
+                            s0 = (s0 * 0.6 + T::cbrt(T::sin(v21).powi(2) + 1.0) * 0.1).tanh();
+                            if T::sin(v[j % 4]).exp_m1().asinh() >= T::from_f64(0.5).unwrap() || j % 2 == 0 {
+                                break 'b13;
+                            }
+                        }
+                        for &u in v.iter() {
+                            if T::powf(u * u + 1.0, 1.5) > 1.0 {
+                                break 'b13;
+                            }
+                            s0 = s0.mul_add(0.6, (x1 / (T::log(fi.powi(2) + 1.0, 2.0).powi(2) + 1.0)).tanh() * T::from_f64(0.4).unwrap());
+                        }
+                        s1 = s1.mul_add(T::from_f64(0.5).unwrap(), v21.tanh() * 0.1);
+                    }
+                    s1 = (s1 * T::from_f64(0.75).unwrap() + v20.sin() * 0.1).tanh();
+                }
+                _other => {
+                    s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::tanh(x1);
+                    if k12 + n < 4 {
+                        return T::cos(v13);
+                    }
+                }
+            }
+            acc2 = acc2 + T::from_f64(0.5).unwrap() * v16.sin();
+        }
+        s0 * T::from_f64(0.25).unwrap() + s1 * T::from_f64(0.5).unwrap() + acc2.sin() + v7 * T::from_f64(0.25).unwrap() + v13.sin() - v15 * 1.5 - (v[1].cos() * T::from_f64(0.5).unwrap()).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos((x0.sin() * 0.9).atanh().sin().exp()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n > 4 {
+            acc1 += f64::tanh(x2.tanh().exp_m1());
+            acc1 += ((v[1] / (x0.powi(2) + 1.5)).powi(2) + 2.0).acosh().tanh();
+        } else if !(n > 1) {
+            let v2 = x1.asinh();
+            s0 = s0.mul_add(0.8, (x1 * v2).tanh() * 0.05);
+            if v[n % 4] * v[n % 4].sin().exp_m1() <= x1 {
+                s0 = (s0 * 0.75 + f64::recip(f64::powi(f64::tanh(x2), 2) + 1.0) * 0.25).sin();
+                acc1 += (acc1 * x0).cos() * 0.25;
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v5 = if n % 3 == 1 && f64::ln(v[(i + n) % 4] * v[(i + n) % 4] + 2.0) < 0.5 {
+                let v3 = f64::powi(v[i].abs(), 2);
+                f64::acosh((x0 * x0 + 2.0).sqrt().powi(2) + 2.0) + v3.sin()
+            } else {
+                let v4 = f64::cos(x2.sin()).exp_m1();
+                return (x1 * x0).powi(2).ln_1p() + v4.tanh()
+            };
+            s0 = s0 * 0.75 + (v[(i + n) % 4] * v[(i + n) % 4]).ln_1p().sin() * 0.25;
+            let v7 = if ((fi + v5).powi(2) + 1.0).sqrt() <= 1.0 {
+                let x1 = (1.2 * v[1]).atan();
+                let v6 = f64::sin((s0 * s0 + 0.5).powf(1.5));
+                s0 = s0 * 0.5 + f64::cos(x2 - x1) * 0.2;
+                (f64::sin(f64::tan(t.cos() * 1.2)) * 0.9).acos() + v6.sin()
+            } else {
+                s0 = 0.5 * s0 + 0.1 * (s0 + (t.cos() * 0.9).asin()).cos();
+                x0.tanh().exp() + x2.to_radians()
+            };
+            s0 = s0 * 0.75 + v7.sin() * 0.005;
+        }
+        let mut m8 = 0;
+        for i in 0..v.len() {
+            if i + n < 9 {
+                continue;
+            }
+            let v9 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * ((x2 + p).powi(2) + 0.5).ln().sin());
+            s0 *= 0.75;
+            if ((v[m8 % 4] + x1).powi(2) + 1.0).powf(0.5) < -1.0 {
+                m8 += 1;
+            }
+            s0 -= 0.25 * f64::ln(s0 * s0 + 1.0).sin();
+            acc1 -= f64::sin(v9) * 0.5;
+        }
+        let c10 = m8 as f64;
+        let mut m11 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v12 = f64::recip((f64::cos(x2) * 0.9).atanh().powi(2) + 1.0);
+            if x1.sin().exp2() - 0.65 <= 0.5 {
+                m11 += 1;
+            }
+            if v[n % 4] + 0.3 >= -0.5 {
+                acc1 -= (x1 - v12).sin().sin() * 0.5;
+                acc1 += f64::cos((x2 * x2).ln_1p()) * 0.5;
+                if m11 > 7 && fi - v[n % 4] >= 0.5 {
+                    return x2 / (f64::cos(x0) + 2.0);
+                }
+            } else if i % 3 == 1 && (f64::cos(v12.clamp(-1.0, 1.5)) * 0.9).asin() <= fi {
+                let v13 = (f64::asin(f64::sin(fi) * 0.9).cos() * 0.9).atanh();
+                acc1 -= f64::sin(((x1 + x2).powi(2) + 1.0).log(3.0)) * 0.5;
+                acc1 += v13.cos().tanh() * 0.5;
+            } else {
+                s0 = s0 * 0.75 + f64::sin(f64::powi(s0, 3)) * 0.02;
+            }
+            match m8 % 3 {
+                0 | 2 => {
+                    acc1 -= (v12 - c10 + (c10 + x1)).cos() * 0.5;
+                }
+                _other => {
+                    for j in 0..3 {
+                        let fj = j as f64;
+                        if (v[2] * v[2] + 1.0).log2() < fi {
+                            break;
+                        }
+                        if (c10 - x1) * x2 < 0.5 {
+                            let v14 = v[(j + n) % 4] * x0 + s0 / (c10.tanh() + 2.0);
+                            s0 = (s0 * 0.75 + v14.cos() * 0.05).sin();
+                        } else {
+                            s0 = (s0 * 0.5 + fj.atan() * 1.0).sin();
+                            let v15 = v[j];
+                            s0 *= 0.75;
+                            s0 -= 0.25 * v15.sin();
+                        }
+                        s0 = (s0 * 0.5 + fj * 1.0).sin();
+                    }
+                }
+            }
+            acc1 -= 0.5 * f64::sin(SCALE + (x1 * x1 + 2.0).acosh());
+        }
+        let c16 = m11 as f64;
+        for i in (0..n).rev() {
+            acc1 += 0.25 * v[n % 4].powi(3).cos();
+            match i % 2 {
+                MODE_A => {
+                    let v17 = f64::exp(f64::sinh(c16.cos()).tanh());
+                    acc1 += v17.cos() * 0.25;
+                }
+                1 => {
+                    s0 = 0.6 * s0 + 0.4 * f64::tanh(x0 - 0.3);
+                }
+                _other => {
+                    let v18 = c16.asinh();
+                    let x2 = f64::atanh(f64::sin(x1).exp_m1().cos() * 0.9);
+                    acc1 -= 0.25 * (v18.sin() - x2.tanh()).cos();
+                }
+            }
+        }
+        x1 + x2 - v[3] * 0.5 + s0 - f64::tanh(acc1) + c10.cos() + c16.tanh()
+    }
+
+    #[differentiable(wrt(p, x0))]
+    pub fn prog_17(x0: f64, p: &Weights, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let mut s0: f64 = f64::asin((v[p.n] - 2.5).tanh() * 0.9);
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 3 && (f64::cos(v[n % 4]) * 0.5).ln_1p().min(f64::min(s0, x0)) >= -1.0 {
+            k2 += 1;
+            let v3 = prog_12(f64::exp_m1(f64::cos(v[0])).cos(), s0.cos().exp2().cos() * 2.0, f64::cos(x0 * s0) * 2.0, &v, 5);
+            acc1 += ((p.a.powi(2) + 1.0).ln() + f64::min(0.5_f64, v[2])).tanh() * 0.5;
+            s0 *= 0.5;
+            s0 += 1.0 * f64::cbrt(s0.cos() + 2.0).cos();
+            s0 = s0 * 0.6 + v3.sin() * 0.005;
+        }
+        'l1: for &t in v.iter() {
+            let v4 = f64::max((f64::cos(s0) * 0.9).acos(), (x0.sin() * 1.2).tan());
+            s0 = s0 * 0.75 + f64::cos(f64::sqrt(s0.powi(2) + 0.5)) * 0.25;
+            for j in 1..n {
+                let fj = j as f64;
+                acc1 -= (1.2 - fj).tanh().sin() * 0.1;
+                if x0.powi(2) <= -0.5 && j % 2 == 0 {
+                    break 'l1;
+                }
+            }
+            let v5: f64 = 0.5_f64.atan2(f64::max(v4, p.inner.b));
+            acc1 += 0.25 * (f64::sin(t) + v5.tanh()).cos();
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            if x0 / (x0 * x0 + 1.5) < 0.25 {
+                break s0.clamp(-1.0, 1.5).atan();
+            }
+            if v[k6 % 4] + 0.5 < v[n % 4] * v[n % 4] && k6 + k2 < 6 {
+                s0 = s0 * 0.5 + s0.sin() * 0.5;
+                let v7 = v[(k6 + p.n) % 4] * s0;
+                acc1 += v7.cos().tanh() * 0.4;
+            }
+            acc1 += (p.a - x0).sin() * 0.4;
+            if k6 >= 5 {
+                break v[0].cos();
+            }
+        };
+        let mut k9 = 0;
+        while k9 < 6 && v8.max(x0) <= 0.0 {
+            k9 += 1;
+            match k9 {
+                0 | 2 => {
+                    acc1 += 0.25 * f64::cos(-v[k9 % 4]);
+                }
+                3..=5 => {
+                    let x0 = s0.cos().exp_m1();
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        let v11 = if v8 + p.w[0] >= 1.0 {
+                            let v10 = x0;
+                            s0 = (s0 * 0.75 + v10.mul_add(v10, v10) * 0.02).sin();
+                            f64::asin(fj.cos() * 0.9)
+                        } else if (v8 * v8 + 1.5).acosh() >= v[0] * s0 {
+                            s0.tanh() * std::f64::consts::FRAC_1_PI
+                        } else {
+                            x0 * x0
+                        };
+                        acc1 -= 0.05 * (-v[(j + k2) % 4]).cos().tanh();
+                        let v12 = v.iter().fold(x0, |r, &z| r * 0.5 + 0.02 * f64::sin(r + v11 + z.cos()));
+                        s0 = (s0 * 0.5 + v12.sin() * 0.1).tanh();
+                    }
+                    acc1 -= 0.25 * x0.tanh();
+                }
+                6 => {
+                    let v13 = s0 - v8;
+                    let x0: f64 = p.w[k9 % 4].tanh().exp_m1();
+                    acc1 += 0.25 * (v13.tanh() - x0.cos()).tanh();
+                }
+                _ => {
+                    acc1 -= (1.25 - x0).tanh() * 0.25;
+                    s0 *= 0.8;
+                    s0 += 0.01 * f64::tanh(s0.powi(3));
+                    if x0.to_degrees() * 0.01 < 0.25 {
+                        s0 = s0.mul_add(0.8, (f64::powi(s0, 2) + 1.0).atan2(v8).cos() * 0.05);
+                    } else if k9 > 1 {
+                        s0 = 0.75 * s0 + 0.1 * f64::ln(s0 * s0 + 0.5).tanh();
+                    }
+                }
+            }
+            let v14: f64 = f64::tanh(v[1]).exp_m1().tanh().exp_m1();
+            acc1 += p.a.cos() * 0.25;
+            s0 = 0.8 * s0 + 0.02 * f64::sin(f64::sin(v14));
+        }
+        if f64::hypot(0.5_f64, v8) <= -1.0 {
+            return f64::cos(x0).exp_m1();
+        }
+        x0 * 0.5 - p.a + p.inner.b * 0.25 - s0 + acc1.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_12((v[n % 4] * v[n % 4] + 2.0).acosh().cos().exp().tanh(), x0, f64::sin((x0.tanh() * 0.9).atanh().to_degrees() * 0.01) * 2.0, &v, 6).tanh() * 2.0;
+        let mut s1 = f64::tanh((x0.powi(2) + 1.0).log(2.0) + 0.65) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.05 * f64::mul_add(p.tanh(), r + v[n % 4], (x1.sin() * 0.9).acos()).tanh());
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if prog_12(f64::max(v[2], v3).cos(), f64::recip(v[2] * v[2] + 0.5).sin() * 2.0, x1, &v, 1) >= s1 / (v3 * v3 + 0.5) {
+                m4 += 1;
+            }
+            for _ in 1..n {
+                let v5 = v3;
+                let v6 = if (x2 / (v3.powi(2) + 1.0)).asinh() <= f64::atanh(fi.sin() * 0.9) {
+                    acc2 -= 0.1 * ((v5.cos() * 0.9).atanh().powi(2) + 2.0).ln().tanh();
+                    f64::sqrt((x0 / 3.0).powi(2) + 1.0)
+                } else if v5 <= 0.5 {
+                    (s1.powi(2) + 0.5).recip() + (v5 + v[m4 % 4])
+                } else {
+                    (f64::sin(v[1]) * 0.9).atanh()
+                };
+                acc2 += 0.1 * (SCALE + v6).tanh();
+            }
+            let v7 = v3.mul_add(f64::powi(v3, 2), v3);
+            let v10 = if v[i].tanh() < 0.25 {
+                let v8 = x0 + fi;
+                (SCALE + v7).asinh() + f64::sin(v8)
+            } else if (v7 - v[3 - i]).tanh() >= s1 {
+                let v9 = x1 + x0;
+                x1 - v9
+            } else {
+                s1.tanh()
+            };
+            acc2 += 0.5 * ((fi * fi + 1.0).log(3.0) - (x2.sin() + 2.0).cbrt()).tanh();
+            acc2 -= 0.25 * v10.sin();
+        }
+        let c11 = m4 as f64;
+        let v12 = v.iter().copied().map(|p| (v3 * v3 + 1.0).ln() + p.tanh()).sum::<f64>();
+        let mut m13 = 0;
+        for i in 0..4 {
+            let fi = i as f64;
+            if prog_2(2.0, ((c11.powi(2) + 0.5).cbrt().cos() * 0.9).asin().sin() * 2.0, (SCALE + v3).sin(), v, n) < v12 {
+                m13 += 1;
+            }
+            if (f64::exp(v12.tanh()).sin() * 1.5).sinh() >= c11 {
+                continue;
+            }
+            acc2 -= 0.5 * (fi * fi + 1.0).atan2(x1).cos();
+        }
+        match m13 {
+            0..=2 => {
+                acc2 += f64::ln(c11.powi(2) + 2.0).tanh();
+                s1 *= 0.8;
+                s1 -= 0.25 * (v[m13 % 4] * v[m13 % 4] + 1.0).recip();
+            }
+            g if g > 4 => {
+                s0 = (s0 * 0.75 + v12 * 0.01).sin();
+            }
+            _other => {
+                s1 = 0.75 * s1 + 0.75 * f64::cos(f64::cbrt(v[m13 % 4].cos() + 2.0));
+                s0 = 0.6 * s0 + 1.0 * f64::sin(1.5_f64.copysign(v12));
+            }
+        }
+        for i in 0..v.len() {
+            let v14 = match n {
+                1..=2 => v12.cos().cosh(),
+                6 => v[3 - i] + c11,
+                _ => v12.cos() * (c11.powi(2) + 1.0).powi(-2),
+            };
+            acc2 -= (f64::tanh(x0) * 2.0).sinh().tanh() * 0.5;
+            s1 = (s1 * 0.5 + f64::sin(v14) * 0.4).sin();
+        }
+        let mut m15: f64 = 0.5;
+        for i in (0..3).rev() {
+            m15 = m15.max(v[i]);
+        }
+        acc2 += f64::tanh(m15);
+        s0 + s1 + f64::sin(acc2) - f64::tanh(c11) + v12.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = (x2 * (x0 + 0.75)).sin() * 2.0;
+        let mut s1: f64 = (v[n % 4] - 2.0 - s0.clamp(x1.tanh() - 1.5, s0.tanh() + 1.5)).tanh() * 2.0;
+        let mut s2 = x0 * std::f64::consts::FRAC_1_PI * (f64::cos(x2) * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        let v4 = match n % 3 {
+            PHASE_A => (acc3 * acc3).ln_1p(),
+            PHASE_B => x1.sin(),
+            _other => (acc3 / (x1 * x1 + 1.5)).atan(),
+        };
+        let mut m5 = v4;
+        for i in 1..n {
+            m5 = m5.max(v[i % 4]);
+        }
+        acc3 += m5.tanh();
+        let mut m6 = m5;
+        for i in 1..n {
+            let c7 = match i {
+                0 | 2 => 3.0_f64.powf(x0.cos()),
+                4 => s2 * v[i % 4],
+                5 => s1,
+                _ => (v[1] * 0.5).cos().exp(),
+            };
+            m6 = f64::min(c7, m6);
+        }
+        s0 = (s0 * 0.5 + m6.tanh() * 0.005).sin();
+        let v19 = match n {
+            0..=2 => {
+                let v8 = m5 * m5;
+                v8 / 3.0
+            }
+            3 | 5 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    let v16 = if (f64::cos(v4) * 1.2).tan() > 1.0 {
+                        for j in 0..3 {
+                            let fj = j as f64;
+                            let v9: f64 = if j < 2 && (v[3 - j] - fj).clamp((f64::cos(v4) * 0.9).acos().sin() - 1.5, f64::tanh(fi * m6) + 1.5) > 1.0 {
+                                x0.cos()
+                            } else {
+                                s2 + s0
+                            };
+                            let [b10, _, _, _] = *v;
+                            if let Some(k11) = (i + n).checked_sub(2) {
+                                let c12 = k11 as f64;
+                                s0 *= 0.5;
+                                s0 += 0.2 * (f64::sin(m5) * 0.9).acos().sin();
+                                let v13 = m5 - v9;
+                                s0 = 0.6 * s0 + 0.1 * (c12.cos() - v13.cos()).sin();
+                            } else if n == 0 && s2.hypot(b10).cos().exp_m1() > -0.5 {
+                                let b10 = f64::log(x1 * x1 + 1.0, 2.0);
+                                s1 = s1.mul_add(0.8, b10.sin() * 0.1);
+                            } else {
+                                let v14 = s1.to_degrees() * 0.02;
+                                s2 = s2.mul_add(0.8, f64::sin(-v14) * 0.1);
+                            }
+                            acc3 += b10.sin().exp2().cos() * 0.1;
+                            s2 = (s2 * 0.6 + v9.sin() * 0.2).sin();
+                        }
+                        let v15 = f64::tan(m5.cos() * 1.2).abs();
+                        v[n % 4] + v15
+                    } else {
+                        f64::powi(f64::sin(s2), 3)
+                    };
+                    acc3 += f64::cos(v16 - x2) * 0.25;
+                }
+                let v17 = (f64::sin(f64::cos(x0).exp2()) * 0.5).ln_1p();
+                s1 = 0.75 * s1 + 0.1 * f64::sin(f64::sinh(v17.cos()));
+                prog_2(f64::tanh(m5), x2, 0.25, *v, n)
+            }
+            6 => f64::copysign(3.0_f64, s0),
+            _other => {
+                let v18 = v4 * x0 / 2.0;
+                (v18.cos() * 0.9).asin() - v18.sin()
+            }
+        };
+        let mut m20 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if v19 + v19.atan2(v19 * v19 + 1.0) <= -0.5 {
+                m20 += 1;
+            }
+            let v22 = match i {
+                PHASE_A => {
+                    let v21 = v19 + s2;
+                    s0.tanh() + f64::cos(v21)
+                }
+                1 => v[m20 % 4].tanh().exp(),
+                2 => v19 / 1.5 + v19,
+                _other => f64::acosh(f64::powi(x0.sin(), 2) + 1.5),
+            };
+            if (v[1].sin() * 1.2).tan() >= 0.5 || n < 3 {
+                let [b23, b24, b25, b26] = *v;
+                acc3 -= 0.5 * f64::cos(b23.cos() + b24.tanh() - b25.cos() + b26.tanh());
+            } else if !(i % 3 == 1 && m6.to_degrees() * 0.01 < 0.5) {
+                let v27: f64 = x2 + m5;
+                acc3 += v27.tanh().tanh() * 0.5;
+            } else {
+                acc3 -= f64::cos(x1 + v19) * 0.5;
+                let v28: f64 = v22.max(f64::cosh(fi.sin() * 1.5));
+                acc3 += v28.tanh() * 0.5;
+            }
+            let v29 = x0 * x1;
+            s0 = (s0 * 0.75 + 1.5_f64.powf(v19.sin()) * 0.4).tanh();
+            acc3 += f64::tanh(v22.tanh() + f64::tanh(v29)) * 0.5;
+        }
+        match m20 {
+            0 => {
+                let v30 = prog_2(x0, (v[m20 % 4] * v[m20 % 4] + 0.5).sqrt().cos(), 0.75, *v, m20);
+                let v31 = f64::copysign(2.0_f64, acc3);
+                acc3 += f64::sin(v30.cos() - f64::cos(v31)) * 0.1;
+            }
+            PHASE_B if n % 2 == 0 => {
+                s1 = s1 * 0.5 + (v4.to_degrees() * 0.02).sin() * 0.4;
+                if m20 % 2 == 0 {
+                    let v32 = (x2 * x2 + 1.0).powi(-3);
+                    acc3 += v32 * std::f64::consts::FRAC_1_PI;
+                } else if prog_12(v4, (v19.powi(2) + 2.0).ln().tanh(), 1.2, v, 6) > 0.0 {
+                    s2 = (s2 * 0.6 + v[3].powi(2) * 0.1).sin();
+                    let v33: f64 = v19;
+                    s1 = s1 * 0.8 + f64::tanh(v33) * 0.005;
+                } else {
+                    s0 = (s0 * 0.5 + m5.sin() * 0.5).sin();
+                    let x1 = (x1.sin() * 0.5).ln_1p();
+                    s1 = s1 * 0.6 + f64::tanh(x1) * 0.4;
+                }
+            }
+            g if g > 2 => {
+                let v34 = v[m20 % 4] + x1;
+                let m6 = f64::copysign(0.5_f64, m6) - v34;
+                acc3 += f64::cos(m6);
+            }
+            _ => {
+                acc3 += (x1.cos() * 0.5).ln_1p();
+            }
+        }
+        let f35 = |t: f64| f64::atanh(t.cos() * 0.9);
+        let v36 = v.iter().fold(0.0, |r, &p| r * 0.5 + f35(p) * 0.25);
+        let v37 = f35(x2) + f35(v[2]) * 1.0;
+        s0 - s1 - s2 - acc3.sin() - v19.tanh() - v36 - v37 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::to_radians(x2);
+        let mut s1 = (f64::cos(v[1].asinh()) * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        if f64::cos(x1).exp_m1() <= -0.5 {
+            return (f64::cos(s1) * 0.5).ln_1p();
+        }
+        let mut a3 = v;
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] * 0.5 + f64::sin((f64::powi(v[i % 4], 2) + 0.5).ln().asinh()) * 0.25;
+            s1 = s1.mul_add(0.75, f64::atan2(v[i % 4] * v[i % 4] + 1.0, x0).cos() * 0.05);
+        }
+        let v4 = v.iter().rev().skip(1).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v5 = (0..n).fold(0.0, |r, i| r * 0.5 + (((s1 * std::f64::consts::LN_2).cos() + 2.0).cbrt() + a3[i % 4] * 0.25) * 0.5);
+        let v7 = match n {
+            0 => {
+                acc2 += 0.2 * (v5 * v4 / ((v5 - v4).powi(2) + 0.5)).tanh();
+                (x0 * x0 + 0.5).ln().asinh()
+            }
+            1 => {
+                let v6 = x1;
+                (f64::powi(f64::ln(v5 * v5 + 2.0), 2) + 0.5).sqrt() + v6.sin()
+            }
+            PHASE_C if n > 2 => {
+                acc2 -= f64::acosh(x0.powi(2) + 2.0).sin();
+                (a3[n % 4].powi(2) + 1.5).acosh()
+            }
+            _ => s0 + v5,
+        };
+        'l1: for i in 0..6 {
+            if 2.0 * v4 >= 1.0 {
+                continue;
+            }
+            s1 = (s1 * 0.5 + f64::hypot(2.0_f64, x1 - x0) * 0.25).sin();
+            for j in (0..=i).rev() {
+                if (v5.cos() * 0.9).asin() > v7 * a3[j % 4] && j > 0 {
+                    break 'l1;
+                }
+                acc2 += 0.05 * f64::sin((f64::tanh(x1.tanh()) * 0.9).asin());
+            }
+        }
+        match n.checked_sub(3) {
+            None => {
+                acc2 += x0.clamp(f64::cos(v4) - 1.5, v4.cos() + 1.5).cos();
+            }
+            Some(k8) => {
+                let c9 = k8 as f64;
+                let v10 = v5.to_radians() * 20.0;
+                acc2 += 0.75 * (c9 + v4 - v10.clamp(v7.tanh() - 1.5, v4.tanh() + 1.5)).sin();
+            }
+        }
+        s0 = s0 * 0.8 + x0.tanh() * 0.2;
+        s0 * 0.5 + s1 * 0.5 - acc2.tanh() + v5.tanh() + v7 * 0.25
     }
 
     #[differentiable]
     pub fn prog_21<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::sin((x2.powi(2) + T::one()).powf(x2.sin())) * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            let v3 = T::powi(x1, 2);
-            acc1 = acc1 + T::from_f64(0.5).unwrap() * (v[2] - x0).cos();
-            s0 = s0 * T::from_f64(0.75).unwrap();
-            s0 = s0 - T::from_f64(0.1).unwrap() * T::tanh((v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).recip());
-            if k2 >= 4 || v[1].hypot(v3) <= T::from_f64(0.5).unwrap() {
-                break v[k2 % 4] + T::sin(x0);
+        const PHASE_D: usize = 3;
+        let mut s0 = x2;
+        let mut s1: T = ((x0.powi(2) + 0.5).recip() + x0).sin() * 2.0;
+        let mut s2 = (T::atan2(x2, s0 * s0 + 0.5) + T::powi(x1, 3)).tanh() * 2.0;
+        let mut acc3: T = 0.0;
+        match n % 3 {
+            0 => {
+                let x0 = v[n % 4];
+                acc3 = acc3 + T::cos(x0);
             }
+            2 => {
+                s2 = (s2 * 0.5 + s0 * 0.5).sin();
+                let v4: T = (v[1] * 0.75).powi(2);
+                acc3 = acc3 + T::cos(v4);
+            }
+            _other => {
+                let v5 = (s0 + s1) * v[1];
+                acc3 = acc3 - v5.tanh() * 0.2;
+            }
+        }
+        let v6 = s2;
+        let mut k7 = 0;
+        while k7 < n + 1 && (x2.sin() * 0.9).acos() <= 0.0 {
+            k7 += 1;
+            let v8 = (v6 * v6 + 1.0).log(T::powi(v6.mul_add(v6, v6), 2) + 2.0);
+            let v9 = (v[k7 % 4].atan().powi(2) + 0.5).recip();
+            let v10 = (x0.cos().powi(2) + 0.5).recip();
+            s0 = s0 * 0.5;
+            s0 = s0 - 0.2 * T::cosh(v10.tanh()).cos();
+            s2 = s2.mul_add(0.5, (v8.sin() - v9.sin()).cos() * 0.02);
+        }
+        s0 = (s0 * 0.6 + x1 * 0.4).tanh();
+        let mut k11 = 0;
+        while k11 < n + 1 && T::max((T::cos(v6) * 0.9).atanh(), s0.max(s2)) < v[k11 % 4] * v[k11 % 4] {
+            k11 += 1;
+            let v12 = T::log2(s2.powi(2) + 1.0);
+            let v15 = match k7 % 4 {
+                0..=2 => {
+                    let v13 = T::tan((v[k11 % 4] * v[k11 % 4] + 0.5).recip().cos() * 1.2);
+                    v13 / (s1 * s1 + 1.5)
+                }
+                PHASE_D if n % 2 == 0 => {
+                    let v14 = ((v12 * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).powi(2) + 0.5).cbrt();
+                    s2 = s2 * 0.8;
+                    s2 = s2 - 0.2 * s2.abs().sin();
+                    v14.cos().exp2().to_degrees() * 0.01
+                }
+                _ => T::sin(x0).exp2() * v12.atan(),
+            };
+            s2 = s2 * 0.8 + s2.hypot(v[(k11 + n) % 4]).cos() * 0.1;
+            acc3 = acc3 + 0.25 * (T::cos(v12) - v15.sin()).tanh();
+        }
+        let v16 = if v6.cos() > v[(k11 + k7) % 4] {
+            (x0 * x0 + 1.5).acosh() + v[0].tanh().exp()
+        } else {
+            s2.abs()
         };
-        if T::ln(T::powi(x0, 2) + T::from_f64(0.5).unwrap()) > v[3].cos() {
-            return (T::powi(x0, 2) + T::one()).log(x1 * x1 + T::from_f64(2.0).unwrap());
-        }
-        let mut m5: T = v4.sin().exp_m1();
-        for i in 1..4 {
-            let c6 = v[i] + T::one();
-            m5 = m5.min(c6);
-        }
-        let f7 = |t: T| m5.max(acc1) + t * T::from_f64(0.25).unwrap();
-        let v8 = f7(x2) + f7(v[3]) * T::from_f64(0.5).unwrap() + T::sinh(T::tanh(x1) * T::from_f64(2.0).unwrap()) * T::from_f64(0.5).unwrap();
-        s0 - T::cos(v8)
+        s1 = s1 * 0.75;
+        s1 = s1 + 0.01 * T::tanh(s1.tanh());
+        T::tanh(s0) + s1 * 0.5 + s2 + acc3 + v16.tanh()
     }
 
     #[differentiable]
     pub fn prog_22(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
+        let mut s0 = f64::tanh(f64::mul_add(v[n % 4], x0, v[n % 4]) * f64::atan(x2)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n == 5 && (x0 + x2) * (acc1 * acc1 + 1.0).powi(-1) < 0.5 {
+            let x0: f64 = (f64::to_degrees(x0) * 0.02).sin().exp_m1();
+            s0 = s0 * 0.6 + x0.sin().cos() * 0.1;
+        } else {
+            s0 *= 0.5;
+            s0 += 0.05 * f64::cbrt(s0.tanh() + 2.0).asinh().tanh();
+            acc1 += x1.tanh();
+        }
+        s0 = s0 * 0.8 + x0.min(x1).cos() * 0.2;
+        let v2 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::atan2(s0.atan().powi(2) + 1.0, (f64::cos(p) * 2.0).sinh())));
+        let v4 = if let Some(_) = n.checked_sub(1) {
+            s0 = (s0 * 0.5 + f64::abs(s0) * 0.05).sin();
+            -v2
+        } else {
+            f64::acos((x0.tanh() * 2.0).cosh().cos() * 0.9)
+        };
+        let v5 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max((x1 * x1).ln_1p() + p));
+        for &t in v.iter() {
+            acc1 -= v4.sin().tanh() * 0.5;
+            let v6 = s0.hypot(v5);
+            for j in 1..n {
+                s0 *= 0.75;
+                s0 += 0.02 * f64::tanh(v6).exp().tanh();
+                match j {
+                    0 => {
+                        let v2 = 3.0_f64.min(v2).to_radians();
+                        let v7 = (v[3].tanh() * 0.9).acos();
+                        acc1 -= 0.05 * (v2 + v7.cos());
+                    }
+                    1 | 3 => {
+                        let v8 = s0 * v6;
+                        acc1 -= s0.sin().tanh() * 0.1;
+                        s0 = s0 * 0.6 + v8.sin() * 0.02;
+                    }
+                    4 => {
+                        let x1 = s0.tanh() / (f64::tanh(x2 - t) + 2.0);
+                        s0 = s0 * 0.6 + v5.cos() * 0.4;
+                        s0 *= 0.8;
+                        s0 -= 0.05 * x1;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.6 + f64::exp(v4.tanh()) * 0.1).sin();
+                        s0 *= 0.5;
+                        s0 += 0.1 * ((s0.powi(2) + 1.0).log(v5.powi(2) + 2.0) + v2.tanh().exp2()).sin();
+                    }
+                }
+                match j % 3 {
+                    0..=2 => {
+                        continue;
+                    }
+                    _ => {
+                        debug_assert!(x1.is_finite());
+                        s0 = (s0 * 0.8 + s0 * s0 * s0 * 0.02).sin();
+                        if (s0.cos() * 0.9).acos() < -0.5 || j % 3 == 1 {
+                            continue;
+                        }
+                    }
+                }
+            }
+            s0 = (s0 * 0.6 + (t.tanh() + v6.cos()) * 0.1).sin();
+        }
+        f64::sin(s0) - acc1.cos() + v2 - v4.cos() - v5
+    }
+
+    #[differentiable]
+    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x1.sin().exp2();
+        let mut s1 = (f64::sin(x1) * 1.5).cosh().sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for &t in v {
+            if x0.to_degrees() * 0.02 >= -1.0 {
+                m3 += 1;
+            }
+            s1 = 0.8 * s1 + 0.05 * (x2 * s0).cos();
+            if f64::tanh(f64::powi(x1.powi(2) + 1.0, -3)).cosh() < (t.tanh() * 0.5).ln_1p() || m3 % 2 == 0 {
+                break;
+            }
+        }
+        match m3 {
+            0..=1 => {
+                s1 = (s1 * 0.8 + v[n % 4].abs() * 0.2).sin();
+                s1 = (s1 * 0.8 + (s1.tanh() + acc2.mul_add(v[2], s1)) * 0.01).sin();
+            }
+            PHASE_C | 4 => {
+                let v4 = f64::atan2(x1, v[m3 % 4] * v[m3 % 4] + 0.5);
+                let v5 = f64::cos(f64::sin(x0).cosh()).cosh();
+                acc2 -= (v4.tanh() + v5.cos()).tanh() * 0.5;
+            }
+            6 => {
+                acc2 -= x1.sin();
+                s1 *= 0.75;
+                s1 -= 0.05 * f64::tanh(v[m3 % 4].powi(2));
+            }
+            _other => {
+                s0 = (s0 * 0.75 + prog_2(s1, 0.75, f64::tanh(f64::exp_m1(f64::ln_1p(x1 * x1).sin())) * 2.0, [v[0], v[1], v[2], v[3]], m3) * 0.005).sin();
+            }
+        }
+        for &t in v {
+            let v6 = v.iter().map(|&p| x0 + p.cos()).sum::<f64>();
+            acc2 += 0.5 * f64::sin((v[0] * v[0] + 1.0).sqrt());
+            let v7 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(f64::cos((p.tanh() + 2.0).cbrt()).exp()));
+            acc2 -= f64::cos(f64::cos(t) + f64::tanh(v6) + f64::tanh(v7)) * 0.4;
+        }
+        for &t in v.iter() {
+            let v8: f64 = (f64::sin(f64::acosh(x0 * x0 + 1.5)) * 0.9).atanh();
+            let v9 = f64::recip(v8.powi(2) + 1.0) + v[n % 4];
+            acc2 -= ((x2 * x2).ln_1p().powi(2) + 1.0).powi(-1) * 0.5;
+            acc2 += 0.25 * f64::sin(f64::cos(t) + v9.tanh());
+        }
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a10[i] = x0 + v[2];
+            acc2 += 0.5 * f64::ln((fi * fi + 2.0).sqrt().powi(2) + 1.0).tanh();
+            s1 = (s1 * 0.75 + f64::cos(t) * 0.25).sin();
+        }
+        x0 + x2.sin() - f64::cos(s0) + s1 - f64::cos(acc2) + a10[1] + (f64::cos(f64::acos(x2.sin() * 0.9)) * 0.9).acos()
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = f64::sin((x2.powi(2) + 1.0).powf(x2.sin())) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v4 = loop {
+            k2 += 1;
+            let v3 = f64::powi(x1, 2);
+            acc1 += 0.5 * (v[2] - x0).cos();
+            s0 *= 0.75;
+            s0 -= 0.1 * f64::tanh((v[n % 4] * v[n % 4] + 0.5).recip());
+            if k2 >= 4 || v[1].hypot(v3) <= 0.5 {
+                break v[k2 % 4] + f64::sin(x0);
+            }
+        };
+        if f64::ln(f64::powi(x0, 2) + 0.5) > v[3].cos() {
+            return (f64::powi(x0, 2) + 1.0).log(x1 * x1 + 2.0);
+        }
+        let mut m5: f64 = v4.sin().exp_m1();
+        for i in 1..4 {
+            let c6 = v[i] + 1.0;
+            m5 = m5.min(c6);
+        }
+        let f7 = |t: f64| m5.max(acc1) + t * 0.25;
+        let v8 = f7(x2) + f7(v[3]) * 0.5 + f64::sinh(f64::tanh(x1) * 2.0) * 0.5;
+        s0 - f64::cos(v8)
+    }
+
+    #[differentiable]
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
         let mut s0 = 2.0_f64.hypot(f64::tanh(v[n % 4]).sinh()).sin() * 2.0;
         let mut acc1: f64 = 0.0;
         let mut k2 = 0;
@@ -2173,3359 +2198,2501 @@ pub mod random_programs {
             let v4 = f64::asinh(v[k2 % 4]).atan();
             s0 + x1.sin() + v4.tanh()
         } else {
-            let v5 = x2 * (x2 + s0);
-            x2.hypot(v5)
+            let v5 = prog_14(x0.sin() * 2.0, x1.powi(2).sin() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], n);
+            v[1].tanh() + v5.tanh()
         };
-        s0 = (s0 * 0.6 + f64::cosh(x0.tanh() * 1.5) * 0.1).tanh();
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            match k7 % 2 {
-                PHASE_A => {
-                    let v8 = prog_21((s0 * s0 + 0.5).recip().tanh() * 2.0, x2.cos() * 2.0, f64::sin(v6 + x0) * 2.0, [v[0], v[1], v[2], v[3]], k7);
-                    s0 = (s0 * 0.75 + (s0 / (f64::powi(s0, 2) + 1.0) + s0.clamp(-1.5, 0.5)) * 0.05).tanh();
-                    s0 = (s0 * 0.8 + f64::sin(v8) * 0.005).sin();
-                }
-                _ => {
-                    acc1 += v[k7 % 4].cos() * 0.4;
-                }
-            }
-            acc1 -= f64::cos((f64::powi(x0, 2) + 1.0).log2() / (v[0] * v[0] + 1.0)) * 0.4;
-            if k7 >= 5 || f64::tan(v6.tanh() * 1.2) >= 0.0 {
-                break (f64::cos(s0 * 0.25) * 0.5).ln_1p();
-            }
-        };
-        let [b10, b11, b12, _] = [(f64::powi(x0, 2).powi(2) + 2.0).sqrt(), f64::sin(v6), (v9 * v9).cos(), f64::asin(f64::tanh(x2).sin() * 0.9)];
-        let v16 = 'b3: {
-            let mut k13 = 0;
-            while k13 < 4 && prog_21::<f64>(f64::cos(b11.cos() * (x0 * x0).ln_1p()) * 2.0, v9, 0.75, [v[0], v[1], v[2], v[3]], k7) <= -1.0 {
-                k13 += 1;
-                if k13 > 2 {
-                    let v14 = prog_21(b10.tanh(), b11, 0.75, [v[0], v[1], v[2], v[3]], 0);
-                    s0 = (s0 * 0.5 + v14.sin() * 0.005).tanh();
-                } else {
-                    s0 = s0.mul_add(0.6, (SCALE + x2).tanh() * 0.4);
-                    let v15 = prog_21(x1, b11, 0.5, [v[0], v[1], v[2], v[3]], 6);
-                    s0 = s0.mul_add(0.75, v15.sin().tanh() * 0.005);
-                }
-                if (b12 * b12 + 1.0).log2() < b10 && n % 2 == 0 {
-                    break 'b3 prog_21((v9.powi(2) + 1.0).log2().tanh().sin(), 2.0, v9, [v[0], v[1], v[2], v[3]], 2);
-                }
-                s0 *= 0.5;
-                s0 += 0.25 * (s0 * s0 + 0.5).ln();
-            }
-            f64::sin(b11)
-        };
-        s0 * 0.75 + f64::cos(acc1) - f64::cos(b10) - b12 * 1.5 + v16 * 0.25 - x2.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).atan2(x1).sin() * 2.0;
-        let mut s1 = f64::tanh(prog_2(0.25, 0.5, *x2, v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let sl3 = &v[..2];
-        let v4 = sl3.iter().map(|&p| (p * p + 1.5).acosh()).sum::<f64>();
-        let v5 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.25 * (f64::copysign(2.0_f64, s1) + f64::tanh(p)).tanh());
-        let v6 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(prog_21::<f64>(f64::tanh(p - v4) * 2.0, 1.5, f64::cosh(f64::cos(s0)).cos(), v, 1))).product::<f64>();
-        let v7 = if ((x1 / (x0 * x0 + 1.0)).powi(2) + 1.0).log((acc2 * v5).powi(2) + 2.0) <= 0.0 {
-            prog_21(f64::max(v4, acc2).cos() * 2.0, 1.5, x0, v, n)
-        } else {
-            return x1.cos().exp2().hypot(v[n % 4] * acc2)
-        };
-        let v8 = v[..3].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        for i in 0..5 {
-            let fi = i as f64;
-            match i {
-                MODE_A | 2 => {
-                    s0 *= 0.75;
-                    s0 += 0.1 * (v4 + s0).tanh();
-                    s1 *= 0.5;
-                    s1 += 0.4 * (v6.to_degrees() * 0.02).cos();
-                }
-                3 => {
-                    acc2 += 0.05 * prog_21(f64::tanh(f64::ln(s0.powi(2) + 2.0)) * 2.0, x1, 0.5, v, 5).tanh();
-                    if (v6.atan2(f64::powi(v6, 2) + 0.5).powi(2) + 1.0).log2() <= 0.5 {
-                        s1 *= 0.75;
-                        s1 -= 0.1 * 1.5_f64.atan2(v5 * fi).sin();
-                        let v9 = v7 - 0.3;
-                        acc2 -= 0.4 * f64::cos(v9.cos());
-                    }
-                    acc2 += 0.4 * (v7 / (v7.cos() + 2.0)).sin();
-                }
-                4 => {
-                    for _ in 0..4 {
-                        if -(fi / (s0 * s0 + 0.5)) < -0.5 {
-                            acc2 += 0.1 * (s0 / (v6 * v6 + 1.5)).tanh();
-                        } else {
-                            s1 = s1 * 0.75 + v7.cos() * x1.tanh() * 0.1;
-                            s0 = (s0 * 0.5 + (v4 * v4 + 2.0).acosh() * 0.05).tanh();
-                        }
-                        acc2 -= v6.clamp(-1.0, 1.0) * 0.1;
-                        if -x1 >= 1.0 {
-                            let v10: f64 = v8;
-                            s0 = s0.mul_add(0.8, v7.sin() * 0.2);
-                            s1 = s1 * 0.8 + v10.tanh() * 0.2;
-                        } else if v5 + v8 < v7 {
-                            s1 = (s1 * 0.75 + (v4.powi(2) + 2.0).acosh() * 0.02).tanh();
-                        } else {
-                            let x0 = f64::sqrt(x0 * x0 + 1.0);
-                            s1 = (s1 * 0.8 + (v5 + fi) * 0.2).tanh();
-                            s0 = s0 * 0.6 + f64::sin(x0) * 0.4;
-                        }
-                    }
-                }
-                _ => {
-                    for &u in v.iter() {
-                        match i % 3 {
-                            MODE_B => {
-                                continue;
-                            }
-                            2 => {
-                                s0 = f64::mul_add(s0, 0.8, (*x2 * *x2 + 2.0).acosh().sin() * 0.05);
-                            }
-                            _ => {
-                                s1 = 0.6 * s1 + 0.25 * f64::tanh(s0.cos().sinh());
-                                acc2 += f64::acos(v7.cos() * 0.9).sin() * 0.1;
-                            }
-                        }
-                        acc2 += f64::tanh((u * u + 0.5).cbrt()) * 0.1;
-                    }
-                    let v11 = (f64::powi(f64::recip(fi.powi(2) + 0.5), 2) + 1.0).powi(-3);
-                    acc2 += 0.4 * v11.cos();
-                }
-            }
-            let v13 = if i == 4 && v[3] < -1.0 {
-                f64::exp2(v7.cos())
-            } else {
-                let v12 = (v6 * v6 + 0.5).powf(f64::tanh(v8));
-                0.5_f64.log(f64::powi(v12 - v7, 2) + 2.0)
-            };
-            for j in (0..6).rev() {
+        let v7 = v.iter().fold(s0, |r, &p| r * 0.75 + 1.0 * p.to_radians().tanh());
+        'l2: for &t in v.iter() {
+            s0 = 0.6 * s0 + 0.1 * (v[k2 % 4] * x2).cos();
+            for (j, &u) in v.iter().enumerate() {
                 let fj = j as f64;
-                if n % 3 == 1 {
-                    acc2 -= 0.05 * (fj.powi(2) + 2.0).acosh().cos();
-                } else {
-                    s0 = 0.75 * s0 + 0.25 * s0.cos().cos();
+                if f64::sin(u).exp() <= fj && j == 0 {
+                    s0 = (s0 * 0.75 + ((v[0] * v[0] + 0.5).atan2(v[0]).powi(2) + 1.0).log(s0.powi(2) + 2.0) * 0.02).tanh();
+                    continue 'l2;
                 }
-                s1 = (s1 * 0.8 + (v13 - 0.65).mul_add(v8.cos(), f64::cos(v6)) * 0.01).tanh();
-                if (v7 * v7 + 1.0).log10() > 0.25 {
-                    break;
-                }
+                acc1 += 0.1 * s0.cos();
             }
-            s1 = 0.5 * s1 + 0.5 * f64::sin(s0);
-            acc2 += f64::cos(v13.tanh()) * 0.25;
-        }
-        s1 * 0.5 + acc2.cos() + v6 * 1.5 - v7.tanh() + v8
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = (w0[n % 4].powi(2) + 1.0).log(x2 * x2 + 2.0).tanh() * 2.0;
-        let mut s2 = (x0 + v[n % 4]).cos() * 2.0;
-        let mut s3 = (x1.min(w0[0]) - x1.tanh()).tanh() * 2.0;
-        let mut acc4: f64 = 0.0;
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            acc4 -= (v[n % 4] + x1).sin();
-            let mut k5 = 0;
-            while k5 < n && (f64::powi((s2 * s2 + 1.0).powi(-2), 2) + 1.0).log2() < s1 {
-                k5 += 1;
-                match k5 {
-                    0 | 2 => {
-                        s3 = f64::mul_add(s3, 0.6, (v[k5 % 4] * v[k5 % 4] + 1.0).sqrt().cos() * 0.4);
-                        break 'l0;
-                    }
-                    4 | 6 => {
-                        let v6 = f64::powi(s1, 3);
-                        acc4 += f64::cos(f64::tanh(v6)) * 0.1;
-                    }
-                    _other => {
-                        acc4 += 0.1 * (s3.tanh() * 0.9).acos().tanh();
-                    }
-                }
-                let v7 = if k5 % 3 == 1 && f64::atan2(fi, x2.powi(2) + 1.0) >= f64::cosh(f64::sin(s3) * 2.0) {
-                    f64::cos(s1)
-                } else {
-                    f64::cbrt(f64::powi(v[k5 % 4], 2) + 1.0)
-                };
-                s1 = s1 * 0.8 + f64::sin(f64::recip(v7.powi(2).powi(2) + 0.5)) * 0.02;
+            if f64::asinh(v[1]) <= -0.5 {
+                break;
             }
-            let v8 = x2 * x0;
-            match k5 % 3 {
-                MODE_B if n % 2 == 0 => {
-                    s3 = (s3 * 0.8 + prog_9((f64::tanh((f64::tanh(w0[(k5 + n) % 4]) * 0.9).asin()) * 0.9).acos().tanh(), s1, 0.25, v, i) * 0.005).sin();
-                    let mut k9 = 0;
-                    while k9 < n + 1 {
-                        k9 += 1;
-                        acc4 -= 0.1 * (s2 * s2 + 1.0).ln().tanh();
-                        if f64::exp(x0.tanh()) + v8 <= w0[k9 % 4] {
-                            let v8 = -(s3 * v8);
-                            acc4 += 0.1 * (v8 + x1).sin();
+            if v[(k2 + n) % 4] > -1.0 {
+                acc1 += 0.5 * f64::sin(s0 * x0);
+                s0 = (s0 * 0.8 + v7 * 0.2).tanh();
+                if (SCALE + t) * (x2 / 1.5) <= -0.5 && n < 6 {
+                    s0 = 0.8 * s0 + 0.05 * f64::cos(v[k2 % 4] * x0);
+                } else if (x1.cos() * 2.0).sinh() < 0.0 {
+                    let v12: f64 = 'b4: {
+                        if (v6 - t).cos() < (x1 * x1 + 1.0).sqrt() {
+                            acc1 += 0.5 * ((t * t + 0.5).cbrt() - (v7 + s0)).tanh();
+                        } else if v[(k2 + n) % 4].sin().exp2() < 1.0 && k2 % 2 == 0 {
+                            acc1 += f64::sinh(x0.sin() * 2.0).powi(2).ln_1p().tanh() * 0.5;
+                            acc1 += 0.5 * (x2 + v6).hypot(2.0_f64.min(t)).cos();
                         } else {
-                            let v10: f64 = fi;
-                            s2 = 0.6 * s2 + 1.0 * v10.sin().sin();
+                            let x2 = x2.cos().exp_m1().abs();
+                            let v8 = SCALE + f64::atan2(x2.powi(2) + 0.5, v6);
+                            acc1 -= f64::tanh(v8) * 0.25;
                         }
-                    }
-                }
-                2 => {
-                    s2 = (s2 * 0.75 + v8 / (fi.powi(2) + 1.0) * 0.05).sin();
-                    if (f64::acos(f64::sin(x1) * 0.9).cos() * 1.2).tan() <= 1.0 {
-                        return f64::sin(x0).cos().exp();
-                    }
-                }
-                _ => {
-                    let x2 = s3.sin();
-                    acc4 += x2;
-                }
-            }
-            acc4 -= v8.tanh();
-        }
-        match n % 4 {
-            0 => {
-                let v17 = match n.checked_sub(1) {
-                    Some(k11) if k11 > 3 => {
-                        let c12 = k11 as f64;
-                        f64::sin(s1) + s2.tanh() + c12.sin()
-                    }
-                    Some(k13) => {
-                        let c14 = k13 as f64;
-                        s1 *= 0.75;
-                        s1 -= 0.2 * f64::powf(x1.powi(2) + 1.0, 0.3).tanh();
-                        f64::sin(c14)
-                    }
-                    None => {
-                        for i in 0..v.len() {
-                            let fi = i as f64;
-                            let v15 = w0.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::exp((p.tanh() * 2.0).cosh().tanh()))).product::<f64>();
-                            let v16 = v15;
-                            s2 = f64::mul_add(s2, 0.8, prog_21::<f64>((x0 + fi).cos(), f64::exp_m1(s2.tanh()).sin(), 0.25, *v, n).sin() * 0.005);
-                            acc4 -= 0.25 * v16.tanh();
+                        let mut k9 = 0;
+                        while k9 < 4 {
+                            k9 += 1;
+                            if (v7 * v7 + 1.0).log10() < -0.25 {
+                                acc1 += f64::tanh(x2 + v[k9 % 4]) * 0.1;
+                                break 'b4 (s0.tanh() * 1.2).tan();
+                            }
+                            let [b10, b11] = [s0.sin(), f64::sin(s0)];
+                            s0 = s0 * 0.6 + f64::sin(v[k9 % 4] + 0.25) * 0.4;
+                            s0 = (s0 * 0.6 + (b10 + b11.tanh()) * 0.2).sin();
                         }
-                        x1 + x0
-                    }
-                };
-                acc4 += 0.25 * f64::tanh(v17);
-            }
-            1 => {
-                s2 *= 0.6;
-                s2 -= 0.05 * (-s2.sin());
-                let x2 = (s3.sin() * 0.9).acos();
-                s2 = (s2 * 0.6 + f64::cos(x2) * 0.02).sin();
-            }
-            g if g > 2 => {
-                s1 = (s1 * 0.8 + prog_21(s3, f64::tanh(x1.mul_add(s1, x0)) * 2.0, x2, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-            }
-            _ => {
-                s1 = (s1 * 0.8 + x0 / (s3 * s3 + 1.5) * 0.02).tanh();
-            }
-        }
-        let v18 = match n {
-            MODE_A => {
-                s2 = (s2 * 0.6 + s2.max(x1) * 0.1).tanh();
-                f64::cbrt((s2 * std::f64::consts::LN_2).powi(2) + 1.0)
-            }
-            1 | MODE_D => 0.25 * f64::cosh(x2.cos() * 1.5),
-            g if g > 4 => x1.sin(),
-            _ => f64::max(x1, x2),
-        };
-        match n {
-            0 | MODE_C => {
-                s2 *= 0.8;
-                s2 += 0.2 * f64::tanh(f64::asinh(x1));
-            }
-            3..=5 => {
-                s2 = s2 * 0.5 + (v18 * v18 + 2.0).ln().sin() * 0.5;
-                if -x1 >= 0.0 {
-                    let Some(k20) = (n % 4).checked_sub(1) else {
-                        let v19 = v[n % 4].abs();
-                        return v19.atan()
+                        v[k9 % 4].hypot(v6).copysign((f64::powi(v6, 2) + 1.5).acosh())
                     };
-                    let c21 = k20 as f64;
-                    s1 = s1.mul_add(0.5, (s1 + x0).cos() * 0.02);
-                    acc4 -= c21.cos();
+                    acc1 += (x2 + v12).tanh() * 0.25;
                 } else {
-                    s3 = 0.75 * s3 + 0.005 * prog_21(x1, 0.75, (-s3).sin(), [v[0], v[1], v[2], v[3]], 1).cos();
-                    let v22 = prog_21::<f64>(x2, 0.75, f64::cos((f64::log(v18 * v18 + 1.0, x0.powi(2) + 2.0).powi(2) + 1.5).acosh()) * 2.0, [v[0], v[1], v[2], v[3]], n);
-                    s2 = s2 * 0.5 + v22.tanh() * 0.005;
+                    let v13 = (x1.cos() * 0.9).atanh();
+                    s0 = (s0 * 0.8 + v13.tanh() * 0.02).sin();
                 }
-                let v23: f64 = prog_21::<f64>(f64::sin((w0[2].cos() * 1.2).tan().tanh()), x0, f64::sin((x2.cos() * 0.9).atanh()) * 2.0, *v, n);
-                acc4 += v23.sin() * 0.005;
-            }
-            _ => {
-                s1 *= 0.6;
-                s1 += 0.02 * (f64::tanh(s2) * 0.9).asin().tanh();
-                acc4 += x1.atan2(v18 * v18 + 0.5).tanh() * 0.5;
-                if n == 2 {
-                    s1 = (s1 * 0.6 + s1.tanh().exp() * 0.02).tanh();
-                    s1 = (s1 * 0.8 + (s3 + v18) * 0.02).tanh();
-                }
-            }
-        }
-        let mut k24 = 0;
-        loop {
-            k24 += 1;
-            s3 = (s3 * 0.75 + (f64::atan2(s1 * s1 + 1.0, s3) - x2 * core::f64::consts::FRAC_1_SQRT_2) * 0.05).tanh();
-            let Some(k25) = (n % 3).checked_sub(1) else {
-                return v18.sin()
-            };
-            let c26 = k25 as f64;
-            if k24 >= 2 {
-                break;
-            }
-            s2 = (s2 * 0.8 + f64::sin(c26) * 1.0).tanh();
-        }
-        for &t in w0 {
-            acc4 += 0.25 * ((s1.cos() * 0.9).acos().powi(2) + 1.5).acosh().tanh();
-            s2 = 0.8 * s2 + 0.2 * v18.cos();
-            s1 = (s1 * 0.5 + f64::cos(t) * 0.5).sin();
-        }
-        let v30 = match mode {
-            Mode::Lower(_, lo28) => {
-                let v18 = f64::asinh(lo28);
-                s1 / (f64::powi(v18, 2) + 1.0)
-            }
-            Mode::Upper(hi29) => {
-                s2 / (v[k24].powi(2) + 1.5) - hi29.clamp(v18.cos() - 1.5, w0[k24].sin() + 1.5)
-            }
-            Mode::Off => prog_9(s1, f64::abs(v18.cos()).sin(), x1, w0, k24),
-        };
-        s1 + s2 + f64::sin(s3) + acc4.sin() + v18 * 0.25 + f64::sin(v30)
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(f64::hypot(1.5_f64, x0)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += 0.5 * f64::asin(f64::cos(f64::cbrt(x0.tanh() + 2.0)) * 0.9).cos();
-            let len2 = v.len();
-            for j in 0..len2 {
-                let fj = j as f64;
-                acc1 -= 0.1 * v[j].cos().exp2().cos();
-                if n == 3 && prog_21(x1, x2, t, [v[0], v[1], v[2], v[3]], n) < 0.5 {
-                    s0 = 0.5 * s0 + 1.0 * fi.cos();
-                    continue 'l0;
-                }
-                let v3 = t * t + f64::log(x1 * x1 + 1.0, fj * fj + 2.0);
-                s0 = (s0 * 0.5 + v3.cos() * 0.05).sin();
-            }
-            acc1 -= f64::exp(t.tanh()).cos() * 0.5;
-        }
-        let v4 = prog_21(f64::sin(v[n % 4]).cosh().sin(), f64::tanh(x2 + v[2]), x1, [v[0], v[1], v[2], v[3]], 0);
-        s0 = s0 * 0.75 + (f64::powi(x2, 2) + 2.0).acosh().cos() * 0.1;
-        let v5 = v[1..3].iter().fold(0.0, |r, &p| r * 0.5 + (f64::ln(s0 * s0 + 1.0).tanh().exp() + p * 0.5) * 0.5);
-        let v6 = v.iter().map(|&p| prog_21((f64::tanh(p) * 2.0).sinh().tanh() * 2.0, 1.2, 2.0, [v[0], v[1], v[2], v[3]], n)).sum::<f64>();
-        let v7 = acc1 / 2.0;
-        let v11 = 'b2: {
-            let len8 = v.len();
-            for i in 0..len8 {
-                let fi = i as f64;
-                acc1 += f64::tanh(v[3 - i] + v7) * 0.5;
-                if f64::cos(v[i]) - f64::atan(v7) >= f64::atan2(v6, v5 * v5 + 0.5) && n % 3 == 1 {
-                    break 'b2 prog_21(x1, 1.2, (f64::powi(0.5_f64.copysign(x2), 2) + 1.0).log((x0 * fi).powi(2) + 2.0).tanh(), [v[0], v[1], v[2], v[3]], 3);
-                }
-                if !(i == 1 && v4 > -0.5) {
-                    s0 = s0 * 0.6 + (v7 - s0).sin().cos() * 0.2;
-                    if fi - s0 >= 0.0 {
-                        s0 = s0.mul_add(0.5, (f64::log(s0.powi(2) + 1.0, s0 * s0 + 2.0).cos() * 0.5).ln_1p().tanh() * 0.1);
-                        acc1 -= f64::tanh(f64::ln_1p(x2 * x2)) * 0.5;
-                    } else if (v5.powi(2) + 1.0).recip() <= 0.25 {
-                        acc1 += 0.01 * prog_21(x1, x0, (v4.cos().exp_m1() - v5).sin() * 2.0, [v[0], v[1], v[2], v[3]], 6).cos();
-                        match i + n {
-                            0 => {
-                                let v9 = f64::log((fi.to_radians() * 20.0).powi(2) + 1.0, 2.0);
-                                s0 = s0 * 0.75 + (v7 * v9).tanh() * 0.2;
-                                if f64::ln_1p(v5.cos() * 0.5) >= v4 && i < 2 {
-                                    continue;
-                                }
-                            }
-                            1 => {
-                                s0 = s0.mul_add(0.75, (s0.sin() * 0.9).acos().sin() * 0.1);
-                                s0 = (s0 * 0.6 + f64::sqrt(f64::powi(s0, 2) + 2.0) * 0.4).sin();
-                                if v7 + x0.cos().exp2() < v7 {
-                                    break;
-                                }
-                            }
-                            2..=4 => {
-                                break;
-                            }
-                            _ => {
-                                s0 = 0.75 * s0 + 0.02 * f64::sinh(s0.sin() * 2.0).tanh();
-                            }
-                        }
-                        s0 = f64::mul_add(s0, 0.75, f64::recip(s0 * s0 + 1.0) * 0.25);
-                    } else {
-                        let v7 = (s0.tanh().cos() * 0.9).acos();
-                        acc1 -= v7.cos().sin() * 0.5;
-                    }
-                    let v10 = x2.to_degrees() * 0.02;
-                    s0 = s0 * 0.75 + f64::sin(v10) * 0.2;
-                } else if fi.atan2(f64::powi(v6, 2) + 1.0) > 1.0 {
-                    acc1 += f64::tanh((x1.powi(2) + 1.0).powf(s0.cos())) * 0.25;
-                    s0 = s0.mul_add(0.6, f64::max(f64::mul_add(s0, x2, v7), x2).sin() * 0.05);
-                }
-            }
-            f64::recip(v5 * v5 + 1.0)
-        };
-        match n.checked_sub(1) {
-            Some(1 | 2) => {
-                s0 = s0 * 0.5 + (x2 * x2 + 2.0).ln().tanh() * 0.5;
-            }
-            Some(k12) => {
-                s0 = s0.mul_add(0.8, f64::cos(prog_21(f64::cos((f64::powi(x0, 2) + 0.5).ln()), x2, 0.75, [v[0], v[1], v[2], v[3]], 2)) * 0.005);
-                acc1 -= f64::sinh(v[k12 % 4].sin().tanh() * 1.5).cos();
-            }
-            None => {
-                s0 = (s0 * 0.75 + (SCALE + v7) * 0.05).tanh();
-            }
-        }
-        let m13 = 2 * n + 1;
-        let c14: f64 = table(m13);
-        s0.tanh() + acc1.cos() + v4 * 0.5 - v6.sin() + v7 * 0.75 - v11 * 0.5 + c14 - f64::acos((1.2 * v5).sin() * 0.9)
-    }
-
-    #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0: f64 = prog_12(2.0, f64::sin(v[n % 4].abs()), x1, v, 5).cos() * 2.0;
-        let mut s1 = f64::exp2(f64::tanh(x1));
-        let mut acc2: f64 = 0.0;
-        let v6 = if let Some(k3) = (n % 3).checked_sub(1) {
-            let c4 = k3 as f64;
-            let x1 = f64::log2(c4.powi(2) + 1.0) + 1.5_f64.hypot(x2);
-            prog_9(acc2, (-x0).cos(), f64::hypot(x1, f64::exp(x1.sin())).cos() * 2.0, &v, 1)
-        } else {
-            let v5 = x2.min(x0);
-            s1 = (s1 * 0.75 + prog_12(f64::sin(x0), s0, 0.25, v, n) * 0.005).tanh();
-            (v[n % 4] * v[n % 4] + 1.0).log10() + v5.tanh()
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.02 * (v6 * p).sin());
-            if (f64::powi(v8 + 2.0, 2) + 1.5).acosh() > f64::asinh(s1) {
-                let v9 = x0.atan() - v[k7 % 4];
-                acc2 -= v[k7 % 4].sin() * s1 * 0.5;
-                acc2 += v9.sin() * 0.5;
-            }
-            let mut k10 = 0;
-            while k10 < n + 1 && x1 * (2.5 - x2) > -1.0 {
-                k10 += 1;
-                let v11 = v.iter().fold(v[k10 % 4], |r, &p| r * 0.5 + 0.1 * (r * x0 + p.sin()).tanh());
-                let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::exp2(v11.tanh()) + p.cos() + q.sin()).sum::<f64>();
-                acc2 -= 0.05 * (s1.sin() * 2.0).cosh().cos();
-                s0 = s0 * 0.8 + f64::cos(v12) * 0.005;
-            }
-            acc2 += f64::sin(v6 * v[k7 % 4] * 0.65) * 0.5;
-            if k7 >= 4 {
-                break;
-            }
-        }
-        let mut a13 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a13[i] = f64::cos((v6.powi(2) + 1.0).log2());
-            acc2 += t.sin() * 0.5;
-        }
-        let f14 = |t: f64| (t.tanh() * 1.2).tan();
-        let v15 = a13.iter().copied().map(f14).sum::<f64>();
-        match mode {
-            Mode::Lower(_, lo17) => {
-                let v23 = match n.checked_sub(2) {
-                    None => (lo17.powi(2) + 0.5).powf(0.5),
-                    Some(k18) if k18 % 2 == 0 => {
-                        let c19 = k18 as f64;
-                        let v20 = (c19 * c19 + 1.0).powi(-3);
-                        s1 = s1 * 0.6 + (f64::tanh(c19).exp() / (lo17.powi(2).powi(2) + 1.0)).sin() * 1.0;
-                        c19 / (f64::cos(c19) + 2.0) + f64::cos(v20)
-                    }
-                    Some(k21) => {
-                        let c22 = k21 as f64;
-                        for i in 1..n {
-                            if (c22.powi(2) + 1.0).log10() + s0 * x2 > x1 {
-                                acc2 -= (a13[(i + k21) % 4].cos() * 0.9).atanh() * 0.25;
-                            }
-                            acc2 -= 0.4 * x0.cos();
-                            if (v15 - 0.65) * std::f64::consts::FRAC_PI_4 >= v6 && i % 2 == 0 {
-                                acc2 += 0.25 * lo17;
-                                continue;
-                            }
-                        }
-                        x2.to_degrees() * 0.01 + c22.cos()
-                    }
-                };
-                s1 = (s1 * 0.8 + lo17.tanh() * 1.0).sin();
-                acc2 += f64::sin(v23);
-            }
-            Mode::Upper(hi24) => {
-                let v15: f64 = hi24 * v[k7 % 4];
-                acc2 += v15.sin();
-            }
-            _ => {
-                s1 = s1.mul_add(0.75, 2.0_f64.min(x2).tanh() * 0.25);
-                if !(k7 > 1) {
-                    acc2 -= 0.25 * f64::sin(v6 * 0.01);
-                    let v25 = x0.sin() + x0.tanh().cosh();
-                    s0 = f64::mul_add(s0, 0.6, f64::tanh(v25) * 0.1);
-                } else {
-                    s1 = s1 * 0.75 + x1.tanh() * 0.25;
-                }
-            }
-        }
-        s0 + s1.sin() + acc2.tanh() + v6.tanh() + v15.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_27<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T {
-        let mut s0 = x0.min(v[2]);
-        let mut s1 = T::min(T::from_f64(1.5_f64).unwrap(), x1);
-        let mut acc2: T = 0.0;
-        'l0: for i in 0..6 {
-            let fi = T::from_usize(i).unwrap();
-            acc2 = acc2 - (x2 * (T::from_f64(SCALE).unwrap() + v[n % 4])).tanh() * 0.25;
-            for j in 0..i {
-                let fj = T::from_usize(j).unwrap();
-                match n + j {
-                    0 | 2 => {
-                        s1 = s1.mul_add(0.75, T::tanh(s1 / (T::from_f64(1.5_f64).unwrap().copysign(s1).tanh() + 2.0)) * 0.25);
-                        let v3 = s0 * x0;
-                        acc2 = acc2 + 0.05 * v3.sin();
-                    }
-                    3 => {
-                        s1 = s1 * 0.5;
-                        s1 = s1 + 1.0 * (fj.cos() * 0.9).asin().tanh();
-                        if n % 2 == 0 {
-                            break;
-                        }
-                        s0 = T::mul_add(s0, 0.5, T::cos((s0.sin() * 0.9).acos()) * 0.2);
-                    }
-                    4..=6 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        acc2 = acc2 - x2.sin() * 0.05;
-                        s1 = (s1 * 0.5 + (T::from_f64(1.5_f64).unwrap().powf(v[j % 4].tanh()).powi(2) + 2.0).sqrt() * 0.75).tanh();
-                    }
-                }
-                if n < 4 && s0 - fi > 0.0 {
-                    continue 'l0;
-                }
-                s1 = T::mul_add(s1, 0.6, (-v[j % 4]).tanh() * 0.4);
-            }
-            if T::tanh(x2) > 0.0 {
-                continue;
-            }
-            if v[3] / (v[3] * v[3] + 1.5) / ((x0 - v[3]).sin() + 2.0) < s1 * x1 {
-                continue;
-            }
-        }
-        let mut k4 = 0;
-        while k4 < 5 {
-            k4 += 1;
-            s1 = s1 * 0.6 + T::tanh(s1 * x2) * 0.1;
-            if (s0.powi(2) + 0.5).sqrt() < x1 && k4 < 1 {
-                continue;
-            }
-            let v5 = x1.cos();
-            acc2 = acc2 - 0.4 * v5.tanh();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            match i {
-                0..=2 => {
-                    let v6 = prog_21::<T>(s1, x0, T::cos((t.cos() + 2.0).cbrt().powi(3)), v, i);
-                    s0 = s0 * 0.8;
-                    s0 = s0 + 0.005 * T::sin(v6).sin();
-                }
-                3 => {
-                    acc2 = acc2 + 0.5 * T::abs(x0).cos();
-                    s1 = 0.6 * s1 + 1.0 * T::from_f64(2.0_f64).unwrap().hypot(fi).tanh();
-                    match i {
-                        0 => {
-                            break;
-                        }
-                        MODE_B | 3 => {
-                            let x0 = (x2 * x2 + 1.0).powi(-3);
-                            s0 = s0 * 0.8;
-                            s0 = s0 + 0.01 * x0;
-                        }
-                        _ => {
-                            acc2 = acc2 - 0.5 * T::tanh(t);
-                            acc2 = acc2 + T::cos((x2 * x2 + 0.5).ln()) * 0.5;
-                        }
-                    }
-                }
-                _ => {
-                    for _ in (0..n).rev() {
-                        if k4 == 0 {
-                            break;
-                        }
-                        let v7 = T::recip((t + x1).powi(2) + 0.5);
-                        s1 = s1 * 0.8;
-                        s1 = s1 + 0.05 * T::sin(T::acosh(v[n % 4] * v[n % 4] + 1.5));
-                        acc2 = acc2 + v7.tanh().cos() * 0.05;
-                    }
-                }
-            }
-            acc2 = acc2 - 0.25 * T::tanh((x2 - 1.5) * (t + x2));
-        }
-        let mut m8 = 0;
-        'l5: for i in (1..=4).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            let v12 = if i == 4 && v[m8 % 4].atan() <= x2 {
-                fi.to_degrees() * 0.02
-            } else if prog_21((T::to_radians(v[i % 4]) * 20.0).cos() * 2.0, T::tanh(T::log2(s1.powi(2) + 1.0) - s1.tanh()), x1, v, k4) < (T::cos(x1) * 2.0).cosh() {
-                for u in v {
-                    let v9 = T::from_f64(0.5_f64).unwrap().powf(T::tanh(x2)).mul_add(x0 - u, u + v[2]);
-                    acc2 = acc2 + 0.25 * ((u.sin() * 0.9).acos() * s1.abs()).cos();
-                    if i < 3 {
-                        acc2 = acc2 - x2.tanh() * 0.25;
-                        s0 = (s0 * 0.8 + v9.cos() * 0.01).tanh();
-                    } else {
-                        s1 = s1 * 0.8;
-                        s1 = s1 + 0.1 * (s1 + u).tanh();
-                        if x0 + v9 > T::exp(v[1].cos()) {
-                            continue 'l5;
-                        }
-                    }
-                }
-                let v10 = v[0] * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
-                acc2 = acc2 + x0.cos();
-                prog_21::<T>(v10, (T::to_degrees(T::powi(x1, 2)) * 0.02).sin() * 2.0, x0 * 1.2, v, 5)
             } else {
-                let v11 = (x0 * x0).ln_1p() - fi.max(s1);
-                T::from_f64(SCALE).unwrap() + v[1] + v11.cos()
-            };
-            for j in 1..n {
-                let fj = T::from_usize(j).unwrap();
-                if (T::tanh((v[j % 4] * v[j % 4] + 1.0).log(x1 * x1 + 2.0)) * 0.9).asin() <= -0.5 {
-                    s0 = (s0 * 0.6 + (x0.powi(2) + 1.0).recip() * s0.mul_add(fj, v[k4 % 4]) * 0.02).tanh();
-                    s0 = (s0 * 0.5 + (T::powi(fi.sin().exp(), 2) + 1.0).recip() * 1.0).tanh();
-                }
-                let [b13, b14, _, _] = v;
-                s1 = s1 * 0.5 + T::sin((T::powi((b14 * b14 + 2.0).sqrt(), 2) + 1.0).log(2.0)) * 0.25;
-                acc2 = acc2 + b13.cos() * 0.2;
-            }
-            s1 = s1 * 0.5 + T::tanh(s0).exp2().cos() * 0.25;
-            s0 = (s0 * 0.8 + T::sin(v12) * 0.005).sin();
-            if T::exp_m1(x2.cos()) >= v[m8 % 4] || k4 == 1 {
-                m8 += 1;
-            }
-        }
-        let c15 = T::from_usize(m8).unwrap();
-        let mut k16 = 0;
-        let v21 = loop {
-            k16 += 1;
-            if (x2.tanh() * 0.9).acos() >= 1.0 {
-                s1 = 0.8 * s1 + 0.02 * (v[1] * c15 + x2.cos()).sin();
-                let v17 = c15 + T::powi(v[1], 3);
-                acc2 = acc2 + v17.tanh().sin() * 0.25;
-            } else if T::acos(x2.tanh() * 0.9) * (x0 + 2.0) > -0.5 {
-                let v18 = (x2 * x2 + 1.0).atan2(c15) + T::asinh(x2);
-                acc2 = acc2 - v18.cos() * 0.25;
-            }
-            if (x1.cos() * 0.9).asin() >= -1.0 {
-                s0 = (s0 * 0.8 + 0.8 * v[k16 % 4] * 0.25).sin();
-                let v19: T = c15 * 0.8 + s1 / (x0.cos() + 2.0);
-                s0 = T::mul_add(s0, 0.8, T::tanh(v19.sin()) * 0.05);
-            } else {
-                acc2 = acc2 + 0.25 * T::acosh(c15.powi(2) + 1.5).cos();
-                if x1.tanh() >= (T::cos(x1) * 2.0).sinh() {
-                    break T::cos(T::asin(x0.tanh() * 0.9));
-                }
-                acc2 = acc2 + (x1 - s1).sin() * 0.25;
-            }
-            let v20 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * ((p * p + 1.0).cbrt() * (r * x1)).tanh());
-            acc2 = acc2 + 0.25 * T::cos(v20).tanh().tanh();
-            if k16 >= 6 || (x1.tanh().powi(2) + 1.0).ln() < 0.25 {
-                break -v20;
-            }
-        };
-        let mut k22 = 0;
-        let v24: T = loop {
-            k22 += 1;
-            if s1.to_radians() > v21 - v[k22] {
-                s0 = s0.mul_add(0.5, (x2.cos() * 1.2).tan().atan().sin() * 0.05);
-                if -x2 <= -1.0 && k22 < k4 {
-                    acc2 = acc2 + s0.cos();
-                    s0 = 0.75 * s0 + 0.1 * ((-s0) + s0).tanh();
-                } else if s1 / (c15.tanh() + 2.0) <= v21 {
-                    acc2 = acc2 - T::tanh((c15 * v[(k22 + k4) % 4]).cos().exp2()) * 0.4;
-                }
-            }
-            let v23 = (x2.tanh() * 0.9).asin() / ((x1 / (T::sin(x0) + 2.0)).powi(2) + 0.5);
-            acc2 = acc2 - (c15.sin() * 0.9).acos().cos();
-            if k22 >= 2 || (-x1).cos() >= (v21 * v21 + 0.5).cbrt() {
-                break (s0 - v23).cos();
-            }
-            acc2 = acc2 + 0.25 * v23.tanh();
-        };
-        let sl25 = &v[2..];
-        let v26 = sl25.iter().fold(-0.0, |r, &p| r + ((-v21) + p * 0.5));
-        let v31: T = match mode {
-            Mode::Lower(_, _) => x2.cos().mul_add((x2 * x2 + 2.0).sqrt(), v21),
-            Mode::Upper(hi29) => {
-                let hi29 = T::from_f64(hi29).unwrap();
-                let x1 = (T::powi(hi29.max(x2), 2) + 2.0).ln();
-                T::asinh(x0) + x1.tanh()
-            }
-            Mode::Off => {
-                let v30 = (x1 * x1 + 0.5).cbrt() + (v26 * v26 + 2.0).sqrt();
-                v26.cos() / (T::clamp(c15, -0.5, 1.0).powi(2) + 1.0) + T::sin(v30)
-            }
-        };
-        x2 + s0 * 1.5 + s1.tanh() - acc2.sin() - T::sin(c15) - T::cos(v24) - v26.cos() + T::cos(v31)
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::atanh(f64::acos(f64::cos(v[2]) * 0.9).tanh() * 0.9);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] * 0.75 + w0[n % 4].powi(2).tanh() * 0.05;
-        }
-        for i in 0..4 {
-            a3 = [a3[2].mul_add(0.8, f64::acosh(a3[i].tanh().powi(2) + 1.5).tanh() * 0.1), a3[2].mul_add(0.6, f64::cos(f64::tanh(v[i]).sinh()) * 0.25), a3[2], a3[3]];
-        }
-        if prog_2(acc2, a3[n % 4].max(w0[n % 4]).tanh().exp2().tanh(), x0, *v, 5) >= f64::clamp(acc2, f64::tanh(x1) - 1.5, w0[2].sin() + 1.5) {
-            acc2 += x2.cos().powi(3);
-        } else if n == 2 {
-            acc2 += (-v[n % 4].hypot(a3[n % 4])).tanh() * 0.25;
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            if s1 > 0.0 {
-                return x1 * w0[(k4 + n) % 4] * (SCALE + x0);
-            }
-            let [b5, b6, b7] = [prog_21(s1, f64::powi(x2, 3).tanh() * 2.0, x0, *w0, n), (w0[(k4 + n) % 4].cos() * 0.9).atanh(), prog_9((x0 / (v[k4] * v[k4] + 0.5)).sin(), x0, s1, w0, n)];
-            acc2 -= (v[(k4 + n) % 4] * v[(k4 + n) % 4]).ln_1p().tanh();
-            if k4 >= 2 || f64::copysign(v[n % 4], b5) <= -0.5 {
-                break;
-            }
-            acc2 -= (b6.tanh() - b7.tanh()).tanh() * 0.005;
-        }
-        'l3: for &t in a3.iter() {
-            s1 = s1.mul_add(0.75, (-t).sin() * 0.25);
-            acc2 += f64::sin(prog_21((x2 - x0).cos(), t, a3[3 - k4].tanh().cos(), *v, n)) * 0.02;
-            for j in 0..6 {
-                acc2 -= 0.5_f64.log(x1.powi(2) + 2.0) * 0.05;
-                let v8 = f64::ln_1p(f64::cos(x2.cos().exp_m1()) * 0.5);
-                match j {
-                    0..=1 => {
-                        acc2 -= 0.05 * f64::min(0.5_f64, f64::exp(f64::tanh(x1))).tanh();
-                        s1 = s1 * 0.75 + (v8 * s1).cos() * 0.05;
-                        if j < 1 {
-                            break;
+                s0 = (s0 * 0.75 + f64::recip(v7 * v7 + 0.5) * 0.1).sin();
+                let len14 = v.len();
+                for j in 0..len14 {
+                    let fj = j as f64;
+                    let v15 = v.iter().copied().map(|p| (v[2] / (f64::powi(fj, 2) + 1.0)).asinh() + p.tanh()).sum::<f64>();
+                    let v16 = match n % 2 {
+                        1 => {
+                            let x0 = f64::powf(v[k2 % 4].asinh().powi(2) + 1.0, f64::ln(f64::powi(t, 2) + 2.0).cos());
+                            f64::sqrt((v15 + x1).powi(2) + 1.0) + f64::sin(x0)
                         }
-                    }
-                    g if g > 2 => {
-                        s1 = 0.8 * s1 + 0.02 * f64::cos(((x2 * v8).powi(2) + 1.0).log2());
-                        break 'l3;
-                    }
-                    _ => {
-                        s1 = (s1 * 0.5 + x0 * f64::exp(x1.sin()) * 0.05).tanh();
-                    }
+                        _other => {
+                            let v15 = x0.asinh().cos();
+                            f64::clamp(v[j], -0.5, 1.5) + v15.tanh()
+                        }
+                    };
+                    s0 = f64::mul_add(s0, 0.6, (t * t + 1.0).log(10.0).sin() * 0.75);
+                    s0 = (s0 * 0.8 + (f64::tanh(v15) - v16.tanh()) * 0.005).sin();
                 }
-                s1 = s1 * 0.8 + f64::sin(v8.tanh()) * 0.05;
+            }
+            s0 = (s0 * 0.5 + f64::tanh(t) * 0.5).tanh();
+        }
+        'b7: {
+            for _ in 0..n {
+                if k2 < 1 && x0.tanh().exp2() <= 0.5 {
+                    break 'b7;
+                }
+                s0 = (s0 * 0.8 + f64::exp(v7.tanh()) * 0.05).sin();
             }
         }
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            a9[i] = v[i] * x0 * x1.sin();
-        }
-        x2 + s1 + acc2.tanh() + a9[2] * 0.75
+        x0 + x2 * 0.5 + s0 * 0.75 - f64::sin(acc1) - v6 + v7
     }
 
     #[differentiable]
     impl Params {
-        pub fn prog_29(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = (p.1.hypot(x0) + 0.3).cos() * 2.0;
-            let mut s1 = p.0;
-            let mut s2: f64 = (f64::tanh(p.0) * 0.9).acos().tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            s2 = 0.75 * s2 + 0.02 * f64::cos(s1 / (v[n % 4].powi(2) + 0.5));
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                match i {
-                    0 | MODE_C => {
-                        acc3 += prog_9(p.1, t.asinh().tanh(), 0.75, &v, n).sin() * 0.01;
-                        continue;
-                    }
-                    MODE_D => {
-                        acc3 -= 0.5 * (f64::powi(f64::acos(f64::sin(t) * 0.9), 2) + 1.0).log2().sin();
-                        let mut k4 = 0;
-                        while k4 < 5 {
-                            k4 += 1;
-                            acc3 -= 0.1 * (s1.sin() * 0.9).asin().cos();
-                            match k4 {
-                                0 => {
-                                    s2 = s2.mul_add(0.8, f64::cos(s2).exp().sin() * 0.05);
-                                }
-                                g if g > 1 => {
-                                    s2 = (s2 * 0.75 + f64::cosh(f64::cos(v[(k4 + i) % 4])) * 0.2).tanh();
-                                }
-                                _ => {
-                                    let v5 = f64::cosh((SCALE + fi).cos() * 1.5);
-                                    acc3 += (fi * fi + 1.5).acosh().sin() * 0.1;
-                                    acc3 += 0.1 * f64::sin(v5);
-                                }
-                            }
-                        }
-                    }
-                    _ => {
-                        s1 = 0.5 * s1 + 0.2 * f64::asin(s1.cos() * 0.9).sin();
-                        s0 = s0.mul_add(0.75, prog_21(s1, fi.powi(2).sin(), x0, v, 5).tanh() * 0.005);
-                    }
-                }
-                if (x0.tanh() * 0.9).acos() > -0.5 {
-                    acc3 -= 0.01 * f64::cos(prog_21::<f64>((-f64::cosh(t.tanh() * 1.5)).sin() * 2.0, (x0 * f64::ln(p.1 * p.1 + 0.5)).cos() * 2.0, t.tanh().exp_m1().cos() * 2.0, v, 2));
-                    continue;
-                }
-                let v6: f64 = if p.1 / 2.0 <= -0.25 {
-                    ((t + v[0]).cos() * 0.9).atanh()
-                } else if prog_21(s1, s0, 0.75, v, i) < (p.0 * p.0 + 1.0).powi(-3) {
-                    s2 = (s2 * 0.6 + (f64::sin(f64::recip(t * t + 1.0)) * 0.9).asin() * 0.25).sin();
-                    (f64::powi(s0, 2) + 1.0).recip()
-                } else {
-                    (t.tanh() * 0.9).atanh()
-                };
-                s2 = (s2 * 0.5 + (s2 * s2 + 0.5).ln() * 0.25).tanh();
-                acc3 += f64::tanh(v6).tanh() * 0.4;
-            }
-            if f64::cos(v[n % 4]) > 0.25 {
-                s2 = s2 * 0.75 + (s2 * s2).cos() * 0.02;
-                if (v[n % 4].cos() * 1.2).tan() > -1.0 {
-                    s0 *= 0.75;
-                    s0 -= 0.1 * (p.1 + x0).sin();
-                } else {
-                    acc3 += p.1.sin();
-                }
-            } else if s1.max(s2) >= 0.5 {
-                let v7 = prog_21(p.0, s2.cos().cos() * 2.0, 0.75, v, n);
-                acc3 -= f64::exp2(v[n % 4].asinh().sin()).cos();
-                acc3 -= f64::tanh(v7) * 0.01;
-            }
-            let v8 = match n % 3 {
-                0..=2 => f64::atan2(s1, v[n % 4].powi(2) + 1.0),
-                _ => {
-                    let x0 = x0.atan2(x0.powi(2) + 1.0);
-                    s1 = s1.mul_add(0.75, ((s1 * s1).powi(2) + 0.5).sqrt().cos() * 0.01);
-                    f64::asin(f64::powf(s1.powi(2) + 0.5, 0.3).tanh() * 0.9) + x0.cos()
-                }
-            };
-            s0 * 0.5 - s2 - f64::cos(acc3) - v8 * 0.25 - s0.asinh().asinh()
-        }
-
-        pub fn prog_37<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let w0 = v;
-            let mut s1 = ((x1 * x1 + 0.5).sqrt().powi(2) + 1.0).powf(0.3);
-            let mut s2 = (2.0 - x1).tanh() * 2.0;
-            let mut s3: f64 = x2;
-            let mut acc4: f64 = 0.0;
-            let mut a5 = [0.0; N];
-            for i in 0..N {
-                a5[i] = x0.asinh();
-                s3 = f64::mul_add(s3, 0.75, ((x0 - w0[2]).sin() * 2.0).sinh().tanh() * 0.01);
-            }
-            let v6 = v.iter().map(|&p| prog_9(f64::mul_add(acc4, (f64::sin(p) * 0.9).atanh(), x0).cos(), acc4, (x0 + acc4).cos() * 2.0, v, 5)).sum::<f64>();
-            'l1: for i in 0..n {
-                let fi = i as f64;
-                if s1 >= w0[3] {
-                    continue;
-                }
-                s1 *= 0.75;
-                s1 -= 0.1 * (v[0] / (x1 * x1 + 1.5)).tanh();
-                let mut k7 = 0;
-                while k7 < 6 {
-                    k7 += 1;
-                    acc4 -= 0.05 * (f64::sin(fi) * 0.9).acos().cos();
-                    if k7 > 3 {
-                        break 'l1;
-                    }
-                }
-                let v8 = prog_21(s1, f64::sin((x0 * x0 + 1.0).log2()) * 2.0, 0.75, *v, 6);
-                s3 = s3.mul_add(0.75, v8.sin().tanh() * 0.005);
-            }
-            for i in 0..N {
-                let v9 = w0.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * f64::cos(a5[3 - i].sin() + p.sin()));
-                s1 = (s1 * 0.5 + f64::acos(f64::sin(v6) * 0.9) * 0.2).sin();
-                acc4 -= f64::sin(v9).sin() * 0.5;
-            }
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                match k10 % 2 {
-                    0 => {
-                        let v11 = (a5[(k10 + n) % 4].tanh() + 2.0).cbrt();
-                        let v12 = f64::tanh((v11 * v11 + 1.0).recip()).exp2();
-                        s3 *= 0.5;
-                        s3 += 1.0 * v12.cos().cos();
-                    }
-                    1 => {
-                        s3 = 0.8 * s3 + 0.02 * (a5[3].tanh() * 2.0).sinh().cos();
-                        s3 = 0.8 * s3 + 0.2 * s1.cos();
-                    }
-                    _other => {
-                        s3 = s3.mul_add(0.75, f64::powi((s3 - self.scale).powi(2) + 1.0, -1) * 0.05);
-                        let v13: f64 = v6;
-                        acc4 += f64::sin(v13).cos() * 0.25;
-                    }
-                }
-                acc4 += (-x1).sin() * 0.25;
-            }
-            for _ in 0..N {
-                s2 = (s2 * 0.6 + ((x1 / (v6.powi(2) + 1.0)).powi(2) + 1.0).recip() * 0.25).sin();
-                if (f64::sin(self.scale).powi(2) + 1.0).atan2(x1) >= -1.0 {
-                    continue;
-                }
-            }
-            w0[1] + s1 + s2.tanh() - s3 + f64::tanh(acc4) - a5[0] * 1.5 - f64::sin(v6)
-        }
-
-        pub fn prog_41(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::sin(prog_9(x2.atan().sin(), f64::cos(v[2] / (x0 * x0 + 0.5)), f64::cos((v[n % 4].powi(2) + 1.0).log10()), &v, n)) * 2.0;
-            let mut s1 = f64::cos(*x2 * x1) * 2.0;
-            let mut acc2: f64 = 0.0;
-            match (n % 4).checked_sub(1) {
-                None => {
-                    s1 = s1 * 0.6 + v[n % 4].tanh() * 0.4;
-                    s0 = 0.8 * s0 + 0.01 * s1.cos().exp_m1().sin();
-                }
-                Some(k3) if k3 % 2 == 0 => {
-                    let c4 = k3 as f64;
-                    s1 = s1.mul_add(0.75, s1.powi(2).cos() * 0.01);
-                    s0 = (s0 * 0.6 + c4.cos() * 1.0).tanh();
-                }
-                Some(k5) => {
-                    let c6 = k5 as f64;
-                    acc2 -= c6.tanh();
-                }
-            }
-            let mut a7 = v;
-            for i in 0..n {
-                let fi = i as f64;
-                a7[i % 4] = a7[i % 4] + a7[3 - i % 4] * (prog_21::<f64>((f64::powi(f64::atan(fi), 2) + 0.5).sqrt().tanh(), x1, (x0 * (fi * fi + 1.0).recip()).tanh(), v, 6).tanh() * 0.05);
-            }
-            if n % 3 == 1 {
-                acc2 += 2.0_f64.hypot(v[1] * x0).cos();
-            }
-            'l1: for i in (0..=n).rev().step_by(2) {
-                let fi = i as f64;
-                s1 = s1.mul_add(0.75, ((s1 * s1 + 1.0).log10() * x1).cos() * 0.1);
-                let mut k8 = 0;
-                while k8 < n {
-                    k8 += 1;
-                    if ((s0 + fi).sin() * 1.2).tan() > -0.5 {
-                        break 'l1;
-                    }
-                    acc2 -= (v[k8 % 4] * v[k8 % 4] + 0.5).powf(0.5).tanh() * 0.05;
-                }
-                if v[1] * (x0 * x0 + 1.0).cbrt() < 0.5 {
-                    break;
-                }
-            }
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                match k9 + n {
-                    MODE_B => {
-                        let v10 = prog_21(s0, f64::tanh(a7[k9 % 4].powi(2)), (a7[k9 % 4] * a7[k9 % 4]).tanh() * 2.0, v, n);
-                        acc2 -= 0.25 * f64::exp2(f64::tanh(s0)).tanh();
-                        s0 = s0.mul_add(0.75, f64::cos(v10) * 0.005);
-                    }
-                    2 | 4 => {
-                        let v11 = (v[(k9 + n) % 4] - x0) / (f64::cos(a7[n % 4]).powi(2) + 1.0);
-                        s1 = (s1 * 0.8 + v11.tanh() * 0.02).tanh();
-                    }
-                    5 => {
-                        s0 *= 0.5;
-                        s0 -= 0.02 * f64::sin((v[k9 % 4] * v[k9 % 4] + 1.0).ln() * (x1 * x0));
-                        if f64::cos(a7[n % 4]) + a7[n % 4].copysign(a7[k9 % 4]) <= 0.0 {
-                            let v12 = f64::to_radians(f64::sin(a7[k9 % 4]));
-                            acc2 -= 0.25 * (s1 * s1).tanh().exp().sin();
-                            s0 = s0 * 0.6 + f64::sin(v12.sin()) * 1.0;
-                        } else {
-                            acc2 += s1.sin().exp().sin() * 0.25;
-                        }
-                        acc2 += 0.05 * prog_21::<f64>(f64::sin(x1) * 2.0, x0, *x2, v, n).sin();
-                        match k9 % 4 {
-                            MODE_A | 2 => {
-                                s0 = (s0 * 0.8 + f64::acosh(s0.tanh().powi(2) + 2.0) * 0.1).tanh();
-                                break;
-                            }
-                            MODE_D => {
-                                let v13 = (v[n % 4] * v[n % 4] + 0.5).sqrt();
-                                acc2 += f64::tanh(v13).tanh() * 0.25;
-                            }
-                            _ => {
-                                s1 *= 0.8;
-                                s1 -= 0.1 * (s1.powi(2) + 2.0).acosh().cos();
-                                match k9 {
-                                    0..=1 => {
-                                        let mut k14 = 0;
-                                        while k14 < n + 1 && x1 * s1 >= 0.0 {
-                                            k14 += 1;
-                                            acc2 += 0.02 * (s0.atan() + 1.5_f64.powf(a7[k9 % 4].sin())).tanh();
-                                            acc2 += 0.02 * ((s1.sin() * 2.0).sinh() + x0.sin()).tanh();
-                                        }
-                                        s1 = (s1 * 0.75 + x1 * 0.25).sin();
-                                    }
-                                    2 => {
-                                        let v15 = s1 + v[k9 % 4];
-                                        s1 = s1.mul_add(0.8, v15.cos() * 0.1);
-                                    }
-                                    3..=5 => {
-                                        continue;
-                                    }
-                                    _ => {
-                                        let v16 = x1 * *x2;
-                                        acc2 -= v16.cos() * 0.25;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    _ => {
-                        let v17 = x1.sin();
-                        s1 = s1 * 0.5 + a7[0].tanh() * 0.5;
-                        if n == 3 {
-                            return f64::min(1.5_f64, 1.25 * s0);
-                        }
-                        s0 *= 0.5;
-                        s0 += 0.5 * v17;
-                    }
-                }
-                if (f64::asinh(s0).powi(2) + 1.0).recip() <= 0.25 {
-                    return 0.3 - f64::exp_m1(f64::tanh(s0));
-                }
-                s1 = f64::mul_add(s1, 0.5, s1.mul_add(s1, s1).cos() * 0.1);
-            }
-            s0 * 1.5 + s1 * 0.25 + acc2.cos() + f64::tanh(a7[3])
-        }
-
-        pub fn prog_45(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_D: usize = 3;
-            let mut s0 = x2.sin();
-            let mut s1 = f64::clamp(x1, -1.0, 0.5);
-            let mut s2: f64 = f64::hypot(v[self.n], x2).cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let v4 = if self.n % 2 == 0 && (f64::tanh(x0) * 0.9).asin() <= 0.5 {
-                x2 + s0
-            } else {
-                f64::mul_add(s1, x0, v[3 - self.n]) / (s0 * s0 + 0.5)
-            };
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                let v6 = if f64::sqrt(v4 * v4 + 2.0) <= (self.scale * self.scale + 0.5).recip() {
-                    f64::mul_add(x1, v[2], x1)
-                } else {
-                    let v5 = fi + s1;
-                    f64::mul_add(v[0], v5, v4)
-                };
-                acc3 += 0.005 * f64::cos(prog_21::<f64>(f64::sin(f64::atan2(f64::acos(self.k.tanh() * 0.9).powi(2) + 0.5, s2 / (v[i % 4] * v[i % 4] + 0.5))) * 2.0, (fi * fi + 0.5).cbrt().cos().sinh().sin(), x0, v, i));
-                if !(n % 2 == 0 && ((v6 * v6 + 1.0).recip().powi(2) + 0.5).sqrt() > -0.25) {
-                    s0 = (s0 * 0.6 + s0.to_degrees() * 0.02 * 0.25).sin();
-                } else {
-                    let v7: f64 = prog_21::<f64>((1.5_f64.copysign(x1) * f64::acos(x2.sin() * 0.9)).cos() * 2.0, s2, x2, v, n);
-                    s1 = s1 * 0.6 + (s1.powi(2) + 1.0).log2().sin() * 0.25;
-                    acc3 -= f64::cos(v7).cos() * 0.01;
-                }
-            }
-            match n {
-                PHASE_A => {
-                    s0 = (s0 * 0.8 + s0.sin() * 0.01).sin();
-                    s2 = (s2 * 0.5 + prog_12(acc3, 2.0, x0, v, n) * 0.005).tanh();
-                }
-                1..=2 => {
-                    let v8 = prog_21(x0, s2, 0.75, v, n);
-                    acc3 += 0.005 * v8.cos();
-                }
-                PHASE_D | 5 => {
-                    acc3 += x1.sin();
-                    acc3 += v4.sin() * 0.25;
-                }
-                _ => {
-                    let v9 = prog_21::<f64>(s1, s0, 1.2, v, 4);
-                    let v10 = self.k.sin();
-                    s1 = 0.8 * s1 + 0.005 * (v9.cos() + v10).cos();
-                }
-            }
-            for _ in (1..=4).step_by(2) {
-                acc3 += f64::cos(self.k.tanh());
-                if !(n > 4 && s2.asinh() < -0.5) {
-                    return v4.sin();
-                }
-            }
-            let v11 = v.iter().map(|&p| 1.0 + 0.1 * 3.0_f64.hypot(p).tanh()).product::<f64>();
-            let mut a12 = v;
-            for i in 0..n {
-                a12[(i + n) % 4] = a12[(i + n) % 4] + a12[i % 4] * (s0.powi(2).tanh() * 0.05);
-                a12[i % 4] -= f64::tanh(SCALE + v11 - v11.cos()) * 0.05 * a12[2];
-            }
-            s0 + s1 - s2 - acc3 + v4.cos() + v11 * 0.25 + a12[2] * 0.5
-        }
-
-        pub fn prog_71(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x1.sin();
-            let mut s1: f64 = x2.sin().exp().sin().exp().cos() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut m3: f64 = -1.0;
-            for &t in v.iter() {
-                m3 = (x2 + 1.0 + t).max(m3);
-            }
-            acc2 -= m3.cos();
-            let m4 = 2 * n + 1;
-            let c5: f64 = table(m4);
-            let c6: f64 = table(m4);
-            let f7 = |t: f64| t.atan().cos();
-            let v8 = f7(x0) + f7(x1) * 1.0;
-            debug_assert!(x2.is_finite());
-            s0 *= 0.6;
-            s0 += 1.0 * f64::cos((c5.cos() * 1.5).cosh());
-            s1 = s1 * 0.5 + f64::exp_m1(f64::tanh(v8)).tanh() * 0.05;
-            v[2] + s0 - s1 * 0.5 + acc2.sin() - c6 * 0.25
-        }
-
-        pub fn prog_73(&self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = (x0.sin().exp2() + x0.to_radians()).tanh() * 2.0;
-            let mut s1 = f64::exp_m1(f64::cos(x1));
-            let mut s2 = f64::log(1.5_f64, f64::powi(f64::asinh(v[n % 4]), 2) + 2.0);
-            let mut acc3: f64 = 0.0;
-            let mut m4: f64 = 0.5;
-            for i in 0..4 {
-                m4 = f64::max(s0 * v[(i + n) % 4], m4);
-            }
-            s1 = s1 * 0.8 + f64::cos(m4.cos()) * 0.01;
-            let mut k5 = 0;
-            while k5 < n + 1 && (x0 * std::f64::consts::FRAC_PI_4).cos().exp() <= *x2 {
-                k5 += 1;
-                let v6 = self.prog_71(s2, v[3].tanh() * 2.0, x0, *v, n);
-                if prog_21::<f64>(x0, s2, (s2.tanh() * 1.2).tan().cos() * 2.0, [v[0], v[1], v[2], v[3]], n) >= s1 {
-                    break;
-                }
-                if !(self.n == 1) {
-                    return prog_21(m4.clamp(f64::tanh(s2) - 1.5, x2.tanh() + 1.5).tanh(), f64::cos(v[k5 % 4].cos()) * 2.0, s0, *v, n);
-                }
-                acc3 += 0.25 * (x1 * x1).ln_1p().powi(3).tanh();
-                s0 = 0.5 * s0 + 0.01 * f64::sin(v6).cos();
-            }
-            if f64::tan(f64::sin(x0.sin()) * 1.2) > 1.0 || k5 % 2 == 0 {
-                let m4 = *x2 * self.k;
-                acc3 += f64::tanh(m4);
-            } else if self.k + *x2 >= -0.5 {
-                let v7 = -(*x2 - 0.25);
-                s1 *= 0.6;
-                s1 -= 0.4 * f64::cos(v7.cos());
-            } else {
-                acc3 += f64::abs(s2) * 0.25;
-                let v8 = prog_54::<4>(f64::tanh(f64::cos(x0)) * 2.0, f64::sin((f64::powi(f64::cosh(v[k5 % 4].cos() * 2.0), 2) + 0.5).ln()) * 2.0, 0.5, *v, n);
-                s2 = s2 * 0.5 + f64::tanh(v8.sin()) * 0.005;
-            }
-            for _ in 0..v.len() {
-                for j in 0..5 {
-                    let fj = j as f64;
-                    match j % 3 {
-                        0..=1 => {
-                            s2 = s2 * 0.5 + (*x2 * std::f64::consts::FRAC_PI_4).cos() * 0.5;
-                            let v9 = x2.tanh().tanh().exp_m1();
-                            s0 = s0.mul_add(0.8, f64::tanh(f64::cos(v9)) * 0.05);
-                        }
-                        2 => {
-                            acc3 -= 0.1 * (f64::powi(x0, 2) + 1.0).powf(s1.tanh()).cos();
-                            let x1 = f64::log2(x1 * x1 + 1.0);
-                            acc3 += f64::tanh(x1) * 0.1;
-                        }
-                        _ => {
-                            s0 = f64::mul_add(s0, 0.8, f64::tanh(*x2 * x1) * 0.05);
-                            if v[(j + self.n) % 4] <= v[(j + n) % 4] && j == 2 {
-                                s1 = (s1 * 0.6 + (s1 * s1 + 1.0).cbrt() * 0.4).sin();
-                            }
-                        }
-                    }
-                    acc3 += f64::tanh((x0 * x0 + 2.0).acosh().mul_add(fj.cos(), s1)) * 0.1;
-                }
-                if f64::recip((x0 - 1.2).powi(2) + 0.5) <= 0.0 {
-                    break;
-                }
-                acc3 -= f64::sin(f64::tanh(x0).exp_m1()) * 0.5;
-            }
-            let mut k10 = 0;
-            loop {
-                k10 += 1;
-                let mut k11 = 0;
-                while k11 < 5 {
-                    k11 += 1;
-                    let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| p / (q.cos() + 2.0)).sum::<f64>();
-                    s1 *= 0.5;
-                    s1 -= 0.25 * f64::sin(s1 - s0);
-                    s0 *= 0.75;
-                    s0 += 0.02 * f64::sin(v12);
-                }
-                let mut m13 = x0.sin();
-                let mut m14 = f64::NEG_INFINITY;
-                for j in 0..6 {
-                    let fj = j as f64;
-                    let c15 = match j + self.n {
-                        0 => v[j % 4] * 0.5,
-                        1 | 3 => v[(j * 3) % 4].powi(2) / (v[(j * 3) % 4] * v[(j * 3) % 4] + 0.5),
-                        4 | 6 => fj - v[(j * 3) % 4],
-                        _ => v[(j * 3) % 4] + 1.5 - (1.5 - self.scale),
-                    };
-                    m13 = m13.min(c15);
-                    let c16: f64 = match j {
-                        0 | 2 => (v[(j * 3) % 4].tanh() * 0.9).atanh(),
-                        3 => v[(j * 3) % 4] + 0.5,
-                        4 => (v[3].powi(2) + 0.5).sqrt(),
-                        _ => v[(j * 3) % 4].atan2(*x2 * *x2 + 0.5),
-                    };
-                    m14 = m14.max(c16);
-                }
-                s2 *= 0.6;
-                s2 -= 0.02 * m13.tanh();
-                acc3 -= 0.5 * f64::cos(m14).tanh();
-                if k10 >= 2 || x0 > x1.cos() {
-                    break;
-                }
-            }
-            let mut a17 = [v[0], v[1], v[2], v[3]];
-            a17[2] *= 1.5;
-            a17[2] += x0.tanh();
-            s0.cos() - s1 * 0.5 - s2 - acc3.cos() + a17[0]
-        }
-
-        pub fn prog_75(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = prog_74(f64::sin(x0) * 2.0, 1.2, x1, v, 1).sin() * 2.0;
-            let mut s1 = f64::abs(x2.mul_add(self.scale, x2)).sin() * 2.0;
-            let mut s2 = f64::cos(x2).hypot(f64::to_degrees(x0) * 0.01).tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let [b4, b5, b6, b7] = v;
-            for _ in 0..self.n + 2 {
-                acc3 += 0.5 * (v[self.n] * b4).cos();
-                let [b8, b9, b10, b11] = v;
-                let v12 = prog_21(x0, x1, s1, v, 5);
-                s2 = (s2 * 0.75 + (b8.cos() + b9.cos() + b10.cos() - b11.sin() - f64::sin(v12)) * 0.005).sin();
-            }
-            acc3 += self.prog_71(s1, (SCALE + b6).tanh(), b6, v, n).tanh() * 0.005;
-            let v13 = prog_2(1.5, b7, 0.75, v, n);
-            s0 = 0.75 * s0 + 0.01 * prog_74(x0, 1.2, b6, v, n).sin();
-            s1 *= 0.5;
-            s1 -= 0.25 * f64::sin((f64::powi(b5, 2) + 0.5).recip().powi(2).ln_1p());
-            s0 - s1 + s2 + acc3 - b4.tanh() + v13.sin()
-        }
-
-        pub fn prog_83(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = (x1.to_degrees() * 0.02).tanh() * 2.0;
-            let mut s1 = (f64::sin(v[n % 4]) * 1.2).tan().sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut m3: f64 = 0.0;
-            for i in (1..=3).step_by(2) {
-                m3 = m3.max((v[i].tanh() + 2.0).cbrt());
-            }
-            if x1.clamp(acc2.tanh() - 1.5, f64::tanh(x0) + 1.5) < self.scale {
-                return x0 * x1;
-            }
-            'l1: for i in 1..n {
-                let fi = i as f64;
-                acc2 += (v[(i + n) % 4] * s1).cos() * 0.4;
-                if x2.max(fi) > -0.5 {
-                    let v4 = s1.sin();
-                    s1 = 0.6 * s1 + 0.4 * v4.tanh().sin();
-                } else if self.n > 0 {
-                    let v5 = self.prog_71(2.0, 2.0, x1, v, i);
-                    s0 = (s0 * 0.75 + (s0 - m3) * 0.1).sin();
-                    acc2 -= 0.25 * v5.sin().sin();
-                }
-                s1 = 0.5 * s1 + 0.25 * (v[n % 4].asinh() / (f64::powi(f64::cos(fi), 2) + 0.5)).sin();
-                for j in 0..self.n + 2 {
-                    let fj = j as f64;
-                    match j % 4 {
-                        0..=1 => {
-                            acc2 += 0.1 * f64::sin((m3 * m3 + 1.5).acosh());
-                            acc2 += (f64::cos(m3) * 0.9).atanh() * 0.05;
-                        }
-                        2 => {
-                            let v6 = self.prog_71(x1, x1.tanh().sin() * 2.0, x2, v, n);
-                            s0 = 0.75 * s0 + 0.25 * s1.sin();
-                            acc2 -= 0.1 * f64::sin(v6);
-                        }
-                        3 => {
-                            s1 = (s1 * 0.75 + f64::powf(x1 * x1 + 1.0, 0.5) * 0.1).tanh();
-                        }
-                        _ => {
-                            s0 = s0 * 0.8 + f64::sqrt(s1 * s1 + 1.0).sin() * 0.2;
-                            s1 = 0.8 * s1 + 1.0 * f64::cos(0.3 - fj);
-                        }
-                    }
-                    if m3 >= fj {
-                        continue 'l1;
-                    }
-                    s0 = f64::mul_add(s0, 0.6, f64::cos(m3).tanh() * 0.4);
-                }
-            }
-            for &t in v.iter() {
-                let v10 = match self.n {
-                    0 => {
-                        let v7 = s1;
-                        (f64::powf(0.5_f64, x2.cos()).powi(2) + 0.5).sqrt() + f64::cos(v7)
-                    }
-                    1 => f64::powf(m3.powi(2) + 1.0, t.sin()),
-                    MODE_C => {
-                        for j in 0..n {
-                            if 0.65 * t >= -0.5 {
-                                break;
-                            }
-                            match j {
-                                0 => {
-                                    s0 *= 0.5;
-                                    s0 += 0.05 * (x2.sin() * 1.2).tan().cos();
-                                    acc2 -= ((m3 * m3 + 1.5).acosh().cos() + 2.0).cbrt().cos() * 0.05;
-                                }
-                                1 => {
-                                    s1 = (s1 * 0.8 + s1.sin().exp_m1() * 0.05).tanh();
-                                    continue;
-                                }
-                                2..=4 => {
-                                    let v8 = s1 * x2;
-                                    acc2 -= 0.05 * f64::cos(v8).sin();
-                                }
-                                _other => {
-                                    acc2 -= 0.05 * f64::recip(v[2] * v[2] + 1.0).sin();
-                                    s0 = f64::mul_add(s0, 0.8, f64::sin(x2) * 0.2);
-                                }
-                            }
-                            s0 = f64::mul_add(s0, 0.6, (x2 - s0).tanh() * 0.2);
-                        }
-                        let v9 = x2.atan2(t * t + 1.0);
-                        f64::recip(f64::powi(m3.tanh(), 2) + 0.5) + f64::sin(v9)
-                    }
-                    _other => (v[3 - self.n] + t).atan2(f64::powi(self.k, 2) + 0.5),
-                };
-                let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::hypot((t * t + 1.0).log(2.0), v10) + f64::cos(p) + q.sin()).sum::<f64>();
-                s1 *= 0.5;
-                s1 += 0.25 * x2.cos().exp2().cos();
-                s0 *= 0.75;
-                s0 -= 0.005 * v11.sin().sin();
-            }
-            let [b12, _, b13, b14] = v;
-            let c15: f64 = table(n + 1);
-            x2.sin() + s0 - f64::tanh(s1) - f64::sin(acc2) - m3.cos() - b12 * 0.75 + b13.tanh() - b14 + c15
-        }
-
-        pub fn prog_86(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = f64::tanh(f64::mul_add(v[3 - self.n], f64::asin(f64::cos(self.k) * 0.9), v[n % 4])) * 2.0;
-            let mut s1 = f64::cos((v[3].hypot(x2).powi(2) + 1.0).log(2.0)) * 2.0;
-            let mut s2: f64 = (x0 + self.k).min(x2 + x0).cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let mut k4 = 0;
-            loop {
-                k4 += 1;
-                acc3 -= 0.25 * x0.tanh();
-                s0 = (s0 * 0.75 + 2.0_f64.atan2(x1).sin().exp_m1() * 0.25).sin();
-                match k4 {
-                    0..=1 => {
-                        break;
-                    }
-                    MODE_C | 4 => {
-                        acc3 += 0.25 * (f64::sqrt(s0.powi(2) + 1.0) + self.scale * self.k).cos();
-                        s0 = 0.75 * s0 + 0.005 * self.prog_71(x1.sin().exp_m1().cos().tanh(), 2.0, s0, [v[0], v[1], v[2], v[3]], 2).sin();
-                    }
-                    6 => {
-                        acc3 -= 0.25 * s2.max(x1).mul_add((f64::tanh(s0) * 0.9).acos(), x0 + x1).sin();
-                        s1 = s1.mul_add(0.5, (v[3] / (f64::powi(s1, 2) + 1.5)).cos() * 0.25);
-                    }
-                    _ => {
-                        acc3 -= f64::cos(prog_21((s2 * s2 + 2.0).acosh().tanh(), s2, self.scale.cos().tanh() * 2.0, *v, n)) * 0.02;
-                    }
-                }
-                if k4 >= 6 || f64::tanh(s0) < -0.25 {
-                    break;
-                }
-            }
-            let v12 = match n.checked_sub(2) {
-                Some(k5) if k5 % 2 == 0 => {
-                    let v6 = s2.tanh().exp();
-                    (x0 * x0).ln_1p() + v6.sin()
-                }
-                Some(k7) => {
-                    let c8 = k7 as f64;
-                    for _ in (0..4).rev() {
-                        acc3 -= f64::cos(v[0] - s2) * 0.5;
-                        s1 *= 0.5;
-                        s1 -= 0.1 * (v[0] * x1).sin();
-                        let v9 = v.iter().map(|&p| x0 + f64::sin(p)).sum::<f64>();
-                        acc3 += f64::tanh(v9) * 0.5;
-                    }
-                    let v10 = prog_12(2.0, f64::ln(self.scale.powi(2) + 1.0).sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], k4);
-                    c8.abs() + v10.cos()
-                }
-                None => {
-                    let v11 = 0.5_f64.powf((v[3] - s2).tanh());
-                    (-x1) + v11.sin()
-                }
-            };
-            let v16: f64 = if let Some(k13) = n.checked_sub(3) {
-                let c14 = k13 as f64;
-                x1.to_radians() * 50.0 + f64::sin(c14)
-            } else {
-                let v15 = prog_74(s1, 1.5, ((x0 * x0 + 2.0).sqrt() - x1 / 4.0).cos() * 2.0, *v, 1);
-                prog_21::<f64>(2.0, s2, f64::max(-3.0_f64, f64::copysign(x0, acc3)).cos() * 2.0, *v, n) + v15.cos()
-            };
-            let mut k17 = 0;
-            while k17 < 6 {
-                k17 += 1;
-                if v16 / 3.0 >= x1 + x2 || self.n + n < 7 {
-                    s0 = s0 * 0.6 + f64::cosh(s0.tanh()).tanh() * 0.25;
-                    let v18: f64 = self.scale;
-                    acc3 -= v18.tanh() * 0.25;
-                } else if k17 < 6 && v16 - v12 >= -v12 {
-                    acc3 -= 0.25 * f64::tanh(v16.to_radians());
-                    if self.n % 3 == 1 {
-                        continue;
-                    }
-                    for _ in (0..6).rev() {
-                        match (n % 3).checked_sub(1) {
-                            None => {
-                                s0 *= 0.5;
-                                s0 -= 0.02 * ((s0.sin() * 1.2).tan() - v16).cos();
-                                s2 = (s2 * 0.6 + s0 * s2 * 0.1).sin();
-                            }
-                            Some(0) => {
-                                acc3 -= 0.05 * (x2 * x2 + 0.5).recip().sin();
-                            }
-                            Some(k19) => {
-                                let c20 = k19 as f64;
-                                s0 = (s0 * 0.75 + (SCALE + s0) * 0.25).sin();
-                                s2 = f64::mul_add(s2, 0.6, (c20.mul_add(s0, x2).powi(2) + 1.0).powi(-1) * 0.02);
-                            }
-                        }
-                        s1 = f64::mul_add(s1, 0.5, (s1 * s1).cos() * 0.1);
-                        acc3 += (x0 * x0 + 0.5).atan2(x2).cos() * 0.05;
-                    }
-                } else {
-                    let mut k21 = 0;
-                    while k21 < n && v16.atan2(v[0] * v[0] + 0.5).asinh() <= 0.5 {
-                        k21 += 1;
-                        let v22 = f64::tanh(v[(k21 + k4) % 4] - s2).exp2();
-                        let v23: f64 = v22 / (x2.cos() + 2.0);
-                        let v27: f64 = match n.checked_sub(2) {
-                            Some(1 | 2) => v22 - 1.2,
-                            Some(k24) => {
-                                let c25 = k24 as f64;
-                                f64::asinh(s1) + f64::tanh(c25)
-                            }
-                            None => {
-                                let v26 = (v23 * v23 + 1.0).log2();
-                                v[k21 % 4].tanh().exp() + v26.sin()
-                            }
-                        };
-                        s2 = 0.6 * s2 + 0.1 * f64::tanh(f64::ln(v23.powi(2) + 2.0));
-                        acc3 += f64::cos(v27).sin() * 0.05;
-                    }
-                }
-                let v28: f64 = x1 * self.k;
-                s2 *= 0.8;
-                s2 += 0.1 * f64::tanh(v12 + v[0]);
-                s0 = s0.mul_add(0.8, v28.sin().tanh() * 0.25);
-            }
-            s0.sin() + s1.sin() - s2 + acc3.cos() + v12.cos() - v16
-        }
-
-        pub fn prog_89(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-            let mut s0 = self.scale * v[1] + self.scale * x1;
+        pub fn prog_26(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = f64::cosh(f64::tanh(x0) * 1.5).tanh() * 2.0;
             let mut acc1: f64 = 0.0;
-            let v2 = (f64::exp_m1(f64::tanh(self.scale)).cos() * 0.9).acos();
-            let v3 = v.iter().fold(v2.tanh(), |r, &p| r * 0.5 + 0.25 * (x0 - 0.8 + p.tanh()).cos());
-            let v4 = v.iter().map(|&p| (f64::powi(p, 2) + 0.5).ln()).sum::<f64>();
-            let mut m5 = f64::INFINITY;
-            for i in 1..=5 {
-                let c6 = v4 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0);
-                m5 = f64::min(m5, c6).max(-1.5);
-            }
-            s0 = (s0 * 0.8 + m5.sin() * 0.005).sin();
-            let mut m7 = x1;
-            for &t in v.iter() {
-                let c8 = match self.n {
-                    0..=1 => self.scale.powi(3),
-                    MODE_C if n > 3 => x0 * t,
-                    _ => x0,
-                };
-                m7 = c8.max(m7);
-                s0 = f64::mul_add(s0, 0.8, t.tanh().sin() * 0.2);
-            }
-            acc1 += m7.cos();
-            for &t in v {
-                acc1 -= 0.02 * prog_21::<f64>(x1, t, v3.tanh().exp().sin(), [v[0], v[1], v[2], v[3]], 1).cos();
-                if 0.35 * x0 > x2 {
-                    s0 = s0 * 0.6 + (v[n % 4] + v[3 - self.n]).tanh() * 0.2;
-                    s0 = s0.mul_add(0.5, f64::tanh(v3.tanh().exp2()) * 0.25);
-                } else {
-                    acc1 -= 0.05 * self.prog_71(0.5_f64.copysign(v3).tanh() * 2.0, f64::cos((-x0) + (x2 * x2).ln_1p()), (x0 + x1).tanh(), [v[0], v[1], v[2], v[3]], n).cos();
-                    s0 = s0 * 0.75 + (self.scale * self.scale + 0.5).cbrt() * 1.0;
-                }
-            }
-            f64::sin(x2) - f64::tanh(s0) + f64::cos(acc1) - f64::tanh(v3) + f64::tanh(v4)
-        }
-
-        pub fn prog_93(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_C: usize = 2;
-            const PHASE_D: usize = 3;
-            let mut s0 = f64::ln((1.25 * v[self.n]).powi(2) + 2.0).sin() * 2.0;
-            let mut s1 = (x0 * x2).cos() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut m3 = 0;
-            for i in 1..n {
-                if f64::ln(v[i % 4] * v[i % 4] + 1.0) <= 0.0 && i % 3 == 1 {
-                    let m4 = 2 * i + 1;
-                    let c5: f64 = table(m4);
-                    acc2 -= f64::tanh(c5) * 0.4;
-                } else {
-                    assert!(i + n < 100, "i out of range");
-                    s1 = s1 * 0.8 + f64::cos((f64::powi(self.scale.min(x1), 2) + 2.0).acosh()) * 0.05;
-                    if n == 4 && (x0 * 0.35).powi(2) > x2 {
-                        break;
+            let v2 = (self.k * self.k + 1.0).powf(0.5);
+            let mut k3 = 0;
+            while k3 < n + 1 && v[0].sin() < s0 {
+                k3 += 1;
+                match k3 {
+                    0..=1 => {
+                        acc1 -= 0.25 * f64::cos(x2.tanh().exp());
                     }
-                }
-                let mut m6 = f64::INFINITY;
-                for j in 0..4 {
-                    m6 = f64::min(m6, self.scale * f64::powi(v[j], 3)).max(-1.0);
-                }
-                if x1 <= x0 && m3 > 16 {
-                    m3 += 1;
-                }
-                s1 = 0.5 * s1 + 0.02 * (x1 * x1 + 1.0).powi(-3);
-                s0 = 0.75 * s0 + 0.02 * f64::cos(m6);
-            }
-            match m3 {
-                0 | 2 => {
-                    for (i, &t) in v.iter().enumerate() {
-                        let fi = i as f64;
-                        s0 = (s0 * 0.5 + 1.25 * s0 * 0.4).sin();
-                        match n {
-                            2 => {
-                                acc2 += 0.5 * f64::tanh(fi);
+                    2 => {
+                        let [b4, _, _, b5] = *v;
+                        acc1 += 0.25 * (f64::sin(b4) - b5.cos()).sin();
+                    }
+                    3..=5 => {
+                        let mut k6 = 0;
+                        while k6 < 5 {
+                            k6 += 1;
+                            let v7 = if self.n < n {
+                                f64::min(x2, x1) - 0.5_f64.log(f64::powi(s0, 2) + 2.0)
+                            } else {
+                                (v[(k6 + k3) % 4].to_degrees() * 0.02).powi(2)
+                            };
+                            acc1 += 0.05 * f64::sin((x1 - x2).sin());
+                            acc1 -= f64::cos(((self.k + v7).sin() * 0.9).acos()) * 0.05;
+                        }
+                        s0 = (s0 * 0.8 + x1.to_radians() * 1.0).sin();
+                        match k6 {
+                            MODE_A if n > 1 => {
+                                s0 = s0.mul_add(0.6, f64::cos(f64::sin(s0).exp_m1()) * 0.1);
+                                let v2 = x2 - x0 - (v2.powi(2) + 1.0).powf(v[0].tanh());
+                                s0 = s0 * 0.5 + v2.tanh() * 0.05;
                             }
-                            PHASE_D | 5 => {
-                                let v7: f64 = 2.0_f64.min(f64::hypot(x0, s0));
-                                acc2 += (x2.asinh() + s0.asinh()).sin() * 0.5;
-                                acc2 += f64::sin(v7).tanh() * 0.5;
+                            MODE_B | 3 => {
+                                let [b8, b9, b10] = [(f64::tanh(v2).exp_m1().tanh() * 0.9).acos(), x1.sin().cosh(), f64::sqrt(f64::powi(x2 / (v[2] * v[2] + 0.5), 2) + 0.5)];
+                                acc1 += (b8.tanh() - f64::tanh(b9) - b10.cos()).tanh() * 0.25;
                             }
-                            6 => {
-                                s1 = (s1 * 0.8 + (f64::powi(f64::log10(t * t + 1.0), 2) + 1.0).recip() * 0.5).tanh();
-                                s1 = s1 * 0.5 + f64::ln(x1.powi(2) + 0.5).cos() * 0.25;
-                                if self.prog_71(t, 0.75, 0.75, v, n) < s1 {
-                                    continue;
-                                }
-                            }
-                            _ => {
-                                let v8 = prog_21(f64::log2((x1 * t).powi(2) + 1.0).tanh() * 2.0, t, v[1].cos().sin(), v, i);
-                                acc2 -= 0.005 * v8.tanh().sin();
-                            }
-                        }
-                        if self.prog_71(1.2, s1, (self.k + fi).tanh(), v, n) > -0.5 || i < n {
-                            let v9 = t + self.k;
-                            s1 = (s1 * 0.5 + v9.tanh() * 0.5).sin();
-                        } else {
-                            acc2 += f64::ln((1.25 - t).powi(2) + 2.0).sin() * 0.5;
-                        }
-                    }
-                }
-                4..=6 => {
-                    s1 = (s1 * 0.5 + ((x1 * x1).ln_1p().cos() * 0.9).acos() * 0.2).sin();
-                    let v10 = prog_12(0.25, f64::tanh((f64::powi(s0.tanh(), 2) + 1.0).recip()), f64::abs(x2).hypot((v[0].powi(2) + 1.0).ln()).sin(), v, m3);
-                    acc2 += 0.005 * f64::cos(v10);
-                }
-                _ => {
-                    let c11: f64 = table(m3 + n);
-                    let v12: f64 = c11.powi(2);
-                    acc2 -= v12;
-                }
-            }
-            match self.n {
-                0..=1 => {
-                    let m13 = 2 * m3 + 1;
-                    let c14: f64 = table(m13);
-                    acc2 -= c14;
-                }
-                PHASE_C => {
-                    s1 = s1 * 0.5 + x1.tanh() * 0.5;
-                }
-                _ => {
-                    let v15 = 0.8 * (f64::tanh(v[(m3 + n) % 4]) * 1.5).cosh();
-                    s1 = s1.mul_add(0.6, v15.tanh().tanh() * 0.1);
-                }
-            }
-            let mut k16 = 0;
-            loop {
-                k16 += 1;
-                if s1.tanh() - f64::cbrt(f64::powi(x1, 2) + 0.5) > 1.0 {
-                    let x1 = x1;
-                    s0 = (s0 * 0.8 + f64::tanh(x1) * 0.2).sin();
-                } else if (x0.powi(2) + 1.0).powf((s1 * std::f64::consts::LN_2).tanh()) >= x0 {
-                    for j in 0..self.n + 2 {
-                        let fj = j as f64;
-                        if self.prog_71(f64::sin(x2 - s1), 1.2, (fj * s1 - (v[3 - k16] * v[3 - k16] + 0.5).recip()).sin() * 2.0, v, 0) <= (x0 * x0 + 1.0).ln() {
-                            s0 = s0.mul_add(0.6, f64::cbrt(f64::tanh(s1) + 2.0).tanh() * 1.0);
-                        } else if (x1.tanh() * 0.9).asin() > -1.0 || j % 3 == 1 {
-                            s0 = 0.75 * s0 + 0.005 * self.prog_71(f64::acos(s0.cos() * 0.9).cos(), 2.0, (s1 - 0.5).tanh(), v, k16).sin();
-                            s1 = (s1 * 0.6 + f64::cos(f64::to_degrees(s1) * 0.02) * 0.25).tanh();
-                        } else {
-                            s0 = (s0 * 0.5 + s1 * std::f64::consts::LN_2 * 0.5).sin();
-                            acc2 -= 0.1 * x2.asinh().cos();
-                        }
-                        s0 = s0 * 0.75 + f64::tanh(f64::cbrt(f64::powi(s1, 2) + 1.0)) * 0.25;
-                    }
-                    let c17: f64 = table(k16 + n);
-                    s0 = s0.mul_add(0.5, c17.sin() * 1.0);
-                }
-                let mut m18 = x0;
-                for j in 0..6 {
-                    let c19 = if m18 <= 0.0 {
-                        (1.0 - v[j % 4]) * (x0 * self.k)
-                    } else {
-                        v[0].mul_add(v[j % 4], x2)
-                    };
-                    m18 = m18.max(c19);
-                }
-                acc2 -= 0.5 * f64::cos(m18).sin();
-                let v20 = v.iter().zip(v.iter()).map(|(&p, &q)| m18 + v[2] + p.tanh() + q.cos()).sum::<f64>();
-                if k16 >= 3 || v20.to_radians() >= 0.0 {
-                    break;
-                }
-            }
-            let mut m21: f64 = -1.0;
-            for i in 1..n {
-                m21 = (f64::powi(x1, 3) + v[(i + n) % 4]).max(m21);
-            }
-            s1 = 0.75 * s1 + 0.01 * m21.cos();
-            let mut m22 = 0;
-            for _ in 0..v.len() {
-                if SCALE + x2 > 0.0 || n % 3 == 1 {
-                    m22 += 1;
-                }
-                s0 = s0.mul_add(0.8, (f64::sin(x1) * 1.5).cosh().tanh() * 0.05);
-                debug_assert!(s1.is_finite());
-            }
-            match m22 {
-                0 => {
-                    s0 = s0 * 0.5 + f64::hypot(v[(m22 + k16) % 4], s0).sin() * 0.02;
-                    if self.n % 3 == 1 {
-                        acc2 += 0.005 * prog_21(s1, x2, f64::sin((x1.sin() * 0.9).atanh()) * 2.0, v, m22).sin();
-                        s1 *= 0.8;
-                        s1 -= 0.2 * v[(m22 + m3) % 4].sin();
-                    } else if m22 + m3 < 9 && f64::exp(f64::tanh(x0)) > 1.0 {
-                        let v23 = prog_21::<f64>(x0, s0, f64::cos(s1).cos(), v, k16);
-                        acc2 += v23.cos() * 0.005;
-                    } else {
-                        let v24: f64 = -s1.clamp(v[m22 % 4].cos() - 1.5, f64::cos(x2) + 1.5);
-                        s1 = (s1 * 0.8 + v24.sin() * 0.01).tanh();
-                    }
-                }
-                1 => {
-                    let v25 = f64::atan(s0);
-                    s0 = s0.mul_add(0.8, v25.sin() * 0.02);
-                }
-                2 | 4 => {
-                    let v26: f64 = -(s0 + x1);
-                    s0 = (s0 * 0.75 + v26.cos() * 0.02).tanh();
-                }
-                _other => {
-                    s0 = s0 * 0.75 + f64::powi(self.scale * self.scale + 1.0, -2) * 1.0;
-                }
-            }
-            let sl27 = &v[1..3];
-            let v28 = f64::copysign(f64::exp(f64::cos(sl27[1])), sl27[1] * x1);
-            f64::tanh(s0) + f64::tanh(s1) + acc2.cos() + v28 - (s0 - v28)
-        }
-
-        pub fn prog_95<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-            let mut s0: f64 = v[2].atan();
-            let mut s1 = prog_72(f64::cos((x2.tanh() * 0.5).ln_1p()), x0, (x1.abs() * (x2 - 0.35)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut a3 = [0.0; N];
-            for i in 0..N {
-                a3[i] = v[(i + n) % 4];
-            }
-            let v5 = if x1.cos() > 0.5 && self.n < 1 {
-                (a3[3 - self.n].tanh() * 0.9).asin().powi(2)
-            } else {
-                let v4 = (x1 - x0) / (f64::cos(x2 - v[2]) + 2.0);
-                3.0_f64.hypot(x2).min((f64::tanh(x2) * 2.0).cosh()) + f64::tanh(v4)
-            };
-            let mut m6: f64 = f64::sin(v5);
-            for i in 0..v.len() {
-                let c7 = if v[3 - i].mul_add(a3[(i + n) % 4] * 2.0, a3[(i + n) % 4].powi(3)) >= -1.0 {
-                    v[self.n]
-                } else {
-                    v[3 - i] + 1.5
-                };
-                m6 = c7.min(m6);
-            }
-            s1 = f64::mul_add(s1, 0.6, f64::tanh(m6) * 0.02);
-            let v8 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-            let v12 = match n % 3 {
-                0 => {
-                    for i in (0..4).rev() {
-                        let v9 = self.prog_71(s0, f64::atan(x1.to_degrees() * 0.01).cos(), v8, [v[0], v[1], v[2], v[3]], i);
-                        let v10 = (v9.powi(2) + 1.0).sqrt();
-                        s0 *= 0.75;
-                        s0 += 0.1 * (f64::tanh(m6) * 0.9).acos().cos();
-                        s0 = s0 * 0.6 + f64::cos(f64::sin(v10)) * 0.02;
-                    }
-                    s0 *= 0.8;
-                    s0 += 0.05 * f64::tanh(x0 * a3[n % 4]);
-                    f64::recip(v8 * v8 + 1.0).max(self.k.atan2(v8 * v8 + 1.0))
-                }
-                MODE_B => prog_94(s0, f64::powf(a3[n % 4] * a3[n % 4] + 0.5, 0.3).cos() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n),
-                2 => {
-                    let v11 = m6.clamp(-0.5, 1.0);
-                    (v8.sin() * 2.0).cosh() + f64::sin(v11)
-                }
-                _other => prog_21(f64::cos(f64::max(a3[self.n], v8).max((x0.cos() * 0.5).ln_1p())), (v8.abs() * (v8.sin() * 0.9).atanh()).tanh() * 2.0, f64::clamp(x1, -0.5, 1.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], n),
-            };
-            let mut k13 = 0;
-            let v18 = loop {
-                k13 += 1;
-                let v14 = v.iter().fold(f64::INFINITY, |r, &p| r.min((-x0) + p));
-                let v16 = if (f64::powi(f64::tanh(a3[1]), 2) + 2.0).sqrt() > 0.0 {
-                    let v15 = -f64::sin(self.k);
-                    v15.tanh().exp2()
-                } else {
-                    v[1].sin()
-                };
-                let mut m17 = (s0 + m6).cos();
-                for j in 1..n {
-                    m17 = m17.max(f64::exp2(v8.sin()) + v[(j * 3) % 4]);
-                }
-                s0 = 0.75 * s0 + 0.25 * f64::atan(v8).tanh();
-                if k13 >= 3 || f64::atanh(s1.cos() * 0.9) + f64::exp(f64::tanh(x2)) < 1.0 {
-                    break v16 + a3[0];
-                }
-                s1 = (s1 * 0.75 + (v14.cos() + v16.tanh() + m17.tanh()) * 0.02).sin();
-            };
-            let v25 = if k13 == 1 && f64::atan((f64::cos(v8) * 2.0).cosh()) >= v18 {
-                for i in 0..N {
-                    let fi = i as f64;
-                    let v21: f64 = if (x2 * x2 + 1.0).log2() - (x2 - a3[i]) < 0.5 {
-                        f64::asin(v8.tanh() * 0.9)
-                    } else if f64::atan2(v18 * v18 + 0.5, x1) < SCALE + v12 || self.n == 1 {
-                        let v19 = ((v[3] * 0.8).sin() * 1.5).sinh();
-                        1.25 - x0 + v19.tanh()
-                    } else {
-                        let v20 = (fi.tanh() * 0.5).ln_1p() - v5 / (v18 * v18 + 0.5);
-                        v5 + v20.sin()
-                    };
-                    match i {
-                        MODE_A | 2 => {
-                            s0 = s0 * 0.8 + self.prog_71(((f64::tanh(v12) * 0.9).asin() + v21.tanh()).tanh(), s1, f64::sin((v18.powi(2) + 0.5).ln()), [v[0], v[1], v[2], v[3]], 6).cos() * 0.005;
-                            acc2 -= 0.5 * s0.sin().sin();
-                        }
-                        3 => {
-                            s0 *= 0.8;
-                            s0 += 0.2 * s0.tanh();
-                            acc2 += 0.5 * f64::sin(x0 + x1);
-                        }
-                        _ => {
-                            acc2 += v12.tanh() * 0.5;
-                        }
-                    }
-                    s0 = f64::mul_add(s0, 0.5, f64::tanh(f64::log(f64::powi(v12, 2) + 1.0, 3.0)) * 0.5);
-                    acc2 -= 0.25 * f64::tanh(f64::tanh(v21));
-                }
-                let v22 = f64::max(v18, -x2);
-                v8 + v22.tanh()
-            } else if k13 % 3 == 1 {
-                for i in 0..5 {
-                    let fi = i as f64;
-                    let v23 = ((s0 * v[i % 4]).powi(2) + 1.5).acosh();
-                    let v24 = a3.iter().zip(a3.iter()).map(|(&p, &q)| f64::powi(fi * fi + 1.0, -2) + p.sin() + q.tanh()).sum::<f64>();
-                    acc2 += 0.4 * f64::atan(v12).tanh();
-                    acc2 += (f64::sin(v23) + v24.tanh()).tanh() * 0.1;
-                }
-                (v18.sin() * 1.5).cosh().atan2(f64::powi((v18.sin() * 0.9).asin(), 2) + 1.0)
-            } else {
-                a3[k13].cos().exp_m1() - f64::recip(x0.powi(2) + 0.5)
-            };
-            s0 + s1 + f64::tanh(acc2) - a3[0] * 0.5 + v12.cos() + v25 * 0.5
-        }
-
-        pub fn prog_112(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = (-0.5_f64).max(self.k).tanh();
-            let mut s1 = f64::atan(v[0]);
-            let mut s2 = f64::copysign(2.0_f64, x1).cos().sinh();
-            let mut acc3: f64 = 0.0;
-            let v4 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.25 * (r + p.tanh()).sin());
-            match self.n + n {
-                0 => {
-                    let v5 = m55::prog_62(s1, x0, x2, *v, n);
-                    acc3 -= 0.005 * v5.tanh();
-                }
-                g if g > 3 => {
-                    s0 = s0.mul_add(0.75, f64::cos(v4 * v4) * 0.05);
-                    let v6: f64 = prog_21(x0.max(x2).sin(), acc3, x1.sin().sin() * 2.0, *v, n);
-                    s0 *= 0.5;
-                    s0 += 0.005 * v6.sin().tanh();
-                }
-                _ => {
-                    acc3 += f64::exp(f64::cos(s2.hypot(x0))).tanh();
-                }
-            }
-            let v7 = v.iter().fold(self.scale, |r, &p| r * 0.75 + 0.02 * f64::cos((r.cos() * 0.9).atanh() + p.tanh()));
-            s1 = (s1 * 0.8 + (v[2] + s2) * 0.2).tanh();
-            if prog_84::<4>(f64::atanh(v4.cos() * 0.9).tanh(), (s0 * s0 + 1.0).log(2.0).tanh(), f64::mul_add(x0, v4 * v4, s0.sin().exp_m1()).sin() * 2.0, *v, n) > 0.5 {
-                return (v[self.n] * v[self.n]).ln_1p();
-            }
-            for i in (0..=n).rev().step_by(2) {
-                let fi = i as f64;
-                for j in 0..n {
-                    let fj = j as f64;
-                    if !(i < 2 && v[3 - self.n].to_radians() * 20.0 < 0.0) {
-                        s1 = s1 * 0.6 + f64::sin(v7 * v7) * 0.4;
-                    } else if !(i % 2 == 0 && x2 * v7 <= x2) {
-                        let v8 = v7;
-                        acc3 -= f64::tanh(v8) * 0.05;
-                    } else {
-                        acc3 += (v[j % 4] - v[self.n]).tanh() * 0.05;
-                        if x1.sin().exp() * 0.25 > 0.0 {
-                            s2 = 0.8 * s2 + 0.05 * f64::exp(f64::tanh(-v[3])).cos();
-                            if fj * x0 >= v4.powi(2) {
+                            4 => {
+                                s0 = 0.5 * s0 + 0.05 * f64::cosh(v2.sin() * 2.0).tanh();
                                 continue;
                             }
-                            let v9 = fi - s0;
-                            acc3 += f64::tanh(v9) * 0.05;
-                        } else {
-                            s0 = 0.6 * s0 + 0.4 * (s0 + self.k).sin();
+                            _ => {
+                                let v11 = f64::recip(x2.powi(2) + 1.0);
+                                acc1 += f64::tanh(x1) * 0.25;
+                                acc1 -= v11.sin() * 0.25;
+                            }
                         }
-                        let x0 = s0 - x0;
-                        acc3 += x0.sin().cos() * 0.05;
                     }
-                    acc3 -= f64::sin(f64::ln_1p(s0.sin() * 0.5)) * 0.05;
-                    acc3 -= 0.05 * (f64::powi((v7.sin() + 2.0).cbrt(), 2) + 1.0).recip();
+                    _ => {
+                        s0 = 0.6 * s0 + 0.5 * f64::cos(0.65 * v[k3 % 4]);
+                        let v12 = (v2 - v[k3 % 4]) * 1.5;
+                        acc1 += v12.sin() * 0.25;
+                    }
                 }
-                acc3 += 0.5 * f64::tanh(s0 - x2);
+                s0 = (s0 * 0.75 + f64::cbrt(v[0] * v[0] + 0.5) * 0.1).tanh();
             }
-            x2 * 0.75 + s1.tanh() + s2 + acc3.cos() - v7 * 0.5 + (v7.sin() * 2.0).sinh()
+            let mut m13: f64 = 0.5;
+            for i in 0..4 {
+                let c14 = (x0 + x1) * (x1 * 2.0) + v[(i + n) % 4];
+                m13 = m13.min(c14).max(-1.0);
+            }
+            s0 = (s0 * 0.75 + m13.tanh() * 0.01).sin();
+            if !(k3 % 2 == 0 && f64::abs(x1) > 1.0) {
+                acc1 += m13.tanh().cos() * 0.2;
+                let v15 = x1.abs();
+                acc1 += f64::tanh(v15);
+            } else if x0.min(s0) + x2.tanh().exp() <= 1.0 {
+                let [b16, _, _, b17] = *v;
+                s0 = 0.8 * s0 + 0.1 * f64::tanh(b16.tanh() + f64::cos(b17));
+            }
+            x2 - v[1] - f64::cos(s0) + f64::tanh(acc1) - v2 * 1.5
         }
 
-        pub fn prog_114(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = ((-x0).to_degrees() * 0.02).tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            for t in v {
-                acc1 += (x1.cos() + 2.0).cbrt().cos() * 0.5;
-                let v4 = if x0.atan() <= -0.5 {
-                    let v2 = self.prog_71(f64::sin(x2 + v[self.n]).cos() * 2.0, (x0.powi(3) - x1.sin()).tanh() * 2.0, f64::sin((x0 * x0 + 1.0).log(t * t + 2.0) + x2 / (v[self.n] * v[self.n] + 0.5)), v, n);
-                    v2.tanh()
-                } else {
-                    let v3 = (v[(self.n + n) % 4] + self.k).tanh().exp();
-                    s0 = s0.mul_add(0.5, s0.sin() * 0.5);
-                    f64::cos((x1.tanh() * 1.5).cosh()).exp() + v3.cos()
-                };
-                acc1 -= 0.005 * (t.cos() - v4.sin()).tanh();
-            }
-            'l1: for i in 0..n {
-                let fi = i as f64;
-                acc1 += 0.1 * prog_21(x1, 2.0, s0, v, n).cos();
-                let mut k5 = 0;
-                while k5 < n + 1 {
-                    k5 += 1;
-                    if x2 <= 0.5 {
-                        return f64::sinh((v[3] / (x2.tanh() + 2.0)).sin());
+        pub fn prog_35(self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_B: usize = 1;
+            const PHASE_C: usize = 2;
+            let mut s0 = v[3 - self.n] / 3.0;
+            let mut s1 = (*x2 + x0).tanh() * 2.0;
+            let mut s2 = v[n % 4].hypot(x1).powi(2).cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            for &t in v.iter() {
+                acc3 -= (f64::powi(v[3], 2) - f64::exp2(f64::cos(t))).cos() * 0.5;
+                match self.n {
+                    0 => {
+                        acc3 -= 0.5 * v[(self.n + n) % 4].mul_add(x0, v[(self.n + n) % 4]).sin();
+                        if (f64::acos(s1.cos() * 0.9).cos() * 0.9).atanh() >= 0.5 {
+                            return f64::tan(s2.cos() * 1.2);
+                        }
                     }
-                    if x2 * v[k5 % 4] + x1 > f64::sqrt(v[2] * v[2] + 0.5) || n % 3 == 1 {
-                        break 'l1;
+                    PHASE_B => {
+                        s2 *= 0.5;
+                        s2 += 0.5 * s2.sin();
                     }
-                    s0 = (s0 * 0.5 + (fi + x2) * 0.5).sin();
+                    PHASE_C => {
+                        let v4 = t;
+                        let v5 = 0.65 * self.scale;
+                        acc3 += 0.5 * f64::cos(f64::cos(v4) + v5);
+                    }
+                    _ => {
+                        let v6 = s2.atan();
+                        s2 = (s2 * 0.75 + v6.sin() * 0.25).sin();
+                    }
                 }
-                let [b6, b7, _, b8] = v;
-                acc1 += 0.25 * (b6.sin() - b7.sin() - b8.tanh()).sin();
             }
-            let v9: f64 = if f64::tanh(x2) <= -0.5 && self.n % 3 == 1 {
-                prog_74(f64::tanh(x1 + v[3 - self.n]) * 2.0, 1.2, (x1 * x1 + 1.0).sqrt().cos() * 2.0, v, n)
-            } else if (f64::cos(s0) * 0.9).atanh() + v[1].tanh().cosh() <= -0.5 {
-                let x1 = (f64::powi(x2, 2) + 1.5).acosh();
-                (x1 * x1 + 1.0).log2()
+            match n + self.n {
+                PHASE_A | PHASE_C => {
+                    acc3 += f64::exp2((*x2 * *x2 + 1.0).log2().cos()).cos();
+                    if prog_20((*x2 / 4.0 * (f64::powi(x0, 2) + 1.5).acosh()).tanh() * 2.0, (f64::powi(x0, 2) + 1.0).log2().abs().tanh(), 1.2, v, n) <= s1 {
+                        s2 = 0.75 * s2 + 0.1 * (f64::sin(-(*x2)) * 0.9).asin().tanh();
+                        acc3 -= 0.005 * f64::cos(prog_14(1.5, f64::acos(x1.sin() * 0.9).sin().tanh() * 2.0, f64::cos(s2), v, n));
+                    } else if x1 < x0 {
+                        acc3 += v[self.n].tanh();
+                    } else {
+                        s1 *= 0.5;
+                        s1 += 0.02 * s2.sin();
+                        let v7 = prog_21((v[3] + x0).tanh(), s0, s2, v, n);
+                        s1 = 0.75 * s1 + 0.005 * f64::cos(v7);
+                    }
+                    let v8 = 0.8 * self.k;
+                    s1 *= 0.6;
+                    s1 += 1.0 * v8;
+                }
+                3..=5 => {
+                    acc3 -= (f64::powi(x0.min(v[2]), 2) + 2.0).acosh().cos();
+                    s0 = s0 * 0.8 + (x1 - *x2 - 3.0_f64.powf(x0.cos())).cos() * 0.02;
+                }
+                6 => {
+                    let x0 = f64::to_radians(0.25 - x0);
+                    acc3 += x0;
+                }
+                _ => {
+                    for (i, &t) in v.iter().enumerate() {
+                        let v9 = if x0.sin().exp() > t.atan() {
+                            (x1 * x1 + 1.0).log(3.0)
+                        } else if (f64::powi(v[i], 2) + 0.5).cbrt().powi(3) <= t {
+                            acc3 += f64::cos(v[i] * v[i] * f64::clamp(x0, -1.0, 1.0)) * 0.5;
+                            f64::log(s1 * s1 + 1.0, s0 * s0 + 2.0)
+                        } else {
+                            (x1.tanh() * 0.9).atanh()
+                        };
+                        acc3 += ((v[i].to_degrees() * 0.02).tanh() * 0.9).atanh().cos() * 0.5;
+                        s1 = (s1 * 0.75 + v9.cos() * 0.05).sin();
+                    }
+                }
+            }
+            let mut a10 = [0.0; 4];
+            for (i, &t) in v.iter().enumerate() {
+                a10[i] = t.sin();
+            }
+            let v11 = prog_21::<f64>(s1, a10[self.n].sin().exp().sin(), f64::tanh(v[n % 4] * v[n % 4]) * 2.0, v, n);
+            let v12 = a10.iter().zip(a10.iter()).map(|(&p, &q)| x0 * 1.2 + f64::cos(p) + f64::cos(q)).sum::<f64>();
+            s0 - s2 - f64::tanh(acc3) + f64::tanh(v11) + f64::sin(v12)
+        }
+
+        pub fn prog_43<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+            let mut s0 = (x2 * x2 + T::from_f64(1.5).unwrap()).acosh().tanh() * T::from_f64(2.0).unwrap();
+            let mut acc1: T = T::zero();
+            let v2 = v.iter().take(2).copied().fold(T::neg_infinity(), |r, y| r.max(y));
+            if n > 5 {
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), ((x0 * x0).powi(2) + T::from_f64(2.0).unwrap()).acosh().cos() * T::from_f64(0.01).unwrap());
+                acc1 = acc1 - T::from_f64(0.4).unwrap() * T::sin((s0 * s0 + T::one()).log2());
+            }
+            let v4 = if T::cos(v2 + x1).exp2() > -T::from_f64(0.5).unwrap() {
+                let v3 = T::exp(x0.tanh());
+                T::min(v2, x2) + v3.tanh()
             } else {
-                s0 *= 0.75;
-                s0 += 0.05 * (x1 / (f64::tanh(x1) + 2.0)).cos();
-                x0 * v[1]
+                x0 * x0
             };
-            let mut k10 = 0;
-            while k10 < 3 && f64::recip(f64::powi(x0, 2) + 1.0) > 0.25 {
-                k10 += 1;
-                acc1 += 0.5 * f64::tanh(s0 - x2);
-                let v13 = if let Some(k11) = n.checked_sub(1) {
-                    let v12 = (v[k11 % 4] * v[k11 % 4] + 1.0).cbrt().mul_add(v9, x1);
-                    f64::ln_1p(v12.tanh() * 0.5)
-                } else {
-                    (v9.cos() * 0.9).acos()
-                };
-                acc1 += 0.4 * v13.tanh().tanh();
+            for _ in 1..n {
+                let v5 = T::acos(T::cos(v4) * T::from_f64(0.9).unwrap());
+                assert!(!s0.is_nan(), "s0 is NaN");
+                let v6 = (v2.cos() * T::from_f64(0.9).unwrap()).asin();
+                s0 = s0 * T::from_f64(0.5).unwrap();
+                s0 = s0 + T::from_f64(0.25).unwrap() * T::log((s0 * s0 + T::one()).log10().powi(2) + T::one(), T::cos(v4).exp2().powi(2) + T::from_f64(2.0).unwrap()).tanh();
+                acc1 = acc1 + T::sin(v5.tanh() + v6.tanh()) * T::from_f64(0.4).unwrap();
             }
-            for _ in 0..4 {
-                acc1 += s0.sin() * 0.5;
-                s0 = (s0 * 0.5 + s0 / ((s0 * v[1]).powi(2) + 1.5) * 0.1).tanh();
-            }
-            x1.cos() - s0 + f64::cos(acc1) + v9 * 1.5 - x2.powi(3) * v[k10].cos()
+            s0.tanh() - acc1 + v4 * T::from_f64(0.75).unwrap() + v4.asinh()
         }
     }
 
     #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_2(x0, x2, 2.0, v, n).cos() * 2.0;
-        let mut s1 = f64::tanh((v[3] * v[3] + 1.5).acosh().min(x1)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = if n < 5 {
-            f64::asinh(x1) - (v[n % 4] * v[n % 4] + 0.5).ln()
-        } else if f64::sin(v[1].abs()).exp_m1() > v[n % 4] {
-            ((x0 * x0 + 1.0).log10().sin() * 0.9).atanh()
-        } else {
-            (v[1] * v[1] + 1.0).log(2.0)
-        };
+    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 0.5_f64.hypot(x2).asinh();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
+            if (v[3 - i].powi(2) + 1.0).log(3.0_f64.log(v[i].powi(2) + 2.0).powi(2) + 2.0) >= f64::tanh(x0) {
+                a2[i] = v[i].tanh();
+            } else {
+                a2[i] = f64::asinh(x2);
+            }
+        }
         for i in 0..n {
             let fi = i as f64;
-            match n {
-                MODE_A => {
-                    let v4 = f64::sqrt(f64::powi((x0 * x0 + 0.5).ln(), 2) + 0.5);
-                    s1 = (s1 * 0.6 + prog_21(f64::mul_add(s1, v4, s1).tanh() * 2.0, s1, v3.tanh().cos() * 2.0, v, i) * 0.005).tanh();
+            acc1 += x1.atan().tanh() * 0.25;
+            acc1 += (f64::exp2(fi.sin()).powi(2) + 1.0).powi(-3).cos() * 0.25;
+            acc1 -= x0.mul_add(x1, x0).tanh() * 0.25;
+        }
+        let v3 = v.iter().copied().map(|p| 1.0 + 0.25 * ((x0 * x0 + 1.0).sqrt() + f64::sin(p)).cos()).product::<f64>();
+        let mut m4 = f64::tanh(m6::prog_6(x1, 0.5, x2, &v, 1));
+        for i in 1..=2 {
+            m4 = m4.max(v[i] + 1.5);
+        }
+        let v6 = if 1.5 * f64::cosh(f64::sin(v3)) <= acc1.cos() && n == 5 {
+            f64::atan2(v3, a2[n % 4] * a2[n % 4] + 1.0)
+        } else if f64::atan(a2[3]) <= -0.5 {
+            1.25 - a2[n % 4].asinh()
+        } else {
+            let v5 = prog_20(f64::sin(f64::powi(x1, 2)) * 2.0, x2.hypot(acc1).cos(), f64::exp(v3.sin()).tanh() * 2.0, v, n);
+            (acc1 * acc1 + 2.0).sqrt() + f64::tanh(v5)
+        };
+        acc1 -= f64::cos((f64::tanh(f64::to_radians(x2) * 50.0) * 2.0).cosh()) * 0.5;
+        s0 = 0.75 * s0 + 0.1 * f64::hypot(x1, v[n % 4]).cos();
+        s0 * 1.5 - acc1.cos() + m4 * 0.75 + v6.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_28<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let mut s0 = T::cos(p.0.sin().exp()) * T::from_f64(2.0).unwrap();
+        let mut s1 = T::cos(prog_21(T::sin(p.1) * T::from_f64(2.0).unwrap(), s0, (T::tanh(p.1) * T::from_f64(0.9).unwrap()).acos().tanh(), v, n)) * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v4 = if T::exp(x0.cos()) <= -T::one() {
+            let v3 = (T::tanh(v[n % 4]) * T::from_f64(0.9).unwrap()).asin() + T::acos(v[n % 4].sin() * T::from_f64(0.9).unwrap());
+            T::cbrt(x0.sin() + T::from_f64(2.0).unwrap()) + v3.cos()
+        } else {
+            T::tanh(v[n % 4]).cosh()
+        };
+        let mut a5 = [(T::powi(p.0 + v4, 2) + T::from_f64(2.0).unwrap()).sqrt(), T::asin(v[n % 4].sin() * T::from_f64(0.9).unwrap()), (s0 * s0 + T::from_f64(2.0).unwrap()).sqrt(), T::from_f64(2.0).unwrap() * acc2];
+        for _ in 0..6 {
+            a5 = [a5[1], ((p.1 * p.1).ln_1p() / T::from_f64(1.5).unwrap()).cos() * T::one(), T::from_f64(0.5).unwrap() * (x0 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).cos() + T::from_f64(0.8).unwrap() * a5[0], a5[3]];
+        }
+        let mut a6 = [T::zero(); 4];
+        for i in 0..n {
+            a6[i % 4] = a6[i % 4] + T::tanh(T::atanh(v[2].tanh() * T::from_f64(0.9).unwrap())) * T::from_f64(0.25).unwrap();
+        }
+        a6 = [a6[2] * T::from_f64(0.5).unwrap() + (p.1 * p.1 + T::one()).log(T::from_f64(10.0).unwrap()).cos() * T::one(), a6[2], a6[3], (a6[2] * T::from_f64(0.5).unwrap() + a5[3] * acc2 * a5[n % 4] * T::one()).tanh()];
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            acc2 = acc2 - T::tanh(a5[n % 4]).tanh() * T::from_f64(0.5).unwrap();
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                let v9 = match n % 4 {
+                    0 | 2 => (T::powi(x0 * p.1, 2) + T::from_f64(2.0).unwrap()).ln(),
+                    3 => {
+                        let v8 = T::exp_m1(s0.tanh()) / (T::powi(a6[2], 2) + T::from_f64(0.5).unwrap());
+                        (fi.powi(2) + T::from_f64(0.5).unwrap()).sqrt() - (s0 - v8)
+                    }
+                    _ => T::cbrt(T::powi(s1.sin(), 2) + T::one()),
+                };
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 - T::from_f64(0.02).unwrap() * (v4.sin() * T::from_f64(0.9).unwrap()).atanh().tanh();
+                match i {
+                    2 => {
+                        s1 = s1 * T::from_f64(0.75).unwrap() + a6[k7 % 4].sin().exp_m1().tanh() * T::from_f64(0.05).unwrap();
+                        acc2 = acc2 + T::from_f64(3.0_f64).unwrap().powf(T::sin(T::cbrt(s1.cos() + T::from_f64(2.0).unwrap()))).cos() * T::from_f64(0.1).unwrap();
+                    }
+                    MODE_D | 5 => {
+                        acc2 = acc2 + p.0.powi(2).cos() * T::from_f64(0.1).unwrap();
+                    }
+                    6 => {
+                        continue 'l2;
+                    }
+                    _ => {
+                        s1 = s1 * T::from_f64(0.5).unwrap() + T::cos((v9 * v9).ln_1p()) * T::from_f64(0.05).unwrap();
+                        if (a6[(k7 + i) % 4].powi(2) + T::from_f64(0.5).unwrap()).recip() <= T::zero() {
+                            let v10 = T::sinh(T::sin(p.0) * T::from_f64(1.5).unwrap());
+                            acc2 = acc2 + T::sin(v10) * T::from_f64(0.1).unwrap();
+                        }
+                    }
                 }
-                1 | MODE_D => {
-                    s1 = (s1 * 0.8 + (s1 * s1 + 0.5).recip() * 0.1).sin();
-                    let v5 = f64::tanh(v3) - v3 / (x2 * x2 + 0.5);
-                    s1 = (s1 * 0.75 + v5.sin() * 0.02).sin();
+                s0 = s0 * T::from_f64(0.5).unwrap() + v9.cos().cos() * T::from_f64(0.05).unwrap();
+            }
+            if s1 * a6[i % 4] > T::one() {
+                acc2 = acc2 - T::from_f64(0.5).unwrap() * x0.mul_add(a5[k7 % 4], x0).tanh();
+                let v11 = p.0 - v[i % 4];
+                acc2 = acc2 - T::from_f64(0.5).unwrap() * v11.sin().cos();
+            } else {
+                let v12 = (x0 * x0 + T::from_f64(0.5).unwrap()).sqrt();
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 + T::from_f64(0.2).unwrap() * v12.cos().cos();
+            }
+        }
+        let mut a13 = [T::zero(); 4];
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            a13[i % 4] = a13[i % 4] * T::from_f64(0.5).unwrap() + T::cos((p.0 * p.0 + T::from_f64(2.0).unwrap()).acosh() * (p.0 + fi)) * T::from_f64(0.02).unwrap();
+        }
+        for i in (0..6).rev() {
+            let fi = T::from_usize(i).unwrap();
+            a13 = [a13[3], a13[1], T::sin(fi + x0) * T::one(), T::from_f64(0.2).unwrap() * T::sin(a6[0] / (fi * fi + T::one())) + T::from_f64(0.8).unwrap() * a13[2]];
+            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.4).unwrap() * T::acosh(a13[0] * a13[0] + T::from_f64(2.0).unwrap()).cos();
+        }
+        s0 + s1.sin() + T::sin(acc2) + a6[1] * T::from_f64(0.25).unwrap() - T::sin(a13[1]) + v4 * p.0
+    }
+
+    #[differentiable]
+    pub fn prog_29(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = v[n % 4].clamp(f64::sin(f64::atan2(f64::powi(x2, 2) + 0.5, v[n % 4])) - 1.5, (SCALE + x2).tanh() + 1.5).tanh() * 2.0;
+        let mut s1 = (f64::sin(x1) * 2.0).cosh().sin() * 2.0;
+        let mut s2 = (s1 * s1 + 1.0).ln();
+        let mut acc3: f64 = 0.0;
+        for i in (1..=4).step_by(2) {
+            acc3 += 0.5 * f64::asinh(x0);
+            if i % 3 == 1 && (s0.cos() * 1.5).cosh() < x0 - s2 {
+                s1 = (s1 * 0.8 + f64::ln(v[i % 4].sin().exp_m1().powi(2) + 2.0) * 0.1).sin();
+                continue;
+            }
+        }
+        let v7 = match n.checked_sub(1) {
+            Some(0) => (x0 * x0 + 1.0).powf(x0.tanh()),
+            Some(k4) if k4 < 5 => {
+                s1 = f64::mul_add(s1, 0.6, f64::ln_1p(f64::ln_1p(s2.sin() * 0.5).tanh() * 0.5) * 0.02);
+                (x0 * x0 + 1.0).log(10.0)
+            }
+            Some(k5) => {
+                let c6 = k5 as f64;
+                (f64::tanh(x0).tanh() * 0.9).acos() + c6.sin()
+            }
+            _ => {
+                let x2 = (x2.tanh() * 0.9).asin() - f64::sin(x0).exp2();
+                f64::tanh(s0) + x2.sin()
+            }
+        };
+        let mut k8 = 0;
+        while k8 < n + 1 {
+            k8 += 1;
+            let v11 = if let Some(_) = n.checked_sub(1) {
+                s1 = s1.mul_add(0.75, (v7 * v7 + 1.0).atan2(s0).cos() * 0.02);
+                ((s2 * s2).ln_1p().powi(2) + 1.5).acosh()
+            } else {
+                let v10 = (s0 * v7).cos().exp2();
+                f64::exp2(f64::cos(v[2])) + v10.sin()
+            };
+            acc3 -= 0.2 * (v11.asinh() * std::f64::consts::FRAC_PI_4);
+            if let Some(k12) = n.checked_sub(2) {
+                let c13 = k12 as f64;
+                s0 = s0.mul_add(0.6, f64::tanh(s0).exp().tanh() * 0.1);
+                let v14 = 1.2 * v11.tanh();
+                acc3 -= f64::cos(f64::cos(c13) + v14.sin()) * 0.25;
+            }
+        }
+        for t in v {
+            let mut k15 = 0;
+            while k15 < 4 && v7 + (f64::tanh(v7) * 2.0).sinh() >= x1 {
+                k15 += 1;
+                let v16 = f64::cbrt(t.powi(2) + 0.5);
+                acc3 -= 0.1 * s0.cos();
+                acc3 += v[1].asinh().sin() * 0.1;
+                acc3 -= 0.1 * f64::tanh(v16);
+            }
+            s0 = 0.5 * s0 + 0.5 * f64::atan(v[2]).cos();
+            let v17 = v.iter().fold(v7.cos(), |r, &z| r * 0.75 + 0.05 * f64::cosh(f64::cos(z) * 1.5).tanh());
+            acc3 -= 0.5 * f64::sin(t.tanh() + f64::sin(v17));
+        }
+        assert!(k8 + n < 100, "k8 out of range");
+        s2 = (s2 * 0.8 + prog_20(f64::cos((v[k8 % 4] * v[k8 % 4] + 2.0).sqrt()), x0, f64::exp_m1(f64::cos(x0)).sin(), v, n) * 0.005).tanh();
+        s0 + s1 * 0.25 + s2 * 0.5 + f64::sin(acc3) + v7.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_30(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = prog_14(x0, 0.5, (v[2].cos() + 2.0).cbrt().sin() * 2.0, v, 5).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if f64::asinh(t) >= (f64::cos(p.0) * 2.0).cosh() {
+                acc1 += 0.5 * (s0 + p.0).sin();
+                break;
+            }
+            match n % 3 {
+                1 => {
+                    acc1 += 0.5 * f64::cos(f64::tanh(p.1).exp());
+                    if f64::acosh(f64::exp(t.sin()).powi(2) + 2.0) > s0 {
+                        acc1 += 0.5 * f64::asin(f64::tanh(v[n % 4]) * 0.9).sin();
+                        for (j, &u) in v.iter().enumerate() {
+                            assert!(j + n < 100, "j out of range");
+                            let v2 = f64::hypot(u.cos().exp(), (f64::cos(u) * 0.9).acos());
+                            acc1 += (v2.cos() * 0.9).acos().tanh() * 0.1;
+                        }
+                    } else if v[0] + 0.75 > -0.5 && n > 1 {
+                        s0 = 0.8 * s0 + 0.1 * (x0 + s0).cos();
+                    } else {
+                        let v3 = 0.5_f64.atan2(fi * v[i]);
+                        acc1 -= v3.tanh() * 0.5;
+                    }
+                    let x0 = v[i] / (s0 * s0 + 0.5);
+                    s0 *= 0.8;
+                    s0 -= 0.02 * f64::cos(x0).cos();
                 }
-                4 | 6 => {
-                    s1 = (s1 * 0.6 + f64::exp(s1.sin()) * 0.1).sin();
+                2 => {
+                    break;
                 }
                 _other => {
-                    s1 = s1 * 0.6 + (fi * fi + 0.5).recip().sin() * 1.0;
+                    acc1 += (0.25 * p.1 - f64::recip(x0 * x0 + 1.0)).cos() * 0.5;
                 }
             }
-            match i % 4 {
-                MODE_A => {
-                    s0 = (s0 * 0.8 + x0 * s0 * 0.05).tanh();
-                }
-                1..=2 => {
-                    acc2 += (v3 + v[i % 4]).sin().cos() * 0.25;
-                }
-                3 => {
-                    acc2 += 0.25 * s0.asinh().sin();
-                    acc2 += 0.1 * f64::cos(prog_21(x2, x1, 0.5, v, i));
-                }
-                _ => {
-                    s1 = 0.8 * s1 + 0.05 * (-(x2.tanh() * 0.9).asin()).cos();
-                    if (v3 * v3).min(x1 - 0.25) >= -1.0 {
-                        s0 = s0.mul_add(0.5, (v3.tanh() * 1.2).tan().cos() * 0.05);
-                        break;
-                    }
-                    s0 = (s0 * 0.75 + s0.asinh() * 0.25).tanh();
-                }
-            }
-            s0 = (s0 * 0.75 + (x2 * x2 + 0.5).ln() * 0.1).sin();
-        }
-        let mut m6: f64 = -0.5;
-        for i in 0..v.len() {
-            m6 = m6.min(x1 + v[3 - i].cos());
-        }
-        s1 = s1 * 0.5 + m6.cos().tanh() * 0.25;
-        let mut k7 = 0;
-        while k7 < n + 1 && (v3.mul_add(x1, v3).powi(2) + 1.0).ln() > v3.to_degrees() * 0.02 {
-            k7 += 1;
-            acc2 += 0.25 * f64::cbrt(v3 * v3 + 0.5).cos();
-            if m6.sin() < 0.5 {
-                break;
-            }
-        }
-        s0 * 0.5 - s1 * 0.5 + acc2.sin() - f64::tanh(v3) + (f64::powi(v[k7 % 4], 2) + 2.0).acosh().cos()
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp2((v[0].powi(2) + 1.0).log(10.0).sin());
-        let mut s1 = f64::sin(x0);
-        let mut acc2: f64 = 0.0;
-        let v3 = (x1 * x1).ln_1p();
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            acc2 += (x2.cos().exp() + 0.35).sin() * 0.5;
-            if x1.asinh().sin() >= 0.5 {
-                acc2 -= f64::asinh(v[k4 % 4]).cos() * 0.5;
-                let v5 = v3 * x2;
-                acc2 += 0.5 * f64::tanh(v5).tanh();
-            } else if v3.sin() > 0.5 {
-                let v6: f64 = prog_9(x0, 1.5, v3, &v, n);
-                s0 *= 0.5;
-                s0 += 0.5 * v[0].cos();
-                s0 = (s0 * 0.6 + v6.cos() * 0.005).tanh();
-            }
-            let v9 = if n == 4 {
-                let v7 = x0.cos().exp2();
-                (v[0] * v[0] + 0.5).atan2(v7) - s1
-            } else if v3 + v[n % 4] < 1.0 {
-                let v8 = prog_21((-x2.cos()).sin() * 2.0, 0.5, s1.hypot(x1).sin(), v, k4);
-                s0 = (s0 * 0.5 + s0 * s0 * 0.1).tanh();
-                f64::log((s0 * v3).powi(2) + 1.0, 3.0) + f64::cos(v8)
-            } else {
-                (v3 * x2).sin().sinh()
-            };
-            acc2 += f64::sin(v9) * 0.02;
-        }
-        let v10 = v.iter().map(|&p| f64::recip(x2.powi(2) + 1.0) + p.sin()).sum::<f64>();
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            s0 = s0 * 0.75 + f64::sin(v10 * 0.25 * (s1 * s1 + 0.5).powf(x2.cos())) * 0.01;
-            if v3 + v10 < (x0 * x0).ln_1p() {
-                acc2 -= 0.25 * f64::cos(f64::powf(x0 * x0 + 1.0, v[k11 % 4].tanh()));
-                s1 = (s1 * 0.8 + x1 * s1 * 0.05).sin();
-            } else {
-                s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-                match k11 {
-                    0..=1 => {
-                        for j in (0..3).rev() {
-                            let fj = j as f64;
-                            match j {
-                                0 | 2 => {
-                                    continue;
-                                }
-                                _other => {
-                                    s1 = s1 * 0.5 + (x0.powi(2) + 2.0).ln().tanh() * 0.5;
-                                    s1 *= 0.6;
-                                    s1 += 1.0 * f64::acos(fj.tanh() * 0.9).cos();
-                                }
-                            }
-                            s1 = s1 * 0.6 + (f64::to_degrees(v[3 - j].sin().cosh()) * 0.02).sin() * 0.25;
-                        }
-                        s0 = s0 * 0.8 + (f64::sqrt(x0 * x0 + 0.5).powi(2) + 1.0).log(2.0).cos() * 0.1;
-                        if s0 * v10 + f64::sqrt(s0 * s0 + 2.0) >= -1.0 {
-                            break;
-                        }
-                    }
-                    3 => {
-                        let v12: f64 = v[k11 % 4] / (s0.powi(2) + 1.0);
-                        acc2 += f64::ln_1p(v12 * v12).sin() * 0.5;
-                    }
-                    4 => {
-                        acc2 += (v10 - v[0]).sin() * 0.5;
-                        break;
-                    }
-                    _ => {
-                        acc2 += 0.5 * f64::tanh(s0);
-                        let v13 = prog_21(s0, f64::sin(v10 - s0 - x2.hypot(x0)), x0, v, 6);
-                        acc2 += v13.cos().tanh() * 0.01;
-                    }
-                }
-            }
-            if k11 >= 4 {
-                break;
-            }
-        }
-        let v14: f64 = prog_9(x0, s0, (v10 / (x0 * x0 + 1.0)).tanh() * 2.0, &v, k4);
-        let c15: f64 = table(n);
-        s1 * 1.5 - f64::tanh(acc2) - v3 - v14.tanh() + c15
-    }
-
-    #[differentiable]
-    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = prog_21::<f64>(x1, 0.5, f64::tanh(v[n % 4].atan()) * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
-        let mut s1 = f64::asinh(x1);
-        let mut s2 = (x2 * x2 + 1.0).log2().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_2(0.25, s1, s0, [v[0], v[1], v[2], v[3]], 3);
-        acc3 += acc3 * s0;
-        for _ in 0..n {
-            if ((x0 * x0).powi(2) + 2.0).acosh() <= v4 {
-                let v5: f64 = f64::log(2.0_f64, s1 * s1 + 2.0);
-                s0 = (s0 * 0.75 + v5 * x2 * 0.05).sin();
-            } else {
-                let v6 = prog_21::<f64>(x0, 1.5, x2, [v[0], v[1], v[2], v[3]], n);
-                s1 = (s1 * 0.6 + f64::cos(v6) * 0.01).sin();
-            }
-            if f64::sin(s0) <= -0.25 {
-                break;
-            }
-            s1 *= 0.75;
-            s1 += 0.25 * s1.sin();
-        }
-        match n {
-            0..=2 => {
-                let x2 = (x2.tanh() * 0.9).atanh().powi(2);
-                s1 = (s1 * 0.8 + x2.sin() * 0.01).tanh();
-            }
-            g if g > 3 => {
-                s2 = (s2 * 0.8 + (-v[1]) * 0.2).sin();
-            }
-            _ => {
-                for &t in v.iter() {
-                    let mut m7 = f64::NEG_INFINITY;
-                    for j in 0..4 {
-                        m7 = (x0 + v[j]).max(m7);
-                    }
-                    acc3 -= 0.5 * m7.cos();
-                    let v8 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
-                    acc3 -= 0.5 * (t.sin() + v8.cos()).cos();
-                }
-                s1 = 0.6 * s1 + 0.25 * (f64::sin(v[n % 4]).exp2() - 0.65).tanh();
-            }
-        }
-        'l3: for i in (0..4).rev() {
-            let fi = i as f64;
-            if i % 2 == 0 {
-                let v9 = prog_21::<f64>((f64::sin(x1) * 0.9).atanh().tanh(), s0, 1.5, [v[0], v[1], v[2], v[3]], i);
-                let v10 = prog_21((1.2 * v[3 - i]).sin() * 2.0, (x0.powi(2) + 1.5).acosh().cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], 2);
-                acc3 += 0.005 * (v9.cos() - f64::tanh(v10)).sin();
-            } else if prog_21(s2.tanh().cos(), s0, 1.5, [v[0], v[1], v[2], v[3]], n) > -0.5 {
-                let v11 = f64::tanh(v[n % 4]);
-                acc3 -= 0.5 * f64::sin(v11);
-            }
-            for (j, &u) in v.iter().enumerate() {
-                if f64::acos(f64::tanh(x0) * 0.9) > u || j + n < 7 {
-                    s2 = (s2 * 0.8 + u * fi * 0.05).tanh();
-                } else if 0.8 - v4 / 3.0 < -1.0 {
-                    s1 = s1.mul_add(0.8, (-u).sin() * 0.2);
+            let mut k4 = 0;
+            while k4 < n + 1 && f64::to_radians(fi + x0) < -0.25 {
+                k4 += 1;
+                if p.1 + s0 >= 1.0 {
+                    debug_assert!(t.is_finite());
+                    let x0 = f64::exp2(f64::tanh(x0));
+                    s0 = (s0 * 0.75 + f64::tanh(x0) * 0.1).tanh();
                 } else {
-                    s1 = (s1 * 0.5 + (s1 * s1 + 0.5).powf(2.5) * 0.05).tanh();
+                    s0 = (s0 * 0.5 + f64::sinh(f64::tanh((p.1 * p.1 + 0.5).sqrt())) * 0.25).tanh();
+                    let m5 = 2 * i + 1;
+                    let c6: f64 = table(m5);
+                    s0 = (s0 * 0.6 + c6.sin() * 1.0).sin();
                 }
-                acc3 += 0.1 * f64::exp(f64::tanh(v4)).tanh();
+                acc1 -= 0.02 * f64::cbrt(f64::tanh(t) + 2.0);
             }
-            acc3 += s0.tanh().cos() * 0.5;
-            for j in 0..5 {
-                let fj = j as f64;
-                if 1.25 * v4 <= s1 {
-                    s0 = (s0 * 0.75 + v4 / (f64::asinh(x0).powi(2) + 0.5) * 0.02).sin();
-                    break 'l3;
+            acc1 -= f64::recip(f64::powi(p.1 / (x0 * x0 + 1.5), 2) + 1.0) * 0.5;
+        }
+        'l3: for i in 0..3 {
+            let fi = i as f64;
+            s0 = s0 * 0.8 + p.1.tanh().sin() * 0.2;
+            for _ in 0..6 {
+                if ((p.0 * 0.3).cos() + 2.0).cbrt() >= -0.25 {
+                    continue 'l3;
                 }
-                acc3 += 0.1 * (v4.cos() * 0.9).acos().cos();
-                match j {
-                    0 => {
-                        continue;
-                    }
-                    1 | 3 => {
-                        s0 = (s0 * 0.5 + v[j % 4] / (fi.powi(2) + 0.5) * 0.25).tanh();
-                    }
-                    4 => {
-                        s2 = (s2 * 0.8 + (s2 + 0.25) * 0.2).tanh();
-                        let v12: f64 = f64::asinh(fi);
-                        acc3 += 0.1 * v12.cos().tanh();
-                    }
-                    _ => {
-                        s0 = 0.75 * s0 + 0.25 * (-s0).tanh();
-                        if f64::mul_add(s0, x0, x0) > x1 {
-                            acc3 -= f64::sin(f64::max(fj.cos(), s2.tanh().exp())) * 0.1;
-                            s2 = s2 * 0.75 + x0 / 2.0 * 0.5;
-                        } else {
-                            let v13 = f64::log10(s1.powi(2) + 1.0);
-                            s0 = 0.5 * s0 + 1.0 * v13;
-                        }
-                    }
-                }
+                assert!(n < 100);
+                acc1 -= f64::acos((x0 * std::f64::consts::LN_2).sin() * 0.9).cos() * 0.1;
+            }
+            if p.1.tanh().exp2() / ((p.0.cos() * 1.2).tan().powi(2) + 1.0) >= 0.0 {
+                debug_assert!(fi.is_finite());
+            } else if x0 + v[i] >= (s0.tanh() * 0.9).acos() {
+                s0 = (s0 * 0.75 + (s0 * s0 + 1.0).powi(-3) * 0.02).tanh();
+            } else {
+                let c7: f64 = table(i + n);
+                let m8 = 2 * i + 1;
+                let c9: f64 = table(m8);
+                s0 = (s0 * 0.8 + (c7.sin() + c9.sin()) * 1.0).tanh();
             }
         }
-        x0 * 0.75 + s0 * 0.75 + s1 - f64::cos(s2) + acc3.tanh() + v4.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].asinh();
-        let mut s1 = (f64::powi(x1, 2) + 2.0).ln();
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_2(x0, f64::powi(f64::exp(x0.cos()), 2).tanh(), (f64::powi(x1, 2) + 0.5).atan2(x2).cos() * 2.0, v, n);
-        let v4 = f64::log(f64::log(3.0_f64, f64::powi(s0, 2) + 2.0).powi(2) + 1.0, f64::powi(f64::exp(x2.sin()), 2) + 2.0);
-        'l0: for &t in v.iter() {
-            acc2 -= f64::sin(f64::asinh(f64::tanh(x2).exp())) * 0.5;
-            s0 = 0.5 * s0 + 0.005 * prog_21::<f64>(f64::sin(v[n % 4]).tanh(), 0.5, (x0 + x1).tanh(), v, n).tanh();
-            let mut k5 = 0;
-            while k5 < n && v4.cos() >= t {
-                k5 += 1;
-                if v[0] <= v3 {
-                    break;
-                }
-                let v7 = match k5 {
-                    0..=2 => x2.sin().exp2() - x2,
-                    g if g > 3 => {
-                        let v6 = (v4.cos() * 0.9).asin();
-                        f64::powi(v6, 3)
-                    }
-                    _ => SCALE + v3,
-                };
-                if f64::tanh(v7) > 0.5 {
-                    acc2 -= ((f64::cos(s0) * 2.0).cosh() + v4.sin()).cos() * 0.05;
-                    break 'l0;
-                }
-                s0 *= 0.75;
-                s0 += 0.05 * (s0 * v[k5 % 4]).cos();
-            }
-            acc2 += t.sin().cos() * 0.5;
-        }
-        'l2: for _ in 0..n {
-            let v8 = f64::cos(v3);
-            s1 = s1.mul_add(0.8, f64::asinh(x2).tanh() * 0.2);
-            let mut k9 = 0;
-            while k9 < n && f64::cos(v4 * x1) >= v8.atan2(v8.powi(2) + 0.5) {
-                k9 += 1;
-                let v10: f64 = v4 + x1;
-                if f64::cos(s1).exp_m1() > 0.0 {
-                    acc2 -= ((v10 * v10 + 1.0).recip().powi(2) + 1.0).powi(-2) * 0.05;
-                    continue 'l2;
-                }
-                s0 = (s0 * 0.6 + v4.cos() * 0.4).tanh();
-                acc2 += v10.cos().cos() * 0.05;
-            }
-            s1 = (s1 * 0.6 + (v4 * v4 + 0.5).cbrt() * 0.2).tanh();
-            acc2 += 0.25 * v8;
-        }
-        s0.cos() + s1 * 0.75 + acc2.cos() + v3.tanh() - v4 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].min(*x2);
-        let mut s1 = f64::sin(prog_12(f64::tanh(f64::cosh(f64::sin(x1.tanh().exp()))), x1.sin().exp_m1().tanh(), (x1 / (*x2 * *x2 + 1.0)).tanh(), *v, n)) * 2.0;
-        let mut s2: f64 = v[1].powi(3).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 5 {
-            k4 += 1;
-            let v5: f64 = f64::powi(s1, 2) + x0;
-            s0 *= 0.8;
-            s0 += 0.01 * (f64::tanh(v5) * 0.9).acos().cos();
-        }
-        'l1: for &t in v.iter() {
-            let mut m6: f64 = -1.0;
-            for j in 0..n {
-                let fj = j as f64;
-                m6 = m6.max(x1 + v[j % 4] + (fj.powi(2) + 1.0).log10());
-            }
-            s2 = 0.75 * s2 + 0.05 * 3.0_f64.min(s0 / (f64::tanh(t) + 2.0)).cos();
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                s2 = 0.75 * s2 + 0.1 * (s0 / (x0 * x0 + 1.5)).sin();
-                if f64::sin(s2) > -0.25 {
+        'l5: for &t in v.iter() {
+            let v10 = f64::acos(p.0.sin() * 0.9);
+            let v11 = p.1;
+            s0 = (s0 * 0.5 + v10.cos() * 0.2).sin();
+            let mut k12 = 0;
+            while k12 < 6 {
+                k12 += 1;
+                if !(k12 < n && v11 + x0 < v[k12 % 4] * t) {
                     s0 *= 0.8;
-                    s0 += 0.2 * s0.sin();
-                    break 'l1;
+                    s0 += 0.05 * f64::asin(x0.cos() * 0.9).sin();
+                    break;
                 }
+                if v[k12 % 4] <= s0 {
+                    acc1 += 0.05 * v10.cos().cosh().tanh();
+                    break 'l5;
+                }
+                s0 = s0.mul_add(0.75, x0.tanh() * 0.25);
             }
-            let v10 = 'b4: {
-                for j in (1..=4).step_by(2) {
-                    let fj = j as f64;
-                    let v9 = if prog_21(1.2, f64::cos(f64::tanh((f64::tanh(m6) * 0.9).acos())), 0.25, *v, 5) >= 0.5 {
-                        f64::max(s2, x0)
-                    } else {
-                        let v8 = f64::ln(x0.powi(2) + 2.0) + 1.25;
-                        prog_21(f64::tanh(f64::exp_m1(v8.sin()) * (fj + 0.25)), x0, 2.0, *v, k7)
-                    };
-                    s2 = 0.6 * s2 + 0.4 * f64::sin(x0.sin());
-                    if j == 2 {
-                        s0 = 0.6 * s0 + 0.02 * f64::sin(f64::exp(f64::cos(s2.atan2(f64::powi(x0, 2) + 1.0))));
-                        break 'b4 SCALE + s1.tanh().exp_m1();
-                    }
-                    s1 = 0.5 * s1 + 0.005 * v9.tanh();
-                }
-                for j in 0..5 {
-                    let fj = j as f64;
-                    if v[n % 4].mul_add(f64::ln_1p(fj * fj), -s2) >= 0.0 {
-                        break 'b4 (*x2 * *x2 + 1.0).cbrt() * m6.atan();
-                    }
-                    s2 = (s2 * 0.75 + x0 / (fj.tanh() + 2.0) * 0.25).sin();
-                }
-                if k7 > 5 && f64::ln(v[k7 % 4] * v[k7 % 4] + 0.5) >= -1.0 {
-                    break 'b4 f64::sin(m6);
-                }
-                x0 / (f64::tanh(s2) + 2.0)
-            };
-            s2 = (s2 * 0.6 + (m6.cos() - f64::sin(v10)) * 0.05).tanh();
+            s0 = s0.mul_add(0.6, (f64::cos(t) - v11.sin()).sin() * 0.2);
         }
-        let v11 = 'b7: {
-            if n < 5 && v[k4 % 4] * *x2 <= 1.0 {
-                break 'b7 x1.asinh();
-            }
-            if f64::asin(x1.tanh() * 0.9) > 0.0 {
-                break 'b7 prog_21::<f64>(f64::asin(f64::exp2(x0.cos()).sin() * 0.9).tanh() * 2.0, acc3, 0.25, *v, n);
-            }
-            x1 - 1.2
-        };
-        let mut k12 = 0;
-        while k12 < n + 1 {
-            k12 += 1;
-            s0 = (s0 * 0.75 + (s0 * s0 + 1.0).ln() * 0.25).tanh();
-            let v13 = f64::mul_add(s2, v11, x0);
-            s1 = (s1 * 0.5 + v13.tanh() * 0.05).tanh();
-        }
-        acc3 += 0.05 * f64::sin(prog_21(acc3, x1.copysign(v[2]).cos() * 2.0, 1.2, *v, n));
-        x0 * 0.75 + s0 + s1 * 0.25 + s2 + acc3 * 0.25 + v11.tanh() + prog_21(*x2, ((v[k12 % 4] * v[k12 % 4] + 1.0).log10() / ((x2.powi(2) + 0.5).sqrt().powi(2) + 1.5)).tanh() * 2.0, f64::tanh((f64::powi(x0, 2) + 1.5).acosh()) * 2.0, *v, n)
-    }
-
-    #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 0.5).powf(0.5).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n {
-            MODE_A => {
-                acc1 += (v[n % 4] - x0).tanh();
-            }
-            1 => {
-                s0 = s0 * 0.8 + (acc1 * acc1 + 1.0).log10().cos() * 0.2;
-                s0 = (s0 * 0.75 + (v[n % 4] * v[n % 4] + 0.5).recip() * 0.1).sin();
-            }
-            g if g > 2 => {
-                acc1 -= f64::cos((x1 * x2).atan());
-                let v2 = (v[n % 4] * v[n % 4] + 0.5).ln();
-                acc1 += v2.tanh();
+        match n % 2 {
+            PHASE_B => {
+                s0 = (s0 * 0.6 + x0.copysign(p.1) * 0.4).sin();
+                s0 *= 0.5;
+                s0 -= 0.25 * f64::ln(p.0.powi(2) + 0.5).tanh();
             }
             _ => {
-                s0 = (s0 * 0.6 + (f64::powi(x1, 2) + 1.0).sqrt() * 0.4).tanh();
-            }
-        }
-        assert!(!x0.is_nan(), "x0 is NaN");
-        let [b3, b4, _, _] = [prog_12((f64::sin(s0) + v[0].min(x1)).tanh() * 2.0, x0, v[0].cos().tanh() * 2.0, v, n), x2 - acc1, s0 * v[n % 4], SCALE + s0];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 -= 0.5 * t.atan().sin();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                let v6 = 'b2: {
-                    acc1 -= 0.05 * f64::atan2(fi * fi + 0.5, x2).sin();
-                    if f64::log(f64::exp_m1(b3.sin()).powi(2) + 1.0, f64::powi(b3, 2) + 2.0) < x2 {
-                        break 'b2 (fi.powi(2) + 2.0).ln();
-                    }
-                    f64::log10(b4 * b4 + 1.0)
-                };
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::sin(3.0_f64.min(v6).min(p) + f64::cos(q))).product::<f64>();
-                s0 = (s0 * 0.6 + b4.tanh().sinh() * 0.25).sin();
-                acc1 += 0.05 * v7.cos();
-            }
-            if b4 + t > b3 {
-                let v8 = v[(k5 + i) % 4].sin() - t.atan();
-                for _ in 1..n {
-                    acc1 -= f64::sin(f64::atanh(v8.cos() * 0.9).copysign(v[3].sin().sinh())) * 0.1;
-                    acc1 -= f64::sin(f64::cos(b4 + fi)) * 0.1;
-                }
-                acc1 += v8.cos().sin() * 0.5;
-            } else {
-                s0 *= 0.5;
-                s0 += 0.5 * (s0 - 2.0).cos();
-                assert!(i + n < 100, "i out of range");
-            }
-        }
-        let v9 = v.iter().skip(1).step_by(2).copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        s0.tanh() - acc1.tanh() + f64::sin(b3) - b4.sin() - v9
-    }
-
-    #[differentiable]
-    pub fn prog_38(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let mut s0: f64 = (f64::tanh(x2) * 0.9).atanh().to_degrees() * 0.02;
-        let mut s1 = v[n % 4];
-        let mut s2 = s0.mul_add(x2, s1).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..3 {
-            let fi = i as f64;
-            let v5: f64 = if let Some(_) = n.checked_sub(1) {
-                s2 + x0.tanh()
-            } else {
-                f64::exp2(f64::sin(f64::sin(x0)))
-            };
-            for j in 0..v.len() {
-                let fj = j as f64;
-                let v8 = if v5 * fj <= 1.0 {
-                    let v6 = (x1.tanh() * 1.2).tan();
-                    acc3 += v[j].cos().exp().sin() * 0.1;
-                    x0 - v[j] + v6.sin()
-                } else if !(j % 3 == 1 && (v5.cos() + 2.0).cbrt() < 0.25) {
-                    let v7 = ((x1 * std::f64::consts::FRAC_1_PI).tanh() * 0.9).asin();
-                    ((s2 * v[(j + i) % 4]).cos() * 0.9).asin() + v7.tanh()
-                } else {
-                    fj.tanh()
-                };
-                let v10 = match j {
-                    0..=2 => {
-                        let v9 = v5 / 3.0;
-                        f64::atan2((s1.powi(2) + 1.0).powi(-2).powi(2) + 0.5, (v9.sin() * 0.9).acos())
-                    }
-                    3 => {
-                        let x0 = fj * v5;
-                        v5.sin().exp() + f64::cos(x0)
-                    }
-                    _ => prog_21::<f64>(f64::tanh(x1.atan2(fi * fi + 0.5).max(v8.max(s0))) * 2.0, f64::tanh(x1.asinh()) * 2.0, s1.sin(), [v[0], v[1], v[2], v[3]], n),
-                };
-                s2 = s2.mul_add(0.6, v8.asinh().sin() * 0.02);
-                s1 = s1 * 0.5 + v10.sin() * 0.005;
-            }
-            s2 = (s2 * 0.5 + f64::atan2(0.5_f64, v5) * 0.25).tanh();
-            for j in 1..n {
-                let fj = j as f64;
-                let v11 = f64::log((fj - s2).powi(2) + 1.0, 2.0);
-                if s2 * core::f64::consts::FRAC_1_SQRT_2 < fj {
-                    s2 = s2.mul_add(0.75, f64::cos(f64::cbrt(s0.sin() + 2.0)) * 0.75);
-                    continue 'l0;
-                }
-                if (x1 * fi).sin() > 0.0 {
-                    break;
-                }
-                acc3 += 0.1 * f64::sin(f64::powi(x1, 3));
-                acc3 -= v11.sin() * 0.1;
-            }
-        }
-        'l3: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            acc3 += x0.to_radians() * 20.0 * 0.5;
-            let v12 = f64::acosh(x0 * x0 + 1.5);
-            s0 = 0.75 * s0 + 0.1 * (x1 / (s2.powi(2) + 1.0)).sin();
-            for j in 0..5 {
-                let fj = j as f64;
-                if let Some(_) = (j + n).checked_sub(1) {
-                    s2 = 0.75 * s2 + 0.25 * f64::copysign(s2, fj).tanh();
-                    if n == 4 {
-                        break;
-                    }
-                } else {
-                    s1 = s1.mul_add(0.6, f64::exp2(s1.tanh()).tanh() * 0.25);
-                }
-                match j + n {
-                    PHASE_A => {
-                        acc3 += 0.1 * (x2 * v[j % 4]).tanh();
-                        acc3 += 0.1 * (f64::ln(x1 * x1 + 1.0) * f64::acos(v12.cos() * 0.9)).sin();
-                    }
-                    3..=4 => {
-                        break 'l3;
-                    }
-                    g if g > 6 => {
-                        s1 = s1 * 0.5 + (s0 * s1).cos() * 0.1;
-                        if f64::log2(f64::powi(f64::cos(v12).exp(), 2) + 1.0) < -0.5 {
-                            let v14 = fj - fi;
-                            acc3 -= f64::tanh(v14) * 0.1;
-                        } else if n > 2 && (fj * x2).tanh().exp_m1() > -0.5 {
-                            let x1: f64 = (fj * fj + 1.0).sqrt();
-                            s2 = (s2 * 0.5 + x1.sin() * 1.0).tanh();
-                        }
-                    }
-                    _ => {
-                        s1 = (s1 * 0.8 + (x1 * x1 + 1.0).powf(0.3) * 0.1).sin();
-                    }
-                }
-                acc3 -= 0.1 * (x2 * v12.min(s1)).cos();
-            }
-            s1 = (s1 * 0.8 + v12.cos() * 0.05).tanh();
-        }
-        if !(n == 5) {
-            for _ in (0..n).rev() {
-                acc3 += x1.tanh() * 0.25;
-                s2 = s2 * 0.5 + x0.cos() * 0.5;
-                let v17 = if let Some(k15) = (n % 3).checked_sub(1) {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = j as f64;
-                        acc3 -= 0.05 * f64::sqrt(f64::powi(fj.sin(), 2) + 1.0).tanh();
-                        if n == 3 && u * u <= 1.0 {
-                            s2 *= 0.6;
-                            s2 += 1.0 * f64::sin(f64::cos(fj).exp2());
-                        } else {
-                            s2 = (s2 * 0.6 + (s2.powi(2) + 2.0).acosh() * 0.1).sin();
-                            acc3 += 0.05 * f64::cos(v[3 - k15] - x1);
-                        }
-                    }
-                    x2 * s0 - 0.75
-                } else {
-                    let v16 = x0 + s1;
-                    v16.sin().exp()
-                };
-                s2 = s2 * 0.6 + f64::sin(v17) * 0.05;
-            }
-        }
-        let mut a18 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a18[i] = x1;
-            s2 = (s2 * 0.75 + t.cos() * 0.25).tanh();
-        }
-        let mut k19 = 0;
-        loop {
-            k19 += 1;
-            if k19 == 3 {
-                s1 = (s1 * 0.8 + (x0 - s2) * 0.1).tanh();
-            } else {
-                let Some(k20) = (k19 + n).checked_sub(1) else {
-                    return f64::powi(x1, 2)
-                };
-                let c21 = k20 as f64;
-                s1 *= 0.6;
-                s1 += 1.0 * c21.sin();
-                if f64::cos(x0) >= -0.25 {
-                    acc3 -= f64::tanh((x2.powi(2) + 2.0).acosh()) * 0.4;
-                } else {
-                    acc3 += f64::ln_1p(f64::atanh(c21.sin() * 0.9).powi(2)) * 0.25;
-                    s0 = f64::mul_add(s0, 0.75, (x0 / (f64::powi(a18[0], 2) + 0.5)).tanh() * 0.02);
-                }
-            }
-            match k19 {
-                0 => {
-                    acc3 -= 0.4 * (-f64::sin(x0).exp2()).sin();
-                    let v22 = s2 - a18[1];
-                    acc3 -= 0.4 * f64::sin(v22.tanh());
-                }
-                1 => {
-                    break;
-                }
-                PHASE_C if n > 3 => {
-                    if let Some(k23) = (n % 4).checked_sub(1) {
-                        let c24 = k23 as f64;
-                        let v25 = f64::mul_add(c24, c24, x0);
-                        s1 = 0.6 * s1 + 0.2 * f64::sin(v[3 - k23] - a18[3 - k23]);
-                        acc3 -= 0.4 * v25.sin().cos();
-                    } else {
-                        for j in 0..v.len() {
-                            let fj = j as f64;
-                            acc3 += (a18[k19 % 4] * x1).cos() * 0.1;
-                            let v26 = a18.iter().fold(s2.sin(), |r, &z| r * 0.75 + 0.05 * f64::sin(z * x1));
-                            if v26 / (fj * fj + 1.0) + x0.atan() > s2 {
-                                s1 *= 0.6;
-                                s1 += 0.1 * f64::sin(v26 - s1);
-                                s1 = f64::mul_add(s1, 0.5, f64::tanh((s1 * s1 + 0.5).ln()) * 0.25);
-                            } else {
-                                s2 = (s2 * 0.5 + fj.atan().tanh() * 1.0).sin();
-                                s0 = (s0 * 0.75 + (f64::cos(s0) * 0.9).acos() * 0.1).sin();
+                for i in (1..=6).step_by(2) {
+                    let fi = i as f64;
+                    let v13 = p.1.cos();
+                    for u in v {
+                        let v14 = v.iter().copied().map(|z| f64::exp(z.sin())).sum::<f64>();
+                        match n {
+                            PHASE_A => {
+                                s0 = 0.75 * s0 + 0.25 * ((fi - v13).powi(2) + 1.0).ln().tanh();
+                                assert!(n < 100);
+                            }
+                            PHASE_B if n > 2 => {
+                                s0 = f64::mul_add(s0, 0.75, (v13.powi(2) + 0.5).powf(0.5).cos() * 0.1);
+                            }
+                            2 | 4 => {
+                                s0 = 0.8 * s0 + 0.2 * p.1.cos();
+                            }
+                            _other => {
+                                let v15 = v13;
+                                acc1 += 0.1 * v15;
                             }
                         }
+                        acc1 -= v13.clamp(-0.5, 0.5).cos() * 0.1;
+                        acc1 += 0.1 * (u.cos() + v14.sin()).cos();
                     }
-                    s2 = 0.8 * s2 + 0.2 * a18[(k19 + n) % 4].sin();
-                    if x1.hypot(s0) <= (a18[0].powi(2) + 1.0).powf(0.5) {
-                        let x0 = x1;
-                        s1 = 0.75 * s1 + 0.25 * x0.cos().tanh();
-                    } else if k19 % 3 == 1 {
-                        s1 = f64::mul_add(s1, 0.6, x2.powi(3).cos() * 0.02);
-                    } else {
-                        acc3 += (f64::tanh(a18[0]).exp2() - x1 * v[k19 % 4]).cos() * 0.4;
-                        acc3 += 0.4 * f64::cbrt(f64::powi(0.5_f64.atan2(s1), 2) + 1.0).sin();
-                    }
+                    s0 = (s0 * 0.5 + (v13 + v[0]) * 0.25).sin();
                 }
-                _ => {
-                    acc3 += 0.4 * (f64::atan2(3.0_f64, s2) + 1.5).tanh();
-                    if !(k19 < 5) {
-                        acc3 -= (x1 + s2).tanh() * 0.4;
-                    } else if f64::powi(x1, 2) > (x0.cos() * 0.9).atanh() {
-                        acc3 -= f64::cos((s2 * s2 + 2.0).ln()) * 0.4;
-                        s1 = s1.mul_add(0.75, f64::tanh(s1.atan()) * 0.25);
-                    } else {
-                        let v27 = s1.asinh().to_radians() * 20.0;
-                        acc3 += 0.25 * f64::tanh(f64::powi(a18[3], 3));
-                        acc3 += 0.4 * v27.tanh().tanh();
-                    }
-                    s0 = s0.mul_add(0.6, f64::tanh(x1 - s0) * 0.2);
-                }
-            }
-            s1 = s1 * 0.75 + f64::cos((f64::cos((a18[(k19 + n) % 4].tanh() * 0.5).ln_1p()) * 0.9).asin()) * 0.1;
-            if k19 >= 5 || ((s0 - x1).powi(2) + 2.0).ln() > f64::exp(s0.tanh()) {
-                break;
             }
         }
-        let v28 = v.iter().copied().map(|z| 1.0 + 0.1 * (x0 * z).cos()).product::<f64>();
-        x1 + s0 * 0.25 - s1.sin() + s2 + f64::cos(acc3) - a18[1].tanh() - v28 * 0.75 - v28.asinh() * std::f64::consts::FRAC_PI_4
+        p.0.cos() - p.1 + s0.cos() - acc1.sin() - v[n % 4].cos().exp2()
     }
 
     #[differentiable]
-    pub mod m39 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_39(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::log10(x0.powi(2) + 1.0);
-            let mut s1 = (x2 + v[n % 4] - 0.8).sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            if x1.sin().exp().cos().sinh() <= 0.5 {
-                return f64::sinh(f64::tanh(s1) * 1.5);
-            }
-            let v3 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.05 * p.mul_add(r, x2).tanh());
-            let v4 = v.iter().map(|&p| prog_21((v[n % 4] * v3).sin() * 2.0, (v3 - v[n % 4]).sin(), v3, *v, n) + f64::sin(p)).sum::<f64>();
-            let v5 = match n % 3 {
-                0 => {
-                    acc2 += f64::atanh(v[n % 4].tanh().exp_m1().cos() * 0.9) * 0.25;
-                    x2.powi(3)
-                }
-                1 => prog_12(s0, x2, x0, [v[0], v[1], v[2], v[3]], 3),
-                MODE_C => x0 / (f64::tanh(s0) + 2.0),
-                _other => v[n % 4] + x2,
-            };
-            let mut m6 = 0;
-            for i in 0..v.len() {
-                let fi = i as f64;
-                let v7 = match i {
-                    MODE_A => (f64::tanh(v5) * 0.9).asin(),
-                    g if g > 1 => v5.tanh(),
-                    _ => x2 * v4.cos().exp(),
-                };
-                let v9 = match i {
-                    0..=2 => (v5 * v5 + 1.0).log(fi * fi + 2.0),
-                    3 => {
-                        let v8 = ((v5.tanh() * 0.9).acos().powi(2) + 1.0).log10();
-                        f64::acos(v5.cos() * 0.9) + f64::sin(v8)
-                    }
-                    _other => (v[3 - i].powi(2) + 1.0).powf(v4.tanh()) - v4.sin().cosh(),
-                };
-                if !(m6 + n < 35 && (x1.cos() * 1.2).tan().cos() <= x0 / 1.5) {
-                    m6 += 1;
-                }
-                s0 = (s0 * 0.5 + v3.cos().exp2() * 0.25).tanh();
-                acc2 += (v7.cos() + v9.cos()).cos() * 0.1;
-            }
-            let c10 = m6 as f64;
-            let v11 = mix(|t: f64| v3.cos() + t * 0.5, x1, v[2]);
-            s1 *= 0.75;
-            s1 += 0.02 * (v11 * 2.5).cos();
-            f64::cos(s0) + s1 + acc2 * 1.5 + v4.cos() + v5.sin() + c10.sin()
-        }
-
-        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
-            f(a) * 0.5 + f(b) * 0.5
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_40<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
+    pub fn prog_31<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = T::from_f64(0.75).unwrap() * x2;
-        let mut acc1: T = T::zero();
-        let v2 = prog_21::<T>((v[n % 4].to_degrees() * T::from_f64(0.02).unwrap()).sin(), x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
-        match n {
-            0 => {
-                s0 = s0 * T::from_f64(0.8).unwrap() + x1.tanh() * T::from_f64(0.2).unwrap();
-            }
-            g if g > 1 => {
-                acc1 = acc1 + T::from_f64(0.75).unwrap() * (T::exp(x1.tanh()) - T::acos(x1.cos() * T::from_f64(0.9).unwrap())).sin();
-                acc1 = acc1 + (T::sin(x1 + T::from_f64(0.65).unwrap()) * T::from_f64(1.5).unwrap()).sinh().tanh();
-            }
-            _ => {
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.1).unwrap() * (v[n % 4] / T::from_f64(2.0).unwrap() + x1).tanh();
-            }
-        }
-        match n {
-            0..=2 => {
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (-T::from_f64(1.5_f64).unwrap()).max(v[n % 4].powi(2)).tanh() * T::from_f64(0.1).unwrap());
-                acc1 = acc1 - x2.powi(3).hypot(acc1).cos() * T::from_f64(0.2).unwrap();
-            }
-            g if g > 3 => {
-                let v3 = prog_21(x2, x0 * T::from_f64(0.75).unwrap(), T::sin((x0.tanh() * T::from_f64(0.9).unwrap()).asin()) * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
-                let v4 = T::tanh(x2.sin().sinh());
-                acc1 = acc1 + T::from_f64(0.02).unwrap() * (v3.tanh() - T::sin(v4)).tanh();
-            }
-            _ => {
-                let v5: T = prog_21(s0, x0 * T::from_f64(0.75).unwrap(), (T::exp(x1.sin()).tanh() + T::from_f64(2.0).unwrap()).cbrt().sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
-                s0 = s0 * T::from_f64(0.5).unwrap() + T::cos(x2) * T::from_f64(0.5).unwrap();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + v5.sin() * T::from_f64(0.005).unwrap()).tanh();
-            }
-        }
-        'l0: for i in 0..5 {
-            let fi = T::from_usize(i).unwrap();
-            acc1 = acc1 + T::from_f64(0.02).unwrap() * T::sin(prog_21(x1, x0 * T::from_f64(0.75).unwrap(), (v2 * v2 + T::from_f64(0.5).unwrap()).ln().sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], i));
-            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::sin((v2.cos() * T::from_f64(0.9).unwrap()).asin());
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                if T::cosh((s0 / (v2.powi(2) + T::from_f64(0.5).unwrap())).tanh()) < T::zero() {
-                    s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), fi.tanh().exp().tanh() * T::one());
-                    break 'l0;
-                }
-                s0 = (s0 * T::from_f64(0.8).unwrap() + x2 / (s0.tanh() + T::from_f64(2.0).unwrap()) * T::from_f64(0.05).unwrap()).sin();
-                let v7 = if T::tanh(x2).tanh() <= T::zero() || n == 2 {
-                    (v[3 - k6].tanh() * T::from_f64(0.9).unwrap()).asin()
-                } else if s0 - x1 >= T::from_f64(0.5).unwrap() {
-                    T::cos(v2)
-                } else {
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 - T::from_f64(0.1).unwrap() * T::atanh(v2.tanh() * T::from_f64(0.9).unwrap()).sin();
-                    T::acosh((v2 + fi).powi(2) + T::from_f64(1.5).unwrap())
-                };
-                s0 = s0 * T::from_f64(0.8).unwrap();
-                s0 = s0 + T::from_f64(0.01).unwrap() * T::cos(v7).cos();
-            }
-        }
-        let v8 = v.iter().skip(1).step_by(2).fold(-T::zero(), |r, &p| r + (x2 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap() + p * T::from_f64(0.25).unwrap()));
-        T::sin(s0) + acc1.cos() + v2 + v8.cos() + (v[3].sin() + T::from_f64(2.0).unwrap()).cbrt()
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = x2.sin().cosh();
-        let mut s1: f64 = f64::cos((f64::log(v[n % 4] * v[n % 4] + 1.0, 2.0).sin() * 1.2).tan()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = v;
-        a3[3] *= 0.75;
-        a3[2] += f64::sin(x0 * x0);
-        'b0: {
-            for (i, &t) in v.iter().enumerate() {
-                if (a3[i] * a3[i] + 2.0).acosh() - (a3[0] - a3[i]) >= x1.max(s0) {
-                    s0 = 0.75 * s0 + 0.01 * ((t - s0).tanh() * 2.0).cosh().sin();
-                    break 'b0;
-                }
-                if !(i > 1) {
-                    continue;
-                }
-                s1 = s1 * 0.6 + ((t.sin() * 1.5).cosh() + 1.25).sin() * 0.1;
-            }
-            if 0.5_f64.log(x1 * x1 + 2.0) > a3[n % 4] + acc2 {
-                break 'b0;
-            }
-            if prog_2(x1, 0.75, s0, v, n) <= x0 {
-                acc2 += x2.asinh();
-                break 'b0;
-            }
-        }
-        let v4 = a3.iter().map(|&p| f64::ln((f64::tanh(p) * 0.9).asin().powi(2) + 0.5)).sum::<f64>();
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            'b3: {
-                if (f64::powi(v4, 2) + 1.0).log10() <= x1 {
-                    acc2 -= f64::tanh(a3[i % 4] * *x2 * f64::cos(*x2)) * 0.25;
-                } else if (v4 * v4 + 2.0).acosh() > 0.5 {
-                    acc2 -= 0.1 * f64::tanh(prog_21::<f64>(2.0, x1, 2.0, v, i));
-                    if n % 3 == 1 && (x1.powi(2) + 2.0).acosh() > 0.5 {
-                        acc2 -= 0.25 * (f64::powi(*x2, 2) + 0.5).sqrt().cos();
-                        s0 = (s0 * 0.8 + v[i % 4] * 0.2).sin();
-                    } else if ((x2.to_degrees() * 0.02).sin() * 1.2).tan() >= 0.0 {
-                        s0 = s0.mul_add(0.75, f64::exp_m1(f64::sin(f64::sinh(f64::tanh(s0)))).sin() * 0.05);
-                    }
-                    s1 *= 0.5;
-                    s1 += 0.05 * f64::sin(v4 * s0);
-                } else {
-                    s0 = s0.mul_add(0.8, f64::cos(s1.to_radians()) * 1.0);
-                    let v5 = *x2 - x1;
-                    acc2 -= f64::cos(v5.tanh()) * 0.25;
-                }
-                if x0.cos().exp_m1() >= 0.0 {
-                    break 'b3;
-                }
-                if -s0.max(v4) <= -0.5 {
-                    break 'b3;
-                }
-            }
-            match n % 3 {
-                0 => {
-                    acc2 += 0.25 * (s0 + fi).tanh();
-                }
-                PHASE_B if n % 2 == 0 => {
-                    acc2 -= 0.25 * x0.tanh();
-                }
-                _other => {
-                    let v8 = 'b4: {
-                        let mut k6 = 0;
-                        while k6 < n && (v4.powi(2) + 1.0).powi(-2).powi(2).ln_1p() <= a3[k6 % 4] {
-                            k6 += 1;
-                            'b6: {
-                                acc2 += 0.05 * f64::cos(*x2).cos();
-                                if *x2 / (s0.cos() + 2.0) >= x1 {
-                                    break 'b6;
-                                }
-                            }
-                            if x1 - *x2 > 1.0 {
-                                s0 = s0 * 0.75 + (s1 / (s1.cos() + 2.0)).sin() * 0.05;
-                                break 'b4 v[k6 % 4] - v4;
-                            }
-                            acc2 += (f64::sin(v4) * 0.9).asin().cos() * 0.05;
-                        }
-                        if v4 + s0 / (v[(k6 + i) % 4].powi(2) + 1.5) > 0.0 || k6 < 2 {
-                            break 'b4 (v4.powi(2) + 0.5).recip();
-                        }
-                        let v7 = f64::asin(s0.cos() * 0.9);
-                        (*x2 * *x2 + 1.0).log(10.0) + f64::tanh(v7)
-                    };
-                    acc2 -= 0.25 * (fi / (a3[i % 4] * a3[i % 4] + 1.0)).cos().exp_m1().cos();
-                    if v8 < 1.0 && n < 3 {
-                        s0 *= 0.6;
-                        s0 += 0.1 * (x0 * s1).sin();
-                        let v9: f64 = (v4.cos() * 0.9).asin();
-                        acc2 -= f64::sin(v9).sin() * 0.25;
-                    } else {
-                        let v10 = 'b7: {
-                            if v8 + s1 >= fi.sin() && i + n < 4 {
-                                break 'b7 v[i % 4];
-                            }
-                            if i % 2 == 0 && (f64::powi(x0, 2) + 1.0).atan2((v8.cos() * 0.9).acos()) > (f64::tanh(x1) * 0.9).asin() {
-                                s0 = (s0 * 0.8 + s0.asinh() * 0.2).tanh();
-                            } else {
-                                acc2 += 0.25 * (0.5 * v4).tanh();
-                                if !(i == 5) {
-                                    break 'l2;
-                                }
-                                acc2 += 0.25 * f64::exp2(x2.sin()).tanh();
-                                if v4 * 0.1 >= 0.0 {
-                                    break 'l2;
-                                }
-                            }
-                            0.5_f64.log(f64::powi(x1.sin().exp(), 2) + 2.0)
-                        };
-                        s1 = s1 * 0.8 + v10.tanh() * 0.05;
-                    }
-                }
-            }
-            let mut k11 = 0;
-            while k11 < n + 1 {
-                k11 += 1;
-                s1 = (s1 * 0.75 + f64::copysign(2.0_f64, s1) * 1.0).sin();
-                s0 = (s0 * 0.5 + f64::sinh(s0.atan2(s1 * s1 + 0.5).tanh()) * 0.05).tanh();
-                s1 = 0.75 * s1 + 0.05 * f64::cos(v[2] * s1);
-            }
-            acc2 += f64::tanh(x2.sin().cosh()) * 0.25;
-        }
-        let v12 = v.iter().copied().map(|p| f64::hypot(p, x1)).sum::<f64>();
-        s0.tanh() + s1 * 0.25 + acc2.sin() + v4.tanh() + v12.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[1] * x2).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n {
-            1 => {
-                s0 = 0.8 * s0 + 0.2 * f64::sqrt(x0 * x0 + 1.0).cos();
-                if m39::prog_39(x2, (x2.tanh() * (0.75 - x1)).tanh(), x0, &v, 4) >= 0.0 && n == 4 {
-                    s0 *= 0.5;
-                    s0 -= 0.02 * (f64::tanh(s0) * 0.9).acos().cos();
-                } else if f64::tanh(x0).sinh() <= 0.25 {
-                    acc1 -= x0.cos();
-                    acc1 += f64::cos(acc1.clamp(x0.sin() - 1.5, f64::cos((x1 * x1 + 1.0).powf(acc1.cos())) + 1.5)) * 0.25;
-                }
-                s0 = 0.6 * s0 + 0.005 * prog_12((s0 * s0).ln_1p().sin(), x1, x2, v, n).sin();
-                if acc1 < 0.5 {
-                    s0 = (s0 * 0.6 + s0 * 0.02).tanh();
-                } else if x0.to_degrees() * 0.02 / (f64::powi((x0.powi(2) + 1.5).acosh(), 2) + 1.0) > x2 - 0.75 {
-                    acc1 += 0.5 * acc1.sin().sin().exp2().tanh();
-                }
-            }
-            2 => {
-                acc1 += 0.005 * f64::cos(prog_21(acc1.sin().cos(), x0, f64::sin(-x1), v, n));
-                s0 *= 0.6;
-                s0 -= 0.1 * f64::sin(x1).exp_m1().tanh();
-            }
-            g if g > 3 => {
-                let v2 = prog_21(0.25, x1, f64::cos(f64::tan(v[n % 4].sin() * 1.2) - x2.tanh().exp2()), v, 1);
-                let v3 = prog_9(acc1, 0.75, x1, &v, n);
-                acc1 += 0.005 * f64::tanh(f64::sin(v2) + f64::cos(v3));
-            }
-            _ => {
-                s0 = (s0 * 0.75 + (-x0) * 0.25).sin();
-                let x2: f64 = x2 / ((x2 * 0.8).powi(2) + 1.5);
-                s0 = s0 * 0.75 + x2.sin() * 0.2;
-            }
-        }
-        let v4 = v.iter().rev().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v5 = v.iter().skip(2).map(|&p| (x1 - x0) / 3.0 + p * 0.5).sum::<f64>();
-        let mut k6 = 0;
-        while k6 < 3 {
-            k6 += 1;
-            s0 = (s0 * 0.75 + s0 * x2 * 0.05).tanh();
-            acc1 -= (v5.atan2(v[(k6 + n) % 4] * v[(k6 + n) % 4] + 0.5) / (v5 * v5 + 0.5)).cos() * 0.2;
-        }
-        s0.cos() + acc1.sin() - v4 + v5.cos() + f64::to_radians(v5) * 20.0 * v4
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 - x2).sin() * 2.0;
-        let mut s1: f64 = (v[n % 4] * v[n % 4] + 1.0).powi(-2);
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
+        let mut s0 = (v[1] / (x0 * x0 + T::from_f64(0.5).unwrap())).sin().exp_m1();
+        let mut s1 = (x1 * x1 + 2.0).sqrt().cos() * 2.0;
+        let mut s2 = (T::cos(v[n % 4].cos()) * 0.9).asin();
+        let mut acc3: T = 0.0;
+        let v4 = v.windows(2).fold(0.0, |r, w| r * T::from_f64(0.5).unwrap() + (x2 + w[0] * T::from_f64(0.25).unwrap()) * T::from_f64(0.25).unwrap());
+        let mut m5 = 0;
         for &t in v.iter() {
-            if m3 + n < 25 && (f64::atan(v[m3 % 4]).powi(2) + 1.0).log(3.0) <= x0 * x0 {
-                m3 += 1;
+            if (v4.sin() * T::from_f64(1.2).unwrap()).tan() > x1 {
+                m5 += 1;
             }
-            let mut m4 = f64::INFINITY;
-            for j in 0..=n {
-                let c5 = if m3 > 22 {
-                    s0 * s0
-                } else {
-                    f64::powi(v[(j + n) % 4], 2)
-                };
-                m4 = m4.min(c5);
-            }
-            if !(m3 > 6) {
-                s0 = s0 * 0.5 + f64::tanh(prog_21::<f64>(x2, f64::exp_m1(s0.cos()).tanh(), (m4.powi(2) + 1.0).log2().sin(), v, n)) * 0.005;
-                let m4 = f64::exp(x0.cos()).mul_add(t, m4);
-                s1 = (s1 * 0.5 + m4.sin() * 0.02).sin();
-            }
-            acc2 -= 0.5 * f64::cos(m4);
-            s0 = 0.75 * s0 + 0.25 * t.cos();
+            s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), (t - x2).sin() * T::from_f64(0.25).unwrap());
+            let v6 = T::tanh(T::from_f64(2.0_f64).unwrap().min(v4));
+            acc3 = acc3 + T::from_f64(0.5).unwrap() * v6;
         }
-        match m3 {
-            0 | 2 => {
-                s0 = (s0 * 0.8 + prog_12(x0, s0, 1.5, v, n) * 0.005).sin();
-                let v6 = f64::cos(f64::hypot(v[(m3 + n) % 4], x1));
-                acc2 += v6;
+        match m5 {
+            MODE_A | 2 => {
+                acc3 = acc3 - T::max(-T::from_f64(0.5_f64).unwrap(), v4.max(v[m5 % 4])).tanh();
             }
-            3 | 5 => {
-                let v7: f64 = x0 * x0;
-                s1 = f64::mul_add(s1, 0.8, v7.cos() * 0.05);
+            3..=4 => {
+                s2 = s2 * T::from_f64(0.75).unwrap();
+                s2 = s2 - 0.1 * T::max(-T::from_f64(3.0_f64).unwrap(), (v4 * v4 + 1.0).powi(-1)).tanh();
             }
-            6 => {
-                s1 *= 0.8;
-                s1 -= 0.1 * (f64::powf(x0.powi(2) + 1.0, 0.3).cos() * 0.5).ln_1p().tanh();
+            g if g > 5 => {
+                let v7: T = prog_21::<T>(x0 * 2.0, (v[n % 4].powi(2) + 1.0).log2().cos().tanh(), (T::acos(T::tanh(v4) * 0.9) / (T::tanh((v[m5 % 4].tanh() * 1.5).sinh()) + 2.0)).tanh(), *v, n);
+                acc3 = acc3 - x0.cos();
+                s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(v7) * 0.005;
             }
-            _other => {
-                s0 = s0 * 0.8 + f64::log2(x0 * x0 + 1.0).cos() * 0.1;
-                acc2 -= 0.5 * f64::sin(x1 + 0.8 + (x2 - s1));
+            _ => {
+                let v4 = T::atan(v[n % 4]);
+                acc3 = acc3 - T::tanh(v4);
             }
         }
-        let v8 = s1.cos();
-        let v9: f64 = prog_21((v[m3 % 4] - v8 - f64::atan2(x1 * x1 + 0.5, v[m3 % 4])).sin(), x0, f64::cosh(x2.tanh()).tanh() * 2.0, v, n);
-        let mut m10: f64 = 0.0;
-        for i in 0..6 {
-            m10 = (v[1] - 0.8 + f64::tanh(v[(i + n) % 4])).max(m10);
-        }
-        acc2 -= m10.sin();
-        if v[m3 % 4] - m10 > v9 {
-            return prog_21(f64::cos((x2 * x2 + 0.5).cbrt()).cos() * 2.0, x0, f64::sin(x2 + 0.65).sin() * 2.0, v, n);
-        }
-        s0 * 0.25 - acc2.cos() - f64::asin(f64::cos(x2) * 0.9)
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(x2.tanh() * 0.9);
-        let mut s1 = f64::tan(x1.sin() * 1.2).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
+        let v8 = v.iter().step_by(2).copied().fold(0.0, |r, p| r * T::from_f64(0.5).unwrap() + (T::log10(v4.powi(2) + 1.0).tanh() + p * T::from_f64(0.25).unwrap()) * T::from_f64(0.25).unwrap());
         for &t in v.iter() {
-            acc2 += 0.5 * f64::cos((s1 / (x0.powi(2) + 1.5)).atan());
-            acc2 += (t.tanh() * 0.5).ln_1p() * 0.5;
+            for &u in v {
+                let v9 = v.iter().fold(v8, |r, &p| r * T::from_f64(0.75).unwrap() + 0.1 * ((-v[0]) + p.tanh()).sin());
+                let v10 = v.iter().fold(-0.0, |r, &p| r + p);
+                let v11 = (v8.tanh() * 0.9).asin();
+                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * (s1 * u).tanh();
+                acc3 = acc3 - 0.1 * (v9.tanh() - v10.cos() + v11.tanh()).sin();
+            }
+            let v12 = s2.sin();
+            s2 = s2.mul_add(0.6, (s2 * x0).tanh() * 0.1);
+            s1 = s1 * 0.6;
+            s1 = s1 + 0.2 * (t.tanh() - v12.sin()).cos();
         }
-        let mut m3 = 0;
+        let mut a13 = [0.0; 4];
         for i in 0..4 {
-            let fi = i as f64;
-            if m3 % 3 == 1 {
-                m3 += 1;
-            }
-            let v4 = prog_21(s1, x1, f64::tanh(f64::log10(f64::powi(f64::sinh(f64::tanh(s0) * 2.0), 2) + 1.0)) * 2.0, v, i);
-            s0 = s0 * 0.75 + f64::sin(fi.cos()) * 1.0;
-            acc2 -= 0.01 * v4.tanh().cos();
-        }
-        let c5 = m3 as f64;
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s0 = 0.75 * s0 + 0.02 * (s1.sin() * 0.9).asin().powi(2).cos();
-            s0 = s0 * 0.5 + f64::min(v[k6], x0).cos() * 0.5;
-            acc2 -= prog_21(x2, f64::log2(c5 * c5 + 1.0).cos() * 2.0, (x1 - x2).sin(), v, 3).tanh() * 0.02;
-            if k6 >= 2 || c5 * v[1] <= (x2 * x2 + 1.0).powf(c5.cos()) {
-                break;
+            let fi = T::from_usize(i).unwrap();
+            if i == 1 && s0.mul_add(v8, x0) <= T::acos(fi.cos() * 0.9) {
+                a13[i] = x2 + v4;
+            } else {
+                a13[i] = (s0 * s0 + 1.0).log2() * (v[3].powi(2) + 1.0).log10();
             }
         }
-        if f64::max(v[(k6 + n) % 4], v[n % 4]) <= -1.0 && k6 % 2 == 0 {
-            s1 = f64::mul_add(s1, 0.6, x2.atan().cos() * 0.4);
-            let v7 = s1 - 0.5;
-            acc2 += v7.cos() * 0.25;
-        } else if (x0 - c5).hypot(x0.clamp(x0.cos() - 1.5, c5.sin() + 1.5)) >= 0.0 {
-            let v8: f64 = prog_12((s1 / 3.0).tanh() * 2.0, x2, 2.0, v, 0);
-            s0 = s0 * 0.5 + f64::sin(v8) * 0.005;
-        } else {
-            s1 = s1.mul_add(0.75, c5.tanh() * 1.0);
+        for _ in (0..6).rev() {
+            a13 = [a13[3].mul_add(T::from_f64(0.75).unwrap(), s2.tanh().cos() * T::from_f64(0.25).unwrap()), a13[3], (a13[2] * T::from_f64(0.8).unwrap() + T::cos(s1) * 0.2).sin(), a13[0].mul_add(0.6, x1.cos() * T::from_f64(0.4).unwrap())];
+            s1 = (s1 * T::from_f64(0.5).unwrap() + (T::from_f64(1.5_f64).unwrap().powf(v8.tanh()).powi(2) + 2.0).sqrt() * T::from_f64(0.75).unwrap()).tanh();
         }
-        s1 = s1 * 0.5 + f64::cos(-s1) * 0.05;
-        x0.sin() + f64::cos(s0) - s1 * 0.75 + acc2 * 0.25 - f64::sin(c5)
+        s0.sin() - s1.cos() - s2 - acc3.tanh() - v8 + a13[1] * T::from_f64(0.5).unwrap() - v8 / (v8.cos() + 2.0)
     }
 
     #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::sin(*x2 + x1) * 2.0;
-        let mut s2 = w0[n % 4].sin();
-        let mut s3 = ((x0 * x0 + 2.0).acosh().cos() * 2.0).cosh().tanh() * 2.0;
-        let mut acc4: f64 = 0.0;
-        if f64::log(f64::powi((x1.cos() * 0.5).ln_1p(), 2) + 1.0, x0 * x0 + 2.0) >= acc4 {
-            return x2.abs();
-        }
-        let [b5, b6, b7, _] = [1.5_f64.log(s3 * s3 + 2.0), prog_21(((x0 + s2).to_radians() * 50.0).sin(), ((s2 * s1).powi(2) + 1.0).recip().tanh(), 1.5, *v, 0), f64::sinh(acc4.cos().sin()), prog_9(f64::tanh((f64::tanh(s2) * 0.9).atanh()) * 2.0, s3, 1.2, v, n)];
-        let [_, b8, b9, b10] = *v;
-        let mut m11: f64 = 1.0;
-        for i in 1..n {
-            let c12: f64 = match n + i {
-                MODE_A if n > 2 => b7 + v[(i * 3) % 4],
-                MODE_B | 3 => b6 * b9.powi(2),
-                4 | 6 => b6 + 1.5,
-                _ => (b5 * 0.5).powi(2),
-            };
-            m11 = m11.min(c12);
-        }
-        s3 = (s3 * 0.75 + m11.tanh() * 0.005).tanh();
-        let v15 = match (n % 4).checked_sub(1) {
-            Some(1 | 2) => x1 + f64::hypot(b8, b7),
-            Some(k13) if k13 % 2 == 0 => (b9 * std::f64::consts::FRAC_PI_4).cos(),
-            Some(_) => b10.atan(),
-            None => prog_21(3.0_f64.atan2(b9).cos().exp().tanh() * 2.0, b5, 0.5, *v, n),
-        };
-        s1 = s1.mul_add(0.5, (0.1 * b8).tanh() * 1.0);
-        s2 = (s2 * 0.5 + f64::sin(b10).exp() * 0.1).tanh();
-        acc4 -= 0.005 * f64::tanh(prog_12(f64::sin(*x2).cos() * 2.0, b8, 1.5, [v[0], v[1], v[2], v[3]], 6));
-        s1.cos() + s2 + s3 * 0.5 - acc4 * 0.75 - b5 * 0.5 + b6 * 0.5 + b7 - b9 * 0.25 + f64::tanh(v15) + (v[0] + b7 / 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_48<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = m39::prog_39(x1, 0.75, x2, &v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = v[i] * x0;
-        }
-        let v3 = (a2[n % 4].tanh() * 0.9).atanh();
-        let mut a4 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a4[(i * 3) % 4] = a4[i % 4] * (prog_21(fi.cos().sin() * 2.0, v3, x1, v, n).sin() * 0.05) + a4[(i * 3) % 4];
-            s0 *= 0.75;
-            s0 -= 0.005 * prog_21(f64::exp((x0 - s0).cos()).sin() * 2.0, f64::powi(s0, 3).tanh(), s0.tanh().sinh().tanh() * 2.0, v, 4).cos();
-        }
-        let v5 = a2.iter().map(|&p| x2.atan() + p.sin()).sum::<f64>();
-        let v6: f64 = prog_21(acc1, (acc1.tanh() + 2.0).cbrt().sin() * 2.0, 0.75, v, n);
-        acc1 -= f64::sin(x2.abs().abs());
-        x0 + s0 * 0.75 + acc1.sin() + f64::sin(v3) - f64::sin(a4[3]) + v5.tanh() - f64::sin(v6) + ((x2.cos() * 0.9).acos().powi(2) + 1.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] / (x1 * x1 + 0.5)).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let Some(k3) = (n % 3).checked_sub(1) else {
-            let v2 = x0;
-            return v[n % 4] / (v2 * v2 + 1.0)
-        };
-        let c4 = k3 as f64;
-        match n.checked_sub(3) {
-            Some(1 | 2) => {
-                match n.checked_sub(2) {
-                    Some(k5) => {
-                        s0 = (s0 * 0.6 + (acc1 - c4) * 1.0).tanh();
-                        let x2 = (v[k5 % 4] * v[k5 % 4] + 1.0).powf(c4.cos()) / 4.0;
-                        acc1 += f64::tanh(x2);
-                    }
-                    None => {
-                        s0 = (s0 * 0.6 + s0 * acc1 * 0.05).tanh();
-                    }
-                }
-            }
-            Some(k6) => {
-                let c7 = k6 as f64;
-                let v8: f64 = prog_12(f64::cos((f64::powi(f64::cos(c7), 2) + 1.0).log(f64::powi(f64::min(c7, acc1), 2) + 2.0)) * 2.0, (x2 + v[k6]).sin(), s0, *v, 1);
-                acc1 -= 0.005 * f64::cos(v8);
-            }
-            None => {
-                s0 = (s0 * 0.8 + ((x2 * x2).ln_1p() + x2.to_degrees() * 0.01) * 0.1).tanh();
-            }
-        }
-        s0 = f64::mul_add(s0, 0.8, f64::cos(c4) * 1.0);
-        if let Some(k9) = n.checked_sub(2) {
-            let c10 = k9 as f64;
-            acc1 += f64::cosh(f64::tanh(v[k9 % 4])).cos();
-            s0 = (s0 * 0.5 + c10.cos() * 1.0).sin();
-        }
-        let [b11, b12, b13, _] = *v;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            let mut k14 = 0;
-            while k14 < n && (f64::sin(v[0]) * 0.9).acos() > 0.0 {
-                k14 += 1;
-                let v16 = if f64::min(f64::atanh(v[i].tanh() * 0.9), b12 + 0.35) > b11 {
-                    let v15 = f64::mul_add(v[(k14 + i) % 4] * std::f64::consts::FRAC_PI_4, (fi.powi(2) + 0.5).powf(0.3), x2.sin());
-                    x0.abs() + v15.sin()
-                } else {
-                    acc1 -= 0.05 * f64::tanh(fi.tanh().atan2((x0 - b13).powi(2) + 1.0));
-                    x2.cos()
-                };
-                let [b17, b18, b19, b20] = *v;
-                s0 = s0 * 0.6 + (f64::cos((c4.tanh() * 0.9).acos()) * 1.2).tan().cos() * 1.0;
-                acc1 += (v16.tanh() - b17.cos() + b18.cos() - b19.tanh() + f64::tanh(b20)).tanh() * 0.05;
-            }
-            let mut k21 = 0;
-            while k21 < n + 1 {
-                k21 += 1;
-                acc1 += 0.05 * b12.tanh();
-                acc1 -= (x0 - b11).tanh() * 0.05;
-                acc1 += 0.05 * (x0 * x0 + 0.5).ln().asinh();
-            }
-            s0 = s0 * 0.6 + f64::atan2(x2, x0 * x0 + 0.5).cos() * 0.05;
-            let mut k22 = 0;
-            while k22 < 5 && x1 <= -1.0 {
-                k22 += 1;
-                s0 *= 0.5;
-                s0 += 0.02 * (f64::tanh(b12) * 1.2).tan().tanh().exp2().tanh();
-                if (f64::cos(b11).cos() * 2.0).sinh() < -0.5 || k22 < k21 {
-                    s0 *= 0.6;
-                    s0 -= 0.25 * (fi / (x1.powi(2) + 1.5)).cos();
-                    break 'l0;
-                }
-            }
-        }
-        let a23 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        x0 + x2.tanh() + s0.cos() + acc1.sin() - b11 + b12.tanh() - b13 + a23[3].sin()
-    }
-
-    #[differentiable(wrt(x0, p))]
-    pub fn prog_50<const N: usize>(p: &Weights, x0: f64, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let x1: f64 = p.a;
-        let x2: f64 = p.inner.b;
-        let mut s0 = v[0];
-        let mut s1: f64 = f64::to_degrees(x0) * 0.01;
-        let mut s2 = x2 / (s1 * s1 + 1.0);
+    pub fn prog_32<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 + v[n % 4]).tanh();
+        let mut s1 = x0 / 4.0;
+        let mut s2 = x1.powi(2).tanh() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = x1 * x1;
+            a4[i] = ((v[i] + x2).powi(2) + 2.0).ln();
+            s0 = (s0 * 0.8 + (v[i] * v[i] + 0.5).ln() * 0.1).tanh();
         }
-        let v5 = match p.n {
-            1..=3 => prog_2(x2, f64::tanh(s1.asinh()) * 2.0, (x1.powi(2) + 1.0).sqrt().sin(), v, 5),
-            _ => a4[3 - p.n] - f64::tan(x1.sin() * 1.2),
+        let v5 = a4.iter().fold(x2, |r, &p| r * 0.5 + 0.02 * ((f64::powi((f64::tanh(r) * 0.9).acos(), 2) + 1.0).powi(-1) + f64::cos(p)).tanh());
+        let mut m6 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            acc3 += 0.5 * (s2 * s2 + 1.0).sqrt().cos();
+            if m6 > 22 && f64::exp_m1(f64::cbrt(f64::powi(v5, 2) + 0.5).cos()) < f64::atan(x0) {
+                m6 += 1;
+            }
+            if v[i % 4] * 0.25 - x1 >= -1.0 {
+                acc3 -= f64::cos((s2 * s2 + 1.0).cbrt()) * 0.5;
+                s2 = s2.mul_add(0.75, f64::tanh(f64::sin(v[(i + n) % 4])) * 0.25);
+            }
+            s2 = (s2 * 0.5 + f64::sin(s2) * 0.5).tanh();
+        }
+        let c7 = m6 as f64;
+        let v9 = match m6 % 3 {
+            MODE_A => (f64::exp(f64::tanh(c7)).powi(2) + 1.5).acosh(),
+            g if g > 1 => {
+                let v8 = (f64::tanh(x1) * 0.9).atanh().clamp((acc3 / 3.0).tanh() - 1.5, s1.tanh().sin() + 1.5);
+                f64::sqrt(x0.powi(2) + 0.5) + f64::tanh(v8)
+            }
+            _ => prog_12((c7.to_radians() * 20.0).cos() * 2.0, (v5 * v5 + 0.5).ln().cos() * 2.0, v5, v, m6),
         };
-        let f6 = |t: f64| (s0.cos() * 0.9).asin() + t * 0.5;
-        let v7 = f6(x2) + f6(v[0]) * 0.5;
-        let f8 = |t: f64| (a4[3 - p.n].tanh() * 0.9).atanh() + t * 0.25;
-        let v9 = f8(x1) + f8(v[3]) * 1.0 + v7.cos() * 0.5;
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            acc3 -= (v[p.n] * v[p.n] + 1.0).sqrt().sin();
-            match p.n {
-                0..=2 => {
-                    let v11: f64 = a4[3 - p.n];
-                    acc3 -= v11.cos();
+        let v10 = (f64::sin(c7) * 0.5).ln_1p();
+        s1 = s1.mul_add(0.8, (s0 / 3.0).sin() * 0.05);
+        s1 + s2 * 0.25 - acc3.sin() - v5 - v9.sin() - v10 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_32::<4>((x1 * x0).sin() * 2.0, (v[n % 4] * x0).sin() * 2.0, x2, w0, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            a3[i] = f64::to_degrees(v[i]) * 0.01;
+            s1 = (s1 * 0.75 + (f64::cos(fi) * 0.9).atanh() * 1.0).tanh();
+        }
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] += (s1 * s1 + 1.5).acosh().sin() * 0.5;
+        }
+        for i in (0..n).rev() {
+            s1 = (s1 * 0.8 + f64::atanh(3.0_f64.log(x0.powi(2) + 2.0).sin() * 0.9) * 0.02).sin();
+            a4 = [a4[1] * 0.6 + (w0[(i + n) % 4] - s1).cos() * 0.2, a4[1], a4[3], a4[3]];
+        }
+        let mut a5 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        s1 = (s1 * 0.75 + f64::cos(a5[3]) * 0.25).tanh();
+        a5 = a3;
+        if n % 3 == 1 {
+            return prog_12(acc2, 0.75, f64::tanh((f64::tanh(x2) * 1.5).sinh()) * 2.0, v, n);
+        }
+        let mut a6 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if a5[2].asinh().tanh().exp2() < fi {
+                a6[i] = (v[i].powi(2) + 1.5).acosh().tanh().exp_m1();
+            } else {
+                a6[i] = (SCALE + v[i]) / (v[i].to_radians().powi(2) + 0.5);
+            }
+        }
+        let a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        acc2 += 0.005 * f64::sin(prog_32::<4>(f64::tanh(a7[n % 4].tanh()), s1, (x0 - a7[n % 4]).tanh(), v, n));
+        acc2 * 0.25 + a4[2] + a5[0].cos() + a6[1].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = 3.0_f64.log(v[n % 4] * v[n % 4] + 2.0);
+        let mut s1 = f64::atan2(2.0_f64, s0).cos() * 2.0;
+        let mut s2 = f64::cos((s1 * s1 + 1.0).log((x1 + 1.25).powi(2) + 2.0)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if f64::asin(x1.sin() * 0.9) < 0.0 {
+            return prog_32::<4>(acc3, (s1 / 4.0).cos(), f64::tanh(0.35 - (acc3.sin() * 1.5).cosh()) * 2.0, &v, n);
+        }
+        match n {
+            0 => {
+                s1 *= 0.6;
+                s1 -= 0.02 * (x1.sin() * 1.2).tan().tanh();
+                if !(n > 3 && ((-3.0_f64).max(x2).tanh() * 0.9).asin() <= x0) {
+                    let x1 = v[1].clamp(-1.5, 0.5);
+                    acc3 += acc3 / (x2 * x2 + 0.5);
+                    acc3 += x1.tanh();
+                } else if -acc3 >= v[n % 4] || n > 1 {
+                    s1 = s1 * 0.6 + (s2 * s2 + 1.0).ln().sin() * 0.05;
                 }
-                3 => {
-                    s0 = (s0 * 0.6 + (a4[k10] * a4[k10] + 1.0).cbrt() * v[1] * 0.05).tanh();
-                }
-                _other => {
-                    let v12 = prog_21(s1, s0, (x0 + s0).tanh(), v, k10);
-                    acc3 += v9.sin();
-                    if s2 <= s0 || k10 + n < 6 {
-                        s2 = f64::mul_add(s2, 0.6, (x0 / (s0.powi(2) + 1.0)).sin() * 0.1);
-                        for (j, &u) in a4.iter().enumerate() {
-                            let fj = j as f64;
-                            let v14 = match j {
-                                0..=2 => {
-                                    let v13 = v[1];
-                                    v5.tanh() / (f64::powi(v13, 2).cos() + 2.0)
-                                }
-                                3 => prog_21(x2, f64::tanh((a4[3 - j].tanh() + 2.0).cbrt()) * 2.0, f64::sin(f64::exp2(fj.tanh())).tanh() * 2.0, v, n),
-                                _other => f64::sinh(f64::sin(x1)),
-                            };
-                            s0 = (s0 * 0.75 + v5 * std::f64::consts::FRAC_PI_4 * 0.25).tanh();
-                            match j {
-                                MODE_A => {
-                                    s2 = s2.mul_add(0.6, f64::atanh(fj.cos() * 0.9).sin() * 1.0);
-                                    let v15 = v[3] * s0 - v7.atan();
-                                    acc3 -= 0.25 * v15.tanh().tanh();
-                                }
-                                1..=2 => {
-                                    let v16 = (f64::cos(s1) * 0.9).asin();
-                                    s0 = s0.mul_add(0.5, v16.cos().tanh() * 0.2);
-                                }
-                                3 => {
-                                    let v17 = u - f64::exp(f64::cos(fj));
-                                    s1 = (s1 * 0.6 + v17.sin() * 0.4).tanh();
-                                }
-                                _other => {
-                                    s2 = s2.mul_add(0.6, f64::sqrt(f64::powi(a4[j] - v5, 2) + 1.0).cos() * 0.2);
-                                    s0 *= 0.8;
-                                    s0 += 0.2 * f64::tanh((s0 * s0 + 1.0).sqrt());
-                                }
+                acc3 += acc3.powi(3);
+            }
+            1 => {
+                acc3 += 0.75 * (acc3 / (x1 * x1 + 1.0)).cos();
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    for j in (0..3).rev() {
+                        let fj = j as f64;
+                        match n {
+                            0 => {
+                                acc3 += f64::sin((v[j] * v[j] + 1.0).ln()) * 0.1;
                             }
-                            s0 = 0.8 * s0 + 0.005 * (u.cos() - v14.cos()).sin();
+                            1 => {
+                                let v4 = x2 - x0;
+                                s1 *= 0.5;
+                                s1 -= 0.25 * (v4 * core::f64::consts::FRAC_1_SQRT_2).sin();
+                            }
+                            2..=4 => {
+                                let v5 = (f64::ln_1p(s2.cos() * 0.5).sin() * 0.9).asin();
+                                acc3 += 0.1 * v5.cos();
+                            }
+                            _other => {
+                                acc3 += f64::log(fi * fi + 1.0, x1 * x1 + 2.0).tanh().sin() * 0.1;
+                                let x0 = s2.tanh();
+                                s2 = 0.6 * s2 + 0.4 * x0;
+                            }
                         }
-                    } else {
-                        s0 = s0.mul_add(0.6, (SCALE + f64::sin(s0)).sin() * 0.4);
-                        let v18 = (v7.powi(2) + 1.0).log(10.0).atan();
-                        acc3 += f64::tanh(v18).cos();
+                        let v6 = if !(j > 1) {
+                            acc3 += f64::ln_1p(f64::tanh(fi) * 0.5).sin() * 0.1;
+                            v[j] - x1
+                        } else {
+                            (fj * fj + 1.0).ln()
+                        };
+                        acc3 -= 0.1 * v6.sin().tanh();
                     }
-                    acc3 += f64::tanh(v12).cos() * 0.02;
+                    acc3 -= (s1 + x2).cos() * 0.5;
+                    let v7 = (x0.tanh() * 1.2).tan() * core::f64::consts::FRAC_1_SQRT_2;
+                    acc3 += f64::tanh(v7) * 0.5;
                 }
             }
-            if k10 >= 2 {
+            2..=3 => {
+                s0 *= 0.75;
+                s0 += 0.01 * (f64::powi(x2, 2) + 0.5).atan2(s1).sin();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + s0 * 0.35 * 0.25).tanh();
+            }
+        }
+        let v10 = if x0 + x2 > 1.0 {
+            let v8 = x0.max(s1);
+            x1 + v8.cos()
+        } else {
+            let v9 = x0 + v[n % 4] + (s2 + v[2]);
+            prog_20(s1, f64::sin(v9 - x1) * 2.0, f64::cos((s2.cos() + 2.0).cbrt()), v, n)
+        };
+        'l2: for i in 0..n {
+            s0 = s0 * 0.5 + (s1 * s1 + 1.0).powi(-2).tanh() * 0.05;
+            for j in 0..4 {
+                let fj = j as f64;
+                acc3 -= 0.05 * (v10 / (x0.sin() + 2.0)).cos();
+                if !(i % 3 == 1 && s2 - fj < 0.0) {
+                    break 'l2;
+                }
+                if fj * (s2.tanh() * 0.9).asin() <= -1.0 {
+                    s2 = f64::mul_add(s2, 0.8, v[2] * std::f64::consts::FRAC_1_PI * 0.5);
+                    match n {
+                        1 => {
+                            s0 = 0.6 * s0 + 0.2 * (s1 + x2).sin();
+                            s2 = (s2 * 0.5 + f64::atan2(1.5_f64, s2) * 1.0).sin();
+                        }
+                        3..=5 => {
+                            s0 = (s0 * 0.6 + (f64::powi(f64::cos(s2), 2) + 1.0).sqrt() * 0.4).sin();
+                            if s0 - 0.35 < fj {
+                                continue;
+                            }
+                        }
+                        6 => {
+                            break;
+                        }
+                        _ => {
+                            let x0: f64 = (f64::sin(v[n % 4]) * 0.9).asin();
+                            s2 = (s2 * 0.75 + f64::tanh(x0) * 0.1).sin();
+                        }
+                    }
+                    s2 = s2 * 0.6 + f64::exp_m1(s2.sin()).cos() * 0.1;
+                }
+            }
+            if f64::powi(v[3].to_radians(), 2) <= -0.5 {
+                continue;
+            }
+        }
+        let f11 = |t: f64| v[0].sin() + t * 0.25;
+        let v12 = f11(v[3]) - f11(v[3]) * 0.5 + f64::asinh(v[1]) * 0.5;
+        s0.tanh() + s2 + f64::sin(acc3) + v10.cos() + v12
+    }
+
+    #[differentiable]
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_A: usize = 0;
+        let mut s0: f64 = f64::sin((f64::powi(v[n % 4], 2) + 1.0).log2()) * 2.0;
+        let mut s1 = x0.cos().cosh();
+        let mut s2 = (s0.powi(2) + 2.0).sqrt().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if Params::prog_26(prm, f64::tanh(-s1.atan()), x0, (f64::cos(x2).cos() * 1.5).cosh().tanh() * 2.0, v, n) < -1.0 {
+            return x1.mul_add(x1, x1) - (x1 * x1 + 0.5).cbrt();
+        }
+        s0 = (s0 * 0.6 + x0.abs() * 0.4).sin();
+        let c4: f64 = table(n);
+        let mut m5 = f64::NEG_INFINITY;
+        for i in 1..4 {
+            m5 = m5.max((-s1) + v[i].sin());
+        }
+        acc3 += 0.5 * m5.sin();
+        'l1: for i in 1..n {
+            acc3 += x0.mul_add(v[i % 4], x1.sin().exp_m1()).sin() * 0.4;
+            for &u in v.iter() {
+                if f64::asinh((u * u + 1.0).log(2.0)) >= -0.5 {
+                    s0 = 0.75 * s0 + 0.05 * v[n % 4].tanh().exp().sin();
+                    continue 'l1;
+                }
+                let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| s1 + f64::tanh(p) + q.sin()).sum::<f64>();
+                s2 = 0.6 * s2 + 1.0 * c4.sin();
+                acc3 -= f64::cos(v6) * 0.1;
+            }
+            if s2.abs() * c4 > 1.0 {
+                let v7 = c4.powi(3);
+                acc3 += v7 * 0.4;
+            }
+            acc3 += m5.powi(2).cos() * 0.4;
+        }
+        let v9 = match n {
+            PHASE_A => {
+                let v8 = s1.tanh();
+                v[n % 4] - 0.5 - x0 * s2 + f64::sin(v8)
+            }
+            g if g > 1 => prog_21((s2.sin() * 0.9).asin().max((x0.tanh() * 1.2).tan()).tanh(), f64::sin(x1 - v[3]), 1.2, [v[0], v[1], v[2], v[3]], n),
+            _ => {
+                let c4 = x1;
+                (x0 * c4).copysign(c4)
+            }
+        };
+        let v14: f64 = match mode {
+            Mode::Lower(k10, _) => {
+                let v12 = (x2 + v[3 - k10]).sin();
+                f64::cos((x2 * x2 + 1.0).ln()) + v12.cos()
+            }
+            Mode::Upper(_) => (s1 * s1 + 0.5).sqrt(),
+            Mode::Off => (-1.5_f64).max(x2),
+        };
+        s1 = (s1 * 0.75 + c4.asinh() * 1.0).sin();
+        x1 * 0.25 + s0 * 0.25 - s1 * 0.25 + s2.cos() + acc3.cos() - v9.sin() + v14
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(v[n % 4] * x1) * 2.0;
+        let mut s1: f64 = prog_12(f64::asin(s0.sin() * 0.9).tanh() * 2.0, x0, 0.75, &v, 1).cos() * 2.0;
+        let mut s2: f64 = ((x1 * x1 + 0.5).ln().powi(2) + 1.0).powi(-3);
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * f64::tanh((x2.sin() * 0.9).asin() + p.sin()));
+        let mut k5 = 0;
+        while k5 < 3 && x0 >= -1.0 {
+            k5 += 1;
+            acc3 += 0.5 * (v4 + f64::sin(v4).sinh()).cos();
+            if s2.cos().exp() * s2 <= -1.0 && k5 < 1 {
+                acc3 += (f64::sin(x1) * 0.9).asin().sin() * 0.5;
+                if k5 > 0 {
+                    let v6 = v[3 - k5] * x1;
+                    s0 *= 0.5;
+                    s0 -= 0.02 * f64::tanh(v6 / (v6.cos() + 2.0));
+                    if (x2.cos() * 0.9).acos() >= -0.5 {
+                        return v6 + x1;
+                    }
+                } else if -(s0.powi(2) + 1.0).cbrt() >= 1.0 {
+                    let x2 = x0.tanh();
+                    acc3 += 0.5 * x2;
+                }
+            } else {
+                s2 = (s2 * 0.8 + (s2 * s2 + 0.5).recip() * 0.1).sin();
+                let v7 = (s2.sin().exp().tanh() * 2.0).cosh();
+                s1 = (s1 * 0.5 + v7.tanh() * 0.02).tanh();
+            }
+        }
+        let a8 = [(f64::powi(x0, 2) + 1.0).log10(), (x0.powi(2) + 1.0).sqrt() - (v[k5] * v[k5] + 1.5).acosh(), v[k5], -x0];
+        let a9 = [(x1 + a8[k5]).powi(2).ln_1p(), v4, a8[(k5 + n) % 4].asinh(), (x2.tanh() * 0.9).acos()];
+        let mut m10 = f64::tanh(a9[k5]);
+        for i in 0..n {
+            m10 = f64::max(m10 * 0.5 + (0.5 - s2 + v[i % 4]) * 0.25, m10);
+        }
+        s2 = 0.8 * s2 + 0.005 * m10.sin().tanh();
+        s0 * 1.5 + s1 * 0.75 - s2 * 0.5 - acc3.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::powi(x1 * x1 + 1.0, -3) + 0.35;
+        let mut s1 = 0.5_f64.min(x1);
+        let mut acc2: f64 = 0.0;
+        let mut m3 = s0;
+        for i in 0..6 {
+            m3 = f64::min(v[i % 4] * x0, m3);
+        }
+        'l1: for i in 0..n {
+            if f64::max(x0, x2).tanh() > 0.25 {
+                let v4 = m6::prog_38(0.25, f64::sin(v[3].sin().exp2()) * 2.0, x0, v, i);
+                s1 = s1 * 0.75 + v4.tanh() * 0.005;
+            } else {
+                s1 *= 0.5;
+                s1 += 0.5 * f64::sqrt(v[3] * v[3] + 0.5).cos();
+                if f64::asin(f64::cos(m3) * 0.9) > -1.0 {
+                    acc2 += v[n % 4].sin() * 0.25;
+                    let v5 = m6::prog_38(x2, (x2 * x2).sin() * 2.0, (x2.tanh() * 0.5).ln_1p().sin() * 2.0, v, n);
+                    acc2 += 0.01 * v5.sin();
+                } else if v[(i + n) % 4] - 2.0 <= x2 {
+                    s0 = (s0 * 0.75 + (s0.cos() * 0.9).acos() * 0.1).sin();
+                    acc2 += 0.25 * f64::recip((x0 * x2).powi(2) + 1.0).sin();
+                }
+            }
+            acc2 += v[3].tanh() * 0.25;
+            for j in 0..v.len() {
+                let fj = j as f64;
+                let v6 = f64::tanh(v[j] - m3).exp_m1();
+                if v[i % 4].to_degrees() * 0.02 * v[1].asinh() < 1.0 {
+                    s1 = 0.8 * s1 + 0.2 * x1.tanh();
+                    break 'l1;
+                }
+                s1 = 0.75 * s1 + 0.01 * f64::cos(fj / ((s1.sin() * 1.5).sinh().powi(2) + 0.5));
+                acc2 += 0.05 * f64::cos(v6).tanh();
+            }
+        }
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            if n % 2 == 0 && m6::prog_38(2.0, f64::tanh(f64::recip(v[3].powi(2) + 0.5)) * 2.0, x0, v, k7) < m3 {
+                return f64::log(v[3] * v[3] + 1.0, 2.0);
+            }
+            let v8 = s1.sin().exp2();
+            acc2 += 0.5 * f64::sin(0.5_f64.atan2(f64::sin(s0).sinh()));
+            if k7 >= 4 || s0.sin() * (x1 * v8) > -1.0 {
+                break f64::ln_1p(v8 * v8);
+            }
+        };
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v10 = v.iter().map(|&p| (x2 - v[0]).sin() + f64::cos(p)).sum::<f64>();
+            let v12 = if f64::to_degrees(-x0) * 0.01 >= v10 && i < 4 {
+                f64::sin(v9)
+            } else {
+                let v11 = s1 / (m3.atan().tanh() + 2.0);
+                s0 = (s0 * 0.8 + x0 * v[1] * 0.05).sin();
+                fi - v9 + v11.tanh()
+            };
+            let v13 = fi - (x0.cos() * 0.9).asin();
+            s0 = 0.8 * s0 + 0.01 * f64::cos(v13 * s1);
+            s0 = s0 * 0.75 + v12.tanh().sin() * 0.05;
+        }
+        if prog_12((SCALE + (x1.sin() * 2.0).sinh()).sin(), (f64::log10(f64::powi(x1, 2) + 1.0) + (f64::powi(x2, 2) + 1.0).sqrt()).cos(), 3.0_f64.atan2(x0).tanh(), &v, k7) < -1.0 {
+            return f64::ln(m3 * m3 + 0.5);
+        }
+        s0.tanh() + s1.cos() - acc2.cos() + m3 + v9 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::sinh(x0.tanh());
+        let mut s1 = f64::exp(x2.sin()).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                s1 = 0.75 * s1 + 0.1 * f64::log10(f64::cosh(f64::tanh(x0) * 1.5).powi(2) + 1.0);
+                acc2 -= 2.0_f64.log(v[n % 4] * v[n % 4] + 2.0);
+            }
+            2 | 4 => {
+                let v3 = Params::prog_26(prm, x1, 0.25, f64::sin(v[n % 4] / (v[n % 4].tanh() + 2.0) * (x1 / (v[n % 4].tanh() + 2.0))), &v, n);
+                s1 = s1 * 0.8 + (f64::exp(s0.cos()) * (x2 * 0.35)).cos() * 0.05;
+                s1 = (s1 * 0.5 + v3.tanh() * 0.005).sin();
+            }
+            6 => {
+                let v4: f64 = prog_32::<4>(0.5_f64.copysign(f64::cos(v[1]).exp_m1()).cos(), (x1 * x1 + 1.0).log2().tanh(), x0, &v, n);
+                for &t in v.iter() {
+                    let mut k5 = 0;
+                    while k5 < 4 {
+                        k5 += 1;
+                        let m6 = 2 * k5 + 1;
+                        let c7: f64 = table(m6);
+                        match m6 + k5 {
+                            PHASE_A if n % 2 == 0 => {
+                                s0 = 0.75 * s0 + 1.0 * c7.clamp(-1.0, 1.5).tanh();
+                                if -(v4 + s0) >= t.cos() || m6 > 4 {
+                                    continue;
+                                }
+                            }
+                            1 | 3 => {
+                                let v8 = f64::tanh(x1);
+                                acc2 += 0.1 * f64::sin(f64::powf(v8.powi(2) + 1.0, f64::tanh(f64::acos(f64::tanh(t) * 0.9))));
+                            }
+                            4 => {
+                                let v9 = (s1.sin() * 2.0).sinh();
+                                acc2 -= f64::cos(f64::tanh(v9)) * 0.1;
+                            }
+                            _ => {
+                                s0 *= 0.5;
+                                s0 -= 0.05 * (s0 / (t * t + 0.5)).tanh();
+                            }
+                        }
+                        s0 *= 0.6;
+                        s0 -= 1.0 * (f64::tanh(c7) * 0.9).atanh().cos();
+                    }
+                    s1 = (s1 * 0.6 + (s1.min(v4) + s1) * 0.2).tanh();
+                    acc2 += 0.5 * f64::sin(t).sin();
+                }
+                s0 = (s0 * 0.8 + v4.sin() * 0.005).sin();
+            }
+            _ => {
+                s0 = 0.8 * s0 + 0.005 * f64::sin(prog_12(x0, x1, (x2.to_radians() * 20.0).cos(), &v, n));
+            }
+        }
+        let mut k10 = 0;
+        while k10 < 3 {
+            k10 += 1;
+            let mut k11 = 0;
+            while k11 < n + 1 && v[k11 % 4] * v[k11 % 4] <= -1.0 {
+                k11 += 1;
+                s0 = s0 * 0.8 + (s0 + f64::cos(s0)).tanh() * 0.1;
+                acc2 += (x1 * x1 + 1.0).log10() * 0.1;
+            }
+            let v12 = v.iter().copied().map(|p| (x1 * x1 + 0.5).sqrt() + p.cos()).sum::<f64>();
+            acc2 += 0.5 * ((-x1) + x2).cos();
+            s0 = s0.mul_add(0.8, f64::cos(v12).tanh() * 0.02);
+        }
+        let v13 = m6::prog_38(f64::cos(v[k10] - x1), ((x0 * v[(k10 + n) % 4]).sin() * 1.5).cosh().cos() * 2.0, 1.5, v, k10);
+        let m14 = 2 * k10 + 1;
+        let c15: f64 = table(m14);
+        debug_assert!(x2.is_finite());
+        s0.tanh() - s1 - acc2.sin() + v13.sin() - c15 * 0.5 + m6::prog_38(1.2, x0, c15, v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::mul_add(v[1], v[1], x0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_20(f64::sin(x0.abs()), x1, f64::abs(v[1]).sin() * 2.0, *v, n);
+        let mut k3 = 0;
+        while k3 < n + 1 && f64::powi(v[k3 % 4], 2) <= x2.asinh() {
+            k3 += 1;
+            s0 *= 0.6;
+            s0 += 0.1 * v2.sin().exp_m1().sin();
+            let v4 = v[3].asinh().atan();
+            s0 = (s0 * 0.5 + v4.cos() * 0.5).tanh();
+        }
+        'l1: for i in (0..3).rev() {
+            s0 = (s0 * 0.5 + (v[0].sin() * 0.9).atanh() * 0.1).tanh();
+            let mut k5 = 0;
+            while k5 < 3 && (x1.powi(2) + 1.0).log(2.0) > -1.0 {
+                k5 += 1;
+                s0 = (s0 * 0.8 + (x0.clamp(x2.cos() - 1.5, v[0].cos() + 1.5) + v2 / (s0.tanh() + 2.0)) * 0.02).sin();
+                if x0 - x1 / 4.0 > x2 {
+                    s0 *= 0.75;
+                    s0 -= 0.005 * m6::prog_38(f64::cos(s0.cos().exp2()) * 2.0, (s0 + s0 / (v2 * v2 + 1.5)).tanh(), x0, [v[0], v[1], v[2], v[3]], i).sin();
+                    continue 'l1;
+                }
+                acc1 += (x2.cos() * 1.2).tan().tanh() * 0.2;
+            }
+            match n {
+                0 => {
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = j as f64;
+                        s0 = s0 * 0.5 + (fj.sin() * 0.9).acos().asinh().cos() * 1.0;
+                        if f64::acos(f64::cos(x2 + s0) * 0.9) < s0 * std::f64::consts::FRAC_PI_4 {
+                            s0 = (s0 * 0.75 + v2 * 0.25).tanh();
+                            acc1 -= v[j % 4].tanh() * 0.1;
+                        } else if v2 > 1.0 {
+                            let [_, _, b6, b7] = *v;
+                            acc1 += (f64::cos(b6) + b7.tanh()).sin() * 0.1;
+                        }
+                    }
+                }
+                1..=3 => {
+                    let [b8, b9, b10, b11] = *v;
+                    acc1 += (f64::tanh(b8) + f64::sin(b9) - b10.tanh() + b11.tanh()).tanh() * 0.5;
+                }
+                4 | 6 => {
+                    acc1 += 0.5 * (f64::to_radians(v2) * 50.0).cos();
+                    if x2.clamp(-1.5, 1.0) + x2.mul_add(x2, x2) >= v2 + x0 {
+                        for &u in v.iter() {
+                            acc1 -= f64::cos(u * u) * 0.1;
+                            s0 = (s0 * 0.8 + (s0 + v[i]) * 0.1).tanh();
+                            if v[1].sin() <= x2 {
+                                acc1 += v[3].cos() * 0.1;
+                                continue;
+                            }
+                        }
+                    }
+                    acc1 += f64::tanh(x1).cos() * 0.5;
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + x2.to_radians() * 20.0 * 1.0).sin();
+                    s0 = (s0 * 0.6 + x2.cos() * 0.4).tanh();
+                }
+            }
+        }
+        let mut m12 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if x2 <= -0.5 {
+                m12 += 1;
+            }
+            s0 = (s0 * 0.5 + s0 / (s0.cos() + 2.0) * 0.1).sin();
+            let [b13, b14, _, _] = *v;
+            s0 = 0.6 * s0 + 0.1 * f64::sin(fi * v[2]);
+            acc1 += 0.5 * (t.sin() + b13.cos() - b14.cos()).cos();
+        }
+        match m12 {
+            0 => {
+                s0 *= 0.6;
+                s0 += 0.005 * f64::sin(prog_21::<f64>(1.5, x1.sin().exp_m1().tanh(), f64::acosh(x1 * x1 + 2.0).tanh() * 2.0, *v, n));
+            }
+            g if g > 1 => {
+                s0 = s0 * 0.5 + x2.tanh().exp_m1().tanh() * 0.1;
+            }
+            _ => {
+                acc1 += x2.powi(3).cos() * 0.25;
+                s0 = s0.mul_add(0.8, f64::sin((v[0] * v[0] + 2.0).acosh()) * 0.05);
+            }
+        }
+        let v17 = if f64::sin(x2 * v[m12 % 4]) >= acc1.to_radians() || m12 < 3 {
+            let x1 = f64::to_radians(f64::sinh(v[m12 % 4].tanh() * 2.0));
+            v2 + f64::sin(x1)
+        } else if prog_12(x2, x1, x0, v, n) < 1.0 {
+            let v15 = -x0;
+            f64::ln_1p(x0.tanh() * 0.5) - (v15 - v[2])
+        } else {
+            let v16 = f64::mul_add(x0, v[m12 % 4], f64::sin(v[0]).sinh());
+            v[m12 % 4] + f64::tanh(v16)
+        };
+        let v25 = match m12 {
+            0 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    match k3 {
+                        0 => {
+                            s0 = s0 * 0.5 + f64::tanh(v2) * 0.5;
+                        }
+                        1..=2 => {
+                            s0 = 0.6 * s0 + 0.1 * f64::tanh(x0).exp_m1().cos();
+                            s0 = 0.8 * s0 + 0.05 * ((v2.powi(2) + 1.0).recip() * v[i % 4]).sin();
+                            if m6::prog_38(f64::sin(f64::powi((v17.sin() * 1.2).tan(), 2).ln_1p()), (f64::acosh(s0 * s0 + 2.0) - f64::copysign(v17, fi)).sin() * 2.0, f64::tanh(fi * x2), [v[0], v[1], v[2], v[3]], 6) < 0.0 {
+                                s0 = s0 * 0.75 + f64::sin(s0.tanh()) * 0.25;
+                                break;
+                            }
+                        }
+                        g if g > 4 => {
+                            s0 *= 0.5;
+                            s0 -= 0.005 * m6::prog_38(f64::sin(x2), f64::sin(((v17 * v2).powi(2) + 2.0).sqrt()), f64::tanh(v17.tanh().exp()) * 2.0, [v[0], v[1], v[2], v[3]], 1).cos();
+                            s0 = (s0 * 0.8 + fi * s0 * 0.02).tanh();
+                        }
+                        _ => {
+                            let [b18, b19, b20] = [v17 + v[i % 4], -v2, (v2 * x0).to_radians() * 20.0];
+                            s0 = s0 * 0.6 + b20.cos() * 0.2;
+                            s0 *= 0.75;
+                            s0 -= 0.05 * f64::sin(f64::cos(b18) - f64::cos(b19));
+                        }
+                    }
+                    let v21 = match i {
+                        0 | PHASE_C => {
+                            acc1 += 0.5 * f64::powi(fi * fi + 1.0, -2).tanh();
+                            -fi.asinh()
+                        }
+                        4 | 6 => (v17.cos().exp2().powi(2) + 1.0).powi(-3),
+                        _ => f64::atan2(v17, v17.powi(2) + 1.0),
+                    };
+                    acc1 += 0.5 * f64::tanh(v[(i + k3) % 4].tanh().exp2());
+                    s0 = (s0 * 0.5 + f64::cos(v21) * 0.02).sin();
+                }
+                let v22 = f64::asinh(v[n % 4]);
+                v[m12 % 4].atan() + v22.sin()
+            }
+            1 | 3 => {
+                let v23 = (f64::sin(v2) + 2.0).cbrt();
+                f64::tanh(v[1]) + v23.sin()
+            }
+            g if g > 5 => {
+                let v24 = v[m12 % 4] / 1.5;
+                acc1 -= f64::sin(x1 * x1);
+                f64::cosh((x1 * x1).ln_1p().cos() * 1.5) + v24.sin()
+            }
+            _other => (f64::cos(f64::sinh(f64::tanh(x1) * 2.0)) + 2.0).cbrt(),
+        };
+        let f26 = |t: f64| f64::atan2(t * t + 1.0, v[m12 % 4]) + f64::ln(v[m12 % 4].powi(2) + 1.0);
+        let v27 = f26(v[2]) + f26(x2) * 0.5 + s0 * 0.5;
+        let v28 = v.iter().copied().map(f26).sum::<f64>();
+        acc1.tanh() + v2 + f64::tanh(v17) - v25 * 1.5 - v27.tanh() + f64::sin(v28) + v[m12 % 4].powi(3) * x1.cos()
+    }
+
+    #[differentiable]
+    pub mod m42 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::tanh(v[n % 4] * v[1] + f64::ln_1p(f64::tanh(x2) * 0.5)) * 2.0;
+            let mut s1 = f64::sin(prog_31(x0, x1, f64::tanh(f64::ln_1p(x1 * x1)), &v, n)) * 2.0;
+            let mut s2 = (SCALE + s0.max(v[n % 4])).cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let v4 = x0.cos().max(x1 / 2.0);
+            let c5: f64 = table(n);
+            let m6 = 2 * n + 1;
+            let c7: f64 = table(m6);
+            for i in 0..n {
+                let fi = i as f64;
+                let v8 = m6::prog_38(s0, f64::max(fi, c5).cos(), s1, v, 3);
+                let mut k9 = 0;
+                while k9 < n + 1 {
+                    k9 += 1;
+                    if k9 == 4 {
+                        s2 *= 0.6;
+                        s2 += 0.4 * (SCALE + v4).tanh();
+                        if (f64::powi((s1 * s1 + 1.0).log(c7 * c7 + 2.0), 2) + 1.0).log10() > (c7.powi(2) + 1.0).recip() || m6 < i {
+                            s1 *= 0.8;
+                            s1 -= 0.5 * f64::cbrt(v[(k9 + i) % 4].sin() + 2.0).tanh();
+                        } else if f64::cos(v4).exp2() - 0.35 * c5 < 0.0 {
+                            acc3 += (f64::powf(c7.powi(2) + 1.0, 1.5) * 1.2).tanh() * 0.02;
+                        }
+                        let c10: f64 = table(k9 + n);
+                        acc3 += 0.02 * f64::sin(c10);
+                    } else if f64::clamp(x0, -1.5, 1.5) >= s1.sin() {
+                        let v11 = (s1 * s1 + 1.0).recip();
+                        acc3 += 0.02 * v11.tanh();
+                    } else {
+                        s0 = s0.mul_add(0.75, (s0 * s0 + 1.5).acosh().cos() * 0.05);
+                        acc3 += 0.02 * f64::tanh(c7 + (-fi));
+                    }
+                    let v12 = v4.asinh() * (f64::tanh(x2) * 2.0).cosh();
+                    acc3 += f64::powf(v4 * v4 + 0.5, 1.5).sin() * 0.02;
+                    acc3 -= 0.02 * v12.cos();
+                }
+                acc3 += 0.25 * f64::tanh((c7 * c7 + 2.0).sqrt());
+                s2 = f64::mul_add(s2, 0.75, v8.cos() * 0.005);
+            }
+            let v14 = if (x0.powi(2) + 1.0).log(2.0) > 0.0 || m6 == 13 {
+                f64::max(c5 / 2.0, (c7.sin() * 0.9).acos())
+            } else if (x0 * x0 + 1.0).atan2(x1) < -1.0 || m6 < n {
+                let v13 = f64::log(f64::powi(f64::cos(v[m6 % 4]).sinh(), 2) + 1.0, 2.0);
+                v4 * v13 * f64::sin(x2)
+            } else {
+                return c7 / (c5 * c5 + 1.0)
+            };
+            s0 * 0.75 + s1 * 0.25 + s2 * 0.25 - acc3.sin() + v4 * 0.75 + c5 - c7 + v14.cos() - (SCALE + x1.max(v14))
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: f64 = f64::ln(f64::cos(p.0).powi(2) + 1.0);
+        let mut s1 = (p.1.powi(2) + 1.0).powi(-3);
+        let mut acc2: f64 = 0.0;
+        match n {
+            PHASE_A => {
+                s0 = s0 * 0.8 + (x0.powi(2).sin() * 0.9).atanh().cos() * 0.01;
+            }
+            PHASE_B | 3 => {
+                s0 = (s0 * 0.8 + f64::acos(v[0].cos() * 0.9) * 0.05).sin();
+                s0 *= 0.6;
+                s0 += 0.25 * f64::sin(p.1 / (s0 * s0 + 1.5));
+            }
+            4 => {
+                let v3 = prog_20(f64::sin(v[n % 4] + x0) * 2.0, 1.2, (-p.1).tanh(), v, n);
+                s1 *= 0.6;
+                s1 += 0.005 * v3.cos();
+            }
+            _ => {
+                s0 = s0 * 0.8 + v[n % 4].tanh() * 0.2;
+                acc2 += (x0 / (x0.cos() + 2.0)).sin();
+            }
+        }
+        let v4 = v.iter().map(|&z| (-v[n % 4]) + f64::sin(z)).sum::<f64>();
+        if 0.5_f64.atan2(v4) <= -1.0 && n == 1 {
+            let x0 = (x0.tanh() * 2.0).sinh() + f64::acos(v[n % 4].tanh() * 0.9);
+            acc2 += 0.4 * x0.tanh();
+        } else if x0 + p.0 < (p.1.tanh() + 2.0).cbrt() {
+            for i in 0..n {
+                let v5 = f64::asin(s0.sin() * 0.9);
+                let mut m6 = v5;
+                for j in 0..i {
+                    m6 = f64::min(v[j % 4] + v[j % 4] * v[j % 4], m6);
+                }
+                s1 = (s1 * 0.6 + m6.cos() * 0.05).sin();
+            }
+        } else {
+            acc2 -= 0.2 * f64::sqrt(s0 * s0 + 2.0).cos();
+            s0 = s0 * 0.75 + f64::hypot(x0, s0).sin() * 0.01;
+        }
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            acc2 += 0.25 * f64::sin(f64::tan(f64::cos(s0) * 1.2));
+            for _ in (0..n).rev() {
+                s1 = 0.5 * s1 + 0.1 * f64::tanh(f64::powf(2.0_f64, (s1.cos() * 0.9).asin().cos()));
+                acc2 += (f64::powi(s0, 2) + 0.5).cbrt().cos() * 0.05;
+                if (f64::powi(s0 * fi, 2) + 1.0).powf(0.3) < -1.0 {
+                    break 'l2;
+                }
+            }
+            acc2 -= 0.25 * f64::exp_m1(v4.sin()).tanh();
+            let v8 = if f64::ln_1p(f64::tanh(x0) * 0.5) * 0.35 >= f64::cosh(p.0.tanh() * 2.0) {
+                let v7 = s0;
+                v7 - x0
+            } else {
+                s0 - p.0
+            };
+            s0 = s0.mul_add(0.5, v8.cos() * 0.25);
+        }
+        f64::tanh(s0) - s1 * 0.75 - f64::tanh(acc2)
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x0.sin();
+        let mut s1 = (x2 * x2 + 1.0).recip();
+        let mut s2 = s1 / (x2.powi(2) + 1.0);
+        let mut acc3: f64 = 0.0;
+        if (v[1] * acc3).powi(2).ln_1p() > 0.5 {
+            'b0: {
+                if prog_20(x1.cos(), s1, x2, [v[0], v[1], v[2], v[3]], n) <= f64::to_degrees(s2) * 0.02 {
+                    break 'b0;
+                }
+            }
+            acc3 += (v[2] * x0).tanh();
+        } else if (x0 * x0 + 1.0).ln() >= 0.5 {
+            let v4: f64 = f64::sinh(f64::tanh(s2.cos()));
+            let v7 = 'b1: {
+                let v5 = acc3.cos();
+                let len6 = v.len();
+                for i in 0..len6 {
+                    if i % 3 == 1 {
+                        break 'b1 f64::to_radians(v4);
+                    }
+                    acc3 += 0.5 * (x2.powi(2) + 0.5).ln().sin();
+                }
+                prog_2(f64::tanh(f64::atan2(f64::powi((v4.tanh() * 0.9).asin(), 2) + 0.5, x1.clamp(-1.0, 1.5))), f64::acosh(x1 * x1 + 2.0).tanh(), (x1 * v[n % 4]).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) + v5.sin()
+            };
+            s2 = s2.mul_add(0.75, f64::tanh(v7).cos() * 0.005);
+        } else {
+            'b3: {
+                acc3 += (f64::powi(f64::ln(x1 * x1 + 1.0), 2) + 1.0).recip();
+                if x0.to_degrees() * 0.01 < s1 {
+                    break 'b3;
+                }
+            }
+            let v8: f64 = f64::hypot((x0 * x0 + 1.0).cbrt(), acc3 - x1);
+            acc3 -= v8.sin() * 0.4;
+        }
+        if (s1.cos() * 0.9).asin() < 1.0 || n == 0 {
+            s2 = s2 * 0.6 + s0.clamp(x2.sin() - 1.5, f64::cos(x2) + 1.5).sin() * 0.1;
+            if (x1 * x1 + 2.0).acosh().cos() <= x2 {
+                s2 *= 0.6;
+                s2 += 0.05 * (s2 * s1);
+            } else {
+                s0 = (s0 * 0.5 + v[n % 4] * x1 * 0.1).tanh();
+            }
+        } else if s2.asinh() <= 0.0 {
+            acc3 += f64::tanh(f64::ln(x2 * x2 + 2.0));
+        } else {
+            s0 = s0 * 0.6 + f64::log(x0 * x0 + 1.0, 2.0).cos() * 0.25;
+            s0 = (s0 * 0.75 + f64::powf(2.0_f64, f64::cos(x0 + s2)) * 0.05).sin();
+        }
+        let v9 = v.iter().map(|&p| v[n % 4].clamp(-1.5, 1.0) + p.sin()).sum::<f64>();
+        let mut k10 = 0;
+        let v13 = loop {
+            k10 += 1;
+            let v11 = f64::sin(v[3 - k10]);
+            let v12 = v11;
+            'b5: {
+                if f64::tanh(x0).exp2() < 0.25 * x1 {
+                    acc3 += 0.25 * f64::exp(f64::atanh(f64::cos(v9) * 0.9).cos()).cos();
+                    break 'b5;
+                }
+            }
+            s0 = (s0 * 0.75 + f64::ln_1p(s1.tanh() * 0.5) * 0.25).tanh();
+            if k10 >= 3 || v9 > v12 {
+                break x0 - x2;
+            }
+        };
+        if f64::tanh(v9).max(v13.tanh()) > 0.5 {
+            s2 = (s2 * 0.8 + v9.max(x1) * 0.02).sin();
+        } else if v[k10] < acc3 {
+            acc3 += (x1 / 4.0).clamp(-0.5, 0.5);
+            acc3 -= x2.cos();
+        }
+        let mut m14 = 0;
+        let len15 = v.len();
+        for _ in 0..len15 {
+            let mut m16: f64 = -0.5;
+            for j in 0..n {
+                m16 = f64::max(m16, x1 + v[j % 4]);
+            }
+            if (v[n % 4] * v[n % 4] + 0.5).ln() - (v9 - s1) >= v13 {
+                m14 += 1;
+            }
+            s0 = s0 * 0.5 + f64::tanh(m16).sin() * 0.25;
+            acc3 -= f64::recip(x1.powi(2) + 1.0).asinh().cos() * 0.5;
+        }
+        let c17 = m14 as f64;
+        let mut a18 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        a18 = [(a18[2] * 0.5 + f64::mul_add(c17, x1, x2).cos() * 0.05).sin(), a18[0].mul_add(0.75, (x1 * 0.25).sin() * 1.0), prog_20((s0 - v9).cos(), x1.abs().cos(), (2.0 - (c17 - 0.65)).cos(), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005, a18[2].mul_add(0.8, (f64::tanh(x0) * 0.9).atanh().sin() * 0.02)];
+        s1 = s1 * 0.5 + (f64::powi(x1 + x0, 2) + 1.0).recip() * 0.25;
+        s1 + s2.cos() + acc3.tanh() - a18[2] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = (x2.tanh() - 2.5).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v2 = f64::atan2(f64::powi(-x2, 2) + 1.0, x1);
+            acc1 += fi.cos().exp().cos() * 0.5;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                acc1 += f64::cos((f64::powi(x1, 2) + 1.5).acosh()) * 0.1;
+                s0 = (s0 * 0.8 + s0 * 1.2 * 0.1).sin();
+                if !(n < 5 && f64::ln_1p((fj + u).powi(2)) >= 0.5) {
+                    continue 'l0;
+                }
+            }
+            acc1 -= (f64::sin(t) + v2.tanh()).cos() * 0.5;
+        }
+        let mut m3 = 0;
+        for &t in v.iter() {
+            match n {
+                2 => {
+                    continue;
+                }
+                PHASE_D => {
+                    let v4 = m6::prog_38((-0.5_f64).max(t).sin() * 2.0, x2, x1, [v[0], v[1], v[2], v[3]], 0);
+                    for j in 0..6 {
+                        let fj = j as f64;
+                        let v5: f64 = (x0.tanh() * 0.5).ln_1p();
+                        if (v[j % 4].sin() * 0.9).asin() < 0.5 || j > 4 {
+                            s0 *= 0.8;
+                            s0 -= 0.1 * f64::sin(f64::ln(x2.powi(2) + 0.5));
+                            break;
+                        }
+                        match j {
+                            0 => {
+                                acc1 -= f64::sin(v5).sinh().sin() * 0.05;
+                            }
+                            1 | 3 => {
+                                s0 = (s0 * 0.8 + f64::sinh(f64::cos(f64::sinh(s0.cos() * 1.5)) * 1.5) * 0.01).sin();
+                            }
+                            4 => {
+                                s0 = (s0 * 0.75 + v5 * (t.sin() * 0.9).atanh() * 0.05).tanh();
+                                let v6 = f64::sin((v[(j + n) % 4].powi(2) + 1.0).powf(fj.tanh()));
+                                s0 = (s0 * 0.6 + v6 * 0.1).tanh();
+                            }
+                            _ => {
+                                s0 = s0.mul_add(0.5, (s0 * x2).sin() * 0.1);
+                                match j % 3 {
+                                    0 => {
+                                        acc1 -= f64::log2(f64::to_radians(s0).powi(2) + 1.0).sin() * 0.05;
+                                    }
+                                    1 => {
+                                        break;
+                                    }
+                                    2 => {
+                                        let v7 = t.powi(2);
+                                        s0 = (s0 * 0.8 + v7.sin() * 0.05).tanh();
+                                    }
+                                    _other => {
+                                        s0 = 0.5 * s0 + 0.1 * f64::tanh(s0 * t);
+                                        s0 = 0.5 * s0 + 0.5 * f64::tanh(t);
+                                    }
+                                }
+                            }
+                        }
+                        s0 = 0.75 * s0 + 0.05 * f64::sin(v5.cos().exp());
+                    }
+                    s0 *= 0.5;
+                    s0 += 0.005 * f64::cos(v4);
+                }
+                5 => {
+                    acc1 += 0.5 * (0.35 - x0.hypot(t)).tanh();
+                }
+                _ => {
+                    acc1 -= (s0 * x1 - 0.65).tanh() * 0.5;
+                    s0 *= 0.5;
+                    s0 += 0.25 * (t + f64::atan(t)).cos();
+                }
+            }
+            s0 = (s0 * 0.8 + (v[n % 4] * v[n % 4]).ln_1p() * 0.2).tanh();
+            let v8 = v[m3 % 4].powi(3);
+            acc1 -= 0.25 * v8.cos().cos();
+            if x0 < 1.0 {
+                m3 += 1;
+            }
+        }
+        match m3 {
+            0 => {
+                acc1 -= f64::tanh(x1);
+                s0 = 0.6 * s0 + 0.1 * (v[2] * v[2]).sin();
+            }
+            1..=2 => {
+                let v9 = prog_20(s0, (x1.powi(2) + 1.5).acosh().abs().sin() * 2.0, x1.sin().tanh(), [v[0], v[1], v[2], v[3]], n);
+                s0 = (s0 * 0.75 + (-(x0 * x1)) * 0.05).sin();
+                s0 = s0 * 0.75 + v9.cos() * 0.005;
+            }
+            g if g > 3 => {
+                acc1 -= f64::cos(f64::clamp(f64::clamp(x1, x0.tanh() - 1.5, f64::cos(x0) + 1.5), (v[0].sin() + 2.0).cbrt().sin() - 1.5, f64::copysign(0.5_f64, x0).tanh() + 1.5));
+            }
+            _ => {
+                let v10 = m6::prog_38(s0, x0, f64::powf(v[m3 % 4].tanh().powi(2) + 1.0, f64::tanh(x0)).cos(), [v[0], v[1], v[2], v[3]], n);
+                s0 *= 0.8;
+                s0 -= 0.005 * v10.cos();
+            }
+        }
+        let len11 = v.len();
+        for i in 0..len11 {
+            let fi = i as f64;
+            for _ in 0..i {
+                acc1 -= 0.1 * (x0 - s0).sin();
+                let v12 = x1.to_degrees() * 0.02;
+                let v13 = s0.asinh();
+                s0 = (s0 * 0.8 + (f64::tanh(v12) - v13.tanh()) * 0.05).tanh();
+            }
+            let v15 = if f64::asin(f64::tanh(x1) * 0.9).sin().exp2() < -0.5 {
+                x0.cos()
+            } else if !(i < 2 && (x1.tanh() * 2.0).sinh() < x2) {
+                x0.sin()
+            } else {
+                let v14 = (f64::cos(fi) * 1.5).cosh();
+                v14.mul_add(s0, fi)
+            };
+            acc1 += 0.5 * f64::log(x0 * x0 + 1.0, f64::powi(v[i], 2) + 2.0).tanh();
+            s0 = s0 * 0.8 + v15.tanh() * 0.05;
+        }
+        match m3 % 3 {
+            0 => {
+                let v16: f64 = m6::prog_38(s0, x0.cos(), ((x2 - 0.1) * f64::exp(x2.tanh())).tanh(), [v[0], v[1], v[2], v[3]], 0);
+                s0 = (s0 * 0.8 + f64::tanh(v16) * 0.005).sin();
+            }
+            1 => {
+                acc1 += x0.tanh();
+                let v17: f64 = x1.abs();
+                s0 = (s0 * 0.75 + v17.sin() * 0.25).sin();
+            }
+            PHASE_C => {
+                s0 = 0.8 * s0 + 0.01 * v[1].hypot(s0).cos();
+            }
+            _ => {
+                s0 = (s0 * 0.75 + (s0 + v[1]) * 0.02).tanh();
+            }
+        }
+        let mut m18: f64 = -0.5;
+        for i in 0..n {
+            m18 = (0.5 * v[(i * 3) % 4]).mul_add(x0, v[(i * 3) % 4] - x0).min(m18);
+        }
+        x0 + x1 * 0.75 - s0 * 0.75 + acc1.sin() - m18.sin() + f64::recip(m18.sin().powi(2) + 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x2.asinh();
+        let mut acc1: f64 = 0.0;
+        let a2 = [f64::exp2(x1.sin()), (f64::cos(acc1) * 2.0).cosh(), x2.abs() * (s0 + x1), f64::asinh(x1)];
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc1 += 0.5 * (x0.sin() + 2.0).cbrt().cos();
+            s0 = s0.mul_add(0.75, (s0.tanh() * 0.9).asin().sin() * 0.1);
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                acc1 += f64::sin((s0.sin() * 1.5).sinh() * x2.to_radians()) * 0.05;
+                if (a2[i % 4].powi(2) + 1.0).sqrt() <= -1.0 {
+                    acc1 += 0.05 * f64::cos(fi.to_radians());
+                    continue 'l0;
+                }
+            }
+        }
+        if v[n % 4].copysign(x1) > 0.5 {
+            let v4: f64 = x0;
+            let x1: f64 = f64::clamp(x2, -1.5, 1.5) + a2[2];
+            s0 = 0.75 * s0 + 0.02 * (v4.sin() + f64::sin(x1)).cos();
+        } else if a2[n % 4].cos() <= 0.5 {
+            let v5: f64 = 0.5_f64.atan2(x0 / (x0.powi(2) + 1.0));
+            acc1 += f64::sin(v5);
+        } else {
+            acc1 += f64::tanh(f64::sin(x2).atan());
+        }
+        let mut k6 = 0;
+        while k6 < 4 && f64::atanh(f64::sin(x2) * 0.9) - 0.8 > -0.5 {
+            k6 += 1;
+            let v7 = Params::prog_43((x1 + x0).cos() * 2.0, s0, x2, &v, n);
+            if f64::sin(x2.sin()).cosh() <= (x2.powi(2) + 2.0).sqrt() {
+                let v8 = x0.cos().exp_m1() - (s0.cos() + 2.0).cbrt();
+                let mut k9 = 0;
+                while k9 < 5 {
+                    k9 += 1;
+                    if k9 > 2 && 0.5 - x0 > -1.0 {
+                        let x2 = (s0 * s0 + 0.5).atan2(x2).atan();
+                        let v10 = 3.0_f64.powf(f64::tanh(v8));
+                        s0 *= 0.5;
+                        s0 += 0.02 * (x2.sin() + v10.tanh()).sin();
+                    } else {
+                        acc1 += ((v8 * v8 + 1.0).log10() * x1).tanh() * 0.1;
+                        let x0 = f64::tan(x0.cos() * 1.2);
+                        s0 = s0 * 0.8 + f64::sin(x0.sin()) * 0.02;
+                    }
+                    acc1 += (s0.cos() * 1.2).tan().sin() * 0.1;
+                    s0 = s0.mul_add(0.75, f64::tanh(-s0.mul_add(a2[(k9 + k6) % 4], s0)) * 0.02);
+                }
+                s0 = 0.8 * s0 + 0.05 * v8.tanh();
+            } else {
+                let v11 = (s0 * s0 + 2.0).sqrt();
+                s0 *= 0.5;
+                s0 -= 0.5 * v11.sin();
+            }
+            if m6::prog_38((f64::exp2(f64::tanh(x1)) - f64::sinh(s0.sin())).tanh(), 1.2, s0, v, n) > -0.5 {
+                let v7 = x0 - x1;
+                let v12: f64 = Params::prog_43(x0, ((s0 * s0 + 1.0).ln() * (x1 * s0)).sin(), 0.25, &v, 1);
+                s0 = s0.mul_add(0.8, (v7.sin() + v12.tanh()).tanh() * 0.005);
+            } else {
+                let v13 = v[n % 4].asinh();
+                s0 = (s0 * 0.5 + v13.tanh() * 0.5).tanh();
+            }
+            s0 = s0 * 0.6 + x0.cos() * 0.4;
+            acc1 += 0.02 * v7.tanh();
+        }
+        'l4: for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            s0 = f64::mul_add(s0, 0.5, (s0 * a2[(i + n) % 4]).cos() * 0.05);
+            for j in 0..v.len() {
+                acc1 += 0.1 * f64::exp2(f64::tanh(x0 * x0)).tanh();
+                match j % 3 {
+                    2 => {
+                        continue 'l4;
+                    }
+                    _ => {
+                        let v14: f64 = fi;
+                        acc1 += 0.1 * v14.cos().cos();
+                    }
+                }
+            }
+            let v15 = x2 - x1;
+            acc1 += 0.5 * v15.cos();
+        }
+        x0.tanh() - s0 - acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_48<T>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize, mode: Mode) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: T = T::cos(prog_21(T::sin(v[1] + x0), x0, (v[1] * v[n % 4]).tanh() * 2.0, v, n)) * 2.0;
+        let mut s1 = T::cos(*x2 * v[n % 4]) * 2.0;
+        let mut acc2: T = 0.0;
+        let a3 = v.map(T::atan);
+        let v4 = Params::prog_43((x1.sin() * 0.9).asin().sin(), (T::powi(a3[n % 4], 2) + 2.0).ln().tanh() * 2.0, T::tanh(x1 * a3[n % 4]), &v, 6);
+        match n {
+            0 | 2 => {
+                acc2 = acc2 - s1.cos() * 0.5;
+                s1 = s1 * 0.8 + (x0.sin() * 0.9).acos().sin() * 0.05;
+            }
+            g if g > 3 => {
+                s0 = (s0 * 0.75 + (x1.cos() * 0.9).asin() * 0.1).tanh();
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = T::from_usize(i).unwrap();
+                    let v5 = Params::prog_43(x0, (fi + v4).sin().cos(), x0 * 0.75, &v, n);
+                    s1 = s1 * 0.5;
+                    s1 = s1 + 0.02 * T::cos(T::powi(s0, 3));
+                    if (v4.atan2(x1.powi(2) + 1.0).powi(2) + 1.0).recip() <= 0.0 {
+                        let v6 = Params::prog_43(x0, x0 * 0.5, *x2, &v, 1);
+                        s1 = 0.75 * s1 + 0.005 * T::tanh(v6).sin();
+                    } else if n < 4 && (a3[i % 4].tanh() * 0.9).asin() >= 1.0 {
+                        s1 = (s1 * 0.75 + T::atan(s1) * 0.25).tanh();
+                        acc2 = acc2 + (s0.sin().exp_m1() * s0.clamp(-1.0, 1.5)).tanh() * 0.5;
+                    } else {
+                        acc2 = acc2 - 0.4 * (s1.sin() * 1.2).tan().sin();
+                        s0 = (s0 * 0.5 + (T::powi(fi, 2) + 1.0).recip() * 1.0).sin();
+                    }
+                    s1 = 0.75 * s1 + 0.005 * T::sin(v5);
+                }
+            }
+            _ => {
+                let v7 = prog_21::<T>(*x2, x0 * 0.5, v4.sin(), v, n);
+                acc2 = acc2 - T::tanh(prog_21((v7 * 0.001).sin().tanh(), x0 * 1.5, (x0.tanh().exp_m1().tanh() * 1.5).sinh().sin(), v, n)) * 0.005;
+                if (x1 * x1 + 2.0).acosh() > 0.5 {
+                    acc2 = acc2 + T::tanh(s0) * 0.005;
+                    s0 = s0 * 0.6 + (T::powi(x1, 2) + 1.0).recip().cos() * 0.5;
+                } else if n == 4 && (T::powi(*x2 * *x2, 2) + 1.0).log2() >= -0.5 {
+                    s1 = s1.mul_add(0.75, T::sin(T::exp(x1.sin())) * 0.05);
+                    s0 = T::mul_add(s0, 0.6, (x1 * x1 + 2.0).sqrt().cos() * 0.4);
+                } else {
+                    s0 = (s0 * 0.8 + s1 * 0.005).tanh();
+                    let v8 = T::powi(x1, 2).asinh();
+                    acc2 = acc2 - T::sin(v8);
+                }
+            }
+        }
+        let v9 = a3[n % 4].abs() + T::from_f64(2.0_f64).unwrap().hypot(x1);
+        let mut k10 = 0;
+        let v17 = loop {
+            k10 += 1;
+            match n % 3 {
+                0 => {
+                    acc2 = acc2 + (x1 + v4).tanh() * 0.5;
+                }
+                PHASE_B if n % 2 == 0 => {
+                    s0 = (s0 * 0.5 + Params::prog_43((*x2 / (v4 * v4 + 0.5)).cos() * 2.0, x0 * 2.0, T::atan(v9).sin() * 2.0, &v, k10) * 0.005).sin();
+                    s0 = s0.mul_add(0.75, (T::powi(s0, 2) + 1.0).log2().cos() * 0.1);
+                    if x0 + (a3[n % 4] + *x2) > (x2.powi(2) + 0.5).recip() {
+                        s1 = s1 * 0.8 + T::acos(T::sin(s0) * 0.9).cos() * 0.05;
+                        acc2 = acc2 + 0.5 * (s0 + v[2]).sin();
+                    } else {
+                        let v15 = match mode {
+                            Mode::Upper(hi11) => {
+                                let hi11 = T::from_f64(hi11).unwrap();
+                                s0 = 0.5 * s0 + 1.0 * (-(0.3 * hi11)).cos();
+                                ((s1 + v[3 - k10]).cos() * 0.9).asin()
+                            }
+                            Mode::Lower(_, _) => *x2 * s1 * (v[3 - k10] * v[3 - k10] + 1.0).log(2.0),
+                            Mode::Off => {
+                                let v14 = x1 / (x1 * x1 + 0.5);
+                                (*x2 * *x2).ln_1p().abs() + v14.tanh()
+                            }
+                        };
+                        s0 = 0.75 * s0 + 0.25 * T::tanh(s0).cos();
+                        acc2 = acc2 + v15.cos() * 0.25;
+                    }
+                }
+                _other => {
+                    s1 = T::mul_add(s1, 0.5, (-x0).cos() * 0.5);
+                    let v16 = v4;
+                    acc2 = acc2 + v16.sin().tanh() * 0.5;
+                }
+            }
+            match k10 {
+                PHASE_A => {
+                    acc2 = acc2 - 0.2 * (a3[0].mul_add(*x2, s0) + T::powi(s1, 3)).tanh();
+                    break x1 / (v[2] * v[2] + 1.0);
+                }
+                1..=3 => {
+                    acc2 = acc2 + 0.5 * T::log10(v9 * v9 + 1.0).tanh();
+                }
+                _other => {
+                    s1 = s1 * 0.6;
+                    s1 = s1 + 0.02 * (a3[(k10 + n) % 4] * s1).tanh().exp().cos();
+                    s1 = s1 * 0.5;
+                    s1 = s1 + 0.5 * T::tanh(*x2);
+                }
+            }
+            s1 = s1.mul_add(0.6, T::tanh(s1.powi(3)) * 0.02);
+            if k10 >= 3 || T::asin(v9.sin() * 0.9) > 0.5 {
+                break *x2 - (s0 - v4);
+            }
+        };
+        let v23 = match mode {
+            Mode::Lower(_, lo19) => {
+                let lo19 = T::from_f64(lo19).unwrap();
+                let v20 = v9;
+                v[2] / (lo19 * lo19 + 0.5) - T::log2(v20 * v20 + 1.0)
+            }
+            Mode::Upper(_) => (-T::from_f64(3.0_f64).unwrap()).max(v9),
+            Mode::Off => {
+                let v22 = (x1 + v9) * v[1];
+                *x2 * 1.2 + T::tanh(v22)
+            }
+        };
+        s0 + T::sin(s1) + acc2.sin() + T::cos(v4) - v17.tanh() - v23.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::min(0.5_f64, (v[n % 4].sin() * 0.9).asin());
+        let mut acc1: f64 = 0.0;
+        for i in (1..=6).step_by(2) {
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                acc1 -= 0.1 * (v[0].powi(2) + 1.0).ln().tanh();
+                match j % 4 {
+                    0 | MODE_C => {
+                        s0 = (s0 * 0.75 + m6::prog_38(s0, x2, f64::tanh((x1 * x1 + 1.0).log10() + x2 * x0) * 2.0, [v[0], v[1], v[2], v[3]], 5) * 0.005).sin();
+                    }
+                    MODE_D => {
+                        continue;
+                    }
+                    _other => {
+                        let x0 = v[i % 4];
+                        acc1 -= f64::sin(v[j % 4] / (fj.powi(2) + 1.5) + v[1]) * 0.1;
+                        s0 = s0.mul_add(0.5, x0.tanh() * 0.5);
+                    }
+                }
+            }
+            acc1 -= x2.mul_add(s0, s0).sin() * 0.5;
+            acc1 += 0.5 * f64::asin(x1.sin() * 0.9).sin().exp().cos();
+        }
+        let sl2 = &v[1..3];
+        let v3 = x2 - x0 + sl2[0] * 0.5;
+        if f64::atan(v[n % 4]) > x1 {
+            return v3 - v[n % 4];
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            s0 *= 0.5;
+            s0 -= 0.5 * v[k4 % 4].cos();
+            let v7 = if s0 >= x0 + x1 && k4 + n < 6 {
+                let x1 = x1 / (x2.powi(2) + 0.5);
+                let v5 = x1 - v3;
+                v5.sin()
+            } else if f64::asin(f64::cos(v3).sin() * 0.9) < 0.5 || k4 < 1 {
+                let v6 = v3 * x0;
+                s0 + v6.cos()
+            } else {
+                (f64::atan(v[3]).cos() * 0.9).acos()
+            };
+            if k4 >= 6 || (v7.cos() * 0.9).asin() >= -1.0 {
                 break;
             }
         }
-        s0 * 0.5 + s1 - s2 + f64::sin(acc3) - v5.tanh() + v9.tanh() - x1
+        let v10 = match k4 + n {
+            0 => {
+                acc1 += (v[1] + v3).sin();
+                -v[k4 % 4]
+            }
+            1..=2 => {
+                let v8 = f64::clamp(s0, -1.0, 1.0);
+                s0 = s0 * 0.75 + f64::powi(v[1], 3).tanh() * 0.02;
+                v8.tanh().exp2()
+            }
+            3..=5 => {
+                let v9 = v3.tanh().sin().exp_m1();
+                f64::log(v9 * v9 + 1.0, 3.0)
+            }
+            _ => x0.cos(),
+        };
+        s0.cos() + acc1.sin() + f64::tanh(v3) - v10 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2 * x1).sin() * 2.0;
+        let mut s1 = (x0 + x1 + x0).cos() * 2.0;
+        let mut s2 = f64::atan(s1);
+        let mut acc3: f64 = 0.0;
+        let v4 = m6::prog_38(s0, f64::exp_m1(x0.cos()).clamp(-0.5, 0.5).tanh(), x1, v, 3);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v6 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::atan2(0.5_f64, p) + f64::tanh(x1).sinh())).product::<f64>();
+            acc3 += x2.sin() * 0.4;
+            s1 *= 0.8;
+            s1 -= 0.1 * (v6.cos() * 0.5).ln_1p().tanh();
+            if k5 >= 5 {
+                break;
+            }
+        }
+        let v7 = if ((x1 * x1 + 1.0).sqrt().sin() * 0.9).atanh() >= 0.25 {
+            for &t in v.iter() {
+                acc3 += 0.5 * ((x2 + v[0]).to_radians() * 50.0).cos();
+                acc3 += 0.5 * f64::cos(v4.cos().tanh().exp());
+                acc3 -= f64::tanh(t) * 0.5;
+            }
+            (v[2] * v[2] + 1.0).log10().sin()
+        } else {
+            acc3 += (x0 * v[0]).tanh();
+            v4.to_radians() / 1.5
+        };
+        let f8 = |t: f64| f64::hypot(f64::min(x0, v7), f64::cbrt(v7 * v7 + 1.0)) + t * 0.25;
+        let v9 = f8(v[0]) + (v[k5 % 4] - 1.25) * 0.5;
+        let [b10, _, b11, b12] = v;
+        let mut a13 = [0.0; 4];
+        for i in 0..n {
+            a13[i % 4] = a13[i % 4] * 0.5 + f64::tanh(m6::prog_38(b11, f64::sinh(f64::sin(v4).sinh().tanh()).tanh() * 2.0, x0, v, k5)) * 0.005;
+        }
+        for _ in (0..3).rev() {
+            a13 = [a13[0], a13[2], f64::mul_add(a13[2], 0.6, (s1.tanh() + 2.0).cbrt().tanh() * 1.0), a13[0] * 0.75 + f64::sin(v9 + 0.65) * 0.25];
+        }
+        s0 = (s0 * 0.6 + v9 * 0.05).sin();
+        s2 = 0.8 * s2 + 0.1 * f64::sin(x0 + b10);
+        s0 - s1 * 0.25 - s2 * 0.5 + f64::tanh(acc3) + f64::sin(v4) + b11 + b12 * 0.5 + a13[0] - f64::recip(f64::powi(v[k5 % 4] * v[k5 % 4], 2) + 1.0)
     }
 
     #[differentiable]
     pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = x2.min(x0);
-        let mut s1 = (x0 * x0).tanh() * 2.0;
+        let mut s0 = (v[n % 4].tanh() * 0.9).acos().tanh() * 2.0;
+        let mut s1 = x2.abs();
         let mut acc2: f64 = 0.0;
-        s0 *= 0.8;
-        s0 += 0.2 * x2.clamp(s0.sin() - 1.5, v[n % 4].sin() + 1.5).tanh();
-        if f64::cbrt((v[n % 4] + x1).powi(2) + 1.0) <= 1.0 {
-            s0 = 0.6 * s0 + 0.1 * f64::tanh(s0 * x2);
-        } else if !(n == 6) {
-            s0 = (s0 * 0.75 + (f64::tanh(s1) * 0.9).acos() * 0.01).sin();
-        } else {
-            let v3 = prog_46(2.0, acc2, (f64::cos(x1) * 0.9).acos().sin(), v, n);
-            acc2 += v3.cos() * 0.01;
+        for _ in (0..6).rev() {
+            s0 = s0 * 0.8 + m6::prog_38(1.5, x1, (s0 / (s0.cos() + 2.0) * x2).tanh() * 2.0, v, n).tanh() * 0.005;
+            acc2 -= x0.to_radians();
         }
-        if x0 + s0 + 1.25 > v[2] * x1 {
-            return s0 * x2 - f64::exp2(x1.tanh());
-        }
-        match n {
-            1 | PHASE_D => {
-                s1 = 0.75 * s1 + 0.1 * (acc2.powi(2) + 1.0).log10().cos().tanh();
-                s0 = 0.6 * s0 + 0.005 * f64::cos(prog_21::<f64>(((v[n % 4] * v[n % 4] + 1.0).recip() + (-acc2)).tanh(), acc2, (x2.sin().sinh() / ((x0 / (x0.powi(2) + 1.5)).powi(2) + 1.5)).sin(), v, 2));
-            }
-            4..=5 => {
-                s0 = s0 * 0.6 + (x1 / (s0.powi(2) + 0.5)).cos() * 0.02;
-                if s0 + 0.75 >= v[n % 4] + s0 {
-                    s1 = s1.mul_add(0.6, f64::to_radians(s1) * 1.0);
-                    let v4: f64 = prog_12(0.25, (acc2 * x0).cos(), f64::cos((SCALE + v[1]).abs()) * 2.0, v, n);
-                    acc2 += 0.005 * v4.cos();
-                } else if n == 3 && x0 + s1 < 0.0 {
-                    s0 = (s0 * 0.5 + prog_9(f64::cos((s0.powi(2) + 0.5).powf(f64::sin(s1))), x0, (f64::acos(f64::tanh(v[1]) * 0.9).powi(2) + 0.5).cbrt().sin(), &v, n) * 0.005).sin();
-                }
-            }
-            6 => {
-                s0 = (s0 * 0.75 + f64::sin(x2).exp_m1() * 0.05).sin();
-            }
-            _ => {
-                s1 = s1.mul_add(0.8, x2.sin() * 0.2);
-            }
+        let v3 = prog_2(f64::sin(f64::ln_1p(f64::powi((x0 * x0 + 1.0).log10(), 2))), f64::sin(s0).exp().tanh(), x0, v, 6);
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * m6::prog_38(acc2, x1.asinh().sin(), p, v, n).tanh()).product::<f64>();
+        let v5 = v.iter().fold(acc2, |r, &p| r * 0.5 + 1.0 * f64::cos(p / 2.0));
+        s1 *= 0.75;
+        s1 -= 0.005 * v3.tanh();
+        s1 * 0.25 - v4 * 0.25 - v5 - v5.atan()
+    }
+
+    #[differentiable(wrt(p, x0))]
+    pub fn prog_52(x0: f64, p: &Weights, n: usize, mode: Mode) -> f64 {
+        let v: [f64; 4] = p.w;
+        let mut s0: f64 = prog_2(x0, 0.75, 0.75, v, 1).cos() * 2.0;
+        let mut s1: f64 = ((x0.cos() * 0.9).acos() + (p.inner.b.cos() * 0.9).acos()).tanh() * 2.0;
+        let mut s2 = (x0.powi(2) + 1.0).log10();
+        let mut acc3: f64 = 0.0;
+        let mut m4 = p.w[3 - p.n].sin();
+        for i in 1..4 {
+            m4 = m4.min(v[i] - s0 + s1 * 1.5);
         }
         let mut k5 = 0;
-        while k5 < n && v[(k5 + n) % 4] >= 1.0 {
+        while k5 < 3 {
             k5 += 1;
-            match k5 % 2 {
-                1 => {
-                    s1 = (s1 * 0.5 + v[k5 % 4] * 0.5).tanh();
-                    s1 = 0.6 * s1 + 0.4 * (x1 * x1 + 2.0).sqrt().cos();
-                    if f64::ln(s0 * s0 + 2.0) + (v[3].cos() * 2.0).cosh() >= 1.0 {
-                        s1 = 0.8 * s1 + 0.25 * (f64::cos(s0) * core::f64::consts::FRAC_1_SQRT_2).sin();
-                        continue;
-                    }
-                }
-                _ => {
-                    acc2 -= 0.25 * ((s1 * s1 + 1.0).ln().sin() * 2.0).sinh().tanh();
-                }
-            }
-            match k5 + n {
-                0 => {
-                    acc2 += 0.25 * (v[n % 4] + s1).sin();
-                    s0 = s0 * 0.6 + x2.cos() * (x1 * x1 + 1.0).recip() * 0.2;
-                }
-                1..=3 => {
-                    s1 = s1 * 0.6 + (s1.tanh() * 0.9).asin().sin() * 0.1;
-                    let v6 = s1 + s0;
-                    acc2 -= f64::cos(v6) * 0.25;
-                }
-                4..=5 => {
-                    s0 = s0 * 0.6 + x1.atan().tanh().cos() * 0.4;
-                    let v7 = f64::tanh(v[n % 4] / (x0 * x0 + 1.5));
-                    s1 = s1 * 0.75 + f64::cos(v7.tanh()) * 0.1;
-                }
-                _other => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        if (s1 * s1 + 0.5).recip() >= -1.0 || j == 1 {
-                            s1 = (s1 * 0.5 + (v[k5 % 4] - s1.to_degrees() * 0.02) * 0.2).tanh();
-                            break;
-                        }
-                        acc2 += 0.05 * (fj * x2).tanh();
-                        if -v[2] > 1.0 {
-                            let v8 = x0 + s0;
-                            acc2 -= v8.sin() * 0.05;
-                        } else if f64::powf((x0 * s1).powi(2) + 1.0, 0.5) < (f64::tanh(s1) * 0.9).asin() || k5 % 3 == 1 {
-                            s0 = s0 * 0.8 + f64::sin(x0) * 0.2;
-                            if x1.asinh() < s1 && j + k5 < 10 {
-                                continue;
-                            }
-                            acc2 += x2.mul_add(fj, x0).cos() * 0.05;
-                        }
-                    }
-                }
-            }
-            s1 = 0.5 * s1 + 1.0 * (x0 * x0 + 1.0).log10().cos();
+            let v6 = v.iter().map(|&z| 1.0 + 0.25 * (s0 / (z * z + 0.5)).sin()).product::<f64>();
+            s0 = s0 * 0.8 + m6::prog_38(f64::tanh(v[k5] / (m4.powi(2) + 1.5)) * 2.0, (m4.cos() * 1.5).sinh().tanh().cos() * 2.0, 1.2, v, k5).tanh() * 0.005;
+            acc3 += (f64::cos(v[(k5 + p.n) % 4]) * 0.5).ln_1p().powi(3);
+            s0 = 0.5 * s0 + 0.02 * v6.cos();
         }
-        let v14 = match n.checked_sub(1) {
-            Some(k9) if k9 < 3 => {
-                let c10 = k9 as f64;
-                let v11 = f64::atan2(f64::tanh(x0).exp().powi(2) + 1.0, c10);
-                s1 = (s1 * 0.5 + x1.tanh() * 0.5).tanh();
-                (c10.powi(2) + 1.0).recip().asinh() + v11.cos()
+        let mut m7 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v8: f64 = Params::prog_43(x0, s0, s2, &v, 4);
+            if f64::asinh(v[3]) <= v[i % 4] * m4 {
+                let x0 = (p.w[p.n] * p.w[p.n] + 0.5).ln();
+                acc3 -= 0.25 * f64::tanh((f64::cos(s0) * 0.9).asin());
+                acc3 -= f64::cos(x0).cos() * 0.25;
+            } else {
+                s0 = (s0 * 0.6 + (f64::sin(fi) * 0.9).atanh() * 1.0).tanh();
             }
-            Some(k12) => {
-                let v13 = f64::exp2(f64::sin(s0));
-                v[k12 % 4] - s1.to_degrees() * 0.02 + v13.tanh()
+            s1 = 0.75 * s1 + 0.05 * (s2 * p.inner.b).tanh();
+            s0 = (s0 * 0.5 + f64::cos(v8) * 0.01).sin();
+            if prog_32::<4>(x0.mul_add(s2, s2).tanh() * 2.0, s0, f64::cos((m4 * m4 + 2.0).sqrt()), &v, 4) > p.w[n % 4] {
+                m7 += 1;
             }
-            None => f64::acosh((0.1 - x2).powi(2) + 1.5),
-        };
-        f64::tanh(s0) - s1 - acc2.sin() - v14.sin()
+        }
+        let c9 = m7 as f64;
+        let mut a10 = v.map(f64::atan);
+        a10 = [a10[3], (a10[0] * 0.6 + a10[m7 % 4].tanh() * 0.4).tanh(), a10[2] * 0.8 + m4.cos() * 0.005, prog_12(0.5, s2, x0, &v, m7).cos() * 0.005];
+        let v11 = a10.windows(2).map(|w| f64::to_degrees((x0 * x0 + 1.0).log(10.0)) * 0.02 + w[1] * 0.25).sum::<f64>();
+        match mode {
+            Mode::Lower(_, lo13) => {
+                let x0 = f64::cos(c9).cos().exp2();
+                for &t in a10.iter() {
+                    let v17 = match p.n {
+                        2 => {
+                            let v14 = (f64::powi(x0, 2) + 1.0).ln();
+                            x0.sin() / (f64::powi((t * t + 0.5).cbrt(), 2) + 1.0) + v14.cos()
+                        }
+                        3 => {
+                            let v15 = (t.powi(2) + 1.0).ln();
+                            (f64::powi(s0, 2) + 0.5).atan2(x0) + v15.tanh()
+                        }
+                        _other => {
+                            let v16 = 0.5_f64.powf(v[0].cos());
+                            (v16 * v16 + 0.5).atan2(v[0])
+                        }
+                    };
+                    let v18 = (v11 * v11 + 2.0).acosh();
+                    let mut m19: f64 = 1.0;
+                    for j in 0..=n {
+                        m19 = m19.min(x0 / (lo13 * lo13 + 1.5) + v[j % 4]);
+                    }
+                    s1 = (s1 * 0.75 + (f64::cos((lo13.tanh() * 0.9).atanh()) * 0.9).asin() * 1.0).sin();
+                    acc3 -= (t.sin() + f64::cos(v17) + v18.sin() + f64::tanh(m19)).cos() * 0.25;
+                }
+                s1 = 0.8 * s1 + 1.0 * x0.cos();
+            }
+            Mode::Upper(hi20) => {
+                acc3 += f64::atanh(hi20.sin() * 0.9);
+                s0 = s0.mul_add(0.75, f64::copysign(f64::sin(c9), f64::atanh(c9.sin() * 0.9)).tanh() * 1.0);
+            }
+            Mode::Off => {
+                s2 = (s2 * 0.8 + (f64::log10(c9.powi(2) + 1.0).tanh() * 0.9).acos() * 1.0).tanh();
+                match mode {
+                    Mode::Lower(_, lo22) => {
+                        s0 = (s0 * 0.6 + (p.w[2] + lo22).hypot(x0) * 0.2).tanh();
+                    }
+                    Mode::Upper(_) => {
+                        let hi23 = f64::powi(v[(m7 + p.n) % 4].cos(), 3);
+                        s2 = (s2 * 0.5 + hi23 * 0.1).tanh();
+                    }
+                    _ => {
+                        let v24 = Params::prog_43(s2, x0, (c9 * c9 + 1.0).powi(-1).sin() * 2.0, &v, m7);
+                        for i in 0..5 {
+                            let fi = i as f64;
+                            acc3 += f64::tanh((f64::tanh(fi) * 0.9).acos()) * 0.4;
+                            let v29 = match mode {
+                                Mode::Lower(_, _) => v11.cos(),
+                                Mode::Upper(_) => {
+                                    let v28 = s0 * v11;
+                                    (x0.sin() * 0.9).asin().to_radians() + f64::sin(v28)
+                                }
+                                Mode::Off => (v24.cos() * 1.2).tan() / (c9 * c9 + 1.0),
+                            };
+                            acc3 -= v29.tanh() * 0.4;
+                        }
+                        acc3 -= v24.tanh() * 0.005;
+                    }
+                }
+            }
+        }
+        p.a * 0.5 - s0 * 0.75 + s1 + s2 - acc3.tanh() - v11 * 0.75 + f64::to_radians(p.a.tanh().exp()) * 50.0
     }
 
     #[differentiable]
-    pub mod m52 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_52<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = v[n % 4] / (f64::powi(v[n % 4], 2) + 1.5);
-            let mut s1 = f64::abs(*x2);
-            let mut s2 = x0.to_degrees() * 0.01;
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                let fi = i as f64;
-                a4[i] = fi * x1;
-            }
-            let f5 = |t: f64| s1 / (s1.tanh() + 2.0) + t * 0.25;
-            let v6 = f5(v[3]);
-            let v7 = mix(|t: f64| (x1.powi(2) + 1.0).sqrt() + t * 0.25, v[1], v[3]);
-            let v8 = mix(|t: f64| v[1] - v7 - (v[1] + 0.75) + t * 0.25, v[3], v[2]);
-            'l1: for &t in a4.iter() {
-                if a4[0] <= -1.0 {
-                    let v9 = prog_21::<f64>((-f64::tanh(v7)).sin(), f64::tanh(v6).powi(2).ln_1p().tanh(), x1, v, n);
-                    acc3 -= 0.05 * v9.sin().tanh();
-                } else if prog_21((*x2 * *x2).ln_1p().sin() * 2.0, f64::tanh((s1 * s1).ln_1p()) * 2.0, f64::exp(t.cos()).cos(), v, n) >= 0.5 {
-                    s2 = (s2 * 0.75 + (s2 * s2).ln_1p() * 0.25).tanh();
-                    if f64::acos(f64::tan(f64::tanh(v[n % 4]) * 1.2).cos() * 0.9) < *x2 / (f64::sin(v6) + 2.0) {
-                        let v10: f64 = v8.cos().exp_m1() - t;
-                        s2 = s2 * 0.75 + f64::cos((v10 * s2).asinh()) * 0.02;
-                    } else if v8 * 1.5 >= v7 / (v[n % 4].cos() + 2.0) || n % 2 == 0 {
-                        s0 = s0 * 0.75 + (s0.cos() * 0.5).ln_1p() * 0.25;
-                    }
-                } else {
-                    s2 = (s2 * 0.6 + v8.tanh().exp() * 0.1).sin();
-                    if f64::recip(v6 * v6 + 1.0) < -0.5 {
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_50(x1, x0, f64::sin((f64::powf(x1 * x1 + 1.0, 1.5).powi(2) + 1.0).log10()) * 2.0, *w0, 3).cos() * 2.0;
+        let mut s2 = x2;
+        let mut s3 = w0[n % 4].to_radians() * 20.0;
+        let mut acc4: f64 = 0.0;
+        let mut m5: f64 = acc4;
+        for &t in v.iter() {
+            m5 = f64::min(m5, s2 + 1.5 + t.cos());
+        }
+        s2 = (s2 * 0.5 + f64::tanh(m5) * 0.005).sin();
+        for i in 0..5 {
+            let fi = i as f64;
+            acc4 += s2.cos() * 0.4;
+            match mode {
+                Mode::Upper(_) => {
+                    s1 = (s1 * 0.6 + (x2.cos() * 2.0).cosh() * 0.05).sin();
+                    if n % 2 == 0 {
                         break;
                     }
                 }
-                s2 = (s2 * 0.8 + (f64::exp_m1(f64::cos(*x2)).powi(2) + 1.0).ln() * 0.05).tanh();
-                let mut k11 = 0;
-                while k11 < 6 && s1 / 4.0 <= v8 - x0 {
-                    k11 += 1;
-                    let v12 = f64::atan2(*x2 + t, f64::cos(t).exp2().powi(2) + 1.0);
-                    acc3 -= 0.05 * v6.asinh().tanh();
-                    match k11 {
-                        0 => {
-                            acc3 += s1.cos().exp().cos() * 0.05;
+                Mode::Lower(_, _) => {
+                    for j in (1..=4).step_by(2) {
+                        let fj = j as f64;
+                        let v9 = v.iter().map(|&p| 1.0 + 0.25 * (p.sin() * 1.5).sinh().tanh().sin()).product::<f64>();
+                        match mode {
+                            Mode::Lower(_, _) => {
+                                let v12: f64 = m6::prog_38(s1, s2, x1, [v[0], v[1], v[2], v[3]], 5);
+                                s3 = 0.6 * s3 + 0.01 * f64::cos(v12);
+                            }
+                            Mode::Upper(_) => {
+                                acc4 += 0.2 * (m5 / (s1 * s1 + 1.0)).tanh();
+                            }
+                            _ => {
+                                let v14 = fj;
+                                acc4 += f64::sin(v14.tanh()) * 0.2;
+                            }
                         }
-                        2..=3 => {
-                            acc3 += (*x2 / (s2.sin().powi(2) + 0.5)).sin() * 0.05;
+                        s3 *= 0.8;
+                        s3 += 0.02 * (v9.to_radians() * 50.0).sin();
+                    }
+                }
+                _ => {
+                    let v15 = Params::prog_43((f64::tanh(w0[3]) + (x1 * x1 + 0.5).atan2(m5)).tanh() * 2.0, ((s1.sin() * 1.5).cosh() * v[i % 4].cos()).cos(), s1, v, n);
+                    acc4 -= 0.4 * (f64::sqrt(s2 * s2 + 1.0) + (0.5 - s3)).cos();
+                    s2 = s2 * 0.6 + v15.tanh().tanh() * 0.005;
+                }
+            }
+            match i {
+                0 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let v16 = (u * u).atan();
+                        s3 = (s3 * 0.8 + ((w0[j] * w0[j]).ln_1p() + v16.to_degrees() * 0.01) * 0.05).tanh();
+                    }
+                    s1 = s1 * 0.8 + (s2.sin() * 0.9).acos().cos() * 0.05;
+                    if m6::prog_38(1.2, s1, s2, *w0, n) > (f64::powi(m5, 2) + 0.5).recip() || i % 2 == 0 {
+                        s2 = (s2 * 0.6 + (s2 + x0 / (x2.tanh() + 2.0)) * 0.1).tanh();
+                        if x0.sin() > (w0[(i + n) % 4].powi(2) + 0.5).powf(f64::sin(fi)) {
+                            break;
                         }
-                        5 => {
+                        acc4 += s1.mul_add(fi, fi).asinh().cos() * 0.4;
+                    } else {
+                        s1 = s1 * 0.5 + (m5 / 4.0).tanh() * 1.0;
+                    }
+                }
+                g if g > 1 => {
+                    acc4 += (x1 + fi).tanh() * 0.4;
+                    break;
+                }
+                _ => {
+                    let v17 = x2.powi(3).sin();
+                    s3 = 0.8 * s3 + 0.2 * f64::sin(s1);
+                    acc4 += 0.25 * v17;
+                }
+            }
+        }
+        let v23 = match mode {
+            Mode::Upper(hi18) => {
+                (hi18.tanh() * 1.2).tan() + hi18.sin()
+            }
+            Mode::Lower(_, lo20) => {
+                let v21 = Params::prog_43((f64::tanh(lo20) * 1.5).sinh().cos(), (lo20.tanh() * 0.5).ln_1p().tanh(), f64::sin(lo20.tanh().cosh()), w0, n);
+                f64::acos(w0[3].sin() * 0.9) + f64::cos(v21)
+            }
+            Mode::Off => {
+                let v22 = w0[1];
+                s2 + v22.sin()
+            }
+        };
+        let v24 = v.iter().map(|&p| 1.0 + 0.1 * (p.cos() - (p + 2.0)).tanh()).product::<f64>();
+        let f25 = |t: f64| f64::exp_m1(t.cos().sin());
+        let v26 = f25(x2) + f25(v[1]) * 1.0;
+        let v27 = v.iter().copied().map(f25).sum::<f64>();
+        f64::cos(s1) - s2 * 0.25 + s3 - acc4.cos() + f64::cos(v23) + v24 + v26 * 1.5 + f64::tanh(v27) + v27.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::copysign(2.0_f64, x0).powi(2) + 0.5).recip();
+        let mut s1 = (x0.cos() * 0.5).ln_1p();
+        let mut acc2: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            acc2 += 0.25 * (x0 / (s1.powi(2) + 1.5));
+            for _ in 0..5 {
+                acc2 += f64::log(f64::powi((f64::cos(x2) + 2.0).cbrt(), 2) + 1.0, x0.abs().powi(2) + 2.0).tanh() * 0.1;
+                acc2 += m6::prog_38((x2 + x1.powi(3)).cos() * 2.0, f64::cos(-t) * 2.0, x1, v, i).cos() * 0.005;
+                if t.cos() <= -0.5 {
+                    break 'l0;
+                }
+            }
+            assert!(i + n < 100, "i out of range");
+            acc2 -= m6::prog_38(x0, f64::tanh(s1) * 2.0, (t + 2.5).tanh() * 2.0, v, i).sin() * 0.05;
+        }
+        debug_assert!(acc2.is_finite());
+        let mut m3 = f64::tanh(s0);
+        for i in 0..n {
+            m3 = m3.max(m3 * 0.5 + f64::mul_add(v[i % 4], s1, x2) / (x2 * x2 + 1.0) * 0.05);
+        }
+        s0 = 0.75 * s0 + 0.25 * m3.sin();
+        debug_assert!(s1.is_finite());
+        'b3: {
+            let v4 = f64::sqrt(x2 * x2 + 1.0) / 2.0;
+            if (x1.tanh() * 0.9).asin() < 0.5 {
+                break 'b3;
+            }
+            s1 = (s1 * 0.5 + v4.cos() * 1.0).sin();
+        }
+        v[1] * 0.75 + s0 * 0.5 - s1 + f64::ln_1p(f64::powi(0.65 - v[n % 4], 2))
+    }
+
+    impl Weights {
+        #[differentiable(wrt(self, x0))]
+        pub fn prog_55(self, x0: f64, n: usize) -> f64 {
+            let v: [f64; 4] = self.w;
+            let mut s0 = x0 / (x0 * x0 + 1.5);
+            let mut s1 = f64::abs(v[self.n]);
+            let mut s2: f64 = f64::max(self.a, self.a.max(v[self.n]));
+            let mut acc3: f64 = 0.0;
+            for i in (0..5).rev() {
+                let fi = i as f64;
+                acc3 -= 0.005 * f64::cos(m6::prog_38(f64::tanh((f64::cos(v[(i + n) % 4]) * 0.9).acos().tanh().exp_m1()), ((self.w[i % 4] * fi).cos() * 1.5).cosh().tanh(), s2, v, i));
+                acc3 += 0.005 * f64::tanh(Params::prog_43::<f64>(s1.powi(3).cos(), (x0.cos() * 0.25).tanh() * 2.0, x0, &v, 2));
+            }
+            let v5 = match self.n % 3 {
+                0..=2 => {
+                    let v4 = s2 / 4.0;
+                    v4 / 2.0
+                }
+                _ => acc3.tanh(),
+            };
+            for i in 0..n {
+                let fi = i as f64;
+                s1 = (s1 * 0.75 + v5 * 0.25).sin();
+                let v8 = match i {
+                    0 => s2.tanh(),
+                    1 => {
+                        let v6 = v[i % 4].tanh();
+                        f64::log10((fi * fi + 1.0).sqrt().powi(2) + 1.0) + v6.tanh()
+                    }
+                    g if g > 3 => x0.tanh(),
+                    _ => {
+                        let v7 = (s0.cos() * 1.2).tan();
+                        s0 = 0.8 * s0 + 0.005 * m6::prog_38(2.0, f64::cos(fi * s0), s1, v, i).cos();
+                        v7.sin()
+                    }
+                };
+                acc3 += v8.cos().tanh() * 0.25;
+            }
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                s0 = s0 * 0.5 + (self.inner.b / (self.a.tanh() + 2.0)).sin() * 0.1;
+                let v9: f64 = t.tanh().exp2() + self.a;
+                if f64::sinh(v9.tanh()) <= 0.25 {
+                    s2 = s2 * 0.75 + Params::prog_43((v9.cos() * 0.9).asin().tanh(), s2.sin().cos(), s0, &v, i).tanh() * 0.005;
+                } else if f64::atan2(v5, (v5.tanh() * 1.5).sinh().powi(2) + 1.0) <= 1.0 {
+                    acc3 -= f64::cos(s2.atan().to_degrees() * 0.02) * 0.5;
+                } else {
+                    acc3 += (v5.tanh().tanh() * 1.2).tan().cos() * 0.4;
+                    s2 = s2.mul_add(0.75, ((x0.sin() * 1.5).sinh() + fi.atan()).sin() * 0.05);
+                }
+            }
+            for i in 0..3 {
+                let v10 = v[i];
+                if self.w[n % 4] <= v5 {
+                    s1 = 0.8 * s1 + 0.2 * (0.75 - x0).sin();
+                }
+                s2 = 0.8 * s2 + 0.1 * (self.a - v[i]).cos();
+                acc3 += f64::sin(v10).sin() * 0.5;
+            }
+            let f11 = |t: f64| f64::log(self.inner.b * self.inner.b + 1.0, 2.0) + t * 0.25;
+            let v12 = f11(v[0]);
+            let v13 = v.iter().cloned().map(f11).sum::<f64>();
+            s0 * 0.25 - s1.tanh() - s2.sin() + acc3.sin() + v5 - v12 * 0.75 - v13.cos()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4].cos() * 2.0).sinh().sin() * 2.0;
+        let mut s1 = f64::tanh(f64::tanh(x1)).sinh();
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match i {
+                0..=2 => {
+                    let v3 = x0;
+                    let x0 = (v[i].powi(2) + 1.0).sqrt();
+                    s0 *= 0.75;
+                    s0 += 0.1 * f64::sin(v3.cos() + x0.tanh());
+                }
+                3 => {
+                    s1 = 0.75 * s1 + 0.005 * m6::prog_38((s1 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0)).cos().exp_m1().cos() * 2.0, x0.sin().exp_m1().tanh() * 2.0, f64::sin(t * s1) * 2.0, v, n).cos();
+                    if s0 / (fi * fi + 1.5) + v[i] * x2 >= -0.5 {
+                        acc2 += 0.5 * fi.tanh();
+                        s1 *= 0.75;
+                        s1 += 0.05 * (s1 * s1 + 1.0).powi(-2).tanh();
+                    }
+                    acc2 += f64::log(f64::powi(fi + v[i], 2) + 1.0, 2.0).sin() * 0.5;
+                }
+                _ => {
+                    acc2 += 0.5 * f64::sin(f64::to_radians(x2) * 50.0);
+                    if i < 2 && v[n % 4] >= 0.0 {
+                        s0 = s0 * 0.5 + f64::cos((x0.sin() * 0.9).atanh()) * 0.1;
+                        let v4 = 0.35 * (t * v[i]);
+                        s1 *= 0.5;
+                        s1 += 0.25 * v4.tanh();
+                    } else if m6::prog_38(f64::sin((f64::powi(s1.sin(), 2) + 0.5).cbrt()) * 2.0, f64::sin((x0.powi(2) + 1.0).powf(v[i].cos())), s1, v, n) <= -0.5 {
+                        acc2 += 0.25 * t.asinh();
+                    } else {
+                        let v5: f64 = (t.powi(2) + 1.0).log2();
+                        s0 = (s0 * 0.5 + t.cos().exp2() * 0.25).tanh();
+                        acc2 += 0.5 * v5.sin();
+                    }
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        match j % 3 {
+                            0 => {
+                                s1 = (s1 * 0.8 + f64::exp2(s1.sin()) * 0.1).tanh();
+                                let v6 = f64::ln_1p(u * u).tanh().exp2();
+                                acc2 += 0.1 * v6.cos();
+                            }
+                            MODE_B => {
+                                s0 = s0 * 0.6 + x0.atan().tanh() * 0.4;
+                                s1 = s1 * 0.6 + f64::cos((s1.tanh().exp2().powi(2) + 2.0).ln()) * 0.4;
+                            }
+                            2 => {
+                                s1 = s1 * 0.5 + f64::sin((t.tanh() * 0.9).atanh()) * 0.1;
+                            }
+                            _ => {
+                                acc2 += 0.1 * (s0 * v[j]).cos();
+                                s1 = 0.8 * s1 + 0.05 * f64::cos(s1 * fj);
+                            }
+                        }
+                        let v7 = (u * u + 2.0).sqrt() - u * fj;
+                        acc2 += 0.1 * f64::cos((x0.tanh() * 0.9).acos());
+                        s0 = 0.5 * s0 + 0.1 * v7.sin();
+                    }
+                }
+            }
+            acc2 += 0.4 * f64::asin((t * x1).tanh() * 0.9).tanh();
+            if (x0 * x0 + 1.0).powf(1.5).sin() < -0.25 {
+                s0 = s0.mul_add(0.75, (s0 - v[i]).cos() * 0.1);
+                s0 = s0 * 0.75 + s0.tanh().exp().sin() * 0.05;
+            } else if n == 3 {
+                acc2 += f64::tanh(x2) * 0.5;
+                if Params::prog_43(s1, (f64::sin(s1) * 2.0).cosh().sin() * 2.0, 1.5, &v, 1) > 0.5 {
+                    let v8 = f64::recip((s1 + t).powi(2) + 0.5);
+                    acc2 += 0.4 * f64::exp(v8.tanh()).cos();
+                } else if m6::prog_38(t, x1.tanh().sin() * 2.0, x2, v, 3) > v[(i + n) % 4] {
+                    let x1 = x1.mul_add(x1, x1);
+                    s0 = s0.mul_add(0.5, f64::tanh(x1.tanh()) * 0.1);
+                } else {
+                    acc2 += f64::cos(s0) * 0.5;
+                }
+                s0 = 0.8 * s0 + 0.2 * x1.cos();
+            } else {
+                let v9 = m6::prog_38(f64::tanh((x2 / (t.powi(2) + 0.5)).sin().exp2()) * 2.0, x2, 0.75, v, 4);
+                s1 = 0.5 * s1 + 0.005 * v9.tanh();
+            }
+        }
+        let mut m10 = 0;
+        for i in (1..=3).step_by(2) {
+            s1 = s1 * 0.75 + f64::cos((x1.powi(2) + 1.0).log(x1.powi(2) + 2.0)) * 0.05;
+            match i + n {
+                0..=1 => {
+                    s0 = (s0 * 0.5 + f64::to_degrees(f64::cosh(f64::tanh(x1) * 1.5)) * 0.01 * 0.25).sin();
+                    let v11 = m6::prog_38(f64::tanh(x0 / (f64::powi(x2, 2) + 1.5) + 1.2), f64::exp_m1(f64::sin(s1)).sin() * 2.0, x1, v, i);
+                    s0 *= 0.75;
+                    s0 -= 0.005 * v11.cos().sin();
+                }
+                2 => {
+                    acc2 += f64::sin(x2);
+                    s1 = s1 * 0.75 + f64::sin((s1 * s1 + 1.0).atan2(s1)) * 0.1;
+                }
+                3 => {
+                    let x2 = (x0.sin() * 2.0).sinh();
+                    let v12 = f64::tanh(x2);
+                    s1 = (s1 * 0.5 + v12 * 0.05).tanh();
+                }
+                _ => {
+                    s1 = f64::mul_add(s1, 0.75, Params::prog_43::<f64>((x0.cos() * 0.9).atanh().max(x2).cos() * 2.0, x2, x1, &v, i).tanh() * 0.005);
+                    s1 = s1.mul_add(0.6, s1.sin().sin().cos() * 0.4);
+                }
+            }
+            s0 = (s0 * 0.6 + f64::sqrt(v[i] * v[i] + 2.0) * 0.4).sin();
+            if m6::prog_38(s0, f64::cos(x0).tanh() * 2.0, f64::tanh(x2.cos()), v, n) < x1 || n % 2 == 0 {
+                m10 += 1;
+            }
+        }
+        let c13 = m10 as f64;
+        let v14 = f64::exp_m1((v[(m10 + n) % 4] + x0).cos());
+        let v15 = match n {
+            0..=1 => (x2 / (x2 * x2 + 1.0)).max(v14 - c13),
+            g if g > 3 => {
+                s1 *= 0.75;
+                s1 += 0.05 * f64::cos(v[m10 % 4] * x2);
+                f64::acosh(2.0_f64.copysign(c13).powi(2) + 1.5)
+            }
+            _ => x1.asinh(),
+        };
+        'l3: for i in 1..n {
+            let fi = i as f64;
+            let v17 = if (v14 * v14 + 1.0).powi(-3) >= 0.5 || i < m10 {
+                let v16 = v14;
+                (c13 * c13 + 1.0).log(v16 * v16 + 2.0).tanh().exp2()
+            } else if x2 - v14 >= 0.5 || i < 4 {
+                x1.atan() + f64::exp_m1(f64::tanh(fi))
+            } else {
+                let x1: f64 = (c13 * c13 + 2.0).ln() + (v15 * v15 + 1.0).log10();
+                0.75 * x1
+            };
+            s0 = (s0 * 0.5 + f64::acos(f64::max(x2, v15).sin() * 0.9) * 0.2).sin();
+            let mut k18 = 0;
+            while k18 < n + 1 {
+                k18 += 1;
+                if v[1] * std::f64::consts::FRAC_1_PI <= f64::log2(v17 * v17 + 1.0) || k18 % 3 == 1 {
+                    break;
+                }
+                if !(k18 + n < 6) {
+                    break 'l3;
+                }
+                acc2 += f64::powi(f64::copysign(v[0], v17).powi(2) + 1.0, -3) * 0.05;
+            }
+            s0 = 0.5 * s0 + 0.05 * v17.sin().tanh();
+        }
+        let v19 = f64::atan2(v[n % 4], v[n % 4] * v[n % 4] + 0.5);
+        x2 * 1.5 + s0 * 0.5 - s1 * 1.5 + acc2.sin() - c13.sin() + v14 * 1.5 + f64::cos(v15) - v19.tanh() - (c13 * c13 + 1.5).acosh()
+    }
+
+    #[differentiable]
+    pub fn prog_57<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T], n: usize) -> T {
+        let mut s0: T = v[1];
+        let mut s1 = T::mul_add(s0, s0, x0).tanh() * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v3 = v.iter().zip(v.iter()).fold(-T::zero(), |r, (&p, &q)| r + (((p + x1).powi(2) + T::from_f64(2.0).unwrap()).acosh() + T::cos(q)));
+        let v4 = v.iter().fold(T::sin(v3), |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * (s1.sin() + p.sin()).cos());
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            a5[i % 4] = a5[i % 4] + a5[n % 4] * ((v4 * fi).tanh() * T::from_f64(0.05).unwrap());
+        }
+        let v6 = T::sin(T::clamp(acc2, -T::from_f64(1.5).unwrap(), T::from_f64(1.5).unwrap())).exp();
+        s0 = (s0 * T::from_f64(0.6).unwrap() + x1 / (x2.sin().cosh().cos() + T::from_f64(2.0).unwrap()) * T::from_f64(0.1).unwrap()).sin();
+        s1 = (s1 * T::from_f64(0.6).unwrap() + T::acosh(T::powi(v[2], 2) + T::from_f64(2.0).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
+        acc2 = acc2 + T::from_f64(0.8).unwrap() * acc2;
+        s0.sin() - T::sin(s1) + acc2 * T::from_f64(1.5).unwrap() + v4.tanh() + a5[0] + T::cos(v6) + (x0.powi(2) + T::one()).recip()
+    }
+
+    #[differentiable]
+    pub mod m58 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_C: usize = 2;
+            let mut s0 = f64::ln_1p(f64::acosh(x2.powi(2) + 2.0).powi(2));
+            let mut s1: f64 = -v[0];
+            let mut acc2: f64 = 0.0;
+            if x1 / (x1.tanh() + 2.0) < -0.5 {
+                return prog_2((s1.abs().cos() * 0.9).asin().tanh(), ((v[3] * std::f64::consts::FRAC_PI_4).powi(2) + 0.5).powf((0.35 - x0).cos()).tanh(), 2.0, v, n);
+            }
+            let v3 = mix(|t: f64| v[1].sin() + t * 0.5, v[0], v[3]);
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                match k4 {
+                    0 | PHASE_C => {
+                        s0 = (s0 * 0.5 + f64::exp2(x0.cos()) * 0.25).sin();
+                        let v5 = m6::prog_38(s0, 1.5, v3.sin().sin(), v, n);
+                        acc2 += 0.05 * f64::sin(v5);
+                    }
+                    5 | 7 => {
+                        acc2 += f64::cos(s1.sin().exp_m1() - (f64::cos(v[n % 4]) * 2.0).cosh()) * 0.25;
+                    }
+                    _ => {
+                        let v6: f64 = m6::prog_38(x0, f64::exp_m1(v3.cos()).tanh() * 2.0, x2, v, n);
+                        let v7 = m6::prog_38((x1.powi(2) + 0.5).recip().cos() * 2.0, s0, 0.75, v, 2);
+                        acc2 += 0.01 * (v6.cos() - v7.tanh()).tanh();
+                    }
+                }
+                if f64::mul_add((f64::powi(x0, 2) + 1.0).recip(), f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0), (v3.powi(2) + 1.0).atan2(v3)) < -0.5 {
+                    s0 = s0 * 0.5 + (s0 / (s1 * s1 + 1.0)).tanh() * 0.2;
+                    break;
+                }
+                let v8 = v.iter().fold(v[k4 % 4], |r, &p| r * 0.75 + 0.1 * f64::sin((r.powi(2) + 1.0).cbrt() + p.tanh()));
+                s0 = s0.mul_add(0.75, x2.tanh() * 0.25);
+                s1 = s1 * 0.8 + v8.tanh() * 0.1;
+            }
+            'l1: for i in (0..=n).rev().step_by(2) {
+                let v9 = x0 / 2.0;
+                s1 = s1.mul_add(0.6, Params::prog_43(f64::cos((v9 * v9 + 1.0).powf(v9.tanh())), v9, s1, &v, i).tanh() * 0.005);
+                let mut k10 = 0;
+                while k10 < n + 1 && (v3.tanh() * 2.0).cosh() < s0.tanh() {
+                    k10 += 1;
+                    acc2 += 0.05 * (x1 * std::f64::consts::FRAC_PI_4).tanh();
+                    match k10 % 3 {
+                        0..=2 => {
                             continue 'l1;
                         }
                         _ => {
-                            let v13 = f64::acosh(s2 * s2 + 1.5);
-                            acc3 += 0.05 * v13.sin().tanh();
+                            let v11 = (x1.powi(2) + 1.0).sqrt() * std::f64::consts::FRAC_PI_4;
+                            s0 = s0 * 0.75 + (s1 + 2.5).tanh() * 0.25;
+                            acc2 += 0.05 * v11.sin().sin();
                         }
                     }
-                    s2 = s2 * 0.75 + v12.sin() * 0.05;
                 }
-                acc3 -= f64::tanh(prog_21::<f64>(s0.tanh(), f64::exp2(v8.cos()).tanh().tanh(), (f64::sin(t * v[k11 % 4]) + 2.0).cbrt().sin(), v, n)) * 0.02;
+                acc2 -= 0.5 * (v3.cos() * 0.9).acos().sin();
             }
-            s1 = s1.mul_add(0.75, (v6 + x1).sin() * 0.02);
-            s0 + s1 + s2.tanh() + f64::sin(acc3) + a4[2].tanh() + v8.sin()
+            let f12 = |t: f64| f64::ln_1p(f64::cos(0.5 - v[n % 4]) * 0.5) + t * 0.25;
+            let v13 = mix(f12, x0, v[1]);
+            s0 + s1.cos() - acc2.tanh() + v3 * 0.25 + v13 * 1.5
         }
 
         pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
@@ -5534,1589 +4701,1918 @@ pub mod random_programs {
     }
 
     #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1.atan();
-        let mut acc1: f64 = 0.0;
-        let f2 = |t: f64| x1.asinh() + t * 0.5;
-        let v3 = f2(v[1]);
-        let v4 = v.iter().map(|&p| f2(p)).sum::<f64>();
-        let f5 = |t: f64| x2.atan() + t * 0.5;
-        let v6 = f5(v[0]) + f64::sqrt(v4.powi(2) + 2.0) * 0.5;
-        let v7 = v.iter().copied().map(f5).sum::<f64>();
-        for i in 1..n {
-            let fi = i as f64;
-            let v11 = match n % 3 {
-                0 => {
-                    let v8 = x1 * v6;
-                    v7 + v8.sin()
-                }
-                1 => {
-                    let v9 = prog_21::<f64>(x1, f64::cos(v[3].powi(2)), s0, *v, i);
-                    f64::atan(*x2 / (v7 * v7 + 1.5)) + f64::cos(v9)
-                }
-                MODE_C if n > 2 => {
-                    let v10 = *x2;
-                    0.65 - f64::recip(v3 * v3 + 0.5) + v10.cos()
-                }
-                _ => {
-                    let x0 = x0.tanh();
-                    f64::tanh(x1) + x0.tanh()
-                }
-            };
-            let v14 = match n % 4 {
-                1 | 3 => {
-                    let v12 = v7.cos().powi(2);
-                    f64::recip((f64::tanh(v12) * 0.9).atanh().powi(2) + 0.5)
-                }
-                _ => {
-                    let v13 = x0.sin();
-                    v7 + f64::tanh(v13)
-                }
-            };
-            if i % 2 == 0 {
-                s0 = (s0 * 0.8 + fi * 1.0).sin();
-            } else if prog_21(s0, (-v[i % 4]).tanh(), x1, *v, n) <= 0.0 {
-                s0 = s0 * 0.8 + f64::sin(1.5_f64.min(x0 - v3)) * 0.1;
-                acc1 += 0.005 * prog_21(f64::min(1.5_f64, v14).max(f64::copysign(2.0_f64, *x2)).sin() * 2.0, (v6 + v[1]).cos(), *x2, *v, i).tanh();
-            } else {
-                let v15 = prog_21(x1, x0, f64::tanh(f64::cos((v14 * v14 + 1.0).sqrt())) * 2.0, *v, i);
-                let v16 = v[1].sin().atan();
-                s0 = 0.75 * s0 + 0.005 * (v15.cos() + v16.tanh()).sin();
-            }
-            s0 = s0 * 0.75 + (fi - v6).tanh() * 0.25;
-            s0 = s0.mul_add(0.5, (v11.sin() - v14.tanh()).tanh() * 0.005);
-        }
-        let mut m17 = prog_21::<f64>(*x2, 0.75, s0, [v[0], v[1], v[2], v[3]], 5).tanh();
-        for i in 0..=n {
-            let c18 = if 0.5 * (2.0 * v3) <= 1.0 {
-                v7 + 0.5 + v[(i * 3) % 4]
-            } else {
-                v6
-            };
-            m17 = f64::min(c18, m17);
-        }
-        s0 = (s0 * 0.5 + f64::cos(m17) * 0.005).tanh();
-        x0 + s0 - acc1 - v3 * 0.75 - v6.cos() + v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_54<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::copysign((f64::tanh(x2) * 1.2).tan(), x0 * core::f64::consts::FRAC_1_SQRT_2).tanh() * 2.0;
-        let mut s1 = x0.tanh();
-        let mut s2 = -x1;
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[0] + f64::sqrt(x2 * x2 + 1.0)) * 2.0;
+        let mut s1 = (f64::cos(x1).tanh() * 0.5).ln_1p();
+        let mut s2 = f64::powi(x2 * x2 + 1.0, -3).sin().exp2();
         let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = -v[i];
-            s0 = (s0 * 0.8 + f64::atanh(s0.cos() * 0.9) * 0.02).tanh();
-        }
-        let sl5 = &a4[..3];
-        let v6 = sl5.iter().map(|&p| p * x2.copysign(p)).sum::<f64>();
-        let mut a7 = v;
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] * 0.75 + f64::sin(v6) * 0.25;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            acc3 += (x1 * v[3]).tanh() * 0.5;
-            s0 = (s0 * 0.6 + (fi * fi + 0.5).sqrt() * 1.0).tanh();
-            s1 = s1.mul_add(0.8, (s2 * s2 + 1.0).log2().sin() * 0.1);
-        }
-        let v9 = if (a4[2].powi(2) + 0.5).recip() <= v6 {
-            let v8 = f64::tanh(x0);
-            f64::exp_m1(x0.tanh()) + f64::sin(v8)
-        } else if s1 <= 0.5 && n % 3 == 1 {
-            (a7[n % 4] + x1).atan()
+        if f64::acos(x0.cos() * 0.9) > 0.0 && n % 2 == 0 {
+            let v4 = m6::prog_38(1.2, f64::sin((f64::cos(x1) + 2.0).cbrt()), x1.sin().max(x0 * v[n % 4]).tanh() * 2.0, v, n);
+            acc3 -= x1.tanh().exp_m1().sin();
+            acc3 += 0.01 * v4.sin();
         } else {
-            return f64::asin(f64::tanh(v[n % 4]) * 0.9)
-        };
-        let v10 = a7.iter().map(|&p| 1.0 + 0.1 * prog_21(p, s1, acc3, v, n).tanh()).product::<f64>();
-        let mut a11 = [0.0; N];
-        a11[0] = f64::ln_1p(x1 * x1);
-        for i in 1..4 {
-            a11[i] = a11[i - 1] * 0.5 + (0.25 * f64::log2(v10.powi(2) + 1.0)).cos() * 1.0;
+            let v5 = f64::exp2((s0.cos() + 2.0).cbrt().sin());
+            let v6 = f64::cos(f64::cos(x1).exp_m1());
+            s1 = s1.mul_add(0.8, (v5.cos() + v6).cos() * 0.02);
         }
-        s2 = s2.mul_add(0.5, f64::ln_1p(0.5_f64.hypot(v6).tanh() * 0.5) * 0.02);
-        s0.cos() - s2 - f64::tanh(v9) - v10.sin() + a11[0] * 0.25
-    }
-
-    #[differentiable]
-    pub mod m55 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_55<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-            const PHASE_A: usize = 0;
-            const PHASE_D: usize = 3;
-            let mut s0 = (x0 / (x1.powi(2) + T::from_f64(0.5).unwrap())).tanh() * T::from_f64(2.0).unwrap();
-            let mut s1 = (v[1] * v[1] + T::from_f64(2.0).unwrap()).acosh().tanh() * T::from_f64(2.0).unwrap();
-            let mut acc2: T = T::zero();
-            let v3 = v.iter().rev().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + (p - s0) * T::from_f64(0.25).unwrap());
-            for i in 0..3 {
-                let fi = T::from_usize(i).unwrap();
-                match n {
-                    0..=1 => {
-                        s1 = (s1 * T::from_f64(0.75).unwrap() + v3 / T::from_f64(2.0).unwrap() * T::from_f64(0.5).unwrap()).tanh();
-                        for j in 1..n {
-                            let fj = T::from_usize(j).unwrap();
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + (T::cos(fj).exp_m1() + T::powi(x2 * x2 + T::one(), -3)) * T::from_f64(0.02).unwrap()).sin();
-                            acc2 = acc2 + T::from_f64(0.1).unwrap() * (x1 * fi + T::from_f64(1.5).unwrap()).cos();
-                        }
-                    }
-                    2..=3 => {
-                        break;
-                    }
-                    g if g > 5 => {
-                        let x0 = T::exp(T::sin(x0));
-                        let v4 = (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).ln() * (s0.sin() * T::from_f64(0.9).unwrap()).acos();
-                        acc2 = acc2 + (T::tanh(x0) - v4.tanh()).cos() * T::from_f64(0.25).unwrap();
-                    }
-                    _ => {
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + prog_21(x0, (fi + s0).cos() * T::from_f64(2.0).unwrap(), (x0 * T::from_f64(0.5).unwrap()).sin(), v, 5) * T::from_f64(0.005).unwrap()).tanh();
-                        acc2 = acc2 + s0.sin() * T::from_f64(0.5).unwrap();
-                        if prog_21(x0, T::cos(T::atanh(fi.tanh() * T::from_f64(0.9).unwrap()) * (s1 - v[n % 4])) * T::from_f64(2.0).unwrap(), x1, v, n) <= v[i] && n == 0 {
-                            acc2 = acc2 + prog_21::<T>(x1, (x0 * T::from_f64(0.5).unwrap()).cos(), x0 * T::from_f64(2.0).unwrap(), v, 0).tanh() * T::from_f64(0.05).unwrap();
-                            continue;
-                        }
-                    }
-                }
-                let v6 = if v3 + v3.asinh() < T::from_f64(0.5).unwrap() && i < 2 {
-                    (x2 * x0).hypot(v[2].sin())
-                } else {
-                    let v5 = x2 + v3;
-                    v5.max(s1)
-                };
-                match i {
-                    0..=2 => {
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + (s0.cos() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.1).unwrap()).sin();
-                        if T::acosh(v[n % 4] * v[n % 4] + T::from_f64(2.0).unwrap()) < T::mul_add(x1, x1, v3) {
-                            acc2 = acc2 + T::from_f64(0.5).unwrap() * (v6 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).sin().sinh();
-                        } else {
-                            acc2 = acc2 + (v6 * T::from_f64(0.8).unwrap()).cos() * T::from_f64(0.5).unwrap();
-                            s1 = (s1 * T::from_f64(0.75).unwrap() + s1 * s1 * T::from_f64(0.05).unwrap()).sin();
-                        }
-                    }
-                    _ => {
-                        acc2 = acc2 + T::cos(v6 + T::from_f64(1.5).unwrap()) * T::from_f64(0.5).unwrap();
-                    }
-                }
-                acc2 = acc2 - T::from_f64(0.02).unwrap() * T::tanh(prog_21(x2, x0 * T::from_f64(0.75).unwrap(), (T::ln_1p(x1 * x1) - v[i]).sin() * T::from_f64(2.0).unwrap(), v, n));
-            }
-            match n {
-                PHASE_A if n > 2 => {
-                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.25).unwrap() * x2.cos().tanh();
-                }
-                1..=2 => {
-                    s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(v3.atan().tanh().exp2()) * T::from_f64(0.05).unwrap();
-                }
-                PHASE_D | 5 => {
-                    acc2 = acc2 + T::tanh(T::powi(v[1] - x2, 2).ln_1p());
-                }
-                _other => {
-                    s1 = s1 * T::from_f64(0.6).unwrap() + T::tanh(s1.sin()) * T::from_f64(0.02).unwrap();
-                }
-            }
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                s0 = (s0 * T::from_f64(0.5).unwrap() + x2 * v3 * T::from_f64(0.1).unwrap()).tanh();
-                let v9 = if prog_21(x0.powi(2).tanh() * T::from_f64(2.0).unwrap(), v[3].mul_add(x1.asinh(), (s0 * s0 + T::one()).log2()).cos() * T::from_f64(2.0).unwrap(), T::sin(((v[n % 4] + x1).tanh() + T::from_f64(2.0).unwrap()).cbrt()), v, n) <= v[1] {
-                    let v8 = v3.atan2(x1 * x1 + T::from_f64(0.5).unwrap());
-                    T::powi(v8.cos(), 2)
-                } else if -T::cos(x1) <= (v3 * v3 + T::from_f64(0.5).unwrap()).ln() {
-                    v[k7 % 4] + s1
-                } else {
-                    prog_21(s1.cos(), s1, (x1 - x0 - (x2 * x2 + T::one()).powi(-2)).sin(), v, k7)
-                };
-                acc2 = acc2 + v9.tanh() * T::from_f64(0.005).unwrap();
-            }
-            let mut k10 = 0;
-            loop {
-                k10 += 1;
-                let v11 = match k10 {
-                    0 | 2 => x2 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() - v3,
-                    PHASE_D | 5 => x2 * v3,
-                    _ => {
-                        let x1: T = T::atanh(x1.cos() * T::from_f64(0.9).unwrap());
-                        ((s0 * v[k10 % 4]).powi(2) + T::from_f64(0.5).unwrap()).recip() + x1.cos()
-                    }
-                };
-                let v12 = v3 * x1;
-                let mut m13 = s1.abs();
-                for j in 0..n + 1 {
-                    let fj = T::from_usize(j).unwrap();
-                    m13 = T::min(m13, fj.tanh() + v[(j * 3) % 4]);
-                    s1 = s1.mul_add(T::from_f64(0.8).unwrap(), T::log10(x1 * x1 + T::one()) * T::from_f64(0.4).unwrap());
-                }
-                s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), T::cos((x1 - x0).hypot((s1.sin() * T::from_f64(0.9).unwrap()).acos())) * T::from_f64(0.1).unwrap());
-                if k10 >= 5 || v12 - x0 < -T::one() {
-                    break;
-                }
-                acc2 = acc2 + T::from_f64(0.25).unwrap() * (v11.tanh() + m13.sin()).cos();
-            }
-            x2 * T::from_f64(0.75).unwrap() + s0.cos() - s1.sin() + acc2.tanh() - v3 * T::from_f64(0.75).unwrap() - T::exp2(x0.sin())
-        }
-
-        pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = x2;
-            let mut s1 = x1.abs();
-            let mut s2 = (s0 * x0 / (f64::exp_m1(s1.sin()).powi(2) + 1.0)).tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let f4 = |t: f64| f64::powi(v[n % 4].powi(2) + 1.0, -1).cos() + t * 0.5;
-            let v5 = mix(f4, v[0], x2);
-            let mut m6: f64 = 0.0;
-            for i in 1..4 {
-                m6 = m6.min(v[i].powi(3));
-                if i % 3 == 1 {
-                    break;
-                }
-            }
-            s1 = s1 * 0.75 + m6.cos() * 0.02;
-            let v13 = match n {
-                0..=1 => v5 * x2,
-                2 => {
-                    for _ in 0..4 {
-                        let mut k7 = 0;
-                        while k7 < 5 {
-                            k7 += 1;
-                            acc3 -= 0.1 * s1.sin();
-                            let v10 = if v5 <= 0.5 {
-                                let v8 = m6.tanh().exp2();
-                                (s1.sin() * 2.0).sinh() + v8.cos()
-                            } else if f64::asinh(s0) / (s1.powi(2) + 1.0) >= -0.25 {
-                                let x2 = (s0 * s0 + 0.5).recip();
-                                (f64::exp(m6.tanh()).sin() * 0.9).atanh() + x2.sin()
-                            } else {
-                                let v9 = f64::exp2(m6.sin());
-                                return s1.sin().exp() + v9.sin()
-                            };
-                            match k7 {
-                                0..=2 => {
-                                    s2 = (s2 * 0.6 + x2 / (v10 * v10 + 1.5) * 0.02).sin();
-                                    s2 = s2.mul_add(0.6, f64::sinh(f64::tanh(x2) * 1.5).cos() * 0.1);
-                                }
-                                3 | 5 => {
-                                    let v11 = (s0.cos() + 2.0).cbrt();
-                                    acc3 += 0.1 * v11.atan().cos();
-                                }
-                                _ => {
-                                    let x1 = (v10 * v10 + 2.0).ln();
-                                    acc3 -= 0.1 * f64::ln_1p(x1.sin() * 0.5);
-                                }
-                            }
-                            s0 = 0.8 * s0 + 0.01 * v10.tanh().tanh();
-                        }
-                        let v12 = (s2.powi(2) + 1.0).log2();
-                        acc3 += (x2 * v12.powi(2)).tanh() * 0.2;
-                    }
-                    s0 = (s0 * 0.75 + prog_21::<f64>(v5, s2, f64::recip((x0 + v[n % 4]).powi(2) + 1.0).sin(), v, n) * 0.005).tanh();
-                    f64::atan(m6 + v5)
-                }
-                3 => f64::cos(v[n % 4]),
-                _ => acc3.to_radians(),
-            };
-            if ((x0 * x0 + 1.5).acosh().powi(2) + 2.0).ln() > 0.0 || n == 0 {
-                return (v13.powi(2) + 2.0).sqrt();
-            }
-            for t in v {
-                acc3 -= x1.sin().exp().sin() * 0.5;
-                acc3 -= 0.5 * f64::atan(s1).tanh();
-                if v[n % 4].powi(2) - t / 4.0 < v5 || n % 2 == 0 {
-                    return f64::asin(f64::sin(s0 + v13) * 0.9);
-                }
-            }
-            s0.cos() + s1 * 0.5 + s2.cos() + f64::sin(acc3) + v5.sin() - v13
-        }
-
-        pub fn prog_69<const N: usize>(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-            let (x1, x2) = p;
-            let w0 = v;
-            let mut s1 = (x2 * x2).ln_1p();
-            let mut s2: f64 = ((f64::powi(x2, 2) + 1.0).atan2(w0[n % 4]).powi(2) + 1.5).acosh().cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                a4[i] = (x0.cos() * 0.9).asin();
-            }
-            let mut k5 = 0;
-            let v8 = loop {
-                k5 += 1;
-                let v6 = (f64::tanh(x0) * 1.2).tan();
-                let v7 = prog_21(x1, 0.25, x2, [w0[0], w0[1], w0[2], w0[3]], k5);
-                acc3 -= 0.4 * (v[3] / (x2.tanh() + 2.0)).sin();
-                if k5 >= 5 {
-                    break x0 - 1.2;
-                }
-                acc3 -= (f64::cos(v6) + v7.tanh()).tanh() * 0.05;
-            };
-            let v9 = a4.iter().fold(x1, |r, &z| r * 0.5 + 0.005 * f64::sin(prog_21(f64::ln(acc3.powi(2) + 2.0).sin() * 2.0, 1.5, f64::sin((r * r).ln_1p()), [w0[0], w0[1], w0[2], w0[3]], k5) + f64::cos(z)));
-            let mut m10 = x1.cos().sinh();
-            for _ in 0..v.len() {
-                m10 = m10.max(0.5 - x2 + v9);
-            }
-            acc3 += 0.1 * m10.sin();
-            let mut k11 = 0;
-            let v17 = 'l3: loop {
-                k11 += 1;
-                match k5 {
-                    1..=3 => {
-                        let v12 = (x1 - m10).atan();
-                        s1 = (s1 * 0.75 + f64::tanh(v12) * 0.1).tanh();
-                    }
-                    g if g > 4 => {
-                        break f64::cos(a4[k11 % 4]) - f64::log(x0 * x0 + 1.0, 10.0);
-                    }
-                    _other => {
-                        s2 *= 0.8;
-                        s2 += 0.02 * ((v8 + w0[2]) / (v8.copysign(w0[k5 % 4]).sin() + 2.0)).cos();
-                        acc3 -= 0.25 * (w0[k11 % 4] + m10).sin();
-                    }
-                }
-                let mut k13 = 0;
-                while k13 < 3 && s1 * 0.1 > 0.25 {
-                    k13 += 1;
-                    let v14 = -x2;
-                    if (v14 * v14 + 1.0).atan2(x0) >= -0.5 || k13 == 0 {
-                        break 'l3 f64::powi(v9.powi(2) + 1.0, -3);
-                    }
-                    acc3 -= 0.1 * (v9 * s2 - 2.0).cos();
-                }
-                let mut m15 = f64::tanh(f64::hypot(x0, x2));
-                for j in 0..=3 {
-                    let c16 = v[j].mul_add(v8, v9);
-                    m15 = c16.min(m15);
-                }
-                s2 = 0.5 * s2 + 0.05 * m15.sin();
-                if k11 >= 6 || v8.cos().exp2() >= (m10 * m10 + 1.0).log(2.0) {
-                    break (w0[k13].cos() * 0.9).acos();
-                }
-            };
-            f64::tanh(x0) - s1 + s2 * 0.75 + acc3.sin() - v8.sin() - v9 * 0.5 + v17 + (x2 + a4[0])
-        }
-
-        pub fn prog_82<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let prm: &Params = &PARAMS;
-            let mut s0 = -v[n % 4];
-            let mut s1 = (x2 + x0).tanh();
-            let mut s2 = f64::exp2(x1.sin());
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                a4[i] = f64::abs(v[i]);
-                s1 = s1 * 0.75 + f64::cos(x1).exp().sin() * 0.05;
-            }
-            let f5 = |t: f64| x1 * a4[n % 4] - (f64::sin(x1) + 2.0).cbrt() + t * 0.25;
-            let v6 = a4.iter().map(|&p| f5(p)).sum::<f64>();
-            let v10 = match n % 4 {
-                MODE_A => {
-                    for &t in v.iter() {
-                        match n {
-                            0 | 2 => {
-                                s2 *= 0.6;
-                                s2 += 0.4 * v6.tanh();
-                                let v7 = (a4[3].cos() * 1.5).cosh() + (t * t + 0.5).ln();
-                                acc3 += 0.5 * f64::cos(v7).tanh();
-                            }
-                            g if g > 3 => {
-                                continue;
-                            }
-                            _ => {
-                                acc3 += 0.5 * (s0 * core::f64::consts::FRAC_1_SQRT_2).cos();
-                            }
-                        }
-                        let v8 = t.min(x0);
-                        acc3 += 0.5 * (f64::cos(v6).exp2().sin() * 1.5).sinh().cos();
-                        s1 = (s1 * 0.8 + v8.sin() * 0.2).tanh();
-                    }
-                    SCALE + a4[n % 4] + a4[n % 4].sin()
-                }
-                MODE_B => {
-                    acc3 -= 0.25 * (f64::powi(x1, 2) + 1.0).powi(-3);
-                    SCALE + s2
-                }
-                MODE_D => {
-                    let v9 = x0.powi(2);
-                    f64::exp_m1((s1 / 4.0).tanh()) + v9.tanh()
-                }
-                _ => v6.sin(),
-            };
-            let f11 = |t: f64| (-a4[3]) + t * 0.25;
-            let v12 = a4.iter().copied().map(f11).sum::<f64>();
-            let v13 = f11(v[0]) - f11(v[2]) * 0.5;
-            let v15 = match n % 2 {
-                0 => {
-                    acc3 -= 0.2 * f64::abs(f64::ln(s2 * s2 + 1.0)).sin();
-                    prog_62(x1, f64::log(f64::ln(v12 * v12 + 2.0).powi(2) + 1.0, f64::cos(a4[n % 4]).powi(2) + 2.0).cos(), s2, v, n)
-                }
-                _ => {
-                    let x0 = f64::to_radians(-x2);
-                    let v14 = f64::atan(x0.hypot(v12));
-                    f64::to_radians(v13) + v14.cos()
-                }
-            };
-            let v17 = if n % 3 == 1 {
-                f64::ln(a4[3] * a4[3] + 2.0)
-            } else {
-                let v16 = (f64::sin(x0) * 0.9).asin();
-                v16 + (x0.powi(2) + 1.0).ln()
-            };
-            let mut m18 = 0;
-            for _ in 0..N {
-                if (v13.tanh() * 0.9).atanh().atan() < v10 {
-                    continue;
-                }
-                acc3 += 0.5 * (v6 * v6 + 0.5).ln().sin();
-                if Params::prog_71(prm, x2, 0.25, s0, v, 0) <= v[m18 % 4] {
-                    m18 += 1;
-                }
-            }
-            match m18 {
-                MODE_A => {
-                    s2 = s2.mul_add(0.75, prog_54::<4>((-v10).tanh(), s2, f64::log(v10 * v10 + 1.0, 10.0).sin(), v, n).sin() * 0.005);
-                    s0 *= 0.75;
-                    s0 += 0.01 * (v17.tanh() * 0.9).atanh().tanh();
-                }
-                1 => {
-                    s2 = (s2 * 0.5 + (f64::powi((f64::sin(v12) * 0.9).acos(), 2) + 1.0).ln() * 0.02).tanh();
-                    s0 = s0 * 0.6 + f64::sin(v13.sin().exp()) * 0.05;
-                }
-                2 => {
-                    s1 *= 0.8;
-                    s1 += 0.05 * f64::cos(f64::cosh(f64::sqrt(x1.powi(2) + 0.5).sin() * 1.5));
-                    if !(m18 % 2 == 0 && (v[m18 % 4].powi(2) + 1.0).log10() + v13 * x1 <= v13) {
-                        let v19: f64 = (v[m18 % 4] * v[m18 % 4] + 1.0).log(10.0);
-                        acc3 += 0.2 * (-v10).sin();
-                        s0 = (s0 * 0.75 + v19.cos() * 0.5).sin();
-                    } else if f64::exp2(x1.tanh()) + v12.atan2(v17 * v17 + 1.0) > -1.0 {
-                        s0 = (s0 * 0.6 + f64::sin(x1) * 0.4).sin();
-                        let v20 = prog_21(f64::sin(v13.cos()) * 2.0, f64::tanh((v17.sin().powi(2) + 1.0).log(10.0)) * 2.0, f64::cos(f64::tan(f64::sin(x2) * 1.2)), v, m18);
-                        acc3 += v20.sin() * 0.005;
-                    }
-                    s0 = (s0 * 0.75 + (v10 - x1) * 0.01).tanh();
-                }
-                _ => {
-                    s0 = s0 * 0.75 + f64::cos((v10 * v10 + 0.5).sqrt()) * 0.01;
-                    if f64::sin(v15 * 0.001) >= 0.5 && n % 2 == 0 {
-                        acc3 += ((v17 * v17).powi(2) + 1.0).log(3.0).sin() * 0.2;
-                    } else if v6 < x2 {
-                        s2 = (s2 * 0.8 + v13 * v13 * 0.01).sin();
-                        let v21 = a4[n % 4] / 4.0;
-                        s0 = 0.6 * s0 + 1.0 * v21.cos();
-                    }
-                    s1 = (s1 * 0.5 + f64::log(f64::exp_m1(v13.tanh()).powi(2) + 1.0, (f64::to_radians(v13) * 50.0).powi(2) + 2.0) * 0.02).sin();
-                }
-            }
-            s0 * 0.25 + s1.sin() + f64::sin(s2) - acc3.cos() + v6.sin() - v10.sin() - v13 * 0.25 - f64::cos(v15) + v17.sin() + (v13 * v13 + 1.0).log10().mul_add(-v17, a4[2] - v17)
-        }
-
-        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
-            f(a) * 0.5 + f(b) * 0.5
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::powf(f64::powi(*x2, 2) + 1.0, f64::cos(f64::asinh(x0)))) * 2.0;
-        let mut s1 = v[3];
-        let mut s2 = x0.hypot(x1).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = f64::sqrt(x1.powi(2) + 1.0) * f64::max(x1, acc3);
-        let v9: f64 = if (x2.powi(2) + 0.5).recip() <= acc3 - 0.3 {
-            (acc3 * acc3 + 1.0).log10()
-        } else if v4 + 1.2 <= s2 {
-            for &t in v.iter() {
-                if f64::atan((f64::cos(t) * 1.5).cosh()) >= 0.5 {
-                    break;
-                }
-                let v6 = if *x2 >= 0.5 {
-                    let v5 = (x2.cos() * 2.0).cosh() + (x2.sin() * 0.9).acos();
-                    x0.to_radians() + v5.sin()
-                } else if n % 2 == 0 && (x0 * x0 + 2.0).ln() >= v[n % 4] {
-                    (v4.sin() * 0.5).ln_1p()
-                } else {
-                    v[0].asinh()
-                };
-                if (SCALE + v6) / 2.0 < x2.atan() {
-                    break;
-                }
-                s1 = (s1 * 0.8 + f64::ln((v[n % 4] * v[n % 4]).powi(2) + 0.5) * 0.02).sin();
-            }
-            let v7 = f64::cos(v4).exp() / (f64::powi(f64::abs(*x2), 2) + 1.5);
-            s2 *= 0.8;
-            s2 += 0.05 * ((v[n % 4] * v[n % 4] + 0.5).sqrt() / (x0.tanh().exp2().powi(2) + 1.0)).cos();
-            f64::log2(f64::powi(v[2].powi(2), 2) + 1.0) + f64::tanh(v7)
-        } else {
-            let v8 = f64::tanh(s2 - acc3);
-            *x2 - s1.to_radians() + v8.sin()
-        };
-        let mut k10 = 0;
-        while k10 < 3 {
-            k10 += 1;
-            let v11 = v.iter().fold(v9.sin(), |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_21::<f64>(f64::exp2(p.cos()).tanh() * 2.0, f64::cos((v4 * v4 + 2.0).acosh()) * 2.0, s0, v, k10)));
-            let mut m12 = s1.powi(2).tanh();
-            for &u in v.iter() {
-                m12 = m12.max(u * s2);
-            }
-            let mut k13 = 0;
-            while k13 < 3 && (v9.cos() * 0.9).atanh() > *x2 {
-                k13 += 1;
-                s1 = f64::mul_add(s1, 0.75, (f64::tanh(s0) * 0.9).acos().cos() * 0.1);
-                acc3 += prog_21(*x2, s1, (-(x1 * std::f64::consts::LN_2)).cos(), v, 1).cos() * 0.05;
-            }
-            s2 *= 0.75;
-            s2 -= 0.25 * f64::tanh(x1).cos();
-            s0 = s0 * 0.8 + f64::sin(v11 + m12.cos()) * 0.01;
-        }
-        let mut m14 = x0;
-        for &t in v.iter() {
-            m14 = m14.min(f64::powi(s1 * 0.25, 2) + t);
-        }
-        acc3 += 0.02 * f64::sin(m14);
-        let v15 = v.iter().fold(f64::tanh(prog_21::<f64>(v4.clamp(x1.sin() - 1.5, v4.max(v[1]).tanh() + 1.5).sin(), acc3, 0.25, v, 4)), |r, &p| r * 0.5 + 0.02 * (f64::exp(v4.sin()).sin() + f64::cos(p)).cos());
-        s0.tanh() + s1.tanh() - f64::tanh(s2) + v9.tanh() + v15 * 0.5 + f64::acos(f64::sin(v[k10]) * 0.9).abs()
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::sin(*x2 - 0.65) * 0.9).asin();
-        let mut s1 = f64::tanh(f64::log(x0.powi(2) + 1.0, x0 * x0 + 2.0)) * 2.0;
-        let mut s2 = f64::tanh(v[1] - (v[3] + v[1])) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_54::<4>(f64::cos(x1 / (x1 * x1 + 1.0)) * 2.0, s2, f64::sin(f64::sin(x1).exp()), *v, 1);
-        let mut m5 = 0;
-        for _ in 0..n {
-            s2 = 0.5 * s2 + 0.25 * (x0 / (f64::powi((s2 * s2 + 1.0).ln(), 2) + 1.5)).cos();
-            for &u in v {
-                let v6 = (v4.powi(2) + 2.0).sqrt();
-                if 0.5_f64.hypot(v6) < s0 {
-                    continue;
-                }
-                let v7 = s0.tanh().exp2();
-                acc3 += (u + v7.sin().exp()).cos() * 0.05;
-            }
-            let v8 = v.iter().fold(f64::sin(v4), |r, &p| r * 0.5 + 0.5 * p.cos());
-            acc3 += 0.25 * v8;
-            if n < 2 {
-                m5 += 1;
-            }
-        }
-        let c9 = m5 as f64;
-        s2 = (s2 * 0.5 + f64::tanh(c9) * 1.0).sin();
-        let v10 = prog_54::<4>((x1 + *x2).sin() * 2.0, f64::abs(x1).sin() * 2.0, x0, *v, 3);
-        let v12 = if v[1] > v[n % 4].sin().exp2() {
-            x0.cos().exp().tanh()
-        } else {
-            let v11 = (c9.cos() * 0.5).ln_1p();
-            v11.abs() * (f64::cos(v11) * 2.0).sinh()
-        };
-        s0 = (s0 * 0.6 + (v12 - v[m5 % 4]) * 0.1).tanh();
-        s1 *= 0.8;
-        s1 -= 0.1 * (x1 / (v[(m5 + n) % 4] * v[(m5 + n) % 4] + 1.5)).sin();
-        s0 * 0.25 - s1 * 0.5 - f64::cos(s2) + acc3 + v4.cos() + f64::cos(v10) + f64::cosh(f64::atan2(3.0_f64, x0).sin())
-    }
-
-    #[differentiable]
-    pub fn prog_58<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[n % 4].to_degrees() * 0.02).sin() * 2.0;
-        let mut s1 = f64::asinh(x0).tanh();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = x2;
-        }
-        let mut k4 = 0;
-        while k4 < n && x1.mul_add(x2, x2) + s0 <= f64::acos(a3[1].cos() * 0.9) {
-            k4 += 1;
-            match k4 % 3 {
-                0 => {
-                    s1 = (s1 * 0.6 + (f64::powi(s1, 2) + 1.0).atan2(s1) * 0.2).sin();
-                    if k4 % 2 == 0 && f64::asin(s0.tanh() * 0.9) > 0.0 {
-                        continue;
-                    }
-                }
-                1 => {
-                    acc2 += 0.25 * f64::cos(x0 * std::f64::consts::LN_2);
-                }
-                2 => {
-                    s1 = (s1 * 0.8 + (s1 * s1 + 0.5).recip().powi(2) * 0.02).tanh();
-                }
-                _other => {
-                    acc2 -= f64::atanh(f64::cos(x2) * 0.9) * 0.2;
-                    acc2 += 0.4 * f64::ln_1p((x2 + s0).tanh() * 0.5);
-                }
-            }
-            let v5: f64 = 'b2: {
-                if prog_21((f64::cos(v[k4 % 4] + 1.2) * 0.9).atanh().sin(), (x2 + x1.sin()).sin(), s1, [v[0], v[1], v[2], v[3]], k4) < -0.5 {
-                    s1 *= 0.6;
-                    s1 -= 0.1 * f64::tanh(s1 * v[k4 % 4]);
-                    break 'b2 (x1.cos() * 2.0).cosh();
-                }
-                s1.mul_add(v[k4 % 4], x0)
-            };
-            s1 = s1.mul_add(0.5, f64::cos(prog_21::<f64>(x2, f64::cos((f64::powi(v5, 2) + 1.0).recip()) * 2.0, x1, [v[0], v[1], v[2], v[3]], 0)) * 0.005);
-        }
-        let mut m6 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if !(m6 + k4 < 29) {
-                m6 += 1;
-            }
-            acc2 += f64::sin(t.tanh().exp_m1()).sin() * 0.5;
-            match m6 {
-                0 | 2 => {
-                    for j in 0..i {
-                        let fj = j as f64;
-                        if t.asinh() >= 0.0 && i % 2 == 0 {
-                            acc2 += f64::cos(x2.powi(2)) * 0.1;
-                        } else if x0.clamp(f64::sin(x0) - 1.5, x0.cos() + 1.5) / ((f64::powi(x2, 2) + 0.5).sqrt().cos() + 2.0) > 0.0 || j == 1 {
-                            s1 = (s1 * 0.75 + t.tanh() * 0.25).tanh();
-                            acc2 += 0.1 * f64::sin((x0 * x0 + 1.0).log2());
-                        } else {
-                            acc2 += 0.1 * fi.cos().tanh();
-                            if f64::sin(t + fj).exp() >= -1.0 {
-                                return x1 + 3.0_f64.log(x1.powi(2) + 2.0);
-                            }
-                        }
-                        let v7 = 'b5: {
-                            if (s1 * s1 + 1.0).ln() <= x0.tanh() || k4 > 1 {
-                                break 'b5 ((x1 / (x1.powi(2) + 1.0)).cos() * 2.0).cosh();
-                            }
-                            if ((x2 * x0).tanh() * 0.5).ln_1p() > 0.0 {
-                                s0 = (s0 * 0.8 + f64::exp(s0.cos()) * 0.05).tanh();
-                                break 'b5 a3[j].max(a3[k4 % 4]);
-                            }
-                            x1.tanh().sin().cosh()
-                        };
-                        s0 = s0.mul_add(0.8, f64::tanh((f64::powi(t.cos(), 2) + 0.5).powf(f64::tanh(f64::log(x1.powi(2) + 1.0, 2.0)))) * 0.02);
-                        s0 = 0.5 * s0 + 0.02 * f64::tanh(v7);
-                    }
-                }
-                3 | 5 => {
-                    s0 = f64::mul_add(s0, 0.6, f64::tan(t.sin() * 1.2).tanh() * 0.02);
-                    let v8 = f64::tan(f64::sin(f64::acos(fi.sin() * 0.9)) * 1.2);
-                    acc2 += v8.cos() * 0.5;
-                }
-                g if g > 6 => {
-                    'b6: {
-                        let v9 = (f64::sin(x2) * 0.9).acos();
-                        for _ in 0..n {
-                            if x2 + s0 <= 0.5 {
-                                break 'b6;
-                            }
-                            s1 = (s1 * 0.8 + v9.cos().exp() * 0.02).tanh();
-                            s1 = (s1 * 0.5 + f64::to_degrees(x1.sin().exp_m1()) * 0.01 * 0.25).tanh();
-                        }
-                        let v10 = f64::to_radians((x2.tanh() * 0.9).acos()) * 50.0;
-                        acc2 += (f64::tanh(v9) + v10.cos()).tanh() * 0.5;
-                    }
-                }
-                _ => {
-                    s0 = (s0 * 0.8 + (x0 + fi) * 0.2).tanh();
-                }
-            }
-        }
-        match m6 {
-            PHASE_A | 2 => {
-                for i in 1..n {
-                    let v11 = a3[i % 4];
-                    acc2 -= 0.4 * f64::sin(f64::ln(f64::powi(x0, 2) + 2.0));
-                    s1 = (s1 * 0.5 + v11.sin() * 0.5).sin();
-                }
-                let v19 = 'b9: {
-                    for _ in (0..n).rev() {
-                        if x1.mul_add(x1, a3[0]) * f64::cbrt(x1.powi(2) + 1.0) > 1.0 {
-                            break 'b9 f64::log10(f64::sin(x2).powi(2) + 1.0);
-                        }
-                        let v12: f64 = if (f64::mul_add(s1, v[1], v[1]).powi(2) + 0.5).ln() >= 0.0 && m6 == 2 {
-                            x2.sin()
-                        } else if x2 < 1.0 || m6 % 3 == 1 {
-                            f64::to_degrees(x1) * 0.01 / (f64::ln(x1 * x1 + 1.0).sin() + 2.0)
-                        } else {
-                            (f64::cos(a3[3]) * 0.9).acos().atan()
-                        };
-                        s0 = (s0 * 0.5 + (f64::cbrt(x0.powi(2) + 0.5).powi(2) + 1.0).log2() * 0.1).sin();
-                        s0 = (s0 * 0.6 + v12.tanh() * 0.1).sin();
-                    }
-                    if f64::tan(f64::tanh(x2) * 1.2) <= (a3[0].powi(2) + 1.0).log10() {
-                        break 'b9 f64::hypot(s1, x1.min(s0));
-                    }
-                    let mut k13 = 0;
-                    while k13 < n {
-                        k13 += 1;
-                        if v[k13 % 4] - x1 <= x0.asinh() {
-                            break 'b9 (f64::powi(x2, 2) + 1.0).ln();
-                        }
-                        let mut k14 = 0;
-                        while k14 < n && v[1].atan() * x2.atan() <= 1.0 {
-                            k14 += 1;
-                            acc2 += 0.05 * (x0 + a3[k14 % 4]).sin();
-                            s0 = 0.6 * s0 + 0.02 * ((f64::tanh(s0) + 2.0).cbrt() * a3[m6 % 4].mul_add(x0, a3[m6 % 4])).sin();
-                            match n + k13 {
-                                0..=2 => {
-                                    continue;
-                                }
-                                4..=6 => {
-                                    let v15 = f64::atan(v[k14 % 4]);
-                                    acc2 += 0.05 * f64::cos(v15).cos();
-                                }
-                                7 => {
-                                    s1 *= 0.75;
-                                    s1 += 0.25 * (v[k13 % 4] + 0.3).cos();
-                                    acc2 += x2.tanh() * 0.05;
-                                    match k13 {
-                                        1..=3 => {
-                                            s0 = (s0 * 0.6 + (s0.tanh() * 0.5).ln_1p() * 0.4).sin();
-                                            acc2 += 0.05 * a3[0].cos().exp2().cos();
-                                        }
-                                        g if g > 4 => {
-                                            break;
-                                        }
-                                        _other => {
-                                            s1 = s1 * 0.6 + (a3[k13 % 4] * s1).tanh() * 0.1;
-                                            s1 = (s1 * 0.5 + s1 * 0.5).sin();
-                                        }
-                                    }
-                                }
-                                _ => {
-                                    s0 = s0 * 0.8 + f64::sin(s0).sin() * 0.2;
-                                    let v16 = s1 / (s0 * s0 + 1.5);
-                                    acc2 += 0.05 * v16.tanh();
-                                }
-                            }
-                        }
-                        'b13: {
-                            if x1 - v[m6 % 4] + (x0.tanh() * 2.0).cosh() > 0.5 || n == 6 {
-                                let v17: f64 = a3[m6 % 4] + x1;
-                                let v18 = v17.sin();
-                                acc2 += v18.tanh().tanh() * 0.25;
-                            } else {
-                                s1 = (s1 * 0.75 + (s1.powi(2) + 1.0).powi(-3) * 0.02).tanh();
-                            }
-                            if k14 > 1 {
-                                s1 = (s1 * 0.75 + s1 / 2.0 * 0.5).sin();
-                                break 'b13;
-                            }
-                        }
-                        s0 = s0 * 0.8 + f64::tanh(s0 * s0) * 0.05;
-                    }
-                    x1.to_radians()
-                };
-                acc2 -= 0.75 * v19.tanh();
-            }
-            3 | 5 => {
-                let x0: f64 = 2.0_f64.copysign(a3[(m6 + k4) % 4].sin().exp());
-                acc2 -= x1.tanh();
-                acc2 += x0.sin();
-            }
-            6 => {
-                let v20 = f64::log(f64::min(s1, x1).powi(2) + 1.0, 2.0);
-                acc2 -= f64::powi(f64::cbrt(a3[k4 % 4].tanh() + 2.0), 2).tanh();
-                acc2 += v20.tanh();
+        match n % 4 {
+            MODE_A | MODE_C => {
+                s2 = s2.mul_add(0.75, (f64::sin(x2) * 1.2).tan().cos() * 0.02);
+                acc3 += 0.5 * (x1 - acc3).clamp(-0.5, 1.5);
             }
             _ => {
-                s0 = (s0 * 0.5 + x2.min(x0) * 0.5).tanh();
-                s0 = s0.mul_add(0.8, (x0 + x2).sin() * 0.1);
+                let v7 = (x1.sin() * 2.0).cosh();
+                let v8: f64 = f64::powi(f64::cos(x2).powi(2) + 1.0, -2);
+                acc3 += f64::tanh(v7.tanh() + v8) * 0.25;
             }
         }
-        s0 = (s0 * 0.6 + x2 * 0.4).tanh();
-        let v21 = a3[3].copysign(a3[m6 % 4]);
-        let v24 = if f64::ln_1p(x1 * x1) >= -1.0 {
-            let v22 = f64::cos(x2);
-            v[n % 4].cos().exp_m1() + f64::sin(v22)
-        } else if v21 >= 0.5 {
-            let v23 = x2.cos();
-            (f64::sin(v[n % 4]) * 0.9).acos() + v23.tanh()
-        } else {
-            x1.tanh()
-        };
-        let a25 = [s1.asinh() / (f64::sin(s0) + 2.0), (v24.cos() * 0.9).atanh().atan(), (v21 * v21).powi(2).ln_1p(), (-0.5_f64).max(x2)];
-        acc2.sin() + a25[3].tanh() + f64::clamp(x0, a25[k4 % 4].sin() - 1.5, a25[k4 % 4].tanh() + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(f64::cos(p.1.cos()) + 2.0);
-        let mut s1 = f64::cos((f64::cos(x0) * 1.5).cosh()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [p.1.atan(), f64::ln_1p(s1.asinh().cos() * 0.5), (p.0.mul_add(s0, v[n % 4]).sin() * 0.9).asin(), f64::sqrt(p.0.powi(2) + 2.0) - v[3].mul_add(acc2, x0)];
-        a3 = [f64::sin(p.1 * a3[2]) * 0.05, 0.1 * (f64::powi(p.1, 2) + 1.5).acosh().cos() + 0.6 * a3[0], 0.05 * f64::tanh(f64::hypot(s0, a3[1]).abs()) + 0.5 * a3[1], prog_21(s0, 0.25, p.1, [v[0], v[1], v[2], v[3]], 6).sin() * 0.02];
-        let mut a4 = [0.0; 4];
-        a4[0] = a3[n % 4] / (a3[n % 4] * a3[n % 4] + 1.5);
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * 0.5 + (v[i] * std::f64::consts::LN_2).cos() * 0.5;
-        }
-        a4 = [prog_2(0.5, (-acc2).tanh() * 2.0, p.1.powi(2).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005, (a4[1] * 0.5 + ((a4[n % 4].powi(2) + 1.0).log(3.0).tanh() * 0.9).asin().cos() * 0.02).sin(), a4[0].mul_add(0.6, f64::sin(p.1 / (v[n % 4] * v[n % 4] + 1.5)) * 0.25), a4[2]];
-        let v5 = if a4[2] >= 0.5 {
-            1.5_f64.hypot(x0)
-        } else if !(n == 2 && x0 + a4[2] <= 0.0) {
-            let x0 = p.1;
-            f64::cbrt(f64::atan2(s1.powi(2) + 1.0, p.1).tanh() + 2.0) + f64::sin(x0)
-        } else {
-            f64::tanh(p.0)
-        };
-        let mut a6 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a6[i][j] = -v5;
-            }
-        }
-        let v7 = a3.iter().fold(a4[n % 4], |r, &z| r * 0.75 + 0.005 * f64::tanh(prog_21(s1, 1.2, acc2, [v[0], v[1], v[2], v[3]], n) + z.cos()));
-        let f8 = |t: f64| p.1.mul_add(v5, x0) + t * 0.5;
-        let v9 = f8(v[0]) - f8(v[2]) * 0.5;
-        s0 = 0.8 * s0 + 0.01 * (s0 * s0 + 1.0).log2().tanh();
-        s1 *= 0.6;
-        s1 -= 0.02 * (acc2.tanh() * s1.abs()).tanh();
-        acc2 += (v7.cos() + 2.0).cbrt().to_radians();
-        s0 * 0.5 - s1.cos() + acc2.sin() - a6[0][0].tanh() - v9.tanh() + (p.1.cos() * 1.5).sinh()
-    }
-
-    #[differentiable]
-    pub fn prog_60<T>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_B: usize = 1;
-        let mut s0 = (x1 + v[n % 4]).tanh() * T::from_f64(2.0).unwrap();
-        let mut s1 = (x2.sin().exp() + s0).tanh() * T::from_f64(2.0).unwrap();
-        let mut s2 = (T::powi(T::sin(x0), 2) + T::one()).log10();
-        let mut acc3: T = T::zero();
-        match n % 4 {
-            PHASE_B => {
-                s0 = s0 * T::from_f64(0.75).unwrap() + T::asin(s0.cos() * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.02).unwrap();
-                for i in 0..4 {
-                    let fi = T::from_usize(i).unwrap();
-                    let v4 = T::atan2(s0.cos().cosh(), (v[0] / T::from_f64(2.0).unwrap()).powi(2) + T::one());
-                    let v7 = if (T::tanh(v4) * T::from_f64(1.2).unwrap()).tan() * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap() >= -T::from_f64(0.5).unwrap() || n > 1 {
-                        let v5 = prog_21(T::tanh(T::log((*x2 * *x2 + T::from_f64(2.0).unwrap()).sqrt().powi(2) + T::one(), T::from_f64(10.0).unwrap())), T::cos(T::asinh(x0)), x2.sin().exp2().cos(), v, 6);
-                        x0 + fi + v5.tanh()
-                    } else if v[n % 4].sin().exp2() * (s1 - x0) > -T::from_f64(0.5).unwrap() && i % 3 == 1 {
-                        fi * T::from_f64(2.0).unwrap()
-                    } else {
-                        let v6 = v4 * T::cbrt(s2 * s2 + T::one());
-                        (s1 + T::from_f64(0.65).unwrap()).sin().exp2() + T::sin(v6)
-                    };
-                    s2 = s2 * T::from_f64(0.6).unwrap();
-                    s2 = s2 + T::from_f64(0.2).unwrap() * T::sin(x1 - v[3]);
-                    s2 = s2 * T::from_f64(0.6).unwrap() + T::sin(v7).sin() * T::from_f64(0.005).unwrap();
-                }
-            }
-            2 => {
-                let v8 = prog_21(x0 * T::from_f64(2.0).unwrap(), s0, T::tanh((s1.powi(2) + T::one()).recip()), v, n);
-                s2 = T::from_f64(0.5).unwrap() * s2 + T::one() * T::cos(acc3.sin());
-                s1 = s1 * T::from_f64(0.5).unwrap() + v8.sin() * T::from_f64(0.005).unwrap();
-            }
-            3 => {
-                s2 = (s2 * T::from_f64(0.5).unwrap() + x1.min(*x2) * T::from_f64(0.5).unwrap()).sin();
-                s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.4).unwrap() * (-x1).sin();
-            }
-            _other => {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + (s0 + T::from_f64(0.35).unwrap()) * T::from_f64(0.01).unwrap()).sin();
-                let x1 = (x1.powi(2) + T::from_f64(2.0).unwrap()).ln();
-                s0 = s0 * T::from_f64(0.8).unwrap() + T::sin(T::tanh(x1)) * T::from_f64(0.25).unwrap();
-            }
-        }
-        for i in 0..3 {
-            let v9: T = prog_21::<T>((x1.powi(2) + T::one()).log10().cos(), T::cos(x0.cos()) * T::from_f64(2.0).unwrap(), x1, v, n);
-            let v10 = T::acosh((x0.tanh() * T::from_f64(0.9).unwrap()).acos().powi(2) + T::from_f64(1.5).unwrap());
-            if !(i % 3 == 1) {
-                let v11: T = (x2.powi(2) + T::one()).powi(-1) + T::from_f64(0.25).unwrap();
-                s2 = s2 * T::from_f64(0.75).unwrap() + T::sin(v11.sin()) * T::from_f64(0.05).unwrap();
-            }
-            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (v10 + s1).cos() * T::from_f64(0.02).unwrap());
-            s1 = (s1 * T::from_f64(0.8).unwrap() + v9.tanh() * T::from_f64(0.005).unwrap()).tanh();
-        }
-        if v[n % 4].hypot(s0) <= T::from_f64(0.5).unwrap() {
-            let v12 = prog_21(x0.sin(), T::sin(T::log(s2 * s2 + T::one(), x1 * x1 + T::from_f64(2.0).unwrap()).to_radians()), T::log10(v[0].powi(2) + T::one()).cos() * T::from_f64(2.0).unwrap(), v, n);
-            acc3 = acc3 + T::from_f64(0.05).unwrap() * v12.sin();
-        }
-        'l2: for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (T::sin(*x2) * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.1).unwrap());
-            for j in (1..=4).step_by(2) {
-                let fj = T::from_usize(j).unwrap();
-                acc3 = acc3 + T::from_f64(0.05).unwrap() * T::sin(prog_21::<T>(x0 * T::from_f64(2.0).unwrap(), x0, x0 * T::from_f64(2.0).unwrap(), v, j));
-                match i % 3 {
-                    0 | 2 => {
-                        break 'l2;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            acc3 += 0.5 * (v[i] * v[i] + 2.0).sqrt().sin();
+            acc3 -= f64::asin((s2 * x2).cos() * 0.9).sin() * 0.4;
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                match k9 {
+                    0 => {
+                        let x2 = x2;
+                        let v10 = fi - x2;
+                        s0 *= 0.6;
+                        s0 -= 0.4 * v10.sin();
+                    }
+                    MODE_C => {
+                        s2 = s2 * 0.75 + f64::tanh(x2 - (s2.powi(2) + 1.0).log2()) * 0.1;
+                        acc3 += f64::cos(m6::prog_38(s0, s1, 0.25, v, n)) * 0.1;
+                    }
+                    3 => {
+                        break 'l0;
                     }
                     _ => {
-                        let v13 = (T::powi(s2, 2) + T::from_f64(2.0).unwrap()).acosh();
-                        acc3 = acc3 + T::from_f64(0.1).unwrap() * v13.sin().sin();
-                    }
-                }
-                acc3 = acc3 - fj.sin() * T::from_f64(0.1).unwrap();
-            }
-            let v20 = match n {
-                0..=1 => {
-                    let x0 = T::atan(x0);
-                    let v14 = fi + v[1];
-                    T::ln_1p(v[n % 4].sin() * T::from_f64(0.5).unwrap()) + x0.sin() + v14.cos()
-                }
-                2 => {
-                    for j in 0..3 {
-                        if T::log(x2.cos().powi(2) + T::one(), T::from_f64(2.0).unwrap()) >= T::zero() {
-                            let v15: T = s1 - x0;
-                            let x0 = v15;
-                            acc3 = acc3 + T::from_f64(0.1).unwrap() * x0.tanh();
-                        } else if (T::powi(T::cos(s2), 2) + T::one()).sqrt() < T::powi(s1, 3) || j == 2 {
-                            acc3 = acc3 - T::from_f64(0.05).unwrap() * (T::sqrt(*x2 * *x2 + T::from_f64(0.5).unwrap()).tanh() * T::from_f64(0.9).unwrap()).atanh();
-                        }
-                        acc3 = acc3 - s0.asinh() * T::from_f64(0.1).unwrap();
-                    }
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (x1 * *x2).sin();
-                    s2 + fi
-                }
-                3 => {
-                    let v16 = s0 / (T::sin(fi) + T::from_f64(2.0).unwrap());
-                    T::atan2(s1, s2 * s2 + T::one()) - s2.clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap()) + v16.cos()
-                }
-                _other => {
-                    for u in v {
-                        let v17 = u.cos().exp_m1();
-                        let v18 = (v[i % 4].cos() * T::from_f64(2.0).unwrap()).sinh();
-                        if x1 / (v[(i + n) % 4].sin() + T::from_f64(2.0).unwrap()) >= T::atanh(T::tanh(v17) * T::from_f64(0.9).unwrap()) {
-                            acc3 = acc3 - T::from_f64(0.05).unwrap() * T::sin(s2.cos().cosh());
-                        }
-                        s2 = s2 * T::from_f64(0.6).unwrap();
-                        s2 = s2 + T::from_f64(0.02).unwrap() * (v18 + s2).tanh();
-                    }
-                    let x0 = -(v[n % 4].cos() * T::from_f64(0.9).unwrap()).asin();
-                    let v19 = (v[i % 4] - x1).tanh();
-                    (s1.sin() * T::from_f64(0.9).unwrap()).asin() + T::tanh(x0) + v19.sin()
-                }
-            };
-            acc3 = acc3 + v20.tanh() * T::from_f64(0.25).unwrap();
-        }
-        let v22 = match n {
-            0 | 2 => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + (-s0) * T::from_f64(0.05).unwrap()).sin();
-                s2 - s0
-            }
-            3 | 5 => {
-                let x1 = T::asinh(s0.tanh());
-                let v21 = (v[n % 4].sin().tanh() * T::from_f64(1.2).unwrap()).tan();
-                s0 + x1.cos() + T::sin(v21)
-            }
-            _ => T::recip(v[3] * v[3] + T::one()),
-        };
-        let mut k23 = 0;
-        loop {
-            k23 += 1;
-            acc3 = acc3 - T::from_f64(0.5).unwrap() * T::tanh(T::cosh(v[k23].sin() * T::from_f64(1.5).unwrap()));
-            if T::powf(s0.powi(2) + T::from_f64(0.5).unwrap(), T::tanh(s1)) >= -T::from_f64(0.5).unwrap() {
-                s2 = s2 * T::from_f64(0.5).unwrap() + s2.powi(2).tanh() * T::from_f64(0.25).unwrap();
-                acc3 = acc3 + T::cos(v22).cos() * T::from_f64(0.5).unwrap();
-            }
-            if T::acosh((x0 + v22).powi(2) + T::from_f64(1.5).unwrap()) <= s2 {
-                let v24 = (v22.sin() * T::from_f64(0.9).unwrap()).acos();
-                acc3 = acc3 + T::cos(v24) * T::from_f64(0.5).unwrap();
-            } else {
-                let x1 = T::cos(s0);
-                let x0: T = (T::powi((v22 * v22 + T::from_f64(1.5).unwrap()).acosh(), 2) + T::from_f64(2.0).unwrap()).sqrt();
-                acc3 = acc3 + T::sin(x1.cos() + x0.cos()) * T::from_f64(0.5).unwrap();
-            }
-            if k23 >= 3 || (T::exp_m1(v[2].sin()).tanh() * T::from_f64(0.9).unwrap()).acos() < -T::one() {
-                break;
-            }
-        }
-        s1.sin() + s2 * T::from_f64(0.25).unwrap() + acc3.sin() + v22 + T::ln(x1.powi(2) + T::from_f64(2.0).unwrap())
-    }
-
-    #[differentiable]
-    pub fn prog_61<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::from_f64(3.0_f64).unwrap().log(v[n % 4].max(x0).powi(2) + 2.0);
-        let mut s1 = (x0 + 1.25).cos() * 2.0;
-        let mut acc2: T = 0.0;
-        'l0: for i in 0..5 {
-            let fi = T::from_usize(i).unwrap();
-            let v3: T = prog_21((x1.hypot(v[n % 4]) + (s1 * s1).ln_1p()).sin() * 2.0, (s1.cos() * 0.9).asin().tanh().exp2().cos(), T::powi(s0, 3).sin(), v, n);
-            match i % 4 {
-                0..=1 => {
-                    let v7 = 'b1: {
-                        if T::sinh(T::tanh((x2.tanh() * 0.5).ln_1p()) * 2.0) <= x1 && i < 4 {
-                            let v4: T = T::log(T::to_radians(x0).powi(2) + 1.0, (fi / (T::sin(s0) + 2.0)).powi(2) + 2.0);
-                            s0 = s0 * 0.75 + s0.asinh().cos() * 0.25;
-                            match i % 4 {
-                                0..=1 => {
-                                    s0 = (s0 * 0.5 + (s1.sin() * 0.9).atanh() * 0.1).sin();
-                                }
-                                g if g > 2 => {
-                                    s0 = (s0 * 0.8 + v4 / (s1.cos() + 2.0) * 1.0).sin();
-                                    continue 'l0;
-                                }
-                                _ => {
-                                    let v3 = prog_21::<T>(x0 * 0.5, v[i % 4].sin(), x0 * 0.5, v, n);
-                                    let v5 = prog_21::<T>(x1, (s0 + v4).sin() * 2.0, s0, v, i);
-                                    acc2 = acc2 + (v3.sin() - v5.cos()).tanh() * 0.02;
-                                }
-                            }
-                            acc2 = acc2 - v4.sin() * 0.4;
-                        } else if !(i % 2 == 0) {
-                            s0 = s0.mul_add(0.75, (T::sqrt(T::powi(x2, 2) + 1.0).cos() * 0.9).atanh().sin() * 0.05);
-                            let x1 = (x0.powi(2) + 0.5).cbrt();
-                            acc2 = acc2 + 0.4 * T::cos(T::sin(x1));
-                        } else {
-                            for _ in 1..n {
-                                if i > 1 && T::exp_m1((T::from_f64(SCALE).unwrap() + v[1]).tanh()) >= 1.0 {
-                                    s1 = s1.mul_add(0.5, (x1.powi(2) + 2.0).acosh().tanh() * 0.2);
-                                    let v6 = s0 * s1 + x1;
-                                    s0 = s0 * 0.5;
-                                    s0 = s0 - 0.1 * v6.tanh();
-                                }
-                                if v[n % 4].tanh().sinh() <= (x2 * x2 + 0.5).recip() {
-                                    break;
-                                }
-                                acc2 = acc2 - 0.05 * x2.sin().exp2().tanh();
-                            }
-                            acc2 = acc2 - 0.005 * prog_21(T::tan(v[n % 4].sin() * 1.2).cos() * 2.0, T::log2(v[2] * v[2] + 1.0).sin(), x1, v, i).cos();
-                            if T::sqrt(x0 * x0 + 1.0) >= 1.0 {
-                                continue 'l0;
-                            }
-                        }
-                        if (x2.powi(2) + 1.0).ln() < 0.5 {
-                            s0 = s0 * 0.6 + T::cos(fi.cos().exp()) * 1.0;
-                            break 'b1 T::ln(fi * fi + 0.5);
-                        }
-                        x0.asinh().tanh()
-                    };
-                    s1 = s1 * 0.6 + fi.sin().exp2().sin() * 1.0;
-                    if (v7.sin() * 1.2).tan() > 0.0 && i > 1 {
-                        acc2 = acc2 - v3.to_radians().cos() * 0.4;
-                        break;
-                    }
-                }
-                3 => {
-                    s1 = s1 * 0.75 + T::exp2(T::cos(x1)).tanh() * 0.1;
-                    s0 = T::mul_add(s0, 0.75, x1.cos() * 0.25);
-                }
-                _other => {
-                    s1 = s1.mul_add(0.75, T::cos(s0 - s1) * 0.1);
-                    let v8 = s1 + x2;
-                    s1 = s1 * 0.75;
-                    s1 = s1 + 0.1 * v8.tanh();
-                }
-            }
-            s0 = (s0 * 0.5 + x2 * 0.5).sin();
-            acc2 = acc2 - T::tanh(v3) * 0.005;
-        }
-        let mut k9 = 0;
-        while k9 < 5 && x1.to_degrees() * 0.02 >= s0 {
-            k9 += 1;
-            for _ in (0..=n).rev().step_by(2) {
-                let v10: T = if (x0 * x0 + 0.5).sqrt().max(x2.max(s0)) <= x1 {
-                    x1.cos().exp()
-                } else {
-                    s0 * x0
-                };
-                s0 = s0 * 0.5;
-                s0 = s0 + 0.1 * T::tanh((s0 * s0 + 1.0).atan2(x0));
-                s1 = s1.mul_add(0.5, T::sin(v10) * 0.1);
-            }
-            let v11 = -(x2 * x2 + 1.0).log(3.0);
-            acc2 = acc2 + T::tanh(1.5 * v11) * 0.4;
-        }
-        let v14 = match k9 % 4 {
-            0 => x2 + T::from_f64(1.5_f64).unwrap().powf(x1.cos()),
-            g if g > 1 => {
-                let v12 = (v[k9 % 4].powi(2) + 1.0).powi(-1).sin();
-                x2 * v12.asinh()
-            }
-            _other => {
-                let v13 = (x2.powi(2) + 1.0).log10();
-                x1 / (x1 * x1 + 1.5) + v13.sin()
-            }
-        };
-        if T::max(-T::from_f64(3.0_f64).unwrap(), v14) < 0.0 {
-            acc2 = acc2 - (x0 - x1 - (T::sin(x1) * 0.5).ln_1p()).sin();
-        } else if x1 <= 0.0 {
-            acc2 = acc2 + T::sinh(x2.tanh() * 2.0).cos() * 0.5;
-        } else {
-            acc2 = acc2 - T::tanh(prog_21((v[k9 % 4] / 2.0).tanh() * 2.0, T::cos((v14 + x2).max(T::tan(T::tanh(x2) * 1.2))), (T::powi(v14, 2) + 1.0).log2().atan().tanh(), v, k9)) * 0.005;
-            let v15 = v[0] - x0.tanh().exp();
-            acc2 = acc2 + T::tanh(v15);
-        }
-        for &t in v.iter() {
-            let v16 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * T::sin(v[k9 % 4] + p.sin()));
-            let v18 = 'b6: {
-                let v17 = (s1 * s1 + 1.0).log2();
-                if (v[n % 4].clamp(-1.0, 1.5).powi(2) + 0.5).cbrt() < 0.0 {
-                    break 'b6 t * x0;
-                }
-                if (x0 * x0 + 0.5).recip() < 0.5 {
-                    break 'b6 v17 * x0.sin();
-                }
-                (v[2] - x2) * v17
-            };
-            s0 = (s0 * 0.75 + (t.cos() * 1.2).tan() * 0.02).tanh();
-            s1 = (s1 * 0.75 + (v16.cos() + T::sin(v18)) * 0.01).sin();
-        }
-        s0 * 0.25 - s1.sin() + acc2.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1: f64 = f64::cos(prog_9(((f64::tanh(v[n % 4]) * 0.5).ln_1p().powi(2) + 1.0).powi(-1).tanh(), 2.0, f64::cos(x1), v, n)) * 2.0;
-        let mut s2 = x1;
-        let mut acc3: f64 = 0.0;
-        s0 = 0.8 * s0 + 0.01 * f64::cos(f64::powf(x0.powi(2) + 1.0, s2.tanh()));
-        let [b4, _] = [f64::powf(0.5_f64.min(v[n % 4]).powi(2) + 1.0, 1.5), (x2.tanh() + 2.0).cbrt()];
-        let v5 = v.iter().map(|&p| 1.0 + 0.1 * prog_9(s2, 0.5, p.sin(), v, n).tanh()).product::<f64>();
-        let mut k6 = 0;
-        while k6 < n + 1 && f64::powi(x1, 2) > -1.0 {
-            k6 += 1;
-            let mut m7 = b4.sin();
-            for j in 0..n {
-                m7 = f64::max(x1 / (x2 * x2 + 0.5) + v[(j * 3) % 4], m7);
-            }
-            match (k6 + n).checked_sub(3) {
-                None => {
-                    acc3 += 0.25 * (v[n % 4].cos() * 1.5).cosh().sin();
-                }
-                Some(_) => {
-                    let v9 = s0 / (b4 * b4 + 1.0);
-                    let v10 = m7 + v[1];
-                    s0 = s0.mul_add(0.8, (v9.sin() - v10.tanh()).tanh() * 0.02);
-                }
-            }
-            s0 = 0.75 * s0 + 0.25 * f64::sin(v[(k6 + n) % 4].abs());
-            acc3 += f64::sin(m7.sin()) * 0.25;
-        }
-        let mut k11 = 0;
-        let v15 = loop {
-            k11 += 1;
-            let v12 = (v5 * v5 + 1.0).powf(0.3);
-            let v14 = match n {
-                1 => {
-                    let v13 = (f64::asinh(b4).powi(2) + 1.0).powf(0.3);
-                    s2 = (s2 * 0.8 + v13 * s0 * 0.02).sin();
-                    s0 + v13
-                }
-                2 | 4 => {
-                    let x1 = f64::to_degrees(v12) * 0.01 * x0;
-                    b4 - x1
-                }
-                5 => {
-                    let x0 = s0 + v5;
-                    prog_21((f64::tanh(s1) * (v5.cos() * 0.9).atanh()).cos() * 2.0, v5, 1.2, [v[0], v[1], v[2], v[3]], k11) + x0.sin()
-                }
-                _ => b4.tanh(),
-            };
-            s2 *= 0.6;
-            s2 += 0.4 * (-v5).sin();
-            if k11 >= 6 || (v12 * v12 + 0.5).cbrt() < 0.25 {
-                break 1.5_f64.powf(b4.sin().tanh());
-            }
-            s2 = s2.mul_add(0.6, v14.cos() * 0.005);
-        };
-        let Some(k16) = n.checked_sub(3) else {
-            return prog_21::<f64>(f64::tanh(f64::asin(v[1].tanh() * 0.9)) * 2.0, (x0.tanh().powi(2) + 1.5).acosh().sin() * 2.0, s0, *v, n)
-        };
-        let c17 = k16 as f64;
-        let v18 = 'b3: {
-            acc3 += f64::min(1.5_f64, c17).sin();
-            if b4.tanh().cosh() > -0.5 {
-                break 'b3 f64::sin((v15 * v15).ln_1p());
-            }
-            f64::cos(v15 * 0.8)
-        };
-        s1 = s1.mul_add(0.75, v18.sin() * 0.02);
-        s0 * 0.75 - s1 * 1.5 + s2 * 0.75 - acc3.tanh() - v5 * 0.25 + (2.0_f64.powf(x1.cos()).powi(2) + 0.5).cbrt()
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] + x2).tanh() * 2.0;
-        let mut s1 = f64::powi(v[3] * v[3] + 1.0, -1).asinh();
-        let mut s2 = v[2];
-        let mut acc3: f64 = 0.0;
-        let [_, b4, _, b5] = v;
-        let [_, b6, b7, b8] = v;
-        let [b9, _, _, _] = v;
-        let [b10, b11, b12, b13] = v;
-        let mut k14 = 0;
-        loop {
-            k14 += 1;
-            let [b15, b16, b17, _] = v;
-            acc3 += b11.tanh().exp().sin() * 0.5;
-            if k14 >= 3 || f64::cos(b8.tanh().exp2()) < b9 {
-                break;
-            }
-            acc3 += 0.5 * (b15.tanh() - f64::tanh(b16) + b17.cos()).sin();
-        }
-        s0 = s0 * 0.75 + b8 / 3.0 * 0.75;
-        s1 = s1 * 0.6 + m39::prog_39(x1, b10.tanh() * 2.0, b8.hypot(b13).sin().sin() * 2.0, &v, k14).cos() * 0.005;
-        s2 = f64::mul_add(s2, 0.75, f64::cos(f64::recip(b10 * b10 + 1.0)) * 0.25);
-        x0.tanh() + s0 * 0.5 + s1 * 0.75 - s2 + acc3 - b4 * 0.25 - b5 + f64::cos(b6) - b7 - b9.cos() + b11 + b12.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_65<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::ln(v[n % 4] * v[n % 4] + 1.0);
-        let mut s1 = x0;
-        let mut s2 = T::cos(x2.cos());
-        let mut acc3: T = 0.0;
-        if (T::powi(x0, 2) + 1.0).log(T::from_f64(10.0).unwrap()) < -T::from_f64(0.5).unwrap() {
-            s1 = (s1 * T::from_f64(0.75).unwrap() + (s1.sin() * 0.9).acos() * 0.1).tanh();
-            let v4: T = prog_21::<T>(x1, T::cos(s2.cos().sinh().powi(3)), x1.powi(2).tanh(), v, n);
-            acc3 = acc3 + v4.cos() * 0.005;
-        } else if s0.powi(3) <= T::ln_1p(x1.cos() * T::from_f64(0.5).unwrap()) {
-            let v5 = x0 - x1 - T::sinh(T::tanh(x0) * 2.0);
-            acc3 = acc3 - (s2.powi(2) + 1.0).log(3.0).powi(3);
-            s2 = (s2 * T::from_f64(0.8).unwrap() + v5.tanh() * T::from_f64(0.02).unwrap()).sin();
-        } else {
-            s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.02).unwrap() * T::cos(T::sinh(acc3.tanh()).clamp(T::min(s1, s2).cos() - 1.5, T::from_f64(0.5_f64).unwrap().copysign(s2).tanh() + 1.5));
-            let v6 = prog_21::<T>(s2, x0 * T::from_f64(0.5).unwrap(), x1, v, 1);
-            s0 = 0.6 * s0 + 0.01 * v6.tanh();
-        }
-        if (v[n % 4] * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).asinh() < T::from_f64(0.5).unwrap() {
-            for i in (0..n).rev() {
-                let fi = T::from_usize(i).unwrap();
-                match i {
-                    MODE_A if n % 2 == 0 => {
-                        acc3 = acc3 - x2.atan2(v[n % 4] * v[n % 4] + 1.0).sin() * T::from_f64(0.25).unwrap();
-                        let v7 = x2 - 1.5;
-                        s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::sin(T::tanh(v7));
-                    }
-                    MODE_B if n < 4 => {
-                        s0 = s0.mul_add(T::from_f64(0.5).unwrap(), s0 * T::from_f64(0.5).unwrap());
-                    }
-                    2 | 4 => {
-                        let v8 = x0;
-                        s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * v8.tanh().cos();
-                    }
-                    _ => {
-                        acc3 = acc3 - T::from_f64(0.25).unwrap() * T::from_f64(2.0_f64).unwrap().log(fi * fi + 2.0).sin();
-                        s0 = s0 * T::from_f64(0.75).unwrap() + T::mul_add(s0, x1, x2).sin() * T::from_f64(0.05).unwrap();
-                        if i < 5 {
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + (s2 + s0) * 0.1).sin();
+                        s0 = (s0 * 0.8 + s2 * 0.2).tanh();
+                        if s1.atan() / (v[k9] * v[k9] + 0.5) < fi && i % 2 == 0 {
+                            acc3 += f64::sin(f64::log10(f64::powi(v[k9], 2) + 1.0)) * 0.1;
                             continue;
                         }
+                        acc3 += 0.05 * f64::tanh(m6::prog_38(x2, 0.75, (f64::ln_1p(v[3 - k9] * v[3 - k9]) - fi).sin() * 2.0, v, i));
                     }
                 }
-                if fi * v[i % 4] > T::atan2(s1, s1.powi(2) + 1.0) {
+                let v11 = v.iter().copied().map(|p| -p).sum::<f64>();
+                acc3 += (-x2).tanh() * 0.1;
+                acc3 += v11.tanh().tanh() * 0.1;
+            }
+        }
+        let mut k12 = 0;
+        while k12 < 6 {
+            k12 += 1;
+            acc3 += 0.25 * (-x1).asinh().tanh();
+            acc3 -= f64::cos(s0.mul_add(v[n % 4], s0)) * 0.25;
+            let mut m13: f64 = f64::INFINITY;
+            for j in (1..=5).step_by(2) {
+                m13 = m13.min(v[j % 4] * v[0] * 0.25);
+            }
+            s1 *= 0.6;
+            s1 -= 0.4 * m13.sin();
+        }
+        s1 = (s1 * 0.5 + x2.hypot(v[k12 % 4]) * 0.25).tanh();
+        s0 + s1 - s2 - acc3.tanh()
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_60(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            let mut s0 = x2.mul_add(f64::asinh(v[self.n]), x1 - x0).sin() * 2.0;
+            let mut s1 = f64::cos(-v[self.n]).exp().tanh() * 2.0;
+            let mut s2 = f64::tanh(m6::prog_38(x1, s0, (self.k * 0.5_f64.min(self.k)).sin(), v, n)) * 2.0;
+            let mut acc3: f64 = 0.0;
+            let v4 = if self.n % 3 == 1 {
+                s1 = (s1 * 0.6 + prog_51(f64::cos((0.5_f64.hypot(s1).tanh() * 0.9).asin()) * 2.0, (x2 + s1).tanh() * 2.0, 3.0_f64.powf(s1.tanh()).cos() * 2.0, v, n) * 0.005).sin();
+                prog_50(0.25, x2, f64::cos(s0.min(acc3)), v, n)
+            } else {
+                acc3 += x2.sin();
+                f64::min(self.scale, s0)
+            };
+            let v6 = match self.n {
+                PHASE_A => {
+                    let v5 = x2 + x1.copysign(v4);
+                    acc3.cos().cosh().asinh() + v5.sin()
+                }
+                g if g > 1 => x2.abs(),
+                _ => self.scale.tanh(),
+            };
+            let mut k7 = 0;
+            while k7 < 4 && v6 - f64::atanh(s0.cos() * 0.9) <= f64::sin(s0) {
+                k7 += 1;
+                acc3 -= f64::cos((v4 / (self.k.tanh() + 2.0)).powi(2).ln_1p()) * 0.5;
+                acc3 -= 0.5 * v6.tanh().min(f64::exp(v6.sin())).tanh();
+            }
+            if v6.atan() < 0.5 {
+                s1 = s1.mul_add(0.5, f64::sin(f64::cosh(f64::cos(x0) * 2.0)) * 0.05);
+            } else if let Some(k8) = (n % 4).checked_sub(1) {
+                let c9 = k8 as f64;
+                for i in 0..self.n + 2 {
+                    let fi = i as f64;
+                    let mut k10 = 0;
+                    while k10 < n {
+                        k10 += 1;
+                        let v11 = f64::cosh(f64::tanh(v6) * 2.0);
+                        match (self.n + n).checked_sub(3) {
+                            Some(1 | 2) => {
+                                acc3 -= s0.hypot(v11).tanh() * 0.05;
+                            }
+                            Some(k12) if k12 % 2 == 0 => {
+                                s2 = s2 * 0.6 + fi.sin() * 1.0;
+                                let v13 = s1 - v11;
+                                acc3 += 0.05 * v13.cos().tanh();
+                            }
+                            Some(k14) => {
+                                let c15 = k14 as f64;
+                                let v16 = x0 - 0.3;
+                                let v17 = (v4.cos() * 0.9).acos();
+                                s1 = s1 * 0.5 + f64::cos(c15.cos() + v16.sin() - v17.cos()) * 0.1;
+                            }
+                            None => {
+                                let v18 = (f64::tanh(v6) * 0.9).acos();
+                                s2 = 0.75 * s2 + 0.25 * (v4 - c9).cos();
+                                s0 = 0.5 * s0 + 0.2 * v18.sin();
+                            }
+                        }
+                        acc3 -= c9.clamp(x0.sin() - 1.5, c9.cos() + 1.5).sin() * 0.05;
+                        s2 = (s2 * 0.8 + v11.cos() * 0.02).sin();
+                    }
+                    acc3 += f64::asin(f64::cos(s2) * 0.9).cos() * 0.5;
+                }
+                s2 = s2 * 0.75 + f64::tanh(c9) * 1.0;
+            } else {
+                let v19 = Self::prog_43(f64::sin(v[k7 % 4].max(v6)), x1, (v[k7 % 4] * std::f64::consts::FRAC_1_PI).sin(), &v, k7);
+                let v20: f64 = Params::prog_43(1.2, 1.2, s0, &v, n);
+                acc3 += 0.005 * (v19.tanh() + f64::tanh(v20)).tanh();
+            }
+            let v21 = m6::prog_38(s0, f64::cos((x2.sin() * 0.9).atanh().cos().exp2()), f64::tanh(f64::powi(f64::abs(v[2]), 2)) * 2.0, v, 1);
+            s1.sin() - s2 * 1.5 - f64::cos(acc3) - f64::cos(v4) - v6 * 0.5 - v21.sin()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.tanh();
+        let mut s1 = f64::powi(x0 * x0 + 1.0, -1).sin().exp2();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < n {
+            k3 += 1;
+            match k3 {
+                1..=2 => {
+                    acc2 += v[k3 % 4].cos() * 0.25;
+                }
+                MODE_D => {
+                    let v4: f64 = f64::exp2(x1.cos());
+                    s0 = (s0 * 0.5 + v4.sin() * 0.25).sin();
+                }
+                4..=5 => {
+                    s1 = (s1 * 0.75 + v[3] / (s1.powi(2) + 0.5) * 0.02).sin();
                     break;
                 }
-                s0 = T::from_f64(0.75).unwrap() * s0 + 0.2 * T::cbrt(s0 * s0 + T::from_f64(0.5).unwrap()).sin();
+                _ => {
+                    acc2 += 0.01 * Params::prog_43(x1.mul_add(s0, v[k3 % 4]).tanh() * 2.0, x0, x2, v, n).cos();
+                    if k3 % 3 == 1 && f64::powi(x1, 2).min(-s1) < 0.0 {
+                        acc2 += (s0 * s0 + 2.0).sqrt().cos() * 0.25;
+                    }
+                    let v5 = x2 + s1;
+                    acc2 += 0.25 * v5.sin().cos();
+                }
             }
-            let v9 = prog_21::<T>(s1, x0 * T::from_f64(0.75).unwrap(), x0 * T::from_f64(1.2).unwrap(), v, 2);
-            acc3 = acc3 + v9.cos() * T::from_f64(0.05).unwrap();
-        }
-        for _ in 1..n {
-            for j in 1..n {
-                let v10 = T::sqrt(s2 * s2 + T::from_f64(0.5).unwrap()) * s2.cos().exp2();
-                s0 = s0 * 0.6 + T::sin(T::asin(v[j % 4].sin() * 0.9)) * 0.1;
-                acc3 = acc3 + T::from_f64(0.05).unwrap() * v10.sin();
+            acc2 += 0.25 * f64::tanh(-(v[(k3 + n) % 4] + x1));
+            if !(k3 < 4) {
+                acc2 += 0.25 * f64::cos(v[(k3 + n) % 4].cos().exp_m1());
+            } else if k3 % 2 == 0 {
+                s1 = 0.75 * s1 + 0.1 * (-(s0 - s1)).cos();
             }
-            s1 = s1 * T::from_f64(0.5).unwrap() + (s1.atan().tanh() * 0.9).acos().cos() * 0.2;
-            let v11 = v.iter().fold(-0.0, |r, &p| r + (p * x2 + p * x0));
-            s1 = T::from_f64(0.8).unwrap() * s1 + 0.005 * v11.sin().cos();
         }
-        if T::hypot(x2 / 3.0, x0 / (T::powi(x2, 2) + 1.0)) >= -T::from_f64(0.5).unwrap() || n == 4 {
-            acc3 = acc3 - ((x2.tanh() * 1.5).sinh() + T::log10(s0 * s0 + 1.0)).sin();
-            s1 = (s1 * 0.6 + (x0 - s0) * 0.2).tanh();
-        } else if x2 + x0 <= T::from_f64(0.5).unwrap() {
-            acc3 = acc3 - T::atan2(s2.cos().powi(2) + T::from_f64(0.5).unwrap(), x0).tanh();
+        acc2 += (f64::powi(f64::hypot(x1, x2), 2) + 1.0).log2().tanh();
+        if v[k3 % 4].tanh() < -0.5 {
+            let v6 = (v[2].sin() * 0.9).asin();
+            s1 = (s1 * 0.6 + s1 * 0.05).tanh();
+            acc2 += v6.cos();
         } else {
-            let v12 = x2;
-            acc3 = acc3 + v12.sin();
+            let v7: f64 = m6::prog_38(f64::tanh(1.5_f64.copysign(s0 * s1)), f64::cos(f64::tanh(s1).sinh()), f64::sin(x1 * x1) * 2.0, [v[0], v[1], v[2], v[3]], 0);
+            s0 = 0.8 * s0 + 0.005 * v7.sin();
         }
-        let mut m13 = T::infinity();
-        for i in 0..5 {
-            m13 = (v[i % 4] / (x0.sin() + 2.0)).min(m13);
+        'l1: for i in (0..=n).rev().step_by(2) {
+            acc2 += f64::tanh(v[i % 4].sin()) * 0.5;
+            for j in (0..n).rev() {
+                let fj = j as f64;
+                if f64::tanh(s1) >= -x2 && j > 0 {
+                    s0 = s0.mul_add(0.8, s0 / (s0 * s0 + 1.0) * 0.1);
+                    continue 'l1;
+                }
+                let v9 = if x1 + fj >= 1.0 {
+                    f64::sin(x0)
+                } else {
+                    let v8 = ((f64::powi(s1, 2) + 1.0).recip().powi(2) + 0.5).atan2(s0.atan());
+                    return 0.5_f64.hypot(s0) + v8.cos()
+                };
+                let v11 = match j {
+                    0 => (s0.powi(2) + 0.5).ln(),
+                    2 => {
+                        let v10 = s0 * (v9.powi(2) + 1.5).acosh();
+                        x1.cos() + v10.cos()
+                    }
+                    MODE_D if n % 2 == 0 => (v9 + fj).clamp(-0.5, 0.5),
+                    _ => {
+                        acc2 += 0.05 * f64::sin(v[j % 4].cos());
+                        (s0 * s0 + 0.5).ln()
+                    }
+                };
+                acc2 += 0.05 * (-v9);
+                s0 = 0.75 * s0 + 0.05 * f64::tanh(v11.cos());
+            }
+            let mut m12: f64 = 2.5;
+            for &u in v.iter() {
+                m12 = u.min(m12);
+            }
+            s0 = s0.mul_add(0.5, m12.cos() * 0.5);
         }
-        acc3 = acc3 - m13.cos();
-        let mut a14 = [0.0; 4];
-        for i in 0..4 {
-            a14[i] = (T::sin(T::log(T::from_f64(2.0_f64).unwrap(), s0 * s0 + 2.0)) * T::from_f64(0.5).unwrap()).ln_1p();
-            s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * (s1 / (T::cos(s1) + 2.0)).powi(2).sin();
+        let mut k13 = 0;
+        let v15 = loop {
+            k13 += 1;
+            acc2 += (x2 + s0).sin() * 0.25;
+            let v14 = f64::cos(x0);
+            if k13 >= 6 || ((f64::powi(v[(k13 + n) % 4], 2) + 1.0).log2().powi(2) + 1.0).cbrt() < 1.0 {
+                break (v14.cos() + 2.0).cbrt();
+            }
+            acc2 += v14 * 0.25;
+        };
+        s0 * 0.75 - s1 + acc2.tanh() + v15 * 0.25
+    }
+
+    impl Weights {
+        #[differentiable(wrt(self, x0))]
+        pub fn prog_62(&self, x0: f64, n: usize) -> f64 {
+            let v: [f64; 4] = self.w;
+            let mut s0 = f64::cbrt((x0 * x0 + 1.0).log2().cos() + 2.0);
+            let mut acc1: f64 = 0.0;
+            s0 = 0.6 * s0 + 0.75 * (v[self.n] * v[self.n] + 1.0).log(10.0);
+            let v9 = match self.n + n {
+                0 => f64::atan(acc1),
+                MODE_C | 4 => {
+                    let v2 = v[3 - self.n] * acc1.abs();
+                    (v2.cos() * 1.5).cosh()
+                }
+                5..=7 => {
+                    let v3 = prog_2(f64::tanh(f64::asinh(s0)), x0, 0.5, v, n);
+                    s0 + x0 + f64::cos(v3)
+                }
+                _ => {
+                    'l0: for (i, &t) in v.iter().enumerate() {
+                        let fi = i as f64;
+                        let v4 = x0 + t;
+                        let v7 = if (v4.powi(2) + 0.5).ln() < -0.5 {
+                            s0 / (t.sin() + 2.0)
+                        } else {
+                            for _ in (0..=n).rev().step_by(2) {
+                                s0 *= 0.6;
+                                s0 += 0.4 * f64::tanh(v[3 - i]);
+                                match n {
+                                    0 => {
+                                        break 'l0;
+                                    }
+                                    1..=3 => {
+                                        s0 = 0.5 * s0 + 0.25 * f64::sin(v4);
+                                    }
+                                    g if g > 4 => {
+                                        s0 = f64::mul_add(s0, 0.6, f64::cos(t).tanh() * 0.4);
+                                        if !(n % 2 == 0 && (f64::cos(t) * 0.9).asin() <= -t) {
+                                            continue;
+                                        }
+                                        s0 = (s0 * 0.75 + s0 * 0.25).tanh();
+                                    }
+                                    _ => {
+                                        let v5 = fi.cos().exp2();
+                                        let x0 = v5.cos();
+                                        s0 = f64::mul_add(s0, 0.6, f64::tanh(x0.sin()) * 1.0);
+                                    }
+                                }
+                            }
+                            let v6 = (v4.sin() * 1.5).cosh();
+                            s0 = (s0 * 0.6 + v[2].sin() / (s0.cos().powi(2) + 0.5) * 0.1).sin();
+                            v6 * v[2]
+                        };
+                        acc1 += ((f64::powi(v7, 2) + 0.5).sqrt() + 1.25).tanh() * 0.25;
+                    }
+                    let v8 = f64::log2(s0 * s0 + 1.0);
+                    prog_50((2.0_f64.copysign(acc1).cos() * 1.2).tan().sin(), acc1, 0.75, v, n) + f64::sin(v8)
+                }
+            };
+            let v10 = (x0 * x0 + 1.0).log2();
+            let mut k11 = 0;
+            while k11 < 6 && v10 - s0 <= 1.0 {
+                k11 += 1;
+                let v12 = s0;
+                if k11 < 1 {
+                    continue;
+                }
+                if x0 * v12 < -0.5 && self.n > 1 {
+                    break;
+                }
+                acc1 += (v12 * v12 + 1.5).acosh().tanh() * 0.25;
+            }
+            acc1 -= 0.5_f64.powf(self.inner.b.cos()).tanh();
+            let mut a13 = v;
+            a13[2] *= 0.75;
+            a13[2] += (v[k11 % 4] + v10).cos();
+            s0 = (s0 * 0.8 + a13[3].tanh() * 0.05).tanh();
+            a13 = v;
+            self.a + s0.tanh() + acc1.cos() - v9.sin() + a13[0] * 1.5
         }
-        a14 = [a14[2], a14[2], (s2.mul_add(s0, m13) * (a14[2].tanh() * T::from_f64(0.5).unwrap()).ln_1p()).sin() * T::from_f64(0.05).unwrap(), T::from_f64(0.4).unwrap() * T::sin(-x2) + 0.6 * a14[3]];
-        s1 * T::from_f64(0.5).unwrap() - acc3.cos() + a14[0].cos() + ((x1.sin() * 0.9).acos().powi(2) + 2.0).ln()
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2 * f64::atan(v[0])).cos() * 2.0;
+        let mut s1: f64 = prog_32::<4>(x0.cos(), x1, 1.2, &v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        s1 = (s1 * 0.8 + f64::atan(f64::exp(s0.sin())) * 0.01).tanh();
+        'l0: for i in 0..v.len() {
+            match n % 2 {
+                1 => {
+                    s1 *= 0.8;
+                    s1 += 0.2 * (x1 * x1).ln_1p().cos();
+                    if (x0.powi(2) + 1.0).powf(0.5) < 1.0 || i > 2 {
+                        return f64::asin(x2.tanh() * 0.9);
+                    }
+                }
+                _ => {
+                    let v3 = m6::prog_38(2.0, s1, f64::cbrt(v[i].powi(2) + 1.0).tanh() * 2.0, v, n);
+                    acc2 += 0.05 * v3.tanh();
+                }
+            }
+            s1 *= 0.5;
+            s1 += 0.1 * f64::sin(s1 * x0);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        s1 = s1 * 0.6 + f64::tanh(s1 + fj) * 0.4;
+                        if ((v[(j + n) % 4] + u).sin() * 0.9).acos() >= x0 {
+                            s0 *= 0.75;
+                            s0 += 0.005 * m6::prog_38(x2, 0.5, f64::cos(((fj.tanh() * 0.9).atanh().sin() * 0.9).atanh()), v, n).sin();
+                        } else if (s0 * s0 + 1.0).log(2.0) + x0 < -0.5 || j % 2 == 0 {
+                            s0 = (s0 * 0.8 + (f64::sin(s0) * 0.9).acos() * 0.05).sin();
+                        }
+                        s0 = 0.75 * s0 + 0.1 * (x1 + v[0]).cos();
+                    }
+                    1 | 3 => {
+                        let [b4, b5, _, b6] = v;
+                        s0 = f64::mul_add(s0, 0.8, (u * u + 1.0).log2().tanh() * 0.1);
+                        s1 = 0.8 * s1 + 0.05 * (f64::cos(b4) + f64::sin(b5) - b6.sin()).tanh();
+                    }
+                    _ => {
+                        acc2 -= f64::sin(x2 * v[0]) * 0.1;
+                        match j % 3 {
+                            0 | 2 => {
+                                break;
+                            }
+                            _ => {
+                                s1 = (s1 * 0.8 + s1.atan() * 0.2).tanh();
+                            }
+                        }
+                        let v7 = u.cos() * 0.75;
+                        s1 = (s1 * 0.5 + v7.cos() * 0.5).tanh();
+                    }
+                }
+                acc2 -= 0.1 * (2.0 - v[j]).sin();
+                if u <= (v[3 - j] * v[3 - j] + 0.5).ln() {
+                    s0 *= 0.75;
+                    s0 += 0.1 * (x2 + s0).sin();
+                    continue 'l0;
+                }
+            }
+        }
+        if v[n % 4].cos().tanh().exp() > -1.0 {
+            return x2.cos();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            for j in (0..n).rev() {
+                let fj = j as f64;
+                s0 = s0 * 0.6 + ((s0 * s0 + 1.0).powf(0.3).tanh() * 0.5).ln_1p() * 0.25;
+                s1 = s1.mul_add(0.5, f64::mul_add(s0, x2, s1).tanh() * 0.1);
+                s1 = s1.mul_add(0.6, f64::atan2(fj * fj + 1.0, x0).tanh() * 0.4);
+            }
+            let v11 = match k8 % 2 {
+                0 => (f64::cos(v[3]) * 0.9).acos(),
+                1 => {
+                    let x0 = x0.cos().sinh();
+                    let v9 = f64::atanh(x1.sin() * 0.9);
+                    x0 * x0 + f64::tanh(v9)
+                }
+                _ => {
+                    let v10 = (s0.tanh() * 0.9).acos();
+                    s0 + f64::tanh(v10)
+                }
+            };
+            s1 = f64::mul_add(s1, 0.8, f64::cos(f64::clamp(f64::sin(x2), (v11 + x0).sin() - 1.5, x1.cos() + 1.5)) * 0.02);
+            if k8 >= 6 || ((s1 + s0).powi(2) + 0.5).recip() >= v11.tanh() {
+                break;
+            }
+        }
+        s0 - s1 - acc2 + (v[n % 4] + x1)
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = f64::recip(w0[2].powi(2) + 1.0);
+        let mut s2 = (x1 - x2).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            let v4 = x0;
+            let mut m5: f64 = -0.5;
+            for j in 1..=2 {
+                m5 = m5.min(f64::sin(v[j]));
+            }
+            acc3 -= 0.5 * m5;
+            s2 = s2 * 0.6 + (t.sin() - v4.sin()).tanh() * 0.2;
+        }
+        let [_, b6, b7, b8] = *w0;
+        'l2: for i in (0..n).rev() {
+            let fi = i as f64;
+            acc3 += s1.sin() * 0.25;
+            let mut k9 = 0;
+            while k9 < 3 && (b6.cos() * 0.9).acos() <= s2 {
+                k9 += 1;
+                match k9 % 2 {
+                    0 => {
+                        s2 = s2.mul_add(0.6, (b8 * b8).cos() * 0.1);
+                        continue 'l2;
+                    }
+                    _ => {
+                        let v10: f64 = m6::prog_38(b7, x2, s2, *v, i);
+                        s2 = 0.8 * s2 + 0.1 * (v[k9] + b6).sin();
+                        s1 = s1.mul_add(0.6, v10.cos() * 0.01);
+                    }
+                }
+                let v13 = match k9 {
+                    0 | 2 => {
+                        let v11 = fi.tanh();
+                        f64::atan((b7 * b7 + 1.0).cbrt()) + v11.cos()
+                    }
+                    3 => {
+                        let v12 = x0.powi(2);
+                        (b8.powi(2) + 1.0).powi(-3) + f64::tanh(v12)
+                    }
+                    _other => f64::sin(fi),
+                };
+                s1 = (s1 * 0.75 + (b8 * b8 + 0.5).cbrt().cos() * 0.1).tanh();
+                s2 = s2 * 0.8 + v13.cos() * 0.01;
+            }
+            for _ in (0..=i).rev() {
+                acc3 -= f64::sin(x1) * 0.05;
+                let [_, b14, b15, _] = *w0;
+                acc3 += f64::cos(b14.cos() + f64::sin(b15)) * 0.05;
+            }
+        }
+        let f16 = |t: f64| b8 + t * 0.5;
+        let v17 = f16(x0) + f16(x1) * 0.5 + f64::asinh(v[n % 4]) * 0.5;
+        s1 * 0.5 - s2 * 0.25 - acc3.cos() + b6 * 0.25 - b7 - f64::tanh(v17)
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, p: (f64, f64), v: &[f64], n: usize, mode: Mode) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0 = ((x2 + v[n % 4]).powi(2) + 1.0).log10();
+        let mut s1: f64 = (f64::asin(x2.cos() * 0.9).cos() + 2.0).cbrt();
+        let mut s2 = 0.5_f64.log(f64::powi(x1, 2) + 2.0);
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        'l0: while k4 < n + 1 {
+            k4 += 1;
+            match n {
+                0 => {
+                    s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+                    if n == 2 && (-s0).tanh() > x0 {
+                        s0 *= 0.6;
+                        s0 += 0.05 * (s0.powi(2) + 1.0).powf(f64::sin(s0)).tanh();
+                        break;
+                    }
+                    acc3 += 0.2 * (s0.powi(2) + 1.0).log(v[2].powi(2) + 2.0);
+                }
+                1 => {
+                    let x0 = f64::atan(x0);
+                    s1 *= 0.5;
+                    s1 += 0.5 * x0.sin();
+                }
+                PHASE_C | 4 => {
+                    s1 = (s1 * 0.8 + (f64::sin(x0) * 0.9).acos() * 0.05).sin();
+                }
+                _ => {
+                    acc3 += 0.1 * 1.5_f64.powf(f64::cos((x0 * x0 + 0.5).recip()));
+                    let mut k5 = 0;
+                    while k5 < 4 {
+                        k5 += 1;
+                        let v8 = match k4 % 4 {
+                            1 => {
+                                let v6 = (x1.clamp(-0.5, 1.0).powi(2) + 2.0).acosh();
+                                f64::sin(s2) + v6.tanh()
+                            }
+                            PHASE_D if n < 4 => {
+                                s2 = (s2 * 0.5 + (f64::powi(x2, 2) + 1.0).log(10.0) * 1.0).tanh();
+                                -x1
+                            }
+                            _ => {
+                                let v7 = 2.0_f64.hypot(s0 / (x0.tanh() + 2.0));
+                                v7.cos()
+                            }
+                        };
+                        if f64::powi(f64::exp_m1(x1.sin()), 2) >= 1.0 {
+                            acc3 -= 0.05 * f64::sin(s0 - x2);
+                        }
+                        let v9 = v.iter().fold(x1, |r, &z| r * 0.5 + 0.1 * (f64::exp(r.sin()) + z.cos()).tanh());
+                        acc3 -= 0.05 * v8.mul_add(v8, s1).cos();
+                        acc3 -= 0.05 * v9.tanh();
+                    }
+                }
+            }
+            match k4 {
+                0..=2 => {
+                    s1 = s1 * 0.5 + s2.powi(3) * 0.1;
+                    let v10 = x0.sin().exp_m1();
+                    acc3 -= 0.25 * v10.cos().cos();
+                }
+                g if g > 3 => {
+                    acc3 += 0.25 * ((x0 * x0 + 1.5).acosh() * (f64::powi(x0, 2) + 0.5).cbrt()).sin();
+                    if n < 1 && m6::prog_38(0.5, s2.powi(3).tanh(), f64::cos(2.0_f64.log((x2 + s0).powi(2) + 2.0)) * 2.0, [v[0], v[1], v[2], v[3]], n) > 1.0 {
+                        return m6::prog_38(f64::tanh(((s0.powi(2) + 1.0).log(f64::powi(x1, 2) + 2.0).sin() * 0.9).asin()) * 2.0, 0.25, (v[k4 % 4] - x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                    }
+                    s2 = (s2 * 0.6 + (s2 * s2 + 1.0).ln() * 0.4).sin();
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + (s0.cos() * 1.5).cosh() * 0.05).sin();
+                    let v11 = x0.tanh() / (f64::powi(f64::cos(s0).exp_m1(), 2) + 0.5);
+                    s0 *= 0.8;
+                    s0 += 0.02 * v11.sin();
+                }
+            }
+            match k4 {
+                0 | 2 => {
+                    s0 *= 0.75;
+                    s0 += 0.25 * (s0.powi(2) + 0.5).sqrt().sin();
+                }
+                PHASE_D | 5 => {
+                    acc3 += 0.25 * f64::tanh(v[k4 % 4] * (x0 * core::f64::consts::FRAC_1_SQRT_2));
+                    let mut k12 = 0;
+                    while k12 < 4 && (x1.sin() * 1.5).cosh() < 0.0 {
+                        k12 += 1;
+                        s2 = 0.8 * s2 + 0.1 * f64::sin((s2 * s2 + 1.0).log2());
+                        if f64::log(f64::powi(f64::asin(s2.cos() * 0.9), 2) + 1.0, (s2 + s1).powi(2) + 2.0) > s1 {
+                            continue 'l0;
+                        }
+                    }
+                }
+                6 => {
+                    let v13 = s1 + f64::ln(s1 * s1 + 2.0);
+                    let v14 = (f64::powi(s1, 2) + 1.5).acosh();
+                    acc3 -= (v13.sin() + v14.cos()).sin() * 0.25;
+                }
+                _ => {
+                    acc3 -= (f64::powi(f64::to_radians(s0) * 20.0, 2) + 1.0).log10().cos() * 0.25;
+                }
+            }
+            acc3 -= 0.25 * (x1 + v[2].powi(3)).sin();
+        }
+        let v18 = match n.checked_sub(2) {
+            Some(k15) => {
+                let c16 = k15 as f64;
+                let v17 = c16;
+                x1.cos().exp2() + v17.cos()
+            }
+            _ => s2 - x0,
+        };
+        let mut m19: f64 = (v18 - x0).tanh();
+        for i in 0..3 {
+            m19 = v[(i + n) % 4].cos().min(m19).max(-1.5);
+        }
+        s0 = s0.mul_add(0.5, m19.tanh() * 0.1);
+        let v22 = match n.checked_sub(2) {
+            Some(0) => (f64::cos(x0) + 2.0).cbrt(),
+            Some(k20) => {
+                let c21 = k20 as f64;
+                f64::recip((SCALE + v18).powi(2) + 0.5) + c21.cos()
+            }
+            None => s1.powi(3),
+        };
+        match mode {
+            Mode::Lower(_, _) => {
+                s1 *= 0.75;
+                s1 += 0.05 * (f64::powi(f64::asinh(s1), 2) + 1.0).ln();
+                let v25: f64 = f64::log(2.0_f64.hypot(x0).powi(2) + 1.0, x0.tanh().exp2().powi(2) + 2.0);
+                acc3 += v25.cos() * 0.5;
+            }
+            Mode::Upper(_) => {
+                let v27: f64 = v22 - x0;
+                acc3 += 0.2 * v27.sin();
+            }
+            Mode::Off => {
+                acc3 += 0.25 * (s2.tanh() * 0.9).atanh();
+                s1 = s1.mul_add(0.5, f64::tanh(x0.tanh() + s1) * 0.1);
+            }
+        }
+        s0 + s1.sin() + s2 * 0.75 - f64::cos(acc3) + v22
     }
 
     #[differentiable]
     pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0];
-        let mut s1 = f64::sin(x0);
-        let mut s2 = (x1 * x2).copysign(x2).sin() * 2.0;
+        let mut s0 = f64::cos((v[1] * v[1] + 0.5).ln() + (v[1].cos() * 0.9).acos()) * 2.0;
+        let mut s1 = f64::cos(v[3] / (x1 * x1 + 0.5) * (v[0] * v[0] + 2.0).ln()) * 2.0;
+        let mut s2: f64 = f64::asin(x0.asinh().cos() * 0.9);
         let mut acc3: f64 = 0.0;
-        assert!(n < 100);
-        match n {
-            0 => {
-                let v4 = prog_46(1.2, x1.max(s0).tanh() * 2.0, acc3, v, n);
-                acc3 += (x0.copysign(x2) / (x0 * x0 + 1.0)).cos();
-                acc3 += f64::cos(v4) * 0.02;
+        acc3 += f64::sin(x2);
+        let v5 = 'b0: {
+            if acc3.hypot(x0) < x1 {
+                s0 *= 0.75;
+                s0 -= 0.05 * f64::sin(3.0_f64.copysign(s1) * v[n % 4]);
+                break 'b0 (v[n % 4] * v[n % 4]).max(s0.tanh());
             }
-            g if g > 1 => {
-                acc3 += f64::tanh(v[n % 4]);
-            }
-            _ => {
-                acc3 += s2.min(s0).cos() * 0.5;
-                let c5: f64 = table(n);
-                acc3 += c5.tanh();
-            }
-        }
-        for _ in (1..=6).step_by(2) {
-            acc3 -= 0.4 * (s2.tanh() * 0.9).atanh();
-            acc3 += 0.5 * s2.tanh().sin();
-        }
-        s0 = 0.5 * s0 + 0.05 * (0.25 - s0).sin();
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (prog_21::<f64>(0.25, 0.25, s2, v, n) + p.cos() + f64::sin(q)).sin()).product::<f64>();
-        let sl7 = &v[2..];
-        let v8 = sl7.iter().fold(0.0, |r, &p| r * 0.5 + p.cos() * 0.5);
-        s1 = s1.mul_add(0.8, (v8.cos() / ((x0 + v8).powi(2) + 0.5)).sin() * 0.02);
-        s2 = s2.mul_add(0.75, v[n % 4].sin().exp().sin() * 0.05);
-        s0 + s1.tanh() + f64::tanh(s2) + acc3.cos() + v6.cos()
-    }
-
-    #[differentiable(wrt(p, x0))]
-    pub fn prog_67(x0: f64, p: Weights, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let x1: f64 = p.a;
-        let x2: f64 = p.inner.b;
-        let mut s0 = x2;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            let mut m2 = x1;
-            for j in 0..=i {
-                let c3: f64 = f64::cosh(x1.sin()) + v[j % 4];
-                m2 = c3.min(m2);
-            }
-            s0 = 0.75 * s0 + 0.1 * f64::tanh(m2);
-            let c4: f64 = table(i + n);
-            s0 = 0.5 * s0 + 0.005 * prog_9(f64::sin(c4 / (c4.powi(2) + 0.5)) * 2.0, x1, s0, &v, 0).tanh();
-            let mut k5 = 0;
-            while k5 < n && x0 + c4 <= -1.0 {
-                k5 += 1;
-                if (m2.sin() * 1.2).tan() <= -0.5 {
-                    continue 'l0;
+            let v4 = s2.to_radians() / ((v[n % 4] + s0).cos() + 2.0);
+            (1.25 * v[n % 4]).cos() + v4.sin()
+        };
+        let v8 = if (x0.powi(2) + 1.0).log2() >= 0.0 {
+            let v6 = v[n % 4].to_degrees() * 0.01;
+            (f64::powi((v6.sin() * 0.9).acos(), 2) + 0.5).ln()
+        } else {
+            let v7 = s2.powi(2);
+            s2.to_radians() * 50.0 + v7.sin()
+        };
+        let v10 = 'b1: {
+            for t in v {
+                if v[0] / (v[2].powi(2) + 1.0) >= v[n % 4] && n == 0 {
+                    break 'b1 f64::sinh(x1.tanh() * 1.5);
                 }
-                match k5 % 3 {
-                    MODE_A => {
-                        break;
-                    }
-                    2 => {
-                        s0 = (s0 * 0.5 + f64::ln_1p(x0.sin() * 0.5) * 0.5).sin();
-                        acc1 += f64::tan(fi.sin() * 1.2).sin() * 0.1;
-                    }
-                    _other => {
-                        s0 = s0.mul_add(0.8, f64::sin(s0).exp().sin() * 0.05);
-                        let m6 = 2 * k5 + 1;
-                        let c7: f64 = table(m6);
-                        s0 = (s0 * 0.75 + c7.cos() * 1.0).sin();
-                    }
-                }
-                acc1 += (2.5 * (fi + v[2])).cos() * 0.1;
+                let v9 = v.iter().map(|&p| 1.0 + 0.25 * (f64::ln_1p(v8 * v8) + 0.5_f64.copysign(v8) + p.sin()).sin()).product::<f64>();
+                acc3 += 0.5 * (t * t + 1.0).sqrt().sin();
+                s0 = s0 * 0.75 + v9.sin() * 0.05;
             }
-        }
-        assert!(n < 100);
-        s0 = s0 * 0.6 + f64::tanh(s0.cos().sin()) * 0.1;
-        let m8 = 2 * n + 1;
-        let c9: f64 = table(m8);
-        let mut k10 = 0;
-        let v12 = loop {
-            k10 += 1;
-            acc1 += 0.4 * c9.tanh();
-            s0 = (s0 * 0.8 + (v[1].cos().exp() + (x1 * x1 + 0.5).powf(c9.tanh())) * 0.01).tanh();
-            match m8 % 3 {
-                MODE_A | 2 => {
-                    let v11: f64 = x0 + c9;
-                    acc1 += (v11 * (v11 - v[k10 % 4])).sin() * 0.25;
-                    if prog_21(x0, x2, c9, v, n) < -0.5 || m8 > 7 {
-                        let v11 = (s0.tanh().powi(2) + 1.5).acosh();
-                        debug_assert!(x2.is_finite());
-                        s0 = s0 * 0.5 + v11.cos() * 0.25;
-                    } else if p.n < 3 {
-                        s0 = (s0 * 0.5 + x2 * core::f64::consts::FRAC_1_SQRT_2 * 0.5).tanh();
-                    } else {
-                        let x0 = (v[m8 % 4] * v[m8 % 4] + 1.0).sqrt() + x1 * x0;
-                        acc1 -= (-x0).cos().cosh().cos() * 0.4;
-                    }
+            if f64::sin(v8) >= 0.0 {
+                acc3 += f64::to_radians(f64::log2(x2 * x2 + 1.0));
+                break 'b1 v5.cos() + v5;
+            }
+            -v5
+        };
+        let mut k11 = 0;
+        while k11 < n {
+            k11 += 1;
+            s0 = s0.mul_add(0.5, (v5 * v10).tanh() * 0.05);
+            if x2 + 1.2 > -0.5 {
+                continue;
+            }
+            match k11 % 4 {
+                0..=2 => {
+                    let m12 = 2 * k11 + 1;
+                    let c13: f64 = table(m12);
+                    let v14: f64 = m6::prog_38(s2, ((s1.sin() * 0.9).acos() * f64::tanh(v10).sinh()).sin() * 2.0, x0, v, 4);
+                    acc3 += 0.01 * f64::tanh(f64::tanh(c13) + f64::cos(v14));
                 }
                 _ => {
-                    s0 = s0.mul_add(0.6, (v[p.n] * x0).tanh() * 0.1);
+                    let v15 = x2.atan();
+                    for _ in (1..=3).step_by(2) {
+                        acc3 -= 0.1 * f64::tanh(v15 * x2 * v8);
+                        let v16 = s0 / (f64::sin(v15) + 2.0) / (f64::powi(SCALE + v10, 2) + 1.0);
+                        s0 = (s0 * 0.75 + f64::tanh(v16) * 0.05).tanh();
+                    }
+                    s2 *= 0.5;
+                    s2 -= 0.5 * v15.tanh();
                 }
             }
-            if k10 >= 5 || ((x2 * s0).sin() * 0.9).asin() < 1.0 {
-                break f64::cos(x1).exp_m1();
-            }
-        };
-        assert!(!c9.is_nan(), "c9 is NaN");
-        x0 - x1.tanh() - v[1] * 0.5 + f64::cos(s0) + f64::cos(acc1) - v12 * 0.5
+        }
+        let mut a17 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a17[i] = (v10.tanh().powi(2) + 1.0).log((v10.sin() * 1.2).tan().powi(2) + 2.0);
+            acc3 -= 0.5 * f64::tanh((f64::cos(s0) * 0.9).asin());
+            acc3 -= 0.5 * f64::sin(t.cos());
+        }
+        for i in (0..=n).rev().step_by(2) {
+            a17 = [a17[3] * 0.5 + f64::tanh(-v10) * 0.5, a17[2] * 0.6 + f64::tanh(a17[i % 4] * x1) * 0.1, a17[1], a17[1].mul_add(0.8, (v8.powi(2) + 1.0).log(10.0).tanh() * 0.4)];
+        }
+        s1 = s1 * 0.75 + f64::acos(x1.tanh() * 0.9).tanh().cosh().tanh() * 0.1;
+        s0 * 0.25 + s1 + s2 * 1.5 + acc3.cos() + v5.cos() + f64::tanh(v8) + f64::sin(v10) - a17[0]
     }
 
     #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2 + x1).sin() * 2.0;
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (f64::powi(f64::clamp(x1, v[n % 4].cos() - 1.5, x1.tanh() + 1.5), 2) + 0.5).recip();
         let mut acc1: f64 = 0.0;
-        acc1 += 0.005 * prog_21((v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0).tanh(), f64::sin(x1.cos().clamp(f64::cos(f64::sinh(f64::sin(x1) * 2.0)) - 1.5, (f64::cos(x0) * 0.5).ln_1p().tanh() + 1.5)), (acc1 * acc1 + 1.0).recip().sin() * 2.0, v, 4).cos();
-        let v2 = m39::prog_39(f64::cos((f64::sin(x0) * 2.0).cosh().copysign((f64::powi(x1, 2) + 1.0).recip())), 1.5, f64::cos(((x1 * x1).powi(2) + 1.0).log2()) * 2.0, &v, n);
-        let mut m3 = f64::tanh(prog_54::<4>((v[n % 4] / (v[n % 4] * v[n % 4] + 0.5)).cos() * 2.0, (f64::cbrt(s0 * s0 + 1.0).powi(2) + 1.0).powi(-1).cos(), acc1, v, n));
-        for i in 0..=n {
-            m3 = m3.min(x1.mul_add(v2, v[i % 4]));
-        }
-        s0 = s0.mul_add(0.6, f64::tanh(m3) * 0.005);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc1 += 0.4 * v2.mul_add(x1, s0).sin();
-            acc1 += (f64::acosh(x1 * x1 + 1.5) / 4.0).sin() * 0.5;
-            let v5 = f64::exp2(m3.cos());
-            if k4 >= 3 || f64::atan2(x1, x0.powi(2) + 0.5) < v5 {
-                break;
+        let mut m2 = 0;
+        for &t in v.iter() {
+            if s0.tanh() > -0.25 {
+                m2 += 1;
             }
+            if !(m2 < 29 && v[m2 % 4] * 0.5 <= 0.5) {
+                continue;
+            }
+            let v3: f64 = if (x0 * x0 + 1.0).recip() > 0.25 && n % 2 == 0 {
+                f64::exp(x2.sin()) * (-x2)
+            } else {
+                (v[m2 % 4] * v[m2 % 4] + 1.0).log(t * t + 2.0)
+            };
+            s0 = (s0 * 0.5 + (v3 - x2) * 0.05).tanh();
+            acc1 += t.tanh() * 0.5;
         }
-        acc1 -= f64::cos(x0.tanh().exp() + x0);
-        match k4 % 4 {
-            2 => {
-                s0 = (s0 * 0.6 + (x0.sin() * 0.5).ln_1p() * 0.4).tanh();
+        match m2 {
+            0..=2 => {
+                let v4: f64 = prog_51(s0, f64::sin(x0) * 2.0, 0.75, v, m2);
+                acc1 += 0.1 * v4.tanh();
             }
             3 => {
-                s0 = f64::mul_add(s0, 0.5, prog_54::<4>((v[k4] - x0).cos(), f64::cos(f64::powf(v[k4] * v[k4] + 1.0, x0.cos())) * 2.0, x1, v, n).tanh() * 0.005);
+                let v5 = prog_32::<4>(1.2, x0, x2, &v, 6);
+                s0 = (s0 * 0.6 + f64::tanh(v5) * 0.005).sin();
             }
-            _other => {
-                s0 = s0.mul_add(0.6, f64::tanh(1.5_f64.copysign(v[k4]) - x2) * 0.4);
-            }
-        }
-        s0 * 0.25 + f64::cos(acc1) + v2.sin()
-    }
-
-    #[differentiable(wrt(x0, p))]
-    pub fn prog_70(p: &Weights, x0: f64, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let mut s0 = f64::abs((x0.sin() * 0.9).acos()).cos() * 2.0;
-        let mut s1 = prog_65::<f64>(x0, f64::sin(v[2].tanh()) * 2.0, 0.75, v, n).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let [b3, _, _, b4] = v;
-        let v5 = prog_9(b3, x0.abs().tanh(), f64::tanh(b4 + (s0 + acc2)) * 2.0, &v, 3);
-        let v8: f64 = if p.n % 2 == 0 && prog_9(x0, (s0 * acc2).sin() * 2.0, (v[p.n] - 0.8).tanh() * 2.0, &v, 6) <= 1.0 {
-            let v6 = f64::asin(f64::cos(v[(p.n + n) % 4]).sin() * 0.9);
-            b4.atan2(acc2.powi(2) + 1.0) + v6.sin()
-        } else {
-            let v7 = (s0 * s0).atan();
-            f64::atan(v7.sin())
-        };
-        match p.n {
-            0..=2 => {
-                s1 = (s1 * 0.6 + (b4.cos() * 0.9).acos() * 0.1).tanh();
-                let v9 = f64::max(acc2, v8);
-                s0 = s0.mul_add(0.8, f64::cos(v9) * 0.01);
+            5 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    match mode {
+                        Mode::Upper(_) => {
+                            let v7 = f64::powi(x2 * x2 + 1.0, -2);
+                            s0 = s0.mul_add(0.8, f64::sin(v7) * 0.02);
+                        }
+                        Mode::Lower(k8, _) => {
+                            acc1 -= 0.5 * (v[k8] + x2).cos();
+                            s0 = s0 * 0.5 + f64::sin(m6::prog_38(f64::powi(x0 * x0 + 1.0, -3).sin(), 0.25, (s0.tanh() * 1.2).tan().cos() * 2.0, v, n)) * 0.005;
+                        }
+                        Mode::Off => {
+                            s0 = (s0 * 0.5 + (s0 * x1 - f64::ln(fi.powi(2) + 2.0)) * 0.1).sin();
+                        }
+                    }
+                    if f64::ln_1p(x0.sin() * 0.5) > 0.5 {
+                        s0 = s0.mul_add(0.5, ((t.sin() * 1.5).sinh() + (SCALE + x2)).sin() * 0.1);
+                        s0 = (s0 * 0.5 + x1.tanh() * 0.5).sin();
+                        match i {
+                            1..=2 => {
+                                break;
+                            }
+                            _ => {
+                                s0 = 0.5 * s0 + 0.25 * s0.sin().exp2().cos();
+                                let x1 = f64::acos(x1.sin() * 0.9);
+                                acc1 += x1.tanh() * 0.5;
+                            }
+                        }
+                    } else {
+                        acc1 -= 0.02 * m6::prog_38((x0 / (fi * fi + 0.5)).powi(2).ln_1p().tanh() * 2.0, t.cos() * 2.0, (t - s0).tanh(), v, i).tanh();
+                        s0 = f64::mul_add(s0, 0.6, f64::powi(x2, 2).cos() * 0.1);
+                    }
+                    if f64::tanh(v[(i + n) % 4] * x2).exp() < 1.0 {
+                        let v10 = x2;
+                        acc1 += (x1 + v[i]).sin() * 0.5;
+                        s0 *= 0.75;
+                        s0 += 0.25 * v10.sin().cos();
+                    } else if (x2.powi(2) + 1.0).powf(1.5) <= x1.sin() {
+                        s0 = 0.6 * s0 + 0.1 * f64::cos(s0.cos().exp_m1());
+                        let v11 = m6::prog_38(0.5, 0.5, 0.5, v, 4);
+                        acc1 += 0.1 * v11.tanh();
+                    }
+                    acc1 += 0.25 * (t / (fi * fi + 1.5));
+                }
+                s0 *= 0.6;
+                s0 -= 0.1 * s0.cos();
             }
             _ => {
-                s1 = s1.mul_add(0.6, b4.tanh().abs().cos() * 0.4);
-                let v10 = prog_9(f64::cos(f64::exp(x0.cos())), b4, v8.atan().cos(), &v, n);
-                s1 = s1.mul_add(0.8, v10.cos().cos() * 0.005);
+                let v12 = m6::prog_38(x0.cos() * 2.0, f64::sin(x1.cos()) * 2.0, s0, v, m2);
+                acc1 += 0.05 * v12.tanh();
+            }
+        }
+        match mode {
+            Mode::Lower(_, _) => {
+                acc1 += (f64::powi(x0, 2) + 1.0).sqrt().tanh().exp().sin();
+                let x1 = f64::cos(x1).cosh();
+                s0 = s0 * 0.5 + x1.sin() * 0.4;
+            }
+            Mode::Upper(hi15) => {
+                let v16 = hi15;
+                acc1 -= v16.tanh();
+            }
+            Mode::Off => {
+                s0 *= 0.8;
+                s0 -= 0.2 * (x2.tanh() * 0.5).ln_1p();
+                s0 = 0.8 * s0 + 0.05 * f64::sin(f64::recip(s0 * s0 + 0.5) + 0.5);
             }
         }
         for i in 0..5 {
-            acc2 -= (0.65 * s0.atan2(f64::powi(x0, 2) + 0.5)).sin() * 0.4;
-            match i {
-                MODE_A => {
-                    s1 = s1 * 0.75 + prog_21(0.5, f64::cos(f64::sqrt((v5.cos() * 0.9).atanh().powi(2) + 0.5)), 2.0, v, n).cos() * 0.005;
-                }
-                1..=2 => {
+            let fi = i as f64;
+            if v[(i + n) % 4] * x2 > x0 || i % 3 == 1 {
+                acc1 += 0.4 * (v[3] + x1 * fi).tanh();
+                s0 = (s0 * 0.8 + s0.atan2(s0 * s0 + 1.0) * 0.05).sin();
+                if f64::exp(f64::cos(x0 / (v[i % 4].powi(2) + 1.0))) < fi.cos() || m2 < n {
                     continue;
                 }
-                3 => {
-                    s1 = s1.mul_add(0.75, f64::cos(x0.tanh().exp()) * 0.05);
-                    if b3 / (v5 * v5 + 1.0) > -1.0 {
-                        s1 *= 0.6;
-                        s1 -= 0.4 * s0.tanh().sin();
-                        break;
+            } else if x0.atan() < v[0] {
+                s0 *= 0.5;
+                s0 += 0.25 * ((s0.sin() + 2.0).cbrt() + f64::cos(x2)).sin();
+            } else {
+                match mode {
+                    Mode::Lower(_, _) => {
+                        s0 = s0.mul_add(0.75, f64::sin((fi * fi + 0.5).sqrt()) * 1.0);
+                        let v19 = x0.to_radians().tanh();
+                        s0 = (s0 * 0.5 + v19.sin() * 1.0).sin();
+                    }
+                    Mode::Upper(hi20) => {
+                        let v21 = hi20 + x2;
+                        for j in 0..v.len() {
+                            let fj = j as f64;
+                            acc1 += f64::sin(v21 * fj) * 0.1;
+                            let v25 = match mode {
+                                Mode::Upper(_) => v21.asinh(),
+                                Mode::Lower(_, lo24) => {
+                                    (lo24.sin().exp().powi(2) + 0.5).atan2(lo24)
+                                }
+                                _ => (x0 * x0 + 1.0).powf(0.5) + 1.5,
+                            };
+                            s0 = (s0 * 0.5 + f64::sin(v25) * 0.25).sin();
+                        }
+                        s0 = (s0 * 0.6 + v21.tanh() * 0.4).tanh();
+                    }
+                    Mode::Off => {
+                        acc1 += 0.4 * f64::cbrt(f64::tanh(x2 - v[i % 4]) + 2.0).sin();
                     }
                 }
+            }
+            s0 = (s0 * 0.6 + (-(s0 / (x1.powi(2) + 1.0))) * 0.1).sin();
+            acc1 += x0.tanh().sin() * 0.4;
+        }
+        let v26 = v.iter().copied().map(|p| f64::exp_m1(p.tanh())).sum::<f64>();
+        x0 + x2 * 0.5 - s0.sin() - acc1.cos() + f64::cos(v26)
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = x2.sin();
+        let mut s2: f64 = f64::tanh(x0.powi(2)) * 2.0;
+        let mut s3 = f64::tanh(f64::sinh(f64::sin(x2) * 2.0)) * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            match k5 {
+                0 => {
+                    acc4 -= x1.sin() * 0.25;
+                }
+                MODE_B => {
+                    acc4 -= f64::cos(w0[k5 % 4] + x1) * 0.25;
+                    if k5 == 5 {
+                        break s1 + f64::atan(s3);
+                    }
+                }
+                2 => {
+                    let v6 = Params::prog_43(w0[(k5 + n) % 4].cos() * 2.0, (w0[(k5 + n) % 4] * x0).sin() * 2.0, s2, v, k5);
+                    s2 *= 0.5;
+                    s2 -= 0.005 * v6.tanh().cos();
+                }
                 _ => {
-                    s0 = f64::mul_add(s0, 0.75, f64::to_radians(s0) * 1.0);
+                    let v7 = f64::sqrt(x2 * x2 + 1.0).tanh();
+                    s1 *= 0.8;
+                    s1 += 0.2 * f64::tanh(v7);
                 }
             }
-            acc2 += 0.4 * ((f64::powi(p.a, 2) + 1.0).log(p.inner.b.powi(2) + 2.0).powi(2) + 1.0).sqrt().sin();
-        }
-        let mut k11 = 0;
-        let v15 = loop {
-            k11 += 1;
-            acc2 += 0.5 * (-b3).sin().exp().tanh();
-            let [b12, _, _, b13] = v;
-            let v14 = v.iter().fold(p.a, |r, &z| r * 0.5 + 0.2 * (f64::to_degrees(p.inner.b) * 0.02 + f64::tanh(z)).tanh());
-            if k11 >= 3 || v8.tanh().exp_m1() <= v8 {
-                break b3;
+            if k5 == 3 && f64::cos(f64::recip(w0[k5 % 4] * w0[k5 % 4] + 1.0)).exp_m1() < 0.5 {
+                s1 = f64::mul_add(s1, 0.5, (s1 * x2).cos() * 0.1);
+                break (f64::sin(x2 * s3) * 0.9).asin();
             }
-            s0 = s0.mul_add(0.75, (b12.tanh() - b13.tanh() - v14.tanh()).sin() * 0.05);
+            acc4 += (x1.sin() * 0.9).atanh().tanh() * 0.25;
+            if k5 >= 6 {
+                break f64::sin(w0[2]);
+            }
         };
-        p.a * 0.25 + p.inner.b.sin() + s0.cos() - s1.tanh() + acc2.tanh() + v5.cos() + v15
+        let f9 = |t: f64| s2.abs() + t * 0.5;
+        let v10 = f9(v[0]) + x2.cos().exp() * 0.5;
+        let f11 = |t: f64| (t.powi(2) + 1.5).acosh();
+        let v12 = w0.iter().map(|&p| f11(p)).sum::<f64>();
+        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f11(p) * 0.5);
+        let mut m14 = f64::INFINITY;
+        for i in 0..v.len() {
+            m14 = m14.min(f64::mul_add(v[i], v13, x1) - s3.mul_add(v10, x1));
+            s2 = s2 * 0.6 + f64::atan2(s1, f64::powi(v8, 2) + 0.5).cos() * 0.05;
+        }
+        acc4 += f64::cos(m14) * 0.005;
+        let f15 = |t: f64| f64::cos(x0) - f64::sin(v12) + t * 0.25;
+        let v16 = f15(x2) + f15(v[2]) * 0.5;
+        let v17 = w0.iter().map(|&p| f15(p)).sum::<f64>();
+        s3 = 0.8 * s3 + 0.1 * f64::tanh(f64::sin(x2 + v[n % 4]));
+        x1 * 1.5 + s1 - s2 * 0.5 + s3 - f64::tanh(acc4) + v8 * 0.75 + f64::tanh(v10) + f64::cos(v13) + v16.sin() - v17.cos()
     }
 
     #[differentiable]
-    pub fn prog_72<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = T::tanh(x2.atan2(T::powi(x1, 2) + 0.5)) * 2.0;
-        let mut acc1: T = 0.0;
-        let c2: T = T::from_f64(table(n + 1)).unwrap();
-        let mut m3: T = -1.0;
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            let c4 = if !(i == 4 && v[0] / (x1.powi(2) + 1.5) + T::exp2(v[0].cos()) >= -1.0) {
-                T::recip(T::copysign(fi, v[i % 4]).powi(2) + 1.0)
-            } else {
-                (T::sqrt(x2.powi(2) + 2.0).tanh() * 0.9).atanh()
+    impl Params {
+        pub fn prog_69(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x1.clamp((0.3 - x0).sin() - 1.5, f64::tanh(f64::powf(v[1].powi(2) + 1.0, x2.sin())) + 1.5).sin() * 2.0;
+            let mut s1 = (f64::powi(f64::recip(x2.powi(2) + 1.0), 2) + 1.0).ln();
+            let mut s2 = f64::tanh(-self.k);
+            let mut acc3: f64 = 0.0;
+            let v5 = 'b0: {
+                s0 = (s0 * 0.5 + s0.to_radians() * 1.0).tanh();
+                let v4 = x1.mul_add(f64::sin(s1), x0);
+                s2 = (s2 * 0.8 + prog_37(1.5, (-s2).sin() * 2.0, f64::hypot(x1, s2).tanh().sin() * 2.0, v, n) * 0.005).tanh();
+                if v4 * s1 >= 0.0 && n > 3 {
+                    break 'b0 v[n % 4] * 0.1;
+                }
+                f64::cos(x0)
             };
-            m3 = m3.max(c4);
+            'l1: for i in 0..self.n + 2 {
+                let fi = i as f64;
+                acc3 += 0.5 * f64::tanh(s1.asinh());
+                s1 = s1 * 0.5 + f64::sin(v5 * v5) * 0.25;
+                let mut k6 = 0;
+                while k6 < 4 && v5.cos() > -0.25 {
+                    k6 += 1;
+                    acc3 -= ((1.2 * x1).powi(2) + 1.0).atan2(fi).tanh() * 0.1;
+                    if s0.atan() >= s2.powi(3) || k6 % 3 == 1 {
+                        s0 = (s0 * 0.8 + s0.min(s1) * 0.2).tanh();
+                        continue 'l1;
+                    }
+                }
+            }
+            let v7 = 'b3: {
+                s1 = 0.6 * s1 + 0.25 * (v5 * v5 + 0.5).ln().sin();
+                if v5.asinh() <= 0.0 || n % 3 == 1 {
+                    break 'b3 self.k + v5;
+                }
+                f64::cos(v[3 - self.n])
+            };
+            let mut k8 = 0;
+            let v10 = loop {
+                k8 += 1;
+                acc3 += 0.5 * v7.sin().exp2().tanh();
+                let mut k9 = 0;
+                while k9 < n + 1 {
+                    k9 += 1;
+                    s2 = s2 * 0.5 + f64::sin((f64::powi((self.k * self.k).ln_1p(), 2) + 1.0).powf(x0.tanh())) * 1.0;
+                    if x1.sin() < (s0.cos() * 0.9).atanh() {
+                        return s1 * std::f64::consts::LN_2 - x0;
+                    }
+                }
+                acc3 += 0.5 * f64::sin(x2);
+                if k8 >= 3 || f64::cbrt((-v7).powi(2) + 1.0) > -1.0 {
+                    break v7;
+                }
+            };
+            let v12 = 'b6: {
+                if v5 + self.scale - 0.25 <= -0.5 {
+                    break 'b6 1.5_f64.min(v7);
+                }
+                let v11 = v10.clamp(-0.5, 0.5);
+                (v11 * v11 + 2.0).ln()
+            };
+            s0.sin() + s1.sin() + f64::sin(s2) + acc3.sin() - v7 * 0.25 - v10 + v12
         }
-        s0 = 0.8 * s0 + 0.02 * m3.tanh();
-        let v6 = match n {
-            PHASE_A | 2 => T::exp_m1(m3.sin()),
-            PHASE_D | 5 => {
-                s0 = s0 * 0.6;
-                s0 = s0 + 0.005 * prog_21::<T>(T::abs(v[n % 4]).sin().tanh() * 2.0, x2, x0 * 1.5, v, n).tanh();
-                T::powf(T::powi(c2, 2) + 0.5, c2.tanh())
+
+        pub fn prog_77(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_B: usize = 1;
+            let mut s0 = (x2 - x1).tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            if prog_31((v[3 - self.n].powi(2) + 0.5).recip().tanh(), (x0 + v[(self.n + n) % 4]).sin(), f64::cos((self.k.tanh() + 2.0).cbrt()) * 2.0, v, n) <= (s0 * s0 + 1.0).sqrt() {
+                return (self.scale * self.scale + 1.0).powi(-2);
+            }
+            let v3 = if (s0.tanh() * 1.5).cosh() > v[1] {
+                let v2 = acc1 / (acc1.powi(2) + 1.0) * v[3];
+                prog_76(v2, x0, (acc1 / 4.0).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
+            } else {
+                -v[2]
+            };
+            let v4: f64 = if self.n < 1 {
+                s0 = s0.mul_add(0.75, s0.sin() * 0.05);
+                s0 * std::f64::consts::FRAC_PI_4
+            } else {
+                v[self.n].cos()
+            };
+            let mut k5 = 0;
+            while k5 < 4 && (v3 * v3 + 1.0).recip().sin() <= v4 {
+                k5 += 1;
+                let v10 = match k5 % 4 {
+                    PHASE_B => {
+                        for j in 0..n {
+                            let fj = j as f64;
+                            s0 = 0.6 * s0 + 0.1 * x1.tanh().exp_m1().sin();
+                            let v8 = match j {
+                                0..=1 => {
+                                    let v6 = f64::log(fj * fj + 1.0, 2.0);
+                                    (f64::powi(v6.cos(), 2) + 0.5).sqrt()
+                                }
+                                2 => v[3 - self.n] * x2,
+                                3..=5 => {
+                                    let v7 = self.scale + fj;
+                                    x2.min(self.k) + f64::powi(s0 * s0 + 1.0, -1) + v7.cos()
+                                }
+                                _other => f64::recip(v3 * v3 + 0.5),
+                            };
+                            s0 = (s0 * 0.8 + v8.tanh() * 0.02).tanh();
+                        }
+                        let v9 = x1 * (v[2].sin() * 0.9).acos();
+                        acc1 += f64::sinh(f64::tanh(v9)).to_degrees() * 0.01 * 0.5;
+                        f64::sqrt(v4.sin().powi(2) + 2.0)
+                    }
+                    2 => 0.75 - s0.powi(3),
+                    _ => (self.k.sin() * 2.0).sinh() + x2.tanh().exp_m1(),
+                };
+                if k5 < self.n {
+                    s0 = 0.8 * s0 + 0.25 * f64::tanh(1.5_f64.powf(v[k5 % 4].sin()));
+                    for _ in 0..n {
+                        acc1 += (v10 + 0.8).tanh() * 0.05;
+                        if v4.cos() < v10 {
+                            s0 = (s0 * 0.75 + x0.tanh() * 0.25).sin();
+                        } else {
+                            s0 = (s0 * 0.75 + f64::cosh(s0.tanh() * 1.5) * 0.05).tanh();
+                            s0 *= 0.75;
+                            s0 += 0.4 * f64::log(1.5_f64, f64::powi(s0, 2) + 2.0);
+                        }
+                    }
+                } else {
+                    for j in (0..n).rev() {
+                        let v12 = if j == 2 && -(v10 * 0.65) >= f64::tanh(x0) {
+                            v3.cos()
+                        } else {
+                            let v11 = (self.k.sin() * 0.9).asin();
+                            (v4.powi(2) + 1.0).sqrt() + v11.sin()
+                        };
+                        if v3 + x0 > 1.0 {
+                            s0 = (s0 * 0.6 + f64::log(v[self.n] * v[self.n] + 1.0, 2.0) * 0.25).sin();
+                            s0 *= 0.8;
+                            s0 += 0.05 * f64::cos((f64::sin(v12) * 0.9).asin());
+                        } else if v10.tanh().exp2() <= v10.asinh() {
+                            acc1 += f64::asin(f64::asin(v3.cos() * 0.9).cos() * 0.9).tanh() * 0.05;
+                            if v[self.n] + x0 <= -0.5 && j > 0 {
+                                return v4.tanh();
+                            }
+                            s0 = s0 * 0.6 + (v12 - s0).tanh() * 0.2;
+                        } else {
+                            acc1 += f64::sqrt(v10 * v10 + 0.5).sin() * 0.05;
+                            match j % 4 {
+                                0 | 2 => {
+                                    let v13 = v[(j + n) % 4].cos() / 1.5;
+                                    acc1 += v13.sin() * 0.05;
+                                }
+                                3 => {
+                                    break;
+                                }
+                                _other => {
+                                    s0 = (s0 * 0.75 + f64::powi(self.k, 3) * 1.0).sin();
+                                }
+                            }
+                            s0 = s0 * 0.6 + x0.cos() * 0.4;
+                            match j {
+                                0 | 2 => {
+                                    let v14 = f64::sin(v12).exp();
+                                    let v10 = v3 * s0;
+                                    acc1 -= 0.05 * (f64::tanh(v14) + v10.sin()).tanh();
+                                }
+                                3..=4 => {
+                                    continue;
+                                }
+                                _ => {
+                                    s0 = 0.6 * s0 + 0.4 * (f64::cos(s0) * 0.5).ln_1p().cos();
+                                    let v15: f64 = v12.copysign(x1);
+                                    acc1 -= 0.05 * f64::sin(v15).cos();
+                                }
+                            }
+                        }
+                        s0 = s0.mul_add(0.8, f64::cos((s0.sin() * 0.9).acos()) * 0.05);
+                    }
+                    s0 = s0.mul_add(0.8, f64::acos((s0 * s0 + 0.5).powf(0.5).tanh() * 0.9).cos() * 0.02);
+                }
+                if x1 / (f64::powi(v10, 2) + 1.5) < 0.5 {
+                    break;
+                }
+                s0 = (s0 * 0.5 + x1 * 0.5).sin();
+            }
+            if let Some(_) = (self.n + n).checked_sub(2) {
+                let v17 = v4.sin();
+                let x2 = x2;
+                acc1 += (v17.tanh() + x2.sin()).sin();
+            } else {
+                s0 = f64::mul_add(s0, 0.6, (v4 * 1.5).sin() * 0.1);
+            }
+            s0 + f64::sin(acc1) + v3.cos() - v4.abs() / (f64::acosh(f64::powi(x2, 2) + 1.5).tanh() + 2.0)
+        }
+
+        pub fn prog_87<T: num_traits::Float + num_traits::FromPrimitive>(&self, x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+            let mut s0 = v[(self.n + n) % 4] * 0.75;
+            let mut s1 = (x2 * v[1]).cos().exp().sin() * 2.0;
+            let mut s2 = prog_21(T::cos(T::recip(T::powi((v[self.n] * v[self.n] + 1.0).log(3.0), 2) + 1.0)), T::atan2(T::from_f64(1.5_f64).unwrap(), x1).cos(), T::cos(x0), v, n).tanh() * 2.0;
+            let mut acc3: T = 0.0;
+            let v4: T = 'b0: {
+                if T::atan(x0) > x0 {
+                    s2 = s2 * 0.6;
+                    s2 = s2 + 0.1 * T::sin(s0).exp().cos();
+                    break 'b0 Self::prog_43(x0 * 2.0, x2, (x0 * 0.5).cos(), &v, 3);
+                }
+                v[self.n] * T::from_f64(self.k).unwrap()
+            };
+            let v5 = if !(n < 1) {
+                s0 = 0.5 * s0 + 0.1 * T::tanh(T::exp_m1(x1.tanh()));
+                x1 / (T::powi(v[self.n], 2) + 1.0) - v[3 - self.n].atan()
+            } else {
+                x1 * T::from_f64(self.scale).unwrap()
+            };
+            for i in 0..6 {
+                s0 = s0 * 0.75 + T::hypot(T::tanh(v5), v5 * x2).sin() * 0.02;
+                acc3 = acc3 - T::sin((x0 * x0 + 1.5).acosh()) * 0.25;
+                if Params::prog_43(x2, ((s0 + v4).to_degrees() * 0.01).sin() * 2.0, x0, &v, i) > T::from_f64(self.scale).unwrap().tanh().exp2() && i % 2 == 0 {
+                    let v6 = x1 + v4;
+                    s2 = (s2 * 0.8 + (s2 + x0) * 0.1).sin();
+                    s2 = (s2 * 0.5 + v6.sin() * 0.25).sin();
+                } else {
+                    acc3 = acc3 - T::sin(0.1 - x0) * 0.25;
+                    match i {
+                        0..=1 => {
+                            break;
+                        }
+                        g if g > 2 => {
+                            s1 = s1 * 0.6;
+                            s1 = s1 + 0.005 * T::cos(Params::prog_43((s2 + s1).tanh() * 2.0, x2, x0 * 2.0, &v, n));
+                        }
+                        _other => {
+                            let v8 = 'b2: {
+                                if (s1.powi(2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0) < 0.5 {
+                                    break 'b2 T::ln(s1.powi(2) + 2.0);
+                                }
+                                if (v[0] * v[0] + 1.0).powi(-3) >= T::from_f64(self.k).unwrap().max(s2) {
+                                    break 'b2 v[i % 4] - s2;
+                                }
+                                let mut k7 = 0;
+                                while k7 < n {
+                                    k7 += 1;
+                                    if k7 == 3 && x1 / 2.0 + (v5.tanh() * 0.9).acos() <= -1.0 {
+                                        break 'b2 1.25 - v5;
+                                    }
+                                    acc3 = acc3 - (s0 * s0 + 2.0).acosh().sin() * 0.05;
+                                }
+                                T::cos(-s0).cosh()
+                            };
+                            acc3 = acc3 - T::tanh(v8).sin() * 0.25;
+                        }
+                    }
+                    let v9: T = s1;
+                    acc3 = acc3 + 0.25 * v9.sin().sin();
+                }
+            }
+            let v16: T = 'b4: {
+                if T::log2(v5.powi(2) + 1.0) > -1.0 {
+                    let mut k10 = 0;
+                    while k10 < n {
+                        k10 += 1;
+                        match k10 + self.n {
+                            0 => {
+                                acc3 = acc3 + T::sin(T::from_f64(self.scale).unwrap().cos().cosh()) * 0.25;
+                            }
+                            1 | 3 => {
+                                let v4 = T::to_degrees(v[k10 % 4]) * 0.01;
+                                s0 = T::mul_add(s0, 0.75, v4.cos() * 0.4);
+                            }
+                            4..=6 => {
+                                continue;
+                            }
+                            _other => {
+                                let v11 = T::cbrt(v4 * v4 + 0.5);
+                                let v5 = (v[self.n] * v[self.n] + 1.0).log2();
+                                s1 = s1 * 0.6 + T::cos(T::sin(v11) + T::tanh(v5)) * 0.02;
+                            }
+                        }
+                        match k10 % 4 {
+                            MODE_B if n % 2 == 0 => {
+                                let v12 = ((x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).powi(2) + 1.0).recip();
+                                s1 = 0.6 * s1 + 0.02 * T::tanh(v12.atan2(v4 * v4 + 1.0));
+                            }
+                            2 => {
+                                s0 = (s0 * 0.6 + s0 / (s0.sin() + 2.0) * 0.1).sin();
+                                if (s1.cos() + 2.0).cbrt() < v[2].sin() || self.n < 1 {
+                                    break;
+                                }
+                            }
+                            3 => {
+                                s1 = s1.mul_add(0.75, T::sin(s1.tanh().exp_m1()) * 0.05);
+                                s1 = 0.75 * s1 + 0.25 * T::cos(-s1);
+                            }
+                            _ => {
+                                let v13 = (s2 + v4).to_radians();
+                                s1 = s1 * 0.6;
+                                s1 = s1 - 0.2 * (T::tan(v13.cos() * 1.2) - T::sin(v[3]).exp2()).sin();
+                            }
+                        }
+                        let v14 = T::asin(T::cos(T::from_f64(self.scale).unwrap()) * 0.9) * x0.tanh();
+                        s2 = (s2 * 0.75 + (T::from_f64(self.k).unwrap() + s2) * 0.25).sin();
+                        s1 = 0.6 * s1 + 0.25 * v14.tanh().sin();
+                    }
+                } else if T::log2(x0.powi(2) + 1.0) < -1.0 {
+                    let v15: T = Params::prog_43::<T>(x1, x2, x0 * 0.75, &v, 5);
+                    s0 = s0 * 0.75;
+                    s0 = s0 + 0.005 * T::cos(v15.tanh());
+                } else {
+                    s1 = 0.5 * s1 + 0.5 * T::cos(0.35 - x0);
+                }
+                if self.n % 3 == 1 && -x2 < 0.1 * v4 {
+                    break 'b4 T::from_f64(self.k).unwrap() * v[(self.n + n) % 4];
+                }
+                T::log10(T::powi((v[n % 4].powi(2) + 1.0).log2(), 2) + 1.0)
+            };
+            T::cos(s0) + s1 + s2.sin() + acc3.tanh() + v16 + T::sqrt(v16.sin().exp_m1().powi(2) + 2.0)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::sin(v[n % 4]);
+        let mut s1: f64 = (x2 * x1.powi(2)).tanh() * 2.0;
+        let mut s2 = f64::tan(x1.sin() * 1.2).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            let v5: f64 = -s1;
+            s1 *= 0.5;
+            s1 += 0.02 * f64::sin((v5 * v5 + 0.5).atan2(v[(k4 + n) % 4]).sin().exp_m1());
+            if k4 >= 2 {
+                break v5.tanh();
+            }
+        };
+        let sl7 = &v[..3];
+        let v8 = s2.to_radians() + sl7[0] * 0.5;
+        let v9 = v8.to_degrees() * 0.02;
+        match k4 {
+            1 => {
+                let v10 = (x1 * x1 + 2.0).acosh();
+                acc3 += f64::cos(v10);
+            }
+            PHASE_C => {
+                acc3 -= (v9 - x0).tanh();
             }
             _ => {
-                let v5 = T::acosh(c2 * c2 + 2.0) - 1.5;
-                prog_21(x0, T::cos(x0 * 0.5) * 2.0, T::cos((v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0)) * 2.0, v, 0) + v5.sin()
+                for t in v {
+                    if (v6 * v6 + 1.0).log(t.powi(2) + 2.0) <= 0.5 && k4 == 1 {
+                        s1 = 0.75 * s1 + 0.05 * f64::tanh(f64::exp_m1(f64::sin(s1)));
+                    } else {
+                        acc3 += f64::powi((v9 / 4.0).powi(2) + 1.0, -3).tanh() * 0.5;
+                        if f64::sqrt(f64::powi(x0.asinh(), 2) + 2.0) < 1.0 {
+                            break;
+                        }
+                    }
+                    if v9 >= 0.25 {
+                        let v11 = v6 * 1.25;
+                        acc3 -= f64::sin(v11) * 0.5;
+                    } else {
+                        s1 = (s1 * 0.5 + (s0.powi(2) + 1.0).cbrt() * 0.75).sin();
+                        let v12 = x1;
+                        s1 *= 0.6;
+                        s1 += 0.4 * v12.tanh();
+                    }
+                    let v13 = match k4 + n {
+                        PHASE_A if n < 4 => (f64::sin(v[k4] * x0) * 0.9).acos(),
+                        1..=2 => {
+                            acc3 -= 0.5 * f64::tanh(x1.sin().exp());
+                            v8.tanh().sinh()
+                        }
+                        3 => x1 - x0,
+                        _other => x0.sin().exp2(),
+                    };
+                    s2 = s2.mul_add(0.5, f64::cos((s2 * s2 + 1.0).log10()) * 1.0);
+                    acc3 -= 0.4 * f64::cos(v13).tanh();
+                }
+                let v14: f64 = prog_68(f64::cos(x2.sin().sinh()), 1.2, 0.5, &v, k4);
+                s1 = s1.mul_add(0.6, v14.tanh() * 0.005);
             }
-        };
-        let c7: T = T::from_f64(table(n)).unwrap();
-        let v8 = v.iter().fold(m3, |r, &p| r * 0.5 + 0.25 * (x0.tanh() + p.tanh()).cos());
-        let mut a9 = v;
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            a9[i % 4] = a9[i % 4] * 0.75 + T::tanh(fi + c2) * 0.5;
         }
-        a9 = [a9[0] * 0.6 + T::cos(v8 + 0.8) * 0.05, a9[0] * 0.6 + T::cos(T::abs(v[n % 4]) + c2) * 0.4, (a9[3] * 0.6 + T::sin(v6) * 0.005).sin(), T::mul_add(a9[3], 0.8, (T::powi(m3, 2) + 1.0).log(2.0).cos() * 0.02)];
-        acc1 = acc1 - (acc1.sin() * 0.9).acos().tanh();
-        s0.tanh() - acc1.sin() + c7 * 0.75 + a9[0]
+        let v15: f64 = Params::prog_43::<f64>(0.25, (v9 * v9 + 0.5).sqrt().cos(), s2, &v, n);
+        let v16 = 'b2: {
+            if (v6.to_degrees() * 0.01).hypot((x1.powi(2) + 1.0).sqrt()) < x1 {
+                break 'b2 (f64::powi(x0, 2) + 0.5).sqrt();
+            }
+            m6::prog_38(x0.atan().cos(), s2, (x2.atan() + (SCALE + x0)).cos(), v, k4)
+        };
+        s0 = 0.8 * s0 + 0.05 * f64::exp(v[k4].sin()).copysign(v15).cos();
+        s0 - s1 - acc3.cos() - f64::cos(v16)
     }
 
     #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.hypot(x0).cos() * 2.0;
-        let mut s1 = (v[n % 4] + x0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = if !(n == 4 && acc2 - x2 < 0.5) {
-            s1.asinh()
-        } else {
-            s1 * (x2.powi(2) + 1.0).sqrt()
-        };
-        let c4: f64 = table(n);
-        let mut a5 = [0.0; 4];
-        a5[0] = x0.abs();
-        for i in 1..4 {
-            a5[i] = a5[i - 1] * 0.5 + f64::sin((f64::powi(v3.cos(), 2) + 0.5).sqrt()) * 0.5;
+    pub mod m71 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+            let prm: &Params = &PARAMS;
+            let mut s0 = Params::prog_69(prm, f64::sin(0.5_f64.min(x2)) * 2.0, (f64::log(x2 * x2 + 1.0, 3.0) / (x2 * x2 + 1.5)).tanh() * 2.0, 1.5, v, 5).sin() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let mut a2 = [0.0; 4];
+            for i in 0..4 {
+                a2[i] = f64::asin(f64::cos(v[i]) * 0.9);
+                s0 = s0.mul_add(0.75, f64::log(x2 * x2 + 1.0, v[i] * v[i] + 2.0).tanh() * 0.05);
+            }
+            let mut k3 = 0;
+            while k3 < 4 {
+                k3 += 1;
+                let v7 = if (x0.powi(2) + 1.5).acosh() >= 0.5 {
+                    let v4 = a2[(k3 + n) % 4];
+                    f64::tanh(a2[k3 % 4]) * (SCALE + x1) + v4.tanh()
+                } else if f64::atan2((s0 * s0 + 1.0).powi(-1), f64::cbrt(f64::powi(a2[k3 % 4], 2) + 0.5).powi(2) + 0.5) > -0.5 || k3 > 3 {
+                    for &u in a2.iter() {
+                        let v5: f64 = a2[k3 % 4];
+                        acc1 += 0.005 * m6::prog_38(s0, f64::cosh((s0.powi(2) + 1.5).acosh().tanh() * 1.5).sin(), (x0 * x0 + 1.0).ln().sin() * 2.0, a2, k3).tanh();
+                        acc1 += f64::sin(f64::acosh(x1 * x1 + 1.5).atan()) * 0.1;
+                        s0 = s0.mul_add(0.5, (f64::sin(u) + v5.tanh()).cos() * 0.25);
+                    }
+                    let x0 = x0 + (x0.tanh() * 0.9).atanh();
+                    f64::sin(v[k3 % 4]).sin() + x0.tanh()
+                } else {
+                    let v6 = s0;
+                    m6::prog_38(v6.sin(), (x0 * x0).sin() * 2.0, x1, v, k3)
+                };
+                s0 = s0.mul_add(0.75, f64::acos(f64::tanh(s0) * 0.9).cos() * 0.1);
+                if (x0 * x0 + 1.0).log2() < -0.5 {
+                    acc1 -= (x1.to_degrees() * 0.01).tanh() * 0.5;
+                } else if f64::cbrt(f64::sin(x1.clamp(f64::tanh(x1) - 1.5, f64::sin(a2[k3 % 4]) + 1.5)) + 2.0) > 0.0 {
+                    acc1 += f64::sin(s0.cos() + f64::cosh(x1.cos())) * 0.5;
+                    s0 = (s0 * 0.75 + s0 * 0.25).sin();
+                } else {
+                    s0 *= 0.8;
+                    s0 += 0.1 * f64::cos(x0.sin().sinh());
+                }
+                acc1 += 0.01 * f64::cos(v7);
+            }
+            let mut m8: f64 = -0.5;
+            for i in 1..4 {
+                m8 = f64::max(m8, x0 + v[i]);
+            }
+            s0 = (s0 * 0.5 + f64::tanh(m8) * 0.25).tanh();
+            let v9 = if f64::acos(f64::cos(x2 * x0) * 0.9) >= 0.5 {
+                1.5_f64.hypot(x2)
+            } else if !(k3 % 2 == 0 && x0 + a2[0] >= f64::max(-0.5_f64, m8)) {
+                let m8 = (0.1 - x0).abs();
+                acc1 + m8.sin()
+            } else {
+                f64::tanh(a2[k3 % 4])
+            };
+            let mut k10 = 0;
+            loop {
+                k10 += 1;
+                acc1 += 0.5 * x2.sin();
+                s0 = 0.8 * s0 + 0.005 * m6::prog_38(x1, (a2[k10] + v9).tanh() * 2.0, 0.25, a2, k3).tanh();
+                if k10 >= 3 || f64::tan(v9.cos() * 1.2) < x0 {
+                    break;
+                }
+            }
+            let f11 = |t: f64| x1 + t * 0.5;
+            let v12 = v.iter().fold(0.0, |r, &p| r * 0.5 + f11(p) * 0.5);
+            let v13 = f11(x2);
+            match mode {
+                Mode::Lower(_, _) => {
+                    acc1 += v12.powi(2).sin() * 0.4;
+                }
+                Mode::Upper(_) => {
+                    let v17: f64 = Params::prog_43(f64::sin(v13 + 0.1), v12.cos().exp2().sin() * 2.0, x2, &a2, n);
+                    s0 *= 0.8;
+                    s0 -= 0.05 * f64::cos(-f64::exp(x2.sin()));
+                    acc1 -= 0.02 * v17.sin();
+                }
+                Mode::Off => {
+                    acc1 += (a2[k10] * a2[k10] + 1.0).powf(a2[k3 % 4].cos()) * std::f64::consts::FRAC_1_PI * 0.75;
+                }
+            }
+            f64::sin(s0) + acc1.sin() + a2[1].tanh() - f64::cos(v9) + v12 * 1.5 + v13.tanh()
         }
-        let c6: f64 = table(n);
-        let mut a7 = v;
-        a7[1] *= 1.5;
-        a7[0] += (c6 - s0).sin();
-        s0 = 0.8 * s0 + 0.005 * prog_9(c6, f64::sin(f64::acosh(f64::powi(v[3] + c4, 2) + 2.0)) * 2.0, s1, &v, n).cos();
-        s1 = (s1 * 0.6 + 1.5_f64.atan2(x2) * 1.0).tanh();
-        acc2 -= f64::cos(f64::max(a7[n % 4], a5[n % 4])) * 0.25;
-        s0 * 0.25 + f64::tanh(s1) - acc2 * 0.5 + v3.cos()
+
+        pub fn prog_89(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = f64::cos((f64::sin(x1) * 0.9).acos()) * 2.0;
+            let mut acc1: f64 = 0.0;
+            let v2 = v.iter().map(|&p| *x2 * s0 + p.sin()).sum::<f64>();
+            let mut k3 = 0;
+            let v7: f64 = loop {
+                k3 += 1;
+                let v4 = f64::tan(v[3 - k3].tanh() * 1.2);
+                match k3 {
+                    0 | MODE_C => {
+                        let v5 = prog_76::<f64>(x0.tanh().sin() * 2.0, x0, f64::tanh((x0 * x0 + 1.0).log10()) * 2.0, v, n);
+                        s0 = s0.mul_add(0.5, f64::cos(v5) * 0.005);
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + (x1 + 2.0) * 0.2).sin();
+                    }
+                }
+                let v6 = v.iter().map(|&p| (s0.sin() * 2.0).cosh() + f64::tanh(p)).sum::<f64>();
+                s0 = s0 * 0.5 + f64::sinh(s0.tanh() * 2.0).tanh() * 0.05;
+                if k3 >= 2 {
+                    break f64::acosh(f64::powi(s0.cos().exp2(), 2) + 2.0);
+                }
+                acc1 -= (v4.cos() - v6.cos()).tanh() * 0.05;
+            };
+            let v8: f64 = Params::prog_43((x0.cos() * 0.9).asin().cos() * 2.0, *x2, x0, &v, n);
+            let mut m9 = f64::NEG_INFINITY;
+            for i in 0..=3 {
+                let fi = i as f64;
+                m9 = m9.max(f64::ln_1p(f64::recip(fi.powi(2) + 1.0).powi(2)) + v[i].sin());
+            }
+            s0 = (s0 * 0.6 + m9.cos() * 0.4).sin();
+            if !(k3 + n < 8) {
+                return x0 / (v[0] * v[0] + 1.5);
+            }
+            s0 - f64::cos(acc1) + v2.sin() - v7 * 0.5 + v8.cos() + f64::asinh(x1.asinh())
+        }
+
+        pub fn prog_92(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+            let w0 = v;
+            let mut s1: f64 = prog_2(f64::tan(w0[n % 4].max(x2).sin() * 1.2).tanh() * 2.0, v[n % 4].tanh() * 2.0, f64::tanh(w0[n % 4] / (x1 * x1 + 1.0) + v[n % 4]), *v, n).tanh() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let v6: f64 = if x2 > -0.5 {
+                for _ in (0..n).rev() {
+                    if (f64::cosh(x1.sin()).cos() * 1.2).tan() < f64::asinh(x2) {
+                        continue;
+                    }
+                    let mut k3 = 0;
+                    while k3 < 5 {
+                        k3 += 1;
+                        match k3 % 2 {
+                            MODE_B => {
+                                let v4: f64 = f64::asinh(x0);
+                                let [_, b5, _, _] = *v;
+                                acc2 += 0.05 * (v4.sin() - b5.cos()).tanh();
+                            }
+                            _other => {
+                                acc2 += f64::tanh(f64::tan(f64::sin(x0).cosh().cos() * 1.2)) * 0.05;
+                            }
+                        }
+                        s1 = s1 * 0.75 + f64::tanh(w0[k3 % 4] - x2) * 0.1;
+                        acc2 -= f64::cos(s1) * 0.05;
+                    }
+                    s1 = (s1 * 0.6 + x0 * 0.4).sin();
+                }
+                acc2 -= f64::tanh(f64::atan2((x2.powi(2) + 1.0).log2().powi(2) + 1.0, f64::cbrt(f64::powi(v[n % 4], 2) + 1.0))) * 0.75;
+                x0.sin().exp_m1()
+            } else {
+                x0.cos()
+            };
+            match n {
+                0..=1 => {
+                    acc2 -= 0.5 * (f64::tanh(v[n % 4] * 1.2) * 0.9).atanh();
+                }
+                2 | 4 => {
+                    let v7: f64 = prog_32::<4>((f64::cos(v6) * 0.9).atanh().cos().sinh().cos(), x2, f64::sin(f64::hypot(f64::tanh(v6), (v6 * v6).ln_1p())) * 2.0, v, n);
+                    s1 = 0.6 * s1 + 0.1 * (0.25 - (v6.sin() * 0.5).ln_1p());
+                    s1 = 0.8 * s1 + 0.005 * v7.sin().sin();
+                }
+                6 => {
+                    let v8 = prog_37(f64::tanh(1.5_f64.atan2(f64::tanh(v6))), x0, f64::tanh((x0 * w0[n % 4]).max(v[n % 4] - v6)), [v[0], v[1], v[2], v[3]], n);
+                    acc2 += v8.sin() * 0.005;
+                }
+                _other => {
+                    let x0 = (f64::sin(x0) * 0.9).atanh();
+                    s1 *= 0.6;
+                    s1 += 0.1 * (x0.powi(2) + 1.0).log10().tanh();
+                }
+            }
+            let v9 = w0[n % 4] - v6;
+            let mut m10 = v6;
+            for i in 0..3 {
+                let fi = i as f64;
+                let c11 = match i + n {
+                    1 | 3 => v[i] + 0.5,
+                    g if g > 4 => v9 + 0.25 + v[n % 4].mul_add(x2, v[i]),
+                    _ => fi / (v9 * v9 + 0.5),
+                };
+                m10 = c11.min(m10);
+            }
+            s1 *= 0.6;
+            s1 += 0.01 * f64::cos(m10);
+            for i in 0..5 {
+                if v9 < x0.powi(3) || i % 3 == 1 {
+                    s1 = (s1 * 0.6 + v9.tanh().exp2() * 0.25).tanh();
+                    break;
+                }
+                if f64::sinh(v[0].sin() * 1.5).atan2(f64::powi(-x0, 2) + 1.0) >= 0.5 || i % 2 == 0 {
+                    s1 = 0.5 * s1 + 0.25 * (w0[2] / (s1 * s1 + 1.5)).sin();
+                    break;
+                }
+                s1 = s1 * 0.5 + x1.sin() * 0.5;
+            }
+            let mut k12 = 0;
+            let v26: f64 = loop {
+                k12 += 1;
+                match mode {
+                    Mode::Upper(_) => {
+                        let mut k14 = 0;
+                        while k14 < 4 && w0[k14 % 4] * x2 >= -0.5 {
+                            k14 += 1;
+                            if f64::cos(w0[1]).exp() <= -0.5 {
+                                return s1.sin();
+                            }
+                            s1 = (s1 * 0.5 + f64::atanh(x1.cos() * 0.9) * 0.1).tanh();
+                        }
+                        acc2 += 0.1 * m6::prog_38(f64::sin(f64::to_radians((x2.powi(2) + 1.0).atan2(v9))), x0, 0.75, *v, 0).sin();
+                    }
+                    Mode::Lower(k15, lo16) => {
+                        for j in 0..v.len() {
+                            let fj = j as f64;
+                            if (lo16 * lo16 + 1.0).log(v9.powi(2) + 2.0) >= -0.5 {
+                                match mode {
+                                    Mode::Lower(_, _) => {
+                                        let m10 = (x2.cos() * 0.9).asin();
+                                        acc2 -= m10.tanh() * 0.1;
+                                    }
+                                    Mode::Upper(hi19) => {
+                                        let v20 = v9 * hi19;
+                                        s1 = (s1 * 0.75 + (v20.powi(2) + 1.0).powf(0.5) * 0.02).tanh();
+                                    }
+                                    Mode::Off => {
+                                        acc2 += w0[3 - j].asinh() * 0.05;
+                                        s1 = s1.mul_add(0.75, f64::atan(w0[k15]).tanh() * 0.25);
+                                    }
+                                }
+                            } else if f64::powf(f64::sinh(x1.tanh()).powi(2) + 0.5, 0.5) < 0.5 {
+                                let v21 = x0 * fj;
+                                s1 = 0.8 * s1 + 0.2 * f64::sin(x0);
+                                acc2 += 0.1 * v21.tanh().tanh();
+                            } else {
+                                acc2 -= 0.1 * f64::tanh((w0[1] * w0[1] + 1.0).ln());
+                            }
+                            acc2 += 0.1 * v6.cos();
+                        }
+                        s1 = (s1 * 0.8 + (s1 - lo16) * 0.2).sin();
+                    }
+                    Mode::Off => {
+                        acc2 += (v6 * v6 + 2.0).acosh().tanh() * 0.5;
+                    }
+                }
+                let [b22, b23, b24, b25] = *v;
+                acc2 += 0.5 * (v9 * b24).sin();
+                if k12 >= 4 || (b22.cos() * 0.9).acos() <= v6 {
+                    break b24 * v6;
+                }
+                acc2 += f64::cos(f64::sin(b23) + b25.cos()) * 0.5;
+            };
+            let mut a27 = [v[0], v[1], v[2], v[3]];
+            a27[0] *= 1.5;
+            a27[0] += f64::cos(f64::log(v9.powi(2) + 1.0, 2.0));
+            s1 * 0.75 + acc2.tanh() + v26 * 1.5 - a27[0] * 0.5
+        }
+
+        pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = prog_68(2.0, f64::cos(v[n % 4]).asinh().tanh(), x0, &v, 0).cos() * 2.0;
+            let mut acc1: f64 = 0.0;
+            for i in 0..4 {
+                let fi = i as f64;
+                if i == 2 {
+                    s0 = 0.75 * s0 + 1.0 * (x1 / 4.0);
+                } else if Params::prog_43(s0.cos().cos() * 2.0, x2, 0.5, &v, i) < (s0 * s0 + 0.5).cbrt() || i > 0 {
+                    s0 = s0 * 0.5 + (-f64::asin(s0.tanh() * 0.9)).tanh() * 0.2;
+                } else {
+                    acc1 -= x1.tanh() * 0.5;
+                    match i % 2 {
+                        0 => {
+                            s0 = s0 * 0.75 + s0.sin() * 0.25;
+                            s0 = s0 * 0.5 + (fi - v[0]).sin() * 0.5;
+                        }
+                        1 => {
+                            break;
+                        }
+                        _ => {
+                            s0 = (s0 * 0.75 + (v[i] - s0) * 0.1).sin();
+                            s0 *= 0.6;
+                            s0 += 0.2 * (x1 - x2).sin();
+                        }
+                    }
+                    acc1 += x0.sin() * 0.5;
+                    if s0.sin().clamp(-1.5, 0.5) < 0.5 && n < 5 {
+                        acc1 -= f64::sin(f64::atanh(v[i].atan2(v[3] * v[3] + 1.0).tanh() * 0.9)) * 0.25;
+                    } else if i < 3 && x1.powi(2) - fi.to_degrees() * 0.01 > -1.0 {
+                        let v2 = Params::prog_43((s0 * s0 + 1.0).log10().sin() * 2.0, f64::tanh(f64::cos(x0).exp()) * 2.0, 0.5, &v, n);
+                        acc1 += 0.5 * (1.5 - x1).cos();
+                        if s0.sin().sin().exp_m1() > -0.5 && i % 2 == 0 {
+                            s0 = (s0 * 0.5 + m6::prog_38(s0.cos().exp2().cos(), (v[0] + 0.1).cos(), x2, v, n) * 0.005).sin();
+                            break;
+                        }
+                        s0 *= 0.6;
+                        s0 -= 0.005 * v2.tanh();
+                    }
+                }
+                acc1 += 0.5 * (1.5 * f64::asin(x2.tanh() * 0.9)).sin();
+            }
+            let mut a3 = v;
+            a3[3] *= 0.5;
+            a3[3] += prog_21::<f64>(f64::cos(f64::recip((x1 * x1 + 1.5).acosh().powi(2) + 0.5)), v[n % 4].sin(), f64::tanh(((-x2).powi(2) + 1.0).log((-2.0_f64).max(x1).powi(2) + 2.0)), v, n).cos();
+            let mut m4 = 0;
+            for i in 0..n {
+                let fi = i as f64;
+                let mut m5 = a3[2];
+                for j in 0..n {
+                    let c6 = if f64::powf(a3[1].powi(2) + 1.0, 1.5).cos() <= -0.5 || j % 2 == 0 {
+                        fi + v[(j * 3) % 4] - a3[3].mul_add(v[(j * 3) % 4], v[(j * 3) % 4])
+                    } else {
+                        x2.cos().exp()
+                    };
+                    m5 = f64::max(c6, m5);
+                }
+                s0 = 0.75 * s0 + 0.02 * f64::tanh(m5);
+                if f64::asinh(x2).cos() >= 0.5 {
+                    for &u in a3.iter() {
+                        let v7 = f64::cos(x1.to_degrees() * 0.02);
+                        acc1 -= 0.05 * (f64::tanh(x0) + a3[0].asinh()).cos();
+                        acc1 -= 0.05 * f64::sin(f64::exp(a3[i % 4].sin()) / (f64::cos(f64::sin(x0)) + 2.0));
+                        s0 *= 0.5;
+                        s0 += 0.2 * (u.sin() + v7).sin();
+                    }
+                } else {
+                    let x2 = s0.asinh().tanh();
+                    s0 = (s0 * 0.75 + x2.sin() * 0.25).tanh();
+                }
+                if s0.min(x2) > x0 || m4 % 3 == 1 {
+                    m4 += 1;
+                }
+            }
+            match m4 {
+                1 | 3 => {
+                    let v8 = f64::clamp(f64::sinh(f64::cos(x0) * 1.5), -1.5, 1.0);
+                    s0 = f64::mul_add(s0, 0.8, v8.tanh().sin() * 0.05);
+                }
+                g if g > 4 => {
+                    acc1 += f64::sqrt((f64::sin(x1) * 0.9).acos().powi(2) + 2.0).tanh();
+                }
+                _ => {
+                    acc1 -= 0.5 * f64::sinh(x1.tanh() * 2.0).sin();
+                    acc1 += x1 / 1.5;
+                }
+            }
+            let v9 = if a3[m4 % 4] >= 0.0 {
+                (x2 * x2 + 1.0).log10() + x1.abs()
+            } else {
+                x2.sin()
+            };
+            let v10 = f64::exp_m1(v9.cos());
+            s0 + acc1.cos() - v10
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = x1;
+        let mut acc1: f64 = 0.0;
+        s0 *= 0.8;
+        s0 += 0.2 * s0.sin();
+        let mut a2 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a2[i] = (s0.powi(2) + 2.0).ln();
+            acc1 -= 0.5 * t.cos();
+        }
+        a2 = [0.005 * Params::prog_69(prm, f64::sin((f64::tanh(acc1) * 0.5).ln_1p().clamp(-0.5, 1.0)) * 2.0, s0, f64::cos(SCALE + (f64::powi(v[2], 2) + 1.0).sqrt()), *v, n).cos() + 0.8 * a2[3], a2[2].mul_add(0.8, a2[3].tanh() * 0.25), a2[1], a2[1].mul_add(0.6, f64::tanh(x0).tanh() * 0.4)];
+        a2 = [0.005 * prog_12((f64::ln(x2 * x2 + 1.0) / ((x2.cos() * 0.9).atanh().powi(2) + 0.5)).tanh(), x2, s0, v, n).tanh() + 0.5 * a2[0], a2[1], a2[2] * 0.6 + f64::tan(f64::tanh(v[0]) * 1.2).sin() * 0.02, (a2[1] * 0.75 + x1.cos() * 0.25).sin()];
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if (a2[(k3 + n) % 4] * a2[(k3 + n) % 4] + 1.0).log10() <= -0.25 {
+                s0 = s0 * 0.75 + (x2.sin() * 0.9).asin().cos() * 0.1;
+            } else {
+                s0 = s0.mul_add(0.75, f64::ln(a2[k3 % 4] * a2[k3 % 4] + 0.5).tanh() * 0.1);
+                let v4 = m6::prog_38((x0.tanh() * 0.9).asin().sin() * 2.0, x1, x2.tanh() * 2.0, [v[0], v[1], v[2], v[3]], 0);
+                s0 = s0.mul_add(0.6, v4.sin().tanh() * 0.005);
+            }
+            let v6 = if x1.hypot(x2) > 1.0 {
+                let v5 = f64::ln_1p((s0 * s0 + 1.0).ln().cos() * 0.5);
+                (f64::powi(a2[n % 4], 2) + 1.0).log(x1 * x1 + 2.0) + f64::tanh(v5)
+            } else {
+                let x2 = (f64::powi(x2, 2) + 2.0).ln() * (x2 - s0);
+                f64::mul_add(x2, v[2].tanh(), s0 - x1)
+            };
+            s0 = s0.mul_add(0.6, ((v6.powi(2) + 1.0).log(10.0) / 4.0).tanh() * 0.2);
+            if k3 >= 4 || x1.cos() <= 0.5 {
+                break;
+            }
+        }
+        match mode {
+            Mode::Upper(hi7) => {
+                s0 = 0.5 * s0 + 1.0 * (0.25 - hi7).sin();
+                acc1 += (-x1).tanh();
+            }
+            Mode::Lower(_, lo9) => {
+                s0 = (s0 * 0.8 + (lo9.powi(2) + 2.0).sqrt() * 1.0).tanh();
+            }
+            Mode::Off => {
+                s0 = s0.mul_add(0.75, m6::prog_38(x0, 0.75, 0.5, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005);
+                if m6::prog_38(s0, (s0 + 0.5).cos() * 2.0, 0.75, [v[0], v[1], v[2], v[3]], 2) >= s0 {
+                    let v10 = x1 * std::f64::consts::FRAC_1_PI;
+                    s0 = (s0 * 0.6 + s0.atan() * 0.02).tanh();
+                    acc1 -= v10.cos();
+                } else if x2 + f64::recip(x0.powi(2) + 0.5) <= acc1 * x2 && k3 > 2 {
+                    acc1 += (s0.abs() + (x0 - x2)).tanh() * 0.5;
+                }
+                s0 *= 0.8;
+                s0 += 0.005 * prog_12(x1, s0, 0.25, v, 3).cos();
+            }
+        }
+        s0 - f64::tanh(acc1) + a2[1] + acc1
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (f64::mul_add(x2, x2, x2) / (f64::powi(x2.cos().exp_m1(), 2) + 1.0)).sin() * 2.0;
+        let mut s1 = (x2 / (x0 * x0 + 0.5)).cos();
+        let mut s2 = x1.asinh();
+        let mut acc3: f64 = 0.0;
+        match mode {
+            Mode::Lower(k4, _) => {
+                s0 = s0 * 0.75 + (v[k4] - x1).cos() * 0.1;
+            }
+            Mode::Upper(_) => {
+                acc3 += f64::cos((v[3].cos() * 0.9).acos());
+                s2 = (s2 * 0.75 + s2.sin() * 0.25).sin();
+            }
+            _ => {
+                let v7 = prog_70(2.0, x0, 2.0, [v[0], v[1], v[2], v[3]], n);
+                let v12 = match mode {
+                    Mode::Upper(_) => {
+                        s1 *= 0.8;
+                        s1 += 0.01 * f64::acos(s1.sin() * 0.9).cos();
+                        f64::ln((0.75 - acc3).powi(2) + 2.0)
+                    }
+                    Mode::Lower(k9, lo10) => {
+                        s2 *= 0.8;
+                        s2 += 0.5 * (s2 * std::f64::consts::FRAC_1_PI).tanh();
+                        lo10 * f64::powf(v[k9].powi(2) + 0.5, 0.3)
+                    }
+                    Mode::Off => {
+                        let x0 = x1.hypot(s1) / (f64::sin(-x0) + 2.0);
+                        let v11 = (f64::cos(x0 + x2) * 0.9).acos();
+                        m6::prog_38(f64::cos((SCALE + x0).to_degrees() * 0.02) * 2.0, acc3, 0.25, [v[0], v[1], v[2], v[3]], n) + f64::cos(v11)
+                    }
+                };
+                s0 *= 0.6;
+                s0 -= 0.005 * (f64::sin(v7) + v12.cos()).sin();
+            }
+        }
+        match mode {
+            Mode::Lower(_, lo14) => {
+                let lo14: f64 = f64::cos(f64::tanh(lo14));
+                acc3 += (lo14 * lo14 + 1.0).atan2(x0).tanh();
+            }
+            Mode::Upper(_) => {
+                let hi15 = x1.sin().sinh();
+                s2 = (s2 * 0.75 + f64::to_radians(hi15) * 1.0).sin();
+            }
+            Mode::Off => {
+                let v21 = match mode {
+                    Mode::Lower(k16, lo17) => {
+                        let v18 = v[k16] * lo17;
+                        lo17 + f64::tanh(v18)
+                    }
+                    Mode::Upper(_) => acc3 * 0.75,
+                    Mode::Off => {
+                        let x1 = (x1.sin() * 0.9).acos();
+                        let v20 = acc3 * core::f64::consts::FRAC_1_SQRT_2;
+                        s2 + x1.cos() + v20.cos()
+                    }
+                };
+                s2 = s2.mul_add(0.5, f64::cos(v21) * 0.1);
+            }
+        }
+        let f22 = |t: f64| s1 / (f64::powi(v[n % 4], 2) + 0.5) + t * 0.25;
+        let v23 = v.iter().copied().map(f22).sum::<f64>();
+        let v24 = f22(x0);
+        let mut m25: f64 = -2.5;
+        for i in 0..n {
+            m25 = f64::max(m25, s1.powi(3) + v[i % 4]).min(2.0);
+        }
+        s2 = s2.mul_add(0.75, m25.sin().sin() * 0.005);
+        s0 + s2 + acc3.cos() + v23.cos() + f64::tanh(v24)
+    }
+
+    #[differentiable(wrt(x0, p))]
+    pub fn prog_74(x0: f64, p: Weights, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let x1: f64 = p.a;
+        let x2: f64 = p.inner.b;
+        let mut s0 = (v[3 - p.n] * v[3 - p.n] + 1.0).atan2(v[3 - p.n] + x1).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if (v[2].tanh() * 2.0).cosh() <= acc1 * x1 {
+            acc1 -= (x2 * x2 + 0.5).ln().tanh();
+            s0 = s0 * 0.5 + (v[0] - s0).cos() * 0.05;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += (x0 * t).tanh() * 0.5;
+            if f64::cos(x2 * v[i]) < x0 {
+                continue;
+            }
+            for _ in (0..=i).rev() {
+                if (f64::cos(x1) * 1.2).tan() <= -1.0 {
+                    break;
+                }
+                s0 = f64::mul_add(s0, 0.6, f64::cos(s0 - f64::exp_m1(x1.cos())) * 0.1);
+            }
+        }
+        if x2.sin() < 0.25 || p.n % 3 == 1 {
+            acc1 -= acc1.cos().abs() * 0.4;
+        } else if (v[p.n] - x0) / ((acc1.cos() + 2.0).cbrt().powi(2) + 1.0) <= 1.0 {
+            s0 = f64::mul_add(s0, 0.5, f64::sin(x2) * 0.5);
+            let v2 = prog_51(s0, v[p.n].cos(), x2, v, n);
+            s0 = 0.8 * s0 + 0.005 * v2.sin();
+        } else {
+            let v3 = s0 + f64::ln(v[p.n].powi(2) + 1.0);
+            s0 = (s0 * 0.5 + prog_2(s0, f64::mul_add(x1, p.w[3 - p.n].hypot(v3), v3 * std::f64::consts::FRAC_1_PI).cos() * 2.0, (x2.atan() + (-s0)).cos() * 2.0, v, 0) * 0.005).sin();
+        }
+        match p.n % 3 {
+            0 => {
+                acc1 += prog_21(x0, x1, x2, v, n).sin() * 0.005;
+            }
+            MODE_B => {
+                let x2 = ((v[0] + x0).cos() * 1.2).tan();
+                s0 = 0.75 * s0 + 0.01 * f64::cos(x2.tanh());
+            }
+            _ => {
+                acc1 -= 0.005 * f64::tanh(Params::prog_43((v[p.n] - acc1).cos(), (x0 * x0 + 2.0).ln().sin() * 2.0, 0.5, &v, n));
+                let x1 = (x2 * x1).min(s0 + v[p.n]);
+                acc1 += x1.cos();
+            }
+        }
+        s0 * 0.25 + acc1.cos() + f64::cbrt(v[0].powi(2) + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(x2);
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a2[i % 4] = a2[i % 4] * 0.5 + f64::acosh(x0 * x0 + 1.5).sin() * 0.1;
+            s0 *= 0.75;
+            s0 += 0.02 * (x2 * (s0 * v[i % 4])).tanh();
+        }
+        let v9: f64 = if n == 2 && f64::cosh(s0.sin() * 2.0) >= v[3] {
+            for i in (0..n).rev() {
+                let v3 = v.iter().fold(v[i % 4], |r, &p| r * 0.5 + 0.1 * (SCALE + (x1.cos() * 0.9).asin() + p.sin()).cos());
+                if i + n < 3 {
+                    s0 *= 0.8;
+                    s0 -= 0.01 * f64::tanh(v3.tanh().exp().sin().exp_m1());
+                    break;
+                }
+                acc1 -= f64::log10(f64::powi(v3.to_degrees() * 0.01, 2) + 1.0).tanh() * 0.25;
+            }
+            x1.cos()
+        } else if n == 3 {
+            let v4 = x0;
+            x1.sin().exp2() + v4.tanh()
+        } else {
+            for i in 0..n {
+                let fi = i as f64;
+                let mut k5 = 0;
+                while k5 < 6 {
+                    k5 += 1;
+                    s0 = s0.mul_add(0.8, (x0 - x2 + f64::acosh(fi * fi + 2.0)).sin() * 0.1);
+                    s0 = s0 * 0.8 + 1.5_f64.log(a2[2] * a2[2] + 2.0).cos() * 0.25;
+                }
+                if k5 < 2 && f64::abs(x1).clamp(-1.5, 1.0) <= a2[0] {
+                    acc1 += 0.25 * (f64::max(x0, x1) * x2).sin();
+                    for (j, &u) in v.iter().enumerate() {
+                        s0 = s0 * 0.75 + (s0 / (u.powi(2) + 1.0)).cos() * 0.1;
+                        if f64::cos(f64::exp(f64::cos(u))).exp() >= 1.0 {
+                            return (s0 * s0 + 0.5).powf(0.3);
+                        }
+                        if a2[j].powi(3) + u.cos() > v[j] {
+                            acc1 += 0.05 * f64::tanh(x1 * fi);
+                            s0 = (s0 * 0.6 + f64::log2(x1 * x1 + 1.0) * 0.25).sin();
+                            if u / (s0 * s0 + 1.0) <= 0.5 {
+                                return (f64::cos(x1.atan2(x1.powi(2) + 1.0)) * 1.5).sinh();
+                            }
+                        } else if (x2.sin().exp2().powi(2) + 1.0).ln() <= -0.5 {
+                            s0 = (s0 * 0.5 + s0.tanh().exp_m1() * 0.1).tanh();
+                        } else {
+                            s0 = s0 * 0.8 + f64::cos(f64::hypot(s0, x2)) * 0.1;
+                        }
+                    }
+                } else if (x0.powi(2) + 1.5).acosh() < 0.0 {
+                    let v6: f64 = m6::prog_38(f64::acos(s0.cos() * 0.9).cos() * 2.0, 0.25, (fi / (x1 * x1 + 1.5)).sin() * 2.0, *v, 4);
+                    s0 *= 0.8;
+                    s0 += 0.05 * f64::tanh((x2.cos() * 0.9).acos());
+                    s0 *= 0.6;
+                    s0 -= 0.005 * v6.cos();
+                } else {
+                    acc1 += m6::prog_38(f64::tanh((f64::sin(x1) * 0.9).asin()) * 2.0, x1, f64::cos(s0) * 2.0, [v[0], v[1], v[2], v[3]], k5).tanh() * 0.02;
+                    let v7 = x0.sin();
+                    s0 *= 0.6;
+                    s0 -= 0.4 * f64::cos(v7);
+                }
+                s0 = 0.8 * s0 + 0.005 * m6::prog_38(x2, f64::sin(s0.tanh()) * 2.0, x0, [v[0], v[1], v[2], v[3]], k5).tanh();
+            }
+            let v8 = f64::recip(f64::acosh(x1.powi(2) + 2.0).powi(2) + 0.5);
+            x2 - x0 + f64::cos(v8)
+        };
+        let mut k10 = 0;
+        let v12 = loop {
+            k10 += 1;
+            let v11 = (f64::cos(x0) * 0.5).ln_1p();
+            acc1 += (v9 - s0).sin() * 0.5;
+            if k10 >= 4 || v11.tanh() > 0.25 {
+                break x1.sin() / (v[k10 % 4].powi(2).powi(2) + 0.5);
+            }
+        };
+        let v13 = 0.5_f64.log((v12.sin() * 0.9).asin().powi(2) + 2.0);
+        x0.sin() - s0.cos() - f64::tanh(acc1) - f64::tanh(a2[0]) + v9.sin() + v13 * 1.5
     }
 
     #[differentiable]
@@ -7124,2236 +6620,3164 @@ pub mod random_programs {
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = (x2.powi(3) / T::from_f64(2.0).unwrap()).sin() * T::from_f64(2.0).unwrap();
-        let mut s1 = x2.max((x0 * x0 + T::from_f64(0.5).unwrap()).sqrt()).sin() * T::from_f64(2.0).unwrap();
-        let mut acc2: T = T::zero();
-        let v3 = match n % 2 {
-            0 => prog_21(T::cos(acc2 * x1), x0, x1, v, n),
-            _ => {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + s1.sin().cosh() * T::from_f64(0.1).unwrap()).sin();
-                s0.to_degrees() * T::from_f64(0.02).unwrap()
-            }
-        };
-        for i in 0..n {
-            match i {
-                1 => {
-                    let v4: T = v3;
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + v4.tanh() * T::from_f64(0.25).unwrap()).tanh();
-                }
-                g if g > 2 => {
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + T::atanh(T::sin(v[i % 4]) * T::from_f64(0.9).unwrap()) * T::from_f64(0.1).unwrap()).sin();
-                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::sin(T::sinh(T::sin(x2) * T::from_f64(1.5).unwrap()));
-                }
-                _ => {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + v[i % 4].max(v3) * T::from_f64(0.2).unwrap()).sin();
-                }
-            }
-            if n % 3 == 1 && (v[(i + n) % 4].tanh() * T::from_f64(0.9).unwrap()).atanh() > T::zero() {
-                let v5 = T::sqrt(x1.powi(2) + T::from_f64(0.5).unwrap());
-                let v6: T = v3.mul_add(v5, s0);
-                acc2 = acc2 + v6.cos() * T::from_f64(0.25).unwrap();
-            }
-            let v7 = (x1.cos() * T::from_f64(1.2).unwrap()).tan() * T::asinh(v3);
-            acc2 = acc2 - T::from_f64(0.05).unwrap() * prog_21(x0, T::tanh((s0 * s0 + T::one()).recip()), T::atan(s0).abs().sin(), v, i).cos();
-            s1 = (s1 * T::from_f64(0.75).unwrap() + v7.cos() * T::from_f64(0.01).unwrap()).sin();
+        let mut s0 = (v[1].cos().exp2() - T::exp_m1(x1.tanh())).tanh() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        for _ in 0..3 {
+            s0 = (s0 * T::from_f64(0.5).unwrap() + T::sin(T::log(T::powi(s0, 2) + T::one(), T::from_f64(2.0).unwrap())) * T::from_f64(0.25).unwrap()).tanh();
+            let v2 = v[3];
+            s0 = (s0 * T::from_f64(0.75).unwrap() + v2.cos() * T::from_f64(0.25).unwrap()).tanh();
         }
-        let v8: T = if !(n % 3 == 1) {
-            acc2 = acc2 - v[n % 4].cos().exp_m1().cos();
-            T::powi((x1 * x1 + T::one()).log2(), 2).ln_1p()
-        } else if v[n % 4] < x0.sin() {
-            prog_21(s1, x0, v[3].cos() * T::from_f64(2.0).unwrap(), v, n)
-        } else {
-            x1.sin().exp_m1()
-        };
-        let v9 = prog_65(T::tanh((x1.cos() * T::from_f64(0.9).unwrap()).asin()) * T::from_f64(2.0).unwrap(), T::tanh(((x1 * x1 + T::one()).recip().powi(2) + T::from_f64(0.5).unwrap()).powf(T::exp(x1.sin()).tanh())), (T::tanh(x0) * T::from_f64(1.5).unwrap()).sinh().sin() * T::from_f64(2.0).unwrap(), v, n);
-        let v11 = 'b1: {
-            let v10 = prog_72::<T>(v[n % 4].cos().tanh() * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.5).unwrap(), x1, v, 5);
-            if (x1.powi(2) + T::from_f64(1.5).unwrap()).acosh().cos() >= T::from_f64(0.25).unwrap() {
-                acc2 = acc2 + T::log(T::powi(x0, 2) + T::one(), T::from_f64(10.0).unwrap()).tanh();
-                break 'b1 (s1.to_radians() * T::from_f64(20.0).unwrap()).cos().exp2();
-            }
-            s1 = (s1 * T::from_f64(0.75).unwrap() + prog_21(T::sin((T::cos(x2) * T::from_f64(0.9).unwrap()).atanh()) * T::from_f64(2.0).unwrap(), T::tanh((v[2] * v[2] + T::one()).recip()) * T::from_f64(2.0).unwrap(), v[2].tanh().cos(), v, n) * T::from_f64(0.005).unwrap()).tanh();
-            x1.asinh() + v10.cos()
-        };
-        s0 + s1 - acc2 * T::from_f64(0.5).unwrap() + v3 * T::from_f64(0.5).unwrap() - v8.tanh() + T::cos(v9) - v11
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_D: usize = 3;
-        let mut s0 = (v[n % 4].powi(2) + 1.0).recip().powi(2).ln_1p();
-        let mut acc1: f64 = 0.0;
-        for i in 0..4 {
-            let fi = i as f64;
-            acc1 -= x1.atan().cos() * 0.5;
-            let mut m2: f64 = -1.0;
-            let mut m3 = f64::cos(prog_21(x1, x2, f64::sin(f64::ln(x2 * x2 + 1.0).sin().exp()), v, i));
+        let v3 = Params::prog_43(x0, v[1].sin().sin() * T::from_f64(2.0).unwrap(), x1.cos() * T::from_f64(2.0).unwrap(), &v, 0);
+        let mut m4: T = T::zero();
+        for i in 0..=n {
+            let c5 = v[i % 4];
+            m4 = c5.min(m4);
+        }
+        s0 = s0 * T::from_f64(0.6).unwrap() + m4.sin() * T::from_f64(0.4).unwrap();
+        for _ in (0..n).rev() {
+            let mut m6: T = T::one();
             for j in 1..4 {
-                let fj = j as f64;
-                let c4 = (v[3 - j] * v[3 - i]).mul_add(x2, v[3 - j] * v[3 - j]);
-                m2 = c4.max(m2);
-                let c5 = if f64::powi(fj * 0.25, 2) <= 0.25 {
-                    v[3 - j] / (x0 * x0 + 0.5)
-                } else {
-                    fi
-                };
-                m3 = m3.min(c5);
+                m6 = (v[j].powi(3) - v[3 - j]).min(m6);
             }
-            s0 = (s0 * 0.5 + m2.sin() * 0.02).tanh();
-            s0 = 0.5 * s0 + 0.005 * m3.cos();
-            s0 = s0 * 0.75 + (x0 / (x0 * x0 + 1.5)).cos() * 0.1;
+            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.02).unwrap() * m6.sin().sin();
+            acc1 = acc1 - (v3.tanh() * T::from_f64(1.2).unwrap()).tan().tanh().exp2().sin() * T::from_f64(0.25).unwrap();
         }
-        if (x2.powi(2) + 1.0).log2().tanh().exp_m1() >= acc1 || n == 1 {
-            acc1 -= f64::cos(acc1);
-            s0 = s0 * 0.5 + f64::cos((f64::cos(x1) * 0.9).atanh()) * 0.1;
-        } else if x0.sin() < -0.25 {
-            let v6 = v[3].sin().exp_m1();
-            s0 = s0 * 0.8 + f64::tanh(1.5_f64.copysign(x1 * 1.5)) * 1.0;
-            s0 = (s0 * 0.75 + v6.sin() * 0.05).sin();
-        } else {
-            let x1 = f64::log10(x1 * x1 + 1.0) + x0;
-            s0 = (s0 * 0.5 + x1.cos() * 0.25).sin();
-        }
-        let mut m7 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v8 = ((x2 * x0).cos() * 0.9).atanh();
-            if x0 <= -0.5 {
-                m7 += 1;
-            }
-            if prog_21::<f64>(0.5, f64::sin(fi).exp2().cos().tanh(), x2, v, i) <= x2 || i < 2 {
-                acc1 -= 0.25 * ((-x2).powi(2) + 1.0).atan2(0.5_f64.log(x0 * x0 + 2.0)).cos();
-            } else if f64::tan((x1.sin() * 0.9).acos().tanh() * 1.2) > 0.0 {
-                s0 = s0 * 0.8 + x1.cos() * 0.2;
-            }
-            let v11 = match i % 4 {
-                0 | 2 => ((x1 + v8).powi(2) + 1.0).log(3.0),
-                PHASE_D if n > 3 => {
-                    let v9 = -v8;
-                    f64::cos(v[(i + n) % 4]) + v9.sin()
-                }
-                _ => {
-                    let v10 = (f64::sin(v8) + 2.0).cbrt();
-                    v10 + fi
-                }
-            };
-            s0 = (s0 * 0.5 + (x1.asinh().powi(2) + 0.5).cbrt() * 0.25).tanh();
-            s0 = s0 * 0.6 + f64::tanh(v11.tanh()) * 0.02;
-        }
-        let c12 = m7 as f64;
-        let mut a13 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a13[i][j] = (x1.sin() + 2.0).cbrt();
-            }
-        }
-        let v14 = v.iter().map(|&p| 1.0 + 0.1 * (prog_21(x1, f64::hypot(c12.cos().exp(), x0 * 0.1).sin() * 2.0, x0, v, n) + f64::tanh(p)).tanh()).product::<f64>();
-        'l5: for i in 0..4 {
-            let v16 = if f64::log(c12 * c12 + 1.0, x0.powi(2) + 2.0) <= -1.0 {
-                let v15 = x1;
-                v14 / (f64::tanh(v15) + 2.0)
-            } else if (s0 * s0 + 0.5).cbrt().powi(3) >= 0.5 || i % 2 == 0 {
-                v14 - x2
-            } else {
-                return x0.cos()
-            };
-            s0 *= 0.8;
-            s0 -= 0.01 * (v16.cos() * 0.9).atanh().tanh();
-            s0 = (s0 * 0.5 + f64::cos(a13[0][1]) * 0.5).tanh();
-            for j in (0..=i).rev() {
-                let v19 = match j {
-                    0..=1 => (x1.sin() * 2.0).cosh() / (v16.sin().exp().powi(2) + 1.5),
-                    PHASE_D if n < 4 => {
-                        let v17 = Params::prog_71(prm, x1, 0.75, f64::acos(x0.tanh() * 0.9).tanh() * 2.0, v, 0);
-                        f64::sin(x1).exp2().to_degrees() * 0.01 + v17.sin()
-                    }
-                    _ => {
-                        let v18 = (f64::powi(x2, 2).powi(2) + 1.0).recip();
-                        v18.sin().hypot(v18)
-                    }
-                };
-                s0 = (s0 * 0.6 + s0.sin().exp2() * 0.25).sin();
-                if f64::cos(s0) >= 0.25 {
-                    break 'l5;
-                }
-                acc1 += 0.05 * v19.sin();
-            }
-        }
-        s0 * 0.75 - f64::cos(acc1) + a13[0][0] * 0.75 - v14 * 0.75
+        s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), T::cos(T::cbrt(T::powi(x1, 2) + T::from_f64(0.5).unwrap())) * T::from_f64(0.05).unwrap());
+        x2.tanh() + s0 * T::from_f64(1.5).unwrap() - acc1 + T::sin(v3) + ((T::from_f64(0.25).unwrap() * x2).sin() * T::from_f64(2.0).unwrap()).sinh()
     }
 
     #[differentiable]
     pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_B: usize = 1;
-        let mut s0 = f64::cos(x2 * x2) * 2.0;
-        let mut s1 = f64::tanh(v[n % 4] + (v[n % 4] * v[n % 4] + 1.0).powf(f64::tanh(x2))) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().copied().map(|p| s0 + p.cos()).sum::<f64>();
-        'l0: for t in v {
-            acc2 += x1.cos() * 0.5;
-            acc2 -= 0.5 * ((s1 * s1 + 1.0).log10() + s0).cos();
-            for u in v {
-                if (s0.powi(2) + 0.5).cbrt() > s1 {
-                    break;
-                }
-                match n {
-                    1..=3 => {
-                        s1 = s1 * 0.6 + f64::sin(Params::prog_71(prm, x1, s1, t, v, n)) * 0.02;
-                        s1 = s1 * 0.5 + f64::tanh(Params::prog_71(prm, s1, u, f64::cos(s1), v, n)) * 0.01;
-                    }
-                    5 => {
-                        continue 'l0;
-                    }
-                    6 => {
-                        let v4 = f64::powi(t, 2).cos();
-                        acc2 += v4 * 0.1;
-                    }
-                    _other => {
-                        s1 *= 0.8;
-                        s1 -= 0.2 * s0.sin().sin();
-                        acc2 += x1.sin() * 0.1;
-                        match n {
-                            0 => {
-                                s1 = s1.mul_add(0.75, u.cos() * 0.25);
-                                if !(n < 5 && Params::prog_71(prm, s0, f64::sin(x0.tanh()) * 2.0, 1.2, v, n) > -0.5) {
-                                    continue;
-                                }
-                                acc2 += (v3.cos() * 0.9).asin().sin() * 0.1;
-                            }
-                            PHASE_B => {
-                                break 'l0;
-                            }
-                            g if g > 2 => {
-                                s0 = (s0 * 0.75 + ((x2 * x2 + 1.5).acosh().powi(2) + 0.5).powf(0.5) * 0.02).sin();
-                                let v5 = u;
-                                acc2 += v5.sin().sin() * 0.1;
-                            }
-                            _other => {
-                                acc2 -= (f64::acos(v3.tanh() * 0.9) / (f64::powi(x0.tanh(), 2) + 1.5)).cos() * 0.1;
-                            }
-                        }
-                    }
-                }
-                s1 = (s1 * 0.8 + s0 * 0.2).tanh();
-                acc2 -= 0.1 * u.sin().tanh();
-            }
-            s1 *= 0.75;
-            s1 += 0.25 * t.sin();
+        let mut s0 = prog_66(f64::cos(f64::tanh(x2).exp_m1()) * 2.0, x0, x1, v, n).cos() * 2.0;
+        let mut s1 = (x1.sin() * 2.0).cosh().tanh() * 2.0;
+        let mut s2 = -x0;
+        let mut acc3: f64 = 0.0;
+        let c4: f64 = table(n + 1);
+        let mut m5 = f64::NEG_INFINITY;
+        for i in 1..4 {
+            m5 = m5.max(x1 + 1.5 + v[i]);
         }
-        let v6 = f64::copysign(1.5_f64, x2) / (x0.hypot(x2).sin() + 2.0);
-        let v7 = v.iter().map(|&p| v6.tanh().exp2() + p.sin()).sum::<f64>();
-        let f8 = |t: f64| x1.tanh() + t * 0.5;
-        let v9 = f8(v[2]);
-        let v10 = v.iter().cloned().map(f8).sum::<f64>();
-        let sl11 = &v[2..];
-        let v12 = s1 * 0.1 + sl11[0] * 0.5;
-        acc2.sin() - v3.sin() + v7.tanh() - v9 * 1.5 - f64::tanh(v10) + v12 * 0.25
+        acc3 += m5.sin();
+        'b1: {
+            if x1 > 0.0 {
+                s1 *= 0.5;
+                s1 += 0.5 * (x2 / (c4.cos() + 2.0)).abs().cos();
+            } else {
+                let m5 = v[n % 4].asinh();
+                s0 = (s0 * 0.5 + f64::sin(m5) * 0.5).tanh();
+            }
+            if !(n % 2 == 0 && f64::ln_1p(m5.tanh() * 0.5) < 0.0) {
+                s1 = (s1 * 0.6 + f64::max(-1.5_f64, c4) * 1.0).tanh();
+                s2 = (s2 * 0.75 + f64::exp_m1(x1.sin()) * 0.05).sin();
+            } else {
+                s2 = (s2 * 0.75 + prog_68(c4.powi(2).sin().tanh(), (c4 * c4 + 1.5).acosh().sin() * 2.0, f64::log((f64::tanh(c4) * 1.2).tan().powi(2) + 1.0, 3.0).tanh() * 2.0, &v, n) * 0.005).sin();
+            }
+            let v6 = (x2 * x1).min(acc3);
+            if n == 5 && prog_76(f64::tanh(1.5_f64.atan2(v6) * f64::abs(v6)) * 2.0, (x1 - m5).sin() * 2.0, v6.atan2(x2.powi(2) + 0.5).sin(), v, n) >= (x1 * x1 + 1.0).log10() {
+                break 'b1;
+            }
+        }
+        let mut m7 = v[n % 4].cos();
+        for i in 0..=3 {
+            let c8 = match i % 2 {
+                0 => v[i] / (s0 * s0 + 0.5),
+                1 => v[i] + c4.powi(3),
+                _ => f64::mul_add(v[i], s0, v[i]) / (v[i] / (v[i] * v[i] + 1.5) * (v[i] / (v[i] * v[i] + 1.5)) + 1.5),
+            };
+            m7 = f64::max(c8, m7);
+        }
+        s2 *= 0.5;
+        s2 += 0.005 * m7.cos();
+        let v9 = match n % 4 {
+            0..=2 => f64::copysign(x0, m7) - c4,
+            _ => f64::powf((v[n % 4] - x1).powi(2) + 0.5, 0.5),
+        };
+        if prog_21((0.35 * v9).sin(), acc3, 1.5_f64.atan2(x2).cos() * 2.0, v, n) < -0.5 {
+            return acc3 * x2;
+        }
+        s0 + s1 * 0.5 - f64::sin(s2)
     }
 
     #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::tanh(f64::log(1.5_f64, x0 * x0 + 2.0)).exp().cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            let mut m2: f64 = x2;
-            for j in 0..v.len() {
-                m2 = (f64::sin(x2) + v[(j + n) % 4]).min(m2);
-            }
-            s0 = 0.8 * s0 + 0.1 * m2.cos().cos();
-            match i {
-                PHASE_A | PHASE_C => {
-                    s0 = s0.mul_add(0.6, f64::atanh(x1.sin() * 0.9).cos() * 0.05);
-                    for &u in v {
-                        if x2 * fi < 0.5 {
-                            break;
-                        }
-                        acc1 -= f64::tanh(Params::prog_71(prm, 0.5, f64::sin(x0), x0, [v[0], v[1], v[2], v[3]], n)) * 0.1;
-                        if 0.25 - (x2 * x2 + 0.5).sqrt() > x2 && n == 4 {
-                            break;
-                        }
-                        acc1 -= 0.1 * f64::tanh(u.sin());
-                    }
-                }
-                g if g > 3 => {
-                    break;
-                }
-                _ => {
-                    s0 *= 0.5;
-                    s0 += 0.25 * (f64::powi(s0, 2) + 0.5).recip().tanh();
-                    s0 = 0.75 * s0 + 0.25 * v[2].sin().sin();
-                }
-            }
+    pub fn prog_79<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::atanh((f64::powi(x0, 2) + 1.0).recip().tanh() * 0.9);
+        let mut s1: f64 = x1;
+        let mut s2 = x2.clamp(-1.5, 0.5);
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = -x2;
         }
-        let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * (Params::prog_71(prm, f64::sqrt(x2.powi(2) + 2.0).cos() * 2.0, r, x0, [v[0], v[1], v[2], v[3]], n) + p.cos()).sin());
-        let v4 = f64::cbrt(x1.powi(2) + 0.5);
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| Params::prog_71(prm, 0.25, 0.5, 0.5, [v[0], v[1], v[2], v[3]], 4) + p.sin() + q.cos()).sum::<f64>();
-        let v9 = match n {
-            0 => {
-                let v6 = (-v4).abs();
-                (v[n % 4].tanh().exp().powi(2) + 1.0).log2() + v6.cos()
+        let mut k5 = 0;
+        let v6 = loop {
+            k5 += 1;
+            if a4[k5 % 4] + a4[(k5 + n) % 4] > v[k5 % 4] {
+                break x0 * x2;
             }
-            g if g > 1 => {
-                let v7 = v3;
-                acc1 -= 0.005 * f64::tanh(prog_12(((s0 - x2) / ((f64::tanh(x1) * 0.9).atanh().powi(2) + 1.5)).tanh(), (f64::tanh(v4) * 0.9).atanh().tanh(), f64::tanh(v[n % 4].tanh().exp()), [v[0], v[1], v[2], v[3]], n));
-                prog_21(((v3 * v3 + 1.5).acosh() / ((x1 * v3).powi(2) + 1.5)).tanh(), s0, v7.tanh().exp2().tanh(), [v[0], v[1], v[2], v[3]], 2)
+            acc3 += f64::tanh((s1 - s2).to_radians() * 50.0) * 0.5;
+            if n % 3 == 1 {
+                let x1: f64 = (x1.hypot(s0).sin() * 0.9).asin();
+                s0 = (s0 * 0.6 + (s1 - s0) * 0.2).sin();
+                s0 = (s0 * 0.6 + x1.cos() * 0.05).tanh();
             }
-            _other => {
-                let v8 = f64::to_radians(v4) * 20.0;
-                s0 = s0.mul_add(0.8, f64::powi(x1, 2).clamp(-1.0, 0.5).tanh() * 0.05);
-                f64::tan(v8.sin() * 1.2).tanh()
+            if k5 >= 4 || s0 - v[k5 % 4] < 1.0 {
+                break (a4[k5 % 4] * a4[k5 % 4] + 1.0).log(v[1].powi(2) + 2.0);
             }
         };
-        s0 * 0.25 + f64::tanh(acc1) + v3 + f64::tanh(v5) + f64::sin(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = x0.tanh();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                s0 = s0 * 0.5 + x1.powi(3).cos() * 0.02;
-                match k3 {
-                    0 => {
-                        acc1 += 0.02 * Params::prog_71(prm, v[2].cos().exp().sin(), f64::ln(f64::tanh(v[(k3 + n) % 4]).powi(2) + 2.0).tanh(), x1, [v[0], v[1], v[2], v[3]], n).tanh();
+        let mut k7 = 0;
+        while k7 < 4 && v6 < (f64::cos(s1) * 1.5).sinh() {
+            k7 += 1;
+            if a4[1].mul_add((v[k7 % 4].powi(2) + 1.0).log(x0 * x0 + 2.0), v[0]) > -0.5 {
+                continue;
+            }
+            let v8 = a4.iter().map(|&p| p - f64::exp(v[3].cos())).sum::<f64>();
+            let v9 = v.iter().fold(f64::INFINITY, |r, &p| r.min(a4[1].powi(3).sin() + p));
+            s0 *= 0.6;
+            s0 += 0.2 * f64::cos(s0 + x1);
+            s2 = s2 * 0.5 + (v8.sin() + v9.sin()).cos() * 0.01;
+        }
+        let mut k10 = 0;
+        let v13 = loop {
+            k10 += 1;
+            let v11 = v6 + x0;
+            acc3 += f64::log(v[k10].powi(2) + 1.0, v6.powi(2) + 2.0).cos();
+            let v12: f64 = (x1 * x1 + 0.5).powf(0.5);
+            if k10 >= 2 || f64::sin(v12).exp_m1() <= 0.0 {
+                break v11 / 1.5;
+            }
+            acc3 -= v11.tanh().tanh();
+        };
+        'l4: for i in 0..N {
+            let fi = i as f64;
+            s0 = (s0 * 0.75 + f64::to_radians(x1) * 20.0 * 0.5).sin();
+            let mut k14 = 0;
+            while k14 < n && m6::prog_38((x1 - f64::tanh(s2)).sin() * 2.0, x1, f64::asin((v13.powi(2) + 1.0).log2().tanh() * 0.9).tanh(), [v[0], v[1], v[2], v[3]], n) <= x2 {
+                k14 += 1;
+                if k14 % 2 == 0 && a4[k14 % 4] - (v6 + v[3]) > 1.0 {
+                    let v15 = f64::recip(fi * fi + 1.0);
+                    s1 = (s1 * 0.75 + f64::powi(f64::powi(v15, 2) + 1.0, -2) * 1.0).sin();
+                    if fi.sin() + x1 < -0.5 {
+                        break;
                     }
-                    1..=3 => {
-                        let v4: f64 = (f64::tanh(v[0] + x1) * 1.2).tan();
-                        s0 = (s0 * 0.6 + f64::atan(-(*x2)) * 0.4).sin();
-                        acc1 += 0.05 * v4.tanh().cos();
+                } else if (f64::tanh(v6) * 0.9).acos() >= 0.5 || k14 > 1 {
+                    s1 = s1.mul_add(0.75, (fi - s1).sin() * 0.25);
+                    if s1 >= 1.0 {
+                        return fi.tanh();
                     }
-                    4..=5 => {
-                        let v5: f64 = Params::prog_71(prm, *x2, f64::tanh((v[k3 % 4].sin() + 2.0).cbrt()) * 2.0, s0, [v[0], v[1], v[2], v[3]], n);
-                        s0 *= 0.5;
-                        s0 += 0.02 * v5.cos();
+                    let v16 = fi.sin().to_radians();
+                    s2 = (s2 * 0.6 + v16 * 1.0).tanh();
+                } else {
+                    acc3 += 0.05 * s1.tanh().tanh();
+                    s1 = 0.75 * s1 + 0.25 * (s1 * s1 + 1.0).sqrt().cos();
+                }
+                if !(k14 < n && f64::atan2(s1 * s1 + 1.0, (f64::powi(v13, 2) + 1.0).recip()) > f64::powi(s0, 2)) {
+                    break 'l4;
+                }
+                acc3 -= 0.05 * f64::sin((f64::tanh(v6) * 0.9).acos());
+            }
+            let mut k17 = 0;
+            while k17 < 4 {
+                k17 += 1;
+                match k17 {
+                    MODE_B => {
+                        s1 = 0.75 * s1 + 0.1 * f64::asin(a4[1].cos() * 0.9).sin();
+                        if 3.0_f64.log(s2.powi(2) + 2.0) <= 0.0 {
+                            return (x1.powi(2) + 0.5).recip();
+                        }
+                    }
+                    2..=4 => {
+                        s1 = (s1 * 0.8 + s1.tanh() * f64::acos(s1.tanh() * 0.9) * 0.02).sin();
+                        if (v13 * v13 + 1.0).powi(-2) > 0.0 || k17 == 0 {
+                            s1 = f64::mul_add(s1, 0.75, (f64::asin(x1.cos() * 0.9) / (f64::tanh(v6) + 2.0)).cos() * 0.05);
+                            let v18: f64 = f64::asin(s0.tanh() * 0.9);
+                            s2 = 0.8 * s2 + 0.05 * v18.sin();
+                        } else if f64::sinh(f64::tanh(a4[k17 % 4]) * 1.5) >= 0.0 || k17 % 3 == 1 {
+                            s0 = s0 * 0.5 + (v[k10] / (f64::powi(s0, 2) + 1.5)).cos() * 0.25;
+                        }
                     }
                     _ => {
-                        let v6 = (f64::log(v[0] * v[0] + 1.0, 2.0).sin() * 2.0).sinh();
-                        s0 = 0.75 * s0 + 0.02 * v6.cos();
-                    }
-                }
-                let v7 = x0.cos().exp().sin();
-                acc1 += 0.05 * v7;
-            }
-            let v8 = f64::cos(*x2);
-            s0 *= 0.5;
-            s0 += 0.25 * (v8.cos().exp2().powi(2) + 1.0).log(3.0).tanh();
-            if k2 >= 3 || x0 * v[k3 % 4].sin().exp() <= v[3 - k2] {
-                break;
-            }
-        }
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            a9[i] = *x2 / (x1 * x1 + 1.0);
-        }
-        for i in 1..n {
-            a9 = [(a9[1] * 0.75 + f64::sin(-x1) * 0.25).tanh(), (a9[1] * 0.8 + f64::tanh(v[i % 4].mul_add(x0, *x2)) * 0.02).sin(), a9[0].mul_add(0.8, ((a9[i % 4].powi(2) + 0.5).powf(0.3) * (a9[i % 4] * a9[i % 4] + 1.0).log2()).cos() * 0.02), a9[0]];
-        }
-        let v10 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
-        let mut m11 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let v12 = Params::prog_71(prm, 1.5, f64::tanh(a9[(i + n) % 4] + v10), t, [v[0], v[1], v[2], v[3]], i);
-            let v13 = a9.iter().map(|&p| 1.5_f64.atan2(p)).sum::<f64>();
-            acc1 -= (v13 - x1).cos() * 0.5;
-            acc1 -= v12.tanh().tanh() * 0.05;
-            if s0 * s0 >= 0.0 {
-                m11 += 1;
-            }
-        }
-        match m11 {
-            0 => {
-                let v14 = prog_21((x1.tanh() * 0.5).ln_1p().cos() * 2.0, (-x1).cos(), 0.25, [v[0], v[1], v[2], v[3]], 4);
-                acc1 += f64::cos(v14) * 0.05;
-            }
-            1 | 3 => {
-                let v15: f64 = prog_21(v[(m11 + n) % 4].abs().tanh() * 2.0, ((v10 * v10 + 2.0).acosh().powi(2) + 1.0).log2().sin() * 2.0, v10.tanh() * 2.0, [v[0], v[1], v[2], v[3]], k2);
-                s0 = (s0 * 0.5 + f64::cos(v15) * 0.005).tanh();
-            }
-            4..=6 => {
-                acc1 += (0.5 - a9[2]).cos();
-            }
-            _ => {
-                acc1 -= f64::copysign(0.5_f64, v10).cos();
-            }
-        }
-        x1 * 0.75 - *x2 * 0.25 - s0 * 1.5 - acc1.sin() + a9[1] * 1.5 + v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_81<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        const PHASE_B: usize = 1;
-        let mut s0 = (x1 * x1 + T::one()).log10();
-        let mut acc1: T = T::zero();
-        let a2 = [T::powi(x1, 3), (acc1 * s0).powi(2), x0.min(x1), T::exp(x2.cos().exp_m1().sin())];
-        for (i, &t) in a2.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            let v4 = match i {
-                PHASE_B => T::from_f64(0.35).unwrap() - (v[i] + x0),
-                3 => {
-                    for j in 0..n {
-                        if j % 3 == 1 && x0 + s0 - x1.atan2(v[j % 4].powi(2) + T::one()) > t {
-                            continue;
+                        acc3 += 0.1 * v[k17 % 4].clamp(v13.tanh() - 1.5, x0.sin() + 1.5).cos();
+                        if !(k17 % 2 == 0 && v6.mul_add(s0, s0).atan() < v[2].powi(2)) {
+                            acc3 -= 0.1 * a4[0].sin();
+                            s2 = (s2 * 0.6 + (s0.atan().powi(2) + 1.0).log2() * 0.25).sin();
+                        } else if k17 == 3 && (f64::sin(a4[(k17 + k14) % 4].sin().exp2()) * 0.5).ln_1p() < -0.5 {
+                            let v19 = f64::powf(v[0].powi(2) + 1.0, f64::sin(x1)) + f64::cos(v6).exp();
+                            s2 = 0.75 * s2 + 0.01 * f64::sin(v19).sin();
                         }
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + (s0 + t) * T::from_f64(0.2).unwrap()).tanh();
                     }
-                    let v3 = (T::powi(-v[0], 2) + T::one()).log(T::asin(x2.sin() * T::from_f64(0.9).unwrap()).powi(2) + T::from_f64(2.0).unwrap());
-                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), prog_21(x1, T::tanh(T::atan(T::acos(x0.sin() * T::from_f64(0.9).unwrap()))) * T::from_f64(2.0).unwrap(), x0 * T::from_f64(0.75).unwrap(), v, 2).cos() * T::from_f64(0.005).unwrap());
-                    (fi / (s0.sin() + T::from_f64(2.0).unwrap())).clamp(T::cos(x0.cos().exp2()) - T::from_f64(1.5).unwrap(), (T::powi(t, 2) + T::one()).powi(-1).sin() + T::from_f64(1.5).unwrap()) + v3.tanh()
                 }
-                _ => (t.hypot(v[(i + n) % 4]).sin() * T::from_f64(0.9).unwrap()).atanh(),
-            };
-            if prog_21((T::from_f64(0.5_f64).unwrap().copysign(t) + s0.clamp(t.tanh() - T::from_f64(1.5).unwrap(), x2.sin() + T::from_f64(1.5).unwrap())).sin(), x2, x0 * T::from_f64(0.25).unwrap(), v, n) <= T::from_f64(0.5).unwrap() {
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 - T::from_f64(0.1).unwrap() * ((v[(i + n) % 4] * v[(i + n) % 4] + T::from_f64(0.5).unwrap()).cbrt().powi(2) + T::from_f64(2.0).unwrap()).acosh().cos();
-                break;
+                let v22 = match i % 4 {
+                    0 => {
+                        let v20 = (f64::powi(v[n % 4], 2) + 1.0).powi(-2);
+                        f64::exp2((v20 * v20 + 1.5).acosh().cos())
+                    }
+                    1..=3 => v6.powi(2),
+                    _ => {
+                        let v21 = f64::sqrt(a4[i] * a4[i] + 0.5);
+                        (-v6) + v21.cos()
+                    }
+                };
+                acc3 += 0.1 * (v22 / (x0 * x0 + 1.5)).tanh();
             }
-            let v5 = if v4 / T::from_f64(2.0).unwrap() <= T::one() {
-                T::cos(a2[3])
-            } else {
-                prog_21::<T>(s0, x0 * T::from_f64(0.75).unwrap(), x0, v, n)
-            };
-            s0 = (s0 * T::from_f64(0.5).unwrap() + T::cos(s0) * T::from_f64(0.5).unwrap()).tanh();
-            acc1 = acc1 + T::tanh(v5.sin()) * T::from_f64(0.1).unwrap();
+            s2 = s2 * 0.6 + (-s2).sin() * 0.4;
         }
-        let v6: T = prog_21((v[n % 4].tanh() * T::from_f64(0.9).unwrap()).asin().cos() * T::from_f64(2.0).unwrap(), T::cos(v[n % 4].asinh()), T::cos(T::recip(x1 * x1 + T::from_f64(0.5).unwrap())), v, n);
-        match n {
-            0 => {
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::cosh(T::tanh(v[n % 4])).tanh() * T::from_f64(0.2).unwrap());
-            }
-            g if g > 1 => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + T::from_f64(1.5_f64).unwrap().powf(x2.cos()) * T::from_f64(0.75).unwrap()).tanh();
-                let v7: T = T::to_radians(x1) * T::from_f64(50.0).unwrap();
-                s0 = (s0 * T::from_f64(0.8).unwrap() + v7.tanh() * T::from_f64(0.2).unwrap()).sin();
-            }
-            _ => {
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), ((a2[n % 4].powi(2) + T::one()).ln() - s0).tanh() * T::from_f64(0.02).unwrap());
-                let v8 = x2.sin();
-                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), v8.cos().tanh() * T::from_f64(0.25).unwrap());
-            }
-        }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let v9: T = x1.cos() * a2[i];
-            acc1 = acc1 + T::from_f64(0.1).unwrap() * prog_21::<T>(t, x1, s0, v, i).tanh();
-            acc1 = acc1 - T::from_f64(0.5).unwrap() * v[2].sin();
-            for _ in (0..=i).rev() {
-                let v10 = x1.atan2(x1.powi(2) + T::from_f64(0.5).unwrap()) + T::cosh(v9.tanh());
-                let v11: T = v10 / T::from_f64(4.0).unwrap();
-                if n % 3 == 1 {
-                    continue 'l2;
-                }
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (v6 / (t.sin() + T::from_f64(2.0).unwrap())).cos() * T::from_f64(0.05).unwrap());
-                acc1 = acc1 + T::from_f64(0.1).unwrap() * v11.sin();
-            }
-            acc1 = acc1 + v9.tanh() * T::from_f64(0.4).unwrap();
-        }
-        s0 + acc1.sin() - a2[3].cos() - v6 * T::from_f64(1.5).unwrap() - a2[n % 4].tanh().max((v[n % 4] * v[n % 4] + T::one()).sqrt())
+        v[1] * 0.75 - s0.sin() - s1 * 1.5 - s2.cos() + acc3.sin() - a4[2] * 0.5 + v6 + v13
     }
 
     #[differentiable]
-    pub fn prog_84<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.sin();
-        let mut s1 = f64::tanh(x0 + x1) * 2.0;
+    pub fn prog_80<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0: T = (T::ln_1p(x2 * x2).powi(2) + 1.0).log(3.0);
+        let mut s1 = (T::asin(T::cos(x2) * 0.9) * x0).tanh() * 2.0;
+        let mut s2 = prog_31::<T>(x2, T::cos((T::powi(T::hypot(s0, v[n % 4]), 2) + 1.0).log10()), T::abs(s0).hypot(x1 / (s0.sin() + 2.0)).tanh(), &v, n).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        if v[n % 4].sin().exp() > -0.5 {
+            return v[1];
+        }
+        let v4 = prog_76::<T>(s0, T::sin(T::log(T::from_f64(0.5_f64).unwrap(), T::powi(x1, 2) + 2.0).min(acc3 + x0)), T::cos(T::from_f64(0.5_f64).unwrap().min((x0.sin() * 2.0).sinh())) * 2.0, v, n);
+        let c5: T = T::from_f64(table(n + 1)).unwrap();
+        'l0: for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            acc3 = acc3 - T::asinh(x1.cos()) * 0.5;
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                s2 = s2.mul_add(0.5, c5.abs().sin() * 1.0);
+                let v7 = v.iter().fold(v[k6 % 4], |r, &p| r * 0.5 + 0.1 * (c5.atan2(x0.powi(2) + 0.5) + p.sin()).sin());
+                match n {
+                    0..=1 => {
+                        s0 = 0.8 * s0 + 0.1 * (c5 * c5 + 1.0).log(s2 * s2 + 2.0).sin();
+                    }
+                    3..=4 => {
+                        break 'l0;
+                    }
+                    5 => {
+                        let c8: T = T::from_f64(table(k6 + 1)).unwrap();
+                        s1 = s1 * 0.8 + c8 * 1.0;
+                    }
+                    _ => {
+                        let x0 = v[0];
+                        s0 = s0 * 0.75;
+                        s0 = s0 + 0.02 * ((T::sin(v4) * 2.0).sinh() * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).tanh();
+                        acc3 = acc3 + 0.05 * T::sin(x0);
+                    }
+                }
+                s0 = 0.5 * s0 + 0.1 * v7.tanh();
+            }
+            acc3 = acc3 - (x1 * c5 * v4).tanh() * 0.25;
+            acc3 = acc3 - 0.5 * (x1 * fi).cos();
+        }
+        s0 - s1.tanh() + s2 * 0.75 + acc3.cos() + v4.tanh() + c5
+    }
+
+    #[differentiable]
+    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0: f64 = x0;
+        let mut s1: f64 = (s0 * x2).tanh() * 2.0;
+        let mut s2 = f64::cos((v[n % 4].cos() * 0.9).acos() - (s0 + v[n % 4])) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v6 = if prog_76::<f64>(s1, s0, (f64::sin(x2).exp2().tanh() * 0.5).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], n) > (x1 * x1 + 1.0).cbrt() {
+            acc3.cos()
+        } else if (f64::powi(acc3, 2) + 1.0).cbrt() * (f64::cos(x1) * 0.5).ln_1p() < 0.0 {
+            x0 + v[n % 4]
+        } else {
+            for &t in v.iter() {
+                let mut m4: f64 = 1.0;
+                for j in 1..=3 {
+                    m4 = (v[j] * s0).min(m4);
+                }
+                acc3 -= 0.5 * m4.cos();
+                let v5 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
+                acc3 += 0.5 * (t.sin() + v5.sin()).cos();
+            }
+            Params::prog_69(prm, x0, (s0 - s2).cos() * 2.0, (v[2] * s0).sin() * 2.0, [v[0], v[1], v[2], v[3]], n)
+        };
+        let [b7, _] = [(f64::sin(x2) * 1.2).tan() + (f64::cos(v[n % 4]) * 1.5).cosh(), m6::prog_38(v6.sin(), (f64::log2(s2 * s2 + 1.0).powi(2) + 0.5).sqrt().tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], n)];
+        let mut m8 = 0;
+        let len9 = v.len();
+        for i in 0..len9 {
+            let fi = i as f64;
+            match i {
+                0..=1 => {
+                    s0 = (s0 * 0.8 + (x2 + s0) * 0.1).tanh();
+                }
+                2 => {
+                    acc3 += 0.5 * s2.cos();
+                    if f64::sqrt(f64::powi(b7 / (b7.tanh() + 2.0), 2) + 2.0) >= -1.0 {
+                        s2 = s2 * 0.8 + f64::sin(x2 - s2) * 0.1;
+                    } else {
+                        s2 = s2 * 0.5 + s1.tanh() * 0.5;
+                        let v10 = ((0.5 - v[(i + m8) % 4]).powi(2) + 1.0).powf(s1.tanh());
+                        acc3 -= 0.2 * v10.sin().tanh();
+                    }
+                    let [b11, b12, b13, b14] = [(b7 * b7 + 1.0).log(2.0), (f64::cos((x2 * x2 + 0.5).recip()) * 1.2).tan(), f64::acos(f64::sin((x2 * x2 + 0.5).recip()) * 0.9), v[(i + m8) % 4].cos().exp2()];
+                    s2 = (s2 * 0.8 + (f64::tanh(b11) + f64::tanh(b12) + f64::tanh(b13) + b14.cos()) * 0.005).sin();
+                }
+                3 => {
+                    acc3 += f64::powi(x1.to_radians() * 50.0, 2).tanh() * 0.5;
+                }
+                _ => {
+                    for &u in v.iter() {
+                        let v15 = (b7 * v[n % 4]).to_radians() * 50.0;
+                        s1 = (s1 * 0.75 + x1.hypot(v6) * 0.1).sin();
+                        s1 = (s1 * 0.5 + (v15 * v15 + 1.0).log10().mul_add(s1, v[2].to_degrees() * 0.01) * 0.05).tanh();
+                        acc3 -= u.cos().tanh() * 0.1;
+                    }
+                    let v16 = (s0 * s0 + 2.0).acosh();
+                    acc3 += v16.sin().tanh() * 0.5;
+                }
+            }
+            if (b7.sin() * 0.9).atanh() >= 0.25 || i % 2 == 0 {
+                s1 *= 0.5;
+                s1 += 1.0 * (-fi).sin().exp2().tanh();
+                let v17 = ((fi - x1).sin() * 1.2).tan();
+                s1 = f64::mul_add(s1, 0.5, f64::tanh(v17).tanh() * 0.05);
+            } else if x1.sin().exp_m1() <= -1.0 || n < 6 {
+                s1 = s1 * 0.75 + s1.tanh() * 0.25;
+                let x2 = x2 * x2;
+                acc3 -= 0.5 * x2.cos();
+            } else {
+                s1 = s1 * 0.5 + s1.clamp(s1.sin() - 1.5, s1.cos() + 1.5).tanh() * 0.5;
+                if i < 1 && b7 >= 0.5 {
+                    let v18: f64 = m6::prog_38(s0, f64::sin(s1.sin()) * 2.0, 1.2, [v[0], v[1], v[2], v[3]], i);
+                    s1 = (s1 * 0.6 + (-(s1.cos() * 0.9).asin()) * 0.1).sin();
+                    s2 = s2 * 0.6 + v18.tanh().sin() * 0.005;
+                }
+                acc3 += (x1 * v6).cos() * 0.4;
+            }
+            let v19 = v6.atan();
+            if n < 5 && b7 + v6 < 0.0 {
+                m8 += 1;
+            }
+            s2 = (s2 * 0.8 + 3.0_f64.atan2(SCALE + v6) * 1.0).tanh();
+            acc3 += 0.5 * v19.tanh().sin();
+        }
+        match m8 {
+            1 | 3 => {
+                let v20: f64 = m6::prog_38(s2, b7.abs().tanh().tanh() * 2.0, (v[n % 4] / (f64::sin(v[n % 4]) + 2.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                let [b21, _] = [f64::abs(x2) - 1.5_f64.atan2(x1), f64::sin(v[m8 % 4])];
+                s2 = 0.75 * s2 + 0.005 * (v20.tanh() + b21.tanh()).sin();
+            }
+            5 => {
+                let v22 = prog_76::<f64>(b7.sin(), x1, f64::tanh(x1.to_radians()), [v[0], v[1], v[2], v[3]], 4);
+                s2 = (s2 * 0.75 + v22 * 0.005).tanh();
+            }
+            6 => {
+                let v23 = m6::prog_38((v[0] - x0 + 0.1).sin(), s0, s2, [v[0], v[1], v[2], v[3]], n);
+                s1 = (s1 * 0.5 + b7.asinh() * 0.02).tanh();
+                acc3 -= f64::cos(v23) * 0.005;
+            }
+            _other => {
+                let [b24, b25, b26] = [(b7 * b7 + 0.5).sqrt().atan(), m6::prog_38(x0, x1, (f64::to_degrees((v[m8 % 4] * v[m8 % 4] + 2.0).sqrt()) * 0.01).cos(), [v[0], v[1], v[2], v[3]], n), 0.5_f64.copysign(s0)];
+                let [b27, b28, b29] = [f64::log(f64::powi(b24.abs(), 2) + 1.0, b26 * b26 + 2.0), x0 * std::f64::consts::FRAC_PI_4, m6::prog_38(x0, x2, 0.75, [v[0], v[1], v[2], v[3]], n)];
+                s2 = s2.mul_add(0.6, (b25.sin() - f64::sin(b27) + f64::sin(b28) - b29.sin()).cos() * 0.005);
+            }
+        }
+        let mut m30 = 0;
+        for _ in (0..3).rev() {
+            if v[n % 4] > 1.0 && m8 < m30 {
+                m30 += 1;
+            }
+            let v31 = f64::tanh((x0.tanh() * 1.2).tan());
+            s2 = s2.mul_add(0.75, (x0.cos() * 2.0).sinh().cos() * 0.02);
+            if v31.sin().exp2() > 0.0 {
+                return (s2 * s2 + 2.0).acosh();
+            }
+        }
+        let c32 = m30 as f64;
+        let f33 = |t: f64| (c32.tanh().sin() * 1.2).tan() + t * 0.25;
+        let v34 = v.iter().map(|&p| f33(p)).sum::<f64>();
+        let v35 = v.iter().cloned().map(f33).sum::<f64>();
+        let mut a36 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a36[i] = v34.cos();
+            s0 *= 0.5;
+            s0 += 0.5 * t.sin().cos();
+        }
+        let v37 = (0..n).map(|i| v35.cos().powi(3) + a36[i % 4] * 0.25).sum::<f64>();
+        s0 * 0.75 - s1.cos() + s2.tanh() - f64::tanh(acc3) - v34.tanh() + v37.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].max(x0).tanh();
+        let mut acc1: f64 = 0.0;
+        match n {
+            0 | MODE_C => {
+                assert!(n < 100);
+            }
+            g if g > 3 => {
+                let v2 = x2.sin();
+                s0 = (s0 * 0.5 + v2.sin() * 0.5).tanh();
+            }
+            _ => {
+                acc1 += f64::tanh(x1 + x2);
+            }
+        }
+        let mut k3 = 0;
+        let v4 = loop {
+            k3 += 1;
+            if x1 < 1.0 {
+                break -v[k3 % 4];
+            }
+            if x1 - s0 + s0 > 0.5 {
+                return f64::log10(x2 * x2 + 1.0);
+            }
+            s0 *= 0.5;
+            s0 += 0.5 * f64::cos(SCALE + s0);
+            if k3 >= 6 || m6::prog_38(s0, (f64::powi(x2, 2) + 1.0).ln().cos(), 1.2, v, n) <= 1.0 {
+                break (x2 + v[(k3 + n) % 4]) * x0.tanh().exp2();
+            }
+        };
+        if let Some(k5) = n.checked_sub(1) {
+            let c6 = k5 as f64;
+            acc1 += f64::cos((v[2].cos().exp2().powi(2) + 0.5).cbrt());
+            acc1 -= (f64::powi(c6 * s0, 2) + 0.5).sqrt().cos() * 0.75;
+            if x0.abs() <= v4 {
+                let x1 = f64::powi(x2, 2);
+                acc1 += 0.5 * (x1 * x1 + 0.5).recip().cos();
+            } else if f64::max(x1, v4) < 1.0 {
+                let v7 = Params::prog_43::<f64>(x1, (x2 * x2).cos() * 2.0, x2.sin() * 2.0, &v, k3);
+                acc1 += v7.cos() * 0.01;
+            }
+        } else {
+            s0 = s0 * 0.5 + (x1.cos().cos() * 0.9).asin().cos() * 0.2;
+            s0 *= 0.5;
+            s0 -= 0.1 * f64::cos((f64::cos(v[k3 % 4]) * 1.5).cosh());
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if fi + v4 >= -0.5 {
+                s0 *= 0.8;
+                s0 -= 0.2 * (x1 * x1 + 1.0).log(3.0).sin();
+            }
+            match i % 4 {
+                MODE_A => {
+                    acc1 -= 0.5 * x2.asinh().sin();
+                }
+                MODE_B | 3 => {
+                    let v8 = f64::asinh(x0);
+                    s0 = 0.8 * s0 + 0.2 * v8.tanh().sin();
+                }
+                _other => {
+                    s0 = (s0 * 0.5 + (fi.sin() + 2.0).cbrt() * 1.0).tanh();
+                }
+            }
+            s0 = (s0 * 0.8 + s0 * 0.2).sin();
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                acc1 -= f64::acosh((v[n % 4] - x1).powi(2) + 2.0).tanh() * 0.05;
+                if 1.5_f64.powf(f64::tanh((t * t + 1.0).sqrt())) > 0.5 {
+                    continue 'l1;
+                }
+            }
+            acc1 += 0.5 * f64::tanh(t.cos());
+        }
+        x1 * 1.5 + x2.cos() - s0 + acc1.sin() - f64::cos(v4) + f64::acos(x1.sin() * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_83<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2.sin() * 0.9).atanh();
+        let mut s1 = ((x0 * x0 + 1.0).ln() + 2.0_f64.atan2(v[n % 4])).cos() * 2.0;
         let mut acc2: f64 = 0.0;
         let mut a3 = [0.0; N];
         for i in 0..N {
-            a3[i] = f64::powf(v[i] * v[i] + 1.0, v[i].sin());
+            a3[i] = v[i].tanh().exp();
         }
-        let v5 = if a3[n % 4] + 2.0 <= (s1 * s1 + 1.0).log(2.0) && n == 3 {
-            (x0.cos() * 0.9).asin()
-        } else {
-            let v4 = 0.5 * x2.cos().exp2();
-            (-(s0 - v[n % 4])) + f64::sin(v4)
-        };
-        let v7: f64 = if f64::ln_1p(v5 * v5) > 1.0 || n % 3 == 1 {
-            let v6 = prog_12(x0, v5.copysign(v[n % 4]).cos() * 2.0, 2.0, v, n);
-            (x1 * x1).ln_1p() + f64::sin(v6)
-        } else if !(n > 1 && f64::sqrt(s1 * s1 + 1.0) > 0.5) {
-            acc2 += (x0.tanh() * 0.5).ln_1p();
-            v[n % 4] - x0
-        } else {
-            s0 = s0.mul_add(0.8, x1.sin().tanh() * 0.2);
-            f64::cos(x1)
-        };
-        let v8 = match n {
-            1 => acc2 - v[n % 4] + x0.powi(3),
-            2 | 4 => (f64::powi(v[n % 4], 2) + 2.0).sqrt(),
-            g if g > 5 => SCALE + a3[3],
-            _other => f64::sin(f64::acosh(v[n % 4] * v[n % 4] + 1.5)),
-        };
-        let m9 = 2 * n + 1;
-        let c10: f64 = table(m9);
-        let mut m11: f64 = f64::INFINITY;
-        for &t in v.iter() {
-            let c12 = if x1 * 0.75 <= 0.0 {
-                v8 * 0.25 + t
-            } else {
-                s1 - c10 * 0.75
-            };
-            m11 = c12.min(m11);
-        }
-        s1 = (s1 * 0.8 + (-a3[1]) * 0.01).sin();
-        v[0] - s0.cos() - s1 + acc2 + v7 * 1.5 - f64::sin(v8) + c10 + m11.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = (v[n % 4] + v[1]).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if n == 2 {
-            acc1 -= 0.35 * x0;
-            s0 = (s0 * 0.6 + x1 / (f64::exp2(s0.sin()).powi(2) + 1.0) * 0.02).tanh();
-        } else {
-            acc1 -= f64::asinh((x0 * x0 + 0.5).recip());
-        }
-        let v2: f64 = (x2.tanh().tanh() * 0.9).atanh();
-        let v3 = prog_46((x2.powi(2) * (-s0)).sin(), v2, 0.75, [v[0], v[1], v[2], v[3]], 3);
-        match n {
-            0..=2 => {
-                let v4 = prog_21(((acc1.cos() + 2.0).cbrt() + f64::cosh(v[n % 4].tanh())).cos() * 2.0, f64::recip(x1 * x1 + 1.0).tanh() * 2.0, s0, [v[0], v[1], v[2], v[3]], 2);
-                acc1 += f64::tanh(f64::tanh(x1).exp2());
-                acc1 += 0.02 * f64::sin(v4);
+        let v6 = match n {
+            MODE_A | 2 => {
+                s0 *= 0.5;
+                s0 += 0.05 * (s0 + x1).clamp(f64::sin((s0.sin() * 0.9).asin()) - 1.5, (s0 - acc2).cos() + 1.5).sin();
+                (a3[n % 4] * a3[n % 4]).min((-2.0_f64).max(a3[n % 4]))
             }
-            MODE_D => {
-                let v5: f64 = Params::prog_71(prm, f64::cos(SCALE + x1), (f64::ln(v[n % 4] * v[n % 4] + 0.5) * f64::cosh(f64::cos(x2) * 1.5)).sin() * 2.0, 2.0, *v, n);
-                s0 = s0 * 0.6 + s0.clamp(-0.5, 1.5) * 0.1;
-                s0 = (s0 * 0.75 + v5.sin() * 0.005).sin();
-            }
-            4 => {
-                s0 *= 0.6;
-                s0 -= 0.005 * f64::cos(Params::prog_71(prm, f64::cos(v2).exp_m1().tanh() * 2.0, x1, 0.75, *v, n));
+            4 => (x1.cos() * 2.0).sinh() / ((f64::powi(x1, 2) + 1.0).log10().powi(2) + 1.5),
+            g if g > 5 => {
+                let x1 = x1.sin();
+                let v4 = f64::tanh(x1 - 0.35);
+                prog_51(v4.tanh(), f64::atan(v[n % 4]).sin() * 2.0, v4.sin().exp().sin() * 2.0, v, 5)
             }
             _ => {
-                s0 = s0.mul_add(0.75, (acc1 / (v[3].powi(2) + 0.5)).cos() * 0.01);
+                let v5 = prog_37(1.5, f64::atan2((x1 / (f64::powi(acc2, 2) + 1.0)).powi(2) + 0.5, x1).sin(), (x1 * x1).sin() * 2.0, v, n);
+                x2.abs() + v5.tanh()
+            }
+        };
+        let mut a7 = [0.0; N];
+        for i in 0..4 {
+            if (f64::powi(a3[1], 2) + 1.0).log2() + a3[1].asinh() > 1.0 && i == 2 {
+                a7[i] = v6;
+            } else {
+                a7[i] = f64::log(x2.powi(2) + 1.0, 10.0);
             }
         }
         match n {
-            MODE_B => {
-                let v6 = x1.atan2(x1 * x1 + 1.0);
-                s0 = 0.5 * s0 + 0.1 * f64::cos(v6);
+            0 | 2 => {
+                acc2 -= (1.25 * x1).sin();
+                acc2 -= 0.005 * f64::sin(prog_21::<f64>(acc2, 1.2, ((x0 * x0 + 1.0).powi(-1) * (v[n % 4].sin() * 1.2).tan()).sin() * 2.0, v, 2));
             }
             g if g > 3 => {
-                s0 = 0.8 * s0 + 0.1 * (v[n % 4] + v[2]).powi(2).ln_1p().tanh();
-            }
-            _other => {
-                s0 *= 0.75;
-                s0 += 0.005 * v3.cos();
-            }
-        }
-        'l0: for i in (1..=4).step_by(2) {
-            s0 = 0.6 * s0 + 0.4 * v3.asinh().cos();
-            acc1 += x2.asinh().tanh();
-            acc1 -= f64::cos((v3.cos() * 0.9).acos().mul_add(v[i % 4] / (s0 * s0 + 1.0), (f64::tanh(x1) * 0.9).asin())) * 0.25;
-            for j in (0..=i).rev() {
-                if v[1].cos() < 0.5 || j > 0 {
-                    break 'l0;
+                for i in 0..6 {
+                    acc2 += f64::tanh(m6::prog_38(x0, 0.75, x0.tanh().cos() * 2.0, v, i)) * 0.05;
+                    if (f64::cos(v6) * 0.9).acos() > s1 - s0 && i + n < 1 {
+                        s0 = s0 * 0.75 + f64::tanh(a7[i % 4] * core::f64::consts::FRAC_1_SQRT_2) * 0.25;
+                        let v8: f64 = a3[i % 4];
+                        s0 = 0.75 * s0 + 0.25 * f64::tanh(f64::tanh(v8));
+                    }
+                    s1 = (s1 * 0.75 + s1 * 0.25).sin();
                 }
-                acc1 += f64::sinh(v2.cos().exp_m1().tanh()).tanh() * 0.2;
-                s0 = 0.8 * s0 + 0.02 * (s0.sin() * 0.9).atanh().tanh();
+                let x1 = (x2.tanh() * 1.2).tan();
+                s1 = s1.mul_add(0.8, x1.cos() * 0.02);
+            }
+            _ => {
+                s1 = (s1 * 0.8 + m6::prog_38(f64::cbrt(x2.powi(2) + 1.0).sin(), acc2, (v[n % 4].cos() * 0.9).atanh().tanh() * 2.0, v, n) * 0.005).sin();
             }
         }
-        x1 * 0.25 + s0.cos() - acc1.cos() - v3.sin()
+        let mut a9 = v;
+        for i in 0..n {
+            a9[n % 4] -= (f64::sin(x1) + 2.0).cbrt().sin() * 0.1 * a9[i % 4];
+        }
+        s0 * 0.75 + s1.sin() + acc2 + f64::sin(a3[1]) + v6.sin() + a7[0].tanh() + a9[0]
     }
 
     #[differentiable]
-    pub fn prog_87<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::tanh(T::powi(x1, 3)) * 2.0;
-        let mut acc1: T = 0.0;
-        if T::sinh(v[n % 4].tanh() * 1.5).atan2(v[2].max(acc1).powi(2) + 1.0) < -1.0 {
-            return x2 * acc1;
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0: f64 = v[n % 4].cos();
+        let mut acc1: f64 = 0.0;
+        if f64::powf(f64::powi(x0.cos(), 2) + 0.5, 1.5) >= 0.0 {
+            return m6::prog_38(x0, acc1, s0, [v[0], v[1], v[2], v[3]], n);
         }
-        if (x2.tanh() * 1.2).tan() - x0 >= 0.0 {
-            return x1;
+        let a2 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        let v4: f64 = if f64::tanh(v[n % 4]).exp().min(x2.sin()) > 1.0 {
+            for (i, &t) in a2.iter().enumerate() {
+                let fi = i as f64;
+                acc1 += 0.5 * (a2[3 - i] + fi).cos();
+                acc1 += f64::exp_m1((s0 * a2[3 - i]).cos()).sin() * 0.5;
+                acc1 -= t.tanh().tanh() * 0.5;
+            }
+            f64::sin(x1)
+        } else if Params::prog_69(prm, x0, 1.5, f64::sin(x1 + acc1) * 2.0, [v[0], v[1], v[2], v[3]], n) <= 1.0 {
+            let v3 = f64::sinh(f64::tanh(x1) * 1.5);
+            x1 + v3
+        } else {
+            a2[n % 4] + x1
+        };
+        let len5 = v.len();
+        for _ in 0..len5 {
+            let v6 = a2.iter().zip(v.iter()).map(|(&p, &q)| f64::cbrt(q * q + 0.5) + p.sin()).sum::<f64>();
+            s0 = (s0 * 0.8 + (s0 * s0 + 2.0).sqrt() * 0.2).tanh();
+            acc1 -= 0.25 * v6.tanh();
         }
+        let mut m7: f64 = 0.5;
+        let mut m8 = f64::tanh(v4);
+        for i in 0..n {
+            m7 = f64::min(m7, (f64::sin(s0) * 0.9).acos() + v[(i + n) % 4]);
+            m8 = (0.1 * x2 - v[(i + n) % 4]).max(m8);
+        }
+        acc1 += m7.cos() * 0.25;
+        let mut a9 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = i as f64;
+            a9[3 - i % 4] += a9[i % 4] * ((f64::sqrt(f64::powi(fi, 2) + 1.0) - a2[1]).cos() * 0.1);
+        }
+        s0 + f64::cos(acc1) - a2[2] + m8 + a9[1] - f64::cos(a2[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = x0.tanh().sinh().sin();
+        let mut s1 = f64::sin(f64::exp(v[n % 4].cos())) * 2.0;
+        let mut acc2: f64 = 0.0;
         match n {
             0 => {
-                let v2: T = T::from_f64(1.5_f64).unwrap().min(T::from_f64(0.5_f64).unwrap().copysign(acc1));
-                acc1 = acc1 - v2.tanh();
-            }
-            1 => {
-                s0 = T::mul_add(s0, 0.6, T::tanh(x1.cos()) * 0.4);
-                if v[n % 4] - x2 > s0 + acc1 {
-                    let x0 = T::ln((x0 * x0 + 1.0).powi(-3).powi(2) + 1.0);
-                    acc1 = acc1 + (2.0 * (acc1.sin() * 0.9).atanh()).tanh();
-                    s0 = s0 * 0.5 + x0.sin() * 0.02;
-                } else if ((v[3] * v[3] + 1.0).ln().sin() * 0.9).acos() < x0.copysign(x1) || n % 2 == 0 {
-                    s0 = (s0 * 0.8 + x1.sin().sin().exp_m1() * 0.05).sin();
-                    s0 = 0.75 * s0 + 0.25 * x1.tanh();
-                } else {
-                    for i in (0..=n).rev().step_by(2) {
-                        for u in v {
-                            let v5 = if let Some(k3) = n.checked_sub(1) {
-                                let c4 = T::from_usize(k3).unwrap();
-                                (T::cos(x1) * 0.9).acos() / 4.0 + c4.tanh()
-                            } else {
-                                T::acos(T::recip(u * u + 1.0).cos() * 0.9)
-                            };
-                            let v9: T = if let Some(k6) = (n % 3).checked_sub(1) {
-                                let c7 = T::from_usize(k6).unwrap();
-                                (-u) + c7.tanh()
-                            } else {
-                                let v8 = T::exp(u.sin());
-                                s0.asinh() + v8.sin()
-                            };
-                            acc1 = acc1 - T::acos(T::cos(u) * 0.9).tanh() * 0.1;
-                            s0 = 0.8 * s0 + 0.02 * (v5.tanh() - v9.sin()).tanh();
-                        }
-                        s0 = s0.mul_add(0.75, (T::cos(x1) + 2.0).cbrt().cos() * 0.75);
-                        if prog_21(x0 * 1.2, x2, T::sin((x1 * x1 + 1.0).log10().atan2((x0 + v[i % 4]).powi(2) + 1.0)), v, i) >= x1 {
-                            break;
-                        }
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    let v3: f64 = if (s0 * s0 + 1.0).powi(-2) + *x2 < 1.0 {
+                        s1 = (s1 * 0.75 + f64::cbrt(fi * fi + 0.5) * 1.0).sin();
+                        v[(i + n) % 4].sin()
+                    } else {
+                        return s0 + 0.75
+                    };
+                    let mut m4: f64 = x1;
+                    for j in 1..n {
+                        let fj = j as f64;
+                        let c5: f64 = match j {
+                            0..=2 => x1 / (fj.mul_add(x0, fi) * fj.mul_add(x0, fi) + 1.5) + v[j % 4],
+                            3 | 5 => x0 * v3 + (s0 - x0),
+                            _ => 0.25 - v3,
+                        };
+                        m4 = m4.min(c5);
                     }
-                    let x1 = x2;
-                    acc1 = acc1 - T::tanh(x1);
+                    s0 = (s0 * 0.6 + m4.cos() * 0.05).tanh();
+                    acc2 += v3 * 0.5;
                 }
             }
             g if g > 2 => {
-                let x0 = s0 * 0.8;
-                s0 = s0 * 0.6 + T::cos(s0 + s0.hypot(x0)) * 0.02;
+                s1 = (s1 * 0.8 + (x1.powi(2) + 1.0).powf(0.5) * 0.1).sin();
+                acc2 += 0.25 * (s0.tanh() * 0.9).acos().sin();
             }
-            _other => {
-                s0 = s0 * 0.6 + T::copysign((v[n % 4] * v[n % 4] + 1.0).powf(1.5), (v[n % 4].sin() * 1.2).tan()).sin() * 0.02;
-                s0 = s0.mul_add(0.5, T::cos((s0.tanh().powi(2) + 2.0).sqrt()) * 0.2);
+            _ => {
+                let v6 = Params::prog_69(prm, x0, x1, 2.0, [v[0], v[1], v[2], v[3]], 0);
+                s0 = s0.mul_add(0.8, (f64::powi(f64::mul_add(*x2, *x2, x1), 2) + 1.0).log10().tanh() * 0.05);
+                acc2 -= 0.005 * f64::sin(v6);
             }
         }
-        let v13 = if let Some(k10) = n.checked_sub(2) {
-            let c11 = T::from_usize(k10).unwrap();
-            T::powi(c11 * c11 + 1.0, -3)
-        } else {
-            let v12 = T::exp(s0.tanh()) * T::hypot(x1, s0);
-            s0 = s0 * 0.5 + T::exp2(s0.tanh()).cos() * 0.2;
-            T::to_radians(x2.asinh()) * 50.0 + v12.tanh()
-        };
-        for i in 0..4 {
-            let Some(k15) = (i + n).checked_sub(3) else {
-                let v14 = T::from_f64(2.0_f64).unwrap().atan2(v13.abs());
-                return prog_21::<T>(x0, x0 * 2.0, s0, v, i) + v14.cos()
-            };
-            let c16 = T::from_usize(k15).unwrap();
-            acc1 = acc1 + v13.asinh().sin() * 0.5;
-            acc1 = acc1 + 0.5 * c16.sin().tanh();
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a7[i][j] = 3.0_f64.powf(x1.cos());
+            }
         }
-        s0.sin() + acc1.cos() + v13
+        let a8 = a7[0];
+        'l4: for i in 0..n {
+            let fi = i as f64;
+            s1 = s1 * 0.5 + f64::cos(3.0_f64.log(x1 * x1 + 2.0)) * 0.25;
+            for (j, &u) in v.iter().enumerate() {
+                acc2 -= (fi / (f64::cos(*x2) + 2.0)).sin() * 0.05;
+                s1 = (s1 * 0.6 + x0.powi(3) * 0.02).tanh();
+                if ((a7[0][3 - j].powi(2) + 0.5).atan2(u).powi(2) + 2.0).ln() > -1.0 {
+                    continue 'l4;
+                }
+            }
+            if a7[0][i % 4].sin().exp() >= v[3] * x0 {
+                continue;
+            }
+            acc2 += (x2.powi(2) + 1.0).log(*x2 * *x2 + 2.0).sin() * 0.25;
+        }
+        let mut a9 = [0.0; 4];
+        for i in 0..n {
+            a9[i % 4] += (a8[1].tanh().sinh() - x1).tanh() * 0.25;
+        }
+        x1 + *x2 * 0.75 - s0 + s1 * 0.75 - acc2.sin() - a7[0][3] * 0.5 + a8[0] * 1.5 + a9[0].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_86(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = x1.clamp(-1.5, 1.5);
+        let mut s1 = prog_31(f64::tanh((v[n % 4] / 4.0).sin().cosh()) * 2.0, f64::tanh(x0 + v[n % 4]).exp().tanh() * 2.0, x1, &v, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| 1.0 + 0.25 * f64::clamp(acc2, p.tanh() - 1.5, p.tanh() + 1.5).cos()).product::<f64>();
+        let mut k4 = 0;
+        while k4 < 4 && f64::acos(x2.tanh().cos() * 0.9) <= -1.0 {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                acc2 += m6::prog_38(s0, *x2, f64::exp2(s1.tanh()).sin(), v, 4).cos() * 0.05;
+                if (v[k5] * v[k5]).ln_1p().cos() <= -0.25 {
+                    break;
+                }
+                let v6 = (f64::tanh(x1) * 0.9).atanh() + v3;
+                s1 *= 0.5;
+                s1 += 0.05 * v6.sin().cos();
+            }
+            s1 = (s1 * 0.8 + (f64::powi(f64::tan(s1.sin() * 1.2), 2) + 1.0).log2() * 0.01).tanh();
+        }
+        let [b7, b8, _, b9] = [v[2] * *x2, x1.atan(), f64::acosh(*x2 * *x2 + 1.5) + x1.max(v3), f64::acosh(v[1] * v[1] + 1.5)];
+        let [b10, b11, _, _] = v;
+        if *x2 + b9 <= b10.asinh() {
+            acc2 += (b11 - x1).cos();
+        }
+        'b2: {
+            for &t in v.iter() {
+                if (f64::sin(s0) * 2.0).sinh() / ((t * t).powi(2) + 1.0) < f64::to_radians(b7) * 50.0 {
+                    acc2 -= (f64::sin(s1) + 2.0).cbrt() * 0.25;
+                    break 'b2;
+                }
+                let v12 = v.iter().fold(b8, |r, &p| r * 0.5 + 0.1 * f64::sin((b8.powi(2) + 2.0).ln() + (f64::powi(r, 2) + 0.5).powf(0.5) + p.cos()));
+                s1 = 0.75 * s1 + 0.05 * (f64::log(v12 * v12 + 1.0, x0.powi(2) + 2.0) * 0.5).cos();
+            }
+        }
+        match n.checked_sub(3) {
+            Some(k13) if k13 < 2 => {
+                let c14 = k13 as f64;
+                s1 *= 0.6;
+                s1 += 0.1 * (b8 * c14).cos();
+                acc2 += (b7 * x0 + (b11 - v[k13])).cos() * 0.25;
+            }
+            Some(k15) => {
+                s1 = (s1 * 0.75 + v[k15] * 0.25).sin();
+                match (n % 4).checked_sub(1) {
+                    Some(k16) if k16 > 1 => {
+                        let c17 = k16 as f64;
+                        s0 = (s0 * 0.6 + (*x2 + b11) * 0.2).sin();
+                        let v18 = v3.tanh();
+                        s1 *= 0.6;
+                        s1 += 0.2 * (f64::cos(c17) + v18.sin()).tanh();
+                    }
+                    Some(k19) => {
+                        let c20 = k19 as f64;
+                        let v21 = b8.powi(2);
+                        acc2 += (f64::cos(c20) - v21.cos()).sin();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.6 + b8 / (v[k15] * v[k15] + 0.5) * v[k15] * 0.02).sin();
+                        let v22 = f64::cos((b7.tanh() + 2.0).cbrt());
+                        acc2 -= v22.cos();
+                    }
+                }
+            }
+            None => {
+                let v23: f64 = m6::prog_38(x1, b8, 1.2, v, n);
+                let v24: f64 = m6::prog_38(f64::sin(f64::tanh(f64::cos(v3))), s1, x0, v, 1);
+                s0 *= 0.6;
+                s0 += 0.005 * f64::tanh(v23.cos() + f64::tanh(v24));
+            }
+        }
+        match mode {
+            Mode::Lower(_, lo26) => {
+                s1 = s1 * 0.6 + prog_76(b8, f64::cos(lo26 * 0.25), s1, v, n).sin() * 0.005;
+                let v27 = 3.0_f64.log(b11 * b11 + 2.0);
+                s1 = (s1 * 0.5 + v27.tanh() * 0.25).tanh();
+            }
+            Mode::Upper(hi28) => {
+                let b8 = x2.min(x0);
+                let v29 = m6::prog_38(x1.clamp(-0.5, 0.5).sin() * 2.0, 0.25, hi28.sin(), v, 2);
+                s1 = 0.5 * s1 + 0.005 * f64::tanh(b8.sin() - v29.sin());
+            }
+            Mode::Off => {
+                'b4: {
+                    if f64::ln_1p(b11 * b11).mul_add(b8.sin().exp_m1(), x0.powi(2)) < 0.0 {
+                        break 'b4;
+                    }
+                    s1 *= 0.75;
+                    s1 -= 0.05 * b7.atan().tanh();
+                    s1 *= 0.75;
+                    s1 += 0.1 * (b10.powi(2) + 2.0).acosh().sin();
+                }
+            }
+        }
+        f64::sin(s0) + s1 + f64::sin(acc2) + b7 + b8.tanh() - b11
     }
 
     #[differentiable]
     pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::min(x1, x0);
-        let mut s1 = f64::tanh(prog_64(0.25, (x2.tanh() * 1.2).tan().tanh() * 2.0, (SCALE + f64::atanh(x1.sin() * 0.9)).cos(), v, n)) * 2.0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = v[n % 4] / (v[n % 4] * v[n % 4] + 1.5);
+        let mut s1 = x1;
         let mut acc2: f64 = 0.0;
-        let mut m3 = (f64::sin(v[0]) * 0.9).atanh();
-        for i in 0..n + 1 {
-            let c4 = match i {
-                0 => 0.75 * x0 - v[i % 4] * 2.0,
-                g if g > 1 => v[0].powi(2),
-                _ => x1 * (v[0] / (v[i % 4] * v[i % 4] + 1.0)),
-            };
-            m3 = m3.min(c4);
-        }
-        s0 = 0.6 * s0 + 0.05 * m3.tanh().cos();
-        let mut k5 = 0;
-        let v6: f64 = loop {
-            k5 += 1;
-            s1 = (s1 * 0.5 + (v[k5].tanh() * 1.2).tan() * 0.05).tanh();
-            acc2 += s0.min(x1).cos() * 0.5;
-            if k5 >= 3 {
-                break x1.tanh().exp();
-            }
-        };
-        if k5 % 3 == 1 {
-            return f64::clamp(x2, -1.0, 1.0);
-        }
-        for &t in v.iter() {
-            acc2 += 0.5 * (f64::cos(m3) + f64::atanh(f64::cos(t) * 0.9)).tanh();
-            s0 = 0.75 * s0 + 0.1 * f64::sin(v[0] + s0);
-        }
-        let v12 = match n.checked_sub(1) {
-            Some(0) => prog_72::<f64>(x2.tanh(), f64::clamp(x0, -0.5, 1.5).tanh() * 2.0, x0, v, n),
-            Some(k7) if k7 % 2 == 0 => {
-                let v8 = (x1.cos().tanh() * 0.9).asin();
-                f64::tanh(v6 + x2).exp_m1() + f64::sin(v8)
-            }
-            Some(k9) => {
-                let c10 = k9 as f64;
-                let v11 = c10 * v6;
-                c10.clamp((v11 * v11 + 1.0).log10().cos() - 1.5, v11.cos() + 1.5)
-            }
-            _ => 0.5_f64.copysign(x0),
-        };
-        s0 * 0.25 + s1 * 0.75 + acc2 - v6 * 0.5 + f64::cos(v12)
-    }
-
-    #[differentiable]
-    pub fn prog_90(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let w0 = v;
-        let mut s1 = v[n % 4].cos().cosh();
-        let mut s2 = p.1.tanh().exp2();
-        let mut acc3: f64 = 0.0;
-        let v14 = 'b0: {
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                let v10 = 'b2: {
-                    acc3 -= 0.25 * s1.tanh().tanh();
-                    let mut k5 = 0;
-                    while k5 < n + 1 && s1.sin() > 0.25 {
-                        k5 += 1;
-                        let v6: f64 = if s2 > -0.5 || k4 == 0 {
-                            (p.1 / (x0 * x0 + 1.0)).sin().exp2()
-                        } else {
-                            let x0 = x0.sin();
-                            p.1.sin() + f64::tanh(x0)
-                        };
-                        if f64::recip(s2 * s2 + 0.5) <= (p.0.cos() * 1.2).tan() && n % 3 == 1 {
-                            break 'b2 f64::exp_m1(v6.cos());
-                        }
-                        let v9 = match k5 {
-                            0 => s1 * p.0,
-                            1..=3 => {
-                                let v7 = f64::ln(f64::atan2(3.0_f64, s2).powi(2) + 0.5);
-                                f64::atan(w0[n % 4]) + v7.tanh()
-                            }
-                            4 => {
-                                let v8 = (x0.tanh() * 1.2).tan();
-                                w0[0] + v8.cos()
-                            }
-                            _other => x0.cos().exp2(),
-                        };
-                        acc3 += 0.02 * f64::acosh(w0[k5 % 4] * w0[k5 % 4] + 1.5).sin();
-                        acc3 += (v6.cos() + f64::sin(v9)).sin() * 0.02;
-                    }
-                    if !(k4 == 1 && (x0 + v[1]) * 0.8 <= (p.0 * p.0 + 0.5).sqrt()) {
-                        break 'b2 w0[k5 % 4] - w0[k5 % 4].cos().exp();
-                    }
-                    prog_21::<f64>(f64::atan2(s1, (p.0.tanh() * 1.5).sinh().powi(2) + 0.5).sin() * 2.0, x0, 1.5, *v, n)
-                };
-                if k4 == 7 {
-                    acc3 -= f64::sin(s1) * 0.25;
-                    break 'b0 Params::prog_71(prm, s1, 0.75, (f64::cosh(p.1.sin()).cos() * 1.2).tan().cos(), *v, n);
-                }
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    let v12: f64 = 'b5: {
-                        if !(j < 2 && (f64::powi(s2, 2) + 1.0).log2() <= 1.0) {
-                            s2 = 0.8 * s2 + 0.2 * (-w0[3 - j]).sin();
-                            acc3 += s2.to_radians().cos() * 0.05;
-                        } else {
-                            let v11 = (s1.tanh().sin() * 0.5).ln_1p();
-                            acc3 += v11.tanh().tanh() * 0.05;
-                        }
-                        if f64::exp2(s1.sin()) > f64::exp_m1(f64::sin(p.1)) || n == 0 {
-                            break 'b5 p.0.atan();
-                        }
-                        f64::tanh(fj)
-                    };
-                    let v13 = 'b6: {
-                        if j + n < 8 && (v12.powi(2) + 1.5).acosh() >= f64::exp_m1(w0[3].cos()) {
-                            break 'b6 f64::to_radians(u);
-                        }
-                        s1 = s1 * 0.6 + (u.sin().powi(2) + 2.0).sqrt().cos() * 0.4;
-                        s1 = (s1 * 0.5 + (s2.cos() * 0.9).atanh() * 0.1).tanh();
-                        f64::abs(v[(j + k4) % 4])
-                    };
-                    s1 = (s1 * 0.8 + f64::to_radians(f64::abs(w0[3])) * 20.0 * 0.5).tanh();
-                    s1 = (s1 * 0.6 + v13.sin() * 0.4).tanh();
-                }
-                acc3 += x0.sin() * 0.25;
-                acc3 -= 0.005 * v10.cos().tanh();
-            }
-            acc3 -= f64::exp(f64::cos(p.1)).cos();
-            f64::sin(p.0) / 3.0
-        };
-        let v15 = w0.iter().fold(f64::cos(acc3), |r, &z| r * 0.75 + 0.1 * (x0.clamp(-1.5, 0.5) + z.tanh()).sin());
-        let v16 = f64::sin(x0).exp2().cos().exp_m1();
-        acc3 -= f64::sin(v14) * 0.005;
-        let v17 = v16 * w0[3];
-        s1 + s2 + acc3.tanh() - f64::cos(v15) - v17 * 1.5 - (v17 * v17 + 2.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_91<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (0.1 - (x0 * x0 + 1.0).powf(f64::sin(x0))).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::cos(v[1]).exp();
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            let v3 = (f64::sin(v[2]) * 2.0).sinh();
-            let v6 = if f64::atanh(x2.cos() * 0.9) <= -0.5 {
-                let v4 = (v3.tanh() * 0.5).ln_1p();
-                a2[i % 4].cos().exp2() + v4.tanh()
-            } else if i == 3 {
-                let v5 = f64::cosh(f64::sin(fi));
-                f64::abs(x1) + v5.tanh()
-            } else {
-                1.5_f64.atan2(x1)
-            };
-            match i % 3 {
-                PHASE_A | 2 => {
-                    s0 = (s0 * 0.6 + (f64::powi(f64::recip(v[n % 4] * v[n % 4] + 1.0), 2) + 0.5).recip() * 0.25).sin();
-                    s0 *= 0.8;
-                    s0 += 0.2 * x0.sin();
-                }
-                _ => {
-                    s0 *= 0.6;
-                    s0 += 1.0 * f64::cos((fi * fi + 2.0).acosh().cos().exp2());
-                    if f64::cbrt((x2 - v3).cos() + 2.0) < -0.5 {
-                        continue;
-                    }
-                    acc1 -= 0.25 * (x2 + f64::mul_add(x1, fi, v6)).cos();
-                }
-            }
-            acc1 -= f64::sin((s0 * s0 + 1.0).powf(f64::tanh(fi))) * 0.4;
-            acc1 += (v3.sin() + f64::cos(v6)).sin() * 0.2;
-        }
-        acc1 += (x2 + x1).tanh();
-        let mut m7: f64 = -2.5;
-        let mut m8 = f64::cos(f64::log2(v[n % 4].powi(2) + 1.0));
-        for i in 0..4 {
-            m7 = f64::max(m7, a2[(i + n) % 4] * s0);
-            let c9: f64 = (x2 - x0) / (a2[(i + n) % 4] / (x1 * x1 + 1.5) * (a2[(i + n) % 4] / (x1 * x1 + 1.5)) + 1.5);
-            m8 = f64::min(c9, m8);
-        }
-        acc1 += 0.4 * m8.sin();
-        let v10 = prog_87((v[n % 4] / (a2[n % 4].sin() + 2.0)).tanh() * 2.0, x1, x0, *v, n);
-        s0 + acc1.sin() + m7.cos() + v10.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_92(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = -x0;
-        let mut s1 = prog_72(f64::cos(v[n % 4]).sin() * 2.0, x1.cos(), x1, v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 4 && *x2 * *x2 + x0 <= -1.0 {
-            k3 += 1;
-            s0 = (s0 * 0.8 + v[n % 4].max(s0) * 0.2).tanh();
-            for _ in 0..v.len() {
-                s1 *= 0.75;
-                s1 += 0.005 * Params::prog_71(prm, s1, 1.2, ((f64::powi(s1, 2) + 1.0).log10() - s1 / (s1 * s1 + 1.5)).cos() * 2.0, v, n).tanh();
-                let v4 = v.iter().fold(*x2, |r, &p| r * 0.75 + 0.05 * ((s1.powi(2) + 1.5).acosh() + p.sin()).tanh());
-                acc2 += 0.1 * v4.tanh().cos();
-            }
-            let [_, b5, b6, b7] = v;
-            acc2 += f64::cos(b5.tanh() + b6.sin() - b7.tanh()) * 0.5;
-        }
-        let v8 = match k3 + n {
-            0 => (f64::min(x1, x0).powi(2) + 2.0).acosh(),
-            g if g > 1 => x2.cos(),
-            _ => v[k3 % 4] * std::f64::consts::FRAC_1_PI,
-        };
-        let [b9, b10, b11, b12] = v;
-        let [b13, b14, b15, b16] = v;
-        *x2 - s0 + s1 - acc2 - v8 * 0.25 - b9 * 0.5 - b10 * 0.25 + b11 - b12 + b13 + b14 * 0.25 + b15 + b16 * 1.5 - f64::sinh(b11.cos() * 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = f64::cos(x2 * x0) * 2.0;
-        let mut s1: f64 = s0;
-        let mut s2: f64 = 0.65 * x1;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = v[n % 4];
-        for i in 1..=4 {
-            let c5 = if m4 >= -0.5 {
-                s0 + v[i % 4] + 0.75 * x1
-            } else {
-                v[i % 4].powi(3)
-            };
-            m4 = f64::max(m4, c5);
-        }
-        s0 *= 0.5;
-        s0 -= 0.02 * m4.tanh();
-        let v9 = match n {
-            0 | MODE_C => {
-                let v6 = f64::cosh(acc3.cos() * 2.0) + (SCALE + x0);
-                s0.max(x2) + f64::sin(v6)
-            }
-            MODE_D => {
-                let v7 = f64::sin(s0).exp2() + f64::clamp(v[n % 4], v[n % 4].sin() - 1.5, f64::tanh(v[n % 4]) + 1.5);
-                f64::hypot(2.0_f64, x2) + v7.sin()
-            }
-            4 => {
-                let v8 = (x1.powi(2) + 2.0).sqrt();
-                v8.cos().exp_m1()
-            }
-            _ => s0.tanh() * 0.65,
-        };
-        let mut m10: f64 = 0.5;
-        for i in 1..=2 {
-            m10 = f64::max(m10, v[i] / (v[i] * v[i] + 1.0) * 2.0);
-        }
-        let mut m11 = s0;
+        let v3 = prog_68(f64::tanh((x2.tanh().tanh() + 2.0).cbrt()), f64::tanh(f64::log(x2 * x2 + 1.0, x0 * x0 + 2.0)) * 2.0, f64::cos(x0).cos() * 2.0, &v, n);
+        let mut m4 = (s1.sin() * 0.9).acos().cos();
         for i in 0..3 {
+            m4 = m4.max(m4 * 0.5 + (0.25 - v3 + 1.5 + v[i]) * 0.25);
+        }
+        s1 = (s1 * 0.6 + m4.tanh() * 0.005).sin();
+        for i in 0..4 {
             let fi = i as f64;
-            m11 = m11.min(f64::powi(v[(i + n) % 4], 3) + v[(i + n) % 4].mul_add(fi, x0)).max(-1.0);
+            let v5 = m6::prog_38(0.25, v3.cos(), (v3.to_degrees() * 0.02).tanh().cos(), v, n);
+            match i + n {
+                0 | 2 => {
+                    s1 = (s1 * 0.75 + s1.sin().exp() * 0.05).sin();
+                    if !(n == 5) {
+                        let x0 = (m4 + fi).tanh();
+                        s1 = s1 * 0.8 + x0.sin() * 0.2;
+                    } else if f64::log(v[i].powi(2) + 1.0, x2.powi(2) + 2.0) > (s1.sin() * 0.9).acos() || i == 3 {
+                        acc2 -= fi.asinh().cos() * 0.5;
+                    } else {
+                        let v6 = m6::prog_38(x2.tanh().tanh(), x1, 0.75, v, n);
+                        s0 = (s0 * 0.75 + f64::cbrt(s0 * s0 + 0.5) * 0.1).sin();
+                        s1 = (s1 * 0.75 + v6.cos() * 0.005).sin();
+                    }
+                    s0 = s0.mul_add(0.75, f64::sqrt(m4.powi(2) + 2.0).sin() * 0.25);
+                }
+                3 => {
+                    acc2 -= 0.25 * ((s1 * x1).powi(2) + 1.5).acosh().cos();
+                    match i {
+                        0 | PHASE_C => {
+                            acc2 += (x2 + x1).sin() * 0.5;
+                            if x2 + m4 >= s1 - s0 {
+                                return f64::sqrt(s0 * s0 + 1.0);
+                            }
+                            s1 = s1 * 0.8 + Params::prog_43(s1, (s1 * v[n % 4]).tanh() * 2.0, f64::cos((f64::tanh(s1) * 0.9).asin()), &v, n).sin() * 0.005;
+                            match i % 2 {
+                                0 => {
+                                    continue;
+                                }
+                                _other => {
+                                    acc2 -= 0.5 * f64::log(x2 * x2 + 1.0, v[0] * v[0] + 2.0).sin();
+                                }
+                            }
+                        }
+                        3 => {
+                            continue;
+                        }
+                        _other => {
+                            acc2 += 0.5 * f64::tanh((x1 + x2).cos().sinh());
+                            s0 = (s0 * 0.75 + x1.asinh() * 0.25).tanh();
+                        }
+                    }
+                }
+                4 | 6 => {
+                    s0 = 0.6 * s0 + 0.4 * f64::sin(s0);
+                }
+                _other => {
+                    s1 = (s1 * 0.6 + (x2.tanh() * 0.9).atanh() * 0.05).tanh();
+                    let v7 = f64::to_radians(x2);
+                    s0 = 0.75 * s0 + 1.0 * v7.sin();
+                }
+            }
+            for j in (1..=5).step_by(2) {
+                match j {
+                    0 => {
+                        s1 = s1.mul_add(0.8, (-fi).cos() * 1.0);
+                        acc2 += (v[0] * v[0] + 1.0).log(3.0) * 0.1;
+                    }
+                    g if g > 1 => {
+                        let v8 = (v3.clamp(-1.0, 1.0).powi(2) + 1.5).acosh();
+                        s1 = s1 * 0.5 + v8.cos() * 0.25;
+                    }
+                    _ => {
+                        let v9: f64 = f64::powf(1.5_f64, v3.sin());
+                        s1 = s1 * 0.75 + v9.tanh() * 0.4;
+                    }
+                }
+                acc2 += 0.1 * f64::tanh(s1 - x0);
+            }
+            acc2 += 0.25 * f64::sin(f64::tan(f64::tanh(v[0]) * 1.2) - (v[0] + m4));
+            acc2 += f64::tanh(v5) * 0.05;
         }
-        s2 = (s2 * 0.5 + f64::sin(m11) * 0.02).sin();
-        let mut k12 = 0;
+        match n % 2 {
+            PHASE_B => {
+                s1 *= 0.8;
+                s1 += 0.005 * Params::prog_43(0.25, x1, 0.75, &v, n).tanh();
+                if m6::prog_38(x0, 1.2, x2, v, n) < x0 {
+                    s0 = (s0 * 0.75 + m6::prog_38(x2, 1.5, ((x1.sin() * 0.5).ln_1p() - v[n % 4]).tanh() * 2.0, v, n) * 0.005).tanh();
+                } else if f64::clamp(f64::tanh(x2).exp(), f64::sin(x2 * x1) - 1.5, f64::tanh((v3 * 0.001).sin()) + 1.5) >= 0.5 {
+                    s1 = s1 * 0.8 + f64::tanh(x1 * x2 + v[n % 4] / 4.0) * 0.02;
+                }
+            }
+            _ => {
+                acc2 -= v[n % 4].tanh();
+                if !(n == 0 && x2 < -0.5) {
+                    s0 *= 0.75;
+                    s0 += 0.05 * (x0 / (x2.tanh() + 2.0)).sin();
+                    s0 = s0 * 0.6 + f64::tanh(x2).exp().sin() * 0.1;
+                }
+            }
+        }
+        let v11 = if f64::acos(f64::tanh(x2) * 0.9).sin() > -0.25 {
+            f64::log2(f64::powi(x0, 2) + 1.0)
+        } else if !(n % 2 == 0) {
+            -v[n % 4]
+        } else {
+            let v10 = (f64::cos((v3 * 0.001).sin()) * 0.5).ln_1p();
+            prog_76::<f64>(v10, 2.0, x0, v, n)
+        };
+        let f12 = |t: f64| t - x0;
+        let v13 = v.iter().cloned().map(f12).sum::<f64>();
+        s0.tanh() + s1.tanh() - acc2.cos() + v3.cos() - v11.sin() + v13.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = (-f64::powi(v[n % 4], 2)).tanh() * 2.0;
+        let mut s2 = s1.abs();
+        let mut s3 = w0[n % 4].copysign(x2);
+        let mut acc4: f64 = 0.0;
+        match mode {
+            Mode::Lower(k5, lo6) => {
+                acc4 -= f64::tan(f64::sin(lo6) * 1.2).sin();
+                let v7 = prog_70(f64::cos(f64::exp(w0[k5].sin())) * 2.0, f64::tanh(f64::cos(x0).exp()) * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
+                s3 = s3.mul_add(0.75, v7.tanh().cos() * 0.005);
+            }
+            Mode::Upper(_) => {
+                s1 = f64::mul_add(s1, 0.8, f64::sin(f64::tanh((v[2] * v[2] + 1.0).log(f64::powi(x0, 2) + 2.0)).exp()) * 0.01);
+            }
+            Mode::Off => {
+                s1 = (s1 * 0.6 + prog_50(f64::tanh(3.0_f64.copysign(v[n % 4])) * 2.0, 1.5_f64.log(w0[n % 4].cos().exp2().powi(2) + 2.0).sin() * 2.0, f64::exp_m1(x0.sin()).cos().tanh() * 2.0, [w0[0], w0[1], w0[2], w0[3]], 3) * 0.005).tanh();
+                if !(n == 1 && (w0[n % 4] + s2) * (x2 / (x1 * x1 + 1.5)) < 1.0) {
+                    s1 = s1 * 0.5 + x2.asinh().cos() * 0.5;
+                } else if f64::copysign((x1 * x1 + 0.5).powf(0.5), (w0[n % 4].powi(2) + 1.0).log10()) >= 0.5 && n == 0 {
+                    s2 = s2 * 0.5 + (v[n % 4] * 0.5).sin() * 1.0;
+                } else {
+                    acc4 += (w0[n % 4] + acc4).cos();
+                    let mut k9 = 0;
+                    while k9 < 5 && s3 - s1 > 0.0 {
+                        k9 += 1;
+                        acc4 -= (x1 * v[k9 % 4]).tanh() * 0.4;
+                        s1 = 0.75 * s1 + 0.05 * f64::atanh(w0[1].sin().cos() * 0.9).sin();
+                    }
+                }
+                acc4 -= f64::cbrt((-x0).sin() + 2.0);
+            }
+        }
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if !(n < 6 && m6::prog_38(x0, s2, (x1 * s1).cos(), *v, i) < 1.0) {
+                a10[i] = f64::to_degrees(fi * fi) * 0.01;
+            } else {
+                a10[i] = v[i] * v[i];
+            }
+        }
+        match mode {
+            Mode::Lower(_, lo12) => {
+                s1 = 0.75 * s1 + 1.0 * f64::tanh((lo12.sin() * 0.9).atanh());
+                let x2: f64 = f64::acos(v[n % 4].tanh() * 0.9);
+                s1 = (s1 * 0.5 + f64::tanh(x2) * 0.2).sin();
+            }
+            Mode::Upper(_) => {
+                s3 = (s3 * 0.6 + Params::prog_43(x2, s2, f64::tanh(s1 - x1), w0, n) * 0.005).tanh();
+            }
+            Mode::Off => {
+                s2 = s2.mul_add(0.5, (f64::cos(1.2 - a10[n % 4]) * 0.9).acos().tanh() * 0.05);
+            }
+        }
+        let v14 = v.iter().fold(s3, |r, &p| r * 0.5 + 0.005 * (m6::prog_38(s1.clamp(acc4.sin() - 1.5, f64::tanh(x1) + 1.5).tanh() * 2.0, 1.2, f64::sin((a10[0].cos() * 0.9).atanh()), [v[0], v[1], v[2], v[3]], n) + f64::cos(p)).tanh());
+        let v19 = match mode {
+            Mode::Upper(hi15) => {
+                m6::prog_38(((hi15 * hi15).ln_1p() - (x1 - acc4)).sin(), x1, x2, *v, n)
+            }
+            Mode::Lower(k16, lo17) => {
+                let v18 = Params::prog_43((f64::cos(w0[3 - k16]) + f64::cbrt(x0.tanh() + 2.0)).tanh(), (lo17.abs().powi(2) + 0.5).recip().tanh(), s2, v, 4);
+                m6::prog_38(x0, x2, s2, [v[0], v[1], v[2], v[3]], n) + v18.tanh()
+            }
+            Mode::Off => -s2,
+        };
+        match mode {
+            Mode::Lower(_, _) => {
+                s3 = (s3 * 0.5 + (f64::powi(v[0], 2) + 1.5).acosh() * 0.1).sin();
+            }
+            Mode::Upper(hi22) => {
+                s2 = s2 * 0.6 + (v[n % 4] + hi22).tanh() * 0.4;
+            }
+            Mode::Off => {
+                acc4 += f64::sin(f64::min(0.5_f64, x1));
+            }
+        }
+        s2 * 0.75 + s3.cos() + f64::cos(acc4) + v14 - v19.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_91<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        const PHASE_B: usize = 1;
+        let mut s0 = (x2.cos() + 2.0).cbrt();
+        let mut s1 = T::ln_1p(x2.tanh().exp2().tanh() * T::from_f64(0.5).unwrap());
+        let mut s2 = T::tanh(x0 - x0 * v[n % 4]) * 2.0;
+        let mut acc3: T = 0.0;
+        let mut a4 = [0.0; 4];
+        for i in 0..4 {
+            a4[i] = v[i].to_degrees() * 0.01;
+        }
+        a4 = [a4[3], T::from_f64(0.4).unwrap() * T::ln_1p(T::powi(T::ln(a4[n % 4] * a4[n % 4] + 2.0), 2)) + T::from_f64(0.8).unwrap() * a4[3], a4[1], 0.1 * T::cos(T::tanh(x1).exp2()) + T::from_f64(0.8).unwrap() * a4[3]];
+        acc3 = acc3 - T::sin(acc3);
+        match n % 2 {
+            PHASE_B if n < 4 => {
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::sin(a4[n % 4]) * T::from_f64(0.4).unwrap());
+            }
+            _ => {
+                let v5 = a4[n % 4];
+                s0 = (s0 * 0.6 + v5.cos() * T::from_f64(0.5).unwrap()).sin();
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc3 = acc3 + T::from_f64(0.5).unwrap() * (t.powi(2) + 1.0).log(s2 * s2 + 2.0).tanh();
+            if (x0.tanh() * T::from_f64(1.2).unwrap()).tan() < -1.0 {
+                acc3 = acc3 - T::from_f64(0.5).unwrap() * (s1 - s2).cos();
+                if T::from_f64(SCALE).unwrap() + x1.atan() < x1 {
+                    break;
+                }
+            } else if T::ln(T::log(T::from_f64(3.0_f64).unwrap(), s2 * s2 + 2.0).powi(2) + T::from_f64(0.5).unwrap()) > -T::from_f64(0.5).unwrap() {
+                s0 = s0 * 0.6 + (a4[(i + n) % 4] - v[i]).cos() * 0.2;
+                s0 = (s0 * T::from_f64(0.8).unwrap() + (t.tanh() * 0.9).asin() * T::from_f64(0.05).unwrap()).sin();
+            }
+        }
+        let a6 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v7 = v.iter().fold(-0.0, |r, &p| r + ((x1 * x1 + 1.0).log2() - p));
+        s1 = s1 * 0.6 + T::ln_1p((x0 + v7).tanh() * T::from_f64(0.5).unwrap()) * T::from_f64(0.02).unwrap();
+        s2 = (s2 * 0.6 + x2.to_degrees() * 0.01 * T::from_f64(0.5).unwrap()).tanh();
+        s0 * T::from_f64(0.25).unwrap() + s1 - s2 + T::tanh(acc3) + a6[0] * T::from_f64(0.25).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.sin().max((-0.5_f64).max(x1));
+        let mut s1 = f64::ln_1p((x2 * x2).powi(2)).tanh() * 2.0;
+        let mut s2: f64 = f64::acos(f64::sin(f64::acos(s0.tanh() * 0.9)) * 0.9).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let [b4, b5, b6] = [(v[n % 4] * v[n % 4] + 1.0).ln(), (f64::powi(2.0_f64.copysign(x1), 2) + 1.0).powf(x0.sin()), prog_68(s1, f64::sin(x0.atan() * (s0 * s0 + 1.5).acosh()), 2.0, &v, n)];
+        let v7 = 2.0_f64.atan2(b5);
+        let mut k8 = 0;
         loop {
-            k12 += 1;
-            if f64::atan2(2.0_f64, f64::exp2(m10.cos())) > m10 {
+            k8 += 1;
+            if s0.sin() >= 0.0 {
+                let v9 = (b4.sin() * 1.2).tan();
+                acc3 += 0.4 * v9.cos();
+            } else if -s2 < 0.5 {
+                let v10 = v[3 - k8].sin() * v[3 - k8];
+                s1 = s1 * 0.75 + v10.sin().sin() * 0.05;
+            } else {
+                let v11 = prog_76(0.5, 1.2, x1, v, 1);
+                let v12 = prog_76((0.1 - (b6 * b6 + 1.0).recip()).sin(), 0.25, f64::asinh(b6).cos(), v, n);
+                acc3 -= 0.005 * f64::sin(v11.cos() + v12.cos());
+            }
+            if (v[k8] - v7) * 0.75 < b6 {
+                s0 *= 0.5;
+                s0 += 0.5 * x2.sin();
                 break;
             }
-            let v13 = v.iter().map(|&p| Params::prog_71(prm, p, x0, 0.75, v, k12)).sum::<f64>();
-            s1 = 0.8 * s1 + 0.2 * (0.5 - v[1]).sin();
-            if k12 >= 6 || (f64::sin(v9 * v[n % 4]) + 2.0).cbrt() > 0.0 {
+            s1 = (s1 * 0.8 + f64::powi(x1, 3) * 0.01).sin();
+            if k8 >= 2 || b4.powi(2) < -1.0 {
                 break;
             }
-            s0 = s0 * 0.6 + v13.sin() * 0.005;
         }
-        let v14 = prog_21(s0, (v9.to_radians() + s0.to_degrees() * 0.01).tanh() * 2.0, 2.0, v, k12);
-        acc3 += ((f64::powi(x1, 2) + 1.0).powi(-2).powi(2) + 1.0).log2() * 0.25;
-        s1 * 0.25 + s2 + acc3 - m10.tanh() - v14
+        let [b13, b14, _, b15] = v;
+        s2 = (s2 * 0.6 + ((b13 + b14).powi(2) + 1.0).recip() * 0.25).tanh();
+        s0 * 1.5 + s1.sin() + s2 * 1.5 + acc3 - b4.tanh() - f64::sin(b6) - v7.cos() + b15 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_94<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x1.to_radians() * 20.0).powi(2) + 1.0).powf(0.3);
+        let mut s1: f64 = (f64::min(x0, v[3]) + f64::powf(f64::powi(x2, 2) + 0.5, 0.3)).cos() * 2.0;
+        let mut s2: f64 = (x0 * x0 + 1.5).acosh().clamp(-1.5, 1.0);
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::acosh((x1 + v[n % 4]).powi(2) + 2.0);
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let mut k6 = 0;
+            while k6 < 5 && a4[3] + x0 - 0.25 <= (s0 * s0 + 2.0).sqrt() {
+                k6 += 1;
+                acc3 += f64::sin(m6::prog_38(x2, 0.75, s0, v, k5)) * 0.1;
+                s0 = (s0 * 0.75 + v[3] * 0.25).sin();
+                if -x0 > 0.0 {
+                    s2 = s2 * 0.6 + f64::sin(s2 * x1).sin() * 0.1;
+                    break;
+                }
+            }
+            s1 = (s1 * 0.5 + (s1.powi(2) + 1.0).log10() * 1.0).sin();
+            acc3 += (a4[k6 % 4] + 0.3).sin() * 0.5;
+            if k5 >= 4 || v[k6 % 4].tanh().exp2() > -1.0 {
+                break;
+            }
+        }
+        if (x0.cos() + 2.0).cbrt() * (x2 + s0) <= -0.5 || k5 % 2 == 0 {
+            return a4[k5 % 4].to_degrees() * 0.01;
+        }
+        match k5 % 4 {
+            0..=2 => {
+                let v7 = prog_2(x2, f64::sin(f64::ln(s0 * s0 + 1.0) + (v[k5 % 4] - x1)), f64::cos(s1 - v[k5 % 4]), v, n);
+                s0 *= 0.75;
+                s0 += 0.005 * f64::sin(v7);
+            }
+            3 => {
+                s0 = s0 * 0.75 + (s0 / (s0 * s0 + 1.5)).cos() * 0.02;
+            }
+            _ => {
+                s2 = 0.5 * s2 + 0.05 * f64::cos(a4[0]);
+            }
+        }
+        let mut a8 = v;
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.75 + m6::prog_38(f64::asin(s0.cos() * 0.9).cos() * 2.0, s1, f64::sin((f64::powi(s1, 2) + 2.0).acosh().mul_add(x2, x0)), v, k5).tanh() * 0.005;
+        }
+        'l4: for i in 0..4 {
+            let fi = i as f64;
+            s2 = s2.mul_add(0.75, (a8[i] + s2).sin() * 0.1);
+            let mut k9 = 0;
+            while k9 < 4 && a8[k9 % 4] + 2.0 <= 0.0 {
+                k9 += 1;
+                if f64::tanh(a4[k9 % 4]).exp() < 0.5 {
+                    s1 = 0.75 * s1 + 0.25 * a4[k9 % 4].tanh();
+                    if SCALE + v[n % 4].mul_add(fi, x0) > s1 {
+                        break;
+                    }
+                    let v10 = (f64::cos(s1.to_radians()) * 0.5).ln_1p();
+                    acc3 -= f64::sin(v10).cos() * 0.1;
+                } else if x0 >= -1.0 || k9 == 2 {
+                    s0 = 0.75 * s0 + 0.1 * f64::tanh(a8[k9 % 4] + s0);
+                } else {
+                    acc3 -= 0.1 * f64::tanh(f64::sqrt(f64::powi(v[k9 % 4].powi(3), 2) + 0.5));
+                }
+                if -a8[k9 % 4] > (x2.powi(2) + 1.0).log(10.0) {
+                    break 'l4;
+                }
+                s1 = (s1 * 0.75 + f64::log(f64::powi(s0, 2) + 1.0, 10.0).cos() * 0.5).tanh();
+            }
+            acc3 -= 0.4 * (x0.to_degrees() * 0.01);
+        }
+        let v11 = Params::prog_43(x0, x1.abs().cos() * 2.0, (f64::to_degrees(x1) * 0.02).tanh() * 2.0, &v, n);
+        s0 - s1 * 1.5 + s2 + acc3.tanh() + f64::sin(a4[0]) - a8[2].sin() + v11.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = ((x0.cos() * 0.9).atanh() - v[2]).cos() * 2.0;
+        let mut s1 = x1;
+        let mut s2 = (x0.cos() * 0.9).atanh();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(acc3, |r, &z| r * 0.75 + 1.0 * (z / 4.0).sin());
+        let v18: f64 = match n.checked_sub(1) {
+            None => {
+                let x2 = ((v4.powi(2) + 1.0).log(2.0).powi(2) + 0.5).recip();
+                let v5 = v[n % 4].clamp(s0.sin() - 1.5, v4.tanh() + 1.5);
+                (f64::tanh(f64::sinh(v4.tanh())) * 0.9).acos() + f64::sin(x2) + v5.cos()
+            }
+            Some(k6) if k6 > 3 => {
+                let c7 = k6 as f64;
+                (f64::log(c7 * c7 + 1.0, 10.0).tanh() * 0.9).asin()
+            }
+            Some(k8) => {
+                let c9 = k8 as f64;
+                for i in 0..n {
+                    match n.checked_sub(2) {
+                        None => {
+                            let x2 = c9.tanh();
+                            acc3 -= x2 * 0.25;
+                        }
+                        Some(k10) if k10 < 3 => {
+                            let c11 = k10 as f64;
+                            let v12 = (x0.powi(2).powi(2) + 1.0).recip();
+                            s2 = 0.75 * s2 + 0.05 * f64::sin(c11.tanh() + v12);
+                        }
+                        Some(k13) => {
+                            let c14 = k13 as f64;
+                            let v15 = Params::prog_43(c9.cos() * 2.0, x2, s2, &v, 3);
+                            s2 *= 0.5;
+                            s2 += 0.01 * (c14.cos() + v15.sin()).sin();
+                        }
+                    }
+                    match n % 3 {
+                        1 => {
+                            let v16 = (v[i % 4].powi(2) + 1.0).sqrt();
+                            s2 = s2.mul_add(0.8, m6::prog_38(v4.sin() * 2.0, s1, 0.75, v, 4).tanh() * 0.005);
+                            acc3 += 0.25 * f64::cos(v16.cos());
+                        }
+                        2 => {
+                            s2 = s2.mul_add(0.6, x2.powi(3).sin() * 0.02);
+                            acc3 += m6::prog_38(1.2, f64::tanh((v[3] * v[3] + 0.5).cbrt()) * 2.0, (c9 - s0).cos(), v, i).cos() * 0.02;
+                        }
+                        _other => {
+                            s0 = s0.mul_add(0.8, (s1 + x0).tanh() * 0.1);
+                            s1 = s1.mul_add(0.5, f64::cos(v4 / (f64::powi(c9.sin().exp2(), 2) + 1.5)) * 0.75);
+                        }
+                    }
+                    let v17: f64 = (x0 * x0 + 2.0).sqrt() + f64::to_radians(x2) * 20.0;
+                    acc3 += v4.cos() * 0.25;
+                    acc3 += f64::sin(v17) * 0.25;
+                }
+                v4.cos().exp2() + c9.tanh()
+            }
+        };
+        if !(n % 3 == 1) {
+            s0 = s0 * 0.8 + m6::prog_38(f64::sqrt(v18 * v18 + 0.5).tanh(), s0.cos().sin(), f64::tanh(((-x2).powi(2) + 1.0).log(f64::powi(f64::tanh(x2).exp2(), 2) + 2.0)) * 2.0, v, n).sin() * 0.005;
+        } else {
+            s0 = (s0 * 0.75 + f64::atan(x2) * 0.25).tanh();
+            s1 = (s1 * 0.8 + (x1 * x1 + 1.5).acosh() * 0.05).tanh();
+        }
+        'l1: for &t in v.iter() {
+            let mut m19 = v18.tanh();
+            for j in 0..6 {
+                m19 = f64::max(x0 * t + v[(j * 3) % 4], m19);
+                acc3 += 0.05 * f64::acosh(x1 * x1 + 2.0).tanh();
+            }
+            acc3 -= m19.sin().sin() * 0.5;
+            s1 = s1.mul_add(0.75, f64::cos((t.powi(2) + 0.5).atan2(v18)) * 0.02);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if v4 * x2.asinh() >= x1 || j == 3 {
+                    break;
+                }
+                if x2 + u < s0.atan() {
+                    s0 = s0 * 0.5 + (s0 - v18).atan().cos() * 0.25;
+                    break 'l1;
+                }
+                let v20 = ((fj * fj + 0.5).atan2(m19).powi(2) + 1.0).log(2.0);
+                acc3 -= 0.1 * f64::sqrt(t * t + 2.0).sin().exp().tanh();
+                acc3 += v20.tanh().sin() * 0.1;
+            }
+        }
+        let [b21, _] = [(f64::tanh(v4.copysign(v18)) * 0.9).asin(), -(s0 / (v[n % 4] * v[n % 4] + 1.0))];
+        let f22 = |t: f64| f64::clamp(t, t.cos() - 1.5, t.tanh() + 1.5) / (f64::powi((f64::powi(t, 2) + 1.0).powf(0.3), 2) + 1.0);
+        let v23 = v.iter().copied().map(f22).sum::<f64>();
+        let v24 = f22(x0) + prog_76::<f64>(f64::cos(f64::tanh(s2) - f64::asinh(b21)) * 2.0, b21, 0.75, v, n) * 0.5;
+        s1.sin() - acc3.cos() + f64::tanh(v23) + v24.cos()
     }
 
     #[differentiable]
     pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = prog_64(x0, x2, f64::tanh(-x2), v, 2).tanh() * 2.0;
+        let mut s0: f64 = (f64::copysign(3.0_f64, x0).powi(2) + 1.0).recip();
         let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 0..n {
-            let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.25 * f64::ln_1p(p.cos() * 0.5).sin());
-            let v4 = v[i % 4] / ((v3 * v3).powi(2) + 1.5);
-            if (v[m2 % 4].cos() * 0.9).acos() > x2 {
-                m2 += 1;
-            }
-            s0 = s0 * 0.6 + f64::sin(f64::atanh(f64::sin(s0) * 0.9)) * 0.05;
-            s0 = (s0 * 0.75 + v4.cos() * 0.02).tanh();
-        }
-        match m2 {
-            1..=3 => {
-                let mut k5 = 0;
-                while k5 < 4 && (f64::tanh(x1) * 0.9).acos() <= 1.0 {
-                    k5 += 1;
-                    acc1 -= (s0 * (s0 + x0)).sin() * 0.5;
-                    s0 = (s0 * 0.5 + 2.0_f64.log((s0 * s0).powi(2) + 2.0) * 0.1).tanh();
-                    match k5 {
-                        0 => {
-                            s0 = s0.mul_add(0.6, f64::sqrt(s0.powi(2) + 0.5).sin() * 0.4);
-                        }
-                        g if g > 2 => {
-                            s0 = s0.mul_add(0.6, f64::tan((x1 - s0).tanh() * 1.2).tanh() * 0.02);
-                            break;
-                        }
-                        _ => {
-                            s0 = 0.75 * s0 + 0.25 * f64::sin(v[n % 4]);
-                        }
-                    }
-                }
-            }
-            4 | 6 => {
-                let v6: f64 = prog_21::<f64>(1.2, 1.2, 1.2, v, m2);
-                s0 = 0.5 * s0 + 0.25 * (x1 - v[3]).sin();
-                s0 = s0.mul_add(0.5, v6.sin().tanh() * 0.01);
-            }
-            _ => {
-                let x1 = s0.to_radians();
-                s0 = (s0 * 0.8 + Params::prog_71(prm, (f64::to_radians(x2) - 0.5).sin() * 2.0, x0.cos() * 2.0, f64::cos(x0) * 2.0, v, n) * 0.005).tanh();
-                acc1 += 0.5 * x1.sin();
-            }
-        }
-        if f64::tan(f64::cos(x1) * 1.2) >= -0.5 {
-            return x0.to_radians() * v[m2 % 4];
-        }
-        let c7: f64 = table(m2 + 1);
-        if f64::log(v[m2 % 4] * v[m2 % 4] + 1.0, f64::powi(f64::asin(c7.tanh() * 0.9), 2) + 2.0) >= -0.5 {
-            return (x0 * x0 + 0.5).sqrt();
-        }
+        let f2 = |t: f64| (x2 * x2 + 0.5).atan2(x1) + t * 0.25;
+        let v3 = v.iter().map(|&p| f2(p)).sum::<f64>();
+        let mut m4 = f64::NEG_INFINITY;
         for &t in v.iter() {
-            let mut k8 = 0;
-            while k8 < n && (t * t + 0.5).recip() <= v[2] {
-                k8 += 1;
-                s0 = s0 * 0.5 + f64::cos(s0).exp2().cos() * 0.25;
-                s0 *= 0.75;
-                s0 -= 0.25 * f64::sin(f64::cbrt((s0 + 0.35).powi(2) + 1.0));
-                acc1 += 0.05 * f64::tan(f64::sin(t / (c7.powi(2) + 1.0)) * 1.2).sin();
-            }
-            for _ in 0..n {
-                if f64::acosh(t.powi(2) + 1.5) > -0.5 {
-                    return x2.tanh().sinh();
-                }
-                let v9: f64 = x2;
-                s0 = (s0 * 0.6 + f64::powi(f64::powi(s0, 3), 3) * 0.02).sin();
-                acc1 -= f64::tanh(v9) * 0.05;
-            }
-            s0 = s0 * 0.8 + (t / (v[1] * v[1] + 0.5)).cos() * 0.02;
+            let c5 = match n % 3 {
+                2 => x1.powi(2) + t,
+                _ => v3 + v[n % 4],
+            };
+            m4 = m4.max(c5);
         }
-        s0.sin() + acc1.sin()
+        s0 = (s0 * 0.6 + f64::cos(m4) * 0.005).sin();
+        let v6 = f64::sin(f64::cos(s0));
+        let v7 = v.iter().copied().map(|p| (p.powi(2) + 1.0).log2()).sum::<f64>();
+        let mut a8 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a8[i][j] = f64::tanh((v[n % 4] * v[n % 4] + 1.0).log2()).exp();
+            }
+            s0 = (s0 * 0.75 + (f64::powi(f64::powi(s0, 2) + 1.0, -2) + (x0.tanh() * 0.9).atanh()) * 0.02).sin();
+        }
+        let a9 = a8[1];
+        let mut a10 = v;
+        a10[1] *= 0.75;
+        a10[0] += f64::tanh(prog_91::<f64>(acc1, 0.75, v6, &v, n));
+        acc1 += x0.tanh();
+        s0.cos() + acc1 + f64::cos(v3) + f64::cos(v7) + a8[0][0] * 1.5 - a9[3] - a10[3] * 0.75
     }
 
     #[differentiable]
-    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::asin(x0.tanh() * 0.9);
-        let mut s2: f64 = x1;
-        let mut s3 = 3.0_f64.log((w0[n % 4].sin() * 1.2).tan().powi(2) + 2.0);
-        let mut acc4: f64 = 0.0;
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::tanh(q * x2 + p.cos())).product::<f64>();
-        let v6 = v.iter().copied().map(|p| (p * p + 2.0).sqrt() / (x0.hypot(v5).powi(2) + 1.5)).sum::<f64>();
-        let v7 = v[n % 4] * s2;
-        let mut m8 = v7.cos();
-        for i in 1..4 {
-            m8 = m8.min(v[i].sin() + v6);
-        }
-        acc4 -= 0.05 * m8.cos();
-        assert!(n < 100);
-        s1 = s1 * 0.75 + (x0.cos() * 0.9).acos().max(x1.clamp(-0.5, 1.0)).tanh() * 0.1;
-        s2 = s2 * 0.5 + f64::asinh(v[n % 4]).sin() * 0.5;
-        s3 = s3.mul_add(0.6, f64::tanh(f64::clamp(v7, -1.0, 0.5)).cos() * 0.1);
-        s1 * 1.5 - s2 * 0.5 + s3 * 0.5 - acc4 + v6.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_98<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    pub fn prog_97<T>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = T::mul_add(v[n % 4].atan(), x2 * v[n % 4], x1).tanh() * 2.0;
-        let mut s2 = x1;
-        let mut s3 = T::cbrt(T::powi(s2, 2) + T::from_f64(0.5).unwrap());
-        let mut acc4: T = 0.0;
-        let mut k5 = 0;
+        let mut s0 = (p.0.cos().exp_m1().powi(2) + T::from_f64(0.5).unwrap()).sqrt();
+        let mut acc1: T = T::zero();
+        let mut m2 = 0;
+        for &t in v.iter() {
+            let v4 = if t <= v[m2 % 4] + s0 {
+                let v3 = t - v[3] - p.0 * s0;
+                p.0 + v3.cos()
+            } else if T::tanh(x0) >= p.1 / (s0 * s0 + T::from_f64(0.5).unwrap()) {
+                p.1.cos().cosh()
+            } else {
+                for j in 0..n {
+                    let fj = T::from_usize(j).unwrap();
+                    acc1 = acc1 - T::cos(fj / (T::powi(v[1], 2) + T::from_f64(1.5).unwrap())) * T::from_f64(0.05).unwrap();
+                    if s0 <= T::from_f64(0.5).unwrap() {
+                        acc1 = acc1 - p.1.sin() * T::from_f64(0.05).unwrap();
+                    } else if t + fj < T::one() {
+                        s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (v[j % 4].cos() + v[j % 4]).sin() * T::from_f64(0.1).unwrap());
+                    } else {
+                        s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::atan(t * s0).cos() * T::from_f64(0.05).unwrap());
+                        acc1 = acc1 + T::from_f64(0.05).unwrap() * (x0 * x0 + T::from_f64(0.5).unwrap()).recip().abs().tanh();
+                    }
+                    match j % 2 {
+                        0 => {
+                            continue;
+                        }
+                        1 => {
+                            acc1 = acc1 - (t * v[j % 4]).tanh() * T::from_f64(0.05).unwrap();
+                        }
+                        _ => {
+                            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * (T::from_f64(2.5).unwrap() - s0).sin();
+                        }
+                    }
+                }
+                (x0.powi(3).powi(2) + T::one()).log10()
+            };
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 + T::from_f64(0.02).unwrap() * v4.sin();
+            if (-p.1).powi(3) >= T::one() {
+                m2 += 1;
+            }
+            if prog_91(x0, (T::cos(t) * (v4 + v[m2 % 4])).tanh(), p.1, v, n) >= v4 + t && n > 5 {
+                acc1 = acc1 + T::cos(p.0.cos()) * T::from_f64(0.5).unwrap();
+                continue;
+            }
+        }
+        match m2 {
+            0..=1 => {
+                s0 = T::mul_add(s0, T::from_f64(0.6).unwrap(), prog_21(x0 * T::from_f64(1.2).unwrap(), s0, p.1, *v, m2).sin() * T::from_f64(0.005).unwrap());
+            }
+            2..=3 => {
+                let m5 = 2 * m2 + 1;
+                let c6: T = T::from_f64(table(m5)).unwrap();
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), c6.sin() * T::one());
+            }
+            g if g > 4 => {
+                let v7 = v[m2 % 4].sin();
+                acc1 = acc1 - T::sin(v7);
+            }
+            _other => {
+                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * (v[n % 4].powi(2) + T::from_f64(0.5).unwrap()).sqrt().tanh();
+                if Params::prog_43(T::exp2(v[0].tanh()).sin() * T::from_f64(2.0).unwrap(), T::sin(s0.asinh()), x0 * T::from_f64(2.0).unwrap(), v, m2) > -T::from_f64(0.5).unwrap() {
+                    acc1 = acc1 + T::tanh(T::min(-p.0, (p.1 * p.1 + T::one()).powi(-1)));
+                } else if acc1.min(p.1) > -T::from_f64(0.5).unwrap() {
+                    assert!(!acc1.is_nan(), "acc1 is NaN");
+                    s0 = s0 * T::from_f64(0.6).unwrap() + x0.cos() * T::from_f64(0.4).unwrap();
+                } else {
+                    s0 = s0 * T::from_f64(0.6).unwrap();
+                    s0 = s0 + T::from_f64(0.05).unwrap() * (p.1.cos() + (x0 + s0)).cos();
+                    let v8: T = p.1;
+                    acc1 = acc1 + v8.cos();
+                }
+            }
+        }
+        let m9 = 2 * m2 + 1;
+        let c10: T = T::from_f64(table(m9)).unwrap();
+        let mut k11 = 0;
+        let v14: T = loop {
+            k11 += 1;
+            if k11 % 2 == 0 {
+                acc1 = acc1 + T::from_f64(0.25).unwrap() * v[k11 % 4].cos();
+                s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), s0.sin() * T::from_f64(0.2).unwrap());
+            } else if !(m9 % 3 == 1 && p.0 * (s0 / (p.1 * p.1 + T::from_f64(1.5).unwrap())) <= c10.sin()) {
+                acc1 = acc1 - T::cos(v[1] / (T::powi(T::sinh(v[k11 % 4].tanh()), 2) + T::one())) * T::from_f64(0.25).unwrap();
+                if !(k11 > 3 && T::powf(s0 * s0 + T::one(), p.1.sin()) < (p.0.powi(2) + T::from_f64(1.5).unwrap()).acosh()) {
+                    break s0;
+                }
+            } else {
+                let v12 = (p.0.tanh() * T::from_f64(0.9).unwrap()).acos();
+                acc1 = acc1 + v12.tanh() * T::from_f64(0.25).unwrap();
+            }
+            acc1 = acc1 + (T::tanh(p.1) * T::from_f64(0.9).unwrap()).asin().sin() * T::from_f64(0.25).unwrap();
+            let v13 = T::cbrt(c10 * c10 + T::from_f64(0.5).unwrap());
+            if k11 >= 6 || p.0.tanh().cosh().to_radians() * T::from_f64(20.0).unwrap() >= v13 * v[k11 % 4] {
+                break T::sin(x0);
+            }
+        };
+        let mut k15 = 0;
+        while k15 < n && v[k15 % 4] / (p.1 * p.1 + T::from_f64(0.5).unwrap()) < T::from_f64(0.5).unwrap() {
+            k15 += 1;
+            match k15 % 2 {
+                0 => {
+                    let c16: T = T::from_f64(table(k11 + 1)).unwrap();
+                    acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(c16);
+                }
+                1 => {
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + (p.1 * p.1 + T::one()).ln() * T::from_f64(0.25).unwrap()).sin();
+                }
+                _ => {
+                    acc1 = acc1 - T::from_f64(0.25).unwrap() * v14.sin();
+                    if p.0 / (s0.cos() + T::from_f64(2.0).unwrap()) < T::zero() || n == 1 {
+                        s0 = s0 * T::from_f64(0.8).unwrap() + T::cos((-c10) + T::powi(p.0, 2)) * T::from_f64(0.05).unwrap();
+                    }
+                }
+            }
+            assert!(m2 + n < 100, "m2 out of range");
+            acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(T::abs((T::cos(c10) * T::from_f64(0.9).unwrap()).acos()));
+        }
+        let v17: T = prog_91(s0, p.1, x0 * T::from_f64(0.75).unwrap(), v, 3);
+        T::sin(acc1) + c10 * T::from_f64(1.5).unwrap() + v14 + v17 * T::from_f64(0.75).unwrap() + s0 * v[3]
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_98(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            let mut s0 = f64::cosh(x2.sin()) * std::f64::consts::FRAC_1_PI;
+            let mut s1 = f64::cos(prog_2(s0, x2, x1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+            let mut acc2: f64 = 0.0;
+            let v3: f64 = x0.tanh().sinh();
+            acc2 -= (x0 + x2).tanh();
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                s1 = (s1 * 0.5 + fi * 1.0).tanh();
+                acc2 += f64::sin(f64::cbrt(f64::powi(t, 2) + 0.5)) * 0.5;
+                s1 = (s1 * 0.6 + (SCALE + x2 + s1) * 0.2).sin();
+            }
+            let v4 = if (v3 * v3 + 1.0).powf(f64::tanh(v3)) >= x1 || self.n % 2 == 0 {
+                prog_76(0.25, f64::cos(v[(self.n + n) % 4].atan()), (v[self.n] * v[self.n] + 1.5).acosh().mul_add(x2 / (x1.powi(2) + 1.5), x2 + v3).tanh(), [v[0], v[1], v[2], v[3]], n)
+            } else {
+                s1 *= 0.75;
+                s1 -= 0.25 * v[n % 4].sin().cos();
+                f64::hypot(x1, v[n % 4]) / (x0.min(x1).powi(2) + 1.0)
+            };
+            let v5 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
+            let v6 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.1 * (v5.mul_add(x2, self.k) + p.tanh()).sin());
+            let mut a7 = [0.0; 4];
+            for i in 0..4 {
+                if i == 3 && x2 + 1.2 >= -0.5 {
+                    a7[i] = v[i] * s0;
+                } else {
+                    a7[i] = f64::recip(v6 * v6 + 1.0);
+                }
+            }
+            a7 = [a7[2].mul_add(0.75, v[self.n].sin().tanh() * 0.25), a7[2], a7[3], (a7[1] * 0.8 + f64::sin(f64::sin(acc2)) * 0.02).tanh()];
+            let f8 = |t: f64| f64::tan(v[(self.n + n) % 4].tanh() * 1.2) + t * 0.25;
+            let v9 = f8(v[2]) + self.scale.min(v[0]) * 0.5;
+            let v10 = f8(v[0]) + f8(x2) * 0.5;
+            s0 = (s0 * 0.8 + f64::asinh(x2) * 0.2).tanh();
+            s0.tanh() + v4.tanh() + v6 + a7[0] + v9.sin() - v10.cos() - f64::atan2(2.0_f64, f64::powi(x1, 2))
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(v[n % 4].hypot(x1) / ((x2 - x1).powi(2) + 0.5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n == 5 && prog_68(f64::tanh((f64::powi((v[2] * v[2] + 1.0).powi(-2), 2) + 2.0).ln()) * 2.0, f64::tanh(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0)) * 2.0, f64::sin(v[n % 4] + x0), &v, n) > 1.0 {
+            s0 = 0.6 * s0 + 0.4 * (f64::ln_1p(x2 * x2) + 0.75).sin();
+            let v2 = prog_14(x2, x1, 0.75, v, n);
+            acc1 += v2.sin() * 0.005;
+        } else if f64::exp((x1 / (acc1 * acc1 + 1.0)).cos()) < -1.0 {
+            let v3 = acc1 + x1;
+            s0 = s0.mul_add(0.75, v3.tanh().sin() * 0.05);
+        } else {
+            s0 = s0.mul_add(0.75, (f64::cos(v[1] * 1.25) * 0.9).acos().tanh() * 0.05);
+        }
+        let mut m4 = f64::tan(v[n % 4].cos() * 1.2).tanh();
+        for i in 0..5 {
+            let c5 = if n == 4 {
+                v[i % 4] + 0.25
+            } else {
+                x1 / (v[i % 4] * v[i % 4] + 1.0)
+            };
+            m4 = m4.min(c5).max(-2.0);
+        }
+        s0 *= 0.8;
+        s0 += 0.02 * f64::tanh(m4);
+        let v7 = if (acc1 * acc1 + 1.5).acosh().tanh() < x1 || n > 3 {
+            f64::mul_add((x1.powi(2) + 1.0).log10(), f64::cosh(x0.cos()), f64::exp(acc1.sin()))
+        } else {
+            let v6 = f64::tan(v[n % 4].cos() * 1.2);
+            f64::abs(x0) + f64::sin(v6)
+        };
+        let mut k8 = 0;
         loop {
-            k5 += 1;
-            acc4 = acc4 + T::cos(T::tanh(x1).asinh());
-            s3 = s3 * T::from_f64(0.8).unwrap() + ((x0.sin() * 0.9).atanh().to_radians() * T::from_f64(50.0).unwrap()).tanh() * T::from_f64(0.02).unwrap();
-            if k5 >= 2 || s1 >= 1.0 {
+            k8 += 1;
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                s0 = (s0 * 0.5 + v7 * 0.5).tanh();
+                acc1 += f64::sin(x2) * 0.05;
+            }
+            match k9 % 4 {
+                0..=2 => {
+                    acc1 -= 0.4 * f64::cos(v[(k9 + k8) % 4]).cos();
+                }
+                _ => {
+                    let v10 = f64::exp2(f64::cos(v7));
+                    s0 = (s0 * 0.6 + f64::tanh(v10) * 0.25).sin();
+                }
+            }
+            acc1 += 0.4 * f64::powi(x2, 2).sin();
+            if k8 >= 5 {
                 break;
             }
         }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            if x1 / 1.5 - T::asin(x2.tanh() * 0.9) <= 1.0 {
-                let v7 = prog_21(x0.asinh().sin() * 2.0, x0, s2, [v[0], v[1], v[2], v[3]], n);
-                acc4 = acc4 + (v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0).log(2.0).sin() * T::from_f64(0.25).unwrap();
-                acc4 = acc4 + T::from_f64(0.05).unwrap() * T::tanh(v7.tanh());
-            } else if k6 == 4 {
-                acc4 = acc4 + T::from_f64(0.25).unwrap() * ((x0 + x1).powi(2) + 1.0).ln().tanh();
-                s3 = s3 * T::from_f64(0.75).unwrap() + prog_21(T::sin(T::asinh((T::powi(s3, 2) + T::from_f64(0.5).unwrap()).sqrt())), s3, x1, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
-            } else {
-                acc4 = acc4 + T::from_f64(0.25).unwrap() * T::cos(x2).tanh();
+        let mut k11 = 0;
+        while k11 < 3 {
+            k11 += 1;
+            for j in 0..n {
+                let fj = j as f64;
+                acc1 -= 0.1 * (fj * fj + 1.0).log2().cos();
+                acc1 -= f64::sin(0.35 - f64::sqrt(fj.powi(2) + 0.5)) * 0.1;
             }
-            let v15 = if w0[(k6 + k5) % 4].mul_add(s2, w0[(k6 + k5) % 4]) > (x0 * x0 + T::from_f64(0.5).unwrap()).cbrt() || k6 < 6 {
-                (T::to_degrees(w0[0]) * T::from_f64(0.02).unwrap()).cos()
-            } else if v[3] + x1 + T::log10(v[3] * v[3] + 1.0) <= x1 * s2 {
-                for j in (0..n).rev() {
-                    let fj = T::from_usize(j).unwrap();
-                    if x1.sin() > T::from_f64(0.5).unwrap() {
-                        acc4 = acc4 + T::from_f64(0.02).unwrap() * T::sin(s1.tanh().exp());
-                        let v8 = s3 - T::from_f64(0.8).unwrap();
-                        acc4 = acc4 + v8.sin().sin() * T::from_f64(0.02).unwrap();
-                    } else if s3 <= T::from_f64(0.5).unwrap() || j % 2 == 0 {
-                        let v9 = x2.cos().exp2() * (s3.sin() * 0.9).acos();
-                        s3 = s3 * T::from_f64(0.8).unwrap() + v9.tanh() * T::from_f64(0.02).unwrap();
-                    } else {
-                        let v10 = (T::powi(x1.cos(), 2) + 2.0).sqrt();
-                        acc4 = acc4 + v10.cos() * T::from_f64(0.02).unwrap();
-                    }
-                    let v12 = match j + k5 {
-                        PHASE_B => {
-                            let v11 = (s3.tanh() * 0.9).atanh();
-                            T::tan(T::cos(s2) * T::from_f64(1.2).unwrap()) - v11
-                        }
-                        g if g > 2 => T::exp2(x0.cos()),
-                        _ => fj.sin().exp2(),
-                    };
-                    let v13 = if v[1] > -1.0 {
-                        T::exp(x1.powi(2).sin())
-                    } else if v12.sin() > T::from_f64(0.25).unwrap() {
-                        (x2 + x1) * w0[(j + n) % 4]
-                    } else {
-                        s3 + x0
-                    };
-                    s1 = s1 * T::from_f64(0.8).unwrap() + s1.atan().tanh().cosh().cos() * 0.1;
-                    s3 = s3 * T::from_f64(0.75).unwrap();
-                    s3 = s3 + 0.01 * T::tanh(v12.tanh() + v13.sin());
-                }
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.05).unwrap() * T::cos(w0[(k6 + n) % 4] * s3);
-                T::cos(v[n % 4])
-            } else {
-                let v14 = (x2 - s1).hypot(s3);
-                s2 + v14 - s2
-            };
-            acc4 = acc4 + T::from_f64(0.25).unwrap() * s2.sin();
-            s3 = s3 * T::from_f64(0.75).unwrap() + v15.sin() * T::from_f64(0.05).unwrap();
+            let v12 = -v7;
+            s0 = (s0 * 0.5 + x2 * 0.5).tanh();
+            s0 = 0.75 * s0 + 0.25 * v12.sin();
         }
-        let v16 = if w0[k6 % 4] < 0.0 {
-            x0.cos()
-        } else if !(k5 % 3 == 1 && x1.atan() < -w0[(k6 + k5) % 4]) {
-            (-x0) * (1.25 * x0)
-        } else {
-            -(x0 / (x1 * x1 + T::from_f64(0.5).unwrap()))
-        };
-        'l3: for &t in w0 {
-            match k6 % 3 {
-                1 => {
-                    s2 = s2 * 0.6 + (s1 - v[k6 % 4]).cos() * 0.2;
-                    s2 = T::mul_add(s2, T::from_f64(0.8).unwrap(), (t * v16).cos() * T::from_f64(0.02).unwrap());
-                }
-                PHASE_C => {
-                    let v17: T = T::log(T::from_f64(0.5_f64).unwrap(), x2 * x2 + 2.0);
-                    s2 = s2 * T::from_f64(0.8).unwrap() + v17.sin() * 0.1;
-                }
-                _ => {
-                    let v18: T = (v16.powi(2) + 1.0).log(v16 * v16 + 2.0);
-                    acc4 = acc4 + v18.sin().sin() * T::from_f64(0.5).unwrap();
-                }
-            }
-            s3 = (s3 * 0.6 + x1 * x0 * 0.1).tanh();
-            let mut k19 = 0;
-            while k19 < 5 && T::acos(v16.tanh() * 0.9) >= t.asinh() {
-                k19 += 1;
-                if k6 % 3 == 1 && x0.atan() > -1.0 {
-                    break 'l3;
-                }
-                if T::atan2(w0[k19 % 4], x2 * x2 + 1.0) > T::from_f64(0.5).unwrap() {
-                    s2 = (s2 * T::from_f64(0.75).unwrap() + s3 * T::from_f64(0.25).unwrap()).sin();
-                    let x1 = -s3;
-                    s2 = 0.6 * s2 + T::from_f64(0.4).unwrap() * x1.cos();
-                } else {
-                    s3 = (s3 * T::from_f64(0.5).unwrap() + T::sqrt(T::powi(w0[k19 % 4].tanh(), 2) + 2.0) * T::from_f64(0.5).unwrap()).sin();
-                    s1 = s1 * 0.6 + T::cos(-s1) * T::from_f64(0.4).unwrap();
-                }
-                acc4 = acc4 - 0.1 * (x0 / (v16.sin() + 2.0)).cos();
-            }
-            s3 = s3.mul_add(T::from_f64(0.8).unwrap(), t.cos() * 0.2);
-        }
-        let v20 = if v16 + x2 + (-x2) < x1 {
-            (x2 * x2 + 1.0).log(2.0) - (w0[k6 % 4].powi(2) + T::from_f64(0.5).unwrap()).ln()
-        } else {
-            x1.sin()
-        };
-        let v21 = w0.iter().copied().fold(-0.0, |r, p| r + (v[k6 % 4].asinh() + p.sin()));
-        s1 + s2.tanh() - s3.cos() + acc4.tanh() - v20 * T::from_f64(0.75).unwrap() + T::cos(v21)
+        let v13 = x1 - v[k11];
+        s0.sin() + acc1.sin() + v7 * 0.5 - v13.tanh()
     }
 
     #[differentiable]
-    pub fn prog_99<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = prog_74(x0, f64::tanh(v[n % 4].to_radians() * 20.0), 2.0, v, n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = v[i] - x2;
+    pub fn prog_101<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1 = x1;
+        let mut s2: T = (x2 * x2).cos() * 2.0;
+        let mut acc3: T = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            for (j, &u) in w0.iter().enumerate() {
+                let fj = T::from_usize(j).unwrap();
+                acc3 = acc3 - T::tanh(fj * x2) * 0.1;
+                s2 = s2.mul_add(T::from_f64(0.8).unwrap(), x0.tanh() * 0.2);
+                acc3 = acc3 + 0.1 * u.sin();
+            }
+            let v4 = Params::prog_43((x0.cos() + 2.0).cbrt().cos() * 2.0, s2, x0, w0, 5);
+            acc3 = acc3 + (T::from_f64(0.8).unwrap() - fi).cos() * T::from_f64(0.5).unwrap();
+            acc3 = acc3 - 0.1 * v4.tanh();
         }
-        acc1 -= ((f64::tanh(a2[1]) * 0.5).ln_1p() + a2[1] * 0.5).cos();
-        'l1: for i in (0..6).rev() {
-            let fi = i as f64;
-            let v5 = match i {
-                MODE_A => {
-                    for j in 0..3 {
-                        let fj = j as f64;
-                        if a2[3 - j] / (fj.sin() + 2.0) >= 1.0 {
-                            continue;
-                        }
-                        if x2 - s0 > -0.5 {
-                            let v3 = f64::asin(f64::sin(x1 * fi) * 0.9);
-                            s0 = 0.75 * s0 + 1.0 * f64::cos(fi);
-                            s0 *= 0.6;
-                            s0 -= 0.02 * f64::sin(v3.cos());
-                        } else if Params::prog_71(prm, x1, s0.tanh(), fj, v, n) < 0.0 {
-                            s0 = (s0 * 0.8 + (fj.to_degrees() * 0.02).mul_add(v[3 - j], s0) * 0.05).sin();
-                            let x0 = x1 + x0;
-                            s0 = (s0 * 0.8 + x0.tanh() * 0.1).tanh();
-                        } else {
-                            acc1 += (-fj).powi(2).cos() * 0.1;
-                        }
-                        acc1 -= f64::cos(s0 * x2 * v[j].asinh()) * 0.1;
-                    }
-                    f64::sin(x1)
+        match n {
+            MODE_A | 2 => {
+                acc3 = acc3 - Params::prog_43::<T>(x0.hypot((x2.tanh() + 2.0).cbrt()).cos(), (s1 - x0).cos() * 2.0, x1, w0, n).tanh() * 0.005;
+                if T::min(x1, x2) > x2 {
+                    let v5 = (w0[n % 4].sin() * 1.5).cosh() / (T::atanh(T::cos(x0) * 0.9).powi(2) + 1.5);
+                    s2 = s2 * T::from_f64(0.75).unwrap() + (T::cos(v[2]) * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.02).unwrap();
+                    s1 = s1.mul_add(T::from_f64(0.8).unwrap(), T::tanh(v5) * T::from_f64(0.02).unwrap());
+                } else if v[n % 4].to_radians() * T::from_f64(50.0).unwrap() >= s1 {
+                    let v6 = (v[n % 4] * v[n % 4]).ln_1p();
+                    acc3 = acc3 + v6 / 2.0;
                 }
-                1..=2 => {
-                    let v4 = x2 * a2[i % 4];
-                    v4.sin()
+            }
+            g if g > 3 => {
+                for i in 0..3 {
+                    let fi = T::from_usize(i).unwrap();
+                    s1 = (s1 * T::from_f64(0.5).unwrap() + (T::powi(s1, 2) + 1.5).acosh() * 0.1).sin();
+                    let v7 = if w0[i] * w0[i] < 0.0 {
+                        x0 * fi + x2
+                    } else if i < 2 && prog_76::<T>(x1, x0.sin().cos(), x0.tanh() * 2.0, *v, n) >= 0.0 {
+                        T::log(fi.powi(2) + 1.0, T::from_f64(10.0).unwrap())
+                    } else {
+                        T::cos(w0[i]) - x0
+                    };
+                    s1 = s1 * 0.6;
+                    s1 = s1 + 0.1 * T::sin(v7);
                 }
-                4 => f64::log(x1 * x1 + 1.0, s0.powi(2) + 2.0),
-                _ => f64::powi((f64::sin(fi) * 0.5).ln_1p(), 2),
-            };
-            acc1 += 0.25 * x0.cos().exp2().cos();
-            for &u in a2.iter() {
-                match i {
-                    0..=1 => {
-                        s0 = (s0 * 0.5 + v5.asinh() * 0.05).tanh();
-                    }
-                    3..=5 => {
-                        s0 = s0 * 0.5 + (-x0).tanh() * 0.5;
-                    }
-                    _ => {
-                        s0 = s0 * 0.5 + v5.tanh() * 0.05;
-                        s0 = (s0 * 0.8 + (v[i % 4].tanh() + 2.0).cbrt() * 0.5).sin();
-                        if 0.8 * x2 <= f64::sin(u) {
-                            let v6 = (f64::powi(x2 + s0, 2) + 0.5).recip();
-                            s0 = f64::mul_add(s0, 0.8, v6.cos() * 0.05);
-                        } else if f64::exp_m1(x0.sin()) < 0.0 {
-                            let v7 = x1 - x0;
-                            s0 = (s0 * 0.75 + f64::sin(v7) * 0.1).sin();
-                        } else {
-                            acc1 -= 0.05 * f64::cos(s0.to_degrees() * 0.02);
-                        }
-                    }
-                }
-                match i {
-                    0 => {
-                        let v5: f64 = (x1 * x1 + 1.0).ln() - f64::sin(x1);
-                        acc1 -= 0.05 * f64::sin(f64::ln(f64::powi(x2, 2) + 0.5)).cos();
-                        s0 = (s0 * 0.6 + v5.sin() * 0.2).tanh();
-                    }
-                    1 => {
-                        let v8 = (x2.cos() * 0.9).asin();
-                        s0 = 0.8 * s0 + 0.25 * f64::ln(a2[3].powi(2) + 2.0).tanh();
-                        if i == 1 {
-                            s0 = (s0 * 0.5 + u * 0.5).tanh();
-                            acc1 += (v5 * v5 + 1.0).sqrt().tanh() * 0.05;
-                        } else if f64::tanh(u.cos()) > f64::exp_m1(v8.sin()) || i % 2 == 0 {
-                            s0 = f64::mul_add(s0, 0.75, f64::asinh(s0 / (f64::sin(x1) + 2.0)).cos() * 0.05);
-                            s0 = (s0 * 0.8 + a2[0] / (x0 * x0 + 0.5) * 0.02).sin();
-                            match i % 2 {
-                                MODE_A => {
-                                    break;
+                s1 = 0.6 * s1 + 0.1 * T::cos(T::exp(T::tanh(x2)));
+            }
+            _ => {
+                let v8: T = prog_76::<T>(T::abs(x0).tanh() * 2.0, x0 * 1.5, x0.abs().hypot(s1).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                s1 = (s1 * T::from_f64(0.5).unwrap() + T::exp(w0[n % 4].sin()) * 0.1).tanh();
+                if T::from_f64(1.2).unwrap() - (x1 * x1).ln_1p() >= 1.0 && n > 4 {
+                    acc3 = acc3 + x2.powi(3).tanh() * T::from_f64(0.25).unwrap();
+                    s1 = s1 * T::from_f64(0.5).unwrap();
+                    s1 = s1 + T::from_f64(0.25).unwrap() * (x1 - v[n % 4]).cos();
+                } else if v8 > w0[1] {
+                    for i in (0..n).rev() {
+                        let fi = T::from_usize(i).unwrap();
+                        let v12 = if T::atanh(T::exp2(s2.tanh()).cos() * 0.9) <= s2 {
+                            for j in 0..v.len() {
+                                let v9 = (fi * fi + 1.0).log2();
+                                match j {
+                                    MODE_B => {
+                                        let v10 = v9.sin().exp();
+                                        s2 = s2 * T::from_f64(0.5).unwrap();
+                                        s2 = s2 + 1.0 * T::sin(v10.cos());
+                                    }
+                                    2 => {
+                                        s2 = s2 * T::from_f64(0.8).unwrap();
+                                        s2 = s2 - 0.2 * s2.sin();
+                                    }
+                                    _other => {
+                                        acc3 = acc3 - T::sin((x0 * x0 + 1.5).acosh()) * T::from_f64(0.05).unwrap();
+                                    }
                                 }
+                                s1 = (s1 * T::from_f64(0.8).unwrap() + (-v9) * 1.0).tanh();
+                            }
+                            w0[i % 4] + v[i % 4].mul_add(w0[i % 4], s1)
+                        } else if !(i == 3 && x2 * v[i % 4] + T::sqrt(fi * fi + T::from_f64(0.5).unwrap()) < v[i % 4]) {
+                            let v11 = (v8 * v8 + 1.0).recip();
+                            s2 = (s2 * T::from_f64(0.8).unwrap() + v11 * v[i % 4] * T::from_f64(0.05).unwrap()).sin();
+                            x2.asinh()
+                        } else {
+                            (fi * fi + 1.5).acosh()
+                        };
+                        acc3 = acc3 + T::from_f64(0.25).unwrap() * T::tanh(T::asin(v12.cos() * 0.9));
+                        match i {
+                            MODE_A | 2 => {
+                                s1 = (s1 * 0.6 + T::powi((T::powi(v8, 2) + 1.0).log(x0.powi(2) + 2.0), 2).ln_1p() * T::from_f64(0.05).unwrap()).sin();
+                                break;
+                            }
+                            3 | 5 => {
+                                acc3 = acc3 + T::from_f64(0.25).unwrap() * v12.asinh().tanh();
+                                s2 = s2 * T::from_f64(0.5).unwrap();
+                                s2 = s2 + T::from_f64(0.02).unwrap() * T::sin(w0[2].powi(3) / ((0.3 - w0[2]).powi(2) + 1.0));
+                            }
+                            _ => {
+                                let x2 = (x2 * x2 + 1.0).atan2(v8);
+                                s1 = (s1 * T::from_f64(0.8).unwrap() + T::sinh(T::cos(x2)) * T::from_f64(0.02).unwrap()).tanh();
+                            }
+                        }
+                    }
+                    s2 = T::from_f64(0.5).unwrap() * s2 + 0.1 * T::cosh(x2.tanh() * 1.5).sin();
+                } else {
+                    acc3 = acc3 + (T::tanh(x0) * T::from_f64(0.5).unwrap()).ln_1p().powi(3);
+                }
+                acc3 = acc3 - T::cos(v8) * 0.005;
+            }
+        }
+        let v13 = v.iter().skip(1).step_by(2).copied().fold(T::infinity(), |r, y| r.min(y));
+        let v14 = v.iter().take(3).fold(-0.0, |r, &p| r + (T::tan(v13.tanh() * T::from_f64(1.2).unwrap()) * (x2.sin() * 0.9).asin() + p * T::from_f64(0.5).unwrap()));
+        x0.tanh() + w0[3] + s1 + s2 - acc3.cos() - v14.cos()
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_102<const N: usize>(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_C: usize = 2;
+            let mut s0 = ((-2.0_f64).max(v[1]) - f64::atan(x1)).tanh() * 2.0;
+            let mut s1 = (v[0].powi(2) + 2.0).acosh().tanh() * 2.0;
+            let mut s2 = x0;
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                a4[i] = v[3 - self.n] - x0;
+                acc3 -= 0.5 * (f64::exp2(f64::sin(x2)) - x2).sin();
+            }
+            if (s0 * s0 + 1.0).recip() + (a4[self.n] - x2) < s1 {
+                s1 = s1.mul_add(0.6, f64::min(s2, x0).atan().tanh() * 0.05);
+                let x1 = (x1 + acc3).max((v[self.n] * v[self.n] + 1.0).powi(-1));
+                s0 *= 0.8;
+                s0 += 0.02 * x1.sin();
+            } else if (x0.atan().powi(2) + 0.5).atan2(x1.cos().exp()) >= s0.max(x1) {
+                s2 *= 0.6;
+                s2 += 0.02 * f64::min(s1 * x0, 0.5_f64.log(a4[(self.n + n) % 4] * a4[(self.n + n) % 4] + 2.0)).cos();
+                acc3 += (self.k * 0.75 - x2).sin();
+            } else {
+                s2 = s2.mul_add(0.8, s2.sin() * 0.05);
+            }
+            'l1: for i in 1..n {
+                let fi = i as f64;
+                acc3 += f64::sin(x0.atan2(s1 * s1 + 1.0)) * 0.4;
+                match self.n {
+                    PHASE_A | 2 => {
+                        s1 = 0.8 * s1 + 1.0 * (f64::sin(fi) * 1.2).tan().tanh();
+                        for j in (0..=i).rev() {
+                            let fj = j as f64;
+                            match j % 2 {
                                 1 => {
-                                    s0 = s0 * 0.75 + (f64::tanh(u) * 0.9).atanh().cos() * 0.05;
-                                    acc1 -= 0.05 * f64::sin((x1.atan2(s0.powi(2) + 0.5).powi(2) + 1.0).sqrt());
+                                    s0 = s0.mul_add(0.5, (s0.sin() * 0.1).sin() * 1.0);
                                 }
                                 _ => {
-                                    s0 = 0.75 * s0 + 0.1 * ((s0 * s0 + 2.0).sqrt().sin() * 0.9).asin().sin();
+                                    s2 = (s2 * 0.8 + f64::exp_m1(f64::tanh(x0)) * 0.05).tanh();
                                 }
                             }
-                        } else {
-                            let v9 = f64::ln_1p(f64::tanh(v[i % 4]) * 0.5) + f64::atanh(a2[0].tanh() * 0.9);
-                            acc1 += f64::sin(v9).cos() * 0.05;
+                            s2 = s2 * 0.8 + (v[j % 4] * self.k).sin() * 0.25;
+                            let v7 = if (v[n % 4].cos() * 0.9).asin() <= -0.5 {
+                                let v5 = self.k.sin();
+                                (-0.5_f64).max(v5).cos().exp_m1()
+                            } else {
+                                let v6 = f64::cosh(x0.cos() * 1.5);
+                                return fj + v6
+                            };
+                            acc3 -= v7.tanh().sin() * 0.05;
                         }
-                        acc1 += 0.05 * f64::cos(v8);
-                    }
-                    MODE_D | 5 => {
-                        continue 'l1;
                     }
                     _ => {
-                        acc1 += f64::cbrt(x1.sin() + 2.0).cos() * 0.05;
+                        let mut k8 = 0;
+                        while k8 < 6 {
+                            k8 += 1;
+                            acc3 -= 0.05 * (v[k8 % 4] + a4[k8 % 4]).cos();
+                            let v11 = match k8 % 4 {
+                                PHASE_A if n > 1 => {
+                                    let v9 = f64::cbrt(self.scale.tanh().exp2().cos() + 2.0);
+                                    f64::cos(v[0]) + f64::sin(v9)
+                                }
+                                1 => f64::atan2(self.scale.atan(), (0.65 * self.k).powi(2) + 0.5),
+                                2 => {
+                                    let x2: f64 = (v[k8 % 4] * v[k8 % 4] + 1.0).log10();
+                                    let v10 = f64::ln_1p(f64::acosh(s0 * s0 + 1.5).powi(2));
+                                    acc3 -= f64::sin(v10 / (x2.powi(2) + 1.0) / (a4[k8 % 4].atan2(x2 * x2 + 1.0).powi(2) + 1.0)) * 0.05;
+                                    0.3 * s1 * std::f64::consts::LN_2
+                                }
+                                _other => -x0,
+                            };
+                            s2 *= 0.75;
+                            s2 += 0.02 * ((x2.cos() * 1.2).tan() + f64::exp_m1(f64::tanh(s2))).cos();
+                            s1 = s1 * 0.5 + f64::cos(v11).cos() * 0.5;
+                        }
                     }
                 }
-                s0 = (s0 * 0.75 + (x1 - x0) * 0.1).tanh();
-                acc1 -= u.sin() * 0.05;
+                acc3 += (a4[i % 4] * a4[i % 4] + 1.5).acosh().tanh() * 0.4;
+                let mut k12 = 0;
+                while k12 < n + 1 && v[n % 4].min(x0) <= -1.0 {
+                    k12 += 1;
+                    if (f64::tanh(s1) * 2.0).cosh() < -1.0 {
+                        continue 'l1;
+                    }
+                    if !(self.n < n && -x0 < (x2.powi(2) + 0.5).recip()) {
+                        return x2.cos();
+                    }
+                    acc3 -= 0.05 * (a4[k12 % 4] / 4.0);
+                }
             }
-            acc1 += 0.25 * f64::sin(f64::sin(v5));
+            if !(self.n > 0 && m6::prog_38(x0.tanh() * 2.0, x1.abs().cos() * 2.0, x2, v, n) > -0.5) {
+                return f64::asinh(s2);
+            }
+            let mut m13 = 0;
+            'l5: for i in 1..n {
+                let mut k14 = 0;
+                while k14 < 5 && (a4[i % 4].sin() * 1.2).tan() < -1.0 {
+                    k14 += 1;
+                    match k14 {
+                        0..=2 => {
+                            s0 *= 0.8;
+                            s0 -= 0.25 * ((s2 * s2 + 1.0).recip() / (f64::powi(self.k - 0.25, 2) + 1.0));
+                        }
+                        3..=5 => {
+                            acc3 += 0.05 * f64::sin(x0 + a4[2]);
+                            if !(k14 > 3) {
+                                continue 'l5;
+                            }
+                        }
+                        _ => {
+                            s0 = s0.mul_add(0.75, (a4[1] + x2).cos() * 0.1);
+                        }
+                    }
+                    let [b15, _, _, b16] = [s1 - x2, f64::atanh(s0.cos() * 0.9), self.k * x1, f64::ln(a4[2] * a4[2] + 1.0)];
+                    s2 = s2 * 0.8 + 0.5_f64.log(s0.powi(2) + 2.0).sin() * 0.1;
+                    acc3 += 0.05 * (b15.tanh() + b16.sin()).cos();
+                }
+                acc3 -= 0.4 * ((a4[k14 % 4] - self.k).powi(2) + 0.5).cbrt().cos();
+                if (x0.powi(2) + 1.0).cbrt() + (x1 * x1 + 1.0).log10() > 0.0 {
+                    m13 += 1;
+                }
+            }
+            match m13 {
+                0 => {
+                    let x0 = (x0.powi(2) + 0.5).recip();
+                    acc3 += x0.sin();
+                }
+                1..=2 => {
+                    s2 = (s2 * 0.8 + (x0.tanh() * 1.2).tan() * 0.02).tanh();
+                }
+                g if g > 3 => {
+                    for i in 1..n {
+                        let fi = i as f64;
+                        let v17 = x0 + s1;
+                        match m13 % 3 {
+                            0 | 2 => {
+                                acc3 += f64::tanh((v17 * v17).ln_1p() + (x1 + v17)) * 0.4;
+                                match i {
+                                    0 => {
+                                        acc3 -= s1.sin() * 0.4;
+                                    }
+                                    1..=3 => {
+                                        acc3 += 0.4 * f64::cos(fi).sin();
+                                        for &u in v.iter() {
+                                            let v18 = a4.iter().zip(a4.iter()).map(|(&p, &q)| self.k + f64::sin(p) + f64::tanh(q)).sum::<f64>();
+                                            match i % 3 {
+                                                PHASE_A => {
+                                                    s1 = s1 * 0.8 + ((u * 0.75).powi(2) + 1.0).ln().sin() * 0.25;
+                                                }
+                                                1 => {
+                                                    s1 = (s1 * 0.5 + ((s1 * s1 + 1.0).log(10.0).cos() * 2.0).cosh() * 0.1).tanh();
+                                                    let x0 = f64::asinh(x0.tanh());
+                                                    acc3 -= 0.1 * x0;
+                                                }
+                                                PHASE_C => {
+                                                    acc3 += 0.1 * (u.sin() + u.tanh()).cos();
+                                                    acc3 -= f64::tanh(v18.cos()) * 0.1;
+                                                }
+                                                _other => {
+                                                    s0 = (s0 * 0.5 + (SCALE + v18) * 0.05).tanh();
+                                                    s2 = s2.mul_add(0.75, (self.scale.tanh() * 0.9).acos().cos() * 1.0);
+                                                }
+                                            }
+                                            acc3 += (v18 * v18 + 0.5).ln().tanh() * 0.1;
+                                            s2 = 0.8 * s2 + 0.2 * u.tanh().sin();
+                                        }
+                                    }
+                                    5 => {
+                                        continue;
+                                    }
+                                    _other => {
+                                        s2 = (s2 * 0.8 + (v[2] - v17) * 0.05).sin();
+                                        if self.n == 1 && f64::tanh(x0) < s2 {
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {
+                                s1 = (s1 * 0.6 + f64::atan(s1) * 0.4).sin();
+                            }
+                        }
+                        s2 = (s2 * 0.6 + (x2.powi(2) + 1.0).sqrt() * 0.4).sin();
+                        s0 = (s0 * 0.5 + v17.cos() * 0.25).tanh();
+                    }
+                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).recip() * 0.05).tanh();
+                    if v[1].sin() >= -0.5 {
+                        let [b19, _] = [f64::exp_m1(x0.cos()), x2.to_degrees() * 0.02];
+                        s2 *= 0.6;
+                        s2 -= 0.1 * b19.tanh().cos();
+                    } else {
+                        let x1 = f64::to_degrees(s0) * 0.01;
+                        s2 *= 0.6;
+                        s2 -= 0.1 * x1.tanh();
+                    }
+                }
+                _ => {
+                    let v20 = self.scale.abs();
+                    s2 *= 0.6;
+                    s2 += 1.0 * v20.tanh().tanh();
+                }
+            }
+            s2 = (s2 * 0.6 + (f64::cos(s2) * 1.2).tan() * 0.02).sin();
+            s1 = 0.5 * s1 + 0.25 * s2.sin();
+            let f21 = |t: f64| f64::asinh(t);
+            let v22 = v.iter().map(|&p| f21(p)).sum::<f64>();
+            let v23 = f21(x0) + f21(v[0]) * 1.0 + v22.sin().exp() * 0.5;
+            s0 * 1.5 - s1.cos() - acc3.tanh() - v23.tanh() - s0.tanh()
         }
-        let v10: f64 = if x2 < x1 {
-            x2.clamp(-0.5, 0.5)
-        } else if f64::powi(x1.atan(), 3) > 1.0 {
-            (v[3].sin() * 0.9).asin()
-        } else {
-            a2[1] * 1.5 - a2[1] * v[3]
-        };
-        let v11 = v.iter().fold(f64::sin(v10), |r, &p| r * 0.75 + 0.1 * (f64::cbrt(r.tanh() + 2.0) + p.cos()).sin());
-        let v12 = x0;
-        let v13 = a2.iter().fold(x0, |r, &p| r * 0.5 + 0.1 * f64::cos((x1 * x1 + 0.5).sqrt() + f64::cos(p)));
-        s0 + f64::cos(acc1) + v11 + v12 * 0.25 - v13.tanh() - x0.cos()
+
+        pub fn prog_107(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = (x1 * x2).tanh() * 2.0;
+            let mut s1 = (x0 * v[self.n]).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            if !(self.n % 3 == 1) {
+                s1 = (s1 * 0.8 + x2 * 0.2).tanh();
+                s0 = 0.5 * s0 + 1.0 * self.scale.asinh().sin();
+            } else if f64::exp_m1(f64::sin(v[self.n].to_radians())) > v[2] + s1 {
+                s1 = 0.5 * s1 + 0.02 * f64::sinh(f64::sin(s1)).sin();
+            } else {
+                s0 = (s0 * 0.8 + prog_68(x1, s0, 0.75, v, 3) * 0.005).sin();
+                s1 = s1 * 0.5 + (s1 + x2).mul_add(acc2.powi(2), f64::ln_1p(s1.sin() * 0.5)) * 0.1;
+            }
+            let v3 = match self.n {
+                0..=2 => {
+                    let x0 = x1 - s1;
+                    (x2 * x2 + 1.0).log(x1.powi(2) + 2.0).copysign(x0.to_radians())
+                }
+                _other => {
+                    let x0 = x0.cos();
+                    (f64::tanh(x0).sinh().powi(2) + 1.0).log10()
+                }
+            };
+            match self.n + n {
+                2 => {
+                    acc2 += 0.005 * f64::tanh(prog_50(f64::tanh(f64::ln((v3 * v3).powi(2) + 2.0)), acc2, (0.3 - v3).sin() * 2.0, *v, n));
+                    acc2 += f64::cos(x1);
+                }
+                6 => {
+                    acc2 += f64::clamp(x1, -1.5, 0.5);
+                }
+                _ => {
+                    for _ in 0..6 {
+                        acc2 += f64::tanh((v3 * v3 + 0.5).sqrt()).exp().sin() * 0.25;
+                        acc2 += (v3.sin() * 1.5).sinh().sin() * 0.25;
+                    }
+                }
+            }
+            'l1: for i in 0..self.n + 2 {
+                let fi = i as f64;
+                s1 = (s1 * 0.8 + f64::acos(s1.cos() * 0.9) * 0.05).sin();
+                s1 = (s1 * 0.8 + m6::prog_38(s0, (x1 + 0.3).tanh(), x1, *v, n) * 0.005).sin();
+                let mut k4 = 0;
+                while k4 < 5 {
+                    k4 += 1;
+                    if n < 5 && f64::sin(v[2]) >= s0 / 1.5 {
+                        s0 = (s0 * 0.6 + (v3 - (v3 + x1)) * 0.1).tanh();
+                        let v5: f64 = v[2] / (s1.sin() + 2.0) - fi.tanh();
+                        s1 = 0.8 * s1 + 0.05 * v5.tanh();
+                    } else {
+                        let v6 = x2.sin();
+                        s1 = s1.mul_add(0.75, f64::tanh(v6).cos() * 0.25);
+                    }
+                    if -v3 >= 1.0 && k4 == 1 {
+                        continue 'l1;
+                    }
+                    acc2 += f64::mul_add(x1, x1, v3).sin() * 0.1;
+                }
+            }
+            s0 * 1.5 - s1 * 0.75 - f64::cos(acc2) + v3.tanh()
+        }
     }
 
     #[differentiable]
-    pub fn prog_100<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[2] / (v[n % 4] * v[n % 4] + 1.5);
-        let mut s1 = f64::cos(v[1] + x2.tanh()) * 2.0;
-        let mut s2: f64 = f64::cos(prog_64(f64::tanh(s0 / (s0.max(x0).powi(2) + 1.5)), 0.25, s1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = s0.sin().exp().cos().exp_m1();
-            s0 = 0.6 * s0 + 1.0 * f64::tanh((s2.sin() + 2.0).cbrt());
-        }
-        let mut a5 = [0.0; N];
-        for i in 0..N {
-            a5[i] = x1;
-        }
-        let mut a6 = [0.0; N];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = (s0.powi(2) + 0.5).ln();
-            acc3 += f64::cos(t).cos() * 0.5;
-        }
-        s0 = (s0 * 0.6 + (x2 * x1 + f64::log2(x1 * x1 + 1.0)) * 0.05).tanh();
-        let len7 = v.len();
-        'l3: for i in 0..len7 {
-            s2 = s2.mul_add(0.8, f64::sin(x0 * x2) * 0.05);
-            acc3 -= a6[3 - i].cos().cosh().sin() * 0.5;
-            acc3 += 0.5 * (x2 * s1).tanh();
-            let mut k8 = 0;
-            while k8 < 6 && a5[i].sin() < 0.0 {
-                k8 += 1;
-                if k8 + i < 9 {
-                    s1 = (s1 * 0.8 + f64::exp_m1(f64::tanh(x0)) * 0.05).tanh();
-                    continue 'l3;
-                }
-                s2 = s2 * 0.5 + f64::cos(s1) * 0.5;
-            }
-        }
-        let mut a9 = [v[0], v[1], v[2], v[3]];
-        a9[2] *= 0.75;
-        a9[0] += x1.copysign(a5[n % 4]);
-        s0 * 0.5 - s1.tanh() + s2 * 1.5 - f64::tanh(acc3) - a4[2] * 0.75 + a6[1] * 0.5 + a9[1].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = f64::hypot(v[0], x2).cos() * 2.0;
-        let mut s1 = f64::max(-0.5_f64, s0.sin());
-        let mut s2: f64 = f64::cos(x0 / (f64::sin(x0) + 2.0) * (x1 * x0)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v7: f64 = loop {
-            k4 += 1;
-            if f64::exp_m1(f64::tanh(s2)) * v[3].sin() <= s0 + v[n % 4] {
-                break -x2;
-            }
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                s1 *= 0.6;
-                s1 -= 0.005 * Params::prog_71(prm, 2.0, 0.25, f64::cos(f64::cos(s1).atan2(s1.powi(2).powi(2) + 1.0)), v, k5).sin();
-                s0 = s0 * 0.8 + (s0 * s2).cos() * 0.05;
-            }
-            if v[n % 4] + x0 + (s0 + s1) <= 0.5 {
-                for j in (0..=n).rev().step_by(2) {
-                    if Params::prog_71(prm, s1, x0, 1.2, v, j) < 0.5 {
-                        break;
-                    }
-                    acc3 -= s1 / (s2 * s2 + 1.5) / (f64::sin(v[3]) + 2.0) * 0.1;
+    pub fn prog_103<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = x1.sin().exp2();
+        let mut s1 = T::tanh(T::abs(x2) - x1 / (v[0] * v[0] + 1.0)) * 2.0;
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        while k3 < n {
+            k3 += 1;
+            if prog_91((s1 * s1 + 1.0).powf(0.5).tanh() * 2.0, s0, x1, v, 2) >= v[3] {
+                acc2 = acc2 + (v[0].tanh() * 1.5).sinh().cos() * 0.25;
+                let v7 = if let Some(k4) = n.checked_sub(2) {
+                    let c5 = T::from_usize(k4).unwrap();
+                    let v6 = v[k4 % 4] - x0;
+                    v6.tanh().exp() - 0.75 + c5.tanh()
+                } else {
+                    T::tan(T::tanh(x0 - x2) * 1.2)
+                };
+                acc2 = acc2 + v7.sin().cos() * 0.2;
+            } else if -T::from_f64(1.5_f64).unwrap().copysign(x0) > x0 || k3 == 0 {
+                acc2 = acc2 - T::powi(x2.cos(), 2).sin() * 0.25;
+                if x2.atan2(v[k3 % 4].powi(2) + 0.5) >= s1 * s1 {
+                    continue;
                 }
             } else {
-                let v6 = v[(k5 + n) % 4] + 2.0;
-                acc3 -= v6.tanh() * 0.25;
+                let v8 = (s0 * s0).ln_1p() - T::exp_m1(T::sin(v[0]));
+                acc2 = acc2 + 0.25 * v8.tanh();
             }
-            s1 = s1 * 0.75 + f64::log(1.5_f64, s1.powi(2) + 2.0) * 0.4;
-            if k4 >= 6 || v[2] <= x1 {
-                break 3.0_f64.log(s0.powi(2).powi(2) + 2.0);
-            }
+            let Some(k10) = n.checked_sub(3) else {
+                let v9 = v[n % 4].atan();
+                return T::from_f64(3.0_f64).unwrap().hypot(v9 + x1)
+            };
+            let c11 = T::from_usize(k10).unwrap();
+            s0 = (s0 * 0.6 + v[3] * 0.4).tanh();
+            s1 = s1.mul_add(0.75, c11.cos().tanh() * 1.0);
+        }
+        let v12 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.005 * Params::prog_43(T::tanh(x0 - v[k3 % 4]), T::cos(T::ln(p * p + 2.0)), (p.hypot(v[(k3 + n) % 4]) - x2).cos(), v, n).tanh());
+        let v13 = if k3 < 4 && prog_76(x2, (x1 - 0.3).sin(), x2.tanh() * 2.0, *v, k3) >= s1 {
+            x1.sin().exp().atan()
+        } else {
+            T::atan(s0)
         };
-        let mut a8 = [f64::exp(x2.tanh()), (x0.sin() * 0.9).asin(), v[1].tanh().exp2(), prog_97(1.5_f64.copysign(s2).sin() * 2.0, f64::exp(v[k4 % 4].sin().sin()).sin() * 2.0, 1.5, &v, k4)];
-        a8 = [f64::tanh(f64::sin(x2).exp_m1()) * 0.25, a8[2], f64::tanh(s2 * 0.35) * 0.05, a8[0] * 0.6 + (f64::sin(f64::asin(v[k4 % 4].sin() * 0.9)) * 1.2).tan().tanh() * 0.02];
-        for _ in 1..n {
-            a8 = [(a8[0] * 0.75 + (s0 / (f64::cos(v7) + 2.0)).tanh() * 0.05).tanh(), a8[1], 1.0 * (x2.to_radians() * 20.0) + 0.5 * a8[2], a8[0] * 0.5 + f64::tanh((f64::tanh(s1) * 2.0).cosh()).tanh() * 0.05];
+        if let Some(k14) = n.checked_sub(2) {
+            let c15 = T::from_usize(k14).unwrap();
+            s1 = s1 * 0.5 + c15.tanh() * 1.0;
+        } else {
+            let v16 = prog_21((v13 * v13 + 0.5).ln().sin(), x1, T::cos(x2 - v13), [v[0], v[1], v[2], v[3]], n);
+            acc2 = acc2 + 0.005 * v16.cos();
         }
-        let mut m9: f64 = 2.5;
-        for i in 0..=n {
-            m9 = ((s0 * s0 + 1.0).cbrt() + v[i % 4].tanh()).min(m9);
+        let mut k17 = 0;
+        while k17 < n + 1 {
+            k17 += 1;
+            if x2.mul_add(s0, v12) + v13 <= -0.5 {
+                continue;
+            }
+            let v21 = if let Some(k18) = n.checked_sub(2) {
+                let c19 = T::from_usize(k18).unwrap();
+                x0.atan() + c19.sin()
+            } else {
+                let v20 = T::sin(x0).sinh() - 1.25;
+                v20 * 0.35 * v20
+            };
+            acc2 = acc2 - (v21.tanh() + 2.0).cbrt().tanh() * 0.25;
         }
-        s0 = f64::mul_add(s0, 0.8, m9.sin().cos() * 0.005);
-        if (x2.sin() * 1.5).cosh() < a8[1] {
-            return prog_54::<4>(x2, f64::cos(x1 / (x0.powi(2) + 0.5)) * 2.0, x0, v, 5);
-        }
-        s2 = s2 * 0.6 + f64::sin(x1 * core::f64::consts::FRAC_1_SQRT_2) * 0.5;
-        f64::tanh(s0) + s1.cos() + s2 + acc3 * 1.5 + v7 - (v[0].atan() - (x1 * x1 + 1.0).log10())
+        s0 * 0.5 - T::sin(s1) + acc2.sin() + v12 * 0.5 + v13 * 1.5
     }
 
     #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::mul_add(v[n % 4], x2, x0).cos() * 2.0;
-        let mut s1 = f64::sin(v[1].atan2(x1 * x1 + 1.0) + (x1.cos() + 2.0).cbrt()) * 2.0;
-        let mut s2 = (v[0] + x1.min(x0)).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match mode {
-            Mode::Lower(k4, _) => {
-                s1 = (s1 * 0.5 + f64::log(s1 * s1 + 1.0, 3.0) * 0.05).tanh();
-                s0 *= 0.6;
-                s0 += 0.005 * prog_65(v[(k4 + n) % 4].cos(), s0, x1, v, 0).sin();
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_96(x1, 0.75, f64::sin((v[n % 4].powi(2) + 2.0).acosh()) * 2.0, v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v4 = match n {
+            2..=3 => {
+                let v2 = f64::exp_m1(x0.tanh());
+                x1.clamp(f64::tanh(v[2]) - 1.5, x2.tanh() + 1.5) + f64::cos(v2)
             }
-            Mode::Upper(_) => {
-                s2 = (s2 * 0.8 + (f64::atan(s2) + (s2.powi(2) + 1.0).log2()) * 0.02).tanh();
+            4 => {
+                let x2 = (acc1.tanh() * 0.9).asin();
+                let v3 = x0;
+                f64::to_radians((v3.sin() * 2.0).cosh()) + x2.tanh()
             }
-            Mode::Off => {
-                acc3 -= f64::cosh((s1 / (v[n % 4].cos() + 2.0)).tanh() * 1.5).cos() * 0.25;
-            }
-        }
-        for _ in 0..n {
-            acc3 += f64::exp(s1.cos()).tanh() * 0.25;
-            acc3 -= (f64::to_degrees((s2 * s2 + 2.0).ln()) * 0.02).cos() * 0.25;
-        }
-        let v12 = match mode {
-            Mode::Lower(k7, lo8) => {
-                let v9 = f64::max(-1.5_f64, s2) + f64::sin(x1);
-                f64::hypot(lo8, v[k7]) + v9.tanh()
-            }
-            Mode::Upper(hi10) => {
-                f64::log10(hi10 * hi10 + 1.0)
-            }
-            Mode::Off => {
-                let x1 = f64::acosh(x1 * x1 + 1.5);
-                let v11 = x1;
-                prog_54::<4>((s2 + v[1] - x0).cos(), s0, x0, v, n) + v11.sin()
-            }
+            5 => x0.min(x2).to_radians(),
+            _other => x1 - x0,
         };
-        let v13 = (s0 - x1).to_radians();
-        let v14 = v.iter().map(|&p| prog_97(f64::tanh(f64::tanh(p)), x2, s2, &v, n)).sum::<f64>();
-        s1 * 0.5 + acc3 - v12.sin() + v13 - v14.sin()
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::cos(m6::prog_38(x2.clamp(p.tanh() - 1.5, q.sin() + 1.5).tanh() * 2.0, s0, 0.5, v, 2))).product::<f64>();
+        let v6 = prog_68(s0, x1, 0.75, &v, n);
+        for _ in (0..6).rev() {
+            acc1 -= 0.2 * v5.powi(3).sin();
+            acc1 += f64::tanh(f64::ln(v6 * v6 + 2.0) - f64::ln(v6.powi(2) + 2.0)) * 0.25;
+        }
+        s0 = s0.mul_add(0.8, f64::cos(v4).sin() * 0.05);
+        s0.tanh() + acc1.cos() + v5.tanh() + v6.sin() + (f64::powi(x1, 2) + 1.0).log(x2.powi(2) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x1 * x1 + 0.5).cbrt();
+        let mut s1 = f64::exp(x0.sin()).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                acc2 += 0.5 * f64::sinh(x2.tanh() * 2.0).tanh();
+            }
+            g if g > 2 => {
+                acc2 += x1.sin().cosh().cos();
+                if n == 2 {
+                    s1 = 0.5 * s1 + 0.05 * f64::cos(s1.tanh());
+                }
+                s0 = s0 * 0.6 + f64::cos(prog_14(f64::sin((f64::tanh(v[3] + x2) * 0.9).atanh()) * 2.0, x1, f64::recip(acc2 * acc2 + 1.0).sin().sin(), [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            }
+            _other => {
+                let v3 = x1.atan();
+                s0 = (s0 * 0.75 + (v[n % 4].tanh() + 2.0).cbrt().sin().exp() * 0.25).sin();
+                if !(n < 1) {
+                    let v4 = x2.abs();
+                    s0 = 0.75 * s0 + 0.005 * f64::tanh(m6::prog_38(v3, s1, v4.cos().cos() * 2.0, [v[0], v[1], v[2], v[3]], n));
+                }
+                s1 = (s1 * 0.6 + v3.cos() * 0.4).tanh();
+            }
+        }
+        match n % 4 {
+            0 | 2 => {
+                s0 *= 0.75;
+                s0 += 0.05 * f64::cos((v[2].cos() * 0.9).atanh());
+            }
+            _ => {
+                s0 = s0 * 0.5 + f64::tanh(x1).exp2().cos() * 0.25;
+                let v5 = v[3];
+                s0 = s0.mul_add(0.5, v5.sin().sin() * 0.5);
+            }
+        }
+        s0 = f64::mul_add(s0, 0.75, (s0.powi(2) + 0.5).sqrt().sin() * 0.02);
+        let len6 = v.len();
+        for i in 0..len6 {
+            if f64::asin(f64::tanh(x0) * 0.9) >= 0.0 {
+                continue;
+            }
+            match i % 4 {
+                0..=2 => {
+                    break;
+                }
+                _ => {
+                    let v7 = ((x2 - x0).powi(2) + 1.0).log2();
+                    s1 = s1 * 0.8 + f64::cos(v7).sin() * 0.05;
+                }
+            }
+            s0 = 0.75 * s0 + 0.05 * f64::tanh((x0.tanh() * 1.5).cosh());
+        }
+        let v8 = (0..n).map(|i| s1 + v[i % 4] * 0.5).sum::<f64>();
+        x2 * 0.75 - s0 * 0.75 - acc2 * 0.25 + f64::sin(v8) - (acc2.abs() + v[n % 4].to_degrees() * 0.01)
     }
 
     #[differentiable(wrt(x0, p))]
-    pub fn prog_103(x0: f64, p: Weights, n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
+    pub fn prog_106(x0: f64, p: &Weights, n: usize) -> f64 {
+        const PHASE_A: usize = 0;
         let v: [f64; 4] = p.w;
-        let mut s0 = (v[0].powi(2) + 1.0).sqrt().sin() * 2.0;
-        let mut s1: f64 = p.inner.b.tanh();
+        let mut s0 = 3.0_f64.atan2(0.25 - v[p.n]).sin() * 2.0;
+        let mut s1: f64 = v[2].powi(2).tanh() * 2.0;
+        let mut s2: f64 = p.a;
+        let mut acc3: f64 = 0.0;
+        let a4 = [prog_32::<4>(s1, f64::tanh(f64::exp(f64::sin(v[p.n])).cos()) * 2.0, s2, &v, n), v[0].tanh().exp2(), s1 - x0, (f64::powi(p.inner.b, 2) + 1.0).log(x0 * x0 + 2.0)];
+        let mut k5 = 0;
+        while k5 < n {
+            k5 += 1;
+            s0 = s0 * 0.8 + f64::cos(3.0_f64.atan2(s0)) * 1.0;
+            let v6 = match k5 % 4 {
+                PHASE_A => f64::powi(x0.asinh(), 3),
+                1..=3 => (s2.sin() * 0.9).acos() + 2.0,
+                _ => f64::powf(s0 * s0 + 0.5, 0.5),
+            };
+            acc3 += v6.sin().cos() * 0.25;
+        }
+        let v7 = v.windows(2).map(|w| x0.sin().exp_m1() + w[0] * 0.25).sum::<f64>();
+        if (f64::powi((v7.tanh() + 2.0).cbrt(), 2) + 1.0).ln() < 0.0 {
+            acc3 -= x0.atan().tanh();
+            acc3 += f64::tanh(x0.atan());
+        } else if x0.sin() > -0.5 {
+            let v8 = x0.clamp(-1.0, 0.5);
+            acc3 += f64::cos(p.w[k5 % 4].powi(2)).exp().tanh() * 0.25;
+            s0 *= 0.5;
+            s0 -= 0.5 * v8.tanh();
+        } else {
+            s2 = s2.mul_add(0.8, (a4[n % 4] * 0.001).sin().cos() * 0.05);
+            if s1 > -1.0 {
+                s1 = s1 * 0.6 + x0.tanh() * 0.4;
+                acc3 -= f64::atan(v[k5 % 4]).tanh();
+            } else if f64::to_degrees(-v[k5 % 4]) * 0.02 >= x0 {
+                let v9: f64 = x0.cos().exp_m1();
+                s0 = f64::mul_add(s0, 0.5, v9.asinh().cos() * 0.1);
+            }
+        }
+        s0.tanh() + s1 + s2.tanh() - acc3.tanh() - f64::cos(a4[3])
+    }
+
+    #[differentiable]
+    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize, mode: Mode) -> T {
+        let mut s0: T = (x2 * v[n % 4] + T::tanh(x1)).cos() * 2.0;
+        let mut s1 = x0;
+        let mut s2: T = T::sin(T::sin(s1)).exp_m1();
+        let mut acc3: T = 0.0;
+        let v4 = prog_21(T::cos(s1 - acc3.tanh()) * 2.0, T::powf(x2 * x2 + 0.5, 0.3).abs().cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
+        let v7 = 'b0: {
+            for i in (1..=4).step_by(2) {
+                let fi = T::from_usize(i).unwrap();
+                let v5 = prog_76::<T>(x0 * 2.0, x0, x0 * 0.75, *v, n);
+                match i + n {
+                    0 => {
+                        let v6: T = (s1 * s1 + 1.0).cbrt();
+                        acc3 = acc3 + v6.sin().tanh();
+                    }
+                    g if g > 1 => {
+                        let x1 = s2.to_radians() + (v4.powi(2) + 1.0).cbrt();
+                        acc3 = acc3 + 0.25 * T::powf(x0 * x0 + 1.0, T::sin((s0 * s0 + 0.5).sqrt())).sin();
+                        acc3 = acc3 + T::sin(x1.sin()) * 0.5;
+                    }
+                    _ => {
+                        acc3 = acc3 + (T::powi(v4.cos(), 2) + 1.0).atan2(s2).tanh();
+                        acc3 = acc3 + T::sin((s1 + v4).cos());
+                    }
+                }
+                if (v[i % 4] * v[i % 4] + 1.0).recip() < -0.5 {
+                    s1 = T::mul_add(s1, 0.8, T::tanh(T::exp_m1(T::sin(fi + s2))) * 0.05);
+                    break 'b0 T::cbrt(x1 * x1 + 1.0);
+                }
+                acc3 = acc3 + (fi * 0.8 + (fi.tanh() * 0.5).ln_1p()).sin();
+                acc3 = acc3 + T::cos(v5) * 0.005;
+            }
+            T::sinh(T::ln_1p(v[1].sin() * 0.5).sin() * 2.0)
+        };
+        let mut m8: T = -0.5;
+        for i in 0..5 {
+            let fi = T::from_usize(i).unwrap();
+            m8 = ((s2 + s1) * (0.5 - fi)).min(m8);
+        }
+        s0 = 0.8 * s0 + 0.005 * m8.sin();
+        let mut a9 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        a9 = [a9[1], a9[2] * 0.6 + x0.tanh().exp_m1().cos() * 0.1, a9[1], a9[3]];
+        if n % 3 == 1 && v7.copysign(s0) >= m8 {
+            s1 = 0.75 * s1 + 0.02 * T::tanh((T::sin(x1) * 2.0).cosh());
+        } else {
+            let v10: T = a9[n % 4];
+            acc3 = acc3 + v10.cos();
+        }
+        let mut m11 = 0;
+        for i in 1..n {
+            for (j, &u) in a9.iter().enumerate() {
+                if (u.cos() * 0.5).ln_1p() <= (T::powi(v4, 2) + 1.5).acosh() && j == 0 {
+                    acc3 = acc3 + 0.1 * T::ln(v7 * v7 + 2.0).tanh();
+                    s1 = (s1 * 0.8 + s2 / (a9[m11 % 4].cos() + 2.0) * 0.05).sin();
+                } else if j % 2 == 0 && ((s0 * v[(j + m11) % 4]).powi(2) + 1.0).log2() < u.tanh() {
+                    s1 = (s1 * 0.5 + (s1.clamp(x1.sin() - 1.5, v7.tanh() + 1.5) - (T::tanh(a9[2]) * 0.9).asin()) * 0.1).tanh();
+                    s2 = s2 * 0.75;
+                    s2 = s2 - 0.25 * (1.25 - s2).sin();
+                }
+                match mode {
+                    Mode::Lower(k12, lo13) => {
+                        let lo13 = T::from_f64(lo13).unwrap();
+                        s0 = (s0 * 0.8 + T::exp(lo13.sin()) * 1.0).sin();
+                        s2 = 0.8 * s2 + 0.05 * (T::powi(s1, 2) + 0.5).recip().hypot(a9[(k12 + n) % 4]).sin();
+                        if s1 / (m8.sin() + 2.0) > -1.0 && i == 3 {
+                            match mode {
+                                Mode::Lower(_, lo15) => {
+                                    let lo15 = T::from_f64(lo15).unwrap();
+                                    s1 = s1 * 0.5 + (lo15 - x0).sin() * 0.5;
+                                }
+                                Mode::Upper(_) => {
+                                    s1 = s1.mul_add(0.5, lo13.sin().cos() * 1.0);
+                                }
+                                Mode::Off => {
+                                    acc3 = acc3 + (-(x1 * x1 + 1.0).ln()).cos() * 0.1;
+                                }
+                            }
+                            s1 = s1.mul_add(0.6, T::log10((v[(k12 + i) % 4] - m8).powi(2) + 1.0).sin() * 0.4);
+                        } else {
+                            s0 = (s0 * 0.5 + T::sqrt(s0 * s0 + 2.0) * 0.5).sin();
+                        }
+                    }
+                    Mode::Upper(hi17) => {
+                        let hi17 = T::from_f64(hi17).unwrap();
+                        let v18 = T::sin(hi17);
+                        acc3 = acc3 + v18 * 0.1;
+                    }
+                    Mode::Off => {
+                        acc3 = acc3 + T::cos(T::atan2(x1 + v[m11 % 4], T::powi(T::sin(v4), 2) + 1.0)) * 0.1;
+                    }
+                }
+                acc3 = acc3 + 0.1 * (a9[1].abs() / ((a9[2] / (a9[2] * a9[2] + 1.0)).cos() + 2.0)).cos();
+            }
+            if v4 + (x2 - a9[n % 4]) > T::acos(T::sin(a9[m11 % 4]) * 0.9) {
+                m11 += 1;
+            }
+            let v19 = (x1.cos() * 1.5).sinh();
+            s0 = (s0 * 0.5 + T::log10(s0 * s0 + 1.0).cos().exp() * 0.4).sin();
+            acc3 = acc3 + T::sin(v19) * 0.4;
+        }
+        match m11 {
+            MODE_A => {
+                s2 = (s2 * 0.6 + x0 / (T::sin(s1 * 0.001).powi(2) + 1.5) * 0.02).tanh();
+            }
+            1..=3 => {
+                s1 = s1 * 0.75;
+                s1 = s1 + 0.25 * T::sin((x1.powi(2) + 1.0).recip().sin());
+            }
+            4 => {
+                acc3 = acc3 + (acc3 * 0.001).sin() * 0.01;
+                let v20 = prog_91(x1, (T::sin(v[m11 % 4]).exp() - T::cosh(T::tanh(v[m11 % 4]))).tanh(), x0 * 2.0, v, 3);
+                s0 = (s0 * 0.8 + v20.cos() * 0.005).sin();
+            }
+            _ => {
+                s1 = 0.6 * s1 + 0.1 * ((x2 * x1).powi(2) + 2.0).sqrt().sin();
+            }
+        }
+        s0 * 0.25 + T::cos(s1) - s2 - acc3.cos() - v4.sin() + a9[2] + m8
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::tanh(x0.sin().exp());
+        let mut acc1: f64 = 0.0;
+        let mut m2: f64 = f64::NEG_INFINITY;
+        for _ in 0..4 {
+            let c3: f64 = match n {
+                PHASE_A | 2 => 1.5 - x1,
+                3 => x2.powi(2),
+                5 => s0 * (*x2 * v[n % 4]),
+                _ => v[1].powi(2),
+            };
+            m2 = c3.max(m2);
+        }
+        acc1 += 0.1 * f64::tanh(m2);
+        s0 = f64::mul_add(s0, 0.75, f64::recip(x1 * x1 + 0.5).tanh() * 0.1);
+        let v4 = prog_70(f64::cos((acc1.sin() * 0.9).acos()), (*x2 * v[n % 4]).tanh() * 2.0, acc1, *v, 3);
+        let v8 = match mode {
+            Mode::Lower(_, lo6) => {
+                (lo6 * lo6 + 2.0).sqrt()
+            }
+            Mode::Upper(hi7) => {
+                s0 = 0.6 * s0 + 1.0 * f64::cos(hi7).tanh();
+                f64::max(-1.5_f64, acc1 - v[n % 4])
+            }
+            Mode::Off => (f64::powi(x1, 2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0),
+        };
+        let v9 = v.iter().copied().map(|p| (p.cos() * 0.9).atanh()).sum::<f64>();
+        for i in (1..=4).step_by(2) {
+            let v10 = v.iter().copied().map(|p| x1 * *x2 + f64::cos(p)).sum::<f64>();
+            acc1 += 0.005 * f64::sin(prog_96(f64::tanh((v[i % 4].cos() * 0.9).asin()), f64::acosh(f64::powi(v4, 2) + 1.5).cos(), s0, *v, n));
+            acc1 += 0.2 * f64::tanh(v10.cos());
+        }
+        let v12 = 'b2: {
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                acc1 -= (f64::powi((v8 * v8 + 1.0).log(2.0), 2) + 1.0).powi(-1).cos() * 0.25;
+                if f64::cos(v9) > (v9 * v9 + 2.0).acosh() {
+                    break 'b2 v[k11 % 4] * (x1 / (v4 * v4 + 0.5));
+                }
+            }
+            s0 = 0.6 * s0 + 0.02 * v9.asinh().cos();
+            f64::clamp(x0, -1.5, 0.5).max(x1.max(v8))
+        };
+        s0 + acc1 - f64::tanh(v4) - v12.sin() - (v9 + f64::to_degrees(x1) * 0.01)
+    }
+
+    #[differentiable(wrt(p, x0))]
+    pub fn prog_110(x0: f64, p: &Weights, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let x1: f64 = p.a;
+        let x2: f64 = p.inner.b;
+        let mut s0 = v[2];
+        let mut s1 = s0.atan();
         let mut acc2: f64 = 0.0;
         'b0: {
-            let mut k3 = 0;
-            while k3 < 3 && x0.sin() <= -0.5 {
-                k3 += 1;
-                let v4: f64 = if n < 4 {
-                    let x0 = x0.hypot(v[k3].powi(2));
-                    s1 *= 0.5;
-                    s1 -= 0.02 * f64::sin((x0.tanh() * 0.9).acos());
-                    prog_9((v[k3] * x0).tanh() * 2.0, 0.25, s0, &v, k3)
-                } else {
-                    v[n % 4] * v[n % 4]
-                };
-                if prog_21(s1, 0.25, v[3].cos().sin() * 2.0, v, k3) >= x0.tanh() && k3 % 2 == 0 {
-                    acc2 -= 0.5 * f64::sin(f64::tanh(v[k3].sin()).exp_m1());
-                    break 'b0;
+            let v3 = f64::tanh(x1);
+            if (f64::powi(f64::sqrt(x2.powi(2) + 0.5), 2) + 1.0).log(10.0) <= 0.0 {
+                break 'b0;
+            }
+            acc2 += f64::cos(v3);
+        }
+        if (f64::powi(f64::powi(x0, 3), 2) + 1.0).log10() < 0.0 {
+            let v4: f64 = s1 / ((v[p.n] * v[p.n] + 1.0).log(10.0).powi(2) + 1.5);
+            s0 = s0 * 0.5 + v4.sin().cos() * 0.5;
+        } else if p.n < n && prog_2(((s0 * s0 + 1.0).log2().powi(2) + 0.5).sqrt().tanh() * 2.0, x0, acc2, v, n) > 1.0 {
+            s1 = (s1 * 0.75 + ((x2 * x0).cos() * 0.9).asin() * 0.02).tanh();
+            if prog_50(f64::tanh(x1 - s1.sin()), x2, f64::cos(acc2 / (x2 * x2 + 1.5) * f64::log10(acc2 * acc2 + 1.0)), v, n) < f64::ln(x1 * x1 + 1.0) || n % 3 == 1 {
+                s1 = 0.8 * s1 + 0.05 * ((s1 - acc2).to_degrees() * 0.02).tanh();
+            } else if !(p.n % 2 == 0) {
+                acc2 += f64::sin(f64::mul_add(s0, s0, v[1])) * 0.75;
+            } else {
+                acc2 -= (v[3] / (x0.cos() + 2.0)).tanh();
+            }
+            for i in (1..=6).step_by(2) {
+                acc2 += 0.5 * (f64::to_degrees(x2) * 0.01).atan().sin();
+                let v5 = m6::prog_38(s1, s0, 0.75, v, i);
+                s0 = s0 * 0.8 + f64::sin(v5).sin() * 0.005;
+            }
+        } else {
+            'b2: {
+                s1 = (s1 * 0.75 + prog_12(f64::tanh(f64::log(s1.powi(2) + 1.0, p.w[n % 4].powi(2) + 2.0)) * 2.0, x0, f64::powi(x1 * x1 + 1.0, -2).cos() * 2.0, &v, n) * 0.005).sin();
+                if (f64::powi(0.8 * x2, 2) + 1.0).log(2.0) < s0 {
+                    break 'b2;
                 }
-                s1 = (s1 * 0.8 + f64::atan(s0) * 0.2).sin();
-                s0 = 0.5 * s0 + 0.005 * f64::sin(v4).sin();
+            }
+        }
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = s0 * 0.6 + f64::log(fi * fi + 1.0, 3.0).sin() * 1.0;
+            acc2 += f64::sin((t.powi(2) + 0.5).powf(0.3)) * 0.5;
+            for _ in 0..5 {
+                let v7 = if x0 <= x1.atan() {
+                    let v6 = x1 * x2;
+                    (f64::powi(x0.min(v6), 2) + 1.0).ln()
+                } else {
+                    fi + s0 / (x2.powi(2) + 0.5)
+                };
+                if (v7.tanh() * 0.5).ln_1p() > v[n % 4] + s1 {
+                    acc2 -= 0.1 * (x2 * x2 + 1.0).atan2(fi).cos();
+                    continue 'l3;
+                }
+                s1 = (s1 * 0.75 + (s1 - fi) * 0.25).tanh();
+            }
+        }
+        let mut k8 = 0;
+        'l5: loop {
+            k8 += 1;
+            let v10 = 'b6: {
+                if k8 == 1 && m6::prog_38(s1, 2.0, (x1 - v[n % 4]).sin() * 2.0, v, n) >= -0.5 {
+                    let v9 = m6::prog_38(s1, (f64::sin((v[k8] * v[k8] + 1.0).log10()) + 2.0).cbrt().cos(), 0.75, v, 3);
+                    acc2 += 0.1 * f64::tanh(v9);
+                } else if (v[(k8 + p.n) % 4].tanh() * 1.2).tan() < 0.0 {
+                    s1 *= 0.75;
+                    s1 -= 0.2 * (s1.tanh().to_degrees() * 0.02).cos();
+                    if ((s0 - x0).cos() * 0.9).asin() <= f64::ln(v[k8].powi(2) + 0.5) && k8 < 2 {
+                        break 'l5;
+                    }
+                }
+                if f64::log2((x0.to_degrees() * 0.02).powi(2) + 1.0) <= 0.0 || p.n < 1 {
+                    acc2 += f64::tan(x2.sin() * 1.2).abs().tanh() * 0.4;
+                    break 'b6 0.5_f64.min(s1.to_radians() * 20.0);
+                }
+                f64::mul_add(x0, x0, x1)
+            };
+            if m6::prog_38(f64::ln_1p(f64::tanh((x2.powi(2) + 0.5).ln()) * 0.5).cos() * 2.0, x2, f64::tanh(f64::cosh(v10.tanh() * 1.5)) * 2.0, v, 2) <= -1.0 {
+                break;
+            }
+            if v[k8].mul_add(p.w[2], 0.5_f64.hypot(v[k8])) > 0.0 {
+                s0 *= 0.8;
+                s0 -= 0.2 * (x0 * x0).ln_1p().cos();
+                break;
+            }
+            s1 *= 0.8;
+            s1 -= 0.02 * (v10 * v10).ln_1p().tanh();
+            if k8 >= 3 || v10 - x1 - x2.atan2(s1 * s1 + 1.0) > 1.0 {
+                break;
+            }
+        }
+        f64::sin(s0) - s1.tanh() + f64::sin(acc2)
+    }
+
+    #[differentiable]
+    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = x2;
+        let mut s1: f64 = f64::abs(v[n % 4]);
+        let mut acc2: f64 = 0.0;
+        let v10: f64 = 'b0: {
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                if x1 >= 1.0 || n + k3 < 4 {
+                    break 'b0 v[k3 % 4] + x0;
+                }
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    if x0.tanh() > s0 {
+                        let x2 = u * s1;
+                        s0 = 0.5 * s0 + 0.1 * f64::mul_add(u, fj, s0).tanh();
+                        acc2 += x2.sin().tanh() * 0.05;
+                    } else if f64::ln(u.powi(3).powi(2) + 0.5) > s0 {
+                        let v4 = v[j].cos().tanh();
+                        acc2 -= (u * v4).cos() * 0.05;
+                    } else {
+                        let v5: f64 = f64::cos(s1).exp();
+                        acc2 += f64::sin(v5).sin() * 0.05;
+                    }
+                    let v7 = if x2 <= 1.0 || n < 4 {
+                        let x0 = f64::atan(x0);
+                        s1 = 0.5 * s1 + 1.0 * (f64::powi((u.sin() + 2.0).cbrt(), 2) + 1.0).recip();
+                        s1 - x0
+                    } else if (v[1] * v[1]).ln_1p().max(s1) < 0.0 {
+                        let v6 = (x2.sin().powi(2) + 1.0).log(3.0);
+                        u * v[(j + k3) % 4] + f64::sin(v6)
+                    } else {
+                        (f64::tanh(x1) * 0.9).asin()
+                    };
+                    if fj * x0 > f64::sin(fj).exp2() {
+                        'b3: {
+                            let v8 = f64::asinh(f64::recip(f64::powi(v7, 2) + 1.0));
+                            s0 *= 0.6;
+                            s0 += 1.0 * f64::cos(0.3 * s0);
+                            if (x0.powi(2) + 2.0).acosh() > -0.5 || j % 2 == 0 {
+                                break 'b3;
+                            }
+                            s0 = s0 * 0.5 + v8 * 0.1;
+                        }
+                    } else if s1.max(v7) <= -0.5 {
+                        acc2 -= 0.05 * (f64::sin(v7) * 0.9).asin().tanh();
+                        s0 = (s0 * 0.5 + s0 * std::f64::consts::FRAC_1_PI * 1.0).sin();
+                    } else {
+                        s1 = s1 * 0.75 + (x2 * u).tanh() * 0.05;
+                        s1 = 0.75 * s1 + 0.05 * (f64::exp_m1(f64::tanh(s1)).powi(2) + 2.0).sqrt().tanh();
+                    }
+                    s0 *= 0.75;
+                    s0 += 0.05 * (s0 * s0 * std::f64::consts::LN_2).sin();
+                }
+                for j in 0..v.len() {
+                    let v9: f64 = f64::min(x2, x0);
+                    acc2 += 0.05 * (v9 + v[j]).abs().tanh();
+                }
+                acc2 += 0.25 * f64::cos(s0);
+            }
+            if Params::prog_43(x1, 0.75, x2, &v, n) >= -0.5 {
+                s1 *= 0.8;
+                s1 += 0.4 * (s1 / 2.0).tanh();
+                break 'b0 (x2.powi(2) + 0.5).recip().tanh();
+            }
+            v[k3 % 4] + x0
+        };
+        let mut m11: f64 = x0;
+        for &t in v.iter() {
+            m11 = f64::max(m11, f64::asinh(f64::tan(f64::sin(s0) * 1.2)) + t.cos());
+        }
+        s0 = s0 * 0.6 + f64::tanh(m11).sin() * 0.02;
+        let v12 = prog_91((f64::sin(v10) * 1.2).tan().sin(), x1, x0, &v, n);
+        'b6: {
+            if !(n == 4) {
+                break 'b6;
+            }
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                s0 = (s0 * 0.6 + f64::powf(x0 * x0 + 1.0, (fi + 0.5).tanh()) * 0.1).tanh();
+                if m6::prog_38(1.2, x0, 0.75, v, 5) < 0.0 {
+                    acc2 += 0.5 * f64::log2(v[1] * v[1] + 1.0).tanh();
+                } else if i == 2 && f64::sin((v12 * v12 + 1.0).log10()) <= f64::asinh(t) {
+                    let v13: f64 = m6::prog_38(x1, s1, 0.75, v, n);
+                    s1 = 0.75 * s1 + 0.005 * v13.cos().tanh();
+                } else {
+                    s0 *= 0.75;
+                    s0 += 0.1 * f64::log(f64::powi(s0, 2) + 1.0, f64::powi(fi, 2) + 2.0).tanh();
+                    let v12 = 0.8 * m11;
+                    acc2 += v12.tanh() * 0.5;
+                }
+                if ((t.tanh() * 0.9).atanh().powi(2) + 1.0).log2() < f64::cbrt(v[1] * v[1] + 1.0) || i == 0 {
+                    break 'b6;
+                }
             }
         }
         for i in (0..=n).rev().step_by(2) {
             let fi = i as f64;
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                let v6: f64 = 'b4: {
-                    acc2 += (s0 * p.a.atan()).sin() * 0.05;
-                    acc2 += f64::sin(x0 + f64::acos(fi.tanh() * 0.9)) * 0.05;
-                    if v[1].to_degrees() * 0.02 >= 1.0 {
-                        break 'b4 f64::exp(f64::sin(s0).exp_m1().tanh());
-                    }
-                    fi + s0
-                };
-                s0 = s0.mul_add(0.8, f64::log(f64::powi(f64::exp2(f64::tanh(v[1])), 2) + 1.0, (p.a + v[0]).powi(2) + 2.0).sin() * 0.02);
-                acc2 -= v6.cos().sin() * 0.05;
-            }
-            acc2 -= 0.5 * f64::sin(x0 - 0.25);
-            let v7 = Params::prog_71(prm, s1, f64::sin(f64::sin(fi).exp2()), (v[k5 % 4] * f64::cbrt(fi * fi + 0.5)).sin(), v, i);
-            acc2 += 0.02 * f64::sin(v7.sin());
-        }
-        for i in (0..n).rev() {
-            s1 = 0.8 * s1 + 0.1 * (s1 * s1 + 1.0).log2();
-            let v8 = f64::atanh(p.w[i % 4].tanh().exp().tanh() * 0.9);
-            acc2 += v8.tanh().cos() * 0.25;
-        }
-        let v9 = prog_54::<4>(s0, f64::min(x0.sin(), x0.atan()).tanh() * 2.0, 2.0, v, n);
-        let c10: f64 = table(n);
-        p.a.tanh() - s1 * 0.25 - acc2.cos() + f64::sin(v9) + c10
-    }
-
-    #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = f64::ln_1p(x2 * x2);
-        let mut s1 = (x0 * x0 + 1.0).powi(-1);
-        let mut acc2: f64 = 0.0;
-        let c3: f64 = table(n);
-        let v5: f64 = if n > 2 && x2 / (f64::tanh(s0) + 2.0) > 0.5 {
-            let v4 = prog_2(s1, 0.75, s0, [v[0], v[1], v[2], v[3]], n);
-            f64::sqrt(x2.powi(2) + 2.0) + v4.cos()
-        } else {
-            prog_2(0.5, x1.sin() * 2.0, f64::ln_1p(x1.cos() * 0.5).cos(), [v[0], v[1], v[2], v[3]], 5)
-        };
-        let v6 = prog_54::<4>(c3, (c3 + x1).tanh() * 2.0, f64::cos(f64::log(f64::powi(v[n % 4], 2) + 1.0, c3 * c3 + 2.0)) * 2.0, [v[0], v[1], v[2], v[3]], n);
-        assert!(n < 100);
-        let v7 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-        'l0: for i in 0..n {
-            let v8 = v.iter().fold(v5.cos(), |r, &p| r * 0.75 + 0.1 * f64::sin(v[i % 4].asinh() + f64::tanh(p)));
-            if (v8 * v8 + 2.0).ln() < x0 {
-                continue;
-            }
-            s1 = s1 * 0.8 + f64::tanh((v5 * v5 + 1.0).recip()) * 0.25;
-            for _ in (0..n).rev() {
-                if v7 * v6 <= 0.0 {
-                    break 'l0;
-                }
-                let c9: f64 = table(i + n);
-                s0 *= 0.75;
-                s0 += 0.25 * f64::cos(x2 * c9);
-            }
-        }
-        acc2 -= v[n % 4].powi(3).hypot(f64::cos(x2)).tanh() * 0.25;
-        s0.tanh() - s1 * 1.5 + acc2 - v5.cos() + v6.tanh() - v7 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0: f64 = f64::sin((x1 * x1 + 1.0).powf(x2.cos())) * 2.0;
-        let mut s1: f64 = (v[n % 4] * v[n % 4]).tanh() * 2.0;
-        let mut s2 = f64::clamp(x0, v[n % 4].tanh() - 1.5, f64::cos(x0) + 1.5).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v6 = if x2 / (x0.tanh() + 2.0) >= s1 {
-            prog_9(acc3, s2, f64::sin(x1 / (s2 * s2 + 1.5)), v, n)
-        } else if (3.0_f64.powf(s2.cos()).sin() * 0.9).asin() >= 0.0 {
-            let v4 = s2 / 3.0 / (f64::clamp(x1, x0.cos() - 1.5, v[n % 4].tanh() + 1.5).powi(2) + 0.5);
-            (f64::cos(v4 + 0.5) + 2.0).cbrt()
-        } else {
-            let v5 = prog_87(x2, 0.5, x0, *v, 0);
-            return (s1.tanh() * 0.5).ln_1p().sin().exp2() + v5.sin()
-        };
-        let v7 = v.iter().map(|&p| (-(x0.powi(2) + 0.5).ln()) + p.cos()).sum::<f64>();
-        let v10 = if n == 5 {
-            let v8 = SCALE + acc3.mul_add(v6, v[0]);
-            ((x2 - v7).powi(2) + 1.0).log(3.0) + v8.tanh()
-        } else if ((f64::to_degrees(x1) * 0.01).tanh() + 2.0).cbrt() <= v7.clamp(-1.5, 1.5) {
-            f64::powi(x0, 3)
-        } else {
-            let v9 = s0;
-            prog_84::<4>(x1, x0, 0.25, *v, 1) + v9.cos()
-        };
-        let v11 = Params::prog_71(prm, x0, f64::exp_m1(x1.cos()).cos() * 2.0, 0.5, *v, n);
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let v12 = (f64::tanh(v7) * 0.9).asin();
-            for (j, &u) in v.iter().enumerate() {
-                if i > 1 {
-                    s1 = 0.75 * s1 + 0.005 * Params::prog_71(prm, f64::sin((f64::tanh(u + v12) * 0.9).atanh()) * 2.0, u, f64::recip(x1 * x1 + 1.0).sin().sin(), [v[0], v[1], v[2], v[3]], i).tanh();
-                    if f64::sqrt(s0 * s0 + 0.5) < s2 {
-                        return v6.cos();
-                    }
-                }
-                if s0 - s1 + (v11 + s0) > -0.5 && j < 3 {
-                    acc3 += 0.02 * f64::cos(Params::prog_71(prm, 2.0, f64::cos(f64::atan2(f64::powi(u, 2) + 1.0, v6)).cos(), fi.atan().cos() * 2.0, [v[0], v[1], v[2], v[3]], i));
-                    break;
-                }
-                s1 = (s1 * 0.6 + (-u).tanh().exp2() * 0.25).sin();
-            }
-            s2 = s2.mul_add(0.6, f64::tanh(prog_21(0.25, x1, (v10 * std::f64::consts::LN_2).sin() * 2.0, *v, 0)) * 0.005);
-            acc3 -= v12.sin();
-        }
-        s0 *= 0.6;
-        s0 += 0.02 * (x1.sin() - f64::powi(x2, 3)).sin();
-        s0.sin() - s1 * 0.25 - s2 * 0.25 + f64::sin(acc3) + v6.sin() - f64::tanh(v10) - f64::sin(v11) - (v[1].tanh() * 1.5).cosh()
-    }
-
-    #[differentiable]
-    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = f64::tanh(v[n % 4] * x1) * 2.0;
-        let mut s1 = (x1.to_degrees() * 0.01).atan();
-        let mut acc2: f64 = 0.0;
-        let v3 = x2;
-        let v4 = prog_97(1.5, (f64::sin(x0 + x1) * 0.9).acos().sin() * 2.0, 1.5, v, n);
-        'l0: for _ in 1..n {
-            for j in (0..4).rev() {
-                match j % 2 {
-                    0 => {
-                        s1 = 0.5 * s1 + 0.005 * Params::prog_71(prm, (v[3] / (f64::sin(s1) + 2.0)).cos(), 1.2, s0, [v[0], v[1], v[2], v[3]], n).cos();
-                    }
-                    MODE_B => {
-                        s1 = (s1 * 0.75 + Params::prog_71(prm, (s1.tanh() - v4).tanh() * 2.0, v4.cos().tanh(), 0.25, [v[0], v[1], v[2], v[3]], j) * 0.005).tanh();
-                    }
-                    _ => {
-                        acc2 += 0.1 * f64::sin((v4.powi(2) + 1.5).acosh());
-                        if !(j % 2 == 0 && v4.to_degrees() * 0.02 < 0.5) {
-                            continue 'l0;
+            let mut k14 = 0;
+            while k14 < 5 {
+                k14 += 1;
+                match k14 % 2 {
+                    PHASE_B if n > 2 => {
+                        s0 *= 0.5;
+                        s0 += 0.5 * f64::tanh(s0);
+                        s1 = s1 * 0.5 + fi.tanh() * 1.0;
+                        if ((s1 * 0.35).powi(2) + 1.0).log(f64::powi(x2, 2) + 2.0) < v10 {
+                            let v15 = (-v12).to_degrees() * 0.02;
+                            acc2 += v15.asinh().cos().cos() * 0.1;
                         }
                     }
-                }
-                let v5 = (v[j] * s1).cos().exp();
-                acc2 += 0.05 * (v[n % 4].tanh() * 0.9).atanh();
-                s1 = s1.mul_add(0.75, f64::tanh(v5).cos() * 0.02);
-            }
-            acc2 += f64::cos(prog_97(s0, x1, x2, v, n)) * 0.02;
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(v4.sin().asinh());
-            for j in 0..6 {
-                match j % 4 {
-                    MODE_A if n > 3 => {
-                        let v6 = (v3.tanh() * 1.5).cosh();
-                        acc2 += f64::sin(v6.sin()) * 0.05;
-                    }
-                    1..=3 => {
-                        break 'l0;
-                    }
                     _other => {
-                        acc2 -= (v3.atan() + v3.atan2(x0 * x0 + 0.5)).tanh() * 0.05;
+                        acc2 -= 0.1 * (v10 * v12).tanh();
                     }
                 }
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::atan2(p, p.powi(2) + 1.0) + q.cos()).sum::<f64>();
-                acc2 -= 0.05 * (v[2].cos().exp().powi(2) + 0.5).recip().tanh();
-                s0 = (s0 * 0.6 + f64::cos(v7) * 0.02).tanh();
+                if f64::ln_1p(x2.sin() * 0.5) + 2.0 >= v12.tanh().sinh() || i > 1 {
+                    let v17 = 'b10: {
+                        let v16 = m11 - x2;
+                        if k14 == 1 && f64::tanh(v16).exp() >= f64::sin(v[k14 % 4]) {
+                            break 'b10 f64::log(v12.powi(2) + 1.0, s0 * s0 + 2.0);
+                        }
+                        s0 = (s0 * 0.5 + x0 * v12 * 0.05).sin();
+                        (f64::powi(v12, 2) + 1.0).powf(0.3)
+                    };
+                    acc2 += (v[3] + v17 + f64::cos(v17)).tanh() * 0.1;
+                    if m11 / (x2.powi(2) + 1.5) < -1.0 {
+                        let v18 = (m11 * m11 + 0.5).atan2(v12);
+                        s0 *= 0.8;
+                        s0 -= 0.02 * v18.sin();
+                    } else if k14 + i < 9 {
+                        acc2 -= ((v[k14 % 4].powi(2) + 1.0).recip() * (v[2] - x1)).cos() * 0.1;
+                    } else {
+                        s1 = 0.5 * s1 + 0.5 * s0.cos();
+                    }
+                }
+                s1 *= 0.6;
+                s1 += 0.25 * f64::exp2(f64::sin(s1)).cos();
             }
+            match i {
+                0 | 2 => {
+                    s1 = (s1 * 0.6 + ((v[2] * v[2] + 1.5).acosh() - f64::sqrt(v12 * v12 + 0.5)) * 0.05).tanh();
+                    s1 = s1.mul_add(0.5, (v[2] * x0).tanh() * 0.1);
+                    if v10 - v[k14 % 4] > f64::atanh(s1.tanh() * 0.9) {
+                        s0 = 0.75 * s0 + 0.25 * f64::cos(m11.asinh());
+                        s1 = (s1 * 0.5 + (v12 - x2) * 0.25).tanh();
+                    }
+                }
+                3 => {
+                    let v20 = 'b11: {
+                        let v19 = v[1];
+                        if k14 == 5 && (v19 * v19 + 1.5).acosh() > 0.5 {
+                            break 'b11 f64::tan(m11.tanh() * 1.2);
+                        }
+                        v12.sin()
+                    };
+                    s0 = s0 * 0.8 + (v20 * 0.8).tanh() * 0.02;
+                }
+                4 | 6 => {
+                    let v21: f64 = v12 * v12;
+                    s1 = s1.mul_add(0.75, s0.sin().sin() * 0.25);
+                    acc2 += v21.tanh() * 0.5;
+                }
+                _ => {
+                    let v22 = x1.powi(2);
+                    s0 = 0.75 * s0 + 0.05 * v22.sin();
+                }
+            }
+            acc2 += s1.cos() * 0.5;
         }
-        let v8 = v.iter().copied().map(|p| (v3.powi(2) + 0.5).recip().mul_add(1.5 * p, p)).sum::<f64>();
-        let f9 = |t: f64| f64::exp(t.tanh());
-        let v10 = f9(v[2]) + f64::exp2(x1.cos()) * 0.5;
-        let v11 = v.iter().copied().map(f9).sum::<f64>();
-        s0 * 0.25 + s1.tanh() - f64::sin(acc2) + v4.tanh() + v8.tanh() + v10 - v11.cos()
+        s0 * 0.25 - f64::cos(s1) + acc2.sin() + v12 * 1.5 - v[3].cos().exp()
     }
 
     #[differentiable]
-    pub fn prog_107<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = (T::mul_add(x2, v[n % 4], x2).powi(2) + 1.0).log(2.0).cos() * 2.0;
-        let mut acc1: T = 0.0;
-        if (v[1] + x0).max((x1.tanh() * 0.9).atanh()) >= -T::from_f64(0.5).unwrap() {
-            return x1;
-        }
-        let v2 = -acc1;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            let v4: T = prog_72(x2, x2.sin(), (x0 * T::from_f64(0.5).unwrap()).sin(), v, n);
-            s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * s0.sin();
-            if k3 >= 2 || prog_72((x0 * T::from_f64(0.5).unwrap()).tanh() * 2.0, x0, T::asinh((x2.cos() * 0.9).atanh()).cos(), v, n) <= -1.0 {
-                break v[3 - k3] / (T::cos(x2) + 2.0);
-            }
-            s0 = (s0 * T::from_f64(0.8).unwrap() + v4.tanh() * 0.005).sin();
-        };
-        let v6 = T::asinh(v2);
-        let v7 = v.iter().zip(v.iter().skip(1)).fold(-0.0, |r, (&p, &q)| r + (T::powi(T::abs(v[3]), 3) + p * T::from_f64(0.5).unwrap() + q * T::from_f64(0.5).unwrap()));
-        let v8 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * T::from_f64(0.5).unwrap() + ((v6 * T::from_f64(0.25).unwrap()).abs() + p * T::from_f64(0.5).unwrap() + q * T::from_f64(0.5).unwrap()) * T::from_f64(0.5).unwrap());
-        acc1 = acc1 + T::sin(T::from_f64(0.25).unwrap() - v5);
-        s0 - acc1 + v7.sin() + v8.sin() - T::abs(v5).cos()
-    }
-
-    #[differentiable]
-    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = (x0 - x1).cos() * 2.0;
-        let mut s1 = T::tanh(*x2 * v[2]);
-        let mut s2 = T::cbrt(T::cos(s0.cos().exp_m1()) + 2.0);
+    pub fn prog_112<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize, mode: Mode) -> T {
+        let w0 = v;
+        let mut s1 = (v[0].powi(2) + 2.0).acosh().cos() * 2.0;
+        let mut s2 = T::exp(s1.tanh()).sin() * 2.0;
         let mut acc3: T = 0.0;
-        let v4 = prog_21::<T>(s0.tanh(), x0 * 2.0, s1, *v, n);
-        let mut a5 = [0.0; 4];
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] = a4[i % 4] + (-T::from_f64(1.5_f64).unwrap()).max(s1).cos() * T::from_f64(0.5).unwrap();
+        }
         for (i, &t) in v.iter().enumerate() {
-            a5[i] = t * v4 + t;
-        }
-        for i in 0..6 {
-            a5 = [T::mul_add(a5[1], T::from_f64(0.8).unwrap(), (*x2 * *x2 + 1.0).powf(T::from_f64(0.5).unwrap()).sin() * 0.1), T::tanh(v4 * v[i % 4]) * 0.2, (a5[0] * 0.6 + x0.tanh() * T::from_f64(0.4).unwrap()).sin(), a5[0]];
-        }
-        let v6 = if T::from_f64(1.2).unwrap() * x1 + v[n % 4].cos().exp2() > s1 && n == 5 {
-            T::hypot(T::tanh(x1), (s0 * 0.01).sin())
-        } else {
-            T::ln(v[n % 4].cos().exp().powi(2) + 2.0)
-        };
-        'l2: for i in 0..3 {
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * T::cos(a5[i] * s2);
-            acc3 = acc3 + (x0 * x0).cos() * T::from_f64(0.5).unwrap();
-            s1 = (s1 * T::from_f64(0.5).unwrap() + (-s1) * T::from_f64(0.5).unwrap()).tanh();
-            for j in (1..=5).step_by(2) {
-                let fj = T::from_usize(j).unwrap();
-                if (v6.tanh() * T::from_f64(0.5).unwrap()).ln_1p() <= (s1.cos() * 0.9).asin() {
-                    s0 = s0 * T::from_f64(0.75).unwrap();
-                    s0 = s0 + 1.0 * (fj / 1.5).cos();
-                    break 'l2;
+            let fi = T::from_usize(i).unwrap();
+            acc3 = acc3 + (t.cos().exp() + (x1 - x0)).tanh() * T::from_f64(0.5).unwrap();
+            let v9 = match mode {
+                Mode::Upper(hi5) => {
+                    let hi5 = T::from_f64(hi5).unwrap();
+                    s2 = (s2 * T::from_f64(0.75).unwrap() + (hi5 - s2 + T::sqrt(hi5.powi(2) + T::from_f64(0.5).unwrap())) * T::from_f64(0.25).unwrap()).sin();
+                    T::tanh(w0[n % 4])
                 }
-                acc3 = acc3 + 0.2 * T::sin(T::cbrt(fj.powi(2) + 1.0));
+                Mode::Lower(k6, _) => {
+                    let lo7: T = prog_76((w0[i] - w0[i] * w0[3 - k6]).tanh(), (x0 * T::from_f64(0.5).unwrap()).cos(), (w0[2].sin() * 0.9).acos().tanh() * 2.0, *w0, i);
+                    Params::prog_43((T::powi(v[(k6 + n) % 4], 2) + T::from_f64(0.5).unwrap()).atan2(fi).tanh(), T::cos(x2.atan()) * 2.0, x0 * T::from_f64(0.25).unwrap(), v, i) + lo7.cos()
+                }
+                Mode::Off => {
+                    let v8 = x2.cos().powi(2);
+                    (x1.tanh() * 0.9).acos() + v8.cos()
+                }
+            };
+            s1 = (s1 * T::from_f64(0.75).unwrap() + v9.cos() * 0.005).tanh();
+        }
+        let v14 = match mode {
+            Mode::Lower(_, _) => {
+                let v12 = x1.powi(3);
+                s2 + v12.tanh()
             }
-        }
-        let mut a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        s2 = (s2 * T::from_f64(0.75).unwrap() + a7[3].sin() * T::from_f64(0.25).unwrap()).tanh();
-        a7 = a5;
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            a8[i] = s1.cos().exp_m1().powi(2);
-            s1 = s1.mul_add(T::from_f64(0.5).unwrap(), T::sinh(s1.tanh() * 1.5).tanh() * 0.1);
-        }
-        a8 = [T::from_f64(0.5).unwrap() * (*x2 / 2.0).sin() + T::from_f64(0.75).unwrap() * a8[1], a8[2] * 0.6 + prog_87(x1.asinh().cos(), x0, x0 * 2.0, *v, n).tanh() * 0.005, 0.005 * prog_21((x2.tanh() * 0.9).acos().sin().cos(), (T::from_f64(0.5_f64).unwrap().log(v6 * v6 + 2.0) / (v6.copysign(x0).powi(2) + 1.5)).tanh(), x2.cos().tanh(), *v, n).tanh() + 0.6 * a8[1], T::mul_add(a8[3], T::from_f64(0.5).unwrap(), T::asin(x1.cos() * 0.9).sin() * 0.2)];
-        s0.tanh() + s1.sin() + s2 * T::from_f64(0.75).unwrap() + acc3.cos() + v4 + a7[0].sin() - a8[3].cos()
+            Mode::Upper(_) => {
+                s1 = (s1 * 0.6 + x0.cos() * T::from_f64(0.4).unwrap()).tanh();
+                prog_76(x2, x0 * 2.0, x0, a4, n)
+            }
+            Mode::Off => x0 - 1.25,
+        };
+        let mut a15 = [v[0], v[1], v[2], v[3]];
+        a15[2] = a15[2] * T::from_f64(0.75).unwrap();
+        a15[1] = a15[1] + (x2 - w0[2] - acc3).tanh();
+        let v16 = if -(w0[n % 4] * w0[n % 4] + 1.5).acosh() >= T::from_f64(0.5).unwrap() {
+            x2.cos()
+        } else {
+            T::cos(x0.powi(2))
+        };
+        let f17 = |t: T| T::atan(x0) + t * T::from_f64(0.25).unwrap();
+        let v18 = f17(x1) + prog_76(s1.sin().cos(), x0 * T::from_f64(1.2).unwrap(), T::sqrt(x0 * x0 + T::from_f64(0.5).unwrap()).sin(), [v[0], v[1], v[2], v[3]], n) * T::from_f64(0.5).unwrap();
+        s2.sin() + a4[2].sin() + v14.cos() - a15[3] * T::from_f64(0.75).unwrap() + v16.cos() + v18.cos()
     }
 
     #[differentiable]
-    pub fn prog_109<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0: T = (x0.cos() - x1).tanh() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        let v2 = v.iter().fold(T::one(), |r, &p| r * (T::one() + T::from_f64(0.25).unwrap() * T::tanh(prog_72(x0, s0, x2.sin(), [v[0], v[1], v[2], v[3]], n) + T::sin(p))));
-        'l0: for i in 1..n {
+    pub fn prog_113<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = x0 / (v[0].tanh() + 2.0);
+        let mut s1 = prog_76(T::cos(s0).tanh(), T::cos(x1 - (T::from_f64(SCALE).unwrap() + s0)), x1, v, n).cos() * 2.0;
+        let mut s2 = prog_31::<T>(x0 * 2.0, (x1 + x2).atan2(T::powi((x0 * x0 + 2.0).sqrt(), 2) + T::from_f64(0.5).unwrap()).cos() * 2.0, x2.to_radians().sin(), &v, 6).cos() * 2.0;
+        let mut acc3: T = 0.0;
+        s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * s0.tanh();
+        let mut m4 = 0;
+        for i in 0..n {
             let fi = T::from_usize(i).unwrap();
-            s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::exp(T::sin(s0)).tanh() * T::from_f64(0.05).unwrap());
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                s0 = s0 * T::from_f64(0.6).unwrap();
-                s0 = s0 - T::from_f64(0.1).unwrap() * x2.powi(2).cos();
-                if v2.cos().cos() >= T::from_f64(0.5).unwrap() {
-                    continue 'l0;
-                }
+            s2 = s2 * 0.6 + T::exp(T::cos(s2 * x1)).sin() * T::from_f64(0.02).unwrap();
+            if i % 2 == 0 {
+                s2 = s2 * T::from_f64(0.75).unwrap();
+                s2 = s2 - 0.1 * (x1.powi(2) + 2.0).acosh().tanh();
+            } else if (T::acosh(v[i % 4] * v[i % 4] + 1.5).powi(2) + 1.0).log2() >= T::from_f64(0.5).unwrap() {
+                let x0 = (x0.powi(2) + 1.0).log2();
+                acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(0.3 - x0);
             }
-            for &u in v.iter() {
-                if T::ln_1p(T::ln(x1.powi(2) + T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.5).unwrap()) <= x1 || k3 == 2 {
-                    acc1 = acc1 + T::sin(v2) / T::from_f64(2.0).unwrap() * T::from_f64(0.2).unwrap();
-                    let x0 = (v[(k3 + n) % 4].cos().exp_m1().sin() * T::from_f64(0.9).unwrap()).asin();
-                    acc1 = acc1 + T::cos(x0) * T::from_f64(0.1).unwrap();
-                } else if k3 > 0 && u.cos().exp2() < fi - v[k3 % 4] {
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + T::one() * (x2.sin() + T::from_f64(2.0).unwrap()).cbrt().cos();
-                }
-                match k3 % 2 {
-                    MODE_A => {
+            let v5: T = Params::prog_43(T::cos(s1 * fi), (x1 - s1).sin() * 2.0, x0.powi(3).tanh(), &v, i);
+            if n < 2 {
+                m4 += 1;
+            }
+            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), v5.cos() * 0.005);
+        }
+        let c6 = T::from_usize(m4).unwrap();
+        for i in 0..n {
+            let mut m7 = T::neg_infinity();
+            for j in 0..6 {
+                m7 = m7.max(T::from_f64(0.5).unwrap() * v[(j * 3) % 4]);
+            }
+            acc3 = acc3 - T::from_f64(0.25).unwrap() * m7.cos();
+            match i {
+                0 => {
+                    s2 = s2.mul_add(T::from_f64(0.5).unwrap(), T::sin((c6.powi(2) + 1.0).atan2(c6)) * 1.0);
+                    if i == 3 {
+                        s1 = s1.mul_add(0.6, (c6.powi(2) + 1.5).acosh().sin() * 1.0);
                         break;
                     }
-                    1 => {
-                        s0 = (s0 * T::from_f64(0.75).unwrap() + T::log2(T::powi(v[2] * v[2] + T::one(), -1).powi(2) + T::one()) * T::from_f64(0.02).unwrap()).sin();
+                    s1 = s1 * T::from_f64(0.8).unwrap() + s0.powi(3).tanh() * T::from_f64(0.05).unwrap();
+                }
+                2..=4 => {
+                    let v8 = T::sqrt(c6 * c6 + 2.0);
+                    acc3 = acc3 + T::from_f64(0.25).unwrap() * T::sin(v8);
+                }
+                _ => {
+                    acc3 = acc3 + (c6.powi(2) + 2.0).ln().sin() * T::from_f64(0.25).unwrap();
+                    s2 = 0.6 * s2 + 0.1 * x2.powi(2).cos();
+                }
+            }
+        }
+        let v9 = (c6 * c6).ln_1p();
+        let mut k10 = 0;
+        let v12 = loop {
+            k10 += 1;
+            let mut k11 = 0;
+            while k11 < 4 {
+                k11 += 1;
+                s2 = (s2 * T::from_f64(0.5).unwrap() + v9 * s2 * (x0 * x0 + 1.0).log10() * T::from_f64(0.05).unwrap()).sin();
+                s2 = s2 * 0.6 + T::sin(s2.tanh() + 2.0) * T::from_f64(0.4).unwrap();
+            }
+            acc3 = acc3 - T::acosh(T::powi(x1, 2) + 2.0).mul_add(v9, (x2.sin() + 2.0).cbrt()).sin() * T::from_f64(0.25).unwrap();
+            if k10 >= 5 {
+                break T::to_degrees(v9) * 0.01;
+            }
+        };
+        'l5: for i in 0..3 {
+            if i < 2 && (T::powi(v[i], 2) + 1.0).log((s0 * v9).powi(2) + 2.0) < x1 {
+                continue;
+            }
+            s2 = s2 * T::from_f64(0.5).unwrap();
+            s2 = s2 + 0.1 * T::tanh(T::cos(x0).exp());
+            let mut k13 = 0;
+            while k13 < n + 1 {
+                k13 += 1;
+                match k13 {
+                    0..=2 => {
+                        s2 = (s2 * 0.6 + (x2.powi(2) + 1.0).powi(-2) * T::from_f64(0.05).unwrap()).tanh();
+                        let v14: T = v12 * v12;
+                        acc3 = acc3 + v14.cos() * T::from_f64(0.05).unwrap();
                     }
-                    _ => {
-                        s0 = T::from_f64(0.75).unwrap() * s0 + T::one() * (fi.sin() * T::from_f64(0.5).unwrap()).ln_1p();
-                        let v4: T = u.clamp(-T::from_f64(0.5).unwrap(), T::from_f64(1.5).unwrap()) * T::atanh(T::cos(v2) * T::from_f64(0.9).unwrap());
-                        s0 = s0 * T::from_f64(0.8).unwrap() + T::cos(v4).cos() * T::from_f64(0.02).unwrap();
+                    5..=6 => {
+                        s0 = s0 * T::from_f64(0.75).unwrap();
+                        s0 = s0 + T::from_f64(0.25).unwrap() * T::tanh(s0).sin();
+                    }
+                    7 => {
+                        break 'l5;
+                    }
+                    _other => {
+                        acc3 = acc3 + (T::powi(x0, 2) * v9.cos().exp2()).sin() * T::from_f64(0.05).unwrap();
+                        s0 = s0 * T::from_f64(0.5).unwrap() + T::sin((s0.cos() * 0.9).atanh() + 0.1) * 0.1;
                     }
                 }
-                acc1 = acc1 + T::from_f64(0.1).unwrap() * T::cos((v[i % 4].powi(2) + T::one()).log10());
-                acc1 = acc1 - T::cos(u.cos()) * T::from_f64(0.1).unwrap();
+                s2 = s2 * T::from_f64(0.5).unwrap();
+                s2 = s2 + 0.1 * T::atanh(s2.cos() * 0.9).sin();
             }
-            let v5 = v.iter().fold(-T::zero(), |r, &p| r + (T::from_f64(SCALE).unwrap() + v[k3 % 4] / (v2.sin() + T::from_f64(2.0).unwrap()) + T::sin(p)));
-            s0 = s0 * T::from_f64(0.75).unwrap();
-            s0 = s0 + T::from_f64(0.01).unwrap() * v5.tanh();
         }
-        let mut k6 = 0;
-        while k6 < 3 && x1.powi(3) > s0 {
-            k6 += 1;
-            if x1 / (x1.powi(2) + T::from_f64(0.5).unwrap()) <= T::from_f64(0.5).unwrap() {
-                break;
+        s0.tanh() + T::tanh(s1) + s2 * 1.5 - acc3.sin() + v9 * T::from_f64(0.25).unwrap() + v12.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::ln_1p(f64::cos(x1) * 0.5).clamp(-0.5, 0.5);
+        let mut s1 = (v[n % 4] * v[0] * v[0]).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = x2;
+        for i in 0..n + 1 {
+            m3 = f64::max(m3, x0 + v[i % 4]).min(1.5);
+        }
+        s0 = (s0 * 0.5 + m3.sin() * 0.25).tanh();
+        let mut k4 = 0;
+        let v7 = loop {
+            k4 += 1;
+            let v5 = -x0;
+            if f64::powf(v5.powi(2) + 1.0, m3.sin()) > 1.0 {
+                let v6: f64 = Params::prog_43(f64::tanh(v5 * x2) * 2.0, (m3 * x1 - x1).sin() * 2.0, x2, &v, n);
+                acc2 += v6.tanh() * 0.005;
+            } else if f64::asin(f64::sin(x1).exp().sin() * 0.9) <= 1.0 {
+                s0 = 0.75 * s0 + 0.25 * f64::atan(s0).cos();
             }
-            let v7 = v.iter().fold(-T::zero(), |r, &p| r + (v[k6] / (s0.cos() + T::from_f64(2.0).unwrap()) + T::sin(p)));
-            s0 = (s0 * T::from_f64(0.75).unwrap() + T::cos(x1 / (v[(k6 + n) % 4] * v[(k6 + n) % 4] + T::from_f64(1.5).unwrap())) * T::from_f64(0.1).unwrap()).sin();
-            s0 = (s0 * T::from_f64(0.8).unwrap() + v7.cos() * T::from_f64(0.01).unwrap()).tanh();
+            acc2 += 0.4 * f64::sin(x2);
+            if k4 >= 5 {
+                break f64::abs(0.8 * x2);
+            }
+        };
+        let mut m8 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            s0 *= 0.8;
+            s0 += 0.1 * (x2 + v7).cos();
+            let mut m9 = f64::INFINITY;
+            for j in 0..=i {
+                let c10 = if 1.0 - (v[j % 4] + 0.25) < -1.0 {
+                    x0.powi(3) + v[j % 4]
+                } else {
+                    fi.mul_add(x0, x0) - x0 / (x1 * x1 + 0.5)
+                };
+                m9 = f64::min(c10, m9);
+            }
+            if (x2 * x2 + 1.0).cbrt().asinh() < -0.25 && m8 > 22 {
+                m8 += 1;
+            }
+            acc2 += m9.tanh() * 0.25;
+            if x0.sin().exp() <= m9 {
+                continue;
+            }
         }
-        let f8 = |t: T| t.sin().sinh().abs();
-        let v9 = v.iter().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + f8(p) * T::from_f64(0.25).unwrap());
-        let v10 = f8(v[3]);
-        if !(k6 < 1) {
-            s0 = (s0 * T::from_f64(0.6).unwrap() + (T::sin(v10) * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).tanh();
-        } else if (v[3 - k6].powi(2) + T::from_f64(2.0).unwrap()).acosh() >= -T::from_f64(0.5).unwrap() {
-            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.5).unwrap() * T::abs(T::log(x1 * x1 + T::one(), T::from_f64(10.0).unwrap())).cos();
+        match m8 {
+            PHASE_A => {
+                let m3: f64 = x2.abs().abs();
+                s1 = s1 * 0.8 + m3.tanh() * 0.2;
+            }
+            g if g > 2 => {
+                s0 = (s0 * 0.8 + v7 * 0.25).sin();
+            }
+            _other => {
+                s0 = s0.mul_add(0.6, f64::exp_m1(x0.tanh()).asinh().cos() * 0.1);
+                let v11 = v7 * v[m8 % 4];
+                s0 = s0.mul_add(0.5, v11.sin().cos() * 0.1);
+            }
         }
-        for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            if v[0] + x1 + v2 >= v9 {
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (T::sin(s0.min(v10)) * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.1).unwrap());
-            } else if T::copysign(T::tan(s0.cos() * T::from_f64(1.2).unwrap()), T::cosh(T::cos(v10) * T::from_f64(1.5).unwrap())) < -T::one() {
-                acc1 = acc1 - T::recip((v9 * fi).powi(2) + T::one()) * T::from_f64(0.5).unwrap();
+        let v14 = if x0.cos() < x1 || m8 > 5 {
+            let v12 = 0.8 - s0;
+            prog_91(0.25, f64::hypot((v7.powi(2) + 1.0).log10(), (f64::sin(v7) * 0.5).ln_1p()).sin(), 0.5, &v, k4) + f64::cos(v12)
+        } else {
+            let v13 = f64::exp(v7.tanh()).clamp((s0 * s0 + 2.0).ln().cos() - 1.5, f64::sin(s1.abs()) + 1.5);
+            (x1.tanh() * 0.5).ln_1p() + v13.sin()
+        };
+        s1 * 0.5 - acc2 + v14.tanh()
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_115(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            let mut s0 = (x0 * x0 + 0.5).cbrt();
+            let mut s1 = (v[(self.n + n) % 4].sin() * 0.9).acos().tanh() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let v4 = if x2 * 2.0 >= 1.0 {
+                let v3 = 0.1 * x0;
+                3.0_f64.min(acc2.cos().exp2()) + v3.sin()
             } else {
-                acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(x0 * x0);
-                if T::asin((x2 * x2 + T::from_f64(1.5).unwrap()).acosh().sin() * T::from_f64(0.9).unwrap()) >= -T::one() {
-                    s0 = s0 * T::from_f64(0.75).unwrap();
-                    s0 = s0 - T::from_f64(0.1).unwrap() * (v[k6] - s0).sin();
-                } else if v10 - T::from_f64(2.5).unwrap() >= s0 + x0 {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + s0.tanh() * T::from_f64(0.2).unwrap()).tanh();
+                prog_82(1.2, acc2, x2, v, 5)
+            };
+            let v5 = v.iter().copied().map(|p| v[3 - self.n] + x1 + f64::tanh(p)).sum::<f64>();
+            let v14 = if prog_91::<f64>(x0, 0.75, x1, &v, 5) < v4 {
+                for i in (1..=6).step_by(2) {
+                    let v10 = match self.n {
+                        1 => {
+                            for _ in (1..=6).step_by(2) {
+                                let v6 = f64::log10(v5 * v5 + 1.0) * (x0 + 1.5);
+                                let v7 = v.iter().fold(f64::cos(v6), |r, &p| r * 0.75 + 0.25 * f64::tanh(p + 0.5));
+                                acc2 -= (v7 * v7 + 1.0).log(v7 * v7 + 2.0) * 0.2;
+                            }
+                            let v8 = x0.asinh();
+                            v8.sin()
+                        }
+                        _ => {
+                            let v9 = (v5.cos().powi(2) + 1.0).sqrt();
+                            acc2 -= -self.scale;
+                            f64::cos(self.k) + v9.sin()
+                        }
+                    };
+                    match i % 4 {
+                        PHASE_A | 2 => {
+                            s1 *= 0.8;
+                            s1 += 0.005 * Self::prog_43::<f64>(s1.atan2((s1.powi(2) + 1.0).cbrt().powi(2) + 0.5).cos() * 2.0, v[self.n].to_radians().tanh() * 2.0, 1.2, &v, 3).tanh();
+                            continue;
+                        }
+                        3 => {
+                            s0 = (s0 * 0.5 + (s0 + (self.k - 1.25)) * 0.5).sin();
+                            s1 = s1 * 0.5 + (s1.cos() * 0.5).ln_1p().cos() * 0.5;
+                        }
+                        _other => {
+                            let v11 = f64::exp(v4.cos());
+                            acc2 += v[i % 4].sin() * 0.5;
+                            if v5.cos().cos() >= 0.25 {
+                                continue;
+                            }
+                            s0 = (s0 * 0.5 + v11.tanh() * 0.1).tanh();
+                        }
+                    }
+                    if n == 6 && Self::prog_43(1.5, f64::tanh(x1.cos()) * 2.0, f64::exp(v5.tanh()).cos(), &v, n) < -1.0 {
+                        acc2 -= 0.5 * f64::cos(-x0);
+                    } else if (f64::powi(v4, 2) + 0.5).ln() >= 0.0 {
+                        let v10: f64 = v4;
+                        s1 = 0.5 * s1 + 0.5 * v10.cos();
+                    }
+                    acc2 -= 0.5 * f64::recip(f64::powi(v10.tanh(), 2) + 0.5).cos();
                 }
-                for j in (1..=3).step_by(2) {
-                    let fj = T::from_usize(j).unwrap();
-                    let v11: T = s0 / (fj.powi(2) + T::from_f64(1.5).unwrap());
-                    acc1 = acc1 + T::from_f64(0.25).unwrap() * v11;
+                let v12 = f64::tanh(v[self.n]).cos();
+                (v[(self.n + n) % 4].sin().exp().cos() * 0.9).atanh() + f64::tanh(v12)
+            } else if f64::cosh((v[3] * v[3] + 1.0).powi(-2).sin()) > 0.5 {
+                let v13 = (v5 * v5 + 1.0).ln().cos();
+                s0 = s0.mul_add(0.75, f64::sin(f64::cbrt(v[3 - self.n].cos() + 2.0)) * 0.75);
+                f64::sin((x0 * x0 + 1.0).powi(-3)) + v13.sin()
+            } else {
+                f64::asinh(v5)
+            };
+            let v15 = 'b2: {
+                if (v5.powi(2) + 1.0).log10() <= (self.scale.powi(2) + 1.0).log10() {
+                    s0 = (s0 * 0.75 + f64::clamp(x1, -1.5, 0.5) / (f64::powi((v[n % 4] * v[n % 4] + 2.0).ln(), 2) + 1.5) * 0.2).tanh();
+                    break 'b2 f64::powi(v[self.n].powi(2), 2).ln_1p();
                 }
-            }
-            for &u in v.iter() {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + u.cos() * T::from_f64(0.25).unwrap()).sin();
-                acc1 = acc1 - T::tan(v2.cos() * T::from_f64(1.2).unwrap()).tanh() * T::from_f64(0.1).unwrap();
-            }
-            let mut m12: T = -T::from_f64(0.5).unwrap();
-            for j in 0..6 {
-                if v2 + v9 + v[j % 4] * x1 >= v10 && k6 + n < 1 {
+                if x2 + x1 + 0.35 < -0.5 {
+                    break 'b2 f64::cos(v[self.n]).exp2().atan();
+                }
+                prog_12(1.5, f64::atanh(v[2].tanh() * 0.9).sin() * 2.0, s1, &v, n)
+            };
+            for i in 0..n {
+                if v[3].sin() > self.k {
+                    acc2 -= f64::sin(f64::to_radians(v14)) * 0.25;
                     continue;
                 }
-                m12 = m12.max(v[j % 4].to_degrees() * T::from_f64(0.02).unwrap());
+                let v16 = (f64::sin(v14) * 1.2).tan();
+                if self.n < i {
+                    s1 = (s1 * 0.8 + (v4 + s1) * 0.1).tanh();
+                    break;
+                }
+                s0 *= 0.5;
+                s0 += 1.0 * f64::cos(f64::acos(self.k.cos() * 0.9));
+                acc2 += 0.25 * f64::tanh(v16.sin());
             }
-            acc1 = acc1 + (x0 * x0).ln_1p().sin() * T::from_f64(0.5).unwrap();
-            acc1 = acc1 + T::from_f64(0.5).unwrap() * T::cos(m12);
-        }
-        T::tanh(s0) - acc1.cos() - v2 + T::cos(v9) + v10
-    }
-
-    #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = (x0.tanh().exp_m1() - v[n % 4].cos().exp()).sin() * 2.0;
-        let mut s1 = (x1.cos() * 0.9).atanh();
-        let mut s2 = (x1.cos() * 1.5).sinh().sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4: f64 = 0.5;
-        for i in 1..n {
-            let c5 = x2 + (v[i % 4] + 1.5);
-            m4 = f64::max(c5, m4);
-        }
-        acc3 += m4.cos();
-        match n % 2 {
-            0 => {
-                s2 = (s2 * 0.5 + m4.sin() * 0.25).sin();
-            }
-            1 => {
-                acc3 += (f64::tanh(x2) * 1.5).cosh().sin();
-                s0 *= 0.8;
-                s0 -= 0.005 * f64::sin(prog_94(((f64::sin(m4) * 2.0).cosh().powi(2) + 0.5).sqrt().sin() * 2.0, 1.5, x2, v, 2));
-            }
-            _ => {
-                s1 = (s1 * 0.75 + x1.powi(2) * 0.05).tanh();
-            }
-        }
-        let mut m6: f64 = prog_12(x2, s1, 1.5, v, n).tanh();
-        for &t in v.iter() {
-            let c7 = if t - m4 + t / (t * t + 0.5) < -0.5 {
-                t * t
-            } else {
-                t / (v[n % 4] * v[n % 4] + 1.0) + t * s2
+            let v18 = match self.n {
+                0 => f64::ln_1p(x0 * x0),
+                1 => x1.atan().max(0.75 - self.scale),
+                2 => x0 * v[n % 4],
+                _ => {
+                    let v17 = f64::cos(x0) * x0.tanh().sinh();
+                    (v17 + x2).sin()
+                }
             };
-            m6 = m6.max(c7);
+            let f19 = |t: f64| (x0 * x0 + 1.0).powi(-1) + t * 0.25;
+            let v20 = v.iter().copied().map(f19).sum::<f64>();
+            let v21 = v.iter().map(|&p| f19(p)).sum::<f64>();
+            let c22: f64 = table(n);
+            s0 * 1.5 + s1 * 0.5 - acc2.cos() + v14 * 1.5 + v15.sin() + v18 * 0.75 + v20.cos() + f64::cos(v21) + c22 * 0.25 + f64::asin(v18.tanh() * 0.9)
         }
-        acc3 -= m6.sin() * 0.005;
-        s1 = 0.75 * s1 + 0.1 * f64::cos(m4.abs());
-        match n % 4 {
-            0 => {
-                match n.checked_sub(2) {
-                    None => {
-                        acc3 += v[n % 4].sin();
-                    }
-                    Some(k8) if k8 < 3 => {
-                        acc3 -= 0.5 * (v[k8 % 4].cos() + f64::exp_m1(m4.sin())).cos();
-                    }
-                    Some(k9) => {
-                        let c10 = k9 as f64;
-                        let c11: f64 = table(n + 1);
-                        acc3 += (c10.sin() - f64::tanh(c11)).cos();
-                    }
-                }
-                debug_assert!(m6.is_finite());
-            }
-            1..=2 => {
-                acc3 += x2.asinh();
-                acc3 += m4.atan().tanh();
-            }
-            PHASE_D => {
-                s0 = 0.8 * s0 + 0.005 * prog_21::<f64>(f64::tanh(x1.clamp(-0.5, 1.0)) * 2.0, 1.2, s0, v, n).cos();
-            }
-            _ => {
-                s2 = s2 * 0.8 + m4.tanh() * 0.1;
-                acc3 -= f64::cosh(f64::tanh(x1)).min((v[n % 4] * v[n % 4] + 1.0).powi(-1)).tanh();
-            }
-        }
-        let c12: f64 = table(n);
-        let v13 = v.iter().take(1).copied().map(|p| (p.sin() * 0.9).asin()).sum::<f64>();
-        s0.cos() + s1 + s2 - acc3.sin() + c12.cos() + f64::sin(v13)
     }
 
     #[differentiable]
-    pub fn prog_111<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
-        let (x1, x2) = p;
-        let mut s0 = prog_21(x0, T::cos(x2 + v[n % 4]), T::cos((x1.sin() * 0.9).acos()), v, 5).tanh() * 2.0;
-        let mut s1 = T::sin(T::cosh(v[1].cos() * 1.5)) * 2.0;
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if prog_72(x0 * T::from_f64(1.2).unwrap(), x0 * T::from_f64(0.25).unwrap(), x2, v, n) >= x2 {
-                break s1;
-            }
-            let v4 = v.iter().fold(-0.0, |r, &z| r + prog_21(x1, z.tanh(), s0, v, k3));
-            acc2 = acc2 + prog_21(x0 * 1.5, x1, (s0.cos() * 0.9).acos().tanh(), v, k3).tanh() * T::from_f64(0.02).unwrap();
-            if k3 >= 2 || ((x0 * v[n % 4]).powi(2) + 2.0).ln() > s1 {
-                break prog_72(x0, x1, T::cos(x2), v, 2);
-            }
-            acc2 = acc2 - v4.sin().sin() * 0.01;
-        };
-        if T::tanh(x2) <= -T::from_f64(0.25).unwrap() || k3 > 1 {
-            s0 = (s0 * T::from_f64(0.8).unwrap() + x0 * T::from_f64(0.5).unwrap() * T::from_f64(0.4).unwrap()).tanh();
-        } else {
-            s1 = s1 * T::from_f64(0.8).unwrap();
-            s1 = s1 - T::from_f64(0.05).unwrap() * T::sin(x1.sin().exp_m1());
-        }
-        let mut k6 = 0;
-        let v13 = loop {
-            k6 += 1;
-            acc2 = acc2 - T::sin(T::exp(x0.sin())) * T::from_f64(0.4).unwrap();
-            for j in (0..3).rev() {
-                let fj = T::from_usize(j).unwrap();
-                if T::atan(v5) <= -1.0 || n % 2 == 0 {
-                    return (fj * fj + 1.0).log2();
-                }
-                acc2 = acc2 + 0.1 * T::sin(s1 * v[j]);
-                let v9 = match k3 {
-                    2 => {
-                        let v7 = (x1 * x1 + T::from_f64(0.5).unwrap()).recip() / 1.5;
-                        T::sin(v7) - (v7.powi(2) + 1.0).log2()
-                    }
-                    _ => {
-                        let v8 = T::cos(fj);
-                        (v8 * v8 + 2.0).acosh()
-                    }
-                };
-                acc2 = acc2 - 0.1 * T::cos(v9.cos());
-            }
-            let v12 = if T::from_f64(0.5).unwrap() * x0 <= v5 {
-                let v10 = x0.tanh().exp_m1();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + T::sinh(T::tanh((x1 * x1 + 1.0).log(3.0)) * 1.5) * T::from_f64(0.05).unwrap()).tanh();
-                v10.cos()
-            } else {
-                let v11 = (x2.cos() * 0.9).acos();
-                T::atan((v11.cos() * T::from_f64(1.2).unwrap()).tan())
-            };
-            if k6 >= 5 || T::hypot(x0, v[(k6 + n) % 4] * v[(k6 + n) % 4]) > 1.0 {
-                break (v[(k6 + n) % 4].tanh() * T::from_f64(1.2).unwrap()).tan().abs();
-            }
-            s1 = (s1 * T::from_f64(0.5).unwrap() + v12.tanh() * T::from_f64(0.02).unwrap()).tanh();
-        };
-        let v15 = match k6 {
-            0 | 2 => {
-                let v14 = -x2;
-                (T::tanh(x2.sin().exp2()) * 0.9).acos() + v14.tanh()
-            }
-            g if g > 3 => v[(k6 + n) % 4].powi(3),
-            _ => prog_21::<T>(x2, (v13 / (x1.powi(2) + 1.5)).sin() * 2.0, T::hypot(v13, (T::tanh(x0) * 1.5).sinh()).tanh() * 2.0, v, k3),
-        };
-        for _ in (0..=n).rev().step_by(2) {
-            if (T::powi(v15, 2) + 1.0).log(2.0) > T::from_f64(0.5).unwrap() && k3 < 1 {
-                for _ in 0..5 {
-                    let v16 = (x2 * v13).hypot((T::powi(v5, 2) + T::from_f64(0.5).unwrap()).cbrt());
-                    acc2 = acc2 + 0.1 * T::sin(v16.to_radians() * T::from_f64(50.0).unwrap());
-                    acc2 = acc2 - 0.1 * T::cos(T::from_f64(1.2).unwrap() - x1);
-                }
-            } else {
-                s0 = s0 * T::from_f64(0.8).unwrap();
-                s0 = s0 - 0.01 * T::atan2(T::exp(x1.sin()).powi(2) + T::from_f64(0.5).unwrap(), (v[n % 4] * v[n % 4] + 1.0).recip()).cos();
-                let v17 = x0.cos();
-                acc2 = acc2 + v17.cos() * T::from_f64(0.5).unwrap();
-            }
-            let v18 = v.iter().fold(v13.cos(), |r, &z| r * T::from_f64(0.75).unwrap() + 0.1 * (r.cos().exp2().max(r) + z.cos()).cos());
-            s0 = 0.6 * s0 + 0.2 * (-v18);
-        }
-        s0 + s1 * T::from_f64(0.5).unwrap() - acc2.cos() - v5.cos() - v13.cos() - T::sin(v15) + prog_21::<T>(s1, x0 * T::from_f64(0.75).unwrap(), v13.copysign(x0).tanh(), v, 3)
-    }
-
-    #[differentiable]
-    pub fn prog_113<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(x1 * x0) * 2.0;
-        let mut s1 = f64::log10(v[n % 4] * v[n % 4] + 1.0);
-        let mut s2 = v[n % 4].atan().tanh().exp().tanh() * 2.0;
+    pub fn prog_116<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.atan();
+        let mut s1 = (v[2] + s0).cos() * 2.0;
+        let mut s2 = f64::recip(x1.powi(2) + 0.5);
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = f64::sin(s0).exp2() * std::f64::consts::FRAC_PI_4;
+            a4[i] = v[i].sin();
+            s2 *= 0.8;
+            s2 += 0.05 * (x0 / (s1.sin() + 2.0)).cos();
         }
-        let v7: f64 = if f64::atan(s2) <= x0 || n % 2 == 0 {
-            f64::sqrt(s0 * s0 + 0.5)
-        } else if 0.5_f64.powf(x2.sin()) > s1 {
-            let v5 = x1.mul_add(acc3, acc3);
-            s2 = s2 * 0.5 + f64::clamp(s2, f64::cos(x2) - 1.5, f64::cos(acc3) + 1.5).tanh() * 0.05;
-            f64::asinh(v5 / (x0 * x0 + 1.0))
-        } else {
-            let v6 = (a4[1].powi(2) + 2.0).acosh();
-            return v6.atan()
-        };
-        let sl8 = &v[..2];
-        let v9 = sl8.iter().fold(0.0, |r, &p| r * 0.5 + (3.0_f64.atan2(v[n % 4]) + p * 0.25) * 0.5);
-        let v12 = if prog_97(x1, 0.25, f64::tanh((v7 + a4[0]).clamp(-1.0, 1.5)), v, n) >= v9 && n == 3 {
-            let v10 = v9 + f64::sinh(x2.cos());
-            s2 = (s2 * 0.6 + (x2 * s1).max(v10 + s2) * 0.02).tanh();
-            f64::abs(v10 - x2)
-        } else if prog_74(f64::tanh(f64::atan(x2)) * 2.0, x2, s0, *v, n) >= v[n % 4].clamp(-0.5, 1.0) {
-            let v11 = v[0] / (f64::powi(x0, 2) + 1.5);
-            ((v11 * v11).tanh() * 0.9).acos()
-        } else {
-            return (f64::powi(f64::tan(x0.tanh() * 1.2), 2) + 1.0).recip()
-        };
-        if f64::clamp(v12, f64::cos(v12) - 1.5, acc3.sin() + 1.5) > -0.5 {
-            s1 = (s1 * 0.75 + (SCALE + s1) * 0.02).tanh();
-            let v18 = match n.checked_sub(1) {
-                Some(0..=1) => v12 - v9,
-                Some(k13) if k13 % 2 == 0 => {
-                    let v14 = (x1.tanh().powi(2) + 1.0).recip();
-                    v14 * x0
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v6 = match i {
+                MODE_A | 2 => {
+                    let v5 = s2.mul_add((x0.powi(2) + 2.0).acosh(), (x0.cos() * 0.5).ln_1p());
+                    (v5.cos() * 0.9).acos()
                 }
-                Some(k15) => {
-                    let c16 = k15 as f64;
-                    let v17 = (c16.cos() * 0.9).asin();
-                    (a4[k15 % 4].powi(2) + 0.5).sqrt() + v17.sin()
-                }
-                _ => prog_2(f64::sin(-(x0.tanh() * 1.2).tan()), x0, (s1.powi(2) + 0.5).recip().to_radians().cos(), *v, 4),
+                4 => (x0.sin() * 1.5).cosh(),
+                5 => a4[n % 4].atan(),
+                _ => (a4[0].cos() * 0.9).acos(),
             };
-            acc3 -= 0.005 * v18.sin();
-        } else {
-            let v19 = s0.cos();
-            let v9 = v19 / 4.0;
-            acc3 += v9.cos();
+            if (x0 + x2).asinh() < fi - v6 && i % 2 == 0 {
+                let v7 = a4[1].tanh();
+                acc3 += 0.25 * v7.sin();
+            } else if (f64::sin(f64::min(v[n % 4], x2)) * 1.2).tan() >= a4[3] || i % 2 == 0 {
+                s0 = s0.mul_add(0.6, f64::sin(Params::prog_43(x1, x0, 0.5, &v, n)) * 0.01);
+                let v8 = v[(i + n) % 4] + s2;
+                s0 = 0.75 * s0 + 0.1 * f64::sin(v8).sin();
+            } else {
+                s2 = 0.5 * s2 + 0.02 * (x1 + v6).tanh();
+                if i % 2 == 0 {
+                    return x2 + x0;
+                }
+                for _ in 0..4 {
+                    s0 = (s0 * 0.75 + (s2.sin() * 1.5).sinh() * 0.05).tanh();
+                    acc3 += f64::sin(s1.powi(2)) * 0.05;
+                }
+            }
+            s1 = s1.mul_add(0.75, Params::prog_43::<f64>((f64::to_degrees(s2) * 0.02).min(f64::atan(x2)).tanh() * 2.0, x0, s2, &v, n).tanh() * 0.005);
         }
-        let a20 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        s0 = (s0 * 0.6 + (v9 * v9 + 1.0).log10() * 1.0).tanh();
-        s0 * 0.75 + s1 * 0.75 + s2 - acc3.cos() + a20[2].tanh() - f64::cbrt(s1.tanh() + 2.0)
+        let v11 = 'b3: {
+            let v9 = 1.5_f64.atan2(v[n % 4]);
+            let v10 = ((v9 - x1).tanh() + 2.0).cbrt();
+            if v9.mul_add(v10, x1) / 2.0 <= f64::sin(x0).exp() || n == 6 {
+                break 'b3 s2;
+            }
+            (a4[n % 4] * a4[n % 4] + 2.0).sqrt()
+        };
+        let mut k12 = 0;
+        while k12 < 5 && f64::sin(s2).tanh() > v11 {
+            k12 += 1;
+            match k12 {
+                0 => {
+                    acc3 += 0.4 * (a4[2].sin() * 1.2).tan().sin();
+                    acc3 += f64::tanh((s2 * s2 + 0.5).cbrt() * a4[k12 % 4].min(s0)) * 0.4;
+                }
+                MODE_B | MODE_D => {
+                    let v13 = Params::prog_43(a4[3].powi(2).sin(), f64::cos(a4[3] * a4[3].tanh().exp()), f64::sin(f64::powi(a4[3], 3)) * 2.0, &v, k12);
+                    s1 = (s1 * 0.5 + v13.sin() * 0.005).tanh();
+                }
+                4 => {
+                    let x0 = 2.0 * (x2 / (s1.cos() + 2.0));
+                    s0 = s0 * 0.75 + f64::sin((v[n % 4] * v[n % 4] + 2.0).acosh()) * 0.1;
+                    acc3 += f64::sin(x0) * 0.4;
+                }
+                _ => {
+                    s2 *= 0.75;
+                    s2 += 0.1 * f64::log(2.0_f64, f64::tanh(s0).exp2().powi(2) + 2.0);
+                    acc3 += 0.4 * a4[1];
+                }
+            }
+            if !(k12 % 2 == 0) {
+                let x0 = v11.atan();
+                s0 = s0.mul_add(0.6, f64::sinh(x0.sin()).cos() * 0.25);
+            } else {
+                let x1 = x0 + a4[0];
+                let v14 = (v11.powi(2) + 2.0).ln();
+                acc3 -= 0.4 * f64::sin(x1.cos() + f64::tanh(v14));
+            }
+            s0 = s0.mul_add(0.6, f64::tanh(m6::prog_38(x2, s2, 0.75, v, n)) * 0.01);
+        }
+        if !(k12 == 0 && prog_91(1.2, x2, s1, &v, n) > a4[n % 4]) {
+            acc3 -= (acc3 * 0.01).sin() * 0.2;
+        } else if (x1 * x1 + 1.0).log(f64::powi(v[k12 % 4].to_degrees() * 0.02, 2) + 2.0) > -0.5 {
+            acc3 += f64::tanh(x2.tanh().exp());
+        } else {
+            'b5: {
+                let v15 = f64::acosh((v[1].to_degrees() * 0.02).powi(2) + 1.5);
+                if f64::hypot(x0 - x2, v15 - a4[k12 % 4]) <= -1.0 {
+                    break 'b5;
+                }
+            }
+        }
+        let v16 = v[k12 % 4].tanh() + x0.sin().exp2();
+        let mut k17 = 0;
+        while k17 < n + 1 {
+            k17 += 1;
+            let mut m18: f64 = 2.5;
+            for j in 0..4 {
+                let c19 = if m18 > 0.0 {
+                    v[(j + n) % 4] * v[2] / (v16 * 0.5 * (v16 * 0.5) + 1.0)
+                } else {
+                    v[(j + n) % 4].powi(2)
+                };
+                m18 = f64::min(c19, m18);
+            }
+            let v20 = 'b8: {
+                if s2 > v16 * 2.0 {
+                    break 'b8 m18;
+                }
+                v[(k17 + n) % 4] / (f64::powi((x2 * x2).ln_1p(), 2) + 1.0)
+            };
+            s0 = s0.mul_add(0.5, f64::sinh(v11.tanh() * 1.5).sin() * 0.1);
+            acc3 += (m18.cos() + f64::cos(v20)).sin() * 0.25;
+        }
+        let f21 = |t: f64| (t.tanh().exp().powi(2) + 1.0).log(2.0);
+        let v22 = f21(x2) + f21(v[3]) * 1.0;
+        let v23 = a4.iter().cloned().map(f21).sum::<f64>();
+        f64::tanh(s0) - s2 + acc3.tanh() + v11.sin() - v16.cos() + f64::tanh(v22) - v23.sin()
     }
 
     #[differentiable]
-    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = f64::to_radians(x1) * 50.0;
-        let mut s1 = prog_12((v[2] * v[2]).ln_1p().cos(), (v[2].sin() * 0.9).acos().tanh() * 2.0, f64::tanh(s0).exp_m1().sin() * 2.0, [v[0], v[1], v[2], v[3]], 2).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            if f64::sqrt(x2 * x2 + 1.0) <= -1.0 {
-                a3[i] = x2.cos().powi(2);
-            } else {
-                a3[i] = s1.cos() + v[i] * s1;
-            }
-        }
-        let v4 = a3.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * f64::tanh(x0.cos() + p.tanh()));
-        s0 *= 0.75;
-        s0 += 0.05 * x1.abs().hypot(f64::exp_m1(f64::cos(x2))).cos();
-        match n {
-            0 => {
-                acc2 -= (v[n % 4].powi(2) + 1.0).log(10.0);
-            }
-            2..=4 => {
-                let v5: f64 = ((f64::sin(x0) + 2.0).cbrt().cos() * 1.5).sinh();
-                let [b6, b7, b8, _] = a3;
-                s1 = (s1 * 0.5 + (v5.sin() - b6.sin() + b7.cos() + b8.cos()) * 0.005).tanh();
-            }
-            6 => {
-                s0 = (s0 * 0.75 + Params::prog_71(prm, v[0].abs().cos(), s0, v4, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-                s0 = s0 * 0.8 + f64::cos((-x2) / (x0.atan().cos() + 2.0)) * 0.05;
-                if !(n > 0 && f64::exp2((v[n % 4] * x0).sin()) < v[n % 4] + x0) {
-                    let v9 = (acc2.tanh() * 2.0).cosh();
-                    acc2 += v9.cos();
-                } else {
-                    let v10 = x1.mul_add(x1, x0);
-                    s1 = f64::mul_add(s1, 0.5, v10.cos() * 0.1);
-                }
-            }
-            _ => {
-                s1 = f64::mul_add(s1, 0.5, f64::cos((f64::powi(v[1], 2) + 1.0).log(v[1] * v[1] + 2.0)) * 0.1);
-                s0 = f64::mul_add(s0, 0.75, f64::cbrt(v[0] * v[0] + 1.0).sin() * 0.1);
-                if n == 6 {
-                    s0 *= 0.8;
-                    s0 += 0.01 * x0.sin().exp2().powi(3).sin();
-                    s0 = (s0 * 0.5 + f64::asinh(x2) * 0.5).sin();
-                } else if ((x2 * x2 + 1.5).acosh().powi(2) + 2.0).acosh() <= s1 && n > 5 {
-                    for i in 0..v.len() {
-                        let fi = i as f64;
-                        acc2 -= x2.tanh() * 0.5;
-                        match i {
-                            MODE_A if n % 2 == 0 => {
-                                s1 = s1.mul_add(0.5, f64::cosh(x2.sin()).cos() * 0.4);
-                            }
-                            2 => {
-                                let v11 = prog_21::<f64>(x0, 1.2, f64::mul_add(x0, fi, s1).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                                acc2 += 0.05 * prog_21::<f64>(f64::sin(x0.sin().cos()), x1, s0, [v[0], v[1], v[2], v[3]], i).sin();
-                                acc2 += f64::tanh(v11).sin() * 0.01;
-                            }
-                            MODE_D => {
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = v[3].tanh();
+        let mut s1 = v[n % 4].tanh().exp().tanh() * 2.0;
+        let mut s2 = x2.sin() * x0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_82(x0, acc3.cos().exp_m1().tanh() * 2.0, s0, [v[0], v[1], v[2], v[3]], n);
+        let v5 = prog_82((f64::powi(x1, 3) + acc3).cos(), acc3, f64::cos(-x0.tanh().exp()), [v[0], v[1], v[2], v[3]], n);
+        let v7 = 'b0: {
+            for (i, &t) in v.iter().enumerate() {
+                match i {
+                    0..=1 => {
+                        'b2: {
+                            if s1 - 0.1 > (s1.cos() * 0.9).atanh() {
                                 s1 *= 0.6;
-                                s1 -= 0.4 * f64::sin(f64::ln_1p(s1 * s1));
-                                let v12: f64 = fi.powi(2);
-                                acc2 += v12.sin().tanh() * 0.5;
+                                s1 -= 0.05 * f64::cos(s2.atan2(x1 * x1 + 0.5));
+                                break 'b2;
                             }
-                            _ => {
-                                let v13 = ((v4 / (f64::cos(x2) + 2.0)).powi(2) + 1.0).ln();
-                                let v14 = f64::cos(x0).exp2().mul_add(x2, v13);
-                                acc2 -= v14.sin().cos() * 0.5;
-                            }
+                            acc3 -= 0.25 * f64::cos(v[0].mul_add(x0, v5).mul_add(f64::log10(v[0].powi(2) + 1.0), f64::cos(t)));
                         }
                     }
-                    acc2 += (acc2 * 0.001).sin() * 0.01;
+                    2 => {
+                        s2 = (s2 * 0.5 + (x2 + 0.75) * 0.5).tanh();
+                        s2 = (s2 * 0.75 + f64::ln(v4.powi(2) + 1.0) * 0.25).tanh();
+                    }
+                    MODE_D => {
+                        acc3 += (t * x2).tanh() * 0.5;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.75 + (f64::tanh(t) + f64::asin(v4.tanh() * 0.9)) * 0.05).tanh();
+                        acc3 -= 0.5 * f64::tanh(f64::sin(x2).clamp(f64::tanh(v5) - 1.5, v5.sin() + 1.5));
+                    }
                 }
+                for j in 0..i {
+                    acc3 -= ((v5 + s0).powi(2) + 1.0).log10().cos() * 0.1;
+                    match n % 2 {
+                        0 => {
+                            continue;
+                        }
+                        MODE_B if n < 4 => {
+                            s0 = (s0 * 0.6 + v4 * 0.4).tanh();
+                            acc3 += 0.1 * (x2 * v[(j + i) % 4]).cos();
+                        }
+                        _ => {
+                            s0 = s0.mul_add(0.8, (x2 - (s0 + s2)).sin() * 0.05);
+                            match i + n {
+                                0 | 2 => {
+                                    continue;
+                                }
+                                3 => {
+                                    s2 = (s2 * 0.6 + (s2.cos() - v5) * 0.2).sin();
+                                    let v6 = (v4.powi(2) + 1.0).cbrt();
+                                    s0 *= 0.8;
+                                    s0 += 0.02 * f64::tanh(v6).cos();
+                                }
+                                g if g > 5 => {
+                                    acc3 -= f64::tanh(t.sin().exp()).exp().cos() * 0.1;
+                                }
+                                _ => {
+                                    acc3 += f64::tanh(f64::atan((x1 * x1 + 1.5).acosh())) * 0.1;
+                                }
+                            }
+                            acc3 -= f64::log(t * t + 1.0, 3.0) * 0.1;
+                        }
+                    }
+                    acc3 += 0.1 * x2.tanh();
+                }
+                if !(i % 3 == 1 && (t.powi(2) + 2.0).acosh() < -1.0) {
+                    break 'b0 v4;
+                }
+                s2 *= 0.5;
+                s2 += 0.05 * (v4 + v[i] + (x2 * x2 + 1.0).powi(-2)).cos();
             }
-        }
-        let f15 = |t: f64| (v[1].powi(2) + 1.5).acosh().min(v[1].powi(3)) + t * 0.5;
-        let v16 = f15(v[0]) - f15(x2) * 0.5;
-        s0 * 0.5 + s1 + acc2.tanh() - v4.tanh() - v16.sin() - prog_21::<f64>((x0.to_radians() * 50.0).sin(), v4, x2.powi(3).asinh().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = f64::exp(v[0].sin()).tanh() * 2.0;
-        let mut s1 = s0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                acc2 += (acc2.sin().exp().powi(2) + 1.0).ln().cos();
+            v[n % 4].tanh().exp_m1()
+        };
+        let v13 = 'b4: {
+            if v[n % 4] < 1.0 && n > 4 {
+                break 'b4 x0.copysign(v5) / ((v[n % 4].tanh() * 1.2).tan().cos() + 2.0);
             }
-            PHASE_B if n < 4 => {
-                s1 = 0.75 * s1 + 0.25 * (x1.sin() * 0.5).ln_1p().sin();
-                if x0 + s1 > acc2 || n % 2 == 0 {
-                    acc2 += x2.sin().sinh();
-                    let v3 = s0 * v[n % 4];
-                    acc2 += 0.25 * v3.sin();
+            if (v4 * 0.25).sin() > -0.25 || n > 4 {
+                acc3 += (f64::cos(x0) * 1.5).cosh().tanh();
+                if (v[n % 4] * v[n % 4]).ln_1p().abs() < -0.5 {
+                    s1 = (s1 * 0.8 + x2.tanh() * 0.2).sin();
+                } else if v[n % 4] + (f64::powi(x1, 2) + 1.5).acosh() < -1.0 || n == 2 {
+                    let v8 = 'b5: {
+                        if (x0.sin() * 2.0).cosh().max(f64::abs(v[n % 4])) >= x1.atan() {
+                            break 'b5 x0.asinh();
+                        }
+                        if v5 <= v7 && n == 6 {
+                            s1 *= 0.8;
+                            s1 += 0.2 * (-x0).tanh();
+                            break 'b5 m6::prog_38(f64::tanh(-x2), 0.25, f64::sin(x1 / 3.0) * 2.0, [v[0], v[1], v[2], v[3]], n);
+                        }
+                        (v[n % 4] * v[n % 4] + 1.0).cbrt()
+                    };
+                    acc3 += f64::sin(v8) * 0.05;
                 } else {
-                    let v4 = (f64::cos(x1 + s0) * 0.5).ln_1p();
-                    acc2 -= s1.asinh() * 0.75;
-                    s0 = (s0 * 0.5 + v4 * 0.05).sin();
+                    let v11 = 'b6: {
+                        let v9 = f64::exp((v[n % 4].sin() * 0.9).atanh().sin());
+                        for &t in v.iter() {
+                            if n == 6 {
+                                break 'b6 v[n % 4].cos().atan2(v4.tanh().exp().powi(2) + 0.5);
+                            }
+                            let v10: f64 = m6::prog_38(x1, s2, ((x0 * x0 + 1.0).log2().tanh() * 1.2).tan().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                            s2 *= 0.6;
+                            s2 += 0.005 * m6::prog_38(2.0, t, f64::tan(f64::cos(t) * 1.2).sin() * 2.0, [v[0], v[1], v[2], v[3]], 4).sin();
+                            acc3 += v10.tanh() * 0.005;
+                        }
+                        for (i, &t) in v.iter().enumerate() {
+                            acc3 += 0.5 * f64::cos(f64::tanh(v4));
+                            s0 = s0 * 0.8 + f64::sin(v[3 - i]) * 0.2;
+                            if i == 1 && ((v9 * v9 + 2.0).sqrt().sin() * 0.9).atanh() >= 0.5 {
+                                break 'b6 v5 - 2.0;
+                            }
+                            s2 = s2 * 0.6 + f64::sin(t).tanh() * 0.4;
+                        }
+                        f64::ln_1p(f64::cos((f64::cos(x0) * 0.9).atanh()) * 0.5) + v9.tanh()
+                    };
+                    s1 *= 0.8;
+                    s1 -= 0.005 * v11.sin();
                 }
+            } else if (x0.cos().tanh() * 0.9).atanh() <= x0 + 0.65 {
+                let v12 = m6::prog_38(s0, v[n % 4].min(v[1]).tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
+                acc3 -= 0.005 * f64::tanh(v12);
+            } else {
+                s0 = (s0 * 0.5 + v[0].sin().sin() * 0.5).tanh();
+            }
+            (s2 * 0.01).sin()
+        };
+        match n {
+            0 | 2 => {
+                s1 = (s1 * 0.8 + (x0 * x0 + 1.0).log10() * 0.4).tanh();
             }
             g if g > 3 => {
-                acc2 -= x2.cos();
+                s0 *= 0.75;
+                s0 += 0.005 * f64::sin(m6::prog_38(v13, 2.0_f64.copysign(v5).cos().exp().tanh(), x2.max(v13).sin(), [v[0], v[1], v[2], v[3]], n));
+                s1 *= 0.8;
+                s1 += 0.01 * (v[n % 4].powi(3) * 1.2).cos();
             }
-            _ => {
-                let x2 = (x0.cos().powi(2) + 1.0).log(2.0);
-                s1 = f64::mul_add(s1, 0.8, (x1 + s1).tanh() * 0.02);
-                acc2 -= x2;
+            _other => {
+                s1 = (s1 * 0.6 + f64::exp2(x0.tanh()).tanh() * 0.25).sin();
+                let v14 = (x1 * x1 + 1.0).log2() + x0.sin();
+                s0 = s0.mul_add(0.6, v14.tanh() * 0.1);
             }
         }
-        let v5 = if f64::sinh(x2.cos() * 2.0) < -1.0 {
-            v[n % 4].mul_add(x0, s1).atan()
-        } else {
-            (v[n % 4].sin().cosh().powi(2) + 1.0).cbrt()
-        };
-        let v7 = match n {
-            0 => (f64::cos(x1) * 0.9).acos(),
-            g if g > 2 => {
-                let v6 = (x1 * x1 + 1.0).powf(1.5);
-                f64::atan(v6)
-            }
-            _other => v5 + x0,
-        };
-        s1 = 0.6 * s1 + 0.1 * f64::sin(s0);
-        let mut m8 = f64::NEG_INFINITY;
-        for i in 0..=n {
-            m8 = f64::max(m8, x1.mul_add(v[(i * 3) % 4], v[(i * 3) % 4]) * 1.5);
+        let mut a15 = [0.0; 4];
+        for i in 0..n {
+            a15[i % 4] += ((v7 / 1.5).powi(2) + 1.0).log10().cos() * 0.5;
+            s0 = (s0 * 0.6 + v13.asinh() * (s0.powi(2) + 0.5).ln() * 0.1).tanh();
         }
-        if f64::exp(x2.powi(2).cos()) > -1.0 {
-            s1 = (s1 * 0.5 + m8.clamp(-0.5, 1.5) / (acc2 * acc2 + 1.0) * 0.02).sin();
-        }
-        x0 * 0.25 - x1 * 0.75 + f64::sin(s1) - acc2.tanh() + v5.cos() - v7 + m8.cos()
+        s0 + s1.tanh() + s2 * 0.75 + acc3.sin() + v4.cos() - v5.tanh() - v7.sin() + v13.sin() + a15[1] - (SCALE + v13 * std::f64::consts::FRAC_1_PI)
     }
 
     #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = f64::powi((v[n % 4].powi(2) + 2.0).sqrt(), 2).ln_1p();
-        let mut s1 = (f64::powi(x0, 2) + 1.0).recip();
-        let mut s2 = f64::sin(prog_87(0.25, s1, x2, v, 3)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| s0 + acc3 + p.sin() + q.cos()).sum::<f64>();
-        for &t in v.iter() {
-            s1 = 0.8 * s1 + 0.2 * f64::cos(v[2].sin());
-            acc3 += 0.5 * f64::tanh(s2);
-            if f64::sinh(t.sin() * 1.5) < x0 {
-                s0 = s0 * 0.5 + v4.tanh().sin() * 0.5;
-                if v[0].asinh() + (x1 * x1 + 0.5).atan2(x1) >= -1.0 {
-                    return f64::exp2(f64::sin(s0));
-                }
-            } else if (f64::tanh(t) * 0.9).acos().atan() < s2 {
-                s1 = (s1 * 0.8 + (v4 + x1 - 1.25) * 0.1).sin();
-                let v5 = prog_21(f64::sin((f64::sin(x1) * 0.9).asin()), s1, s0, v, 0);
-                s2 = (s2 * 0.8 + v5.cos() * 0.005).tanh();
+    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1;
+        let mut s1: f64 = 2.0_f64.powf(x2.cos());
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for i in (0..n).rev() {
+            if v[1] < -0.5 || m3 % 3 == 1 {
+                m3 += 1;
+            }
+            acc2 -= x0.cos().cos() * 0.25;
+            let v5 = if v[2] / (s1.cos() + 2.0) >= x0 {
+                let v4 = (f64::tanh(v[i % 4]) * 2.0).cosh();
+                acc2 += f64::sin(f64::acos(f64::cos(s1) * 0.9)) * 0.25;
+                f64::tanh(x1) + v4.tanh()
+            } else if (f64::tanh(v[3]).exp().tanh() * 1.5).sinh() <= 0.5 {
+                (v[n % 4].tanh() * 0.5).ln_1p().cos()
             } else {
-                s1 = s1 * 0.8 + (x1.atan() - x1).tanh() * 0.1;
-                if n % 2 == 0 {
-                    acc3 += (v4 * v4 + 0.5).cbrt().tanh() * 0.2;
-                    let v6 = s1.sin();
-                    s2 = s2.mul_add(0.5, v6 * 0.5);
-                } else if x1.sin().exp_m1() <= x1 {
-                    let v7 = x1 - s1;
-                    s1 = (s1 * 0.5 + (v7 + s1) * 0.1).sin();
-                } else {
-                    let [_, b8, _, b9] = v;
-                    s2 *= 0.8;
-                    s2 += 0.1 * (b8.sin() - f64::sin(b9)).tanh();
-                }
-                s0 = 0.75 * s0 + 0.25 * f64::cos(x0);
-            }
-        }
-        for _ in 1..n {
-            s2 = (s2 * 0.8 + f64::tanh(s0).exp() * 0.05).sin();
-            let v10 = v.iter().copied().map(|p| Params::prog_71(prm, x2, 0.75, s1, v, 0) + f64::sin(p)).sum::<f64>();
-            s1 = s1.mul_add(0.75, v10.tanh() * 0.005);
-        }
-        let a11 = v.map(f64::tanh);
-        x1.cos() + s0 * 0.5 - s1 * 0.25 - s2 - acc3 * 0.5 + v4.cos() + a11[3] * 1.5 + v4
-    }
-
-    #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].tanh().exp_m1();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            s0 *= 0.6;
-            s0 += 0.2 * (s0 - x2).cos();
-            acc1 += 0.4 * x2.atan().cos();
-            if k2 >= 5 || s0 + x0 < 1.0 {
-                break (s0.powi(2) + 1.5).acosh();
-            }
-        };
-        let v4 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + f64::clamp(x0 / 4.0, f64::cos(v[k2 % 4] / (v3 * v3 + 1.0)) - 1.5, (x1 * ch[0]).cos() + 1.5) * 0.25);
-        let v5 = prog_87(f64::cos(v[n % 4] * x0).sin(), s0, x2, *v, k2);
-        let v6 = v[1..].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        acc1.sin() - f64::tanh(v4) - v5.tanh() + v6.tanh() - prog_72(f64::cos((v[(k2 + n) % 4].cos() * 0.9).acos().tanh()), 0.25, f64::sin(s0.abs() + x2.powi(2)), [v[0], v[1], v[2], v[3]], n)
-    }
-
-    #[differentiable]
-    pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        let mut s0 = v[n % 4];
-        let mut acc1: T = T::zero();
-        match n % 3 {
-            PHASE_A => {
-                s0 = s0 * T::from_f64(0.6).unwrap() + x2.cos().sinh().cos() * T::from_f64(0.25).unwrap();
-            }
-            1 => {
-                let v2 = prog_65::<T>(x0, x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(1.5).unwrap(), v, n);
-                acc1 = acc1 + T::exp(x2.cos()).sin();
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v2.sin() * T::from_f64(0.01).unwrap());
-            }
-            2 => {
-                acc1 = acc1 + T::sqrt(T::powi(v[3], 2) + T::from_f64(0.5).unwrap()).cos();
-                let v3 = prog_72::<T>(x1, T::sin(T::tanh(acc1).exp2()).exp2().tanh(), acc1, v, n);
-                acc1 = acc1 + v3.sin() * T::from_f64(0.005).unwrap();
-            }
-            _ => {
-                s0 = s0 * T::from_f64(0.5).unwrap() + T::sin((x1.powi(2) + T::from_f64(0.5).unwrap()).atan2(T::abs(x0))) * T::from_f64(0.05).unwrap();
-                acc1 = acc1 + T::tanh(prog_21::<T>(x0, T::tanh(T::sin(v[n % 4])).sin() * T::from_f64(2.0).unwrap(), T::from_f64(0.5_f64).unwrap().min(x2).sin() * T::from_f64(2.0).unwrap(), v, n)) * T::from_f64(0.05).unwrap();
-            }
-        }
-        for i in 0..5 {
-            let v5 = if (x0 * x0 + T::one()).log(T::from_f64(3.0).unwrap()).cos() >= -T::from_f64(0.5).unwrap() {
-                x2.cos().exp2()
-            } else if prog_21(x2.cos(), x0 * T::from_f64(1.2).unwrap(), T::tanh(s0 + v[3]) * T::from_f64(2.0).unwrap(), v, 0) < -T::from_f64(0.5).unwrap() {
-                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * s0;
-                ((x1.sin() * T::from_f64(0.5).unwrap()).ln_1p().powi(2) + T::one()).ln()
-            } else {
-                let v4 = x1.cos().tanh();
-                x0 + v4
+                (x0.tanh() * 1.5).sinh()
             };
-            let v6 = (x1 * x1 + T::one()).powf(T::tanh(v[0]));
-            if n > 3 {
-                let x1 = x1 + v[i % 4];
-                s0 = (s0 * T::from_f64(0.6).unwrap() + T::sin(x1) * T::from_f64(0.2).unwrap()).sin();
-            } else {
-                s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::sin(T::ln_1p(s0 * s0)) * T::from_f64(0.2).unwrap());
-                if v5 <= v6 / (v[2].cos() + T::from_f64(2.0).unwrap()) {
-                    continue;
-                }
-            }
-            acc1 = acc1 - v5.cos() * T::from_f64(0.4).unwrap();
-            s0 = s0 * T::from_f64(0.6).unwrap();
-            s0 = s0 - T::from_f64(0.02).unwrap() * T::sin(v6).cos();
+            s1 = (s1 * 0.5 + v5.cos() * 0.05).sin();
         }
-        for &t in v.iter() {
-            acc1 = acc1 - T::from_f64(0.05).unwrap() * prog_21(T::tanh(T::to_radians(x2) * T::from_f64(50.0).unwrap()) * T::from_f64(2.0).unwrap(), x2.tanh().tanh() * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.2).unwrap(), v, n).tanh();
-            acc1 = acc1 - T::from_f64(0.01).unwrap() * T::sin(prog_21::<T>(t, x0 * T::from_f64(1.2).unwrap(), (t * x2).cos(), v, n));
+        let c6 = m3 as f64;
+        let v7 = v.iter().map(|&p| prog_91((s0 * 1.5 / 4.0).tanh(), 3.0_f64.min(x0.tanh().exp()).sin(), (SCALE + v[1]).asinh().cos(), &v, m3) + p.cos()).sum::<f64>();
+        let mut a8 = [0.0; 4];
+        for i in 0..n {
+            a8[i % 4] += c6.max(s1).sin() * 0.25;
+            s1 = (s1 * 0.5 + f64::exp(f64::tanh(s1 - c6)) * 0.1).sin();
         }
-        let v7 = if n < 3 {
-            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.005).unwrap() * acc1.sin();
-            x2.tanh() * v[2]
+        for _ in (0..3).rev() {
+            a8 = [0.2 * f64::tanh(v7.asinh()) + 0.8 * a8[2], f64::abs((s0 * s0 + 1.0).log(3.0)).cos() * 1.0, a8[0] * 0.5 + (x1 * c6).cos() * 0.05, a8[0].mul_add(0.6, v7.sin() * 0.4)];
+            let v9 = x1;
+            s0 = 0.75 * s0 + 0.25 * f64::sin(v9);
+        }
+        s1 = (s1 * 0.8 + a8[3].tanh() * 0.005).sin();
+        a8 = v;
+        let mut a10 = v.map(f64::atan);
+        for i in (1..=4).step_by(2) {
+            let fi = i as f64;
+            a10 = [(a10[2] * 0.6 + ((a8[i % 4] - fi).powi(2) + 2.0).ln().cos() * 0.5).tanh(), a10[1].mul_add(0.6, (s1 - v7).cos() * 0.2), 1.0 * f64::sin(c6).exp().tanh() + 0.6 * a10[1], prog_12(0.25, f64::asinh(s1).sin() * 2.0, x2, &v, n).tanh() * 0.005];
+            s0 = (s0 * 0.5 + x2 * 0.5).sin();
+        }
+        s0 - s1 + acc2 + c6.sin() - f64::cos(v7) + f64::sin(a8[3]) - a10[2] - v[(m3 + n) % 4].sin().exp()
+    }
+
+    #[differentiable]
+    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::sin(prog_82(x1, 1.2, x2, [w0[0], w0[1], w0[2], w0[3]], n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = prog_50(0.25, acc2, x1, *v, n);
+        let mut m4 = acc2.tanh().exp2();
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let c5 = v[(i * 3) % 4] / (f64::powi(fi, 2) + 0.5);
+            m4 = c5.max(m4);
+        }
+        s1 = (s1 * 0.8 + f64::tanh(m4) * 0.1).tanh();
+        if prog_32::<4>(x0, f64::sin(f64::tan((x0 * x0 + 1.0).log(10.0).cos() * 1.2)), 0.75, v, n) > f64::abs(x2) || n == 1 {
+            let v6 = 0.1 - (m4.sin() * 0.9).atanh();
+            acc2 += v6.cos() * 0.4;
         } else {
-            s0.abs()
+            acc2 -= (v[1].powi(2) + 0.5).atan2(x0).asinh().tanh() * 0.5;
+            for _ in (0..n).rev() {
+                s1 = 0.5 * s1 + 1.0 * f64::atan2(1.5_f64, x2.sin()).cos();
+                acc2 -= (1.25 * m4).cos() * 0.25;
+            }
+        }
+        let v7 = f64::powi(f64::cbrt(m4 * m4 + 0.5), 2).ln_1p();
+        let [b8, _, _, _] = *w0;
+        let v12: f64 = match mode {
+            Mode::Lower(_, _) => b8 - x0,
+            Mode::Upper(_) => f64::exp(f64::sin(x2)),
+            Mode::Off => x0 + f64::atan(v7),
         };
-        x0.cos() + x1.cos() - T::tanh(x2) - s0 + T::sin(acc1) + v7.cos()
+        s1.sin() - acc2 * 0.25 - v3.sin() + v7 - b8.sin() - v12 - (b8.tanh() + 2.0).cbrt() * x2.tanh().exp2()
     }
 
     pub const SCALE: f64 = 0.75;
