@@ -1031,15 +1031,30 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
         } => {
             let m = if *mutable { "mut " } else { "" };
             let array_field = matches!(init, Init::Field(f) if f.ends_with(".w"));
-            let float_expr = matches!(init, Init::Expr(_));
+            // A float value (an expression, or a loop's, block's, `if`'s or `match`'s value).
+            let float_expr = matches!(
+                init,
+                Init::Expr(_)
+                    | Init::Loop(..)
+                    | Init::Labeled(..)
+                    | Init::Block(_)
+                    | Init::If(..)
+                    | Init::Match(..)
+            );
+            let plain_expr = matches!(init, Init::Expr(_));
             let init = render_init(init, mode, indent);
             // A local holding `self.k` (or `-self.k`) alone may be passed to a call, where grad
             // needs its type (it cannot see a field's): written with it, as its message asks.
             let bare = init.trim_start_matches(['-', '(']).trim_end_matches(')');
             // So is one whose value reads a differentiated struct's float field: grad reads the
             // field as a constant when the local is passed to a call (FINDINGS.md).
+            // So is a loop's value that may be `break self.k` (passed to a call, grad cannot
+            // tell its type: the `0x180100` campaign of FINDINGS.md, gen18).
             let bare_field = SELF_FLOATS.iter().any(|(text, _)| bare == *text)
-                || (float_expr && reads_struct_field(&init));
+                || (float_expr && reads_struct_field(&init))
+                || (!plain_expr
+                    && float_expr
+                    && SELF_FLOATS.iter().any(|(text, _)| init.contains(text)));
             let ty = if array_field {
                 format!(": [{}; 4]", float_type(mode))
             } else if *typed || bare_field {

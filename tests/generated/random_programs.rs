@@ -1198,7 +1198,7 @@ pub mod random_programs {
                 if (a4[k5 % 4] * s0).cos() < -0.25 {
                     break;
                 }
-                let v7 = 'b2: {
+                let v7: f64 = 'b2: {
                     let v6: f64 = self.a - x0;
                     if (v6.cos() * 0.9).acos() < 0.5 {
                         acc3 += 0.5 * f64::cos((f64::powi(v[(k5 + self.n) % 4], 2) + 1.0).log2());
@@ -1215,7 +1215,7 @@ pub mod random_programs {
                 s0 *= 0.75;
                 s0 -= 0.25 * v8.cos();
             }
-            let v11 = 'b4: {
+            let v11: f64 = 'b4: {
                 if a4[n % 4].atan() > v[3] {
                     s0 = (s0 * 0.75 + a4[1].sin() * 0.1).sin();
                     break 'b4 x0.sin();
@@ -1603,7 +1603,7 @@ pub mod random_programs {
             acc1 += 0.25 * (f64::sin(t) + v5.tanh()).cos();
         }
         let mut k6 = 0;
-        let v8 = loop {
+        let v8: f64 = loop {
             k6 += 1;
             if x0 / (x0 * x0 + 1.5) < 0.25 {
                 break s0.clamp(-1.0, 1.5).atan();
@@ -4785,14 +4785,14 @@ pub mod random_programs {
             let mut s1 = f64::cos(-v[self.n]).exp().tanh() * 2.0;
             let mut s2 = f64::tanh(m6::prog_38(x1, s0, (self.k * 0.5_f64.min(self.k)).sin(), v, n)) * 2.0;
             let mut acc3: f64 = 0.0;
-            let v4 = if self.n % 3 == 1 {
+            let v4: f64 = if self.n % 3 == 1 {
                 s1 = (s1 * 0.6 + prog_51(f64::cos((0.5_f64.hypot(s1).tanh() * 0.9).asin()) * 2.0, (x2 + s1).tanh() * 2.0, 3.0_f64.powf(s1.tanh()).cos() * 2.0, v, n) * 0.005).sin();
                 prog_50(0.25, x2, f64::cos(s0.min(acc3)), v, n)
             } else {
                 acc3 += x2.sin();
                 f64::min(self.scale, s0)
             };
-            let v6 = match self.n {
+            let v6: f64 = match self.n {
                 PHASE_A => {
                     let v5 = x2 + x1.copysign(v4);
                     acc3.cos().cosh().asinh() + v5.sin()
@@ -5633,7 +5633,7 @@ pub mod random_programs {
                     }
                 }
             }
-            let v7 = 'b3: {
+            let v7: f64 = 'b3: {
                 s1 = 0.6 * s1 + 0.25 * (v5 * v5 + 0.5).ln().sin();
                 if v5.asinh() <= 0.0 || n % 3 == 1 {
                     break 'b3 self.k + v5;
@@ -5641,7 +5641,7 @@ pub mod random_programs {
                 f64::cos(v[3 - self.n])
             };
             let mut k8 = 0;
-            let v10 = loop {
+            let v10: f64 = loop {
                 k8 += 1;
                 acc3 += 0.5 * v7.sin().exp2().tanh();
                 let mut k9 = 0;
@@ -5657,7 +5657,7 @@ pub mod random_programs {
                     break v7;
                 }
             };
-            let v12 = 'b6: {
+            let v12: f64 = 'b6: {
                 if v5 + self.scale - 0.25 <= -0.5 {
                     break 'b6 1.5_f64.min(v7);
                 }
@@ -5689,12 +5689,12 @@ pub mod random_programs {
             let mut k5 = 0;
             while k5 < 4 && (v3 * v3 + 1.0).recip().sin() <= v4 {
                 k5 += 1;
-                let v10 = match k5 % 4 {
+                let v10: f64 = match k5 % 4 {
                     PHASE_B => {
                         for j in 0..n {
                             let fj = j as f64;
                             s0 = 0.6 * s0 + 0.1 * x1.tanh().exp_m1().sin();
-                            let v8 = match j {
+                            let v8: f64 = match j {
                                 0..=1 => {
                                     let v6 = f64::log(fj * fj + 1.0, 2.0);
                                     (f64::powi(v6.cos(), 2) + 0.5).sqrt()
@@ -5729,7 +5729,7 @@ pub mod random_programs {
                     }
                 } else {
                     for j in (0..n).rev() {
-                        let v12 = if j == 2 && -(v10 * 0.65) >= f64::tanh(x0) {
+                        let v12: f64 = if j == 2 && -(v10 * 0.65) >= f64::tanh(x0) {
                             v3.cos()
                         } else {
                             let v11 = (self.k.sin() * 0.9).asin();
@@ -5808,7 +5808,7 @@ pub mod random_programs {
                 }
                 v[self.n] * T::from_f64(self.k).unwrap()
             };
-            let v5 = if !(n < 1) {
+            let v5: T = if !(n < 1) {
                 s0 = 0.5 * s0 + 0.1 * T::tanh(T::exp_m1(x1.tanh()));
                 x1 / (T::powi(v[self.n], 2) + 1.0) - v[3 - self.n].atan()
             } else {
@@ -5832,7 +5832,7 @@ pub mod random_programs {
                             s1 = s1 + 0.005 * T::cos(Params::prog_43((s2 + s1).tanh() * 2.0, x2, x0 * 2.0, &v, n));
                         }
                         _other => {
-                            let v8 = 'b2: {
+                            let v8: T = 'b2: {
                                 if (s1.powi(2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0) < 0.5 {
                                     break 'b2 T::ln(s1.powi(2) + 2.0);
                                 }
@@ -8226,7 +8226,7 @@ pub mod random_programs {
                                 }
                             }
                             s2 = s2 * 0.8 + (v[j % 4] * self.k).sin() * 0.25;
-                            let v7 = if (v[n % 4].cos() * 0.9).asin() <= -0.5 {
+                            let v7: f64 = if (v[n % 4].cos() * 0.9).asin() <= -0.5 {
                                 let v5 = self.k.sin();
                                 (-0.5_f64).max(v5).cos().exp_m1()
                             } else {
@@ -8241,7 +8241,7 @@ pub mod random_programs {
                         while k8 < 6 {
                             k8 += 1;
                             acc3 -= 0.05 * (v[k8 % 4] + a4[k8 % 4]).cos();
-                            let v11 = match k8 % 4 {
+                            let v11: f64 = match k8 % 4 {
                                 PHASE_A if n > 1 => {
                                     let v9 = f64::cbrt(self.scale.tanh().exp2().cos() + 2.0);
                                     f64::cos(v[0]) + f64::sin(v9)
@@ -9331,9 +9331,9 @@ pub mod random_programs {
                 prog_82(1.2, acc2, x2, v, 5)
             };
             let v5 = v.iter().copied().map(|p| v[3 - self.n] + x1 + f64::tanh(p)).sum::<f64>();
-            let v14 = if prog_91::<f64>(x0, 0.75, x1, &v, 5) < v4 {
+            let v14: f64 = if prog_91::<f64>(x0, 0.75, x1, &v, 5) < v4 {
                 for i in (1..=6).step_by(2) {
-                    let v10 = match self.n {
+                    let v10: f64 = match self.n {
                         1 => {
                             for _ in (1..=6).step_by(2) {
                                 let v6 = f64::log10(v5 * v5 + 1.0) * (x0 + 1.5);
@@ -9385,7 +9385,7 @@ pub mod random_programs {
             } else {
                 f64::asinh(v5)
             };
-            let v15 = 'b2: {
+            let v15: f64 = 'b2: {
                 if (v5.powi(2) + 1.0).log10() <= (self.scale.powi(2) + 1.0).log10() {
                     s0 = (s0 * 0.75 + f64::clamp(x1, -1.5, 0.5) / (f64::powi((v[n % 4] * v[n % 4] + 2.0).ln(), 2) + 1.5) * 0.2).tanh();
                     break 'b2 f64::powi(v[self.n].powi(2), 2).ln_1p();
@@ -9409,7 +9409,7 @@ pub mod random_programs {
                 s0 += 1.0 * f64::cos(f64::acos(self.k.cos() * 0.9));
                 acc2 += 0.25 * f64::tanh(v16.sin());
             }
-            let v18 = match self.n {
+            let v18: f64 = match self.n {
                 0 => f64::ln_1p(x0 * x0),
                 1 => x1.atan().max(0.75 - self.scale),
                 2 => x0 * v[n % 4],

@@ -1330,7 +1330,7 @@ pub mod random_programs_dual {
             if lt((a4[k5 % 4] * s0).cos(), -c(0.25), margin) {
                 break;
             }
-            let v7 = 'b2: {
+            let v7: Dual64 = 'b2: {
                 let v6: Dual64 = this.a - x0;
                 if lt((v6.cos() * c(0.9)).acos(), c(0.5), margin) {
                     acc3 += c(0.5) * (v[(k5 + this.n) % 4].powi(2) + c(1.0)).log2().cos();
@@ -1347,7 +1347,7 @@ pub mod random_programs_dual {
             s0 *= c(0.75);
             s0 -= c(0.25) * v8.cos();
         }
-        let v11 = 'b4: {
+        let v11: Dual64 = 'b4: {
             if gt(a4[n % 4].atan(), v[3], margin) {
                 s0 = (s0 * c(0.75) + a4[1].sin() * c(0.1)).sin();
                 break 'b4 x0.sin();
@@ -1727,7 +1727,7 @@ pub mod random_programs_dual {
             acc1 += c(0.25) * (t.sin() + v5.tanh()).cos();
         }
         let mut k6 = 0;
-        let v8 = loop {
+        let v8: Dual64 = loop {
             k6 += 1;
             if lt(x0 / (x0 * x0 + c(1.5)), c(0.25), margin) {
                 break d_clamp(s0, -c(1.0), c(1.5), margin).atan();
@@ -4872,14 +4872,14 @@ pub mod random_programs_dual {
         let mut s1 = (-v[this.n]).cos().exp().tanh() * c(2.0);
         let mut s2 = prog_38_dual(x1, s0, (c(this.k) * d_min(c(0.5_f64), c(this.k), margin)).sin(), v, n, margin).tanh() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let v4 = if this.n % 3 == 1 {
+        let v4: Dual64 = if this.n % 3 == 1 {
             s1 = (s1 * c(0.6) + prog_51_dual((d_hypot(c(0.5_f64), s1, margin).tanh() * c(0.9)).asin().cos() * c(2.0), (x2 + s1).tanh() * c(2.0), d_powf(c(3.0_f64), s1.tanh()).cos() * c(2.0), v, n, margin) * c(0.005)).sin();
             prog_50_dual(c(0.25), x2, d_min(s0, acc3, margin).cos(), v, n, margin)
         } else {
             acc3 += x2.sin();
             d_min(c(this.scale), s0, margin)
         };
-        let v6 = match this.n {
+        let v6: Dual64 = match this.n {
             PHASE_A => {
                 let v5 = x2 + d_copysign(x1, v4, margin);
                 acc3.cos().cosh().asinh() + v5.sin()
@@ -5710,7 +5710,7 @@ pub mod random_programs_dual {
                 }
             }
         }
-        let v7 = 'b3: {
+        let v7: Dual64 = 'b3: {
             s1 = c(0.6) * s1 + c(0.25) * (v5 * v5 + c(0.5)).ln().sin();
             if le(v5.asinh(), c(0.0), margin) || n % 3 == 1 {
                 break 'b3 c(this.k) + v5;
@@ -5718,7 +5718,7 @@ pub mod random_programs_dual {
             v[3 - this.n].cos()
         };
         let mut k8 = 0;
-        let v10 = loop {
+        let v10: Dual64 = loop {
             k8 += 1;
             acc3 += c(0.5) * v7.sin().exp2().tanh();
             let mut k9 = 0;
@@ -5734,7 +5734,7 @@ pub mod random_programs_dual {
                 break v7;
             }
         };
-        let v12 = 'b6: {
+        let v12: Dual64 = 'b6: {
             if le(v5 + c(this.scale) - c(0.25), -c(0.5), margin) {
                 break 'b6 d_min(c(1.5_f64), v7, margin);
             }
@@ -6213,12 +6213,12 @@ pub mod random_programs_dual {
         let mut k5 = 0;
         while k5 < 4 && le((v3 * v3 + c(1.0)).recip().sin(), v4, margin) {
             k5 += 1;
-            let v10 = match k5 % 4 {
+            let v10: Dual64 = match k5 % 4 {
                 PHASE_B => {
                     for j in 0..n {
                         let fj = c(j as f64);
                         s0 = c(0.6) * s0 + c(0.1) * x1.tanh().exp_m1().sin();
-                        let v8 = match j {
+                        let v8: Dual64 = match j {
                             0..=1 => {
                                 let v6 = (fj * fj + c(1.0)).log(2.0);
                                 (v6.cos().powi(2) + c(0.5)).sqrt()
@@ -6253,7 +6253,7 @@ pub mod random_programs_dual {
                 }
             } else {
                 for j in (0..n).rev() {
-                    let v12 = if j == 2 && ge(-(v10 * c(0.65)), x0.tanh(), margin) {
+                    let v12: Dual64 = if j == 2 && ge(-(v10 * c(0.65)), x0.tanh(), margin) {
                         v3.cos()
                     } else {
                         let v11 = (c(this.k).sin() * c(0.9)).asin();
@@ -7028,7 +7028,7 @@ pub mod random_programs_dual {
             }
             v[this.n] * c(this.k)
         };
-        let v5 = if !(n < 1) {
+        let v5: Dual64 = if !(n < 1) {
             s0 = c(0.5) * s0 + c(0.1) * x1.tanh().exp_m1().tanh();
             x1 / (v[this.n].powi(2) + c(1.0)) - v[3 - this.n].atan()
         } else {
@@ -7052,7 +7052,7 @@ pub mod random_programs_dual {
                         s1 += c(0.005) * prog_43_dual((s2 + s1).tanh() * c(2.0), x2, x0 * c(2.0), &v, n, margin).cos();
                     }
                     _other => {
-                        let v8 = 'b2: {
+                        let v8: Dual64 = 'b2: {
                             if lt(d_log(s1.powi(2) + c(1.0), v[n % 4] * v[n % 4] + c(2.0)), c(0.5), margin) {
                                 break 'b2 (s1.powi(2) + c(2.0)).ln();
                             }
@@ -8269,7 +8269,7 @@ pub mod random_programs_dual {
                             }
                         }
                         s2 = s2 * c(0.8) + (v[j % 4] * c(this.k)).sin() * c(0.25);
-                        let v7 = if le((v[n % 4].cos() * c(0.9)).asin(), -c(0.5), margin) {
+                        let v7: Dual64 = if le((v[n % 4].cos() * c(0.9)).asin(), -c(0.5), margin) {
                             let v5 = c(this.k).sin();
                             d_max(-c(0.5_f64), v5, margin).cos().exp_m1()
                         } else {
@@ -8284,7 +8284,7 @@ pub mod random_programs_dual {
                     while k8 < 6 {
                         k8 += 1;
                         acc3 -= c(0.05) * (v[k8 % 4] + a4[k8 % 4]).cos();
-                        let v11 = match k8 % 4 {
+                        let v11: Dual64 = match k8 % 4 {
                             PHASE_A if n > 1 => {
                                 let v9 = (c(this.scale).tanh().exp2().cos() + c(2.0)).cbrt();
                                 v[0].cos() + v9.sin()
@@ -9359,9 +9359,9 @@ pub mod random_programs_dual {
             prog_82_dual(c(1.2), acc2, x2, v, 5, margin)
         };
         let v5 = v.iter().copied().fold(c(-0.0), |r, p| r + (v[3 - this.n] + x1 + p.tanh()));
-        let v14 = if lt(prog_91_dual(x0, c(0.75), x1, &v, 5, margin), v4, margin) {
+        let v14: Dual64 = if lt(prog_91_dual(x0, c(0.75), x1, &v, 5, margin), v4, margin) {
             for i in (1..=6).step_by(2) {
-                let v10 = match this.n {
+                let v10: Dual64 = match this.n {
                     1 => {
                         for _ in (1..=6).step_by(2) {
                             let v6 = (v5 * v5 + c(1.0)).log10() * (x0 + c(1.5));
@@ -9413,7 +9413,7 @@ pub mod random_programs_dual {
         } else {
             v5.asinh()
         };
-        let v15 = 'b2: {
+        let v15: Dual64 = 'b2: {
             if le((v5.powi(2) + c(1.0)).log10(), (c(this.scale).powi(2) + c(1.0)).log10(), margin) {
                 s0 = (s0 * c(0.75) + d_clamp(x1, -c(1.5), c(0.5), margin) / ((v[n % 4] * v[n % 4] + c(2.0)).ln().powi(2) + c(1.5)) * c(0.2)).tanh();
                 break 'b2 v[this.n].powi(2).powi(2).ln_1p();
@@ -9437,7 +9437,7 @@ pub mod random_programs_dual {
             s0 += c(1.0) * (c(this.k).cos() * c(0.9)).acos().cos();
             acc2 += c(0.25) * v16.sin().tanh();
         }
-        let v18 = match this.n {
+        let v18: Dual64 = match this.n {
             0 => (x0 * x0).ln_1p(),
             1 => d_max(x1.atan(), c(0.75) - c(this.scale), margin),
             2 => x0 * v[n % 4],
