@@ -88,8 +88,10 @@ fn switches_add_their_constructs() {
         ref_params: 20,
         enum_modes: 20,
         methods: 30,
+        structs: 0,
+        modules: 0,
     };
-    let on = generate::random_programs_with(7, 60, all);
+    let on = generate::random_programs_with(10, 60, all);
     for construct in [
         "pub const MODE_",
         "const PHASE_",
@@ -194,10 +196,82 @@ fn switches_add_their_constructs() {
     ] {
         assert!(on.dual.contains(construct), "no {construct} in the mirrors");
     }
+    // Struct parameters and modules (issue 16), in programs of their own.
+    let on = generate::random_programs_with(
+        7,
+        60,
+        generate::Features {
+            structs: 50,
+            modules: 50,
+            const_generic: 20,
+            enum_modes: 20,
+            methods: 20,
+            ..generate::Features::NONE
+        },
+    );
+    for construct in [
+        "#[derive(grad::Differentiable, Clone, Copy, Debug)]\n    pub struct Weights {",
+        "#[differentiable(wrt(p, x0))]",
+        "#[differentiable(wrt(x0, p))]",
+        "p: &Weights",
+        "p: Weights",
+        "impl Weights {",
+        "(&self, x0: f64, n: usize",
+        "(self, x0: f64, n: usize",
+        "let v: [f64; 4] = p.w;",
+        "let x1: f64 = p.a;",
+        "p.inner.b",
+        ".w[",
+        "#[differentiable]\n    pub mod m",
+        "use super::*;",
+        "pub fn mix<F: Fn(f64) -> f64>(",
+        "mix(|t: f64| ",
+    ] {
+        assert!(on.functions.contains(construct), "no {construct}");
+    }
+    for construct in [
+        // Structs: built from the table's inputs, checked field by field.
+        "weights(x1, x2, v)",
+        "weights_dual(x1, x2, v)",
+        "g.1.inner.b",
+        "assert_eq!(g.0.n, WEIGHTS_N);",
+        // Modules: called by their path, mirrored by free functions.
+        "primal: |x0, x1, x2, v, n| m",
+        "mix_dual(",
+    ] {
+        assert!(on.dual.contains(construct), "no {construct} in the mirrors");
+    }
+    // A module's program calls another module's program by its path.
+    assert!(
+        on.functions.split("::prog_").any(|before| {
+            let path = before.trim_end_matches(|c: char| c.is_ascii_digit());
+            path.len() < before.len() && path.ends_with('m')
+        }),
+        "no call by a module's path"
+    );
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
     for construct in [
-        "MODE_", "PHASE_", "&[f64]", "p: (", "const N", "_other", "let [", "'b", "Some(", "<T",
-        "|t: ", "table(", "assert!", "&f64", "Mode", "Params", "self",
+        "MODE_",
+        "PHASE_",
+        "&[f64]",
+        "p: (",
+        "const N",
+        "_other",
+        "let [",
+        "'b",
+        "Some(",
+        "<T",
+        "|t: ",
+        "table(",
+        "assert!",
+        "&f64",
+        "Mode",
+        "Params",
+        "self",
+        "Weights",
+        "wrt(",
+        "pub mod m",
+        "mix(",
     ] {
         assert!(!off.functions.contains(construct), "{construct} while off");
     }

@@ -65,8 +65,15 @@
 //! calling `self.prog_J(..)`, `Self::prog_J(..)` and free programs, called by free programs
 //! as `Params::prog_J(..)` and `Params::prog_J(prm, ..)`, and by the table as
 //! `PARAMS.prog_K(..)`),
-//! and, default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`) and `GRAD_FUZZ_ENUM_MODES` (`mode:
-//! Mode` matched with its payload, called with `mode_of(n)`), for instance
+//! and, default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`), `GRAD_FUZZ_ENUM_MODES` (`mode:
+//! Mode` matched with its payload, called with `mode_of(n)`), `GRAD_FUZZ_STRUCTS` (programs
+//! taking a `#[derive(grad::Differentiable)] struct Weights { a, w: [f64; 4], inner: Inner { b
+//! }, n }` by value or reference, named in `#[differentiable(wrt(p, x0))]`, or methods of it
+//! with `wrt(self, x0)`, reading `p.a`, `p.w[i]`, `p.inner.b` and `p.n`; the table builds the
+//! struct from `x1`, `x2` and `v`, so that each float field's partial is checked as theirs)
+//! and `GRAD_FUZZ_MODULES` (programs in `#[differentiable] pub mod mK { use super::*; .. }`
+//! blocks, calling each other by name and called as `mK::prog_J(..)`, some calling the
+//! module's `mix(|t: f64| e, a, b)` that takes a closure), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
@@ -188,6 +195,8 @@ impl Config {
                 ref_params: env_number("GRAD_FUZZ_REF_PARAMS", Features::DEFAULT.ref_params),
                 enum_modes: env_number("GRAD_FUZZ_ENUM_MODES", Features::DEFAULT.enum_modes),
                 methods: env_number("GRAD_FUZZ_METHODS", Features::DEFAULT.methods),
+                structs: env_number("GRAD_FUZZ_STRUCTS", Features::DEFAULT.structs),
+                modules: env_number("GRAD_FUZZ_MODULES", Features::DEFAULT.modules),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
@@ -364,10 +373,17 @@ fn render_piece(cfg: &Config, trees: &[ProgramTree]) -> Piece {
             if !trees.iter().any(|t| t.name == name) {
                 continue;
             }
-            // From the attribute above, if any; a method that opens an impl block from the
-            // block's first line (errors of the whole block are its).
+            // From the attribute above, if any (`#[differentiable(wrt(p, x0))]` too); a method
+            // that opens an impl block, or a program that opens a module, from the block's
+            // first line (errors of the whole block are its).
             let mut at = i;
-            while at > 0 && ["#[differentiable]", "impl Params {"].contains(&lines[at - 1].trim()) {
+            while at > 0 && {
+                let above = lines[at - 1].trim();
+                above.starts_with("#[differentiable")
+                    || ["impl Params {", "impl Weights {", "use super::*;"].contains(&above)
+                    || above == "#[allow(unused_imports)]"
+                    || (above.starts_with("pub mod m") && above.ends_with('{'))
+            } {
                 at -= 1;
             }
             marks.push((first + at, part, Some(name)));

@@ -12,7 +12,9 @@
 //! patterns, array patterns, whole-array assignment, labeled blocks, `Option` patterns,
 //! programs generic over `T: num_traits::Float`, called as `prog_K::<f64>`, and programs
 //! written as methods and associated functions of a constant `struct Params` in impl blocks,
-//! called as `PARAMS.prog_K(..)` and `Params::prog_K(..)`).
+//! called as `PARAMS.prog_K(..)` and `Params::prog_K(..)`, programs differentiated with respect
+//! to a derived `struct Weights` parameter or `self`, checked field by field, and programs in
+//! `#[differentiable] pub mod mK` blocks, called as `mK::prog_K(..)`).
 //! `random_programs_dual.rs` holds a mirror of each over `num_dual::Dual64` with the same
 //! control flow, which also measures how close a point is to a kink or to flipping a float
 //! comparison. Every program is checked at 32 points `(x0, x1, x2) ∈ [-2, 2]^3`,

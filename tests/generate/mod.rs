@@ -460,7 +460,9 @@ fn render(e: &Expr, mode: Mode) -> String {
     match e {
         // A method's float field `self.k`, a constant: the mirror's `c(this.k)` (the mirror
         // takes the struct as `this`; `write_dual` spells `self.` as `this.`).
-        Expr::Var(name) if name.starts_with("self.") => match mode {
+        // (Not a field of the differentiated `Weights`, `self.a`, which the mirror reads as it
+        // is.)
+        Expr::Var(name) if matches!(name.as_str(), "self.k" | "self.scale") => match mode {
             Mode::Primal => name.clone(),
             Mode::Dual => format!("c({name})"),
             Mode::Generic(_) => format!("T::from_f64({name}).unwrap()"),
@@ -517,6 +519,17 @@ fn render(e: &Expr, mode: Mode) -> String {
                 // A method's call `self.prog_3(..)` has the mirror `prog_3_dual(this, ..)`;
                 // `Self::prog_3(..)` and `Params::prog_3(..)` (of an associated function, or
                 // of a method with the struct first) the mirror `prog_3_dual(..)`.
+                // A program of a module, `m3::prog_5`, has the free mirror `prog_5_dual`.
+                let base = match base.split_once("::") {
+                    Some((m, rest))
+                        if m.len() > 1
+                            && m.starts_with('m')
+                            && m[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        rest
+                    }
+                    _ => base,
+                };
                 let (base, this) = match base.strip_prefix("self.") {
                     Some(base) => (base, "this, "),
                     None => (

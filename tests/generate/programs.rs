@@ -150,7 +150,37 @@
 //!   local `p: Params`, from a float as a call's argument (FINDINGS.md). The table calls
 //!   `PARAMS.prog_K(..)` (`Params::prog_K(..)`) and its companions; the mirror is the free
 //!   `prog_K_dual(this: Params, ..)` (without `this` for an associated function) reading
-//!   `c(this.k)` and calling `prog_J_dual(this, ..)` (`prog_J_dual(PARAMS, ..)` for `prm`).
+//!   `c(this.k)` and calling `prog_J_dual(this, ..)` (`prog_J_dual(PARAMS, ..)` for `prm`);
+//! - structs (issue 16): a differentiated parameter of the module's `#[derive(grad::
+//!   Differentiable, Clone, Copy)] pub struct Weights { pub a: f64, pub w: [f64; 4], pub inner:
+//!   Inner, pub n: usize }` (`Inner { pub b: f64 }` derived too), whose float fields stand for
+//!   the table's `x1` (`p.a`), `x2` (`p.inner.b`) and `v` (`p.w`): `prog_K(x0: f64, p:
+//!   &Weights, n: usize)` (`p: Weights` now and then, `p` first now and then) with
+//!   `#[differentiable(wrt(p, x0))]` (or `wrt(x0, p)`), or a method `prog_K(&self, x0: f64, n:
+//!   usize)` (`self` by value now and then) in an `impl Weights` block of its own, with
+//!   `#[differentiable(wrt(self, x0))]`. The body starts with `let v: [f64; 4] = p.w;` (grad
+//!   reads `p.w.iter()` as a constant, and a field passed whole to a call too: README,
+//!   FINDINGS.md), and either `let x1: f64 = p.a; let x2: f64 = p.inner.b;` or reads `p.a` and
+//!   `p.inner.b` in place, where `x1` and `x2` would be (not in conditions, call arguments,
+//!   `break` and labeled-block values, branch values or branches, where grad reads a field alone
+//!   as a constant: FINDINGS.md); expressions also read `p.w[i]`, and integers `p.n`
+//!   (`WEIGHTS_N`, like `self.n`). A struct program may be any of the other shapes but a
+//!   slice, tuple, `&f64` or float-generic one, calls other programs (never passing `p` or a
+//!   field alone) and is called by nobody (`wrt` leaves its `_vjp` without entries for the
+//!   rest). The table builds `weights(x1, x2, v)` and reads the gradient entry's fields as the
+//!   gradient of `x1`, `x2` and `v`, so that each float field is checked against its own
+//!   finite difference and dual seed (and asserts the entry's `n` is the input's); the mirror
+//!   takes a `WeightsDual` of `Dual64`s built by `weights_dual(x1, x2, v)`;
+//! - modules (issue 16): programs (not methods nor struct programs) in `#[differentiable] pub
+//!   mod mK { #[allow(unused_imports)] use super::*; .. }` blocks, `K` the index of the first
+//!   program, each where its first program would be; a module program joins the module of the
+//!   last one or opens its own. Its functions carry no attribute and are called by name inside
+//!   the module and as `mK::prog_J(..)` elsewhere (the table calls `mK::prog_J` and its
+//!   companions; the mirror stays the free `prog_J_dual`). A module program now and then (40%
+//!   of them, beside the closures switch) calls its module's helper `pub fn mix<F: Fn(f64) ->
+//!   f64>(f: F, a: f64, b: f64) -> f64 { f(a) * 0.5 + f(b) * 0.5 }` with a closure, `let v3 =
+//!   mix(|t: f64| e, x0, v[2]);` or a local closure by name, `mix(f2, ..)`, which grad inlines
+//!   at the call (the mirror's `mix_dual` takes a closure of `Dual64`s).
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
@@ -182,7 +212,8 @@ const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 
 /// `GRAD_FUZZ_CONST_GENERIC`, `GRAD_FUZZ_ARRAY_PATTERNS`, `GRAD_FUZZ_ARRAY_ASSIGNMENT`,
 /// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS`, `GRAD_FUZZ_NUM_TRAITS`,
 /// `GRAD_FUZZ_CLOSURES`, `GRAD_FUZZ_SUB_SLICES`, `GRAD_FUZZ_PASSTHROUGH`,
-/// `GRAD_FUZZ_REF_PARAMS`, `GRAD_FUZZ_ENUM_MODES` and `GRAD_FUZZ_METHODS`.
+/// `GRAD_FUZZ_REF_PARAMS`, `GRAD_FUZZ_ENUM_MODES`, `GRAD_FUZZ_METHODS`, `GRAD_FUZZ_STRUCTS`
+/// and `GRAD_FUZZ_MODULES`.
 ///
 /// From `array_patterns` on they are percentages of the programs: a program that uses a construct has it at
 /// one or more of its sites (a top-level segment now and then, more rarely a statement of a
@@ -267,6 +298,24 @@ pub struct Features {
     /// &PARAMS;` (see the module's documentation). The table calls `PARAMS.prog_K(..)`
     /// (`Params::prog_K(..)`), and the mirror is the free `prog_K_dual(this: Params, ..)`.
     pub methods: u64,
+    /// Of the programs: a differentiated struct parameter, the module's `#[derive(grad::
+    /// Differentiable, Clone, Copy)] pub struct Weights { pub a: f64, pub w: [f64; 4], pub
+    /// inner: Inner, pub n: usize }` (with `Inner { pub b: f64 }` derived too): `prog_K(x0: f64,
+    /// p: &Weights, n: usize)` (by value now and then, `p` first now and then) with
+    /// `#[differentiable(wrt(p, x0))]`, or a method `prog_K(&self, x0: f64, n: usize)` (or
+    /// `self`) of `impl Weights` with `#[differentiable(wrt(self, x0))]`. The float fields stand
+    /// for the table's `x1` (`p.a`), `x2` (`p.inner.b`) and `v` (`p.w`): read in place or
+    /// through typed locals (`let x1: f64 = p.a;`, always `let v: [f64; 4] = p.w;`), `p.w[i]`
+    /// in expressions, `p.n` as an integer. The gradient entry is a `Weights` of partials,
+    /// checked field by field as the table's inputs; nobody calls such a program.
+    pub structs: u64,
+    /// Of the programs (not methods, not struct programs): placed in `#[differentiable] pub mod
+    /// mK { use super::*; .. }` blocks, whose functions carry no attribute, call each other by
+    /// name and are called from outside as `mK::prog_J(..)` (the table calls `mK::prog_J` and
+    /// its companions); a module's programs call its helper `mix(f, a, b)` that takes a
+    /// closure now and then (`mix(|t: f64| e, x0, v[2])`, `mix(f3, ..)` of a local closure),
+    /// which grad inlines at the call.
+    pub modules: u64,
 }
 
 impl Features {
@@ -287,6 +336,8 @@ impl Features {
         ref_params: 0,
         enum_modes: 0,
         methods: 0,
+        structs: 0,
+        modules: 0,
     };
 
     /// What the committed programs and the default campaign use.
@@ -306,6 +357,8 @@ impl Features {
         ref_params: 10,
         enum_modes: 10,
         methods: 12,
+        structs: 10,
+        modules: 10,
     };
 }
 
@@ -400,6 +453,57 @@ pub struct Shape {
     pub mode: bool,
     /// A method of the module's `Params`.
     pub method: Option<Method>,
+    /// A differentiated `Weights` parameter (or `self` of a `Weights` method).
+    pub strukt: Option<StructParam>,
+    /// In the module `m{K}` (`K` the index of its first program).
+    pub module: Option<usize>,
+}
+
+/// A program that takes the module's differentiated `Weights`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StructParam {
+    /// `p: &Weights` (`&self`) rather than `p: Weights` (`self`).
+    pub by_ref: bool,
+    /// A method of `impl Weights`, `wrt(self, x0)`, rather than a free function.
+    pub method: bool,
+    /// `p` before `x0` in the parameters.
+    pub first: bool,
+    /// `wrt(p, x0)` rather than `wrt(x0, p)`.
+    pub wrt_p_first: bool,
+    /// `p.a` and `p.inner.b` read in place, rather than through `let x1: f64 = p.a;`.
+    pub in_place: bool,
+}
+
+impl StructParam {
+    /// The name of the struct in the body: `p`, or `self` in a method.
+    fn name(self) -> &'static str {
+        if self.method { "self" } else { "p" }
+    }
+}
+
+/// Whether the code `text` reads a float field of a differentiated `Weights` (`p.a`, `p.inner.b`,
+/// `self.a`, `self.inner.b`) whole.
+fn reads_struct_field(text: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    ["p.a", "p.inner.b", "self.a", "self.inner.b"]
+        .iter()
+        .any(|field| {
+            text.match_indices(field).any(|(at, _)| {
+                let before = text[..at].chars().next_back();
+                let after = text[at + field.len()..].chars().next();
+                !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
+            })
+        })
+}
+
+/// `n` of the `Weights` the table builds: `p.n` in the programs.
+const WEIGHTS_N: usize = 3;
+
+/// Whether `text` is a float field of a differentiated `Weights` read whole (`p.a`,
+/// `self.inner.b`): grad reads it as a constant in a call's argument (FINDINGS.md, "a struct
+/// field alone in a call's argument").
+fn struct_float_field(text: &str) -> bool {
+    ["p.a", "p.inner.b", "self.a", "self.inner.b"].contains(&text)
 }
 
 /// A program written as a method (or an associated function) of the module's `Params`.
@@ -567,6 +671,16 @@ enum Init {
     Table(String),
     /// `&a[1..3]`, a sub-slice: the same text in every mode.
     Slice(String),
+    /// `p.w` or `p.a`, a field of the differentiated struct: the same text in every mode (a
+    /// typed `let` of `.w` is an array of four).
+    Field(String),
+    /// `mix(|t: f64| body, a, b)` of the module's helper that takes a closure, or `mix(f3, a,
+    /// b)` of the local closure `f3` (`mix_dual` in the mirror).
+    Mix {
+        by_name: Option<String>,
+        body: Expr,
+        args: [String; 2],
+    },
 }
 
 /// An array pattern.
@@ -880,7 +994,23 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
             Mode::Dual => format!("c(table({arg}))"),
             Mode::Generic(_) => format!("T::from_f64(table({arg})).unwrap()"),
         },
-        Init::Slice(text) => text.clone(),
+        Init::Slice(text) | Init::Field(text) => text.clone(),
+        Init::Mix {
+            by_name,
+            body,
+            args: [a, b],
+        } => {
+            let f = match by_name {
+                Some(name) => name.clone(),
+                None => format!("|t: {}| {}", float_type(mode), render(body, mode)),
+            };
+            let mix = if mode == Mode::Dual {
+                "mix_dual"
+            } else {
+                "mix"
+            };
+            format!("{mix}({f}, {a}, {b})")
+        }
     }
 }
 
@@ -900,12 +1030,34 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
             init,
         } => {
             let m = if *mutable { "mut " } else { "" };
+            let array_field = matches!(init, Init::Field(f) if f.ends_with(".w"));
+            // A float value (an expression, or a loop's, block's, `if`'s or `match`'s value).
+            let float_expr = matches!(
+                init,
+                Init::Expr(_)
+                    | Init::Loop(..)
+                    | Init::Labeled(..)
+                    | Init::Block(_)
+                    | Init::If(..)
+                    | Init::Match(..)
+            );
+            let plain_expr = matches!(init, Init::Expr(_));
             let init = render_init(init, mode, indent);
             // A local holding `self.k` (or `-self.k`) alone may be passed to a call, where grad
             // needs its type (it cannot see a field's): written with it, as its message asks.
             let bare = init.trim_start_matches(['-', '(']).trim_end_matches(')');
-            let bare_field = SELF_FLOATS.iter().any(|(text, _)| bare == *text);
-            let ty = if *typed || bare_field {
+            // So is one whose value reads a differentiated struct's float field: grad reads the
+            // field as a constant when the local is passed to a call (FINDINGS.md).
+            // So is a loop's value that may be `break self.k` (passed to a call, grad cannot
+            // tell its type: the `0x180100` campaign of FINDINGS.md, gen18).
+            let bare_field = SELF_FLOATS.iter().any(|(text, _)| bare == *text)
+                || (float_expr && reads_struct_field(&init))
+                || (!plain_expr
+                    && float_expr
+                    && SELF_FLOATS.iter().any(|(text, _)| init.contains(text)));
+            let ty = if array_field {
+                format!(": [{}; 4]", float_type(mode))
+            } else if *typed || bare_field {
                 format!(": {}", float_type(mode))
             } else {
                 String::new()
@@ -1242,6 +1394,8 @@ struct Callee {
     float_generic: bool,
     /// A method or an associated function of `Params`.
     method: Option<Receiver>,
+    /// In the module `m{K}`.
+    module: Option<usize>,
 }
 
 fn bound(mag: f64, slope: f64) -> Bound {
@@ -1322,6 +1476,13 @@ struct ProgGen<'r> {
     returned: bool,
     /// Calls the module's `table`.
     uses_table: bool,
+    /// Calls its module's helper `mix` that takes a closure.
+    uses_mix: bool,
+    /// Where grad reads a differentiated struct's float field alone as a constant (`if p.a >
+    /// 0.5`, a `break` value, a labeled block's value, an `if`'s later branch value, a `let`
+    /// in a branch: FINDINGS.md, "a struct field read as a constant"), `leaves` leaves out
+    /// `p.a` and `p.inner.b` read in place (in branches too, where `branches` counts).
+    hide_fields: usize,
 }
 
 impl<'r> ProgGen<'r> {
@@ -1335,9 +1496,17 @@ impl<'r> ProgGen<'r> {
         let mut env = Vec::new();
         // A tuple parameter `p` is read as `p.0` and `p.1`, or destructured into `x1, x2`.
         let fields = shape.tuple && rng.percent(50);
+        // A struct's fields `p.a` and `p.inner.b` stand for `x1` and `x2`, read in place or
+        // through typed locals `let x1: f64 = p.a;`.
+        let struct_fields = shape
+            .strukt
+            .filter(|s| s.in_place)
+            .map(|s| [format!("{}.a", s.name()), format!("{}.inner.b", s.name())]);
         for i in 0..3 {
             let name = if fields && i > 0 {
                 format!("p.{}", i - 1)
+            } else if let Some(names) = struct_fields.as_ref().filter(|_| i > 0) {
+                names[i - 1].clone()
             } else if shape.ref_x2 && i == 2 {
                 "*x2".to_string()
             } else {
@@ -1356,9 +1525,15 @@ impl<'r> ProgGen<'r> {
         env.push(n);
         // A method reads `self.n`, an integer grad cannot see the type of (so no argument of
         // a call, as a pattern's binding).
-        if shape.method.is_some_and(Method::has_self) {
-            let mut m = Var::new("self.n".to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
-            m.max = SELF_N;
+        // So does a struct program `p.n`.
+        let int_field = match (shape.method, shape.strukt) {
+            (Some(m), _) if m.has_self() => Some(("self.n".to_string(), SELF_N)),
+            (_, Some(s)) => Some((format!("{}.n", s.name()), WEIGHTS_N)),
+            _ => None,
+        };
+        if let Some((name, max)) = int_field {
+            let mut m = Var::new(name, Ty::Int, Role::Count, bound(0.0, 0.0));
+            m.max = max;
             m.active = false;
             m.pending = false;
             m.read = true;
@@ -1387,6 +1562,8 @@ impl<'r> ProgGen<'r> {
             uses,
             used: [false; 8],
             uses_table: false,
+            uses_mix: false,
+            hide_fields: 0,
             blocks: Vec::new(),
             want_block_break: false,
             want_state: false,
@@ -1402,6 +1579,24 @@ impl<'r> ProgGen<'r> {
     /// A method that takes `self`, and may read its fields.
     fn has_self(&self) -> bool {
         self.shape.method.is_some_and(Method::has_self)
+    }
+
+    /// `f` with a differentiated struct's float fields hidden from the expressions.
+    fn hiding_fields<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.hide_fields += 1;
+        let r = f(self);
+        self.hide_fields -= 1;
+        r
+    }
+
+    /// The name of an iterator closure's element: not `p` in a program whose tuple or struct
+    /// parameter is `p`.
+    fn pn(&self) -> &'static str {
+        if self.shape.tuple || self.shape.strukt.is_some() {
+            "z"
+        } else {
+            "p"
+        }
     }
 
     fn fresh(&mut self, prefix: &str) -> String {
@@ -1688,7 +1883,8 @@ impl<'r> ProgGen<'r> {
         let mut arrays = Vec::new();
         for k in 0..self.env.len() {
             let v = &self.env[k];
-            if v.hidden {
+            let fields_hidden = self.hide_fields > 0 || self.branches > 0;
+            if v.hidden || (fields_hidden && struct_float_field(&v.name)) {
                 continue;
             }
             match v.ty {
@@ -1717,6 +1913,19 @@ impl<'r> ProgGen<'r> {
                     });
                 }
             }
+        }
+        // A struct's array field, indexed in place: `p.w[i]`, the values of `v`.
+        if let Some(s) = self.shape.strukt
+            && self.rng.percent(30)
+        {
+            let (index, reads) = self.index();
+            leaves.push(Leaf {
+                text: format!("{}.w[{index}]", s.name()),
+                bound: bound(2.0, self.slope_of(3)),
+                reads,
+                active: true,
+                preferred: false,
+            });
         }
         let count = 1 + self.rng.below(3);
         for _ in 0..count {
@@ -1845,6 +2054,20 @@ impl<'r> ProgGen<'r> {
 
     /// `prog_j(a, b, c, arr, k)` of an earlier program.
     fn call(&mut self, leaves: &[Leaf]) -> Option<Gen> {
+        // Not a differentiated struct's float field in an argument without another input:
+        // grad reads it as a constant there (FINDINGS.md, "a struct field alone in a call's
+        // argument"), so no such field in an argument at all (`p.w[i]` is fine).
+        let kept: Vec<Leaf>;
+        let leaves = if self.shape.strukt.is_some() {
+            kept = leaves
+                .iter()
+                .filter(|l| !struct_float_field(&l.text))
+                .cloned()
+                .collect();
+            &kept[..]
+        } else {
+            leaves
+        };
         let room = COST_BUDGET - self.cost;
         // A program generic over its float type calls only programs that are too.
         let generic = self.shape.float_generic.is_some();
@@ -2029,6 +2252,11 @@ impl<'r> ProgGen<'r> {
         // `Self::prog_J(prm, ..)` in an associated function); an associated function:
         // `Self::prog_J(..)` in the impl, `Params::prog_J(..)` outside it.
         let in_impl = self.shape.method.is_some();
+        // A program of a module: by its name in the module, `mK::prog_J` elsewhere.
+        let name = match callee.module {
+            Some(m) if self.shape.module != Some(m) => format!("m{m}::{name}"),
+            _ => name,
+        };
         let name = match callee.method {
             None => name,
             Some(Receiver::Ref | Receiver::Value) if self.has_self() => format!("self.{name}"),
@@ -2055,6 +2283,10 @@ impl<'r> ProgGen<'r> {
 
     /// A float comparison of an active expression, usually with a threshold.
     fn float_cond(&mut self) -> Cond {
+        self.hiding_fields(Self::float_cond_of)
+    }
+
+    fn float_cond_of(&mut self) -> Cond {
         let mut lhs = None;
         for _ in 0..6 {
             let depth = 1 + self.rng.below(2);
@@ -2070,6 +2302,11 @@ impl<'r> ProgGen<'r> {
                 self.rng.below(3)
             } else {
                 self.rng.pick(&carried)
+            };
+            let k = if struct_float_field(&self.env[k].name) {
+                0
+            } else {
+                k
             };
             Gen {
                 active: true,
@@ -2167,8 +2404,15 @@ impl<'r> ProgGen<'r> {
         let c2 = Self::coefficient(c1, e.bound.slope);
         let (c1l, c2l) = (Expr::Lit(c1), Expr::Lit(c2));
         let old = self.env[k].bound;
+        // In a branch (or a labeled block, which a `break` may leave first), the other path
+        // keeps the old value: the bound never shrinks there (an `if`'s arm lowering it let the
+        // `else` arm's update, `s0 = 0.6 * s0 + 0.5 * f64::powi(s0, 3)`, take `s0` for small,
+        // and diverge to NaN: the `0x180001` campaign of FINDINGS.md, gen18).
+        let keeps_old = self.branches > 0 || !self.blocks.is_empty();
         let mut mag = if self.in_loop() {
             old.mag.max(c2 * e.bound.mag / (1.0 - c1))
+        } else if keeps_old {
+            old.mag.max(c1 * old.mag + c2 * e.bound.mag)
         } else {
             c1 * old.mag + c2 * e.bound.mag
         };
@@ -2233,7 +2477,7 @@ impl<'r> ProgGen<'r> {
                         )],
                     },
                 });
-                mag = if self.in_loop() {
+                mag = if self.in_loop() || keeps_old {
                     old.mag.max(1.0)
                 } else {
                     1.0
@@ -2377,6 +2621,20 @@ impl<'r> ProgGen<'r> {
         let mut v = Var::new(name, Ty::Float, Role::Plain, bound(g.bound.mag, g.real));
         v.lip = if self.in_loop() { g.bound.slope } else { 1.0 };
         v.active = g.active;
+        // A copy of a float a pattern bound (`let v16 = hi15;`) is no more a call's argument
+        // than the float itself: grad cannot tell its type either.
+        let mut e = &g.expr;
+        while let Expr::Neg(a) = e {
+            e = a;
+        }
+        if let Expr::Var(name) = e {
+            v.bound_by_pattern = self
+                .env
+                .iter()
+                .rev()
+                .find(|w| w.name == *name)
+                .is_some_and(|w| w.bound_by_pattern);
+        }
         self.declare(v)
     }
 
@@ -2449,7 +2707,7 @@ impl<'r> ProgGen<'r> {
             self.update(&mut stmts);
         }
         let depth = 1 + self.rng.below(2);
-        let mut tail = self.operand(depth, &prefer);
+        let mut tail = self.hiding_fields(|this| this.operand(depth, &prefer));
         self.mark_read(&tail.reads);
         let start = *self.scopes.last().expect("a scope");
         let pending: Vec<usize> = (start..self.env.len())
@@ -2697,7 +2955,7 @@ impl<'r> ProgGen<'r> {
             preferred: true,
         };
         // Not `p` in a program whose tuple parameter is `p`.
-        let pn = if self.shape.tuple { "z" } else { "p" };
+        let pn = self.pn();
         let kind = self.rng.below(6);
         let (source, pat, params) = match kind {
             0 | 4 => (
@@ -2853,7 +3111,7 @@ impl<'r> ProgGen<'r> {
     /// the minimum from `f64::INFINITY`), `e` reading the element `p` (or `p` itself).
     fn fold_extreme(&mut self, a: usize, out: &mut Vec<S>) {
         // Not `p` in a program whose tuple parameter is `p`.
-        let pn = if self.shape.tuple { "z" } else { "p" };
+        let pn = self.pn();
         let p = Leaf {
             text: pn.to_string(),
             bound: bound(self.env[a].bound.mag, self.slope_of(a)),
@@ -3147,7 +3405,7 @@ impl<'r> ProgGen<'r> {
             body.push(S::Continue(label));
         } else if kind == LoopKind::ValueLoop {
             let depth = 1 + self.rng.below(2);
-            let g = self.operand(depth, &[]);
+            let g = self.hiding_fields(|this| this.operand(depth, &[]));
             self.mark_read(&g.reads);
             self.break_value(target, &g);
             body.push(S::Break(label, Some(g.expr)));
@@ -3447,7 +3705,7 @@ impl<'r> ProgGen<'r> {
         let target = self.loops.len() - 1;
         let brk = if value {
             let depth = 1 + self.rng.below(2);
-            let g = self.operand(depth, &[]);
+            let g = self.hiding_fields(|this| this.operand(depth, &[]));
             self.mark_read(&g.reads);
             self.break_value(target, &g);
             S::Break(None, Some(g.expr))
@@ -4050,11 +4308,13 @@ impl<'r> ProgGen<'r> {
         if self.rng.percent(35) {
             return self.int_cond();
         }
-        let mut leaves = self.leaves(&[]);
-        leaves.push(element.clone());
-        let depth = 1 + self.rng.below(2);
-        let lhs = self.cheap_expr(depth, &leaves);
-        self.comparison(lhs, |this| this.cheap_expr(0, &leaves))
+        self.hiding_fields(|this| {
+            let mut leaves = this.leaves(&[]);
+            leaves.push(element.clone());
+            let depth = 1 + this.rng.below(2);
+            let lhs = this.cheap_expr(depth, &leaves);
+            this.comparison(lhs, |this| this.cheap_expr(0, &leaves))
+        })
     }
 
     /// An expression over the leaves in scope and `element`, `cheap` or any.
@@ -5103,8 +5363,14 @@ impl<'r> ProgGen<'r> {
                     init: Init::Copy(self.env[b].name.clone()),
                 });
                 self.cost += self.multiplier;
+                // (Not shrinking in a branch: see `carried_update`.)
+                let keeps_old = in_loop || self.branches > 0 || !self.blocks.is_empty();
                 let v = &mut self.env[k];
-                v.bound.mag = if in_loop { old.mag.max(bb.mag) } else { bb.mag };
+                v.bound.mag = if keeps_old {
+                    old.mag.max(bb.mag)
+                } else {
+                    bb.mag
+                };
                 if !in_loop {
                     v.bound.slope = bb.slope;
                 }
@@ -5214,8 +5480,10 @@ impl<'r> ProgGen<'r> {
             target: name,
             init: Init::Elements(items),
         });
+        // (Not shrinking in a branch: see `carried_update`.)
+        let keeps_old = in_loop || self.branches > 0 || !self.blocks.is_empty();
         let v = &mut self.env[k];
-        v.bound.mag = if in_loop { old.mag.max(mag) } else { mag };
+        v.bound.mag = if keeps_old { old.mag.max(mag) } else { mag };
         if !in_loop {
             v.bound.slope = slope;
         }
@@ -5267,7 +5535,7 @@ impl<'r> ProgGen<'r> {
         }
         if value {
             let depth = 1 + self.rng.below(2);
-            let mut tail = self.operand(depth, &[]);
+            let mut tail = self.hiding_fields(|this| this.operand(depth, &[]));
             self.mark_read(&tail.reads);
             let start = *self.scopes.last().expect("a scope");
             let pending: Vec<usize> = (start..self.env.len())
@@ -5348,7 +5616,7 @@ impl<'r> ProgGen<'r> {
         let label = self.blocks[b].label.clone();
         if self.blocks[b].value {
             let depth = 1 + self.rng.below(2);
-            let g = self.operand(depth, &[]);
+            let g = self.hiding_fields(|this| this.operand(depth, &[]));
             self.mark_read(&g.reads);
             body.push(S::Break(Some(label), Some(g.expr.clone())));
             self.blocks[b].gens.push(g);
@@ -5649,6 +5917,27 @@ impl<'r> ProgGen<'r> {
         if self.shape.tuple && self.env[1].name == "x1" {
             out.push(S::Raw("let (x1, x2) = p;".to_string()));
         }
+        if let Some(s) = self.shape.strukt {
+            // The struct's array read into a typed local (grad reads `p.w.iter()` as a
+            // constant: README), and its scalars unless read in place.
+            let p = s.name();
+            out.push(S::Let {
+                name: "v".to_string(),
+                mutable: false,
+                typed: true,
+                init: Init::Field(format!("{p}.w")),
+            });
+            if self.env[1].name == "x1" {
+                for (x, field) in [("x1", "a"), ("x2", "inner.b")] {
+                    out.push(S::Let {
+                        name: x.to_string(),
+                        mutable: false,
+                        typed: true,
+                        init: Init::Field(format!("{p}.{field}")),
+                    });
+                }
+            }
+        }
         if self.env[3].reference && !self.env[3].slice && self.rng.percent(30) {
             // `let w = v;`: another reference to the same array.
             let name = self.fresh("w");
@@ -5947,6 +6236,47 @@ impl ProgGen<'_> {
         body
     }
 
+    /// `let v3 = mix(|t: f64| e, a, b);` of the module's helper `mix(f, a, b) = f(a) * 0.5 +
+    /// f(b) * 0.5` that takes a closure, which grad inlines at the call; or the closure bound
+    /// first, `let f3 = |t: f64| e;`, and passed by name, `mix(f3, a, b)`. The arguments are
+    /// inputs within [-2, 2] of slope 1, so the call is bounded as the body.
+    fn mix(&mut self, out: &mut Vec<S>) {
+        let t = Leaf {
+            text: "t".to_string(),
+            bound: bound(2.0, 1.0),
+            reads: Vec::new(),
+            active: true,
+            preferred: true,
+        };
+        let body = self.element_body(&[t]);
+        let args = self.input_args();
+        let (a, ra) = args[self.rng.below(args.len())].clone();
+        let (b, rb) = args[self.rng.below(args.len())].clone();
+        let by_name = self.rng.percent(40).then(|| {
+            let name = self.fresh("f");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: false,
+                init: Init::Closure("t".to_string(), body.expr.clone()),
+            });
+            name
+        });
+        self.cost += self.multiplier * 2.0 * (size(&body.expr) + 1.0);
+        self.uses_mix = true;
+        let g = Gen {
+            reads: [body.reads.clone(), ra, rb].concat(),
+            active: true,
+            ..body.clone()
+        };
+        let init = Init::Mix {
+            by_name,
+            body: body.expr,
+            args: [a, b],
+        };
+        self.let_gen(&g, init, out);
+    }
+
     /// An element of the array `a` named `text`, as a closure's parameter.
     fn element_leaf(&self, a: usize, text: &str) -> Leaf {
         Leaf {
@@ -6007,6 +6337,10 @@ impl ProgGen<'_> {
         if self.in_loop() {
             return self.let_expr(out);
         }
+        if self.shape.module.is_some() && self.shape.float_generic.is_none() && self.rng.percent(60)
+        {
+            return self.mix(out);
+        }
         let name = self.fresh("f");
         let t = Leaf {
             text: "t".to_string(),
@@ -6031,7 +6365,7 @@ impl ProgGen<'_> {
             reads: [body.reads.clone(), reads.to_vec()].concat(),
             active: true,
         };
-        let pn = if self.shape.tuple { "z" } else { "p" };
+        let pn = self.pn();
         for _ in 0..1 + self.rng.below(2) {
             let arrays: Vec<usize> = self
                 .vectors()
@@ -6136,7 +6470,7 @@ impl ProgGen<'_> {
             .collect();
         let a = self.rng.pick(&arrays);
         let an = self.env[a].name.clone();
-        let pn = if self.shape.tuple { "z" } else { "p" };
+        let pn = self.pn();
         match self.rng.below(8) {
             0 | 1 => {
                 let (source, values) = self.sub_walk(&an);
@@ -6446,6 +6780,26 @@ fn params(mode: Mode, shape: Shape) -> String {
         (false, false) => format!("[{ty}; 4]"),
     };
     let mode_param = if shape.mode { ", mode: Mode" } else { "" };
+    // A struct program: `x0`, the struct (whose fields stand for `x1`, `x2` and `v`) and `n`;
+    // the mirror takes `WeightsDual`, a method's mirror as `this` first.
+    if let Some(s) = shape.strukt {
+        let w = if mode == Mode::Dual {
+            "WeightsDual"
+        } else {
+            "Weights"
+        };
+        let r = if s.by_ref { "&" } else { "" };
+        let p = match (s.method, mode) {
+            (true, Mode::Dual) => format!("this: {r}{w}"),
+            (true, _) => format!("{r}self"),
+            (false, _) => format!("p: {r}{w}"),
+        };
+        return if s.first || s.method {
+            format!("{p}, x0: {ty}, n: usize{mode_param}")
+        } else {
+            format!("x0: {ty}, {p}, n: usize{mode_param}")
+        };
+    }
     // A method's receiver; its mirror takes the struct as a constant (`_this` where unread:
     // see `write_dual`).
     let receiver = match (shape.method.map(|m| m.receiver), mode) {
@@ -6605,6 +6959,8 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
     let mut callees: Vec<Callee> = Vec::new();
     let mut trees = Vec::new();
     let mut uses_scale = false;
+    // The module the next module program joins.
+    let mut open_module = None;
     // No random number is drawn for a switch that is off.
     let roll = |rng: &mut Rng, percent: u64| percent > 0 && rng.percent(percent);
     for k in 0..count {
@@ -6634,18 +6990,45 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
                 attribute_each: receiver != Receiver::Assoc && rng.percent(25),
             }
         });
+        // A differentiated struct: not with the other parameter shapes (its fields stand for
+        // `x1`, `x2` and `v`), nor generic over the float type (`Weights` holds `f64`s).
+        let plain_params = !slice && !tuple && !ref_x2 && float_generic.is_none();
+        let strukt =
+            (plain_params && method.is_none() && roll(&mut rng, features.structs)).then(|| {
+                let method = rng.percent(30);
+                StructParam {
+                    by_ref: rng.percent(60),
+                    method,
+                    first: !method && rng.percent(30),
+                    wrt_p_first: rng.percent(50),
+                    in_place: rng.percent(60),
+                }
+            });
+        // In a module, joining the last one or opening one of its own.
+        let in_module = method.is_none() && strukt.is_none() && roll(&mut rng, features.modules);
+        let module = in_module.then(|| match open_module {
+            Some(m) if !rng.percent(40) => m,
+            _ => {
+                open_module = Some(k);
+                k
+            }
+        });
+        // A module program calls its module's helper that takes a closure now and then.
+        let module_closures = in_module && float_generic.is_none() && rng.percent(40);
         let uses = Uses {
             patterns: roll(&mut rng, features.array_patterns),
             assignment: roll(&mut rng, features.array_assignment),
             blocks: roll(&mut rng, features.labeled_blocks),
             options: roll(&mut rng, features.option_patterns),
-            closures: roll(&mut rng, features.closures),
+            closures: roll(&mut rng, features.closures) || module_closures,
             adaptors: roll(&mut rng, features.sub_slices),
             passthrough: roll(&mut rng, features.passthrough),
             modes: mode,
         };
+        // A struct program's `v` is a local copy of `p.w`.
+        let by_ref = (slice || rng.percent(BY_REF_PERCENT)) && strukt.is_none();
         let shape = Shape {
-            by_ref: slice || rng.percent(BY_REF_PERCENT),
+            by_ref,
             slice,
             tuple,
             generic,
@@ -6653,11 +7036,14 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             ref_x2,
             mode,
             method,
+            strukt,
+            module,
         };
         let mut g = ProgGen::new(&mut rng, &callees, shape, features, uses);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
         let uses_table = g.uses_table;
+        let uses_mix = g.uses_mix;
         uses_scale |= g.uses_scale;
         let module_consts = if g.const_body {
             [false; 4]
@@ -6669,12 +7055,14 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             shape,
             module_consts,
             uses_table,
+            uses_mix,
             stmts,
             tail,
         });
         // A program over a slice or a tuple is not called: grad passes neither on yet. Nor
-        // one taking `x2: &f64` or a `Mode`.
-        if !slice && !tuple && !ref_x2 && !mode {
+        // one taking `x2: &f64` or a `Mode`, nor one differentiated with respect to a struct
+        // (`wrt` leaves its `_vjp` without entries a caller would need).
+        if !slice && !tuple && !ref_x2 && !mode && strukt.is_none() {
             let name = if generic {
                 format!("{name}::<4>")
             } else {
@@ -6687,6 +7075,7 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
                 by_ref: shape.by_ref,
                 float_generic: float_generic.is_some(),
                 method: method.map(|m| m.receiver),
+                module,
             });
         }
     }
@@ -6710,6 +7099,12 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
         dual,
         "\n    /// The largest `n` the programs are meant for.\n    pub const N_MAX: usize = {PROGRAM_N_MAX};"
     );
+    if trees.iter().any(|t| t.shape.strukt.is_some()) {
+        dual.push_str(WEIGHTS_DUAL_ITEMS);
+    }
+    if trees.iter().any(|t| t.uses_mix) {
+        dual.push_str(MIX_DUAL_ITEM);
+    }
     for tree in trees {
         write_dual(&mut dual, tree);
     }
@@ -6724,6 +7119,8 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
             || shape.ref_x2
             || shape.mode
             || shape.method.is_some()
+            || shape.strukt.is_some()
+            || shape.module.is_some()
         {
             let _ = writeln!(dual, "{}", table_entry(k, shape));
         } else if shape.by_ref {
@@ -6762,7 +7159,10 @@ pub fn render_plain_functions(what: &str, trees: &[ProgramTree], scale: bool) ->
         )
         .replace("    use grad::differentiable;\n", "");
     let mut plain = String::new();
-    for line in text.lines().filter(|l| l.trim() != "#[differentiable]") {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().starts_with("#[differentiable"))
+    {
         plain.push_str(line);
         plain.push('\n');
     }
@@ -6789,7 +7189,38 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
             _ => blocks.push((m.attribute_each, vec![tree])),
         }
     }
+    let mut modules_written = Vec::new();
     for tree in trees {
+        // A module, where its first program would be (the first one here: the shrinker
+        // renders some of the programs).
+        if let Some(m) = tree.shape.module {
+            if modules_written.contains(&m) {
+                continue;
+            }
+            modules_written.push(m);
+            let _ = write!(
+                functions,
+                "\n    #[differentiable]\n    pub mod m{m} {{\n        \
+                 #[allow(unused_imports)]\n        use super::*;\n"
+            );
+            let members: Vec<&ProgramTree> =
+                trees.iter().filter(|t| t.shape.module == Some(m)).collect();
+            for member in &members {
+                write_function(&mut functions, member, plain, 2, false);
+            }
+            if members.iter().any(|t| t.uses_mix) {
+                functions.push_str(MIX_ITEM);
+            }
+            functions.push_str("    }\n");
+            continue;
+        }
+        // A method of `Weights`, in an impl block of its own.
+        if tree.shape.strukt.is_some_and(|s| s.method) {
+            functions.push_str("\n    impl Weights {");
+            write_function(&mut functions, tree, plain, 2, true);
+            functions.push_str("    }\n");
+            continue;
+        }
         if tree.shape.method.is_none() {
             write_function(&mut functions, tree, plain, 1, true);
             continue;
@@ -6824,6 +7255,9 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
     if trees.iter().any(|t| t.shape.method.is_some()) {
         functions.push_str(&params_items());
     }
+    if trees.iter().any(|t| t.shape.strukt.is_some()) {
+        functions.push_str(&weights_items());
+    }
     functions.push_str("}\n");
     functions
 }
@@ -6857,14 +7291,143 @@ const MODE_ITEMS: &str = "
     }
 ";
 
+/// The helper of a module's programs that takes a closure, inlined at each call (`mix_dual`
+/// in the mirror).
+const MIX_ITEM: &str = "
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+";
+
+const MIX_DUAL_ITEM: &str = "
+    pub fn mix_dual<F: Fn(Dual64) -> Dual64>(f: F, a: Dual64, b: Dual64) -> Dual64 {
+        f(a) * 0.5 + f(b) * 0.5
+    }
+";
+
+/// The differentiated structs of the struct programs, and the constructor the table builds
+/// them with from its inputs (`x1`, `x2`, `v`).
+fn weights_items() -> String {
+    format!(
+        "
+    // A batch whose programs read no `p.n` never reads it.
+    #[allow(dead_code)]
+    #[derive(grad::Differentiable, Clone, Copy, Debug)]
+    pub struct Inner {{
+        pub b: f64,
+    }}
+
+    #[allow(dead_code)]
+    #[derive(grad::Differentiable, Clone, Copy, Debug)]
+    pub struct Weights {{
+        pub a: f64,
+        pub w: [f64; 4],
+        pub inner: Inner,
+        pub n: usize,
+    }}
+
+    pub const WEIGHTS_N: usize = {WEIGHTS_N};
+
+    #[allow(dead_code)]
+    pub fn weights(a: f64, b: f64, w: [f64; 4]) -> Weights {{
+        Weights {{
+            a,
+            w,
+            inner: Inner {{ b }},
+            n: WEIGHTS_N,
+        }}
+    }}
+"
+    )
+}
+
+/// The mirrors' `Weights`, of dual numbers.
+const WEIGHTS_DUAL_ITEMS: &str = "
+    #[allow(dead_code)]
+    #[derive(Clone, Copy)]
+    pub struct InnerDual {
+        pub b: Dual64,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Clone, Copy)]
+    pub struct WeightsDual {
+        pub a: Dual64,
+        pub w: [Dual64; 4],
+        pub inner: InnerDual,
+        pub n: usize,
+    }
+
+    pub fn weights_dual(a: Dual64, b: Dual64, w: [Dual64; 4]) -> WeightsDual {
+        WeightsDual {
+            a,
+            w,
+            inner: InnerDual { b },
+            n: WEIGHTS_N,
+        }
+    }
+";
+
+/// The `PROGRAMS` entry of a struct program: the table's `x1`, `x2` and `v` are the struct's
+/// `a`, `inner.b` and `w`, and its gradient entry's fields are those of the table's gradient
+/// (whose `n` must be the input's).
+fn struct_table_entry(k: &str, shape: Shape, s: StructParam) -> String {
+    let g = if shape.generic { "::<4>" } else { "" };
+    let mode = if shape.mode { ", mode_of(n)" } else { "" };
+    let r = if s.by_ref { "&" } else { "" };
+    let (call, args, dual_args) = if s.method {
+        (
+            format!("weights(x1, x2, v).{k}"),
+            format!("x0, n{mode}"),
+            format!("{r}weights_dual(x1, x2, v), x0, n{mode}"),
+        )
+    } else if s.first {
+        (
+            k.to_string(),
+            format!("{r}weights(x1, x2, v), x0, n{mode}"),
+            format!("{r}weights_dual(x1, x2, v), x0, n{mode}"),
+        )
+    } else {
+        (
+            k.to_string(),
+            format!("x0, {r}weights(x1, x2, v), n{mode}"),
+            format!("x0, {r}weights_dual(x1, x2, v), n{mode}"),
+        )
+    };
+    // The gradient in the order of the parameters (`self` first).
+    let (x, p) = if s.first || s.method {
+        ("g.1", "g.0")
+    } else {
+        ("g.0", "g.1")
+    };
+    let gradient = format!(
+        "{{\n                assert_eq!({p}.n, WEIGHTS_N);\n                \
+         ({x}, {p}.a, {p}.inner.b, {p}.w)\n            }}"
+    );
+    format!(
+        "        Program {{\n            name: \"{k}\",\n            \
+         primal: |x0, x1, x2, v, n| {call}{g}({args}),\n            \
+         grad: |x0, x1, x2, v, n| {{\n                let g = {call}_grad{g}({args});\n                {gradient}\n            }},\n            \
+         value_and_grad: |x0, x1, x2, v, n| {{\n                let (y, g) = {call}_value_and_grad{g}({args});\n                (y, {gradient})\n            }},\n            \
+         vjp: |x0, x1, x2, v, n, u| {{\n                let g = {call}_vjp{g}({args}, u);\n                {gradient}\n            }},\n            \
+         dual: |x0, x1, x2, v, n, margin| {k}_dual{g}({dual_args}, margin),\n            \
+         value_and_grad32: None,\n        }},"
+    )
+}
+
 /// The `PROGRAMS` entry of a program over a slice or a tuple, or const generic, or a method:
 /// closures that take the table's arguments, and give its gradient shape (the slice's gradient
 /// is a `Vec`, the tuple's a tuple); a method is called on `PARAMS`, its mirror with `PARAMS`.
 fn table_entry(k: &str, shape: Shape) -> String {
-    let (on, this) = match shape.method.map(|m| m.receiver) {
-        None => ("", ""),
-        Some(Receiver::Assoc) => ("Params::", ""),
-        Some(_) => ("PARAMS.", "PARAMS, "),
+    if let Some(s) = shape.strukt {
+        return struct_table_entry(k, shape, s);
+    }
+    let module = shape.module.map(|m| format!("m{m}::"));
+    let (on, this) = match (shape.method.map(|m| m.receiver), &module) {
+        (_, Some(module)) => (module.as_str(), ""),
+        (None, None) => ("", ""),
+        (Some(Receiver::Assoc), None) => ("Params::", ""),
+        (Some(_), None) => ("PARAMS.", "PARAMS, "),
     };
     let g = match (shape.generic, shape.float_generic) {
         (true, _) => "::<4>",
@@ -6927,10 +7490,19 @@ fn write_function(
     let mut body = String::new();
     render_stmts(stmts, mode, indent + 1, &mut body);
     let _ = writeln!(body, "{pad}    {}\n{pad}}}", render(tail, mode));
-    let attribute = if attribute {
-        format!("{pad}#[differentiable]\n")
-    } else {
-        String::new()
+    let attribute = match (attribute, tree.shape.strukt) {
+        (false, _) => String::new(),
+        // A struct program names the struct in `wrt`.
+        (true, Some(s)) => {
+            let (p, x) = (s.name(), "x0");
+            let wrt = if s.wrt_p_first {
+                format!("{p}, {x}")
+            } else {
+                format!("{x}, {p}")
+            };
+            format!("{pad}#[differentiable(wrt({wrt}))]\n")
+        }
+        (true, None) => format!("{pad}#[differentiable]\n"),
     };
     let _ = writeln!(
         functions,
@@ -6984,6 +7556,8 @@ pub struct ProgramTree {
     module_consts: [bool; 4],
     /// Calls the module's plain `table`.
     uses_table: bool,
+    /// Calls its module's helper `mix` that takes a closure.
+    uses_mix: bool,
     stmts: Vec<S>,
     tail: Expr,
 }
@@ -7161,10 +7735,17 @@ impl Reducer {
             }
             Init::Loop(_, body) => self.stmts(body, true),
             Init::Block(b) | Init::Labeled(_, b) => self.block(b, in_loop),
-            Init::Closure(_, body) => self.expr(body),
+            Init::Closure(_, body)
+            | Init::Mix {
+                by_name: None,
+                body,
+                ..
+            } => self.expr(body),
             Init::Cast(_)
             | Init::Table(_)
             | Init::Slice(_)
+            | Init::Field(_)
+            | Init::Mix { .. }
             | Init::Zeros
             | Init::ZerosN
             | Init::Matrix(_)
@@ -7422,7 +8003,12 @@ fn visit_exprs(list: &mut [S], f: &mut dyn FnMut(&mut Expr)) {
                 }
                 Init::Loop(_, body) => visit_exprs(body, f),
                 Init::Block(b) | Init::Labeled(_, b) => block(b, f),
-                Init::Closure(_, body) => visit_expr(body, f),
+                Init::Closure(_, body)
+                | Init::Mix {
+                    by_name: None,
+                    body,
+                    ..
+                } => visit_expr(body, f),
                 _ => {}
             },
             S::Check { .. } | S::Rebind(_) => {}
@@ -7476,8 +8062,9 @@ impl ProgramTree {
                 let name = ["self.", "Self::", "Params::"]
                     .iter()
                     .find_map(|p| name.strip_prefix(p))
-                    .unwrap_or(name)
-                    .to_string();
+                    .unwrap_or(name);
+                // `m3::prog_5`, of a module, calls `prog_5`.
+                let name = name.rsplit("::").next().unwrap_or(name).to_string();
                 if !names.contains(&name) {
                     names.push(name);
                 }
