@@ -493,3 +493,25 @@ fn second_order_of_generic_code_with_constant_branches() {
         assert!(close(ht32 as f64, ett, 1e-4));
     }
 }
+
+#[test]
+fn second_derivatives_at_kinks_follow_the_tangent_rules() {
+    #[differentiable(hessian)]
+    fn root(x: f64) -> f64 {
+        x.sqrt()
+    }
+    #[differentiable(hessian)]
+    fn kinks(x: f64, y: f64) -> f64 {
+        x.max(y) + x.min(y) * 0.5 + x.clamp(-1.0, 1.0) + x.abs() + (x * y).abs()
+    }
+    // sqrt'' = -x^(-3/2) / 4: -1/32 at 4, -∞ at 0.
+    assert_eq!(root_hessian(4.0), -0.03125);
+    assert_eq!(root_hessian(0.0), f64::NEG_INFINITY);
+    // Piecewise linear: zero second derivatives on the branch taken, at ties and kinks too.
+    for (x, y) in [(1.0, 1.0), (0.3, 0.2), (0.0, 0.0), (-1.0, 2.0), (1.0, 0.0)] {
+        let ((a, b), (c, d)) = kinks_hessian(x, y);
+        let expected_cross = if x * y != 0.0 { (x * y).signum() } else { 0.0 };
+        assert_eq!((a, d), (0.0, 0.0), "at ({x}, {y})");
+        assert_eq!((b, c), (expected_cross, expected_cross), "at ({x}, {y})");
+    }
+}

@@ -108,13 +108,7 @@ fn __polar_value_and_jvp(x: f32, y: f32, x_tangent: f32, y_tangent: f32) -> (f32
         __d6_0 * __tan4 + __d6_1 * __tan5
     };
     let __v8 = __v4.max(1.0);
-    let __tan8 = __rules::max_tangent(
-        __v4,
-        1.0,
-        __v8,
-        __tan4,
-        ::grad::__private::Zero::zero(),
-    );
+    let __tan8 = __rules::max_tangent(__v4, (1.0 as f32), __v8, __tan4, 0.0_f32);
     let __tan9 = __tan6 + __tan8;
     ((__v6 + __v8), __tan9)
 }

@@ -346,10 +346,24 @@ impl Walk<'_, '_> {
                 }
                 let mut inputs = Vec::new();
                 let mut tangents = Vec::new();
+                // A literal input (`x.clamp(-1.0, 1.0)`) is written with the method's float
+                // type, and so is its zero tangent: the call's arguments must say they are
+                // floats for the second pass (`second_order.rs`) to differentiate it.
+                let concrete = match graph.node(id).ty {
+                    Ty::Float(Some(
+                        float @ (crate::types::FloatTy::F32 | crate::types::FloatTy::F64),
+                    )) => Some(float.ident()),
+                    _ => None,
+                };
                 for (k, arg) in args.iter().enumerate() {
-                    inputs.push(self.forward.arg(*arg));
+                    let input = self.forward.arg(*arg);
+                    let untyped = matches!(graph.node(*arg).ty, Ty::Float(None) | Ty::Unknown);
+                    match (&concrete, rule.arg_is_float(k) && untyped) {
+                        (Some(float), true) => inputs.push(quote!((#input as #float))),
+                        _ => inputs.push(input),
+                    }
                     if rule.arg_is_float(k) {
-                        tangents.push(self.sweep.tangent_or_zero(*arg));
+                        tangents.push(self.sweep.tangent_or_zero_as(*arg, id));
                     }
                 }
                 let out = names::value(id);
