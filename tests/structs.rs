@@ -290,6 +290,8 @@ fn times(a: f64, b: f64) -> f64 {
 /// `p.k` alone in a branch, a condition, a call's argument, a later branch of an `if`
 /// value, a labeled block's value, a `break` value: each is a float read as written (issue
 /// 16's generator found each refused as a constant).
+// `loop { break .. }` is the generator's form of a loop's value.
+#[allow(clippy::never_loop)]
 #[differentiable(wrt(p, x))]
 fn field_everywhere(p: &Weights, x: f64, n: usize) -> f64 {
     let mut s = 0.0;
