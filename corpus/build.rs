@@ -475,8 +475,6 @@ fn companions(
     let has = |suffix: &str| defined.contains(&format!("{name}_{suffix}"));
     let jvp = if has("jvp") {
         Ok(())
-    } else if sig.params.contains(&Shape::Slice) {
-        Err("a slice parameter".to_string())
     } else if called.iter().any(|c| {
         c.strip_suffix("_vjp")
             .is_some_and(|callee| array_callees.contains(callee))
@@ -635,7 +633,7 @@ fn case(
         "None".to_string()
     };
     // A tangent or direction per differentiated parameter, shaped like its gradient entry (an
-    // array parameter by reference takes an owned array), read from `t`.
+    // array parameter by reference takes an owned array; a slice, a slice), read from `t`.
     let mut tangent_lets = String::new();
     let mut tangents = Vec::new();
     let mut offset = 0;
@@ -650,7 +648,10 @@ fn case(
             tangent_lets,
             "let t{k} = crate::Plain::new(t).at({offset}).{take};"
         );
-        tangents.push(format!("t{k}"));
+        tangents.push(match shape {
+            Shape::Slice => format!("&t{k}"),
+            _ => format!("t{k}"),
+        });
         offset += n;
     }
     let tangents = tangents.join(", ");

@@ -515,3 +515,75 @@ fn second_derivatives_at_kinks_follow_the_tangent_rules() {
         assert_eq!((b, c), (expected_cross, expected_cross), "at ({x}, {y})");
     }
 }
+
+// ----- slices -----
+
+/// Rosenbrock over a slice, and a function of a slice of rows and a sub-slice.
+#[differentiable(hessian)]
+fn rosenbrock_slice(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        s += 100.0 * a * a + (1.0 - x[i]).powi(2);
+    }
+    s
+}
+
+#[differentiable]
+fn rows_and_windows(x: &[f64], w: &[[f64; 2]], k: f64) -> f64 {
+    let s: f64 = x.iter().map(|v| v * v).sum();
+    let pairs: f64 = x.windows(2).map(|p| (p[1] - p[0]).sin()).sum();
+    s * k + w[0][1] * x[1..].iter().sum::<f64>() + pairs * w[1][0]
+}
+
+fn rows_and_windows_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    // x = v[0..4], w = v[4..8] (rows of two), k = v[8].
+    let (x, w, k) = (&v[..4], &v[4..8], v[8]);
+    let s = x.iter().fold(D::zero(), |s, v| s + *v * *v);
+    let pairs = (0..3).fold(D::zero(), |s, i| s + (x[i + 1] - x[i]).sin());
+    s * k + w[1] * (x[1] + x[2] + x[3]) + pairs * w[2]
+}
+
+#[test]
+fn slices_in_forward_mode_and_second_order() {
+    let mut next = xorshift(0x511c);
+    for _ in 0..30 {
+        let r = random(&mut next, 18);
+        let (x, t) = (&r[..4], &r[4..8]);
+        let (value, tangent) = rosenbrock_slice_jvp(x, t);
+        assert_eq!(value, rosenbrock_slice(x));
+        let g = rosenbrock_slice_grad(x);
+        let transposed: f64 = g.iter().zip(t).map(|(g, t)| g * t).sum();
+        assert!(close(tangent, transposed, 1e-13));
+        // H t against finite differences of the gradient.
+        let hv = rosenbrock_slice_hvp(x, t);
+        let h = 1e-6;
+        let at = |s: f64| -> Vec<f64> { x.iter().zip(t).map(|(x, t)| x + s * t).collect() };
+        let (gp, gm) = (
+            rosenbrock_slice_grad(&at(h)),
+            rosenbrock_slice_grad(&at(-h)),
+        );
+        for i in 0..4 {
+            assert!(close(hv[i], (gp[i] - gm[i]) / (2.0 * h), 1e-6), "(Hv)[{i}]");
+        }
+        // Rows and a sub-slice.
+        let w = [[r[8], r[9]], [r[10], r[11]]];
+        let tw = [[r[13], r[14]], [r[15], r[16]]];
+        let (value, tangent) = rows_and_windows_jvp(x, &w, r[12], t, &tw, r[17]);
+        assert_eq!(value, rows_and_windows(x, &w, r[12]));
+        let point: Vec<f64> = x
+            .iter()
+            .chain(w.iter().flatten())
+            .copied()
+            .chain([r[12]])
+            .collect();
+        let direction: Vec<f64> = t
+            .iter()
+            .chain(tw.iter().flatten())
+            .copied()
+            .chain([r[17]])
+            .collect();
+        let dual = dual_direction(rows_and_windows_mirror, &point, &direction);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+    }
+}

@@ -25,6 +25,15 @@ fn slice_element(param: &Param) -> Option<TokenStream> {
     signature::slice_element(&param.ty).map(|elem| quote!(#elem))
 }
 
+/// The type of a parameter's tangent in the forward core: its gradient entry's, a slice's a
+/// slice of its elements (`&[f64]`, `&[[f64; 3]]`, `&[Vec<f64>]`).
+fn tangent_type(param: &Param) -> TokenStream {
+    match slice_element(param) {
+        Some(elem) => quote!(&[#elem]),
+        None => param.core_gradient_type(),
+    }
+}
+
 /// A zero gradient for a slice parameter: a `Vec` of zeros shaped like its elements (rows
 /// as long as its rows, for a `&[Vec<f64>]`).
 fn slice_zeros(param: &Param) -> TokenStream {
@@ -1180,14 +1189,11 @@ impl Companions<'_> {
         if !self.tuples.is_empty() {
             return Err("forward mode does not take tuple parameters yet");
         }
-        if !self.slice_params().is_empty() {
-            return Err("forward mode does not take slices yet");
-        }
         if matches!(lowered.output, Output::Struct { .. }) {
             return Err("forward mode does not return structs yet");
         }
         for p in self.signature.differentiable() {
-            if p.is_struct() || !matches!(p.class, Ty::Float(_) | Ty::Array(..)) {
+            if p.is_struct() || !matches!(p.class, Ty::Float(_) | Ty::Array(..) | Ty::Slice(_)) {
                 return Err("forward mode takes floats, arrays and nalgebra values only yet");
             }
             // A tangent's type is written in signatures: no length left to rustc (`v: Vec3`
@@ -1252,6 +1258,10 @@ impl Companions<'_> {
         // its gradient in the parameters is the Hessian times the tangents (`second_order`).
         let second_order = if !matches!(lowered.output, Output::Scalar(_)) {
             Err("second derivatives are for functions of one float output")
+        } else if !self.slice_params().is_empty()
+            && self.signature.differentiable().any(|p| p.linalg.is_some())
+        {
+            Err("second derivatives do not take slices and nalgebra values together yet")
         } else if crate::tangent::calls(graph) {
             Err(
                 "the function calls another function with a differentiated value, and second derivatives do not compose through calls yet",
@@ -1264,7 +1274,7 @@ impl Companions<'_> {
             let generics = &sig.generics;
             let where_clause = &sig.generics.where_clause;
             let params = self.signature.params.iter().map(|p| p.declaration(true));
-            let types = differentiable.iter().map(|(_, p)| p.core_gradient_type());
+            let types = differentiable.iter().map(|(_, p)| tangent_type(p));
             let ret = self.return_type();
             let function: syn::ItemFn = syn::parse_quote! {
                 #[doc(hidden)]
@@ -1295,7 +1305,7 @@ impl Companions<'_> {
         let params = self.signature.params.iter().map(|p| p.declaration(true));
         let tangent_types: Vec<TokenStream> = differentiable
             .iter()
-            .map(|(_, p)| p.core_gradient_type())
+            .map(|(_, p)| tangent_type(p))
             .collect();
         let ret = self.core_return_type();
         let attrs = self.inherited_attributes();
@@ -1315,7 +1325,13 @@ impl Companions<'_> {
             .iter()
             .zip(&tangent_names)
             .map(|((_, p), name)| {
-                let ty = &p.gradient_ty;
+                let ty = match slice_element(p) {
+                    Some(_) => tangent_type(p),
+                    None => {
+                        let ty = &p.gradient_ty;
+                        quote!(#ty)
+                    }
+                };
                 quote!(#name: #ty)
             })
             .collect();
@@ -1446,7 +1462,13 @@ impl Companions<'_> {
             .iter()
             .zip(&directions)
             .map(|(p, name)| {
-                let ty = &p.gradient_ty;
+                let ty = match slice_element(p) {
+                    Some(_) => tangent_type(p),
+                    None => {
+                        let ty = &p.gradient_ty;
+                        quote!(#ty)
+                    }
+                };
                 quote!(#name: #ty)
             })
             .collect();
@@ -1467,7 +1489,13 @@ impl Companions<'_> {
             true,
             quote!(#(#public_directions),*),
             grad_ty,
-            self.public_gradient(hvp_call(&direction_args)),
+            // With slices, the tangent function's gradient is already the public one (a `Vec`
+            // per slice); otherwise its nalgebra entries are converted.
+            if self.slice_params().is_empty() {
+                self.public_gradient(hvp_call(&direction_args))
+            } else {
+                hvp_call(&direction_args)
+            },
         );
         // The dense Hessian, for floats and one-dimensional arrays: entry (i, j) has the
         // shape of parameter i followed by that of parameter j.
