@@ -467,7 +467,6 @@ struct Companions {
 fn companions(
     text: &str,
     item: &syn::ItemFn,
-    sig: &Signature,
     array_callees: &BTreeSet<String>,
 ) -> Companions {
     let name = item.sig.ident.to_string();
@@ -528,7 +527,7 @@ fn case(
     if sig.output == Output::Other {
         return Err("its result is not a float or an array of floats".into());
     }
-    let companions = companions(text, item, &sig, array_callees);
+    let companions = companions(text, item, array_callees);
     let name = &spec.name;
     let turbofish = |float: &str| -> String {
         if sig.generics.is_empty() {
