@@ -464,11 +464,7 @@ struct Companions {
     hessian: Result<(), String>,
 }
 
-fn companions(
-    text: &str,
-    item: &syn::ItemFn,
-    array_callees: &BTreeSet<String>,
-) -> Companions {
+fn companions(text: &str, item: &syn::ItemFn, array_callees: &BTreeSet<String>) -> Companions {
     let name = item.sig.ident.to_string();
     let (defined, called, _) = expansion_fns(text, "");
     let has = |suffix: &str| defined.contains(&format!("{name}_{suffix}"));

@@ -587,3 +587,79 @@ fn slices_in_forward_mode_and_second_order() {
         assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
     }
 }
+
+// ----- struct parameters: the tangent is a value of the struct -----
+
+#[derive(Clone, Copy, Debug, grad::Differentiable)]
+pub struct Cell {
+    pub gain: f64,
+    pub w: [f64; 3],
+    pub inner: Bias,
+    pub steps: usize,
+}
+
+#[derive(Clone, Copy, Debug, grad::Differentiable)]
+pub struct Bias {
+    pub b: f64,
+}
+
+#[differentiable(wrt(p, x))]
+fn cell_output(x: f64, p: &Cell) -> f64 {
+    let mut s = p.gain * x;
+    for i in 0..p.steps {
+        s = (s + p.w[i % 3] * p.inner.b).tanh();
+    }
+    s
+}
+
+impl Cell {
+    #[differentiable(wrt(self, x))]
+    fn energy(&self, x: f64) -> f64 {
+        self.gain * x * x + self.inner.b * self.w[1]
+    }
+}
+
+#[test]
+fn struct_parameters_take_a_struct_tangent() {
+    let mut next = xorshift(0x57c7);
+    for steps in 0..5 {
+        let r = random(&mut next, 12);
+        let p = Cell {
+            gain: r[0],
+            w: [r[1], r[2], r[3]],
+            inner: Bias { b: r[4] },
+            steps,
+        };
+        let t = Cell {
+            gain: r[6],
+            w: [r[7], r[8], r[9]],
+            inner: Bias { b: r[10] },
+            steps: 0,
+        };
+        let (value, tangent) = cell_output_jvp(r[5], &p, r[11], t);
+        assert_eq!(value, cell_output(r[5], &p));
+        let (gx, gp) = cell_output_grad(r[5], &p);
+        let transposed = gx * r[11]
+            + gp.gain * t.gain
+            + gp.w.iter().zip(&t.w).map(|(g, t)| g * t).sum::<f64>()
+            + gp.inner.b * t.inner.b;
+        assert!(close(tangent, transposed, 1e-13), "steps = {steps}");
+        let along = |s: &[f64]| {
+            let q = Cell {
+                gain: s[0],
+                w: [s[1], s[2], s[3]],
+                inner: Bias { b: s[4] },
+                steps,
+            };
+            cell_output(s[5], &q)
+        };
+        let point = [p.gain, p.w[0], p.w[1], p.w[2], p.inner.b, r[5]];
+        let direction = [t.gain, t.w[0], t.w[1], t.w[2], t.inner.b, r[11]];
+        let fd = central_difference(along, &point, &direction);
+        assert!(close(tangent, fd, 1e-7), "{tangent} vs {fd}");
+        let (_, tangent) = p.energy_jvp(r[5], t, 1.0);
+        let (gp, gx) = p.energy_grad(r[5]);
+        let transposed = gx + gp.gain * t.gain + gp.inner.b * t.inner.b + gp.w[1] * t.w[1];
+        assert!(close(tangent, transposed, 1e-13));
+    }
+}

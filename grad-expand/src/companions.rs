@@ -1193,7 +1193,7 @@ impl Companions<'_> {
             return Err("forward mode does not return structs yet");
         }
         for p in self.signature.differentiable() {
-            if p.is_struct() || !matches!(p.class, Ty::Float(_) | Ty::Array(..) | Ty::Slice(_)) {
+            if !p.is_struct() && !matches!(p.class, Ty::Float(_) | Ty::Array(..) | Ty::Slice(_)) {
                 return Err("forward mode takes floats, arrays and nalgebra values only yet");
             }
             // A tangent's type is written in signatures: no length left to rustc (`v: Vec3`
@@ -1223,16 +1223,24 @@ impl Companions<'_> {
             if p.class.is_float() {
                 param_tangents.insert(ValueId(*i), quote!(#tangent));
             }
+            // An array parameter, or an array field of a struct parameter (`p.w`, whose
+            // tangent is the same field of the struct's tangent).
             for (id, array) in graph.arrays.iter().enumerate() {
                 if let ArrayInit::Param { index, field, .. } = &array.init
                     && index == i
-                    && field.is_empty()
                 {
-                    array_param_tangents.insert(ArrayId(id), quote!(#tangent));
+                    array_param_tangents.insert(ArrayId(id), quote!(#tangent #(.#field)*));
                 }
             }
         }
-        let sweep = crate::tangent::TangentSweep::new(graph, param_tangents, array_param_tangents);
+        let mut sweep =
+            crate::tangent::TangentSweep::new(graph, param_tangents, array_param_tangents);
+        sweep.struct_tangents = differentiable
+            .iter()
+            .zip(&tangent_names)
+            .filter(|((_, p), _)| p.is_struct())
+            .map(|((i, _), tangent)| (ValueId(*i), quote!(#tangent)))
+            .collect();
         let swept = sweep.function(&lowered.body, &lowered.output);
         let (code, value, tangent) = (swept.code, swept.value, swept.tangent);
         let items = &lowered.items;
@@ -1262,6 +1270,8 @@ impl Companions<'_> {
             && self.signature.differentiable().any(|p| p.linalg.is_some())
         {
             Err("second derivatives do not take slices and nalgebra values together yet")
+        } else if self.signature.differentiable().any(|p| p.is_struct()) {
+            Err("second derivatives do not take struct parameters yet")
         } else if crate::tangent::calls(graph) {
             Err(
                 "the function calls another function with a differentiated value, and second derivatives do not compose through calls yet",

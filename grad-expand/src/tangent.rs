@@ -55,9 +55,20 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
                 if views {
                     return Some("a sub-slice passed to a call");
                 }
+                // A field passed whole is read as a float by the reverse sweep, which checks
+                // it (an array field there is an error naming the typed copy); its tangent
+                // would be used unchecked.
+                let fields = args.iter().any(|arg| match arg {
+                    crate::graph::CallArg::Scalar(v) | crate::graph::CallArg::Borrowed(v) => {
+                        matches!(graph.node(*v).op, Op::Field { .. })
+                    }
+                    _ => false,
+                });
+                if fields {
+                    return Some("a struct field passed to a call");
+                }
             }
             Op::Macro { value: true, .. } => return Some("a macro's float value"),
-            Op::Field { .. } => return Some("a field of a struct parameter"),
             Op::Inactive { .. } => return Some("a value grad cannot see into"),
             _ => {}
         }
@@ -66,9 +77,6 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
         match &array.init {
             ArrayInit::Call { .. } => return Some("an array returned by a call"),
             ArrayInit::Heap { .. } => return Some("a `Vec` built in the body"),
-            ArrayInit::Param { field, .. } if !field.is_empty() => {
-                return Some("an array field of a struct parameter");
-            }
             // A slice parameter's tangent is a slice the caller gives; a sub-slice is read
             // through its source (a call of one is refused above).
             ArrayInit::Param { .. } | ArrayInit::View { .. } => {}
@@ -95,6 +103,9 @@ pub struct TangentSweep<'a> {
     /// core's tangent arguments.
     param_tangents: HashMap<ValueId, TokenStream>,
     array_param_tangents: HashMap<ArrayId, TokenStream>,
+    /// The tangent of each differentiated struct parameter: a value of the struct, whose
+    /// fields are its fields' tangents.
+    pub struct_tangents: HashMap<ValueId, TokenStream>,
 }
 
 /// The value of the function and its tangent, and the code that computes them.
@@ -114,6 +125,7 @@ impl<'a> TangentSweep<'a> {
             graph,
             param_tangents,
             array_param_tangents,
+            struct_tangents: HashMap::new(),
         }
     }
 
@@ -373,6 +385,10 @@ impl Walk<'_, '_> {
                 quote_spanned!(span=> #rules::#tangent_rule(#(#inputs,)* #out, #(#tangents),*))
             }
             Op::Call { path, args } => self.call_tangent(id, path, args)?,
+            Op::Field { param, path } => {
+                let tangent = self.sweep.struct_tangents.get(param)?;
+                quote_spanned!(span=> #tangent #(.#path)*)
+            }
             // Merges, loop entries and exits get their tangents where the `if` or loop is
             // written; a parameter's is the core's argument.
             _ => return None,
