@@ -397,3 +397,39 @@ fn an_outer_product_and_map_of_an_expression() {
         check(f, mirror, &r, &analytic);
     }
 }
+
+// ----- second order of nalgebra parameters -----
+
+/// The arm's reach cost, with its Hessian in the joint angles for Newton's method.
+#[differentiable(wrt(q), hessian)]
+fn reach_cost_2(q: Vector3<f64>, lengths: Vector3<f64>, target: Vector2<f64>) -> f64 {
+    let mut tip = Vector2::new(0.0, 0.0);
+    let mut angle = 0.0;
+    for i in 0..3 {
+        angle += q[i];
+        tip += Vector2::new(angle.cos(), angle.sin()) * lengths[i];
+    }
+    (tip - target).norm_squared()
+}
+
+#[test]
+fn the_hessian_in_a_nalgebra_vector_is_a_matrix() {
+    let mut next = xorshift(0x4e55a);
+    for _ in 0..20 {
+        let r = random(&mut next, 11);
+        let q = Vector3::new(r[0], r[1], r[2]);
+        let lengths = Vector3::new(1.0 + r[3].abs(), 1.0 + r[4].abs(), 0.5 + r[5].abs());
+        let target = Vector2::new(r[6], r[7]);
+        let h: Matrix3<f64> = reach_cost_2_hessian(q, lengths, target);
+        assert_eq!(h, h.transpose(), "symmetric to the bit");
+        // H v against finite differences of the gradient, and against the Hessian.
+        let v = Vector3::new(r[8], r[9], r[10]);
+        let hv: Vector3<f64> = reach_cost_2_hvp(q, lengths, target, v);
+        assert!((hv - h * v).norm() < 1e-12 * (1.0 + hv.norm()));
+        let step = 1e-6;
+        let fd = (reach_cost_2_grad(q + v * step, lengths, target)
+            - reach_cost_2_grad(q - v * step, lengths, target))
+            / (2.0 * step);
+        assert!((hv - fd).norm() < 1e-6 * (1.0 + hv.norm()), "{hv} vs {fd}");
+    }
+}

@@ -439,5 +439,5 @@ fn damped_hessian(x: f64, k: f64, n: usize) -> ((f64, f64), (f64, f64)) {
         + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
     __hessian.0.1 = __mean;
     __hessian.1.0 = __mean;
-    __hessian
+    ((__hessian.0.0, __hessian.0.1), (__hessian.1.0, __hessian.1.1))
 }

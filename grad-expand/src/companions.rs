@@ -1286,6 +1286,9 @@ impl Companions<'_> {
             let params = self.signature.params.iter().map(|p| p.declaration(true));
             let types = differentiable.iter().map(|(_, p)| tangent_type(p));
             let ret = self.return_type();
+            // The body's `const` and `use` items; grad's own checks (a nalgebra constructor's
+            // type) are in the first expansion already, and a second pass reads no `fn` item.
+            let items = items.iter().filter(|item| !matches!(item, syn::Item::Fn(_)));
             let function: syn::ItemFn = syn::parse_quote! {
                 #[doc(hidden)]
                 #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, unreachable_code, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
@@ -1514,9 +1517,16 @@ impl Companions<'_> {
             .map(|p| match (&p.linalg, &p.class) {
                 (None, Ty::Float(_)) => Some(None),
                 (None, Ty::Array(elem, Len(n))) if elem.is_float() => Some(Some(n.clone())),
+                // A nalgebra vector or point: an array in the core, converted at the end.
+                (Some(linalg), Ty::Array(elem, Len(n)))
+                    if linalg.kind != crate::linalg::Kind::Matrix && elem.is_float() =>
+                {
+                    Some(Some(n.clone()))
+                }
                 _ => None,
             })
             .collect();
+        let nalgebra: Vec<bool> = differentiable.iter().map(|p| p.linalg.is_some()).collect();
         // One float type throughout (an `f32` parameter of an `f64` function has no dense
         // Hessian: its blocks would mix types).
         let uniform = differentiable
@@ -1643,19 +1653,54 @@ impl Companions<'_> {
                 }
             }
         }
-        let types: Vec<TokenStream> = (0..k)
-            .map(|i| {
-                let row: Vec<TokenStream> = (0..k).map(|j| entry_ty(i, j)).collect();
-                one_or_tuple(&row)
-            })
-            .collect();
+
         let zeros_tokens: Vec<TokenStream> = (0..k)
             .map(|i| {
                 let row: Vec<TokenStream> = (0..k).map(|j| entry_zero(i, j)).collect();
                 one_or_tuple(&row)
             })
             .collect();
-        let hessian_ty = one_or_tuple(&types);
+        // Blocks of nalgebra parameters are nalgebra values: a matrix for two vectors, a
+        // vector for a vector and a float.
+        let public_types: Vec<TokenStream> = (0..k)
+            .map(|i| {
+                let row: Vec<TokenStream> = (0..k)
+                    .map(
+                        |j| match (nalgebra[i] || nalgebra[j], &lengths[i], &lengths[j]) {
+                            (true, Some(n), Some(m)) => {
+                                quote!(::grad::nalgebra::SMatrix<#elem, #n, #m>)
+                            }
+                            (true, Some(n), None) | (true, None, Some(n)) => {
+                                quote!(::grad::nalgebra::SVector<#elem, #n>)
+                            }
+                            _ => entry_ty(i, j),
+                        },
+                    )
+                    .collect();
+                one_or_tuple(&row)
+            })
+            .collect();
+        let converted: Vec<TokenStream> = (0..k)
+            .map(|i| {
+                let row: Vec<TokenStream> = (0..k)
+                    .map(|j| {
+                        let entry = place(i, j);
+                        match (nalgebra[i] || nalgebra[j], &lengths[i], &lengths[j]) {
+                            (true, Some(_), Some(_)) => {
+                                quote!(::grad::__private::linalg::rows_to_matrix(#entry))
+                            }
+                            (true, Some(_), None) | (true, None, Some(_)) => {
+                                quote!(::grad::__private::linalg::array_to_vector(#entry))
+                            }
+                            _ => entry,
+                        }
+                    })
+                    .collect();
+                one_or_tuple(&row)
+            })
+            .collect();
+        let result = one_or_tuple(&converted);
+        let hessian_ty = one_or_tuple(&public_types);
         let hessian_zero = one_or_tuple(&zeros_tokens);
         let hessian_name = names::companion(name, "hessian");
         let dense = setup.companion(
@@ -1670,7 +1715,7 @@ impl Companions<'_> {
                 let mut #hessian = #hessian_zero;
                 #(#columns)*
                 #(#symmetrize)*
-                #hessian
+                #result
             },
         );
         quote!(#hvp #dense)
