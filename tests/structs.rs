@@ -365,6 +365,48 @@ fn a_float_field_read_alone_anywhere() {
     }
 }
 
+/// Arithmetic of fields alone (`p.k * p.k`, `-p.k`), in a call's argument, a `break` value
+/// and the function's value, and integer fields in integer arithmetic and a comparison.
+#[allow(clippy::never_loop)]
+#[differentiable(wrt(p, x))]
+fn field_arithmetic(p: &Weights, x: f64, m: usize) -> f64 {
+    let y = loop {
+        break p.k * p.k;
+    };
+    let mut s = times(x, p.k * p.k) + times(x, -p.k) + times(x, f64::tanh(p.k * p.w[0])) + y * x;
+    for i in 0..p.count * m {
+        s += x * i as f64;
+    }
+    if p.count > m { s } else { s + p.k * p.w[1] }
+}
+
+fn field_arithmetic_mirror<D: DualNum<f64> + Copy>(v: &[D], count: usize, m: usize) -> D {
+    let (k, w0, w1, x) = (v[0], v[1], v[2], v[3]);
+    let mut s = x * k * k - x * k + x * (k * w0).tanh() + k * k * x;
+    let n = (0..count * m).map(|i| i as f64).sum::<f64>();
+    s += x * n;
+    if count > m { s } else { s + k * w1 }
+}
+
+#[test]
+fn arithmetic_of_fields_alone() {
+    let mut next = xorshift(0xf1e1d3);
+    for (count, m) in [(1, 2), (3, 1), (2, 2)] {
+        for _ in 0..10 {
+            let v = random(&mut next, 4);
+            let rebuild = |a: &[f64]| Weights {
+                w: [a[1], a[2], 0.0],
+                k: a[0],
+                count,
+            };
+            let (dp, dx) = field_arithmetic_grad(&rebuild(&v), v[3], m);
+            let f = |a: &[f64]| field_arithmetic(&rebuild(a), a[3], m);
+            let mirror = |a: &[Dual64]| field_arithmetic_mirror(a, count, m);
+            assert_gradient_and_dual(f, mirror, &v, &[dp.k, dp.w[0], dp.w[1], dx]);
+        }
+    }
+}
+
 // ----- a struct result: a vector output -----
 
 #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]

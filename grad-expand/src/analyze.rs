@@ -316,17 +316,31 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
     set(graph, id, active, ty)
 }
 
+/// Whether `id` is a field of a differentiated struct, or arithmetic of such fields alone
+/// (`p.a * p.b`, `-p.a`), whose type grad has not seen: used as a float, it is one (its
+/// fields' types follow on the next round of analysis).
+fn of_fields(graph: &Graph, id: ValueId) -> bool {
+    let node = graph.node(id);
+    if node.ty != Ty::Unknown {
+        return node.ty.is_float();
+    }
+    match &node.op {
+        Op::Field { param, .. } => graph.node(*param).active,
+        Op::Neg(a) => of_fields(graph, *a),
+        Op::Binary { op, lhs, rhs, .. } if *op != BinaryOp::Other && *op != BinaryOp::Rem => {
+            of_fields(graph, *lhs) && of_fields(graph, *rhs)
+        }
+        _ => false,
+    }
+}
+
 /// A field of a differentiated struct passed to a call (`g(p.b, x)`) is read as a float,
 /// whose entry the callee's `_vjp` returns: if it is not one, the generated call does not
 /// compile (the entry's type, or the `Entries` count, disagrees), never a silent constant.
 fn fields_passed_as_floats(graph: &mut Graph, args: &[CallArg]) -> bool {
     let fields: Vec<ValueId> = scalar_args(args)
         .into_iter()
-        .filter(|a| {
-            let node = graph.node(*a);
-            node.ty == Ty::Unknown
-                && matches!(node.op, Op::Field { param, .. } if graph.node(param).active)
-        })
+        .filter(|a| graph.node(*a).ty == Ty::Unknown && of_fields(graph, *a))
         .collect();
     let mut changed = false;
     for field in fields {
@@ -510,9 +524,11 @@ fn type_opaque_operands(graph: &mut Graph, operands: &[ValueId], ty: &Ty) -> boo
     if matches!(ty, Ty::Float(_)) {
         for &operand in operands {
             let node = graph.node(operand);
-            if node.ty == Ty::Unknown
-                && matches!(node.op, Op::Field { param, .. } if graph.node(param).active)
-            {
+            // A merged value (a branch's, a loop's, a `break`'s) used as a float is one too;
+            // its sources follow (`join`).
+            let merged = matches!(node.op, Op::Merge | Op::LoopEntry | Op::LoopExit)
+                && matches!(ty, Ty::Float(Some(_)));
+            if node.ty == Ty::Unknown && (merged || of_fields(graph, operand)) {
                 changed |= set(graph, operand, false, ty.clone());
             }
         }

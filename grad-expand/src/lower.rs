@@ -325,6 +325,11 @@ pub fn lower(
             None
         }
         Val::Scalar(id) if !matches!(signature.ret_class, Ty::Array(..)) => {
+            // The function's value has its return type, which analysis carries to what it
+            // is made of (`p.a * p.b` of a struct's fields).
+            if let (Some((_, Some(float))), Ty::Unknown) = (&signature.ret, &lowerer.node(id).ty) {
+                lowerer.graph.node_mut(id).ty = Ty::Float(Some(*float));
+            }
             Some(Output::Scalar(id))
         }
         Val::Array(id)
