@@ -197,6 +197,7 @@ impl Config {
                 methods: env_number("GRAD_FUZZ_METHODS", Features::DEFAULT.methods),
                 structs: env_number("GRAD_FUZZ_STRUCTS", Features::DEFAULT.structs),
                 modules: env_number("GRAD_FUZZ_MODULES", Features::DEFAULT.modules),
+                hessian: env_number("GRAD_FUZZ_HESSIAN", Features::DEFAULT.hessian),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
@@ -530,6 +531,8 @@ const SUBJECT_MACRO: &str = "macro_rules! subject {
             vjp: p.vjp,
             dual: p.dual,
             value_and_grad32: p.value_and_grad32,
+            jvp: p.jvp,
+            hvp: p.hvp,
         }
     }};
 }

@@ -36,8 +36,8 @@ include!("generated/random_programs_dual.rs");
 mod program_check;
 
 use program_check::{
-    Point, Subject, check_dual, check_f32, check_finite, check_finite_differences,
-    check_value_and_grad, check_vjp,
+    Point, Subject, check_dual, check_f32, check_finite, check_finite_differences, check_hvp,
+    check_jvp, check_value_and_grad, check_vjp,
 };
 use random_programs_dual::{N_MAX, PROGRAMS};
 
@@ -66,6 +66,8 @@ fn subjects() -> Vec<Subject> {
             vjp: p.vjp,
             dual: p.dual,
             value_and_grad32: p.value_and_grad32,
+            jvp: p.jvp,
+            hvp: p.hvp,
         })
         .collect()
 }
@@ -128,6 +130,27 @@ proptest! {
     fn generic_gradients_in_f32_match_f64_loosely(points in points()) {
         for (p, q) in subjects().iter().zip(points) {
             if let Err(f) = check_f32(p, q) {
+                prop_assert!(false, "{}", f.message);
+            }
+        }
+    }
+
+    /// `f_jvp` along a random tangent is the primal's value and `f_grad · t`, and agrees with
+    /// the mirror seeded with the tangent.
+    #[test]
+    fn jvp_is_the_gradient_along_the_tangent(points in points()) {
+        for (p, q) in subjects().iter().zip(points) {
+            if let Err(f) = check_jvp(p, q) {
+                prop_assert!(false, "{}", f.message);
+            }
+        }
+    }
+
+    /// `f_hvp` along a random direction agrees with central differences of `f_grad`.
+    #[test]
+    fn hvp_matches_finite_differences_of_the_gradient(points in points()) {
+        for (p, q) in subjects().iter().zip(points) {
+            if let Err(f) = check_hvp(p, q) {
                 prop_assert!(false, "{}", f.message);
             }
         }

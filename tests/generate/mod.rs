@@ -23,6 +23,7 @@
 use std::f64::consts::{LN_2, LN_10, PI};
 use std::fmt::Write as _;
 
+mod expansion;
 mod programs;
 #[allow(unused_imports)]
 pub use programs::{
