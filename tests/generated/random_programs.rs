@@ -4104,7 +4104,7 @@ pub mod random_programs {
                     let fi = i as f64;
                     let mut m2 = f64::INFINITY;
                     for &u in v.iter() {
-                        let c3 = if (self.inner.b - fi) / (self.inner.b * self.inner.b + 1.5) < 0.5 {
+                        let c3 = if (self.inner.b - fi) / ((self.inner.b * 1.0) * self.inner.b + 1.5) < 0.5 {
                             f64::mul_add(f64::mul_add(self.a, self.a, s0), t, self.a + t) + u
                         } else {
                             v[(i + self.n) % 4] - self.a
@@ -4137,7 +4137,7 @@ pub mod random_programs {
                         let v6 = f64::tanh(t).asinh();
                         s0 = 0.5 * s0 + 0.5 * v6.sin().tanh();
                     }
-                    if f64::log(self.a * self.a + 1.0, v[i] * v[i] + 2.0) > -0.5 {
+                    if f64::log((self.a * 1.0) * self.a + 1.0, v[i] * v[i] + 2.0) > -0.5 {
                         break 'b0 f64::cbrt((t.powi(2) + 2.0).sqrt().powi(2) + 0.5);
                     }
                     s0 = s0 * 0.6 + f64::sin(t) * 0.4;
@@ -4149,7 +4149,7 @@ pub mod random_programs {
                 let fi = i as f64;
                 s0 = 0.5 * s0 + 0.5 * v[3].cos();
                 let mut k9 = 0;
-                while k9 < 5 && f64::to_radians(self.w[k9 % 4]) * 20.0 + (fi * fi).ln_1p() <= (self.inner.b * self.inner.b + 1.0).log10() {
+                while k9 < 5 && f64::to_radians(self.w[k9 % 4]) * 20.0 + (fi * fi).ln_1p() <= ((self.inner.b * 1.0) * self.inner.b + 1.0).log10() {
                     k9 += 1;
                     s0 *= 0.5;
                     s0 -= 0.1 * f64::tanh((v8 / (f64::cos(x0) + 2.0)).atan());
@@ -4167,7 +4167,7 @@ pub mod random_programs {
                 match k9 {
                     0 => {
                         acc1 -= 0.4 * (s0.tanh() * 0.9).atanh();
-                        let v11: f64 = (self.inner.b / (self.a * self.a + 0.5)).hypot(s0.mul_add(s0, v[1]));
+                        let v11: f64 = (self.inner.b / ((self.a * 1.0) * self.a + 0.5)).hypot(s0.mul_add(s0, v[1]));
                         acc1 += 0.4 * v11.sin().cos();
                     }
                     1 => {
@@ -4226,7 +4226,7 @@ pub mod random_programs {
                 s0 *= 0.5;
                 s0 += 0.75 * 1.5_f64.log(s0.powi(2) + 2.0);
             }
-            self.a - self.inner.b + s0 + acc1.cos() - v8.tanh() + v17
+            (self.a * 1.0) - self.inner.b + s0 + acc1.cos() - v8.tanh() + v17
         }
     }
 
@@ -5852,13 +5852,13 @@ pub mod random_programs {
                     s0 = (s0 * 0.8 + (self.inner.b - 1.25) * 0.2).sin();
                     if v[self.n] <= -1.0 {
                         s0 = f64::mul_add(s0, 0.5, f64::clamp(s1, f64::recip(f64::powi(s0, 2) + 0.5).tanh() - 1.5, (s0 * self.a).sin() + 1.5).tanh() * 0.05);
-                        acc2 += (-self.a).cos();
+                        acc2 += (-(self.a * 1.0)).cos();
                     } else if prog_17(acc2, 1.5, (s1 + self.inner.b).cos() * 2.0, v, n) <= 0.0 {
                         s1 = (s1 * 0.5 + (s1 + self.inner.b) * 0.05).sin();
                     }
                     s0 = (s0 * 0.75 + acc2 * 0.25).sin();
                 }
-                if x0 + (-self.inner.b) < f64::recip(acc2 * acc2 + 0.5) {
+                if x0 + (-(self.inner.b * 1.0)) < f64::recip(acc2 * acc2 + 0.5) {
                     acc2 -= 0.5 * (s1 + x0).sin();
                     break 'b0;
                 }
@@ -5909,7 +5909,7 @@ pub mod random_programs {
             let v9 = if prog_52(((v3 * v3).powi(2) + 1.0).ln().cos() * 2.0, f64::cos(f64::cos(v[self.n]).max(v[self.n] * self.a)), x0, v, n) < 0.5 {
                 f64::sqrt(m4 * m4 + 2.0) - m4
             } else {
-                let v8 = (self.inner.b * self.inner.b).ln_1p();
+                let v8 = ((self.inner.b * 1.0) * self.inner.b).ln_1p();
                 (-f64::sinh(f64::cos(x0) * 2.0)) + f64::tanh(v8)
             };
             s1 - acc2.sin() - f64::sin(m4) + f64::cos(v7) - f64::tanh(v9)
