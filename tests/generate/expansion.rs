@@ -97,10 +97,10 @@ fn collect(tokens: TokenStream, defined: &mut BTreeSet<String>) {
             i = end + 1;
             continue;
         }
-        if let TokenTree::Group(g) = &trees[i] {
-            if g.delimiter() == Delimiter::Brace {
-                collect(g.stream(), defined);
-            }
+        if let TokenTree::Group(g) = &trees[i]
+            && g.delimiter() == Delimiter::Brace
+        {
+            collect(g.stream(), defined);
         }
         i += 1;
     }

@@ -196,7 +196,7 @@
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Lits, Mode, Op, Rng, SCALE_ITEM, bin,
-    header, inverse_square_slope, literal, render, same,
+    fields_only, header, inverse_square_slope, literal, render, same,
 };
 use std::fmt::Write as _;
 
@@ -785,6 +785,12 @@ fn render_cond(c: &Cond, mode: Mode) -> String {
         if parens { format!("({text})") } else { text }
     };
     match c {
+        // A comparison of float fields alone, `p.a >= p.inner.b`: not typed as floats by grad
+        // (FINDINGS.md, gen19, "an operation of float fields alone"); a literal operand types
+        // it.
+        Cond::Cmp(a, op, b) if mode == Mode::Primal && fields_only(a) && fields_only(b) => {
+            format!("({} * 1.0) {op} {}", render(a, mode), render(b, mode))
+        }
         Cond::Cmp(a, op, b) => match mode {
             Mode::Primal | Mode::Generic(_) => {
                 format!("{} {op} {}", render(a, mode), render(b, mode))
