@@ -19,7 +19,9 @@
 //! control flow, which also measures how close a point is to a kink or to flipping a float
 //! comparison. Every program is checked at 32 points `(x0, x1, x2) ∈ [-2, 2]^3`,
 //! `v ∈ [-2, 2]^4`, `n ∈ 0..=N_MAX` drawn by proptest from a fixed seed, so runs are
-//! reproducible; the generic ones also in `f32`, loosely.
+//! reproducible; the generic ones also in `f32`, loosely. Where grad gives them, `_jvp` is
+//! checked along a random tangent (value, `grad · t`, the mirror seeded with it) and `_hvp` (of
+//! the programs written with `hessian`) against central differences of `_grad`.
 
 // Random programs contain what a person would not write (`let v = v;`, `x >= x`): clippy's
 // style lints have nothing to say about them.
