@@ -90,6 +90,7 @@ fn switches_add_their_constructs() {
         methods: 30,
         structs: 0,
         modules: 0,
+        hessian: 0,
     };
     let on = generate::random_programs_with(10, 60, all);
     for construct in [
@@ -249,7 +250,28 @@ fn switches_add_their_constructs() {
         }),
         "no call by a module's path"
     );
+    // Second order where grad gives it (asked of its expansion), and forward mode wherever
+    // the expansion defines `_jvp`.
+    let on = generate::random_programs_with(
+        7,
+        40,
+        generate::Features {
+            hessian: 60,
+            ..generate::Features::NONE
+        },
+    );
+    assert!(
+        on.functions
+            .contains("#[differentiable(hessian)]\n    pub fn prog_")
+    );
+    for construct in [
+        "jvp: Some(|x0, x1, x2, v, n, t| prog_",
+        "hvp: Some(|x0, x1, x2, v, n, t| prog_",
+    ] {
+        assert!(on.dual.contains(construct), "no {construct} in the table");
+    }
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
+    assert!(!off.dual.contains("hvp: Some("), "an hvp while off");
     for construct in [
         "MODE_",
         "PHASE_",

@@ -13,7 +13,10 @@
 //! `n ∈ 0..=N_MAX`, with the checks of `tests/random_programs.rs` (`tests/common/program_check.rs`:
 //! finite values, fourth-order central differences with the same clearance to kinks and
 //! comparison flips and the same Richardson error estimate, `num_dual::Dual64`, the value of
-//! `_value_and_grad`, `_vjp`), and prints one tab-separated `GRAD-FUZZ FAIL` line per failure.
+//! `_value_and_grad`, `_vjp`; `_jvp` along a random tangent where grad's expansion defines it,
+//! against the value, `grad · t` and the mirror seeded with the tangent; `_hvp` along a random
+//! direction, of the programs that ask for `hessian` and get it, against central differences of
+//! `_grad`), and prints one tab-separated `GRAD-FUZZ FAIL` line per failure.
 //! A program whose expansion does not compile is a failure too (the build's errors are
 //! mapped to programs by line; the rest of the batch is rebuilt without it and its callers).
 //!
@@ -73,7 +76,9 @@
 //! struct from `x1`, `x2` and `v`, so that each float field's partial is checked as theirs)
 //! and `GRAD_FUZZ_MODULES` (programs in `#[differentiable] pub mod mK { use super::*; .. }`
 //! blocks, calling each other by name and called as `mK::prog_J(..)`, some calling the
-//! module's `mix(|t: f64| e, a, b)` that takes a closure), for instance
+//! module's `mix(|t: f64| e, a, b)` that takes a closure), and, default 15,
+//! `GRAD_FUZZ_HESSIAN` (free programs that call no other ask for `#[differentiable(hessian)]`,
+//! written where grad's expansion gives `prog_K_hvp`, whose `_hvp` is then checked), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
@@ -197,6 +202,7 @@ impl Config {
                 methods: env_number("GRAD_FUZZ_METHODS", Features::DEFAULT.methods),
                 structs: env_number("GRAD_FUZZ_STRUCTS", Features::DEFAULT.structs),
                 modules: env_number("GRAD_FUZZ_MODULES", Features::DEFAULT.modules),
+                hessian: env_number("GRAD_FUZZ_HESSIAN", Features::DEFAULT.hessian),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
@@ -530,6 +536,8 @@ const SUBJECT_MACRO: &str = "macro_rules! subject {
             vjp: p.vjp,
             dual: p.dual,
             value_and_grad32: p.value_and_grad32,
+            jvp: p.jvp,
+            hvp: p.hvp,
         }
     }};
 }

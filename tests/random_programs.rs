@@ -19,7 +19,9 @@
 //! control flow, which also measures how close a point is to a kink or to flipping a float
 //! comparison. Every program is checked at 32 points `(x0, x1, x2) ∈ [-2, 2]^3`,
 //! `v ∈ [-2, 2]^4`, `n ∈ 0..=N_MAX` drawn by proptest from a fixed seed, so runs are
-//! reproducible; the generic ones also in `f32`, loosely.
+//! reproducible; the generic ones also in `f32`, loosely. Where grad gives them, `_jvp` is
+//! checked along a random tangent (value, `grad · t`, the mirror seeded with it) and `_hvp` (of
+//! the programs written with `hessian`) against central differences of `_grad`.
 
 // Random programs contain what a person would not write (`let v = v;`, `x >= x`): clippy's
 // style lints have nothing to say about them.
@@ -36,8 +38,8 @@ include!("generated/random_programs_dual.rs");
 mod program_check;
 
 use program_check::{
-    Point, Subject, check_dual, check_f32, check_finite, check_finite_differences,
-    check_value_and_grad, check_vjp,
+    Point, Subject, check_dual, check_f32, check_finite, check_finite_differences, check_hvp,
+    check_jvp, check_value_and_grad, check_vjp,
 };
 use random_programs_dual::{N_MAX, PROGRAMS};
 
@@ -66,6 +68,8 @@ fn subjects() -> Vec<Subject> {
             vjp: p.vjp,
             dual: p.dual,
             value_and_grad32: p.value_and_grad32,
+            jvp: p.jvp,
+            hvp: p.hvp,
         })
         .collect()
 }
@@ -128,6 +132,27 @@ proptest! {
     fn generic_gradients_in_f32_match_f64_loosely(points in points()) {
         for (p, q) in subjects().iter().zip(points) {
             if let Err(f) = check_f32(p, q) {
+                prop_assert!(false, "{}", f.message);
+            }
+        }
+    }
+
+    /// `f_jvp` along a random tangent is the primal's value and `f_grad · t`, and agrees with
+    /// the mirror seeded with the tangent.
+    #[test]
+    fn jvp_is_the_gradient_along_the_tangent(points in points()) {
+        for (p, q) in subjects().iter().zip(points) {
+            if let Err(f) = check_jvp(p, q) {
+                prop_assert!(false, "{}", f.message);
+            }
+        }
+    }
+
+    /// `f_hvp` along a random direction agrees with central differences of `f_grad`.
+    #[test]
+    fn hvp_matches_finite_differences_of_the_gradient(points in points()) {
+        for (p, q) in subjects().iter().zip(points) {
+            if let Err(f) = check_hvp(p, q) {
                 prop_assert!(false, "{}", f.message);
             }
         }

@@ -29,6 +29,10 @@ pub type ValueAndGrad = fn(f64, f64, f64, [f64; 4], usize) -> (f64, Gradient);
 pub type Vjp = fn(f64, f64, f64, [f64; 4], usize, f64) -> Gradient;
 pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
 pub type ValueAndGrad32 = fn(f32, f32, f32, [f32; 4], usize) -> (f32, (f32, f32, f32, [f32; 4]));
+/// `_jvp` along a tangent of the seven inputs: the value and the directional derivative.
+pub type Jvp = fn(f64, f64, f64, [f64; 4], usize, [f64; 7]) -> (f64, f64);
+/// `_hvp` along a direction of the seven inputs: the Hessian times it.
+pub type Hvp = fn(f64, f64, f64, [f64; 4], usize, [f64; 7]) -> Gradient;
 
 /// How far the gradient in `f32` of a program generic over its float type may be from the
 /// `f64` one, relative to the largest component (at least 1): rounding at `f32`'s 6e-8,
@@ -46,6 +50,10 @@ pub struct Subject {
     pub dual: Mirror,
     /// `_value_and_grad` in `f32`, of a program generic over its float type.
     pub value_and_grad32: Option<ValueAndGrad32>,
+    /// `_jvp`, where grad gives it.
+    pub jvp: Option<Jvp>,
+    /// `_hvp`, where the program asks for `hessian` and grad gives it.
+    pub hvp: Option<Hvp>,
 }
 
 /// The seven float inputs `(x0, x1, x2, v0, v1, v2, v3)` and `n`.
@@ -335,6 +343,149 @@ pub fn check_vjp(p: &Subject, q: Point, power: f64, u: f64) -> Result<(), Failur
 }
 
 // ---------------------------------------------------------------------------------------------
+// Forward mode and second order.
+
+/// A direction of the seven inputs in `[-1, 1]^7`, drawn from the point's bits (`salt` tells
+/// the tangent of `_jvp` from the direction of `_hvp`), so that a failure's point determines it.
+pub fn direction(q: Point, salt: u64) -> [f64; 7] {
+    let seed =
+        q.x.iter()
+            .fold(salt ^ q.n as u64, |h, x| (h ^ x.to_bits()).rotate_left(17));
+    let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    std::array::from_fn(|_| rng.uniform(-1.0, 1.0))
+}
+
+const TANGENT_SALT: u64 = 0x6a76_7000;
+const DIRECTION_SALT: u64 = 0x6876_7000;
+
+/// The tangent the `_jvp` check takes at `q`.
+pub fn tangent(q: Point) -> [f64; 7] {
+    direction(q, TANGENT_SALT)
+}
+
+/// The direction the `_hvp` check takes at `q`.
+pub fn hvp_direction(q: Point) -> [f64; 7] {
+    direction(q, DIRECTION_SALT)
+}
+
+/// The mirror seeded with the tangent `t` (one forward pass): its value, its directional
+/// derivative and the margin along `t`.
+pub fn dual_along(p: &Subject, q: Point, t: [f64; 7]) -> (f64, f64, f64) {
+    let margin = Cell::new(f64::INFINITY);
+    let x: [Dual64; 7] = std::array::from_fn(|j| Dual64::new(q.x[j], t[j]));
+    let out = (p.dual)(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], q.n, &margin);
+    (out.re, out.eps, margin.get())
+}
+
+/// `f_jvp` along a random tangent `t`: its value is the primal's, its tangent is `f_grad · t`
+/// to 1e-10 of the sum of the terms' magnitudes, and it agrees with the mirror seeded with
+/// `t` as `check_dual` does. `Ok(false)`: no `_jvp`, or (for the mirror) the point is within
+/// [`TIE`] of a kink or a flip.
+pub fn check_jvp(p: &Subject, q: Point) -> Result<bool, Failure> {
+    let Some(jvp) = p.jvp else {
+        return Ok(false);
+    };
+    let t = tangent(q);
+    let (value, tangent) = jvp(q.x[0], q.x[1], q.x[2], q.v(), q.n, t);
+    let primal = primal(p, q.x, q.n);
+    if !(value == primal || (value.is_nan() && primal.is_nan())) {
+        return Err(fail(
+            "jvp-value",
+            format!("{}: jvp value {value} vs primal {primal}", describe(p, q)),
+        ));
+    }
+    let g = grad(p, q);
+    let dot: f64 = g.iter().zip(&t).map(|(g, t)| g * t).sum();
+    let terms: f64 = g.iter().zip(&t).map(|(g, t)| (g * t).abs()).sum();
+    if !((tangent - dot).abs() <= 1e-10 * terms + 1e-13) {
+        return Err(fail(
+            "jvp",
+            format!(
+                "{} along {t:?}: jvp {tangent} vs grad · t {dot} (error {:e})",
+                describe(p, q),
+                (tangent - dot).abs()
+            ),
+        ));
+    }
+    let (_, dual, margin) = dual_along(p, q, t);
+    if margin < TIE {
+        return Ok(false);
+    }
+    if !((tangent - dual).abs() <= 1e-10 * dual.abs().max(1e-3 * terms) + 1e-13) {
+        return Err(fail(
+            "jvp-dual",
+            format!(
+                "{} along {t:?}: jvp {tangent} vs dual {dual} (error {:e})",
+                describe(p, q),
+                (tangent - dual).abs()
+            ),
+        ));
+    }
+    Ok(true)
+}
+
+/// `f_hvp` along a random direction `d` agrees with fourth-order central differences of
+/// `f_grad` along `d` to 1e-5, relative to the largest component, plus four times the
+/// differences' own error estimate. `Ok(false)`: no `_hvp`, or the point (or a point of the
+/// stencil) is within [`CLEARANCE`] of a kink or a flip along `d`.
+pub fn check_hvp(p: &Subject, q: Point) -> Result<bool, Failure> {
+    let Some(hvp) = p.hvp else {
+        return Ok(false);
+    };
+    let d = hvp_direction(q);
+    let (_, _, margin) = dual_gradient(p, q);
+    if margin < CLEARANCE || dual_along(p, q, d).2 < CLEARANCE {
+        return Ok(false);
+    }
+    let h = 1.0 / 8192.0;
+    let at = |s: f64| {
+        let mut x = q.x;
+        for (x, d) in x.iter_mut().zip(&d) {
+            *x += s * d;
+        }
+        Point { x, n: q.n }
+    };
+    let g = |s: f64| grad(p, at(s));
+    let diff = |h: f64| -> [f64; 7] {
+        let (a, b, c, e) = (g(h), g(-h), g(2.0 * h), g(-2.0 * h));
+        std::array::from_fn(|i| (8.0 * (a[i] - b[i]) - (c[i] - e[i])) / (12.0 * h))
+    };
+    let (fd, coarse) = (diff(h), diff(2.0 * h));
+    let hv = flat(hvp(q.x[0], q.x[1], q.x[2], q.v(), q.n, d));
+    let scale = fd
+        .iter()
+        .chain(&hv)
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(1e-3 * grad(p, q).iter().fold(0.0f64, |m, g| m.max(g.abs())));
+    for i in 0..7 {
+        let truncation = (fd[i] - coarse[i]).abs() / 15.0;
+        let tolerance =
+            1e-5 * fd[i].abs().max(hv[i].abs()).max(1e-2 * scale) + 1e-8 + 4.0 * truncation;
+        if !((hv[i] - fd[i]).abs() <= tolerance) {
+            // The stencil may cross a flip the margin at `q` does not see.
+            let stencil = [-2.0, -1.0, 1.0, 2.0]
+                .iter()
+                .map(|k| dual_along(p, at(k * h), d).2)
+                .fold(f64::INFINITY, f64::min);
+            if stencil < CLEARANCE / 2.0 {
+                return Ok(false);
+            }
+            return Err(fail(
+                "hvp",
+                format!(
+                    "(H d)_{i} {} along {d:?}: hvp {} vs finite difference of grad {} (error {:e})",
+                    describe(p, q),
+                    hv[i],
+                    fd[i],
+                    (hv[i] - fd[i]).abs()
+                ),
+            ));
+        }
+    }
+    Ok(true)
+}
+
+// ---------------------------------------------------------------------------------------------
 // The driver of the generated batch crates (`tests/program_batches.rs`).
 
 /// A point and the two upstream values of the vjp check.
@@ -424,6 +575,8 @@ pub fn check_case(p: &Subject, c: &Case, stats: &mut Stats) -> Vec<Failure> {
         failures.extend(check_value_and_grad(p, q).err());
         failures.extend(check_vjp(p, q, c.power, c.upstream).err());
         failures.extend(check_f32(p, q).err());
+        failures.extend(check_jvp(p, q).err());
+        failures.extend(check_hvp(p, q).err());
         (failures, skipped.0, skipped.1)
     }));
     match outcome {

@@ -23,6 +23,7 @@
 use std::f64::consts::{LN_2, LN_10, PI};
 use std::fmt::Write as _;
 
+mod expansion;
 mod programs;
 #[allow(unused_imports)]
 pub use programs::{
@@ -456,6 +457,20 @@ fn wrap(e: &Expr, parens: bool, mode: Mode) -> String {
     if parens { format!("({text})") } else { text }
 }
 
+/// Whether `e` is made of a differentiated struct's whole float fields (`p.a`, `p.inner.b`,
+/// `self.a`, `self.inner.b`), negations and binary operations alone.
+fn fields_only(e: &Expr) -> bool {
+    match e {
+        Expr::Var(name) => matches!(
+            name.as_str(),
+            "p.a" | "p.inner.b" | "self.a" | "self.inner.b"
+        ),
+        Expr::Neg(a) => fields_only(a),
+        Expr::Bin(_, a, b) => fields_only(a) && fields_only(b),
+        _ => false,
+    }
+}
+
 fn render(e: &Expr, mode: Mode) -> String {
     match e {
         // A method's float field `self.k`, a constant: the mirror's `c(this.k)` (the mirror
@@ -482,7 +497,22 @@ fn render(e: &Expr, mode: Mode) -> String {
             Mode::Dual => format!("c({name})"),
             Mode::Generic(_) => generic_constant(name),
         },
+        // grad does not type an operation of a differentiated struct's float fields alone
+        // (`p.a * p.inner.b`, `-p.a * p.a`, `-p.a` as a call's argument) as a float in a
+        // condition, a `break` value, a call's argument, the function's value, or an untyped
+        // local passed to a call: FINDINGS.md, gen19, "an operation of float fields alone". A
+        // literal operand types it: `-(p.a * 1.0)`, `(p.a * 1.0) * p.inner.b` (the mirror's
+        // operations are exact without it).
+        Expr::Neg(a) if mode == Mode::Primal && fields_only(a) => {
+            format!("-({} * 1.0)", render(a, mode))
+        }
         Expr::Neg(a) => format!("-{}", wrap(a, a.precedence() <= 3, mode)),
+        Expr::Bin(op, a, b) if mode == Mode::Primal && fields_only(a) && fields_only(b) => {
+            let p = op.precedence();
+            let left = format!("({} * 1.0)", render(a, mode));
+            let right = wrap(b, b.precedence() <= p || matches!(**b, Expr::Neg(_)), mode);
+            format!("{left} {} {right}", op.symbol())
+        }
         Expr::Bin(op, a, b) => {
             let p = op.precedence();
             let left = wrap(a, a.precedence() < p || matches!(**a, Expr::Neg(_)), mode);

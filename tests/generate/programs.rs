@@ -161,9 +161,10 @@
 //!   `#[differentiable(wrt(self, x0))]`. The body starts with `let v: [f64; 4] = p.w;` (grad
 //!   reads `p.w.iter()` as a constant, and a field passed whole to a call too: README,
 //!   FINDINGS.md), and either `let x1: f64 = p.a; let x2: f64 = p.inner.b;` or reads `p.a` and
-//!   `p.inner.b` in place, where `x1` and `x2` would be (not in conditions, call arguments,
-//!   `break` and labeled-block values, branch values or branches, where grad reads a field alone
-//!   as a constant: FINDINGS.md); expressions also read `p.w[i]`, and integers `p.n`
+//!   `p.inner.b` in place, wherever `x1` and `x2` would be (conditions, call arguments, `break`
+//!   and labeled-block values, branch values and branches too: grad read a field alone there as
+//!   a constant until the fix of FINDINGS.md's first gen18 finding, re-verified by the gen19
+//!   campaigns); expressions also read `p.w[i]`, and integers `p.n`
 //!   (`WEIGHTS_N`, like `self.n`). A struct program may be any of the other shapes but a
 //!   slice, tuple, `&f64` or float-generic one, calls other programs (never passing `p` or a
 //!   field alone) and is called by nobody (`wrt` leaves its `_vjp` without entries for the
@@ -182,11 +183,20 @@
 //!   mix(|t: f64| e, x0, v[2]);` or a local closure by name, `mix(f2, ..)`, which grad inlines
 //!   at the call (the mirror's `mix_dual` takes a closure of `Dual64`s).
 //!
+//! Forward mode and second order (issue 17): `render_programs` asks grad's expansion
+//! (`grad_expand::differentiable`, see `expansion.rs`) which programs get `prog_K_jvp`, and the
+//! table holds a `jvp` closure for those (`None` elsewhere, so the batch never names a missing
+//! companion), checked along a random tangent against the value, `grad · t` and the mirror
+//! seeded with the tangent. With the switch `hessian` a free program (calling no other) asks
+//! for `#[differentiable(hessian)]`, written only where the expansion with `hessian` defines
+//! `prog_K_hvp` and holds no `compile_error!` (`write_function`); its table entry's `hvp` is
+//! checked along a random direction against central differences of `prog_K_grad`.
+//!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Lits, Mode, Op, Rng, SCALE_ITEM, bin,
-    header, inverse_square_slope, literal, render, same,
+    fields_only, header, inverse_square_slope, literal, render, same,
 };
 use std::fmt::Write as _;
 
@@ -212,8 +222,8 @@ const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 
 /// `GRAD_FUZZ_CONST_GENERIC`, `GRAD_FUZZ_ARRAY_PATTERNS`, `GRAD_FUZZ_ARRAY_ASSIGNMENT`,
 /// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS`, `GRAD_FUZZ_NUM_TRAITS`,
 /// `GRAD_FUZZ_CLOSURES`, `GRAD_FUZZ_SUB_SLICES`, `GRAD_FUZZ_PASSTHROUGH`,
-/// `GRAD_FUZZ_REF_PARAMS`, `GRAD_FUZZ_ENUM_MODES`, `GRAD_FUZZ_METHODS`, `GRAD_FUZZ_STRUCTS`
-/// and `GRAD_FUZZ_MODULES`.
+/// `GRAD_FUZZ_REF_PARAMS`, `GRAD_FUZZ_ENUM_MODES`, `GRAD_FUZZ_METHODS`, `GRAD_FUZZ_STRUCTS`,
+/// `GRAD_FUZZ_MODULES` and `GRAD_FUZZ_HESSIAN`.
 ///
 /// From `array_patterns` on they are percentages of the programs: a program that uses a construct has it at
 /// one or more of its sites (a top-level segment now and then, more rarely a statement of a
@@ -316,6 +326,13 @@ pub struct Features {
     /// closure now and then (`mix(|t: f64| e, x0, v[2])`, `mix(f3, ..)` of a local closure),
     /// which grad inlines at the call.
     pub modules: u64,
+    /// Of the free programs (not methods, not in modules; such a program calls no other
+    /// program, which grad refuses to give second order): `#[differentiable(hessian)]` (or
+    /// `hessian` added to its `wrt(..)`) where grad's expansion gives `prog_K_hvp` without a
+    /// `compile_error!` (asked of `grad_expand` at rendering), else the attribute without it.
+    /// The table then holds `prog_K_hvp`, checked along a random direction against central
+    /// differences of `prog_K_grad`.
+    pub hessian: u64,
 }
 
 impl Features {
@@ -338,6 +355,7 @@ impl Features {
         methods: 0,
         structs: 0,
         modules: 0,
+        hessian: 0,
     };
 
     /// What the committed programs and the default campaign use.
@@ -359,6 +377,7 @@ impl Features {
         methods: 12,
         structs: 10,
         modules: 10,
+        hessian: 15,
     };
 }
 
@@ -481,30 +500,8 @@ impl StructParam {
     }
 }
 
-/// Whether the code `text` reads a float field of a differentiated `Weights` (`p.a`, `p.inner.b`,
-/// `self.a`, `self.inner.b`) whole.
-fn reads_struct_field(text: &str) -> bool {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    ["p.a", "p.inner.b", "self.a", "self.inner.b"]
-        .iter()
-        .any(|field| {
-            text.match_indices(field).any(|(at, _)| {
-                let before = text[..at].chars().next_back();
-                let after = text[at + field.len()..].chars().next();
-                !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
-            })
-        })
-}
-
 /// `n` of the `Weights` the table builds: `p.n` in the programs.
 const WEIGHTS_N: usize = 3;
-
-/// Whether `text` is a float field of a differentiated `Weights` read whole (`p.a`,
-/// `self.inner.b`): grad reads it as a constant in a call's argument (FINDINGS.md, "a struct
-/// field alone in a call's argument").
-fn struct_float_field(text: &str) -> bool {
-    ["p.a", "p.inner.b", "self.a", "self.inner.b"].contains(&text)
-}
 
 /// A program written as a method (or an associated function) of the module's `Params`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -788,6 +785,12 @@ fn render_cond(c: &Cond, mode: Mode) -> String {
         if parens { format!("({text})") } else { text }
     };
     match c {
+        // A comparison of float fields alone, `p.a >= p.inner.b`: not typed as floats by grad
+        // (FINDINGS.md, gen19, "an operation of float fields alone"); a literal operand types
+        // it.
+        Cond::Cmp(a, op, b) if mode == Mode::Primal && fields_only(a) && fields_only(b) => {
+            format!("({} * 1.0) {op} {}", render(a, mode), render(b, mode))
+        }
         Cond::Cmp(a, op, b) => match mode {
             Mode::Primal | Mode::Generic(_) => {
                 format!("{} {op} {}", render(a, mode), render(b, mode))
@@ -1046,12 +1049,9 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
             // A local holding `self.k` (or `-self.k`) alone may be passed to a call, where grad
             // needs its type (it cannot see a field's): written with it, as its message asks.
             let bare = init.trim_start_matches(['-', '(']).trim_end_matches(')');
-            // So is one whose value reads a differentiated struct's float field: grad reads the
-            // field as a constant when the local is passed to a call (FINDINGS.md).
             // So is a loop's value that may be `break self.k` (passed to a call, grad cannot
             // tell its type: the `0x180100` campaign of FINDINGS.md, gen18).
             let bare_field = SELF_FLOATS.iter().any(|(text, _)| bare == *text)
-                || (float_expr && reads_struct_field(&init))
                 || (!plain_expr
                     && float_expr
                     && SELF_FLOATS.iter().any(|(text, _)| init.contains(text)));
@@ -1478,11 +1478,6 @@ struct ProgGen<'r> {
     uses_table: bool,
     /// Calls its module's helper `mix` that takes a closure.
     uses_mix: bool,
-    /// Where grad reads a differentiated struct's float field alone as a constant (`if p.a >
-    /// 0.5`, a `break` value, a labeled block's value, an `if`'s later branch value, a `let`
-    /// in a branch: FINDINGS.md, "a struct field read as a constant"), `leaves` leaves out
-    /// `p.a` and `p.inner.b` read in place (in branches too, where `branches` counts).
-    hide_fields: usize,
 }
 
 impl<'r> ProgGen<'r> {
@@ -1563,7 +1558,6 @@ impl<'r> ProgGen<'r> {
             used: [false; 8],
             uses_table: false,
             uses_mix: false,
-            hide_fields: 0,
             blocks: Vec::new(),
             want_block_break: false,
             want_state: false,
@@ -1579,14 +1573,6 @@ impl<'r> ProgGen<'r> {
     /// A method that takes `self`, and may read its fields.
     fn has_self(&self) -> bool {
         self.shape.method.is_some_and(Method::has_self)
-    }
-
-    /// `f` with a differentiated struct's float fields hidden from the expressions.
-    fn hiding_fields<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
-        self.hide_fields += 1;
-        let r = f(self);
-        self.hide_fields -= 1;
-        r
     }
 
     /// The name of an iterator closure's element: not `p` in a program whose tuple or struct
@@ -1883,8 +1869,7 @@ impl<'r> ProgGen<'r> {
         let mut arrays = Vec::new();
         for k in 0..self.env.len() {
             let v = &self.env[k];
-            let fields_hidden = self.hide_fields > 0 || self.branches > 0;
-            if v.hidden || (fields_hidden && struct_float_field(&v.name)) {
+            if v.hidden {
                 continue;
             }
             match v.ty {
@@ -2054,20 +2039,6 @@ impl<'r> ProgGen<'r> {
 
     /// `prog_j(a, b, c, arr, k)` of an earlier program.
     fn call(&mut self, leaves: &[Leaf]) -> Option<Gen> {
-        // Not a differentiated struct's float field in an argument without another input:
-        // grad reads it as a constant there (FINDINGS.md, "a struct field alone in a call's
-        // argument"), so no such field in an argument at all (`p.w[i]` is fine).
-        let kept: Vec<Leaf>;
-        let leaves = if self.shape.strukt.is_some() {
-            kept = leaves
-                .iter()
-                .filter(|l| !struct_float_field(&l.text))
-                .cloned()
-                .collect();
-            &kept[..]
-        } else {
-            leaves
-        };
         let room = COST_BUDGET - self.cost;
         // A program generic over its float type calls only programs that are too.
         let generic = self.shape.float_generic.is_some();
@@ -2283,10 +2254,6 @@ impl<'r> ProgGen<'r> {
 
     /// A float comparison of an active expression, usually with a threshold.
     fn float_cond(&mut self) -> Cond {
-        self.hiding_fields(Self::float_cond_of)
-    }
-
-    fn float_cond_of(&mut self) -> Cond {
         let mut lhs = None;
         for _ in 0..6 {
             let depth = 1 + self.rng.below(2);
@@ -2302,11 +2269,6 @@ impl<'r> ProgGen<'r> {
                 self.rng.below(3)
             } else {
                 self.rng.pick(&carried)
-            };
-            let k = if struct_float_field(&self.env[k].name) {
-                0
-            } else {
-                k
             };
             Gen {
                 active: true,
@@ -2707,7 +2669,7 @@ impl<'r> ProgGen<'r> {
             self.update(&mut stmts);
         }
         let depth = 1 + self.rng.below(2);
-        let mut tail = self.hiding_fields(|this| this.operand(depth, &prefer));
+        let mut tail = self.operand(depth, &prefer);
         self.mark_read(&tail.reads);
         let start = *self.scopes.last().expect("a scope");
         let pending: Vec<usize> = (start..self.env.len())
@@ -3405,7 +3367,7 @@ impl<'r> ProgGen<'r> {
             body.push(S::Continue(label));
         } else if kind == LoopKind::ValueLoop {
             let depth = 1 + self.rng.below(2);
-            let g = self.hiding_fields(|this| this.operand(depth, &[]));
+            let g = self.operand(depth, &[]);
             self.mark_read(&g.reads);
             self.break_value(target, &g);
             body.push(S::Break(label, Some(g.expr)));
@@ -3705,7 +3667,7 @@ impl<'r> ProgGen<'r> {
         let target = self.loops.len() - 1;
         let brk = if value {
             let depth = 1 + self.rng.below(2);
-            let g = self.hiding_fields(|this| this.operand(depth, &[]));
+            let g = self.operand(depth, &[]);
             self.mark_read(&g.reads);
             self.break_value(target, &g);
             S::Break(None, Some(g.expr))
@@ -4308,13 +4270,11 @@ impl<'r> ProgGen<'r> {
         if self.rng.percent(35) {
             return self.int_cond();
         }
-        self.hiding_fields(|this| {
-            let mut leaves = this.leaves(&[]);
-            leaves.push(element.clone());
-            let depth = 1 + this.rng.below(2);
-            let lhs = this.cheap_expr(depth, &leaves);
-            this.comparison(lhs, |this| this.cheap_expr(0, &leaves))
-        })
+        let mut leaves = self.leaves(&[]);
+        leaves.push(element.clone());
+        let depth = 1 + self.rng.below(2);
+        let lhs = self.cheap_expr(depth, &leaves);
+        self.comparison(lhs, |this| this.cheap_expr(0, &leaves))
     }
 
     /// An expression over the leaves in scope and `element`, `cheap` or any.
@@ -5535,7 +5495,7 @@ impl<'r> ProgGen<'r> {
         }
         if value {
             let depth = 1 + self.rng.below(2);
-            let mut tail = self.hiding_fields(|this| this.operand(depth, &[]));
+            let mut tail = self.operand(depth, &[]);
             self.mark_read(&tail.reads);
             let start = *self.scopes.last().expect("a scope");
             let pending: Vec<usize> = (start..self.env.len())
@@ -5616,7 +5576,7 @@ impl<'r> ProgGen<'r> {
         let label = self.blocks[b].label.clone();
         if self.blocks[b].value {
             let depth = 1 + self.rng.below(2);
-            let g = self.hiding_fields(|this| this.operand(depth, &[]));
+            let g = self.operand(depth, &[]);
             self.mark_read(&g.reads);
             body.push(S::Break(Some(label), Some(g.expr.clone())));
             self.blocks[b].gens.push(g);
@@ -6921,6 +6881,10 @@ const PROGRAM_TABLE_TYPES: &str = r#"
     pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
     pub type ValueAndGrad32 =
         fn(f32, f32, f32, [f32; 4], usize) -> (f32, (f32, f32, f32, [f32; 4]));
+    /// `_jvp` along the tangent `(t0, t1, t2, [t3, t4, t5, t6])`: the value and `grad · t`.
+    pub type Jvp = fn(f64, f64, f64, [f64; 4], usize, [f64; 7]) -> (f64, f64);
+    /// `_hvp` along the direction `(d0, d1, d2, [d3, d4, d5, d6])`: the Hessian times it.
+    pub type Hvp = fn(f64, f64, f64, [f64; 4], usize, [f64; 7]) -> Gradient;
 
     /// One generated program with its companions and its dual-number mirror (and, for a
     /// program generic over its float type, `_value_and_grad` in `f32`).
@@ -6932,6 +6896,10 @@ const PROGRAM_TABLE_TYPES: &str = r#"
         pub vjp: Vjp,
         pub dual: Mirror,
         pub value_and_grad32: Option<ValueAndGrad32>,
+        /// `_jvp`, where grad's expansion defines it.
+        pub jvp: Option<Jvp>,
+        /// `_hvp`, where the program asks for `hessian` and grad gives it.
+        pub hvp: Option<Hvp>,
     }
 "#;
 
@@ -7039,7 +7007,18 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             strukt,
             module,
         };
-        let mut g = ProgGen::new(&mut rng, &callees, shape, features, uses);
+        // Second order asked for: of a free program (the attribute its own) of a shape grad
+        // may give it for, which then calls no other program (grad refuses `hessian` on a
+        // body that calls another function with a differentiated value).
+        let hessian = method.is_none()
+            && module.is_none()
+            && strukt.is_none()
+            && !slice
+            && !tuple
+            && roll(&mut rng, features.hessian);
+        let no_callees: &[Callee] = &[];
+        let reachable = if hessian { no_callees } else { &callees[..] };
+        let mut g = ProgGen::new(&mut rng, reachable, shape, features, uses);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
         let uses_table = g.uses_table;
@@ -7056,6 +7035,7 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             module_consts,
             uses_table,
             uses_mix,
+            hessian,
             stmts,
             tail,
         });
@@ -7109,9 +7089,18 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
         write_dual(&mut dual, tree);
     }
     let _ = writeln!(dual, "\n    pub const PROGRAMS: [Program; {count}] = [");
+    // The companions grad's expansion defines: the table names `_jvp` and `_hvp` only where
+    // they exist.
+    let defined = super::expansion::defined_functions(&functions);
     for tree in trees {
         let k = &tree.name;
         let shape = tree.shape;
+        let forward = forward_fields(
+            k,
+            shape,
+            defined.contains(&format!("{k}_jvp")),
+            defined.contains(&format!("{k}_hvp")),
+        );
         if shape.slice
             || shape.tuple
             || shape.generic
@@ -7122,7 +7111,9 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
             || shape.strukt.is_some()
             || shape.module.is_some()
         {
-            let _ = writeln!(dual, "{}", table_entry(k, shape));
+            let entry = table_entry(k, shape);
+            let entry = entry.strip_suffix("        },").expect("an entry's end");
+            let _ = writeln!(dual, "{entry}{forward}        }},");
         } else if shape.by_ref {
             // The table's entries take the array by value.
             let _ = writeln!(
@@ -7133,13 +7124,13 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
                  value_and_grad: |x0, x1, x2, v, n| {k}_value_and_grad(x0, x1, x2, &v, n),\n            \
                  vjp: |x0, x1, x2, v, n, u| {k}_vjp(x0, x1, x2, &v, n, u),\n            \
                  dual: |x0, x1, x2, v, n, margin| {k}_dual(x0, x1, x2, &v, n, margin),\n            \
-                 value_and_grad32: None,\n        }},"
+                 value_and_grad32: None,\n{forward}        }},"
             );
         } else {
             let _ = writeln!(
                 dual,
                 "        Program {{ name: \"{k}\", primal: {k}, grad: {k}_grad, \
-                 value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual, value_and_grad32: None }},"
+                 value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual, value_and_grad32: None,\n{forward}        }},"
             );
         }
     }
@@ -7475,6 +7466,46 @@ fn table_entry(k: &str, shape: Shape) -> String {
     )
 }
 
+/// The `jvp` and `hvp` fields of a program's `PROGRAMS` entry: closures calling `prog_K_jvp`
+/// and `prog_K_hvp` with the table's arguments where grad defines them (`jvp`, `hvp`), else
+/// `None`; `None` too for the shapes whose tangents are not the table's seven floats (a struct,
+/// a tuple, a slice: grad gives them no `_jvp`).
+fn forward_fields(k: &str, shape: Shape, jvp: bool, hvp: bool) -> String {
+    let known = shape.strukt.is_none() && !shape.tuple && !shape.slice;
+    let module = shape.module.map(|m| format!("m{m}::"));
+    let on = match (shape.method.map(|m| m.receiver), &module) {
+        (_, Some(module)) => module.as_str(),
+        (None, None) => "",
+        (Some(Receiver::Assoc), None) => "Params::",
+        (Some(_), None) => "PARAMS.",
+    };
+    let g = match (shape.generic, shape.float_generic) {
+        (true, _) => "::<4>",
+        (false, Some(_)) => "::<f64>",
+        (false, None) => "",
+    };
+    let xs = if shape.ref_x2 {
+        "x0, x1, &x2"
+    } else {
+        "x0, x1, x2"
+    };
+    let v = if shape.by_ref { "&v" } else { "v" };
+    let mode = if shape.mode { ", mode_of(n)" } else { "" };
+    let args = format!("{xs}, {v}, n{mode}");
+    let t = "t[0], t[1], t[2], [t[3], t[4], t[5], t[6]]";
+    let jvp = if jvp && known {
+        format!("Some(|x0, x1, x2, v, n, t| {on}{k}_jvp{g}({args}, {t}))")
+    } else {
+        "None".to_string()
+    };
+    let hvp = if hvp && known {
+        format!("Some(|x0, x1, x2, v, n, t| {on}{k}_hvp{g}({args}, {t}))")
+    } else {
+        "None".to_string()
+    };
+    format!("            jvp: {jvp},\n            hvp: {hvp},\n")
+}
+
 /// A program at `indent` (1 in the module, 2 in an impl block), with `#[differentiable]` if
 /// `attribute` (not in a block that carries it).
 fn write_function(
@@ -7490,23 +7521,24 @@ fn write_function(
     let mut body = String::new();
     render_stmts(stmts, mode, indent + 1, &mut body);
     let _ = writeln!(body, "{pad}    {}\n{pad}}}", render(tail, mode));
-    let attribute = match (attribute, tree.shape.strukt) {
-        (false, _) => String::new(),
+    // The attribute's arguments: none, or `wrt(..)` naming a struct program's struct.
+    let args = match (attribute, tree.shape.strukt) {
+        (false, _) => None,
         // A struct program names the struct in `wrt`.
         (true, Some(s)) => {
             let (p, x) = (s.name(), "x0");
-            let wrt = if s.wrt_p_first {
-                format!("{p}, {x}")
+            Some(if s.wrt_p_first {
+                format!("wrt({p}, {x})")
             } else {
-                format!("{x}, {p}")
-            };
-            format!("{pad}#[differentiable(wrt({wrt}))]\n")
+                format!("wrt({x}, {p})")
+            })
         }
-        (true, None) => format!("{pad}#[differentiable]\n"),
+        (true, None) => Some(String::new()),
     };
+    let mut item = String::new();
     let _ = writeln!(
-        functions,
-        "\n{attribute}{pad}pub fn {name}{}({}) -> {}{} {{",
+        item,
+        "{pad}pub fn {name}{}({}) -> {}{} {{",
         generics(tree.shape),
         params(mode, tree.shape),
         float_type(mode),
@@ -7514,9 +7546,33 @@ fn write_function(
     );
     // The typed local through which it calls methods that take `&self`.
     if body.contains(&format!("({PARAMS_LOCAL}, ")) {
-        let _ = writeln!(functions, "{pad}    let {PARAMS_LOCAL}: &Params = &PARAMS;");
+        let _ = writeln!(item, "{pad}    let {PARAMS_LOCAL}: &Params = &PARAMS;");
     }
-    functions.push_str(&body);
+    item.push_str(&body);
+    // `hessian` where asked for and grad's expansion gives it (`prog_K_hvp`, no
+    // `compile_error!`): never an attribute that the build would refuse.
+    let args = args.map(|args| {
+        if !tree.hessian || plain {
+            return args;
+        }
+        let with = if args.is_empty() {
+            "hessian".to_string()
+        } else {
+            format!("{args}, hessian")
+        };
+        let e = super::expansion::expand(&with, &item);
+        if !e.error && e.defined.contains(&format!("{name}_hvp")) {
+            with
+        } else {
+            args
+        }
+    });
+    let attribute = match args {
+        None => String::new(),
+        Some(args) if args.is_empty() => format!("{pad}#[differentiable]\n"),
+        Some(args) => format!("{pad}#[differentiable({args})]\n"),
+    };
+    let _ = write!(functions, "\n{attribute}{item}");
 }
 
 fn write_dual(dual: &mut String, tree: &ProgramTree) {
@@ -7558,6 +7614,8 @@ pub struct ProgramTree {
     uses_table: bool,
     /// Calls its module's helper `mix` that takes a closure.
     uses_mix: bool,
+    /// `hessian` asked for (written where grad's expansion gives it: `write_function`).
+    pub hessian: bool,
     stmts: Vec<S>,
     tail: Expr,
 }

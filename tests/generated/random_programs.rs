@@ -158,6 +158,24 @@ pub mod random_programs {
             s1 = s1 * 0.75 + f64::sin(x2.cos().exp().min(f64::cos(*x2).exp2())) * 0.05;
             s0 * 0.25 - s1 * 0.25 + f64::tanh(acc2) - f64::tanh(v16) - (v[3].cos() * 0.5).ln_1p()
         }
+
+        pub fn prog_15<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+            let mut s0 = v[0].tanh().exp2();
+            let mut s1 = T::sin(x0);
+            let mut s2 = s0;
+            let mut acc3: T = 0.0;
+            let v4 = v.iter().skip(1).step_by(2).copied().fold(-0.0, |r, p| r + p.powi(3));
+            let v5 = v.iter().fold(-0.0, |r, &p| r + (x1 + x2 + T::tanh(p)));
+            let v6 = v[0..1].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+            let mut a7 = v;
+            a7[3] = a7[3] * T::from_f64(0.5).unwrap();
+            a7[0] = a7[0] + (x0 + v6).cos();
+            s0 = 0.6 * s0 + T::from_f64(0.05).unwrap() * T::tanh((a7[n % 4] * a7[n % 4] + 1.0).sqrt() - a7[n % 4]);
+            s1 = T::from_f64(0.75).unwrap() * s1 + 0.2 * (T::to_radians(a7[n % 4]) * 20.0).cos();
+            s2 = (s2 * 0.6 + s1 * v6 * 0.1).tanh();
+            acc3 = acc3 + T::cos(v5.asinh()) * T::from_f64(0.25).unwrap();
+            s0 + s2.cos() + acc3.cos() + v4.tanh() + (x0.tanh() * 0.9).atanh()
+        }
     }
 
     #[differentiable]
@@ -356,4343 +374,4903 @@ pub mod random_programs {
 
     #[differentiable]
     pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_2(x2, f64::tanh(x1).tanh(), 2.0, v, 6).cos() * 2.0;
-        let mut s1 = x0;
-        let mut acc2: f64 = 0.0;
-        if f64::sqrt(f64::powi(v[n % 4], 2) + 0.5) < 1.0 {
-            return x0.cos();
-        }
-        let mut k3 = 0;
-        let v9 = 'l0: loop {
-            k3 += 1;
-            match k3 {
-                0 | 2 => {
-                    acc2 += (v[0] * v[0] + 1.0).powi(-1) / (x2.atan().powi(2) + 1.0) * 0.5;
-                }
-                3 => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        if x0.powi(3) + (s0 + v[j % 4]) > x1 {
-                            acc2 -= f64::powi(s1 * s1 + 1.0, -2) * 0.1;
-                        } else {
-                            s1 *= 0.8;
-                            s1 += 0.2 * s0.cos().cos();
-                        }
-                        acc2 -= 0.5_f64.atan2(x1.sin()).tanh() * 0.1;
-                        let v5 = match j {
-                            0..=2 => {
-                                let v4 = s1 / 2.0;
-                                (fj * fj + 0.5).recip() + v4.tanh()
-                            }
-                            g if g > 3 => f64::sin(x1),
-                            _ => (s0.powi(2) + 0.5).recip(),
-                        };
-                        s1 = (s1 * 0.75 + v5.tanh() * 0.1).sin();
-                    }
-                }
-                _ => {
-                    let v6 = 'b2: {
-                        if (x2 * x2 + 1.5).acosh() - (x1 * x1 + 1.0).log10() >= f64::sinh(f64::sin(v[(k3 + n) % 4]) * 1.5) || n == 5 {
-                            break 'b2 (x0 * x0 + 0.5).recip().sin();
-                        }
-                        x0 * v[k3]
-                    };
-                    for j in (1..=5).step_by(2) {
-                        let fj = j as f64;
-                        let v8 = match n {
-                            0..=1 => {
-                                s0 *= 0.5;
-                                s0 += 0.5 * v[j % 4].tanh();
-                                f64::asin(v6.tanh() * 0.9) + x1.sin().sinh()
-                            }
-                            3 | 5 => s1 * f64::sqrt(v6.powi(2) + 0.5),
-                            6 => f64::ln_1p(0.5_f64.log(fj.powi(2) + 2.0).tanh() * 0.5),
-                            _ => {
-                                let v7 = (f64::sin(s1) * 1.2).tan();
-                                s1 = s1.mul_add(0.6, (f64::to_degrees(v7) * 0.02).cos() * 0.02);
-                                f64::clamp((f64::powi(v7, 2) + 0.5).ln(), -1.5, 1.5)
-                            }
-                        };
-                        if v6.cos() > x0 / (v8 * v8 + 1.5) || j % 3 == 1 {
-                            break 'l0 f64::recip(x1 * x1 + 0.5);
-                        }
-                        s1 = (s1 * 0.8 + (f64::cos(s0 + v6) * 0.9).asin() * 0.01).sin();
-                    }
-                    acc2 -= 0.5 * v6.cos();
-                }
-            }
-            s1 = (s1 * 0.8 + f64::cosh(x0.cos()) * 0.1).tanh();
-            if k3 >= 3 {
-                break f64::log(x0 * x0 + 1.0, f64::powi(f64::exp2(f64::sin(v[(k3 + n) % 4])), 2) + 2.0);
-            }
-        };
-        let v11 = 'b4: {
-            let v10 = v9;
-            if v10 < 0.5 && k3 > 2 {
-                break 'b4 v[0] * x1;
-            }
-            f64::clamp(v[k3], f64::tanh((v10.powi(2) + 1.5).acosh()) - 1.5, (v10.powi(2) + 1.0).log10().sin() + 1.5)
-        };
-        let v12 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh((-(x0 - v[(k3 + n) % 4])) + p.tanh())).product::<f64>();
-        s0.tanh() - s1 + f64::cos(acc2) + v11 + v12 + f64::recip(v12 * v12 + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_4(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let (x1, x2) = p;
-        let mut s0 = f64::cos(prog_2(f64::cos(x2).cosh().sin(), v[n % 4].hypot(x2).cos() * 2.0, 0.25, v, n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3 = if ((x1 / (x0 * x0 + 1.0)).powi(2) + 1.0).sqrt() >= -1.0 {
-            prog_2(x0.abs().sin().exp_m1().sin() * 2.0, x1, f64::cosh(2.0_f64.copysign(x0).cos() * 1.5).tanh() * 2.0, v, n)
-        } else if x0.abs().min(f64::tan(x2.cos() * 1.2)) < 1.0 {
-            let x0 = (s0 * acc1).tanh().exp_m1();
-            let v2 = f64::cosh(f64::tanh(f64::sinh(x0.cos() * 1.5)) * 2.0);
-            v2.cos()
-        } else {
-            for i in (1..=3).step_by(2) {
+        let mut s0 = (x0 * x1).atan();
+        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).powf(1.5).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v6 = 'b0: {
+            for i in (1..=5).step_by(2) {
                 let fi = i as f64;
-                acc1 += f64::abs(fi).sin();
-                acc1 -= 0.4 * f64::sin(2.5 * (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(x0 * x0 + 2.0));
+                let v5 = if !(n % 2 == 0 && f64::cbrt(f64::cos(v[1] - x2) + 2.0) < 0.25) {
+                    let v3 = s1 + x0;
+                    (f64::sin(s0) * 1.2).tan() + v3.sin()
+                } else if (x1 - x0).tanh().exp() >= 1.0 {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        s1 = (s1 * 0.8 + f64::exp(f64::atan2(x2 * x2 + 0.5, s1).sin()) * 0.01).sin();
+                        s0 = (s0 * 0.75 + f64::sin(fj) * 1.0).sin();
+                        match i {
+                            PHASE_A => {
+                                s1 = (s1 * 0.75 + (-s1) * 0.25).sin();
+                                break;
+                            }
+                            g if g > 1 => {
+                                s0 *= 0.8;
+                                s0 -= 0.2 * (s0 + 1.2).sin();
+                                acc2 += f64::acosh(f64::powi(fj * 0.25, 2) + 1.5).cos() * 0.1;
+                            }
+                            _ => {
+                                s0 = s0 * 0.5 + f64::cos(s0.to_degrees() * 0.01) * 0.75;
+                            }
+                        }
+                    }
+                    let v4 = (x0 * x0 + 0.5).recip();
+                    v4.tanh().cosh()
+                } else {
+                    return f64::tan(x0.sin() * 1.2).cos()
+                };
+                if (x2 * x2 + 1.0).ln() + (x2.tanh() * 1.5).cosh() > 0.1 * fi {
+                    s1 = 0.8 * s1 + 0.05 * (s1 / (f64::cos(x2) + 2.0)).cos();
+                    break 'b0 v5;
+                }
+                s0 = s0 * 0.8 + (v5 - v[1]).tanh() * 0.01;
             }
-            s0.cos()
+            prog_2(2.0, f64::cos((x2.powi(2) + 1.0).log2() / 1.5), s0, v, n)
         };
-        if v[2].sin() <= -0.25 {
-            return (v[n % 4] * v[n % 4] + 1.0).powi(-1);
-        }
-        let a4 = [x2.clamp(-1.0, 0.5) - 0.25, f64::max(v[0], acc1), (-3.0_f64).max(x2), 0.65 * x1.copysign(v3)];
-        let v5: f64 = x1;
-        'l1: for i in 1..n {
-            let v7 = if n % 2 == 0 {
-                let v6 = a4[0] + x2;
-                v5 / (v6.powi(2) + 1.0) * f64::log(s0.powi(2) + 1.0, 3.0)
-            } else if n == 4 {
-                x2.cos() + s0.cos()
-            } else {
-                a4[1].hypot(v5.sin())
-            };
-            if f64::asin(v5.cos() * 0.9).sin() < v7 {
-                acc1 -= (-a4[1].max(x2)).cos() * 0.4;
-                continue;
-            }
-            s0 = s0 * 0.75 + f64::ln_1p(f64::sin(v5) * 0.5) * 0.25;
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                match n {
-                    PHASE_A if n > 2 => {
-                        acc1 -= f64::ln_1p(f64::powi(v[j % 4] + x2, 2)).cos() * 0.05;
-                        s0 = s0.mul_add(0.6, f64::atanh((v5 * v5 + 1.0).log10().tanh() * 0.9).sin() * 0.1);
-                        if 0.25 - v3 > v7.sin() || j % 3 == 1 {
-                            break;
-                        }
-                    }
-                    PHASE_B | PHASE_D => {
-                        acc1 += v[2].cos() * 0.05;
-                        continue 'l1;
-                    }
-                    g if g > 4 => {
-                        s0 *= 0.5;
-                        s0 += 0.2 * (f64::to_radians(v7) * 20.0 + f64::sqrt(fj.powi(2) + 2.0)).tanh();
-                        let v8 = v3.mul_add(v5, x2).cos();
-                        acc1 += 0.05 * f64::cos(v8);
-                    }
-                    _ => {
-                        s0 = (s0 * 0.5 + v7.cos() * 0.05).tanh();
-                        if i < 3 && v7 * std::f64::consts::FRAC_PI_4 < fj.sin() {
-                            acc1 += 0.05 * (s0 / (x0.sin() + 2.0)).sin();
-                        }
-                        let v9: f64 = -a4[j % 4];
-                        s0 = (s0 * 0.5 + f64::sin(v9) * 0.5).tanh();
-                    }
-                }
-                s0 = f64::mul_add(s0, 0.6, f64::powi(x0, 2).tanh() * 0.1);
-                s0 = f64::mul_add(s0, 0.6, f64::asin(fj.copysign(s0).cos() * 0.9).tanh() * 1.0);
-            }
-        }
-        f64::tanh(s0) + f64::sin(acc1) + f64::cos(a4[2]) + f64::sin(v5) - x2.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_5<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = 0.25 * v[n % 4];
-        let mut s1 = (x0 * x0 + 1.0).log(2.0).cos() * 2.0;
-        let mut s2 = (x0 * x2).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = f64::log(x1.powi(2) + 1.0, x1 * x1 + 2.0) - s1.atan();
-        }
-        if n % 3 == 1 {
-            return x2;
-        }
-        'l1: for _ in (0..n).rev() {
-            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-            let mut k5 = 0;
-            while k5 < n + 1 && (x1.powi(2) + 2.0).acosh() > 1.0 {
-                k5 += 1;
-                acc3 += 0.02 * (x1.sin().exp_m1() + a4[k5 % 4]).sin();
-                if f64::asinh(x1) <= 0.5 || k5 > 0 {
-                    acc3 += f64::atanh(a4[k5 % 4].cos() * 0.9) * 0.02;
-                    break 'l1;
-                }
-                s0 = 0.75 * s0 + 0.05 * (s0.sin() * 1.5).sinh().tanh();
-            }
-            acc3 += f64::sin(v[k5 % 4].powi(2)) * 0.25;
-        }
-        for i in 1..n {
+        let v7 = prog_2(x1, f64::tan(acc2.tanh() * 1.2).cos() * 2.0, f64::sin(f64::asinh(v[n % 4])), v, n);
+        for i in 0..5 {
             let fi = i as f64;
-            let v6 = a4.iter().map(|&p| x1.max(f64::to_degrees(s2) * 0.02) + p.tanh()).sum::<f64>();
-            if SCALE + v6 <= 0.5 && n % 3 == 1 {
-                s0 = s0 * 0.75 + s0 * s0 * 0.25;
-                acc3 += 0.4 * (fi + 0.3).atan().tanh();
-            } else if x0.sin().exp_m1() < -1.0 {
-                s1 = s1.mul_add(0.5, f64::tanh((-s1).powi(3)) * 0.02);
-            }
-            s1 *= 0.5;
-            s1 -= 0.5 * s1.sin();
-        }
-        let v9 = if let Some(k7) = n.checked_sub(2) {
-            let c8 = k7 as f64;
-            f64::acosh(c8 * c8 + 2.0)
-        } else {
-            x1 * x1
-        };
-        match mode {
-            Mode::Lower(_, _) => {
-                let v12: f64 = prog_2(x2, s2, (f64::tanh(x1.sin().exp2()) * 0.9).asin().cos(), v, n);
-                acc3 += v9.to_radians() * 20.0;
-                acc3 += 0.005 * v12.tanh();
-            }
-            Mode::Upper(hi13) => {
-                s0 = 0.6 * s0 + 0.5 * 1.5_f64.powf(x1.tanh()).cos();
-                s2 *= 0.8;
-                s2 -= 1.0 * 2.0_f64.copysign(hi13).tanh();
-            }
-            _ => {
-                s0 *= 0.6;
-                s0 -= 0.1 * (x1.powi(2) + 0.5).cbrt().tanh();
-                s1 = s1.mul_add(0.6, (x0 * x0).ln_1p().tanh().cos() * 0.4);
-            }
-        }
-        s0 - s1.tanh() + s2 * 0.75 + acc3.sin() - a4[1] * 0.75 - v9
-    }
-
-    #[differentiable]
-    pub mod m6 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_B: usize = 1;
-            const PHASE_C: usize = 2;
-            let mut s0 = x0.asinh();
-            let mut acc1: f64 = 0.0;
-            let f2 = |t: f64| (acc1 * acc1).ln_1p().cos() + t * 0.25;
-            let v3 = mix(f2, x1, v[3]);
-            let f4 = |t: f64| ((x0 * x0 + 1.0).log(v[2] * v[2] + 2.0).cos() * 0.9).atanh() + t * 0.5;
-            let v5 = f4(x1);
-            for i in (0..6).rev() {
-                match i {
-                    PHASE_C | 4 => {
-                        s0 = 0.6 * s0 + 0.05 * f64::cos(v5 * x2);
-                        acc1 += f64::tanh(v3 * v3) * 0.25;
-                    }
-                    _ => {
-                        let v6 = f64::atanh(f64::cos(-x0) * 0.9);
-                        let x1 = (v6 * v6 + 1.0).log(v5 * v5 + 2.0);
-                        acc1 += 0.25 * f64::cos(x1.tanh());
-                    }
-                }
-                acc1 += (f64::powi(0.5_f64.min(v[n % 4]), 2) + 1.0).log10().cos() * 0.25;
-            }
-            'l1: for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                match i {
-                    0 => {
+            acc2 -= f64::tanh(v[3]).cos() * 0.4;
+            acc2 += 0.4 * (v7.powi(2) + 1.5).acosh().tanh().cos();
+            let v13: f64 = if f64::cos(v6).cosh() > s0 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    if x1 >= s0 + x2 {
+                        s0 = s0 * 0.75 + (u + s1).tanh() * 0.1;
                         continue;
                     }
-                    PHASE_B | 3 => {
-                        s0 *= 0.6;
-                        s0 += 0.5 * ((x1.cos() * 0.9).asin() * 0.3).sin();
-                    }
-                    _ => {
-                        s0 = s0 * 0.6 + f64::tanh(2.0 - x2) * 0.4;
-                        if (t.powi(2) + 0.5).sqrt() <= v5 || n < 1 {
-                            continue;
+                    let v8 = v7 + 1.25;
+                    let v9 = v.iter().copied().map(|p| 1.0 + 0.25 * p.powi(2).cos()).product::<f64>();
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::tanh(fj - x2);
+                    s1 = s1.mul_add(0.75, (f64::sin(u) + v8.tanh() - f64::cos(v9)).tanh() * 0.02);
+                }
+                let v10 = (v[2] - x0).asinh();
+                s1 *= 0.6;
+                s1 += 0.5 * f64::tanh(f64::powf(1.5_f64, f64::tanh(s0)));
+                f64::ln(v10.powi(2) + 2.0)
+            } else if f64::powf(s0 * s0 + 1.0, x0.tanh()) >= (f64::tanh(s0) * 2.0).cosh() {
+                let x0 = v[3].atan();
+                v7.tanh().exp_m1() + f64::tanh(x0)
+            } else {
+                for j in 0..v.len() {
+                    let fj = j as f64;
+                    let v12 = match i {
+                        1 => (fi.atan().powi(2) + 1.0).log(3.0),
+                        2..=3 => x1.sin(),
+                        4 => {
+                            let v11 = x0;
+                            v11 * v11 + f64::cbrt(v[3].cos() + 2.0)
                         }
-                        let mut k7 = 0;
-                        while k7 < n + 1 && (f64::powi(v[2].powi(2), 2) + 1.0).log10() <= -0.5 {
-                            k7 += 1;
-                            if v5.sin() < v3 * 2.5 {
-                                return (f64::powi(t, 2) + 1.0).log(v3 * v3 + 2.0);
-                            }
-                            let v8 = (x1 * x1 + 0.5).cbrt();
-                            acc1 += f64::sin(t).exp_m1().tanh() * 0.05;
-                            acc1 -= 0.05 * v8.sin().sin();
-                        }
-                    }
+                        _ => f64::cos(s0),
+                    };
+                    acc2 += 0.05 * ((fj / (v6.powi(2) + 1.5)).to_degrees() * 0.01);
+                    acc2 -= 0.1 * (0.25 * v6).sin().sin();
+                    s0 = s0 * 0.6 + v12.cos().cos() * 0.05;
                 }
-                let mut m9 = f64::NEG_INFINITY;
-                for j in 0..5 {
-                    m9 = m9.max(v5 + fi + v[j % 4]);
-                    acc1 += 0.1 * ((f64::cos(v5) * 1.2).tan() * std::f64::consts::FRAC_PI_4).cos();
-                }
-                s0 = (s0 * 0.5 + m9.cos() * 0.25).tanh();
-                s0 = (s0 * 0.75 + (t * t + 1.0).log(v5 * v5 + 2.0) * 0.05).tanh();
-                for _ in (0..6).rev() {
-                    let v10 = (v3.tanh() * 0.9).acos();
-                    if m9 * x2 > v3 {
-                        break 'l1;
-                    }
-                    s0 = (s0 * 0.5 + fi * 1.0).sin();
-                    s0 = (s0 * 0.5 + v10.cos() * 0.2).tanh();
-                }
-            }
-            let v11 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * ((v3 * v3 + 1.0).powi(-3).cos() + p.sin()).tanh());
-            s0.sin() - acc1.tanh() - v5.sin() + v11 * 1.5
+                fi.tanh()
+            };
+            s1 = s1.mul_add(0.75, v13.sin().tanh() * 0.05);
         }
-
-        pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = (2.0 - x1).sin() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let [b2, b3, b4, b5] = v;
-            let mut m6 = 0;
-            for i in 0..n {
-                acc1 += 0.25 * f64::ln_1p(f64::tanh(x2) * 0.5).sin();
-                if !(m6 % 2 == 0 && (b2 * b2 + 1.0).log(3.0) >= 0.5) {
-                    m6 += 1;
-                }
-                if i < 5 && b2 * 2.0 > v[m6 % 4] {
-                    break;
-                }
-                if m6 > 8 && b3 * b5 >= b4 {
-                    continue;
-                }
-            }
-            let c7 = m6 as f64;
-            let [b8, _, _, b9] = v;
-            let [b10, b11, b12] = [(b4.cos() * 1.5).cosh() / 2.0, x2 * b5, (b8 + x0).tanh()];
-            let a13 = v.map(f64::sin);
-            s0 = 0.75 * s0 + 0.05 * f64::sin(acc1 + b10);
-            s0 - b2 * 0.75 + b3 - f64::sin(c7) + f64::tanh(b9) + b11 * 0.5 - b12.cos() + f64::tanh(a13[3]) + b9 / (b11.powi(2) + 0.5)
-        }
-
-        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
-            f(a) * 0.5 + f(b) * 0.5
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.tanh().exp2() - f64::asin(v[n % 4].tanh() * 0.9)).tanh() * 2.0;
-        let mut s1 = prog_2(f64::cos(f64::atan2(1.5_f64, s0.atan())) * 2.0, x0, x2.copysign(x0).cos().exp_m1().sin(), v, 0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v5 = if s1 <= -1.0 {
-            let v3 = s0.atan();
-            f64::ln(x0 * x0 + 2.0).sin() + v3.sin()
-        } else {
-            let v4 = prog_2(s1, 0.25, (f64::cos(s0) / 2.0).tanh() * 2.0, v, n);
-            f64::cos(v4)
-        };
-        if x0.cos().exp() > -0.5 {
-            acc2 -= f64::sin(x2);
-        } else if !(n % 3 == 1) {
-            s1 *= 0.75;
-            s1 += 0.25 * f64::tanh(x2);
-        }
-        let v8: f64 = if f64::max(x1.tanh().exp(), (s0.tanh() * 0.9).acos()) < s0 {
-            let v6 = x1.sin() + v[n % 4].sin();
-            v[2] * v6
-        } else {
-            let v7 = f64::sin(v[1]);
-            v7.min(x2)
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match i + n {
-                0 | MODE_C => {
-                    continue;
-                }
-                3 => {
-                    acc2 -= (v[3] * v[3] + 2.0).ln().tanh() * 0.5;
-                }
-                g if g > 5 => {
-                    acc2 -= f64::cos(v8 - x0) * 0.5;
-                    if v5.sin().cosh() > v[3] {
-                        acc2 += (t * x0).tanh() * 0.5;
-                        break;
-                    }
-                }
-                _ => {
-                    acc2 += (f64::cos(v5) * 0.9).atanh().cos() * 0.5;
-                    s0 = 0.5 * s0 + 0.5 * (f64::powi(s1, 2) + 1.0).ln().sin();
-                }
-            }
-            if t * (v8 / (fi.powi(2) + 0.5)) <= 1.0 {
-                s0 = (s0 * 0.8 + (SCALE + s0) * 0.2).tanh();
-                continue;
-            }
+        let mut k14 = 0;
+        while k14 < n + 1 {
+            k14 += 1;
+            let v15 = x1 - v[k14 % 4];
+            let v16 = f64::powi(s1, 3);
             s1 *= 0.8;
-            s1 += 0.2 * f64::cos(x0);
-            for j in (0..3).rev() {
-                let fj = j as f64;
-                if j % 2 == 0 && fj * v5 + (f64::powi(v5, 2) + 1.0).sqrt() > v5 {
-                    break 'l0;
-                }
-                acc2 += 0.1 * f64::exp_m1(f64::cos(s0)).tanh();
-            }
+            s1 += 0.01 * ((v15.tanh() * 0.9).atanh() - (v7 - v15)).tanh();
+            acc2 += 0.25 * f64::cos(v16);
         }
-        if f64::tan(x2.tanh() * 1.2).to_radians() * 50.0 <= 1.0 {
-            acc2 += f64::cos(v[n % 4] / 1.5);
-            let v9 = prog_2(x1, x0, s0, v, n);
-            s1 *= 0.75;
-            s1 -= 0.005 * f64::cos(v9);
-        } else if n % 3 == 1 && v8.tanh().exp_m1() <= 0.5 {
-            s1 = (s1 * 0.8 + v8.sin() * 0.02).sin();
-            s0 = 0.8 * s0 + 0.2 * (f64::cos(v[2]) + 0.25).cos();
-        } else {
-            let v10 = (f64::sin(v8) * 0.9).acos();
-            s0 = 0.75 * s0 + 0.02 * f64::cos(v10).cos();
-        }
-        match n % 3 {
-            MODE_A | 2 => {
-                let mut k11 = 0;
-                while k11 < 3 && v8.sin() >= 0.25 {
-                    k11 += 1;
-                    if v[1].cos() > v[n % 4] {
-                        break;
-                    }
-                    s0 = s0 * 0.8 + (s1 * s0 + (s0 * s0 + 2.0).sqrt()).cos() * 0.02;
-                }
-            }
-            _other => {
-                acc2 += x2.atan().sin();
-                s0 = (s0 * 0.8 + v[0].tanh().exp() * 0.05).tanh();
-            }
-        }
-        s0 * 1.5 - f64::sin(s1) + acc2.sin() + v5 * 0.25 + v8
+        s0.sin() - s1 - acc2.sin() - f64::cos(v6) + f64::cos(v7)
     }
 
     #[differentiable]
-    pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (x0 - x1).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
+    pub fn prog_4(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let (x1, x2) = p;
+        let mut s0 = x0;
+        let mut s1 = s0.asinh();
+        let mut s2: f64 = x1;
+        let mut acc3: f64 = 0.0;
+        if x1.max(x2) < 0.0 {
+            let x1 = v[n % 4].cos();
+            acc3 += x1;
+        }
         match n {
-            0..=1 => {
-                let v2 = x2.powi(2);
-                s0 = 0.75 * s0 + 0.25 * (v[n % 4] - acc1).tanh();
-                acc1 += f64::tanh(v2);
+            PHASE_A => {
+                acc3 += f64::abs(s1);
             }
-            2 => {
-                s0 = (s0 * 0.5 + (x2 - (x2 + x0)) * 0.1).tanh();
-                let v3 = acc1 * s0;
-                s0 = s0 * 0.5 + f64::sin(v3) * 0.05;
+            1 => {
+                for i in 0..n {
+                    let fi = i as f64;
+                    let v6 = if n == 0 && fi + x2 < -1.0 {
+                        let v4 = v[i % 4];
+                        (s2.tanh() * 0.9).asin() + x2 + v4.tanh()
+                    } else if (s0 - s1).tanh() > v[n % 4] {
+                        let v5 = f64::exp(s1.tanh());
+                        s0 = (s0 * 0.8 + (x1 * x1 + 2.0).sqrt() * 0.2).sin();
+                        SCALE + s1 + f64::sin(v5)
+                    } else {
+                        x0 * s2
+                    };
+                    s0 = 0.8 * s0 + 0.4 * f64::tanh(f64::log10(s2.powi(2) + 1.0));
+                    s1 = (s1 * 0.5 + (s2 + x0) * 0.25).sin();
+                    acc3 += v6.cos() * 0.25;
+                }
             }
-            g if g > 5 => {
-                s0 = (s0 * 0.5 + (-v[n % 4]) * 0.5).sin();
+            g if g > 2 => {
+                s0 = s0 * 0.75 + (s0 + (s0 + v[n % 4])).cos() * 0.05;
             }
             _ => {
-                s0 = 0.5 * s0 + 0.2 * (s0 - x2).sin();
+                s1 = (s1 * 0.6 + (-v[0]) * 0.4).sin();
             }
         }
-        let mut m4 = 0;
-        for &t in v.iter() {
-            if m4 % 2 == 0 {
-                m4 += 1;
-            }
-            if v[(m4 + n) % 4] - v[m4 % 4] < 1.0 {
-                let v5: f64 = (x2 * t).sin().exp();
-                s0 *= 0.6;
-                s0 += 0.02 * v5.sin().sin();
-            } else if f64::acosh(x2.powi(2) + 1.5) <= 0.5 {
-                let v6 = f64::sin(x2);
-                s0 = s0 * 0.6 + f64::asin((v[2] - x2).tanh() * 0.9).cos() * 0.05;
-                if 0.25 * v6.tanh().exp_m1() >= 0.25 {
-                    s0 = s0.mul_add(0.8, x1.tanh() * 0.2);
-                }
-            } else {
-                s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                acc1 += 0.5 * f64::cos(f64::atan(s0 - t));
-            }
-            match n % 2 {
-                0 => {
-                    s0 = s0.mul_add(0.8, f64::tanh(x1) * 0.2);
-                    s0 = s0.mul_add(0.5, (v[(m4 + n) % 4] * core::f64::consts::FRAC_1_SQRT_2).sin() * 0.5);
-                }
-                _other => {
-                    let v7 = t.powi(3);
-                    s0 = s0 * 0.5 + f64::sin(v7).sin() * 0.02;
-                }
-            }
-            acc1 -= 0.5 * (f64::powi(t.tanh().sinh(), 2) + 1.0).atan2(0.3 * t).cos();
+        let mut m7: f64 = (v[0].powi(2) + 1.0).log(10.0);
+        for i in 0..3 {
+            m7 = m7.min(s1 + v[2] + v[i]);
         }
-        let c8 = m4 as f64;
-        let v12 = match mode {
-            Mode::Lower(_, lo10) => {
-                for _ in 0..v.len() {
-                    acc1 += (lo10.powi(2) + 1.0).sqrt().sin() * 0.5;
-                    acc1 += ((f64::powi(s0, 2) + 1.0).log10().sin() + 2.0).cbrt() * 0.25;
-                }
-                (v[2] * v[2] + 1.0).log(10.0)
-            }
-            Mode::Upper(_) => {
-                acc1 += ((x1 * x1 + 2.0).ln().powi(2) + 1.0).powf(0.5).cos();
-                (f64::cos(f64::sin(x2).exp()) * 0.9).asin()
-            }
-            Mode::Off => m6::prog_6(((v[(m4 + n) % 4].tanh() * 0.9).acos() * x2).tanh() * 2.0, (-(s0 + c8)).sin() * 2.0, (v[(m4 + n) % 4].abs() * (1.5 * c8)).sin(), &v, 0),
-        };
-        let mut k13 = 0;
-        let v15: f64 = loop {
-            k13 += 1;
-            let v14 = v.iter().fold(v[m4 % 4], |r, &p| r * 0.75 + 0.05 * (v12 - x0 + p.tanh()).cos());
-            s0 = s0 * 0.75 + f64::sin(f64::max(-3.0_f64, x2)) * 0.25;
-            if k13 >= 5 || (f64::powi(v12, 2) + 1.0).recip() <= 0.25 {
-                break (v[n % 4] + v14).tanh();
-            }
-            acc1 -= f64::sin(v14).cos() * 0.4;
-        };
-        x2 * 0.25 + v[2].sin() + s0 - acc1.sin() - f64::tanh(c8) + v12.tanh() + v15.cos() + ((c8 - 1.25).sin() * 1.5).cosh()
-    }
-
-    #[differentiable(wrt(x0, p))]
-    pub fn prog_9(x0: f64, p: &Weights, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let mut s0: f64 = v[3].powi(3).sin() * 2.0;
-        let mut s1 = m6::prog_6(x0.sin(), s0, (2.0_f64.min(x0) + f64::sqrt(x0 * x0 + 2.0)).cos() * 2.0, &v, n).sin() * 2.0;
-        let mut s2: f64 = (p.a + p.a.atan()).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if f64::sin(v[3]).exp_m1().sin() >= acc3 {
-            s0 = (s0 * 0.5 + (x0.tanh() * 0.9).asin() * 0.2).sin();
-            s2 = 0.5 * s2 + 0.02 * f64::sin(s2 * s2);
-        } else if (f64::sqrt(v[n % 4] * v[n % 4] + 0.5).sin() * 0.9).atanh() < 0.25 {
-            let x0 = f64::sinh(v[3].cos() * 1.5);
-            acc3 += x0.sin();
-        } else {
-            s1 = (s1 * 0.6 + ((acc3.cos() * 0.9).asin() - (s2.powi(2) + 2.0).sqrt()) * 0.02).sin();
-        }
-        if (v[3 - p.n].cos() * 2.0).sinh() <= -1.0 {
-            return f64::hypot(v[3], p.w[p.n]);
-        }
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            acc3 += f64::tanh((p.inner.b.tanh() * 2.0).sinh()) * 0.5;
-            if (s0 * s0 + 1.0).atan2(s1) > -0.5 {
-                for _ in (0..=n).rev().step_by(2) {
-                    s0 = f64::mul_add(s0, 0.5, s0.atan().cos() * 0.5);
-                    s2 = 0.8 * s2 + 0.1 * (fi - x0 - s0).cos();
-                }
-            } else if f64::sinh(s0.tanh() * 2.0) < 0.5 {
-                s0 = s0 * 0.8 + (s0 * v[n % 4]).tanh() * 0.05;
-            } else {
-                let x0 = f64::tanh(x0 + v[2]);
-                s1 = (s1 * 0.8 + (0.25 - x0) * 0.1).tanh();
-                if x0 - v[i] < -0.5 && i < 1 {
-                    continue;
-                }
-            }
-        }
-        let v4 = x0.to_radians();
-        p.inner.b - s0 - s1.cos() - s2.sin() + acc3 + f64::sin(v4)
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x1 / (x2.powi(2) + 0.5)) * 2.0;
-        let mut s1 = m6::prog_6(s0, x0, x1, v, n).tanh() * 2.0;
-        let mut s2 = (s0.powi(2) + 1.0).cbrt();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s1 = (s1 * 0.5 + f64::cos(v[k4 % 4] + s0) * 0.25).tanh();
-            match k4 % 3 {
-                MODE_A => {
-                    for &u in v.iter() {
-                        if f64::atan2(u, (u - 2.5).powi(2) + 1.0) >= 1.0 {
-                            s2 *= 0.75;
-                            s2 += 0.1 * f64::cos(x2.hypot(s2));
-                            break;
-                        }
-                        s1 *= 0.75;
-                        s1 += 0.25 * f64::sin(f64::sqrt(v[n % 4].powi(2) + 0.5));
-                        if k4 < 3 && f64::acos(f64::cos(f64::ln(u.powi(2) + 2.0)) * 0.9) <= 0.5 {
-                            s2 = s2.mul_add(0.5, (f64::ln(s2 * s2 + 1.0) * 3.0_f64.atan2(s2)).cos() * 0.1);
-                            acc3 += f64::sin(((s2 - x1).powi(2) + 0.5).ln()) * 0.1;
-                        } else if k4 < 3 {
-                            let v5 = (x1.powi(2) + 0.5).atan2(v[n % 4]);
-                            s1 = 0.6 * s1 + 0.05 * f64::tanh(v5).tanh();
-                        } else {
-                            let v6 = s0.cos().exp();
-                            s1 = (s1 * 0.8 + s1 * v6 * 0.02).tanh();
-                        }
-                    }
-                }
-                MODE_B => {
-                    let v7 = v[2] * v[2] / (v[k4 % 4] * v[k4 % 4] + 0.5);
-                    let v8 = (f64::powi(x0.sin().exp(), 2) + 1.0).ln();
-                    s0 = s0.mul_add(0.6, (v7.sin() + v8.cos()).cos() * 0.02);
-                }
-                2 => {
-                    acc3 += s2.sin() * 0.4;
-                }
-                _other => {
-                    s1 *= 0.8;
-                    s1 += 0.05 * f64::cosh(s1.tanh() * 1.5).sin();
-                }
-            }
-            let v10 = match n % 3 {
-                0 => {
-                    s0 = 0.8 * s0 + 0.1 * (s1 / (s0.powi(2) + 1.5)).sin();
-                    (f64::asinh(v[(k4 + n) % 4]).powi(2) + 1.5).acosh()
+        acc3 += f64::tanh(m7);
+        let a8 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let mut m9 = 0;
+        for i in 0..n {
+            match i + m9 {
+                PHASE_A if n > 3 => {
+                    let v10: f64 = (x1 + 2.5).min(f64::powf(a8[i % 4] * a8[i % 4] + 0.5, a8[(i + m9) % 4].cos()));
+                    s2 = 0.6 * s2 + 0.02 * (-f64::tanh(v10));
                 }
                 g if g > 1 => {
-                    let x1: f64 = f64::tanh(x1);
-                    acc3 += (x1.sin().exp() + x2.powi(3)).tanh() * 0.25;
-                    x1.cos()
+                    for j in 1..n {
+                        let fj = j as f64;
+                        s0 = s0.mul_add(0.5, f64::sin(fj) * 1.0);
+                        s1 = s1.mul_add(0.75, (f64::tanh(f64::recip(s1 * s1 + 0.5)) * 0.5).ln_1p().cos() * 0.1);
+                    }
                 }
                 _ => {
-                    let v9 = x1 * s2;
-                    (v[n % 4].cos() * 0.9).atanh() + v9.sin()
+                    acc3 += x2.sin().exp().sin() * 0.25;
                 }
-            };
-            if k4 >= 5 || v10.to_radians() < -0.25 {
+            }
+            if (x2.powi(2) + 0.5).recip() >= 0.0 {
+                m9 += 1;
+            }
+            s2 = s2.mul_add(0.6, f64::tanh(s2).tanh() * 0.4);
+            if i == 5 {
                 break;
             }
         }
-        if f64::powf(v[k4 % 4] * v[k4 % 4] + 0.5, 1.5) > 0.5 {
-            return x0 / (x2 * x2 + 0.5);
-        }
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            for &u in v.iter() {
-                if u.sin() <= -0.5 {
-                    acc3 += 0.1 * x1.sin();
-                } else if (v[1] * v[1] + 1.0).powi(-2).mul_add(u, x1) < -1.0 {
-                    s2 = s2 * 0.6 + f64::sin(-s2) * 0.4;
-                } else {
-                    let x1 = s0.atan2(x1 * x1 + 0.5);
-                    s0 *= 0.8;
-                    s0 += 0.02 * f64::cos(x1);
-                }
-                s0 = (s0 * 0.5 + v[k4 % 4] * 0.5).sin();
-            }
-            acc3 += 0.5 * (s0.mul_add(v[k11 % 4], v[n % 4]) + f64::asinh(x1)).sin();
-            if !(k11 % 3 == 1 && s2.cos() > x1) {
-                return v[k11 % 4] + s2;
-            }
-            if k11 >= 4 || (f64::powi(s1, 2) + 0.5).sqrt() <= 0.5 {
-                break (s2 + x0).cos();
-            }
-        };
-        if n % 2 == 0 {
-            s2 = (s2 * 0.8 + (SCALE + x0) * x1.tanh() * 0.05).sin();
+        let c11 = m9 as f64;
+        let v12 = if a8[m9 % 4] > 1.0 {
+            acc3 += (x2 + c11).sin();
+            (a8[3].cos() * 2.0).sinh() + 1.2
+        } else if c11 * v[1] < c11.max(x0) {
+            s2 = (s2 * 0.6 + (x0 - acc3.min(s2)) * 0.02).tanh();
+            (f64::ln(s0 * s0 + 0.5).powi(2) + 0.5).powf(0.5)
         } else {
-            let mut k13 = 0;
-            while k13 < 3 && (v12 * v12 + 0.5).ln() < 0.25 {
-                k13 += 1;
-                s0 = s0 * 0.6 + v[0].cos().tanh() * 0.4;
-                match k11 {
-                    0 | MODE_C => {
-                        let v14 = (s2.to_degrees() * 0.01).powi(3);
-                        acc3 -= 0.5 * v14;
+            (1.2 - x0).copysign(f64::sqrt(m7.powi(2) + 1.0))
+        };
+        let v13 = (0..n).map(|i| -v[i % 4]).sum::<f64>();
+        s0 * 0.25 + s1.sin() + s2 + f64::cos(acc3) + v12.sin() - v13.tanh() + (f64::cos(v[m9 % 4]).exp().tanh() * 0.9).acos()
+    }
+
+    #[differentiable]
+    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(prog_2(x0, (x2 / (v[n % 4] * v[n % 4] + 1.5) / 4.0).tanh(), 2.0, *v, n)) * 2.0;
+        let mut s1 = f64::sin(v[3].powi(2)) * 2.0;
+        let mut s2 = (f64::powi(s1 + x1, 2) + 1.0).recip();
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            let mut k4 = 0;
+            while k4 < 3 {
+                k4 += 1;
+                acc3 -= f64::cos(t) * 0.1;
+                if (x0 + 0.3).cos().exp() <= 0.0 {
+                    acc3 += f64::tanh(f64::exp(f64::cos(v[k4]))) * 0.1;
+                    acc3 += f64::sin(((-s2).powi(2) + 1.0).powf(x1.cos())) * 0.1;
+                } else if s2.cos() >= -0.25 {
+                    let v5 = 0.5 * (s0 * s0 + 1.0).log2();
+                    acc3 -= 0.1 * v5.sin();
+                } else {
+                    acc3 -= x1.asinh().cos() * 0.1;
+                    acc3 += 0.1 * (s0 * 2.0).sin();
+                }
+                acc3 += s2.sin().exp_m1().cos() * 0.1;
+            }
+            match (n % 4).checked_sub(1) {
+                None => {
+                    s2 = (s2 * 0.6 + (f64::sin(x2) - t) * 0.2).sin();
+                    s2 = 0.75 * s2 + 0.1 * (s0.sin() * 0.9).acos().cos();
+                }
+                Some(_) => {
+                    acc3 += 0.5 * s0.tanh();
+                    if ((s0 - x2).tanh() * 0.9).acos() >= 0.5 {
+                        s0 = (s0 * 0.5 + v[k4].cos() * std::f64::consts::FRAC_PI_4 * 0.5).tanh();
+                        break;
                     }
-                    g if g > 3 => {
-                        let v15 = x1.cos().exp_m1();
-                        let v16 = v12 + v15;
-                        acc3 += 0.5 * v16.tanh().sin();
+                }
+            }
+            acc3 += 0.5 * (v[3 - k4] - t).cos();
+        }
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            if n < i && s0 + x1 <= x1 {
+                acc3 += 0.25 * f64::tanh(v[1]);
+            }
+            s1 *= 0.8;
+            s1 += 0.02 * ((x1 * x1 + 1.0).log(fi * fi + 2.0).cos() * 0.9).atanh().tanh();
+            for j in 0..n {
+                let fj = j as f64;
+                if j % 2 == 0 && (v[j % 4] / (x1 * x1 + 1.5)).to_degrees() * 0.01 > 0.25 {
+                    s0 = f64::mul_add(s0, 0.8, f64::tanh(x2).cos() * 0.2);
+                } else if i % 3 == 1 && (f64::cos(s0) * 0.9).atanh() > -0.25 {
+                    let v9 = if let Some(k7) = (i + n).checked_sub(3) {
+                        let c8 = k7 as f64;
+                        f64::tanh(c8).sinh()
+                    } else {
+                        (v[i % 4] * v[i % 4] + 1.0).log(2.0)
+                    };
+                    acc3 += 0.05 * f64::cos(v9);
+                }
+                match i % 4 {
+                    1..=2 => {
+                        s1 = s1.mul_add(0.5, f64::tanh(f64::atan2(fj, fi * fi + 0.5)) * 1.0);
+                        break 'l2;
                     }
                     _ => {
-                        s2 = (s2 * 0.75 + (s2.powi(2) + 1.0).log10() * 0.5).tanh();
+                        acc3 -= 0.05 * (x0 + s0).cos();
+                        let v10 = f64::cbrt(fi.tanh() + 2.0).powi(2);
+                        acc3 += f64::tanh(v10.tanh()) * 0.05;
                     }
                 }
-                s1 = f64::mul_add(s1, 0.8, x2.tanh() * 0.2);
+                s2 = s2 * 0.8 + (s2 * x1).tanh() * 0.05;
             }
-            acc3 += ((s1 * 0.001).sin().powi(2) + 2.0).ln() * 0.2;
         }
-        s0 * 0.5 + s1 + s2 * 0.25 - acc3.cos() + v12.sin() - f64::tanh(x2)
-    }
-
-    impl Weights {
-        #[differentiable(wrt(self, x0))]
-        pub fn prog_11(&self, x0: f64, n: usize) -> f64 {
-            let v: [f64; 4] = self.w;
-            let mut s0 = (x0 * x0 + 1.0).recip();
-            let mut s1: f64 = f64::sin(f64::acosh(self.inner.b * self.inner.b + 1.5)) * 2.0;
-            let mut acc2: f64 = 0.0;
-            let v3 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&z, &q)| r * 0.5 + (self.a.asinh() + z * 0.25 + q * 0.5) * 0.5);
-            if f64::cos(x0).exp() < v3 {
-                return v[3 - self.n] * s1;
-            }
-            let mut k4 = 0;
-            let v6 = loop {
-                k4 += 1;
-                s0 = (s0 * 0.6 + 2.0_f64.log(s0.sin().powi(2) + 2.0) * 0.25).tanh();
-                let v5 = (f64::sqrt(s1 * s1 + 2.0).powi(2) + 2.0).sqrt();
-                if k4 >= 6 || f64::ln((f64::tanh(v5) * 1.5).cosh().powi(2) + 2.0) < 0.5 {
-                    break s1;
-                }
-            };
-            if !(k4 > 5 && (x0 * x0 + 1.5).acosh() - (v6 * v6 + 1.0).recip() >= 0.0) {
-                let v7 = prog_2(0.25, (s1 + v6).cos(), s1, v, 6);
-                s0 = (s0 * 0.5 + f64::cos(v7) * 0.005).sin();
-            } else if x0 >= f64::exp(self.w[2].sin()) || self.n + n < 3 {
-                let v6 = v6 * v[3 - self.n];
-                acc2 += f64::cos(prog_2(s0, acc2, f64::tanh(x0 + self.w[k4 % 4]), v, n)) * 0.05;
-                acc2 += f64::sin(v6) * 0.2;
-            } else {
-                acc2 -= 0.5 * v6.tanh();
-                let v8 = v[2] * self.w[k4 % 4];
-                s1 *= 0.6;
-                s1 -= 0.1 * f64::cos(v8);
-            }
-            'l1: for i in 0..v.len() {
-                let fi = i as f64;
-                if s0.to_degrees() * 0.01 >= x0 {
-                    s0 = s0 * 0.5 + (f64::sin(s1 + fi) * 1.2).tan().tanh() * 0.05;
-                    let x0 = fi + s0;
-                    acc2 -= 0.5 * x0.cos();
-                } else if !(i < 1 && v[0] <= s1) {
-                    let v6 = v3 * v3 + v6;
-                    s1 = s1.mul_add(0.5, v6.sin().sin() * 0.05);
-                } else {
-                    let [b9, _, b10, b11] = v;
-                    let v12 = (b9.powi(2) + 2.0).acosh();
-                    s1 = s1.mul_add(0.6, (b10.cos() - f64::cos(b11) + v12.tanh()).cos() * 0.05);
-                }
-                s1 = s1.mul_add(0.8, f64::mul_add(v[3], s1, s0).cos() * 0.02);
-                for j in 0..n {
-                    let fj = j as f64;
-                    s1 = s1 * 0.75 + f64::sin(fj + x0) * 0.25;
-                    if f64::tanh(v[n % 4] - fj) >= -0.25 {
-                        continue 'l1;
-                    }
-                }
-                let v13 = (s0.powi(2) + 2.0).acosh();
-                s1 = f64::mul_add(s1, 0.8, v13.sin() * 0.1);
-            }
-            'l3: for i in 0..v.len() {
-                let fi = i as f64;
-                if i == 0 && 1.5_f64.min(v3).to_degrees() * 0.01 >= v6 {
-                    break;
-                }
-                s0 = s0 * 0.6 + (s0 * s0 + 1.5).acosh().sin() * 0.2;
-                for j in 0..n {
-                    let fj = j as f64;
-                    let v15: f64 = if self.n == 0 && (s0.powi(2) + 2.0).ln().sin() >= 0.25 {
-                        f64::cosh(s0.sin() * 2.0)
-                    } else {
-                        let v14 = x0 * s1 * (v6.tanh() + 2.0).cbrt();
-                        (x0.sin() * 0.9).acos().cos() + f64::cos(v14)
-                    };
-                    if (v15.asinh().powi(2) + 1.0).sqrt() <= -1.0 {
-                        s1 = (s1 * 0.6 + v3 * 0.4).sin();
-                        if (v[k4 % 4].sin() * 2.0).cosh() < -1.0 || i < 3 {
-                            acc2 += 0.05 * (0.5_f64.atan2(v6) + v3.tanh().exp_m1()).tanh();
-                        } else if v[j % 4].tanh().exp2() < -1.0 {
-                            let v16 = f64::exp(fi.cos().cos());
-                            acc2 += v16.cos().tanh() * 0.05;
-                        } else {
-                            let v17 = ((fi * 0.8).tanh() * 0.5).ln_1p();
-                            acc2 += 0.05 * f64::exp_m1((v17 / (f64::tanh(v17) + 2.0)).sin()).tanh();
-                        }
-                    } else {
-                        acc2 += 0.05 * f64::atanh(v6.cos() * 0.9);
-                        if v6.atan2(s1 * s1 + 0.5) > 0.5 {
-                            let [b18, _, b19, _] = v;
-                            s1 = 0.5 * s1 + 0.5 * b19.cos();
-                            s0 *= 0.6;
-                            s0 -= 0.4 * f64::sin(b18);
-                        } else if f64::sinh(x0.tanh() * 2.0) > 0.5 || j == 4 {
-                            s0 *= 0.8;
-                            s0 += 0.05 * f64::tanh(f64::cosh(s0.tanh() * 1.5));
-                            acc2 += 0.05 * (x0.powi(2) + 0.5).recip().tanh();
-                        }
-                        s1 = 0.75 * s1 + 1.0 * (f64::powi(fi, 2) + 1.0).log10();
-                    }
-                    if n < k4 && s1 * v[(j + i) % 4] + fj * v[(j + i) % 4] >= -1.0 {
-                        acc2 += 0.05 * f64::tanh(f64::exp2(1.5_f64.copysign(v15).cos()));
-                        continue 'l3;
-                    }
-                    s1 = f64::mul_add(s1, 0.75, ((f64::tanh(self.a) + 2.0).cbrt().powi(2) + 0.5).atan2(s1).tanh() * 0.05);
-                }
-            }
-            s0.sin() - s1 * 0.75 + acc2.cos() - (f64::copysign(v[3], self.inner.b).powi(2) + 1.0).ln()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cbrt(f64::asin(x1.sin() * 0.9).sin() + 2.0);
-        let mut s1: f64 = f64::sin(v[0] * x0) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 {
-            k3 += 1;
-            let mut m4: f64 = 0.5;
-            for _ in 1..n {
-                m4 = v[3].asinh().min(m4);
-                s0 = s0 * 0.75 + x0 / 4.0 * 1.0;
-            }
-            acc2 += 0.4 * m4.cos();
-            let v5 = 3.0_f64.log(f64::powi(-x2, 2) + 2.0);
-            s0 = 0.6 * s0 + 0.2 * f64::sin(v5);
-        }
-        let f6 = |t: f64| f64::copysign(0.5_f64, v[k3 % 4]).sin() + t * 0.25;
-        let v7 = f6(x1) + f6(v[3]) * 0.5;
-        let v8 = v.iter().map(|&p| f6(p)).sum::<f64>();
-        let v9 = x2.abs();
-        let v10 = v8 - x0 - v9.sin();
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            s1 = (s1 * 0.8 + f64::abs(v10) * 0.2).tanh();
-            s0 = s0 * 0.5 + ((f64::powi(x0, 2) + 0.5).recip() - s0).tanh() * 0.1;
-            if x1.sin().sinh() >= -0.5 {
-                break (v7.sin() * 0.9).atanh();
-            }
-            if k11 >= 6 {
-                break f64::sin(v9).exp2();
-            }
-        };
-        let v13 = v.iter().fold(v10.cos(), |r, &p| r * 0.5 + 0.02 * f64::sin((v12.cos().sinh().cos() * 2.0).cosh() + f64::tanh(p)));
-        let v16 = 'b3: {
-            if (v13 * v13 + 1.0).log(10.0).cos() >= 0.5 && k11 > 2 {
-                acc2 += 0.75 * (acc2.cos() * 0.9).acos().sin();
-                break 'b3 v13 - 2.5;
-            }
-            let v14: f64 = (v[k11 % 4].powi(2) + 2.0).ln().sin().exp_m1();
-            for _ in 0..6 {
-                if v7 * v13 < -1.0 {
-                    break 'b3 f64::cos(s0).sinh();
-                }
-                let v15: f64 = f64::sqrt((0.65 * v14).powi(2) + 0.5);
-                acc2 += (-v[0]).cos() * 0.25;
-                acc2 -= f64::tanh(v15) * 0.25;
-            }
-            v14 * v7
-        };
-        let v17 = (0..n).map(|i| s1.abs() + v[i % 4] * 0.5).sum::<f64>();
-        let m18 = 2 * k11 + 1;
-        let c19: f64 = table(m18);
-        s0 * 0.25 + f64::cos(acc2) - v7 + v16 * 0.25 + v17.tanh() + c19 * 0.25
-    }
-
-    impl Weights {
-        #[differentiable(wrt(x0, self))]
-        pub fn prog_13<const N: usize>(self, x0: f64, n: usize) -> f64 {
-            let v: [f64; 4] = self.w;
-            let mut s0 = v[self.n];
-            let mut s1: f64 = f64::tanh((x0.powi(2) + 1.0).powf(f64::tanh(x0.copysign(v[self.n])))) * 2.0;
-            let mut s2 = prog_2(x0, ((s0 * s0 + 1.0).log2() - v[n % 4] * x0).cos() * 2.0, s1, v, 6).tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                a4[i] = 1.5 * self.inner.b;
-            }
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                if (a4[k5 % 4] * s0).cos() < -0.25 {
-                    break;
-                }
-                let v7: f64 = 'b2: {
-                    let v6: f64 = self.a - x0;
-                    if (v6.cos() * 0.9).acos() < 0.5 {
-                        acc3 += 0.5 * f64::cos((f64::powi(v[(k5 + self.n) % 4], 2) + 1.0).log2());
-                        break 'b2 (s2.cos() * 2.0).sinh();
-                    }
-                    f64::atan(x0)
-                };
-                acc3 -= (x0.powi(2) + 1.0).log2().cos() * 0.5;
-                acc3 += 0.5 * f64::tanh(v7).sin();
-            }
-            for _ in 0..N {
-                s0 = (s0 * 0.8 + a4[2].hypot(s1) * 0.1).tanh();
-                let v8: f64 = 1.25 - self.inner.b;
-                s0 *= 0.75;
-                s0 -= 0.25 * v8.cos();
-            }
-            let v11: f64 = 'b4: {
-                if a4[n % 4].atan() > v[3] {
-                    s0 = (s0 * 0.75 + a4[1].sin() * 0.1).sin();
-                    break 'b4 x0.sin();
-                }
-                let v9: f64 = self.a - v[n % 4] - self.inner.b.asinh();
-                let v10 = (-1.5_f64).max(x0);
-                v9 + v10.cos()
-            };
-            'b5: {
-                if (v11 * v11 + 2.0).sqrt() < -0.5 || k5 == 0 {
-                    let v12: f64 = prog_12(s0, (f64::sin(x0).exp().powi(2) + 1.0).log(x0.cos().powi(2) + 2.0).cos() * 2.0, s1, &v, n);
-                    acc3 += prog_12(1.5, ((-v11) * f64::tanh(x0)).cos() * 2.0, x0.sin().exp_m1().cos(), &v, k5).tanh() * 0.005;
-                    acc3 += 0.005 * v12.sin();
-                } else {
-                    acc3 -= f64::sin(self.w[1]);
-                }
-                if n < 1 && ((self.w[2].powi(2) + 1.0).log10().powi(2) + 1.5).acosh() > 0.5 {
-                    break 'b5;
-                }
-            }
-            let v13 = prog_2((f64::cos(a4[n % 4].asinh()) * 2.0).sinh().sin(), s2, x0, v, k5);
-            s1 *= 0.6;
-            s1 += 0.05 * (2.0_f64.log(x0 * x0 + 2.0) + f64::cosh(self.inner.b.tanh() * 1.5)).tanh();
-            s2 = (s2 * 0.8 + (f64::cos(x0).powi(2) + 0.5).powf(2.5) * 0.02).tanh();
-            self.a * 0.25 + f64::cos(s0) - s1 + s2 * 1.5 - acc3.tanh() - f64::tanh(v13)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::hypot(x1, x2).min(f64::powi(x1, 3)).sin() * 2.0;
-        let mut s1: f64 = (s0.powi(2) + 1.0).log10();
-        let mut acc2: f64 = 0.0;
-        acc2 += (SCALE + x0.cos().exp_m1()).cos();
-        let v7: f64 = if let Some(k3) = n.checked_sub(1) {
-            let c4 = k3 as f64;
-            let v5 = 3.0_f64.min(v[k3 % 4]);
-            f64::tan(x2.tanh() * 1.2) + c4.tanh() + v5.tanh()
-        } else {
-            let v6 = prog_12(x2, 2.0, v[2].cos(), &v, 5);
-            x0 + x1 + v[n % 4].sin() + v6.tanh()
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
+        acc3 += f64::log10(x2.sin().powi(2) + 1.0);
+        let mut m11: f64 = -1.0;
+        let mut m12 = x0;
+        for i in 0..n {
             let fi = i as f64;
-            s1 = s1 * 0.8 + f64::sin(f64::acos(s1.tanh() * 0.9)) * 0.05;
-            let mut k8 = 0;
-            while k8 < 5 && f64::hypot(fi, s0) + x0.atan() <= t.cos().exp2() {
-                k8 += 1;
-                if k8 < 1 && (s1.tanh() * 1.5).cosh() + v7.sin() >= 0.0 {
-                    continue 'l0;
-                }
-                let v9 = v.iter().copied().map(|p| p).sum::<f64>();
-                if (f64::tanh(f64::acosh(v[n % 4].powi(2) + 2.0)) * 2.0).cosh() >= -1.0 {
-                    continue;
-                }
-                s1 = 0.6 * s1 + 0.1 * (0.3 - v9).tanh();
-            }
-            let v11 = if (f64::tanh(x1) * 2.0).sinh() <= 0.1 * t {
-                s0.sin()
-            } else {
-                let v10 = v[k8 % 4] + t;
-                f64::tan(f64::tanh(v[(k8 + i) % 4]) * 1.2) + v10.sin()
-            };
-            if s1.tanh().exp() >= t.min(x0) {
-                s0 = 0.75 * s0 + 0.1 * (s0 + v7).tanh();
-                continue;
-            }
-            acc2 += 0.25 * f64::tanh(v11).sin();
+            m11 = f64::max((v[i % 4] / (f64::tanh(v[i % 4]) + 2.0)).cos(), m11);
+            let c13 = v[2] / (v[i % 4] * v[i % 4] + 1.0) - f64::mul_add(x2, fi, s2);
+            m12 = c13.min(m12);
         }
-        s0 = s0 * 0.75 + f64::cosh(v[n % 4].sin() * 1.5).cos() * 0.05;
-        let v15 = if let Some(k12) = n.checked_sub(3) {
-            let c13 = k12 as f64;
-            let x0 = c13.sin().exp2();
-            let v14 = (f64::powi(x1 * c13, 2) + 1.0).log(f64::hypot(x0, v[(k12 + n) % 4]).powi(2) + 2.0);
-            (f64::powi(v[k12], 2) + 2.0).acosh() + v14.cos()
-        } else {
-            f64::powi(v[n % 4].tanh(), 2)
-        };
-        let [_, b16, _, b17] = v;
-        s0 * 1.5 - s1 + acc2 * 0.5 - v7.sin() + v15 * 0.5 - b16.cos() + b17 * 1.5
+        let mut a14 = [0.0; 4];
+        a14[0] = (v[3] * v[3] + 1.0).recip();
+        for i in 1..4 {
+            a14[i] = a14[i - 1] * 0.5 + ((v[i] + m11) * f64::log(s0.powi(2) + 1.0, 2.0)).cos() * 0.05;
+        }
+        a14 = [0.4 * f64::cos(x0.to_degrees() * 0.01) + 0.75 * a14[2], a14[2], (a14[0] * 0.75 + x0.tanh().exp().sin() * 0.05).sin(), a14[1]];
+        let v15 = (0..n).map(|i| v[n % 4].hypot(v[2]).powi(2).ln_1p() + v[i % 4] * 0.5).sum::<f64>();
+        s0 + s1.cos() + s2 * 1.5 + acc3.tanh() + f64::tanh(m11) + f64::cos(m12) + f64::sin(a14[0]) + v15.tanh()
     }
 
     #[differentiable]
-    pub fn prog_15<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let w0 = v;
+        let mut s1: f64 = prog_2(f64::sin(v[n % 4]).exp_m1().tanh() * 2.0, 1.5, f64::exp_m1(f64::tanh(x1)).sin(), [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+        let mut s2: f64 = ((v[n % 4] + x0) * (x0 * x0 + 1.0).log10()).cos() * 2.0;
+        let mut s3 = f64::tanh(x2 + w0[n % 4]) * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut m5 = x1;
+        let mut m6 = f64::cos(prog_2((f64::tanh(s2 * w0[2]) * 0.5).ln_1p().cos() * 2.0, s1, (x0 * x2).sin() * 2.0, *v, n));
+        for i in 0..n {
+            let c7: f64 = f64::mul_add(v[i % 4], v[i % 4], v[i % 4]);
+            m5 = m5.max(c7);
+            let c8 = x2 + v[i % 4];
+            m6 = c8.min(m6);
+        }
+        let mut k9 = 0;
+        while k9 < 4 {
+            k9 += 1;
+            s3 *= 0.6;
+            s3 += 0.05 * f64::tanh(f64::cos(x2.powi(2)).exp2());
+            acc4 += 0.5 * f64::sin(m6);
+            let v12 = match k9 % 3 {
+                0..=2 => {
+                    let v10 = s2 + m5;
+                    ((v10.powi(2) + 0.5).recip().cos() * 0.9).atanh()
+                }
+                _ => {
+                    let v11 = m5.tanh();
+                    SCALE + v11
+                }
+            };
+            acc4 += 0.2 * f64::sin(v12);
+        }
+        let mut k13 = 0;
+        let v16 = loop {
+            k13 += 1;
+            if (m5 * m5 + 0.5).atan2(s2) > m6 {
+                let v14 = f64::atan2(s1 * s1 + 1.0, x0);
+                s1 *= 0.8;
+                s1 += 0.05 * f64::sin(v14);
+            } else if w0[1] > 0.0 {
+                s3 = (s3 * 0.75 + (s3 * s3 + 1.0).atan2(w0[2]) * 0.05).tanh();
+                let v15 = s1.mul_add(s3, x2);
+                acc4 -= 0.75 * f64::cos(v15).tanh();
+            } else {
+                s3 = f64::mul_add(s3, 0.6, s3.abs().tanh() * 0.4);
+            }
+            s2 = (s2 * 0.8 + (s1 + s2) * 0.1).tanh();
+            match n {
+                PHASE_A => {
+                    'b3: {
+                        acc4 += f64::cos(f64::tanh(v[3]).exp2());
+                        if (m6 - s2) / (v[k13].powi(2) + 1.5) > -1.0 {
+                            acc4 += f64::cos(s1 + 1.2);
+                            break 'b3;
+                        }
+                    }
+                }
+                1 => {
+                    s1 = s1.mul_add(0.6, f64::acosh(x0.powi(2) + 1.5).sin() * 0.1);
+                    s2 = (s2 * 0.8 + m5 * s3 * 0.02).sin();
+                }
+                g if g > 2 => {
+                    acc4 -= s1.sin();
+                }
+                _ => {
+                    acc4 -= s2.tanh().cos();
+                }
+            }
+            if k13 >= 2 || (f64::cos(s2 - w0[3]) * 0.9).acos() > -1.0 {
+                break x0.mul_add(m5, s1);
+            }
+        };
+        for &t in w0.iter() {
+            let v17 = if (f64::powi(t, 2) + 1.0).ln() >= f64::exp_m1(f64::cos(m6)) || k13 == 1 {
+                acc4 -= 0.5 * f64::tanh(m5.tanh() * std::f64::consts::FRAC_PI_4);
+                (x2.sin() * 1.5).sinh()
+            } else {
+                f64::log(f64::powi(-m5, 2) + 1.0, m5.powi(2) + 2.0)
+            };
+            let v18 = f64::tan(x0.sin() * 1.2);
+            acc4 += 0.5 * f64::cos(x2).tanh();
+            s1 *= 0.8;
+            s1 -= 0.01 * f64::sin(v17.sin() - f64::tanh(v18));
+        }
+        let v20 = if f64::max(x1, m5).sin() >= x0.asinh() {
+            let v19 = w0[(k13 + k9) % 4].tanh().exp2() / (f64::powi(w0[(k13 + k9) % 4] - 0.8, 2) + 0.5);
+            prog_2(1.2, 2.0, x1, *v, k9) + v19.cos()
+        } else if m5.atan() / ((x0 + x1).tanh() + 2.0) >= 0.0 {
+            (f64::powi(m5.tanh().cosh(), 2) + 1.0).log(10.0)
+        } else {
+            (v[3 - k13] * v[3 - k13] + 1.0).log(2.0)
+        };
+        let mut m21 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if m21 == 5 {
+                break;
+            }
+            if n % 3 == 1 && f64::ln(x1.powi(2) + 1.0) <= (v16.cos() * 1.2).tan() {
+                m21 += 1;
+            }
+            if i == 5 {
+                acc4 -= 0.5 * f64::cos(0.75 * v16);
+                if x0 >= -1.0 {
+                    let v22 = (v20 * v20 + 0.5).recip();
+                    s2 = s2 * 0.8 + f64::cos(s2.powi(2)) * 0.05;
+                    acc4 += v22.tanh() * 0.5;
+                } else {
+                    let v23: f64 = (m6 * x0).sin().exp();
+                    s2 *= 0.6;
+                    s2 += 0.02 * v23.sin().sin();
+                }
+                let v25: f64 = 'b6: {
+                    if f64::acosh(f64::powi(f64::tanh(m6).exp(), 2) + 1.5) <= 0.0 {
+                        let v24 = x1 - v16;
+                        acc4 += 0.5 * v24.cos().sin();
+                    }
+                    if w0[i % 4] - v20 < s3 || i % 2 == 0 {
+                        break 'b6 2.0_f64.atan2(f64::powf(s1 * s1 + 1.0, 0.5));
+                    }
+                    fi + v[(i + n) % 4]
+                };
+                s2 = s2 * 0.6 + v25.sin().sin() * 0.4;
+            } else {
+                s3 = 0.5 * s3 + 0.05 * f64::sin(x1 * s3 / (v[m21 % 4].sin() + 2.0));
+            }
+            s2 = s2 * 0.8 + f64::sin((f64::tanh(x2).exp().tanh() * 0.9).acos()) * 0.02;
+        }
+        let c26 = m21 as f64;
+        s1.sin() + s2 * 0.75 + s3 - acc4.tanh() + m6 * 0.25 - v16.cos() + v20.sin() - f64::tanh(c26) + 3.0_f64.hypot(c26)
+    }
+
+    #[differentiable]
+    pub fn prog_7<const N: usize>(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = f64::tanh(x0.atan2(x2 * x2 + 1.0)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[3 - i] * s0;
+        }
+        let v3 = prog_2(x0, 0.25, f64::sinh((f64::powi(x1, 2) + 2.0).acosh().cos() * 2.0).sin() * 2.0, v, n);
+        let v7 = match n {
+            1 | 3 => {
+                let v4 = x0;
+                acc1 * x2.tanh() + v4.cos()
+            }
+            4..=5 => -f64::recip(v[2].powi(2) + 1.0),
+            6 => {
+                let v5 = a2[n % 4] / 1.5;
+                f64::tanh(acc1 - x0) + v5.cos()
+            }
+            _ => {
+                let v6 = v3;
+                v[n % 4] * (acc1 / (f64::powi(x2, 2) + 1.5)) + f64::sin(v6)
+            }
+        };
+        if f64::exp(x1.tanh()) < v7 {
+            return v3;
+        }
+        let mut m8: f64 = 0.5;
+        for i in 1..n {
+            m8 = f64::min((f64::sin((x0.cos() * 0.9).atanh()) + 2.0).cbrt() + v[i % 4], m8);
+        }
+        s0 = 0.5 * s0 + 0.1 * f64::sin(m8);
+        acc1 += x2.cos();
+        s0 - acc1.sin() + a2[3] * 0.75 + v3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_8<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = x0.atan2(x2 * x2 + 1.0).hypot(v[2] + x0).tanh() * 2.0;
-        let mut s1 = (v[n % 4] * x1).cos() * 2.0;
-        let mut acc2: T = 0.0;
-        let v5: T = 'b0: {
-            for i in (1..=5).step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                if (T::tanh(s1) + 2.0).cbrt() <= T::from_f64(0.5).unwrap() || i % 3 == 1 {
-                    break 'b0 fi - (v[3] + v[2]);
-                }
-                let v3: T = (T::powi(s1, 2) + 1.0).recip() + (x1.cos() * T::from_f64(1.2).unwrap()).tan();
-                acc2 = acc2 + T::cos((x2 + 2.0).cos()) * T::from_f64(0.5).unwrap();
-                s0 = s0 * T::from_f64(0.8).unwrap();
-                s0 = s0 + T::from_f64(0.02).unwrap() * v3.tanh();
-            }
-            let v4 = x2.tanh().exp();
-            T::to_radians(acc2) * 20.0 + v4.cos()
-        };
-        let v7 = if v5.asinh() < -1.0 && n < 3 {
-            acc2 + x0
+        let mut s0 = (x1 * T::from_f64(0.8).unwrap()).cos().cosh();
+        let mut acc1: T = 0.0;
+        if n % 3 == 1 {
+            acc1 = acc1 + (v[2] * x0).tanh();
+            s0 = T::from_f64(0.8).unwrap() * s0 + 0.1 * T::cos(s0).exp2().tanh();
+        } else if (acc1 * acc1 + T::from_f64(0.5).unwrap()).atan2(x2) >= T::from_f64(0.5).unwrap() {
+            s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), T::asinh(acc1).sin() * T::from_f64(0.05).unwrap());
+            let v2 = T::powi(v[0].min(x0), 3);
+            acc1 = acc1 - T::from_f64(0.25).unwrap() * v2.sin();
         } else {
-            let v6 = v[n % 4].abs() + v5;
-            (T::max(v6, x0).powi(2) + T::from_f64(0.5).unwrap()).recip()
-        };
-        let mut k8 = 0;
-        'l2: while k8 < 3 {
-            k8 += 1;
-            let v9 = v7.sin().exp();
-            'b3: {
-                if -v9 < 0.0 {
-                    acc2 = acc2 - T::from_f64(0.4).unwrap() * v[k8].asinh();
-                    acc2 = acc2 + (v[k8] - x1).tanh() * T::from_f64(0.5).unwrap();
-                } else if x1 < T::from_f64(0.5).unwrap() || n < 1 {
-                    acc2 = acc2 - T::sin((T::tanh(s1) * 0.9).asin()) * T::from_f64(0.5).unwrap();
-                    let v11 = 'b4: {
-                        let mut k10 = 0;
-                        while k10 < n + 1 {
-                            k10 += 1;
-                            s1 = 0.6 * s1 + T::from_f64(0.4).unwrap() * ((v9.tanh() + 2.0).cbrt().powi(2) + T::from_f64(0.5).unwrap()).sqrt().cos();
-                            if (s1.sin() * 0.9).asin() >= v[1] {
-                                break 'b4 x1 * v[k10 % 4];
-                            }
-                        }
-                        x0 * x2.powi(2)
-                    };
-                    acc2 = acc2 + T::from_f64(0.25).unwrap() * T::tanh(v11);
-                } else {
-                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * (s0.tanh() * T::from_f64(1.2).unwrap()).tan().cos();
-                    s1 = (s1 * 0.6 + v[3].cos().exp() * 0.1).tanh();
-                    if (v[0] * v[0] + 1.0).powi(-1) + T::atan(s1) < T::from_f64(0.5).unwrap() {
-                        continue 'l2;
-                    }
-                }
-                s1 = s1 * 0.6 + T::acosh(v7 * v7 + 2.0).cos() * T::from_f64(0.05).unwrap();
-                if (x2 * x2).ln_1p() >= 0.0 {
-                    break 'b3;
-                }
-            }
-            s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), x0.tanh() * T::from_f64(0.25).unwrap());
+            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::cosh(v[n % 4].tanh() * 2.0).tanh() * T::from_f64(0.05).unwrap());
         }
-        let mut k12 = 0;
-        let v13 = loop {
-            k12 += 1;
-            s0 = (s0 * T::from_f64(0.8).unwrap() + (v7 + x2) * 0.1).tanh();
-            acc2 = acc2 + T::cos(T::ln(s1 * s1 + 2.0).sin().exp()) * T::from_f64(0.4).unwrap();
-            acc2 = acc2 + T::from_f64(0.4).unwrap() * T::sin(T::ln_1p(x0 * x0));
-            if k12 >= 5 {
-                break s0 + v7;
-            }
-        };
-        let v15 = 'b7: {
-            if (v[k12 % 4] * v[k12 % 4] + 2.0).acosh().asinh() > -T::from_f64(0.5).unwrap() {
-                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.02).unwrap() * T::sqrt(v7.powi(2) + 1.0).tanh();
-                break 'b7 T::tanh(x1).exp2();
-            }
-            let v14 = x0 + v[3];
-            if T::cos(v5.sin()) >= v[k12 % 4] {
-                break 'b7 T::asinh(v[2]);
-            }
-            x2 + T::tanh(v14)
-        };
-        for i in 0..3 {
-            let fi = T::from_usize(i).unwrap();
-            let v16 = v7 - x0;
-            acc2 = acc2 + T::sin(s1.tanh().exp()) * T::from_f64(0.5).unwrap();
-            match i + k8 {
-                1..=2 => {
-                    'b9: {
-                        if T::sin(v13).exp_m1() < T::from_f64(0.5).unwrap() || i == 1 {
-                            break 'b9;
-                        }
-                        for j in (0..3).rev() {
-                            s0 = s0 * T::from_f64(0.8).unwrap() + T::cos(x0) * 0.2;
-                            if v15 + v[(j + k8) % 4] > v5 {
-                                break 'b9;
-                            }
-                        }
-                        for (j, &u) in v.iter().enumerate() {
-                            s1 = (s1 * T::from_f64(0.75).unwrap() + (x1.powi(2) + T::from_f64(0.5).unwrap()).recip() * 0.1).sin();
-                            if v16.sin().exp() <= -T::from_f64(0.5).unwrap() && j == 3 {
-                                break 'b9;
-                            }
-                            if T::exp_m1(T::sin(s1)) >= T::from_f64(0.5).unwrap() {
-                                continue;
-                            }
-                            s1 = s1 * T::from_f64(0.5).unwrap() + T::cos(u).tanh() * T::from_f64(0.5).unwrap();
-                        }
-                    }
-                }
-                MODE_D if n < 4 => {
-                    let mut k17 = 0;
-                    while k17 < 5 && (x2 * x2 + 1.0).powf(v15.sin()) < x2 {
-                        k17 += 1;
-                        acc2 = acc2 + 0.1 * ((-v16).sin() * 0.9).acos().cos();
-                        if ((-x0).powi(2) + T::from_f64(0.5).unwrap()).powf(0.3) >= -1.0 {
-                            s0 = s0 * 0.6;
-                            s0 = s0 + 0.1 * v13.cos().exp_m1().sin();
-                            let v18 = (s1.powi(2) + 1.0).log2();
-                            acc2 = acc2 + 0.1 * v18.tanh().tanh();
-                        } else {
-                            let v19 = (v13 * v13 + 1.0).powi(-1) - x2 * T::from_f64(0.25).unwrap();
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + T::sin(v19) * T::from_f64(0.02).unwrap()).sin();
-                        }
-                    }
-                }
-                4 => {
-                    let v20 = v16;
-                    'b13: {
-                        let v21 = v[3 - i] * v15;
-                        for j in 0..n {
-                            s0 = (s0 * 0.6 + T::cbrt(T::sin(v21).powi(2) + 1.0) * 0.1).tanh();
-                            if T::sin(v[j % 4]).exp_m1().asinh() >= T::from_f64(0.5).unwrap() || j % 2 == 0 {
-                                break 'b13;
-                            }
-                        }
-                        for &u in v.iter() {
-                            if T::powf(u * u + 1.0, 1.5) > 1.0 {
-                                break 'b13;
-                            }
-                            s0 = s0.mul_add(0.6, (x1 / (T::log(fi.powi(2) + 1.0, 2.0).powi(2) + 1.0)).tanh() * T::from_f64(0.4).unwrap());
-                        }
-                        s1 = s1.mul_add(T::from_f64(0.5).unwrap(), v21.tanh() * 0.1);
-                    }
-                    s1 = (s1 * T::from_f64(0.75).unwrap() + v20.sin() * 0.1).tanh();
-                }
-                _other => {
-                    s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::tanh(x1);
-                    if k12 + n < 4 {
-                        return T::cos(v13);
-                    }
-                }
-            }
-            acc2 = acc2 + T::from_f64(0.5).unwrap() * v16.sin();
+        let mut a3 = v;
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] * T::from_f64(0.5).unwrap() + (T::powi(s0.hypot(x2), 2) + 1.0).log(2.0).cos() * 0.1;
+            acc1 = acc1 + (T::sin(x1).cos() * 1.5).cosh().tanh() * T::from_f64(0.25).unwrap();
         }
-        s0 * T::from_f64(0.25).unwrap() + s1 * T::from_f64(0.5).unwrap() + acc2.sin() + v7 * T::from_f64(0.25).unwrap() + v13.sin() - v15 * 1.5 - (v[1].cos() * T::from_f64(0.5).unwrap()).ln_1p()
+        let a4 = [s0 * T::cbrt(a3[n % 4].cos() + 2.0), (T::tan(x2.sin() * T::from_f64(1.2).unwrap()).powi(2) + 1.0).log10(), (T::cos(v[n % 4]) * 1.5).cosh(), T::atan2(x0, x0.powi(2) + T::from_f64(0.5).unwrap())];
+        let v5: T = (T::cos(a4[n % 4].abs()) * 1.5).cosh();
+        let v6 = 'b1: {
+            acc1 = acc1 - T::sin((a4[0] * a4[0] + 1.0).log2()) * T::from_f64(0.4).unwrap();
+            if s0 - x2 <= x0 {
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s0 * a3[n % 4]).sin() * T::from_f64(0.05).unwrap());
+                break 'b1 x1 + acc1;
+            }
+            T::sin(v5)
+        };
+        s0.tanh() + acc1 * 1.5 + v5 - T::cos(v6)
     }
 
     #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::cos((x0.sin() * 0.9).atanh().sin().exp()) * 2.0;
+    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0: f64 = f64::tanh(x0.min(x1) * 2.5) * 2.0;
         let mut acc1: f64 = 0.0;
-        if n > 4 {
-            acc1 += f64::tanh(x2.tanh().exp_m1());
-            acc1 += ((v[1] / (x0.powi(2) + 1.5)).powi(2) + 2.0).acosh().tanh();
-        } else if !(n > 1) {
-            let v2 = x1.asinh();
-            s0 = s0.mul_add(0.8, (x1 * v2).tanh() * 0.05);
-            if v[n % 4] * v[n % 4].sin().exp_m1() <= x1 {
-                s0 = (s0 * 0.75 + f64::recip(f64::powi(f64::tanh(x2), 2) + 1.0) * 0.25).sin();
-                acc1 += (acc1 * x0).cos() * 0.25;
+        let v2 = v.iter().fold(v[3], |r, &p| r * 0.75 + 0.005 * (prog_8(f64::sin((-0.5_f64).max(r)) * 2.0, f64::tanh(((r.to_degrees() * 0.01).sin() * 1.2).tan()), acc1, v, n) + p.tanh()).sin());
+        let mut k3 = 0;
+        while k3 < n + 1 && v2.sin() > 0.5 {
+            k3 += 1;
+            acc1 += 0.25 * (x1.powi(2) + 1.0).log10().sin();
+            let mut m4 = f64::INFINITY;
+            for j in 0..v.len() {
+                m4 = m4.min(s0 + x2 + 0.35 + v[j]);
             }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v5 = if n % 3 == 1 && f64::ln(v[(i + n) % 4] * v[(i + n) % 4] + 2.0) < 0.5 {
-                let v3 = f64::powi(v[i].abs(), 2);
-                f64::acosh((x0 * x0 + 2.0).sqrt().powi(2) + 2.0) + v3.sin()
-            } else {
-                let v4 = f64::cos(x2.sin()).exp_m1();
-                return (x1 * x0).powi(2).ln_1p() + v4.tanh()
-            };
-            s0 = s0 * 0.75 + (v[(i + n) % 4] * v[(i + n) % 4]).ln_1p().sin() * 0.25;
-            let v7 = if ((fi + v5).powi(2) + 1.0).sqrt() <= 1.0 {
-                let x1 = (1.2 * v[1]).atan();
-                let v6 = f64::sin((s0 * s0 + 0.5).powf(1.5));
-                s0 = s0 * 0.5 + f64::cos(x2 - x1) * 0.2;
-                (f64::sin(f64::tan(t.cos() * 1.2)) * 0.9).acos() + v6.sin()
-            } else {
-                s0 = 0.5 * s0 + 0.1 * (s0 + (t.cos() * 0.9).asin()).cos();
-                x0.tanh().exp() + x2.to_radians()
-            };
-            s0 = s0 * 0.75 + v7.sin() * 0.005;
-        }
-        let mut m8 = 0;
-        for i in 0..v.len() {
-            if i + n < 9 {
+            acc1 -= 0.25 * m4.sin();
+            if v2 * x2 > v[3] - s0 {
+                s0 = (s0 * 0.75 + prog_8(s0.sin().cosh().cos() * 2.0, 1.5, 2.0, v, 6) * 0.005).sin();
                 continue;
             }
-            let v9 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * ((x2 + p).powi(2) + 0.5).ln().sin());
-            s0 *= 0.75;
-            if ((v[m8 % 4] + x1).powi(2) + 1.0).powf(0.5) < -1.0 {
-                m8 += 1;
-            }
-            s0 -= 0.25 * f64::ln(s0 * s0 + 1.0).sin();
-            acc1 -= f64::sin(v9) * 0.5;
         }
-        let c10 = m8 as f64;
-        let mut m11 = 0;
-        for i in 0..v.len() {
+        let v5: f64 = prog_8::<f64>(f64::sin((x2.cos() + 2.0).cbrt()) * 2.0, s0, f64::tanh(f64::to_degrees(f64::log(1.5_f64, x2 * x2 + 2.0)) * 0.02), v, n);
+        for i in 0..n {
             let fi = i as f64;
-            let v12 = f64::recip((f64::cos(x2) * 0.9).atanh().powi(2) + 1.0);
-            if x1.sin().exp2() - 0.65 <= 0.5 {
-                m11 += 1;
-            }
-            if v[n % 4] + 0.3 >= -0.5 {
-                acc1 -= (x1 - v12).sin().sin() * 0.5;
-                acc1 += f64::cos((x2 * x2).ln_1p()) * 0.5;
-                if m11 > 7 && fi - v[n % 4] >= 0.5 {
-                    return x2 / (f64::cos(x0) + 2.0);
+            let v6 = f64::ln((v2 * v2 + 1.0).cbrt().powi(2) + 1.0);
+            if prog_8(f64::cos((v[n % 4] * core::f64::consts::FRAC_1_SQRT_2).sin()), 2.0, 0.5, v, 5) < -0.5 {
+                s0 = s0.mul_add(0.6, (f64::atanh(v6.sin() * 0.9) + f64::cos(v[i % 4])).sin() * 0.05);
+                if i == 3 {
+                    acc1 += v5.cos().exp2().cos() * 0.25;
+                    s0 = s0.mul_add(0.6, x0.sin().exp().cos() * 0.1);
+                } else if (v6.powi(2) + 1.0).powf(f64::sin(v2)) < x1 {
+                    let v7 = fi * v[n % 4] + v[n % 4];
+                    acc1 += v7.tanh() * 0.25;
                 }
-            } else if i % 3 == 1 && (f64::cos(v12.clamp(-1.0, 1.5)) * 0.9).asin() <= fi {
-                let v13 = (f64::asin(f64::sin(fi) * 0.9).cos() * 0.9).atanh();
-                acc1 -= f64::sin(((x1 + x2).powi(2) + 1.0).log(3.0)) * 0.5;
-                acc1 += v13.cos().tanh() * 0.5;
+            } else if !(k3 % 2 == 0 && x1.tanh() > 0.25) {
+                s0 *= 0.8;
+                s0 -= 0.02 * (v[k3 % 4].tanh() * 0.9).atanh().sin().exp2().tanh();
+                if (v5.powi(2) + 0.5).ln() > 0.0 {
+                    continue;
+                }
+                s0 = (s0 * 0.75 + f64::log((s0 + v6).powi(2) + 1.0, f64::powi(f64::acosh(x0 * x0 + 1.5), 2) + 2.0) * 0.01).sin();
             } else {
-                s0 = s0 * 0.75 + f64::sin(f64::powi(s0, 3)) * 0.02;
-            }
-            match m8 % 3 {
-                0 | 2 => {
-                    acc1 -= (v12 - c10 + (c10 + x1)).cos() * 0.5;
-                }
-                _other => {
-                    for j in 0..3 {
-                        let fj = j as f64;
-                        if (v[2] * v[2] + 1.0).log2() < fi {
-                            break;
+                for j in (0..=i).rev() {
+                    s0 = (s0 * 0.75 + (f64::sin(v5).powi(2) + 0.5).recip() * 0.1).tanh();
+                    match n % 4 {
+                        PHASE_A => {
+                            let v8 = -x1.atan();
+                            s0 = (s0 * 0.8 + v8.cos() * 0.2).sin();
                         }
-                        if (c10 - x1) * x2 < 0.5 {
-                            let v14 = v[(j + n) % 4] * x0 + s0 / (c10.tanh() + 2.0);
-                            s0 = (s0 * 0.75 + v14.cos() * 0.05).sin();
-                        } else {
-                            s0 = (s0 * 0.5 + fj.atan() * 1.0).sin();
-                            let v15 = v[j];
+                        1 => {
+                            s0 = (s0 * 0.5 + f64::tanh(v6).exp() * 0.1).sin();
+                            acc1 += (v[(j + n) % 4].cos() * x2).sin() * 0.05;
+                        }
+                        g if g > 2 => {
+                            s0 = (s0 * 0.8 + f64::sin(v6).exp_m1() * 0.05).tanh();
+                            let v9: f64 = (v2.powi(2) + 1.0).log(10.0);
                             s0 *= 0.75;
-                            s0 -= 0.25 * v15.sin();
+                            s0 -= 0.5 * v9;
                         }
-                        s0 = (s0 * 0.5 + fj * 1.0).sin();
+                        _other => {
+                            s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
+                            if j < n {
+                                continue;
+                            }
+                            let v10 = s0 * x1 * f64::tanh(s0);
+                            acc1 -= 0.05 * v10.tanh().sin();
+                        }
                     }
                 }
             }
-            acc1 -= 0.5 * f64::sin(SCALE + (x1 * x1 + 2.0).acosh());
+            s0 = s0 * 0.5 + v6.cos() * 0.25;
         }
-        let c16 = m11 as f64;
-        for i in (0..n).rev() {
-            acc1 += 0.25 * v[n % 4].powi(3).cos();
-            match i % 2 {
-                MODE_A => {
-                    let v17 = f64::exp(f64::sinh(c16.cos()).tanh());
-                    acc1 += v17.cos() * 0.25;
-                }
-                1 => {
-                    s0 = 0.6 * s0 + 0.4 * f64::tanh(x0 - 0.3);
-                }
-                _other => {
-                    let v18 = c16.asinh();
-                    let x2 = f64::atanh(f64::sin(x1).exp_m1().cos() * 0.9);
-                    acc1 -= 0.25 * (v18.sin() - x2.tanh()).cos();
-                }
-            }
-        }
-        x1 + x2 - v[3] * 0.5 + s0 - f64::tanh(acc1) + c10.cos() + c16.tanh()
+        s0 + acc1.sin() + v2.cos() + v5.cos() + f64::exp_m1(x1.clamp(-1.0, 0.5).sin())
     }
 
-    #[differentiable(wrt(p, x0))]
-    pub fn prog_17(x0: f64, p: &Weights, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let mut s0: f64 = f64::asin((v[p.n] - 2.5).tanh() * 0.9);
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 3 && (f64::cos(v[n % 4]) * 0.5).ln_1p().min(f64::min(s0, x0)) >= -1.0 {
-            k2 += 1;
-            let v3 = prog_12(f64::exp_m1(f64::cos(v[0])).cos(), s0.cos().exp2().cos() * 2.0, f64::cos(x0 * s0) * 2.0, &v, 5);
-            acc1 += ((p.a.powi(2) + 1.0).ln() + f64::min(0.5_f64, v[2])).tanh() * 0.5;
-            s0 *= 0.5;
-            s0 += 1.0 * f64::cbrt(s0.cos() + 2.0).cos();
-            s0 = s0 * 0.6 + v3.sin() * 0.005;
-        }
-        'l1: for &t in v.iter() {
-            let v4 = f64::max((f64::cos(s0) * 0.9).acos(), (x0.sin() * 1.2).tan());
-            s0 = s0 * 0.75 + f64::cos(f64::sqrt(s0.powi(2) + 0.5)) * 0.25;
-            for j in 1..n {
-                let fj = j as f64;
-                acc1 -= (1.2 - fj).tanh().sin() * 0.1;
-                if x0.powi(2) <= -0.5 && j % 2 == 0 {
-                    break 'l1;
+    #[differentiable]
+    impl Params {
+        pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_D: usize = 3;
+            let mut s0: f64 = ((f64::sin(x0) * 0.5).ln_1p().powi(2) + 1.0).recip();
+            let mut acc1: f64 = 0.0;
+            let mut k2 = 0;
+            let v6 = loop {
+                k2 += 1;
+                if n > 1 {
+                    let v3 = x1 + v[k2];
+                    s0 = f64::mul_add(s0, 0.5, f64::sin(v3.tanh()) * 0.25);
                 }
-            }
-            let v5: f64 = 0.5_f64.atan2(f64::max(v4, p.inner.b));
-            acc1 += 0.25 * (f64::sin(t) + v5.tanh()).cos();
-        }
-        let mut k6 = 0;
-        let v8: f64 = loop {
-            k6 += 1;
-            if x0 / (x0 * x0 + 1.5) < 0.25 {
-                break s0.clamp(-1.0, 1.5).atan();
-            }
-            if v[k6 % 4] + 0.5 < v[n % 4] * v[n % 4] && k6 + k2 < 6 {
-                s0 = s0 * 0.5 + s0.sin() * 0.5;
-                let v7 = v[(k6 + p.n) % 4] * s0;
-                acc1 += v7.cos().tanh() * 0.4;
-            }
-            acc1 += (p.a - x0).sin() * 0.4;
-            if k6 >= 5 {
-                break v[0].cos();
-            }
-        };
-        let mut k9 = 0;
-        while k9 < 6 && v8.max(x0) <= 0.0 {
-            k9 += 1;
-            match k9 {
-                0 | 2 => {
-                    acc1 += 0.25 * f64::cos(-v[k9 % 4]);
+                let [b4, _, b5] = [x1 + x0, x1 * v[k2], prog_2(0.5, x1, x2, v, k2)];
+                acc1 -= f64::cos((b5.tanh().powi(2) + 2.0).sqrt()) * 0.25;
+                if k2 >= 2 {
+                    break b5.tanh();
                 }
-                3..=5 => {
-                    let x0 = s0.cos().exp_m1();
-                    for j in 0..v.len() {
-                        let fj = j as f64;
-                        let v11 = if v8 + p.w[0] >= 1.0 {
-                            let v10 = x0;
-                            s0 = (s0 * 0.75 + v10.mul_add(v10, v10) * 0.02).sin();
-                            f64::asin(fj.cos() * 0.9)
-                        } else if (v8 * v8 + 1.5).acosh() >= v[0] * s0 {
-                            s0.tanh() * std::f64::consts::FRAC_1_PI
-                        } else {
-                            x0 * x0
-                        };
-                        acc1 -= 0.05 * (-v[(j + k2) % 4]).cos().tanh();
-                        let v12 = v.iter().fold(x0, |r, &z| r * 0.5 + 0.02 * f64::sin(r + v11 + z.cos()));
-                        s0 = (s0 * 0.5 + v12.sin() * 0.1).tanh();
+                acc1 -= f64::sin(b4);
+            };
+            let mut m7 = 0;
+            for i in (1..=5).step_by(2) {
+                let fi = i as f64;
+                if !(k2 == 1 && x0.min(x1) > x2) {
+                    m7 += 1;
+                }
+                match m7 % 3 {
+                    0 => {
+                        break;
                     }
-                    acc1 -= 0.25 * x0.tanh();
+                    1 => {
+                        acc1 += 0.005 * prog_8((v6 * v6 + 1.0).log((x1 * fi).powi(2) + 2.0).cos() * 2.0, s0, 0.75, v, n).sin();
+                    }
+                    2 => {
+                        s0 = (s0 * 0.75 + (x1.cos() * 0.9).atanh() * 0.05).sin();
+                        if f64::sin(v[i % 4]).exp() - (x2.powi(2) + 2.0).sqrt() >= f64::sin(v6) && i % 3 == 1 {
+                            s0 = f64::mul_add(s0, 0.8, f64::cos((v[3 - k2] + fi) / (fi.tanh() + 2.0)) * 0.2);
+                        } else if v6.sin() + (v[(i + m7) % 4] - x2) >= fi / (v[(i + m7) % 4] * v[(i + m7) % 4] + 1.0) {
+                            s0 = 0.6 * s0 + 0.1 * (v[0] * v[i % 4]).cos();
+                            if x1 > 0.5 {
+                                return prog_8::<f64>(x1, f64::cos(x2.cos()).exp().cos() * 2.0, x2, v, k2);
+                            }
+                        }
+                        debug_assert!(x0.is_finite());
+                    }
+                    _ => {
+                        let x2 = (v[n % 4].powi(2) + 0.5).recip() + v[i % 4];
+                        acc1 -= x2.cos().cos() * 0.5;
+                    }
                 }
-                6 => {
-                    let v13 = s0 - v8;
-                    let x0: f64 = p.w[k9 % 4].tanh().exp_m1();
-                    acc1 += 0.25 * (v13.tanh() - x0.cos()).tanh();
+                let v8 = (f64::hypot(x2, s0).tanh() * 0.9).acos();
+                if (v8 * v8 + 1.0).log(10.0) <= -0.25 {
+                    s0 = 0.75 * s0 + 0.1 * ((x1 * x1 + 1.0).log(2.0) * (x2.powi(2) + 1.0).log10()).sin();
+                }
+                acc1 -= 0.5 * (v[i % 4] * fi).sin();
+            }
+            let c9 = m7 as f64;
+            let c10: f64 = table(m7 + n);
+            let mut k11 = 0;
+            let v13 = loop {
+                k11 += 1;
+                if !(k11 > 1 && f64::atan(v[k11]) < 0.0) {
+                    break f64::sqrt(f64::powi(c9, 2) + 1.0);
+                }
+                let v12 = x2.mul_add(x0, v[k11]).tanh();
+                s0 = (s0 * 0.75 + prog_8::<f64>(x2, f64::cos(c9).tanh() * 2.0, 1.2, v, k2) * 0.005).tanh();
+                if k11 >= 3 || f64::to_degrees(v6.mul_add(v6, x2)) * 0.01 <= 0.0 {
+                    break v12;
+                }
+                s0 = s0.mul_add(0.75, v12.sin().sin() * 0.05);
+            };
+            let mut k14 = 0;
+            let v17 = loop {
+                k14 += 1;
+                for j in 0..v.len() {
+                    let fj = j as f64;
+                    if f64::powf(s0 * s0 + 1.0, f64::cos(x1)) >= fj - c10 {
+                        acc1 -= (v6 + x0 * fj).tanh() * 0.05;
+                    } else if f64::tanh(v[3]) < 0.25 || m7 == 6 {
+                        acc1 += f64::cos((f64::powi(x0, 2) + 0.5).sqrt()) * 0.05;
+                        s0 = s0 * 0.6 + f64::cos(fj) * 1.0;
+                        if fj - v13 >= -0.5 {
+                            let v15: f64 = v6 / 1.5;
+                            let v16 = s0;
+                            acc1 += (v15 - f64::sin(v16)).cos() * 0.05;
+                        }
+                    }
+                    acc1 -= (v[2] + x1).cos() * 0.05;
+                    if j % 3 == 1 {
+                        debug_assert!(c10.is_finite());
+                        s0 = (s0 * 0.6 + (f64::cos(v6) * 2.0).sinh() * core::f64::consts::FRAC_1_SQRT_2 * 0.05).tanh();
+                    } else {
+                        acc1 -= f64::cos(f64::asin((v6 * std::f64::consts::FRAC_PI_4).tanh() * 0.9)) * 0.05;
+                    }
+                }
+                s0 = (s0 * 0.75 + (-x0) * 0.25).tanh();
+                s0 = 0.8 * s0 + 0.2 * v13.sin();
+                if k14 >= 6 || f64::mul_add(x0, v[(k14 + m7) % 4], x2) <= x1 {
+                    break c10 + v[k14 % 4];
+                }
+            };
+            let v19 = match k14 {
+                1 | PHASE_D => (f64::powi(f64::sqrt(c10.powi(2) + 0.5), 2) + 1.0).powf(v[k11].max(x2).sin()),
+                4 => (x1 * x1 + 1.0).sqrt() - v[0].abs(),
+                5 => f64::ln(v6 * v6 + 0.5),
+                _other => {
+                    let c9 = (v[k14 % 4] * v[k14 % 4]).ln_1p();
+                    let v18 = v6.clamp(-1.0, 1.5);
+                    (c10.cos().cos() * 1.5).cosh() + f64::cos(c9) + f64::cos(v18)
+                }
+            };
+            if let Some(k20) = (m7 + n).checked_sub(1) {
+                let c21 = k20 as f64;
+                s0 = (s0 * 0.5 + (v[k20 % 4] - v13) * 0.05).tanh();
+                s0 = s0 * 0.75 + c21.tanh() * 1.0;
+            } else {
+                acc1 += (f64::powi(f64::log2(x1 * x1 + 1.0), 2) + 1.0).log(f64::abs(s0).powi(2) + 2.0).cos() * 0.25;
+                s0 *= 0.5;
+                s0 += 1.0 * 3.0_f64.atan2(f64::mul_add(c10, c9, c9)).sin();
+            }
+            x1 * 1.5 - x2 * 0.5 + v[2] * 1.5 - s0.tanh() - acc1.tanh() + v6 - f64::tanh(c9) + c10 + v13.cos() + v17 - v19.cos() + (-v[2]) * f64::log(s0.powi(2) + 1.0, 2.0)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::min(x2, (f64::sin(x2) * 2.0).cosh())) * 2.0;
+        let mut s1: f64 = f64::sin(x0.powi(2)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc2 += prog_8(v[(k3 + n) % 4].cos() * 2.0, s0, f64::sin(s0 / ((v[1] + x0).powi(2) + 1.5)) * 2.0, v, 5).cos() * 0.01;
+            if x1 / (x1.powi(2) + 1.0) > (x0.sin() * 0.5).ln_1p() {
+                s0 *= 0.5;
+                s0 += 0.5 * f64::ln_1p(s0.sin() * 0.5);
+                let mut k4 = 0;
+                while k4 < n && (v[(k4 + k3) % 4] - x1).sin() <= s0 {
+                    k4 += 1;
+                    acc2 += 0.05 * (v[k4 % 4] + x2).tanh();
+                    acc2 -= f64::sin(x2 + s1) * 0.05;
+                }
+            } else if !(k3 == 2 && x1 - x0 > -0.5) {
+                acc2 += 0.05 * f64::sin(prog_8((x2.to_radians() * 20.0).cos(), s1, x2, v, 5));
+            } else {
+                let v5 = prog_8::<f64>(f64::log(1.5_f64, x2 * x2 + 2.0).tanh(), (v[k3 % 4] * v[k3 % 4] + (x2 + v[k3 % 4])).cos() * 2.0, (v[n % 4] * s1).cos().exp_m1().tanh(), v, n);
+                s1 *= 0.5;
+                s1 -= 0.005 * f64::cos(v5);
+            }
+            let v6 = prog_8((s0 + x2).cos() * 2.0, (1.25 * x0).tanh(), s0, v, n);
+            if k3 >= 4 {
+                break;
+            }
+            acc2 -= 0.01 * v6.cos().tanh();
+        }
+        for _ in (1..=3).step_by(2) {
+            acc2 += 0.25 * f64::tanh(((x1 * x1 + 0.5).ln().tanh() * 1.2).tan());
+            acc2 += f64::tanh(f64::atan2(1.5_f64, x0));
+        }
+        let mut k7 = 0;
+        while k7 < 6 {
+            k7 += 1;
+            let v8 = v[k7 % 4] * x1;
+            let v10 = match k7 % 3 {
+                0 => {
+                    let v9 = (v[0] - x2).sin().exp_m1();
+                    v8 / 4.0 + v9.cos()
+                }
+                1 => {
+                    let x0 = (x0 - v[k7 % 4]).atan();
+                    (f64::sin(x2) * 1.2).tan().tanh() + x0.sin()
+                }
+                2 => v8 * std::f64::consts::FRAC_1_PI,
+                _other => v[k7 % 4].abs(),
+            };
+            for _ in 0..n {
+                acc2 += x0.tanh() * 0.05;
+                acc2 += v8.tanh().tanh() * 0.05;
+                acc2 += 0.05 * (v10 - x2).tanh();
+            }
+            s0 *= 0.5;
+            s0 += 0.5 * v[k7 % 4].asinh().cos();
+            acc2 -= (v8.tanh() - v10.cos()).cos() * 0.25;
+        }
+        s1 *= 0.6;
+        s1 -= 0.1 * (v[k3 % 4] * x0).cos();
+        let v13 = if prog_8(x1, s0, (x1.sin() * 0.9).atanh().sin() * 2.0, v, 1) <= s1 {
+            let v11 = x2;
+            f64::exp(v[0].tanh()) + v11.cos()
+        } else {
+            let v12 = f64::clamp(s0, -1.5, 1.0);
+            f64::asinh(x2.asinh()) + v12.tanh()
+        };
+        let mut a14 = v;
+        a14[3] *= 0.75;
+        a14[3] += (x2 * x2 + 1.0).recip().clamp(v13.cos() - 1.5, s0.tanh() + 1.5).tanh();
+        acc2.sin() + a14[1] + x0.atan()
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x1 - x2).sin() * 2.0;
+        let mut s1 = (f64::sin(v[n % 4]).cos() * 1.2).tan().tanh() * 2.0;
+        let mut s2 = f64::sin(x1 / (x2.powi(2) + 0.5)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            s1 = 0.75 * s1 + 0.005 * f64::cos(prog_8(x0, s0, 0.75, [v[0], v[1], v[2], v[3]], 5));
+            if v[k4 % 4] * s0 >= -0.5 {
+                s2 = s2 * 0.6 + (s1 + s2).tanh() * 0.2;
+            } else if (s1 * s1 + 1.0).log2() < x1 {
+                let v5 = s1.cos() * x2.mul_add(s1, s0);
+                acc3 += 0.25 * f64::sin(v5.cos());
+            }
+        }
+        let v6 = x0 * v[k4 % 4] + x0;
+        let v7 = v.iter().take(2).map(|&p| f64::atan2(v[n % 4] * v[n % 4] + 1.0, p)).sum::<f64>();
+        let v8 = v.iter().step_by(2).map(|&p| f64::asin(x0.tanh() * 0.9).cos() + p * 0.5).sum::<f64>();
+        for i in 0..v.len() {
+            match i {
+                0..=2 => {
+                    break;
                 }
                 _ => {
-                    acc1 -= (1.25 - x0).tanh() * 0.25;
-                    s0 *= 0.8;
-                    s0 += 0.01 * f64::tanh(s0.powi(3));
-                    if x0.to_degrees() * 0.01 < 0.25 {
-                        s0 = s0.mul_add(0.8, (f64::powi(s0, 2) + 1.0).atan2(v8).cos() * 0.05);
-                    } else if k9 > 1 {
-                        s0 = 0.75 * s0 + 0.1 * f64::ln(s0 * s0 + 0.5).tanh();
-                    }
+                    s0 *= 0.75;
+                    s0 += 0.25 * f64::cos(-v6);
                 }
             }
-            let v14: f64 = f64::tanh(v[1]).exp_m1().tanh().exp_m1();
-            acc1 += p.a.cos() * 0.25;
-            s0 = 0.8 * s0 + 0.02 * f64::sin(f64::sin(v14));
+            acc3 -= (-v8).cos() * 0.5;
         }
-        if f64::hypot(0.5_f64, v8) <= -1.0 {
-            return f64::cos(x0).exp_m1();
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| v8.asinh() + p.sin() + q.cos()).sum::<f64>();
+        s0 + s1 * 0.5 - s2.tanh() + acc3 * 0.75 - f64::cos(v6) - v7.tanh() + v9.tanh() + f64::log(f64::powi(v6, 2) + 1.0, 2.0).atan()
+    }
+
+    #[differentiable]
+    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0).cos() * 2.0;
+        let mut s1 = v[2];
+        let mut s2 = (s1 - s0 + x2).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::sin(prog_8(acc3, (s1 - x1 + (acc3 - x1)).sin(), f64::tanh(f64::recip(x1.powi(2) + 1.0)), *v, n) + f64::tanh(p))).product::<f64>();
+        let v6 = match n {
+            0..=2 => f64::tanh(v[n % 4]),
+            MODE_D if n % 2 == 0 => {
+                let v5 = x2.cos();
+                x1 / (v5 * v5 + 1.0)
+            }
+            4 | 6 => (f64::tanh(x2).powi(2) + 1.0).powi(-2),
+            _ => (s0 * s0 + 1.0).powf(0.3),
+        };
+        let v8 = match n {
+            MODE_A | 2 => {
+                let v7 = (s1.tanh() * 2.0).cosh();
+                x0.atan() / (s1.copysign(v7).powi(2) + 0.5)
+            }
+            3..=4 => v4.sin(),
+            _ => prog_8(x0, (0.25 - v6).cos(), x0.cos().cos() * 2.0, [v[0], v[1], v[2], v[3]], 5),
+        };
+        let mut k9 = 0;
+        while k9 < n {
+            k9 += 1;
+            let v10 = (f64::cos(v8).powi(2) + 0.5).recip();
+            s2 = s2.mul_add(0.6, (v8 - v[k9 % 4]).sin() * 0.2);
+            acc3 -= 0.25 * f64::tanh(x1 - v4);
+            s1 *= 0.6;
+            s1 += 0.2 * v10.tanh();
         }
-        x0 * 0.5 - p.a + p.inner.b * 0.25 - s0 + acc1.tanh()
+        if ((v[k9 % 4] * x1).tanh() * 0.9).asin() > 0.0 || n % 2 == 0 {
+            return (v6.min(x2).powi(2) + 1.0).ln();
+        }
+        s0 = (s0 * 0.6 + (v6 - x1) * 0.02).tanh();
+        s0 + s1 * 0.5 - s2 + acc3 * 0.5 - v4 + v8.cos() - prog_8(s1, ((x1 * x1 + 1.0).recip().powi(2) + 0.5).recip().cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_14(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = (f64::copysign(x2, v[(self.n + n) % 4]) + 0.1).tanh() * 2.0;
+            let mut s1 = f64::acosh(self.k * self.k + 1.5);
+            let mut acc2: f64 = 0.0;
+            let v3 = v.iter().map(|&p| (p.powi(2) + 0.5).recip() + v[self.n].to_radians()).sum::<f64>();
+            if n % 3 == 1 {
+                return x1 * (0.35 - s0);
+            }
+            'l0: for i in 0..n {
+                acc2 -= x0.sin().exp().cos() * 0.25;
+                for j in 0..i {
+                    let fj = j as f64;
+                    let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (x1.tanh() + p.cos() + q.cos()).cos()).product::<f64>();
+                    match j % 2 {
+                        MODE_A => {
+                            acc2 += f64::recip(f64::sinh(f64::sin(v4) * 1.5).powi(2) + 1.0).cos() * 0.05;
+                        }
+                        1 => {
+                            acc2 += s1.to_radians().tanh() * 0.05;
+                            break 'l0;
+                        }
+                        _ => {
+                            s1 = s1 * 0.8 + f64::tanh(v4).exp().sin() * 0.02;
+                        }
+                    }
+                    s1 = f64::mul_add(s1, 0.6, (fj.cos() + f64::asinh(self.scale)).sin() * 1.0);
+                }
+                acc2 += x0.atan().cos() * 0.25;
+            }
+            if f64::to_radians(x0) * 20.0 < v3 {
+                acc2 += f64::cos(x1.hypot(v[3]));
+                acc2 += 0.2 * f64::atan2(v3, v[(self.n + n) % 4] * v[(self.n + n) % 4] + 0.5).sin();
+            } else if x1 <= 0.0 {
+                s0 = s0 * 0.6 + f64::sinh(self.k.tanh() * 2.0).sin() * 1.0;
+            }
+            let [b5, b6, _] = [self.k - 1.2, prog_8::<f64>(v[1].min(v[n % 4]).sin() * 2.0, f64::cos(v[self.n].mul_add(v[self.n], v3)), f64::log((x1.sin() * 2.0).cosh().powi(2) + 1.0, 10.0).cos(), v, 2), (f64::tanh(x1 - v3) * 0.9).asin()];
+            let v8 = 'b2: {
+                let mut k7 = 0;
+                while k7 < 5 {
+                    k7 += 1;
+                    acc2 += f64::powf(b6 * b6 + 0.5, 0.5).sin() * 0.25;
+                    if b5 + f64::cosh(f64::cos(x2) * 2.0) >= 0.5 {
+                        s1 = s1 * 0.75 + f64::exp2(v[2].sin().sin()).cos() * 0.1;
+                        continue;
+                    }
+                    if prog_8(b5, (b6 - x1 + f64::cos(s0).exp_m1()).sin(), v3.cos() * 2.0, v, n) <= v[k7 % 4].tanh() {
+                        break 'b2 f64::asin(s1.tanh() * 0.9) - v[n % 4].mul_add(x0, v3);
+                    }
+                }
+                (f64::sin(v[0]) * 0.5).ln_1p().powi(2).ln_1p()
+            };
+            s0 - s1.sin() + acc2.cos() - b5 + b6.tanh() - v8.cos()
+        }
+
+        pub fn prog_23<const N: usize>(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (v[3 - self.n].tanh() * 1.5).cosh().cos() * 2.0;
+            let mut s1 = f64::sin(x0 + x1);
+            let mut acc2: f64 = 0.0;
+            let mut a3 = [0.0; N];
+            for i in 0..N {
+                a3[i] = s0 + v[i] + (f64::powi(v[i], 2) + 0.5).ln();
+            }
+            let mut k4 = 0;
+            while k4 < n + 1 && v[n % 4].to_degrees() * 0.01 <= s0 {
+                k4 += 1;
+                let v5 = x1.sin() / (v[k4 % 4].sin() + 2.0);
+                s1 *= 0.5;
+                s1 += 0.2 * (x1 / (a3[(k4 + n) % 4] * a3[(k4 + n) % 4] + 1.0)).cos();
+                s0 = (s0 * 0.75 + v5 * 0.1).tanh();
+            }
+            'l2: for _ in 0..6 {
+                s0 = (s0 * 0.5 + f64::atan(v[2] - *x2) * 0.25).sin();
+                let mut k6 = 0;
+                while k6 < n && a3[k6 % 4] >= -1.0 {
+                    k6 += 1;
+                    acc2 += f64::recip(s0 * s0 + 1.0) * 0.05;
+                    if *x2 >= x1 {
+                        break 'l2;
+                    }
+                }
+                let v7 = (self.scale.cos() * 2.0).sinh();
+                let c8: f64 = table(k6 + n);
+                s0 = (s0 * 0.75 + (f64::sin(v7) - c8.tanh()) * 1.0).tanh();
+            }
+            let v9 = x1.asinh();
+            assert!(!s1.is_nan(), "s1 is NaN");
+            let a10 = [(x2.tanh() * 1.5).cosh(), v9.powi(3), x1.abs(), f64::recip(v[k4 % 4] * v[k4 % 4] + 1.0)];
+            s0.tanh() - acc2 * 0.5 - a3[0].cos() - a10[3] * 0.75 + (-f64::sqrt(f64::powi(self.k, 2) + 0.5))
+        }
+
+        pub fn prog_29<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            let mut s0 = f64::sin((f64::tanh(x0.abs()) * 2.0).sinh()) * 2.0;
+            let mut s1 = f64::exp2(v[(self.n + n) % 4].cos());
+            let mut acc2: f64 = 0.0;
+            let mut a3 = [0.0; N];
+            for i in 0..N {
+                a3[i] = x0.cos().sin();
+                acc2 += 0.5 * f64::sin(s0).exp_m1().tanh();
+            }
+            for _ in 0..n {
+                acc2 += f64::cos((x2.cos() * 0.9).asin()) * 0.25;
+                s1 = 0.75 * s1 + 0.25 * s1.tanh().tanh();
+            }
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                match self.n {
+                    PHASE_A if n > 3 => {
+                        break;
+                    }
+                    1 => {
+                        s0 = (s0 * 0.8 + f64::to_degrees(x1) * 0.01 * 0.25).sin();
+                        s1 = 0.5 * s1 + 0.2 * f64::acosh(s0 * s0 + 2.0).cos();
+                    }
+                    2 => {
+                        let v4 = prog_8(x0, f64::sin(a3[i % 4].tanh().exp2() - fi) * 2.0, 0.75, v, n);
+                        s0 = f64::mul_add(s0, 0.8, (f64::tanh(self.k) * 2.0).sinh().sin() * 1.0);
+                        match n % 3 {
+                            0 => {
+                                s0 = 0.8 * s0 + 0.2 * x2.cos();
+                                if f64::sin(x2).asinh() <= (x1 * x1 + 1.0).sqrt() {
+                                    s0 = s0 * 0.6 + s0.atan2(s1 * s1 + 0.5).sin() * 0.05;
+                                    break;
+                                }
+                                s1 = f64::mul_add(s1, 0.6, (-self.k).cos() * 1.0);
+                            }
+                            1 => {
+                                break;
+                            }
+                            2 => {
+                                s1 = 0.75 * s1 + 0.02 * (x0 * x1).cos().exp2().tanh();
+                                s1 = s1 * 0.8 + m0::prog_15(((-x1).powi(2) + 2.0).sqrt().sin(), x1, 0.75, v, i).sin() * 0.005;
+                            }
+                            _other => {
+                                acc2 += f64::exp2(fi.sin()).sin() * 0.25;
+                                match n % 3 {
+                                    1 => {
+                                        acc2 -= 0.25 * (self.scale * x2.tanh()).tanh();
+                                        break;
+                                    }
+                                    _ => {
+                                        acc2 += 0.25 * (self.k + x1).cos();
+                                        acc2 += 0.25 * f64::sin(s0 * x2);
+                                    }
+                                }
+                                s1 *= 0.6;
+                                s1 -= 0.2 * (f64::powf(x2 * x2 + 1.0, 0.3).powi(2) + 1.0).log2().sin();
+                            }
+                        }
+                        s1 = (s1 * 0.5 + f64::sin(v4) * 0.005).tanh();
+                    }
+                    _other => {
+                        s0 = s0 * 0.75 + f64::cos(x0) * 0.25;
+                    }
+                }
+                acc2 -= 0.25 * (0.35 - x1).cos();
+                if a3[1] + x2 > -1.0 {
+                    continue;
+                }
+            }
+            let v5 = a3.iter().fold(x2, |r, &p| r * 0.75 + 0.25 * p.sin());
+            let mut a6 = v;
+            a6[2] *= 0.5;
+            a6[0] += f64::acos(v5.cos() * 0.9).cos();
+            let v7 = a3.iter().map(|&p| 1.0 + 0.1 * f64::sin(m0::prog_15(x2, 0.25, x1, v, n) + p.sin())).product::<f64>();
+            'l3: for (i, &t) in a6.iter().enumerate() {
+                let fi = i as f64;
+                acc2 += 0.5 * (x1.powi(2) + 1.0).log2().cos();
+                acc2 += 0.5 * (f64::powi(0.5 * v7, 2) + 0.5).recip().sin();
+                let mut k8 = 0;
+                while k8 < n && f64::atan(x1) < -1.0 {
+                    k8 += 1;
+                    let v9 = v.iter().fold(s0.cos(), |r, &p| r * 0.5 + 0.25 * (t.sin() + f64::sin(p)).sin());
+                    match k8 % 2 {
+                        0 => {
+                            acc2 += 0.05 * (v9.powi(2) + 1.5).acosh().cos();
+                            s1 = (s1 * 0.75 + s1 / (x0.cos() + 2.0) / 3.0 * 0.2).sin();
+                        }
+                        1 => {
+                            break 'l3;
+                        }
+                        _ => {
+                            acc2 += f64::sin(v7) * 0.05;
+                        }
+                    }
+                    acc2 += 0.05 * (t.to_radians() * 50.0).tanh();
+                    acc2 += v9.sin() * 0.05;
+                }
+                let mut m10 = x2.sin();
+                for j in 0..n + 1 {
+                    let c11 = if x1 * a6[2] <= t {
+                        s0 * fi
+                    } else {
+                        v[(j * 3) % 4].mul_add(s0, v[(j * 3) % 4])
+                    };
+                    m10 = f64::max(m10, c11);
+                    s1 = s1 * 0.6 + f64::sinh(f64::sin(s1 - x2) * 1.5).cos() * 0.05;
+                }
+                s1 = 0.75 * s1 + 0.02 * f64::sin(f64::cos(t) - m10.tanh());
+            }
+            s0.sin() - s1 + acc2.cos() + a6[3] * 0.25 + v7.cos()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::exp(x0.cos().sinh().tanh())) * 2.0;
+        let mut s1 = *x2 / (s0.tanh() + 2.0);
+        let mut s2 = -x1;
+        let mut acc3: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = 0.6 * s0 + 0.4 * (f64::powi(t, 2) + 1.0).sqrt().sin();
+            let mut k4 = 0;
+            while k4 < n + 1 && s2.asinh() >= 0.0 {
+                k4 += 1;
+                match k4 + i {
+                    0 => {
+                        let v5 = v[k4 % 4].atan2(v[k4 % 4] * v[k4 % 4] + 0.5);
+                        s0 = 0.6 * s0 + 0.05 * v5.tanh();
+                    }
+                    1..=3 => {
+                        continue 'l0;
+                    }
+                    g if g > 4 => {
+                        s0 = (s0 * 0.5 + ((x0 * x0 + 2.0).acosh().powi(2) + 1.0).sqrt() * 0.2).sin();
+                        if i < 3 && f64::cosh(v[k4 % 4].cos()) < -1.0 {
+                            s0 *= 0.6;
+                            s0 -= 0.05 * (f64::cos(x0) * 0.9).atanh().sin();
+                            break;
+                        }
+                        acc3 += f64::acosh(x0 * x0 + 1.5).asinh().tanh() * 0.05;
+                    }
+                    _ => {
+                        acc3 += f64::tanh(fi.tanh().tanh()) * 0.05;
+                    }
+                }
+                if (f64::tanh(s2) * 0.9).asin() < t {
+                    acc3 += f64::asinh(fi).tanh() * 0.05;
+                } else {
+                    s2 = s2.mul_add(0.5, f64::cos(s1) * 0.5);
+                }
+                acc3 -= 0.05 * v[(k4 + n) % 4].cos();
+            }
+            let v7: f64 = if !(k4 % 2 == 0) {
+                v[k4 % 4].to_degrees() * 0.01
+            } else if v[3 - i] + *x2 <= v[2] {
+                for &u in v.iter() {
+                    acc3 += 0.1 * (*x2 + u).sin();
+                    s2 = s2 * 0.5 + f64::tan(f64::tanh(s2) * 1.2).sin() * 0.05;
+                    s1 = f64::mul_add(s1, 0.75, (SCALE + f64::ln_1p(x0 * x0)).sin() * 0.25);
+                }
+                let v6 = (x0 * x0 + 1.0).atan2(v[k4 % 4]);
+                v[(k4 + n) % 4].sin() + v6.tanh()
+            } else {
+                x0.cos()
+            };
+            s1 = 0.8 * s1 + 0.05 * v7.cos().cos();
+        }
+        let v9 = match n {
+            0 => f64::clamp(f64::recip(v[n % 4] * v[n % 4] + 0.5), -0.5, 1.5),
+            MODE_B | 3 => {
+                let v8 = (acc3.powi(2) + 2.0).ln();
+                s1 = s1 * 0.6 + (v[1] - 0.5).sin() * 0.4;
+                f64::min(v8, *x2) - f64::exp2(v8.tanh())
+            }
+            5 => f64::recip(s1 * s1 + 1.0) * x1,
+            _ => s0 + x1,
+        };
+        'l3: for i in 0..n {
+            let fi = i as f64;
+            let v15 = if x0 + 1.5 < 0.0 {
+                for &u in v {
+                    let v11 = match i {
+                        0..=1 => {
+                            let v10 = v[2].mul_add(u, s1);
+                            v9.tanh().exp() + v10.cos()
+                        }
+                        MODE_C if n > 3 => {
+                            let x0 = (s2 * s2 + 1.0).log(10.0);
+                            f64::sin(x0).exp().atan()
+                        }
+                        3 => v[i % 4].tanh(),
+                        _other => x1 * 0.5,
+                    };
+                    if 0.5_f64.min(u) > x0 {
+                        return (*x2 * v[i % 4]).to_degrees() * 0.02;
+                    }
+                    let v12 = v.iter().map(|&p| s1.tanh() + p.cos()).sum::<f64>();
+                    acc3 += f64::cos(((-v[0]).powi(2) + 0.5).powf(0.3)) * 0.05;
+                    acc3 -= f64::cos(f64::cos(v11) - f64::tanh(v12)) * 0.05;
+                }
+                let v13 = f64::tanh(f64::sin(fi).cosh()).exp();
+                f64::sqrt(v9.powi(2) + 1.0) + v13.tanh()
+            } else if v[i % 4] * fi >= 1.0 {
+                (s1.sin() * 0.9).acos() * x1
+            } else {
+                let v14 = x1.to_radians();
+                s1 * fi + v14.cos()
+            };
+            acc3 += 0.25 * f64::tanh(v15 * 0.35);
+            let mut k16 = 0;
+            while k16 < 3 {
+                k16 += 1;
+                match k16 {
+                    0 => {
+                        s0 *= 0.8;
+                        s0 -= 0.2 * f64::cos(v9.max(v[3]));
+                        let v9 = v9;
+                        s2 = (s2 * 0.75 + v9.cos() * 0.25).tanh();
+                    }
+                    g if g > 1 => {
+                        s0 *= 0.5;
+                        s0 -= 0.25 * (v[(k16 + i) % 4] + x1).tanh();
+                        continue 'l3;
+                    }
+                    _ => {
+                        s1 = (s1 * 0.5 + (x0 + s1) * 0.25).tanh();
+                        let v17 = fi + v[k16];
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::tanh(v17);
+                    }
+                }
+                let v18 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * (r.sin() + p.tanh()).sin());
+                s0 = s0.mul_add(0.8, (x0.abs() + v9).tanh() * 0.1);
+                s2 = (s2 * 0.6 + v18.sin() * 0.1).sin();
+            }
+        }
+        let v20 = if n < 3 {
+            f64::to_radians(v[n % 4] * v[n % 4]) * 20.0
+        } else {
+            let v19 = (f64::powi(f64::sin(v[2]), 2) + 1.0).powi(-3);
+            return (f64::powi(v19, 2) + 1.0).log(3.0)
+        };
+        s0.tanh() + s1 * 0.75 - s2 + acc3.sin() + f64::tanh(v9) - v20.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.sin().exp().cos() * 2.0;
+        let mut s1: f64 = f64::atanh(v[n % 4].cos().sin() * 0.9);
+        let mut s2 = f64::exp(s0.cos()).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let a4 = v.map(f64::cos);
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            assert!(!fi.is_nan(), "fi is NaN");
+            s1 = (s1 * 0.6 + m0::prog_15(f64::tanh(a4[i] * s2) * 2.0, x2, f64::tanh(x2 / ((a4[i].powi(2) + 0.5).atan2(s2).sin() + 2.0)), v, i) * 0.005).sin();
+            for &u in v.iter() {
+                match n % 3 {
+                    0..=2 => {
+                        acc3 -= f64::cos(x0 * u).tanh() * 0.25;
+                        continue 'l0;
+                    }
+                    _other => {
+                        s1 = 0.75 * s1 + 0.02 * ((s1.sin() * 0.9).atanh().powi(2) + 0.5).ln();
+                    }
+                }
+                acc3 += 0.25 * f64::cos((u.cos() * 1.2).tan());
+            }
+        }
+        let mut m5: f64 = x2;
+        for i in 0..v.len() {
+            let c6 = if a4[3 - i] + s1 > -1.0 {
+                0.5 * (v[3 - i] - v[i])
+            } else {
+                f64::powi(v[i], 3)
+            };
+            m5 = f64::max(c6, m5);
+        }
+        let mut k7 = 0;
+        while k7 < 5 {
+            k7 += 1;
+            let v9 = if ((s1 + a4[3]).powi(2) + 1.0).sqrt() <= 1.0 {
+                let x1 = (1.2 * a4[1]).atan();
+                let v8 = v[n % 4] / ((x1 + m5).powi(2) + 1.5);
+                2.0_f64.log(v8 * v8 + 2.0)
+            } else {
+                let x2 = x2;
+                acc3 += 0.25 * (x0 * v[n % 4] * x0).cos();
+                m0::prog_15(s0, (f64::log2(m5 * m5 + 1.0) - s0.sin().exp_m1()).sin() * 2.0, f64::tanh((f64::powi(x2, 2) + 1.0).log10()), v, n)
+            };
+            s0 = (s0 * 0.6 + (s2 - x0) * 0.2).tanh();
+            s2 = s2 * 0.75 + v9.sin() * 0.005;
+        }
+        let m10 = 2 * k7 + 1;
+        let c11: f64 = table(m10);
+        let v12 = x1 / (m5 * m5 + 1.0);
+        x0 * 1.5 + s0.cos() - s1 * 0.25 - s2.sin() - f64::sin(acc3) + a4[2] * 1.5 - c11.cos() + v12
     }
 
     #[differentiable]
     pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_12((v[n % 4] * v[n % 4] + 2.0).acosh().cos().exp().tanh(), x0, f64::sin((x0.tanh() * 0.9).atanh().to_degrees() * 0.01) * 2.0, &v, 6).tanh() * 2.0;
-        let mut s1 = f64::tanh((x0.powi(2) + 1.0).log(2.0) + 0.65) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.05 * f64::mul_add(p.tanh(), r + v[n % 4], (x1.sin() * 0.9).acos()).tanh());
-        let mut m4 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if prog_12(f64::max(v[2], v3).cos(), f64::recip(v[2] * v[2] + 0.5).sin() * 2.0, x1, &v, 1) >= s1 / (v3 * v3 + 0.5) {
-                m4 += 1;
-            }
-            for _ in 1..n {
-                let v5 = v3;
-                let v6 = if (x2 / (v3.powi(2) + 1.0)).asinh() <= f64::atanh(fi.sin() * 0.9) {
-                    acc2 -= 0.1 * ((v5.cos() * 0.9).atanh().powi(2) + 2.0).ln().tanh();
-                    f64::sqrt((x0 / 3.0).powi(2) + 1.0)
-                } else if v5 <= 0.5 {
-                    (s1.powi(2) + 0.5).recip() + (v5 + v[m4 % 4])
-                } else {
-                    (f64::sin(v[1]) * 0.9).atanh()
-                };
-                acc2 += 0.1 * (SCALE + v6).tanh();
-            }
-            let v7 = v3.mul_add(f64::powi(v3, 2), v3);
-            let v10 = if v[i].tanh() < 0.25 {
-                let v8 = x0 + fi;
-                (SCALE + v7).asinh() + f64::sin(v8)
-            } else if (v7 - v[3 - i]).tanh() >= s1 {
-                let v9 = x1 + x0;
-                x1 - v9
-            } else {
-                s1.tanh()
-            };
-            acc2 += 0.5 * ((fi * fi + 1.0).log(3.0) - (x2.sin() + 2.0).cbrt()).tanh();
-            acc2 -= 0.25 * v10.sin();
-        }
-        let c11 = m4 as f64;
-        let v12 = v.iter().copied().map(|p| (v3 * v3 + 1.0).ln() + p.tanh()).sum::<f64>();
-        let mut m13 = 0;
-        for i in 0..4 {
-            let fi = i as f64;
-            if prog_2(2.0, ((c11.powi(2) + 0.5).cbrt().cos() * 0.9).asin().sin() * 2.0, (SCALE + v3).sin(), v, n) < v12 {
-                m13 += 1;
-            }
-            if (f64::exp(v12.tanh()).sin() * 1.5).sinh() >= c11 {
-                continue;
-            }
-            acc2 -= 0.5 * (fi * fi + 1.0).atan2(x1).cos();
-        }
-        match m13 {
-            0..=2 => {
-                acc2 += f64::ln(c11.powi(2) + 2.0).tanh();
-                s1 *= 0.8;
-                s1 -= 0.25 * (v[m13 % 4] * v[m13 % 4] + 1.0).recip();
-            }
-            g if g > 4 => {
-                s0 = (s0 * 0.75 + v12 * 0.01).sin();
-            }
-            _other => {
-                s1 = 0.75 * s1 + 0.75 * f64::cos(f64::cbrt(v[m13 % 4].cos() + 2.0));
-                s0 = 0.6 * s0 + 1.0 * f64::sin(1.5_f64.copysign(v12));
-            }
-        }
-        for i in 0..v.len() {
-            let v14 = match n {
-                1..=2 => v12.cos().cosh(),
-                6 => v[3 - i] + c11,
-                _ => v12.cos() * (c11.powi(2) + 1.0).powi(-2),
-            };
-            acc2 -= (f64::tanh(x0) * 2.0).sinh().tanh() * 0.5;
-            s1 = (s1 * 0.5 + f64::sin(v14) * 0.4).sin();
-        }
-        let mut m15: f64 = 0.5;
-        for i in (0..3).rev() {
-            m15 = m15.max(v[i]);
-        }
-        acc2 += f64::tanh(m15);
-        s0 + s1 + f64::sin(acc2) - f64::tanh(c11) + v12.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = (x2 * (x0 + 0.75)).sin() * 2.0;
-        let mut s1: f64 = (v[n % 4] - 2.0 - s0.clamp(x1.tanh() - 1.5, s0.tanh() + 1.5)).tanh() * 2.0;
-        let mut s2 = x0 * std::f64::consts::FRAC_1_PI * (f64::cos(x2) * 0.9).asin();
+        let mut s0 = f64::sin(f64::max(-3.0_f64, x0)) * 2.0;
+        let mut s1 = (f64::tanh(v[1]).cosh() - f64::cos(x1).exp2()).tanh() * 2.0;
+        let mut s2: f64 = -v[n % 4];
         let mut acc3: f64 = 0.0;
-        let v4 = match n % 3 {
-            PHASE_A => (acc3 * acc3).ln_1p(),
-            PHASE_B => x1.sin(),
-            _other => (acc3 / (x1 * x1 + 1.5)).atan(),
-        };
-        let mut m5 = v4;
-        for i in 1..n {
-            m5 = m5.max(v[i % 4]);
-        }
-        acc3 += m5.tanh();
-        let mut m6 = m5;
-        for i in 1..n {
-            let c7 = match i {
-                0 | 2 => 3.0_f64.powf(x0.cos()),
-                4 => s2 * v[i % 4],
-                5 => s1,
-                _ => (v[1] * 0.5).cos().exp(),
-            };
-            m6 = f64::min(c7, m6);
-        }
-        s0 = (s0 * 0.5 + m6.tanh() * 0.005).sin();
-        let v19 = match n {
-            0..=2 => {
-                let v8 = m5 * m5;
-                v8 / 3.0
-            }
-            3 | 5 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    let v16 = if (f64::cos(v4) * 1.2).tan() > 1.0 {
-                        for j in 0..3 {
-                            let fj = j as f64;
-                            let v9: f64 = if j < 2 && (v[3 - j] - fj).clamp((f64::cos(v4) * 0.9).acos().sin() - 1.5, f64::tanh(fi * m6) + 1.5) > 1.0 {
-                                x0.cos()
-                            } else {
-                                s2 + s0
-                            };
-                            let [b10, _, _, _] = *v;
-                            if let Some(k11) = (i + n).checked_sub(2) {
-                                let c12 = k11 as f64;
-                                s0 *= 0.5;
-                                s0 += 0.2 * (f64::sin(m5) * 0.9).acos().sin();
-                                let v13 = m5 - v9;
-                                s0 = 0.6 * s0 + 0.1 * (c12.cos() - v13.cos()).sin();
-                            } else if n == 0 && s2.hypot(b10).cos().exp_m1() > -0.5 {
-                                let b10 = f64::log(x1 * x1 + 1.0, 2.0);
-                                s1 = s1.mul_add(0.8, b10.sin() * 0.1);
-                            } else {
-                                let v14 = s1.to_degrees() * 0.02;
-                                s2 = s2.mul_add(0.8, f64::sin(-v14) * 0.1);
-                            }
-                            acc3 += b10.sin().exp2().cos() * 0.1;
-                            s2 = (s2 * 0.6 + v9.sin() * 0.2).sin();
-                        }
-                        let v15 = f64::tan(m5.cos() * 1.2).abs();
-                        v[n % 4] + v15
-                    } else {
-                        f64::powi(f64::sin(s2), 3)
-                    };
-                    acc3 += f64::cos(v16 - x2) * 0.25;
-                }
-                let v17 = (f64::sin(f64::cos(x0).exp2()) * 0.5).ln_1p();
-                s1 = 0.75 * s1 + 0.1 * f64::sin(f64::sinh(v17.cos()));
-                prog_2(f64::tanh(m5), x2, 0.25, *v, n)
-            }
-            6 => f64::copysign(3.0_f64, s0),
-            _other => {
-                let v18 = v4 * x0 / 2.0;
-                (v18.cos() * 0.9).asin() - v18.sin()
-            }
-        };
-        let mut m20 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if v19 + v19.atan2(v19 * v19 + 1.0) <= -0.5 {
-                m20 += 1;
-            }
-            let v22 = match i {
-                PHASE_A => {
-                    let v21 = v19 + s2;
-                    s0.tanh() + f64::cos(v21)
-                }
-                1 => v[m20 % 4].tanh().exp(),
-                2 => v19 / 1.5 + v19,
-                _other => f64::acosh(f64::powi(x0.sin(), 2) + 1.5),
-            };
-            if (v[1].sin() * 1.2).tan() >= 0.5 || n < 3 {
-                let [b23, b24, b25, b26] = *v;
-                acc3 -= 0.5 * f64::cos(b23.cos() + b24.tanh() - b25.cos() + b26.tanh());
-            } else if !(i % 3 == 1 && m6.to_degrees() * 0.01 < 0.5) {
-                let v27: f64 = x2 + m5;
-                acc3 += v27.tanh().tanh() * 0.5;
+        let v4 = (0..n).fold(0.0, |r, i| r * 0.5 + v[i % 4].cos() * 0.25);
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            if 3.0_f64.log(x2.powi(2) + 2.0) < 0.0 && i == 2 {
+                a5[i] = -v[3 - i];
             } else {
-                acc3 -= f64::cos(x1 + v19) * 0.5;
-                let v28: f64 = v22.max(f64::cosh(fi.sin() * 1.5));
-                acc3 += v28.tanh() * 0.5;
-            }
-            let v29 = x0 * x1;
-            s0 = (s0 * 0.75 + 1.5_f64.powf(v19.sin()) * 0.4).tanh();
-            acc3 += f64::tanh(v22.tanh() + f64::tanh(v29)) * 0.5;
-        }
-        match m20 {
-            0 => {
-                let v30 = prog_2(x0, (v[m20 % 4] * v[m20 % 4] + 0.5).sqrt().cos(), 0.75, *v, m20);
-                let v31 = f64::copysign(2.0_f64, acc3);
-                acc3 += f64::sin(v30.cos() - f64::cos(v31)) * 0.1;
-            }
-            PHASE_B if n % 2 == 0 => {
-                s1 = s1 * 0.5 + (v4.to_degrees() * 0.02).sin() * 0.4;
-                if m20 % 2 == 0 {
-                    let v32 = (x2 * x2 + 1.0).powi(-3);
-                    acc3 += v32 * std::f64::consts::FRAC_1_PI;
-                } else if prog_12(v4, (v19.powi(2) + 2.0).ln().tanh(), 1.2, v, 6) > 0.0 {
-                    s2 = (s2 * 0.6 + v[3].powi(2) * 0.1).sin();
-                    let v33: f64 = v19;
-                    s1 = s1 * 0.8 + f64::tanh(v33) * 0.005;
-                } else {
-                    s0 = (s0 * 0.5 + m5.sin() * 0.5).sin();
-                    let x1 = (x1.sin() * 0.5).ln_1p();
-                    s1 = s1 * 0.6 + f64::tanh(x1) * 0.4;
-                }
-            }
-            g if g > 2 => {
-                let v34 = v[m20 % 4] + x1;
-                let m6 = f64::copysign(0.5_f64, m6) - v34;
-                acc3 += f64::cos(m6);
-            }
-            _ => {
-                acc3 += (x1.cos() * 0.5).ln_1p();
+                a5[i] = (v4.sin() * 2.0).sinh() - v[i].min(v4);
             }
         }
-        let f35 = |t: f64| f64::atanh(t.cos() * 0.9);
-        let v36 = v.iter().fold(0.0, |r, &p| r * 0.5 + f35(p) * 0.25);
-        let v37 = f35(x2) + f35(v[2]) * 1.0;
-        s0 - s1 - s2 - acc3.sin() - v19.tanh() - v36 - v37 * 0.5
+        if v4 >= -0.25 {
+            let x2 = (s1 * s1 + 1.5).acosh();
+            let v6 = prog_8(f64::sin((f64::powi(s0, 2) + 0.5).cbrt()) * 2.0, 0.5, s2, v, n);
+            s1 = (s1 * 0.5 + (f64::cos(x2) + v6.tanh()) * 0.005).tanh();
+        } else if v[n % 4] <= 0.5 {
+            s1 = (s1 * 0.75 + prog_8(f64::tanh(f64::log(2.0_f64, x0 * x0 + 2.0)) * 2.0, x1, x0, v, n) * 0.005).tanh();
+            assert!(n < 100);
+        } else {
+            let v7 = m0::prog_15(x2.hypot(a5[n % 4]).cos(), ((v4 + a5[n % 4]).powi(2) + 1.0).log10().sin() * 2.0, s1, v, 5);
+            acc3 -= v7.tanh() * 0.005;
+        }
+        if -f64::powi(v[3], 3) < a5[1] {
+            return f64::ln_1p(x2 * x2) - x2.atan();
+        }
+        s0 = s0 * 0.8 + (s0 - v4).sin() * 0.02;
+        s2 = (s2 * 0.8 + s1 * x2 * 0.01).sin();
+        s0 + s2 * 0.75 - acc3.cos() + (SCALE + a5[3])
     }
 
     #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::to_radians(x2);
-        let mut s1 = (f64::cos(v[1].asinh()) * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        if f64::cos(x1).exp_m1() <= -0.5 {
-            return (f64::cos(s1) * 0.5).ln_1p();
-        }
-        let mut a3 = v;
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] * 0.5 + f64::sin((f64::powi(v[i % 4], 2) + 0.5).ln().asinh()) * 0.25;
-            s1 = s1.mul_add(0.75, f64::atan2(v[i % 4] * v[i % 4] + 1.0, x0).cos() * 0.05);
-        }
-        let v4 = v.iter().rev().skip(1).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v5 = (0..n).fold(0.0, |r, i| r * 0.5 + (((s1 * std::f64::consts::LN_2).cos() + 2.0).cbrt() + a3[i % 4] * 0.25) * 0.5);
-        let v7 = match n {
-            0 => {
-                acc2 += 0.2 * (v5 * v4 / ((v5 - v4).powi(2) + 0.5)).tanh();
-                (x0 * x0 + 0.5).ln().asinh()
-            }
-            1 => {
-                let v6 = x1;
-                (f64::powi(f64::ln(v5 * v5 + 2.0), 2) + 0.5).sqrt() + v6.sin()
-            }
-            PHASE_C if n > 2 => {
-                acc2 -= f64::acosh(x0.powi(2) + 2.0).sin();
-                (a3[n % 4].powi(2) + 1.5).acosh()
-            }
-            _ => s0 + v5,
-        };
-        'l1: for i in 0..6 {
-            if 2.0 * v4 >= 1.0 {
-                continue;
-            }
-            s1 = (s1 * 0.5 + f64::hypot(2.0_f64, x1 - x0) * 0.25).sin();
-            for j in (0..=i).rev() {
-                if (v5.cos() * 0.9).asin() > v7 * a3[j % 4] && j > 0 {
-                    break 'l1;
+    pub fn prog_19<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (x1.abs().powi(2) + 0.5).ln();
+        let mut acc1: T = 0.0;
+        let v2 = m0::prog_15((v[n % 4] * x2).cos() * 2.0, x0 * 0.25, x2, v, n);
+        let v3 = v.iter().rev().copied().fold(T::neg_infinity(), |r, y| r.max(y));
+        let mut k4 = 0;
+        while k4 < 6 && v2.clamp(v3.cos() - 1.5, v2.tanh() + 1.5).mul_add(s0.to_radians(), T::cbrt(v2 * v2 + 1.0)) <= v2 {
+            k4 += 1;
+            for j in 0..4 {
+                let fj = T::from_usize(j).unwrap();
+                if v3 / (fj * fj + 1.0) > 1.0 || k4 == 3 {
+                    let v5: T = s0.cos();
+                    s0 = s0 * 0.75;
+                    s0 = s0 - 0.25 * v5;
                 }
-                acc2 += 0.05 * f64::sin((f64::tanh(x1.tanh()) * 0.9).asin());
-            }
-        }
-        match n.checked_sub(3) {
-            None => {
-                acc2 += x0.clamp(f64::cos(v4) - 1.5, v4.cos() + 1.5).cos();
-            }
-            Some(k8) => {
-                let c9 = k8 as f64;
-                let v10 = v5.to_radians() * 20.0;
-                acc2 += 0.75 * (c9 + v4 - v10.clamp(v7.tanh() - 1.5, v4.tanh() + 1.5)).sin();
-            }
-        }
-        s0 = s0 * 0.8 + x0.tanh() * 0.2;
-        s0 * 0.5 + s1 * 0.5 - acc2.tanh() + v5.tanh() + v7 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_21<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        const PHASE_D: usize = 3;
-        let mut s0 = x2;
-        let mut s1: T = ((x0.powi(2) + 0.5).recip() + x0).sin() * 2.0;
-        let mut s2 = (T::atan2(x2, s0 * s0 + 0.5) + T::powi(x1, 3)).tanh() * 2.0;
-        let mut acc3: T = 0.0;
-        match n % 3 {
-            0 => {
-                let x0 = v[n % 4];
-                acc3 = acc3 + T::cos(x0);
-            }
-            2 => {
-                s2 = (s2 * 0.5 + s0 * 0.5).sin();
-                let v4: T = (v[1] * 0.75).powi(2);
-                acc3 = acc3 + T::cos(v4);
-            }
-            _other => {
-                let v5 = (s0 + s1) * v[1];
-                acc3 = acc3 - v5.tanh() * 0.2;
-            }
-        }
-        let v6 = s2;
-        let mut k7 = 0;
-        while k7 < n + 1 && (x2.sin() * 0.9).acos() <= 0.0 {
-            k7 += 1;
-            let v8 = (v6 * v6 + 1.0).log(T::powi(v6.mul_add(v6, v6), 2) + 2.0);
-            let v9 = (v[k7 % 4].atan().powi(2) + 0.5).recip();
-            let v10 = (x0.cos().powi(2) + 0.5).recip();
-            s0 = s0 * 0.5;
-            s0 = s0 - 0.2 * T::cosh(v10.tanh()).cos();
-            s2 = s2.mul_add(0.5, (v8.sin() - v9.sin()).cos() * 0.02);
-        }
-        s0 = (s0 * 0.6 + x1 * 0.4).tanh();
-        let mut k11 = 0;
-        while k11 < n + 1 && T::max((T::cos(v6) * 0.9).atanh(), s0.max(s2)) < v[k11 % 4] * v[k11 % 4] {
-            k11 += 1;
-            let v12 = T::log2(s2.powi(2) + 1.0);
-            let v15 = match k7 % 4 {
-                0..=2 => {
-                    let v13 = T::tan((v[k11 % 4] * v[k11 % 4] + 0.5).recip().cos() * 1.2);
-                    v13 / (s1 * s1 + 1.5)
-                }
-                PHASE_D if n % 2 == 0 => {
-                    let v14 = ((v12 * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).powi(2) + 0.5).cbrt();
-                    s2 = s2 * 0.8;
-                    s2 = s2 - 0.2 * s2.abs().sin();
-                    v14.cos().exp2().to_degrees() * 0.01
-                }
-                _ => T::sin(x0).exp2() * v12.atan(),
-            };
-            s2 = s2 * 0.8 + s2.hypot(v[(k11 + n) % 4]).cos() * 0.1;
-            acc3 = acc3 + 0.25 * (T::cos(v12) - v15.sin()).tanh();
-        }
-        let v16 = if v6.cos() > v[(k11 + k7) % 4] {
-            (x0 * x0 + 1.5).acosh() + v[0].tanh().exp()
-        } else {
-            s2.abs()
-        };
-        s1 = s1 * 0.75;
-        s1 = s1 + 0.01 * T::tanh(s1.tanh());
-        T::tanh(s0) + s1 * 0.5 + s2 + acc3 + v16.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(f64::mul_add(v[n % 4], x0, v[n % 4]) * f64::atan(x2)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if n == 5 && (x0 + x2) * (acc1 * acc1 + 1.0).powi(-1) < 0.5 {
-            let x0: f64 = (f64::to_degrees(x0) * 0.02).sin().exp_m1();
-            s0 = s0 * 0.6 + x0.sin().cos() * 0.1;
-        } else {
-            s0 *= 0.5;
-            s0 += 0.05 * f64::cbrt(s0.tanh() + 2.0).asinh().tanh();
-            acc1 += x1.tanh();
-        }
-        s0 = s0 * 0.8 + x0.min(x1).cos() * 0.2;
-        let v2 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::atan2(s0.atan().powi(2) + 1.0, (f64::cos(p) * 2.0).sinh())));
-        let v4 = if let Some(_) = n.checked_sub(1) {
-            s0 = (s0 * 0.5 + f64::abs(s0) * 0.05).sin();
-            -v2
-        } else {
-            f64::acos((x0.tanh() * 2.0).cosh().cos() * 0.9)
-        };
-        let v5 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max((x1 * x1).ln_1p() + p));
-        for &t in v.iter() {
-            acc1 -= v4.sin().tanh() * 0.5;
-            let v6 = s0.hypot(v5);
-            for j in 1..n {
-                s0 *= 0.75;
-                s0 += 0.02 * f64::tanh(v6).exp().tanh();
-                match j {
-                    0 => {
-                        let v2 = 3.0_f64.min(v2).to_radians();
-                        let v7 = (v[3].tanh() * 0.9).acos();
-                        acc1 -= 0.05 * (v2 + v7.cos());
+                if T::powi(T::to_degrees(x2) * 0.02, 2).ln_1p() < 0.0 || n % 2 == 0 {
+                    acc1 = acc1 + 0.05 * (v3 * v3 + 2.0).sqrt().tanh().exp_m1().cos();
+                    if x2.atan() - (-v3) > 0.0 {
+                        let v3 = (v[j] * v[j] + 1.0).log10() + T::sin(x1).exp2();
+                        s0 = (s0 * 0.5 + T::cos(v3) * 0.25).tanh();
                     }
-                    1 | 3 => {
-                        let v8 = s0 * v6;
-                        acc1 -= s0.sin().tanh() * 0.1;
-                        s0 = s0 * 0.6 + v8.sin() * 0.02;
-                    }
-                    4 => {
-                        let x1 = s0.tanh() / (f64::tanh(x2 - t) + 2.0);
-                        s0 = s0 * 0.6 + v5.cos() * 0.4;
-                        s0 *= 0.8;
-                        s0 -= 0.05 * x1;
-                    }
-                    _other => {
-                        s0 = (s0 * 0.6 + f64::exp(v4.tanh()) * 0.1).sin();
-                        s0 *= 0.5;
-                        s0 += 0.1 * ((s0.powi(2) + 1.0).log(v5.powi(2) + 2.0) + v2.tanh().exp2()).sin();
-                    }
-                }
-                match j % 3 {
-                    0..=2 => {
+                    let v6 = v[2].atan2(v[2].powi(2) + 0.5);
+                    s0 = T::mul_add(s0, 0.8, T::sin(v6) * 0.02);
+                } else if (T::tanh((fj.powi(2) + 0.5).atan2(v3)) * 1.5).cosh() >= 1.0 && j % 3 == 1 {
+                    acc1 = acc1 + 0.05 * ((v[j].cos() + 2.0).cbrt() - v[j] * v[j]).sin();
+                    if T::from_f64(SCALE).unwrap() + x1 <= v2.atan() || k4 == 2 {
                         continue;
                     }
-                    _ => {
-                        debug_assert!(x1.is_finite());
-                        s0 = (s0 * 0.8 + s0 * s0 * s0 * 0.02).sin();
-                        if (s0.cos() * 0.9).acos() < -0.5 || j % 3 == 1 {
+                } else {
+                    acc1 = acc1 + T::sin(-x2) * 0.05;
+                    match j {
+                        0..=1 => {
                             continue;
                         }
+                        3 => {
+                            s0 = s0 * 0.5;
+                            s0 = s0 - 0.5 * s0.abs().sin();
+                        }
+                        _ => {
+                            s0 = 0.75 * s0 + 0.4 * T::exp2((s0 * s0 + 1.0).log10().tanh()).cos();
+                            if T::powi(x2.sin(), 2).ln_1p() > 0.0 {
+                                return (T::tanh(x1) * 0.9).acos().sin().exp_m1();
+                            }
+                        }
+                    }
+                    s0 = s0 * 0.6 + T::min(T::from_f64(0.5_f64).unwrap(), x0).sin() * 0.4;
+                }
+                s0 = s0.mul_add(0.6, T::tanh(T::cosh(s0.sin() * 2.0)) * 0.05);
+            }
+            if k4 == 5 && (-v[0]) - T::abs(v2) > T::tanh(v2) {
+                for u in v {
+                    s0 = 0.5 * s0 + 0.25 * T::ln_1p(T::log2(u * u + 1.0).powi(2)).tanh();
+                    s0 = s0 * 0.6 + T::sin(x1).exp_m1().tanh() * 0.1;
+                    let v9 = match k4 + n {
+                        0 => {
+                            let v7 = (s0.sin() * 2.0).cosh();
+                            T::from_f64(SCALE).unwrap() + x2 - (s0 + x1) + v7.cos()
+                        }
+                        1 => s0.powi(2),
+                        g if g > 2 => {
+                            let v8 = x2 * (s0 - 2.5);
+                            v8.asinh()
+                        }
+                        _ => -x2,
+                    };
+                    s0 = 0.8 * s0 + 0.01 * T::tanh(v9).tanh();
+                }
+                let v10 = m0::prog_15::<T>(x2, s0, x1, v, 3);
+                acc1 = acc1 + T::cos(T::cos(v10)) * 0.05;
+            } else {
+                s0 = (s0 * 0.5 + s0 * v[2] * 0.1).tanh();
+                let v11 = x1 + x2;
+                acc1 = acc1 - 0.25 * T::tanh(v11.sin());
+            }
+            s0 = 0.8 * s0 + 0.1 * T::sin(s0 + v[3]);
+        }
+        let v12 = v.iter().skip(1).step_by(2).copied().fold(T::neg_infinity(), |r, y| r.max(y));
+        let v13 = v.iter().fold(-0.0, |r, &p| r + T::tanh(p).to_radians());
+        s0 * 0.75 + T::tanh(acc1) + T::sin(v2) + v3 - v12.sin() + v13 - T::ln(v3 * v3 + 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_20(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((f64::tanh(*x2) * 1.2).tan()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let f2 = |t: f64| v[n % 4] * v[0] + t * 0.25;
+        let v3 = v.iter().map(|&p| f2(p)).sum::<f64>();
+        for i in 0..5 {
+            let fi = i as f64;
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                acc1 += 0.05 * f64::asin(s0.cos() * 0.9).cos();
+                if x0.clamp(-1.0, 1.5) < 0.5 {
+                    let v3 = f64::exp(v3.sin());
+                    s0 = 0.75 * s0 + 0.05 * f64::sin(v3);
+                } else if f64::cos(x1).exp_m1() >= 0.0 {
+                    s0 = 0.75 * s0 + 0.01 * (v3 / (s0.powi(2) + 1.0)).tanh();
+                    s0 *= 0.6;
+                    s0 += 0.4 * (-v[(k4 + n) % 4]).cos();
+                    if !(k4 < 3) {
+                        continue;
+                    }
+                } else {
+                    s0 = f64::mul_add(s0, 0.5, f64::sin((x2.powi(2) + 1.0).powi(-1)) * 0.1);
+                    let v5 = s0.copysign(*x2);
+                    acc1 += 0.05 * v5.sin();
+                }
+                acc1 += 0.05 * (fi - x0).tanh();
+            }
+            let v6 = f64::atanh(v[k4 % 4].tanh().tanh() * 0.9);
+            let v7: f64 = *x2 * v6;
+            s0 = (s0 * 0.75 + f64::recip(s0.powi(2) + 0.5) * 0.1).sin();
+            s0 = (s0 * 0.6 + v7.sin() * 0.02).tanh();
+        }
+        let v8 = v.iter().map(|&p| (f64::powi(x1, 2) + 1.0).atan2(v3) + p.sin()).sum::<f64>();
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + 0.5).sqrt() + q.sin()).sum::<f64>();
+        let mut m10: f64 = 0.0;
+        for i in 1..=4 {
+            let c11 = m0::prog_15(x1, f64::cos(-v9) * 2.0, 0.75, [v[0], v[1], v[2], v[3]], n) + f64::tanh(v[(i + n) % 4]);
+            m10 = c11.min(m10);
+        }
+        s0 *= 0.75;
+        s0 += 0.005 * m10.tanh();
+        let sl12 = &v[2..];
+        let v13 = (sl12[0].cos().powi(2) + 1.5).acosh();
+        x0.sin() + s0.tanh() + acc1.sin() + f64::tanh(v8) - v9.sin() - v13 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_21<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = T::mul_add(w0[n % 4], w0[n % 4], x0).sin() * 2.0;
+        let mut s2 = ((x2 * x2 + 1.0).log(x2.powi(2) + 2.0).cos() * 0.9).atanh();
+        let mut acc3: T = 0.0;
+        let mut a4 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = T::mul_add(x0, x2, v[j]).cos();
+            }
+            acc3 = acc3 + 0.02 * prog_8::<T>(x0 * 1.5, x0, x2, [w0[0], w0[1], w0[2], w0[3]], i).cos();
+        }
+        let a5 = a4[1];
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = T::ln(a5[k6] * a5[k6] + 2.0) * x2.cos().exp_m1();
+            acc3 = acc3 - a4[0][k6];
+            if k6 >= 2 || T::asin((T::to_degrees(v7) * 0.01).tanh() * 0.9) <= s2 {
+                break;
+            }
+        }
+        for &t in a5.iter() {
+            s2 = (s2 * 0.5 + ((x0.cos() * 0.9).atanh().powi(2) + 2.0).ln() * 0.1).tanh();
+            let v8 = v.iter().zip(w0.iter()).fold(1.0, |r, (&p, &q)| r * (1.0 + 0.1 * T::tanh(p + T::sin(q))));
+            s2 = 0.8 * s2 + 0.05 * (t + v8.tanh()).cos();
+        }
+        for i in 0..n {
+            let mut m9 = m0::prog_15::<T>(s1, ((a4[0][n % 4] - a5[3 - k6]).sin() * 1.2).tan().sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], 4).sin();
+            for j in 1..n {
+                let c10 = match j {
+                    0 | 2 => v[j % 4] * x1 + s1.powi(2),
+                    3 => s2.powi(2),
+                    4 => v[i % 4] * (x1 / (x2 * x2 + 1.5)),
+                    _other => 0.75 * x1 + v[j % 4],
+                };
+                m9 = T::max(c10, m9);
+                s2 = 0.75 * s2 + 0.02 * T::tanh(T::powf(s1.tanh().powi(2) + 0.5, x1.cos().exp().sin()));
+            }
+            s1 = s1.mul_add(0.5, m9.tanh().tanh() * 0.005);
+            let v11 = (T::powi(x1, 2) + 0.5).recip();
+            s2 = s2 * 0.5;
+            s2 = s2 - 0.25 * v11.sin();
+        }
+        match k6 {
+            0 | PHASE_C => {
+                s1 = 0.6 * s1 + 0.005 * m0::prog_15(s1, x0, x1, *v, n).cos();
+                let mut k12 = 0;
+                while k12 < n && s2.cos().to_degrees() * 0.01 > a5[k12 % 4] {
+                    k12 += 1;
+                    match k12 % 2 {
+                        0 => {
+                            break;
+                        }
+                        PHASE_B if n % 2 == 0 => {
+                            let x0 = s2 * x0;
+                            s2 = (s2 * 0.75 + x0.tanh() * 0.05).tanh();
+                        }
+                        _other => {
+                            acc3 = acc3 - 0.25 * (v[3 - k6] * x0 - (v[3 - k6] + x2)).tanh();
+                        }
+                    }
+                    if k12 < n {
+                        s1 = (s1 * 0.5 + (v[k12 % 4] - x1).asinh() * 0.25).tanh();
+                        acc3 = acc3 - T::tanh(a4[0][3] * s1) * 0.25;
+                    } else if ((s1 + s2).sin() + 2.0).cbrt() >= -0.25 {
+                        let v13 = prog_8(T::sin(T::exp2((x2.powi(2) + 1.0).atan2(x0).cos())), x0 * 1.5, x0 * 0.5, *v, n);
+                        s1 = T::mul_add(s1, 0.8, v13.sin() * 0.005);
+                    } else {
+                        let v14 = m0::prog_15(x0 * 1.5, T::sin(T::ln(T::powi(x0, 3).powi(2) + 0.5)), s1, [v[0], v[1], v[2], v[3]], n);
+                        acc3 = acc3 - T::tanh(v14) * 0.005;
+                    }
+                    let mut k15 = 0;
+                    while k15 < 4 {
+                        k15 += 1;
+                        acc3 = acc3 - T::atanh(T::tanh(a4[0][k15 % 4]) * 0.9).cos() * 0.05;
+                        let v16 = x0 * x1;
+                        s1 = (s1 * 0.6 + x0.tanh() * 0.4).tanh();
+                        acc3 = acc3 - v16.sin() * 0.05;
+                    }
+                    s2 = 0.75 * s2 + 0.75 * T::cos(T::cbrt(x0.cos() + 2.0));
+                }
+            }
+            _other => {
+                s1 = s1 * 0.5;
+                s1 = s1 + 0.5 * x1.sin();
+                acc3 = acc3 + a4[0][n % 4] * 0.75;
+            }
+        }
+        s1.cos() - s2.cos() - acc3.cos() + a4[0][2].tanh() - T::sin(a5[0])
+    }
+
+    #[differentiable]
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = x2.tanh() / 1.5;
+        let mut s1 = (v[1].powi(2) + 1.0).powi(-2);
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4 = (x1 + x0) / 1.5;
+            let v6 = 'b1: {
+                let v5 = (f64::powi(x0, 2) + 0.5).sqrt();
+                if (v4 + v[(k3 + n) % 4]) * (x1 + s0) >= v[k3 % 4] + v5 {
+                    break 'b1 prog_18(s1, x0, 1.2, v, n);
+                }
+                if 0.5 - x1 - v4 < 0.0 {
+                    break 'b1 (x1.powi(2) + 0.5).ln();
+                }
+                x2.tanh().exp2() * (x0 + v4)
+            };
+            acc2 += 0.2 * f64::cos(f64::log(v6.powi(2) + 1.0, 3.0));
+            if k3 >= 4 || v[0] - x1 > (v[n % 4] * v[n % 4]).ln_1p() {
+                break;
+            }
+        }
+        for t in v {
+            s1 = f64::mul_add(s1, 0.6, (v[n % 4] * s1 * x0.sin()).cos() * 0.05);
+            s0 = (s0 * 0.6 + (s0.tanh() * 1.2).tan() * 0.02).sin();
+            match k3 {
+                PHASE_A | 2 => {
+                    let v7 = (f64::tanh(x1) * 0.9).acos();
+                    acc2 += 0.5 * v7.cos().cos();
+                }
+                g if g > 3 => {
+                    s1 = (s1 * 0.8 + 3.0_f64.powf(x0.cos()) * 0.05).tanh();
+                    let v9 = 'b3: {
+                        let v8 = (s0 * s0 + 0.5).powf(f64::sin(x1));
+                        if t - x0 >= 0.0 {
+                            break 'b3 f64::asin(t.cos() * 0.9);
+                        }
+                        v8 + x1
+                    };
+                    s1 *= 0.5;
+                    s1 -= 0.02 * f64::sin(v9);
+                }
+                _ => {
+                    s1 = s1 * 0.75 + (x0.powi(2) + 0.5).ln().cos() * 0.1;
+                }
+            }
+            s0 = s0 * 0.6 + t.cos().sin() * 0.4;
+        }
+        let mut k10 = 0;
+        let v18: f64 = loop {
+            k10 += 1;
+            let v11 = v.iter().copied().map(|p| f64::tanh(x2).sinh() + p.sin()).sum::<f64>();
+            let v12 = f64::tanh(s1).exp2().tanh();
+            if (-s0) - x0 >= 1.0 || k10 % 3 == 1 {
+                s1 = s1.mul_add(0.5, (v12 - s0 + x1.sin()).cos() * 0.1);
+                s1 *= 0.8;
+                s1 += 0.01 * (-v11).tanh();
+            } else {
+                acc2 += 0.25 * (v[2].powi(2) + 1.0).recip();
+                s0 *= 0.8;
+                s0 -= 0.2 * f64::cos(x0);
+                if (f64::cos(x1).powi(2) + 1.0).log(3.0) > x0 {
+                    acc2 += 0.25 * f64::acos(f64::sqrt(f64::powi(v[k3 % 4], 2) + 1.0).sin() * 0.9).sin();
+                    if prog_8(2.0, f64::ln(v12.sin().powi(2) + 1.0).cos(), x2, v, k3) < v11 {
+                        s0 = (s0 * 0.8 + (SCALE + s1) * 0.2).tanh();
+                        break f64::to_degrees(v11) * 0.01;
+                    }
+                    for j in 0..n {
+                        let fj = j as f64;
+                        match j {
+                            0..=1 => {
+                                let v13 = f64::to_degrees(v[k10 % 4]) * 0.02;
+                                s1 = (s1 * 0.8 + v13.tanh() * 0.1).tanh();
+                            }
+                            PHASE_C => {
+                                s1 = (s1 * 0.6 + (s1 + 1.5_f64.powf(f64::tanh(s1))) * 0.2).tanh();
+                            }
+                            3 | 5 => {
+                                acc2 -= 0.05 * f64::tanh((f64::tanh(v[2].cos().cosh()) * 1.2).tan());
+                            }
+                            _ => {
+                                s1 = f64::mul_add(s1, 0.6, (s1 * s0).tanh() * 0.2);
+                                if s0.cos() + fj <= 1.0 {
+                                    return (v[k10 % 4].cos() * 1.5).cosh();
+                                }
+                                let v14 = fj * x1;
+                                acc2 -= 0.05 * v14.tanh();
+                            }
+                        }
+                        match k3 {
+                            0..=1 => {
+                                let v15 = fj + v11;
+                                let v11 = v12.tanh();
+                                acc2 += 0.05 * f64::cos(v15.sin() + v11);
+                            }
+                            PHASE_D => {
+                                acc2 += ((s0 * s0).ln_1p().powi(2) + 0.5).recip().cos() * 0.05;
+                                let v16 = v11 + v[3];
+                                acc2 += 0.05 * v16.tanh();
+                            }
+                            4 => {
+                                break;
+                            }
+                            _ => {
+                                s0 *= 0.75;
+                                s0 += 0.02 * f64::powi(f64::powi(x0.cos(), 2) + 1.0, -3).tanh();
+                                acc2 += 3.0_f64.powf(s1.sin()).cos() * 0.05;
+                                match k10 % 4 {
+                                    0..=2 => {
+                                        s0 = 0.75 * s0 + 0.1 * (s1 * s0).tanh();
+                                    }
+                                    3 => {
+                                        break;
+                                    }
+                                    _other => {
+                                        s0 = 0.8 * s0 + 0.02 * (f64::tanh(f64::acosh(s0.powi(2) + 2.0)) * 2.0).cosh().tanh();
+                                        let v17 = f64::atan(x1);
+                                        acc2 -= 0.05 * v17.sin().tanh();
+                                    }
+                                }
+                            }
+                        }
+                        acc2 += 0.05 * (v[k3 % 4].tanh() * 1.5).sinh().sin();
+                    }
+                } else if (x0.powi(2) + 1.0).powi(-1) + f64::atan(x1) <= f64::log2(v[k10 % 4].powi(2) + 1.0) {
+                    s1 *= 0.8;
+                    s1 += 0.05 * (s1 * v12.tanh()).tanh();
+                }
+            }
+            s1 = s1.mul_add(0.75, f64::cos(v[(k10 + k3) % 4] - s0) * 0.1);
+            if k10 >= 6 || v12.atan().cos() >= -0.25 {
+                break (x0 * x0 + 1.5).acosh();
+            }
+            s0 = f64::mul_add(s0, 0.6, f64::cos(f64::cos(v11)) * 0.02);
+        };
+        let v19 = v.iter().map(|&p| 1.0 + 0.1 * (s0 + 1.25 + p.tanh()).cos()).product::<f64>();
+        x0.sin() + f64::cos(x1) + s1 * 1.5 + acc2.tanh() + f64::tanh(v18) + v19
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[2] + f64::cos(x1).cosh()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3: f64 = if n > 3 {
+            s0 = s0 * 0.6 + f64::cos((s0.sin() + 2.0).cbrt()) * 0.25;
+            x2 - x1
+        } else if f64::exp(f64::tanh(x1)) / (0.5_f64.log(x0.powi(2) + 2.0).powi(2) + 1.0) >= 0.5 && n > 0 {
+            let v2 = prog_17(f64::ln_1p((f64::to_degrees(x2) * 0.01).powi(2)).tanh(), 1.5, f64::tanh(x2).exp_m1().sin() * 2.0, v, n);
+            v[0].tanh() + v2.tanh()
+        } else {
+            f64::exp(f64::tanh(acc1.abs()))
+        };
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.25 * (((v3 - r).tanh() + 2.0).cbrt() + p.sin()).cos());
+            if (1.2 - x2).to_radians() * 20.0 <= x0 {
+                let x2 = x2.to_radians() * 20.0;
+                acc1 += (v5 - x2).sin();
+            } else {
+                s0 = (s0 * 0.5 + (v5 * v5 + 0.5).atan2(v5) * 0.02).tanh();
+            }
+            acc1 += v[k4] * std::f64::consts::LN_2 * 0.5;
+            if k4 >= 2 || x1 * v[n % 4] <= x1 {
+                break;
+            }
+        }
+        s0 = (s0 * 0.6 + (x2 * x2 + 1.0).log(v[1] * v[1] + 2.0) * 0.1).tanh();
+        let v6 = (0..n).map(|i| (f64::cos(x2) * 1.5).cosh().cos() + v[i % 4] * 0.25).sum::<f64>();
+        if x0 > v3 && k4 % 3 == 1 {
+            acc1 += x1.sin();
+            if f64::acosh((x2.to_degrees() * 0.01).powi(2) + 1.5) <= v6 {
+                s0 = (s0 * 0.8 + ((x2 * x2 + 1.0).recip().cos() * 0.9).asin() * 0.1).sin();
+            } else if s0 >= 2.0_f64.copysign(acc1) {
+                let x2 = x2.sin().exp2().to_radians() * 50.0;
+                let v8: f64 = prog_13(x2.max(x0).tanh() * 2.0, x2, ((x2.cos() * 1.2).tan().powi(2) + 1.0).log(10.0).cos() * 2.0, &v, 1);
+                s0 = (s0 * 0.5 + v8.sin() * 0.005).sin();
+            }
+        } else if let Some(_) = n.checked_sub(3) {
+            acc1 += v6.to_radians();
+            acc1 += f64::tanh(v[0] + x1);
+        }
+        x0 * 0.25 - s0 - acc1.tanh() + v3 + v6.tanh() + x2.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = (x1 * v[n % 4]).clamp((f64::tanh(s0) * 1.5).cosh().sin() - 1.5, (x0 + v[n % 4]).tanh() + 1.5).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = f64::tanh(s1);
+        let v5: f64 = if (x1 * x1 + 1.0).log10().atan2((f64::powi(v3, 2) + 1.0).log10().powi(2) + 0.5) <= 1.0 || n % 2 == 0 {
+            let v4 = f64::tan(f64::tanh(x0) * 1.2) + v3.sin();
+            v4.hypot(acc2) + acc2.asinh()
+        } else {
+            (x1.sin() * 0.5).ln_1p()
+        };
+        let mut a6 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = v5;
+            acc2 += 0.5 * f64::cos(t);
+        }
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            debug_assert!(x1.is_finite());
+            if k7 > 0 && f64::acosh(v3.powi(2) + 1.5) < 1.0 {
+                acc2 += 0.5 * (v5.to_degrees() * 0.01).cos();
+                break f64::cos(a6[n % 4].to_radians());
+            }
+            s1 = 0.5 * s1 + 0.25 * (f64::ln_1p(v3 * v3) + f64::asinh(x2)).tanh();
+            if k7 >= 4 {
+                break prog_8(1.5, s1.tanh() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n);
+            }
+        };
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if n < 1 && v8 - v3 / 1.5 < fi {
+                s0 = s0 * 0.6 + f64::sin(fi + v[i % 4]) * 0.4;
+                if (f64::tanh((v5 * v5 + 1.0).recip()) * 0.9).asin() >= 0.5 {
+                    s1 = (s1 * 0.75 + f64::cbrt(a6[i % 4].tanh() + 2.0) * 0.75).sin();
+                    break;
+                }
+            } else if v3.cos() < a6[i % 4] {
+                acc2 += 0.005 * m0::prog_15(x2, f64::cos(f64::atan2(fi.atan().powi(2) + 1.0, (f64::cos(x0) * 2.0).sinh())), x0, [v[0], v[1], v[2], v[3]], k7).sin();
+            }
+            if m0::prog_15::<f64>(s1, 0.75, 0.25, *v, k7) >= 0.5 {
+                acc2 -= f64::asinh(x1).tanh().tanh() * 0.25;
+                s1 = (s1 * 0.75 + f64::cosh(v8.cos() * 2.0) * 0.02).tanh();
+                if !(k7 + i < 1) {
+                    break;
+                }
+            }
+            s1 = (s1 * 0.8 + (v8.powi(2) + 1.0).cbrt() * 0.02).sin();
+        }
+        let v9 = a6.iter().skip(1).cloned().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        s0.cos() + s1 * 0.75 - f64::sin(acc2) - v5 * 1.5 + v8.sin() + v9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[1] - v[n % 4]).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v6 = if v[n % 4] + (acc1.powi(2) + 0.5).atan2(s0) > x1 {
+            let v2 = f64::sin(v[n % 4] - 0.8);
+            x2.min(v2).abs()
+        } else if n % 3 == 1 && x2 <= 1.0 {
+            for t in v {
+                if x2.clamp(x0.sin() - 1.5, s0.tanh().sin() + 1.5) <= s0 {
+                    let v3: f64 = t;
+                    s0 = s0.mul_add(0.6, f64::sin(prog_18(f64::atan2(v[n % 4], s0.powi(2) + 1.0).sin().tanh() * 2.0, t, f64::sin(f64::cos(f64::ln(v3 * v3 + 1.0)).exp_m1()) * 2.0, v, n)) * 0.005);
+                } else if (t.to_degrees() * 0.02).hypot((f64::powi(v[2], 2) + 1.0).recip()) <= 0.5 || n == 3 {
+                    acc1 += (x0 * x0 + 2.0).acosh().sin() * 0.5;
+                    s0 = (s0 * 0.6 + (s0.tanh() * 1.5).cosh() * 0.1).tanh();
+                }
+                let v4 = v.iter().copied().map(|p| s0 + p.tanh()).sum::<f64>();
+                s0 = 0.8 * s0 + 0.005 * prog_8((-v[n % 4]).tanh(), x0, x1, v, n).sin();
+                s0 = (s0 * 0.5 + f64::sin(v4) * 0.05).tanh();
+            }
+            let v5 = x0 - acc1;
+            (f64::tanh(v5) * 0.9).acos()
+        } else {
+            0.5_f64.hypot(f64::cbrt(x0.tanh() + 2.0))
+        };
+        let v7: f64 = prog_8::<f64>((f64::powi(f64::min(x1, v[3]), 2) + 1.0).sqrt().sin() * 2.0, f64::sin((x0.powi(2) + 0.5).sqrt()), x1, v, n);
+        let v9 = match n % 2 {
+            PHASE_A => v6 - x2,
+            1 => f64::ln_1p(v[n % 4].tanh() * 0.5).atan(),
+            _other => {
+                let v8 = f64::powi((v6.powi(2) + 1.0).recip().powi(2) + 1.0, -1);
+                acc1.sin() + v8.cos()
+            }
+        };
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if f64::cos((x0.tanh() + 2.0).cbrt()).exp() < 0.0 {
+                acc1 += 0.5 * f64::sin((s0.cos() * 0.9).acos() / 3.0);
+                acc1 += 0.5 * x2.tanh().asinh().tanh();
+            } else if m0::prog_15(x0, f64::cos(v[3].sin()), x1, v, n) >= v6.atan() {
+                let v10 = f64::ln_1p((v7.sin() * 0.9).asin().sin() * 0.5);
+                acc1 += 0.5 * f64::powi(t * std::f64::consts::FRAC_PI_4, 3).tanh();
+                s0 = (s0 * 0.5 + v10 * 0.2).sin();
+            } else {
+                let v11 = prog_8(x1, f64::cos(v[i].tanh()).exp().tanh() * 2.0, ((t.powi(2) + 2.0).ln() * v7.clamp(v7.sin() - 1.5, f64::tanh(x2) + 1.5)).sin(), v, 5);
+                acc1 += 0.005 * v11.cos().sin();
+            }
+            s0 = f64::mul_add(s0, 0.5, f64::tanh((t - v[1]).tanh().cosh()) * 0.2);
+            if v9 - t >= -1.0 {
+                acc1 -= 0.5 * (s0 / (f64::sin(v7) + 2.0)).tanh();
+                s0 *= 0.75;
+                s0 += 0.005 * f64::cos(m0::prog_15(f64::tanh((v6 * v6 + 0.5).recip()), 0.25, x0, v, 0));
+                if x0.atan() > 0.5 {
+                    s0 = s0.mul_add(0.8, f64::sin((f64::powi(s0, 2) + 1.0).log(10.0)) * 0.4);
+                    s0 = f64::mul_add(s0, 0.8, m0::prog_15(f64::sin(2.0_f64.atan2(s0.mul_add(s0, v6))) * 2.0, s0.atan2(v[0] * v[0] + 1.0).cos() * 2.0, (fi - v9).tanh() * 2.0, v, n).sin() * 0.005);
+                } else if i == 2 && s0.to_degrees() * 0.02 <= -1.0 {
+                    acc1 += f64::exp(t.cos()).cos() * 0.5;
+                    let v12 = fi - v7;
+                    s0 = s0 * 0.5 + f64::cos(v12.sin()) * 0.5;
+                } else {
+                    s0 *= 0.8;
+                    s0 -= 0.05 * f64::cos(f64::ln_1p((f64::tanh(s0) * 1.5).sinh().powi(2)));
+                }
+            }
+        }
+        let v15 = match n {
+            0..=1 => {
+                let v13 = (x1.tanh() * 1.2).tan();
+                (v13.sin() * 0.9).acos()
+            }
+            2..=3 => v6.cos().exp2(),
+            4 | 6 => (f64::powi(v9, 2) + 1.0).recip(),
+            _ => {
+                let v14 = m0::prog_15::<f64>(2.0, (v[2].cos() * 1.2).tan().sin() * 2.0, x1, v, n);
+                f64::ln_1p(v9.sin() * 0.5) + v14.sin()
+            }
+        };
+        let v16 = if !(n % 3 == 1 && (v[n % 4] * v[n % 4] + 2.0).acosh() >= 0.5) {
+            s0 = (s0 * 0.75 + (-x1) * 0.25).sin();
+            x1.hypot(f64::asinh(v6))
+        } else if x1 * std::f64::consts::FRAC_PI_4 <= v6.cos() {
+            v[1].tanh()
+        } else {
+            f64::abs(v9.sin())
+        };
+        s0.cos() + acc1.cos() + v7.tanh() + v9.tanh() - v15.cos() + f64::sin(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_27<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::abs(v[1]) / ((T::powi(x0, 2) + 1.0).powf(1.5).powi(2) + 1.5);
+        let mut s1: T = (x2.tanh() * 0.9).acos().sin() * 2.0;
+        let mut s2 = (x1 * s1).cos() * 2.0;
+        let mut acc3: T = 0.0;
+        let v5 = if v[n % 4].cos().clamp(T::sin(x1 / (T::powi(x2, 2) + 0.5)) - 1.5, T::cos(T::acosh(x2 * x2 + 1.5)) + 1.5) >= x2 {
+            let v4 = prog_8(x0 * 2.0, x2, s1, v, 4);
+            (T::cos(acc3.tanh()) * 2.0).cosh() + v4.cos()
+        } else {
+            let x2 = (x1.tanh() * 2.0).cosh();
+            T::clamp(x0.max(x2), -1.0, 1.5)
+        };
+        let v6 = (s0 * s0 + 1.0).recip();
+        for i in 1..n {
+            s2 = s2 * 0.8;
+            s2 = s2 + 0.02 * (v[i % 4].cos() * 2.0).sinh().tanh();
+            acc3 = acc3 + (v5 - 2.5).sin() * 0.4;
+        }
+        let v7 = 'b1: {
+            if (v6.tanh() * 0.9).asin() >= v[2] * 2.0 {
+                break 'b1 v5;
+            }
+            (T::tanh(v[n % 4]) * 0.9).asin()
+        };
+        let v8 = 'b2: {
+            for (i, &t) in v.iter().enumerate() {
+                acc3 = acc3 + 0.005 * prog_8(x0 * 2.0, (T::sin(s0) * 0.9).atanh().sin() * 2.0, T::sin(v[i]) * 2.0, v, i).sin();
+                if prog_8::<T>(v6, s0, T::cos(T::atan(x1)).cos() * 2.0, v, 4) >= v7 {
+                    break 'b2 (T::powi(T::cosh(x2.cos() * 2.0), 2) + 0.5).recip();
+                }
+                if 0.65 - T::sinh(v5.sin()) < x0 {
+                    break;
+                }
+                s0 = (s0 * 0.5 + t.tanh() * 0.5).sin();
+            }
+            -v[n % 4].abs()
+        };
+        let v14 = match n {
+            MODE_A | 2 => {
+                acc3 = acc3 + 0.25 * T::tanh(-(T::powi(v8, 2) + 0.5).sqrt());
+                v[0].cos().exp_m1()
+            }
+            6 => T::tanh(x2),
+            _ => {
+                for _ in (0..n).rev() {
+                    let mut k9 = 0;
+                    while k9 < n + 1 && T::tan(v8.sin() * 1.2) <= v5 {
+                        k9 += 1;
+                        let v10: T = T::asinh(v7);
+                        'b6: {
+                            let v11 = T::log(T::from_f64(0.5_f64).unwrap(), T::powi(v10, 2) + 2.0);
+                            if v11 + v5 < -0.5 {
+                                break 'b6;
+                            }
+                            let v12 = x1;
+                            acc3 = acc3 + 0.02 * v12.tanh();
+                        }
+                        acc3 = acc3 + 0.02 * T::powi(v6.tanh(), 3).sin();
+                    }
+                    let v13 = match k9 % 4 {
+                        0..=2 => m0::prog_15(s0, v8, (v7.cos() * 0.9).asin().cos() * 2.0, v, n),
+                        3 => T::abs(s0) - s1.hypot(x2),
+                        _ => {
+                            acc3 = acc3 + T::tanh(v7 / (v8 * v8 + 1.0)) * 0.25;
+                            m0::prog_15(s0, v8, T::sin(T::recip(v6.cos().powi(2) + 1.0)) * 2.0, v, n)
+                        }
+                    };
+                    s2 = (s2 * 0.6 + m0::prog_15(s1, (v[0] + v6).sin(), x1, v, 1) * 0.005).tanh();
+                    s2 = s2 * 0.6;
+                    s2 = s2 + 0.005 * T::cos(v13).tanh();
+                }
+                m0::prog_15(x0 * 0.25, x1, x0, v, n)
+            }
+        };
+        match n.checked_sub(2) {
+            Some(_) => {
+                s2 = (s2 * 0.6 + v7 * 0.005).tanh();
+                if m0::prog_15(T::clamp(v[n % 4].tanh().cosh(), -0.5, 1.0).cos() * 2.0, x0 * 2.0, v6, v, n) <= -1.0 {
+                    for i in (0..3).rev() {
+                        let fi = T::from_usize(i).unwrap();
+                        let v16 = ((v[i].powi(2) + 1.0).atan2(x1).cos() + 2.0).cbrt();
+                        let c17: T = T::from_f64(table(i + 1)).unwrap();
+                        if (s2 * s2 + 1.0).atan2(c17) >= v5 {
+                            s2 = (s2 * 0.75 + fi.cos() * 1.0).tanh();
+                            s0 = (s0 * 0.75 + T::powi(x0, 3) * 0.02).sin();
+                        } else if s2 > x1 {
+                            acc3 = acc3 + (v16 * v16 + 2.0).acosh().sin() * 0.5;
+                        } else {
+                            acc3 = acc3 + x0.atan().sin() * 0.5;
+                        }
+                        acc3 = acc3 + (v14 * v14 + 0.5).ln().sin() * 0.5;
+                        acc3 = acc3 - 0.5 * T::cos(v16).sin();
+                    }
+                } else if v6.cos().cosh() <= 0.0 {
+                    let v14 = T::asinh(v6.sin());
+                    s0 = T::mul_add(s0, 0.8, v14.sin() * 0.02);
+                }
+            }
+            None => {
+                s2 = s2 * 0.75 + ((x1 * x1 + 2.0).sqrt() / ((x0 * x0 + 1.0).powf(0.5).cos() + 2.0)).tanh() * 0.02;
+                s1 = s1 * 0.75;
+                s1 = s1 + 0.05 * x1.powi(2).copysign(T::ln(x2 * x2 + 1.0)).sin();
+            }
+        }
+        s0 * 0.5 - s1 + T::sin(s2) - acc3.sin() - v5.tanh() + v7.sin() + v8 * 1.5 - v14.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_28(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (-(p.0 - v[3])).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = 'b0: {
+            if (x0 * x0 + 1.0).ln() <= 1.0 {
+                break 'b0 v[n % 4].sin().exp();
+            }
+            v[n % 4].tanh().exp()
+        };
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 -= f64::cos(m0::prog_15(s0, 1.2, 1.2, v, n)) * 0.05;
+            let v4 = f64::powf(0.5_f64, f64::cos(v2));
+            let mut k5 = 0;
+            while k5 < n && f64::log(s0 * s0 + 1.0, 2.0) < 0.0 {
+                k5 += 1;
+                s0 = 0.6 * s0 + 0.4 * p.0.tanh();
+                let v9: f64 = if (p.1.powi(2) + 1.0).ln() >= 1.0 || k5 > 0 {
+                    let v6 = ((v[k3 % 4] / (v[k3 % 4] * v[k3 % 4] + 1.5)).powi(2) + 0.5).recip();
+                    p.1.cos() + v6.cos()
+                } else if x0.sin() < 0.0 || k3 % 3 == 1 {
+                    let v4 = 0.75 - v4.tanh();
+                    let v7 = (f64::cos(1.25 - p.0) * 1.2).tan();
+                    s0 = 0.6 * s0 + 0.05 * v4.atan2(s0 * s0 + 0.5).tanh();
+                    f64::tan(s0.tanh() * 1.2) + v7.tanh()
+                } else {
+                    let v8 = (p.0.tanh() * 0.9).atanh() / (v2.atan().powi(2) + 1.5);
+                    f64::to_degrees(f64::tan(f64::sin(v2) * 1.2)) * 0.01 + v8.tanh()
+                };
+                match k5 {
+                    1 => {
+                        acc1 += 0.02 * f64::cbrt(f64::sin(f64::tan(v2.sin() * 1.2)) + 2.0);
+                    }
+                    2 | 4 => {
+                        let v10 = s0.powi(2);
+                        acc1 += f64::cos(v10.cos()) * 0.05;
+                    }
+                    6 => {
+                        s0 *= 0.5;
+                        s0 -= 0.1 * v4.cos().exp_m1().tanh();
+                        let v11 = f64::cosh(f64::sin(v4));
+                        acc1 += v11.cos() * 0.05;
+                    }
+                    _other => {
+                        s0 *= 0.6;
+                        s0 += 0.25 * (v4.sin().powi(2) + 0.5).cbrt().tanh();
+                        let v9: f64 = s0 - v9;
+                        acc1 += v9.cos().sin() * 0.05;
+                    }
+                }
+                s0 = (s0 * 0.5 + v9.sin() * 0.02).tanh();
+            }
+            if k3 >= 5 {
+                break;
+            }
+            s0 = s0.mul_add(0.5, v4.tanh().sin() * 0.25);
+        }
+        let v12 = f64::atan(p.1);
+        let v13 = 'b3: {
+            s0 *= 0.75;
+            s0 += 0.05 * f64::cos(1.5 * v2);
+            s0 = s0.mul_add(0.6, (f64::cos(p.1) * 1.2).tan().sin() * 0.02);
+            if v[2] / (v12 * v12 + 1.0) >= v12 {
+                s0 = s0 * 0.5 + (p.0.to_degrees() * 0.01).tanh() * 0.75;
+                break 'b3 v12 * v[1];
+            }
+            f64::exp(f64::sin(v[k3 % 4]).cos())
+        };
+        let v15 = match k3 % 2 {
+            PHASE_A => {
+                let v14 = f64::atan2(f64::hypot(p.0, v[0]), f64::exp(p.1.sin()).powi(2) + 1.0);
+                acc1 += 0.4 * f64::cos((v13.powi(2) + 1.0).log(x0 * x0 + 2.0));
+                v2 + s0 + v14.cos()
+            }
+            1 => 1.5_f64.min(v13),
+            _other => v13.atan(),
+        };
+        let mut k16 = 0;
+        let v25: f64 = loop {
+            k16 += 1;
+            match k16 + n {
+                0 => {
+                    acc1 += 0.5 * f64::cos(((v15 - v13).sin() * 0.9).acos());
+                    let v17 = 'b5: {
+                        s0 = s0 * 0.8 + f64::sin(p.0 + v15) * 0.1;
+                        if f64::cosh(v13.cos()) * f64::cos(p.0) < v15 {
+                            break 'b5 (s0 * s0 + 1.5).acosh();
+                        }
+                        f64::powi(f64::exp2(f64::cos(v[(k16 + k3) % 4])), 3)
+                    };
+                    acc1 += v17.tanh() * 0.2;
+                }
+                1..=3 => {
+                    let v19 = 'b6: {
+                        let v18 = f64::log10(v12 * v12 + 1.0) / ((f64::powi(v15, 2) + 1.0).log2().powi(2) + 0.5);
+                        if !(k16 % 2 == 0) {
+                            acc1 -= f64::cos(f64::log2(f64::powi(p.1 + v[k16], 2) + 1.0)) * 0.5;
+                            break 'b6 (0.65 - x0) * std::f64::consts::LN_2;
+                        }
+                        if (v13 - 0.65).tanh() > 0.25 && k16 % 3 == 1 {
+                            s0 = s0 * 0.6 + (v15 * v12).sin() * 0.05;
+                            break 'b6 f64::sin(v18 - v13);
+                        }
+                        (-v12) + v18.sin()
+                    };
+                    acc1 += v19.sin() * 0.5;
+                }
+                4..=6 => {
+                    let v20 = (v15.tanh() * 0.9).acos();
+                    let v21 = m0::prog_15(0.25, p.0, (f64::cos(0.25 - v[(k16 + k3) % 4]) * 1.2).tan().sin() * 2.0, v, 4);
+                    s0 *= 0.8;
+                    s0 -= 0.005 * (v20.sin() + v21.sin()).sin();
+                }
+                _ => {
+                    let v22 = prog_8(s0, x0, 0.75, v, k16);
+                    let v23 = m0::prog_15(p.0, p.1, (v2 * v[1]).sin() * 2.0, v, 6);
+                    s0 = 0.75 * s0 + 0.005 * (f64::cos(v22) + f64::tanh(v23)).cos();
+                }
+            }
+            if v15.sin() <= 0.5 {
+                let v24 = SCALE + v12;
+                acc1 -= f64::tanh(v24) * 0.5;
+            } else {
+                s0 = f64::mul_add(s0, 0.5, (s0 - v15).tanh() * 0.25);
+            }
+            acc1 -= 0.5 * f64::tanh((v2.cos() * 0.9).acos());
+            if k16 >= 3 || f64::tanh(p.1) < 0.5 {
+                break v[2].abs();
+            }
+        };
+        s0 * 0.5 + acc1.sin() - f64::cos(v15) - v25 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_30(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = (f64::cos(x1) * 0.9).asin();
+        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).log10();
+        let mut s2 = (s0 * s0).ln_1p();
+        let mut acc3: f64 = 0.0;
+        let m4 = 2 * n + 1;
+        let c5: f64 = table(m4);
+        for i in 1..n {
+            let fi = i as f64;
+            s1 = s1 * 0.75 + m0::prog_15(((s2 + s1).cos() * 0.9).acos().tanh() * 2.0, 2.0, x0, [v[0], v[1], v[2], v[3]], i).tanh() * 0.005;
+            acc3 -= 0.4 * f64::cos((x2.tanh() * 2.0).cosh());
+            let v7 = match n {
+                0 => (f64::cos(c5) * 0.9).asin(),
+                g if g > 1 => 0.8 * f64::asinh(c5),
+                _other => {
+                    let v6 = fi + x1;
+                    s0 = 0.6 * s0 + 0.02 * f64::atan2((s0 - v6).powi(2) + 1.0, v6 * std::f64::consts::FRAC_PI_4).tanh();
+                    v6.cos()
+                }
+            };
+            acc3 += f64::sin(v7).cos() * 0.4;
+        }
+        let c8: f64 = table(n);
+        let v10 = 'b1: {
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                if 0.65 - s2 < 0.5 {
+                    break 'b1 x0;
+                }
+                assert!(k9 + n < 100, "k9 out of range");
+                s2 = s2.mul_add(0.8, x0.tanh() * 0.2);
+            }
+            (s2.mul_add(c8, s0).sin() + 2.0).cbrt()
+        };
+        for (i, &t) in v.iter().enumerate() {
+            acc3 -= v[1].tanh().tanh() * 0.5;
+            let c11: f64 = table(i);
+            s2 = (s2 * 0.6 + (f64::recip(x2 * x2 + 1.0).tanh() * 0.9).acos() * 0.25).sin();
+            s2 = (s2 * 0.6 + (t.cos() - f64::cos(c11)) * 0.4).sin();
+        }
+        let mut a12 = [v[0], v[1], v[2], v[3]];
+        a12[2] *= 0.75;
+        a12[2] += f64::tanh(SCALE + v[m4 % 4]);
+        for _ in (0..5).rev() {
+            a12 = [a12[1] * 0.8 + f64::cos(v10) * 0.2, a12[3], a12[1], 0.1 * f64::powi(0.5_f64.min(s1), 3) + 0.75 * a12[2]];
+            acc3 += 0.4 * f64::tanh(f64::atan2(s1.sin(), (x0 * x0 + 2.0).sqrt().powi(2) + 1.0));
+        }
+        let f13 = |t: f64| (s2.powi(2) + 2.0).acosh() + t * 0.25;
+        let v14 = v.iter().fold(0.0, |r, &z| r * 0.5 + f13(z) * 0.25);
+        let v15 = f13(x1) + f13(v[3]) * 1.0;
+        x0 * 0.75 + x2.sin() + s0 + s1 * 1.5 - acc3.tanh() - c5.tanh() - c8 * 0.5 + f64::tanh(v10) + f64::cos(a12[3]) + v14 * 1.5 + v15.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_31(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.tanh() * 0.9).asin();
+        let mut s1 = p.0 / (f64::tanh(p.0).powi(2) + 1.0);
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            match i % 2 {
+                0 => {
+                    s1 = s1 * 0.5 + f64::cos(prog_8::<f64>(p.0, f64::tanh(f64::powi(v[2], 3).sin()) * 2.0, 0.75, [v[0], v[1], v[2], v[3]], i)) * 0.005;
+                    if i < 2 && f64::asin((p.1 / (p.1.cos() + 2.0)).sin() * 0.9) < v[0] {
+                        acc2 -= 0.01 * prog_8::<f64>(1.2, f64::cos(3.0_f64.hypot((s0.powi(2) + 2.0).acosh())) * 2.0, v[3].sin().exp().tanh(), [v[0], v[1], v[2], v[3]], n).tanh();
+                    } else {
+                        acc2 += 0.4 * ((p.0 * p.0 + 1.0).atan2(p.1) * p.0).cos();
+                        let v3 = v[1] + v[i];
+                        acc2 += v3.tanh() * 0.5;
+                    }
+                    acc2 += 0.5 * (f64::cos(p.0) * 0.9).acos().sin();
+                }
+                1 => {
+                    let v4 = (p.1.powi(2) + 1.0).recip();
+                    let v5 = prog_8((0.35 * s1).sin(), 0.25, f64::cos(fi.sin().exp2()), [v[0], v[1], v[2], v[3]], i);
+                    acc2 += (f64::tanh(v4) + v5.tanh()).cos() * 0.05;
+                }
+                _ => {
+                    s1 = s1 * 0.5 + ((v[i] + p.1) * 0.75).tanh() * 0.25;
+                    if f64::cos(p.1.tanh().exp2()).exp() < p.0 {
+                        s0 *= 0.6;
+                        s0 += 0.1 * f64::tanh(f64::exp_m1(s1.sin()));
+                    } else if i == 3 {
+                        s1 = (s1 * 0.5 + f64::ln_1p(f64::powi(s1.asinh(), 2)) * 0.5).tanh();
+                    } else {
+                        s1 = (s1 * 0.8 + (f64::tanh(f64::log10(s1 * s1 + 1.0)) * 0.9).acos() * 0.2).tanh();
+                        let v6 = prog_8(s0.asinh().sin(), p.0.tanh().cos() * 2.0, p.0, *v, n);
+                        s0 = s0 * 0.75 + v6.tanh().sin() * 0.005;
                     }
                 }
             }
-            s0 = (s0 * 0.6 + (t.tanh() + v6.cos()) * 0.1).sin();
+            acc2 -= f64::cos(x0) * 0.5;
+            for j in (1..=4).step_by(2) {
+                let fj = j as f64;
+                if s0 * v[(j + n) % 4] <= 0.0 && j < 4 {
+                    continue 'l0;
+                }
+                if i + n < 8 {
+                    acc2 += 0.25 * (fi + s0 + (fj.tanh() * 0.9).acos()).tanh();
+                    continue;
+                }
+                let v7 = s0 * p.1;
+                s0 = f64::mul_add(s0, 0.5, s0.tanh() * 0.5);
+                s1 = (s1 * 0.5 + v7.tanh() * 0.1).sin();
+            }
+            acc2 -= 0.4 * f64::tanh((s0.sin() * 1.2).tan());
         }
-        f64::sin(s0) - acc1.cos() + v2 - v4.cos() - v5
+        for i in 0..n {
+            let v8 = p.1 - v[i % 4];
+            let v9 = (p.0 * s0).asinh();
+            s0 = (s0 * 0.5 + v9.sin().exp2() * 0.1).sin();
+            acc2 -= 0.25 * f64::sin(v8).tanh();
+        }
+        let mut m10 = f64::INFINITY;
+        for i in 0..v.len() {
+            m10 = m10.min(x0 * (v[i] * x0) + v[(i + n) % 4]);
+        }
+        let mut k11 = 0;
+        while k11 < n {
+            k11 += 1;
+            acc2 += 0.2 * v[(k11 + n) % 4].asinh();
+            s1 *= 0.5;
+            s1 += 0.5 * f64::tanh(2.0_f64.min(p.1)).cos();
+        }
+        let v14 = if f64::hypot((-3.0_f64).max(m10), p.1 * p.0) > -0.5 {
+            m10 + (v[k11 % 4].powi(2) + 2.0).ln()
+        } else if m0::prog_15(f64::log(v[k11 % 4].powi(2) + 1.0, 3.0).sin(), v[k11 % 4].sin().sin() * 2.0, s1, *v, n) > 0.0 && k11 < 5 {
+            let v12 = p.1 * v[1];
+            -v12
+        } else {
+            let v13 = x0 / (v[0].sin() + 2.0) + p.1 * std::f64::consts::LN_2;
+            return x0 + v13
+        };
+        s0.sin() - s1.cos() - acc2.cos() + v14.tanh()
     }
 
     #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = x1.sin().exp2();
-        let mut s1 = (f64::sin(x1) * 1.5).cosh().sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for &t in v {
-            if x0.to_degrees() * 0.02 >= -1.0 {
-                m3 += 1;
+    pub mod m32 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x0.tanh().cosh();
+            let mut s1 = f64::sin(x1 * v[n % 4]) * 2.0;
+            let mut acc2: f64 = 0.0;
+            'b0: {
+                if prog_13(1.2, f64::tanh(x2.tanh().exp2()), x0, &v, n) > s1 {
+                    let v3: f64 = prog_13(s0, x1, 0.5, &v, n);
+                    s0 = (s0 * 0.5 + v3.tanh() * 0.005).sin();
+                } else {
+                    let v4: f64 = s1.asinh();
+                    s1 = (s1 * 0.6 + f64::sin(v4) * 0.05).sin();
+                }
+                if v[2].tanh() > 0.0 {
+                    break 'b0;
+                }
             }
-            s1 = 0.8 * s1 + 0.05 * (x2 * s0).cos();
-            if f64::tanh(f64::powi(x1.powi(2) + 1.0, -3)).cosh() < (t.tanh() * 0.5).ln_1p() || m3 % 2 == 0 {
+            assert!(n < 100);
+            let v5 = v.iter().map(|&p| 1.0 + 0.25 * (p.sin() + 2.0).cbrt().max(p.tanh()).tanh()).product::<f64>();
+            for i in 0..6 {
+                if !(i % 2 == 0 && x2.mul_add(v5, x1).to_degrees() * 0.01 < 1.0) {
+                    continue;
+                }
+                let v6 = if prog_8(s0, x2, x0, v, n) > -1.0 {
+                    f64::cos(s0)
+                } else {
+                    ((s0 - s1).tanh() * 0.9).asin()
+                };
+                if v6.asinh() < 0.5 {
+                    s1 *= 0.8;
+                    s1 += 0.05 * f64::asin(s1.sin() * 0.9).sin();
+                    continue;
+                }
+                acc2 += 0.25 * v6.sin().exp().tanh();
+            }
+            s0 + s1 + acc2 * 0.75 + v5 - (f64::cos(x2) * 0.9).acos()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_33<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (x1 + (x0 + v[n % 4])).sin() * T::from_f64(2.0).unwrap();
+        let mut s1 = T::cos(prog_8::<T>(x2, x1, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], n)) * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v3 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.25).unwrap() * (v[n % 4] / (x2.tanh() + T::from_f64(2.0).unwrap()) + p.tanh() + q.tanh()).tanh()));
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc2 = acc2 - T::sin(m0::prog_15::<T>(x2, x1, x0, *v, n)) * T::from_f64(0.05).unwrap();
+            if !(k4 % 2 == 0 && x1 >= (v3.cos() + T::from_f64(2.0).unwrap()).cbrt()) {
+                break;
+            }
+            if k4 >= 2 || v[k4].mul_add(v3, x2) >= T::one() {
                 break;
             }
         }
-        match m3 {
-            0..=1 => {
-                s1 = (s1 * 0.8 + v[n % 4].abs() * 0.2).sin();
-                s1 = (s1 * 0.8 + (s1.tanh() + acc2.mul_add(v[2], s1)) * 0.01).sin();
+        let mut k5 = 0;
+        while k5 < n + 1 && v3.atan2(v[3] * v[3] + T::from_f64(0.5).unwrap()) > -T::from_f64(0.5).unwrap() {
+            k5 += 1;
+            let v6 = ((v3 - T::from_f64(1.2).unwrap()).powi(2) + T::one()).log(T::from_f64(3.0).unwrap());
+            if prog_8(s1, T::from_f64(2.0_f64).unwrap().hypot(x0).cos(), s0, [v[0], v[1], v[2], v[3]], n) < s1 {
+                let v7 = prog_8::<T>(T::ln_1p(T::cos(v6.sin()) * T::from_f64(0.5).unwrap()).tanh(), x1, s1, [v[0], v[1], v[2], v[3]], k4);
+                acc2 = acc2 + v7.tanh() * T::from_f64(0.02).unwrap();
             }
-            PHASE_C | 4 => {
-                let v4 = f64::atan2(x1, v[m3 % 4] * v[m3 % 4] + 0.5);
-                let v5 = f64::cos(f64::sin(x0).cosh()).cosh();
-                acc2 -= (v4.tanh() + v5.cos()).tanh() * 0.5;
+            s0 = s0 * T::from_f64(0.6).unwrap() + T::cos((s0.powi(2) + T::from_f64(2.0).unwrap()).sqrt()) * T::from_f64(0.4).unwrap();
+            acc2 = acc2 + T::from_f64(0.25).unwrap() * v6.cos();
+        }
+        let mut a8 = [v[0], v[1], v[2], v[3]];
+        a8[1] = a8[1] * T::from_f64(1.5).unwrap();
+        a8[0] = a8[0] + v3.cos() * v3.tanh();
+        for i in (0..n).rev() {
+            let v9 = T::ln(T::powi(a8[k5 % 4] * a8[2], 2) + T::from_f64(0.5).unwrap());
+            if !(i < 4 && (T::tanh(v9).powi(2) + T::from_f64(2.0).unwrap()).acosh() > T::from_f64(0.5).unwrap()) {
+                s1 = (s1 * T::from_f64(0.5).unwrap() + T::acosh(s1.powi(2) + T::from_f64(2.0).unwrap()) * T::from_f64(0.2).unwrap()).sin();
+            }
+            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.02).unwrap() * v9.sin();
+        }
+        let v10 = v3.atan();
+        s0.cos() + s1 * T::from_f64(0.5).unwrap() + acc2 - a8[0] * T::from_f64(0.5).unwrap() + v10 * T::from_f64(0.5).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_34<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1: T = T::exp_m1(x1.tanh().cos());
+        let mut acc2: T = 0.0;
+        let v9 = if (x2.powi(2) + 2.0).acosh() >= T::from_f64(0.5).unwrap() {
+            for i in 1..n {
+                let fi = T::from_usize(i).unwrap();
+                for j in (0..=n).rev().step_by(2) {
+                    acc2 = acc2 + ((T::sin(v[j % 4]) * 0.9).asin() / (T::powi(w0[3] - w0[j % 4], 2) + 1.0)).tanh() * 0.1;
+                    match n {
+                        0..=1 => {
+                            s1 = (s1 * T::from_f64(0.8).unwrap() + T::cosh(x0.cos() * 1.5) * T::from_f64(0.05).unwrap()).tanh();
+                            if m0::prog_15(T::from_f64(2.0_f64).unwrap().min(x1).tanh(), (x0 * T::from_f64(0.5).unwrap()).sin() * 2.0, (x2 * x2 + 2.0).acosh().cos(), [v[0], v[1], v[2], v[3]], j) > -T::from_f64(0.5).unwrap() {
+                                break;
+                            }
+                            acc2 = acc2 - s1.tanh().exp2().sin() * 0.1;
+                        }
+                        2 | 4 => {
+                            s1 = (s1 * 0.6 + x0.cos().exp2() * T::from_f64(0.25).unwrap()).sin();
+                            s1 = (s1 * T::from_f64(0.8).unwrap() + (s1 * s1 + T::from_f64(0.5).unwrap()).powf(T::tanh(s1)) * 0.01).sin();
+                        }
+                        g if g > 5 => {
+                            s1 = (s1 * 0.6 + T::ln((s1 / (x0.powi(2) + T::from_f64(0.5).unwrap())).powi(2) + T::from_f64(0.5).unwrap()) * T::from_f64(0.05).unwrap()).sin();
+                            acc2 = acc2 - x0.cos() * 0.1;
+                        }
+                        _ => {
+                            s1 = s1 * 0.6;
+                            s1 = s1 + 0.2 * T::cos(x0 - v[j % 4]);
+                            match j % 2 {
+                                PHASE_A => {
+                                    acc2 = acc2 + 0.1 * (fi - 0.1).sin();
+                                    continue;
+                                }
+                                1 => {
+                                    let v3: T = (x1 + 1.25).cos();
+                                    s1 = 0.6 * s1 + 0.2 * T::tanh((T::powi(v3, 2) + 1.5).acosh());
+                                }
+                                _other => {
+                                    let v4 = w0[j % 4].asinh();
+                                    let v5 = v4.tanh().mul_add(v4, v4.sin().exp2());
+                                    acc2 = acc2 - T::sin(v5).cos() * 0.1;
+                                }
+                            }
+                        }
+                    }
+                }
+                if i < 3 && x0 < w0[i % 4] {
+                    s1 = s1 * T::from_f64(0.8).unwrap() + ((x1 + x2).tanh() * 0.9).asin().sin() * T::from_f64(0.02).unwrap();
+                    for &u in w0.iter() {
+                        let v6 = fi.tanh();
+                        s1 = (s1 * T::from_f64(0.75).unwrap() + u * x1 * T::from_f64(0.05).unwrap()).tanh();
+                        match i {
+                            0 => {
+                                let v7 = T::from_f64(3.0_f64).unwrap().log(T::powi(s1, 2) + 2.0);
+                                s1 = s1.mul_add(0.6, v7.tanh() * 0.2);
+                            }
+                            g if g > 1 => {
+                                s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * (s1 + v6).tanh();
+                            }
+                            _ => {
+                                s1 = s1 * T::from_f64(0.8).unwrap();
+                                s1 = s1 + T::from_f64(0.05).unwrap() * T::tanh((T::powi(u.asinh(), 2) + 1.0).powf(v6.cos()));
+                                s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.25).unwrap() * T::tanh(s1).sin();
+                            }
+                        }
+                        acc2 = acc2 - 0.1 * v6;
+                    }
+                } else {
+                    s1 = s1 * T::from_f64(0.75).unwrap();
+                    s1 = s1 - T::from_f64(0.25).unwrap() * T::sin(T::atan(s1));
+                }
+                acc2 = acc2 + 0.005 * m0::prog_15(T::sin(T::sinh(x2.tanh() * 2.0)) * 2.0, x1, T::from_f64(3.0_f64).unwrap().atan2(T::from_f64(SCALE).unwrap() + w0[1]).sin(), *v, i).tanh();
+            }
+            let v8 = w0[n % 4] * s1;
+            T::min(v8, x1)
+        } else if w0[n % 4] * T::from_f64(0.8).unwrap() < x0 {
+            let x0 = x2.atan2(x0 * x0 + T::from_f64(0.5).unwrap()) + x0;
+            (T::powi(T::mul_add(x2, v[n % 4], x2), 2) + 2.0).ln() + T::cos(x0)
+        } else {
+            return x1.cos()
+        };
+        let v10: T = prog_8::<T>(T::sin(v9 / (v[n % 4].sin() + 2.0)) * 2.0, x2, (T::to_degrees(x0) * T::from_f64(0.02).unwrap()).sin() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n);
+        let mut m11 = 0;
+        for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            if x2.tanh().exp_m1() > v10 {
+                let v12 = T::tanh(x1 - s1);
+                acc2 = acc2 - T::from_f64(0.4).unwrap() * T::asin(T::tanh(v9).tanh() * 0.9).tanh();
+                s1 = T::from_f64(0.75).unwrap() * s1 + 0.1 * v12;
+            }
+            if n == 3 {
+                m11 += 1;
+            }
+            acc2 = acc2 + T::from_f64(0.4).unwrap() * T::sin((T::powi(fi, 2) + 1.0).log(x2.powi(2) + 2.0));
+        }
+        match m11 {
+            0 | PHASE_C => {
+                s1 = s1 * T::from_f64(0.5).unwrap() + T::max(v[m11 % 4], x0).tanh() * T::from_f64(0.5).unwrap();
+                if x2.abs() > -1.0 {
+                    s1 = (s1 * T::from_f64(0.5).unwrap() + T::sqrt(v[(m11 + n) % 4].powi(2) + 1.0) * T::from_f64(0.5).unwrap()).tanh();
+                    acc2 = acc2 + T::tanh(T::atan(v[m11 % 4]));
+                }
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 - 0.005 * m0::prog_15::<T>((v[m11 % 4] * v[m11 % 4]).ln_1p().cos().cos() * 2.0, T::tanh((x0 * x0 + 1.5).acosh()), T::from_f64(1.5_f64).unwrap().copysign(s1).sin() * 2.0, *v, 6).tanh();
+            }
+            3 | 5 => {
+                s1 = s1 * T::from_f64(0.75).unwrap() + T::asinh(v[1]).tanh() * T::from_f64(0.25).unwrap();
             }
             6 => {
-                acc2 -= x1.sin();
-                s1 *= 0.75;
-                s1 -= 0.05 * f64::tanh(v[m3 % 4].powi(2));
+                acc2 = acc2 + T::sin((T::powi(x0, 2) + 1.0).cbrt() * x1.copysign(v[2])) * T::from_f64(0.75).unwrap();
+            }
+            _ => {
+                acc2 = acc2 + 0.005 * prog_8(s1, x0 * T::from_f64(0.5).unwrap(), T::sin(w0[m11 % 4].asinh() * T::tan(x1.tanh() * T::from_f64(1.2).unwrap())) * 2.0, *v, 4).sin();
+                for &t in v.iter() {
+                    acc2 = acc2 + T::from_f64(0.4).unwrap() * (T::to_degrees(t) * 0.01);
+                    if m11 == 6 {
+                        let x1 = (v10.to_radians().tanh() * 2.0).sinh();
+                        let v13 = (x1 * x1 + 2.0).ln() * T::from_f64(0.75).unwrap();
+                        s1 = s1 * 0.6 + v13.cos().tanh() * 1.0;
+                    } else if ((x2 * x2 + 1.0).log(T::from_f64(10.0).unwrap()).sin() * 0.9).atanh() > T::from_f64(0.5).unwrap() {
+                        s1 = s1 * 0.6;
+                        s1 = s1 - 0.2 * T::tanh((v10 - s1).atan());
+                        s1 = (s1 * T::from_f64(0.8).unwrap() + (T::powi(v[0] * x1, 2) + 1.0).log10() * 0.1).tanh();
+                    } else {
+                        let v14 = v10 - t + t.tanh();
+                        s1 = s1 * T::from_f64(0.75).unwrap() + T::cos((T::powi(v14, 2) + 2.0).sqrt()) * T::from_f64(0.05).unwrap();
+                    }
+                    let v21 = match m11 {
+                        0 => T::from_f64(0.8).unwrap() - x0,
+                        g if g > 1 => {
+                            for j in 0..n {
+                                let fj = T::from_usize(j).unwrap();
+                                match j {
+                                    0 => {
+                                        let v15 = 2.5 - v[2];
+                                        acc2 = acc2 - T::from_f64(0.05).unwrap() * T::sin(v15);
+                                    }
+                                    1 | 3 => {
+                                        continue;
+                                    }
+                                    4 => {
+                                        let v16: T = (T::sin(T::sinh(v9.tanh() * 1.5)) * 0.9).acos();
+                                        let v17 = T::exp2(v16.sin());
+                                        acc2 = acc2 + T::from_f64(0.05).unwrap() * T::sin(v17.cos());
+                                    }
+                                    _other => {
+                                        s1 = s1 * T::from_f64(0.8).unwrap();
+                                        s1 = s1 + 0.2 * T::sin(-x2);
+                                        let v18 = x1 / (v10.powi(2) + T::from_f64(0.5).unwrap()) - (x0.sin() * 0.9).asin();
+                                        s1 = s1 * T::from_f64(0.5).unwrap();
+                                        s1 = s1 - T::from_f64(0.05).unwrap() * v18.sin().tanh();
+                                    }
+                                }
+                                acc2 = acc2 + T::from_f64(0.05).unwrap() * (x2.sin() * 0.9).atanh().cos();
+                                let v19 = v.iter().fold(1.0, |r, &p| r * (1.0 + T::from_f64(0.25).unwrap() * T::tanh(fj.asinh() + T::cos(p))));
+                                s1 = s1.mul_add(T::from_f64(0.5).unwrap(), v19.tanh() * T::from_f64(0.25).unwrap());
+                            }
+                            let v20 = (t * t + 1.0).ln();
+                            T::asinh(s1.tanh().exp()) + v20.tanh()
+                        }
+                        _ => -(t * t + T::from_f64(0.5).unwrap()).recip(),
+                    };
+                    acc2 = acc2 + v21.sin().sin() * T::from_f64(0.5).unwrap();
+                }
+            }
+        }
+        let v23: T = if (T::tanh(-x2) + 2.0).cbrt() > T::sinh(x0.tanh()) {
+            s1 = (s1 * 0.6 + acc2 * 0.005).tanh();
+            v[(m11 + n) % 4].sin()
+        } else if T::from_f64(0.5_f64).unwrap().atan2((x0.sin() * T::from_f64(0.5).unwrap()).ln_1p()) <= -1.0 {
+            acc2 = acc2 + T::from_f64(0.25).unwrap() * (w0[m11 % 4] * x1).sin().exp().cos();
+            T::from_f64(SCALE).unwrap() + x0 + v9.sin()
+        } else {
+            let v22 = ((x0.powi(2) + 1.5).acosh().powi(2) + 1.0).log(T::powi((w0[3].powi(2) + 1.0).ln(), 2) + 2.0);
+            T::tanh(T::log(v22.powi(2) + 1.0, 2.0))
+        };
+        s1 = s1 * T::from_f64(0.75).unwrap() + T::sin((w0[3] * w0[3] + 1.0).ln().powi(3)) * T::from_f64(0.02).unwrap();
+        s1 + acc2.tanh() - T::tanh(v10) - v23 * T::from_f64(0.75).unwrap() - T::to_radians(x1.cos())
+    }
+
+    #[differentiable]
+    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut s1 = (x0.sin() * 0.9).asin();
+        let mut s2 = v[n % 4].atan();
+        let mut acc3: f64 = 0.0;
+        if v[n % 4] * s2 - x2 < -v[n % 4] {
+            return x1.atan();
+        }
+        match n % 4 {
+            0..=2 => {
+                s2 = 0.5 * s2 + 0.05 * (s2 * s2 + 0.5).atan2(x2).tanh();
+                s0 = f64::mul_add(s0, 0.75, (s0 + x0).cos() * 0.1);
+            }
+            3 => {
+                acc3 += f64::sin(f64::log(x0.abs().powi(2) + 1.0, f64::powi(x0.clamp(-1.5, 0.5), 2) + 2.0));
+                s2 = s2 * 0.5 + (-(x2 + s2)).sin() * 0.25;
+            }
+            _ => {
+                acc3 -= f64::asinh(f64::asinh(v[n % 4]));
+                if !(n == 1) {
+                    for i in (0..n).rev() {
+                        let fi = i as f64;
+                        match i % 4 {
+                            0..=2 => {
+                                s2 = s2.mul_add(0.6, 2.0_f64.log(fi.powi(2) + 2.0).cos() * 1.0);
+                            }
+                            _ => {
+                                s1 *= 0.5;
+                                s1 -= 0.5 * f64::tanh((f64::powi(v[i % 4].tanh(), 2) + 2.0).ln());
+                            }
+                        }
+                        let v4 = m0::prog_15(s1, s0, x2, [v[0], v[1], v[2], v[3]], i);
+                        s2 *= 0.75;
+                        s2 -= 0.25 * f64::log10(s2 * s2 + 1.0).powi(2).sin();
+                        s1 = s1.mul_add(0.75, f64::tanh(v4) * 0.005);
+                    }
+                }
+            }
+        }
+        if (f64::powi(acc3, 2) + 2.0).acosh() / 3.0 < v[n % 4] {
+            let [b5, b6, b7] = [1.5_f64.powf(f64::tanh(v[n % 4])), f64::sqrt(x1.powi(2) + 1.0) + acc3.tanh().exp(), f64::abs(x0)];
+            s1 = s1.mul_add(0.8, (f64::cos(b5) + b6.cos() + f64::sin(b7)).cos() * 0.01);
+        } else if ((x0.powi(2) + 0.5).atan2(v[1]).cos() * 0.9).asin() <= x2 && n < 3 {
+            let v8: f64 = m0::prog_15((acc3 * acc3 + 0.5).ln().atan().tanh(), f64::cbrt((acc3 / (x2.powi(2) + 1.0)).powi(2) + 0.5).cos() * 2.0, s1.sin(), [v[0], v[1], v[2], v[3]], n);
+            acc3 += f64::ln(f64::powi(x0.hypot(x2), 2) + 0.5).tanh();
+            s0 = (s0 * 0.75 + v8.tanh() * 0.005).tanh();
+        }
+        for i in (0..3).rev() {
+            let fi = i as f64;
+            let [b9, _] = [s0 / (f64::powi(s0, 2) + 1.5), (x1 * x1 + 2.0).ln().cos()];
+            match i {
+                MODE_A => {
+                    let mut k10 = 0;
+                    while k10 < n + 1 && f64::atan(b9) >= 0.5 {
+                        k10 += 1;
+                        let v11 = x1.sin() - s2;
+                        let v12 = m0::prog_15(x1, f64::exp(f64::cos(v11)).cos() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], 3);
+                        acc3 += (b9 * x0).cos() * 0.05;
+                        s1 = (s1 * 0.5 + v12.cos() * 0.005).tanh();
+                    }
+                }
+                1 => {
+                    continue;
+                }
+                MODE_C if n > 1 => {
+                    acc3 += m0::prog_15(x2, x0, 0.75, [v[0], v[1], v[2], v[3]], i).sin() * 0.05;
+                    let v13 = (b9.cos() * 0.5).ln_1p();
+                    acc3 -= 0.5 * f64::sin(v13);
+                }
+                _other => {
+                    let v14 = prog_8(2.0, f64::cos(b9.sin()) * 2.0, f64::tan(b9.cos() * 1.2).sin(), [v[0], v[1], v[2], v[3]], n);
+                    s1 = f64::mul_add(s1, 0.6, f64::cos(v14) * 0.005);
+                }
+            }
+            s0 = s0 * 0.5 + (fi * b9 * f64::asin(f64::tanh(x0) * 0.9)).tanh() * 0.05;
+        }
+        let mut a15 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a15[i % 4] = a15[i % 4] * 0.75 + (s1 - x1).tanh() * 0.1;
+            acc3 -= f64::tan(f64::tanh(-v[1]) * 1.2).sin() * 0.25;
+        }
+        s0 + s1 * 0.25 + s2 - acc3.cos() - a15[2].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_36<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x1).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = (v[n % 4].tanh() * 0.9).atanh();
+        }
+        let a3 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        match n % 4 {
+            0 => {
+                acc1 += f64::cos(f64::powi(x2, 2));
+            }
+            1 => {
+                let v4: f64 = m0::prog_15((x0.to_degrees() * 0.02).tanh() * 2.0, f64::powi(x0, 3).tanh(), (s0 / (f64::powi(x2, 2) + 0.5)).tanh() * 2.0, *v, 2);
+                s0 = (s0 * 0.5 + v4.sin() * 0.005).sin();
+            }
+            2 => {
+                for &t in v {
+                    s0 = (s0 * 0.75 + prog_8::<f64>((s0 - 0.65).tanh(), f64::sin(f64::log2(f64::powi(x2, 3).powi(2) + 1.0)), (f64::cos(x2) - 1.25).sin() * 2.0, *v, 4) * 0.005).sin();
+                    s0 = 0.8 * s0 + 0.05 * (-(x1.tanh() * 0.9).asin()).cos();
+                    s0 = f64::mul_add(s0, 0.8, f64::tanh(t.cos()) * 0.2);
+                }
+            }
+            _ => {
+                s0 = (s0 * 0.8 + (acc1 * acc1 + 1.0).log(2.0) * 0.02).tanh();
+            }
+        }
+        let v5 = prog_13(a3[n % 4].sin(), f64::cos((x0 / (x2.powi(2) + 0.5)).abs()) * 2.0, f64::cos(v[0].hypot(x2)) * 2.0, v, 3);
+        let v7 = 'b2: {
+            s0 = s0 * 0.5 + x2.abs().sin() * 0.5;
+            if n % 3 == 1 {
+                let v5 = v5;
+                acc1 += 0.005 * v5.sin();
+            } else {
+                let v6 = s0.sin();
+                let x1 = f64::sin(s0);
+                acc1 += 0.25 * f64::cos(v6 - x1);
+            }
+            if f64::asin(f64::tanh(f64::exp2(a2[n % 4].cos())) * 0.9) < 0.0 {
+                acc1 += 0.5 * f64::tanh(s0 + x2);
+                break 'b2 f64::tanh(x0 * x1).exp();
+            }
+            ((x0 * x0 + 0.5).recip().powi(2) + 1.5).acosh()
+        };
+        if prog_17(f64::tanh(x1 - x2), x0, (f64::powi(s0 / (x1 * x1 + 1.0), 2) + 2.0).acosh().cos() * 2.0, *v, n) > v7.clamp(-0.5, 1.5) {
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                let v9 = f64::clamp(v5, -1.0, 0.5) + x2.cos().cosh();
+                for j in 0..N {
+                    acc1 -= 0.05 * (v9.tanh() + v9.sin().exp()).sin();
+                    if v7 * v7 > x0 {
+                        s0 = 0.8 * s0 + 0.2 * x1.min(s0).sin();
+                        s0 *= 0.8;
+                        s0 -= 0.2 * (SCALE + v7.sin()).cos();
+                    } else if f64::powi(v[j] * v[j] + 1.0, -3) <= 0.25 {
+                        acc1 -= 0.05 * f64::sin(x0).exp().sin();
+                    }
+                    s0 = f64::mul_add(s0, 0.75, x1.cos() * 0.25);
+                }
+                s0 = s0.mul_add(0.75, f64::cos(x2 - a3[0]) * 0.1);
+                s0 = s0.mul_add(0.8, v9.tanh() * 0.05);
+            }
+        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v10 = v7 * 0.1 - 0.25;
+            for j in (1..=4).step_by(2) {
+                let fj = j as f64;
+                let v11: f64 = 'b7: {
+                    if (v5 * v5 + 1.0).atan2(x2) >= -1.0 && j < 3 {
+                        s0 = (s0 * 0.6 + ((v10 - s0).cos() * 0.5).ln_1p() * 0.25).tanh();
+                        break 'b7 (v7 - 2.0).cos();
+                    }
+                    if f64::asin(f64::cos((x0 * x0 + 2.0).acosh()) * 0.9) >= -1.0 {
+                        s0 *= 0.5;
+                        s0 += 0.5 * v[j % 4].sin();
+                    } else {
+                        s0 = (s0 * 0.6 + f64::recip(x0.powi(2) + 1.0).cos() * 0.5).sin();
+                        s0 = (s0 * 0.8 + ((fi * fj).powi(2) + 1.0).powi(-1) * 1.0).sin();
+                    }
+                    f64::to_radians(a2[j % 4]) * 20.0
+                };
+                acc1 -= 0.25 * (v11 + v10).cos();
+                s0 = 0.6 * s0 + 0.02 * f64::cos((x0.sin() * 1.2).tan());
+            }
+            s0 = 0.8 * s0 + 0.01 * x0.powi(2).sin().exp_m1().sin();
+            acc1 -= 0.5 * v10.tanh();
+        }
+        let m12 = 2 * n + 1;
+        let c13: f64 = table(m12);
+        s0 * 1.5 - f64::cos(acc1) - v5.tanh() + c13.cos()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_37<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        let w0 = v;
+        let mut s1 = (x1.max(x0).powi(2) + 1.0).log10();
+        let mut s2 = (T::cos(x2) * 0.5).ln_1p();
+        let mut acc3: T = 0.0;
+        if (w0[3] * w0[3] + 1.0).log(2.0) <= -1.0 {
+            s2 = s2 * 0.75;
+            s2 = s2 + 0.25 * (-v[3]).cos();
+        }
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            let v5 = if x0.sin() <= -0.25 {
+                let x1 = (x1 * x1 + 1.0).sqrt() * x1.tanh().sinh();
+                let v4 = T::tan(T::tanh(fi) * 1.2).powi(2);
+                T::log2(T::powi(T::from_f64(2.0_f64).unwrap().min(s2), 2) + 1.0) + x1.tanh() + T::tanh(v4)
+            } else {
+                (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(3.0)
+            };
+            let v6 = w0.iter().fold(x1, |r, &p| r * 0.75 + 0.02 * T::sin(v5.sin() + p.tanh()));
+            s1 = (s1 * 0.5 + (-v[i]) * 0.5).sin();
+            let mut k7 = 0;
+            while k7 < n + 1 {
+                k7 += 1;
+                if s2 < v6 {
+                    break 'l0;
+                }
+                s1 = (s1 * 0.6 + (v[k7 % 4].powi(2) + 1.0).log(3.0) * 0.4).tanh();
+            }
+            s1 = s1 * 0.75 + v6.cos() * 0.1;
+        }
+        let mut a8 = [0.0; 4];
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.75 + T::cos(T::abs(v[3])) * 0.25;
+            s1 = T::mul_add(s1, 0.6, (s2 * s2 + 2.0).sqrt().sin() * 0.4);
+        }
+        'l3: for (i, &t) in w0.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            s1 = 0.5 * s1 + 0.25 * (v[i] - fi - x2.asinh()).sin();
+            let mut k9 = 0;
+            while k9 < 6 {
+                k9 += 1;
+                if k9 < 2 && T::atanh(x0.sin() * 0.9) >= -0.25 {
+                    continue 'l3;
+                }
+                s2 = 0.5 * s2 + 0.25 * (v[k9 % 4] + t).tanh();
+            }
+            match n {
+                PHASE_A | 2 => {
+                    s1 = s1 * 0.8;
+                    s1 = s1 + 0.1 * T::tanh(T::to_degrees(T::atan2(s1 * s1 + 0.5, fi)) * 0.01);
+                }
+                g if g > 3 => {
+                    s2 = s2 * 0.75;
+                    s2 = s2 + 1.0 * T::tanh(fi.powi(2)).cosh().sin();
+                    s2 = (s2 * 0.8 + (s2.asinh() - x1) * 0.1).tanh();
+                    match k9 {
+                        PHASE_A => {
+                            let v10 = T::hypot(T::from_f64(2.0_f64).unwrap(), (s2.powi(2) + 1.0).log(T::powi(a8[k9 % 4], 2) + 2.0));
+                            s2 = 0.6 * s2 + 0.05 * v10.cos().sin();
+                        }
+                        1 | 3 => {
+                            s2 = 0.8 * s2 + 0.2 * T::sin(s2);
+                            continue;
+                        }
+                        g if g > 4 => {
+                            acc3 = acc3 + 0.25 * T::sin((t * t + 1.0).powi(-3).atan());
+                            let v11 = T::atan2(s1, fi * fi + 0.5) * x0.atan2(fi.powi(2) + 0.5);
+                            s1 = s1 * 0.8 + T::sin(v11.sin()) * 0.01;
+                        }
+                        _ => {
+                            s2 = s2.mul_add(0.75, x1.atan2(v[n % 4] * v[n % 4] + 0.5).cos() * 0.02);
+                            acc3 = acc3 + 0.5 * T::mul_add(t, t, a8[(k9 + i) % 4]).tanh();
+                        }
+                    }
+                }
+                _ => {
+                    let v12 = x1 - (fi - v[n % 4]);
+                    s1 = s1 * 0.75;
+                    s1 = s1 + 0.05 * T::sin((s1.tanh() * 0.9).atanh());
+                    acc3 = acc3 - 0.5 * v12.tanh().cos();
+                }
+            }
+            acc3 = acc3 + t.cos().cos() * 0.5;
+        }
+        match n {
+            0..=1 => {
+                s1 = (s1 * 0.75 + T::max(a8[n % 4], s2) * 0.02).sin();
+                if (x1.cos().powi(2) + 1.0).sqrt() <= s2 {
+                    acc3 = acc3 + 0.5 * (s1.tanh().sinh() / (T::powi(a8[2].powi(3), 2) + 1.5));
+                    let v13 = x1 / 3.0 / (x1.asinh().tanh() + 2.0);
+                    s2 = s2 * 0.8 + v13.sin() * 0.2;
+                } else {
+                    acc3 = acc3 + a8[n % 4];
+                }
+            }
+            2..=3 => {
+                s2 = s2.mul_add(0.75, T::exp(x0.cos()).cos() * 0.05);
+                if (T::tanh(T::atan(x0)) * 0.9).atanh() <= -0.5 {
+                    acc3 = acc3 + a8[3].mul_add(s2, s2).cos() * 0.25;
+                } else if (x2 * x2 + 1.0).recip() <= 0.5 || n < 5 {
+                    for (i, &t) in w0.iter().enumerate() {
+                        let fi = T::from_usize(i).unwrap();
+                        let v15 = if x2.powi(3) <= T::from_f64(2.0_f64).unwrap().atan2(t) {
+                            w0[i] - a8[3 - i]
+                        } else {
+                            let x2 = (x1 + x2).to_degrees() * 0.01;
+                            let v14 = s2 / (x1 * x1 + 0.5) / ((x2.sin() * 1.5).sinh().powi(2) + 1.5);
+                            x0 + v14
+                        };
+                        let mut m16 = v15.min(fi).sin();
+                        for j in 0..=3 {
+                            let fj = T::from_usize(j).unwrap();
+                            let c17 = match j {
+                                0..=1 => v15 - a8[(j + n) % 4],
+                                2 => a8[(j + n) % 4] - a8[j],
+                                3 => a8[(j + n) % 4].mul_add(a8[(j + n) % 4], v[1]) - (x0 - x2),
+                                _ => w0[(j + n) % 4] - fj - w0[(j + n) % 4] * 0.75,
+                            };
+                            m16 = T::max(c17, m16);
+                        }
+                        s2 = s2 * 0.75 + m16.tanh() * 0.01;
+                        match n {
+                            PHASE_A | 2 => {
+                                continue;
+                            }
+                            3 | 5 => {
+                                let v18 = T::atan2(v[3 - i], fi * fi + 0.5);
+                                acc3 = acc3 - 0.5 * v18.sin().tanh();
+                            }
+                            6 => {
+                                let v19 = x1.to_degrees() * 0.02;
+                                s2 = s2 * 0.75;
+                                s2 = s2 - 0.2 * v19.sin().sin();
+                            }
+                            _ => {
+                                s1 = T::mul_add(s1, 0.5, s1.sin() * 0.5);
+                            }
+                        }
+                    }
+                    s2 = s2 * 0.6;
+                    s2 = s2 + 0.25 * (T::powi(x2, 2) + 0.5).ln().tanh();
+                } else {
+                    for i in 1..n {
+                        let fi = T::from_usize(i).unwrap();
+                        acc3 = acc3 + (fi * fi + 2.0).ln().asinh().tanh() * 0.4;
+                        acc3 = acc3 + 0.4 * (a8[(i + n) % 4] - s2).tanh();
+                        let v20 = (fi.cos() * 1.2).tan();
+                        acc3 = acc3 + v20.tanh() * 0.4;
+                    }
+                }
+                acc3 = acc3 + ((a8[n % 4] / 4.0).tanh() + 2.0).cbrt();
+            }
+            5 => {
+                s1 = T::mul_add(s1, 0.5, x1.sin().exp().tanh() * 0.1);
             }
             _other => {
-                s0 = (s0 * 0.75 + prog_2(s1, 0.75, f64::tanh(f64::exp_m1(f64::ln_1p(x1 * x1).sin())) * 2.0, [v[0], v[1], v[2], v[3]], m3) * 0.005).sin();
-            }
-        }
-        for &t in v {
-            let v6 = v.iter().map(|&p| x0 + p.cos()).sum::<f64>();
-            acc2 += 0.5 * f64::sin((v[0] * v[0] + 1.0).sqrt());
-            let v7 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(f64::cos((p.tanh() + 2.0).cbrt()).exp()));
-            acc2 -= f64::cos(f64::cos(t) + f64::tanh(v6) + f64::tanh(v7)) * 0.4;
-        }
-        for &t in v.iter() {
-            let v8: f64 = (f64::sin(f64::acosh(x0 * x0 + 1.5)) * 0.9).atanh();
-            let v9 = f64::recip(v8.powi(2) + 1.0) + v[n % 4];
-            acc2 -= ((x2 * x2).ln_1p().powi(2) + 1.0).powi(-1) * 0.5;
-            acc2 += 0.25 * f64::sin(f64::cos(t) + v9.tanh());
-        }
-        let mut a10 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            a10[i] = x0 + v[2];
-            acc2 += 0.5 * f64::ln((fi * fi + 2.0).sqrt().powi(2) + 1.0).tanh();
-            s1 = (s1 * 0.75 + f64::cos(t) * 0.25).sin();
-        }
-        x0 + x2.sin() - f64::cos(s0) + s1 - f64::cos(acc2) + a10[1] + (f64::cos(f64::acos(x2.sin() * 0.9)) * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::sin((x2.powi(2) + 1.0).powf(x2.sin())) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            let v3 = f64::powi(x1, 2);
-            acc1 += 0.5 * (v[2] - x0).cos();
-            s0 *= 0.75;
-            s0 -= 0.1 * f64::tanh((v[n % 4] * v[n % 4] + 0.5).recip());
-            if k2 >= 4 || v[1].hypot(v3) <= 0.5 {
-                break v[k2 % 4] + f64::sin(x0);
-            }
-        };
-        if f64::ln(f64::powi(x0, 2) + 0.5) > v[3].cos() {
-            return (f64::powi(x0, 2) + 1.0).log(x1 * x1 + 2.0);
-        }
-        let mut m5: f64 = v4.sin().exp_m1();
-        for i in 1..4 {
-            let c6 = v[i] + 1.0;
-            m5 = m5.min(c6);
-        }
-        let f7 = |t: f64| m5.max(acc1) + t * 0.25;
-        let v8 = f7(x2) + f7(v[3]) * 0.5 + f64::sinh(f64::tanh(x1) * 2.0) * 0.5;
-        s0 - f64::cos(v8)
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = 2.0_f64.hypot(f64::tanh(v[n % 4]).sinh()).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n + 1 {
-            k2 += 1;
-            let v3 = if v[(k2 + n) % 4].powi(3) <= 0.0 || k2 % 2 == 0 {
-                let x1 = (v[3].tanh() * 1.2).tan();
-                f64::powi(v[3], 2).atan() + x1.cos()
-            } else {
-                x2 * x0
-            };
-            if x2 / (s0.powi(2) + 0.5) > -1.0 {
-                break;
-            }
-            acc1 -= 0.25 * f64::cos(v3);
-        }
-        let v6 = if f64::abs(x1) - 0.1 > 0.0 {
-            for _ in (0..n).rev() {
-                acc1 -= 0.25 * x2.cos();
-                acc1 += f64::atanh((v[2] * v[2] + 2.0).acosh().cos() * 0.9) * 0.2;
-            }
-            let x1: f64 = (x2.powi(2) + 0.5).atan2(x2).tanh();
-            let v4 = f64::asinh(v[k2 % 4]).atan();
-            s0 + x1.sin() + v4.tanh()
-        } else {
-            let v5 = prog_14(x0.sin() * 2.0, x1.powi(2).sin() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], n);
-            v[1].tanh() + v5.tanh()
-        };
-        let v7 = v.iter().fold(s0, |r, &p| r * 0.75 + 1.0 * p.to_radians().tanh());
-        'l2: for &t in v.iter() {
-            s0 = 0.6 * s0 + 0.1 * (v[k2 % 4] * x2).cos();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                if f64::sin(u).exp() <= fj && j == 0 {
-                    s0 = (s0 * 0.75 + ((v[0] * v[0] + 0.5).atan2(v[0]).powi(2) + 1.0).log(s0.powi(2) + 2.0) * 0.02).tanh();
-                    continue 'l2;
-                }
-                acc1 += 0.1 * s0.cos();
-            }
-            if f64::asinh(v[1]) <= -0.5 {
-                break;
-            }
-            if v[(k2 + n) % 4] > -1.0 {
-                acc1 += 0.5 * f64::sin(s0 * x0);
-                s0 = (s0 * 0.8 + v7 * 0.2).tanh();
-                if (SCALE + t) * (x2 / 1.5) <= -0.5 && n < 6 {
-                    s0 = 0.8 * s0 + 0.05 * f64::cos(v[k2 % 4] * x0);
-                } else if (x1.cos() * 2.0).sinh() < 0.0 {
-                    let v12: f64 = 'b4: {
-                        if (v6 - t).cos() < (x1 * x1 + 1.0).sqrt() {
-                            acc1 += 0.5 * ((t * t + 0.5).cbrt() - (v7 + s0)).tanh();
-                        } else if v[(k2 + n) % 4].sin().exp2() < 1.0 && k2 % 2 == 0 {
-                            acc1 += f64::sinh(x0.sin() * 2.0).powi(2).ln_1p().tanh() * 0.5;
-                            acc1 += 0.5 * (x2 + v6).hypot(2.0_f64.min(t)).cos();
-                        } else {
-                            let x2 = x2.cos().exp_m1().abs();
-                            let v8 = SCALE + f64::atan2(x2.powi(2) + 0.5, v6);
-                            acc1 -= f64::tanh(v8) * 0.25;
-                        }
-                        let mut k9 = 0;
-                        while k9 < 4 {
-                            k9 += 1;
-                            if (v7 * v7 + 1.0).log10() < -0.25 {
-                                acc1 += f64::tanh(x2 + v[k9 % 4]) * 0.1;
-                                break 'b4 (s0.tanh() * 1.2).tan();
-                            }
-                            let [b10, b11] = [s0.sin(), f64::sin(s0)];
-                            s0 = s0 * 0.6 + f64::sin(v[k9 % 4] + 0.25) * 0.4;
-                            s0 = (s0 * 0.6 + (b10 + b11.tanh()) * 0.2).sin();
-                        }
-                        v[k9 % 4].hypot(v6).copysign((f64::powi(v6, 2) + 1.5).acosh())
-                    };
-                    acc1 += (x2 + v12).tanh() * 0.25;
+                s1 = T::mul_add(s1, 0.8, T::sin(x0.cos().exp2() * x2) * 0.02);
+                if !(n == 4) {
+                    let v21: T = -a8[n % 4];
+                    s1 = 0.8 * s1 + 0.2 * T::tanh(v21);
                 } else {
-                    let v13 = (x1.cos() * 0.9).atanh();
-                    s0 = (s0 * 0.8 + v13.tanh() * 0.02).sin();
+                    let m22 = 2 * n + 1;
+                    let c23: T = T::from_f64(table(m22)).unwrap();
+                    s1 = 0.6 * s1 + 1.0 * T::tanh(T::exp2(T::tanh(c23)));
                 }
-            } else {
-                s0 = (s0 * 0.75 + f64::recip(v7 * v7 + 0.5) * 0.1).sin();
-                let len14 = v.len();
-                for j in 0..len14 {
-                    let fj = j as f64;
-                    let v15 = v.iter().copied().map(|p| (v[2] / (f64::powi(fj, 2) + 1.0)).asinh() + p.tanh()).sum::<f64>();
-                    let v16 = match n % 2 {
-                        1 => {
-                            let x0 = f64::powf(v[k2 % 4].asinh().powi(2) + 1.0, f64::ln(f64::powi(t, 2) + 2.0).cos());
-                            f64::sqrt((v15 + x1).powi(2) + 1.0) + f64::sin(x0)
-                        }
-                        _other => {
-                            let v15 = x0.asinh().cos();
-                            f64::clamp(v[j], -0.5, 1.5) + v15.tanh()
-                        }
-                    };
-                    s0 = f64::mul_add(s0, 0.6, (t * t + 1.0).log(10.0).sin() * 0.75);
-                    s0 = (s0 * 0.8 + (f64::tanh(v15) - v16.tanh()) * 0.005).sin();
-                }
-            }
-            s0 = (s0 * 0.5 + f64::tanh(t) * 0.5).tanh();
-        }
-        'b7: {
-            for _ in 0..n {
-                if k2 < 1 && x0.tanh().exp2() <= 0.5 {
-                    break 'b7;
-                }
-                s0 = (s0 * 0.8 + f64::exp(v7.tanh()) * 0.05).sin();
+                let v24 = T::cos(x0);
+                acc3 = acc3 - v24;
             }
         }
-        x0 + x2 * 0.5 + s0 * 0.75 - f64::sin(acc1) - v6 + v7
+        for i in (0..3).rev() {
+            let fi = T::from_usize(i).unwrap();
+            let v25 = v.iter().fold(fi, |r, &p| r * 0.5 + 0.05 * T::sin(((r.powi(2) + 1.0).log2().powi(2) + 1.5).acosh() + T::tanh(p)));
+            s1 = (s1 * 0.75 + (v25 + T::sin(x2).exp()) * 0.05).tanh();
+        }
+        let mut a26 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        a26 = [T::mul_add(a26[3], 0.75, (-T::ln(x2 * x2 + 2.0)).tanh() * 0.25), 0.1 * (x1.cos() * 0.9).acos().sin() + 0.6 * a26[0], a26[n % 4].sin() * 1.0, a26[0]];
+        let f27 = |t: T| T::cos(t).exp();
+        let v28 = f27(v[3]);
+        let v29 = f27(x0) - f27(x2) * 1.0;
+        s1 * 1.5 - s2.tanh() - acc3.tanh() + a8[3].sin() - a26[0].tanh() - v28 * 1.5 + v29.tanh()
     }
 
     #[differentiable]
     impl Params {
-        pub fn prog_26(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = f64::cosh(f64::tanh(x0) * 1.5).tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let v2 = (self.k * self.k + 1.0).powf(0.5);
-            let mut k3 = 0;
-            while k3 < n + 1 && v[0].sin() < s0 {
-                k3 += 1;
-                match k3 {
-                    0..=1 => {
-                        acc1 -= 0.25 * f64::cos(x2.tanh().exp());
-                    }
-                    2 => {
-                        let [b4, _, _, b5] = *v;
-                        acc1 += 0.25 * (f64::sin(b4) - b5.cos()).sin();
-                    }
-                    3..=5 => {
-                        let mut k6 = 0;
-                        while k6 < 5 {
-                            k6 += 1;
-                            let v7 = if self.n < n {
-                                f64::min(x2, x1) - 0.5_f64.log(f64::powi(s0, 2) + 2.0)
-                            } else {
-                                (v[(k6 + k3) % 4].to_degrees() * 0.02).powi(2)
-                            };
-                            acc1 += 0.05 * f64::sin((x1 - x2).sin());
-                            acc1 -= f64::cos(((self.k + v7).sin() * 0.9).acos()) * 0.05;
-                        }
-                        s0 = (s0 * 0.8 + x1.to_radians() * 1.0).sin();
-                        match k6 {
-                            MODE_A if n > 1 => {
-                                s0 = s0.mul_add(0.6, f64::cos(f64::sin(s0).exp_m1()) * 0.1);
-                                let v2 = x2 - x0 - (v2.powi(2) + 1.0).powf(v[0].tanh());
-                                s0 = s0 * 0.5 + v2.tanh() * 0.05;
-                            }
-                            MODE_B | 3 => {
-                                let [b8, b9, b10] = [(f64::tanh(v2).exp_m1().tanh() * 0.9).acos(), x1.sin().cosh(), f64::sqrt(f64::powi(x2 / (v[2] * v[2] + 0.5), 2) + 0.5)];
-                                acc1 += (b8.tanh() - f64::tanh(b9) - b10.cos()).tanh() * 0.25;
-                            }
-                            4 => {
-                                s0 = 0.5 * s0 + 0.05 * f64::cosh(v2.sin() * 2.0).tanh();
-                                continue;
-                            }
-                            _ => {
-                                let v11 = f64::recip(x2.powi(2) + 1.0);
-                                acc1 += f64::tanh(x1) * 0.25;
-                                acc1 -= v11.sin() * 0.25;
-                            }
-                        }
-                    }
-                    _ => {
-                        s0 = 0.6 * s0 + 0.5 * f64::cos(0.65 * v[k3 % 4]);
-                        let v12 = (v2 - v[k3 % 4]) * 1.5;
-                        acc1 += v12.sin() * 0.25;
-                    }
-                }
-                s0 = (s0 * 0.75 + f64::cbrt(v[0] * v[0] + 0.5) * 0.1).tanh();
-            }
-            let mut m13: f64 = 0.5;
-            for i in 0..4 {
-                let c14 = (x0 + x1) * (x1 * 2.0) + v[(i + n) % 4];
-                m13 = m13.min(c14).max(-1.0);
-            }
-            s0 = (s0 * 0.75 + m13.tanh() * 0.01).sin();
-            if !(k3 % 2 == 0 && f64::abs(x1) > 1.0) {
-                acc1 += m13.tanh().cos() * 0.2;
-                let v15 = x1.abs();
-                acc1 += f64::tanh(v15);
-            } else if x0.min(s0) + x2.tanh().exp() <= 1.0 {
-                let [b16, _, _, b17] = *v;
-                s0 = 0.8 * s0 + 0.1 * f64::tanh(b16.tanh() + f64::cos(b17));
-            }
-            x2 - v[1] - f64::cos(s0) + f64::tanh(acc1) - v2 * 1.5
-        }
-
-        pub fn prog_35(self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_B: usize = 1;
-            const PHASE_C: usize = 2;
-            let mut s0 = v[3 - self.n] / 3.0;
-            let mut s1 = (*x2 + x0).tanh() * 2.0;
-            let mut s2 = v[n % 4].hypot(x1).powi(2).cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            for &t in v.iter() {
-                acc3 -= (f64::powi(v[3], 2) - f64::exp2(f64::cos(t))).cos() * 0.5;
-                match self.n {
-                    0 => {
-                        acc3 -= 0.5 * v[(self.n + n) % 4].mul_add(x0, v[(self.n + n) % 4]).sin();
-                        if (f64::acos(s1.cos() * 0.9).cos() * 0.9).atanh() >= 0.5 {
-                            return f64::tan(s2.cos() * 1.2);
-                        }
-                    }
-                    PHASE_B => {
-                        s2 *= 0.5;
-                        s2 += 0.5 * s2.sin();
-                    }
-                    PHASE_C => {
-                        let v4 = t;
-                        let v5 = 0.65 * self.scale;
-                        acc3 += 0.5 * f64::cos(f64::cos(v4) + v5);
-                    }
-                    _ => {
-                        let v6 = s2.atan();
-                        s2 = (s2 * 0.75 + v6.sin() * 0.25).sin();
-                    }
-                }
-            }
-            match n + self.n {
-                PHASE_A | PHASE_C => {
-                    acc3 += f64::exp2((*x2 * *x2 + 1.0).log2().cos()).cos();
-                    if prog_20((*x2 / 4.0 * (f64::powi(x0, 2) + 1.5).acosh()).tanh() * 2.0, (f64::powi(x0, 2) + 1.0).log2().abs().tanh(), 1.2, v, n) <= s1 {
-                        s2 = 0.75 * s2 + 0.1 * (f64::sin(-(*x2)) * 0.9).asin().tanh();
-                        acc3 -= 0.005 * f64::cos(prog_14(1.5, f64::acos(x1.sin() * 0.9).sin().tanh() * 2.0, f64::cos(s2), v, n));
-                    } else if x1 < x0 {
-                        acc3 += v[self.n].tanh();
-                    } else {
-                        s1 *= 0.5;
-                        s1 += 0.02 * s2.sin();
-                        let v7 = prog_21((v[3] + x0).tanh(), s0, s2, v, n);
-                        s1 = 0.75 * s1 + 0.005 * f64::cos(v7);
-                    }
-                    let v8 = 0.8 * self.k;
-                    s1 *= 0.6;
-                    s1 += 1.0 * v8;
-                }
-                3..=5 => {
-                    acc3 -= (f64::powi(x0.min(v[2]), 2) + 2.0).acosh().cos();
-                    s0 = s0 * 0.8 + (x1 - *x2 - 3.0_f64.powf(x0.cos())).cos() * 0.02;
-                }
-                6 => {
-                    let x0 = f64::to_radians(0.25 - x0);
-                    acc3 += x0;
-                }
-                _ => {
-                    for (i, &t) in v.iter().enumerate() {
-                        let v9 = if x0.sin().exp() > t.atan() {
-                            (x1 * x1 + 1.0).log(3.0)
-                        } else if (f64::powi(v[i], 2) + 0.5).cbrt().powi(3) <= t {
-                            acc3 += f64::cos(v[i] * v[i] * f64::clamp(x0, -1.0, 1.0)) * 0.5;
-                            f64::log(s1 * s1 + 1.0, s0 * s0 + 2.0)
-                        } else {
-                            (x1.tanh() * 0.9).atanh()
-                        };
-                        acc3 += ((v[i].to_degrees() * 0.02).tanh() * 0.9).atanh().cos() * 0.5;
-                        s1 = (s1 * 0.75 + v9.cos() * 0.05).sin();
-                    }
-                }
-            }
-            let mut a10 = [0.0; 4];
-            for (i, &t) in v.iter().enumerate() {
-                a10[i] = t.sin();
-            }
-            let v11 = prog_21::<f64>(s1, a10[self.n].sin().exp().sin(), f64::tanh(v[n % 4] * v[n % 4]) * 2.0, v, n);
-            let v12 = a10.iter().zip(a10.iter()).map(|(&p, &q)| x0 * 1.2 + f64::cos(p) + f64::cos(q)).sum::<f64>();
-            s0 - s2 - f64::tanh(acc3) + f64::tanh(v11) + f64::sin(v12)
-        }
-
-        pub fn prog_43<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-            let mut s0 = (x2 * x2 + T::from_f64(1.5).unwrap()).acosh().tanh() * T::from_f64(2.0).unwrap();
-            let mut acc1: T = T::zero();
-            let v2 = v.iter().take(2).copied().fold(T::neg_infinity(), |r, y| r.max(y));
-            if n > 5 {
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), ((x0 * x0).powi(2) + T::from_f64(2.0).unwrap()).acosh().cos() * T::from_f64(0.01).unwrap());
-                acc1 = acc1 - T::from_f64(0.4).unwrap() * T::sin((s0 * s0 + T::one()).log2());
-            }
-            let v4 = if T::cos(v2 + x1).exp2() > -T::from_f64(0.5).unwrap() {
-                let v3 = T::exp(x0.tanh());
-                T::min(v2, x2) + v3.tanh()
-            } else {
-                x0 * x0
-            };
-            for _ in 1..n {
-                let v5 = T::acos(T::cos(v4) * T::from_f64(0.9).unwrap());
-                assert!(!s0.is_nan(), "s0 is NaN");
-                let v6 = (v2.cos() * T::from_f64(0.9).unwrap()).asin();
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 + T::from_f64(0.25).unwrap() * T::log((s0 * s0 + T::one()).log10().powi(2) + T::one(), T::cos(v4).exp2().powi(2) + T::from_f64(2.0).unwrap()).tanh();
-                acc1 = acc1 + T::sin(v5.tanh() + v6.tanh()) * T::from_f64(0.4).unwrap();
-            }
-            s0.tanh() - acc1 + v4 * T::from_f64(0.75).unwrap() + v4.asinh()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.hypot(x2).asinh();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..4 {
-            if (v[3 - i].powi(2) + 1.0).log(3.0_f64.log(v[i].powi(2) + 2.0).powi(2) + 2.0) >= f64::tanh(x0) {
-                a2[i] = v[i].tanh();
-            } else {
-                a2[i] = f64::asinh(x2);
-            }
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            acc1 += x1.atan().tanh() * 0.25;
-            acc1 += (f64::exp2(fi.sin()).powi(2) + 1.0).powi(-3).cos() * 0.25;
-            acc1 -= x0.mul_add(x1, x0).tanh() * 0.25;
-        }
-        let v3 = v.iter().copied().map(|p| 1.0 + 0.25 * ((x0 * x0 + 1.0).sqrt() + f64::sin(p)).cos()).product::<f64>();
-        let mut m4 = f64::tanh(m6::prog_6(x1, 0.5, x2, &v, 1));
-        for i in 1..=2 {
-            m4 = m4.max(v[i] + 1.5);
-        }
-        let v6 = if 1.5 * f64::cosh(f64::sin(v3)) <= acc1.cos() && n == 5 {
-            f64::atan2(v3, a2[n % 4] * a2[n % 4] + 1.0)
-        } else if f64::atan(a2[3]) <= -0.5 {
-            1.25 - a2[n % 4].asinh()
-        } else {
-            let v5 = prog_20(f64::sin(f64::powi(x1, 2)) * 2.0, x2.hypot(acc1).cos(), f64::exp(v3.sin()).tanh() * 2.0, v, n);
-            (acc1 * acc1 + 2.0).sqrt() + f64::tanh(v5)
-        };
-        acc1 -= f64::cos((f64::tanh(f64::to_radians(x2) * 50.0) * 2.0).cosh()) * 0.5;
-        s0 = 0.75 * s0 + 0.1 * f64::hypot(x1, v[n % 4]).cos();
-        s0 * 1.5 - acc1.cos() + m4 * 0.75 + v6.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_28<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
-        let mut s0 = T::cos(p.0.sin().exp()) * T::from_f64(2.0).unwrap();
-        let mut s1 = T::cos(prog_21(T::sin(p.1) * T::from_f64(2.0).unwrap(), s0, (T::tanh(p.1) * T::from_f64(0.9).unwrap()).acos().tanh(), v, n)) * T::from_f64(2.0).unwrap();
-        let mut acc2: T = T::zero();
-        let v4 = if T::exp(x0.cos()) <= -T::one() {
-            let v3 = (T::tanh(v[n % 4]) * T::from_f64(0.9).unwrap()).asin() + T::acos(v[n % 4].sin() * T::from_f64(0.9).unwrap());
-            T::cbrt(x0.sin() + T::from_f64(2.0).unwrap()) + v3.cos()
-        } else {
-            T::tanh(v[n % 4]).cosh()
-        };
-        let mut a5 = [(T::powi(p.0 + v4, 2) + T::from_f64(2.0).unwrap()).sqrt(), T::asin(v[n % 4].sin() * T::from_f64(0.9).unwrap()), (s0 * s0 + T::from_f64(2.0).unwrap()).sqrt(), T::from_f64(2.0).unwrap() * acc2];
-        for _ in 0..6 {
-            a5 = [a5[1], ((p.1 * p.1).ln_1p() / T::from_f64(1.5).unwrap()).cos() * T::one(), T::from_f64(0.5).unwrap() * (x0 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).cos() + T::from_f64(0.8).unwrap() * a5[0], a5[3]];
-        }
-        let mut a6 = [T::zero(); 4];
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] + T::tanh(T::atanh(v[2].tanh() * T::from_f64(0.9).unwrap())) * T::from_f64(0.25).unwrap();
-        }
-        a6 = [a6[2] * T::from_f64(0.5).unwrap() + (p.1 * p.1 + T::one()).log(T::from_f64(10.0).unwrap()).cos() * T::one(), a6[2], a6[3], (a6[2] * T::from_f64(0.5).unwrap() + a5[3] * acc2 * a5[n % 4] * T::one()).tanh()];
-        'l2: for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            acc2 = acc2 - T::tanh(a5[n % 4]).tanh() * T::from_f64(0.5).unwrap();
-            let mut k7 = 0;
-            while k7 < 4 {
-                k7 += 1;
-                let v9 = match n % 4 {
-                    0 | 2 => (T::powi(x0 * p.1, 2) + T::from_f64(2.0).unwrap()).ln(),
-                    3 => {
-                        let v8 = T::exp_m1(s0.tanh()) / (T::powi(a6[2], 2) + T::from_f64(0.5).unwrap());
-                        (fi.powi(2) + T::from_f64(0.5).unwrap()).sqrt() - (s0 - v8)
-                    }
-                    _ => T::cbrt(T::powi(s1.sin(), 2) + T::one()),
-                };
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 - T::from_f64(0.02).unwrap() * (v4.sin() * T::from_f64(0.9).unwrap()).atanh().tanh();
-                match i {
-                    2 => {
-                        s1 = s1 * T::from_f64(0.75).unwrap() + a6[k7 % 4].sin().exp_m1().tanh() * T::from_f64(0.05).unwrap();
-                        acc2 = acc2 + T::from_f64(3.0_f64).unwrap().powf(T::sin(T::cbrt(s1.cos() + T::from_f64(2.0).unwrap()))).cos() * T::from_f64(0.1).unwrap();
-                    }
-                    MODE_D | 5 => {
-                        acc2 = acc2 + p.0.powi(2).cos() * T::from_f64(0.1).unwrap();
-                    }
-                    6 => {
-                        continue 'l2;
-                    }
-                    _ => {
-                        s1 = s1 * T::from_f64(0.5).unwrap() + T::cos((v9 * v9).ln_1p()) * T::from_f64(0.05).unwrap();
-                        if (a6[(k7 + i) % 4].powi(2) + T::from_f64(0.5).unwrap()).recip() <= T::zero() {
-                            let v10 = T::sinh(T::sin(p.0) * T::from_f64(1.5).unwrap());
-                            acc2 = acc2 + T::sin(v10) * T::from_f64(0.1).unwrap();
-                        }
-                    }
-                }
-                s0 = s0 * T::from_f64(0.5).unwrap() + v9.cos().cos() * T::from_f64(0.05).unwrap();
-            }
-            if s1 * a6[i % 4] > T::one() {
-                acc2 = acc2 - T::from_f64(0.5).unwrap() * x0.mul_add(a5[k7 % 4], x0).tanh();
-                let v11 = p.0 - v[i % 4];
-                acc2 = acc2 - T::from_f64(0.5).unwrap() * v11.sin().cos();
-            } else {
-                let v12 = (x0 * x0 + T::from_f64(0.5).unwrap()).sqrt();
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.2).unwrap() * v12.cos().cos();
-            }
-        }
-        let mut a13 = [T::zero(); 4];
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            a13[i % 4] = a13[i % 4] * T::from_f64(0.5).unwrap() + T::cos((p.0 * p.0 + T::from_f64(2.0).unwrap()).acosh() * (p.0 + fi)) * T::from_f64(0.02).unwrap();
-        }
-        for i in (0..6).rev() {
-            let fi = T::from_usize(i).unwrap();
-            a13 = [a13[3], a13[1], T::sin(fi + x0) * T::one(), T::from_f64(0.2).unwrap() * T::sin(a6[0] / (fi * fi + T::one())) + T::from_f64(0.8).unwrap() * a13[2]];
-            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.4).unwrap() * T::acosh(a13[0] * a13[0] + T::from_f64(2.0).unwrap()).cos();
-        }
-        s0 + s1.sin() + T::sin(acc2) + a6[1] * T::from_f64(0.25).unwrap() - T::sin(a13[1]) + v4 * p.0
-    }
-
-    #[differentiable]
-    pub fn prog_29(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = v[n % 4].clamp(f64::sin(f64::atan2(f64::powi(x2, 2) + 0.5, v[n % 4])) - 1.5, (SCALE + x2).tanh() + 1.5).tanh() * 2.0;
-        let mut s1 = (f64::sin(x1) * 2.0).cosh().sin() * 2.0;
-        let mut s2 = (s1 * s1 + 1.0).ln();
-        let mut acc3: f64 = 0.0;
-        for i in (1..=4).step_by(2) {
-            acc3 += 0.5 * f64::asinh(x0);
-            if i % 3 == 1 && (s0.cos() * 1.5).cosh() < x0 - s2 {
-                s1 = (s1 * 0.8 + f64::ln(v[i % 4].sin().exp_m1().powi(2) + 2.0) * 0.1).sin();
-                continue;
-            }
-        }
-        let v7 = match n.checked_sub(1) {
-            Some(0) => (x0 * x0 + 1.0).powf(x0.tanh()),
-            Some(k4) if k4 < 5 => {
-                s1 = f64::mul_add(s1, 0.6, f64::ln_1p(f64::ln_1p(s2.sin() * 0.5).tanh() * 0.5) * 0.02);
-                (x0 * x0 + 1.0).log(10.0)
-            }
-            Some(k5) => {
-                let c6 = k5 as f64;
-                (f64::tanh(x0).tanh() * 0.9).acos() + c6.sin()
-            }
-            _ => {
-                let x2 = (x2.tanh() * 0.9).asin() - f64::sin(x0).exp2();
-                f64::tanh(s0) + x2.sin()
-            }
-        };
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            let v11 = if let Some(_) = n.checked_sub(1) {
-                s1 = s1.mul_add(0.75, (v7 * v7 + 1.0).atan2(s0).cos() * 0.02);
-                ((s2 * s2).ln_1p().powi(2) + 1.5).acosh()
-            } else {
-                let v10 = (s0 * v7).cos().exp2();
-                f64::exp2(f64::cos(v[2])) + v10.sin()
-            };
-            acc3 -= 0.2 * (v11.asinh() * std::f64::consts::FRAC_PI_4);
-            if let Some(k12) = n.checked_sub(2) {
-                let c13 = k12 as f64;
-                s0 = s0.mul_add(0.6, f64::tanh(s0).exp().tanh() * 0.1);
-                let v14 = 1.2 * v11.tanh();
-                acc3 -= f64::cos(f64::cos(c13) + v14.sin()) * 0.25;
-            }
-        }
-        for t in v {
-            let mut k15 = 0;
-            while k15 < 4 && v7 + (f64::tanh(v7) * 2.0).sinh() >= x1 {
-                k15 += 1;
-                let v16 = f64::cbrt(t.powi(2) + 0.5);
-                acc3 -= 0.1 * s0.cos();
-                acc3 += v[1].asinh().sin() * 0.1;
-                acc3 -= 0.1 * f64::tanh(v16);
-            }
-            s0 = 0.5 * s0 + 0.5 * f64::atan(v[2]).cos();
-            let v17 = v.iter().fold(v7.cos(), |r, &z| r * 0.75 + 0.05 * f64::cosh(f64::cos(z) * 1.5).tanh());
-            acc3 -= 0.5 * f64::sin(t.tanh() + f64::sin(v17));
-        }
-        assert!(k8 + n < 100, "k8 out of range");
-        s2 = (s2 * 0.8 + prog_20(f64::cos((v[k8 % 4] * v[k8 % 4] + 2.0).sqrt()), x0, f64::exp_m1(f64::cos(x0)).sin(), v, n) * 0.005).tanh();
-        s0 + s1 * 0.25 + s2 * 0.5 + f64::sin(acc3) + v7.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = prog_14(x0, 0.5, (v[2].cos() + 2.0).cbrt().sin() * 2.0, v, 5).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if f64::asinh(t) >= (f64::cos(p.0) * 2.0).cosh() {
-                acc1 += 0.5 * (s0 + p.0).sin();
-                break;
-            }
-            match n % 3 {
-                1 => {
-                    acc1 += 0.5 * f64::cos(f64::tanh(p.1).exp());
-                    if f64::acosh(f64::exp(t.sin()).powi(2) + 2.0) > s0 {
-                        acc1 += 0.5 * f64::asin(f64::tanh(v[n % 4]) * 0.9).sin();
-                        for (j, &u) in v.iter().enumerate() {
-                            assert!(j + n < 100, "j out of range");
-                            let v2 = f64::hypot(u.cos().exp(), (f64::cos(u) * 0.9).acos());
-                            acc1 += (v2.cos() * 0.9).acos().tanh() * 0.1;
-                        }
-                    } else if v[0] + 0.75 > -0.5 && n > 1 {
-                        s0 = 0.8 * s0 + 0.1 * (x0 + s0).cos();
-                    } else {
-                        let v3 = 0.5_f64.atan2(fi * v[i]);
-                        acc1 -= v3.tanh() * 0.5;
-                    }
-                    let x0 = v[i] / (s0 * s0 + 0.5);
-                    s0 *= 0.8;
-                    s0 -= 0.02 * f64::cos(x0).cos();
-                }
-                2 => {
-                    break;
-                }
-                _other => {
-                    acc1 += (0.25 * p.1 - f64::recip(x0 * x0 + 1.0)).cos() * 0.5;
-                }
-            }
-            let mut k4 = 0;
-            while k4 < n + 1 && f64::to_radians(fi + x0) < -0.25 {
-                k4 += 1;
-                if p.1 + s0 >= 1.0 {
-                    debug_assert!(t.is_finite());
-                    let x0 = f64::exp2(f64::tanh(x0));
-                    s0 = (s0 * 0.75 + f64::tanh(x0) * 0.1).tanh();
-                } else {
-                    s0 = (s0 * 0.5 + f64::sinh(f64::tanh((p.1 * p.1 + 0.5).sqrt())) * 0.25).tanh();
-                    let m5 = 2 * i + 1;
-                    let c6: f64 = table(m5);
-                    s0 = (s0 * 0.6 + c6.sin() * 1.0).sin();
-                }
-                acc1 -= 0.02 * f64::cbrt(f64::tanh(t) + 2.0);
-            }
-            acc1 -= f64::recip(f64::powi(p.1 / (x0 * x0 + 1.5), 2) + 1.0) * 0.5;
-        }
-        'l3: for i in 0..3 {
-            let fi = i as f64;
-            s0 = s0 * 0.8 + p.1.tanh().sin() * 0.2;
-            for _ in 0..6 {
-                if ((p.0 * 0.3).cos() + 2.0).cbrt() >= -0.25 {
-                    continue 'l3;
-                }
-                assert!(n < 100);
-                acc1 -= f64::acos((x0 * std::f64::consts::LN_2).sin() * 0.9).cos() * 0.1;
-            }
-            if p.1.tanh().exp2() / ((p.0.cos() * 1.2).tan().powi(2) + 1.0) >= 0.0 {
-                debug_assert!(fi.is_finite());
-            } else if x0 + v[i] >= (s0.tanh() * 0.9).acos() {
-                s0 = (s0 * 0.75 + (s0 * s0 + 1.0).powi(-3) * 0.02).tanh();
-            } else {
-                let c7: f64 = table(i + n);
-                let m8 = 2 * i + 1;
-                let c9: f64 = table(m8);
-                s0 = (s0 * 0.8 + (c7.sin() + c9.sin()) * 1.0).tanh();
-            }
-        }
-        'l5: for &t in v.iter() {
-            let v10 = f64::acos(p.0.sin() * 0.9);
-            let v11 = p.1;
-            s0 = (s0 * 0.5 + v10.cos() * 0.2).sin();
-            let mut k12 = 0;
-            while k12 < 6 {
-                k12 += 1;
-                if !(k12 < n && v11 + x0 < v[k12 % 4] * t) {
-                    s0 *= 0.8;
-                    s0 += 0.05 * f64::asin(x0.cos() * 0.9).sin();
-                    break;
-                }
-                if v[k12 % 4] <= s0 {
-                    acc1 += 0.05 * v10.cos().cosh().tanh();
-                    break 'l5;
-                }
-                s0 = s0.mul_add(0.75, x0.tanh() * 0.25);
-            }
-            s0 = s0.mul_add(0.6, (f64::cos(t) - v11.sin()).sin() * 0.2);
-        }
-        match n % 2 {
-            PHASE_B => {
-                s0 = (s0 * 0.6 + x0.copysign(p.1) * 0.4).sin();
-                s0 *= 0.5;
-                s0 -= 0.25 * f64::ln(p.0.powi(2) + 0.5).tanh();
-            }
-            _ => {
-                for i in (1..=6).step_by(2) {
-                    let fi = i as f64;
-                    let v13 = p.1.cos();
-                    for u in v {
-                        let v14 = v.iter().copied().map(|z| f64::exp(z.sin())).sum::<f64>();
-                        match n {
-                            PHASE_A => {
-                                s0 = 0.75 * s0 + 0.25 * ((fi - v13).powi(2) + 1.0).ln().tanh();
-                                assert!(n < 100);
-                            }
-                            PHASE_B if n > 2 => {
-                                s0 = f64::mul_add(s0, 0.75, (v13.powi(2) + 0.5).powf(0.5).cos() * 0.1);
-                            }
-                            2 | 4 => {
-                                s0 = 0.8 * s0 + 0.2 * p.1.cos();
-                            }
-                            _other => {
-                                let v15 = v13;
-                                acc1 += 0.1 * v15;
-                            }
-                        }
-                        acc1 -= v13.clamp(-0.5, 0.5).cos() * 0.1;
-                        acc1 += 0.1 * (u.cos() + v14.sin()).cos();
-                    }
-                    s0 = (s0 * 0.5 + (v13 + v[0]) * 0.25).sin();
-                }
-            }
-        }
-        p.0.cos() - p.1 + s0.cos() - acc1.sin() - v[n % 4].cos().exp2()
-    }
-
-    #[differentiable]
-    pub fn prog_31<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = (v[1] / (x0 * x0 + T::from_f64(0.5).unwrap())).sin().exp_m1();
-        let mut s1 = (x1 * x1 + 2.0).sqrt().cos() * 2.0;
-        let mut s2 = (T::cos(v[n % 4].cos()) * 0.9).asin();
-        let mut acc3: T = 0.0;
-        let v4 = v.windows(2).fold(0.0, |r, w| r * T::from_f64(0.5).unwrap() + (x2 + w[0] * T::from_f64(0.25).unwrap()) * T::from_f64(0.25).unwrap());
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if (v4.sin() * T::from_f64(1.2).unwrap()).tan() > x1 {
-                m5 += 1;
-            }
-            s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), (t - x2).sin() * T::from_f64(0.25).unwrap());
-            let v6 = T::tanh(T::from_f64(2.0_f64).unwrap().min(v4));
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * v6;
-        }
-        match m5 {
-            MODE_A | 2 => {
-                acc3 = acc3 - T::max(-T::from_f64(0.5_f64).unwrap(), v4.max(v[m5 % 4])).tanh();
-            }
-            3..=4 => {
-                s2 = s2 * T::from_f64(0.75).unwrap();
-                s2 = s2 - 0.1 * T::max(-T::from_f64(3.0_f64).unwrap(), (v4 * v4 + 1.0).powi(-1)).tanh();
-            }
-            g if g > 5 => {
-                let v7: T = prog_21::<T>(x0 * 2.0, (v[n % 4].powi(2) + 1.0).log2().cos().tanh(), (T::acos(T::tanh(v4) * 0.9) / (T::tanh((v[m5 % 4].tanh() * 1.5).sinh()) + 2.0)).tanh(), *v, n);
-                acc3 = acc3 - x0.cos();
-                s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(v7) * 0.005;
-            }
-            _ => {
-                let v4 = T::atan(v[n % 4]);
-                acc3 = acc3 - T::tanh(v4);
-            }
-        }
-        let v8 = v.iter().step_by(2).copied().fold(0.0, |r, p| r * T::from_f64(0.5).unwrap() + (T::log10(v4.powi(2) + 1.0).tanh() + p * T::from_f64(0.25).unwrap()) * T::from_f64(0.25).unwrap());
-        for &t in v.iter() {
-            for &u in v {
-                let v9 = v.iter().fold(v8, |r, &p| r * T::from_f64(0.75).unwrap() + 0.1 * ((-v[0]) + p.tanh()).sin());
-                let v10 = v.iter().fold(-0.0, |r, &p| r + p);
-                let v11 = (v8.tanh() * 0.9).asin();
-                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * (s1 * u).tanh();
-                acc3 = acc3 - 0.1 * (v9.tanh() - v10.cos() + v11.tanh()).sin();
-            }
-            let v12 = s2.sin();
-            s2 = s2.mul_add(0.6, (s2 * x0).tanh() * 0.1);
-            s1 = s1 * 0.6;
-            s1 = s1 + 0.2 * (t.tanh() - v12.sin()).cos();
-        }
-        let mut a13 = [0.0; 4];
-        for i in 0..4 {
-            let fi = T::from_usize(i).unwrap();
-            if i == 1 && s0.mul_add(v8, x0) <= T::acos(fi.cos() * 0.9) {
-                a13[i] = x2 + v4;
-            } else {
-                a13[i] = (s0 * s0 + 1.0).log2() * (v[3].powi(2) + 1.0).log10();
-            }
-        }
-        for _ in (0..6).rev() {
-            a13 = [a13[3].mul_add(T::from_f64(0.75).unwrap(), s2.tanh().cos() * T::from_f64(0.25).unwrap()), a13[3], (a13[2] * T::from_f64(0.8).unwrap() + T::cos(s1) * 0.2).sin(), a13[0].mul_add(0.6, x1.cos() * T::from_f64(0.4).unwrap())];
-            s1 = (s1 * T::from_f64(0.5).unwrap() + (T::from_f64(1.5_f64).unwrap().powf(v8.tanh()).powi(2) + 2.0).sqrt() * T::from_f64(0.75).unwrap()).tanh();
-        }
-        s0.sin() - s1.cos() - s2 - acc3.tanh() - v8 + a13[1] * T::from_f64(0.5).unwrap() - v8 / (v8.cos() + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_32<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 + v[n % 4]).tanh();
-        let mut s1 = x0 / 4.0;
-        let mut s2 = x1.powi(2).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = ((v[i] + x2).powi(2) + 2.0).ln();
-            s0 = (s0 * 0.8 + (v[i] * v[i] + 0.5).ln() * 0.1).tanh();
-        }
-        let v5 = a4.iter().fold(x2, |r, &p| r * 0.5 + 0.02 * ((f64::powi((f64::tanh(r) * 0.9).acos(), 2) + 1.0).powi(-1) + f64::cos(p)).tanh());
-        let mut m6 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            acc3 += 0.5 * (s2 * s2 + 1.0).sqrt().cos();
-            if m6 > 22 && f64::exp_m1(f64::cbrt(f64::powi(v5, 2) + 0.5).cos()) < f64::atan(x0) {
-                m6 += 1;
-            }
-            if v[i % 4] * 0.25 - x1 >= -1.0 {
-                acc3 -= f64::cos((s2 * s2 + 1.0).cbrt()) * 0.5;
-                s2 = s2.mul_add(0.75, f64::tanh(f64::sin(v[(i + n) % 4])) * 0.25);
-            }
-            s2 = (s2 * 0.5 + f64::sin(s2) * 0.5).tanh();
-        }
-        let c7 = m6 as f64;
-        let v9 = match m6 % 3 {
-            MODE_A => (f64::exp(f64::tanh(c7)).powi(2) + 1.5).acosh(),
-            g if g > 1 => {
-                let v8 = (f64::tanh(x1) * 0.9).atanh().clamp((acc3 / 3.0).tanh() - 1.5, s1.tanh().sin() + 1.5);
-                f64::sqrt(x0.powi(2) + 0.5) + f64::tanh(v8)
-            }
-            _ => prog_12((c7.to_radians() * 20.0).cos() * 2.0, (v5 * v5 + 0.5).ln().cos() * 2.0, v5, v, m6),
-        };
-        let v10 = (f64::sin(c7) * 0.5).ln_1p();
-        s1 = s1.mul_add(0.8, (s0 / 3.0).sin() * 0.05);
-        s1 + s2 * 0.25 - acc3.sin() - v5 - v9.sin() - v10 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = prog_32::<4>((x1 * x0).sin() * 2.0, (v[n % 4] * x0).sin() * 2.0, x2, w0, n).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            a3[i] = f64::to_degrees(v[i]) * 0.01;
-            s1 = (s1 * 0.75 + (f64::cos(fi) * 0.9).atanh() * 1.0).tanh();
-        }
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] += (s1 * s1 + 1.5).acosh().sin() * 0.5;
-        }
-        for i in (0..n).rev() {
-            s1 = (s1 * 0.8 + f64::atanh(3.0_f64.log(x0.powi(2) + 2.0).sin() * 0.9) * 0.02).sin();
-            a4 = [a4[1] * 0.6 + (w0[(i + n) % 4] - s1).cos() * 0.2, a4[1], a4[3], a4[3]];
-        }
-        let mut a5 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        s1 = (s1 * 0.75 + f64::cos(a5[3]) * 0.25).tanh();
-        a5 = a3;
-        if n % 3 == 1 {
-            return prog_12(acc2, 0.75, f64::tanh((f64::tanh(x2) * 1.5).sinh()) * 2.0, v, n);
-        }
-        let mut a6 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if a5[2].asinh().tanh().exp2() < fi {
-                a6[i] = (v[i].powi(2) + 1.5).acosh().tanh().exp_m1();
-            } else {
-                a6[i] = (SCALE + v[i]) / (v[i].to_radians().powi(2) + 0.5);
-            }
-        }
-        let a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        acc2 += 0.005 * f64::sin(prog_32::<4>(f64::tanh(a7[n % 4].tanh()), s1, (x0 - a7[n % 4]).tanh(), v, n));
-        acc2 * 0.25 + a4[2] + a5[0].cos() + a6[1].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = 3.0_f64.log(v[n % 4] * v[n % 4] + 2.0);
-        let mut s1 = f64::atan2(2.0_f64, s0).cos() * 2.0;
-        let mut s2 = f64::cos((s1 * s1 + 1.0).log((x1 + 1.25).powi(2) + 2.0)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        if f64::asin(x1.sin() * 0.9) < 0.0 {
-            return prog_32::<4>(acc3, (s1 / 4.0).cos(), f64::tanh(0.35 - (acc3.sin() * 1.5).cosh()) * 2.0, &v, n);
-        }
-        match n {
-            0 => {
-                s1 *= 0.6;
-                s1 -= 0.02 * (x1.sin() * 1.2).tan().tanh();
-                if !(n > 3 && ((-3.0_f64).max(x2).tanh() * 0.9).asin() <= x0) {
-                    let x1 = v[1].clamp(-1.5, 0.5);
-                    acc3 += acc3 / (x2 * x2 + 0.5);
-                    acc3 += x1.tanh();
-                } else if -acc3 >= v[n % 4] || n > 1 {
-                    s1 = s1 * 0.6 + (s2 * s2 + 1.0).ln().sin() * 0.05;
-                }
-                acc3 += acc3.powi(3);
-            }
-            1 => {
-                acc3 += 0.75 * (acc3 / (x1 * x1 + 1.0)).cos();
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    for j in (0..3).rev() {
-                        let fj = j as f64;
-                        match n {
-                            0 => {
-                                acc3 += f64::sin((v[j] * v[j] + 1.0).ln()) * 0.1;
-                            }
-                            1 => {
-                                let v4 = x2 - x0;
-                                s1 *= 0.5;
-                                s1 -= 0.25 * (v4 * core::f64::consts::FRAC_1_SQRT_2).sin();
-                            }
-                            2..=4 => {
-                                let v5 = (f64::ln_1p(s2.cos() * 0.5).sin() * 0.9).asin();
-                                acc3 += 0.1 * v5.cos();
-                            }
-                            _other => {
-                                acc3 += f64::log(fi * fi + 1.0, x1 * x1 + 2.0).tanh().sin() * 0.1;
-                                let x0 = s2.tanh();
-                                s2 = 0.6 * s2 + 0.4 * x0;
-                            }
-                        }
-                        let v6 = if !(j > 1) {
-                            acc3 += f64::ln_1p(f64::tanh(fi) * 0.5).sin() * 0.1;
-                            v[j] - x1
-                        } else {
-                            (fj * fj + 1.0).ln()
-                        };
-                        acc3 -= 0.1 * v6.sin().tanh();
-                    }
-                    acc3 -= (s1 + x2).cos() * 0.5;
-                    let v7 = (x0.tanh() * 1.2).tan() * core::f64::consts::FRAC_1_SQRT_2;
-                    acc3 += f64::tanh(v7) * 0.5;
-                }
-            }
-            2..=3 => {
-                s0 *= 0.75;
-                s0 += 0.01 * (f64::powi(x2, 2) + 0.5).atan2(s1).sin();
-            }
-            _ => {
-                s0 = (s0 * 0.5 + s0 * 0.35 * 0.25).tanh();
-            }
-        }
-        let v10 = if x0 + x2 > 1.0 {
-            let v8 = x0.max(s1);
-            x1 + v8.cos()
-        } else {
-            let v9 = x0 + v[n % 4] + (s2 + v[2]);
-            prog_20(s1, f64::sin(v9 - x1) * 2.0, f64::cos((s2.cos() + 2.0).cbrt()), v, n)
-        };
-        'l2: for i in 0..n {
-            s0 = s0 * 0.5 + (s1 * s1 + 1.0).powi(-2).tanh() * 0.05;
-            for j in 0..4 {
-                let fj = j as f64;
-                acc3 -= 0.05 * (v10 / (x0.sin() + 2.0)).cos();
-                if !(i % 3 == 1 && s2 - fj < 0.0) {
-                    break 'l2;
-                }
-                if fj * (s2.tanh() * 0.9).asin() <= -1.0 {
-                    s2 = f64::mul_add(s2, 0.8, v[2] * std::f64::consts::FRAC_1_PI * 0.5);
-                    match n {
-                        1 => {
-                            s0 = 0.6 * s0 + 0.2 * (s1 + x2).sin();
-                            s2 = (s2 * 0.5 + f64::atan2(1.5_f64, s2) * 1.0).sin();
-                        }
-                        3..=5 => {
-                            s0 = (s0 * 0.6 + (f64::powi(f64::cos(s2), 2) + 1.0).sqrt() * 0.4).sin();
-                            if s0 - 0.35 < fj {
-                                continue;
-                            }
-                        }
-                        6 => {
-                            break;
-                        }
-                        _ => {
-                            let x0: f64 = (f64::sin(v[n % 4]) * 0.9).asin();
-                            s2 = (s2 * 0.75 + f64::tanh(x0) * 0.1).sin();
-                        }
-                    }
-                    s2 = s2 * 0.6 + f64::exp_m1(s2.sin()).cos() * 0.1;
-                }
-            }
-            if f64::powi(v[3].to_radians(), 2) <= -0.5 {
-                continue;
-            }
-        }
-        let f11 = |t: f64| v[0].sin() + t * 0.25;
-        let v12 = f11(v[3]) - f11(v[3]) * 0.5 + f64::asinh(v[1]) * 0.5;
-        s0.tanh() + s2 + f64::sin(acc3) + v10.cos() + v12
-    }
-
-    #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_A: usize = 0;
-        let mut s0: f64 = f64::sin((f64::powi(v[n % 4], 2) + 1.0).log2()) * 2.0;
-        let mut s1 = x0.cos().cosh();
-        let mut s2 = (s0.powi(2) + 2.0).sqrt().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if Params::prog_26(prm, f64::tanh(-s1.atan()), x0, (f64::cos(x2).cos() * 1.5).cosh().tanh() * 2.0, v, n) < -1.0 {
-            return x1.mul_add(x1, x1) - (x1 * x1 + 0.5).cbrt();
-        }
-        s0 = (s0 * 0.6 + x0.abs() * 0.4).sin();
-        let c4: f64 = table(n);
-        let mut m5 = f64::NEG_INFINITY;
-        for i in 1..4 {
-            m5 = m5.max((-s1) + v[i].sin());
-        }
-        acc3 += 0.5 * m5.sin();
-        'l1: for i in 1..n {
-            acc3 += x0.mul_add(v[i % 4], x1.sin().exp_m1()).sin() * 0.4;
-            for &u in v.iter() {
-                if f64::asinh((u * u + 1.0).log(2.0)) >= -0.5 {
-                    s0 = 0.75 * s0 + 0.05 * v[n % 4].tanh().exp().sin();
-                    continue 'l1;
-                }
-                let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| s1 + f64::tanh(p) + q.sin()).sum::<f64>();
-                s2 = 0.6 * s2 + 1.0 * c4.sin();
-                acc3 -= f64::cos(v6) * 0.1;
-            }
-            if s2.abs() * c4 > 1.0 {
-                let v7 = c4.powi(3);
-                acc3 += v7 * 0.4;
-            }
-            acc3 += m5.powi(2).cos() * 0.4;
-        }
-        let v9 = match n {
-            PHASE_A => {
-                let v8 = s1.tanh();
-                v[n % 4] - 0.5 - x0 * s2 + f64::sin(v8)
-            }
-            g if g > 1 => prog_21((s2.sin() * 0.9).asin().max((x0.tanh() * 1.2).tan()).tanh(), f64::sin(x1 - v[3]), 1.2, [v[0], v[1], v[2], v[3]], n),
-            _ => {
-                let c4 = x1;
-                (x0 * c4).copysign(c4)
-            }
-        };
-        let v14: f64 = match mode {
-            Mode::Lower(k10, _) => {
-                let v12 = (x2 + v[3 - k10]).sin();
-                f64::cos((x2 * x2 + 1.0).ln()) + v12.cos()
-            }
-            Mode::Upper(_) => (s1 * s1 + 0.5).sqrt(),
-            Mode::Off => (-1.5_f64).max(x2),
-        };
-        s1 = (s1 * 0.75 + c4.asinh() * 1.0).sin();
-        x1 * 0.25 + s0 * 0.25 - s1 * 0.25 + s2.cos() + acc3.cos() - v9.sin() + v14
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(v[n % 4] * x1) * 2.0;
-        let mut s1: f64 = prog_12(f64::asin(s0.sin() * 0.9).tanh() * 2.0, x0, 0.75, &v, 1).cos() * 2.0;
-        let mut s2: f64 = ((x1 * x1 + 0.5).ln().powi(2) + 1.0).powi(-3);
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * f64::tanh((x2.sin() * 0.9).asin() + p.sin()));
-        let mut k5 = 0;
-        while k5 < 3 && x0 >= -1.0 {
-            k5 += 1;
-            acc3 += 0.5 * (v4 + f64::sin(v4).sinh()).cos();
-            if s2.cos().exp() * s2 <= -1.0 && k5 < 1 {
-                acc3 += (f64::sin(x1) * 0.9).asin().sin() * 0.5;
-                if k5 > 0 {
-                    let v6 = v[3 - k5] * x1;
-                    s0 *= 0.5;
-                    s0 -= 0.02 * f64::tanh(v6 / (v6.cos() + 2.0));
-                    if (x2.cos() * 0.9).acos() >= -0.5 {
-                        return v6 + x1;
-                    }
-                } else if -(s0.powi(2) + 1.0).cbrt() >= 1.0 {
-                    let x2 = x0.tanh();
-                    acc3 += 0.5 * x2;
-                }
-            } else {
-                s2 = (s2 * 0.8 + (s2 * s2 + 0.5).recip() * 0.1).sin();
-                let v7 = (s2.sin().exp().tanh() * 2.0).cosh();
-                s1 = (s1 * 0.5 + v7.tanh() * 0.02).tanh();
-            }
-        }
-        let a8 = [(f64::powi(x0, 2) + 1.0).log10(), (x0.powi(2) + 1.0).sqrt() - (v[k5] * v[k5] + 1.5).acosh(), v[k5], -x0];
-        let a9 = [(x1 + a8[k5]).powi(2).ln_1p(), v4, a8[(k5 + n) % 4].asinh(), (x2.tanh() * 0.9).acos()];
-        let mut m10 = f64::tanh(a9[k5]);
-        for i in 0..n {
-            m10 = f64::max(m10 * 0.5 + (0.5 - s2 + v[i % 4]) * 0.25, m10);
-        }
-        s2 = 0.8 * s2 + 0.005 * m10.sin().tanh();
-        s0 * 1.5 + s1 * 0.75 - s2 * 0.5 - acc3.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(x1 * x1 + 1.0, -3) + 0.35;
-        let mut s1 = 0.5_f64.min(x1);
-        let mut acc2: f64 = 0.0;
-        let mut m3 = s0;
-        for i in 0..6 {
-            m3 = f64::min(v[i % 4] * x0, m3);
-        }
-        'l1: for i in 0..n {
-            if f64::max(x0, x2).tanh() > 0.25 {
-                let v4 = m6::prog_38(0.25, f64::sin(v[3].sin().exp2()) * 2.0, x0, v, i);
-                s1 = s1 * 0.75 + v4.tanh() * 0.005;
-            } else {
-                s1 *= 0.5;
-                s1 += 0.5 * f64::sqrt(v[3] * v[3] + 0.5).cos();
-                if f64::asin(f64::cos(m3) * 0.9) > -1.0 {
-                    acc2 += v[n % 4].sin() * 0.25;
-                    let v5 = m6::prog_38(x2, (x2 * x2).sin() * 2.0, (x2.tanh() * 0.5).ln_1p().sin() * 2.0, v, n);
-                    acc2 += 0.01 * v5.sin();
-                } else if v[(i + n) % 4] - 2.0 <= x2 {
-                    s0 = (s0 * 0.75 + (s0.cos() * 0.9).acos() * 0.1).sin();
-                    acc2 += 0.25 * f64::recip((x0 * x2).powi(2) + 1.0).sin();
-                }
-            }
-            acc2 += v[3].tanh() * 0.25;
-            for j in 0..v.len() {
-                let fj = j as f64;
-                let v6 = f64::tanh(v[j] - m3).exp_m1();
-                if v[i % 4].to_degrees() * 0.02 * v[1].asinh() < 1.0 {
-                    s1 = 0.8 * s1 + 0.2 * x1.tanh();
-                    break 'l1;
-                }
-                s1 = 0.75 * s1 + 0.01 * f64::cos(fj / ((s1.sin() * 1.5).sinh().powi(2) + 0.5));
-                acc2 += 0.05 * f64::cos(v6).tanh();
-            }
-        }
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            if n % 2 == 0 && m6::prog_38(2.0, f64::tanh(f64::recip(v[3].powi(2) + 0.5)) * 2.0, x0, v, k7) < m3 {
-                return f64::log(v[3] * v[3] + 1.0, 2.0);
-            }
-            let v8 = s1.sin().exp2();
-            acc2 += 0.5 * f64::sin(0.5_f64.atan2(f64::sin(s0).sinh()));
-            if k7 >= 4 || s0.sin() * (x1 * v8) > -1.0 {
-                break f64::ln_1p(v8 * v8);
-            }
-        };
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v10 = v.iter().map(|&p| (x2 - v[0]).sin() + f64::cos(p)).sum::<f64>();
-            let v12 = if f64::to_degrees(-x0) * 0.01 >= v10 && i < 4 {
-                f64::sin(v9)
-            } else {
-                let v11 = s1 / (m3.atan().tanh() + 2.0);
-                s0 = (s0 * 0.8 + x0 * v[1] * 0.05).sin();
-                fi - v9 + v11.tanh()
-            };
-            let v13 = fi - (x0.cos() * 0.9).asin();
-            s0 = 0.8 * s0 + 0.01 * f64::cos(v13 * s1);
-            s0 = s0 * 0.75 + v12.tanh().sin() * 0.05;
-        }
-        if prog_12((SCALE + (x1.sin() * 2.0).sinh()).sin(), (f64::log10(f64::powi(x1, 2) + 1.0) + (f64::powi(x2, 2) + 1.0).sqrt()).cos(), 3.0_f64.atan2(x0).tanh(), &v, k7) < -1.0 {
-            return f64::ln(m3 * m3 + 0.5);
-        }
-        s0.tanh() + s1.cos() - acc2.cos() + m3 + v9 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::sinh(x0.tanh());
-        let mut s1 = f64::exp(x2.sin()).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                s1 = 0.75 * s1 + 0.1 * f64::log10(f64::cosh(f64::tanh(x0) * 1.5).powi(2) + 1.0);
-                acc2 -= 2.0_f64.log(v[n % 4] * v[n % 4] + 2.0);
-            }
-            2 | 4 => {
-                let v3 = Params::prog_26(prm, x1, 0.25, f64::sin(v[n % 4] / (v[n % 4].tanh() + 2.0) * (x1 / (v[n % 4].tanh() + 2.0))), &v, n);
-                s1 = s1 * 0.8 + (f64::exp(s0.cos()) * (x2 * 0.35)).cos() * 0.05;
-                s1 = (s1 * 0.5 + v3.tanh() * 0.005).sin();
-            }
-            6 => {
-                let v4: f64 = prog_32::<4>(0.5_f64.copysign(f64::cos(v[1]).exp_m1()).cos(), (x1 * x1 + 1.0).log2().tanh(), x0, &v, n);
-                for &t in v.iter() {
-                    let mut k5 = 0;
-                    while k5 < 4 {
-                        k5 += 1;
-                        let m6 = 2 * k5 + 1;
-                        let c7: f64 = table(m6);
-                        match m6 + k5 {
-                            PHASE_A if n % 2 == 0 => {
-                                s0 = 0.75 * s0 + 1.0 * c7.clamp(-1.0, 1.5).tanh();
-                                if -(v4 + s0) >= t.cos() || m6 > 4 {
-                                    continue;
-                                }
-                            }
-                            1 | 3 => {
-                                let v8 = f64::tanh(x1);
-                                acc2 += 0.1 * f64::sin(f64::powf(v8.powi(2) + 1.0, f64::tanh(f64::acos(f64::tanh(t) * 0.9))));
-                            }
-                            4 => {
-                                let v9 = (s1.sin() * 2.0).sinh();
-                                acc2 -= f64::cos(f64::tanh(v9)) * 0.1;
-                            }
-                            _ => {
-                                s0 *= 0.5;
-                                s0 -= 0.05 * (s0 / (t * t + 0.5)).tanh();
-                            }
-                        }
-                        s0 *= 0.6;
-                        s0 -= 1.0 * (f64::tanh(c7) * 0.9).atanh().cos();
-                    }
-                    s1 = (s1 * 0.6 + (s1.min(v4) + s1) * 0.2).tanh();
-                    acc2 += 0.5 * f64::sin(t).sin();
-                }
-                s0 = (s0 * 0.8 + v4.sin() * 0.005).sin();
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.005 * f64::sin(prog_12(x0, x1, (x2.to_radians() * 20.0).cos(), &v, n));
-            }
-        }
-        let mut k10 = 0;
-        while k10 < 3 {
-            k10 += 1;
+        pub fn prog_38<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
+        where
+            T: num_traits::Float + num_traits::FromPrimitive,
+        {
+            let (x1, x2) = p;
+            let mut s0 = (T::atanh(x1.cos() * 0.9).tanh() * 0.9).asin();
+            let mut s1 = (v[n % 4] * v[n % 4] + 2.0).ln().to_radians();
+            let mut s2 = (v[n % 4].sin() * 0.9).asin();
+            let mut acc3: T = 0.0;
+            let v4 = x0.powi(3);
+            let f5 = |t: T| -T::cos(t);
+            let v6 = f5(x1);
+            let f7 = |t: T| x2 - v4 + t * 0.5;
+            let v8 = v.iter().fold(-0.0, |r, &z| r + f7(z));
+            let f9 = |t: T| s1.min(x2) + t * 0.25;
+            let v10 = f9(x2);
             let mut k11 = 0;
-            while k11 < n + 1 && v[k11 % 4] * v[k11 % 4] <= -1.0 {
+            let v14: T = loop {
                 k11 += 1;
-                s0 = s0 * 0.8 + (s0 + f64::cos(s0)).tanh() * 0.1;
-                acc2 += (x1 * x1 + 1.0).log10() * 0.1;
-            }
-            let v12 = v.iter().copied().map(|p| (x1 * x1 + 0.5).sqrt() + p.cos()).sum::<f64>();
-            acc2 += 0.5 * ((-x1) + x2).cos();
-            s0 = s0.mul_add(0.8, f64::cos(v12).tanh() * 0.02);
+                acc3 = acc3 - 0.4 * T::sin(s0 + v10);
+                let v13 = if v6 * s0 < (T::powi(s1, 2) + 1.0).log(x2 * x2 + 2.0) {
+                    (T::sin(v8) * 2.0).cosh()
+                } else {
+                    let v12 = v8.cos().exp2();
+                    m0::prog_15(s1, x0, T::cos(T::hypot(s2, v12)), v, n)
+                };
+                acc3 = acc3 + T::powi(v10.powi(3), 2).ln_1p().sin() * 0.2;
+                if k11 >= 5 {
+                    break prog_8(T::sin(v[k11 % 4]).exp_m1().tanh().exp2().sin() * 2.0, s2, T::tanh(s0 - v6), v, n);
+                }
+                acc3 = acc3 + 0.01 * T::tanh(T::sin(v13));
+            };
+            s0 = (s0 * 0.75 + v10.to_radians() * 1.0).sin();
+            s1 = (s1 * 0.6 + (T::sin(v6) * 2.0).sinh() * 0.05).tanh();
+            s2 = 0.5 * s2 + 0.1 * T::sin(T::exp_m1(T::sin(x2)));
+            s0 * 0.25 + s1.sin() + T::sin(s2) - acc3 - v8.sin() + v14.tanh() + T::ln_1p(v10.tanh() * 0.5)
         }
-        let v13 = m6::prog_38(f64::cos(v[k10] - x1), ((x0 * v[(k10 + n) % 4]).sin() * 1.5).cosh().cos() * 2.0, 1.5, v, k10);
-        let m14 = 2 * k10 + 1;
-        let c15: f64 = table(m14);
-        debug_assert!(x2.is_finite());
-        s0.tanh() - s1 - acc2.sin() + v13.sin() - c15 * 0.5 + m6::prog_38(1.2, x0, c15, v, n)
     }
 
     #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::mul_add(v[1], v[1], x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_20(f64::sin(x0.abs()), x1, f64::abs(v[1]).sin() * 2.0, *v, n);
-        let mut k3 = 0;
-        while k3 < n + 1 && f64::powi(v[k3 % 4], 2) <= x2.asinh() {
-            k3 += 1;
-            s0 *= 0.6;
-            s0 += 0.1 * v2.sin().exp_m1().sin();
-            let v4 = v[3].asinh().atan();
-            s0 = (s0 * 0.5 + v4.cos() * 0.5).tanh();
-        }
-        'l1: for i in (0..3).rev() {
-            s0 = (s0 * 0.5 + (v[0].sin() * 0.9).atanh() * 0.1).tanh();
-            let mut k5 = 0;
-            while k5 < 3 && (x1.powi(2) + 1.0).log(2.0) > -1.0 {
-                k5 += 1;
-                s0 = (s0 * 0.8 + (x0.clamp(x2.cos() - 1.5, v[0].cos() + 1.5) + v2 / (s0.tanh() + 2.0)) * 0.02).sin();
-                if x0 - x1 / 4.0 > x2 {
-                    s0 *= 0.75;
-                    s0 -= 0.005 * m6::prog_38(f64::cos(s0.cos().exp2()) * 2.0, (s0 + s0 / (v2 * v2 + 1.5)).tanh(), x0, [v[0], v[1], v[2], v[3]], i).sin();
-                    continue 'l1;
-                }
-                acc1 += (x2.cos() * 1.2).tan().tanh() * 0.2;
-            }
-            match n {
-                0 => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        s0 = s0 * 0.5 + (fj.sin() * 0.9).acos().asinh().cos() * 1.0;
-                        if f64::acos(f64::cos(x2 + s0) * 0.9) < s0 * std::f64::consts::FRAC_PI_4 {
-                            s0 = (s0 * 0.75 + v2 * 0.25).tanh();
-                            acc1 -= v[j % 4].tanh() * 0.1;
-                        } else if v2 > 1.0 {
-                            let [_, _, b6, b7] = *v;
-                            acc1 += (f64::cos(b6) + b7.tanh()).sin() * 0.1;
-                        }
-                    }
-                }
-                1..=3 => {
-                    let [b8, b9, b10, b11] = *v;
-                    acc1 += (f64::tanh(b8) + f64::sin(b9) - b10.tanh() + b11.tanh()).tanh() * 0.5;
-                }
-                4 | 6 => {
-                    acc1 += 0.5 * (f64::to_radians(v2) * 50.0).cos();
-                    if x2.clamp(-1.5, 1.0) + x2.mul_add(x2, x2) >= v2 + x0 {
-                        for &u in v.iter() {
-                            acc1 -= f64::cos(u * u) * 0.1;
-                            s0 = (s0 * 0.8 + (s0 + v[i]) * 0.1).tanh();
-                            if v[1].sin() <= x2 {
-                                acc1 += v[3].cos() * 0.1;
-                                continue;
-                            }
-                        }
-                    }
-                    acc1 += f64::tanh(x1).cos() * 0.5;
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + x2.to_radians() * 20.0 * 1.0).sin();
-                    s0 = (s0 * 0.6 + x2.cos() * 0.4).tanh();
-                }
-            }
-        }
-        let mut m12 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if x2 <= -0.5 {
-                m12 += 1;
-            }
-            s0 = (s0 * 0.5 + s0 / (s0.cos() + 2.0) * 0.1).sin();
-            let [b13, b14, _, _] = *v;
-            s0 = 0.6 * s0 + 0.1 * f64::sin(fi * v[2]);
-            acc1 += 0.5 * (t.sin() + b13.cos() - b14.cos()).cos();
-        }
-        match m12 {
-            0 => {
-                s0 *= 0.6;
-                s0 += 0.005 * f64::sin(prog_21::<f64>(1.5, x1.sin().exp_m1().tanh(), f64::acosh(x1 * x1 + 2.0).tanh() * 2.0, *v, n));
-            }
-            g if g > 1 => {
-                s0 = s0 * 0.5 + x2.tanh().exp_m1().tanh() * 0.1;
-            }
-            _ => {
-                acc1 += x2.powi(3).cos() * 0.25;
-                s0 = s0.mul_add(0.8, f64::sin((v[0] * v[0] + 2.0).acosh()) * 0.05);
-            }
-        }
-        let v17 = if f64::sin(x2 * v[m12 % 4]) >= acc1.to_radians() || m12 < 3 {
-            let x1 = f64::to_radians(f64::sinh(v[m12 % 4].tanh() * 2.0));
-            v2 + f64::sin(x1)
-        } else if prog_12(x2, x1, x0, v, n) < 1.0 {
-            let v15 = -x0;
-            f64::ln_1p(x0.tanh() * 0.5) - (v15 - v[2])
-        } else {
-            let v16 = f64::mul_add(x0, v[m12 % 4], f64::sin(v[0]).sinh());
-            v[m12 % 4] + f64::tanh(v16)
-        };
-        let v25 = match m12 {
-            0 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    match k3 {
-                        0 => {
-                            s0 = s0 * 0.5 + f64::tanh(v2) * 0.5;
-                        }
-                        1..=2 => {
-                            s0 = 0.6 * s0 + 0.1 * f64::tanh(x0).exp_m1().cos();
-                            s0 = 0.8 * s0 + 0.05 * ((v2.powi(2) + 1.0).recip() * v[i % 4]).sin();
-                            if m6::prog_38(f64::sin(f64::powi((v17.sin() * 1.2).tan(), 2).ln_1p()), (f64::acosh(s0 * s0 + 2.0) - f64::copysign(v17, fi)).sin() * 2.0, f64::tanh(fi * x2), [v[0], v[1], v[2], v[3]], 6) < 0.0 {
-                                s0 = s0 * 0.75 + f64::sin(s0.tanh()) * 0.25;
-                                break;
-                            }
-                        }
-                        g if g > 4 => {
-                            s0 *= 0.5;
-                            s0 -= 0.005 * m6::prog_38(f64::sin(x2), f64::sin(((v17 * v2).powi(2) + 2.0).sqrt()), f64::tanh(v17.tanh().exp()) * 2.0, [v[0], v[1], v[2], v[3]], 1).cos();
-                            s0 = (s0 * 0.8 + fi * s0 * 0.02).tanh();
+    impl Params {
+        pub fn prog_39(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::sin(x2.sin()).exp().tanh() * 2.0;
+            let mut s1: f64 = x1 / (f64::cos(x0) + 2.0);
+            let mut acc2: f64 = 0.0;
+            let mut k3 = 0;
+            loop {
+                k3 += 1;
+                let mut k4 = 0;
+                while k4 < 5 && (f64::sin(x0 * v[n % 4]) * 1.5).sinh() < 0.0 {
+                    k4 += 1;
+                    let v6 = match k4 % 2 {
+                        MODE_A => {
+                            let v5 = f64::exp_m1(f64::sin(s1)).tanh();
+                            v5 * v5
                         }
                         _ => {
-                            let [b18, b19, b20] = [v17 + v[i % 4], -v2, (v2 * x0).to_radians() * 20.0];
-                            s0 = s0 * 0.6 + b20.cos() * 0.2;
-                            s0 *= 0.75;
-                            s0 -= 0.05 * f64::sin(f64::cos(b18) - f64::cos(b19));
+                            let x2: f64 = ((x2 * x2).tanh() + 2.0).cbrt();
+                            (s1 * s1).ln_1p() + f64::tanh(x2)
                         }
-                    }
-                    let v21 = match i {
-                        0 | PHASE_C => {
-                            acc1 += 0.5 * f64::powi(fi * fi + 1.0, -2).tanh();
-                            -fi.asinh()
-                        }
-                        4 | 6 => (v17.cos().exp2().powi(2) + 1.0).powi(-3),
-                        _ => f64::atan2(v17, v17.powi(2) + 1.0),
                     };
-                    acc1 += 0.5 * f64::tanh(v[(i + k3) % 4].tanh().exp2());
-                    s0 = (s0 * 0.5 + f64::cos(v21) * 0.02).sin();
+                    s1 *= 0.8;
+                    s1 += 0.1 * (s1.to_degrees() * 0.02).sin();
+                    acc2 += 0.05 * f64::tanh(v6);
                 }
-                let v22 = f64::asinh(v[n % 4]);
-                v[m12 % 4].atan() + v22.sin()
+                acc2 += 0.25 * (v[k4 % 4] * x0).tanh();
+                let v7 = v.iter().copied().map(|p| f64::sqrt(p * p + 1.0)).sum::<f64>();
+                if k3 >= 6 || v[2] * self.k.sin().exp2() < v[1].tanh() {
+                    break;
+                }
+                acc2 += f64::tanh(v7.sin()) * 0.25;
             }
-            1 | 3 => {
-                let v23 = (f64::sin(v2) + 2.0).cbrt();
-                f64::tanh(v[1]) + v23.sin()
+            let mut k8 = 0;
+            loop {
+                k8 += 1;
+                debug_assert!(x1.is_finite());
+                let v9 = (x0.sin() * 2.0).cosh();
+                let v10 = f64::asin((v[self.n] + v9).sin() * 0.9);
+                acc2 += 0.2 * (f64::to_degrees(v10) * 0.02).cos();
+                if k8 >= 5 {
+                    break;
+                }
             }
-            g if g > 5 => {
-                let v24 = v[m12 % 4] / 1.5;
-                acc1 -= f64::sin(x1 * x1);
-                f64::cosh((x1 * x1).ln_1p().cos() * 1.5) + v24.sin()
-            }
-            _other => (f64::cos(f64::sinh(f64::tanh(x1) * 2.0)) + 2.0).cbrt(),
-        };
-        let f26 = |t: f64| f64::atan2(t * t + 1.0, v[m12 % 4]) + f64::ln(v[m12 % 4].powi(2) + 1.0);
-        let v27 = f26(v[2]) + f26(x2) * 0.5 + s0 * 0.5;
-        let v28 = v.iter().copied().map(f26).sum::<f64>();
-        acc1.tanh() + v2 + f64::tanh(v17) - v25 * 1.5 - v27.tanh() + f64::sin(v28) + v[m12 % 4].powi(3) * x1.cos()
-    }
-
-    #[differentiable]
-    pub mod m42 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::tanh(v[n % 4] * v[1] + f64::ln_1p(f64::tanh(x2) * 0.5)) * 2.0;
-            let mut s1 = f64::sin(prog_31(x0, x1, f64::tanh(f64::ln_1p(x1 * x1)), &v, n)) * 2.0;
-            let mut s2 = (SCALE + s0.max(v[n % 4])).cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let v4 = x0.cos().max(x1 / 2.0);
-            let c5: f64 = table(n);
-            let m6 = 2 * n + 1;
-            let c7: f64 = table(m6);
-            for i in 0..n {
-                let fi = i as f64;
-                let v8 = m6::prog_38(s0, f64::max(fi, c5).cos(), s1, v, 3);
-                let mut k9 = 0;
-                while k9 < n + 1 {
-                    k9 += 1;
-                    if k9 == 4 {
-                        s2 *= 0.6;
-                        s2 += 0.4 * (SCALE + v4).tanh();
-                        if (f64::powi((s1 * s1 + 1.0).log(c7 * c7 + 2.0), 2) + 1.0).log10() > (c7.powi(2) + 1.0).recip() || m6 < i {
-                            s1 *= 0.8;
-                            s1 -= 0.5 * f64::cbrt(v[(k9 + i) % 4].sin() + 2.0).tanh();
-                        } else if f64::cos(v4).exp2() - 0.35 * c5 < 0.0 {
-                            acc3 += (f64::powf(c7.powi(2) + 1.0, 1.5) * 1.2).tanh() * 0.02;
-                        }
-                        let c10: f64 = table(k9 + n);
-                        acc3 += 0.02 * f64::sin(c10);
-                    } else if f64::clamp(x0, -1.5, 1.5) >= s1.sin() {
-                        let v11 = (s1 * s1 + 1.0).recip();
-                        acc3 += 0.02 * v11.tanh();
+            acc2 += (self.k * 0.65).cos();
+            let mut k11 = 0;
+            while k11 < n {
+                k11 += 1;
+                let v12 = x1.mul_add(x1 + s0, v[k11 % 4]);
+                let mut k13 = 0;
+                while k13 < n + 1 && f64::log10(f64::powi(v[k13 % 4].cos().exp(), 2) + 1.0) <= f64::cos(s1) {
+                    k13 += 1;
+                    s0 = s0.mul_add(0.75, f64::sin(f64::asinh(s0)) * 0.25);
+                    let v15: f64 = if (v12 * v12 + 0.5).recip() <= self.scale || k13 == 6 {
+                        s1 / 2.0
                     } else {
-                        s0 = s0.mul_add(0.75, (s0 * s0 + 1.5).acosh().cos() * 0.05);
-                        acc3 += 0.02 * f64::tanh(c7 + (-fi));
+                        let v14 = v12.to_degrees() * 0.02;
+                        s1 = f64::mul_add(s1, 0.8, f64::tanh(f64::log10(s1 * s1 + 1.0)) * 0.4);
+                        x1 * x1 + f64::sin(v14)
+                    };
+                    let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * ((self.scale.powi(2) + 0.5).atan2(p) + f64::sin(q)).sin()).product::<f64>();
+                    acc2 -= f64::sin(v15.cos() + v16.tanh()) * 0.02;
+                }
+                s1 = 0.75 * s1 + 0.05 * f64::cosh(v[k3 % 4].cos() * 1.5).cos();
+                acc2 += 0.25 * v12.cos();
+            }
+            let v19: f64 = 'b5: {
+                if (f64::cos(v[k11 % 4]) * 2.0).cosh() <= -0.5 {
+                    acc2 -= 0.5_f64.copysign(x0.sin());
+                    s1 = 0.8 * s1 + 0.1 * (x0 - v[k11 % 4]).sin();
+                } else if x1.cos() <= x1.abs() {
+                    let v17 = x2 / (self.scale.powi(2) + 1.0);
+                    let v18 = v17 + x2 * v17;
+                    s1 *= 0.75;
+                    s1 += 0.05 * v18.tanh().sin();
+                }
+                if k11 < 4 && 1.5 - v[2] <= (self.scale.cos() * 1.2).tan() {
+                    break 'b5 m0::prog_15(x0, (f64::sin((x2.powi(2) + 2.0).acosh()) * 0.9).asin().tanh(), s0, [v[0], v[1], v[2], v[3]], 2);
+                }
+                v[k8 % 4] + 0.8
+            };
+            match n.checked_sub(1) {
+                None => {
+                    let v20 = (v[3] - 0.35) * 2.5;
+                    s0 = s0 * 0.75 + x2.sin() * 0.25;
+                    acc2 += f64::cos(v20);
+                }
+                Some(0) => {
+                    s1 = (s1 * 0.5 + f64::exp2(f64::tanh(v[self.n])) * 0.25).tanh();
+                }
+                Some(k21) if k21 > 4 => {
+                    let c22 = k21 as f64;
+                    acc2 += f64::tanh(x1 + 0.35 * x0);
+                    let v23 = prog_8::<f64>(s0, 0.75, f64::tanh(f64::log(x2 * x2 + 1.0, 3.0)) * 2.0, [v[0], v[1], v[2], v[3]], 0);
+                    s0 = (s0 * 0.75 + (c22.sin() - v23.cos()) * 0.005).tanh();
+                }
+                Some(k24) => {
+                    let c25 = k24 as f64;
+                    'b6: {
+                        if (f64::powi((v[1].powi(2) + 2.0).ln(), 2) + 1.0).log10() <= 0.25 {
+                            break 'b6;
+                        }
+                        if prog_8(f64::cos(f64::ln_1p(x1 * x1)) * 2.0, x1, f64::cos((f64::powi(c25, 2) + 1.0).log10()) * 2.0, *v, n) >= (v[2] * v[2] + 1.0).log(10.0) {
+                            acc2 += self.scale / (x1.clamp(-1.5, 1.0).powi(2) + 0.5);
+                            break 'b6;
+                        }
                     }
-                    let v12 = v4.asinh() * (f64::tanh(x2) * 2.0).cosh();
-                    acc3 += f64::powf(v4 * v4 + 0.5, 1.5).sin() * 0.02;
-                    acc3 -= 0.02 * v12.cos();
+                    s0 = (s0 * 0.75 + c25.sin() * 1.0).sin();
                 }
-                acc3 += 0.25 * f64::tanh((c7 * c7 + 2.0).sqrt());
-                s2 = f64::mul_add(s2, 0.75, v8.cos() * 0.005);
             }
-            let v14 = if (x0.powi(2) + 1.0).log(2.0) > 0.0 || m6 == 13 {
-                f64::max(c5 / 2.0, (c7.sin() * 0.9).acos())
-            } else if (x0 * x0 + 1.0).atan2(x1) < -1.0 || m6 < n {
-                let v13 = f64::log(f64::powi(f64::cos(v[m6 % 4]).sinh(), 2) + 1.0, 2.0);
-                v4 * v13 * f64::sin(x2)
-            } else {
-                return c7 / (c5 * c5 + 1.0)
-            };
-            s0 * 0.75 + s1 * 0.25 + s2 * 0.25 - acc3.sin() + v4 * 0.75 + c5 - c7 + v14.cos() - (SCALE + x1.max(v14))
+            let v26 = (0..n).map(|i| (v[2].powi(2).tanh() + 2.0).cbrt() + v[i % 4] * 0.25).sum::<f64>();
+            s0 * 0.5 + f64::sin(s1) - acc2.cos() + v19.cos() + v26.cos()
         }
-    }
 
-    #[differentiable]
-    pub fn prog_44(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = f64::ln(f64::cos(p.0).powi(2) + 1.0);
-        let mut s1 = (p.1.powi(2) + 1.0).powi(-3);
-        let mut acc2: f64 = 0.0;
-        match n {
-            PHASE_A => {
-                s0 = s0 * 0.8 + (x0.powi(2).sin() * 0.9).atanh().cos() * 0.01;
-            }
-            PHASE_B | 3 => {
-                s0 = (s0 * 0.8 + f64::acos(v[0].cos() * 0.9) * 0.05).sin();
-                s0 *= 0.6;
-                s0 += 0.25 * f64::sin(p.1 / (s0 * s0 + 1.5));
-            }
-            4 => {
-                let v3 = prog_20(f64::sin(v[n % 4] + x0) * 2.0, 1.2, (-p.1).tanh(), v, n);
-                s1 *= 0.6;
-                s1 += 0.005 * v3.cos();
-            }
-            _ => {
-                s0 = s0 * 0.8 + v[n % 4].tanh() * 0.2;
-                acc2 += (x0 / (x0.cos() + 2.0)).sin();
-            }
-        }
-        let v4 = v.iter().map(|&z| (-v[n % 4]) + f64::sin(z)).sum::<f64>();
-        if 0.5_f64.atan2(v4) <= -1.0 && n == 1 {
-            let x0 = (x0.tanh() * 2.0).sinh() + f64::acos(v[n % 4].tanh() * 0.9);
-            acc2 += 0.4 * x0.tanh();
-        } else if x0 + p.0 < (p.1.tanh() + 2.0).cbrt() {
-            for i in 0..n {
-                let v5 = f64::asin(s0.sin() * 0.9);
-                let mut m6 = v5;
-                for j in 0..i {
-                    m6 = f64::min(v[j % 4] + v[j % 4] * v[j % 4], m6);
+        pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+            let mut s0 = prog_17(2.0, x1, x0, v, n).sin() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let v2 = v.iter().fold(acc1, |r, &p| r * 0.75 + 0.1 * ((r.cos().exp().powi(2) + 1.0).log10() + f64::tanh(p)).tanh());
+            let mut m3 = 0;
+            for i in (1..=4).step_by(2) {
+                let fi = i as f64;
+                if v2.sin() > -0.25 && n < 2 {
+                    m3 += 1;
                 }
-                s1 = (s1 * 0.6 + m6.cos() * 0.05).sin();
-            }
-        } else {
-            acc2 -= 0.2 * f64::sqrt(s0 * s0 + 2.0).cos();
-            s0 = s0 * 0.75 + f64::hypot(x0, s0).sin() * 0.01;
-        }
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            acc2 += 0.25 * f64::sin(f64::tan(f64::cos(s0) * 1.2));
-            for _ in (0..n).rev() {
-                s1 = 0.5 * s1 + 0.1 * f64::tanh(f64::powf(2.0_f64, (s1.cos() * 0.9).asin().cos()));
-                acc2 += (f64::powi(s0, 2) + 0.5).cbrt().cos() * 0.05;
-                if (f64::powi(s0 * fi, 2) + 1.0).powf(0.3) < -1.0 {
-                    break 'l2;
-                }
-            }
-            acc2 -= 0.25 * f64::exp_m1(v4.sin()).tanh();
-            let v8 = if f64::ln_1p(f64::tanh(x0) * 0.5) * 0.35 >= f64::cosh(p.0.tanh() * 2.0) {
-                let v7 = s0;
-                v7 - x0
-            } else {
-                s0 - p.0
-            };
-            s0 = s0.mul_add(0.5, v8.cos() * 0.25);
-        }
-        f64::tanh(s0) - s1 * 0.75 - f64::tanh(acc2)
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x0.sin();
-        let mut s1 = (x2 * x2 + 1.0).recip();
-        let mut s2 = s1 / (x2.powi(2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        if (v[1] * acc3).powi(2).ln_1p() > 0.5 {
-            'b0: {
-                if prog_20(x1.cos(), s1, x2, [v[0], v[1], v[2], v[3]], n) <= f64::to_degrees(s2) * 0.02 {
-                    break 'b0;
-                }
-            }
-            acc3 += (v[2] * x0).tanh();
-        } else if (x0 * x0 + 1.0).ln() >= 0.5 {
-            let v4: f64 = f64::sinh(f64::tanh(s2.cos()));
-            let v7 = 'b1: {
-                let v5 = acc3.cos();
-                let len6 = v.len();
-                for i in 0..len6 {
-                    if i % 3 == 1 {
-                        break 'b1 f64::to_radians(v4);
-                    }
-                    acc3 += 0.5 * (x2.powi(2) + 0.5).ln().sin();
-                }
-                prog_2(f64::tanh(f64::atan2(f64::powi((v4.tanh() * 0.9).asin(), 2) + 0.5, x1.clamp(-1.0, 1.5))), f64::acosh(x1 * x1 + 2.0).tanh(), (x1 * v[n % 4]).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) + v5.sin()
-            };
-            s2 = s2.mul_add(0.75, f64::tanh(v7).cos() * 0.005);
-        } else {
-            'b3: {
-                acc3 += (f64::powi(f64::ln(x1 * x1 + 1.0), 2) + 1.0).recip();
-                if x0.to_degrees() * 0.01 < s1 {
-                    break 'b3;
-                }
-            }
-            let v8: f64 = f64::hypot((x0 * x0 + 1.0).cbrt(), acc3 - x1);
-            acc3 -= v8.sin() * 0.4;
-        }
-        if (s1.cos() * 0.9).asin() < 1.0 || n == 0 {
-            s2 = s2 * 0.6 + s0.clamp(x2.sin() - 1.5, f64::cos(x2) + 1.5).sin() * 0.1;
-            if (x1 * x1 + 2.0).acosh().cos() <= x2 {
-                s2 *= 0.6;
-                s2 += 0.05 * (s2 * s1);
-            } else {
-                s0 = (s0 * 0.5 + v[n % 4] * x1 * 0.1).tanh();
-            }
-        } else if s2.asinh() <= 0.0 {
-            acc3 += f64::tanh(f64::ln(x2 * x2 + 2.0));
-        } else {
-            s0 = s0 * 0.6 + f64::log(x0 * x0 + 1.0, 2.0).cos() * 0.25;
-            s0 = (s0 * 0.75 + f64::powf(2.0_f64, f64::cos(x0 + s2)) * 0.05).sin();
-        }
-        let v9 = v.iter().map(|&p| v[n % 4].clamp(-1.5, 1.0) + p.sin()).sum::<f64>();
-        let mut k10 = 0;
-        let v13 = loop {
-            k10 += 1;
-            let v11 = f64::sin(v[3 - k10]);
-            let v12 = v11;
-            'b5: {
-                if f64::tanh(x0).exp2() < 0.25 * x1 {
-                    acc3 += 0.25 * f64::exp(f64::atanh(f64::cos(v9) * 0.9).cos()).cos();
-                    break 'b5;
-                }
-            }
-            s0 = (s0 * 0.75 + f64::ln_1p(s1.tanh() * 0.5) * 0.25).tanh();
-            if k10 >= 3 || v9 > v12 {
-                break x0 - x2;
-            }
-        };
-        if f64::tanh(v9).max(v13.tanh()) > 0.5 {
-            s2 = (s2 * 0.8 + v9.max(x1) * 0.02).sin();
-        } else if v[k10] < acc3 {
-            acc3 += (x1 / 4.0).clamp(-0.5, 0.5);
-            acc3 -= x2.cos();
-        }
-        let mut m14 = 0;
-        let len15 = v.len();
-        for _ in 0..len15 {
-            let mut m16: f64 = -0.5;
-            for j in 0..n {
-                m16 = f64::max(m16, x1 + v[j % 4]);
-            }
-            if (v[n % 4] * v[n % 4] + 0.5).ln() - (v9 - s1) >= v13 {
-                m14 += 1;
-            }
-            s0 = s0 * 0.5 + f64::tanh(m16).sin() * 0.25;
-            acc3 -= f64::recip(x1.powi(2) + 1.0).asinh().cos() * 0.5;
-        }
-        let c17 = m14 as f64;
-        let mut a18 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        a18 = [(a18[2] * 0.5 + f64::mul_add(c17, x1, x2).cos() * 0.05).sin(), a18[0].mul_add(0.75, (x1 * 0.25).sin() * 1.0), prog_20((s0 - v9).cos(), x1.abs().cos(), (2.0 - (c17 - 0.65)).cos(), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005, a18[2].mul_add(0.8, (f64::tanh(x0) * 0.9).atanh().sin() * 0.02)];
-        s1 = s1 * 0.5 + (f64::powi(x1 + x0, 2) + 1.0).recip() * 0.25;
-        s1 + s2.cos() + acc3.tanh() - a18[2] * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x2.tanh() - 2.5).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v2 = f64::atan2(f64::powi(-x2, 2) + 1.0, x1);
-            acc1 += fi.cos().exp().cos() * 0.5;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                acc1 += f64::cos((f64::powi(x1, 2) + 1.5).acosh()) * 0.1;
-                s0 = (s0 * 0.8 + s0 * 1.2 * 0.1).sin();
-                if !(n < 5 && f64::ln_1p((fj + u).powi(2)) >= 0.5) {
-                    continue 'l0;
-                }
-            }
-            acc1 -= (f64::sin(t) + v2.tanh()).cos() * 0.5;
-        }
-        let mut m3 = 0;
-        for &t in v.iter() {
-            match n {
-                2 => {
+                acc1 -= f64::tanh(s0);
+                if fi * s0 > x0 {
                     continue;
                 }
-                PHASE_D => {
-                    let v4 = m6::prog_38((-0.5_f64).max(t).sin() * 2.0, x2, x1, [v[0], v[1], v[2], v[3]], 0);
-                    for j in 0..6 {
-                        let fj = j as f64;
-                        let v5: f64 = (x0.tanh() * 0.5).ln_1p();
-                        if (v[j % 4].sin() * 0.9).asin() < 0.5 || j > 4 {
-                            s0 *= 0.8;
-                            s0 -= 0.1 * f64::sin(f64::ln(x2.powi(2) + 0.5));
+            }
+            match m3 {
+                0 => {
+                    let x2 = (x2 * x2 + 0.5).powf(1.5).tanh();
+                    acc1 += 0.25 * x2;
+                }
+                4 => {
+                    s0 = (s0 * 0.75 + s0 * 0.005).tanh();
+                }
+                g if g > 5 => {
+                    match mode {
+                        Mode::Lower(k4, _) => {
+                            let v6 = prog_13(x2, x1, s0, &v, n);
+                            s0 = (s0 * 0.75 + v2 * v[(k4 + n) % 4] * 0.1).tanh();
+                            s0 = (s0 * 0.75 + v6.tanh() * 0.005).sin();
+                        }
+                        Mode::Upper(hi7) => {
+                            s0 *= 0.5;
+                            s0 += 0.005 * prog_8::<f64>(((x2.sin() + 2.0).cbrt().to_degrees() * 0.01).cos() * 2.0, v2, 2.0, v, 5).tanh();
+                            let v8: f64 = prog_8::<f64>((hi7 * x0).tanh(), v2, x0, v, n);
+                            s0 *= 0.75;
+                            s0 += 0.005 * f64::tanh(v8);
+                        }
+                        Mode::Off => {
+                            s0 = (s0 * 0.8 + v[n % 4].powi(3) * 0.01).tanh();
+                        }
+                    }
+                    let v9 = v2.mul_add(v2, v2);
+                    s0 = (s0 * 0.6 + f64::cos(v9) * 0.25).sin();
+                }
+                _other => {
+                    s0 = s0 * 0.5 + f64::tanh(x2.max(v2)) * 0.5;
+                }
+            }
+            match mode {
+                Mode::Lower(_, _) => {
+                    s0 = (s0 * 0.8 + v2 / (x2.powi(2) + 1.0) * 0.1).tanh();
+                }
+                Mode::Upper(hi12) => {
+                    s0 = (s0 * 0.75 + (x2.powi(2) + 2.0).sqrt() * 0.25).sin();
+                    acc1 -= f64::cos((hi12.tanh() * 2.0).sinh().asinh());
+                }
+                Mode::Off => {
+                    let v2 = prog_2((-v[0]).cos() * 2.0, 0.5, (v2 * x0).cos(), v, m3);
+                    s0 = s0 * 0.75 + f64::tanh(v2.tanh()) * 0.005;
+                }
+            }
+            let mut m13 = 0;
+            for i in 0..3 {
+                let fi = i as f64;
+                if !(m3 == 3 && (x2.cos() * 0.9).atanh() > 0.25) {
+                    m13 += 1;
+                }
+                let v16 = if !(n % 3 == 1 && (-v2) / ((v2 + x2).powi(2) + 1.0) < -0.25) {
+                    let v14 = (f64::tanh(x0) * 0.9).acos();
+                    ((fi / (v14.powi(2) + 1.0)).powi(2) + 1.0).recip()
+                } else {
+                    let v15 = prog_8(fi, f64::sin((-3.0_f64).max(v[i]).abs()) * 2.0, s0, v, i);
+                    f64::powi(v[3 - i], 2) + v15.tanh()
+                };
+                let v17 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * ((q - x2).tanh() + p.cos()).tanh()).product::<f64>();
+                acc1 -= f64::tanh((v17 * v17 + 2.0).sqrt()) * 0.5;
+                acc1 += 0.02 * f64::cos(v16);
+            }
+            let c18 = m13 as f64;
+            x2 * 1.5 + s0 * 0.5 + acc1.cos() + v2 * 1.5 + c18.tanh()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0: f64 = f64::powf(v[n % 4] * v[n % 4] + 1.0, x0.cos()).cos() * 2.0;
+        let mut s1 = p.1.to_degrees() * 0.01;
+        let mut s2 = f64::cos(prog_17(f64::atan2(f64::cos(p.0).exp2(), (0.35 - p.0).powi(2) + 1.0).cos() * 2.0, (x0 * p.0).sin(), (x0 - v[n % 4]).sin() * 2.0, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = x0;
+        for i in 0..n {
+            let c5 = if i % 3 == 1 {
+                v[i % 4] / (v[i % 4] * v[i % 4] + 0.5) * v[i % 4]
+            } else {
+                v[i % 4]
+            };
+            m4 = m4.min(c5);
+            match i % 4 {
+                0 => {
+                    break;
+                }
+                g if g > 1 => {
+                    acc3 -= 0.25 * f64::cos(f64::atan2(x0 * x0 + 0.5, p.0));
+                }
+                _other => {
+                    acc3 += 0.25 * (SCALE + x0.atan2(s0 * s0 + 1.0)).tanh();
+                    if f64::exp_m1(s2.sin()) > 0.0 && i % 2 == 0 {
+                        s0 = (s0 * 0.5 + s0 * s0 * 0.1).sin();
+                        s2 = (s2 * 0.5 + f64::powi(s1, 2) * 0.2).tanh();
+                    } else if v[2] + x0 > 0.0 {
+                        s1 = (s1 * 0.8 + f64::log10(p.0 * p.0 + 1.0) * 0.4).sin();
+                        s0 = s0.mul_add(0.6, f64::sin(s0) * 0.4);
+                    } else {
+                        s0 = 0.6 * s0 + 0.25 * f64::sinh(p.1.sin()).sin();
+                    }
+                }
+            }
+        }
+        match mode {
+            Mode::Lower(k6, lo7) => {
+                let v13 = match mode {
+                    Mode::Lower(k8, _) => {
+                        let v10 = lo7 + m4;
+                        v10 - v[3 - k8]
+                    }
+                    Mode::Upper(_) => {
+                        for i in (0..=n).rev().step_by(2) {
+                            acc3 -= 0.02 * prog_8(s2.cos(), p.1, x0, v, i).cos();
+                            acc3 += 0.005 * m0::prog_15(f64::powf((m4 * m4 + 1.0).recip().powi(2) + 1.0, 2.5).tanh() * 2.0, x0, 0.25, v, i).tanh();
+                        }
+                        f64::ln_1p(f64::cos(p.1) * 0.5).sin().exp()
+                    }
+                    Mode::Off => {
+                        for i in 0..4 {
+                            let fi = i as f64;
+                            acc3 -= 0.02 * f64::tanh(m0::prog_15::<f64>(x0, 0.75, m4.sin(), v, n));
+                            s0 = s0.mul_add(0.5, f64::tanh(m0::prog_15((p.1.powi(2) + 2.0).sqrt().sin(), f64::tanh(v[3 - k6] / (lo7 * lo7 + 1.5)) * 2.0, p.1, v, n)) * 0.005);
+                            if m4.atan() >= 1.0 || i < 1 {
+                                s0 = s0 * 0.5 + (f64::exp_m1(f64::sin(lo7)) + f64::tan(f64::tanh(p.0) * 1.2)).tanh() * 0.05;
+                                acc3 += s1.cos() * 0.5;
+                                if x0 < v[i] - m4 {
+                                    s1 = (s1 * 0.5 + (x0 - p.1) * 0.25).sin();
+                                    continue;
+                                }
+                            } else if x0 >= fi * lo7 {
+                                acc3 -= (s2.cos() * 1.5).cosh().tanh() * 0.5;
+                                s2 = (s2 * 0.75 + (s2.sin() * 0.9).acos() * 0.1).tanh();
+                            }
+                        }
+                        let v12 = v[1].cos().mul_add((f64::powi(x0, 2) + 1.0).log(lo7 * lo7 + 2.0), lo7.cos());
+                        s0 *= 0.75;
+                        s0 -= 0.1 * f64::tanh(x0 + p.0);
+                        (-f64::log2(p.0 * p.0 + 1.0)) + f64::sin(v12)
+                    }
+                };
+                acc3 -= 0.2 * f64::cos(v13);
+            }
+            Mode::Upper(hi14) => {
+                let v15 = prog_18((hi14.powi(3) * (hi14 / (v[n % 4].cos() + 2.0))).sin(), s0, (f64::ln(hi14 * hi14 + 2.0) + m4).cos() * 2.0, v, n);
+                let v16: f64 = prog_18(f64::to_radians(x0).tanh(), p.0.sin().sin().cos() * 2.0, f64::tanh(v15), v, n);
+                acc3 -= v16.cos() * 0.005;
+            }
+            _ => {
+                s2 = (s2 * 0.5 + prog_8::<f64>(s1, x0, f64::sin(0.5_f64.powf(p.1.sin())), v, n) * 0.005).tanh();
+            }
+        }
+        let v17 = prog_8(x0, (v[n % 4] * v[n % 4] + 2.0).sqrt().tanh().exp2().cos() * 2.0, (-m4).sin(), v, n);
+        let v18 = (0..n).map(|i| x0 + v[i % 4] * 0.25).sum::<f64>();
+        s0 + s1 * 0.25 - f64::cos(s2) - acc3.sin() + v17.sin() + f64::tanh(v18)
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (f64::asin(f64::sin(*x2) * 0.9).powi(2) + 1.0).sqrt();
+        let mut acc1: f64 = 0.0;
+        let m2 = 2 * n + 1;
+        let c3: f64 = table(m2);
+        let c4: f64 = table(n + 1);
+        let v5 = match m2 % 4 {
+            0..=1 => {
+                let c3 = f64::log(x0 * x0 + 1.0, 2.0);
+                v[m2 % 4] + f64::tanh(c3)
+            }
+            MODE_D if n > 3 => s0.tanh(),
+            _ => f64::recip(x1.powi(2) + 1.0).asinh(),
+        };
+        let v7 = match m2 % 2 {
+            1 => (x1 - s0).mul_add(x1, v5.cos()),
+            _other => {
+                for t in v {
+                    let v6 = v[0].mul_add(s0, v5);
+                    acc1 -= f64::log(t * t + 1.0, v5 * v5 + 2.0).sin() * 0.5;
+                    acc1 -= 0.5 * v6.cos().tanh();
+                }
+                x0.atan() - v5.atan()
+            }
+        };
+        let m8 = 2 * m2 + 1;
+        let c9: f64 = table(m8);
+        for i in (1..=4).step_by(2) {
+            let v12 = match m2 {
+                0..=1 => {
+                    let v10 = (c9.powi(2) + 2.0).acosh();
+                    x1 + v10.cos()
+                }
+                2 => {
+                    let v11 = v[i % 4] + c9;
+                    (v11 * v5).hypot(v[i % 4] + x1)
+                }
+                4 => prog_8(c9, 0.25, 1.2, v, n),
+                _ => prog_17(c9, c4, 0.5, v, 3),
+            };
+            let v14 = match i {
+                0 => -x0,
+                1 | MODE_D => {
+                    acc1 -= v[i % 4].tanh();
+                    (c3.sin() * 0.9).atanh().atan()
+                }
+                4 => (c4 * c4 + 0.5).powf(0.5),
+                _other => {
+                    let v13 = v[i % 4] * s0 + f64::ln_1p(s0 * s0);
+                    (v13 * v13).ln_1p()
+                }
+            };
+            s0 = s0.mul_add(0.6, f64::tanh(*x2 / 1.5) * 0.5);
+            acc1 += 0.02 * (v12.tanh() + v14.sin()).cos();
+        }
+        x0 * 1.5 - x1 * 1.5 - v[3] * 0.75 - s0 * 1.5 + f64::cos(acc1) + c3 + c4 * 0.5 + v7.cos() + c9.cos() - c9
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_43(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x0;
+            let mut s1 = f64::clamp(x2, -1.0, 1.0);
+            let mut acc2: f64 = 0.0;
+            let [_, b3, _, b4] = v;
+            let v7: f64 = match n {
+                MODE_A | 2 => {
+                    let v5 = m0::prog_15(1.5, f64::tanh(f64::mul_add(self.scale, x0, s1)), f64::copysign(b4, b3).tanh(), v, 5);
+                    f64::tanh(x2.to_radians()) + v5.cos()
+                }
+                4 => {
+                    let v6 = (x1 * x1 + 1.0).cbrt() * f64::sinh(b4.cos());
+                    acc2 += v6.to_degrees() * 0.01;
+                    s1.powi(3)
+                }
+                g if g > 5 => x0 - b4,
+                _ => b3.hypot(x2),
+            };
+            let v8 = v.iter().map(|&p| x1.sin().exp_m1() + p.cos()).sum::<f64>();
+            let v9: f64 = v8.tanh().sin();
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                acc2 += f64::sin(b4.powi(2)) * 0.25;
+                if !(self.n % 3 == 1) {
+                    let v11 = prog_8(b4, f64::cos(v9 * b3), (-v[(k10 + self.n) % 4]).cos(), v, n);
+                    s1 *= 0.6;
+                    s1 += 0.005 * f64::sin(prog_8::<f64>(f64::exp2(v7.cos()).cos(), (x2 * 2.0).cos() * 2.0, x1, v, n));
+                    acc2 += 0.01 * v11.tanh();
+                } else if !(n % 2 == 0 && (f64::powi(v9, 2) + 1.5).acosh() > 0.5) {
+                    s0 = s0.mul_add(0.5, m0::prog_15::<f64>(x0, f64::sinh(b3.cos()).cos().sinh().tanh() * 2.0, v9, v, n).tanh() * 0.005);
+                    if !(k10 == 4 && f64::asin(f64::tanh(v9) * 0.9) >= 0.0) {
+                        acc2 += 0.25 * (v8 + x0).sin();
+                        if x2 + b4 <= f64::powf(s1 * s1 + 0.5, s0.cos()) {
+                            return v7;
+                        }
+                    } else if (v[n % 4].powi(2) + 0.5).sqrt() <= 0.5 {
+                        acc2 -= 0.25 * f64::tanh(f64::cos(v7).exp2());
+                        if m0::prog_15(s0, x2, 1.2, v, n) > -0.5 {
+                            s1 = s1.mul_add(0.5, ((v[k10 % 4] / (v9 * v9 + 1.0)).sin() * 0.9).asin().cos() * 0.1);
+                            continue;
+                        }
+                    } else {
+                        s0 = (s0 * 0.75 + f64::exp(v[3].sin()) * 0.05).sin();
+                    }
+                }
+            }
+            let a12 = v.map(f64::tanh);
+            s0 * 0.75 + s1 - f64::sin(acc2) - b3 * 0.5 + b4 - v7 - f64::cos(v9) + a12[1]
+        }
+
+        pub fn prog_44(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = (v[3 - self.n].tanh() * 0.9).acos().cos() * 2.0;
+            let mut s1 = x2;
+            let mut acc2: f64 = 0.0;
+            let mut k3 = 0;
+            while k3 < 6 && f64::powf(x0.tanh().powi(2) + 1.0, f64::tanh(x1)) < -1.0 {
+                k3 += 1;
+                match k3 {
+                    0 | 2 => {
+                        acc2 += (-self.scale) * 0.5;
+                        if ((self.scale.powi(2) + 1.0).powf(s0.tanh()).tanh() * 0.9).asin() <= 1.0 && k3 % 2 == 0 {
                             break;
                         }
-                        match j {
-                            0 => {
-                                acc1 -= f64::sin(v5).sinh().sin() * 0.05;
+                        acc2 += 0.25 * (v[k3 % 4].cos() * 2.0).cosh().sin();
+                        if x2 * x0 < 0.0 {
+                            acc2 -= 0.25 * (x2 / (f64::powi(v[k3 % 4] - x1, 2) + 1.0)).cos();
+                            let v4 = f64::exp2(s0.sin());
+                            acc2 += f64::tanh(v4) * 0.25;
+                        } else if x1.to_degrees() * 0.01 <= x2 && k3 + self.n < 6 {
+                            acc2 += f64::sqrt(s0 * s0 + 2.0).cos() * 0.25;
+                            if f64::cosh(f64::exp(v[2].tanh()).cos() * 1.5) <= v[3] && k3 > 0 {
+                                break;
                             }
-                            1 | 3 => {
-                                s0 = (s0 * 0.8 + f64::sinh(f64::cos(f64::sinh(s0.cos() * 1.5)) * 1.5) * 0.01).sin();
-                            }
-                            4 => {
-                                s0 = (s0 * 0.75 + v5 * (t.sin() * 0.9).atanh() * 0.05).tanh();
-                                let v6 = f64::sin((v[(j + n) % 4].powi(2) + 1.0).powf(fj.tanh()));
-                                s0 = (s0 * 0.6 + v6 * 0.1).tanh();
-                            }
-                            _ => {
-                                s0 = s0.mul_add(0.5, (s0 * x2).sin() * 0.1);
-                                match j % 3 {
-                                    0 => {
-                                        acc1 -= f64::log2(f64::to_radians(s0).powi(2) + 1.0).sin() * 0.05;
-                                    }
-                                    1 => {
-                                        break;
-                                    }
-                                    2 => {
-                                        let v7 = t.powi(2);
-                                        s0 = (s0 * 0.8 + v7.sin() * 0.05).tanh();
-                                    }
-                                    _other => {
-                                        s0 = 0.5 * s0 + 0.1 * f64::tanh(s0 * t);
-                                        s0 = 0.5 * s0 + 0.5 * f64::tanh(t);
-                                    }
+                        } else {
+                            let x2 = f64::to_radians(x2) * 50.0;
+                            match n.checked_sub(1) {
+                                Some(k5) if k5 % 2 == 0 => {
+                                    acc2 += 0.25 * f64::cos(x2 * x2);
+                                }
+                                Some(k6) => {
+                                    let c7 = k6 as f64;
+                                    let v8 = f64::atan(x2);
+                                    acc2 -= f64::recip(v[k6 % 4].powi(2) + 0.5).cos() * 0.25;
+                                    s0 *= 0.8;
+                                    s0 += 0.2 * (c7.tanh() + v8.tanh()).cos();
+                                }
+                                None => {
+                                    acc2 += 0.25 * (f64::powi(f64::tanh(v[k3 % 4]), 2) + 1.0).powf((self.k + v[(k3 + n) % 4]).sin()).tanh();
+                                    let x1 = f64::tanh(f64::tanh(s1)).exp_m1();
+                                    s0 = f64::mul_add(s0, 0.6, f64::sin(x1).tanh() * 0.1);
                                 }
                             }
+                            acc2 += f64::cos(x2).sin() * 0.25;
                         }
-                        s0 = 0.75 * s0 + 0.05 * f64::sin(v5.cos().exp());
                     }
-                    s0 *= 0.5;
-                    s0 += 0.005 * f64::cos(v4);
+                    3 | 5 => {
+                        for j in (1..=5).step_by(2) {
+                            let v9 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * f64::cos(((s1 * x0).powi(2) + 0.5).recip() + f64::cos(p)));
+                            if f64::exp_m1(v9.cos()).tanh().exp_m1() < 1.0 {
+                                acc2 += 0.1 * (v[self.n] + x2).cos();
+                            } else if k3 < 3 {
+                                acc2 -= m0::prog_15(x2, f64::cos((self.scale.sin() * 0.9).acos().cos()) * 2.0, v[(j + self.n) % 4].cos(), [v[0], v[1], v[2], v[3]], 2).cos() * 0.02;
+                            }
+                            if (x1.sin() * 0.9).acos() > x1 {
+                                s1 = (s1 * 0.5 + f64::cos(s1) * 0.5).tanh();
+                                break;
+                            }
+                            acc2 -= 0.1 * (v[j % 4] * v[j % 4] + 1.5).acosh().cos();
+                        }
+                        match n.checked_sub(2) {
+                            Some(1 | 2) => {
+                                s0 = 0.8 * s0 + 1.0 * self.scale.sin();
+                            }
+                            Some(_) => {
+                                let v11 = f64::atan(x0).atan2(f64::powi(2.5 - s0, 2) + 1.0);
+                                s0 = (s0 * 0.6 + v11.cos() * 0.02).tanh();
+                            }
+                            None => {
+                                s1 = 0.6 * s1 + 0.2 * f64::recip(x0 * x0 + 0.5).cos();
+                                acc2 -= 0.25 * x1.tanh();
+                            }
+                        }
+                    }
+                    6 => {
+                        s1 = (s1 * 0.5 + (s0.tanh() * 0.9).asin() * 0.2).sin();
+                        if m0::prog_15(x2, s1, 0.75, [v[0], v[1], v[2], v[3]], 0) >= -0.5 && k3 + n < 7 {
+                            let v12 = m0::prog_15(f64::tanh(f64::sqrt(s0 * s0 + 2.0) - (x1.cos() * 0.9).atanh()) * 2.0, (x0 * x0).sin(), x2, [v[0], v[1], v[2], v[3]], n);
+                            s1 = s1.mul_add(0.75, f64::cos(s1.sin().sinh()) * 0.1);
+                            s1 = s1 * 0.5 + v12.cos() * 0.005;
+                        } else if s0 * self.k > 1.0 {
+                            acc2 += 0.25 * f64::tan(f64::cos(self.k) * 1.2).tanh();
+                            match (n % 3).checked_sub(1) {
+                                Some(k13) => {
+                                    let c14 = k13 as f64;
+                                    let mut k15 = 0;
+                                    while k15 < 6 {
+                                        k15 += 1;
+                                        let v17 = if c14.mul_add(x2, c14) / ((x0 + c14).powi(2) + 1.5) >= 1.0 {
+                                            (-1.5_f64).max(c14) / ((s0 * std::f64::consts::LN_2).powi(2) + 1.0)
+                                        } else if f64::log10(f64::powi(x2, 2) + 1.0) >= v[3] * x1 {
+                                            let v16 = (f64::sin(v[k15 % 4]) * 0.9).asin();
+                                            f64::atan(v16) * v16
+                                        } else {
+                                            f64::recip(x1 * x1 + 1.0)
+                                        };
+                                        s1 = (s1 * 0.6 + f64::exp(s1.cos()) * 0.1).sin();
+                                        s1 = s1 * 0.75 + f64::cos(s1) * 0.25;
+                                        s0 *= 0.8;
+                                        s0 += 0.02 * f64::cos(f64::cos(v17));
+                                    }
+                                    s1 = s1 * 0.75 + c14.tanh().cos() * 1.0;
+                                }
+                                None => {
+                                    let v18 = f64::mul_add(v[k3 % 4], x0, v[3]) - (x1 * x1).ln_1p();
+                                    acc2 -= 0.25 * v18.sin();
+                                }
+                            }
+                        } else {
+                            acc2 += 0.25 * f64::sqrt(v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0).sin();
+                        }
+                    }
+                    _other => {
+                        s0 = (s0 * 0.6 + (s0.sin() * 0.9).atanh() * 0.05).tanh();
+                        acc2 += 0.25 * (x0.asinh().powi(2) + 1.0).cbrt().sin();
+                    }
                 }
-                5 => {
-                    acc1 += 0.5 * (0.35 - x0.hypot(t)).tanh();
-                }
-                _ => {
-                    acc1 -= (s0 * x1 - 0.65).tanh() * 0.5;
-                    s0 *= 0.5;
-                    s0 += 0.25 * (t + f64::atan(t)).cos();
-                }
+                acc2 -= 0.25 * s1.cos().exp_m1().tanh();
             }
-            s0 = (s0 * 0.8 + (v[n % 4] * v[n % 4]).ln_1p() * 0.2).tanh();
-            let v8 = v[m3 % 4].powi(3);
-            acc1 -= 0.25 * v8.cos().cos();
-            if x0 < 1.0 {
-                m3 += 1;
-            }
-        }
-        match m3 {
-            0 => {
-                acc1 -= f64::tanh(x1);
-                s0 = 0.6 * s0 + 0.1 * (v[2] * v[2]).sin();
-            }
-            1..=2 => {
-                let v9 = prog_20(s0, (x1.powi(2) + 1.5).acosh().abs().sin() * 2.0, x1.sin().tanh(), [v[0], v[1], v[2], v[3]], n);
-                s0 = (s0 * 0.75 + (-(x0 * x1)) * 0.05).sin();
-                s0 = s0 * 0.75 + v9.cos() * 0.005;
-            }
-            g if g > 3 => {
-                acc1 -= f64::cos(f64::clamp(f64::clamp(x1, x0.tanh() - 1.5, f64::cos(x0) + 1.5), (v[0].sin() + 2.0).cbrt().sin() - 1.5, f64::copysign(0.5_f64, x0).tanh() + 1.5));
-            }
-            _ => {
-                let v10 = m6::prog_38(s0, x0, f64::powf(v[m3 % 4].tanh().powi(2) + 1.0, f64::tanh(x0)).cos(), [v[0], v[1], v[2], v[3]], n);
-                s0 *= 0.8;
-                s0 -= 0.005 * v10.cos();
-            }
-        }
-        let len11 = v.len();
-        for i in 0..len11 {
-            let fi = i as f64;
-            for _ in 0..i {
-                acc1 -= 0.1 * (x0 - s0).sin();
-                let v12 = x1.to_degrees() * 0.02;
-                let v13 = s0.asinh();
-                s0 = (s0 * 0.8 + (f64::tanh(v12) - v13.tanh()) * 0.05).tanh();
-            }
-            let v15 = if f64::asin(f64::tanh(x1) * 0.9).sin().exp2() < -0.5 {
-                x0.cos()
-            } else if !(i < 2 && (x1.tanh() * 2.0).sinh() < x2) {
-                x0.sin()
+            let v19 = if x1.asinh().tanh().exp_m1() > x0 && self.n % 2 == 0 {
+                SCALE + s0
             } else {
-                let v14 = (f64::cos(fi) * 1.5).cosh();
-                v14.mul_add(s0, fi)
+                (x2 + v[k3 % 4]) / (x2.sin() + 2.0)
             };
-            acc1 += 0.5 * f64::log(x0 * x0 + 1.0, f64::powi(v[i], 2) + 2.0).tanh();
-            s0 = s0 * 0.8 + v15.tanh() * 0.05;
+            let v20 = v19 + x2;
+            s1 = 0.8 * s1 + 0.02 * f64::ln_1p(f64::cos(v20) * 0.5).sin();
+            let mut a21 = [0.0; 4];
+            a21[0] = v[k3 % 4];
+            for i in 1..4 {
+                a21[i] = a21[i - 1] * 0.75 + f64::cos((v19.sin() * 1.2).tan()) * 0.02;
+            }
+            for i in 0..v.len() {
+                a21 = [a21[3], (a21[2] * 0.6 + f64::sin(a21[i].cos()) * 0.4).tanh(), a21[0], (-f64::atanh(x2.sin() * 0.9)).cos() * 0.2];
+                s1 = (s1 * 0.5 + f64::sin(s1).exp_m1().sin() * 0.1).sin();
+            }
+            s0.sin() + s1 + f64::sin(acc2) + f64::sin(a21[2])
         }
-        match m3 % 3 {
-            0 => {
-                let v16: f64 = m6::prog_38(s0, x0.cos(), ((x2 - 0.1) * f64::exp(x2.tanh())).tanh(), [v[0], v[1], v[2], v[3]], 0);
-                s0 = (s0 * 0.8 + f64::tanh(v16) * 0.005).sin();
+
+        pub fn prog_77(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = prog_18(f64::tanh(x1.powi(2)) * 2.0, *x2, x1, v, n).sin() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let [b2, b3, b4] = [x0.atan2(x1 * x1 + 1.0), x1 * x0, f64::tanh(x1) + *x2];
+            let v5: f64 = prog_37(acc1, s0, 0.25, &v, n);
+            let v7 = match self.n {
+                0 => (f64::sin(b3) * 0.9).asin(),
+                1 => 2.0_f64.log(b3 * b3 + 2.0),
+                _ => {
+                    let v6 = prog_17(f64::cos(acc1.cos()), x0, f64::ln((f64::sin(v[0]) * 1.2).tan().powi(2) + 2.0).sin(), v, n);
+                    b4 + v6.sin()
+                }
+            };
+            let v8 = f64::ln_1p(x0 * x0);
+            let mut k9 = 0;
+            while k9 < 4 && *x2 + b4 < 0.5 {
+                k9 += 1;
+                let mut m10 = v8;
+                for j in 0..n + 1 {
+                    let c11 = if j < k9 {
+                        0.25 - x0 + v[j % 4]
+                    } else {
+                        (0.25 - x0).mul_add(0.75 * s0, v5 + v[3])
+                    };
+                    m10 = m10.min(c11);
+                }
+                acc1 += 0.5 * f64::cos(m10).sin();
+                s0 = (s0 * 0.8 + f64::atan2(f64::powi((v7 * v7 + 0.5).sqrt(), 2) + 1.0, f64::atan2(f64::powi(x0, 2) + 0.5, b3)) * 0.01).tanh();
+                s0 *= 0.6;
+                s0 += 0.1 * (s0 * s0).cos();
             }
-            1 => {
-                acc1 += x0.tanh();
-                let v17: f64 = x1.abs();
-                s0 = (s0 * 0.75 + v17.sin() * 0.25).sin();
+            'b2: {
+                for i in 0..3 {
+                    if (v[(i + k9) % 4] * v[(i + k9) % 4] + 0.5).cbrt() >= -1.0 {
+                        break 'b2;
+                    }
+                    acc1 -= (b2 + b3).sin() * 0.5;
+                }
+                let v12 = f64::to_degrees(f64::atanh(v[k9 % 4].cos() * 0.9)) * 0.01;
+                if !(k9 % 3 == 1) {
+                    s0 = (s0 * 0.75 + (b3 - v[3]).asinh() * 0.05).tanh();
+                    break 'b2;
+                }
+                s0 = (s0 * 0.75 + v12.cos() * 0.05).sin();
             }
-            PHASE_C => {
-                s0 = 0.8 * s0 + 0.01 * v[1].hypot(s0).cos();
-            }
-            _ => {
-                s0 = (s0 * 0.75 + (s0 + v[1]) * 0.02).tanh();
-            }
+            let v19: f64 = if let Some(_) = n.checked_sub(2) {
+                s0 = (s0 * 0.6 + (x2.powi(2) + 1.0).ln() * 0.4).tanh();
+                m0::prog_15((x1 + v8).sin() * 2.0, x1, x0, v, k9)
+            } else {
+                for i in 0..self.n + 2 {
+                    let v14 = v7 - v8;
+                    for &u in v.iter() {
+                        let v17: f64 = match i % 4 {
+                            0 | 2 => {
+                                let v15 = self.scale / (f64::powi(f64::recip(x0 * x0 + 0.5), 2) + 0.5);
+                                s0 = s0.mul_add(0.8, (v15 * v15 + 1.5).acosh().sin() * 0.05);
+                                b2 / (b4.sin() + 2.0)
+                            }
+                            _ => {
+                                let b2 = v8 * x0;
+                                let v16 = v14.sin();
+                                (v[(i + self.n) % 4] * v[(i + self.n) % 4] + 0.5).sqrt() + b2.tanh() + v16.sin()
+                            }
+                        };
+                        let v18 = if !(i == 2) {
+                            f64::log2(s0 * s0 + 1.0)
+                        } else {
+                            f64::tanh(*x2 * b3).exp2()
+                        };
+                        s0 = s0.mul_add(0.75, (v[(i + k9) % 4] / (v18 * v18 + 1.5)).cos() * 0.02);
+                        acc1 += 0.1 * (u.sin() + v17.cos()).tanh();
+                    }
+                    acc1 -= 0.5 * b2.cos().sin().sin();
+                    s0 = (s0 * 0.5 + v14.sin() * 0.25).tanh();
+                }
+                (v8 * v8 + 1.0).powi(-3)
+            };
+            let f20 = |t: f64| 2.0_f64.copysign(v7) + t * 0.5;
+            let v21 = f20(*x2);
+            s0 * 0.5 + acc1.cos() + b2 * 0.5 - b3 + f64::cos(b4) + v5.cos() - f64::cos(v19) - v21 * 0.5 + v[k9 % 4].atan()
         }
-        let mut m18: f64 = -0.5;
+
+        pub fn prog_83<T: num_traits::Float + num_traits::FromPrimitive>(&self, x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+            const PHASE_A: usize = 0;
+            let mut s0: T = v[3 - self.n];
+            let mut acc1: T = T::zero();
+            let v3: T = match n % 4 {
+                PHASE_A | 2 => x2.atan(),
+                3 => {
+                    for i in 0..4 {
+                        if ((x2.powi(2) + T::one()).atan2(s0).tanh() * T::from_f64(0.9).unwrap()).acos() >= -T::one() || i % 3 == 1 {
+                            continue;
+                        }
+                        if (x0.sin() * T::from_f64(0.9).unwrap()).acos() <= T::sinh(x1.tanh() * T::from_f64(1.5).unwrap()) {
+                            s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), s0.mul_add(s0, T::from_f64(self.scale).unwrap()).sin() * T::from_f64(0.1).unwrap());
+                            continue;
+                        }
+                        s0 = s0 * T::from_f64(0.5).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * T::sin((s0.tanh() * T::from_f64(2.0).unwrap()).sinh());
+                    }
+                    (T::sin(x0) * T::from_f64(2.0).unwrap()).sinh()
+                }
+                _other => {
+                    let v2 = T::from_f64(3.0_f64).unwrap().powf((x1 / (x0 * x0 + T::one())).sin());
+                    T::powf(T::from_f64(1.5_f64).unwrap(), x2.cos()) + T::tanh(v2)
+                }
+            };
+            let v4 = prog_8((v[(self.n + n) % 4] * x0).sin() * T::from_f64(2.0).unwrap(), x0, x1, v, n);
+            'l1: for (i, &t) in v.iter().enumerate() {
+                let fi = T::from_usize(i).unwrap();
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (x0.tanh() * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(0.1).unwrap());
+                let mut k5 = 0;
+                while k5 < 5 && ((t * t + T::from_f64(0.5).unwrap()).recip().sin() + T::from_f64(2.0).unwrap()).cbrt() >= x1 {
+                    k5 += 1;
+                    if m0::prog_15((T::sinh(T::cos(v[2]) * T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.5).unwrap()).ln_1p().cos() * T::from_f64(2.0).unwrap(), x1, x0 * T::from_f64(0.5).unwrap(), v, i) > -T::one() {
+                        break 'l1;
+                    }
+                    let v6 = v4;
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::sin((T::cos(v3) * T::from_f64(1.2).unwrap()).tan()) * T::from_f64(0.02).unwrap());
+                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * T::cos(v6);
+                }
+                if self.n < 1 && m0::prog_15(T::tanh(T::recip(x1 * x1 + T::one()) * T::powf(T::from_f64(0.5_f64).unwrap(), T::tanh(x2))) * T::from_f64(2.0).unwrap(), t, s0, v, n) > v3 {
+                    acc1 = acc1 - T::sin(v[0] + fi) * T::from_f64(0.5).unwrap();
+                } else {
+                    acc1 = acc1 + (T::from_f64(3.0_f64).unwrap().powf(T::tanh(v4)) + (s0 - T::from_f64(self.scale).unwrap())).tanh() * T::from_f64(0.5).unwrap();
+                    if s0 < v[1] {
+                        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.01).unwrap() * (s0 * v4).sin();
+                    }
+                    let v7 = (s0 * s0 + T::one()).powi(-1);
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * v7.tanh();
+                }
+            }
+            let f8 = |t: T| (x2.cos() * T::from_f64(1.2).unwrap()).tan() - T::tanh(x2) + t * T::from_f64(0.5).unwrap();
+            let v9 = f8(v[3]) + f8(v[1]) * T::from_f64(0.5).unwrap();
+            let v10 = f8(x2) + prog_8(((v3.powi(2) + T::one()).log10().to_degrees() * T::from_f64(0.02).unwrap()).tanh(), x0.tanh().exp_m1().cos().exp_m1().sin(), x0 * T::from_f64(1.2).unwrap(), v, n) * T::from_f64(0.5).unwrap();
+            let v11: T = (T::from_f64(self.k).unwrap().tanh().sin() * T::from_f64(1.5).unwrap()).sinh();
+            for _ in 0..6 {
+                let v12 = v4.asinh();
+                let v13 = v12.to_degrees() * T::from_f64(0.02).unwrap();
+                s0 = (s0 * T::from_f64(0.75).unwrap() + T::tanh(v10).sinh() * T::from_f64(0.1).unwrap()).tanh();
+                s0 = (s0 * T::from_f64(0.75).unwrap() + v13.sin() * T::from_f64(0.2).unwrap()).sin();
+            }
+            s0 + acc1 * T::from_f64(0.5).unwrap() + T::sin(v4) - v9.tanh() + T::tanh(v10) + T::tanh(v11)
+        }
+
+        pub fn prog_100(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (f64::sin(v[self.n].tanh()) + 2.0).cbrt();
+            let mut acc1: f64 = 0.0;
+            for i in 0..4 {
+                let v2 = v.iter().map(|&p| f64::to_radians((x0 * x0 + 0.5).sqrt()) + p.tanh()).sum::<f64>();
+                match i % 2 {
+                    0 => {
+                        s0 = (s0 * 0.8 + prog_18(s0, x2.powi(3).tanh(), f64::cos(x1.powi(2)) * 2.0, v, n) * 0.005).sin();
+                    }
+                    _ => {
+                        let v3 = (f64::powi(*x2, 2) + 1.0).log2();
+                        acc1 += 0.5 * v3.tanh();
+                    }
+                }
+                s0 = s0.mul_add(0.6, m0::prog_15(s0, 0.75, *x2, v, n).sin() * 0.005);
+                acc1 -= f64::sin(v2) * 0.5;
+            }
+            let mut k4 = 0;
+            while k4 < n && x1.atan().sin().exp_m1() < 0.0 {
+                k4 += 1;
+                for j in 0..n {
+                    let fj = j as f64;
+                    if (x2.sin() * 1.5).sinh() < 1.0 {
+                        s0 = 0.5 * s0 + 0.1 * (v[j % 4] / (f64::sin(x0) + 2.0) - (s0.sin() + 2.0).cbrt()).sin();
+                        s0 = (s0 * 0.75 + (self.k.cos() * 0.9).asin() * 1.0).tanh();
+                    } else if -(v[j % 4] + x0) <= self.scale || j == 2 {
+                        let v5 = f64::cos(self.scale) * x0.tanh().exp_m1();
+                        acc1 += (s0.powi(2) + 1.0).atan2(s0).cos() * 0.05;
+                        s0 = (s0 * 0.8 + f64::tanh(v5) * 0.05).tanh();
+                    } else {
+                        acc1 += 0.05 * x1.tanh();
+                        acc1 -= 0.05 * f64::mul_add(fj, v[j % 4], s0).cos();
+                        if self.scale * *x2 * f64::tan(v[j % 4].cos() * 1.2) < 1.0 {
+                            continue;
+                        }
+                    }
+                    let v7 = match j + self.n {
+                        MODE_A => (v[3] + *x2) / (x2.atan().powi(2) + 0.5),
+                        g if g > 1 => {
+                            let v6 = v[0] / (f64::powi(s0, 2) + 1.5);
+                            fj.atan() + v6.sin()
+                        }
+                        _other => (s0.sin() * 0.9).asin().powi(3),
+                    };
+                    acc1 -= 0.05 * ((fj.powi(2) + 0.5).ln().powi(2) + 2.0).acosh().sin();
+                    s0 = f64::mul_add(s0, 0.5, v7.cos() * 0.02);
+                }
+                s0 = s0.mul_add(0.5, f64::tanh(SCALE + x0.mul_add(s0, s0)) * 0.1);
+            }
+            let v8 = self.k / (f64::cos(x0) + 2.0) - (s0.tanh() + 2.0).cbrt();
+            let v9: f64 = if f64::max(v[3], v8) - 0.1 <= v[k4 % 4] {
+                let x0 = f64::tanh(v[k4 % 4]);
+                ((x0.sin() * 1.2).tan().powi(2) + 1.0).log2()
+            } else if self.n < 2 && (x2.tanh().sin() * 0.9).asin() < 1.0 {
+                x1.sin() * x0.hypot(self.k)
+            } else {
+                v8.cos()
+            };
+            x1 * 1.5 + *x2 + acc1.cos() - v9
+        }
+
+        pub fn prog_102(&self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::tanh(v[1].sin().exp()) * 2.0;
+            let mut s1 = prog_93(*x2, ((v[1] * v[1] + 1.0).log(x1 * x1 + 2.0) * x2.cos()).sin() * 2.0, f64::cos(x2.hypot(x0)) * 2.0, v, 2).cos() * 2.0;
+            let mut acc2: f64 = 0.0;
+            if let Some(_) = n.checked_sub(2) {
+                let x1 = (x1 / (x1.powi(2) + 1.0)).powi(2);
+                acc2 += acc2.to_radians() * 20.0 * x0.sin();
+                s1 = (s1 * 0.75 + x1.tanh() * 0.02).tanh();
+            } else {
+                s0 = s0 * 0.8 + f64::sin(v[0]) * 0.2;
+                if !(self.n % 3 == 1) {
+                    s1 = f64::mul_add(s1, 0.5, f64::cbrt(x0.powi(2) + 1.0).sin() * 0.25);
+                } else if prog_13(2.0, 2.0, x1, v, n) >= -1.0 && n % 2 == 0 {
+                    let x0 = (x0 + *x2).sin();
+                    s0 = 0.5 * s0 + 0.25 * x0.tanh();
+                }
+                s0 = s0 * 0.75 + (0.5_f64.powf(f64::tanh(x0)) - f64::hypot(0.5_f64, v[self.n])).sin() * 0.1;
+            }
+            let mut m4 = 0;
+            for i in 0..n {
+                if f64::sin(x0) >= 0.5 {
+                    if let Some(_) = n.checked_sub(2) {
+                        if let Some(_) = n.checked_sub(2) {
+                            s1 = s1 * 0.5 + (0.75 * *x2).cos() * 0.5;
+                        }
+                        let Some(k7) = (n % 3).checked_sub(1) else {
+                            return f64::sin(x0)
+                        };
+                        let c8 = k7 as f64;
+                        s1 = s1.mul_add(0.75, c8.sin().sin() * 1.0);
+                    }
+                } else if -s1 < s1 {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        if v[2] > f64::min(1.5_f64, self.scale) {
+                            let v9: f64 = fj;
+                            s0 = s0 * 0.8 + v[j].cos() * 0.2;
+                            s1 = (s1 * 0.75 + v9.cos() * 1.0).tanh();
+                        } else {
+                            s1 *= 0.6;
+                            s1 += 0.4 * f64::sin((u.powi(2) + 1.0).sqrt());
+                        }
+                        acc2 += 0.05 * f64::cos(s1 / (v[3].powi(2) + 0.5) - fj);
+                        if f64::cos(u / (u * u + 1.0)) <= s1 {
+                            acc2 += (v[j] + x1).sin() * 0.05;
+                        } else if (u.sin() * 0.9).acos() >= -0.5 {
+                            s1 = s1.mul_add(0.75, (SCALE + s1).tanh() * 0.25);
+                        } else {
+                            s0 *= 0.75;
+                            s0 += 0.25 * f64::cos(*x2).sin();
+                            let v10 = (x0.tanh() * 0.9).acos();
+                            acc2 += 0.05 * v10.sin();
+                        }
+                    }
+                    s1 = s1.mul_add(0.8, f64::sin(s0) * 0.2);
+                } else {
+                    s1 = 0.75 * s1 + 0.02 * (x0.cos().exp_m1().sin() * 0.9).asin().cos();
+                }
+                acc2 += f64::tanh((f64::powi(v[i % 4].sin().exp_m1(), 2) + 1.5).acosh()) * 0.25;
+                if (x2.tanh() * 2.0).sinh().sin() < s1 {
+                    m4 += 1;
+                }
+                let v13 = match i + m4 {
+                    0 => {
+                        let x1 = *x2;
+                        let v11 = (s1.cos() * 0.9).asin();
+                        v11 + v[n % 4] + x1.sin()
+                    }
+                    g if g > 2 => f64::cos((f64::powi(x0, 2) + 1.0).powf(s1.sin())),
+                    _ => {
+                        let v12 = f64::clamp(f64::atan(*x2), -1.0, 0.5);
+                        s0.tanh() + f64::cos(v12)
+                    }
+                };
+                s0 = (s0 * 0.75 + f64::sin(v13) * 0.02).tanh();
+            }
+            let c14 = m4 as f64;
+            let v17 = if let Some(k15) = (m4 + n).checked_sub(3) {
+                let c16 = k15 as f64;
+                let x1 = (x2.cos() * 0.9).atanh();
+                m0::prog_15(s0, x0, *x2, *v, n) + c16.tanh() + x1.tanh()
+            } else {
+                (c14.powi(2) + 1.0).cbrt().clamp(f64::tanh(x1) - 1.5, (c14 / (c14.cos() + 2.0)).sin() + 1.5)
+            };
+            let v18 = x0.cos().exp().abs();
+            let mut m19: f64 = 0.5;
+            let mut m20: f64 = 1.0;
+            for i in 0..n {
+                m19 = m19.max(f64::exp2(v17.sin()) + v[(i * 3) % 4].tanh());
+                let c21 = if v17 * v[i % 4] < -0.5 {
+                    v[(i * 3) % 4] / (v[(i * 3) % 4] * v[(i * 3) % 4] + 1.5)
+                } else {
+                    s0 * v[3]
+                };
+                m20 = m20.min(c21);
+            }
+            acc2 += 0.005 * m19.tanh();
+            s0.sin() + s1 * 0.75 - acc2.sin() + f64::sin(c14) + f64::tanh(v17) + v18 - m20 * 0.75 - (x0 * x0 + 0.5).recip().asinh()
+        }
+    }
+
+    impl Weights {
+        #[differentiable(wrt(x0, self))]
+        pub fn prog_45(&self, x0: f64, n: usize) -> f64 {
+            let v: [f64; 4] = self.w;
+            let mut s0 = v[2].clamp(-1.5, 0.5);
+            let mut acc1: f64 = 0.0;
+            let v8 = 'b0: {
+                acc1 += 0.25 * (v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0).cos().exp().cos();
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    let mut m2 = f64::INFINITY;
+                    for &u in v.iter() {
+                        let c3 = if (self.inner.b - fi) / ((self.inner.b * 1.0) * self.inner.b + 1.5) < 0.5 {
+                            f64::mul_add(f64::mul_add(self.a, self.a, s0), t, self.a + t) + u
+                        } else {
+                            v[(i + self.n) % 4] - self.a
+                        };
+                        m2 = m2.min(c3);
+                    }
+                    s0 = s0.mul_add(0.75, m2.sin().sin() * 0.01);
+                    'b3: {
+                        if (self.inner.b.sin() * 0.9).asin() / 4.0 < 0.0 {
+                            break 'b3;
+                        }
+                        let mut k4 = 0;
+                        while k4 < 4 {
+                            k4 += 1;
+                            let v5 = if t.sin() <= self.inner.b {
+                                m0::prog_15(f64::max(-3.0_f64, self.a).sin() * 2.0, f64::sin((self.a.powi(2) + 1.0).log(10.0) + f64::exp(self.a.cos())), s0, v, 1)
+                            } else if (fi.mul_add(self.a, self.a).powi(2) + 2.0).sqrt() > -0.5 || k4 > 3 {
+                                let x0 = m0::prog_15(t, 0.5, 0.75, v, 1);
+                                s0 = s0.mul_add(0.6, f64::sin(f64::exp((f64::tanh(v[k4 % 4]) + 2.0).cbrt().sin())) * 0.4);
+                                ((m2 - t).sin() * 0.5).ln_1p() + x0.cos()
+                            } else {
+                                f64::powf(2.0_f64, s0.sin())
+                            };
+                            acc1 += (x0.sin().powi(2) + 0.5).recip().sin() * 0.1;
+                            if self.inner.b.tanh() < 0.25 || self.n > 2 {
+                                break 'b3;
+                            }
+                            acc1 -= 0.01 * v5.tanh();
+                        }
+                        let v6 = f64::tanh(t).asinh();
+                        s0 = 0.5 * s0 + 0.5 * v6.sin().tanh();
+                    }
+                    if f64::log((self.a * 1.0) * self.a + 1.0, v[i] * v[i] + 2.0) > -0.5 {
+                        break 'b0 f64::cbrt((t.powi(2) + 2.0).sqrt().powi(2) + 0.5);
+                    }
+                    s0 = s0 * 0.6 + f64::sin(t) * 0.4;
+                }
+                let v7: f64 = x0 / 4.0;
+                f64::exp(f64::sin(v7))
+            };
+            'l5: for i in (1..=6).step_by(2) {
+                let fi = i as f64;
+                s0 = 0.5 * s0 + 0.5 * v[3].cos();
+                let mut k9 = 0;
+                while k9 < 5 && f64::to_radians(self.w[k9 % 4]) * 20.0 + (fi * fi).ln_1p() <= ((self.inner.b * 1.0) * self.inner.b + 1.0).log10() {
+                    k9 += 1;
+                    s0 *= 0.5;
+                    s0 -= 0.1 * f64::tanh((v8 / (f64::cos(x0) + 2.0)).atan());
+                    match k9 % 3 {
+                        0..=2 => {
+                            break 'l5;
+                        }
+                        _ => {
+                            s0 = s0.mul_add(0.8, f64::powi(self.a, 3).sin() * 0.01);
+                        }
+                    }
+                    let v10 = (f64::powi((self.a.powi(2) + 2.0).acosh(), 2) + 0.5).recip();
+                    s0 = 0.75 * s0 + 0.05 * v10.tanh().cos();
+                }
+                match k9 {
+                    0 => {
+                        acc1 -= 0.4 * (s0.tanh() * 0.9).atanh();
+                        let v11: f64 = (self.inner.b / ((self.a * 1.0) * self.a + 0.5)).hypot(s0.mul_add(s0, v[1]));
+                        acc1 += 0.4 * v11.sin().cos();
+                    }
+                    1 => {
+                        let v8 = -fi;
+                        s0 = (s0 * 0.8 + (v8 * v8 + 1.0).log10() * 1.0).tanh();
+                    }
+                    3 | 5 => {
+                        continue;
+                    }
+                    _ => {
+                        let v16 = 'b7: {
+                            let v12 = ((x0.sin() + 2.0).cbrt().powi(2) + 1.0).log10();
+                            let mut k13 = 0;
+                            while k13 < n + 1 {
+                                k13 += 1;
+                                let v15 = 'b9: {
+                                    let v14 = (self.inner.b.powi(2) + 1.0).sqrt() * (v12 * v12);
+                                    if k13 == 6 {
+                                        break 'b7 self.inner.b + (v8 * v8 + 0.5).recip();
+                                    }
+                                    if v8.powi(2) <= v14 {
+                                        break 'b9 x0.to_degrees() * 0.02;
+                                    }
+                                    v14 + self.inner.b
+                                };
+                                if f64::to_radians(self.a) * 20.0 >= v8 {
+                                    break 'b7 (v[k13 % 4].powi(2) + 1.5).acosh() / (v[i % 4].cos() + 2.0);
+                                }
+                                s0 *= 0.5;
+                                s0 += 0.25 * v15.cos();
+                            }
+                            if m0::prog_15(v12, 0.75, fi.cos(), v, 1) > 1.0 {
+                                break 'b7 f64::cbrt(self.a.powi(2) + 1.0);
+                            }
+                            (self.a.cos() * 1.5).sinh()
+                        };
+                        s0 = 0.5 * s0 + 0.05 * f64::cos(v16).cos();
+                    }
+                }
+                s0 *= 0.6;
+                s0 += 0.25 * f64::log((s0 * s0 + 2.0).sqrt().powi(2) + 1.0, 2.0).cos();
+            }
+            let v17 = v.iter().fold(v[self.n], |r, &z| r * 0.5 + 0.25 * ((r * r).ln_1p() + z.cos()).sin());
+            let mut k18 = 0;
+            while k18 < 3 {
+                k18 += 1;
+                let v19 = v.iter().fold(s0, |r, &z| r * 0.5 + 0.1 * (self.a.powi(2) + f64::sin(z)).tanh());
+                if f64::asin(v19.sin() * 0.9) - v19 / (v[k18] * v[k18] + 1.0) > 0.5 {
+                    s0 = (s0 * 0.5 + v17.sin() * 0.5).sin();
+                    break;
+                }
+                if !(k18 == 3) {
+                    acc1 += 0.4 * (s0.tanh() * 1.2).tan().cos();
+                    break;
+                }
+                s0 *= 0.5;
+                s0 += 0.75 * 1.5_f64.log(s0.powi(2) + 2.0);
+            }
+            (self.a * 1.0) - self.inner.b + s0 + acc1.cos() - v8.tanh() + v17
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::clamp(v[n % 4], f64::tanh(x2) - 1.5, f64::tanh(x0) + 1.5).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [v[0], v[1], v[2], v[3]];
         for i in 0..n {
-            m18 = (0.5 * v[(i * 3) % 4]).mul_add(x0, v[(i * 3) % 4] - x0).min(m18);
+            let fi = i as f64;
+            a3[3 - i % 4] = a3[i % 4] * (f64::tanh(SCALE + w0[i % 4] * x1) * 0.1) + a3[3 - i % 4];
+            a3[i % 4] = a3[2] * (f64::sin(s1 * fi) * 0.05) + a3[i % 4];
         }
-        x0 + x1 * 0.75 - s0 * 0.75 + acc1.sin() - m18.sin() + f64::recip(m18.sin().powi(2) + 0.5)
+        for i in 0..6 {
+            let fi = i as f64;
+            s1 = s1.mul_add(0.5, f64::sqrt(x1 * x1 + 2.0).cos() * 0.5);
+            a3 = [(s1 * 0.75).sin() * 1.0, a3[3], a3[3].mul_add(0.75, 2.0_f64.powf(f64::cos(fi)).tanh() * 1.0), m0::prog_15(x2, f64::sin(fi.tanh().sinh()), x0, [v[0], v[1], v[2], v[3]], i).cos() * 0.01];
+        }
+        let mut k4 = 0;
+        let v5: f64 = loop {
+            k4 += 1;
+            if s1 - 0.75 < -0.5 {
+                s1 = (s1 * 0.6 + a3[k4].sin() * 0.4).tanh();
+            }
+            if x1 < a3[n % 4] {
+                break (w0[k4].sin() * 0.5).ln_1p();
+            }
+            acc2 += (x0.sin() * 0.9).atanh().sin() * 0.5;
+            if k4 >= 3 || (x0.sin() * 0.9).acos() > 0.0 {
+                break f64::min(0.5_f64, (s1 * s1 + 1.0).log2());
+            }
+        };
+        let mut k6 = 0;
+        while k6 < 6 && (s1 * s1 + 0.5).ln() < x2 {
+            k6 += 1;
+            for _ in 1..n {
+                if w0[k6 % 4] - x0 >= -0.5 {
+                    s1 = (s1 * 0.6 + f64::sinh(v5.sin() * 2.0) * 0.05).tanh();
+                    acc2 += v[1].tanh() * 0.05;
+                }
+                s1 *= 0.8;
+                s1 -= 0.05 * x1.powi(2).sin();
+                if (f64::to_radians(v[k6 % 4]).sin() * 0.9).acos() < -1.0 {
+                    s1 = (s1 * 0.75 + v5 / (v5.powi(2) + 0.5) * 0.02).sin();
+                } else {
+                    acc2 -= 0.05 * (a3[k4].asinh().sin() * 1.5).cosh().tanh();
+                    acc2 -= s1.tanh() * 0.05;
+                }
+            }
+            let v7 = if k6 > 2 && f64::mul_add(f64::ln(a3[0].powi(2) + 2.0), 1.25 - v5, x0 / (v5 * v5 + 1.0)) > -1.0 {
+                acc2 -= 0.25 * f64::sin(f64::atan2(x1, x2 * x2 + 0.5));
+                x2.tanh()
+            } else {
+                f64::cbrt(x1 * x1 + 1.0)
+            };
+            if w0[k6 % 4] * v5 <= -0.5 && k6 == 0 {
+                break;
+            }
+            s1 = s1.mul_add(0.8, (s1 * s1 + 1.0).log10().cos() * 0.4);
+            acc2 += 0.25 * v7.cos().tanh();
+        }
+        'l5: for _ in (0..=n).rev().step_by(2) {
+            acc2 -= 0.5 * f64::tanh(s1.cos().sin());
+            for j in (0..=n).rev().step_by(2) {
+                s1 = 0.6 * s1 + 0.4 * v5.sin();
+                if a3[j % 4] * w0[j % 4] < -1.0 {
+                    break 'l5;
+                }
+            }
+            s1 = (s1 * 0.75 + x2.sin() * 0.25).tanh();
+        }
+        let mut a8 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.75 + (w0[i % 4].cos() * 2.0).cosh().tanh() * 0.02;
+            s1 = (s1 * 0.8 + f64::copysign(v5, x1.atan2(x1 * x1 + 0.5)) * 0.2).tanh();
+        }
+        for i in (0..4).rev() {
+            a8 = [0.1 * (s1 - x0).sin() + 0.75 * a8[0], a8[2] * 0.75 + f64::cos(prog_8(x2, 0.75, 2.0, [v[0], v[1], v[2], v[3]], k4)) * 0.005, a8[0] * 0.75 + f64::cosh(f64::sqrt(v5 * v5 + 2.0).sin() * 2.0).cos() * 0.02, a8[2]];
+            s1 = (s1 * 0.5 + m0::prog_15(x2, f64::tanh(s1.max(w0[k6 % 4])), w0[k6 % 4].tanh(), [v[0], v[1], v[2], v[3]], i) * 0.005).sin();
+        }
+        x1 + w0[2].cos() - s1 * 0.75 + f64::sin(acc2) + a3[2].cos() + v5 - a8[3].cos() + (x1 * v[3] + x0)
     }
 
     #[differentiable]
     pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.asinh();
-        let mut acc1: f64 = 0.0;
-        let a2 = [f64::exp2(x1.sin()), (f64::cos(acc1) * 2.0).cosh(), x2.abs() * (s0 + x1), f64::asinh(x1)];
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            acc1 += 0.5 * (x0.sin() + 2.0).cbrt().cos();
-            s0 = s0.mul_add(0.75, (s0.tanh() * 0.9).asin().sin() * 0.1);
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                acc1 += f64::sin((s0.sin() * 1.5).sinh() * x2.to_radians()) * 0.05;
-                if (a2[i % 4].powi(2) + 1.0).sqrt() <= -1.0 {
-                    acc1 += 0.05 * f64::cos(fi.to_radians());
-                    continue 'l0;
+        const PHASE_D: usize = 3;
+        let mut s0 = x0;
+        let mut s1 = f64::acosh(x0.powi(2) + 1.5).tanh() * 2.0;
+        let mut s2 = (x1 + v[n % 4]).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            let mut k4 = 0;
+            while k4 < 5 {
+                k4 += 1;
+                let v5 = v.iter().copied().map(|p| f64::tanh(p).exp2()).sum::<f64>();
+                s0 *= 0.6;
+                s0 += 0.005 * m0::prog_15::<f64>(s0, 0.25, x2, v, 4).cos();
+                acc3 += v5.sin().sin() * 0.1;
+            }
+            s0 = (s0 * 0.75 + s0 * 0.25).sin();
+            for (j, &u) in v.iter().enumerate() {
+                if f64::tanh(t) >= -0.25 {
+                    break 'l0;
                 }
-            }
-        }
-        if v[n % 4].copysign(x1) > 0.5 {
-            let v4: f64 = x0;
-            let x1: f64 = f64::clamp(x2, -1.5, 1.5) + a2[2];
-            s0 = 0.75 * s0 + 0.02 * (v4.sin() + f64::sin(x1)).cos();
-        } else if a2[n % 4].cos() <= 0.5 {
-            let v5: f64 = 0.5_f64.atan2(x0 / (x0.powi(2) + 1.0));
-            acc1 += f64::sin(v5);
-        } else {
-            acc1 += f64::tanh(f64::sin(x2).atan());
-        }
-        let mut k6 = 0;
-        while k6 < 4 && f64::atanh(f64::sin(x2) * 0.9) - 0.8 > -0.5 {
-            k6 += 1;
-            let v7 = Params::prog_43((x1 + x0).cos() * 2.0, s0, x2, &v, n);
-            if f64::sin(x2.sin()).cosh() <= (x2.powi(2) + 2.0).sqrt() {
-                let v8 = x0.cos().exp_m1() - (s0.cos() + 2.0).cbrt();
-                let mut k9 = 0;
-                while k9 < 5 {
-                    k9 += 1;
-                    if k9 > 2 && 0.5 - x0 > -1.0 {
-                        let x2 = (s0 * s0 + 0.5).atan2(x2).atan();
-                        let v10 = 3.0_f64.powf(f64::tanh(v8));
-                        s0 *= 0.5;
-                        s0 += 0.02 * (x2.sin() + v10.tanh()).sin();
-                    } else {
-                        acc1 += ((v8 * v8 + 1.0).log10() * x1).tanh() * 0.1;
-                        let x0 = f64::tan(x0.cos() * 1.2);
-                        s0 = s0 * 0.8 + f64::sin(x0.sin()) * 0.02;
-                    }
-                    acc1 += (s0.cos() * 1.2).tan().sin() * 0.1;
-                    s0 = s0.mul_add(0.75, f64::tanh(-s0.mul_add(a2[(k9 + k6) % 4], s0)) * 0.02);
-                }
-                s0 = 0.8 * s0 + 0.05 * v8.tanh();
-            } else {
-                let v11 = (s0 * s0 + 2.0).sqrt();
-                s0 *= 0.5;
-                s0 -= 0.5 * v11.sin();
-            }
-            if m6::prog_38((f64::exp2(f64::tanh(x1)) - f64::sinh(s0.sin())).tanh(), 1.2, s0, v, n) > -0.5 {
-                let v7 = x0 - x1;
-                let v12: f64 = Params::prog_43(x0, ((s0 * s0 + 1.0).ln() * (x1 * s0)).sin(), 0.25, &v, 1);
-                s0 = s0.mul_add(0.8, (v7.sin() + v12.tanh()).tanh() * 0.005);
-            } else {
-                let v13 = v[n % 4].asinh();
-                s0 = (s0 * 0.5 + v13.tanh() * 0.5).tanh();
-            }
-            s0 = s0 * 0.6 + x0.cos() * 0.4;
-            acc1 += 0.02 * v7.tanh();
-        }
-        'l4: for i in (1..=5).step_by(2) {
-            let fi = i as f64;
-            s0 = f64::mul_add(s0, 0.5, (s0 * a2[(i + n) % 4]).cos() * 0.05);
-            for j in 0..v.len() {
-                acc1 += 0.1 * f64::exp2(f64::tanh(x0 * x0)).tanh();
-                match j % 3 {
-                    2 => {
-                        continue 'l4;
-                    }
-                    _ => {
-                        let v14: f64 = fi;
-                        acc1 += 0.1 * v14.cos().cos();
-                    }
-                }
-            }
-            let v15 = x2 - x1;
-            acc1 += 0.5 * v15.cos();
-        }
-        x0.tanh() - s0 - acc1.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_48<T>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize, mode: Mode) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: T = T::cos(prog_21(T::sin(v[1] + x0), x0, (v[1] * v[n % 4]).tanh() * 2.0, v, n)) * 2.0;
-        let mut s1 = T::cos(*x2 * v[n % 4]) * 2.0;
-        let mut acc2: T = 0.0;
-        let a3 = v.map(T::atan);
-        let v4 = Params::prog_43((x1.sin() * 0.9).asin().sin(), (T::powi(a3[n % 4], 2) + 2.0).ln().tanh() * 2.0, T::tanh(x1 * a3[n % 4]), &v, 6);
-        match n {
-            0 | 2 => {
-                acc2 = acc2 - s1.cos() * 0.5;
-                s1 = s1 * 0.8 + (x0.sin() * 0.9).acos().sin() * 0.05;
-            }
-            g if g > 3 => {
-                s0 = (s0 * 0.75 + (x1.cos() * 0.9).asin() * 0.1).tanh();
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = T::from_usize(i).unwrap();
-                    let v5 = Params::prog_43(x0, (fi + v4).sin().cos(), x0 * 0.75, &v, n);
-                    s1 = s1 * 0.5;
-                    s1 = s1 + 0.02 * T::cos(T::powi(s0, 3));
-                    if (v4.atan2(x1.powi(2) + 1.0).powi(2) + 1.0).recip() <= 0.0 {
-                        let v6 = Params::prog_43(x0, x0 * 0.5, *x2, &v, 1);
-                        s1 = 0.75 * s1 + 0.005 * T::tanh(v6).sin();
-                    } else if n < 4 && (a3[i % 4].tanh() * 0.9).asin() >= 1.0 {
-                        s1 = (s1 * 0.75 + T::atan(s1) * 0.25).tanh();
-                        acc2 = acc2 + (s0.sin().exp_m1() * s0.clamp(-1.0, 1.5)).tanh() * 0.5;
-                    } else {
-                        acc2 = acc2 - 0.4 * (s1.sin() * 1.2).tan().sin();
-                        s0 = (s0 * 0.5 + (T::powi(fi, 2) + 1.0).recip() * 1.0).sin();
-                    }
-                    s1 = 0.75 * s1 + 0.005 * T::sin(v5);
-                }
-            }
-            _ => {
-                let v7 = prog_21::<T>(*x2, x0 * 0.5, v4.sin(), v, n);
-                acc2 = acc2 - T::tanh(prog_21((v7 * 0.001).sin().tanh(), x0 * 1.5, (x0.tanh().exp_m1().tanh() * 1.5).sinh().sin(), v, n)) * 0.005;
-                if (x1 * x1 + 2.0).acosh() > 0.5 {
-                    acc2 = acc2 + T::tanh(s0) * 0.005;
-                    s0 = s0 * 0.6 + (T::powi(x1, 2) + 1.0).recip().cos() * 0.5;
-                } else if n == 4 && (T::powi(*x2 * *x2, 2) + 1.0).log2() >= -0.5 {
-                    s1 = s1.mul_add(0.75, T::sin(T::exp(x1.sin())) * 0.05);
-                    s0 = T::mul_add(s0, 0.6, (x1 * x1 + 2.0).sqrt().cos() * 0.4);
-                } else {
-                    s0 = (s0 * 0.8 + s1 * 0.005).tanh();
-                    let v8 = T::powi(x1, 2).asinh();
-                    acc2 = acc2 - T::sin(v8);
-                }
-            }
-        }
-        let v9 = a3[n % 4].abs() + T::from_f64(2.0_f64).unwrap().hypot(x1);
-        let mut k10 = 0;
-        let v17 = loop {
-            k10 += 1;
-            match n % 3 {
-                0 => {
-                    acc2 = acc2 + (x1 + v4).tanh() * 0.5;
-                }
-                PHASE_B if n % 2 == 0 => {
-                    s0 = (s0 * 0.5 + Params::prog_43((*x2 / (v4 * v4 + 0.5)).cos() * 2.0, x0 * 2.0, T::atan(v9).sin() * 2.0, &v, k10) * 0.005).sin();
-                    s0 = s0.mul_add(0.75, (T::powi(s0, 2) + 1.0).log2().cos() * 0.1);
-                    if x0 + (a3[n % 4] + *x2) > (x2.powi(2) + 0.5).recip() {
-                        s1 = s1 * 0.8 + T::acos(T::sin(s0) * 0.9).cos() * 0.05;
-                        acc2 = acc2 + 0.5 * (s0 + v[2]).sin();
-                    } else {
-                        let v15 = match mode {
-                            Mode::Upper(hi11) => {
-                                let hi11 = T::from_f64(hi11).unwrap();
-                                s0 = 0.5 * s0 + 1.0 * (-(0.3 * hi11)).cos();
-                                ((s1 + v[3 - k10]).cos() * 0.9).asin()
-                            }
-                            Mode::Lower(_, _) => *x2 * s1 * (v[3 - k10] * v[3 - k10] + 1.0).log(2.0),
-                            Mode::Off => {
-                                let v14 = x1 / (x1 * x1 + 0.5);
-                                (*x2 * *x2).ln_1p().abs() + v14.tanh()
-                            }
-                        };
-                        s0 = 0.75 * s0 + 0.25 * T::tanh(s0).cos();
-                        acc2 = acc2 + v15.cos() * 0.25;
-                    }
-                }
-                _other => {
-                    s1 = T::mul_add(s1, 0.5, (-x0).cos() * 0.5);
-                    let v16 = v4;
-                    acc2 = acc2 + v16.sin().tanh() * 0.5;
-                }
-            }
-            match k10 {
-                PHASE_A => {
-                    acc2 = acc2 - 0.2 * (a3[0].mul_add(*x2, s0) + T::powi(s1, 3)).tanh();
-                    break x1 / (v[2] * v[2] + 1.0);
-                }
-                1..=3 => {
-                    acc2 = acc2 + 0.5 * T::log10(v9 * v9 + 1.0).tanh();
-                }
-                _other => {
-                    s1 = s1 * 0.6;
-                    s1 = s1 + 0.02 * (a3[(k10 + n) % 4] * s1).tanh().exp().cos();
-                    s1 = s1 * 0.5;
-                    s1 = s1 + 0.5 * T::tanh(*x2);
-                }
-            }
-            s1 = s1.mul_add(0.6, T::tanh(s1.powi(3)) * 0.02);
-            if k10 >= 3 || T::asin(v9.sin() * 0.9) > 0.5 {
-                break *x2 - (s0 - v4);
-            }
-        };
-        let v23 = match mode {
-            Mode::Lower(_, lo19) => {
-                let lo19 = T::from_f64(lo19).unwrap();
-                let v20 = v9;
-                v[2] / (lo19 * lo19 + 0.5) - T::log2(v20 * v20 + 1.0)
-            }
-            Mode::Upper(_) => (-T::from_f64(3.0_f64).unwrap()).max(v9),
-            Mode::Off => {
-                let v22 = (x1 + v9) * v[1];
-                *x2 * 1.2 + T::tanh(v22)
-            }
-        };
-        s0 + T::sin(s1) + acc2.sin() + T::cos(v4) - v17.tanh() - v23.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::min(0.5_f64, (v[n % 4].sin() * 0.9).asin());
-        let mut acc1: f64 = 0.0;
-        for i in (1..=6).step_by(2) {
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                acc1 -= 0.1 * (v[0].powi(2) + 1.0).ln().tanh();
-                match j % 4 {
-                    0 | MODE_C => {
-                        s0 = (s0 * 0.75 + m6::prog_38(s0, x2, f64::tanh((x1 * x1 + 1.0).log10() + x2 * x0) * 2.0, [v[0], v[1], v[2], v[3]], 5) * 0.005).sin();
-                    }
-                    MODE_D => {
+                match j + k4 {
+                    0..=2 => {
                         continue;
                     }
-                    _other => {
-                        let x0 = v[i % 4];
-                        acc1 -= f64::sin(v[j % 4] / (fj.powi(2) + 1.5) + v[1]) * 0.1;
-                        s0 = s0.mul_add(0.5, x0.tanh() * 0.5);
+                    PHASE_D | 5 => {
+                        s0 *= 0.8;
+                        s0 -= 0.02 * f64::tanh((f64::powi(u, 2) + 1.5).acosh() / (u.sin() + 2.0));
+                        s1 *= 0.8;
+                        s1 -= 0.05 * (s1 * s1 + 1.0).log(f64::powi(SCALE + t, 2) + 2.0).sin();
                     }
-                }
-            }
-            acc1 -= x2.mul_add(s0, s0).sin() * 0.5;
-            acc1 += 0.5 * f64::asin(x1.sin() * 0.9).sin().exp().cos();
-        }
-        let sl2 = &v[1..3];
-        let v3 = x2 - x0 + sl2[0] * 0.5;
-        if f64::atan(v[n % 4]) > x1 {
-            return v3 - v[n % 4];
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s0 *= 0.5;
-            s0 -= 0.5 * v[k4 % 4].cos();
-            let v7 = if s0 >= x0 + x1 && k4 + n < 6 {
-                let x1 = x1 / (x2.powi(2) + 0.5);
-                let v5 = x1 - v3;
-                v5.sin()
-            } else if f64::asin(f64::cos(v3).sin() * 0.9) < 0.5 || k4 < 1 {
-                let v6 = v3 * x0;
-                s0 + v6.cos()
-            } else {
-                (f64::atan(v[3]).cos() * 0.9).acos()
-            };
-            if k4 >= 6 || (v7.cos() * 0.9).asin() >= -1.0 {
-                break;
-            }
-        }
-        let v10 = match k4 + n {
-            0 => {
-                acc1 += (v[1] + v3).sin();
-                -v[k4 % 4]
-            }
-            1..=2 => {
-                let v8 = f64::clamp(s0, -1.0, 1.0);
-                s0 = s0 * 0.75 + f64::powi(v[1], 3).tanh() * 0.02;
-                v8.tanh().exp2()
-            }
-            3..=5 => {
-                let v9 = v3.tanh().sin().exp_m1();
-                f64::log(v9 * v9 + 1.0, 3.0)
-            }
-            _ => x0.cos(),
-        };
-        s0.cos() + acc1.sin() + f64::tanh(v3) - v10 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2 * x1).sin() * 2.0;
-        let mut s1 = (x0 + x1 + x0).cos() * 2.0;
-        let mut s2 = f64::atan(s1);
-        let mut acc3: f64 = 0.0;
-        let v4 = m6::prog_38(s0, f64::exp_m1(x0.cos()).clamp(-0.5, 0.5).tanh(), x1, v, 3);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::atan2(0.5_f64, p) + f64::tanh(x1).sinh())).product::<f64>();
-            acc3 += x2.sin() * 0.4;
-            s1 *= 0.8;
-            s1 -= 0.1 * (v6.cos() * 0.5).ln_1p().tanh();
-            if k5 >= 5 {
-                break;
-            }
-        }
-        let v7 = if ((x1 * x1 + 1.0).sqrt().sin() * 0.9).atanh() >= 0.25 {
-            for &t in v.iter() {
-                acc3 += 0.5 * ((x2 + v[0]).to_radians() * 50.0).cos();
-                acc3 += 0.5 * f64::cos(v4.cos().tanh().exp());
-                acc3 -= f64::tanh(t) * 0.5;
-            }
-            (v[2] * v[2] + 1.0).log10().sin()
-        } else {
-            acc3 += (x0 * v[0]).tanh();
-            v4.to_radians() / 1.5
-        };
-        let f8 = |t: f64| f64::hypot(f64::min(x0, v7), f64::cbrt(v7 * v7 + 1.0)) + t * 0.25;
-        let v9 = f8(v[0]) + (v[k5 % 4] - 1.25) * 0.5;
-        let [b10, _, b11, b12] = v;
-        let mut a13 = [0.0; 4];
-        for i in 0..n {
-            a13[i % 4] = a13[i % 4] * 0.5 + f64::tanh(m6::prog_38(b11, f64::sinh(f64::sin(v4).sinh().tanh()).tanh() * 2.0, x0, v, k5)) * 0.005;
-        }
-        for _ in (0..3).rev() {
-            a13 = [a13[0], a13[2], f64::mul_add(a13[2], 0.6, (s1.tanh() + 2.0).cbrt().tanh() * 1.0), a13[0] * 0.75 + f64::sin(v9 + 0.65) * 0.25];
-        }
-        s0 = (s0 * 0.6 + v9 * 0.05).sin();
-        s2 = 0.8 * s2 + 0.1 * f64::sin(x0 + b10);
-        s0 - s1 * 0.25 - s2 * 0.5 + f64::tanh(acc3) + f64::sin(v4) + b11 + b12 * 0.5 + a13[0] - f64::recip(f64::powi(v[k5 % 4] * v[k5 % 4], 2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].tanh() * 0.9).acos().tanh() * 2.0;
-        let mut s1 = x2.abs();
-        let mut acc2: f64 = 0.0;
-        for _ in (0..6).rev() {
-            s0 = s0 * 0.8 + m6::prog_38(1.5, x1, (s0 / (s0.cos() + 2.0) * x2).tanh() * 2.0, v, n).tanh() * 0.005;
-            acc2 -= x0.to_radians();
-        }
-        let v3 = prog_2(f64::sin(f64::ln_1p(f64::powi((x0 * x0 + 1.0).log10(), 2))), f64::sin(s0).exp().tanh(), x0, v, 6);
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * m6::prog_38(acc2, x1.asinh().sin(), p, v, n).tanh()).product::<f64>();
-        let v5 = v.iter().fold(acc2, |r, &p| r * 0.5 + 1.0 * f64::cos(p / 2.0));
-        s1 *= 0.75;
-        s1 -= 0.005 * v3.tanh();
-        s1 * 0.25 - v4 * 0.25 - v5 - v5.atan()
-    }
-
-    #[differentiable(wrt(p, x0))]
-    pub fn prog_52(x0: f64, p: &Weights, n: usize, mode: Mode) -> f64 {
-        let v: [f64; 4] = p.w;
-        let mut s0: f64 = prog_2(x0, 0.75, 0.75, v, 1).cos() * 2.0;
-        let mut s1: f64 = ((x0.cos() * 0.9).acos() + (p.inner.b.cos() * 0.9).acos()).tanh() * 2.0;
-        let mut s2 = (x0.powi(2) + 1.0).log10();
-        let mut acc3: f64 = 0.0;
-        let mut m4 = p.w[3 - p.n].sin();
-        for i in 1..4 {
-            m4 = m4.min(v[i] - s0 + s1 * 1.5);
-        }
-        let mut k5 = 0;
-        while k5 < 3 {
-            k5 += 1;
-            let v6 = v.iter().map(|&z| 1.0 + 0.25 * (s0 / (z * z + 0.5)).sin()).product::<f64>();
-            s0 = s0 * 0.8 + m6::prog_38(f64::tanh(v[k5] / (m4.powi(2) + 1.5)) * 2.0, (m4.cos() * 1.5).sinh().tanh().cos() * 2.0, 1.2, v, k5).tanh() * 0.005;
-            acc3 += (f64::cos(v[(k5 + p.n) % 4]) * 0.5).ln_1p().powi(3);
-            s0 = 0.5 * s0 + 0.02 * v6.cos();
-        }
-        let mut m7 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v8: f64 = Params::prog_43(x0, s0, s2, &v, 4);
-            if f64::asinh(v[3]) <= v[i % 4] * m4 {
-                let x0 = (p.w[p.n] * p.w[p.n] + 0.5).ln();
-                acc3 -= 0.25 * f64::tanh((f64::cos(s0) * 0.9).asin());
-                acc3 -= f64::cos(x0).cos() * 0.25;
-            } else {
-                s0 = (s0 * 0.6 + (f64::sin(fi) * 0.9).atanh() * 1.0).tanh();
-            }
-            s1 = 0.75 * s1 + 0.05 * (s2 * p.inner.b).tanh();
-            s0 = (s0 * 0.5 + f64::cos(v8) * 0.01).sin();
-            if prog_32::<4>(x0.mul_add(s2, s2).tanh() * 2.0, s0, f64::cos((m4 * m4 + 2.0).sqrt()), &v, 4) > p.w[n % 4] {
-                m7 += 1;
-            }
-        }
-        let c9 = m7 as f64;
-        let mut a10 = v.map(f64::atan);
-        a10 = [a10[3], (a10[0] * 0.6 + a10[m7 % 4].tanh() * 0.4).tanh(), a10[2] * 0.8 + m4.cos() * 0.005, prog_12(0.5, s2, x0, &v, m7).cos() * 0.005];
-        let v11 = a10.windows(2).map(|w| f64::to_degrees((x0 * x0 + 1.0).log(10.0)) * 0.02 + w[1] * 0.25).sum::<f64>();
-        match mode {
-            Mode::Lower(_, lo13) => {
-                let x0 = f64::cos(c9).cos().exp2();
-                for &t in a10.iter() {
-                    let v17 = match p.n {
-                        2 => {
-                            let v14 = (f64::powi(x0, 2) + 1.0).ln();
-                            x0.sin() / (f64::powi((t * t + 0.5).cbrt(), 2) + 1.0) + v14.cos()
-                        }
-                        3 => {
-                            let v15 = (t.powi(2) + 1.0).ln();
-                            (f64::powi(s0, 2) + 0.5).atan2(x0) + v15.tanh()
-                        }
-                        _other => {
-                            let v16 = 0.5_f64.powf(v[0].cos());
-                            (v16 * v16 + 0.5).atan2(v[0])
-                        }
-                    };
-                    let v18 = (v11 * v11 + 2.0).acosh();
-                    let mut m19: f64 = 1.0;
-                    for j in 0..=n {
-                        m19 = m19.min(x0 / (lo13 * lo13 + 1.5) + v[j % 4]);
-                    }
-                    s1 = (s1 * 0.75 + (f64::cos((lo13.tanh() * 0.9).atanh()) * 0.9).asin() * 1.0).sin();
-                    acc3 -= (t.sin() + f64::cos(v17) + v18.sin() + f64::tanh(m19)).cos() * 0.25;
-                }
-                s1 = 0.8 * s1 + 1.0 * x0.cos();
-            }
-            Mode::Upper(hi20) => {
-                acc3 += f64::atanh(hi20.sin() * 0.9);
-                s0 = s0.mul_add(0.75, f64::copysign(f64::sin(c9), f64::atanh(c9.sin() * 0.9)).tanh() * 1.0);
-            }
-            Mode::Off => {
-                s2 = (s2 * 0.8 + (f64::log10(c9.powi(2) + 1.0).tanh() * 0.9).acos() * 1.0).tanh();
-                match mode {
-                    Mode::Lower(_, lo22) => {
-                        s0 = (s0 * 0.6 + (p.w[2] + lo22).hypot(x0) * 0.2).tanh();
-                    }
-                    Mode::Upper(_) => {
-                        let hi23 = f64::powi(v[(m7 + p.n) % 4].cos(), 3);
-                        s2 = (s2 * 0.5 + hi23 * 0.1).tanh();
+                    6 => {
+                        acc3 -= f64::sin(f64::asin(x2.sin() * 0.9)) * 0.1;
+                        let v6 = f64::clamp(u.tanh().exp(), f64::max(u, x0).tanh() - 1.5, u.cos() + 1.5);
+                        s0 = 0.75 * s0 + 0.05 * f64::sin(v6);
                     }
                     _ => {
-                        let v24 = Params::prog_43(s2, x0, (c9 * c9 + 1.0).powi(-1).sin() * 2.0, &v, m7);
-                        for i in 0..5 {
-                            let fi = i as f64;
-                            acc3 += f64::tanh((f64::tanh(fi) * 0.9).acos()) * 0.4;
-                            let v29 = match mode {
-                                Mode::Lower(_, _) => v11.cos(),
-                                Mode::Upper(_) => {
-                                    let v28 = s0 * v11;
-                                    (x0.sin() * 0.9).asin().to_radians() + f64::sin(v28)
-                                }
-                                Mode::Off => (v24.cos() * 1.2).tan() / (c9 * c9 + 1.0),
-                            };
-                            acc3 -= v29.tanh() * 0.4;
-                        }
-                        acc3 -= v24.tanh() * 0.005;
+                        acc3 -= 0.1 * f64::sin(f64::atan(x2) * (s0 * s0 + 0.5).atan2(s0));
                     }
                 }
+                s2 *= 0.6;
+                s2 += 0.4 * x2.sin();
+                acc3 += f64::sin(u.tanh()) * 0.1;
             }
+            acc3 += 0.5 * t.sin();
         }
-        p.a * 0.5 - s0 * 0.75 + s1 + s2 - acc3.tanh() - v11 * 0.75 + f64::to_radians(p.a.tanh().exp()) * 50.0
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1 = prog_50(x1, x0, f64::sin((f64::powf(x1 * x1 + 1.0, 1.5).powi(2) + 1.0).log10()) * 2.0, *w0, 3).cos() * 2.0;
-        let mut s2 = x2;
-        let mut s3 = w0[n % 4].to_radians() * 20.0;
-        let mut acc4: f64 = 0.0;
-        let mut m5: f64 = acc4;
-        for &t in v.iter() {
-            m5 = f64::min(m5, s2 + 1.5 + t.cos());
+        let v7 = v.iter().fold(f64::tanh(prog_2(x0, f64::sinh(f64::sin(x0).sinh().tanh()).tanh() * 2.0, s1, v, n)), |r, &p| r * 0.5 + 0.25 * (x2.sin() + p.tanh()).tanh());
+        if f64::exp_m1(f64::sin(x2)) > -0.5 && n == 2 {
+            return prog_18(v7, f64::tanh(s2.abs()), f64::sin((v[0] * v[0]).ln_1p()), v, n);
         }
-        s2 = (s2 * 0.5 + f64::tanh(m5) * 0.005).sin();
-        for i in 0..5 {
-            let fi = i as f64;
-            acc4 += s2.cos() * 0.4;
-            match mode {
-                Mode::Upper(_) => {
-                    s1 = (s1 * 0.6 + (x2.cos() * 2.0).cosh() * 0.05).sin();
-                    if n % 2 == 0 {
-                        break;
-                    }
-                }
-                Mode::Lower(_, _) => {
-                    for j in (1..=4).step_by(2) {
-                        let fj = j as f64;
-                        let v9 = v.iter().map(|&p| 1.0 + 0.25 * (p.sin() * 1.5).sinh().tanh().sin()).product::<f64>();
-                        match mode {
-                            Mode::Lower(_, _) => {
-                                let v12: f64 = m6::prog_38(s1, s2, x1, [v[0], v[1], v[2], v[3]], 5);
-                                s3 = 0.6 * s3 + 0.01 * f64::cos(v12);
-                            }
-                            Mode::Upper(_) => {
-                                acc4 += 0.2 * (m5 / (s1 * s1 + 1.0)).tanh();
-                            }
-                            _ => {
-                                let v14 = fj;
-                                acc4 += f64::sin(v14.tanh()) * 0.2;
-                            }
-                        }
-                        s3 *= 0.8;
-                        s3 += 0.02 * (v9.to_radians() * 50.0).sin();
-                    }
-                }
-                _ => {
-                    let v15 = Params::prog_43((f64::tanh(w0[3]) + (x1 * x1 + 0.5).atan2(m5)).tanh() * 2.0, ((s1.sin() * 1.5).cosh() * v[i % 4].cos()).cos(), s1, v, n);
-                    acc4 -= 0.4 * (f64::sqrt(s2 * s2 + 1.0) + (0.5 - s3)).cos();
-                    s2 = s2 * 0.6 + v15.tanh().tanh() * 0.005;
-                }
-            }
-            match i {
-                0 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        let v16 = (u * u).atan();
-                        s3 = (s3 * 0.8 + ((w0[j] * w0[j]).ln_1p() + v16.to_degrees() * 0.01) * 0.05).tanh();
-                    }
-                    s1 = s1 * 0.8 + (s2.sin() * 0.9).acos().cos() * 0.05;
-                    if m6::prog_38(1.2, s1, s2, *w0, n) > (f64::powi(m5, 2) + 0.5).recip() || i % 2 == 0 {
-                        s2 = (s2 * 0.6 + (s2 + x0 / (x2.tanh() + 2.0)) * 0.1).tanh();
-                        if x0.sin() > (w0[(i + n) % 4].powi(2) + 0.5).powf(f64::sin(fi)) {
-                            break;
-                        }
-                        acc4 += s1.mul_add(fi, fi).asinh().cos() * 0.4;
-                    } else {
-                        s1 = s1 * 0.5 + (m5 / 4.0).tanh() * 1.0;
-                    }
-                }
-                g if g > 1 => {
-                    acc4 += (x1 + fi).tanh() * 0.4;
-                    break;
-                }
-                _ => {
-                    let v17 = x2.powi(3).sin();
-                    s3 = 0.8 * s3 + 0.2 * f64::sin(s1);
-                    acc4 += 0.25 * v17;
-                }
-            }
-        }
-        let v23 = match mode {
-            Mode::Upper(hi18) => {
-                (hi18.tanh() * 1.2).tan() + hi18.sin()
-            }
-            Mode::Lower(_, lo20) => {
-                let v21 = Params::prog_43((f64::tanh(lo20) * 1.5).sinh().cos(), (lo20.tanh() * 0.5).ln_1p().tanh(), f64::sin(lo20.tanh().cosh()), w0, n);
-                f64::acos(w0[3].sin() * 0.9) + f64::cos(v21)
-            }
-            Mode::Off => {
-                let v22 = w0[1];
-                s2 + v22.sin()
-            }
+        let v9: f64 = if (f64::tanh(x1) * 0.9).atanh() > 0.5 {
+            let v8 = x0;
+            f64::log10(s2.powi(2) + 1.0) + v8.cos()
+        } else {
+            f64::abs(f64::sin(s2).exp())
         };
-        let v24 = v.iter().map(|&p| 1.0 + 0.1 * (p.cos() - (p + 2.0)).tanh()).product::<f64>();
-        let f25 = |t: f64| f64::exp_m1(t.cos().sin());
-        let v26 = f25(x2) + f25(v[1]) * 1.0;
-        let v27 = v.iter().copied().map(f25).sum::<f64>();
-        f64::cos(s1) - s2 * 0.25 + s3 - acc4.cos() + f64::cos(v23) + v24 + v26 * 1.5 + f64::tanh(v27) + v27.cos()
+        let v10: f64 = m0::prog_15::<f64>(v9.sin().tanh(), f64::sin(v9), x1, v, n);
+        if (x2 * x2 + 1.0).log10() <= x0 {
+            return v10;
+        }
+        s0 + acc3.sin() - v7 * 0.5 + v10.tanh()
     }
 
     #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::copysign(2.0_f64, x0).powi(2) + 0.5).recip();
-        let mut s1 = (x0.cos() * 0.5).ln_1p();
+    pub fn prog_48(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].cos();
+        let mut acc1: f64 = 0.0;
+        let c2: f64 = table(n + 1);
+        'l0: for i in (1..=4).step_by(2) {
+            s0 = 0.6 * s0 + 0.4 * x0.tanh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                acc1 -= 0.25 * fj.atan().cos();
+                acc1 += 0.25 * f64::cos(f64::recip(fj * fj + 0.5));
+                if m0::prog_15(f64::tanh(s0).max(p.0 + p.1).cos(), (p.1.powi(2) + 2.0).ln().sin() * 2.0, f64::tanh((p.0.powi(2) + 1.0).log2() * p.0.to_radians()) * 2.0, v, 1) < -0.5 {
+                    acc1 -= c2.atan().sin() * 0.25;
+                    break 'l0;
+                }
+                acc1 += 0.25 * f64::tanh(f64::sin(u));
+            }
+            acc1 += 0.02 * f64::tanh(prog_18(p.1, s0, f64::acos((s0 + c2).cos() * 0.9).cos() * 2.0, v, i));
+        }
+        let m3 = 2 * n + 1;
+        let c4: f64 = table(m3);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc1 += (c4.powi(2) + 1.0).log(3.0).cos();
+            s0 = (s0 * 0.75 + v[2] * 0.25).sin();
+            s0 = s0 * 0.75 + f64::tanh(m0::prog_15(f64::sin((c4.sin() * 1.2).tan()), c4, 1.2, v, 0)) * 0.005;
+            if k5 >= 2 || p.1.tanh() > x0 * v[0] {
+                break;
+            }
+        }
+        assert!(m3 + n < 100, "m3 out of range");
+        x0 + p.0 * 0.75 + p.1 + s0.sin() + f64::cos(acc1) + c2.cos() + c4.cos() + (c4 * c4 + 1.0).log(s0.powi(2) + 2.0).clamp(c4.tanh().cosh().tanh() - 1.5, f64::tanh(x0).tanh() + 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::sin((f64::clamp(x0, x0.tanh() - 1.5, v[2].cos() + 1.5).powi(2) + 1.0).log2()) * 2.0;
+        let mut s1 = (v[n % 4].sin() + 2.0).cbrt();
         let mut acc2: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            acc2 += 0.25 * (x0 / (s1.powi(2) + 1.5));
-            for _ in 0..5 {
-                acc2 += f64::log(f64::powi((f64::cos(x2) + 2.0).cbrt(), 2) + 1.0, x0.abs().powi(2) + 2.0).tanh() * 0.1;
-                acc2 += m6::prog_38((x2 + x1.powi(3)).cos() * 2.0, f64::cos(-t) * 2.0, x1, v, i).cos() * 0.005;
-                if t.cos() <= -0.5 {
+        'l0: for i in 0..v.len() {
+            acc2 -= 0.01 * m0::prog_15(s1, x1, f64::tanh(f64::log10(f64::powi(f64::sinh(f64::tanh(s1) * 2.0), 2) + 1.0)) * 2.0, v, i).cos();
+            for _ in (0..=i).rev() {
+                s1 *= 0.6;
+                s1 += 0.25 * f64::tanh(f64::log2(s1 * s1 + 1.0));
+                if ((s1 + x0).powi(2) + 1.0).cbrt() > 0.0 {
                     break 'l0;
                 }
             }
-            assert!(i + n < 100, "i out of range");
-            acc2 -= m6::prog_38(x0, f64::tanh(s1) * 2.0, (t + 2.5).tanh() * 2.0, v, i).sin() * 0.05;
+            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| 2.0_f64.hypot(x0) + p.tanh() + f64::sin(q)).sum::<f64>();
+            s1 = s1 * 0.8 + f64::cos(v3).sin() * 0.01;
         }
-        debug_assert!(acc2.is_finite());
-        let mut m3 = f64::tanh(s0);
-        for i in 0..n {
-            m3 = m3.max(m3 * 0.5 + f64::mul_add(v[i % 4], s1, x2) / (x2 * x2 + 1.0) * 0.05);
-        }
-        s0 = 0.75 * s0 + 0.25 * m3.sin();
-        debug_assert!(s1.is_finite());
-        'b3: {
-            let v4 = f64::sqrt(x2 * x2 + 1.0) / 2.0;
-            if (x1.tanh() * 0.9).asin() < 0.5 {
-                break 'b3;
-            }
-            s1 = (s1 * 0.5 + v4.cos() * 1.0).sin();
-        }
-        v[1] * 0.75 + s0 * 0.5 - s1 + f64::ln_1p(f64::powi(0.65 - v[n % 4], 2))
-    }
-
-    impl Weights {
-        #[differentiable(wrt(self, x0))]
-        pub fn prog_55(self, x0: f64, n: usize) -> f64 {
-            let v: [f64; 4] = self.w;
-            let mut s0 = x0 / (x0 * x0 + 1.5);
-            let mut s1 = f64::abs(v[self.n]);
-            let mut s2: f64 = f64::max(self.a, self.a.max(v[self.n]));
-            let mut acc3: f64 = 0.0;
-            for i in (0..5).rev() {
-                let fi = i as f64;
-                acc3 -= 0.005 * f64::cos(m6::prog_38(f64::tanh((f64::cos(v[(i + n) % 4]) * 0.9).acos().tanh().exp_m1()), ((self.w[i % 4] * fi).cos() * 1.5).cosh().tanh(), s2, v, i));
-                acc3 += 0.005 * f64::tanh(Params::prog_43::<f64>(s1.powi(3).cos(), (x0.cos() * 0.25).tanh() * 2.0, x0, &v, 2));
-            }
-            let v5 = match self.n % 3 {
-                0..=2 => {
-                    let v4 = s2 / 4.0;
-                    v4 / 2.0
+        match mode {
+            Mode::Upper(hi4) => {
+                for _ in (0..3).rev() {
+                    acc2 -= f64::recip(hi4.powi(2) + 1.0).cos() * 0.5;
+                    acc2 += (f64::powi(f64::recip(x1.powi(2) + 0.5), 2) + 1.0).log(2.0).tanh() * 0.5;
                 }
-                _ => acc3.tanh(),
-            };
-            for i in 0..n {
-                let fi = i as f64;
-                s1 = (s1 * 0.75 + v5 * 0.25).sin();
-                let v8 = match i {
-                    0 => s2.tanh(),
-                    1 => {
-                        let v6 = v[i % 4].tanh();
-                        f64::log10((fi * fi + 1.0).sqrt().powi(2) + 1.0) + v6.tanh()
+            }
+            Mode::Lower(_, lo6) => {
+                let v7: f64 = prog_8::<f64>(x0, 2.0, 0.75, v, n);
+                for &t in v.iter() {
+                    for j in 0..3 {
+                        s1 = 0.6 * s1 + 0.4 * (-v7).cos();
+                        let v9 = match n + j {
+                            0 | 2 => {
+                                let v8 = f64::powf(lo6.powi(2) + 1.0, lo6.cos());
+                                f64::powf(x2.powi(2) + 0.5, 0.5) + f64::sin(v8)
+                            }
+                            3 => x2 + lo6,
+                            4 | 6 => x2 - 2.0,
+                            _other => lo6 + v[2],
+                        };
+                        acc2 += 0.1 * v9.tanh().tanh();
                     }
-                    g if g > 3 => x0.tanh(),
-                    _ => {
-                        let v7 = (s0.cos() * 1.2).tan();
-                        s0 = 0.8 * s0 + 0.005 * m6::prog_38(2.0, f64::cos(fi * s0), s1, v, i).cos();
-                        v7.sin()
-                    }
-                };
-                acc3 += v8.cos().tanh() * 0.25;
-            }
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                s0 = s0 * 0.5 + (self.inner.b / (self.a.tanh() + 2.0)).sin() * 0.1;
-                let v9: f64 = t.tanh().exp2() + self.a;
-                if f64::sinh(v9.tanh()) <= 0.25 {
-                    s2 = s2 * 0.75 + Params::prog_43((v9.cos() * 0.9).asin().tanh(), s2.sin().cos(), s0, &v, i).tanh() * 0.005;
-                } else if f64::atan2(v5, (v5.tanh() * 1.5).sinh().powi(2) + 1.0) <= 1.0 {
-                    acc3 -= f64::cos(s2.atan().to_degrees() * 0.02) * 0.5;
-                } else {
-                    acc3 += (v5.tanh().tanh() * 1.2).tan().cos() * 0.4;
-                    s2 = s2.mul_add(0.75, ((x0.sin() * 1.5).sinh() + fi.atan()).sin() * 0.05);
+                    let v10 = lo6;
+                    acc2 += ((v10 * v10 + 0.5).atan2(x0).powi(2) + 1.0).log(10.0) * 0.4;
+                    acc2 += 0.5 * t.tanh();
                 }
+                s0 = 0.6 * s0 + 0.005 * v7.cos();
             }
-            for i in 0..3 {
-                let v10 = v[i];
-                if self.w[n % 4] <= v5 {
-                    s1 = 0.8 * s1 + 0.2 * (0.75 - x0).sin();
-                }
-                s2 = 0.8 * s2 + 0.1 * (self.a - v[i]).cos();
-                acc3 += f64::sin(v10).sin() * 0.5;
+            Mode::Off => {
+                let v11: f64 = prog_17(x0, (x1.powi(2) + 2.0).ln().sin(), x1, v, n);
+                acc2 -= 0.02 * v11.tanh();
             }
-            let f11 = |t: f64| f64::log(self.inner.b * self.inner.b + 1.0, 2.0) + t * 0.25;
-            let v12 = f11(v[0]);
-            let v13 = v.iter().cloned().map(f11).sum::<f64>();
-            s0 * 0.25 - s1.tanh() - s2.sin() + acc3.sin() + v5 - v12 * 0.75 - v13.cos()
         }
+        for t in v {
+            let mut m12: f64 = t;
+            for j in 0..=3 {
+                m12 = f64::max(m12, v[3 - j].tanh().exp2());
+                s0 = s0.mul_add(0.8, (s0.sin() * 0.9).asin().tanh() * 0.05);
+            }
+            acc2 += 0.5 * m12.cos().tanh();
+            let v13 = x2 + x2.sin();
+            acc2 += 0.5 * v13.cos().cos();
+        }
+        assert!(!s1.is_nan(), "s1 is NaN");
+        x1 - x2 - s0 * 0.25 - acc2.cos() + f64::tanh(v[2]).exp_m1()
     }
 
     #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4].cos() * 2.0).sinh().sin() * 2.0;
-        let mut s1 = f64::tanh(f64::tanh(x1)).sinh();
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match i {
-                0..=2 => {
-                    let v3 = x0;
-                    let x0 = (v[i].powi(2) + 1.0).sqrt();
-                    s0 *= 0.75;
-                    s0 += 0.1 * f64::sin(v3.cos() + x0.tanh());
-                }
-                3 => {
-                    s1 = 0.75 * s1 + 0.005 * m6::prog_38((s1 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0)).cos().exp_m1().cos() * 2.0, x0.sin().exp_m1().tanh() * 2.0, f64::sin(t * s1) * 2.0, v, n).cos();
-                    if s0 / (fi * fi + 1.5) + v[i] * x2 >= -0.5 {
-                        acc2 += 0.5 * fi.tanh();
-                        s1 *= 0.75;
-                        s1 += 0.05 * (s1 * s1 + 1.0).powi(-2).tanh();
-                    }
-                    acc2 += f64::log(f64::powi(fi + v[i], 2) + 1.0, 2.0).sin() * 0.5;
-                }
-                _ => {
-                    acc2 += 0.5 * f64::sin(f64::to_radians(x2) * 50.0);
-                    if i < 2 && v[n % 4] >= 0.0 {
-                        s0 = s0 * 0.5 + f64::cos((x0.sin() * 0.9).atanh()) * 0.1;
-                        let v4 = 0.35 * (t * v[i]);
-                        s1 *= 0.5;
-                        s1 += 0.25 * v4.tanh();
-                    } else if m6::prog_38(f64::sin((f64::powi(s1.sin(), 2) + 0.5).cbrt()) * 2.0, f64::sin((x0.powi(2) + 1.0).powf(v[i].cos())), s1, v, n) <= -0.5 {
-                        acc2 += 0.25 * t.asinh();
-                    } else {
-                        let v5: f64 = (t.powi(2) + 1.0).log2();
-                        s0 = (s0 * 0.5 + t.cos().exp2() * 0.25).tanh();
-                        acc2 += 0.5 * v5.sin();
-                    }
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = j as f64;
-                        match j % 3 {
+    pub fn prog_50<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1 = x2.asinh();
+        let mut s2 = prog_8(T::log10(x1.powi(2) + 1.0).tanh() * 2.0, x2, x0 * 1.2, [v[0], v[1], v[2], v[3]], 1).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        for &t in v {
+            if 0.8 * x0 >= 1.0 {
+                let x2 = T::from_f64(2.0_f64).unwrap().atan2((t.tanh() * 0.9).atanh());
+                acc3 = acc3 - (x2 + w0[2]).tanh() * 0.5;
+                if v[0].asinh() >= -0.5 {
+                    let x0 = x0;
+                    s1 = 0.6 * s1 + 0.4 * x0.cos().tanh();
+                } else if s2.atan2((x1 - t).powi(2) + 0.5) < -1.0 {
+                    let mut k4 = 0;
+                    while k4 < n && T::exp_m1(t.sin()) <= s1 {
+                        k4 += 1;
+                        let v5 = m0::prog_15(t, x1, (s1 * t).tanh() * 2.0, *v, n);
+                        let v8 = match n {
                             0 => {
-                                s1 = (s1 * 0.8 + f64::exp2(s1.sin()) * 0.1).tanh();
-                                let v6 = f64::ln_1p(u * u).tanh().exp2();
-                                acc2 += 0.1 * v6.cos();
+                                let v6 = (T::powi(v[k4 % 4] * x1, 2) + 2.0).ln();
+                                s1 + v6
                             }
-                            MODE_B => {
-                                s0 = s0 * 0.6 + x0.atan().tanh() * 0.4;
-                                s1 = s1 * 0.6 + f64::cos((s1.tanh().exp2().powi(2) + 2.0).ln()) * 0.4;
-                            }
-                            2 => {
-                                s1 = s1 * 0.5 + f64::sin((t.tanh() * 0.9).atanh()) * 0.1;
+                            MODE_B => ((s2 * s2 + 1.5).acosh().powi(2) + 0.5).ln(),
+                            g if g > 2 => {
+                                let x0 = T::to_radians((t.powi(2) + 2.0).acosh()) * 50.0;
+                                let v7 = x0;
+                                T::atanh(x1.cos() * 0.9) + v7.sin()
                             }
                             _ => {
-                                acc2 += 0.1 * (s0 * v[j]).cos();
-                                s1 = 0.8 * s1 + 0.05 * f64::cos(s1 * fj);
+                                s1 = (s1 * 0.5 + (t + 1.5) * 0.5).sin();
+                                -s1
                             }
-                        }
-                        let v7 = (u * u + 2.0).sqrt() - u * fj;
-                        acc2 += 0.1 * f64::cos((x0.tanh() * 0.9).acos());
-                        s0 = 0.5 * s0 + 0.1 * v7.sin();
+                        };
+                        s1 = s1 * 0.8;
+                        s1 = s1 - 0.02 * v8.tanh();
+                        s2 = s2.mul_add(0.6, v5.cos() * 0.005);
                     }
-                }
-            }
-            acc2 += 0.4 * f64::asin((t * x1).tanh() * 0.9).tanh();
-            if (x0 * x0 + 1.0).powf(1.5).sin() < -0.25 {
-                s0 = s0.mul_add(0.75, (s0 - v[i]).cos() * 0.1);
-                s0 = s0 * 0.75 + s0.tanh().exp().sin() * 0.05;
-            } else if n == 3 {
-                acc2 += f64::tanh(x2) * 0.5;
-                if Params::prog_43(s1, (f64::sin(s1) * 2.0).cosh().sin() * 2.0, 1.5, &v, 1) > 0.5 {
-                    let v8 = f64::recip((s1 + t).powi(2) + 0.5);
-                    acc2 += 0.4 * f64::exp(v8.tanh()).cos();
-                } else if m6::prog_38(t, x1.tanh().sin() * 2.0, x2, v, 3) > v[(i + n) % 4] {
-                    let x1 = x1.mul_add(x1, x1);
-                    s0 = s0.mul_add(0.5, f64::tanh(x1.tanh()) * 0.1);
+                    let x2 = w0[k4 % 4].cos();
+                    s2 = (s2 * 0.75 + x2 * 0.25).tanh();
                 } else {
-                    acc2 += f64::cos(s0) * 0.5;
+                    s1 = s1.mul_add(0.8, m0::prog_15(T::cos((s1.sin() * 1.5).sinh()), x1, x0 * 0.25, *v, 3).tanh() * 0.005);
+                    let v9 = T::cos(x0);
+                    s2 = s2 * 0.75 + T::tanh(v9) * 0.25;
                 }
-                s0 = 0.8 * s0 + 0.2 * x1.cos();
-            } else {
-                let v9 = m6::prog_38(f64::tanh((x2 / (t.powi(2) + 0.5)).sin().exp2()) * 2.0, x2, 0.75, v, 4);
-                s1 = 0.5 * s1 + 0.005 * v9.tanh();
+            } else if T::exp_m1(T::sin(x2)) >= -1.0 {
+                s1 = s1 * 0.8;
+                s1 = s1 + 0.005 * prog_8::<T>(x0, s2, T::sin((x0 - t).cos()) * 2.0, *w0, n).sin();
+                let v10 = m0::prog_15::<T>(((T::powi(x1, 2) + 1.0).log(2.0) * (v[n % 4] * v[n % 4] + 1.0).powf(0.3)).tanh() * 2.0, t, T::tanh(x1 / 4.0).sin() * 2.0, *w0, n);
+                s2 = s2 * 0.6;
+                s2 = s2 - 0.005 * T::sin(v10);
             }
+            acc3 = acc3 + T::tanh(t * w0[n % 4]) * 0.5;
+            acc3 = acc3 + T::cos((s1 * s1).ln_1p() * (s1 / (s1 * s1 + 0.5))) * 0.4;
         }
-        let mut m10 = 0;
-        for i in (1..=3).step_by(2) {
-            s1 = s1 * 0.75 + f64::cos((x1.powi(2) + 1.0).log(x1.powi(2) + 2.0)) * 0.05;
-            match i + n {
-                0..=1 => {
-                    s0 = (s0 * 0.5 + f64::to_degrees(f64::cosh(f64::tanh(x1) * 1.5)) * 0.01 * 0.25).sin();
-                    let v11 = m6::prog_38(f64::tanh(x0 / (f64::powi(x2, 2) + 1.5) + 1.2), f64::exp_m1(f64::sin(s1)).sin() * 2.0, x1, v, i);
-                    s0 *= 0.75;
-                    s0 -= 0.005 * v11.cos().sin();
-                }
-                2 => {
-                    acc2 += f64::sin(x2);
-                    s1 = s1 * 0.75 + f64::sin((s1 * s1 + 1.0).atan2(s1)) * 0.1;
-                }
-                3 => {
-                    let x2 = (x0.sin() * 2.0).sinh();
-                    let v12 = f64::tanh(x2);
-                    s1 = (s1 * 0.5 + v12 * 0.05).tanh();
-                }
-                _ => {
-                    s1 = f64::mul_add(s1, 0.75, Params::prog_43::<f64>((x0.cos() * 0.9).atanh().max(x2).cos() * 2.0, x2, x1, &v, i).tanh() * 0.005);
-                    s1 = s1.mul_add(0.6, s1.sin().sin().cos() * 0.4);
-                }
-            }
-            s0 = (s0 * 0.6 + f64::sqrt(v[i] * v[i] + 2.0) * 0.4).sin();
-            if m6::prog_38(s0, f64::cos(x0).tanh() * 2.0, f64::tanh(x2.cos()), v, n) < x1 || n % 2 == 0 {
-                m10 += 1;
-            }
-        }
-        let c13 = m10 as f64;
-        let v14 = f64::exp_m1((v[(m10 + n) % 4] + x0).cos());
-        let v15 = match n {
-            0..=1 => (x2 / (x2 * x2 + 1.0)).max(v14 - c13),
-            g if g > 3 => {
-                s1 *= 0.75;
-                s1 += 0.05 * f64::cos(v[m10 % 4] * x2);
-                f64::acosh(2.0_f64.copysign(c13).powi(2) + 1.5)
-            }
-            _ => x1.asinh(),
-        };
-        'l3: for i in 1..n {
-            let fi = i as f64;
-            let v17 = if (v14 * v14 + 1.0).powi(-3) >= 0.5 || i < m10 {
-                let v16 = v14;
-                (c13 * c13 + 1.0).log(v16 * v16 + 2.0).tanh().exp2()
-            } else if x2 - v14 >= 0.5 || i < 4 {
-                x1.atan() + f64::exp_m1(f64::tanh(fi))
-            } else {
-                let x1: f64 = (c13 * c13 + 2.0).ln() + (v15 * v15 + 1.0).log10();
-                0.75 * x1
-            };
-            s0 = (s0 * 0.5 + f64::acos(f64::max(x2, v15).sin() * 0.9) * 0.2).sin();
-            let mut k18 = 0;
-            while k18 < n + 1 {
-                k18 += 1;
-                if v[1] * std::f64::consts::FRAC_1_PI <= f64::log2(v17 * v17 + 1.0) || k18 % 3 == 1 {
-                    break;
-                }
-                if !(k18 + n < 6) {
-                    break 'l3;
-                }
-                acc2 += f64::powi(f64::copysign(v[0], v17).powi(2) + 1.0, -3) * 0.05;
-            }
-            s0 = 0.5 * s0 + 0.05 * v17.sin().tanh();
-        }
-        let v19 = f64::atan2(v[n % 4], v[n % 4] * v[n % 4] + 0.5);
-        x2 * 1.5 + s0 * 0.5 - s1 * 1.5 + acc2.sin() - c13.sin() + v14 * 1.5 + f64::cos(v15) - v19.tanh() - (c13 * c13 + 1.5).acosh()
-    }
-
-    #[differentiable]
-    pub fn prog_57<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T], n: usize) -> T {
-        let mut s0: T = v[1];
-        let mut s1 = T::mul_add(s0, s0, x0).tanh() * T::from_f64(2.0).unwrap();
-        let mut acc2: T = T::zero();
-        let v3 = v.iter().zip(v.iter()).fold(-T::zero(), |r, (&p, &q)| r + (((p + x1).powi(2) + T::from_f64(2.0).unwrap()).acosh() + T::cos(q)));
-        let v4 = v.iter().fold(T::sin(v3), |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * (s1.sin() + p.sin()).cos());
-        let mut a5 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
+        let v11 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.75 + 0.25 * T::sin(p).cos());
+        let mut m12 = 0;
+        for i in (0..n).rev() {
             let fi = T::from_usize(i).unwrap();
-            a5[i % 4] = a5[i % 4] + a5[n % 4] * ((v4 * fi).tanh() * T::from_f64(0.05).unwrap());
+            let v15 = match i {
+                0..=2 => m0::prog_15(x0, ((-v11) + T::cos(x0)).sin(), T::cos(v11) * 2.0, *v, i),
+                4 => v11.to_degrees() * 0.02,
+                5 => {
+                    for &u in w0.iter() {
+                        let v13 = T::log(T::from_f64(0.5_f64).unwrap(), T::powi(v11, 2) + 2.0).atan();
+                        let v14 = u * u;
+                        acc3 = acc3 - 0.05 * T::tanh(v14 + v13 / (fi.tanh() + 2.0));
+                    }
+                    x0.sin()
+                }
+                _ => v11 + fi,
+            };
+            let v16 = (T::powi((s2.cos() * 0.9).asin(), 2) + 0.5).recip();
+            acc3 = acc3 + T::powf(s2 * s2 + 1.0, x0.tanh()).cos() * 0.25;
+            if T::exp_m1(v11.tanh()) <= v11 || m12 > 9 {
+                m12 += 1;
+            }
+            s1 = s1.mul_add(0.75, (v15.tanh() - T::tanh(v16)).tanh() * 0.005);
         }
-        let v6 = T::sin(T::clamp(acc2, -T::from_f64(1.5).unwrap(), T::from_f64(1.5).unwrap())).exp();
-        s0 = (s0 * T::from_f64(0.6).unwrap() + x1 / (x2.sin().cosh().cos() + T::from_f64(2.0).unwrap()) * T::from_f64(0.1).unwrap()).sin();
-        s1 = (s1 * T::from_f64(0.6).unwrap() + T::acosh(T::powi(v[2], 2) + T::from_f64(2.0).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
-        acc2 = acc2 + T::from_f64(0.8).unwrap() * acc2;
-        s0.sin() - T::sin(s1) + acc2 * T::from_f64(1.5).unwrap() + v4.tanh() + a5[0] + T::cos(v6) + (x0.powi(2) + T::one()).recip()
+        match m12 {
+            1 => {
+                s2 = 0.75 * s2 + 0.25 * T::sin(x0);
+            }
+            MODE_C | 4 => {
+                s2 = s2 * 0.5 + T::cos(v11.tanh().exp2()) * 0.1;
+                let v17 = T::from_f64(3.0_f64).unwrap().hypot(x1);
+                s2 = (s2 * 0.75 + v17.cos() * 0.25).sin();
+            }
+            5 => {
+                let v18 = (x0 * x0 + 0.5).ln().asinh();
+                s2 = (s2 * 0.6 + v18.tanh() * 0.25).tanh();
+            }
+            _other => {
+                let x2 = x2 - v11;
+                acc3 = acc3 + T::tanh(x2);
+            }
+        }
+        acc3 = acc3 + T::cos((x1 * x1 + 1.0).log(3.0));
+        s2 = (s2 * 0.8 + T::ln_1p((x0 - x2).powi(2)) * 0.1).sin();
+        s1 * 0.75 + s2 * 0.75 + acc3.sin() - v11 * 0.25
     }
 
     #[differentiable]
-    pub mod m58 {
+    pub mod m51 {
         #[allow(unused_imports)]
         use super::*;
 
-        pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_C: usize = 2;
-            let mut s0 = f64::ln_1p(f64::acosh(x2.powi(2) + 2.0).powi(2));
-            let mut s1: f64 = -v[0];
-            let mut acc2: f64 = 0.0;
-            if x1 / (x1.tanh() + 2.0) < -0.5 {
-                return prog_2((s1.abs().cos() * 0.9).asin().tanh(), ((v[3] * std::f64::consts::FRAC_PI_4).powi(2) + 0.5).powf((0.35 - x0).cos()).tanh(), 2.0, v, n);
+        pub fn prog_51(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = v[n % 4].cos().cos();
+            let mut acc1: f64 = 0.0;
+            let v2 = prog_17(((x0 * p.0).powi(2) + 1.0).cbrt().tanh() * 2.0, p.1, f64::cos(p.1.min(x0)).exp2().tanh() * 2.0, v, 0);
+            let a3 = v.map(f64::tanh);
+            let v4 = a3.iter().zip(a3.iter()).map(|(&z, &q)| 1.0 + 0.25 * (prog_8::<f64>((p.0 * z).abs().tanh(), 2.0, p.0, v, n) + f64::cos(q)).sin()).product::<f64>();
+            let v8 = match n % 2 {
+                0 => {
+                    for i in 1..n {
+                        let v5 = (a3[1] * a3[1] + 1.0).recip();
+                        if v[i % 4] - p.0 >= v5 {
+                            break;
+                        }
+                        acc1 -= f64::ln_1p(v4.abs().powi(2)).tanh() * 0.4;
+                    }
+                    let v6 = v[n % 4];
+                    (p.1.cos() * 0.9).asin().tanh() + f64::sin(v6)
+                }
+                1 => {
+                    let v7 = f64::recip(p.1.powi(2) + 0.5);
+                    v[n % 4].abs() + f64::tanh(v7)
+                }
+                _ => f64::ln_1p((f64::powi(a3[n % 4], 2) + 1.0).log2().tanh() * 0.5),
+            };
+            if (f64::ln_1p(v[n % 4] * v[n % 4]).powi(2) + 1.0).recip() < -0.5 {
+                acc1 += f64::cos(f64::to_radians(x0) * 50.0);
             }
-            let v3 = mix(|t: f64| v[1].sin() + t * 0.5, v[0], v[3]);
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                match k4 {
-                    0 | PHASE_C => {
-                        s0 = (s0 * 0.5 + f64::exp2(x0.cos()) * 0.25).sin();
-                        let v5 = m6::prog_38(s0, 1.5, v3.sin().sin(), v, n);
-                        acc2 += 0.05 * f64::sin(v5);
+            'l1: for i in (1..=6).step_by(2) {
+                let fi = i as f64;
+                acc1 += (x0.tanh() * 1.2).tan().tanh() * 0.4;
+                s0 *= 0.6;
+                s0 += 0.2 * f64::tanh(v8 - p.1);
+                let mut k9 = 0;
+                while k9 < 3 && v2 < f64::tan(v4.sin() * 1.2) {
+                    k9 += 1;
+                    if (v4.tanh().powi(2) + 1.0).log2() < 0.25 {
+                        break 'l1;
                     }
-                    5 | 7 => {
-                        acc2 += f64::cos(s1.sin().exp_m1() - (f64::cos(v[n % 4]) * 2.0).cosh()) * 0.25;
+                    s0 = (s0 * 0.75 + m0::prog_15::<f64>(0.5, p.1, (s0 - p.1).powi(2).cos() * 2.0, a3, 6) * 0.005).tanh();
+                    let v10 = f64::atan2(v4 * v4 + 0.5, a3[3 - k9].cos());
+                    acc1 += f64::tanh(v10) * 0.2;
+                }
+                if p.0 * fi > s0 / (f64::powi(v8, 2) + 1.5) {
+                    return f64::powi(v4, 2);
+                }
+            }
+            let f11 = |t: f64| (p.0 - p.1).copysign(v[n % 4].cos().cosh()) + t * 0.25;
+            let v12 = f11(v[2]);
+            s0.sin() + acc1.tanh() - f64::tanh(v2) + v4 + v8 * 0.75 - v12.tanh()
+        }
+
+        pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_C: usize = 2;
+            const PHASE_D: usize = 3;
+            let mut s0: f64 = prog_66((2.0 - x1).sin(), f64::cos(x2.cos()) * 2.0, x0, v, 2).cos() * 2.0;
+            let mut s1 = ((x0 * x0).ln_1p().powi(2) + 1.0).log(f64::powi(x2.tanh(), 2) + 2.0);
+            let mut s2: f64 = (x0.cos() * 0.5).ln_1p();
+            let mut acc3: f64 = 0.0;
+            let [b4, b5, b6, _] = v;
+            if b6 * s2 > -0.25 {
+                acc3 -= b5.clamp(b4.sin().exp_m1().cos() - 1.5, (b5 - acc3).sin() + 1.5).sin();
+            } else {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    acc3 += f64::cos(((1.25 - fi).tanh() + 2.0).cbrt()) * 0.5;
+                    if prog_8((b6 + 0.35).tanh(), x1, b5, v, i) <= b5 {
+                        acc3 -= 0.4 * ((s1 * s1 + 1.0).log10().powi(2) + 1.0).sqrt();
+                        s1 = f64::mul_add(s1, 0.6, f64::tanh(t * s1) * 0.1);
+                    } else {
+                        let [b7, _, _, b8] = v;
+                        acc3 += 0.5 * f64::tanh(b6 * t);
+                        acc3 += f64::cos(b7.sin() + b8.sin()) * 0.5;
                     }
-                    _ => {
-                        let v6: f64 = m6::prog_38(x0, f64::exp_m1(v3.cos()).tanh() * 2.0, x2, v, n);
-                        let v7 = m6::prog_38((x1.powi(2) + 0.5).recip().cos() * 2.0, s0, 0.75, v, 2);
-                        acc2 += 0.01 * (v6.cos() - v7.tanh()).tanh();
+                    for (j, &u) in v.iter().enumerate() {
+                        let v9 = if x1 + v[3 - i] <= x0 {
+                            x1.cos().exp_m1() * b4.cos()
+                        } else {
+                            v[j].asinh().sin().exp()
+                        };
+                        let v10 = m0::prog_15::<f64>(1.2, b4, s0, v, j);
+                        s1 = s1 * 0.75 + (0.8 - s1).cos() * 0.25;
+                        acc3 -= f64::sin(f64::sin(u) + v9.cos() + v10.cos()) * 0.05;
                     }
                 }
-                if f64::mul_add((f64::powi(x0, 2) + 1.0).recip(), f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0), (v3.powi(2) + 1.0).atan2(v3)) < -0.5 {
-                    s0 = s0 * 0.5 + (s0 / (s1 * s1 + 1.0)).tanh() * 0.2;
+            }
+            let v17 = match n {
+                PHASE_A => b5 / (b5.cos() + 2.0),
+                2 | 4 => {
+                    s1 = s1.mul_add(0.5, f64::cosh((b4 - x1).tanh()).cos() * 0.2);
+                    b4.to_degrees() * 0.01
+                }
+                6 => b5.hypot(b4),
+                _ => {
+                    for i in (0..n).rev() {
+                        let fi = i as f64;
+                        let v14 = match n {
+                            0..=1 => {
+                                for j in 0..n {
+                                    let fj = j as f64;
+                                    if SCALE + b4 <= -0.5 {
+                                        s1 = s1.mul_add(0.6, f64::cos(s1 * std::f64::consts::FRAC_1_PI) * 1.0);
+                                        match j % 2 {
+                                            0 => {
+                                                break;
+                                            }
+                                            1 => {
+                                                let x1 = (b5.atan().powi(2) + 0.5).ln();
+                                                s2 = s2.mul_add(0.8, f64::sin(x1.sin()) * 0.1);
+                                            }
+                                            _ => {
+                                                s0 = (s0 * 0.5 + (b6.powi(2) + 1.5).acosh() * 0.1).sin();
+                                            }
+                                        }
+                                        s0 = s0.mul_add(0.8, (x2 - b4).cos() * 0.1);
+                                    } else if v[0] >= 0.5 {
+                                        acc3 -= 0.05 * f64::atan(s1 * b5).tanh();
+                                        match j % 4 {
+                                            0 | 2 => {
+                                                acc3 -= 0.05 * f64::tanh(x2);
+                                                s1 = 0.75 * s1 + 0.25 * b4.sin();
+                                            }
+                                            3 => {
+                                                s1 = s1 * 0.6 + (-v[n % 4]).cos() * 0.4;
+                                                break;
+                                            }
+                                            _ => {
+                                                s1 = s1 * 0.5 + f64::sqrt(s1 * s1 + 2.0).sin() * 0.5;
+                                                s2 = (s2 * 0.75 + x2.sin() * 0.25).sin();
+                                            }
+                                        }
+                                    } else {
+                                        let v11 = (f64::cos(fi) + 2.0).cbrt();
+                                        s1 = 0.75 * s1 + 1.0 * v11.sin().sin();
+                                    }
+                                    if fi * v[i % 4] < 0.0 {
+                                        let v12 = fj;
+                                        acc3 += v12.sin() * 0.05;
+                                    } else {
+                                        s2 = s2.mul_add(0.75, f64::powi(s2.asinh().powi(2) + 1.0, -3).cos() * 0.02);
+                                        acc3 -= 0.05 * (f64::atan(b5) * fj).tanh();
+                                    }
+                                    s1 = f64::mul_add(s1, 0.5, s1.tanh() * 0.5);
+                                }
+                                b5 - s2
+                            }
+                            PHASE_C => f64::sqrt(b4 * b4 + 2.0),
+                            PHASE_D | 5 => {
+                                let v13 = f64::sin(b5).exp().abs();
+                                (-v13) - v13
+                            }
+                            _ => (b5 * x2).copysign(b4),
+                        };
+                        if (s2 * s2 + 1.0).log2() > b5.sin() {
+                            let v15 = v[1] * b6;
+                            s0 = s0 * 0.75 + v15.sin() * 0.05;
+                        } else {
+                            acc3 += (fi - f64::exp_m1(s1.sin())).sin() * 0.25;
+                            if (-b4) * s0 < f64::asin(f64::tanh(v14) * 0.9) {
+                                continue;
+                            }
+                            let v16 = x2;
+                            acc3 += 0.25 * v16.sin().tanh();
+                        }
+                        s0 = 0.75 * s0 + 1.0 * (fi * fi + 1.0).sqrt().sin();
+                        acc3 += 0.25 * v14.tanh();
+                    }
+                    (b5.powi(2) + 1.0).cbrt()
+                }
+            };
+            let v20 = if (b6.cos() * 1.5).cosh() <= -0.5 {
+                let v18 = f64::atan2(f64::powi(x1, 2) + 1.0, b4) + (x1.powi(2) + 0.5).powf(0.5);
+                s2 = 0.75 * s2 + 0.25 * f64::ln_1p(x2.sin().powi(2));
+                ((b5 * b5 + 0.5).sqrt().sin() * 1.2).tan() + v18.tanh()
+            } else if n < 1 && f64::sin(b4) > 0.5 {
+                let b4 = -b4;
+                let v19 = (x1.tanh().exp2().tanh() + 2.0).cbrt();
+                1.5_f64.powf(f64::tanh(b6)) + b4.cos() + v19.sin()
+            } else {
+                ((v17 - b5).powi(2) + 1.0).sqrt()
+            };
+            s2 = 0.8 * s2 + 0.02 * f64::ln(f64::abs(v17).powi(2) + 0.5).tanh();
+            let v21 = v.iter().copied().map(|p| (-v20.atan()) + p.cos()).sum::<f64>();
+            let v22 = mix(|t: f64| t / (v17.cos() + 2.0), v[2], v[1]);
+            match mode {
+                Mode::Lower(_, _) => {
+                    let v25: f64 = v20 + x0;
+                    s1 = s1 * 0.6 + f64::cos(f64::abs(f64::tanh(v22).exp_m1())) * 0.02;
+                    acc3 -= v25.cos() * 0.25;
+                }
+                Mode::Upper(hi26) => {
+                    s1 = (s1 * 0.6 + (hi26 * hi26 + 1.5).acosh() * 1.0).sin();
+                    let v27 = f64::min(b5, v20);
+                    s1 = 0.75 * s1 + 0.01 * v27.cos();
+                }
+                _ => {
+                    let x2 = x2 / (b4.tanh() + 2.0);
+                    s2 = (s2 * 0.5 + (v[n % 4].tanh() * 0.9).atanh().to_radians() * 50.0 * 0.1).sin();
+                    acc3 -= x2.tanh();
+                }
+            }
+            s0 + s1 * 0.75 + s2 * 0.25 + f64::sin(acc3) + b5 * 1.5 - v21.cos() + v22
+        }
+
+        pub fn prog_76(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = (x1.powi(2) + 2.0).acosh().tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let v2 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.2 * f64::tanh(f64::exp2(f64::cos(v[0])) + p.sin()));
+            let v3 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.2 * ((x0.powi(2) + 0.5).ln() + p.sin()).tanh());
+            let mut m4 = 0;
+            for &t in v {
+                let v5 = (f64::powi(x2, 2) + 0.5).atan2((x2 * x2 + 1.0).recip());
+                let mut k6 = 0;
+                while k6 < n && t + x2 <= -1.0 {
+                    k6 += 1;
+                    let v7 = v.iter().map(|&p| v[k6 % 4] - x2 + p.cos()).sum::<f64>();
+                    acc1 += 0.05 * f64::exp_m1(f64::tanh(3.0_f64.atan2(v5))).cos();
+                    s0 = 0.8 * s0 + 0.01 * f64::tanh(v7);
+                }
+                if f64::log2(v[3] * v[3] + 1.0) >= -1.0 || m4 > 26 {
+                    acc1 -= s0.cos() * 0.5;
+                    acc1 -= 0.5 * (t.cos() * 0.5).ln_1p();
+                } else {
+                    let v8: f64 = prog_8(x0, 0.75, v3, *v, k6);
+                    acc1 -= 0.25 * f64::cos(v5).exp().tanh();
+                    s0 = (s0 * 0.6 + v8.sin() * 0.005).tanh();
+                }
+                if v3.mul_add(v[0], v3) >= x1 {
+                    m4 += 1;
+                }
+                acc1 += 0.5 * (f64::to_radians(t) * 20.0);
+                acc1 -= 0.5 * v5.cos().sin();
+            }
+            let c9 = m4 as f64;
+            let v17 = match m4 % 3 {
+                0 => {
+                    for i in 1..n {
+                        let fi = i as f64;
+                        if f64::exp((v[0] * v[i % 4]).tanh()) >= 0.5 || i == 4 {
+                            acc1 += 0.4 * v[i % 4].tanh().exp2().sin();
+                        } else if m0::prog_15(0.25, ((c9.cos() * 0.9).acos() / ((-v3).powi(2) + 1.0)).tanh() * 2.0, 1.5, *v, n) < 1.0 && i + m4 < 5 {
+                            let v10: f64 = m0::prog_15(1.2, 2.0, x0, [v[0], v[1], v[2], v[3]], n);
+                            let v11 = m0::prog_15(x0, v2, 0.75, [v[0], v[1], v[2], v[3]], i);
+                            acc1 += 0.02 * (v10.sin() - v11.sin()).cos();
+                        } else {
+                            let v12 = f64::powf(f64::powi(x0, 2) + 0.5, 0.5);
+                            acc1 += 0.4 * v12.sin().cos();
+                        }
+                        acc1 += (-c9).atan().cos() * 0.4;
+                        if f64::sqrt(v3 * v3 + 0.5) < fi {
+                            s0 = (s0 * 0.8 + m0::prog_15(1.5, x1, x2, *v, n) * 0.005).sin();
+                            continue;
+                        }
+                    }
+                    let v13 = v2.abs().copysign((x1.powi(2) + 1.5).acosh());
+                    ((s0 * s0 + 1.0).log10().powi(2) + 1.0).log(2.0) + v13.cos()
+                }
+                1 => {
+                    for i in (0..=n).rev().step_by(2) {
+                        let fi = i as f64;
+                        if c9 * x0 <= 0.0 {
+                            s0 *= 0.5;
+                            s0 += 1.0 * fi.abs().tanh();
+                            continue;
+                        }
+                        acc1 -= f64::sin(v2.atan()) * 0.5;
+                        let mut m14 = v3;
+                        for j in 0..n {
+                            let fj = j as f64;
+                            let c15 = if i < m4 {
+                                v[(j + n) % 4]
+                            } else {
+                                fj * v[(j + n) % 4]
+                            };
+                            m14 = c15.max(m14);
+                        }
+                        s0 = s0.mul_add(0.8, m14.cos().cos() * 0.02);
+                    }
+                    let x2: f64 = x1.powi(3);
+                    acc1 += (SCALE + v2).cos();
+                    c9.cos() + x2.sin()
+                }
+                MODE_C => {
+                    let v16 = v3.hypot(c9).abs();
+                    s0 *= 0.6;
+                    s0 += 0.01 * prog_52(f64::sin(v2) * 2.0, (f64::sin(f64::cbrt(s0.cos() + 2.0)) * 0.5).ln_1p().sin(), f64::tanh(0.1 * v16) * 2.0, [v[0], v[1], v[2], v[3]], m4).tanh();
+                    v16.cos().sinh()
+                }
+                _ => prog_18(f64::cos(3.0_f64.atan2(s0)), s0, v3, [v[0], v[1], v[2], v[3]], n),
+            };
+            let Some(k18) = (n % 3).checked_sub(1) else {
+                return v3.cos()
+            };
+            let c19 = k18 as f64;
+            let f20 = |t: f64| (c9.powi(2) + 0.5).cbrt() + t * 0.5;
+            let v21 = v.iter().cloned().map(f20).sum::<f64>();
+            let v22 = f20(x0) + f64::log(v[2] * v[2] + 1.0, v21 * v21 + 2.0) * 0.5;
+            s0.tanh() + acc1.sin() + v2 + v3.tanh() - v17.cos() + f64::sin(c19) + v22.tanh()
+        }
+
+        pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = v[n % 4];
+            let mut s1 = f64::sin(x0 * x0) * 2.0;
+            let mut acc2: f64 = 0.0;
+            let a3 = v.map(f64::cos);
+            let mut m4 = 0.5_f64.copysign(s1);
+            for i in 0..4 {
+                m4 = f64::min(m4 * 0.5 + (x1 / (x2 * x2 + 1.0) + v[i]) * 0.1, m4);
+            }
+            s1 *= 0.8;
+            s1 += 0.25 * m4.sin().cos();
+            let v13 = match n {
+                1 => {
+                    for &t in a3.iter() {
+                        acc2 += prog_8(m4, t, 0.5, a3, n).sin() * 0.05;
+                        let mut m5 = f64::INFINITY;
+                        for j in 0..n + 1 {
+                            m5 = f64::min(x2.powi(2) + v[j % 4], m5);
+                        }
+                        s1 = 0.6 * s1 + 0.05 * m5.sin();
+                    }
+                    let v6 = (f64::powi(f64::cbrt(x2.powi(2) + 1.0), 2) + 1.0).log2();
+                    (v[n % 4].cos() * 0.9).atanh() + v6.tanh()
+                }
+                g if g > 2 => (x2.to_radians() * 20.0).powi(3),
+                _other => {
+                    for i in 0..3 {
+                        let fi = i as f64;
+                        let v9 = if f64::powi(f64::asinh(x1).powi(2) + 1.0, -2) < 0.0 {
+                            let v7 = (m4.sin() * 2.0).cosh();
+                            v7.mul_add(x2, x2)
+                        } else if !(i == 1) {
+                            let m4 = -s0.asinh();
+                            let v8 = m4.copysign(x2);
+                            (f64::to_degrees(x2) * 0.02).tanh() + v8.sin()
+                        } else {
+                            s1 = s1 * 0.8 + f64::sin(s1.sin()) * 0.2;
+                            m0::prog_15(fi, s1, f64::sin((v[3 - i].cos() * 0.5).ln_1p() * (x2 * x2 + 0.5).powf(0.5)), v, i)
+                        };
+                        s1 = s1 * 0.75 + (a3[3 - i] / (s1 * s1 + 1.0)).sin() * 0.1;
+                        'b4: {
+                            if i == 2 {
+                                acc2 -= 0.5 * f64::cos(v[2]).exp_m1().cos();
+                                if (f64::ln(x1 * x1 + 1.0).sin() * 0.9).atanh() >= (x0.powi(2) + 1.5).acosh() {
+                                    return prog_52(s0, 0.5, f64::cos(x2.mul_add(x1, x1)), v, 5);
+                                }
+                                let v9 = (x0.tanh() + 2.0).cbrt();
+                                s0 = f64::mul_add(s0, 0.75, v9.sin() * 0.75);
+                            } else if (f64::powi(v[3 - i], 2).powi(2) + 0.5).sqrt() > v9 {
+                                s1 = (s1 * 0.75 + prog_8(0.5, 0.25, f64::tanh(s1.mul_add(s1, v[i]) + x2.atan()) * 2.0, v, n) * 0.005).sin();
+                            } else {
+                                let v10 = 'b5: {
+                                    if !(n % 2 == 0 && s0 < -0.5) {
+                                        break 'b5 v9;
+                                    }
+                                    f64::powf(f64::powi(m4.cos().exp2(), 2) + 0.5, 1.5)
+                                };
+                                let v11 = 'b6: {
+                                    if i > 1 {
+                                        break 'b6 f64::mul_add((f64::tanh(x1) * 1.5).sinh(), x2, x0.mul_add(fi, m4));
+                                    }
+                                    if SCALE + x2 >= fi.sin().cosh() && i < 2 {
+                                        break 'b6 (f64::powi(f64::log2(x2.powi(2) + 1.0), 2) + 2.0).ln();
+                                    }
+                                    m0::prog_15::<f64>(x0, fi, ((f64::cos(a3[(i + n) % 4]) * 0.9).atanh() + f64::ln(s0 * s0 + 0.5)).tanh() * 2.0, v, i)
+                                };
+                                acc2 -= 0.005 * (v10.sin() - v11.sin()).sin();
+                            }
+                            for j in 1..n {
+                                let fj = j as f64;
+                                if (f64::powi(s0.hypot(fi), 2) + 1.0).log10() <= (f64::powi(v[(j + i) % 4], 2) + 1.0).powi(-1) || j % 2 == 0 {
+                                    s0 = (s0 * 0.6 + m4 * 0.4).sin();
+                                    break 'b4;
+                                }
+                                if j < 4 && (v[1].powi(2) + 1.0).log(a3[0] * a3[0] + 2.0) > -1.0 {
+                                    let v12 = a3[3 - i];
+                                    s1 = 0.8 * s1 + 0.2 * f64::tanh(v12);
+                                } else if m4.tanh() <= v9 {
+                                    acc2 += 0.1 * f64::cosh(fj.tanh() * 1.5).mul_add(s0.tanh(), fi.tanh()).sin();
+                                    acc2 -= 0.1 * f64::recip(x0 * x0 + 0.5).cos();
+                                } else {
+                                    s1 = (s1 * 0.5 + 1.2 * s1 * 0.4).sin();
+                                }
+                                s0 = 0.75 * s0 + 0.4 * (m4.to_degrees() * 0.01);
+                            }
+                            if ((m4.powi(2) + 1.0).recip().tanh() + 2.0).cbrt() > x1.asinh() || i > 1 {
+                                s0 = 0.8 * s0 + 1.0 * f64::cosh(fi.tanh()).tanh();
+                                break 'b4;
+                            }
+                        }
+                        s1 = s1 * 0.75 + f64::sin(v9.tanh()) * 0.005;
+                    }
+                    a3[n % 4] * core::f64::consts::FRAC_1_SQRT_2 - (a3[n % 4] * a3[n % 4] + 0.5).recip()
+                }
+            };
+            let mut m14: f64 = 0.0;
+            for i in 0..=n {
+                m14 = m14.min(a3[(i + n) % 4] * x2 + v[i % 4]);
+            }
+            acc2 -= 0.75 * f64::cos(m14);
+            let v16 = if f64::sin(x2).sin() > (a3[n % 4].cos() * 0.9).asin() {
+                f64::tanh(m4).exp_m1()
+            } else if f64::max(x1, x2) >= f64::sin(v13) {
+                let v15 = f64::ln_1p(x0 * x0).atan();
+                -(v13 - v15)
+            } else {
+                return f64::recip(m4 * m4 + 1.0)
+            };
+            let v18 = if m14.tanh().cos().exp() < m14 {
+                let v17 = v16 / (x1 * x1 + 1.5) / 4.0;
+                0.5_f64.hypot((x2 * x2).ln_1p()) + v17.sin()
+            } else {
+                let x2 = v[n % 4] - 0.3;
+                v16 + x2
+            };
+            let mut a19 = v;
+            for i in 0..n {
+                a19[i % 4] -= f64::cos(f64::asin(x1.sin() * 0.9)) * 0.2 * a19[3 - i % 4];
+            }
+            let f20 = |t: f64| f64::sinh(f64::cos(v[2].asinh()) * 2.0) + t * 0.5;
+            let v21 = v.iter().fold(0.0, |r, &p| r * 0.5 + f20(p) * 0.5);
+            let v22 = f20(v[0]);
+            x1 * 0.25 + s0.tanh() + s1 * 0.5 - f64::tanh(acc2) - v13 * 0.75 - f64::cos(v18) - a19[3].tanh() - v21.tanh() - v22.cos() + (0.3 - v13)
+        }
+
+        pub fn prog_106<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+            let mut s0 = ((x2.powi(2) + 1.0).log2().powi(2) + 0.5).sqrt().tanh() * 2.0;
+            let mut s1 = (0.5 - x0).clamp(f64::log(x1 * x1 + 1.0, 2.0).tanh() - 1.5, (f64::powi(v[0], 2) + 0.5).recip().cos() + 1.5).cos() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut a3 = [0.0; N];
+            for i in 0..N {
+                a3[i] = (s1.powi(2) + 0.5).sqrt();
+            }
+            let mut k4 = 0;
+            loop {
+                k4 += 1;
+                let v5: f64 = s1 - 1.25;
+                acc2 += (x1.sin() * 0.9).atanh().cos() * 0.25;
+                if f64::sqrt(x2 * x2 + 2.0) > -0.5 || k4 % 3 == 1 {
+                    let [b6, b7, b8, _] = *v;
+                    s0 = s0 * 0.6 + (b6.sin() - b7.cos() + b8.cos()).cos() * 0.1;
+                } else if s0 * (f64::powi(a3[n % 4], 2) + 1.0).sqrt() > x2 {
+                    let v9: f64 = x1 + s0;
+                    s1 = (s1 * 0.75 + v9.cos() * 0.1).tanh();
+                } else {
+                    let v5: f64 = (f64::sin(s0) * 0.9).atanh();
+                    let v10 = s0 + v5;
+                    acc2 -= f64::tanh(v10).sin() * 0.25;
+                }
+                if k4 >= 6 || f64::powf(a3[k4 % 4] * a3[k4 % 4] + 0.5, 0.5) >= -0.5 {
                     break;
                 }
-                let v8 = v.iter().fold(v[k4 % 4], |r, &p| r * 0.75 + 0.1 * f64::sin((r.powi(2) + 1.0).cbrt() + p.tanh()));
-                s0 = s0.mul_add(0.75, x2.tanh() * 0.25);
-                s1 = s1 * 0.8 + v8.tanh() * 0.1;
+                s1 = 0.8 * s1 + 0.2 * v5.sin().cos();
             }
-            'l1: for i in (0..=n).rev().step_by(2) {
-                let v9 = x0 / 2.0;
-                s1 = s1.mul_add(0.6, Params::prog_43(f64::cos((v9 * v9 + 1.0).powf(v9.tanh())), v9, s1, &v, i).tanh() * 0.005);
-                let mut k10 = 0;
-                while k10 < n + 1 && (v3.tanh() * 2.0).cosh() < s0.tanh() {
-                    k10 += 1;
-                    acc2 += 0.05 * (x1 * std::f64::consts::FRAC_PI_4).tanh();
-                    match k10 % 3 {
-                        0..=2 => {
-                            continue 'l1;
+            let v15 = match k4 % 4 {
+                MODE_B | 3 => acc2.to_radians(),
+                _ => {
+                    for i in 0..v.len() {
+                        if i == 0 && f64::powi(x0, 2) <= a3[0] {
+                            let v11: f64 = prog_52(f64::acos(f64::tanh(-a3[3 - i]) * 0.9).sin() * 2.0, x1, s0, *v, i);
+                            let v12 = v11.atan();
+                            s0 *= 0.6;
+                            s0 += 0.02 * f64::cos(v12).cos();
+                        } else if x1 <= -0.5 {
+                            let v13 = s0.tanh();
+                            s1 *= 0.75;
+                            s1 += 0.25 * v13.tanh();
+                        } else {
+                            let v14 = s1 / (f64::powi(x2, 2) + 1.0);
+                            acc2 -= 0.5 * v14.sin();
                         }
-                        _ => {
-                            let v11 = (x1.powi(2) + 1.0).sqrt() * std::f64::consts::FRAC_PI_4;
-                            s0 = s0 * 0.75 + (s1 + 2.5).tanh() * 0.25;
-                            acc2 += 0.05 * v11.sin().sin();
+                        acc2 += 0.5 * s1.tanh();
+                    }
+                    prog_8::<f64>((a3[k4 % 4] * v[k4 % 4]).cos().tanh() * 2.0, (f64::cos(a3[k4 % 4]).exp2() - 0.3).tanh(), (-(x0 + a3[k4 % 4])).cos() * 2.0, *v, 0)
+                }
+            };
+            'l3: for (i, &t) in a3.iter().enumerate() {
+                let fi = i as f64;
+                s1 = s1.mul_add(0.6, f64::asinh(v15).cos() * 0.4);
+                s0 = (s0 * 0.75 + f64::to_degrees(a3[i]) * 0.02 * 0.2).tanh();
+                let mut k16 = 0;
+                while k16 < 6 {
+                    k16 += 1;
+                    if s1 <= -1.0 || k16 + n < 12 {
+                        break 'l3;
+                    }
+                    if (t.asinh().powi(2) + 1.0).cbrt() >= f64::log2(x0 * x0 + 1.0) {
+                        continue;
+                    }
+                    let v17 = x1 - t;
+                    s1 = s1 * 0.75 + (fi - f64::tanh(fi).exp_m1()).cos() * 1.0;
+                    acc2 -= 0.05 * f64::cos(v17);
+                }
+                let v18 = (t * t + 1.0).ln().tanh().exp_m1();
+                acc2 += 0.5 * v18.tanh();
+            }
+            let [b19, _] = [prog_18((x2 * std::f64::consts::FRAC_1_PI).cos() * 2.0, 1.2, ((x2 + x1) * x1.min(a3[k4 % 4])).sin(), [v[0], v[1], v[2], v[3]], k4), f64::acos(f64::cos(v[0]).sin() * 0.9)];
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                match mode {
+                    Mode::Lower(_, lo21) => {
+                        let v22 = m0::prog_15(f64::cos((f64::atanh(b19.cos() * 0.9).tanh() * 0.9).asin()), s0, 0.75, *v, 4);
+                        let mut k23 = 0;
+                        while k23 < 4 && a3[0].tanh() + f64::recip(s1.powi(2) + 0.5) > -1.0 {
+                            k23 += 1;
+                            acc2 += 0.05 * (fi.tanh() * 0.5).ln_1p().sin();
+                            let v24 = f64::tanh(lo21);
+                            acc2 += 0.05 * v24.sin().sin();
+                        }
+                        s1 *= 0.5;
+                        s1 += 0.005 * f64::sin(v22);
+                    }
+                    Mode::Upper(hi25) => {
+                        let v26 = v15 + x1;
+                        s0 = s0.mul_add(0.8, f64::sin(m0::prog_15((s0 * hi25 * s0).tanh(), s0, x1, *v, n)) * 0.005);
+                        acc2 += v26.tanh() * 0.25;
+                    }
+                    Mode::Off => {
+                        acc2 += (f64::cosh(b19.sin() * 1.5) - x2).cos() * 0.25;
+                        acc2 -= ((fi + x0) * v15.clamp(-0.5, 1.0)).sin() * 0.25;
+                    }
+                }
+                let v27 = a3.iter().copied().map(|p| v15 + b19 + p.sin()).sum::<f64>();
+                match i + n {
+                    MODE_C => {
+                        let v28 = ((a3[3].tanh() * 0.9).acos().powi(2) + 2.0).ln();
+                        let mut k29 = 0;
+                        while k29 < n {
+                            k29 += 1;
+                            if !(k29 % 2 == 0 && (s1.tanh().cosh().powi(2) + 0.5).ln() > -0.5) {
+                                acc2 += 0.02 * (f64::cos(v27) + 2.0).cbrt();
+                            } else {
+                                let v30 = x2.cos();
+                                s1 = 0.8 * s1 + 0.2 * v30.tanh();
+                            }
+                            let v31 = f64::log(v28 * v28 + 1.0, v28 * v28 + 2.0);
+                            let v32 = (f64::powi(fi.atan(), 2) + 1.0).atan2(f64::hypot(v28, s0));
+                            s0 *= 0.75;
+                            s0 += 0.02 * v27.tanh();
+                            s0 = (s0 * 0.6 + (v31.sin() + v32.sin()) * 0.02).tanh();
+                        }
+                        acc2 += f64::sin(v28.cos()) * 0.25;
+                    }
+                    4 | 6 => {
+                        s0 = s0.mul_add(0.6, f64::sin((f64::powi(x0.sin(), 2) + 1.0).powf(s0.sin().cos())) * 0.1);
+                        let v38 = match mode {
+                            Mode::Lower(_, lo34) => {
+                                let v35 = lo34.powi(2);
+                                acc2 += 0.25 * f64::tanh(v35 / (v35 * v35 + 1.5) + f64::atan(x0));
+                                2.0_f64.atan2(v27) * v35.cos()
+                            }
+                            Mode::Upper(hi36) => {
+                                let v37 = hi36.sin().exp_m1();
+                                v37.atan()
+                            }
+                            Mode::Off => {
+                                s1 *= 0.75;
+                                s1 -= 0.25 * f64::sqrt(a3[i % 4] * a3[i % 4] + 0.5).cos();
+                                0.5_f64.powf(v15.sin())
+                            }
+                        };
+                        acc2 += f64::tanh(v38).sin() * 0.25;
+                    }
+                    7 => {
+                        s0 = 0.8 * s0 + 0.02 * (x2 / (f64::powi(s0, 2) + 0.5)).cos();
+                    }
+                    _ => {
+                        acc2 += (f64::powi(s1, 2) + 2.0).acosh().sin() * 0.25;
+                        if (f64::sin(v15) * 0.9).asin() >= -1.0 {
+                            continue;
                         }
                     }
                 }
-                acc2 -= 0.5 * (v3.cos() * 0.9).acos().sin();
+                acc2 += 0.25 * f64::min((f64::tanh(v[2]) * 0.9).asin(), v[3].cos()).tanh();
+                acc2 += v27.cos() * 0.25;
             }
-            let f12 = |t: f64| f64::ln_1p(f64::cos(0.5 - v[n % 4]) * 0.5) + t * 0.25;
-            let v13 = mix(f12, x0, v[1]);
-            s0 + s1.cos() - acc2.tanh() + v3 * 0.25 + v13 * 1.5
+            let f39 = |t: f64| (-(f64::to_degrees(x1) * 0.02)) + t * 0.25;
+            let v40 = f39(x2);
+            s0 + s1 * 1.5 + acc2.cos() + v15.tanh() - f64::cos(b19) + v40.sin()
+        }
+
+        pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::cosh(x1.sin().sin() * 1.5).cos() * 2.0;
+            let mut s1 = (v[3] * s0).tanh() * 2.0;
+            let mut s2 = f64::atanh(f64::sin(x1) * 0.9);
+            let mut acc3: f64 = 0.0;
+            let mut k4 = 0;
+            loop {
+                k4 += 1;
+                if k4 > 0 {
+                    acc3 += 0.5 * (x0.cos() * 0.9).atanh().sin().exp2().tanh();
+                } else {
+                    s1 = s1 * 0.8 + (x0 - x1).cos() * 0.1;
+                    let mut k5 = 0;
+                    while k5 < 6 {
+                        k5 += 1;
+                        if v[k5 % 4] + x1 > f64::powf(f64::powi(x2, 2) + 1.0, 1.5) {
+                            break;
+                        }
+                        match k5 + k4 {
+                            MODE_A | 2 => {
+                                let v6 = m0::prog_15((x2.powi(2) + 1.0).log10().tanh(), ((x0 * x0 + 0.5).ln().sin() * 0.9).atanh().cos(), s2.atan().tanh(), v, 5);
+                                s0 = (s0 * 0.6 + (s0.cos() * 0.9).acos() * 0.1).tanh();
+                                s1 = s1 * 0.8 + f64::tanh(v6).sin() * 0.005;
+                            }
+                            g if g > 3 => {
+                                s0 = (s0 * 0.6 + s0 * x1 * 0.1).sin();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.8 + f64::sqrt(f64::powi(s0, 2) + 1.0).sin().cosh() * 0.1).tanh();
+                            }
+                        }
+                        if x2 / (x1 * x1 + 0.5) < 0.0 {
+                            s1 = f64::mul_add(s1, 0.5, s1.powi(3).tanh() * 0.02);
+                            acc3 += (f64::sin(v[k5 % 4]) * 0.9).asin().cos() * 0.1;
+                        } else {
+                            s2 = s2.mul_add(0.8, (s2 * s2 + 0.5).ln().sin() * 0.1);
+                            s1 = (s1 * 0.5 + f64::asinh(s1) * 0.5).sin();
+                        }
+                        acc3 -= f64::tanh(v[k5 % 4].to_degrees() * 0.02) * 0.1;
+                    }
+                }
+                if f64::powf(0.5_f64, s2.cos()) < 0.5 {
+                    break;
+                }
+                if f64::sin(s0) >= 0.5 {
+                    s1 = (s1 * 0.6 + f64::cosh(f64::exp(x0.tanh()).cos()) * 0.1).tanh();
+                } else {
+                    acc3 -= 0.5_f64.atan2(x2 - v[k4]).sin() * 0.5;
+                    let v7 = m0::prog_15((s2 * s2 + 1.0).cbrt().cos() * 2.0, x0, 0.75, v, n);
+                    acc3 += f64::sin(v7) * 0.02;
+                }
+                s0 = s0 * 0.75 + f64::sin(prog_8(1.5, f64::sin((x2.powi(2) + 1.0).ln()).exp().sin() * 2.0, (f64::sin(x2) * 0.9).asin().tanh() * 2.0, v, n)) * 0.005;
+                if k4 >= 3 || x1 >= -0.5 {
+                    break;
+                }
+            }
+            let mut m8: f64 = -1.0;
+            for i in 0..n {
+                let c9: f64 = if v[(i + n) % 4] * 1.5 >= x0 {
+                    s2.mul_add(v[(i + n) % 4].powi(2), s1 - x2)
+                } else {
+                    v[k4].powi(3)
+                };
+                m8 = c9.max(m8);
+                acc3 += 0.25 * (f64::cos(s1) * 0.9).atanh().tanh();
+            }
+            acc3 += 0.01 * m8.cos();
+            'l3: for _ in (1..=5).step_by(2) {
+                s1 = 0.8 * s1 + 0.1 * f64::cos(x2 - x1);
+                let mut k10 = 0;
+                while k10 < n && x0.mul_add(x0, x0) <= s0.atan2(s2 * s2 + 1.0) {
+                    k10 += 1;
+                    match k10 % 2 {
+                        0 => {
+                            continue 'l3;
+                        }
+                        1 => {
+                            let v11 = x2 + 2.0;
+                            acc3 += f64::cos(f64::log(f64::powi(v[0] / (s0 * s0 + 1.5), 2) + 1.0, 10.0)) * 0.1;
+                            if (m8 * m8 + 2.0).acosh() >= 0.5 {
+                                break;
+                            }
+                            s0 = 0.5 * s0 + 0.5 * f64::tanh(v11);
+                        }
+                        _ => {
+                            s2 = s2 * 0.8 + s2.sin() * 0.2;
+                            let v12 = (s0.powi(3).powi(2) + 1.0).recip();
+                            acc3 -= v12.cos() * 0.1;
+                        }
+                    }
+                    s2 *= 0.75;
+                    s2 -= 0.05 * f64::powi(x0, 2).cos();
+                }
+                acc3 += f64::tanh(f64::min(f64::atanh(f64::cos(x0) * 0.9), f64::recip(m8 * m8 + 1.0))) * 0.5;
+                let v13 = v.iter().copied().map(|p| p.atan2(p.powi(2) + 0.5)).sum::<f64>();
+                s1 *= 0.75;
+                s1 += 0.01 * f64::cos(f64::sin(v13));
+            }
+            let mut m14 = f64::powf(f64::powi(x2, 2) + 1.0, x0.sin()).sin();
+            for i in 0..=n {
+                m14 = f64::min(x0 * x2 + v[(i * 3) % 4].tanh(), m14);
+            }
+            s1 *= 0.6;
+            s1 += 0.02 * m14.cos().tanh();
+            let mut m15 = m14.cos();
+            for i in 0..4 {
+                m15 = m15.max(v[(i + n) % 4] / (v[(i + n) % 4] * v[(i + n) % 4] + 1.5));
+            }
+            f64::sin(s0) + s1.sin() + s2.sin() - acc3.sin() - f64::cos(m15) + f64::min(m14, m15)
         }
 
         pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
@@ -4701,5083 +5279,4559 @@ pub mod random_programs {
     }
 
     #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[0] + f64::sqrt(x2 * x2 + 1.0)) * 2.0;
-        let mut s1 = (f64::cos(x1).tanh() * 0.5).ln_1p();
-        let mut s2 = f64::powi(x2 * x2 + 1.0, -3).sin().exp2();
-        let mut acc3: f64 = 0.0;
-        if f64::acos(x0.cos() * 0.9) > 0.0 && n % 2 == 0 {
-            let v4 = m6::prog_38(1.2, f64::sin((f64::cos(x1) + 2.0).cbrt()), x1.sin().max(x0 * v[n % 4]).tanh() * 2.0, v, n);
-            acc3 -= x1.tanh().exp_m1().sin();
-            acc3 += 0.01 * v4.sin();
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-0.5_f64).max(v[n % 4] - x0).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let Some(k2) = n.checked_sub(2) else {
+            return (f64::powi(x1, 2) + 1.0).log(x1 * x1 + 2.0)
+        };
+        let c3 = k2 as f64;
+        for _ in (0..6).rev() {
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::acos(x1.sin() * 0.9) + f64::tanh(p) + f64::cos(q)).sum::<f64>();
+            s0 = s0.mul_add(0.8, f64::cbrt(v[k2 % 4].sin() + 2.0).cos() * 0.5);
+            s0 = s0.mul_add(0.5, f64::tanh(v4) * 0.02);
+        }
+        if s0.sin() > 0.0 {
+            let Some(k6) = (n % 3).checked_sub(1) else {
+                let v5 = f64::atan2(f64::powi(x2.cos().exp2(), 2) + 1.0, x2);
+                return f64::atan(c3) + v5.tanh()
+            };
+            let c7 = k6 as f64;
+            acc1 += c7.cos();
         } else {
-            let v5 = f64::exp2((s0.cos() + 2.0).cbrt().sin());
-            let v6 = f64::cos(f64::cos(x1).exp_m1());
-            s1 = s1.mul_add(0.8, (v5.cos() + v6).cos() * 0.02);
+            s0 = 0.6 * s0 + 0.1 * f64::mul_add(c3, x2, acc1).tanh();
         }
-        match n % 4 {
-            MODE_A | MODE_C => {
-                s2 = s2.mul_add(0.75, (f64::sin(x2) * 1.2).tan().cos() * 0.02);
-                acc3 += 0.5 * (x1 - acc3).clamp(-0.5, 1.5);
-            }
-            _ => {
-                let v7 = (x1.sin() * 2.0).cosh();
-                let v8: f64 = f64::powi(f64::cos(x2).powi(2) + 1.0, -2);
-                acc3 += f64::tanh(v7.tanh() + v8) * 0.25;
-            }
-        }
-        'l0: for i in 0..v.len() {
+        let Some(k8) = n.checked_sub(1) else {
+            return x1.tanh()
+        };
+        let c9 = k8 as f64;
+        x1.cos() + x2 - s0 - acc1 - c3 + c9.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = 2.0_f64.atan2(f64::exp(x1.sin())).cos() * 2.0;
+        let mut s1 = x0.powi(2).cos() * 2.0;
+        let mut s2 = (v[n % 4].sin() * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for i in 1..n {
             let fi = i as f64;
-            acc3 += 0.5 * (v[i] * v[i] + 2.0).sqrt().sin();
-            acc3 -= f64::asin((s2 * x2).cos() * 0.9).sin() * 0.4;
-            let mut k9 = 0;
-            while k9 < 3 {
-                k9 += 1;
-                match k9 {
-                    0 => {
-                        let x2 = x2;
-                        let v10 = fi - x2;
-                        s0 *= 0.6;
-                        s0 -= 0.4 * v10.sin();
-                    }
-                    MODE_C => {
-                        s2 = s2 * 0.75 + f64::tanh(x2 - (s2.powi(2) + 1.0).log2()) * 0.1;
-                        acc3 += f64::cos(m6::prog_38(s0, s1, 0.25, v, n)) * 0.1;
-                    }
-                    3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + s2 * 0.2).tanh();
-                        if s1.atan() / (v[k9] * v[k9] + 0.5) < fi && i % 2 == 0 {
-                            acc3 += f64::sin(f64::log10(f64::powi(v[k9], 2) + 1.0)) * 0.1;
+            acc3 -= f64::cos((x2.tanh() * 0.9).atanh() + f64::asin(v[i % 4].sin() * 0.9)) * 0.4;
+            match m4 % 2 {
+                0 => {
+                    s2 = s2 * 0.8 + (s2 * s2 + 0.5).atan2(x2).sin() * 0.02;
+                }
+                1 => {
+                    let v5 = s1.atan();
+                    s0 = (s0 * 0.5 + f64::cos(v5) * 0.5).tanh();
+                }
+                _other => {
+                    let v6 = (x2 / (x0.tanh() + 2.0)).cos().exp2();
+                    s0 = s0.mul_add(0.8, s0.tanh().sin() * 0.2);
+                    match i % 4 {
+                        PHASE_A => {
+                            acc3 += (v[i % 4].cos() + f64::log10(fi * fi + 1.0)).cos() * 0.4;
                             continue;
                         }
-                        acc3 += 0.05 * f64::tanh(m6::prog_38(x2, 0.75, (f64::ln_1p(v[3 - k9] * v[3 - k9]) - fi).sin() * 2.0, v, i));
-                    }
-                }
-                let v11 = v.iter().copied().map(|p| -p).sum::<f64>();
-                acc3 += (-x2).tanh() * 0.1;
-                acc3 += v11.tanh().tanh() * 0.1;
-            }
-        }
-        let mut k12 = 0;
-        while k12 < 6 {
-            k12 += 1;
-            acc3 += 0.25 * (-x1).asinh().tanh();
-            acc3 -= f64::cos(s0.mul_add(v[n % 4], s0)) * 0.25;
-            let mut m13: f64 = f64::INFINITY;
-            for j in (1..=5).step_by(2) {
-                m13 = m13.min(v[j % 4] * v[0] * 0.25);
-            }
-            s1 *= 0.6;
-            s1 -= 0.4 * m13.sin();
-        }
-        s1 = (s1 * 0.5 + x2.hypot(v[k12 % 4]) * 0.25).tanh();
-        s0 + s1 - s2 - acc3.tanh()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_60(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            let mut s0 = x2.mul_add(f64::asinh(v[self.n]), x1 - x0).sin() * 2.0;
-            let mut s1 = f64::cos(-v[self.n]).exp().tanh() * 2.0;
-            let mut s2 = f64::tanh(m6::prog_38(x1, s0, (self.k * 0.5_f64.min(self.k)).sin(), v, n)) * 2.0;
-            let mut acc3: f64 = 0.0;
-            let v4: f64 = if self.n % 3 == 1 {
-                s1 = (s1 * 0.6 + prog_51(f64::cos((0.5_f64.hypot(s1).tanh() * 0.9).asin()) * 2.0, (x2 + s1).tanh() * 2.0, 3.0_f64.powf(s1.tanh()).cos() * 2.0, v, n) * 0.005).sin();
-                prog_50(0.25, x2, f64::cos(s0.min(acc3)), v, n)
-            } else {
-                acc3 += x2.sin();
-                f64::min(self.scale, s0)
-            };
-            let v6: f64 = match self.n {
-                PHASE_A => {
-                    let v5 = x2 + x1.copysign(v4);
-                    acc3.cos().cosh().asinh() + v5.sin()
-                }
-                g if g > 1 => x2.abs(),
-                _ => self.scale.tanh(),
-            };
-            let mut k7 = 0;
-            while k7 < 4 && v6 - f64::atanh(s0.cos() * 0.9) <= f64::sin(s0) {
-                k7 += 1;
-                acc3 -= f64::cos((v4 / (self.k.tanh() + 2.0)).powi(2).ln_1p()) * 0.5;
-                acc3 -= 0.5 * v6.tanh().min(f64::exp(v6.sin())).tanh();
-            }
-            if v6.atan() < 0.5 {
-                s1 = s1.mul_add(0.5, f64::sin(f64::cosh(f64::cos(x0) * 2.0)) * 0.05);
-            } else if let Some(k8) = (n % 4).checked_sub(1) {
-                let c9 = k8 as f64;
-                for i in 0..self.n + 2 {
-                    let fi = i as f64;
-                    let mut k10 = 0;
-                    while k10 < n {
-                        k10 += 1;
-                        let v11 = f64::cosh(f64::tanh(v6) * 2.0);
-                        match (self.n + n).checked_sub(3) {
-                            Some(1 | 2) => {
-                                acc3 -= s0.hypot(v11).tanh() * 0.05;
+                        1..=3 => {
+                            for j in 0..n {
+                                if j + m4 < 40 {
+                                    continue;
+                                }
+                                let v7 = f64::atan2(v6, s1 * s1 + 0.5);
+                                acc3 -= 0.05 * (f64::max(-0.5_f64, v7).tanh() + 2.0).cbrt().sin();
                             }
-                            Some(k12) if k12 % 2 == 0 => {
-                                s2 = s2 * 0.6 + fi.sin() * 1.0;
-                                let v13 = s1 - v11;
-                                acc3 += 0.05 * v13.cos().tanh();
-                            }
-                            Some(k14) => {
-                                let c15 = k14 as f64;
-                                let v16 = x0 - 0.3;
-                                let v17 = (v4.cos() * 0.9).acos();
-                                s1 = s1 * 0.5 + f64::cos(c15.cos() + v16.sin() - v17.cos()) * 0.1;
-                            }
-                            None => {
-                                let v18 = (f64::tanh(v6) * 0.9).acos();
-                                s2 = 0.75 * s2 + 0.25 * (v4 - c9).cos();
-                                s0 = 0.5 * s0 + 0.2 * v18.sin();
-                            }
+                            let v8 = v6 * v6;
+                            s0 = 0.8 * s0 + 0.01 * f64::cos(v8.tanh());
                         }
-                        acc3 -= c9.clamp(x0.sin() - 1.5, c9.cos() + 1.5).sin() * 0.05;
-                        s2 = (s2 * 0.8 + v11.cos() * 0.02).sin();
+                        _other => {
+                            s0 = (s0 * 0.6 + ((s0 * s0).sin() * 0.9).asin() * 0.02).sin();
+                        }
                     }
-                    acc3 += f64::asin(f64::cos(s2) * 0.9).cos() * 0.5;
+                    acc3 += v6.cos() * 0.4;
                 }
-                s2 = s2 * 0.75 + f64::tanh(c9) * 1.0;
-            } else {
-                let v19 = Self::prog_43(f64::sin(v[k7 % 4].max(v6)), x1, (v[k7 % 4] * std::f64::consts::FRAC_1_PI).sin(), &v, k7);
-                let v20: f64 = Params::prog_43(1.2, 1.2, s0, &v, n);
-                acc3 += 0.005 * (v19.tanh() + f64::tanh(v20)).tanh();
             }
-            let v21 = m6::prog_38(s0, f64::cos((x2.sin() * 0.9).atanh().cos().exp2()), f64::tanh(f64::powi(f64::abs(v[2]), 2)) * 2.0, v, 1);
-            s1.sin() - s2 * 1.5 - f64::cos(acc3) - f64::cos(v4) - v6 * 0.5 - v21.sin()
+            if (x2 * x2).ln_1p() < (x1 * x1 + 1.5).acosh() {
+                m4 += 1;
+            }
         }
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.tanh();
-        let mut s1 = f64::powi(x0 * x0 + 1.0, -1).sin().exp2();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n {
-            k3 += 1;
-            match k3 {
-                1..=2 => {
-                    acc2 += v[k3 % 4].cos() * 0.25;
+        let c9 = m4 as f64;
+        'l2: for i in (0..6).rev() {
+            let fi = i as f64;
+            acc3 += ((x2 + x1) / (f64::exp_m1(x0.cos()).cos() + 2.0)).cos() * 0.25;
+            let mut k10 = 0;
+            while k10 < 3 {
+                k10 += 1;
+                let v11 = c9 - x0;
+                match k10 {
+                    2 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        s2 *= 0.8;
+                        s2 += 0.25 * f64::tanh((v[k10].powi(2) + 2.0).ln());
+                    }
                 }
-                MODE_D => {
-                    let v4: f64 = f64::exp2(x1.cos());
-                    s0 = (s0 * 0.5 + v4.sin() * 0.25).sin();
+                s2 = s2.mul_add(0.5, (v[m4 % 4] - fi).sin() * 0.5);
+                s1 *= 0.75;
+                s1 += 0.25 * f64::cos(v11);
+            }
+            if x2 < s0 {
+                s1 = 0.5 * s1 + 1.0 * f64::to_radians(-x0);
+                break;
+            }
+        }
+        let v12: f64 = f64::atan(x1.copysign(x2));
+        'l4: for i in 0..n {
+            let fi = i as f64;
+            acc3 -= 0.25 * (f64::powi(s0.tanh(), 2) + 1.5).acosh().cos();
+            s0 = s0.mul_add(0.8, (f64::asinh(fi).tanh() * 1.5).sinh().sin() * 1.0);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if f64::sin(v12) > 0.5 || j % 2 == 0 {
+                    break 'l4;
                 }
-                4..=5 => {
-                    s1 = (s1 * 0.75 + v[3] / (s1.powi(2) + 0.5) * 0.02).sin();
+                if f64::recip(u * u + 1.0) < c9 {
+                    acc3 += 0.05 * f64::sin(f64::sqrt(v12 * v12 + 1.0));
+                } else if i % 3 == 1 && (fj.tanh() * 1.2).tan().clamp(f64::tanh((c9.powi(2) + 1.0).atan2(s0)) - 1.5, (x0 / (f64::sin(fi) + 2.0)).tanh() + 1.5) <= -1.0 {
+                    s2 = s2 * 0.6 + ((s1 * s1).ln_1p() + (f64::cos(s2) * 0.5).ln_1p()).tanh() * 0.2;
+                } else {
+                    s1 = (s1 * 0.75 + (s1 + v12) * 0.1).sin();
+                    if f64::max(s0, fi).hypot(v12 + fj) < -0.5 {
+                        s0 = 0.5 * s0 + 0.25 * f64::cbrt(v[2] * v[2] + 1.0).sin();
+                    } else {
+                        let v13 = f64::tanh(u.tanh());
+                        acc3 += 0.05 * (f64::powi(x0, 2) + 1.0).log2().sin();
+                        acc3 -= v13 * 0.05;
+                    }
+                }
+                s1 = (s1 * 0.75 + f64::exp2(fj.tanh()) * s1.sin().exp_m1() * 0.02).tanh();
+            }
+            if m4 == 6 && v[n % 4] + x1 * v12 < 1.0 {
+                continue;
+            }
+        }
+        'l6: for i in 0..5 {
+            let fi = i as f64;
+            let v14 = f64::log(f64::powi(v[(i + m4) % 4], 2) + 1.0, v12.powi(2) + 2.0);
+            s2 = s2 * 0.75 + x0.sin() * 0.25;
+            for (j, &u) in v.iter().enumerate() {
+                if (v14 * v14 + 1.0).powf(0.5) > 0.0 || j < 1 {
+                    break 'l6;
+                }
+                if (s2 * fi).atan() > v[(j + n) % 4] {
                     break;
                 }
+                s1 *= 0.75;
+                s1 += 0.05 * (v14.cos() * 0.5).ln_1p();
+                acc3 += f64::tanh(f64::tanh(u)) * 0.1;
+            }
+            s1 = (s1 * 0.6 + v14.cos() * 0.1).tanh();
+        }
+        s0 = (s0 * 0.5 + s0.tanh() * 0.05).tanh();
+        s0.sin() - s1.sin() + s2.sin() + f64::sin(acc3) - c9.sin() + v12
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x1.min(v[1]);
+        let mut s1: f64 = f64::clamp(x2, -0.5, 1.5);
+        let mut acc2: f64 = 0.0;
+        let len3 = v.len();
+        for i in 0..len3 {
+            let fi = i as f64;
+            acc2 += 0.5 * f64::sin(s0.to_radians() + (x2 + s0));
+            match i % 2 {
+                0 => {
+                    for j in 0..i {
+                        let fj = j as f64;
+                        let v6 = if (f64::powi((x0.sin() * 0.5).ln_1p(), 2) + 1.5).acosh() > x1 {
+                            let v4 = (s0 * s0 + 0.5).cbrt();
+                            v4.cos()
+                        } else if (v[0].powi(2) + 1.0).log(3.0) > 0.25 || j % 2 == 0 {
+                            let v5 = m0::prog_15(f64::cos(s1.to_degrees() * 0.01) * 2.0, s0, x0.tanh(), [v[0], v[1], v[2], v[3]], j);
+                            x0 / (s1.tanh() + 2.0) + f64::tanh(v5)
+                        } else {
+                            x1 * fj - fj * x1
+                        };
+                        if j == 2 && v6 < -1.0 {
+                            s1 = 0.8 * s1 + 0.05 * ((s1.powi(2) + 1.0).log10().cos() * 0.9).atanh().sin();
+                            s0 = s0 * 0.6 + f64::tanh(((f64::sin(s1) * 0.5).ln_1p().tanh() * 1.5).sinh()) * 0.1;
+                        }
+                        acc2 += 0.05 * m0::prog_15::<f64>(f64::sin((fj.tanh().sin() * 1.5).sinh()), fj, 1.2, [v[0], v[1], v[2], v[3]], 1).cos();
+                    }
+                }
+                1 => {
+                    s0 = (s0 * 0.5 + fi / (f64::tanh(s0) + 2.0) * 0.1).tanh();
+                    if f64::tan(f64::tanh(s0) * 1.2) <= x2 + x0 {
+                        let v7 = s1.cos();
+                        s0 = f64::mul_add(s0, 0.75, v7.cos() * 0.25);
+                    } else {
+                        acc2 += f64::tanh((f64::powi(fi.atan(), 2) + 1.0).atan2(f64::ln_1p(v[i] * v[i]))) * 0.5;
+                        s0 = 0.6 * s0 + 0.25 * f64::tanh(f64::cbrt(s0.powi(2) + 1.0));
+                    }
+                    let v8 = x0 / 3.0;
+                    acc2 += v8 * 0.75;
+                }
                 _ => {
-                    acc2 += 0.01 * Params::prog_43(x1.mul_add(s0, v[k3 % 4]).tanh() * 2.0, x0, x2, v, n).cos();
-                    if k3 % 3 == 1 && f64::powi(x1, 2).min(-s1) < 0.0 {
-                        acc2 += (s0 * s0 + 2.0).sqrt().cos() * 0.25;
+                    s0 *= 0.6;
+                    s0 -= 0.02 * (x0 * s1 * (s0 * s0 + 1.0).ln()).tanh();
+                    if f64::cos(v[(i + n) % 4]) > -0.25 {
+                        continue;
                     }
-                    let v5 = x2 + s1;
-                    acc2 += 0.25 * v5.sin().cos();
                 }
             }
-            acc2 += 0.25 * f64::tanh(-(v[(k3 + n) % 4] + x1));
-            if !(k3 < 4) {
-                acc2 += 0.25 * f64::cos(v[(k3 + n) % 4].cos().exp_m1());
-            } else if k3 % 2 == 0 {
-                s1 = 0.75 * s1 + 0.1 * (-(s0 - s1)).cos();
-            }
+            let v9 = x1 + x0;
+            s1 = (s1 * 0.8 + v9.tanh() * 0.1).tanh();
         }
-        acc2 += (f64::powi(f64::hypot(x1, x2), 2) + 1.0).log2().tanh();
-        if v[k3 % 4].tanh() < -0.5 {
-            let v6 = (v[2].sin() * 0.9).asin();
-            s1 = (s1 * 0.6 + s1 * 0.05).tanh();
-            acc2 += v6.cos();
-        } else {
-            let v7: f64 = m6::prog_38(f64::tanh(1.5_f64.copysign(s0 * s1)), f64::cos(f64::tanh(s1).sinh()), f64::sin(x1 * x1) * 2.0, [v[0], v[1], v[2], v[3]], 0);
-            s0 = 0.8 * s0 + 0.005 * v7.sin();
-        }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            acc2 += f64::tanh(v[i % 4].sin()) * 0.5;
-            for j in (0..n).rev() {
-                let fj = j as f64;
-                if f64::tanh(s1) >= -x2 && j > 0 {
-                    s0 = s0.mul_add(0.8, s0 / (s0 * s0 + 1.0) * 0.1);
-                    continue 'l1;
+        let v19 = match n {
+            0 => {
+                for &t in v {
+                    let mut k10 = 0;
+                    while k10 < 4 && (t.sin().exp().powi(2) + 0.5).sqrt() < -1.0 {
+                        k10 += 1;
+                        match k10 {
+                            PHASE_A => {
+                                let [b11, b12] = [x1 + x0, t.cos().exp()];
+                                s0 = (s0 * 0.8 + (f64::cos(b12) + s0.asinh()) * 0.05).sin();
+                                s0 *= 0.8;
+                                s0 += 0.1 * f64::cos(b11).sin();
+                            }
+                            g if g > 1 => {
+                                let x2: f64 = (f64::acosh(t * t + 1.5).sin() * 0.9).asin();
+                                s1 = (s1 * 0.75 + f64::tanh(x2) * 0.02).tanh();
+                            }
+                            _other => {
+                                s0 = s0.mul_add(0.8, (-s1).tanh() * 0.2);
+                                if f64::asinh(x0) / 2.0 > -x0 {
+                                    break;
+                                }
+                            }
+                        }
+                        if x0.clamp(x0.sin() - 1.5, f64::cos(x0) + 1.5) > x0 {
+                            acc2 += f64::sin(x1 + v[n % 4]) * 0.1;
+                        }
+                        acc2 -= f64::cos((t * s0).to_degrees() * 0.02) * 0.1;
+                    }
+                    let v14 = if x2 * x0 >= -0.5 {
+                        s0 = (s0 * 0.5 + x2 * s0 * 0.1).tanh();
+                        t.sin()
+                    } else {
+                        for &u in v.iter() {
+                            if u >= f64::mul_add(t, t, t) {
+                                let x1 = s1.hypot(x1);
+                                s1 = 0.8 * s1 + 0.1 * x1.sin();
+                            }
+                            acc2 -= 0.1 * f64::atan(x0).cos();
+                        }
+                        let v13 = f64::log(f64::powi(t, 2) + 1.0, 10.0).atan2(f64::powi(x1, 2) + 1.0);
+                        (v13 * v13 + 1.0).recip()
+                    };
+                    acc2 += 0.5 * v14.tanh().tanh();
                 }
-                let v9 = if x1 + fj >= 1.0 {
-                    f64::sin(x0)
-                } else {
-                    let v8 = ((f64::powi(s1, 2) + 1.0).recip().powi(2) + 0.5).atan2(s0.atan());
-                    return 0.5_f64.hypot(s0) + v8.cos()
-                };
-                let v11 = match j {
-                    0 => (s0.powi(2) + 0.5).ln(),
-                    2 => {
-                        let v10 = s0 * (v9.powi(2) + 1.5).acosh();
-                        x1.cos() + v10.cos()
+                let x1 = x1 * x1;
+                f64::mul_add(x1, x0, f64::min(3.0_f64, x0))
+            }
+            1 | 3 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    if x0 * fi.sin().exp2() < 0.0 || n == 3 {
+                        continue;
                     }
-                    MODE_D if n % 2 == 0 => (v9 + fj).clamp(-0.5, 0.5),
-                    _ => {
-                        acc2 += 0.05 * f64::sin(v[j % 4].cos());
-                        (s0 * s0 + 0.5).ln()
-                    }
-                };
-                acc2 += 0.05 * (-v9);
-                s0 = 0.75 * s0 + 0.05 * f64::tanh(v11.cos());
+                    let [b15, _, b16, b17] = [v[i % 4] - s0, f64::powi(x2, 3) - x0, f64::cos(x2 - s0).exp_m1(), m0::prog_15(x2, s1, (x2 / (x2 * x2 + 1.0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)];
+                    s0 = s0.mul_add(0.8, f64::tanh(b15.cos()) * 0.1);
+                    s0 = s0.mul_add(0.75, f64::cos(b16.cos() + b17.tanh()) * 0.005);
+                }
+                let v18 = x0.tanh().exp();
+                s1 + f64::tanh(v18)
             }
-            let mut m12: f64 = 2.5;
-            for &u in v.iter() {
-                m12 = u.min(m12);
+            4 | 6 => {
+                s1 *= 0.75;
+                s1 += 0.1 * f64::cos(s1 / (f64::sin(s1) + 2.0));
+                f64::exp_m1(x1.sin().exp().sin())
             }
-            s0 = s0.mul_add(0.5, m12.cos() * 0.5);
-        }
-        let mut k13 = 0;
-        let v15 = loop {
-            k13 += 1;
-            acc2 += (x2 + s0).sin() * 0.25;
-            let v14 = f64::cos(x0);
-            if k13 >= 6 || ((f64::powi(v[(k13 + n) % 4], 2) + 1.0).log2().powi(2) + 1.0).cbrt() < 1.0 {
-                break (v14.cos() + 2.0).cbrt();
+            _ => {
+                let x1 = prog_8(x0.atan().tanh(), f64::sin(v[1]), 0.25, [v[0], v[1], v[2], v[3]], n);
+                prog_52(f64::cos(2.0_f64.copysign(x1) / (x2 * x2 + 1.5)) * 2.0, f64::sin(f64::tan(x2.cos() * 1.2)), (x0.cos() - x2 * 0.25).sin(), [v[0], v[1], v[2], v[3]], n)
             }
-            acc2 += v14 * 0.25;
         };
-        s0 * 0.75 - s1 + acc2.tanh() + v15 * 0.25
+        let v20 = prog_8(s1, (x2 + s1).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
+        let [b21, b22] = [(x0.cos() * 1.5).cosh(), f64::acosh((f64::tanh(x0) * 0.9).acos().powi(2) + 1.5)];
+        if b21.sin().clamp(f64::sin(b22).tanh() - 1.5, f64::tanh(x0.to_degrees() * 0.02) + 1.5) < 0.5 {
+            let [b23, _, b24] = [s1.powi(3), s1.powi(3), f64::copysign(b21.cos(), v[2].sin())];
+            let v25 = prog_8(f64::cos(x2.tanh()) * 2.0, b24, s1, [v[0], v[1], v[2], v[3]], n);
+            acc2 -= (b23.sin() + v25.tanh()).cos() * 0.01;
+        } else if m0::prog_15(s1, 1.2, f64::cos(s0), [v[0], v[1], v[2], v[3]], 6) > v19 || n % 3 == 1 {
+            let v26 = m0::prog_15::<f64>(s0, s0.sin().exp_m1().cos(), x2, [v[0], v[1], v[2], v[3]], n);
+            acc2 += 0.01 * f64::cos(v26);
+        } else {
+            let [b27, b28, _] = [s0.atan() + (-b21), (x2.cos().powi(2) + 1.0).cbrt(), s0];
+            let v29: f64 = (f64::powi(b28, 2) + 1.0).recip().tanh();
+            acc2 += (f64::sin(b27) + v29).sin() * 0.75;
+        }
+        let sl30 = &v[..3];
+        let v31 = (s1.tanh() * 1.2).tan() + sl30[0] * 0.25;
+        s0 - f64::cos(acc2) + v19.sin() - f64::sin(v20) + v31
+    }
+
+    #[differentiable]
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x0.sin().exp()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n {
+            0 | 2 => {
+                s0 = s0.mul_add(0.8, f64::clamp(v[n % 4], -1.5, 0.5).sin() * 0.2);
+            }
+            3..=5 => {
+                acc1 += (f64::powi(x2, 2) + 0.5).recip().cos();
+            }
+            6 => {
+                s0 = (s0 * 0.8 + 1.5_f64.min(f64::log10(s0.powi(2) + 1.0)) * 0.1).tanh();
+                s0 = s0.mul_add(0.75, f64::cos(f64::asin(v[n % 4].tanh() * 0.9)) * 0.1);
+            }
+            _ => {
+                s0 = (s0 * 0.5 + (f64::powi((x1.sin() * 0.9).acos(), 2) + 0.5).sqrt() * 0.2).tanh();
+            }
+        }
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            acc1 += f64::sin(fi).exp_m1().sin() * 0.4;
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if -(v[i % 4] * v[i % 4]) < x1 {
+                    break 'l0;
+                }
+                let v4 = match i + k2 {
+                    MODE_A => -f64::acosh(x2 * x2 + 2.0),
+                    MODE_C => v[i % 4] * v[i % 4],
+                    MODE_D => f64::powi(x1, 3),
+                    _ => {
+                        let v3 = x2 * x1;
+                        f64::powi(x2 * x2 + 1.0, -3).powi(2).ln_1p() + v3.cos()
+                    }
+                };
+                if s0.to_radians() < -0.5 {
+                    break;
+                }
+                s0 = 0.5 * s0 + 0.1 * f64::exp(f64::sin(x2)).tanh();
+                acc1 += v4.tanh().tanh() * 0.05;
+            }
+            if x0.cos() < 0.0 {
+                continue;
+            }
+        }
+        let v8 = 'b2: {
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                if f64::powi(v[n % 4].cos().powi(2) + 1.0, -2) > 0.0 {
+                    break 'b2 (x2.cos() * 0.9).acos();
+                }
+                let v6 = v.iter().map(|&p| (v[1] * v[1] + 1.0).log(3.0) * x1.cos().exp2() + p.sin()).sum::<f64>();
+                acc1 -= (x1 - (x1 + x2)).cos() * 0.25;
+                acc1 += 0.2 * v6.sin();
+            }
+            if k5 > 1 && v[n % 4].powi(2) <= -1.0 {
+                break 'b2 f64::acos((-2.0_f64).max(x1).tanh() * 0.9);
+            }
+            let v7 = (x2.cos() * 0.9).acos();
+            f64::hypot(x1, v[0]) + v7.cos()
+        };
+        let [_, _, _, b9] = v;
+        x1 * 1.5 - x2.tanh() + s0.cos() - acc1.cos() - f64::sin(v8) - b9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.atan2(v[n % 4] * v[n % 4] + 0.5).cos() * 2.0;
+        let mut s1 = prog_25((f64::atanh(f64::tanh(x2) * 0.9) / (v[n % 4].atan().powi(2) + 0.5)).sin() * 2.0, 1.5, (f64::mul_add(x1, x1, x2) - x2 * x2).cos(), &v, 2).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| f64::hypot(v[0], (x2.cos() * 0.9).acos()) + f64::tanh(p)).sum::<f64>();
+        for &t in v.iter() {
+            let v4 = (f64::powi(x1, 2) + 1.0).powi(-3).to_degrees() * 0.02;
+            s0 = (s0 * 0.6 + v4 * 0.02).tanh();
+            acc2 -= 0.5 * t.sin();
+        }
+        let mut k5 = 0;
+        let v10: f64 = 'l1: loop {
+            k5 += 1;
+            s0 = 0.5 * s0 + 0.02 * f64::cos(x1.powi(3) - v[3]);
+            let v6 = (f64::powi(v3.cos(), 2) + 0.5).ln();
+            let mut m7 = x0;
+            for j in 1..n {
+                let c8 = if j == 0 {
+                    v[(j + n) % 4]
+                } else {
+                    v[(j + n) % 4] * 2.0
+                };
+                m7 = f64::max(c8, m7);
+                match j % 2 {
+                    0 => {
+                        break 'l1 m0::prog_15(f64::acos(x2.tanh() * 0.9).sin() * 2.0, f64::cosh(x2.tanh() * 2.0).sin(), c8.tanh().exp().sin(), v, k5);
+                    }
+                    _ => {
+                        let v9 = m0::prog_15(((v6 - v[j % 4]).powi(2) + 1.0).log2().tanh() * 2.0, s0, x2, v, k5);
+                        acc2 -= v9.cos() * 0.005;
+                    }
+                }
+            }
+            s1 = 0.75 * s1 + 0.1 * m7.cos();
+            if k5 >= 2 {
+                break s1 * m7;
+            }
+            acc2 -= v6;
+        };
+        assert!(k5 + n < 100, "k5 out of range");
+        s0 * 0.5 - s1 + acc2 * 0.25 - v3.sin() + v10.cos() + x2.to_radians()
+    }
+
+    #[differentiable]
+    pub fn prog_57<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::sin(f64::tan(v[n % 4].cos() * 1.2)) * 2.0;
+        let mut s1 = v[n % 4].asinh();
+        let mut s2 = (x0.to_radians() * 50.0).sin().exp_m1();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s0 + x2;
+            acc3 -= 0.2 * f64::mul_add((x1.cos() * 1.5).cosh(), x1 + v[1], (f64::sin(s0) * 0.9).asin()).cos();
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            let v7 = match i {
+                0 => {
+                    let v5 = f64::exp(f64::sin(a4[i % 4] / 2.0));
+                    s1 = 0.6 * s1 + 0.1 * f64::sin(f64::acos(f64::cos(v5) * 0.9));
+                    f64::tanh(x0)
+                }
+                1..=3 => {
+                    let v6 = fi * 2.5 - x2 * x2;
+                    m0::prog_15(1.5, 1.2, v6.sin(), v, n)
+                }
+                5 => f64::log(a4[(i + n) % 4].powi(2) + 1.0, 10.0),
+                _other => {
+                    acc3 -= (x2 / (fi.powi(2) + 0.5)).cos() * 0.25;
+                    s0 * x2 - 0.25
+                }
+            };
+            s1 = 0.6 * s1 + 0.25 * f64::cos(f64::tanh(s1.copysign(s0)).cosh());
+            let mut k8 = 0;
+            while k8 < n && f64::cos(a4[i % 4]) > 0.0 {
+                k8 += 1;
+                match k8 % 2 {
+                    0 => {
+                        continue 'l1;
+                    }
+                    1 => {
+                        let x0 = (x0 / (v[i % 4].tanh() + 2.0)).powi(2).ln_1p();
+                        acc3 -= 0.05 * x0.tanh().tanh();
+                    }
+                    _ => {
+                        let v9: f64 = s0 * 0.3;
+                        acc3 += 0.05 * v9;
+                    }
+                }
+                s1 = s1 * 0.75 + (x2 * x2 + 1.0).ln().cos() * 0.25;
+                if x1 + x0 > 0.0 {
+                    return f64::tanh((x1 * x1).ln_1p());
+                }
+            }
+            s2 *= 0.6;
+            s2 -= 0.005 * v7.sin();
+        }
+        let v15 = match mode {
+            Mode::Lower(_, _) => (x2.powi(2) + 1.0).log10(),
+            Mode::Upper(_) => {
+                let v13 = f64::cos(x2);
+                s1 = 0.5 * s1 + 0.1 * f64::exp_m1(x2.sin()).tanh();
+                f64::cos(x2) + v13.tanh()
+            }
+            Mode::Off => {
+                let v14 = (x2.cos() * 1.5).sinh();
+                s0 *= 0.5;
+                s0 += 0.2 * (f64::sin((f64::powi(v14, 2) + 0.5).recip()) + 2.0).cbrt().cos();
+                x1.max(v14)
+            }
+        };
+        let v17 = if n % 3 == 1 && (x1.cos() * 2.0).cosh() > 0.0 {
+            let v16 = f64::sinh(f64::sin(v15) * 1.5);
+            f64::cosh(x0.sin() * 2.0) + v16.tanh()
+        } else if !(n == 6) {
+            1.5_f64.copysign(s1) * std::f64::consts::LN_2
+        } else {
+            v15.copysign(f64::atanh(x2.sin() * 0.9))
+        };
+        if v15.tanh() > v17 && n % 3 == 1 {
+            s2 = (s2 * 0.75 + (v[n % 4].sin() * 0.9).atanh() * 0.05).tanh();
+        } else if f64::abs(x1) <= (v15 * v15).ln_1p() {
+            let v18 = prog_13(f64::cos(v[1]).exp_m1().tanh().sin(), (v[1] * v[1] + 2.0).acosh().sin(), (v[1].powi(2) + 1.0).cbrt().sin().cos() * 2.0, &v, n);
+            acc3 += 0.005 * f64::tanh(v18);
+        }
+        f64::sin(s0) + s1 + s2 + acc3.sin() + a4[3].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::atan(x1);
+        let mut s1 = (f64::sin(*x2 + x0) * 1.2).tan().cos() * 2.0;
+        let mut s2 = f64::log(1.5_f64, f64::exp(x1.cos()).powi(2) + 2.0);
+        let mut acc3: f64 = 0.0;
+        if v[n % 4] > 1.0 {
+            let v4 = prog_17(f64::sin(x0 / (s0.tanh() + 2.0)) * 2.0, *x2, f64::acosh(v[2].powi(2) + 2.0).min((s0 * s0 + 0.5).recip()).tanh(), [v[0], v[1], v[2], v[3]], 4);
+            acc3 -= s2.cos();
+            acc3 -= f64::cos(v4) * 0.005;
+        }
+        s1 = (s1 * 0.5 + f64::log10(x1 * x1 + 1.0) * 1.0).sin();
+        'b0: {
+            if 2.0_f64.hypot(s1) > x1 {
+                s2 = 0.75 * s2 + 0.1 * s2.cos();
+                break 'b0;
+            }
+            if f64::clamp(s2, -1.0, 1.0).mul_add(f64::ln_1p(s2.tanh() * 0.5), s2) < 0.5 {
+                s2 *= 0.6;
+                s2 += 0.05 * s0.powi(3).sin();
+                break 'b0;
+            }
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc3 += 0.5 * t.cos();
+            for &u in v.iter() {
+                'b3: {
+                    acc3 -= 0.1 * u.sin().exp_m1().sin();
+                    if (s0.tanh() * 0.9).atanh() <= 0.5 {
+                        break 'b3;
+                    }
+                }
+                if f64::sqrt(f64::tanh(u).powi(2) + 0.5) >= -0.5 {
+                    break 'l1;
+                }
+                s0 = (s0 * 0.75 + s0 * 0.25).tanh();
+            }
+            match i + n {
+                1 => {
+                    s0 *= 0.8;
+                    s0 += 0.2 * f64::cos(f64::asinh(s0));
+                }
+                2..=3 => {
+                    acc3 += fi.tanh() * 0.5;
+                }
+                4..=5 => {
+                    s1 = (s1 * 0.5 + (s1.cos() * 0.9).atanh() * 0.1).tanh();
+                    let v5 = (v[(i + n) % 4].cos() * 0.5).ln_1p();
+                    s1 = (s1 * 0.5 + v5 * 0.5).sin();
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + (s2 + s1 - (v[3 - i] + t)) * 0.1).tanh();
+                }
+            }
+            if v[i].tanh().exp() <= x1.cos().exp2() {
+                continue;
+            }
+        }
+        s0 * 0.5 - f64::tanh(s1) - s2 * 1.5 + f64::cos(acc3)
     }
 
     impl Weights {
-        #[differentiable(wrt(self, x0))]
-        pub fn prog_62(&self, x0: f64, n: usize) -> f64 {
+        #[differentiable(wrt(x0, self))]
+        pub fn prog_59(&self, x0: f64, n: usize) -> f64 {
             let v: [f64; 4] = self.w;
-            let mut s0 = f64::cbrt((x0 * x0 + 1.0).log2().cos() + 2.0);
-            let mut acc1: f64 = 0.0;
-            s0 = 0.6 * s0 + 0.75 * (v[self.n] * v[self.n] + 1.0).log(10.0);
-            let v9 = match self.n + n {
-                0 => f64::atan(acc1),
-                MODE_C | 4 => {
-                    let v2 = v[3 - self.n] * acc1.abs();
-                    (v2.cos() * 1.5).cosh()
-                }
-                5..=7 => {
-                    let v3 = prog_2(f64::tanh(f64::asinh(s0)), x0, 0.5, v, n);
-                    s0 + x0 + f64::cos(v3)
-                }
-                _ => {
-                    'l0: for (i, &t) in v.iter().enumerate() {
-                        let fi = i as f64;
-                        let v4 = x0 + t;
-                        let v7 = if (v4.powi(2) + 0.5).ln() < -0.5 {
-                            s0 / (t.sin() + 2.0)
-                        } else {
-                            for _ in (0..=n).rev().step_by(2) {
-                                s0 *= 0.6;
-                                s0 += 0.4 * f64::tanh(v[3 - i]);
-                                match n {
-                                    0 => {
-                                        break 'l0;
-                                    }
-                                    1..=3 => {
-                                        s0 = 0.5 * s0 + 0.25 * f64::sin(v4);
-                                    }
-                                    g if g > 4 => {
-                                        s0 = f64::mul_add(s0, 0.6, f64::cos(t).tanh() * 0.4);
-                                        if !(n % 2 == 0 && (f64::cos(t) * 0.9).asin() <= -t) {
-                                            continue;
-                                        }
-                                        s0 = (s0 * 0.75 + s0 * 0.25).tanh();
-                                    }
-                                    _ => {
-                                        let v5 = fi.cos().exp2();
-                                        let x0 = v5.cos();
-                                        s0 = f64::mul_add(s0, 0.6, f64::tanh(x0.sin()) * 1.0);
-                                    }
-                                }
-                            }
-                            let v6 = (v4.sin() * 1.5).cosh();
-                            s0 = (s0 * 0.6 + v[2].sin() / (s0.cos().powi(2) + 0.5) * 0.1).sin();
-                            v6 * v[2]
-                        };
-                        acc1 += ((f64::powi(v7, 2) + 0.5).sqrt() + 1.25).tanh() * 0.25;
+            let mut s0 = x0.sin();
+            let mut s1 = f64::cos(f64::powf(3.0_f64, f64::log(f64::powi(self.a, 2) + 1.0, v[3] * v[3] + 2.0).sin())) * 2.0;
+            let mut acc2: f64 = 0.0;
+            'b0: {
+                if prog_55(x0, acc2, 0.75, v, 0) > self.a {
+                    s1 *= 0.5;
+                    s1 += 1.0 * acc2.cos().exp_m1().sin();
+                    s1 = (s1 * 0.6 + f64::cos((s0.tanh() * 0.5).ln_1p()) * 0.4).tanh();
+                } else if (v[2].cos() + 2.0).cbrt() > v[3] {
+                    s0 = (s0 * 0.8 + (self.inner.b - 1.25) * 0.2).sin();
+                    if v[self.n] <= -1.0 {
+                        s0 = f64::mul_add(s0, 0.5, f64::clamp(s1, f64::recip(f64::powi(s0, 2) + 0.5).tanh() - 1.5, (s0 * self.a).sin() + 1.5).tanh() * 0.05);
+                        acc2 += (-(self.a * 1.0)).cos();
+                    } else if prog_17(acc2, 1.5, (s1 + self.inner.b).cos() * 2.0, v, n) <= 0.0 {
+                        s1 = (s1 * 0.5 + (s1 + self.inner.b) * 0.05).sin();
                     }
-                    let v8 = f64::log2(s0 * s0 + 1.0);
-                    prog_50((2.0_f64.copysign(acc1).cos() * 1.2).tan().sin(), acc1, 0.75, v, n) + f64::sin(v8)
+                    s0 = (s0 * 0.75 + acc2 * 0.25).sin();
                 }
+                if x0 + (-(self.inner.b * 1.0)) < f64::recip(acc2 * acc2 + 0.5) {
+                    acc2 -= 0.5 * (s1 + x0).sin();
+                    break 'b0;
+                }
+            }
+            let v3: f64 = 'b1: {
+                if !(self.n > 1 && (v[3 - self.n].sin() * 0.9).acos() > -1.0) {
+                    acc2 += 0.5 * self.a.atan2(x0 * x0 + 0.5).cos();
+                    break 'b1 f64::sinh(self.inner.b.sin() * 1.5);
+                }
+                self.inner.b.asinh()
             };
-            let v10 = (x0 * x0 + 1.0).log2();
-            let mut k11 = 0;
-            while k11 < 6 && v10 - s0 <= 1.0 {
-                k11 += 1;
-                let v12 = s0;
-                if k11 < 1 {
-                    continue;
+            let mut m4: f64 = -2.5;
+            for i in 0..6 {
+                m4 = m4.max(v[i % 4] + v3);
+            }
+            let v7 = 'b3: {
+                for _ in 0..5 {
+                    let v5 = self.w[self.n];
+                    if s0.sin().exp() - f64::atanh(f64::sin(s1) * 0.9) >= 0.0 {
+                        break 'b3 v5 + self.a;
+                    }
+                    for _ in 0..n {
+                        s1 = 0.75 * s1 + 0.25 * m4.cos().sin();
+                        s1 = 0.75 * s1 + 0.25 * s0.tanh().sin();
+                    }
+                    s1 = (s1 * 0.8 + m4.sin().sin().cosh() * 0.1).sin();
+                    acc2 += v5.sin().cos() * 0.4;
                 }
-                if x0 * v12 < -0.5 && self.n > 1 {
+                let mut k6 = 0;
+                while k6 < n + 1 {
+                    k6 += 1;
+                    if v3.cos().exp2() >= f64::atanh(v[0].tanh() * 0.9) {
+                        acc2 -= m0::prog_15(self.inner.b.asinh().sin() * 2.0, s0, x0, v, n).cos() * 0.02;
+                        break 'b3 (x0 - m4).clamp(-1.0, 1.0);
+                    }
+                    s1 *= 0.5;
+                    s1 += 0.25 * (s0 - m4).cos();
+                }
+                prog_8(s0, f64::cos(v[n % 4].powi(3)), 0.5, v, 1)
+            };
+            for _ in 0..6 {
+                if v7 * v3 < -0.5 && self.n > 1 {
                     break;
                 }
-                acc1 += (v12 * v12 + 1.5).acosh().tanh() * 0.25;
+                acc2 += ((m4 * 2.0).cos() * 1.5).cosh().cos() * 0.25;
+                acc2 -= 0.25 * f64::powi(m4.cos().cosh(), 3).tanh();
             }
-            acc1 -= 0.5_f64.powf(self.inner.b.cos()).tanh();
-            let mut a13 = v;
-            a13[2] *= 0.75;
-            a13[2] += (v[k11 % 4] + v10).cos();
-            s0 = (s0 * 0.8 + a13[3].tanh() * 0.05).tanh();
-            a13 = v;
-            self.a + s0.tanh() + acc1.cos() - v9.sin() + a13[0] * 1.5
+            let v9 = if prog_52(((v3 * v3).powi(2) + 1.0).ln().cos() * 2.0, f64::cos(f64::cos(v[self.n]).max(v[self.n] * self.a)), x0, v, n) < 0.5 {
+                f64::sqrt(m4 * m4 + 2.0) - m4
+            } else {
+                let v8 = ((self.inner.b * 1.0) * self.inner.b).ln_1p();
+                (-f64::sinh(f64::cos(x0) * 2.0)) + f64::tanh(v8)
+            };
+            s1 - acc2.sin() - f64::sin(m4) + f64::cos(v7) - f64::tanh(v9)
         }
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (f64::powi(3.0_f64.min(v[3]), 2) + 1.0).log(10.0);
+        let mut s1: f64 = f64::sin((s0.cos() * 0.9).acos()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = x0 / (x2 * x2 + 1.0);
+        let mut k4 = 0;
+        while k4 < 5 && x2 - 0.65 <= x1 {
+            k4 += 1;
+            let v7 = match k4 % 3 {
+                PHASE_B if n % 2 == 0 => {
+                    for &u in v.iter() {
+                        s0 = 0.5 * s0 + 0.1 * f64::sin(f64::atanh(v3.cos() * 0.9));
+                        s0 *= 0.6;
+                        s0 += 0.4 * f64::cos(u);
+                        let v5 = m0::prog_15(f64::sin(f64::acos(x1.cos() * 0.9)) * 2.0, x1, 1.2, [v[0], v[1], v[2], v[3]], k4);
+                        s1 = (s1 * 0.8 + v5.tanh() * 0.005).tanh();
+                    }
+                    m0::prog_15(x1.powi(2).cos().sin(), s1, f64::powi(v3, 3).sin() * 2.0, *v, n)
+                }
+                2 => {
+                    let v6 = (v[n % 4] * v[n % 4] + 1.0).log(2.0);
+                    (x0 + v3) * s0 + v6.cos()
+                }
+                _other => 3.0_f64.atan2(s1),
+            };
+            for &u in v.iter() {
+                s0 = (s0 * 0.8 + v[k4 % 4].tanh().exp_m1() * 0.05).sin();
+                let v8 = f64::exp2(f64::cbrt(v3.powi(2) + 1.0).sin());
+                s1 *= 0.6;
+                s1 += 0.75 * f64::log10(f64::sin(v[k4 % 4]).powi(2) + 1.0);
+                s1 = (s1 * 0.75 + (u.cos() - f64::cos(v8)) * 0.05).tanh();
+            }
+            s0 = s0 * 0.5 + f64::tanh(m0::prog_15(f64::sin(f64::exp(v3.cos())), f64::ln_1p(f64::cos(v[2]) * 0.5).tanh(), 1.5, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            s1 *= 0.5;
+            s1 += 0.005 * f64::tanh(v7);
+        }
+        let c9: f64 = table(k4 + n);
+        let mut m10 = f64::INFINITY;
+        for i in 0..4 {
+            let c11 = f64::tanh(v[3 - i]);
+            m10 = f64::min(m10, c11);
+        }
+        acc2 += (f64::powi(x1 * c9, 2) + 2.0).ln().sin();
+        s0.tanh() + s1.sin() - acc2 - v3 * 0.25 + m10.cos() - prog_52(x1, acc2, 2.0, [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = ((v[2].to_degrees() * 0.02).powi(2) + 2.0).acosh().tanh() * 2.0;
+        let mut s1 = ((f64::cos(x2) * 0.9).atanh() + (s0 * s0 + 1.0).atan2(x1)).cos() * 2.0;
+        let mut s2 = f64::sin(((v[n % 4] * x0).powi(2) + 0.5).ln()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc3 += f64::cos(f64::tan(f64::cos(s1) * 1.2) + f64::asinh(s0)) * 0.25;
+            acc3 += 0.4 * f64::sinh(f64::sin(x0)).atan().cos();
+            let v7: f64 = if s2.atan().sin() >= 0.25 && k4 % 2 == 0 {
+                let v5 = v[1].mul_add(s0, x0);
+                x2 + f64::cos(v5)
+            } else if f64::recip(v[k4 % 4] * v[k4 % 4] + 1.0) < -0.25 {
+                ((v[2].cos() * 0.9).acos().powi(2) + 0.5).sqrt()
+            } else {
+                let v6 = x1;
+                x2 + f64::sin(v6)
+            };
+            if k4 >= 5 || s1 / (v7.tanh() + 2.0) > x0 {
+                break;
+            }
+        }
+        let mut m8 = s2 / 3.0;
+        for i in 0..n {
+            let c9 = if k4 % 3 == 1 {
+                v[i % 4] - v[i % 4].powi(3)
+            } else {
+                v[i % 4] / (x1 * x1 + 0.5) + (s0 + x1)
+            };
+            m8 = c9.max(m8);
+        }
+        s1 = 0.8 * s1 + 0.005 * m8.cos();
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = s0 * 0.75 + f64::cos(m8 + t) * 0.1;
+            let mut k10 = 0;
+            while k10 < 6 && (x2 * x2 + 1.0).powi(-2) <= fi {
+                k10 += 1;
+                s0 = s0 * 0.6 + f64::tanh(s0).exp_m1().tanh() * 0.1;
+                if (s1 * v[3]).cos().exp2() <= m8 {
+                    break 'l2;
+                }
+                let v11 = v.iter().copied().map(|p| SCALE + s2 + p.sin()).sum::<f64>();
+                acc3 += 0.05 * f64::sin(v11);
+            }
+            let v15 = if f64::powf(x2 * x2 + 1.0, f64::sin(m8)) < -1.0 {
+                for j in 0..n {
+                    let v12 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[j % 4] + f64::cos(p)).tanh());
+                    let v13 = v12;
+                    acc3 += (f64::asinh(s2) / (f64::powi(v13.tanh().exp_m1(), 2) + 0.5)).cos() * 0.05;
+                }
+                f64::cbrt(m8.powi(2) + 1.0) + (s1.tanh() * 0.9).acos()
+            } else if v[2] + fi <= fi {
+                let v14 = fi.sin().sinh();
+                2.5 - m8 + v14.tanh()
+            } else {
+                -s1
+            };
+            let mut k16 = 0;
+            while k16 < n + 1 {
+                k16 += 1;
+                acc3 += f64::sin(v15.tanh().exp2() - x0) * 0.05;
+                s0 = s0 * 0.5 + (s0 + s2).sin() * 0.25;
+                if t + v[0] < m8 - x0 {
+                    break;
+                }
+            }
+            s0 = f64::mul_add(s0, 0.5, v15.sin() * 0.05);
+        }
+        match k4 + n {
+            1 | PHASE_D => {
+                let v17 = f64::log2(f64::powi(0.1 - v[(k4 + n) % 4], 2) + 1.0);
+                for i in 0..n {
+                    if s1.tanh().sinh() > -0.5 {
+                        s1 = 0.6 * s1 + 0.1 * s1.cos().exp().tanh();
+                        acc3 += 0.25 * f64::atan2(0.5_f64, f64::atan(s2)).sin();
+                    } else {
+                        acc3 -= 0.25 * (f64::cos(x2) * 1.2).tan().sin();
+                        acc3 += f64::cos((s1 * s1 + 1.0).log10()) * 0.25;
+                    }
+                    acc3 -= 0.25 * f64::sin((f64::tanh(v17) * 0.9).asin().tanh().exp_m1());
+                    if v[i % 4].sin() < -0.25 {
+                        acc3 -= 0.25 * v17.cos();
+                        if !(k4 == 1 && (x1.to_radians().powi(2) + 0.5).recip() > -0.5) {
+                            s0 = s0 * 0.5 + s1.powi(3).sin() * 0.05;
+                            break;
+                        }
+                        s0 = 0.5 * s0 + 0.5 * f64::tanh(x0);
+                    } else if n > 2 {
+                        s1 = (s1 * 0.75 + x2 * s1 * 0.05).sin();
+                        acc3 += (x0 + v[i % 4]).atan().tanh() * 0.25;
+                    } else {
+                        s1 = s1 * 0.5 + (x0 + v[k4 % 4]).tanh() * 0.25;
+                    }
+                }
+                acc3 += f64::cos(v17);
+            }
+            4 => {
+                let v18: f64 = (x1 * x1 + 1.5).acosh();
+                s0 = f64::mul_add(s0, 0.5, v18.cos() * 0.1);
+            }
+            6 => {
+                let v19 = f64::tanh(x0.copysign(s0));
+                let v20 = v19.cos();
+                acc3 -= f64::tanh(v20);
+            }
+            _ => {
+                let v21 = f64::clamp(v[k4 % 4], -1.5, 1.5);
+                let v22 = v[(k4 + n) % 4] * v21;
+                acc3 += f64::sin(v22);
+            }
+        }
+        let mut m23: f64 = 2.5;
+        for i in 0..n {
+            let c24: f64 = v[(i + n) % 4].powi(3);
+            m23 = m23.min(c24);
+        }
+        s2 = s2.mul_add(0.75, m23.sin() * 0.02);
+        let v25 = v.iter().fold(v[k4 % 4], |r, &p| r * 0.5 + 0.25 * (r / 3.0 + p.sin()).cos());
+        let mut a26 = [0.0; 4];
+        for i in 0..4 {
+            a26[i] = v[k4 % 4].mul_add(s2, m8) + (-v25);
+        }
+        a26 = [0.02 * (f64::atan(v25) * f64::tanh(v25).exp_m1()).cos() + 0.6 * a26[2], 0.5 * x2.copysign(f64::cos(m23)).cos() + 0.5 * a26[1], a26[3], 0.2 * f64::sin(v25) + 0.5 * a26[0]];
+        s0 + s1 * 0.5 + s2 * 0.25 + acc3.tanh() + f64::sin(a26[3]) + f64::atan(x2.to_radians())
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::powf(1.5_f64, x0.sin());
+        let mut acc1: f64 = 0.0;
+        for &t in v.iter() {
+            let v2 = m0::prog_15(f64::acosh(x1.powi(2) + 2.0).cos().tanh(), x0, s0, v, 1);
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                let v4: f64 = m0::prog_15(x0, 2.0, f64::sin(((s0 * s0).sin() * 1.5).cosh()), v, n);
+                match k3 + n {
+                    MODE_A | MODE_C => {
+                        match (n % 3).checked_sub(1) {
+                            Some(0..=1) => {
+                                let v5: f64 = (f64::tanh(x0) * 0.9).acos() / 4.0;
+                                let v6 = (x1.sin() * 0.9).asin();
+                                acc1 += f64::tanh(v5 + v6.cos()) * 0.05;
+                            }
+                            Some(k7) => {
+                                acc1 -= f64::clamp(x0 * t, f64::exp(x2.cos()).cos() - 1.5, (v[k7].powi(2) + 0.5).atan2(x2).sin() + 1.5).tanh() * 0.05;
+                                s0 = f64::mul_add(s0, 0.6, f64::cos((f64::sin(s0) * 2.0).sinh()) * 0.05);
+                            }
+                            _ => {
+                                let v8 = x2 - s0 + (x0 * x0 + 1.0).log10();
+                                s0 = (s0 * 0.8 + (x2 * x2 + 1.0).cbrt() * 0.1).sin();
+                                s0 = s0 * 0.8 + f64::tanh(v8) * 0.05;
+                            }
+                        }
+                    }
+                    MODE_D => {
+                        let v9 = t.cos();
+                        s0 = (s0 * 0.5 + f64::cos(v9) * 0.5).sin();
+                    }
+                    g if g > 4 => {
+                        s0 = (s0 * 0.75 + ((t.powi(2) + 1.0).powi(-2).powi(2) + 0.5).atan2(x2 - t) * 0.01).sin();
+                        match (k3 + n).checked_sub(1) {
+                            Some(1 | 2) => {
+                                let v15: f64 = match n.checked_sub(2) {
+                                    Some(k10) if k10 % 2 == 0 => {
+                                        let c11 = k10 as f64;
+                                        s0 * c11
+                                    }
+                                    Some(k12) => {
+                                        let c13 = k12 as f64;
+                                        c13 * x0
+                                    }
+                                    None => {
+                                        let v14 = f64::sin(t).exp().tanh();
+                                        t / (v14 * v14 + 0.5)
+                                    }
+                                };
+                                acc1 += 0.05 * f64::sin(((v[(k3 + n) % 4] + x0).powi(2) + 1.0).log2());
+                                acc1 -= 0.05 * v15.cos();
+                            }
+                            Some(k16) if k16 > 0 => {
+                                s0 *= 0.8;
+                                s0 += 0.25 * f64::ln(t.powi(2) + 2.0).tanh();
+                            }
+                            Some(_) => {
+                                let Some(k19) = n.checked_sub(1) else {
+                                    let v18 = t.sin().cosh();
+                                    return (x2.powi(2) + 1.0).powf(t.sin()) + v18.tanh()
+                                };
+                                let c20 = k19 as f64;
+                                acc1 += f64::cos(f64::cos(c20)) * 0.05;
+                            }
+                            None => {
+                                acc1 += (x0.to_radians() * 50.0 * f64::recip(s0.powi(2) + 0.5)).cos() * 0.05;
+                                let v21 = -x2;
+                                acc1 += 0.05 * v21.tanh();
+                            }
+                        }
+                    }
+                    _ => {
+                        s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::exp(f64::sin(x2 + v[3]))) * 0.02);
+                    }
+                }
+                acc1 += 0.05 * (t * t + 1.0).sqrt().sin();
+                s0 = s0 * 0.75 + v4.sin() * 0.005;
+            }
+            let v23: f64 = match (n % 4).checked_sub(1) {
+                None => {
+                    s0 = (s0 * 0.8 + f64::atanh(f64::sin(v[0]) * 0.9) * 0.02).tanh();
+                    f64::atan(x2)
+                }
+                Some(_) => {
+                    acc1 += x2.cos() * 0.5;
+                    (s0.powi(2) + 1.0).log(10.0)
+                }
+            };
+            acc1 -= t.sin().exp().cos() * 0.5;
+            acc1 += (f64::sin(v2) - v23.cos()).tanh() * 0.01;
+        }
+        let v24 = f64::powf(2.0_f64, v[3].tanh());
+        acc1 += (SCALE + f64::powi(x2, 2)).tanh();
+        s0 = (s0 * 0.6 + x2.cos().exp2() * 0.25).tanh();
+        acc1 += f64::sin(x0);
+        x1.tanh() - s0.cos() - acc1.tanh() + v24 * 0.5
     }
 
     #[differentiable]
     pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2 * f64::atan(v[0])).cos() * 2.0;
-        let mut s1: f64 = prog_32::<4>(x0.cos(), x1, 1.2, &v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        s1 = (s1 * 0.8 + f64::atan(f64::exp(s0.sin())) * 0.01).tanh();
-        'l0: for i in 0..v.len() {
-            match n % 2 {
-                1 => {
-                    s1 *= 0.8;
-                    s1 += 0.2 * (x1 * x1).ln_1p().cos();
-                    if (x0.powi(2) + 1.0).powf(0.5) < 1.0 || i > 2 {
-                        return f64::asin(x2.tanh() * 0.9);
-                    }
-                }
-                _ => {
-                    let v3 = m6::prog_38(2.0, s1, f64::cbrt(v[i].powi(2) + 1.0).tanh() * 2.0, v, n);
-                    acc2 += 0.05 * v3.tanh();
-                }
-            }
-            s1 *= 0.5;
-            s1 += 0.1 * f64::sin(s1 * x0);
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        s1 = s1 * 0.6 + f64::tanh(s1 + fj) * 0.4;
-                        if ((v[(j + n) % 4] + u).sin() * 0.9).acos() >= x0 {
-                            s0 *= 0.75;
-                            s0 += 0.005 * m6::prog_38(x2, 0.5, f64::cos(((fj.tanh() * 0.9).atanh().sin() * 0.9).atanh()), v, n).sin();
-                        } else if (s0 * s0 + 1.0).log(2.0) + x0 < -0.5 || j % 2 == 0 {
-                            s0 = (s0 * 0.8 + (f64::sin(s0) * 0.9).acos() * 0.05).sin();
-                        }
-                        s0 = 0.75 * s0 + 0.1 * (x1 + v[0]).cos();
-                    }
-                    1 | 3 => {
-                        let [b4, b5, _, b6] = v;
-                        s0 = f64::mul_add(s0, 0.8, (u * u + 1.0).log2().tanh() * 0.1);
-                        s1 = 0.8 * s1 + 0.05 * (f64::cos(b4) + f64::sin(b5) - b6.sin()).tanh();
-                    }
-                    _ => {
-                        acc2 -= f64::sin(x2 * v[0]) * 0.1;
-                        match j % 3 {
-                            0 | 2 => {
-                                break;
-                            }
-                            _ => {
-                                s1 = (s1 * 0.8 + s1.atan() * 0.2).tanh();
-                            }
-                        }
-                        let v7 = u.cos() * 0.75;
-                        s1 = (s1 * 0.5 + v7.cos() * 0.5).tanh();
-                    }
-                }
-                acc2 -= 0.1 * (2.0 - v[j]).sin();
-                if u <= (v[3 - j] * v[3 - j] + 0.5).ln() {
-                    s0 *= 0.75;
-                    s0 += 0.1 * (x2 + s0).sin();
-                    continue 'l0;
-                }
-            }
-        }
-        if v[n % 4].cos().tanh().exp() > -1.0 {
-            return x2.cos();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            for j in (0..n).rev() {
-                let fj = j as f64;
-                s0 = s0 * 0.6 + ((s0 * s0 + 1.0).powf(0.3).tanh() * 0.5).ln_1p() * 0.25;
-                s1 = s1.mul_add(0.5, f64::mul_add(s0, x2, s1).tanh() * 0.1);
-                s1 = s1.mul_add(0.6, f64::atan2(fj * fj + 1.0, x0).tanh() * 0.4);
-            }
-            let v11 = match k8 % 2 {
-                0 => (f64::cos(v[3]) * 0.9).acos(),
-                1 => {
-                    let x0 = x0.cos().sinh();
-                    let v9 = f64::atanh(x1.sin() * 0.9);
-                    x0 * x0 + f64::tanh(v9)
-                }
-                _ => {
-                    let v10 = (s0.tanh() * 0.9).acos();
-                    s0 + f64::tanh(v10)
-                }
-            };
-            s1 = f64::mul_add(s1, 0.8, f64::cos(f64::clamp(f64::sin(x2), (v11 + x0).sin() - 1.5, x1.cos() + 1.5)) * 0.02);
-            if k8 >= 6 || ((s1 + s0).powi(2) + 0.5).recip() >= v11.tanh() {
-                break;
-            }
-        }
-        s0 - s1 - acc2 + (v[n % 4] + x1)
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = f64::recip(w0[2].powi(2) + 1.0);
-        let mut s2 = (x1 - x2).cos() * 2.0;
+        let mut s0 = v[n % 4].sin() * x2.sin();
+        let mut s1 = (f64::abs(x1) - v[n % 4] / (f64::powi(s0, 2) + 1.0)).sin() * 2.0;
+        let mut s2 = (x0 * x0 + 0.5).recip();
         let mut acc3: f64 = 0.0;
-        for &t in v.iter() {
-            let v4 = x0;
-            let mut m5: f64 = -0.5;
-            for j in 1..=2 {
-                m5 = m5.min(f64::sin(v[j]));
-            }
-            acc3 -= 0.5 * m5;
-            s2 = s2 * 0.6 + (t.sin() - v4.sin()).tanh() * 0.2;
-        }
-        let [_, b6, b7, b8] = *w0;
-        'l2: for i in (0..n).rev() {
+        let v4 = v[n % 4];
+        for i in (0..n).rev() {
             let fi = i as f64;
-            acc3 += s1.sin() * 0.25;
-            let mut k9 = 0;
-            while k9 < 3 && (b6.cos() * 0.9).acos() <= s2 {
-                k9 += 1;
-                match k9 % 2 {
-                    0 => {
-                        s2 = s2.mul_add(0.6, (b8 * b8).cos() * 0.1);
-                        continue 'l2;
-                    }
-                    _ => {
-                        let v10: f64 = m6::prog_38(b7, x2, s2, *v, i);
-                        s2 = 0.8 * s2 + 0.1 * (v[k9] + b6).sin();
-                        s1 = s1.mul_add(0.6, v10.cos() * 0.01);
-                    }
-                }
-                let v13 = match k9 {
-                    0 | 2 => {
-                        let v11 = fi.tanh();
-                        f64::atan((b7 * b7 + 1.0).cbrt()) + v11.cos()
-                    }
-                    3 => {
-                        let v12 = x0.powi(2);
-                        (b8.powi(2) + 1.0).powi(-3) + f64::tanh(v12)
-                    }
-                    _other => f64::sin(fi),
-                };
-                s1 = (s1 * 0.75 + (b8 * b8 + 0.5).cbrt().cos() * 0.1).tanh();
-                s2 = s2 * 0.8 + v13.cos() * 0.01;
+            if v[i % 4] < v[n % 4] - x2 || i == 1 {
+                s1 *= 0.75;
+                s1 -= 0.05 * f64::atanh(f64::tanh(s1) * 0.9).sin();
+                s1 = (s1 * 0.6 + (f64::sin(v[i % 4]) * 1.2).tan() * 0.02).sin();
+            } else if (fi.tanh() + 2.0).cbrt() + v4 >= -0.5 || i % 2 == 0 {
+                s1 *= 0.5;
+                s1 += 0.25 * f64::tanh(s1 * 1.5);
             }
-            for _ in (0..=i).rev() {
-                acc3 -= f64::sin(x1) * 0.05;
-                let [_, b14, b15, _] = *w0;
-                acc3 += f64::cos(b14.cos() + f64::sin(b15)) * 0.05;
-            }
-        }
-        let f16 = |t: f64| b8 + t * 0.5;
-        let v17 = f16(x0) + f16(x1) * 0.5 + f64::asinh(v[n % 4]) * 0.5;
-        s1 * 0.5 - s2 * 0.25 - acc3.cos() + b6 * 0.25 - b7 - f64::tanh(v17)
-    }
-
-    #[differentiable]
-    pub fn prog_65(x0: f64, p: (f64, f64), v: &[f64], n: usize, mode: Mode) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let (x1, x2) = p;
-        let mut s0 = ((x2 + v[n % 4]).powi(2) + 1.0).log10();
-        let mut s1: f64 = (f64::asin(x2.cos() * 0.9).cos() + 2.0).cbrt();
-        let mut s2 = 0.5_f64.log(f64::powi(x1, 2) + 2.0);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        'l0: while k4 < n + 1 {
-            k4 += 1;
-            match n {
-                0 => {
-                    s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-                    if n == 2 && (-s0).tanh() > x0 {
-                        s0 *= 0.6;
-                        s0 += 0.05 * (s0.powi(2) + 1.0).powf(f64::sin(s0)).tanh();
+            match i {
+                0..=2 => {
+                    s2 = 0.5 * s2 + 0.5 * f64::sin(v4.sin().tanh());
+                    if x0 - v[1] > -0.5 {
                         break;
                     }
-                    acc3 += 0.2 * (s0.powi(2) + 1.0).log(v[2].powi(2) + 2.0);
                 }
-                1 => {
-                    let x0 = f64::atan(x0);
-                    s1 *= 0.5;
-                    s1 += 0.5 * x0.sin();
-                }
-                PHASE_C | 4 => {
-                    s1 = (s1 * 0.8 + (f64::sin(x0) * 0.9).acos() * 0.05).sin();
-                }
-                _ => {
-                    acc3 += 0.1 * 1.5_f64.powf(f64::cos((x0 * x0 + 0.5).recip()));
-                    let mut k5 = 0;
-                    while k5 < 4 {
-                        k5 += 1;
-                        let v8 = match k4 % 4 {
-                            1 => {
-                                let v6 = (x1.clamp(-0.5, 1.0).powi(2) + 2.0).acosh();
-                                f64::sin(s2) + v6.tanh()
-                            }
-                            PHASE_D if n < 4 => {
-                                s2 = (s2 * 0.5 + (f64::powi(x2, 2) + 1.0).log(10.0) * 1.0).tanh();
-                                -x1
-                            }
-                            _ => {
-                                let v7 = 2.0_f64.hypot(s0 / (x0.tanh() + 2.0));
-                                v7.cos()
-                            }
-                        };
-                        if f64::powi(f64::exp_m1(x1.sin()), 2) >= 1.0 {
-                            acc3 -= 0.05 * f64::sin(s0 - x2);
-                        }
-                        let v9 = v.iter().fold(x1, |r, &z| r * 0.5 + 0.1 * (f64::exp(r.sin()) + z.cos()).tanh());
-                        acc3 -= 0.05 * v8.mul_add(v8, s1).cos();
-                        acc3 -= 0.05 * v9.tanh();
-                    }
-                }
-            }
-            match k4 {
-                0..=2 => {
-                    s1 = s1 * 0.5 + s2.powi(3) * 0.1;
-                    let v10 = x0.sin().exp_m1();
-                    acc3 -= 0.25 * v10.cos().cos();
-                }
-                g if g > 3 => {
-                    acc3 += 0.25 * ((x0 * x0 + 1.5).acosh() * (f64::powi(x0, 2) + 0.5).cbrt()).sin();
-                    if n < 1 && m6::prog_38(0.5, s2.powi(3).tanh(), f64::cos(2.0_f64.log((x2 + s0).powi(2) + 2.0)) * 2.0, [v[0], v[1], v[2], v[3]], n) > 1.0 {
-                        return m6::prog_38(f64::tanh(((s0.powi(2) + 1.0).log(f64::powi(x1, 2) + 2.0).sin() * 0.9).asin()) * 2.0, 0.25, (v[k4 % 4] - x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                    }
-                    s2 = (s2 * 0.6 + (s2 * s2 + 1.0).ln() * 0.4).sin();
-                }
-                _ => {
-                    s0 = (s0 * 0.8 + (s0.cos() * 1.5).cosh() * 0.05).sin();
-                    let v11 = x0.tanh() / (f64::powi(f64::cos(s0).exp_m1(), 2) + 0.5);
-                    s0 *= 0.8;
-                    s0 += 0.02 * v11.sin();
-                }
-            }
-            match k4 {
-                0 | 2 => {
-                    s0 *= 0.75;
-                    s0 += 0.25 * (s0.powi(2) + 0.5).sqrt().sin();
-                }
-                PHASE_D | 5 => {
-                    acc3 += 0.25 * f64::tanh(v[k4 % 4] * (x0 * core::f64::consts::FRAC_1_SQRT_2));
-                    let mut k12 = 0;
-                    while k12 < 4 && (x1.sin() * 1.5).cosh() < 0.0 {
-                        k12 += 1;
-                        s2 = 0.8 * s2 + 0.1 * f64::sin((s2 * s2 + 1.0).log2());
-                        if f64::log(f64::powi(f64::asin(s2.cos() * 0.9), 2) + 1.0, (s2 + s1).powi(2) + 2.0) > s1 {
-                            continue 'l0;
-                        }
-                    }
-                }
-                6 => {
-                    let v13 = s1 + f64::ln(s1 * s1 + 2.0);
-                    let v14 = (f64::powi(s1, 2) + 1.5).acosh();
-                    acc3 -= (v13.sin() + v14.cos()).sin() * 0.25;
-                }
-                _ => {
-                    acc3 -= (f64::powi(f64::to_radians(s0) * 20.0, 2) + 1.0).log10().cos() * 0.25;
-                }
-            }
-            acc3 -= 0.25 * (x1 + v[2].powi(3)).sin();
-        }
-        let v18 = match n.checked_sub(2) {
-            Some(k15) => {
-                let c16 = k15 as f64;
-                let v17 = c16;
-                x1.cos().exp2() + v17.cos()
-            }
-            _ => s2 - x0,
-        };
-        let mut m19: f64 = (v18 - x0).tanh();
-        for i in 0..3 {
-            m19 = v[(i + n) % 4].cos().min(m19).max(-1.5);
-        }
-        s0 = s0.mul_add(0.5, m19.tanh() * 0.1);
-        let v22 = match n.checked_sub(2) {
-            Some(0) => (f64::cos(x0) + 2.0).cbrt(),
-            Some(k20) => {
-                let c21 = k20 as f64;
-                f64::recip((SCALE + v18).powi(2) + 0.5) + c21.cos()
-            }
-            None => s1.powi(3),
-        };
-        match mode {
-            Mode::Lower(_, _) => {
-                s1 *= 0.75;
-                s1 += 0.05 * (f64::powi(f64::asinh(s1), 2) + 1.0).ln();
-                let v25: f64 = f64::log(2.0_f64.hypot(x0).powi(2) + 1.0, x0.tanh().exp2().powi(2) + 2.0);
-                acc3 += v25.cos() * 0.5;
-            }
-            Mode::Upper(_) => {
-                let v27: f64 = v22 - x0;
-                acc3 += 0.2 * v27.sin();
-            }
-            Mode::Off => {
-                acc3 += 0.25 * (s2.tanh() * 0.9).atanh();
-                s1 = s1.mul_add(0.5, f64::tanh(x0.tanh() + s1) * 0.1);
-            }
-        }
-        s0 + s1.sin() + s2 * 0.75 - f64::cos(acc3) + v22
-    }
-
-    #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos((v[1] * v[1] + 0.5).ln() + (v[1].cos() * 0.9).acos()) * 2.0;
-        let mut s1 = f64::cos(v[3] / (x1 * x1 + 0.5) * (v[0] * v[0] + 2.0).ln()) * 2.0;
-        let mut s2: f64 = f64::asin(x0.asinh().cos() * 0.9);
-        let mut acc3: f64 = 0.0;
-        acc3 += f64::sin(x2);
-        let v5 = 'b0: {
-            if acc3.hypot(x0) < x1 {
-                s0 *= 0.75;
-                s0 -= 0.05 * f64::sin(3.0_f64.copysign(s1) * v[n % 4]);
-                break 'b0 (v[n % 4] * v[n % 4]).max(s0.tanh());
-            }
-            let v4 = s2.to_radians() / ((v[n % 4] + s0).cos() + 2.0);
-            (1.25 * v[n % 4]).cos() + v4.sin()
-        };
-        let v8 = if (x0.powi(2) + 1.0).log2() >= 0.0 {
-            let v6 = v[n % 4].to_degrees() * 0.01;
-            (f64::powi((v6.sin() * 0.9).acos(), 2) + 0.5).ln()
-        } else {
-            let v7 = s2.powi(2);
-            s2.to_radians() * 50.0 + v7.sin()
-        };
-        let v10 = 'b1: {
-            for t in v {
-                if v[0] / (v[2].powi(2) + 1.0) >= v[n % 4] && n == 0 {
-                    break 'b1 f64::sinh(x1.tanh() * 1.5);
-                }
-                let v9 = v.iter().map(|&p| 1.0 + 0.25 * (f64::ln_1p(v8 * v8) + 0.5_f64.copysign(v8) + p.sin()).sin()).product::<f64>();
-                acc3 += 0.5 * (t * t + 1.0).sqrt().sin();
-                s0 = s0 * 0.75 + v9.sin() * 0.05;
-            }
-            if f64::sin(v8) >= 0.0 {
-                acc3 += f64::to_radians(f64::log2(x2 * x2 + 1.0));
-                break 'b1 v5.cos() + v5;
-            }
-            -v5
-        };
-        let mut k11 = 0;
-        while k11 < n {
-            k11 += 1;
-            s0 = s0.mul_add(0.5, (v5 * v10).tanh() * 0.05);
-            if x2 + 1.2 > -0.5 {
-                continue;
-            }
-            match k11 % 4 {
-                0..=2 => {
-                    let m12 = 2 * k11 + 1;
-                    let c13: f64 = table(m12);
-                    let v14: f64 = m6::prog_38(s2, ((s1.sin() * 0.9).acos() * f64::tanh(v10).sinh()).sin() * 2.0, x0, v, 4);
-                    acc3 += 0.01 * f64::tanh(f64::tanh(c13) + f64::cos(v14));
-                }
-                _ => {
-                    let v15 = x2.atan();
-                    for _ in (1..=3).step_by(2) {
-                        acc3 -= 0.1 * f64::tanh(v15 * x2 * v8);
-                        let v16 = s0 / (f64::sin(v15) + 2.0) / (f64::powi(SCALE + v10, 2) + 1.0);
-                        s0 = (s0 * 0.75 + f64::tanh(v16) * 0.05).tanh();
-                    }
-                    s2 *= 0.5;
-                    s2 -= 0.5 * v15.tanh();
-                }
-            }
-        }
-        let mut a17 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a17[i] = (v10.tanh().powi(2) + 1.0).log((v10.sin() * 1.2).tan().powi(2) + 2.0);
-            acc3 -= 0.5 * f64::tanh((f64::cos(s0) * 0.9).asin());
-            acc3 -= 0.5 * f64::sin(t.cos());
-        }
-        for i in (0..=n).rev().step_by(2) {
-            a17 = [a17[3] * 0.5 + f64::tanh(-v10) * 0.5, a17[2] * 0.6 + f64::tanh(a17[i % 4] * x1) * 0.1, a17[1], a17[1].mul_add(0.8, (v8.powi(2) + 1.0).log(10.0).tanh() * 0.4)];
-        }
-        s1 = s1 * 0.75 + f64::acos(x1.tanh() * 0.9).tanh().cosh().tanh() * 0.1;
-        s0 * 0.25 + s1 + s2 * 1.5 + acc3.cos() + v5.cos() + f64::tanh(v8) + f64::sin(v10) - a17[0]
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (f64::powi(f64::clamp(x1, v[n % 4].cos() - 1.5, x1.tanh() + 1.5), 2) + 0.5).recip();
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if s0.tanh() > -0.25 {
-                m2 += 1;
-            }
-            if !(m2 < 29 && v[m2 % 4] * 0.5 <= 0.5) {
-                continue;
-            }
-            let v3: f64 = if (x0 * x0 + 1.0).recip() > 0.25 && n % 2 == 0 {
-                f64::exp(x2.sin()) * (-x2)
-            } else {
-                (v[m2 % 4] * v[m2 % 4] + 1.0).log(t * t + 2.0)
-            };
-            s0 = (s0 * 0.5 + (v3 - x2) * 0.05).tanh();
-            acc1 += t.tanh() * 0.5;
-        }
-        match m2 {
-            0..=2 => {
-                let v4: f64 = prog_51(s0, f64::sin(x0) * 2.0, 0.75, v, m2);
-                acc1 += 0.1 * v4.tanh();
-            }
-            3 => {
-                let v5 = prog_32::<4>(1.2, x0, x2, &v, 6);
-                s0 = (s0 * 0.6 + f64::tanh(v5) * 0.005).sin();
-            }
-            5 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    match mode {
-                        Mode::Upper(_) => {
-                            let v7 = f64::powi(x2 * x2 + 1.0, -2);
-                            s0 = s0.mul_add(0.8, f64::sin(v7) * 0.02);
-                        }
-                        Mode::Lower(k8, _) => {
-                            acc1 -= 0.5 * (v[k8] + x2).cos();
-                            s0 = s0 * 0.5 + f64::sin(m6::prog_38(f64::powi(x0 * x0 + 1.0, -3).sin(), 0.25, (s0.tanh() * 1.2).tan().cos() * 2.0, v, n)) * 0.005;
-                        }
-                        Mode::Off => {
-                            s0 = (s0 * 0.5 + (s0 * x1 - f64::ln(fi.powi(2) + 2.0)) * 0.1).sin();
-                        }
-                    }
-                    if f64::ln_1p(x0.sin() * 0.5) > 0.5 {
-                        s0 = s0.mul_add(0.5, ((t.sin() * 1.5).sinh() + (SCALE + x2)).sin() * 0.1);
-                        s0 = (s0 * 0.5 + x1.tanh() * 0.5).sin();
-                        match i {
-                            1..=2 => {
-                                break;
-                            }
-                            _ => {
-                                s0 = 0.5 * s0 + 0.25 * s0.sin().exp2().cos();
-                                let x1 = f64::acos(x1.sin() * 0.9);
-                                acc1 += x1.tanh() * 0.5;
-                            }
-                        }
-                    } else {
-                        acc1 -= 0.02 * m6::prog_38((x0 / (fi * fi + 0.5)).powi(2).ln_1p().tanh() * 2.0, t.cos() * 2.0, (t - s0).tanh(), v, i).tanh();
-                        s0 = f64::mul_add(s0, 0.6, f64::powi(x2, 2).cos() * 0.1);
-                    }
-                    if f64::tanh(v[(i + n) % 4] * x2).exp() < 1.0 {
-                        let v10 = x2;
-                        acc1 += (x1 + v[i]).sin() * 0.5;
-                        s0 *= 0.75;
-                        s0 += 0.25 * v10.sin().cos();
-                    } else if (x2.powi(2) + 1.0).powf(1.5) <= x1.sin() {
-                        s0 = 0.6 * s0 + 0.1 * f64::cos(s0.cos().exp_m1());
-                        let v11 = m6::prog_38(0.5, 0.5, 0.5, v, 4);
-                        acc1 += 0.1 * v11.tanh();
-                    }
-                    acc1 += 0.25 * (t / (fi * fi + 1.5));
-                }
-                s0 *= 0.6;
-                s0 -= 0.1 * s0.cos();
-            }
-            _ => {
-                let v12 = m6::prog_38(x0.cos() * 2.0, f64::sin(x1.cos()) * 2.0, s0, v, m2);
-                acc1 += 0.05 * v12.tanh();
-            }
-        }
-        match mode {
-            Mode::Lower(_, _) => {
-                acc1 += (f64::powi(x0, 2) + 1.0).sqrt().tanh().exp().sin();
-                let x1 = f64::cos(x1).cosh();
-                s0 = s0 * 0.5 + x1.sin() * 0.4;
-            }
-            Mode::Upper(hi15) => {
-                let v16 = hi15;
-                acc1 -= v16.tanh();
-            }
-            Mode::Off => {
-                s0 *= 0.8;
-                s0 -= 0.2 * (x2.tanh() * 0.5).ln_1p();
-                s0 = 0.8 * s0 + 0.05 * f64::sin(f64::recip(s0 * s0 + 0.5) + 0.5);
-            }
-        }
-        for i in 0..5 {
-            let fi = i as f64;
-            if v[(i + n) % 4] * x2 > x0 || i % 3 == 1 {
-                acc1 += 0.4 * (v[3] + x1 * fi).tanh();
-                s0 = (s0 * 0.8 + s0.atan2(s0 * s0 + 1.0) * 0.05).sin();
-                if f64::exp(f64::cos(x0 / (v[i % 4].powi(2) + 1.0))) < fi.cos() || m2 < n {
+                3 => {
+                    s0 = (s0 * 0.75 + ((f64::powi(s0, 2) + 1.0).log(v[i % 4] * v[i % 4] + 2.0).sin() * 1.5).cosh() * 0.02).tanh();
                     continue;
                 }
-            } else if x0.atan() < v[0] {
-                s0 *= 0.5;
-                s0 += 0.25 * ((s0.sin() + 2.0).cbrt() + f64::cos(x2)).sin();
+                4 => {
+                    acc3 -= 0.2 * v4.asinh();
+                    if s2 + fi > 1.0 {
+                        s1 = (s1 * 0.5 + f64::tanh(v4) * 0.5).sin();
+                    } else if (f64::powi(x0, 2) + 0.5).cbrt() > 0.0 {
+                        let v5 = (s2 * s2 + 1.0).powf(fi.tanh());
+                        s2 = s2 * 0.5 + f64::sin((s2 * s2 + 0.5).recip()) * 0.25;
+                        acc3 += f64::tanh(v5).cos() * 0.25;
+                    } else {
+                        acc3 -= 0.25 * (x1 * s2).sin();
+                    }
+                    s0 = 0.5 * s0 + 0.25 * f64::cos(f64::powf(s0 * s0 + 0.5, 0.5));
+                }
+                _ => {
+                    acc3 += 0.25 * (v4 / (v4.cos() + 2.0)).sin();
+                }
+            }
+            acc3 += f64::sin(s2.hypot(x0)) * 0.25;
+        }
+        let v6 = match n % 2 {
+            0 => {
+                s1 = (s1 * 0.8 + v4.cos() * 0.2).tanh();
+                s2.cos().min((v4 * v4 + 2.0).acosh())
+            }
+            1 => {
+                let x1: f64 = acc3;
+                f64::exp2(f64::cos(v4)) + x1.sin()
+            }
+            _ => (v4.powi(2) + 2.0).ln() - 0.25,
+        };
+        let mut k7 = 0;
+        while k7 < n {
+            k7 += 1;
+            s1 = 0.75 * s1 + 0.1 * (v6 + x1).cos();
+            s2 = 0.6 * s2 + 0.1 * (v6.sin() * 1.5).sinh().tanh();
+            s1 = s1 * 0.8 + x1.tanh().sinh().cos() * 0.1;
+        }
+        let a8 = v.map(f64::sin);
+        let c9: f64 = table(k7 + n);
+        s0 * 1.5 - s1 - s2 - acc3.sin() - v6 + a8[3].sin() - c9 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[n % 4].tanh();
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::sqrt(x2 * x2 + 0.5);
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            if prog_18((v[1] / (s0 * s0 + 0.5)).powi(2).ln_1p().tanh() * 2.0, x1.cos() * 2.0, (x0 - x1).tanh(), v, n) < 0.5 {
+                a3[i] = v2 * core::f64::consts::FRAC_1_SQRT_2;
             } else {
-                match mode {
-                    Mode::Lower(_, _) => {
-                        s0 = s0.mul_add(0.75, f64::sin((fi * fi + 0.5).sqrt()) * 1.0);
-                        let v19 = x0.to_radians().tanh();
-                        s0 = (s0 * 0.5 + v19.sin() * 1.0).sin();
+                a3[i] = v[i].clamp(-0.5, 1.5);
+            }
+        }
+        let v5 = if acc1 - x1 > -1.0 {
+            let x0 = (v[n % 4] * v[n % 4] + 0.5).sqrt().hypot(f64::max(-3.0_f64, a3[0]));
+            let v4 = 3.0_f64.copysign(x0);
+            f64::exp((acc1 * v4).cos())
+        } else {
+            v2 + (0.65 - s0)
+        };
+        let mut m6: f64 = 2.5;
+        for i in 0..3 {
+            let c7 = if m6 > 0.5 {
+                a3[3 - i] * 0.75 + v[i]
+            } else {
+                0.75 * x0 / (x0 * v[i] * (x0 * v[i]) + 1.5)
+            };
+            m6 = f64::min(c7, m6);
+        }
+        acc1 += m6.tanh();
+        let v8 = a3[n % 4] - v5;
+        let mut m9 = 0;
+        for (i, &t) in a3.iter().enumerate() {
+            if n == 6 {
+                s0 *= 0.8;
+                s0 -= 0.4 * f64::log(v8 * v8 + 1.0, 10.0).cos();
+                if !(i % 3 == 1) {
+                    break;
+                }
+                s0 = s0 * 0.8 + (s0 - m6).tanh() * 0.1;
+            } else if !(i == 0) {
+                let v10: f64 = (m6 * m6 + 2.0).acosh() + v8;
+                s0 *= 0.6;
+                s0 += 0.05 * f64::cos(v10.sin());
+            }
+            s0 = 0.75 * s0 + 0.05 * (t * t + 0.5).atan2(a3[m9 % 4]).sin();
+            if f64::sin(v8).exp().tanh().exp_m1() > -0.5 || n < 6 {
+                m9 += 1;
+            }
+        }
+        match m9 {
+            0 => {
+                let v11: f64 = prog_2(f64::tanh((x0 * a3[n % 4]).hypot(v8 - x0)), f64::sin(v8 * v2) * 2.0, f64::cos(f64::acosh(x0 * x0 + 2.0)), v, n);
+                s0 = (s0 * 0.75 + v11.tanh() * 0.005).sin();
+            }
+            1..=2 => {
+                s0 = 0.8 * s0 + 0.01 * (f64::atan(s0) * (x2 / (x1.tanh() + 2.0))).sin();
+            }
+            g if g > 4 => {
+                s0 = s0 * 0.75 + f64::cos(f64::exp_m1(a3[n % 4].tanh())) * 0.05;
+                s0 = s0.mul_add(0.5, f64::log(v2 * v2 + 1.0, v2 * v2 + 2.0).sin() * 0.1);
+            }
+            _ => {
+                for i in (0..n).rev() {
+                    acc1 -= m0::prog_15::<f64>((v8.sin() * 0.9).acos().clamp(-1.5, 1.0).tanh(), ((a3[i % 4] - s0) * v5.cos().exp2()).cos(), 2.0, v, 2).sin() * 0.005;
+                    acc1 -= 0.01 * f64::cos(m0::prog_15(x0, f64::sin(x0).exp_m1().tanh() * 2.0, (v2 + x0).sin() * 2.0, v, i));
+                    acc1 += 0.005 * f64::cos(m0::prog_15(f64::ln(x2.powi(2) + 2.0).cos() * 2.0, v[i % 4].powi(2).tanh(), x1, a3, 0));
+                }
+            }
+        }
+        x0.cos() - s0.tanh() + acc1 + v2 - v8.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_65<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::exp2(T::cos((x1.sin() * 1.2).tan()));
+        let mut s1 = T::cos(x0 / (v[n % 4].cos() + 2.0));
+        let mut acc2: T = 0.0;
+        let mut m3 = x2;
+        for i in 0..4 {
+            m3 = m3.max(T::cos(v[i]) + v[3 - i]);
+        }
+        acc2 = acc2 + T::cos(m3);
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            let v5 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * (p / (T::tanh(r) + 2.0)).tanh());
+            if k4 < 4 {
+                let v6 = x0 + s1;
+                acc2 = acc2 - T::tanh(m0::prog_15(v[(k4 + n) % 4].min(v5).tanh() * 2.0, (T::sin(s0) + (v[2] * v[2] + 1.0).log10()).sin(), (v6.to_degrees() * 0.02).sin().sin(), v, n)) * 0.01;
+                if T::ln(v[0].powi(2) + 0.5) < 0.0 {
+                    s0 = s0 * 0.8;
+                    s0 = s0 + 0.1 * (s1 + v[3]).cos();
+                    if x1.powi(3) >= x1 {
+                        s1 = (s1 * 0.75 + (v[k4 % 4] + 0.3) * 0.25).tanh();
+                        break x1 / 2.0;
                     }
-                    Mode::Upper(hi20) => {
-                        let v21 = hi20 + x2;
-                        for j in 0..v.len() {
-                            let fj = j as f64;
-                            acc1 += f64::sin(v21 * fj) * 0.1;
-                            let v25 = match mode {
-                                Mode::Upper(_) => v21.asinh(),
-                                Mode::Lower(_, lo24) => {
-                                    (lo24.sin().exp().powi(2) + 0.5).atan2(lo24)
-                                }
-                                _ => (x0 * x0 + 1.0).powf(0.5) + 1.5,
-                            };
-                            s0 = (s0 * 0.5 + f64::sin(v25) * 0.25).sin();
+                } else if x0 > -1.0 {
+                    let v7 = T::mul_add(s0, v5, s1);
+                    s1 = (s1 * 0.6 + v7.tanh() * 0.05).tanh();
+                }
+            } else if s1 + s0 <= T::sin(v5).cosh() || n % 2 == 0 {
+                acc2 = acc2 - 0.2 * T::tanh(T::exp_m1((T::cos(x2) * 2.0).cosh().tanh()));
+            } else {
+                acc2 = acc2 + 0.25 * T::cos(x2);
+                if k4 < n && v[k4 % 4] / (x0.powi(2) + 1.5) >= -0.5 {
+                    break (T::sin(x2) * 0.9).atanh();
+                }
+            }
+            acc2 = acc2 + 0.005 * m0::prog_15::<T>(s0.cos() * 2.0, T::atan(v[n % 4]).sin() * 2.0, T::tanh((v5.sin() * 0.9).asin()) * 2.0, v, k4).cos();
+            if k4 >= 6 {
+                break (x0 - v[k4 % 4]) * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
+            }
+        };
+        let v9 = prog_8(s1, v8, x0 * 2.0, v, 2);
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            s1 = T::mul_add(s1, 0.75, T::sin(t) * 0.25);
+            let mut k10 = 0;
+            while k10 < 6 {
+                k10 += 1;
+                acc2 = acc2 + T::cos(v9) * 0.05;
+                acc2 = acc2 - T::sinh(x2.tanh() * 2.0).cos().tanh() * 0.05;
+                match k10 {
+                    0 | MODE_C => {
+                        acc2 = acc2 + 0.05 * ((s0.to_radians() * 50.0).cos() * 0.9).asin().cos();
+                        if T::from_f64(2.0_f64).unwrap().log(fi.powi(2) + 2.0) + m3 <= (m3 * m3 + 2.0).ln() {
+                            s1 = (s1 * 0.8 + T::tanh(m3).exp2() * 0.1).sin();
+                            s1 = (s1 * 0.75 + s1.sin().exp() * 0.05).sin();
+                        } else {
+                            s1 = s1 * 0.75;
+                            s1 = s1 + 0.25 * (x0 * x0 + 0.5).sqrt().tanh();
                         }
-                        s0 = (s0 * 0.6 + v21.tanh() * 0.4).tanh();
                     }
-                    Mode::Off => {
-                        acc1 += 0.4 * f64::cbrt(f64::tanh(x2 - v[i % 4]) + 2.0).sin();
+                    g if g > 5 => {
+                        s0 = s0 * 0.8 + s0.tanh().sin() * 0.2;
+                        break 'l2;
+                    }
+                    _ => {
+                        s1 = s1 * 0.8;
+                        s1 = s1 + 0.05 * T::cos(s1 - T::powi(s1, 3));
+                        acc2 = acc2 - v9.cos().exp().sin() * 0.05;
+                        if T::atan2(v[0] * v[0] + 1.0, v9) > (v[0].powi(2) + 1.0).ln() {
+                            acc2 = acc2 - 0.05 * (T::from_f64(SCALE).unwrap() + s0).cos();
+                            break;
+                        }
                     }
                 }
             }
-            s0 = (s0 * 0.6 + (-(s0 / (x1.powi(2) + 1.0))) * 0.1).sin();
-            acc1 += x0.tanh().sin() * 0.4;
+            if k10 % 3 == 1 && m3 + 0.75 > x0 + v9 {
+                return prog_8((v9 * t).sin(), x2, t, v, n);
+            }
+            if s0 > -0.5 {
+                s0 = (s0 * 0.8 + T::tan(T::sin(x2) * 1.2) * 0.02).tanh();
+                s0 = T::mul_add(s0, 0.8, (T::powi(v[(k10 + i) % 4], 3) + v8.abs()).sin() * 0.01);
+            } else {
+                s0 = 0.5 * s0 + 0.5 * s0.cos();
+                if v9 < 0.0 {
+                    let v11: T = m0::prog_15(T::sin((s0 + m3).atan()), x0 * 0.5, T::cos((x1 + s0).sin()) * 2.0, v, n);
+                    acc2 = acc2 + v11.tanh().cos() * 0.01;
+                } else if i % 2 == 0 && x0 * t <= -1.0 {
+                    let v12 = T::powi(v[0], 3);
+                    let x1 = (v9 * v9 + 1.0).ln();
+                    acc2 = acc2 + 0.25 * (v12.cos() + T::tanh(x1)).sin();
+                } else {
+                    let mut k13 = 0;
+                    while k13 < n && (s1 - m3).cos().sinh() < 0.5 {
+                        k13 += 1;
+                        acc2 = acc2 + 0.05 * T::tanh(0.3 - (s0 + s1));
+                        s0 = s0 * 0.5 + T::tanh(T::log(T::from_f64(3.0_f64).unwrap(), s0.powi(2) + 2.0) + (s0.sin() + 2.0).cbrt()) * 0.25;
+                    }
+                    let v14: T = m3 / (m3 * m3 + 1.0);
+                    s1 = T::mul_add(s1, 0.5, T::tanh(v14) * 0.1);
+                }
+                s0 = s0.mul_add(0.5, (x2 * x2 + 0.5).recip().sin() * 0.25);
+            }
         }
-        let v26 = v.iter().copied().map(|p| f64::exp_m1(p.tanh())).sum::<f64>();
-        x0 + x2 * 0.5 - s0.sin() - acc1.cos() + f64::cos(v26)
+        if T::cos(x1 - v8) < -0.25 {
+            s1 = 0.6 * s1 + 0.02 * T::ln_1p(v[(k4 + n) % 4].powi(3).powi(2)).sin();
+        }
+        let v16 = match k4 % 3 {
+            0..=2 => -(x2.cos() + 2.0).cbrt(),
+            _ => {
+                let v15 = v[3];
+                (v15 * v15 + 2.0).ln()
+            }
+        };
+        T::tanh(s0) - s1 - acc2.sin() + T::sin(v9) + v16 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (x0.powi(2) + T::one()).log2().cos() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            acc1 = acc1 - T::cos(v[i]).cosh().cos() * T::from_f64(0.5).unwrap();
+            let v4 = if (t * t + T::from_f64(0.5).unwrap()).atan2(v[(i + n) % 4]).sin().exp_m1() < -T::from_f64(0.5).unwrap() {
+                T::cbrt(T::tanh(x2.sin()) + T::from_f64(2.0).unwrap())
+            } else if (x1.sin() * T::from_f64(0.9).unwrap()).asin() <= x2 {
+                let v2 = T::log2(v[(i + n) % 4] * v[(i + n) % 4] + T::one()).mul_add(x2, T::cos(fi));
+                fi - v2
+            } else {
+                let v3 = x1 - x2;
+                T::sinh(T::tanh(x0) * T::from_f64(1.5).unwrap()) + v3.tanh()
+            };
+            if T::tanh(x1).tanh() <= T::from_f64(0.25).unwrap() {
+                acc1 = acc1 + T::from_f64(0.5).unwrap() * T::cos(T::from_f64(2.0_f64).unwrap().atan2(v4));
+            } else if T::max(fi - v4, v4.tanh()) > T::to_degrees(t) * T::from_f64(0.02).unwrap() {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + (s0.tanh() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).sin();
+                if T::exp(T::cos(v[i])) < (s0 * s0 + T::one()).log2() {
+                    s0 = s0 * T::from_f64(0.5).unwrap() + (x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).cos() * T::one();
+                }
+            }
+        }
+        let mut m5 = 0;
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            s0 = s0 * T::from_f64(0.6).unwrap() + T::sin((T::powf(v[i % 4].powi(2) + T::one(), x2.tanh()).powi(2) + T::from_f64(0.5).unwrap()).sqrt()) * T::from_f64(0.02).unwrap();
+            if (x2.powi(2) + T::one()).sqrt() >= -T::from_f64(0.5).unwrap() {
+                m5 += 1;
+            }
+            match i {
+                0..=2 => {
+                    let x0 = x1.cos().exp_m1();
+                    acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(x0);
+                }
+                g if g > 3 => {
+                    let v6: T = (T::tanh(x1) * T::from_f64(1.2).unwrap()).tan();
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.2).unwrap() * (s0.to_radians() * T::from_f64(50.0).unwrap()).tanh();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(v6.sin());
+                }
+                _ => {
+                    acc1 = acc1 + (T::cos(x1) * T::from_f64(2.0).unwrap()).sinh().tanh() * T::from_f64(0.25).unwrap();
+                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), (T::sin(T::log(T::from_f64(3.0_f64).unwrap(), s0.powi(2) + T::from_f64(2.0).unwrap())) * T::from_f64(1.2).unwrap()).tan().sin() * T::from_f64(0.01).unwrap());
+                }
+            }
+            match i % 3 {
+                1 => {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + T::acos(s0.tanh() * T::from_f64(0.9).unwrap()) * T::from_f64(0.05).unwrap()).sin();
+                }
+                _other => {
+                    let mut k7 = 0;
+                    while k7 < 3 {
+                        k7 += 1;
+                        let v8 = (fi * x0).cos();
+                        s0 = (s0 * T::from_f64(0.8).unwrap() + s0 * v8 * T::from_f64(0.01).unwrap()).tanh();
+                        acc1 = acc1 + ((s0 * s0).ln_1p().powi(2) + T::one()).log2().tanh() * T::from_f64(0.1).unwrap();
+                    }
+                }
+            }
+        }
+        let c9 = T::from_usize(m5).unwrap();
+        let v10 = T::atan(T::atan2(T::from_f64(1.5_f64).unwrap(), x0));
+        acc1 = acc1 + T::tanh((x2 * x2 + T::one()).ln());
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            if T::ln(T::powi(v10, 2) + T::one()) >= v[k11] {
+                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * (x1 * x1).asinh().cos();
+                break T::abs(v[3 - k11]);
+            }
+            s0 = (s0 * T::from_f64(0.5).unwrap() + (T::powi(c9 - x1, 2) + T::one()).log(T::from_f64(2.0).unwrap()) * T::from_f64(0.25).unwrap()).tanh();
+            if k11 >= 2 || (v[3 - k11].cos() * T::from_f64(0.9).unwrap()).asin() * (v[3 - k11] / (s0 * s0 + T::from_f64(0.5).unwrap())) > T::one() {
+                break v10;
+            }
+        };
+        x1.cos() - v[2] * T::from_f64(0.5).unwrap() + s0 + acc1.cos() - c9.tanh() + v10 * T::from_f64(0.5).unwrap() + T::cos(v12) - (x2 * x2 + T::from_f64(2.0).unwrap()).acosh()
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::exp2(x0.cos()).powi(2) + 1.0).cbrt();
+        let mut acc1: f64 = 0.0;
+        let v4: f64 = if !(n < 5) {
+            let v2 = f64::exp2(v[n % 4].cos()) * x0;
+            s0 = (s0 * 0.6 + (acc1.powi(2) + 1.0).recip() * 1.0).tanh();
+            v[n % 4] + v2
+        } else {
+            let x1 = s0 * x1;
+            let v3 = x1;
+            prog_17(f64::cos(v[n % 4]).cos() * 2.0, f64::cos(x2.clamp(s0.cos() - 1.5, v[n % 4].sin() + 1.5) * 0.25) * 2.0, s0, v, n) + v3.cos()
+        };
+        let mut m5 = v[n % 4].asinh();
+        for i in 0..4 {
+            let c6 = x1 + v[i].tanh();
+            m5 = f64::max(c6, m5);
+        }
+        s0 = (s0 * 0.5 + m5.tanh() * 0.25).sin();
+        if 0.8 - x2 - (m5.powi(2) + 1.0).ln() > 0.0 || n > 0 {
+            acc1 += (f64::min(0.5_f64, v[n % 4]) - x2).tanh();
+            if f64::tanh(m5.min(x2)) >= v4 {
+                acc1 -= ((v[n % 4] * acc1).powi(2) + 1.0).recip();
+                acc1 += 0.25 * f64::tanh(acc1 * x1);
+            } else {
+                s0 *= 0.8;
+                s0 -= 0.01 * x1.sin().exp2().powi(3).sin();
+            }
+        } else if (f64::powi(f64::exp2(x1.sin()), 2) + 1.0).powf(0.5) < v4 {
+            acc1 += v[n % 4].cos().asinh();
+        } else {
+            let v7 = prog_63(x0, 0.75, (v[n % 4].asinh().sin() * 0.9).asin().sin(), v, 1);
+            s0 = s0 * 0.75 + x1.cos().cos() * 0.25;
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::tanh(v7)) * 0.005);
+        }
+        if n == 2 && acc1.min(m5) <= 1.0 {
+            let v8 = prog_2(f64::cos(f64::acosh(f64::powi(f64::sqrt(v[2] * v[2] + 2.0), 2) + 2.0)), 0.5, 1.2, v, n);
+            s0 = s0.mul_add(0.5, f64::tanh(v[1]).exp_m1().tanh() * 0.1);
+            s0 = s0 * 0.8 + f64::sin(v8.tanh()) * 0.005;
+        } else {
+            acc1 += ((-1.5_f64).max(m5) / (x1.min(v[n % 4]).powi(2) + 1.0)).tanh();
+            s0 = s0 * 0.5 + v4.cos() * 0.005;
+            if (x2 + 2.5).abs() <= s0 {
+                let v9 = (acc1 + m5).copysign(x0.powi(3));
+                acc1 += v9.tanh() * 0.25;
+            } else if f64::sin(x2).exp() + (acc1 * acc1 + 2.0).ln() > 0.5 {
+                s0 *= 0.8;
+                s0 += 0.05 * f64::sin(f64::cos(m5).exp2());
+            }
+        }
+        if (x0 * x0 + 1.0).powi(-1).cos().exp_m1() >= f64::to_radians(m5) {
+            let v10: f64 = f64::tan(f64::sin(v[0]) * 1.2);
+            s0 = (s0 * 0.5 + v10.cos() * 0.05).sin();
+        } else {
+            s0 = 0.8 * s0 + 0.005 * f64::sin(v4);
+        }
+        acc1 -= f64::exp2((x1 + m5).tanh()).sin() * 0.75;
+        s0.tanh() + acc1.cos()
     }
 
     #[differentiable]
     pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x2.sin();
-        let mut s2: f64 = f64::tanh(x0.powi(2)) * 2.0;
-        let mut s3 = f64::tanh(f64::sinh(f64::sin(x2) * 2.0)) * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    acc4 -= x1.sin() * 0.25;
-                }
-                MODE_B => {
-                    acc4 -= f64::cos(w0[k5 % 4] + x1) * 0.25;
-                    if k5 == 5 {
-                        break s1 + f64::atan(s3);
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::cos((v[n % 4].powi(2) + 1.0).log2()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = x2;
+        for i in 0..n {
+            let fi = i as f64;
+            let c3 = match i + n {
+                PHASE_A => 1.5 - x1.mul_add(x1, x1) + v[i % 4],
+                PHASE_B => fi - x1.powi(2),
+                2 | 4 => x1.powi(2) + s0.powi(3),
+                _ => x1.mul_add(fi * 1.5, x0 + v[1]),
+            };
+            m2 = m2.min(c3);
+        }
+        s0 = 0.8 * s0 + 0.005 * m2.sin();
+        if 0.5_f64.hypot(x0.tanh().exp2()) < 1.0 {
+            return ((x1 * acc1).powi(2) + 0.5).sqrt();
+        }
+        'l1: for i in 0..n {
+            s0 *= 0.5;
+            s0 += 0.005 * m0::prog_15::<f64>(f64::cos(f64::mul_add(x1, v[1], v[1])) * 2.0, s0.mul_add(x0, x1).sin(), (x0 * x1 * 2.0).tanh(), *v, n).tanh();
+            if ((x1 * x1 + 0.5).ln().tanh() * 1.2).tan() <= x0 {
+                acc1 += 0.25 * f64::tanh((x2.sin() * 0.9).atanh());
+                continue;
+            }
+            acc1 += x1.sin() * 0.25;
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                match j % 2 {
+                    1 => {
+                        break;
+                    }
+                    _ => {
+                        let v4 = v[n % 4] + fj;
+                        let v5 = s0 + v4;
+                        s0 = s0 * 0.8 + f64::tanh(f64::sin(v5)) * 0.1;
                     }
                 }
-                2 => {
-                    let v6 = Params::prog_43(w0[(k5 + n) % 4].cos() * 2.0, (w0[(k5 + n) % 4] * x0).sin() * 2.0, s2, v, k5);
-                    s2 *= 0.5;
-                    s2 -= 0.005 * v6.tanh().cos();
+                if j < 3 && x2 + 0.5 < x1 {
+                    break 'l1;
                 }
-                _ => {
-                    let v7 = f64::sqrt(x2 * x2 + 1.0).tanh();
-                    s1 *= 0.8;
-                    s1 += 0.2 * f64::tanh(v7);
-                }
+                s0 = (s0 * 0.6 + (x1 * x1 + 0.5).cbrt() * 0.1).sin();
             }
-            if k5 == 3 && f64::cos(f64::recip(w0[k5 % 4] * w0[k5 % 4] + 1.0)).exp_m1() < 0.5 {
-                s1 = f64::mul_add(s1, 0.5, (s1 * x2).cos() * 0.1);
-                break (f64::sin(x2 * s3) * 0.9).asin();
+        }
+        let v8 = match n % 2 {
+            PHASE_A if n > 2 => f64::cos(x2 + 0.1),
+            1 => {
+                let v6 = (x1 * x1 + 1.0).log2();
+                s0 = (s0 * 0.6 + (0.35 - acc1) * 0.02).sin();
+                f64::tanh(v6)
             }
-            acc4 += (x1.sin() * 0.9).atanh().tanh() * 0.25;
-            if k5 >= 6 {
-                break f64::sin(w0[2]);
+            _ => {
+                let v7 = f64::sin(x2).exp2() * f64::asinh(acc1);
+                x1.atan() + v7.tanh()
             }
         };
-        let f9 = |t: f64| s2.abs() + t * 0.5;
-        let v10 = f9(v[0]) + x2.cos().exp() * 0.5;
-        let f11 = |t: f64| (t.powi(2) + 1.5).acosh();
-        let v12 = w0.iter().map(|&p| f11(p)).sum::<f64>();
-        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f11(p) * 0.5);
-        let mut m14 = f64::INFINITY;
-        for i in 0..v.len() {
-            m14 = m14.min(f64::mul_add(v[i], v13, x1) - s3.mul_add(v10, x1));
-            s2 = s2 * 0.6 + f64::atan2(s1, f64::powi(v8, 2) + 0.5).cos() * 0.05;
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            for j in (1..=3).step_by(2) {
+                let v10 = prog_8(f64::sin((f64::atan2(x2, f64::powi(m2, 2) + 1.0).sin() + 2.0).cbrt()) * 2.0, f64::tanh(f64::exp2(f64::cos(v8)).mul_add(x1, x1.to_degrees() * 0.01)), f64::cos(x1), *v, j);
+                if v8 * x1 > v10 {
+                    s0 = (s0 * 0.6 + v[1] * (v[j] * v[j] + 0.5).ln() * 0.05).tanh();
+                    break;
+                }
+                if s0 < 1.0 {
+                    s0 = s0.mul_add(0.6, (x0 * x0 + 1.0).log(10.0) * 0.75);
+                    break;
+                }
+                s0 *= 0.8;
+                s0 -= 0.2 * f64::sin(f64::ln_1p(s0.cos() * 0.5));
+            }
+            let v12 = if v8.asinh() + (s0 * s0 + 1.0).log(x0 * x0 + 2.0) < -0.5 {
+                let v11 = x2 + x1;
+                (x1.sin() * 1.5).cosh() + v11.sin()
+            } else if (v[k9].powi(2) + 1.0).log10() > v8 {
+                s0.atan()
+            } else {
+                f64::log2(f64::powi(f64::cosh(f64::sin(v[(k9 + n) % 4]) * 1.5), 2) + 1.0)
+            };
+            s0 = (s0 * 0.75 + x1.powi(2).to_radians() * 50.0 * 0.05).sin();
+            if k9 >= 3 || (m2.sin() * 1.2).tan().cos() >= x1 - v12 {
+                break;
+            }
         }
-        acc4 += f64::cos(m14) * 0.005;
-        let f15 = |t: f64| f64::cos(x0) - f64::sin(v12) + t * 0.25;
-        let v16 = f15(x2) + f15(v[2]) * 0.5;
-        let v17 = w0.iter().map(|&p| f15(p)).sum::<f64>();
-        s3 = 0.8 * s3 + 0.1 * f64::tanh(f64::sin(x2 + v[n % 4]));
-        x1 * 1.5 + s1 - s2 * 0.5 + s3 - f64::tanh(acc4) + v8 * 0.75 + f64::tanh(v10) + f64::cos(v13) + v16.sin() - v17.cos()
+        x1 * 1.5 + s0 + acc1.tanh() + v8 * 1.5
     }
 
     #[differentiable]
-    impl Params {
-        pub fn prog_69(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x1.clamp((0.3 - x0).sin() - 1.5, f64::tanh(f64::powf(v[1].powi(2) + 1.0, x2.sin())) + 1.5).sin() * 2.0;
-            let mut s1 = (f64::powi(f64::recip(x2.powi(2) + 1.0), 2) + 1.0).ln();
-            let mut s2 = f64::tanh(-self.k);
-            let mut acc3: f64 = 0.0;
-            let v5 = 'b0: {
-                s0 = (s0 * 0.5 + s0.to_radians() * 1.0).tanh();
-                let v4 = x1.mul_add(f64::sin(s1), x0);
-                s2 = (s2 * 0.8 + prog_37(1.5, (-s2).sin() * 2.0, f64::hypot(x1, s2).tanh().sin() * 2.0, v, n) * 0.005).tanh();
-                if v4 * s1 >= 0.0 && n > 3 {
-                    break 'b0 v[n % 4] * 0.1;
-                }
-                f64::cos(x0)
-            };
-            'l1: for i in 0..self.n + 2 {
-                let fi = i as f64;
-                acc3 += 0.5 * f64::tanh(s1.asinh());
-                s1 = s1 * 0.5 + f64::sin(v5 * v5) * 0.25;
-                let mut k6 = 0;
-                while k6 < 4 && v5.cos() > -0.25 {
-                    k6 += 1;
-                    acc3 -= ((1.2 * x1).powi(2) + 1.0).atan2(fi).tanh() * 0.1;
-                    if s0.atan() >= s2.powi(3) || k6 % 3 == 1 {
-                        s0 = (s0 * 0.8 + s0.min(s1) * 0.2).tanh();
-                        continue 'l1;
-                    }
-                }
+    pub fn prog_69(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x0.mul_add(v[n % 4], x0)) * 2.0;
+        let mut s1 = f64::sin(p.1);
+        let mut s2: f64 = prog_25(0.5, p.0.tanh(), 2.0, &v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().map(|&z| 1.0 + 0.1 * f64::asin(f64::tanh(z) * 0.9).tanh()).product::<f64>();
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if !(n < 5 && v4 + (v4 - fi) < 0.5) {
+                a5[i] = p.1 / (p.0.powi(2) + 0.5) + s1.clamp(f64::tanh(p.0) - 1.5, s0.sin() + 1.5);
+            } else {
+                a5[i] = s2 + v[2].sin();
             }
-            let v7: f64 = 'b3: {
-                s1 = 0.6 * s1 + 0.25 * (v5 * v5 + 0.5).ln().sin();
-                if v5.asinh() <= 0.0 || n % 3 == 1 {
-                    break 'b3 self.k + v5;
-                }
-                f64::cos(v[3 - self.n])
-            };
-            let mut k8 = 0;
-            let v10: f64 = loop {
-                k8 += 1;
-                acc3 += 0.5 * v7.sin().exp2().tanh();
-                let mut k9 = 0;
-                while k9 < n + 1 {
-                    k9 += 1;
-                    s2 = s2 * 0.5 + f64::sin((f64::powi((self.k * self.k).ln_1p(), 2) + 1.0).powf(x0.tanh())) * 1.0;
-                    if x1.sin() < (s0.cos() * 0.9).atanh() {
-                        return s1 * std::f64::consts::LN_2 - x0;
-                    }
-                }
-                acc3 += 0.5 * f64::sin(x2);
-                if k8 >= 3 || f64::cbrt((-v7).powi(2) + 1.0) > -1.0 {
-                    break v7;
-                }
-            };
-            let v12: f64 = 'b6: {
-                if v5 + self.scale - 0.25 <= -0.5 {
-                    break 'b6 1.5_f64.min(v7);
-                }
-                let v11 = v10.clamp(-0.5, 0.5);
-                (v11 * v11 + 2.0).ln()
-            };
-            s0.sin() + s1.sin() + f64::sin(s2) + acc3.sin() - v7 * 0.25 - v10 + v12
         }
-
-        pub fn prog_77(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_B: usize = 1;
-            let mut s0 = (x2 - x1).tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            if prog_31((v[3 - self.n].powi(2) + 0.5).recip().tanh(), (x0 + v[(self.n + n) % 4]).sin(), f64::cos((self.k.tanh() + 2.0).cbrt()) * 2.0, v, n) <= (s0 * s0 + 1.0).sqrt() {
-                return (self.scale * self.scale + 1.0).powi(-2);
+        for _ in (0..n).rev() {
+            a5 = [0.5 * (v4 - 1.25).tanh() + 0.5 * a5[3], a5[0] * 0.6 + p.1.tanh() * 0.4, (a5[0] * 0.75 + f64::cos(p.0 * v4) * 0.05).sin(), a5[2]];
+        }
+        for &t in a5.iter() {
+            acc3 += 0.5 * f64::sin(t).tanh();
+            let v6 = a5.iter().zip(a5.iter()).map(|(&z, &q)| 0.5_f64.atan2(z) + q.cos()).sum::<f64>();
+            if 0.75 - v[n % 4] > 1.0 {
+                continue;
             }
-            let v3 = if (s0.tanh() * 1.5).cosh() > v[1] {
-                let v2 = acc1 / (acc1.powi(2) + 1.0) * v[3];
-                prog_76(v2, x0, (acc1 / 4.0).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
-            } else {
-                -v[2]
-            };
-            let v4: f64 = if self.n < 1 {
-                s0 = s0.mul_add(0.75, s0.sin() * 0.05);
-                s0 * std::f64::consts::FRAC_PI_4
-            } else {
-                v[self.n].cos()
-            };
-            let mut k5 = 0;
-            while k5 < 4 && (v3 * v3 + 1.0).recip().sin() <= v4 {
-                k5 += 1;
-                let v10: f64 = match k5 % 4 {
-                    PHASE_B => {
-                        for j in 0..n {
-                            let fj = j as f64;
-                            s0 = 0.6 * s0 + 0.1 * x1.tanh().exp_m1().sin();
-                            let v8: f64 = match j {
-                                0..=1 => {
-                                    let v6 = f64::log(fj * fj + 1.0, 2.0);
-                                    (f64::powi(v6.cos(), 2) + 0.5).sqrt()
-                                }
-                                2 => v[3 - self.n] * x2,
-                                3..=5 => {
-                                    let v7 = self.scale + fj;
-                                    x2.min(self.k) + f64::powi(s0 * s0 + 1.0, -1) + v7.cos()
-                                }
-                                _other => f64::recip(v3 * v3 + 0.5),
-                            };
-                            s0 = (s0 * 0.8 + v8.tanh() * 0.02).tanh();
-                        }
-                        let v9 = x1 * (v[2].sin() * 0.9).acos();
-                        acc1 += f64::sinh(f64::tanh(v9)).to_degrees() * 0.01 * 0.5;
-                        f64::sqrt(v4.sin().powi(2) + 2.0)
-                    }
-                    2 => 0.75 - s0.powi(3),
-                    _ => (self.k.sin() * 2.0).sinh() + x2.tanh().exp_m1(),
-                };
-                if k5 < self.n {
-                    s0 = 0.8 * s0 + 0.25 * f64::tanh(1.5_f64.powf(v[k5 % 4].sin()));
-                    for _ in 0..n {
-                        acc1 += (v10 + 0.8).tanh() * 0.05;
-                        if v4.cos() < v10 {
-                            s0 = (s0 * 0.75 + x0.tanh() * 0.25).sin();
-                        } else {
-                            s0 = (s0 * 0.75 + f64::cosh(s0.tanh() * 1.5) * 0.05).tanh();
-                            s0 *= 0.75;
-                            s0 += 0.4 * f64::log(1.5_f64, f64::powi(s0, 2) + 2.0);
-                        }
-                    }
-                } else {
-                    for j in (0..n).rev() {
-                        let v12: f64 = if j == 2 && -(v10 * 0.65) >= f64::tanh(x0) {
-                            v3.cos()
-                        } else {
-                            let v11 = (self.k.sin() * 0.9).asin();
-                            (v4.powi(2) + 1.0).sqrt() + v11.sin()
-                        };
-                        if v3 + x0 > 1.0 {
-                            s0 = (s0 * 0.6 + f64::log(v[self.n] * v[self.n] + 1.0, 2.0) * 0.25).sin();
-                            s0 *= 0.8;
-                            s0 += 0.05 * f64::cos((f64::sin(v12) * 0.9).asin());
-                        } else if v10.tanh().exp2() <= v10.asinh() {
-                            acc1 += f64::asin(f64::asin(v3.cos() * 0.9).cos() * 0.9).tanh() * 0.05;
-                            if v[self.n] + x0 <= -0.5 && j > 0 {
-                                return v4.tanh();
-                            }
-                            s0 = s0 * 0.6 + (v12 - s0).tanh() * 0.2;
-                        } else {
-                            acc1 += f64::sqrt(v10 * v10 + 0.5).sin() * 0.05;
-                            match j % 4 {
-                                0 | 2 => {
-                                    let v13 = v[(j + n) % 4].cos() / 1.5;
-                                    acc1 += v13.sin() * 0.05;
-                                }
-                                3 => {
-                                    break;
-                                }
-                                _other => {
-                                    s0 = (s0 * 0.75 + f64::powi(self.k, 3) * 1.0).sin();
-                                }
-                            }
-                            s0 = s0 * 0.6 + x0.cos() * 0.4;
-                            match j {
-                                0 | 2 => {
-                                    let v14 = f64::sin(v12).exp();
-                                    let v10 = v3 * s0;
-                                    acc1 -= 0.05 * (f64::tanh(v14) + v10.sin()).tanh();
-                                }
-                                3..=4 => {
-                                    continue;
-                                }
-                                _ => {
-                                    s0 = 0.6 * s0 + 0.4 * (f64::cos(s0) * 0.5).ln_1p().cos();
-                                    let v15: f64 = v12.copysign(x1);
-                                    acc1 -= 0.05 * f64::sin(v15).cos();
-                                }
-                            }
-                        }
-                        s0 = s0.mul_add(0.8, f64::cos((s0.sin() * 0.9).acos()) * 0.05);
-                    }
-                    s0 = s0.mul_add(0.8, f64::acos((s0 * s0 + 0.5).powf(0.5).tanh() * 0.9).cos() * 0.02);
+            s2 = s2 * 0.8 + f64::tanh(v6) * 0.02;
+        }
+        if (f64::powi(v4, 2) + 1.0).log10() > f64::powf(v[n % 4].powi(2) + 0.5, 0.3) {
+            return v[1].atan();
+        }
+        s0 = 0.5 * s0 + 0.5 * p.1.sin().cos();
+        s1 = s1.mul_add(0.8, a5[0].sin() * 0.005);
+        s0 - s1 - s2 * 1.5 - acc3
+    }
+
+    #[differentiable]
+    pub fn prog_70(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 + v[n % 4]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        s0 = f64::mul_add(s0, 0.75, f64::tanh(acc1) * 1.0);
+        let v2 = v.iter().map(|&z| (acc1.cos() * 0.9).atanh() / (f64::cos(p.0) + 2.0) + z.tanh()).sum::<f64>();
+        if 1.25 - p.1 > -0.5 {
+            s0 = s0 * 0.75 + (p.1 * v[n % 4] * f64::sqrt(x0.powi(2) + 0.5)).tanh() * 0.02;
+        } else {
+            let x0 = f64::acosh((acc1 + x0).powi(2) + 1.5);
+            acc1 += x0.tanh();
+        }
+        let mut k3 = 0;
+        while k3 < 5 && v2.cos() - p.1.sin() > p.0.sin().exp2() {
+            k3 += 1;
+            let v4 = v[k3 % 4] + 2.0;
+            match k3 + n {
+                0..=1 => {
+                    s0 = s0 * 0.8 + f64::sin((s0.tanh() * 1.2).tan()) * 0.02;
                 }
-                if x1 / (f64::powi(v10, 2) + 1.5) < 0.5 {
+                3..=5 => {
+                    let x0 = v2.tanh();
+                    let v7 = if let Some(k5) = (k3 + n).checked_sub(2) {
+                        let c6 = k5 as f64;
+                        0.35 * v4.tanh() + f64::tanh(c6)
+                    } else {
+                        (f64::powi(v4, 2) + 2.0).sqrt()
+                    };
+                    s0 = (s0 * 0.5 + (x0 + v7.sin()) * 0.25).sin();
+                }
+                6 => {
+                    let v8 = v4;
+                    s0 = s0 * 0.8 + v8.tanh().cos() * 0.2;
+                }
+                _ => {
+                    s0 = (s0 * 0.5 + prog_8(s0.cos().sin(), 0.25, p.1, v, k3) * 0.005).tanh();
+                    let v9: f64 = -(-0.5_f64).max(s0);
+                    s0 = (s0 * 0.8 + v9.tanh() * 0.2).tanh();
+                }
+            }
+            s0 = (s0 * 0.5 + f64::ln((f64::to_radians(s0) * 20.0).powi(2) + 1.0) * 1.0).tanh();
+            s0 *= 0.6;
+            s0 += 0.4 * v4.cos().sin();
+        }
+        let mut a10 = [0.0; 4];
+        for i in 0..n {
+            a10[i % 4] += f64::ln(f64::powi(v[k3 % 4], 2) + 0.5).atan().tanh() * 0.25;
+            acc1 += v2.cos() * 0.25;
+        }
+        a10 = [f64::mul_add(a10[3], 0.8, f64::cos(x0 - p.1) * 0.1), a10[3], a10[2], a10[1]];
+        let v11 = (0..n).map(|i| f64::exp(f64::sin(a10[i % 4].atan()))).sum::<f64>();
+        s0 * 0.25 - f64::tanh(acc1) - v2.cos() + f64::sin(v11)
+    }
+
+    #[differentiable]
+    pub fn prog_71<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize, mode: Mode) -> T {
+        let mut s0 = (v[1] * v[1] + T::from_f64(0.5).unwrap()).recip();
+        let mut s1: T = T::sin(v[n % 4] * v[n % 4]) * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v7 = match mode {
+            Mode::Lower(k3, lo4) => {
+                let lo4 = T::from_f64(lo4).unwrap();
+                for &t in v.iter() {
+                    match n % 2 {
+                        0 => {
+                            break;
+                        }
+                        1 => {
+                            acc2 = acc2 + T::from_f64(0.5).unwrap() * ((x0 * x0 + T::from_f64(1.5).unwrap()).acosh() * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).tanh();
+                        }
+                        _other => {
+                            s0 = s0 * T::from_f64(0.6).unwrap() + T::cos(x2) * T::from_f64(0.4).unwrap();
+                        }
+                    }
+                    let v5 = ((T::powi(t, 2) + T::one()).log(s0 * s0 + T::from_f64(2.0).unwrap()).powi(2) + T::one()).log10();
+                    acc2 = acc2 - T::tanh(T::from_f64(1.5).unwrap() - (v[(k3 + n) % 4] * v[(k3 + n) % 4] + T::from_f64(2.0).unwrap()).acosh()) * T::from_f64(0.5).unwrap();
+                    acc2 = acc2 - T::from_f64(0.5).unwrap() * v5.tanh();
+                }
+                (v[k3] + x1) * lo4
+            }
+            Mode::Upper(hi6) => {
+                let hi6 = T::from_f64(hi6).unwrap();
+                s1 = (s1 * T::from_f64(0.5).unwrap() + T::cos(hi6).exp_m1() * T::one()).tanh();
+                T::clamp(x0 * x2, -T::one(), T::from_f64(1.5).unwrap())
+            }
+            Mode::Off => x0.sin(),
+        };
+        let v11 = match mode {
+            Mode::Lower(_, _) => T::from_f64(2.0_f64).unwrap().log(v7.powi(2) + T::from_f64(2.0).unwrap()),
+            Mode::Upper(_) => T::cos(x2).exp2(),
+            Mode::Off => x1.powi(2),
+        };
+        let v17 = match mode {
+            Mode::Lower(_, _) => x2 * x1,
+            Mode::Upper(hi14) => {
+                let hi14 = T::from_f64(hi14).unwrap();
+                let v15 = -(hi14 + s1);
+                hi14 + v15.sin()
+            }
+            _ => {
+                let v7 = prog_66(T::tanh(T::sin(s1)), (x2.sin() * T::from_f64(0.5).unwrap()).ln_1p().tanh(), s1, [v[0], v[1], v[2], v[3]], 2);
+                let v16 = x1;
+                T::exp2(x2.cos()) + v7.sin() + T::cos(v16)
+            }
+        };
+        let mut m18 = T::tanh(x0).cosh();
+        for i in 1..=2 {
+            let c19 = if v11 + v7 < T::one() {
+                v[i] * x2 + v[3 - i]
+            } else {
+                x1
+            };
+            m18 = m18.max(c19);
+        }
+        s1 = s1 * T::from_f64(0.6).unwrap() + m18.sin() * T::from_f64(0.05).unwrap();
+        x1.tanh() + x2 * T::from_f64(0.75).unwrap() - T::tanh(s0) - s1 + acc2.cos() - v7.cos() - v11.cos() + v17 - T::exp_m1(v11.sin()).min(x1.clamp(x0.sin() - T::from_f64(1.5).unwrap(), v[n % 4].tanh() + T::from_f64(1.5).unwrap()))
+    }
+
+    #[differentiable]
+    pub fn prog_72<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = 0.5_f64.powf(f64::tanh(v[3]));
+        let mut s1 = x0.clamp(-1.0, 1.5);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a3[i] = fi - s1 / (fi.powi(2) + 0.5);
+            s1 = (s1 * 0.75 + 1.5 * (0.65 * s1) * 0.25).sin();
+        }
+        let mut k4 = 0;
+        while k4 < 6 {
+            k4 += 1;
+            if k4 % 3 == 1 && SCALE + v[3] + f64::tanh(s0).exp() < 0.5 {
+                acc2 += s1.mul_add(x1, v[(k4 + n) % 4]).sin() * 0.25;
+                if x2.tanh().powi(2).ln_1p() <= 0.5 {
+                    s1 *= 0.5;
+                    s1 += 0.5 * f64::cos(s1);
+                } else if prog_8(f64::sin(a3[3]) * 2.0, x2, x0, v, k4) >= 0.0 {
+                    let v5 = x1.cos();
+                    for _ in 0..5 {
+                        let v6 = a3.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::tan((x0 + p).tanh() * 1.2))).product::<f64>();
+                        if f64::tanh(v5.sin().exp()).exp2() > 1.0 {
+                            s0 = s0.mul_add(0.75, f64::cbrt((x0.cos() * 1.5).sinh().powi(2) + 1.0).sin() * 0.02);
+                            let v7 = (x0.tanh() * 0.9).asin();
+                            acc2 -= 0.05 * f64::cos(f64::tanh(v7));
+                        } else {
+                            s0 *= 0.8;
+                            s0 += 0.02 * f64::log(f64::powi(v6, 2) + 1.0, 10.0);
+                            let v8 = (f64::cos(v5.atan2(x2.powi(2) + 1.0)) * 1.5).sinh();
+                            s0 = (s0 * 0.8 + v8.tanh() * 0.01).sin();
+                        }
+                        s1 = (s1 * 0.75 + s1.atan() * 0.25).tanh();
+                        s0 = (s0 * 0.5 + v6.tanh() * 0.05).tanh();
+                    }
+                    acc2 += v5.tanh() * 0.25;
+                } else {
+                    s1 = s1.mul_add(0.5, m0::prog_15(s0, f64::cos(s1) * 2.0, (s1 - v[k4 % 4]).cos(), v, 0).sin() * 0.005);
+                }
+            } else if !(k4 % 2 == 0 && f64::atan2(a3[(k4 + n) % 4], f64::powi(1.5 - v[0], 2) + 1.0) < x0) {
+                acc2 += 0.25 * f64::cos(x2.sin().exp_m1());
+            } else {
+                match mode {
+                    Mode::Lower(_, lo10) => {
+                        let v11 = ((lo10.tanh() * 1.5).cosh().tanh() * 2.0).cosh();
+                        acc2 -= f64::tanh(v11) * 0.25;
+                    }
+                    Mode::Upper(_) => {
+                        let v13 = (s1 * s1 + 1.0).recip();
+                        s0 = s0 * 0.75 + f64::cos(v13 / (a3[k4 % 4] * a3[k4 % 4] + 1.5)) * 0.25;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, x2.asinh().tanh() * 0.25);
+                    }
+                }
+            }
+            let v14 = if n + k4 < 12 && (x2 * x2 + 0.5).sqrt() > a3[2] {
+                s1 = f64::mul_add(s1, 0.6, x1.cos() * 0.4);
+                s0 + a3[k4 % 4]
+            } else {
+                (x1 * x1 + 2.0).sqrt()
+            };
+            if x0.tanh().exp() > 0.0 {
+                acc2 -= 0.25 * (f64::powi(a3[(k4 + n) % 4].asinh(), 2) + 1.0).recip();
+                s0 = s0 * 0.8 + v[1].cos().cosh().cos() * 0.1;
+            } else {
+                s0 = 0.6 * s0 + 0.4 * s1.asinh().sin();
+                s0 = (s0 * 0.75 + (s0 * v[k4 % 4]).cos().exp() * 0.02).sin();
+            }
+            s1 *= 0.75;
+            s1 += 0.25 * f64::sin(a3[k4 % 4]);
+            acc2 += f64::sin(v14) * 0.25;
+        }
+        match k4 {
+            0..=2 => {
+                s0 = s0.mul_add(0.5, f64::sin(s0 * x0) * 0.05);
+                s0 = (s0 * 0.5 + m0::prog_15(f64::hypot(x2, x1).sin() * 2.0, x1, x2, v, 1) * 0.005).tanh();
+            }
+            4 => {
+                let x1 = (x1 * x1 + 0.5).powf(0.5);
+                let v15 = f64::to_degrees(x1) * 0.01;
+                acc2 -= v15.sin();
+            }
+            g if g > 5 => {
+                acc2 += f64::tanh(-x1);
+                let v16 = x2 + s0;
+                s1 = (s1 * 0.75 + v16.tanh() * 0.05).tanh();
+            }
+            _ => {
+                s0 = 0.8 * s0 + 0.05 * f64::sin(x1.sin().exp());
+            }
+        }
+        let mut m17: f64 = 1.0;
+        for i in 0..=n {
+            m17 = (v[(i + n) % 4] - (s1 - v[(i + n) % 4])).min(m17);
+        }
+        let mut k18 = 0;
+        while k18 < 3 {
+            k18 += 1;
+            if x0 >= m17 {
+                break;
+            }
+            let v19 = if x0 <= f64::cos(s0) {
+                let x1: f64 = x2 / (v[3 - k18] * v[3 - k18] + 1.0);
+                m17 - a3[k4 % 4] + x1.cos()
+            } else {
+                let x0 = x2;
+                a3[k18].tanh().exp() - x0
+            };
+            acc2 += 0.5 * v[k18].tanh().exp_m1().cos();
+            s1 = f64::mul_add(s1, 0.8, f64::cos(v19) * 0.02);
+        }
+        x2 - s0 - s1 + acc2.tanh() + a3[3].cos() + m17.tanh() + (m17 + x2)
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = *x2;
+        let mut acc2: f64 = 0.0;
+        let mut m3: f64 = 0.0;
+        for _ in 0..n {
+            m3 = m3.min(s1.mul_add(x1 + x0, x0));
+        }
+        s1 = (s1 * 0.8 + m3.tanh() * 0.02).tanh();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc2 += 0.4 * x0.cos().sin();
+            match k4 % 3 {
+                0 => {
+                    s1 = 0.8 * s1 + 0.02 * prog_52(3.0_f64.atan2(s1).atan().tanh(), 0.5, 0.5, [w0[0], w0[1], w0[2], w0[3]], 4).sin();
+                    let v5 = f64::tanh(x2.sin().exp_m1()).exp();
+                    s1 = s1 * 0.6 + v5.tanh() * 0.05;
+                }
+                _other => {
+                    s1 = (s1 * 0.75 + v[k4 % 4] * 0.25).sin();
+                    let v6 = f64::sin(x1).exp_m1();
+                    s1 = 0.6 * s1 + 0.1 * v6.sin();
+                }
+            }
+            if k4 >= 5 || f64::recip((x0 + w0[k4 % 4]).powi(2) + 0.5) >= 0.5 {
+                break;
+            }
+        }
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                a7[i][j] = v[1].cos().exp2();
+            }
+            acc2 += fi.tanh().sin();
+        }
+        let v8: f64 = if m3.to_degrees() * 0.02 + (x1.powi(2) + 0.5).sqrt() > 1.0 {
+            w0[k4 % 4].tanh().exp2()
+        } else if k4 % 2 == 0 {
+            let x1: f64 = (acc2.cos() * 0.9).asin().asinh();
+            (m3 * m3 + 1.0).recip() + x1.sin()
+        } else {
+            (a7[0][n % 4] * x1).sin()
+        };
+        let [b9, b10, b11] = [v8 + x0 + x1 * x1, f64::acos(a7[1][1].sin() * 0.9), (x1 * s1).abs()];
+        let mut a12 = [b10 + b9, b9.sin(), w0[n % 4].sin() - (b9 + w0[n % 4]), x0.abs()];
+        a12 = [(b11 + *x2).tanh() * 0.05, a12[2] * 0.8 + (a12[k4 % 4] + 0.8).tanh() * 0.01, a12[3], a12[0] * 0.75 + f64::tanh(x1).sin() * 0.25];
+        acc2 * 0.25 - f64::cos(a12[3])
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::sqrt(f64::powi(v[n % 4], 2) + 1.0)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().map(|&p| f64::atan2(s0, x0.powi(2) + 0.5) + p.sin()).sum::<f64>();
+        s0 = (s0 * 0.8 + f64::ln_1p(s0.tanh() * 0.5) * 0.1).tanh();
+        let v3 = (0..n).map(|i| f64::sinh(x0.sin() * 2.0) + v[i % 4] * 0.25).sum::<f64>();
+        let mut k4 = 0;
+        while k4 < 6 {
+            k4 += 1;
+            if (s0.cos() * 0.9).asin() > -0.5 || k4 > 2 {
+                return (x0 * x0 + 2.0).acosh();
+            }
+            match k4 {
+                1 | 3 => {
+                    s0 = 0.75 * s0 + 0.02 * f64::sinh(v2.cos() * 2.0).cos();
+                }
+                4..=5 => {
+                    acc1 += 0.25 * f64::cos(v[k4 % 4] + 0.8);
+                }
+                6 => {
+                    acc1 += (v2 + s0).sin() * 0.25;
+                }
+                _ => {
+                    for &u in v {
+                        s0 = (s0 * 0.75 + (f64::cos(v3) * 0.9).asin() * 0.1).tanh();
+                        let v5 = v.iter().fold(u, |r, &p| r * 0.75 + 0.05 * (f64::exp(f64::sin(s0)) + p.cos()).tanh());
+                        if let Some(k6) = n.checked_sub(1) {
+                            let c7 = k6 as f64;
+                            s0 = s0.mul_add(0.75, (s0 * s0 + 0.5).powf(v[k6 % 4].tanh()).cos() * 0.02);
+                            if v[(k6 + n) % 4].sin() <= v[0] {
+                                return f64::tanh(v[0]) + x0 * s0;
+                            }
+                            s0 *= 0.6;
+                            s0 += 1.0 * f64::tanh(c7).sin();
+                        }
+                        s0 = 0.5 * s0 + 0.25 * f64::tanh(v5.cos());
+                    }
+                    s0 = (s0 * 0.75 + v[2].tanh() * 0.25).sin();
+                }
+            }
+            s0 *= 0.6;
+            s0 -= 0.1 * (s0.cos() * 0.9).acos().tanh();
+        }
+        for _ in 0..n {
+            acc1 -= f64::tanh(0.1 - (f64::tanh(x2) * 0.9).atanh()) * 0.25;
+            let v8: f64 = (x1.sin() + 2.0).cbrt();
+            acc1 -= f64::sin(v8).tanh() * 0.25;
+        }
+        let v9 = v[1..].iter().cloned().map(|p| x2.sin().exp() + p * 0.25).sum::<f64>();
+        let c10: f64 = table(k4 + n);
+        x1.sin() + s0 * 0.75 - acc1.cos() + v2.tanh() + f64::tanh(v3) + v9.cos() + c10 - f64::ln_1p(f64::powi(x2 * c10, 2))
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0: f64 = (x0 * x0 + 1.0).powf(0.5).sin() * 2.0;
+        let mut s1 = s0.sin();
+        let mut acc2: f64 = 0.0;
+        let v4 = match n {
+            MODE_B => {
+                s1 = (s1 * 0.75 + prog_63(x1, (x0 + v[2]).sin() * 2.0, acc2.tanh() * 2.0, v, n) * 0.005).tanh();
+                x2.hypot(v[n % 4])
+            }
+            2 | 4 => v[n % 4].cos(),
+            5 => {
+                let v3 = (s1 * s1 + 1.0).powf(0.5);
+                f64::exp_m1(f64::cos(acc2)) * (s0.to_radians() * 20.0) + v3.cos()
+            }
+            _other => prog_13(s0, f64::log(v[3] * v[3] + 1.0, 10.0).cos() * 2.0, v[n % 4].tanh().tanh(), &v, n),
+        };
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            if *x2 <= 0.5 {
+                s1 = s1 * 0.8 + m0::prog_15::<f64>(1.2, (f64::powi((v[1].sin() * 0.5).ln_1p(), 2) + 1.0).ln().cos(), f64::acosh(x1 * x1 + 2.0).cos().tanh(), v, i).sin() * 0.005;
+                continue;
+            }
+            if (x1.cos() * 0.5).ln_1p() <= 0.25 {
+                continue;
+            }
+            acc2 += m0::prog_15(x0, f64::tanh(-v[0]) * 2.0, x1, v, i).sin() * 0.02;
+            for j in 0..i {
+                let fj = j as f64;
+                if (fj - 1.2).atan2(v[n % 4] * v[n % 4] + 0.5) < 0.5 {
+                    acc2 -= f64::cbrt(v4.powi(2) + 1.0).tanh() * 0.05;
+                    break 'l0;
+                }
+                match j {
+                    1 | MODE_D => {
+                        s1 = (s1 * 0.6 + f64::max(x0, s1) * 0.4).tanh();
+                        continue;
+                    }
+                    4 => {
+                        acc2 += 0.05 * v4.sin();
+                        let v5 = fi.sin().exp();
+                        acc2 += f64::tanh(v5) * 0.05;
+                    }
+                    _other => {
+                        s0 = 0.8 * s0 + 0.4 * (2.0 * (v4 * 0.25)).tanh();
+                    }
+                }
+                let v6 = v4.cos().exp();
+                s1 = 0.5 * s1 + 1.0 * (s0 * s0 + 1.0).log10().sin();
+                s0 = s0 * 0.6 + v6.sin() * 0.1;
+            }
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if f64::cbrt(v[1].max(v4).powi(2) + 0.5) > -0.5 {
+                break;
+            }
+            match k7 {
+                MODE_A => {
+                    let v13 = match mode {
+                        Mode::Lower(_, _) => {
+                            let v10 = f64::to_radians(*x2);
+                            (f64::tanh(v10) * 0.9).atanh()
+                        }
+                        Mode::Upper(_) => {
+                            s0 *= 0.8;
+                            s0 += 0.05 * f64::cos((*x2 * s0).atan());
+                            f64::acosh(x1 * x1 + 2.0)
+                        }
+                        Mode::Off => {
+                            let v4 = s1 + x2.tanh();
+                            let v12 = m0::prog_15::<f64>(1.5, s1, x0.tanh(), v, n);
+                            v4.cos() + v12.sin()
+                        }
+                    };
+                    s1 = (s1 * 0.5 + f64::sin(v13) * 0.005).tanh();
+                }
+                MODE_B | 3 => {
+                    acc2 -= 0.4 * f64::tanh(v4.cos().exp_m1());
+                }
+                4 => {
+                    let v14 = m0::prog_15::<f64>(s1, v4.sin() * 2.0, *x2, v, k7);
+                    let v15 = (x1.powi(2) + 1.0).log(2.0);
+                    acc2 -= 0.02 * (v14.sin() - f64::sin(v15)).cos();
+                }
+                _ => {
+                    let v16: f64 = s0 / ((x1 / (f64::sin(x1) + 2.0)).powi(2) + 1.5);
+                    s0 = f64::mul_add(s0, 0.5, f64::cos(v16) * 0.1);
+                }
+            }
+            s0 = (s0 * 0.5 + (v[n % 4].cos() * 0.9).asin() * 0.2).sin();
+            if k7 >= 5 {
+                break;
+            }
+        }
+        let mut a17 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a17[i] = f64::tanh(SCALE + v4);
+            s0 *= 0.6;
+            s0 -= 0.2 * f64::sin(x1 - s1);
+            s0 = s0 * 0.5 + t.sin() * 0.5;
+        }
+        a17 = [f64::acosh(x1 * x1 + 2.0).sin() * 0.4, a17[3], (a17[3] * 0.6 + f64::tanh(m0::prog_15::<f64>(x2.cos().exp().sin(), f64::ln(f64::tanh(x1).powi(2) + 2.0).tanh(), x1, v, n)) * 0.005).tanh(), f64::cos(x1.sin().exp_m1()) * 0.25];
+        let mut a18 = [0.0; 4];
+        for i in 0..4 {
+            a18[i] = s0.atan2(v[i].powi(2) + 1.0);
+        }
+        a18 = [a18[0].mul_add(0.6, x0.abs().cos() * 0.4), a18[3], 0.005 * (s0 * 0.001).sin().cos() + 0.8 * a18[0], a18[2].mul_add(0.5, f64::cos(x2.tanh()).cos() * 0.5)];
+        let v19 = v.iter().copied().map(|p| x1.max(p)).sum::<f64>();
+        let v23 = match (k7 + n).checked_sub(3) {
+            Some(1 | 2) => x2.clamp(v19.cos() - 1.5, x2.sin() + 1.5).powi(2),
+            Some(k20) => {
+                let c21 = k20 as f64;
+                f64::log(1.5_f64.copysign(a17[k20 % 4]).powi(2) + 1.0, (v19 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 2.0) + c21.tanh()
+            }
+            None => {
+                let v19: f64 = v[k7 % 4] / (v19 * v19 + 0.5);
+                let v22 = v19.to_degrees() * 0.01;
+                f64::copysign(*x2, a17[n % 4]) / (f64::powi((v22 * v22 + 0.5).sqrt(), 2) + 1.5)
+            }
+        };
+        s1.tanh() + acc2.sin() + v4.tanh() + a17[3] * 0.75 + a18[1].sin() - v23.sin() + (v19.cos().exp2().powi(2) + 0.5).cbrt()
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::sin(x1 * *x2) * 2.0;
+        let mut s1 = (0.5_f64.min(v[n % 4]) * v[0]).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            let v4 = f64::cos(x0).to_degrees() * 0.02;
+            assert!(n < 100);
+            if k3 > 0 {
+                s0 = (s0 * 0.6 + prog_52(f64::sin((v4.powi(2) + 0.5).atan2(v4)), x0, s0, [v[0], v[1], v[2], v[3]], k3) * 0.005).tanh();
+                s1 = s1 * 0.75 + x0.sin().sin() * 0.25;
+            }
+            s1 = s1.mul_add(0.6, f64::tanh(x1) * 0.4);
+            if k3 >= 2 || s1.min(v4) * (v4 * s1) >= -0.5 {
+                break (x1.powi(2) + 1.0).cbrt().sin();
+            }
+        };
+        let mut m6 = 0;
+        for _ in (0..=n).rev().step_by(2) {
+            acc2 -= 0.5 * f64::tanh(x0 / (x0 * x0 + 1.5)).sin();
+            if f64::exp_m1(f64::tanh(s1)) > v5 / 3.0 {
+                m6 += 1;
+            }
+            if !(n % 3 == 1 && x1.to_radians() > 0.0) {
+                s0 *= 0.6;
+                s0 += 0.2 * x1.atan2(v5.powi(2) + 1.0).cos();
+                continue;
+            }
+        }
+        match m6 {
+            0..=2 => {
+                s1 = (s1 * 0.8 + (-v5) * 0.1).tanh();
+                if (x0 * x0).ln_1p() <= -1.0 || m6 < 5 {
+                    let v7 = v5;
+                    let v5 = f64::acos(x0.sin() * 0.9);
+                    s1 = s1 * 0.6 + (v7 + v5.sin()).tanh() * 0.1;
+                } else {
+                    assert!(k3 + n < 100, "k3 out of range");
+                    let v8 = (f64::ln_1p(x0.tanh() * 0.5).sin() * 0.9).atanh();
+                    acc2 += 0.75 * v8.tanh();
+                }
+                s0 = s0.mul_add(0.75, (f64::powi(x2.asinh(), 2) + 2.0).ln().sin() * 0.25);
+            }
+            3 | 5 => {
+                acc2 += x0.sin();
+                acc2 += (v[2] - x1).sin();
+            }
+            6 => {
+                acc2 -= 0.02 * f64::sin(m0::prog_15(*x2, v5.cos(), x0, [v[0], v[1], v[2], v[3]], k3));
+            }
+            _other => {
+                let v9 = 2.0_f64.log(f64::powi(*x2 / (s1 * s1 + 1.5), 2) + 2.0);
+                acc2 += f64::sin(x2.copysign(x1));
+                s1 *= 0.6;
+                s1 += 0.1 * f64::cos(v9);
+            }
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let c11: f64 = table(k10 + n);
+            let v14 = match k3 {
+                0..=1 => f64::cos(f64::recip(v5.powi(2) + 1.0)),
+                MODE_C => {
+                    let v12 = x0;
+                    (v[2].sin() * 0.9).atanh() + f64::cos(v12)
+                }
+                _ => {
+                    let v13 = x0 * 1.25;
+                    (c11.tanh() * 0.5).ln_1p() + v13.tanh()
+                }
+            };
+            acc2 -= 0.5 * f64::cosh(f64::tanh(x1)).cos();
+            if k10 >= 4 || f64::exp(c11.tanh()) + v[(k10 + m6) % 4] * x0 >= v14 {
+                break;
+            }
+        }
+        let v15 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * (p / ((p.powi(2) + 1.0).ln().powi(2) + 0.5)).cos());
+        let mut a16 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a16[i] = (x2.powi(2) + 2.0).sqrt().asinh();
+            s0 = s0.mul_add(0.6, (s1.cos() * v15).cos() * 0.1);
+            s1 = s1 * 0.8 + f64::sin(t.sin()) * 0.2;
+        }
+        let v17 = (f64::sin(v15) * 0.5).ln_1p().powi(2);
+        s0.sin() - s1 + acc2.cos() + f64::sin(v5) + a16[1].sin() + v17.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(v[0]);
+        let mut s1 = prog_55(f64::acosh(x2 * x2 + 2.0).tanh(), x2, s0, v, 5).tanh() * 2.0;
+        let mut s2 = f64::powf(f64::powi(s0, 2) + 1.0, 1.5).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = v.map(f64::cos);
+        s2 = (s2 * 0.5 + f64::tanh(a4[0]) * 0.5).tanh();
+        a4 = v;
+        let mut m5 = 0;
+        for t in a4 {
+            acc3 -= prog_52(x2, f64::cos(a4[(m5 + n) % 4] * 0.25), s2, v, n).tanh() * 0.5;
+            acc3 -= f64::acos(s2.cos().sin() * 0.9).tanh() * 0.5;
+            if (-x1).cos() < -0.5 || m5 % 2 == 0 {
+                m5 += 1;
+            }
+            acc3 -= (x0.to_radians() * 50.0).tanh() * 0.5;
+            s0 = (s0 * 0.75 + f64::sin(t) * 0.25).sin();
+        }
+        let c6 = m5 as f64;
+        let mut a7 = [0.0; 4];
+        for i in 0..4 {
+            if i % 3 == 1 && x1.sin().exp_m1() / (s0.powi(2).powi(2) + 1.0) > 0.0 {
+                a7[i] = x1 / (s2 * s2 + 1.0);
+            } else {
+                a7[i] = (c6.cos() * 0.9).asin() + (s0 * s0 + 1.0).powi(-3);
+            }
+        }
+        s0 = (s0 * 0.8 + a7[3].sin() * 0.005).tanh();
+        a7 = v;
+        let mut a8 = v;
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] + a8[(i + n) % 4] * (x1.cos() * 0.2);
+        }
+        a8 = [(a8[1] * 0.8 + ((x1.cos() * 0.9).asin() + x2).sin() * 0.05).tanh(), a8[0] * 0.5 + prog_63((f64::atanh(x0.tanh() * 0.9) + (c6 + x1)).sin() * 2.0, f64::cos(v[m5 % 4] - c6), x2, v, 1).cos() * 0.005, a8[1].mul_add(0.6, (acc3 * 0.001).sin() * 0.02), f64::mul_add(a8[2], 0.75, (s1 * 0.02).sin() * 0.01)];
+        for i in 1..n {
+            s1 *= 0.6;
+            s1 += 0.4 * x1.asinh().tanh();
+            a7 = [a7[1], a7[1], f64::cos(v[i % 4]).sin() * 1.0, f64::tanh(f64::exp((s2.to_degrees() * 0.02).tanh())) * 0.25];
+        }
+        s0 + s1 + s2.tanh() - a4[2] + a7[1] * 0.75 + a8[2].cos() + c6.cos().cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(x2.atan2(x2 * x2 + 1.0).mul_add(x1, f64::ln(x1.powi(2) + 0.5))) * 2.0;
+        let mut s1: f64 = f64::sin((x2.tanh() * 0.9).asin()).exp_m1();
+        let mut acc2: f64 = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v3 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (r.tanh() + f64::sin(p)).cos());
+            let v4: f64 = prog_8(s1, v[n % 4].atan().tanh(), x2, v, i);
+            match i % 4 {
+                0..=1 => {
+                    for &u in v.iter() {
+                        if (f64::cos(f64::log10(v3 * v3 + 1.0)) * 1.2).tan() >= s0 {
+                            s1 = (s1 * 0.75 + u.sin() * 0.25).sin();
+                            s1 = (s1 * 0.75 + f64::acosh(f64::powi(s0.tanh(), 2) + 2.0) * 0.2).sin();
+                        } else {
+                            s1 = (s1 * 0.8 + v4 * 0.005).sin();
+                            s0 = s0.mul_add(0.5, f64::sin((x2.powi(2) + 2.0).ln()) * 0.5);
+                        }
+                        acc2 -= (x0 * s1).tanh() * 0.1;
+                        acc2 -= u.tanh() * 0.1;
+                    }
+                    s1 = s1 * 0.5 + f64::atan2(s1, f64::powi(s1, 2) + 0.5).tanh() * 0.05;
+                    match n {
+                        0 => {
+                            let v5: f64 = m0::prog_15::<f64>(x1, 0.75, x0, v, i);
+                            acc2 += f64::sin(v5).cos() * 0.05;
+                        }
+                        MODE_C => {
+                            let [b6, b7, _, _] = v;
+                            acc2 -= (b6.tanh() + b7.cos()).sin() * 0.5;
+                        }
+                        3..=4 => {
+                            s1 = (s1 * 0.5 + f64::ln((v[3].cos() * 1.2).tan().powi(2) + 2.0) * 0.05).sin();
+                            break;
+                        }
+                        _ => {
+                            acc2 += f64::powf(v3.sin().powi(2) + 0.5, 1.5).cos() * 0.5;
+                        }
+                    }
+                }
+                MODE_C => {
+                    let v8 = f64::acosh((v[(i + n) % 4].powi(2) + 1.0).recip().powi(2) + 1.5);
+                    acc2 += v8.sin() * 0.5;
+                }
+                3 => {
+                    s0 = (s0 * 0.6 + v3.sin() * 0.2).tanh();
                     break;
                 }
-                s0 = (s0 * 0.5 + x1 * 0.5).sin();
-            }
-            if let Some(_) = (self.n + n).checked_sub(2) {
-                let v17 = v4.sin();
-                let x2 = x2;
-                acc1 += (v17.tanh() + x2.sin()).sin();
-            } else {
-                s0 = f64::mul_add(s0, 0.6, (v4 * 1.5).sin() * 0.1);
-            }
-            s0 + f64::sin(acc1) + v3.cos() - v4.abs() / (f64::acosh(f64::powi(x2, 2) + 1.5).tanh() + 2.0)
-        }
-
-        pub fn prog_87<T: num_traits::Float + num_traits::FromPrimitive>(&self, x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-            let mut s0 = v[(self.n + n) % 4] * 0.75;
-            let mut s1 = (x2 * v[1]).cos().exp().sin() * 2.0;
-            let mut s2 = prog_21(T::cos(T::recip(T::powi((v[self.n] * v[self.n] + 1.0).log(3.0), 2) + 1.0)), T::atan2(T::from_f64(1.5_f64).unwrap(), x1).cos(), T::cos(x0), v, n).tanh() * 2.0;
-            let mut acc3: T = 0.0;
-            let v4: T = 'b0: {
-                if T::atan(x0) > x0 {
-                    s2 = s2 * 0.6;
-                    s2 = s2 + 0.1 * T::sin(s0).exp().cos();
-                    break 'b0 Self::prog_43(x0 * 2.0, x2, (x0 * 0.5).cos(), &v, 3);
+                _ => {
+                    for j in 1..n {
+                        if f64::sinh(x1.cos() * 1.5) > -0.5 {
+                            s0 = (s0 * 0.75 + (f64::sin(v[j % 4].sin().exp2()) * 0.9).asin() * 0.05).tanh();
+                            let c9: f64 = table(j + n);
+                            s0 = 0.8 * s0 + 1.0 * f64::sin(c9).cos();
+                        } else {
+                            s1 = (s1 * 0.8 + (-fi) * 1.0).sin();
+                            let v10 = (f64::powi((s1 * s1 + 1.0).sqrt(), 2) + 1.0).sqrt();
+                            acc2 += 0.1 * v10.cos().cos();
+                        }
+                        let v11 = v3 * std::f64::consts::FRAC_1_PI * std::f64::consts::LN_2;
+                        if v11.cos().cosh() < 0.5 {
+                            s0 = s0.mul_add(0.5, (f64::exp_m1(v[j % 4].tanh()) - v3).cos() * 0.1);
+                        } else if ((v11 * v11 + 1.0).log2().powi(2) + 0.5).cbrt() >= v4 {
+                            s0 = s0 * 0.8 + v[j % 4].sin() * 0.2;
+                            s0 = 0.75 * s0 + 0.25 * x2.atan().cos();
+                        }
+                        acc2 += f64::sin((v[j % 4] * v[j % 4] + 0.5).ln().sin()) * 0.1;
+                    }
+                    let v12: f64 = prog_8::<f64>(f64::cos(v[0].to_radians() * 50.0), f64::sin(v3), x1, v, n);
+                    acc2 -= 0.01 * f64::sin(f64::cos(v12));
                 }
-                v[self.n] * T::from_f64(self.k).unwrap()
-            };
-            let v5: T = if !(n < 1) {
-                s0 = 0.5 * s0 + 0.1 * T::tanh(T::exp_m1(x1.tanh()));
-                x1 / (T::powi(v[self.n], 2) + 1.0) - v[3 - self.n].atan()
+            }
+            s0 = (s0 * 0.8 + m0::prog_15::<f64>(2.0, 1.2, 2.0, v, 5) * 0.005).tanh();
+            s1 = s1 * 0.5 + (f64::cos(v3) + f64::sin(v4)).sin() * 0.005;
+        }
+        if (v[n % 4].cos() * 0.9).acos() < s0 {
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                let v14 = x0 - 0.75;
+                let v15 = 0.5 * v14;
+                let [b16, b17, b18, b19] = v;
+                s1 *= 0.5;
+                s1 -= 0.1 * f64::sin(f64::acosh(f64::powi((v15 * v15 + 2.0).acosh(), 2) + 1.5));
+                acc2 -= 0.25 * f64::sin(b16.cos() + b17.sin() + b18.tanh() + b19.cos());
+            }
+        }
+        let mut m20 = 0;
+        'l4: for i in 0..n {
+            let fi = i as f64;
+            for u in v {
+                if u > 0.5 {
+                    break 'l4;
+                }
+                s1 = (s1 * 0.75 + f64::ln_1p(x1 * x1) * 0.25).sin();
+                let v21 = v.iter().fold(f64::cos(fi), |r, &p| r * 0.5 + 0.1 * f64::sin(p).exp_m1().sin());
+                acc2 += v21 * 0.05;
+            }
+            assert!(m20 + n < 100, "m20 out of range");
+            if s1 * x0 - v[m20 % 4] <= s1 {
+                m20 += 1;
+            }
+            s1 *= 0.5;
+            s1 += 0.05 * ((s0 * s0 + 1.0).log10() / (f64::powi(s1 + v[i % 4], 2) + 0.5)).tanh();
+        }
+        let c22 = m20 as f64;
+        let v23 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * f64::sin(f64::sin(x2).exp() + p.cos()));
+        let v25 = if f64::atan2((x0 * x0 + 1.0).sqrt(), x1 * x1 + 0.5) <= -1.0 {
+            f64::copysign(c22, v[2].sin())
+        } else if x2.to_degrees() * 0.01 >= 0.25 {
+            -v[3]
+        } else {
+            let v24 = v[m20 % 4] * v[m20 % 4];
+            f64::acos(v24.tanh() * 0.9) / (f64::powi(v24, 2) + 1.5)
+        };
+        acc2.cos() - f64::cos(c22) + v23 * 0.5 + f64::cos(v25)
+    }
+
+    #[differentiable]
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = ((x2 * x2 + 1.0).cbrt().sin() * 1.2).tan().tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..n {
+            a2[i % 4] += (-x0).sin() * 0.25;
+            acc1 -= (v[i % 4].sin().tanh() * 0.9).atanh().cos() * 0.25;
+        }
+        a2 = [a2[3], f64::cos((v[0].cos() * 2.0).cosh()) * 0.1, f64::tanh(f64::asin(x1.tanh() * 0.9)) * 0.4, a2[3]];
+        let v3 = f64::atanh(f64::cos(x0) * 0.9);
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            if a2[1] * v3 < v[k4 % 4] * 0.65 {
+                s0 *= 0.8;
+                s0 += 0.05 * s0.asinh().cos().exp().sin();
             } else {
-                x1 * T::from_f64(self.scale).unwrap()
+                let v5 = SCALE + x2;
+                s0 = 0.75 * s0 + 0.25 * f64::tanh(v5.cos());
+            }
+            if f64::recip(s0 * s0 + 0.5) < 0.0 {
+                return (f64::atan2(v[(k4 + n) % 4], a2[1].powi(2) + 0.5).powi(2) + 1.0).log(f64::powi(v3 * v[(k4 + n) % 4], 2) + 2.0);
+            }
+            acc1 += f64::sin((x2.tanh() * 2.0).sinh()) * 0.4;
+        }
+        for &t in v.iter() {
+            if prog_52(x1.powi(2).sin(), x1.tanh() * 2.0, f64::sin((v3 * v3).ln_1p().tanh().exp()) * 2.0, [v[0], v[1], v[2], v[3]], 0) <= 1.0 {
+                s0 = (s0 * 0.6 + t.tanh() * 0.4).sin();
+                acc1 -= 0.5 * f64::cos(x2.powi(2));
+            }
+            let v7 = if ((x1.tanh() * 0.9).asin().powi(2) + 1.0).sqrt() >= x2 {
+                let x1: f64 = SCALE + x0 + (t * t + 0.5).ln();
+                a2[k4 % 4].powi(3) + x1.tanh()
+            } else if s0.asinh() >= (s0 * s0 + 0.5).ln() {
+                let v6 = v[1].sin().sin();
+                f64::cbrt(v6 * v6 + 0.5).sin().exp()
+            } else {
+                (f64::powi((a2[k4 % 4] * a2[k4 % 4] + 0.5).powf(a2[k4 % 4].sin()), 2) + 1.0).ln()
             };
-            for i in 0..6 {
-                s0 = s0 * 0.75 + T::hypot(T::tanh(v5), v5 * x2).sin() * 0.02;
-                acc3 = acc3 - T::sin((x0 * x0 + 1.5).acosh()) * 0.25;
-                if Params::prog_43(x2, ((s0 + v4).to_degrees() * 0.01).sin() * 2.0, x0, &v, i) > T::from_f64(self.scale).unwrap().tanh().exp2() && i % 2 == 0 {
-                    let v6 = x1 + v4;
-                    s2 = (s2 * 0.8 + (s2 + x0) * 0.1).sin();
-                    s2 = (s2 * 0.5 + v6.sin() * 0.25).sin();
+            s0 = (s0 * 0.8 + f64::cos(t).exp_m1() * 0.05).tanh();
+            acc1 += v7.sin().sin() * 0.5;
+        }
+        let [b8, b9, b10, b11] = a2;
+        s0 * 0.75 + acc1.sin() - f64::tanh(v3) + b8 * 0.5 + b9.cos() + b10 * 1.5 - b11 + (x2 - x0)
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = x2;
+        let mut s1 = f64::cbrt(x1 * x1 + 0.5);
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_52(acc2, x1, 0.75, v, n);
+        let v4 = v.iter().map(|&z| f64::tanh(x1).cos() + z.cos()).sum::<f64>();
+        let v5 = v.iter().map(|&z| f64::clamp(v4, -1.0, 1.5) + f64::sin(z)).sum::<f64>();
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = (x0.to_radians() * 20.0).powi(2);
+            if (v[3 - k6] * v[3 - k6] + 1.0).log10() > v7 && k6 == 2 {
+                break;
+            }
+            s1 = (s1 * 0.8 + (s1 + 2.0) * 0.2).sin();
+            if k6 >= 2 || v5 * v7 <= f64::sinh(s1.cos() * 1.5) {
+                break;
+            }
+        }
+        let f8 = |t: f64| x2.cos() + t * 0.5;
+        let v9 = v.iter().copied().map(f8).sum::<f64>();
+        let f10 = |t: f64| acc2 + v3 + t * 0.5;
+        let v11 = v.iter().copied().map(f10).sum::<f64>();
+        let v12 = f10(v[0]);
+        s0 *= 0.75;
+        s0 += 1.0 * (acc2 / (f64::sin(v3) + 2.0));
+        acc2 += 0.75 * f64::tanh(-v12);
+        x0.sin() + f64::tanh(s0) + f64::cos(s1) + acc2 * 0.75 + v5.tanh() + v9.tanh() - v11.cos() + (x0 + v9).to_degrees() * 0.01
+    }
+
+    #[differentiable]
+    pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in (1..=6).step_by(2) {
+            let v3 = f64::cos(v[3]).exp() * f64::acosh(x0 * x0 + 2.0);
+            if !(m2 == 30) {
+                m2 += 1;
+            }
+            if prog_18(x1, x2, 0.75, v, n) < x2 || i == 0 {
+                return s0.sin().exp();
+            }
+            if s0 + v3 > s0 {
+                continue;
+            }
+            s0 = (s0 * 0.75 + v[n % 4].copysign(s0) * 0.25).tanh();
+        }
+        match m2 {
+            0..=1 => {
+                s0 = (s0 * 0.5 + prog_52(s0.cos().sin() * 2.0, 2.0, x1, v, 4) * 0.05).sin();
+                s0 = s0.mul_add(0.5, (x2 - x1).sin() * 0.25);
+            }
+            g if g > 2 => {
+                s0 = (s0 * 0.6 + prog_63(x1.cos(), x2, s0, v, m2) * 0.005).sin();
+            }
+            _other => {
+                acc1 += f64::sin(x1 - s0) * 0.4;
+            }
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v4 = prog_8(x1, f64::tanh((f64::powf(x2.powi(2) + 1.0, 0.3).tanh() * 0.9).asin()) * 2.0, x0, v, n);
+            let mut m5 = f64::cos(fi / (s0.tanh() + 2.0));
+            for j in (0..=n).step_by(2) {
+                let c6 = v[j % 4] - s0 / (v[j % 4] * v[j % 4] + 1.5);
+                m5 = c6.min(m5);
+            }
+            acc1 -= 0.25 * m5.sin().tanh();
+            s0 = 0.8 * s0 + 0.005 * f64::sin(v4).sin();
+        }
+        let mut m7 = x1;
+        for i in (1..=4).step_by(2) {
+            m7 = m7.min(v[i % 4] / (v[i % 4] * v[i % 4] + 0.5));
+        }
+        acc1 += m7.tanh() * 0.5;
+        let [b8, b9, _, b10] = v;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.6, (m7 + v[3]).sin() * 0.2);
+            match n % 2 {
+                PHASE_A => {
+                    let [_, b11, b12, b13] = v;
+                    acc1 -= f64::sin(b12 * s0) * 0.5;
+                    if i == 0 && b9.tanh() > 0.0 {
+                        break;
+                    }
+                    s0 = f64::mul_add(s0, 0.8, f64::cos(b11.sin() + f64::sin(b13)) * 0.1);
+                }
+                1 => {
+                    continue;
+                }
+                _ => {
+                    let v14 = x2 / (b8 * b8 + 0.5);
+                    s0 = (s0 * 0.75 + b8 / 1.5 * 0.25).sin();
+                    if v[n % 4].cos() > 0.25 {
+                        let v15 = m0::prog_15(x1, (fi - x2).cos() * 2.0, b8, v, m2);
+                        acc1 += 0.5 * (v[1] * std::f64::consts::FRAC_1_PI).cos();
+                        s0 = s0 * 0.75 + f64::cos(v15.cos()) * 0.005;
+                    } else {
+                        let [b16, _, _, b17] = v;
+                        s0 = s0.mul_add(0.75, f64::sin(b16.sin() + b17.sin()) * 0.1);
+                    }
+                    s0 = 0.75 * s0 + 0.02 * v14.tanh();
+                }
+            }
+        }
+        x0.sin() + f64::sin(s0) + acc1.cos() + b8 * 0.5 + b9.sin() - b10 + (b8 - b9)
+    }
+
+    #[differentiable]
+    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::powi(x1, 2).tanh() * 2.0;
+        let mut s1 = f64::sin(x0 - x1 - f64::clamp(x0, x0.sin() - 1.5, f64::sin(x2) + 1.5)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let v3 = x2.tanh();
+            let v4 = ((t * s1).powi(2) + 1.0).log(f64::powi(x2, 2) + 2.0);
+            if f64::sqrt(v[2] * v[2] + 2.0) * s1 > 1.0 {
+                return m0::prog_15::<f64>((v[0] * v[(i + n) % 4]).sin(), (v4 * v4 + 1.0).log(x1 * x1 + 2.0).sin() * 2.0, (v3 / (f64::acosh(f64::powi(s1, 2) + 1.5).powi(2) + 0.5)).tanh(), v, n);
+            }
+            acc2 += (v4 + v3).sin() * 0.25;
+        }
+        for i in (0..n).rev() {
+            for &u in v.iter() {
+                acc2 += f64::cos(s0).exp().sin() * 0.05;
+                acc2 -= ((v[i % 4].cos() * 1.2).tan() + v[i % 4].asinh()).tanh() * 0.05;
+                let v5 = (u.sin() * 0.9).atanh();
+                s0 = (s0 * 0.6 + v5.tanh() * 0.05).sin();
+            }
+            match i % 3 {
+                0 => {
+                    acc2 += f64::tanh((s1.cos() * 2.0).cosh()) * 0.25;
+                }
+                1 => {
+                    s0 = 0.8 * s0 + 0.5 * (s0.cos() + 2.0).cbrt().sin();
+                }
+                PHASE_C if n < 4 => {
+                    s1 = (s1 * 0.6 + ((v[2].cos() * 0.9).atanh().powi(2) + 1.0).atan2(s0.cos().exp2()) * 0.02).sin();
+                    acc2 += f64::sqrt((f64::cos(v[i % 4]) * 0.9).acos().powi(2) + 1.0).cos() * 0.25;
+                }
+                _ => {
+                    let v6 = f64::ln(v[i % 4] * v[i % 4] + 2.0) - v[1];
+                    let v7 = m0::prog_15(f64::sin(v[i % 4] - s0 + x0.tanh().cosh()) * 2.0, x0, 0.75, v, 0);
+                    acc2 -= 0.01 * (v6.tanh() + v7.cos()).tanh();
+                }
+            }
+            s0 = (s0 * 0.5 + (s0 + v[i % 4]) * 0.25).sin();
+        }
+        let f8 = |t: f64| t.tanh() * (x1 / (v[n % 4] * v[n % 4] + 1.0));
+        let v9 = v.iter().cloned().map(f8).sum::<f64>();
+        let v10 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| x0.tanh().max(x1) + p * 0.25 + q * 0.5).sum::<f64>();
+        s0 * 0.75 + s1 - acc2.sin() + v9.tanh() + v10.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::recip(x2.powi(2) + 1.0);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().copied().map(|p| (p.atan().sin() * 1.5).cosh()).sum::<f64>();
+        let a3 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        for (i, &t) in a3.iter().enumerate() {
+            let fi = i as f64;
+            let v5 = if f64::ln(x0 * x0 + 1.0) > fi {
+                x1.tanh()
+            } else {
+                let v4 = v2 + v[i] - (v2 * v2 + 1.0).log(10.0);
+                a3[i] + f64::tanh(v4)
+            };
+            let v6: f64 = (x2 * x2 + 1.0).log2();
+            acc1 -= f64::tanh(f64::sin(1.5_f64.powf(t.sin())).exp()) * 0.5;
+            acc1 += 0.5 * (v5.cos() + v6.tanh()).sin();
+        }
+        let [b7, _, b8, b9] = *v;
+        'l1: for i in 0..v.len() {
+            let fi = i as f64;
+            if b8 < -1.0 {
+                break;
+            }
+            s0 = f64::mul_add(s0, 0.8, f64::atan(v2).sin() * 0.2);
+            for j in (1..=6).step_by(2) {
+                if !(i == 3 && x1 / (f64::cos(b9) + 2.0) >= 0.5) {
+                    s0 *= 0.75;
+                    s0 -= 0.02 * f64::cos(x0 * f64::powi(s0, 3));
+                } else if !(i % 2 == 0 && a3[3] <= -0.5) {
+                    let v10 = a3[j % 4] + x0;
+                    s0 *= 0.5;
+                    s0 -= 1.0 * f64::tanh(fi);
+                    s0 = (s0 * 0.5 + v10.cos() * 0.25).sin();
                 } else {
-                    acc3 = acc3 - T::sin(0.1 - x0) * 0.25;
+                    let v11 = b7.sin().exp();
+                    s0 = 0.8 * s0 + 0.05 * v11.sin().cos();
+                }
+                if j > 3 && f64::exp_m1(f64::tanh(a3[3])) >= -0.5 {
+                    continue 'l1;
+                }
+                s0 *= 0.8;
+                s0 += 0.2 * f64::tanh(s0);
+            }
+            acc1 -= 0.5 * x0.cos();
+        }
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            match k12 {
+                1 | 3 => {
+                    s0 = s0 * 0.75 + f64::cos(x1.atan()) * 0.25;
+                    break;
+                }
+                g if g > 4 => {
+                    s0 = s0 * 0.75 + (a3[1] * b9).sin() * 0.05;
+                }
+                _ => {
+                    s0 = 0.6 * s0 + 0.4 * (SCALE + b7).tanh();
+                    if x1 + b9 > f64::to_radians(a3[k12 % 4]) {
+                        acc1 += f64::sin(s0 - v2) * 0.4;
+                        let v13 = x0.sin();
+                        s0 = s0.mul_add(0.5, v13 * 0.5);
+                    } else {
+                        s0 = 0.6 * s0 + 0.05 * f64::sin(v2.atan2(s0.powi(2) + 0.5));
+                        let v14 = f64::powi(b7, 2);
+                        s0 = (s0 * 0.75 + v14.sin() * 0.05).sin();
+                    }
+                    s0 = s0 * 0.8 + x2.sin() * 0.2;
+                    if x0 / (x0 * x0 + 0.5) * b8.sin() < -1.0 {
+                        let v15 = 1.5_f64.atan2(v2 - x1);
+                        let v16 = (x1.powi(3).powi(2) + 1.0).recip();
+                        s0 = s0.mul_add(0.75, (v15.sin() - v16.cos()).tanh() * 0.02);
+                    } else if (v2.cos().sin() * 0.9).atanh() < 1.25 - x2 {
+                        s0 = (s0 * 0.6 + x1.tanh().sinh() * 0.25).tanh();
+                    } else {
+                        s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                        let v17 = b9 - x0;
+                        s0 = (s0 * 0.5 + v17.cos() * 0.25).sin();
+                    }
+                }
+            }
+            if x1 + b9 < 1.0 {
+                s0 *= 0.6;
+                s0 -= 0.1 * ((b7 * b7 + 1.0).log10() * f64::exp(x0.tanh())).cos();
+                break;
+            }
+            for &u in a3.iter() {
+                let [b18, b19, _, b20] = a3;
+                if (f64::tanh(b8) * 0.9).asin().abs() < 0.5 {
+                    s0 = f64::mul_add(s0, 0.6, f64::sin(b7 + x1) * 0.2);
+                    let v21 = u.sin();
+                    acc1 -= v21 * 0.1;
+                }
+                s0 = f64::mul_add(s0, 0.75, (b7 / (b20.powi(2) + 1.0)).tanh() * 0.1);
+                acc1 -= (u.cos() - b18.cos() + b19.cos()).cos() * 0.1;
+            }
+            s0 *= 0.6;
+            s0 -= 0.1 * v[(k12 + n) % 4].atan2(s0 * s0 + 1.0).cos();
+            if k12 >= 5 {
+                break;
+            }
+        }
+        f64::sin(x0) + f64::tanh(x1) + s0.tanh() - acc1.cos() + f64::cos(v2) + a3[0] + b7 * 0.25 + b8 * 1.5 + b9.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_89<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = ((v[n % 4] * v[n % 4] + 1.0).recip().powi(2) + 1.0).ln();
+        let mut s1 = T::tanh(x1.to_degrees() * 0.02) * 2.0;
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        while k3 < 5 {
+            k3 += 1;
+            let v4 = v.iter().zip(v.iter()).fold(-0.0, |r, (&p, &q)| r + ((x0.tanh() * 0.9).atanh() + p * q));
+            s1 = (s1 * 0.8 + s1 * 0.2).tanh();
+            let v6 = match k3 {
+                PHASE_A | PHASE_C => {
+                    let v5 = x1 - x0;
+                    m0::prog_15(T::cos(T::recip(x1 * x1 + 0.5)), s0.cos(), v5.sin(), [v[0], v[1], v[2], v[3]], k3)
+                }
+                g if g > 3 => T::copysign(x2, v4),
+                _other => T::to_degrees(T::exp_m1(T::sin(s1))) * 0.02,
+            };
+            acc2 = acc2 + T::sin(T::sin(v4) + v6.sin()) * 0.01;
+        }
+        let v9 = match k3 % 3 {
+            0..=2 => {
+                let v7 = m0::prog_15::<T>(x0 * 1.5, T::sin(s0 * x0) * 2.0, ((v[0].tanh() * 0.9).atanh().powi(2) + 0.5).ln().sin(), [v[0], v[1], v[2], v[3]], 0);
+                v[2] * v[2] + 0.1 + v7.tanh()
+            }
+            _ => {
+                let x1 = T::sqrt(x2 * x2 + 2.0);
+                let v8 = (s0.hypot(x0).tanh() * 0.5).ln_1p();
+                acc2 = acc2 + (x1 * T::sqrt(v[1] * v[1] + 0.5)).tanh() * 0.75;
+                x2.tanh().exp() + T::cos(v8)
+            }
+        };
+        let v10 = v.windows(2).fold(-0.0, |r, w| r + ((v[k3 % 4].powi(2) + 0.5).cbrt() + w[1] * 0.25));
+        'l1: for &t in v {
+            let v11 = prog_8(x1, t, s1.cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+            acc2 = acc2 + prog_8(s0, x0 * 1.2, ((T::powi(x2, 2) + 1.0).log10() - x2 / (v9 * v9 + 1.5)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.01;
+            let mut k12 = 0;
+            while k12 < 5 {
+                k12 += 1;
+                match k12 % 4 {
+                    0 => {
+                        acc2 = acc2 - 0.02 * m0::prog_15(T::sin(((x0.tanh() * 0.5).ln_1p().powi(2) + 0.5).powf(0.5)) * 2.0, s0, t, [v[0], v[1], v[2], v[3]], 6).sin();
+                        break 'l1;
+                    }
+                    1..=2 => {
+                        s1 = s1 * 0.5;
+                        s1 = s1 - 0.1 * T::sin(s1 * x1);
+                        if x0 * v[k12 % 4] <= 0.0 {
+                            let x2 = T::from_f64(0.5_f64).unwrap().atan2(v10);
+                            s1 = (s1 * 0.8 + x2.cos() * 0.2).tanh();
+                        } else if !(k12 < 2) {
+                            acc2 = acc2 - x1.to_radians();
+                            if v10 + v[k12 % 4] > 1.0 {
+                                continue;
+                            }
+                            s0 = (s0 * 0.8 + t.sin() * 0.2).sin();
+                        } else {
+                            s1 = (s1 * 0.8 + t.sin() * 0.2).tanh();
+                            s1 = s1.mul_add(0.6, x2.cos() * 0.4);
+                        }
+                    }
+                    3 => {
+                        s1 = s1.mul_add(0.75, T::sin((x0 * x0 + 2.0).ln() * (T::sin(t) + 2.0).cbrt()) * 0.1);
+                        s0 = s0 * 0.75 + T::cos(s1) * 0.25;
+                        if T::log(T::from_f64(2.0_f64).unwrap(), s1 * s1 + 2.0) < v10 {
+                            continue;
+                        }
+                    }
+                    _other => {
+                        acc2 = acc2 - 0.1 * x0.cos().cos();
+                        acc2 = acc2 - 0.1 * (x1.sin() * 0.9).acos().asinh().cos();
+                        if v11 < v10 {
+                            s1 = s1 * 0.5 + T::ln_1p(v[k3 % 4].sin() * 0.5) * 0.5;
+                            if (T::tanh(t) * 2.0).sinh() > s0.cos() {
+                                continue;
+                            }
+                        } else if !(k12 + n < 5 && (s1 * s1 + 1.5).acosh() <= -1.0) {
+                            s0 = s0 * 0.75;
+                            s0 = s0 + 0.1 * T::tanh((s0.sin() * 0.9).asin());
+                        } else {
+                            acc2 = acc2 + 0.1 * ((x2 * x2 + 1.0).log10().powi(2) + 1.0).recip().sin();
+                        }
+                    }
+                }
+                let v13 = v10 / (T::tanh(v[k12 % 4]) + 2.0) - v[k12 % 4];
+                if T::acosh(v[k12 % 4] * v[k12 % 4] + 1.5).copysign(T::atanh(x0.tanh() * 0.9)) > 1.0 {
+                    let v14 = (x2.cos() * 0.5).ln_1p().powi(2).ln_1p();
+                    s1 = s1 * 0.5 + T::sin(v14).sin() * 0.5;
+                } else if (s0 * s0 + 2.0).sqrt() >= v11 || n % 2 == 0 {
+                    acc2 = acc2 + 0.1 * (x0 + 0.3).cos();
+                } else {
+                    let v15 = (T::tanh(v[(k12 + n) % 4]) * 1.5).cosh();
+                    acc2 = acc2 + 0.1 * v15.sin();
+                }
+                s1 = 0.5 * s1 + 0.05 * T::sinh((s1 - 0.3).tanh() * 2.0).cos();
+                s1 = (s1 * 0.6 + v13.sin() * 0.02).tanh();
+            }
+            acc2 = acc2 + v11.tanh() * 0.02;
+        }
+        let v18 = if x0.cos() > -0.5 {
+            (x0.tanh() * 2.0).sinh() * x1
+        } else if T::log(x2 * x2 + 1.0, 3.0) < 0.5 {
+            let v16 = T::cos(v10);
+            s0 = (s0 * 0.75 + v[2].sin().powi(2).ln_1p() * 0.25).sin();
+            (T::tanh(x0) * 0.5).ln_1p() - 2.0 + T::sin(v16)
+        } else {
+            let v17 = (v[k3 % 4] * v[k3 % 4]).ln_1p();
+            v10 - v[k3 % 4] + v17.sin()
+        };
+        let v19 = v18 - x2;
+        s0 * 1.5 - s1 * 0.75 + T::cos(acc2) - T::tanh(v9) + T::tanh(v10) + T::cos(v19)
+    }
+
+    #[differentiable]
+    pub fn prog_90(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = p.1;
+        let mut s1 = v[n % 4].asinh();
+        let mut acc2: f64 = 0.0;
+        let [_, _, b3, b4] = *v;
+        let v5 = v.iter().zip(v.iter()).map(|(&z, &q)| (-x0).min((f64::tanh(b4) * 0.9).atanh()) + f64::tanh(z) + q.tanh()).sum::<f64>();
+        for _ in 0..n {
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                let [b7, b8, _, b9] = *v;
+                let v10 = v.iter().zip(v.iter()).map(|(&z, &q)| (-(b7.cos() * 0.9).asin()) + z.tanh() + f64::cos(q)).sum::<f64>();
+                acc2 -= 0.05 * (b3 * p.1).cos();
+                s1 = (s1 * 0.6 + (b8.sin() - f64::cos(b9) - v10.tanh()) * 0.02).tanh();
+            }
+            if (f64::powi(f64::to_degrees(s1) * 0.02, 2) + 1.0).log2() < p.0 + p.1 {
+                let v11 = v5 - b3;
+                acc2 -= v11.tanh().cos() * 0.25;
+            } else {
+                s0 = s0 * 0.8 + f64::tanh(f64::powf(b4 * b4 + 1.0, 0.5)) * 0.1;
+                let v12 = (s0.powi(2) + 0.5).cbrt();
+                s1 = 0.75 * s1 + 0.1 * v12.sin().sin();
+            }
+            s1 = 0.75 * s1 + 0.25 * f64::cos(b3).tanh();
+        }
+        let a13 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        for i in 0..4 {
+            let fi = i as f64;
+            acc2 += p.0.sin().exp2().cos() * 0.5;
+            s0 = s0 * 0.5 + f64::sin(m0::prog_15(((fi * x0).powi(2) + 1.0).ln().sin() * 2.0, 1.5, f64::tanh(fi / (s0 * s0 + 1.0)), [v[0], v[1], v[2], v[3]], n)) * 0.005;
+        }
+        let mut a14 = [0.0; 4];
+        for i in 0..4 {
+            if !(i == 0) {
+                a14[i] = p.0 + p.1;
+            } else {
+                a14[i] = v[i] * p.1;
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let v15 = (v5 * v5 + 1.0).recip();
+            a14 = [(a14[1] * 0.8 + (a14[i % 4].powi(2) + 1.0).powi(-2) * 0.01).tanh(), a14[0] * 0.5 + s1.sin() * 0.5, a14[0] * 0.8 + (s0 - p.1).tanh() * 0.1, a14[3] * 0.6 + p.1.tanh() * 0.4];
+            s1 = 0.75 * s1 + 0.25 * v15;
+        }
+        p.0 * 0.75 - s0 + s1 * 1.5 + acc2.sin() - b3 * 0.75 + v5.cos() + a13[2] + a14[3]
+    }
+
+    #[differentiable]
+    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::tanh(x2);
+        let mut acc1: f64 = 0.0;
+        if s0 * v[0] / ((f64::cos(x1) * 0.9).acos().powi(2) + 0.5) >= v[n % 4] + acc1 || n % 2 == 0 {
+            if let Some(k2) = n.checked_sub(3) {
+                s0 *= 0.75;
+                s0 += 0.05 * v[k2].sin().exp().sin();
+                let Some(k3) = n.checked_sub(1) else {
+                    return x0 - 0.3
+                };
+                let c4 = k3 as f64;
+                acc1 += c4.sin();
+            } else if x1 + x0 >= 0.0 {
+                s0 = 0.5 * s0 + 0.5 * f64::cos(x0);
+                s0 = s0 * 0.75 + v[n % 4].cos() * 0.25;
+            }
+            acc1 += 0.4 * (f64::cos(v[3]) * 1.2).tan().tanh();
+        }
+        let v7 = if f64::clamp((f64::cos(x0) * 0.9).atanh(), (v[n % 4] * x0).sin() - 1.5, v[n % 4].tanh().exp2().tanh() + 1.5) >= -1.0 || n == 5 {
+            let x1 = x0 + x1;
+            let v5 = prog_63(0.5, s0, f64::cos(0.5_f64.copysign(x0) * f64::exp_m1(x1.cos())), v, n);
+            prog_88(2.0, f64::cos(acc1.atan()), f64::cos((v[1].sin() * 0.9).atanh()), &v, n) + v5.sin()
+        } else if x1.clamp(-1.5, 1.0) - x1 * acc1 > 0.5 {
+            x2.cos()
+        } else {
+            let v6 = 0.1 * x1;
+            prog_52((v6.asinh() + s0).cos() * 2.0, x0, f64::tanh((v6.tanh() * 1.2).tan()) * 2.0, v, n)
+        };
+        let v8 = match n {
+            MODE_A => s0 - v[2],
+            g if g > 1 => 0.3 * v[n % 4] + (f64::tanh(acc1) * 0.9).atanh(),
+            _ => f64::tanh(v7),
+        };
+        for &t in v.iter() {
+            acc1 += f64::cos(t * 0.25) * 0.5;
+            if v8 > -1.0 {
+                s0 = 0.75 * s0 + 0.02 * f64::cos(f64::exp_m1((v7 - s0).sin()));
+                s0 = 0.8 * s0 + 0.25 * (t * std::f64::consts::FRAC_PI_4).sin();
+            } else if x0 > (v7 * v7 + 1.0).atan2(v[2]) {
+                let v12: f64 = match n.checked_sub(2) {
+                    Some(0) => {
+                        let v9 = f64::tanh(v7).exp_m1();
+                        v9.cos()
+                    }
+                    Some(k10) => {
+                        let c11 = k10 as f64;
+                        m0::prog_15(1.2, f64::cos(c11.to_radians()), f64::tanh(v8), v, n)
+                    }
+                    None => {
+                        acc1 -= 0.5 * (v7.sin() * 0.9).atanh().sin();
+                        prog_8(x1.cos().exp().cos(), x0, 0.5, v, n)
+                    }
+                };
+                let v13 = x1 + v[1] + f64::tanh(v7);
+                s0 = s0 * 0.8 + (v12.tanh() + v13.cos()).cos() * 0.005;
+            } else {
+                acc1 += 0.25 * (v[n % 4] / (f64::powi(v[n % 4], 2) + 1.5));
+                acc1 += ((x1 - s0) * v[n % 4]).sin() * 0.5;
+                if f64::tanh((x2.cos() * 0.9).atanh()) >= 0.25 {
+                    acc1 += f64::acos(f64::cos(v8 * 1.5) * 0.9).cos() * 0.5;
+                    continue;
+                }
+            }
+        }
+        let mut m14 = prog_52(x0, v[n % 4].clamp(-0.5, 1.0).tanh(), x2, v, n).sin();
+        for i in 0..=3 {
+            m14 = m14.min(v8 + v[i]);
+            match i % 2 {
+                1 => {
+                    continue;
+                }
+                _other => {
+                    let v15 = m0::prog_15(0.25, x0, x1, v, i);
+                    s0 = (s0 * 0.5 + v15.sin() * 0.005).sin();
+                }
+            }
+        }
+        acc1 += 0.005 * m14.sin();
+        s0 * 1.5 + acc1.sin() - v7.cos() + v8 + 3.0_f64.hypot(v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = prog_66(x1, x0, x2, v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if 2.0_f64.log(v[0] * v[0] + 2.0) <= -0.5 {
+            s0 = (s0 * 0.8 + acc1.sin() * 1.0).tanh();
+            if n % 2 == 0 {
+                s0 = (s0 * 0.8 + (f64::tanh(v[n % 4]).sinh().powi(2) + 1.0).sqrt() * 0.1).sin();
+            } else {
+                let v4 = 'b0: {
+                    let v2 = v[n % 4] - acc1.tanh().exp();
+                    let v3 = m0::prog_15::<f64>(acc1, f64::atan(x1.to_degrees() * 0.01).cos(), 0.75, v, n);
+                    if f64::exp((x0.powi(2) + 1.0).sqrt().sin()) <= x2 {
+                        break 'b0 prog_66::<f64>(f64::sinh(x1.cos().exp().cos()).tanh() * 2.0, s0, x2, v, 5);
+                    }
+                    v2 + 0.25 + v3.tanh()
+                };
+                s0 = (s0 * 0.5 + v4.sin() * 0.005).tanh();
+            }
+        } else {
+            s0 = s0.mul_add(0.8, s0.sin() * 0.005);
+            s0 *= 0.75;
+            s0 += 0.25 * v[1].sin();
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            acc1 -= 0.01 * m0::prog_15::<f64>(s0, (s0.cos() * v[(i + n) % 4].sin().exp2()).tanh() * 2.0, 1.5, v, n).tanh();
+            let mut k5 = 0;
+            while k5 < n && f64::recip(x2 * x2 + 1.0) < -0.25 {
+                k5 += 1;
+                match k5 {
+                    0..=1 => {
+                        break 'l1;
+                    }
+                    PHASE_C if n < 4 => {
+                        acc1 -= (x1 * x1).ln_1p().cos() * 0.05;
+                    }
+                    4..=6 => {
+                        'b3: {
+                            if 1.25 * x1 >= 0.0 {
+                                let v6 = v[n % 4].powi(3);
+                                s0 = (s0 * 0.8 + v6.tanh() * 0.01).sin();
+                            }
+                            if -x1 >= s0.tanh() {
+                                break 'b3;
+                            }
+                        }
+                    }
+                    _ => {
+                        s0 = (s0 * 0.6 + (x0 + s0) * 0.2).sin();
+                        if !(i % 3 == 1 && (x0.sin() + 2.0).cbrt() >= -0.25) {
+                            break;
+                        }
+                        s0 = (s0 * 0.8 + fi * 1.0).tanh();
+                    }
+                }
+                let v7 = s0;
+                s0 = (s0 * 0.6 + fi * 1.0).tanh();
+                s0 *= 0.8;
+                s0 -= 0.2 * f64::sin(v7.cos());
+            }
+            let v8: f64 = f64::min(s0, x1.cos().exp2());
+            s0 = 0.75 * s0 + 0.01 * f64::sin((v8 + v[k5 % 4]).atan2(f64::powi(v[k5 % 4] - fi, 2) + 0.5));
+        }
+        let v10 = 'b4: {
+            s0 = (s0 * 0.75 + prog_8(f64::tanh(f64::cos(s0).max(v[0])) * 2.0, 1.2, (x1 * x1).cos() * 2.0, v, n) * 0.005).sin();
+            if (f64::to_radians(x0) * 20.0).atan() >= v[n % 4] {
+                s0 = s0 * 0.6 + (v[n % 4] * x1).tanh() * 0.1;
+            }
+            let v9 = f64::hypot(v[n % 4], x1);
+            if (f64::min(v[n % 4], v9).tanh() * 0.9).atanh() < -0.5 {
+                break 'b4 (v[n % 4].sin() * 2.0).sinh() * (x0 * x0).ln_1p();
+            }
+            f64::acos((v[1] - v[n % 4]).cos() * 0.9)
+        };
+        match n % 2 {
+            PHASE_A => {
+                acc1 += (x1.to_degrees() * 0.02 + x2).cos();
+                if v10.sin() > 0.5 {
+                    s0 = s0 * 0.5 + f64::cos(f64::asinh(v[2])) * 0.5;
+                    s0 = (s0 * 0.75 + s0 * 0.02).tanh();
+                } else {
+                    s0 = 0.75 * s0 + 0.02 * s0.tanh().sin();
+                    s0 = (s0 * 0.5 + (s0 * s0 + 1.0).log10() * 0.2).sin();
+                }
+                s0 *= 0.75;
+                s0 += 0.005 * f64::sin(prog_8(2.0, x0, 0.75, v, 6));
+                if (v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0) <= -0.5 && n % 3 == 1 {
+                    'b5: {
+                        if -x0 < 0.0 {
+                            for i in (0..=n).rev().step_by(2) {
+                                let fi = i as f64;
+                                acc1 += 0.5 * f64::cos(x2 + s0);
+                                acc1 += 0.005 * m0::prog_15::<f64>(x2, (fi * x2).cos().exp_m1().sin() * 2.0, 0.5, v, 5).sin();
+                            }
+                            acc1 += 0.25 * (-v10).tanh();
+                        }
+                        let v11 = m0::prog_15::<f64>(f64::acosh((f64::sin(v[n % 4]) * 0.9).atanh().powi(2) + 2.0).cos() * 2.0, x2, s0, v, n);
+                        if (f64::log(v[1].powi(2) + 1.0, 2.0).powi(2) + 1.0).log10() <= x0 * 1.2 && n < 4 {
+                            acc1 += v[n % 4].copysign(v11).sin();
+                            break 'b5;
+                        }
+                        acc1 += v11.tanh() * 0.005;
+                    }
+                } else {
+                    let v12 = (x2.powi(2) + 2.0).sqrt() - s0;
+                    s0 = s0 * 0.8 + v12.sin() * 0.01;
+                }
+            }
+            PHASE_B => {
+                s0 = 0.75 * s0 + 0.05 * f64::sin(f64::exp(f64::cos(x0)));
+            }
+            _ => {
+                let v13 = m0::prog_15(x0, f64::sin(f64::tanh(v10)), f64::ln_1p(x2 * x2).cos(), v, n);
+                acc1 -= (x1.sin() * 2.0).sinh().hypot(x0 * v[n % 4]).sin() * 0.25;
+                acc1 += 0.005 * v13.cos();
+            }
+        }
+        s0 = (s0 * 0.6 + f64::cos((x0.sin() * 0.9).asin()) * 0.1).sin();
+        let mut m14 = 0;
+        for _ in (1..=6).step_by(2) {
+            'b8: {
+                if (x1 * x1 + 1.0).log2() < 1.0 {
+                    break 'b8;
+                }
+                let v15 = v10 / (v[n % 4].powi(2) + 0.5);
+                acc1 -= f64::sin(v15).cos() * 0.25;
+            }
+            s0 = f64::mul_add(s0, 0.6, f64::tanh(f64::acos(x1.atan().tanh() * 0.9)) * 0.1);
+            s0 = f64::mul_add(s0, 0.75, v10.tanh() * 0.25);
+            if f64::cosh(v10.tanh()) <= 0.0 {
+                m14 += 1;
+            }
+        }
+        let c16 = m14 as f64;
+        let v17 = v.chunks(2).map(|ch| f64::exp(x2.tanh()) + ch[0] * 0.5).sum::<f64>();
+        s0.tanh() - acc1.cos() + f64::tanh(v10) + f64::sin(c16) - v17.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_17((x2 + x0.mul_add(w0[0], x0)).cos() * 2.0, f64::tanh((x2.to_degrees() * 0.01).sin().exp2()) * 2.0, x0, *v, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for &t in w0.iter() {
+            let v3: f64 = f64::abs(f64::ln_1p(t * t));
+            s1 *= 0.75;
+            s1 += 0.05 * v3.sin().sin().exp_m1().tanh();
+            s1 = (s1 * 0.8 + v3.to_radians() * 50.0 * 0.2).tanh();
+        }
+        let v7 = match n.checked_sub(3) {
+            Some(k4) if k4 > 1 => {
+                let c5 = k4 as f64;
+                c5 * x0 * f64::asin(c5.cos() * 0.9)
+            }
+            Some(_) => x1.tanh().exp2(),
+            None => (x1 * x1 + 1.0).log10() + f64::exp2(x1.sin()),
+        };
+        let mut k8 = 0;
+        while k8 < n + 1 {
+            k8 += 1;
+            acc2 += (f64::sin(s1) + 2.0).cbrt() * 0.1;
+            let v9 = if f64::ln_1p(x0 * x0) >= -0.5 {
+                f64::cos(x1)
+            } else {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    if x1.mul_add(u, v7) > -0.5 && j % 2 == 0 {
+                        s1 = (s1 * 0.6 + f64::cos(s1) * f64::cos(fj).exp() * 0.1).sin();
+                        break;
+                    }
+                    acc2 -= 0.05 * f64::sin(s1 + x1);
+                }
+                (x0 * x0).ln_1p()
+            };
+            let v12 = if let Some(k10) = n.checked_sub(3) {
+                let c11 = k10 as f64;
+                c11 * 0.25
+            } else {
+                w0[k8 % 4].tanh()
+            };
+            s1 = (s1 * 0.6 + (v9.sin() - v12) * 0.2).sin();
+        }
+        let v16 = match n.checked_sub(3) {
+            Some(k13) if k13 % 2 == 0 => {
+                let c14 = k13 as f64;
+                v[k13].max(c14) - x1
+            }
+            Some(_) => x0.cos(),
+            None => 3.0_f64.hypot(f64::asinh(x0)),
+        };
+        let mut k17 = 0;
+        while k17 < n + 1 && (x1.powi(2) + 1.0).log2() < f64::to_degrees(v7) * 0.01 {
+            k17 += 1;
+            let v18 = w0[k17 % 4] - x0;
+            acc2 -= 0.25 * s1.tanh();
+            s1 = s1 * 0.6 + f64::tanh(v18.cos()) * 0.2;
+        }
+        x1 * 0.5 + s1 * 0.25 + f64::sin(acc2) - v7.sin() - f64::cos(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.abs();
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + f64::cos(v[i]).cosh() * 0.1).sin();
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (v[k2 % 4].asinh().asinh() + p.tanh()).sin());
+                acc1 += (t - x2).tanh() * 0.05;
+                if k2 == 1 {
+                    continue 'l0;
+                }
+                s0 = s0.mul_add(0.75, v3.cos().sin() * 0.1);
+            }
+            let v5 = match k2 {
+                2 => f64::tanh(x0).exp2(),
+                3..=5 => {
+                    for _ in 0..i {
+                        s0 *= 0.5;
+                        s0 -= 0.25 * (t * t + 0.5).recip().sin();
+                        let v4 = f64::cos(s0 + x1);
+                        s0 = (s0 * 0.75 + v4 * 0.1).sin();
+                    }
+                    let x0: f64 = t;
+                    (fi / 1.5).cos().exp() + f64::tanh(x0)
+                }
+                6 => (f64::tanh(x2.cos()) * 1.2).tan(),
+                _other => {
+                    s0 = (s0 * 0.75 + (x1 * x1 + 1.5).acosh() * 0.05).tanh();
+                    -(x1 / (v[k2 % 4] * v[k2 % 4] + 1.0))
+                }
+            };
+            let v7 = match k2 {
+                MODE_A => {
+                    s0 = (s0 * 0.6 + (v[3] * v[3]).ln_1p() * 0.4).sin();
+                    x1.cos()
+                }
+                1 => f64::sin(x0),
+                g if g > 2 => f64::exp_m1((fi.tanh() * 0.9).atanh().sin()),
+                _ => {
+                    let v6 = prog_8::<f64>(x2, f64::tanh(f64::to_degrees(t + s0) * 0.02), s0, v, i);
+                    ((x0 * x0 + 1.0).log10().powi(2) + 2.0).acosh() + v6.tanh()
+                }
+            };
+            acc1 += 0.01 * f64::sin(f64::tanh(t) + f64::cos(v5) + v7.tanh());
+        }
+        let mut a8 = v;
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.5 + f64::cos(f64::sin(x0).tanh()) * 0.5;
+            s0 = (s0 * 0.5 + (x1.cos().exp() - x2.cos()) * 0.1).sin();
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + ((x2 * x2 + 1.0).sqrt() + f64::exp2(x1.sin())) * 0.05).tanh();
+            a8 = [f64::sin(fi.tanh().exp2()) * 1.0, a8[3], (a8[2] * 0.5 + (f64::cos(fi).powi(2) + 1.0).sqrt().cos() * 1.0).sin(), a8[2]];
+        }
+        s0 = (s0 * 0.8 + a8[0].tanh() * 0.2).tanh();
+        a8 = v;
+        match n {
+            0 => {
+                acc1 += f64::cos((a8[n % 4] * a8[n % 4] + 0.5).sqrt());
+                acc1 -= f64::acos((f64::tanh(x1) * 2.0).sinh().cos() * 0.9).sin() * 0.25;
+            }
+            1..=2 => {
+                acc1 -= x2.sin().exp2().sin();
+                let v9 = prog_52(f64::sinh(a8[n % 4].tanh() * 1.5).tanh(), 0.5, x0, v, n);
+                s0 = (s0 * 0.8 + v9.sin() * 0.005).tanh();
+            }
+            g if g > 3 => {
+                let mut k10 = 0;
+                while k10 < n + 1 && (a8[2].powi(2) + 1.0).atan2(x1) < -0.5 {
+                    k10 += 1;
+                    acc1 -= 0.25 * x2.sin();
+                    s0 *= 0.5;
+                    s0 += 0.005 * m0::prog_15(x1, x2, 0.75, v, n).cos();
+                }
+            }
+            _ => {
+                acc1 -= (x1.sin() * 1.5).sinh().cos();
+            }
+        }
+        'l6: for &t in v.iter() {
+            acc1 += 0.5 * x0.tanh().cos();
+            s0 = 0.6 * s0 + 0.05 * (f64::ln_1p(v[n % 4].tanh() * 0.5) * (t - a8[n % 4])).sin();
+            let mut k11 = 0;
+            while k11 < n + 1 && -f64::exp2(f64::tanh(t)) <= x1 {
+                k11 += 1;
+                if 1.5_f64.powf(t.sin()) - f64::sqrt(x2 * x2 + 2.0) < 0.0 || k11 > 1 {
+                    break 'l6;
+                }
+                let v12 = v.iter().copied().map(|p| p).sum::<f64>();
+                s0 = 0.6 * s0 + 0.4 * f64::cos(-x0);
+                acc1 -= v12.cos().tanh() * 0.05;
+            }
+            if f64::acos(x2.cos() * 0.9) <= -1.0 {
+                s0 = (s0 * 0.75 + f64::powi(a8[1], 3) * 0.02).tanh();
+                s0 = (s0 * 0.8 + t.cos() * 0.2).tanh();
+            } else {
+                acc1 += f64::cos((x1.tanh() * 0.9).asin()) * 0.5;
+                s0 = s0 * 0.5 + (f64::powi(v[(k11 + n) % 4], 2) + 1.0).recip() * 0.75;
+            }
+        }
+        x1 + x2 * 1.5 + s0 + acc1.cos() - a8[3] * 0.25 + f64::exp_m1(x1.cos())
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (f64::powi((f64::sin(x1) * 0.9).atanh(), 2) + 0.5).ln();
+        let mut s1 = prog_55(f64::tanh(f64::to_radians(x1 - v[0]) * 20.0), 0.25, (f64::tanh(v[0] / (v[n % 4] * v[n % 4] + 1.0)) * 1.5).cosh().cos(), v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = acc2;
+        if n < 4 {
+            s1 *= 0.6;
+            s1 += 1.0 * f64::sin(s1 * v3);
+            s1 = s1 * 0.75 + f64::cos(v[n % 4] + v3) * 0.25;
+        } else if s0.sin().exp2() + f64::recip(acc2 * acc2 + 0.5) > x2 && n % 3 == 1 {
+            s1 *= 0.5;
+            s1 -= 1.0 * f64::sin(2.0_f64.atan2(x2));
+            s0 = s0 * 0.6 + x0.cos() * 0.4;
+        } else {
+            acc2 += acc2.sin() / ((f64::tanh(x0) * 0.9).asin().tanh() + 2.0);
+        }
+        let mut m4 = prog_13(1.5, x0.asinh().sin(), f64::sin(0.35 - f64::sqrt(v[1].powi(2) + 0.5)) * 2.0, &v, n).tanh();
+        let mut m5 = m0::prog_15::<f64>(v3, 0.75, x0, v, 0).cos();
+        for i in 0..=n {
+            let c6 = x2 * 2.0 + v[i % 4];
+            m4 = m4.max(c6);
+            let c7 = if c6 + 0.5 < -0.5 {
+                0.5 * (v[i % 4] * v[i % 4])
+            } else {
+                x2.powi(3)
+            };
+            m5 = m5.min(c7);
+        }
+        s0 = (s0 * 0.6 + m5.cos() * 0.005).tanh();
+        'l1: for i in 0..v.len() {
+            match i % 3 {
+                PHASE_A => {
+                    s0 = s0 * 0.6 + 3.0_f64.log(v[3 - i] * v[3 - i] + 2.0).tanh() * 0.2;
+                    let x0 = (v3.tanh() * 0.5).ln_1p().abs();
+                    s0 = (s0 * 0.5 + x0.tanh() * 0.5).sin();
+                }
+                2 => {
+                    continue;
+                }
+                _ => {
+                    let v8: f64 = (x2.tanh() * 0.9).asin();
+                    acc2 += 0.5 * v8.cos().sin();
+                }
+            }
+            s0 = s0 * 0.8 + ((s0 * s0 + 1.0).sqrt().sin() * 0.5).ln_1p().sin() * 0.2;
+            let mut k9 = 0;
+            while k9 < 4 {
+                k9 += 1;
+                match k9 {
+                    0 => {
+                        let v10 = f64::ln_1p(f64::tanh(x2.sin().exp2()) * 0.5);
+                        s1 = (s1 * 0.6 + v10 * 0.25).tanh();
+                    }
+                    1 | 3 => {
+                        acc2 -= 0.1 * (x0.tanh() * 0.9).acos().cos();
+                        s0 = (s0 * 0.75 + x2 * s0 * 0.05).sin();
+                        if x0 + m4 >= 1.0 {
+                            s1 = f64::mul_add(s1, 0.6, x0.tanh().exp().cos() * 0.1);
+                        } else if !(k9 % 2 == 0 && x1.to_radians() <= (x1.cos() * 1.2).tan()) {
+                            let m5 = v[0];
+                            acc2 += 0.1 * (f64::powi(x0, 2) + 2.0).acosh().sin();
+                            s0 = (s0 * 0.5 + m5.cos() * 0.5).sin();
+                        } else {
+                            let v11 = x0.asinh();
+                            s1 = 0.8 * s1 + 0.02 * (v11 / (s1 * s1 + 0.5)).sin();
+                        }
+                    }
+                    4 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        let v12 = x2.hypot(m4);
+                        s1 = s1.mul_add(0.75, v12.sin().sin() * 0.1);
+                    }
+                }
+                let v13 = f64::abs(x0);
+                s0 = s0.mul_add(0.8, f64::log10((x0 + m4).powi(2) + 1.0).sin() * 0.2);
+                acc2 += f64::tanh(v13.sin()) * 0.1;
+            }
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v16 = if v[(i + n) % 4].cos().exp2() > x2 && n == 4 {
+                let v14 = v3.atan();
+                acc2 += 1.5_f64.copysign(v3.mul_add(m4, v[1])).tanh() * 0.25;
+                v14.cos()
+            } else if x1 + s1 <= s1 {
+                let v15 = 2.5 - s1;
+                s1.powi(3) + f64::sin(v15)
+            } else {
+                m4.cos()
+            };
+            for _ in (1..=6).step_by(2) {
+                acc2 += (f64::to_degrees(m4 * x1) * 0.01).tanh() * 0.1;
+                if (f64::powi(m5 + 0.3, 2) + 0.5).ln() > (v16 * v16 + 0.5).sqrt() {
+                    acc2 -= f64::tanh(((x1 + fi).powi(2) + 1.0).log(10.0)) * 0.1;
+                } else if f64::exp2(x1.tanh()) <= x0 + s1 {
+                    s1 = s1.mul_add(0.6, f64::log2((x1 * s0).powi(2) + 1.0).tanh() * 0.05);
+                    acc2 += 0.1 * f64::tanh((x0 * x0 + 1.0).log(2.0));
+                }
+            }
+            s0 = s0.mul_add(0.6, (fi - fi.tanh()).sin() * 1.0);
+            acc2 -= f64::tanh(v16.cos()) * 0.25;
+        }
+        for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc2 += f64::tanh(SCALE + (m4 + v[i % 4])) * 0.5;
+            acc2 += 0.5 * (fi + m5).cos();
+        }
+        x2.tanh() - s0 + s1.cos() + acc2.tanh() + m4.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh(x0 - 0.65) * 2.0;
+        let mut acc2: f64 = 0.0;
+        s1 *= 0.8;
+        s1 += 0.1 * f64::hypot(v[n % 4], x2).tanh();
+        let v3 = f64::to_degrees(x1) * 0.02;
+        match mode {
+            Mode::Lower(_, lo5) => {
+                let v6 = f64::atanh(f64::cos(w0[0].max(lo5)) * 0.9);
+                s1 = (s1 * 0.8 + (x0 * x0 + 0.5).sqrt() * 0.2).tanh();
+                acc2 -= 0.75 * v6.tanh();
+            }
+            Mode::Upper(_) => {
+                let v8 = (acc2.sin() * 1.5).cosh() - (v3 - x2);
+                s1 *= 0.5;
+                s1 += 0.1 * f64::tanh(SCALE + acc2);
+                acc2 -= f64::cos(v8) * 0.25;
+            }
+            Mode::Off => {
+                s1 = (s1 * 0.5 + (w0[n % 4] * w0[n % 4] + 1.0).ln() * 0.5).tanh();
+            }
+        }
+        let mut a9 = [0.0; 4];
+        for i in 0..4 {
+            if 0.5_f64.log((w0[3] * w0[3]).ln_1p().powi(2) + 2.0) > -x0 && n < 5 {
+                a9[i] = (f64::powi(f64::cos(v[i]), 2) + 2.0).sqrt();
+            } else {
+                a9[i] = (v[2].tanh() * 0.9).acos();
+            }
+        }
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            if v[3] > a9[k10 % 4] {
+                s1 = s1.mul_add(0.8, f64::powi(x2 - s1, 2).ln_1p().sin() * 0.1);
+                break;
+            }
+            if w0[k10 % 4] / (f64::powi(x1, 2) + 0.5) >= -0.5 {
+                s1 = (s1 * 0.6 + f64::atan2(2.0_f64, (v3 * v3 + 1.5).acosh()) * 0.25).tanh();
+                if m0::prog_15(1.2, x2, (f64::acos(s1.tanh() * 0.9) * a9[(k10 + n) % 4].tanh().exp()).sin() * 2.0, [v[0], v[1], v[2], v[3]], k10) < x0 {
+                    s1 = (s1 * 0.5 + s1.atan2((s1 * s1 + 1.0).cbrt().powi(2) + 0.5) * 0.05).sin();
+                    continue;
+                }
+                let v11 = m0::prog_15::<f64>(0.25, 0.25, x2, *w0, n);
+                acc2 -= v11.sin() * 0.05;
+            } else if v3.powi(3) < f64::tanh(v[k10 % 4]) {
+                let [_, b12, _, b13] = *w0;
+                let v18 = match mode {
+                    Mode::Lower(_, _) => f64::ln(s1 * s1 + 2.0),
+                    Mode::Upper(_) => {
+                        let v17 = (b12.to_radians().cos() * 0.9).asin();
+                        f64::recip(x1 * x1 + 0.5) + v17.sin()
+                    }
+                    Mode::Off => 2.0_f64.powf(b13.sin()) + s1,
+                };
+                acc2 += f64::sin(b12.sin() + b13.tanh() + v18.tanh()) * 0.25;
+            } else {
+                let v19 = s1.atan();
+                s1 = (s1 * 0.5 + v19.tanh() * 0.5).tanh();
+            }
+            acc2 += (x0.max(x2).cos() * 0.9).acos().sin() * 0.25;
+        }
+        w0[1].tanh() - s1 * 0.25 + f64::cos(acc2) + v3 - a9[3] * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_97(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut s1 = f64::max(v[1].cos().exp_m1(), -(*x2));
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| m0::prog_15::<f64>(f64::sin(f64::powi(x0, 2).abs()), 1.5, p, *v, n)).sum::<f64>();
+        s1 = (s1 * 0.6 + f64::sin(acc2.cos()) * 1.0).sin();
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                match k4 % 2 {
+                    1 => {
+                        acc2 += 0.05 * f64::cos((f64::sin(*x2) * 1.2).tan());
+                        acc2 -= 0.05 * v3.asinh().cos();
+                    }
+                    _ => {
+                        acc2 -= 0.05 * v3.sin();
+                        s0 = s0.mul_add(0.5, x0.sin().exp_m1().tanh() * 0.1);
+                    }
+                }
+                let v6 = (v[k5 % 4] * v[k5 % 4] + 1.0).log2().sin();
+                acc2 += f64::cos(-(*x2)) * 0.05;
+                s0 = (s0 * 0.6 + f64::cos(v6) * 0.25).sin();
+            }
+            if let Some(_) = (n % 3).checked_sub(1) {
+                let v8 = (f64::cos(x1) * 1.2).tan();
+                s0 = s0.mul_add(0.75, f64::sin(v8.sin()) * 0.02);
+            }
+            acc2 -= 0.25 * (f64::atan(v3).sin() * 2.0).cosh().tanh();
+        }
+        let v12 = match k4 {
+            0 => {
+                let v9 = f64::sin(v3 * 0.01);
+                (v[n % 4] * v[n % 4] + 1.0).log10() + f64::sin(v9)
+            }
+            1 => x0 + (x2.sin() * 0.9).asin(),
+            2 => {
+                let v10 = v[k4 % 4].sin().sinh();
+                x1 * 0.8 + v10.cos()
+            }
+            _other => {
+                let v11 = -x0;
+                (v[k4 % 4].cos() * 0.9).acos() + v[k4 % 4] + v11.cos()
+            }
+        };
+        let v13 = if v12.to_radians() < 0.0 {
+            s1 = (s1 * 0.8 + f64::sqrt(f64::powi((x1.tanh() * 1.2).tan(), 2) + 0.5) * 0.02).sin();
+            x1.sin().exp().cos()
+        } else if f64::powf(x1.powi(2) + 1.0, 1.5) >= f64::powi(v[n % 4], 2) {
+            acc2 += 0.005 * prog_63(x0, *x2, f64::tanh(v12 * 0.35) * 2.0, *v, n).sin();
+            f64::cos(v[(k4 + n) % 4].cos().cosh())
+        } else {
+            v[0].tanh()
+        };
+        if (v13 * v13).ln_1p() < 0.0 {
+            return (v[(k4 + n) % 4].sin().cos() * 0.9).acos();
+        }
+        let a14 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        s0 * 1.5 + s1 * 1.5 - acc2.sin() - f64::tanh(v3) - a14[2] * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_98<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0: T = T::ln(v[2] * v[2] + T::from_f64(0.5).unwrap());
+        let mut s1 = (x1 - v[n % 4]).cos() * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        if acc2.mul_add(s0, x2) >= T::zero() {
+            return (x0.tanh() * T::from_f64(2.0).unwrap()).sinh();
+        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            acc2 = acc2 + T::from_f64(0.5).unwrap() * (v[1] * t).tanh();
+            for j in 0..n {
+                if x0 <= fi {
+                    break 'l0;
+                }
+                acc2 = acc2 + T::from_f64(0.05).unwrap() * s1.sin();
+                match mode {
+                    Mode::Lower(_, lo4) => {
+                        let lo4 = T::from_f64(lo4).unwrap();
+                        s1 = s1 * T::from_f64(0.8).unwrap() + T::tanh(lo4.mul_add(x0, x0)) * T::from_f64(0.05).unwrap();
+                    }
+                    Mode::Upper(hi5) => {
+                        let hi5 = T::from_f64(hi5).unwrap();
+                        acc2 = acc2 + T::cos(hi5 / (s0 * s0 + T::from_f64(1.5).unwrap()) * (T::powi(hi5, 2) + T::one()).log(hi5.powi(2) + T::from_f64(2.0).unwrap())) * T::from_f64(0.05).unwrap();
+                        acc2 = acc2 + T::from_f64(0.05).unwrap() * t.tanh().sin();
+                    }
+                    Mode::Off => {
+                        let v6 = s1 * v[(j + n) % 4];
+                        acc2 = acc2 + T::from_f64(0.05).unwrap() * v6.sin().sin();
+                    }
+                }
+            }
+            acc2 = acc2 + T::tanh((T::powi(x0 - T::from_f64(0.75).unwrap(), 2) + T::one()).log2()) * T::from_f64(0.5).unwrap();
+            let v8 = if v[3].cos().exp() < T::zero() {
+                let v7 = (T::powi(v[(i + n) % 4], 2) + T::from_f64(2.0).unwrap()).sqrt().asinh();
+                fi + T::from_f64(2.0).unwrap() + T::tanh(v7)
+            } else {
+                (x1.tanh() * T::from_f64(0.9).unwrap()).atanh()
+            };
+            s1 = (s1 * T::from_f64(0.5).unwrap() + T::sin(v8) * T::from_f64(0.1).unwrap()).sin();
+        }
+        let v13: T = match mode {
+            Mode::Upper(hi9) => {
+                let hi9 = T::from_f64(hi9).unwrap();
+                hi9.cos()
+            }
+            Mode::Lower(_, lo11) => {
+                let lo11 = T::from_f64(lo11).unwrap();
+                let v12 = (x0.cos() * T::from_f64(0.9).unwrap()).atanh();
+                s1 = s1 * T::from_f64(0.8).unwrap() + (lo11 * lo11 + T::from_f64(0.5).unwrap()).ln().tanh() * T::one();
+                s1.tanh().exp2().sin() + v12.cos()
+            }
+            Mode::Off => {
+                s1 = T::mul_add(s1, T::from_f64(0.6).unwrap(), T::ln(s1.powi(2) + T::from_f64(2.0).unwrap()).sin() * T::from_f64(0.1).unwrap());
+                T::powi(x0.cos(), 3)
+            }
+        };
+        let v18 = match mode {
+            Mode::Lower(_, _) => x0.atan(),
+            Mode::Upper(hi16) => {
+                let hi16 = T::from_f64(hi16).unwrap();
+                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.02).unwrap() * T::sin((v13 * v13 + T::from_f64(0.5).unwrap()).ln());
+                hi16.cos().exp2()
+            }
+            Mode::Off => {
+                let v17 = x0.asinh();
+                v[n % 4] * x0 + v17.sin()
+            }
+        };
+        let v21 = if T::hypot(-s0, v18) < v18 {
+            let v18 = x0 * T::ln(v18 * v18 + T::one());
+            let v19 = prog_66(s0, (T::from_f64(0.65).unwrap() * v13).cos() * T::from_f64(2.0).unwrap(), T::cos(v18.tanh()), v, n);
+            v[n % 4].abs() + v19.tanh()
+        } else {
+            let v20 = x0.cos();
+            v18 + v20.sin()
+        };
+        let v25: T = match mode {
+            Mode::Lower(_, lo23) => {
+                let lo23 = T::from_f64(lo23).unwrap();
+                T::cbrt(lo23.sin() + T::from_f64(2.0).unwrap())
+            }
+            Mode::Upper(_) => (T::tanh(v18) * T::from_f64(0.9).unwrap()).asin(),
+            Mode::Off => {
+                let x0 = (x0 * x0 + T::from_f64(0.5).unwrap()).recip();
+                s1 = s1 * T::from_f64(0.8).unwrap() + T::tanh(T::atan(x0 * T::from_f64(0.5).unwrap())) * T::from_f64(0.2).unwrap();
+                T::atanh(T::cos(v[n % 4]) * T::from_f64(0.9).unwrap())
+            }
+        };
+        s1 * T::from_f64(0.5).unwrap() - acc2.sin() + T::sin(v13) - v21.cos() + v25 * T::from_f64(0.75).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = f64::asinh(x0);
+        let mut acc1: f64 = 0.0;
+        assert!(n < 100);
+        let len2 = v.len();
+        for i in 0..len2 {
+            acc1 += (x2 - v[i] * v[i]).cos() * 0.5;
+            s0 = (s0 * 0.75 + x1.clamp(s0.sin() - 1.5, s0.tanh() + 1.5) * 0.25).tanh();
+        }
+        'l1: for i in (0..=n).rev().step_by(2) {
+            let v3 = -x2.atan();
+            acc1 += (s0 * v3.atan()).sin() * 0.5;
+            for &u in v.iter() {
+                if f64::powf(u * u + 0.5, 1.5) > -1.0 {
+                    s0 = (s0 * 0.6 + (x1.powi(2) + 0.5).recip() * 0.2).tanh();
+                    break;
+                }
+                match i % 4 {
+                    PHASE_A | PHASE_C => {
+                        continue 'l1;
+                    }
+                    PHASE_D => {
+                        s0 = 0.6 * s0 + 0.1 * f64::cos((f64::sin(v[(i + n) % 4]) * 0.9).asin());
+                    }
+                    _ => {
+                        s0 = s0 * 0.8 + (x2 * (v3 * v[i % 4])).tanh() * 0.01;
+                    }
+                }
+                s0 = (s0 * 0.75 + x1 / ((x1 * s0).tanh() + 2.0) * 0.02).tanh();
+            }
+        }
+        let v4 = if x2 - v[0] > x1 {
+            f64::atan2(x2, v[n % 4] * v[n % 4] + 1.0) * std::f64::consts::LN_2
+        } else if (x0.sin() * 0.9).acos() >= 0.0 {
+            ((x0 * x2).tanh() * 0.9).atanh()
+        } else {
+            acc1 += f64::tanh(v[1].tanh() * (x1 - v[1])) * 0.5;
+            prog_55((f64::powi((v[n % 4].cos() * 2.0).sinh(), 2) + 2.0).ln().tanh(), (v[n % 4] * v[n % 4]).ln_1p().sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], n)
+        };
+        let v5 = v.iter().map(|&p| f64::sin(v[n % 4]).exp().atan() + f64::cos(p)).sum::<f64>();
+        let mut m6: f64 = f64::NEG_INFINITY;
+        for &t in v.iter() {
+            let c7 = (v[2] * v[2] + 1.0).atan2(x0).powi(2) + t;
+            m6 = c7.max(m6);
+        }
+        let f8 = |t: f64| t * t;
+        let v9 = f8(v[2]);
+        s0.tanh() - acc1.sin() - v4.cos() + v5.sin() - m6.sin() + v9.sin() + f64::copysign(f64::exp(f64::cos(v[1])), 1.5 - v9)
+    }
+
+    #[differentiable]
+    pub fn prog_101<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
+        let (x1, x2) = p;
+        let mut s0 = (x1 * v[n % 4]).cos() * 2.0;
+        let mut s1 = (v[n % 4].sin().exp().sin() * 0.9).acos().tanh() * 2.0;
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            s1 = (s1 * 0.6 + m0::prog_15(x2, s1, s0, [v[0], v[1], v[2], v[3]], k3) * 0.005).tanh();
+            s1 = s1 * T::from_f64(0.5).unwrap() + T::cos(x0 + v[(k3 + n) % 4]) * T::from_f64(0.25).unwrap();
+            let v4 = m0::prog_15(x2, x0, x0 * T::from_f64(0.25).unwrap(), [v[0], v[1], v[2], v[3]], k3);
+            if k3 >= 3 {
+                break v[3].copysign(x2) / ((x1 * x1 + T::from_f64(0.5).unwrap()).recip().powi(2) + 1.5);
+            }
+            s0 = s0 * T::from_f64(0.75).unwrap() + T::tanh(v4.tanh()) * 0.005;
+        };
+        'b1: {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = T::from_usize(i).unwrap();
+                s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), prog_8(x0 * T::from_f64(0.25).unwrap(), x1, (s1 * T::from_f64(std::f64::consts::LN_2).unwrap()).sin() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 0.005);
+                if x2 >= T::from_f64(0.5).unwrap() {
+                    let v6 = m0::prog_15(t, T::cos(T::cosh(T::cos(t).sin())), x0 * T::from_f64(1.2).unwrap(), [v[0], v[1], v[2], v[3]], 4);
+                    let v7 = prog_8((v5 * t).cos(), (x2 - fi).cos(), s1, [v[0], v[1], v[2], v[3]], n);
+                    s0 = s0 * 0.6;
+                    s0 = s0 + 0.005 * (v6.tanh() + v7.cos()).sin();
+                } else if t * t - T::recip(t * t + 1.0) < (v5.powi(2) + 1.0).powi(-3) || i > 1 {
+                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::tanh(T::tanh(s0).exp2()) * 0.1);
+                } else {
+                    acc2 = acc2 + T::from_f64(0.5).unwrap() * T::sin(t + fi);
                     match i {
                         0..=1 => {
                             break;
                         }
                         g if g > 2 => {
-                            s1 = s1 * 0.6;
-                            s1 = s1 + 0.005 * T::cos(Params::prog_43((s2 + s1).tanh() * 2.0, x2, x0 * 2.0, &v, n));
-                        }
-                        _other => {
-                            let v8: T = 'b2: {
-                                if (s1.powi(2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0) < 0.5 {
-                                    break 'b2 T::ln(s1.powi(2) + 2.0);
-                                }
-                                if (v[0] * v[0] + 1.0).powi(-3) >= T::from_f64(self.k).unwrap().max(s2) {
-                                    break 'b2 v[i % 4] - s2;
-                                }
-                                let mut k7 = 0;
-                                while k7 < n {
-                                    k7 += 1;
-                                    if k7 == 3 && x1 / 2.0 + (v5.tanh() * 0.9).acos() <= -1.0 {
-                                        break 'b2 1.25 - v5;
+                            let mut k8 = 0;
+                            'l3: while k8 < 5 && (T::powi(v[i], 2) + 1.0).powi(-1) < T::tanh(v5).exp() {
+                                k8 += 1;
+                                s0 = T::from_f64(0.5).unwrap() * s0 + 1.0 * (T::powi(fi, 2) + T::from_f64(0.5).unwrap()).cbrt().tanh();
+                                let v10 = 'b4: {
+                                    acc2 = acc2 + v[k8 % 4].tanh() * 0.1;
+                                    if !(i == 1 && v[(k8 + i) % 4].cos() * (x1 * x1 + 1.0).log(x0 * x0 + 2.0) < T::from_f64(0.5).unwrap()) {
+                                        acc2 = acc2 - 0.1 * T::asin(T::tanh(fi) * 0.9).tanh();
+                                        match k8 % 3 {
+                                            0 => {
+                                                let v9 = (v[n % 4] + fi).to_degrees() * T::from_f64(0.02).unwrap();
+                                                s0 = (s0 * T::from_f64(0.5).unwrap() + v9 / 4.0 * 1.0).tanh();
+                                            }
+                                            g if g > 1 => {
+                                                continue 'l3;
+                                            }
+                                            _ => {
+                                                acc2 = acc2 - T::from_f64(0.05).unwrap() * (x2 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap());
+                                            }
+                                        }
                                     }
-                                    acc3 = acc3 - (s0 * s0 + 2.0).acosh().sin() * 0.05;
-                                }
-                                T::cos(-s0).cosh()
-                            };
-                            acc3 = acc3 - T::tanh(v8).sin() * 0.25;
-                        }
-                    }
-                    let v9: T = s1;
-                    acc3 = acc3 + 0.25 * v9.sin().sin();
-                }
-            }
-            let v16: T = 'b4: {
-                if T::log2(v5.powi(2) + 1.0) > -1.0 {
-                    let mut k10 = 0;
-                    while k10 < n {
-                        k10 += 1;
-                        match k10 + self.n {
-                            0 => {
-                                acc3 = acc3 + T::sin(T::from_f64(self.scale).unwrap().cos().cosh()) * 0.25;
-                            }
-                            1 | 3 => {
-                                let v4 = T::to_degrees(v[k10 % 4]) * 0.01;
-                                s0 = T::mul_add(s0, 0.75, v4.cos() * 0.4);
-                            }
-                            4..=6 => {
-                                continue;
-                            }
-                            _other => {
-                                let v11 = T::cbrt(v4 * v4 + 0.5);
-                                let v5 = (v[self.n] * v[self.n] + 1.0).log2();
-                                s1 = s1 * 0.6 + T::cos(T::sin(v11) + T::tanh(v5)) * 0.02;
-                            }
-                        }
-                        match k10 % 4 {
-                            MODE_B if n % 2 == 0 => {
-                                let v12 = ((x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).powi(2) + 1.0).recip();
-                                s1 = 0.6 * s1 + 0.02 * T::tanh(v12.atan2(v4 * v4 + 1.0));
-                            }
-                            2 => {
-                                s0 = (s0 * 0.6 + s0 / (s0.sin() + 2.0) * 0.1).sin();
-                                if (s1.cos() + 2.0).cbrt() < v[2].sin() || self.n < 1 {
-                                    break;
-                                }
-                            }
-                            3 => {
-                                s1 = s1.mul_add(0.75, T::sin(s1.tanh().exp_m1()) * 0.05);
-                                s1 = 0.75 * s1 + 0.25 * T::cos(-s1);
-                            }
-                            _ => {
-                                let v13 = (s2 + v4).to_radians();
-                                s1 = s1 * 0.6;
-                                s1 = s1 - 0.2 * (T::tan(v13.cos() * 1.2) - T::sin(v[3]).exp2()).sin();
-                            }
-                        }
-                        let v14 = T::asin(T::cos(T::from_f64(self.scale).unwrap()) * 0.9) * x0.tanh();
-                        s2 = (s2 * 0.75 + (T::from_f64(self.k).unwrap() + s2) * 0.25).sin();
-                        s1 = 0.6 * s1 + 0.25 * v14.tanh().sin();
-                    }
-                } else if T::log2(x0.powi(2) + 1.0) < -1.0 {
-                    let v15: T = Params::prog_43::<T>(x1, x2, x0 * 0.75, &v, 5);
-                    s0 = s0 * 0.75;
-                    s0 = s0 + 0.005 * T::cos(v15.tanh());
-                } else {
-                    s1 = 0.5 * s1 + 0.5 * T::cos(0.35 - x0);
-                }
-                if self.n % 3 == 1 && -x2 < 0.1 * v4 {
-                    break 'b4 T::from_f64(self.k).unwrap() * v[(self.n + n) % 4];
-                }
-                T::log10(T::powi((v[n % 4].powi(2) + 1.0).log2(), 2) + 1.0)
-            };
-            T::cos(s0) + s1 + s2.sin() + acc3.tanh() + v16 + T::sqrt(v16.sin().exp_m1().powi(2) + 2.0)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::sin(v[n % 4]);
-        let mut s1: f64 = (x2 * x1.powi(2)).tanh() * 2.0;
-        let mut s2 = f64::tan(x1.sin() * 1.2).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            let v5: f64 = -s1;
-            s1 *= 0.5;
-            s1 += 0.02 * f64::sin((v5 * v5 + 0.5).atan2(v[(k4 + n) % 4]).sin().exp_m1());
-            if k4 >= 2 {
-                break v5.tanh();
-            }
-        };
-        let sl7 = &v[..3];
-        let v8 = s2.to_radians() + sl7[0] * 0.5;
-        let v9 = v8.to_degrees() * 0.02;
-        match k4 {
-            1 => {
-                let v10 = (x1 * x1 + 2.0).acosh();
-                acc3 += f64::cos(v10);
-            }
-            PHASE_C => {
-                acc3 -= (v9 - x0).tanh();
-            }
-            _ => {
-                for t in v {
-                    if (v6 * v6 + 1.0).log(t.powi(2) + 2.0) <= 0.5 && k4 == 1 {
-                        s1 = 0.75 * s1 + 0.05 * f64::tanh(f64::exp_m1(f64::sin(s1)));
-                    } else {
-                        acc3 += f64::powi((v9 / 4.0).powi(2) + 1.0, -3).tanh() * 0.5;
-                        if f64::sqrt(f64::powi(x0.asinh(), 2) + 2.0) < 1.0 {
-                            break;
-                        }
-                    }
-                    if v9 >= 0.25 {
-                        let v11 = v6 * 1.25;
-                        acc3 -= f64::sin(v11) * 0.5;
-                    } else {
-                        s1 = (s1 * 0.5 + (s0.powi(2) + 1.0).cbrt() * 0.75).sin();
-                        let v12 = x1;
-                        s1 *= 0.6;
-                        s1 += 0.4 * v12.tanh();
-                    }
-                    let v13 = match k4 + n {
-                        PHASE_A if n < 4 => (f64::sin(v[k4] * x0) * 0.9).acos(),
-                        1..=2 => {
-                            acc3 -= 0.5 * f64::tanh(x1.sin().exp());
-                            v8.tanh().sinh()
-                        }
-                        3 => x1 - x0,
-                        _other => x0.sin().exp2(),
-                    };
-                    s2 = s2.mul_add(0.5, f64::cos((s2 * s2 + 1.0).log10()) * 1.0);
-                    acc3 -= 0.4 * f64::cos(v13).tanh();
-                }
-                let v14: f64 = prog_68(f64::cos(x2.sin().sinh()), 1.2, 0.5, &v, k4);
-                s1 = s1.mul_add(0.6, v14.tanh() * 0.005);
-            }
-        }
-        let v15: f64 = Params::prog_43::<f64>(0.25, (v9 * v9 + 0.5).sqrt().cos(), s2, &v, n);
-        let v16 = 'b2: {
-            if (v6.to_degrees() * 0.01).hypot((x1.powi(2) + 1.0).sqrt()) < x1 {
-                break 'b2 (f64::powi(x0, 2) + 0.5).sqrt();
-            }
-            m6::prog_38(x0.atan().cos(), s2, (x2.atan() + (SCALE + x0)).cos(), v, k4)
-        };
-        s0 = 0.8 * s0 + 0.05 * f64::exp(v[k4].sin()).copysign(v15).cos();
-        s0 - s1 - acc3.cos() - f64::cos(v16)
-    }
-
-    #[differentiable]
-    pub mod m71 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-            let prm: &Params = &PARAMS;
-            let mut s0 = Params::prog_69(prm, f64::sin(0.5_f64.min(x2)) * 2.0, (f64::log(x2 * x2 + 1.0, 3.0) / (x2 * x2 + 1.5)).tanh() * 2.0, 1.5, v, 5).sin() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let mut a2 = [0.0; 4];
-            for i in 0..4 {
-                a2[i] = f64::asin(f64::cos(v[i]) * 0.9);
-                s0 = s0.mul_add(0.75, f64::log(x2 * x2 + 1.0, v[i] * v[i] + 2.0).tanh() * 0.05);
-            }
-            let mut k3 = 0;
-            while k3 < 4 {
-                k3 += 1;
-                let v7 = if (x0.powi(2) + 1.5).acosh() >= 0.5 {
-                    let v4 = a2[(k3 + n) % 4];
-                    f64::tanh(a2[k3 % 4]) * (SCALE + x1) + v4.tanh()
-                } else if f64::atan2((s0 * s0 + 1.0).powi(-1), f64::cbrt(f64::powi(a2[k3 % 4], 2) + 0.5).powi(2) + 0.5) > -0.5 || k3 > 3 {
-                    for &u in a2.iter() {
-                        let v5: f64 = a2[k3 % 4];
-                        acc1 += 0.005 * m6::prog_38(s0, f64::cosh((s0.powi(2) + 1.5).acosh().tanh() * 1.5).sin(), (x0 * x0 + 1.0).ln().sin() * 2.0, a2, k3).tanh();
-                        acc1 += f64::sin(f64::acosh(x1 * x1 + 1.5).atan()) * 0.1;
-                        s0 = s0.mul_add(0.5, (f64::sin(u) + v5.tanh()).cos() * 0.25);
-                    }
-                    let x0 = x0 + (x0.tanh() * 0.9).atanh();
-                    f64::sin(v[k3 % 4]).sin() + x0.tanh()
-                } else {
-                    let v6 = s0;
-                    m6::prog_38(v6.sin(), (x0 * x0).sin() * 2.0, x1, v, k3)
-                };
-                s0 = s0.mul_add(0.75, f64::acos(f64::tanh(s0) * 0.9).cos() * 0.1);
-                if (x0 * x0 + 1.0).log2() < -0.5 {
-                    acc1 -= (x1.to_degrees() * 0.01).tanh() * 0.5;
-                } else if f64::cbrt(f64::sin(x1.clamp(f64::tanh(x1) - 1.5, f64::sin(a2[k3 % 4]) + 1.5)) + 2.0) > 0.0 {
-                    acc1 += f64::sin(s0.cos() + f64::cosh(x1.cos())) * 0.5;
-                    s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                } else {
-                    s0 *= 0.8;
-                    s0 += 0.1 * f64::cos(x0.sin().sinh());
-                }
-                acc1 += 0.01 * f64::cos(v7);
-            }
-            let mut m8: f64 = -0.5;
-            for i in 1..4 {
-                m8 = f64::max(m8, x0 + v[i]);
-            }
-            s0 = (s0 * 0.5 + f64::tanh(m8) * 0.25).tanh();
-            let v9 = if f64::acos(f64::cos(x2 * x0) * 0.9) >= 0.5 {
-                1.5_f64.hypot(x2)
-            } else if !(k3 % 2 == 0 && x0 + a2[0] >= f64::max(-0.5_f64, m8)) {
-                let m8 = (0.1 - x0).abs();
-                acc1 + m8.sin()
-            } else {
-                f64::tanh(a2[k3 % 4])
-            };
-            let mut k10 = 0;
-            loop {
-                k10 += 1;
-                acc1 += 0.5 * x2.sin();
-                s0 = 0.8 * s0 + 0.005 * m6::prog_38(x1, (a2[k10] + v9).tanh() * 2.0, 0.25, a2, k3).tanh();
-                if k10 >= 3 || f64::tan(v9.cos() * 1.2) < x0 {
-                    break;
-                }
-            }
-            let f11 = |t: f64| x1 + t * 0.5;
-            let v12 = v.iter().fold(0.0, |r, &p| r * 0.5 + f11(p) * 0.5);
-            let v13 = f11(x2);
-            match mode {
-                Mode::Lower(_, _) => {
-                    acc1 += v12.powi(2).sin() * 0.4;
-                }
-                Mode::Upper(_) => {
-                    let v17: f64 = Params::prog_43(f64::sin(v13 + 0.1), v12.cos().exp2().sin() * 2.0, x2, &a2, n);
-                    s0 *= 0.8;
-                    s0 -= 0.05 * f64::cos(-f64::exp(x2.sin()));
-                    acc1 -= 0.02 * v17.sin();
-                }
-                Mode::Off => {
-                    acc1 += (a2[k10] * a2[k10] + 1.0).powf(a2[k3 % 4].cos()) * std::f64::consts::FRAC_1_PI * 0.75;
-                }
-            }
-            f64::sin(s0) + acc1.sin() + a2[1].tanh() - f64::cos(v9) + v12 * 1.5 + v13.tanh()
-        }
-
-        pub fn prog_89(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = f64::cos((f64::sin(x1) * 0.9).acos()) * 2.0;
-            let mut acc1: f64 = 0.0;
-            let v2 = v.iter().map(|&p| *x2 * s0 + p.sin()).sum::<f64>();
-            let mut k3 = 0;
-            let v7: f64 = loop {
-                k3 += 1;
-                let v4 = f64::tan(v[3 - k3].tanh() * 1.2);
-                match k3 {
-                    0 | MODE_C => {
-                        let v5 = prog_76::<f64>(x0.tanh().sin() * 2.0, x0, f64::tanh((x0 * x0 + 1.0).log10()) * 2.0, v, n);
-                        s0 = s0.mul_add(0.5, f64::cos(v5) * 0.005);
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (x1 + 2.0) * 0.2).sin();
-                    }
-                }
-                let v6 = v.iter().map(|&p| (s0.sin() * 2.0).cosh() + f64::tanh(p)).sum::<f64>();
-                s0 = s0 * 0.5 + f64::sinh(s0.tanh() * 2.0).tanh() * 0.05;
-                if k3 >= 2 {
-                    break f64::acosh(f64::powi(s0.cos().exp2(), 2) + 2.0);
-                }
-                acc1 -= (v4.cos() - v6.cos()).tanh() * 0.05;
-            };
-            let v8: f64 = Params::prog_43((x0.cos() * 0.9).asin().cos() * 2.0, *x2, x0, &v, n);
-            let mut m9 = f64::NEG_INFINITY;
-            for i in 0..=3 {
-                let fi = i as f64;
-                m9 = m9.max(f64::ln_1p(f64::recip(fi.powi(2) + 1.0).powi(2)) + v[i].sin());
-            }
-            s0 = (s0 * 0.6 + m9.cos() * 0.4).sin();
-            if !(k3 + n < 8) {
-                return x0 / (v[0] * v[0] + 1.5);
-            }
-            s0 - f64::cos(acc1) + v2.sin() - v7 * 0.5 + v8.cos() + f64::asinh(x1.asinh())
-        }
-
-        pub fn prog_92(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-            let w0 = v;
-            let mut s1: f64 = prog_2(f64::tan(w0[n % 4].max(x2).sin() * 1.2).tanh() * 2.0, v[n % 4].tanh() * 2.0, f64::tanh(w0[n % 4] / (x1 * x1 + 1.0) + v[n % 4]), *v, n).tanh() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let v6: f64 = if x2 > -0.5 {
-                for _ in (0..n).rev() {
-                    if (f64::cosh(x1.sin()).cos() * 1.2).tan() < f64::asinh(x2) {
-                        continue;
-                    }
-                    let mut k3 = 0;
-                    while k3 < 5 {
-                        k3 += 1;
-                        match k3 % 2 {
-                            MODE_B => {
-                                let v4: f64 = f64::asinh(x0);
-                                let [_, b5, _, _] = *v;
-                                acc2 += 0.05 * (v4.sin() - b5.cos()).tanh();
-                            }
-                            _other => {
-                                acc2 += f64::tanh(f64::tan(f64::sin(x0).cosh().cos() * 1.2)) * 0.05;
-                            }
-                        }
-                        s1 = s1 * 0.75 + f64::tanh(w0[k3 % 4] - x2) * 0.1;
-                        acc2 -= f64::cos(s1) * 0.05;
-                    }
-                    s1 = (s1 * 0.6 + x0 * 0.4).sin();
-                }
-                acc2 -= f64::tanh(f64::atan2((x2.powi(2) + 1.0).log2().powi(2) + 1.0, f64::cbrt(f64::powi(v[n % 4], 2) + 1.0))) * 0.75;
-                x0.sin().exp_m1()
-            } else {
-                x0.cos()
-            };
-            match n {
-                0..=1 => {
-                    acc2 -= 0.5 * (f64::tanh(v[n % 4] * 1.2) * 0.9).atanh();
-                }
-                2 | 4 => {
-                    let v7: f64 = prog_32::<4>((f64::cos(v6) * 0.9).atanh().cos().sinh().cos(), x2, f64::sin(f64::hypot(f64::tanh(v6), (v6 * v6).ln_1p())) * 2.0, v, n);
-                    s1 = 0.6 * s1 + 0.1 * (0.25 - (v6.sin() * 0.5).ln_1p());
-                    s1 = 0.8 * s1 + 0.005 * v7.sin().sin();
-                }
-                6 => {
-                    let v8 = prog_37(f64::tanh(1.5_f64.atan2(f64::tanh(v6))), x0, f64::tanh((x0 * w0[n % 4]).max(v[n % 4] - v6)), [v[0], v[1], v[2], v[3]], n);
-                    acc2 += v8.sin() * 0.005;
-                }
-                _other => {
-                    let x0 = (f64::sin(x0) * 0.9).atanh();
-                    s1 *= 0.6;
-                    s1 += 0.1 * (x0.powi(2) + 1.0).log10().tanh();
-                }
-            }
-            let v9 = w0[n % 4] - v6;
-            let mut m10 = v6;
-            for i in 0..3 {
-                let fi = i as f64;
-                let c11 = match i + n {
-                    1 | 3 => v[i] + 0.5,
-                    g if g > 4 => v9 + 0.25 + v[n % 4].mul_add(x2, v[i]),
-                    _ => fi / (v9 * v9 + 0.5),
-                };
-                m10 = c11.min(m10);
-            }
-            s1 *= 0.6;
-            s1 += 0.01 * f64::cos(m10);
-            for i in 0..5 {
-                if v9 < x0.powi(3) || i % 3 == 1 {
-                    s1 = (s1 * 0.6 + v9.tanh().exp2() * 0.25).tanh();
-                    break;
-                }
-                if f64::sinh(v[0].sin() * 1.5).atan2(f64::powi(-x0, 2) + 1.0) >= 0.5 || i % 2 == 0 {
-                    s1 = 0.5 * s1 + 0.25 * (w0[2] / (s1 * s1 + 1.5)).sin();
-                    break;
-                }
-                s1 = s1 * 0.5 + x1.sin() * 0.5;
-            }
-            let mut k12 = 0;
-            let v26: f64 = loop {
-                k12 += 1;
-                match mode {
-                    Mode::Upper(_) => {
-                        let mut k14 = 0;
-                        while k14 < 4 && w0[k14 % 4] * x2 >= -0.5 {
-                            k14 += 1;
-                            if f64::cos(w0[1]).exp() <= -0.5 {
-                                return s1.sin();
-                            }
-                            s1 = (s1 * 0.5 + f64::atanh(x1.cos() * 0.9) * 0.1).tanh();
-                        }
-                        acc2 += 0.1 * m6::prog_38(f64::sin(f64::to_radians((x2.powi(2) + 1.0).atan2(v9))), x0, 0.75, *v, 0).sin();
-                    }
-                    Mode::Lower(k15, lo16) => {
-                        for j in 0..v.len() {
-                            let fj = j as f64;
-                            if (lo16 * lo16 + 1.0).log(v9.powi(2) + 2.0) >= -0.5 {
-                                match mode {
-                                    Mode::Lower(_, _) => {
-                                        let m10 = (x2.cos() * 0.9).asin();
-                                        acc2 -= m10.tanh() * 0.1;
+                                    if v5 - fi > T::from_f64(SCALE).unwrap() + s0 {
+                                        break 'b4 v5;
                                     }
-                                    Mode::Upper(hi19) => {
-                                        let v20 = v9 * hi19;
-                                        s1 = (s1 * 0.75 + (v20.powi(2) + 1.0).powf(0.5) * 0.02).tanh();
-                                    }
-                                    Mode::Off => {
-                                        acc2 += w0[3 - j].asinh() * 0.05;
-                                        s1 = s1.mul_add(0.75, f64::atan(w0[k15]).tanh() * 0.25);
-                                    }
-                                }
-                            } else if f64::powf(f64::sinh(x1.tanh()).powi(2) + 0.5, 0.5) < 0.5 {
-                                let v21 = x0 * fj;
-                                s1 = 0.8 * s1 + 0.2 * f64::sin(x0);
-                                acc2 += 0.1 * v21.tanh().tanh();
-                            } else {
-                                acc2 -= 0.1 * f64::tanh((w0[1] * w0[1] + 1.0).ln());
+                                    s1.hypot(x2)
+                                };
+                                let v11 = v.iter().fold(T::tanh(v10), |r, &z| r * T::from_f64(0.75).unwrap() + T::from_f64(0.02).unwrap() * T::tanh((v5.cos() * 2.0).cosh() + z.sin()));
+                                acc2 = acc2 + v11.tanh() * 0.1;
                             }
-                            acc2 += 0.1 * v6.cos();
-                        }
-                        s1 = (s1 * 0.8 + (s1 - lo16) * 0.2).sin();
-                    }
-                    Mode::Off => {
-                        acc2 += (v6 * v6 + 2.0).acosh().tanh() * 0.5;
-                    }
-                }
-                let [b22, b23, b24, b25] = *v;
-                acc2 += 0.5 * (v9 * b24).sin();
-                if k12 >= 4 || (b22.cos() * 0.9).acos() <= v6 {
-                    break b24 * v6;
-                }
-                acc2 += f64::cos(f64::sin(b23) + b25.cos()) * 0.5;
-            };
-            let mut a27 = [v[0], v[1], v[2], v[3]];
-            a27[0] *= 1.5;
-            a27[0] += f64::cos(f64::log(v9.powi(2) + 1.0, 2.0));
-            s1 * 0.75 + acc2.tanh() + v26 * 1.5 - a27[0] * 0.5
-        }
-
-        pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = prog_68(2.0, f64::cos(v[n % 4]).asinh().tanh(), x0, &v, 0).cos() * 2.0;
-            let mut acc1: f64 = 0.0;
-            for i in 0..4 {
-                let fi = i as f64;
-                if i == 2 {
-                    s0 = 0.75 * s0 + 1.0 * (x1 / 4.0);
-                } else if Params::prog_43(s0.cos().cos() * 2.0, x2, 0.5, &v, i) < (s0 * s0 + 0.5).cbrt() || i > 0 {
-                    s0 = s0 * 0.5 + (-f64::asin(s0.tanh() * 0.9)).tanh() * 0.2;
-                } else {
-                    acc1 -= x1.tanh() * 0.5;
-                    match i % 2 {
-                        0 => {
-                            s0 = s0 * 0.75 + s0.sin() * 0.25;
-                            s0 = s0 * 0.5 + (fi - v[0]).sin() * 0.5;
-                        }
-                        1 => {
-                            break;
                         }
                         _ => {
-                            s0 = (s0 * 0.75 + (v[i] - s0) * 0.1).sin();
-                            s0 *= 0.6;
-                            s0 += 0.2 * (x1 - x2).sin();
+                            acc2 = acc2 - T::to_radians(v5.tanh().exp2());
                         }
                     }
-                    acc1 += x0.sin() * 0.5;
-                    if s0.sin().clamp(-1.5, 0.5) < 0.5 && n < 5 {
-                        acc1 -= f64::sin(f64::atanh(v[i].atan2(v[3] * v[3] + 1.0).tanh() * 0.9)) * 0.25;
-                    } else if i < 3 && x1.powi(2) - fi.to_degrees() * 0.01 > -1.0 {
-                        let v2 = Params::prog_43((s0 * s0 + 1.0).log10().sin() * 2.0, f64::tanh(f64::cos(x0).exp()) * 2.0, 0.5, &v, n);
-                        acc1 += 0.5 * (1.5 - x1).cos();
-                        if s0.sin().sin().exp_m1() > -0.5 && i % 2 == 0 {
-                            s0 = (s0 * 0.5 + m6::prog_38(s0.cos().exp2().cos(), (v[0] + 0.1).cos(), x2, v, n) * 0.005).sin();
-                            break;
-                        }
-                        s0 *= 0.6;
-                        s0 -= 0.005 * v2.tanh();
-                    }
                 }
-                acc1 += 0.5 * (1.5 * f64::asin(x2.tanh() * 0.9)).sin();
-            }
-            let mut a3 = v;
-            a3[3] *= 0.5;
-            a3[3] += prog_21::<f64>(f64::cos(f64::recip((x1 * x1 + 1.5).acosh().powi(2) + 0.5)), v[n % 4].sin(), f64::tanh(((-x2).powi(2) + 1.0).log((-2.0_f64).max(x1).powi(2) + 2.0)), v, n).cos();
-            let mut m4 = 0;
-            for i in 0..n {
-                let fi = i as f64;
-                let mut m5 = a3[2];
-                for j in 0..n {
-                    let c6 = if f64::powf(a3[1].powi(2) + 1.0, 1.5).cos() <= -0.5 || j % 2 == 0 {
-                        fi + v[(j * 3) % 4] - a3[3].mul_add(v[(j * 3) % 4], v[(j * 3) % 4])
-                    } else {
-                        x2.cos().exp()
-                    };
-                    m5 = f64::max(c6, m5);
-                }
-                s0 = 0.75 * s0 + 0.02 * f64::tanh(m5);
-                if f64::asinh(x2).cos() >= 0.5 {
-                    for &u in a3.iter() {
-                        let v7 = f64::cos(x1.to_degrees() * 0.02);
-                        acc1 -= 0.05 * (f64::tanh(x0) + a3[0].asinh()).cos();
-                        acc1 -= 0.05 * f64::sin(f64::exp(a3[i % 4].sin()) / (f64::cos(f64::sin(x0)) + 2.0));
-                        s0 *= 0.5;
-                        s0 += 0.2 * (u.sin() + v7).sin();
-                    }
-                } else {
-                    let x2 = s0.asinh().tanh();
-                    s0 = (s0 * 0.75 + x2.sin() * 0.25).tanh();
-                }
-                if s0.min(x2) > x0 || m4 % 3 == 1 {
-                    m4 += 1;
+                if v[2] - x0 < -T::from_f64(0.5).unwrap() {
+                    break 'b1;
                 }
             }
-            match m4 {
-                1 | 3 => {
-                    let v8 = f64::clamp(f64::sinh(f64::cos(x0) * 1.5), -1.5, 1.0);
-                    s0 = f64::mul_add(s0, 0.8, v8.tanh().sin() * 0.05);
-                }
-                g if g > 4 => {
-                    acc1 += f64::sqrt((f64::sin(x1) * 0.9).acos().powi(2) + 2.0).tanh();
-                }
-                _ => {
-                    acc1 -= 0.5 * f64::sinh(x1.tanh() * 2.0).sin();
-                    acc1 += x1 / 1.5;
-                }
+            if !(n % 3 == 1) {
+                break 'b1;
             }
-            let v9 = if a3[m4 % 4] >= 0.0 {
-                (x2 * x2 + 1.0).log10() + x1.abs()
-            } else {
-                x2.sin()
-            };
-            let v10 = f64::exp_m1(v9.cos());
-            s0 + acc1.cos() - v10
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = x1;
-        let mut acc1: f64 = 0.0;
-        s0 *= 0.8;
-        s0 += 0.2 * s0.sin();
-        let mut a2 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a2[i] = (s0.powi(2) + 2.0).ln();
-            acc1 -= 0.5 * t.cos();
-        }
-        a2 = [0.005 * Params::prog_69(prm, f64::sin((f64::tanh(acc1) * 0.5).ln_1p().clamp(-0.5, 1.0)) * 2.0, s0, f64::cos(SCALE + (f64::powi(v[2], 2) + 1.0).sqrt()), *v, n).cos() + 0.8 * a2[3], a2[2].mul_add(0.8, a2[3].tanh() * 0.25), a2[1], a2[1].mul_add(0.6, f64::tanh(x0).tanh() * 0.4)];
-        a2 = [0.005 * prog_12((f64::ln(x2 * x2 + 1.0) / ((x2.cos() * 0.9).atanh().powi(2) + 0.5)).tanh(), x2, s0, v, n).tanh() + 0.5 * a2[0], a2[1], a2[2] * 0.6 + f64::tan(f64::tanh(v[0]) * 1.2).sin() * 0.02, (a2[1] * 0.75 + x1.cos() * 0.25).sin()];
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if (a2[(k3 + n) % 4] * a2[(k3 + n) % 4] + 1.0).log10() <= -0.25 {
-                s0 = s0 * 0.75 + (x2.sin() * 0.9).asin().cos() * 0.1;
-            } else {
-                s0 = s0.mul_add(0.75, f64::ln(a2[k3 % 4] * a2[k3 % 4] + 0.5).tanh() * 0.1);
-                let v4 = m6::prog_38((x0.tanh() * 0.9).asin().sin() * 2.0, x1, x2.tanh() * 2.0, [v[0], v[1], v[2], v[3]], 0);
-                s0 = s0.mul_add(0.6, v4.sin().tanh() * 0.005);
-            }
-            let v6 = if x1.hypot(x2) > 1.0 {
-                let v5 = f64::ln_1p((s0 * s0 + 1.0).ln().cos() * 0.5);
-                (f64::powi(a2[n % 4], 2) + 1.0).log(x1 * x1 + 2.0) + f64::tanh(v5)
-            } else {
-                let x2 = (f64::powi(x2, 2) + 2.0).ln() * (x2 - s0);
-                f64::mul_add(x2, v[2].tanh(), s0 - x1)
-            };
-            s0 = s0.mul_add(0.6, ((v6.powi(2) + 1.0).log(10.0) / 4.0).tanh() * 0.2);
-            if k3 >= 4 || x1.cos() <= 0.5 {
-                break;
-            }
-        }
-        match mode {
-            Mode::Upper(hi7) => {
-                s0 = 0.5 * s0 + 1.0 * (0.25 - hi7).sin();
-                acc1 += (-x1).tanh();
-            }
-            Mode::Lower(_, lo9) => {
-                s0 = (s0 * 0.8 + (lo9.powi(2) + 2.0).sqrt() * 1.0).tanh();
-            }
-            Mode::Off => {
-                s0 = s0.mul_add(0.75, m6::prog_38(x0, 0.75, 0.5, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005);
-                if m6::prog_38(s0, (s0 + 0.5).cos() * 2.0, 0.75, [v[0], v[1], v[2], v[3]], 2) >= s0 {
-                    let v10 = x1 * std::f64::consts::FRAC_1_PI;
-                    s0 = (s0 * 0.6 + s0.atan() * 0.02).tanh();
-                    acc1 -= v10.cos();
-                } else if x2 + f64::recip(x0.powi(2) + 0.5) <= acc1 * x2 && k3 > 2 {
-                    acc1 += (s0.abs() + (x0 - x2)).tanh() * 0.5;
-                }
-                s0 *= 0.8;
-                s0 += 0.005 * prog_12(x1, s0, 0.25, v, 3).cos();
-            }
-        }
-        s0 - f64::tanh(acc1) + a2[1] + acc1
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (f64::mul_add(x2, x2, x2) / (f64::powi(x2.cos().exp_m1(), 2) + 1.0)).sin() * 2.0;
-        let mut s1 = (x2 / (x0 * x0 + 0.5)).cos();
-        let mut s2 = x1.asinh();
-        let mut acc3: f64 = 0.0;
-        match mode {
-            Mode::Lower(k4, _) => {
-                s0 = s0 * 0.75 + (v[k4] - x1).cos() * 0.1;
-            }
-            Mode::Upper(_) => {
-                acc3 += f64::cos((v[3].cos() * 0.9).acos());
-                s2 = (s2 * 0.75 + s2.sin() * 0.25).sin();
-            }
-            _ => {
-                let v7 = prog_70(2.0, x0, 2.0, [v[0], v[1], v[2], v[3]], n);
-                let v12 = match mode {
-                    Mode::Upper(_) => {
-                        s1 *= 0.8;
-                        s1 += 0.01 * f64::acos(s1.sin() * 0.9).cos();
-                        f64::ln((0.75 - acc3).powi(2) + 2.0)
-                    }
-                    Mode::Lower(k9, lo10) => {
-                        s2 *= 0.8;
-                        s2 += 0.5 * (s2 * std::f64::consts::FRAC_1_PI).tanh();
-                        lo10 * f64::powf(v[k9].powi(2) + 0.5, 0.3)
-                    }
-                    Mode::Off => {
-                        let x0 = x1.hypot(s1) / (f64::sin(-x0) + 2.0);
-                        let v11 = (f64::cos(x0 + x2) * 0.9).acos();
-                        m6::prog_38(f64::cos((SCALE + x0).to_degrees() * 0.02) * 2.0, acc3, 0.25, [v[0], v[1], v[2], v[3]], n) + f64::cos(v11)
-                    }
-                };
-                s0 *= 0.6;
-                s0 -= 0.005 * (f64::sin(v7) + v12.cos()).sin();
-            }
-        }
-        match mode {
-            Mode::Lower(_, lo14) => {
-                let lo14: f64 = f64::cos(f64::tanh(lo14));
-                acc3 += (lo14 * lo14 + 1.0).atan2(x0).tanh();
-            }
-            Mode::Upper(_) => {
-                let hi15 = x1.sin().sinh();
-                s2 = (s2 * 0.75 + f64::to_radians(hi15) * 1.0).sin();
-            }
-            Mode::Off => {
-                let v21 = match mode {
-                    Mode::Lower(k16, lo17) => {
-                        let v18 = v[k16] * lo17;
-                        lo17 + f64::tanh(v18)
-                    }
-                    Mode::Upper(_) => acc3 * 0.75,
-                    Mode::Off => {
-                        let x1 = (x1.sin() * 0.9).acos();
-                        let v20 = acc3 * core::f64::consts::FRAC_1_SQRT_2;
-                        s2 + x1.cos() + v20.cos()
-                    }
-                };
-                s2 = s2.mul_add(0.5, f64::cos(v21) * 0.1);
-            }
-        }
-        let f22 = |t: f64| s1 / (f64::powi(v[n % 4], 2) + 0.5) + t * 0.25;
-        let v23 = v.iter().copied().map(f22).sum::<f64>();
-        let v24 = f22(x0);
-        let mut m25: f64 = -2.5;
-        for i in 0..n {
-            m25 = f64::max(m25, s1.powi(3) + v[i % 4]).min(2.0);
-        }
-        s2 = s2.mul_add(0.75, m25.sin().sin() * 0.005);
-        s0 + s2 + acc3.cos() + v23.cos() + f64::tanh(v24)
-    }
-
-    #[differentiable(wrt(x0, p))]
-    pub fn prog_74(x0: f64, p: Weights, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let x1: f64 = p.a;
-        let x2: f64 = p.inner.b;
-        let mut s0 = (v[3 - p.n] * v[3 - p.n] + 1.0).atan2(v[3 - p.n] + x1).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if (v[2].tanh() * 2.0).cosh() <= acc1 * x1 {
-            acc1 -= (x2 * x2 + 0.5).ln().tanh();
-            s0 = s0 * 0.5 + (v[0] - s0).cos() * 0.05;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc1 += (x0 * t).tanh() * 0.5;
-            if f64::cos(x2 * v[i]) < x0 {
-                continue;
-            }
-            for _ in (0..=i).rev() {
-                if (f64::cos(x1) * 1.2).tan() <= -1.0 {
-                    break;
-                }
-                s0 = f64::mul_add(s0, 0.6, f64::cos(s0 - f64::exp_m1(x1.cos())) * 0.1);
-            }
-        }
-        if x2.sin() < 0.25 || p.n % 3 == 1 {
-            acc1 -= acc1.cos().abs() * 0.4;
-        } else if (v[p.n] - x0) / ((acc1.cos() + 2.0).cbrt().powi(2) + 1.0) <= 1.0 {
-            s0 = f64::mul_add(s0, 0.5, f64::sin(x2) * 0.5);
-            let v2 = prog_51(s0, v[p.n].cos(), x2, v, n);
-            s0 = 0.8 * s0 + 0.005 * v2.sin();
-        } else {
-            let v3 = s0 + f64::ln(v[p.n].powi(2) + 1.0);
-            s0 = (s0 * 0.5 + prog_2(s0, f64::mul_add(x1, p.w[3 - p.n].hypot(v3), v3 * std::f64::consts::FRAC_1_PI).cos() * 2.0, (x2.atan() + (-s0)).cos() * 2.0, v, 0) * 0.005).sin();
-        }
-        match p.n % 3 {
-            0 => {
-                acc1 += prog_21(x0, x1, x2, v, n).sin() * 0.005;
-            }
-            MODE_B => {
-                let x2 = ((v[0] + x0).cos() * 1.2).tan();
-                s0 = 0.75 * s0 + 0.01 * f64::cos(x2.tanh());
-            }
-            _ => {
-                acc1 -= 0.005 * f64::tanh(Params::prog_43((v[p.n] - acc1).cos(), (x0 * x0 + 2.0).ln().sin() * 2.0, 0.5, &v, n));
-                let x1 = (x2 * x1).min(s0 + v[p.n]);
-                acc1 += x1.cos();
-            }
-        }
-        s0 * 0.25 + acc1.cos() + f64::cbrt(v[0].powi(2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x2);
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a2[i % 4] = a2[i % 4] * 0.5 + f64::acosh(x0 * x0 + 1.5).sin() * 0.1;
-            s0 *= 0.75;
-            s0 += 0.02 * (x2 * (s0 * v[i % 4])).tanh();
-        }
-        let v9: f64 = if n == 2 && f64::cosh(s0.sin() * 2.0) >= v[3] {
-            for i in (0..n).rev() {
-                let v3 = v.iter().fold(v[i % 4], |r, &p| r * 0.5 + 0.1 * (SCALE + (x1.cos() * 0.9).asin() + p.sin()).cos());
-                if i + n < 3 {
-                    s0 *= 0.8;
-                    s0 -= 0.01 * f64::tanh(v3.tanh().exp().sin().exp_m1());
-                    break;
-                }
-                acc1 -= f64::log10(f64::powi(v3.to_degrees() * 0.01, 2) + 1.0).tanh() * 0.25;
-            }
-            x1.cos()
-        } else if n == 3 {
-            let v4 = x0;
-            x1.sin().exp2() + v4.tanh()
-        } else {
-            for i in 0..n {
-                let fi = i as f64;
-                let mut k5 = 0;
-                while k5 < 6 {
-                    k5 += 1;
-                    s0 = s0.mul_add(0.8, (x0 - x2 + f64::acosh(fi * fi + 2.0)).sin() * 0.1);
-                    s0 = s0 * 0.8 + 1.5_f64.log(a2[2] * a2[2] + 2.0).cos() * 0.25;
-                }
-                if k5 < 2 && f64::abs(x1).clamp(-1.5, 1.0) <= a2[0] {
-                    acc1 += 0.25 * (f64::max(x0, x1) * x2).sin();
-                    for (j, &u) in v.iter().enumerate() {
-                        s0 = s0 * 0.75 + (s0 / (u.powi(2) + 1.0)).cos() * 0.1;
-                        if f64::cos(f64::exp(f64::cos(u))).exp() >= 1.0 {
-                            return (s0 * s0 + 0.5).powf(0.3);
-                        }
-                        if a2[j].powi(3) + u.cos() > v[j] {
-                            acc1 += 0.05 * f64::tanh(x1 * fi);
-                            s0 = (s0 * 0.6 + f64::log2(x1 * x1 + 1.0) * 0.25).sin();
-                            if u / (s0 * s0 + 1.0) <= 0.5 {
-                                return (f64::cos(x1.atan2(x1.powi(2) + 1.0)) * 1.5).sinh();
-                            }
-                        } else if (x2.sin().exp2().powi(2) + 1.0).ln() <= -0.5 {
-                            s0 = (s0 * 0.5 + s0.tanh().exp_m1() * 0.1).tanh();
-                        } else {
-                            s0 = s0 * 0.8 + f64::cos(f64::hypot(s0, x2)) * 0.1;
-                        }
-                    }
-                } else if (x0.powi(2) + 1.5).acosh() < 0.0 {
-                    let v6: f64 = m6::prog_38(f64::acos(s0.cos() * 0.9).cos() * 2.0, 0.25, (fi / (x1 * x1 + 1.5)).sin() * 2.0, *v, 4);
-                    s0 *= 0.8;
-                    s0 += 0.05 * f64::tanh((x2.cos() * 0.9).acos());
-                    s0 *= 0.6;
-                    s0 -= 0.005 * v6.cos();
-                } else {
-                    acc1 += m6::prog_38(f64::tanh((f64::sin(x1) * 0.9).asin()) * 2.0, x1, f64::cos(s0) * 2.0, [v[0], v[1], v[2], v[3]], k5).tanh() * 0.02;
-                    let v7 = x0.sin();
-                    s0 *= 0.6;
-                    s0 -= 0.4 * f64::cos(v7);
-                }
-                s0 = 0.8 * s0 + 0.005 * m6::prog_38(x2, f64::sin(s0.tanh()) * 2.0, x0, [v[0], v[1], v[2], v[3]], k5).tanh();
-            }
-            let v8 = f64::recip(f64::acosh(x1.powi(2) + 2.0).powi(2) + 0.5);
-            x2 - x0 + f64::cos(v8)
-        };
-        let mut k10 = 0;
-        let v12 = loop {
-            k10 += 1;
-            let v11 = (f64::cos(x0) * 0.5).ln_1p();
-            acc1 += (v9 - s0).sin() * 0.5;
-            if k10 >= 4 || v11.tanh() > 0.25 {
-                break x1.sin() / (v[k10 % 4].powi(2).powi(2) + 0.5);
-            }
-        };
-        let v13 = 0.5_f64.log((v12.sin() * 0.9).asin().powi(2) + 2.0);
-        x0.sin() - s0.cos() - f64::tanh(acc1) - f64::tanh(a2[0]) + v9.sin() + v13 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_76<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = (v[1].cos().exp2() - T::exp_m1(x1.tanh())).tanh() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        for _ in 0..3 {
-            s0 = (s0 * T::from_f64(0.5).unwrap() + T::sin(T::log(T::powi(s0, 2) + T::one(), T::from_f64(2.0).unwrap())) * T::from_f64(0.25).unwrap()).tanh();
-            let v2 = v[3];
-            s0 = (s0 * T::from_f64(0.75).unwrap() + v2.cos() * T::from_f64(0.25).unwrap()).tanh();
-        }
-        let v3 = Params::prog_43(x0, v[1].sin().sin() * T::from_f64(2.0).unwrap(), x1.cos() * T::from_f64(2.0).unwrap(), &v, 0);
-        let mut m4: T = T::zero();
-        for i in 0..=n {
-            let c5 = v[i % 4];
-            m4 = c5.min(m4);
-        }
-        s0 = s0 * T::from_f64(0.6).unwrap() + m4.sin() * T::from_f64(0.4).unwrap();
-        for _ in (0..n).rev() {
-            let mut m6: T = T::one();
-            for j in 1..4 {
-                m6 = (v[j].powi(3) - v[3 - j]).min(m6);
-            }
-            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.02).unwrap() * m6.sin().sin();
-            acc1 = acc1 - (v3.tanh() * T::from_f64(1.2).unwrap()).tan().tanh().exp2().sin() * T::from_f64(0.25).unwrap();
-        }
-        s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), T::cos(T::cbrt(T::powi(x1, 2) + T::from_f64(0.5).unwrap())) * T::from_f64(0.05).unwrap());
-        x2.tanh() + s0 * T::from_f64(1.5).unwrap() - acc1 + T::sin(v3) + ((T::from_f64(0.25).unwrap() * x2).sin() * T::from_f64(2.0).unwrap()).sinh()
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_66(f64::cos(f64::tanh(x2).exp_m1()) * 2.0, x0, x1, v, n).cos() * 2.0;
-        let mut s1 = (x1.sin() * 2.0).cosh().tanh() * 2.0;
-        let mut s2 = -x0;
-        let mut acc3: f64 = 0.0;
-        let c4: f64 = table(n + 1);
-        let mut m5 = f64::NEG_INFINITY;
-        for i in 1..4 {
-            m5 = m5.max(x1 + 1.5 + v[i]);
-        }
-        acc3 += m5.sin();
-        'b1: {
-            if x1 > 0.0 {
-                s1 *= 0.5;
-                s1 += 0.5 * (x2 / (c4.cos() + 2.0)).abs().cos();
-            } else {
-                let m5 = v[n % 4].asinh();
-                s0 = (s0 * 0.5 + f64::sin(m5) * 0.5).tanh();
-            }
-            if !(n % 2 == 0 && f64::ln_1p(m5.tanh() * 0.5) < 0.0) {
-                s1 = (s1 * 0.6 + f64::max(-1.5_f64, c4) * 1.0).tanh();
-                s2 = (s2 * 0.75 + f64::exp_m1(x1.sin()) * 0.05).sin();
-            } else {
-                s2 = (s2 * 0.75 + prog_68(c4.powi(2).sin().tanh(), (c4 * c4 + 1.5).acosh().sin() * 2.0, f64::log((f64::tanh(c4) * 1.2).tan().powi(2) + 1.0, 3.0).tanh() * 2.0, &v, n) * 0.005).sin();
-            }
-            let v6 = (x2 * x1).min(acc3);
-            if n == 5 && prog_76(f64::tanh(1.5_f64.atan2(v6) * f64::abs(v6)) * 2.0, (x1 - m5).sin() * 2.0, v6.atan2(x2.powi(2) + 0.5).sin(), v, n) >= (x1 * x1 + 1.0).log10() {
+            if m0::prog_15(x0 * 2.0, x1, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], n) < -T::from_f64(0.5).unwrap() && k3 == 2 {
                 break 'b1;
             }
         }
-        let mut m7 = v[n % 4].cos();
-        for i in 0..=3 {
-            let c8 = match i % 2 {
-                0 => v[i] / (s0 * s0 + 0.5),
-                1 => v[i] + c4.powi(3),
-                _ => f64::mul_add(v[i], s0, v[i]) / (v[i] / (v[i] * v[i] + 1.5) * (v[i] / (v[i] * v[i] + 1.5)) + 1.5),
-            };
-            m7 = f64::max(c8, m7);
+        if x0.cos() <= -T::from_f64(0.5).unwrap() {
+            return x0.clamp(-T::from_f64(0.5).unwrap(), 1.0);
         }
-        s2 *= 0.5;
-        s2 += 0.005 * m7.cos();
-        let v9 = match n % 4 {
-            0..=2 => f64::copysign(x0, m7) - c4,
-            _ => f64::powf((v[n % 4] - x1).powi(2) + 0.5, 0.5),
-        };
-        if prog_21((0.35 * v9).sin(), acc3, 1.5_f64.atan2(x2).cos() * 2.0, v, n) < -0.5 {
-            return acc3 * x2;
-        }
-        s0 + s1 * 0.5 - f64::sin(s2)
-    }
-
-    #[differentiable]
-    pub fn prog_79<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::atanh((f64::powi(x0, 2) + 1.0).recip().tanh() * 0.9);
-        let mut s1: f64 = x1;
-        let mut s2 = x2.clamp(-1.5, 0.5);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = -x2;
-        }
-        let mut k5 = 0;
-        let v6 = loop {
-            k5 += 1;
-            if a4[k5 % 4] + a4[(k5 + n) % 4] > v[k5 % 4] {
-                break x0 * x2;
-            }
-            acc3 += f64::tanh((s1 - s2).to_radians() * 50.0) * 0.5;
-            if n % 3 == 1 {
-                let x1: f64 = (x1.hypot(s0).sin() * 0.9).asin();
-                s0 = (s0 * 0.6 + (s1 - s0) * 0.2).sin();
-                s0 = (s0 * 0.6 + x1.cos() * 0.05).tanh();
-            }
-            if k5 >= 4 || s0 - v[k5 % 4] < 1.0 {
-                break (a4[k5 % 4] * a4[k5 % 4] + 1.0).log(v[1].powi(2) + 2.0);
-            }
-        };
-        let mut k7 = 0;
-        while k7 < 4 && v6 < (f64::cos(s1) * 1.5).sinh() {
-            k7 += 1;
-            if a4[1].mul_add((v[k7 % 4].powi(2) + 1.0).log(x0 * x0 + 2.0), v[0]) > -0.5 {
-                continue;
-            }
-            let v8 = a4.iter().map(|&p| p - f64::exp(v[3].cos())).sum::<f64>();
-            let v9 = v.iter().fold(f64::INFINITY, |r, &p| r.min(a4[1].powi(3).sin() + p));
-            s0 *= 0.6;
-            s0 += 0.2 * f64::cos(s0 + x1);
-            s2 = s2 * 0.5 + (v8.sin() + v9.sin()).cos() * 0.01;
-        }
-        let mut k10 = 0;
-        let v13 = loop {
-            k10 += 1;
-            let v11 = v6 + x0;
-            acc3 += f64::log(v[k10].powi(2) + 1.0, v6.powi(2) + 2.0).cos();
-            let v12: f64 = (x1 * x1 + 0.5).powf(0.5);
-            if k10 >= 2 || f64::sin(v12).exp_m1() <= 0.0 {
-                break v11 / 1.5;
-            }
-            acc3 -= v11.tanh().tanh();
-        };
-        'l4: for i in 0..N {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + f64::to_radians(x1) * 20.0 * 0.5).sin();
-            let mut k14 = 0;
-            while k14 < n && m6::prog_38((x1 - f64::tanh(s2)).sin() * 2.0, x1, f64::asin((v13.powi(2) + 1.0).log2().tanh() * 0.9).tanh(), [v[0], v[1], v[2], v[3]], n) <= x2 {
-                k14 += 1;
-                if k14 % 2 == 0 && a4[k14 % 4] - (v6 + v[3]) > 1.0 {
-                    let v15 = f64::recip(fi * fi + 1.0);
-                    s1 = (s1 * 0.75 + f64::powi(f64::powi(v15, 2) + 1.0, -2) * 1.0).sin();
-                    if fi.sin() + x1 < -0.5 {
-                        break;
-                    }
-                } else if (f64::tanh(v6) * 0.9).acos() >= 0.5 || k14 > 1 {
-                    s1 = s1.mul_add(0.75, (fi - s1).sin() * 0.25);
-                    if s1 >= 1.0 {
-                        return fi.tanh();
-                    }
-                    let v16 = fi.sin().to_radians();
-                    s2 = (s2 * 0.6 + v16 * 1.0).tanh();
-                } else {
-                    acc3 += 0.05 * s1.tanh().tanh();
-                    s1 = 0.75 * s1 + 0.25 * (s1 * s1 + 1.0).sqrt().cos();
-                }
-                if !(k14 < n && f64::atan2(s1 * s1 + 1.0, (f64::powi(v13, 2) + 1.0).recip()) > f64::powi(s0, 2)) {
-                    break 'l4;
-                }
-                acc3 -= 0.05 * f64::sin((f64::tanh(v6) * 0.9).acos());
-            }
-            let mut k17 = 0;
-            while k17 < 4 {
-                k17 += 1;
-                match k17 {
-                    MODE_B => {
-                        s1 = 0.75 * s1 + 0.1 * f64::asin(a4[1].cos() * 0.9).sin();
-                        if 3.0_f64.log(s2.powi(2) + 2.0) <= 0.0 {
-                            return (x1.powi(2) + 0.5).recip();
-                        }
-                    }
-                    2..=4 => {
-                        s1 = (s1 * 0.8 + s1.tanh() * f64::acos(s1.tanh() * 0.9) * 0.02).sin();
-                        if (v13 * v13 + 1.0).powi(-2) > 0.0 || k17 == 0 {
-                            s1 = f64::mul_add(s1, 0.75, (f64::asin(x1.cos() * 0.9) / (f64::tanh(v6) + 2.0)).cos() * 0.05);
-                            let v18: f64 = f64::asin(s0.tanh() * 0.9);
-                            s2 = 0.8 * s2 + 0.05 * v18.sin();
-                        } else if f64::sinh(f64::tanh(a4[k17 % 4]) * 1.5) >= 0.0 || k17 % 3 == 1 {
-                            s0 = s0 * 0.5 + (v[k10] / (f64::powi(s0, 2) + 1.5)).cos() * 0.25;
-                        }
-                    }
-                    _ => {
-                        acc3 += 0.1 * v[k17 % 4].clamp(v13.tanh() - 1.5, x0.sin() + 1.5).cos();
-                        if !(k17 % 2 == 0 && v6.mul_add(s0, s0).atan() < v[2].powi(2)) {
-                            acc3 -= 0.1 * a4[0].sin();
-                            s2 = (s2 * 0.6 + (s0.atan().powi(2) + 1.0).log2() * 0.25).sin();
-                        } else if k17 == 3 && (f64::sin(a4[(k17 + k14) % 4].sin().exp2()) * 0.5).ln_1p() < -0.5 {
-                            let v19 = f64::powf(v[0].powi(2) + 1.0, f64::sin(x1)) + f64::cos(v6).exp();
-                            s2 = 0.75 * s2 + 0.01 * f64::sin(v19).sin();
-                        }
-                    }
-                }
-                let v22 = match i % 4 {
-                    0 => {
-                        let v20 = (f64::powi(v[n % 4], 2) + 1.0).powi(-2);
-                        f64::exp2((v20 * v20 + 1.5).acosh().cos())
-                    }
-                    1..=3 => v6.powi(2),
-                    _ => {
-                        let v21 = f64::sqrt(a4[i] * a4[i] + 0.5);
-                        (-v6) + v21.cos()
-                    }
-                };
-                acc3 += 0.1 * (v22 / (x0 * x0 + 1.5)).tanh();
-            }
-            s2 = s2 * 0.6 + (-s2).sin() * 0.4;
-        }
-        v[1] * 0.75 - s0.sin() - s1 * 1.5 - s2.cos() + acc3.sin() - a4[2] * 0.5 + v6 + v13
-    }
-
-    #[differentiable]
-    pub fn prog_80<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0: T = (T::ln_1p(x2 * x2).powi(2) + 1.0).log(3.0);
-        let mut s1 = (T::asin(T::cos(x2) * 0.9) * x0).tanh() * 2.0;
-        let mut s2 = prog_31::<T>(x2, T::cos((T::powi(T::hypot(s0, v[n % 4]), 2) + 1.0).log10()), T::abs(s0).hypot(x1 / (s0.sin() + 2.0)).tanh(), &v, n).sin() * 2.0;
-        let mut acc3: T = 0.0;
-        if v[n % 4].sin().exp() > -0.5 {
-            return v[1];
-        }
-        let v4 = prog_76::<T>(s0, T::sin(T::log(T::from_f64(0.5_f64).unwrap(), T::powi(x1, 2) + 2.0).min(acc3 + x0)), T::cos(T::from_f64(0.5_f64).unwrap().min((x0.sin() * 2.0).sinh())) * 2.0, v, n);
-        let c5: T = T::from_f64(table(n + 1)).unwrap();
-        'l0: for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 - T::asinh(x1.cos()) * 0.5;
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                s2 = s2.mul_add(0.5, c5.abs().sin() * 1.0);
-                let v7 = v.iter().fold(v[k6 % 4], |r, &p| r * 0.5 + 0.1 * (c5.atan2(x0.powi(2) + 0.5) + p.sin()).sin());
-                match n {
-                    0..=1 => {
-                        s0 = 0.8 * s0 + 0.1 * (c5 * c5 + 1.0).log(s2 * s2 + 2.0).sin();
-                    }
-                    3..=4 => {
-                        break 'l0;
-                    }
-                    5 => {
-                        let c8: T = T::from_f64(table(k6 + 1)).unwrap();
-                        s1 = s1 * 0.8 + c8 * 1.0;
-                    }
-                    _ => {
-                        let x0 = v[0];
-                        s0 = s0 * 0.75;
-                        s0 = s0 + 0.02 * ((T::sin(v4) * 2.0).sinh() * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).tanh();
-                        acc3 = acc3 + 0.05 * T::sin(x0);
-                    }
-                }
-                s0 = 0.5 * s0 + 0.1 * v7.tanh();
-            }
-            acc3 = acc3 - (x1 * c5 * v4).tanh() * 0.25;
-            acc3 = acc3 - 0.5 * (x1 * fi).cos();
-        }
-        s0 - s1.tanh() + s2 * 0.75 + acc3.cos() + v4.tanh() + c5
-    }
-
-    #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0: f64 = x0;
-        let mut s1: f64 = (s0 * x2).tanh() * 2.0;
-        let mut s2 = f64::cos((v[n % 4].cos() * 0.9).acos() - (s0 + v[n % 4])) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v6 = if prog_76::<f64>(s1, s0, (f64::sin(x2).exp2().tanh() * 0.5).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], n) > (x1 * x1 + 1.0).cbrt() {
-            acc3.cos()
-        } else if (f64::powi(acc3, 2) + 1.0).cbrt() * (f64::cos(x1) * 0.5).ln_1p() < 0.0 {
-            x0 + v[n % 4]
+        if (x1.cos() * 0.9).acos() < v5 && k3 == 1 {
+            let x0 = (s0 * s0 + 1.0).ln();
+            s0 = (s0 * T::from_f64(0.5).unwrap() + x0.sin() * T::from_f64(0.02).unwrap()).tanh();
+        } else if x2 + T::from_f64(0.8).unwrap() >= s0 && n < 1 {
+            let v12: T = m0::prog_15::<T>(x0, x2, x0 * 2.0, [v[0], v[1], v[2], v[3]], n);
+            s0 = T::from_f64(0.8).unwrap() * s0 + 0.005 * T::tanh(v12.tanh());
         } else {
-            for &t in v.iter() {
-                let mut m4: f64 = 1.0;
-                for j in 1..=3 {
-                    m4 = (v[j] * s0).min(m4);
-                }
-                acc3 -= 0.5 * m4.cos();
-                let v5 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
-                acc3 += 0.5 * (t.sin() + v5.sin()).cos();
-            }
-            Params::prog_69(prm, x0, (s0 - s2).cos() * 2.0, (v[2] * s0).sin() * 2.0, [v[0], v[1], v[2], v[3]], n)
-        };
-        let [b7, _] = [(f64::sin(x2) * 1.2).tan() + (f64::cos(v[n % 4]) * 1.5).cosh(), m6::prog_38(v6.sin(), (f64::log2(s2 * s2 + 1.0).powi(2) + 0.5).sqrt().tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], n)];
-        let mut m8 = 0;
-        let len9 = v.len();
-        for i in 0..len9 {
-            let fi = i as f64;
-            match i {
-                0..=1 => {
-                    s0 = (s0 * 0.8 + (x2 + s0) * 0.1).tanh();
-                }
-                2 => {
-                    acc3 += 0.5 * s2.cos();
-                    if f64::sqrt(f64::powi(b7 / (b7.tanh() + 2.0), 2) + 2.0) >= -1.0 {
-                        s2 = s2 * 0.8 + f64::sin(x2 - s2) * 0.1;
-                    } else {
-                        s2 = s2 * 0.5 + s1.tanh() * 0.5;
-                        let v10 = ((0.5 - v[(i + m8) % 4]).powi(2) + 1.0).powf(s1.tanh());
-                        acc3 -= 0.2 * v10.sin().tanh();
+            let v18: T = 'b5: {
+                if (x2.sin() * 0.9).atanh() > x2 {
+                    let x2 = (s0 * s0).ln_1p() + T::hypot(s0, x0);
+                    'b6: {
+                        let v13: T = (s0 + x2).max((x0.tanh() * 0.9).atanh());
+                        if T::tanh(x2.copysign(x1)).exp2() <= x0 {
+                            break 'b6;
+                        }
+                        s0 = (s0 * T::from_f64(0.8).unwrap() + v13.sin() * 0.01).tanh();
                     }
-                    let [b11, b12, b13, b14] = [(b7 * b7 + 1.0).log(2.0), (f64::cos((x2 * x2 + 0.5).recip()) * 1.2).tan(), f64::acos(f64::sin((x2 * x2 + 0.5).recip()) * 0.9), v[(i + m8) % 4].cos().exp2()];
-                    s2 = (s2 * 0.8 + (f64::tanh(b11) + f64::tanh(b12) + f64::tanh(b13) + b14.cos()) * 0.005).sin();
-                }
-                3 => {
-                    acc3 += f64::powi(x1.to_radians() * 50.0, 2).tanh() * 0.5;
-                }
-                _ => {
-                    for &u in v.iter() {
-                        let v15 = (b7 * v[n % 4]).to_radians() * 50.0;
-                        s1 = (s1 * 0.75 + x1.hypot(v6) * 0.1).sin();
-                        s1 = (s1 * 0.5 + (v15 * v15 + 1.0).log10().mul_add(s1, v[2].to_degrees() * 0.01) * 0.05).tanh();
-                        acc3 -= u.cos().tanh() * 0.1;
-                    }
-                    let v16 = (s0 * s0 + 2.0).acosh();
-                    acc3 += v16.sin().tanh() * 0.5;
-                }
-            }
-            if (b7.sin() * 0.9).atanh() >= 0.25 || i % 2 == 0 {
-                s1 *= 0.5;
-                s1 += 1.0 * (-fi).sin().exp2().tanh();
-                let v17 = ((fi - x1).sin() * 1.2).tan();
-                s1 = f64::mul_add(s1, 0.5, f64::tanh(v17).tanh() * 0.05);
-            } else if x1.sin().exp_m1() <= -1.0 || n < 6 {
-                s1 = s1 * 0.75 + s1.tanh() * 0.25;
-                let x2 = x2 * x2;
-                acc3 -= 0.5 * x2.cos();
-            } else {
-                s1 = s1 * 0.5 + s1.clamp(s1.sin() - 1.5, s1.cos() + 1.5).tanh() * 0.5;
-                if i < 1 && b7 >= 0.5 {
-                    let v18: f64 = m6::prog_38(s0, f64::sin(s1.sin()) * 2.0, 1.2, [v[0], v[1], v[2], v[3]], i);
-                    s1 = (s1 * 0.6 + (-(s1.cos() * 0.9).asin()) * 0.1).sin();
-                    s2 = s2 * 0.6 + v18.tanh().sin() * 0.005;
-                }
-                acc3 += (x1 * v6).cos() * 0.4;
-            }
-            let v19 = v6.atan();
-            if n < 5 && b7 + v6 < 0.0 {
-                m8 += 1;
-            }
-            s2 = (s2 * 0.8 + 3.0_f64.atan2(SCALE + v6) * 1.0).tanh();
-            acc3 += 0.5 * v19.tanh().sin();
-        }
-        match m8 {
-            1 | 3 => {
-                let v20: f64 = m6::prog_38(s2, b7.abs().tanh().tanh() * 2.0, (v[n % 4] / (f64::sin(v[n % 4]) + 2.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                let [b21, _] = [f64::abs(x2) - 1.5_f64.atan2(x1), f64::sin(v[m8 % 4])];
-                s2 = 0.75 * s2 + 0.005 * (v20.tanh() + b21.tanh()).sin();
-            }
-            5 => {
-                let v22 = prog_76::<f64>(b7.sin(), x1, f64::tanh(x1.to_radians()), [v[0], v[1], v[2], v[3]], 4);
-                s2 = (s2 * 0.75 + v22 * 0.005).tanh();
-            }
-            6 => {
-                let v23 = m6::prog_38((v[0] - x0 + 0.1).sin(), s0, s2, [v[0], v[1], v[2], v[3]], n);
-                s1 = (s1 * 0.5 + b7.asinh() * 0.02).tanh();
-                acc3 -= f64::cos(v23) * 0.005;
-            }
-            _other => {
-                let [b24, b25, b26] = [(b7 * b7 + 0.5).sqrt().atan(), m6::prog_38(x0, x1, (f64::to_degrees((v[m8 % 4] * v[m8 % 4] + 2.0).sqrt()) * 0.01).cos(), [v[0], v[1], v[2], v[3]], n), 0.5_f64.copysign(s0)];
-                let [b27, b28, b29] = [f64::log(f64::powi(b24.abs(), 2) + 1.0, b26 * b26 + 2.0), x0 * std::f64::consts::FRAC_PI_4, m6::prog_38(x0, x2, 0.75, [v[0], v[1], v[2], v[3]], n)];
-                s2 = s2.mul_add(0.6, (b25.sin() - f64::sin(b27) + f64::sin(b28) - b29.sin()).cos() * 0.005);
-            }
-        }
-        let mut m30 = 0;
-        for _ in (0..3).rev() {
-            if v[n % 4] > 1.0 && m8 < m30 {
-                m30 += 1;
-            }
-            let v31 = f64::tanh((x0.tanh() * 1.2).tan());
-            s2 = s2.mul_add(0.75, (x0.cos() * 2.0).sinh().cos() * 0.02);
-            if v31.sin().exp2() > 0.0 {
-                return (s2 * s2 + 2.0).acosh();
-            }
-        }
-        let c32 = m30 as f64;
-        let f33 = |t: f64| (c32.tanh().sin() * 1.2).tan() + t * 0.25;
-        let v34 = v.iter().map(|&p| f33(p)).sum::<f64>();
-        let v35 = v.iter().cloned().map(f33).sum::<f64>();
-        let mut a36 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a36[i] = v34.cos();
-            s0 *= 0.5;
-            s0 += 0.5 * t.sin().cos();
-        }
-        let v37 = (0..n).map(|i| v35.cos().powi(3) + a36[i % 4] * 0.25).sum::<f64>();
-        s0 * 0.75 - s1.cos() + s2.tanh() - f64::tanh(acc3) - v34.tanh() + v37.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].max(x0).tanh();
-        let mut acc1: f64 = 0.0;
-        match n {
-            0 | MODE_C => {
-                assert!(n < 100);
-            }
-            g if g > 3 => {
-                let v2 = x2.sin();
-                s0 = (s0 * 0.5 + v2.sin() * 0.5).tanh();
-            }
-            _ => {
-                acc1 += f64::tanh(x1 + x2);
-            }
-        }
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            if x1 < 1.0 {
-                break -v[k3 % 4];
-            }
-            if x1 - s0 + s0 > 0.5 {
-                return f64::log10(x2 * x2 + 1.0);
-            }
-            s0 *= 0.5;
-            s0 += 0.5 * f64::cos(SCALE + s0);
-            if k3 >= 6 || m6::prog_38(s0, (f64::powi(x2, 2) + 1.0).ln().cos(), 1.2, v, n) <= 1.0 {
-                break (x2 + v[(k3 + n) % 4]) * x0.tanh().exp2();
-            }
-        };
-        if let Some(k5) = n.checked_sub(1) {
-            let c6 = k5 as f64;
-            acc1 += f64::cos((v[2].cos().exp2().powi(2) + 0.5).cbrt());
-            acc1 -= (f64::powi(c6 * s0, 2) + 0.5).sqrt().cos() * 0.75;
-            if x0.abs() <= v4 {
-                let x1 = f64::powi(x2, 2);
-                acc1 += 0.5 * (x1 * x1 + 0.5).recip().cos();
-            } else if f64::max(x1, v4) < 1.0 {
-                let v7 = Params::prog_43::<f64>(x1, (x2 * x2).cos() * 2.0, x2.sin() * 2.0, &v, k3);
-                acc1 += v7.cos() * 0.01;
-            }
-        } else {
-            s0 = s0 * 0.5 + (x1.cos().cos() * 0.9).asin().cos() * 0.2;
-            s0 *= 0.5;
-            s0 -= 0.1 * f64::cos((f64::cos(v[k3 % 4]) * 1.5).cosh());
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if fi + v4 >= -0.5 {
-                s0 *= 0.8;
-                s0 -= 0.2 * (x1 * x1 + 1.0).log(3.0).sin();
-            }
-            match i % 4 {
-                MODE_A => {
-                    acc1 -= 0.5 * x2.asinh().sin();
-                }
-                MODE_B | 3 => {
-                    let v8 = f64::asinh(x0);
-                    s0 = 0.8 * s0 + 0.2 * v8.tanh().sin();
-                }
-                _other => {
-                    s0 = (s0 * 0.5 + (fi.sin() + 2.0).cbrt() * 1.0).tanh();
-                }
-            }
-            s0 = (s0 * 0.8 + s0 * 0.2).sin();
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                acc1 -= f64::acosh((v[n % 4] - x1).powi(2) + 2.0).tanh() * 0.05;
-                if 1.5_f64.powf(f64::tanh((t * t + 1.0).sqrt())) > 0.5 {
-                    continue 'l1;
-                }
-            }
-            acc1 += 0.5 * f64::tanh(t.cos());
-        }
-        x1 * 1.5 + x2.cos() - s0 + acc1.sin() - f64::cos(v4) + f64::acos(x1.sin() * 0.9)
-    }
-
-    #[differentiable]
-    pub fn prog_83<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2.sin() * 0.9).atanh();
-        let mut s1 = ((x0 * x0 + 1.0).ln() + 2.0_f64.atan2(v[n % 4])).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = v[i].tanh().exp();
-        }
-        let v6 = match n {
-            MODE_A | 2 => {
-                s0 *= 0.5;
-                s0 += 0.05 * (s0 + x1).clamp(f64::sin((s0.sin() * 0.9).asin()) - 1.5, (s0 - acc2).cos() + 1.5).sin();
-                (a3[n % 4] * a3[n % 4]).min((-2.0_f64).max(a3[n % 4]))
-            }
-            4 => (x1.cos() * 2.0).sinh() / ((f64::powi(x1, 2) + 1.0).log10().powi(2) + 1.5),
-            g if g > 5 => {
-                let x1 = x1.sin();
-                let v4 = f64::tanh(x1 - 0.35);
-                prog_51(v4.tanh(), f64::atan(v[n % 4]).sin() * 2.0, v4.sin().exp().sin() * 2.0, v, 5)
-            }
-            _ => {
-                let v5 = prog_37(1.5, f64::atan2((x1 / (f64::powi(acc2, 2) + 1.0)).powi(2) + 0.5, x1).sin(), (x1 * x1).sin() * 2.0, v, n);
-                x2.abs() + v5.tanh()
-            }
-        };
-        let mut a7 = [0.0; N];
-        for i in 0..4 {
-            if (f64::powi(a3[1], 2) + 1.0).log2() + a3[1].asinh() > 1.0 && i == 2 {
-                a7[i] = v6;
-            } else {
-                a7[i] = f64::log(x2.powi(2) + 1.0, 10.0);
-            }
-        }
-        match n {
-            0 | 2 => {
-                acc2 -= (1.25 * x1).sin();
-                acc2 -= 0.005 * f64::sin(prog_21::<f64>(acc2, 1.2, ((x0 * x0 + 1.0).powi(-1) * (v[n % 4].sin() * 1.2).tan()).sin() * 2.0, v, 2));
-            }
-            g if g > 3 => {
-                for i in 0..6 {
-                    acc2 += f64::tanh(m6::prog_38(x0, 0.75, x0.tanh().cos() * 2.0, v, i)) * 0.05;
-                    if (f64::cos(v6) * 0.9).acos() > s1 - s0 && i + n < 1 {
-                        s0 = s0 * 0.75 + f64::tanh(a7[i % 4] * core::f64::consts::FRAC_1_SQRT_2) * 0.25;
-                        let v8: f64 = a3[i % 4];
-                        s0 = 0.75 * s0 + 0.25 * f64::tanh(f64::tanh(v8));
-                    }
-                    s1 = (s1 * 0.75 + s1 * 0.25).sin();
-                }
-                let x1 = (x2.tanh() * 1.2).tan();
-                s1 = s1.mul_add(0.8, x1.cos() * 0.02);
-            }
-            _ => {
-                s1 = (s1 * 0.8 + m6::prog_38(f64::cbrt(x2.powi(2) + 1.0).sin(), acc2, (v[n % 4].cos() * 0.9).atanh().tanh() * 2.0, v, n) * 0.005).sin();
-            }
-        }
-        let mut a9 = v;
-        for i in 0..n {
-            a9[n % 4] -= (f64::sin(x1) + 2.0).cbrt().sin() * 0.1 * a9[i % 4];
-        }
-        s0 * 0.75 + s1.sin() + acc2 + f64::sin(a3[1]) + v6.sin() + a7[0].tanh() + a9[0]
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0: f64 = v[n % 4].cos();
-        let mut acc1: f64 = 0.0;
-        if f64::powf(f64::powi(x0.cos(), 2) + 0.5, 1.5) >= 0.0 {
-            return m6::prog_38(x0, acc1, s0, [v[0], v[1], v[2], v[3]], n);
-        }
-        let a2 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        let v4: f64 = if f64::tanh(v[n % 4]).exp().min(x2.sin()) > 1.0 {
-            for (i, &t) in a2.iter().enumerate() {
-                let fi = i as f64;
-                acc1 += 0.5 * (a2[3 - i] + fi).cos();
-                acc1 += f64::exp_m1((s0 * a2[3 - i]).cos()).sin() * 0.5;
-                acc1 -= t.tanh().tanh() * 0.5;
-            }
-            f64::sin(x1)
-        } else if Params::prog_69(prm, x0, 1.5, f64::sin(x1 + acc1) * 2.0, [v[0], v[1], v[2], v[3]], n) <= 1.0 {
-            let v3 = f64::sinh(f64::tanh(x1) * 1.5);
-            x1 + v3
-        } else {
-            a2[n % 4] + x1
-        };
-        let len5 = v.len();
-        for _ in 0..len5 {
-            let v6 = a2.iter().zip(v.iter()).map(|(&p, &q)| f64::cbrt(q * q + 0.5) + p.sin()).sum::<f64>();
-            s0 = (s0 * 0.8 + (s0 * s0 + 2.0).sqrt() * 0.2).tanh();
-            acc1 -= 0.25 * v6.tanh();
-        }
-        let mut m7: f64 = 0.5;
-        let mut m8 = f64::tanh(v4);
-        for i in 0..n {
-            m7 = f64::min(m7, (f64::sin(s0) * 0.9).acos() + v[(i + n) % 4]);
-            m8 = (0.1 * x2 - v[(i + n) % 4]).max(m8);
-        }
-        acc1 += m7.cos() * 0.25;
-        let mut a9 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = i as f64;
-            a9[3 - i % 4] += a9[i % 4] * ((f64::sqrt(f64::powi(fi, 2) + 1.0) - a2[1]).cos() * 0.1);
-        }
-        s0 + f64::cos(acc1) - a2[2] + m8 + a9[1] - f64::cos(a2[n % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = x0.tanh().sinh().sin();
-        let mut s1 = f64::sin(f64::exp(v[n % 4].cos())) * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    let v3: f64 = if (s0 * s0 + 1.0).powi(-2) + *x2 < 1.0 {
-                        s1 = (s1 * 0.75 + f64::cbrt(fi * fi + 0.5) * 1.0).sin();
-                        v[(i + n) % 4].sin()
-                    } else {
-                        return s0 + 0.75
+                } else if prog_8(T::from_f64(1.5_f64).unwrap().hypot(v[n % 4]).cos() * 2.0, s1, v5, [v[0], v[1], v[2], v[3]], 6) > s0 / 4.0 {
+                    let v15 = 'b7: {
+                        if prog_8::<T>(x1, x0 * 1.5, (s0 / (x1.atan().powi(2) + 1.0)).tanh(), [v[0], v[1], v[2], v[3]], k3) < -1.0 {
+                            break 'b7 (T::powi(v5, 2) + 1.0).powi(-3);
+                        }
+                        for i in (0..=n).rev().step_by(2) {
+                            let fi = T::from_usize(i).unwrap();
+                            let v14 = v.iter().fold(-0.0, |r, &z| r + (T::asinh(T::exp_m1(fi.cos())) + T::sin(z)));
+                            if s1 / (v14.powi(2) + 1.0) > s0 || i % 2 == 0 {
+                                break 'b7 fi.atan();
+                            }
+                            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s0 * fi - s0).sin() * T::from_f64(0.05).unwrap());
+                        }
+                        if T::exp(x1.cos()) >= 0.0 {
+                            break 'b5 s0;
+                        }
+                        (x1 * x1 + 1.5).acosh()
                     };
-                    let mut m4: f64 = x1;
-                    for j in 1..n {
-                        let fj = j as f64;
-                        let c5: f64 = match j {
-                            0..=2 => x1 / (fj.mul_add(x0, fi) * fj.mul_add(x0, fi) + 1.5) + v[j % 4],
-                            3 | 5 => x0 * v3 + (s0 - x0),
-                            _ => 0.25 - v3,
-                        };
-                        m4 = m4.min(c5);
-                    }
-                    s0 = (s0 * 0.6 + m4.cos() * 0.05).tanh();
-                    acc2 += v3 * 0.5;
+                    let v16 = -v15;
+                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), v16.sin().sin() * 0.01);
+                } else {
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + T::powi(x1, 3) * T::from_f64(0.02).unwrap()).tanh();
+                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.02).unwrap() * s1.sin();
                 }
-            }
-            g if g > 2 => {
-                s1 = (s1 * 0.8 + (x1.powi(2) + 1.0).powf(0.5) * 0.1).sin();
-                acc2 += 0.25 * (s0.tanh() * 0.9).acos().sin();
-            }
-            _ => {
-                let v6 = Params::prog_69(prm, x0, x1, 2.0, [v[0], v[1], v[2], v[3]], 0);
-                s0 = s0.mul_add(0.8, (f64::powi(f64::mul_add(*x2, *x2, x1), 2) + 1.0).log10().tanh() * 0.05);
-                acc2 -= 0.005 * f64::sin(v6);
-            }
+                let v17 = T::sinh(T::cos(2.5 - x2));
+                (T::abs(v17).powi(2) + 1.0).atan2(x0 - v17)
+            };
+            acc2 = acc2 + v18.tanh() * T::from_f64(0.25).unwrap();
         }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = 3.0_f64.powf(x1.cos());
-            }
-        }
-        let a8 = a7[0];
-        'l4: for i in 0..n {
-            let fi = i as f64;
-            s1 = s1 * 0.5 + f64::cos(3.0_f64.log(x1 * x1 + 2.0)) * 0.25;
-            for (j, &u) in v.iter().enumerate() {
-                acc2 -= (fi / (f64::cos(*x2) + 2.0)).sin() * 0.05;
-                s1 = (s1 * 0.6 + x0.powi(3) * 0.02).tanh();
-                if ((a7[0][3 - j].powi(2) + 0.5).atan2(u).powi(2) + 2.0).ln() > -1.0 {
-                    continue 'l4;
-                }
-            }
-            if a7[0][i % 4].sin().exp() >= v[3] * x0 {
+        for &t in v.iter() {
+            let v19: T = if s1.tanh().exp() > x2 {
+                (T::sin(v[3 - k3]) * 0.9).asin()
+            } else {
+                ((t / (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0)).sin() * 0.9).acos()
+            };
+            let v20 = T::log(T::powi(x0, 2) + 1.0, T::from_f64(10.0).unwrap());
+            if t.atan() + (v[3 - k3].cos() * 2.0).sinh() >= T::from_f64(0.5).unwrap() {
                 continue;
             }
-            acc2 += (x2.powi(2) + 1.0).log(*x2 * *x2 + 2.0).sin() * 0.25;
+            acc2 = acc2 + x0.sin() * T::from_f64(0.5).unwrap();
+            acc2 = acc2 - (v19.sin() + v20.tanh()).tanh() * T::from_f64(0.5).unwrap();
+        }
+        x2 + s0 - s1 + acc2.tanh() + m0::prog_15::<T>((1.25 * x2 + T::from_f64(3.0_f64).unwrap().copysign(x2)).tanh() * 2.0, s0, T::cos(x2) * 2.0, [v[0], v[1], v[2], v[3]], 5)
+    }
+
+    #[differentiable]
+    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[0].cos() * 0.9).atanh().max(x1 + x0).sin() * 2.0;
+        let mut s1: f64 = prog_52(s0, x0, 0.5, *v, n).cos() * 2.0;
+        let mut s2: f64 = f64::cosh(f64::cos(x2) * 1.5).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_63(f64::sin(s0).sin(), 0.25, s1, *v, n);
+        let f5 = |t: f64| x2 * x0.tanh() + t * 0.25;
+        let v6 = v.iter().cloned().map(f5).sum::<f64>();
+        let v7 = f5(v[0]) + f5(v[0]) * 0.5;
+        if (f64::tanh(v7) + 2.0).cbrt() > 0.5 {
+            s0 = s0.mul_add(0.5, f64::cos(prog_17((s0 * s0 + 1.0).ln().sin() * 2.0, 2.0_f64.min(v6 * std::f64::consts::FRAC_1_PI).sin(), s2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
+        } else if f64::log2(v[3] * v[3] + 1.0) <= v4 {
+            s1 = 0.75 * s1 + 1.0 * f64::min(1.5_f64, acc3).tanh();
+            let v8 = prog_8((0.5_f64.atan2(v6) * (acc3.powi(2) + 1.0).sqrt()).cos() * 2.0, f64::cbrt((x1 + v6).sin() + 2.0).sin() * 2.0, 0.5_f64.atan2(v6).to_radians().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+            acc3 += 0.005 * f64::tanh(v8);
         }
         let mut a9 = [0.0; 4];
         for i in 0..n {
-            a9[i % 4] += (a8[1].tanh().sinh() - x1).tanh() * 0.25;
+            let fi = i as f64;
+            a9[i % 4] += f64::tanh(f64::sin(fi).exp()) * 0.25;
         }
-        x1 + *x2 * 0.75 - s0 + s1 * 0.75 - acc2.sin() - a7[0][3] * 0.5 + a8[0] * 1.5 + a9[0].tanh()
+        let f10 = |t: f64| v6.tanh() + t * 0.5;
+        let v11 = f10(v[0]) - f10(v[1]) * 1.0;
+        let v12 = v.iter().map(|&p| f10(p)).sum::<f64>();
+        s2 = 0.5 * s2 + 0.02 * f64::sin(v6.cos().exp2());
+        s0 + s1 * 0.5 + s2 - acc3 * 0.75 + v4.cos() - a9[0] * 0.5 + v11 + f64::sin(v12) - f64::ln(v[0] * v[0] + 0.5)
     }
 
     #[differentiable]
-    pub fn prog_86(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = x1.clamp(-1.5, 1.5);
-        let mut s1 = prog_31(f64::tanh((v[n % 4] / 4.0).sin().cosh()) * 2.0, f64::tanh(x0 + v[n % 4]).exp().tanh() * 2.0, x1, &v, n).sin() * 2.0;
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::min(x2, x1);
+        let mut s1 = (v[3] - 0.1).sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| 1.0 + 0.25 * f64::clamp(acc2, p.tanh() - 1.5, p.tanh() + 1.5).cos()).product::<f64>();
+        let v3 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
         let mut k4 = 0;
-        while k4 < 4 && f64::acos(x2.tanh().cos() * 0.9) <= -1.0 {
+        'l0: while k4 < n && x1 / (x0 * x0 + 1.0) / (v3.tanh() + 2.0) > 0.5 {
             k4 += 1;
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                acc2 += m6::prog_38(s0, *x2, f64::exp2(s1.tanh()).sin(), v, 4).cos() * 0.05;
-                if (v[k5] * v[k5]).ln_1p().cos() <= -0.25 {
-                    break;
-                }
-                let v6 = (f64::tanh(x1) * 0.9).atanh() + v3;
-                s1 *= 0.5;
-                s1 += 0.05 * v6.sin().cos();
-            }
-            s1 = (s1 * 0.8 + (f64::powi(f64::tan(s1.sin() * 1.2), 2) + 1.0).log2() * 0.01).tanh();
-        }
-        let [b7, b8, _, b9] = [v[2] * *x2, x1.atan(), f64::acosh(*x2 * *x2 + 1.5) + x1.max(v3), f64::acosh(v[1] * v[1] + 1.5)];
-        let [b10, b11, _, _] = v;
-        if *x2 + b9 <= b10.asinh() {
-            acc2 += (b11 - x1).cos();
-        }
-        'b2: {
-            for &t in v.iter() {
-                if (f64::sin(s0) * 2.0).sinh() / ((t * t).powi(2) + 1.0) < f64::to_radians(b7) * 50.0 {
-                    acc2 -= (f64::sin(s1) + 2.0).cbrt() * 0.25;
-                    break 'b2;
-                }
-                let v12 = v.iter().fold(b8, |r, &p| r * 0.5 + 0.1 * f64::sin((b8.powi(2) + 2.0).ln() + (f64::powi(r, 2) + 0.5).powf(0.5) + p.cos()));
-                s1 = 0.75 * s1 + 0.05 * (f64::log(v12 * v12 + 1.0, x0.powi(2) + 2.0) * 0.5).cos();
-            }
-        }
-        match n.checked_sub(3) {
-            Some(k13) if k13 < 2 => {
-                let c14 = k13 as f64;
-                s1 *= 0.6;
-                s1 += 0.1 * (b8 * c14).cos();
-                acc2 += (b7 * x0 + (b11 - v[k13])).cos() * 0.25;
-            }
-            Some(k15) => {
-                s1 = (s1 * 0.75 + v[k15] * 0.25).sin();
-                match (n % 4).checked_sub(1) {
-                    Some(k16) if k16 > 1 => {
-                        let c17 = k16 as f64;
-                        s0 = (s0 * 0.6 + (*x2 + b11) * 0.2).sin();
-                        let v18 = v3.tanh();
-                        s1 *= 0.6;
-                        s1 += 0.2 * (f64::cos(c17) + v18.sin()).tanh();
-                    }
-                    Some(k19) => {
-                        let c20 = k19 as f64;
-                        let v21 = b8.powi(2);
-                        acc2 += (f64::cos(c20) - v21.cos()).sin();
-                    }
-                    _ => {
-                        s1 = (s1 * 0.6 + b8 / (v[k15] * v[k15] + 0.5) * v[k15] * 0.02).sin();
-                        let v22 = f64::cos((b7.tanh() + 2.0).cbrt());
-                        acc2 -= v22.cos();
-                    }
-                }
-            }
-            None => {
-                let v23: f64 = m6::prog_38(x1, b8, 1.2, v, n);
-                let v24: f64 = m6::prog_38(f64::sin(f64::tanh(f64::cos(v3))), s1, x0, v, 1);
-                s0 *= 0.6;
-                s0 += 0.005 * f64::tanh(v23.cos() + f64::tanh(v24));
-            }
-        }
-        match mode {
-            Mode::Lower(_, lo26) => {
-                s1 = s1 * 0.6 + prog_76(b8, f64::cos(lo26 * 0.25), s1, v, n).sin() * 0.005;
-                let v27 = 3.0_f64.log(b11 * b11 + 2.0);
-                s1 = (s1 * 0.5 + v27.tanh() * 0.25).tanh();
-            }
-            Mode::Upper(hi28) => {
-                let b8 = x2.min(x0);
-                let v29 = m6::prog_38(x1.clamp(-0.5, 0.5).sin() * 2.0, 0.25, hi28.sin(), v, 2);
-                s1 = 0.5 * s1 + 0.005 * f64::tanh(b8.sin() - v29.sin());
-            }
-            Mode::Off => {
-                'b4: {
-                    if f64::ln_1p(b11 * b11).mul_add(b8.sin().exp_m1(), x0.powi(2)) < 0.0 {
-                        break 'b4;
-                    }
-                    s1 *= 0.75;
-                    s1 -= 0.05 * b7.atan().tanh();
-                    s1 *= 0.75;
-                    s1 += 0.1 * (b10.powi(2) + 2.0).acosh().sin();
-                }
-            }
-        }
-        f64::sin(s0) + s1 + f64::sin(acc2) + b7 + b8.tanh() - b11
-    }
-
-    #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = v[n % 4] / (v[n % 4] * v[n % 4] + 1.5);
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_68(f64::tanh((x2.tanh().tanh() + 2.0).cbrt()), f64::tanh(f64::log(x2 * x2 + 1.0, x0 * x0 + 2.0)) * 2.0, f64::cos(x0).cos() * 2.0, &v, n);
-        let mut m4 = (s1.sin() * 0.9).acos().cos();
-        for i in 0..3 {
-            m4 = m4.max(m4 * 0.5 + (0.25 - v3 + 1.5 + v[i]) * 0.25);
-        }
-        s1 = (s1 * 0.6 + m4.tanh() * 0.005).sin();
-        for i in 0..4 {
-            let fi = i as f64;
-            let v5 = m6::prog_38(0.25, v3.cos(), (v3.to_degrees() * 0.02).tanh().cos(), v, n);
-            match i + n {
-                0 | 2 => {
-                    s1 = (s1 * 0.75 + s1.sin().exp() * 0.05).sin();
-                    if !(n == 5) {
-                        let x0 = (m4 + fi).tanh();
-                        s1 = s1 * 0.8 + x0.sin() * 0.2;
-                    } else if f64::log(v[i].powi(2) + 1.0, x2.powi(2) + 2.0) > (s1.sin() * 0.9).acos() || i == 3 {
-                        acc2 -= fi.asinh().cos() * 0.5;
-                    } else {
-                        let v6 = m6::prog_38(x2.tanh().tanh(), x1, 0.75, v, n);
-                        s0 = (s0 * 0.75 + f64::cbrt(s0 * s0 + 0.5) * 0.1).sin();
-                        s1 = (s1 * 0.75 + v6.cos() * 0.005).sin();
-                    }
-                    s0 = s0.mul_add(0.75, f64::sqrt(m4.powi(2) + 2.0).sin() * 0.25);
-                }
-                3 => {
-                    acc2 -= 0.25 * ((s1 * x1).powi(2) + 1.5).acosh().cos();
-                    match i {
-                        0 | PHASE_C => {
-                            acc2 += (x2 + x1).sin() * 0.5;
-                            if x2 + m4 >= s1 - s0 {
-                                return f64::sqrt(s0 * s0 + 1.0);
-                            }
-                            s1 = s1 * 0.8 + Params::prog_43(s1, (s1 * v[n % 4]).tanh() * 2.0, f64::cos((f64::tanh(s1) * 0.9).asin()), &v, n).sin() * 0.005;
-                            match i % 2 {
-                                0 => {
-                                    continue;
-                                }
-                                _other => {
-                                    acc2 -= 0.5 * f64::log(x2 * x2 + 1.0, v[0] * v[0] + 2.0).sin();
-                                }
-                            }
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _other => {
-                            acc2 += 0.5 * f64::tanh((x1 + x2).cos().sinh());
-                            s0 = (s0 * 0.75 + x1.asinh() * 0.25).tanh();
-                        }
-                    }
-                }
-                4 | 6 => {
-                    s0 = 0.6 * s0 + 0.4 * f64::sin(s0);
-                }
-                _other => {
-                    s1 = (s1 * 0.6 + (x2.tanh() * 0.9).atanh() * 0.05).tanh();
-                    let v7 = f64::to_radians(x2);
-                    s0 = 0.75 * s0 + 1.0 * v7.sin();
-                }
-            }
-            for j in (1..=5).step_by(2) {
-                match j {
-                    0 => {
-                        s1 = s1.mul_add(0.8, (-fi).cos() * 1.0);
-                        acc2 += (v[0] * v[0] + 1.0).log(3.0) * 0.1;
-                    }
-                    g if g > 1 => {
-                        let v8 = (v3.clamp(-1.0, 1.0).powi(2) + 1.5).acosh();
-                        s1 = s1 * 0.5 + v8.cos() * 0.25;
-                    }
-                    _ => {
-                        let v9: f64 = f64::powf(1.5_f64, v3.sin());
-                        s1 = s1 * 0.75 + v9.tanh() * 0.4;
-                    }
-                }
-                acc2 += 0.1 * f64::tanh(s1 - x0);
-            }
-            acc2 += 0.25 * f64::sin(f64::tan(f64::tanh(v[0]) * 1.2) - (v[0] + m4));
-            acc2 += f64::tanh(v5) * 0.05;
-        }
-        match n % 2 {
-            PHASE_B => {
-                s1 *= 0.8;
-                s1 += 0.005 * Params::prog_43(0.25, x1, 0.75, &v, n).tanh();
-                if m6::prog_38(x0, 1.2, x2, v, n) < x0 {
-                    s0 = (s0 * 0.75 + m6::prog_38(x2, 1.5, ((x1.sin() * 0.5).ln_1p() - v[n % 4]).tanh() * 2.0, v, n) * 0.005).tanh();
-                } else if f64::clamp(f64::tanh(x2).exp(), f64::sin(x2 * x1) - 1.5, f64::tanh((v3 * 0.001).sin()) + 1.5) >= 0.5 {
-                    s1 = s1 * 0.8 + f64::tanh(x1 * x2 + v[n % 4] / 4.0) * 0.02;
-                }
-            }
-            _ => {
-                acc2 -= v[n % 4].tanh();
-                if !(n == 0 && x2 < -0.5) {
-                    s0 *= 0.75;
-                    s0 += 0.05 * (x0 / (x2.tanh() + 2.0)).sin();
-                    s0 = s0 * 0.6 + f64::tanh(x2).exp().sin() * 0.1;
-                }
-            }
-        }
-        let v11 = if f64::acos(f64::tanh(x2) * 0.9).sin() > -0.25 {
-            f64::log2(f64::powi(x0, 2) + 1.0)
-        } else if !(n % 2 == 0) {
-            -v[n % 4]
-        } else {
-            let v10 = (f64::cos((v3 * 0.001).sin()) * 0.5).ln_1p();
-            prog_76::<f64>(v10, 2.0, x0, v, n)
-        };
-        let f12 = |t: f64| t - x0;
-        let v13 = v.iter().cloned().map(f12).sum::<f64>();
-        s0.tanh() + s1.tanh() - acc2.cos() + v3.cos() - v11.sin() + v13.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = (-f64::powi(v[n % 4], 2)).tanh() * 2.0;
-        let mut s2 = s1.abs();
-        let mut s3 = w0[n % 4].copysign(x2);
-        let mut acc4: f64 = 0.0;
-        match mode {
-            Mode::Lower(k5, lo6) => {
-                acc4 -= f64::tan(f64::sin(lo6) * 1.2).sin();
-                let v7 = prog_70(f64::cos(f64::exp(w0[k5].sin())) * 2.0, f64::tanh(f64::cos(x0).exp()) * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
-                s3 = s3.mul_add(0.75, v7.tanh().cos() * 0.005);
-            }
-            Mode::Upper(_) => {
-                s1 = f64::mul_add(s1, 0.8, f64::sin(f64::tanh((v[2] * v[2] + 1.0).log(f64::powi(x0, 2) + 2.0)).exp()) * 0.01);
-            }
-            Mode::Off => {
-                s1 = (s1 * 0.6 + prog_50(f64::tanh(3.0_f64.copysign(v[n % 4])) * 2.0, 1.5_f64.log(w0[n % 4].cos().exp2().powi(2) + 2.0).sin() * 2.0, f64::exp_m1(x0.sin()).cos().tanh() * 2.0, [w0[0], w0[1], w0[2], w0[3]], 3) * 0.005).tanh();
-                if !(n == 1 && (w0[n % 4] + s2) * (x2 / (x1 * x1 + 1.5)) < 1.0) {
-                    s1 = s1 * 0.5 + x2.asinh().cos() * 0.5;
-                } else if f64::copysign((x1 * x1 + 0.5).powf(0.5), (w0[n % 4].powi(2) + 1.0).log10()) >= 0.5 && n == 0 {
-                    s2 = s2 * 0.5 + (v[n % 4] * 0.5).sin() * 1.0;
-                } else {
-                    acc4 += (w0[n % 4] + acc4).cos();
-                    let mut k9 = 0;
-                    while k9 < 5 && s3 - s1 > 0.0 {
-                        k9 += 1;
-                        acc4 -= (x1 * v[k9 % 4]).tanh() * 0.4;
-                        s1 = 0.75 * s1 + 0.05 * f64::atanh(w0[1].sin().cos() * 0.9).sin();
-                    }
-                }
-                acc4 -= f64::cbrt((-x0).sin() + 2.0);
-            }
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if !(n < 6 && m6::prog_38(x0, s2, (x1 * s1).cos(), *v, i) < 1.0) {
-                a10[i] = f64::to_degrees(fi * fi) * 0.01;
-            } else {
-                a10[i] = v[i] * v[i];
-            }
-        }
-        match mode {
-            Mode::Lower(_, lo12) => {
-                s1 = 0.75 * s1 + 1.0 * f64::tanh((lo12.sin() * 0.9).atanh());
-                let x2: f64 = f64::acos(v[n % 4].tanh() * 0.9);
-                s1 = (s1 * 0.5 + f64::tanh(x2) * 0.2).sin();
-            }
-            Mode::Upper(_) => {
-                s3 = (s3 * 0.6 + Params::prog_43(x2, s2, f64::tanh(s1 - x1), w0, n) * 0.005).tanh();
-            }
-            Mode::Off => {
-                s2 = s2.mul_add(0.5, (f64::cos(1.2 - a10[n % 4]) * 0.9).acos().tanh() * 0.05);
-            }
-        }
-        let v14 = v.iter().fold(s3, |r, &p| r * 0.5 + 0.005 * (m6::prog_38(s1.clamp(acc4.sin() - 1.5, f64::tanh(x1) + 1.5).tanh() * 2.0, 1.2, f64::sin((a10[0].cos() * 0.9).atanh()), [v[0], v[1], v[2], v[3]], n) + f64::cos(p)).tanh());
-        let v19 = match mode {
-            Mode::Upper(hi15) => {
-                m6::prog_38(((hi15 * hi15).ln_1p() - (x1 - acc4)).sin(), x1, x2, *v, n)
-            }
-            Mode::Lower(k16, lo17) => {
-                let v18 = Params::prog_43((f64::cos(w0[3 - k16]) + f64::cbrt(x0.tanh() + 2.0)).tanh(), (lo17.abs().powi(2) + 0.5).recip().tanh(), s2, v, 4);
-                m6::prog_38(x0, x2, s2, [v[0], v[1], v[2], v[3]], n) + v18.tanh()
-            }
-            Mode::Off => -s2,
-        };
-        match mode {
-            Mode::Lower(_, _) => {
-                s3 = (s3 * 0.5 + (f64::powi(v[0], 2) + 1.5).acosh() * 0.1).sin();
-            }
-            Mode::Upper(hi22) => {
-                s2 = s2 * 0.6 + (v[n % 4] + hi22).tanh() * 0.4;
-            }
-            Mode::Off => {
-                acc4 += f64::sin(f64::min(0.5_f64, x1));
-            }
-        }
-        s2 * 0.75 + s3.cos() + f64::cos(acc4) + v14 - v19.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_91<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        const PHASE_B: usize = 1;
-        let mut s0 = (x2.cos() + 2.0).cbrt();
-        let mut s1 = T::ln_1p(x2.tanh().exp2().tanh() * T::from_f64(0.5).unwrap());
-        let mut s2 = T::tanh(x0 - x0 * v[n % 4]) * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = [0.0; 4];
-        for i in 0..4 {
-            a4[i] = v[i].to_degrees() * 0.01;
-        }
-        a4 = [a4[3], T::from_f64(0.4).unwrap() * T::ln_1p(T::powi(T::ln(a4[n % 4] * a4[n % 4] + 2.0), 2)) + T::from_f64(0.8).unwrap() * a4[3], a4[1], 0.1 * T::cos(T::tanh(x1).exp2()) + T::from_f64(0.8).unwrap() * a4[3]];
-        acc3 = acc3 - T::sin(acc3);
-        match n % 2 {
-            PHASE_B if n < 4 => {
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::sin(a4[n % 4]) * T::from_f64(0.4).unwrap());
-            }
-            _ => {
-                let v5 = a4[n % 4];
-                s0 = (s0 * 0.6 + v5.cos() * T::from_f64(0.5).unwrap()).sin();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * (t.powi(2) + 1.0).log(s2 * s2 + 2.0).tanh();
-            if (x0.tanh() * T::from_f64(1.2).unwrap()).tan() < -1.0 {
-                acc3 = acc3 - T::from_f64(0.5).unwrap() * (s1 - s2).cos();
-                if T::from_f64(SCALE).unwrap() + x1.atan() < x1 {
-                    break;
-                }
-            } else if T::ln(T::log(T::from_f64(3.0_f64).unwrap(), s2 * s2 + 2.0).powi(2) + T::from_f64(0.5).unwrap()) > -T::from_f64(0.5).unwrap() {
-                s0 = s0 * 0.6 + (a4[(i + n) % 4] - v[i]).cos() * 0.2;
-                s0 = (s0 * T::from_f64(0.8).unwrap() + (t.tanh() * 0.9).asin() * T::from_f64(0.05).unwrap()).sin();
-            }
-        }
-        let a6 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let v7 = v.iter().fold(-0.0, |r, &p| r + ((x1 * x1 + 1.0).log2() - p));
-        s1 = s1 * 0.6 + T::ln_1p((x0 + v7).tanh() * T::from_f64(0.5).unwrap()) * T::from_f64(0.02).unwrap();
-        s2 = (s2 * 0.6 + x2.to_degrees() * 0.01 * T::from_f64(0.5).unwrap()).tanh();
-        s0 * T::from_f64(0.25).unwrap() + s1 - s2 + T::tanh(acc3) + a6[0] * T::from_f64(0.25).unwrap()
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin().max((-0.5_f64).max(x1));
-        let mut s1 = f64::ln_1p((x2 * x2).powi(2)).tanh() * 2.0;
-        let mut s2: f64 = f64::acos(f64::sin(f64::acos(s0.tanh() * 0.9)) * 0.9).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let [b4, b5, b6] = [(v[n % 4] * v[n % 4] + 1.0).ln(), (f64::powi(2.0_f64.copysign(x1), 2) + 1.0).powf(x0.sin()), prog_68(s1, f64::sin(x0.atan() * (s0 * s0 + 1.5).acosh()), 2.0, &v, n)];
-        let v7 = 2.0_f64.atan2(b5);
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            if s0.sin() >= 0.0 {
-                let v9 = (b4.sin() * 1.2).tan();
-                acc3 += 0.4 * v9.cos();
-            } else if -s2 < 0.5 {
-                let v10 = v[3 - k8].sin() * v[3 - k8];
-                s1 = s1 * 0.75 + v10.sin().sin() * 0.05;
-            } else {
-                let v11 = prog_76(0.5, 1.2, x1, v, 1);
-                let v12 = prog_76((0.1 - (b6 * b6 + 1.0).recip()).sin(), 0.25, f64::asinh(b6).cos(), v, n);
-                acc3 -= 0.005 * f64::sin(v11.cos() + v12.cos());
-            }
-            if (v[k8] - v7) * 0.75 < b6 {
-                s0 *= 0.5;
-                s0 += 0.5 * x2.sin();
-                break;
-            }
-            s1 = (s1 * 0.8 + f64::powi(x1, 3) * 0.01).sin();
-            if k8 >= 2 || b4.powi(2) < -1.0 {
-                break;
-            }
-        }
-        let [b13, b14, _, b15] = v;
-        s2 = (s2 * 0.6 + ((b13 + b14).powi(2) + 1.0).recip() * 0.25).tanh();
-        s0 * 1.5 + s1.sin() + s2 * 1.5 + acc3 - b4.tanh() - f64::sin(b6) - v7.cos() + b15 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_94<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x1.to_radians() * 20.0).powi(2) + 1.0).powf(0.3);
-        let mut s1: f64 = (f64::min(x0, v[3]) + f64::powf(f64::powi(x2, 2) + 0.5, 0.3)).cos() * 2.0;
-        let mut s2: f64 = (x0 * x0 + 1.5).acosh().clamp(-1.5, 1.0);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = f64::acosh((x1 + v[n % 4]).powi(2) + 2.0);
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let mut k6 = 0;
-            while k6 < 5 && a4[3] + x0 - 0.25 <= (s0 * s0 + 2.0).sqrt() {
-                k6 += 1;
-                acc3 += f64::sin(m6::prog_38(x2, 0.75, s0, v, k5)) * 0.1;
-                s0 = (s0 * 0.75 + v[3] * 0.25).sin();
-                if -x0 > 0.0 {
-                    s2 = s2 * 0.6 + f64::sin(s2 * x1).sin() * 0.1;
-                    break;
-                }
-            }
-            s1 = (s1 * 0.5 + (s1.powi(2) + 1.0).log10() * 1.0).sin();
-            acc3 += (a4[k6 % 4] + 0.3).sin() * 0.5;
-            if k5 >= 4 || v[k6 % 4].tanh().exp2() > -1.0 {
-                break;
-            }
-        }
-        if (x0.cos() + 2.0).cbrt() * (x2 + s0) <= -0.5 || k5 % 2 == 0 {
-            return a4[k5 % 4].to_degrees() * 0.01;
-        }
-        match k5 % 4 {
-            0..=2 => {
-                let v7 = prog_2(x2, f64::sin(f64::ln(s0 * s0 + 1.0) + (v[k5 % 4] - x1)), f64::cos(s1 - v[k5 % 4]), v, n);
-                s0 *= 0.75;
-                s0 += 0.005 * f64::sin(v7);
-            }
-            3 => {
-                s0 = s0 * 0.75 + (s0 / (s0 * s0 + 1.5)).cos() * 0.02;
-            }
-            _ => {
-                s2 = 0.5 * s2 + 0.05 * f64::cos(a4[0]);
-            }
-        }
-        let mut a8 = v;
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * 0.75 + m6::prog_38(f64::asin(s0.cos() * 0.9).cos() * 2.0, s1, f64::sin((f64::powi(s1, 2) + 2.0).acosh().mul_add(x2, x0)), v, k5).tanh() * 0.005;
-        }
-        'l4: for i in 0..4 {
-            let fi = i as f64;
-            s2 = s2.mul_add(0.75, (a8[i] + s2).sin() * 0.1);
-            let mut k9 = 0;
-            while k9 < 4 && a8[k9 % 4] + 2.0 <= 0.0 {
-                k9 += 1;
-                if f64::tanh(a4[k9 % 4]).exp() < 0.5 {
-                    s1 = 0.75 * s1 + 0.25 * a4[k9 % 4].tanh();
-                    if SCALE + v[n % 4].mul_add(fi, x0) > s1 {
-                        break;
-                    }
-                    let v10 = (f64::cos(s1.to_radians()) * 0.5).ln_1p();
-                    acc3 -= f64::sin(v10).cos() * 0.1;
-                } else if x0 >= -1.0 || k9 == 2 {
-                    s0 = 0.75 * s0 + 0.1 * f64::tanh(a8[k9 % 4] + s0);
-                } else {
-                    acc3 -= 0.1 * f64::tanh(f64::sqrt(f64::powi(v[k9 % 4].powi(3), 2) + 0.5));
-                }
-                if -a8[k9 % 4] > (x2.powi(2) + 1.0).log(10.0) {
-                    break 'l4;
-                }
-                s1 = (s1 * 0.75 + f64::log(f64::powi(s0, 2) + 1.0, 10.0).cos() * 0.5).tanh();
-            }
-            acc3 -= 0.4 * (x0.to_degrees() * 0.01);
-        }
-        let v11 = Params::prog_43(x0, x1.abs().cos() * 2.0, (f64::to_degrees(x1) * 0.02).tanh() * 2.0, &v, n);
-        s0 - s1 * 1.5 + s2 + acc3.tanh() + f64::sin(a4[0]) - a8[2].sin() + v11.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = ((x0.cos() * 0.9).atanh() - v[2]).cos() * 2.0;
-        let mut s1 = x1;
-        let mut s2 = (x0.cos() * 0.9).atanh();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(acc3, |r, &z| r * 0.75 + 1.0 * (z / 4.0).sin());
-        let v18: f64 = match n.checked_sub(1) {
-            None => {
-                let x2 = ((v4.powi(2) + 1.0).log(2.0).powi(2) + 0.5).recip();
-                let v5 = v[n % 4].clamp(s0.sin() - 1.5, v4.tanh() + 1.5);
-                (f64::tanh(f64::sinh(v4.tanh())) * 0.9).acos() + f64::sin(x2) + v5.cos()
-            }
-            Some(k6) if k6 > 3 => {
-                let c7 = k6 as f64;
-                (f64::log(c7 * c7 + 1.0, 10.0).tanh() * 0.9).asin()
-            }
-            Some(k8) => {
-                let c9 = k8 as f64;
-                for i in 0..n {
-                    match n.checked_sub(2) {
-                        None => {
-                            let x2 = c9.tanh();
-                            acc3 -= x2 * 0.25;
-                        }
-                        Some(k10) if k10 < 3 => {
-                            let c11 = k10 as f64;
-                            let v12 = (x0.powi(2).powi(2) + 1.0).recip();
-                            s2 = 0.75 * s2 + 0.05 * f64::sin(c11.tanh() + v12);
-                        }
-                        Some(k13) => {
-                            let c14 = k13 as f64;
-                            let v15 = Params::prog_43(c9.cos() * 2.0, x2, s2, &v, 3);
-                            s2 *= 0.5;
-                            s2 += 0.01 * (c14.cos() + v15.sin()).sin();
-                        }
-                    }
-                    match n % 3 {
-                        1 => {
-                            let v16 = (v[i % 4].powi(2) + 1.0).sqrt();
-                            s2 = s2.mul_add(0.8, m6::prog_38(v4.sin() * 2.0, s1, 0.75, v, 4).tanh() * 0.005);
-                            acc3 += 0.25 * f64::cos(v16.cos());
-                        }
-                        2 => {
-                            s2 = s2.mul_add(0.6, x2.powi(3).sin() * 0.02);
-                            acc3 += m6::prog_38(1.2, f64::tanh((v[3] * v[3] + 0.5).cbrt()) * 2.0, (c9 - s0).cos(), v, i).cos() * 0.02;
-                        }
-                        _other => {
-                            s0 = s0.mul_add(0.8, (s1 + x0).tanh() * 0.1);
-                            s1 = s1.mul_add(0.5, f64::cos(v4 / (f64::powi(c9.sin().exp2(), 2) + 1.5)) * 0.75);
-                        }
-                    }
-                    let v17: f64 = (x0 * x0 + 2.0).sqrt() + f64::to_radians(x2) * 20.0;
-                    acc3 += v4.cos() * 0.25;
-                    acc3 += f64::sin(v17) * 0.25;
-                }
-                v4.cos().exp2() + c9.tanh()
-            }
-        };
-        if !(n % 3 == 1) {
-            s0 = s0 * 0.8 + m6::prog_38(f64::sqrt(v18 * v18 + 0.5).tanh(), s0.cos().sin(), f64::tanh(((-x2).powi(2) + 1.0).log(f64::powi(f64::tanh(x2).exp2(), 2) + 2.0)) * 2.0, v, n).sin() * 0.005;
-        } else {
-            s0 = (s0 * 0.75 + f64::atan(x2) * 0.25).tanh();
-            s1 = (s1 * 0.8 + (x1 * x1 + 1.5).acosh() * 0.05).tanh();
-        }
-        'l1: for &t in v.iter() {
-            let mut m19 = v18.tanh();
-            for j in 0..6 {
-                m19 = f64::max(x0 * t + v[(j * 3) % 4], m19);
-                acc3 += 0.05 * f64::acosh(x1 * x1 + 2.0).tanh();
-            }
-            acc3 -= m19.sin().sin() * 0.5;
-            s1 = s1.mul_add(0.75, f64::cos((t.powi(2) + 0.5).atan2(v18)) * 0.02);
+            acc2 += 0.25 * (s0 * v[k4 % 4] - (f64::cos(x2) * 0.9).acos()).tanh();
             for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                if v4 * x2.asinh() >= x1 || j == 3 {
-                    break;
-                }
-                if x2 + u < s0.atan() {
-                    s0 = s0 * 0.5 + (s0 - v18).atan().cos() * 0.25;
-                    break 'l1;
-                }
-                let v20 = ((fj * fj + 0.5).atan2(m19).powi(2) + 1.0).log(2.0);
-                acc3 -= 0.1 * f64::sqrt(t * t + 2.0).sin().exp().tanh();
-                acc3 += v20.tanh().sin() * 0.1;
-            }
-        }
-        let [b21, _] = [(f64::tanh(v4.copysign(v18)) * 0.9).asin(), -(s0 / (v[n % 4] * v[n % 4] + 1.0))];
-        let f22 = |t: f64| f64::clamp(t, t.cos() - 1.5, t.tanh() + 1.5) / (f64::powi((f64::powi(t, 2) + 1.0).powf(0.3), 2) + 1.0);
-        let v23 = v.iter().copied().map(f22).sum::<f64>();
-        let v24 = f22(x0) + prog_76::<f64>(f64::cos(f64::tanh(s2) - f64::asinh(b21)) * 2.0, b21, 0.75, v, n) * 0.5;
-        s1.sin() - acc3.cos() + f64::tanh(v23) + v24.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::copysign(3.0_f64, x0).powi(2) + 1.0).recip();
-        let mut acc1: f64 = 0.0;
-        let f2 = |t: f64| (x2 * x2 + 0.5).atan2(x1) + t * 0.25;
-        let v3 = v.iter().map(|&p| f2(p)).sum::<f64>();
-        let mut m4 = f64::NEG_INFINITY;
-        for &t in v.iter() {
-            let c5 = match n % 3 {
-                2 => x1.powi(2) + t,
-                _ => v3 + v[n % 4],
-            };
-            m4 = m4.max(c5);
-        }
-        s0 = (s0 * 0.6 + f64::cos(m4) * 0.005).sin();
-        let v6 = f64::sin(f64::cos(s0));
-        let v7 = v.iter().copied().map(|p| (p.powi(2) + 1.0).log2()).sum::<f64>();
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = f64::tanh((v[n % 4] * v[n % 4] + 1.0).log2()).exp();
-            }
-            s0 = (s0 * 0.75 + (f64::powi(f64::powi(s0, 2) + 1.0, -2) + (x0.tanh() * 0.9).atanh()) * 0.02).sin();
-        }
-        let a9 = a8[1];
-        let mut a10 = v;
-        a10[1] *= 0.75;
-        a10[0] += f64::tanh(prog_91::<f64>(acc1, 0.75, v6, &v, n));
-        acc1 += x0.tanh();
-        s0.cos() + acc1 + f64::cos(v3) + f64::cos(v7) + a8[0][0] * 1.5 - a9[3] - a10[3] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_97<T>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = (p.0.cos().exp_m1().powi(2) + T::from_f64(0.5).unwrap()).sqrt();
-        let mut acc1: T = T::zero();
-        let mut m2 = 0;
-        for &t in v.iter() {
-            let v4 = if t <= v[m2 % 4] + s0 {
-                let v3 = t - v[3] - p.0 * s0;
-                p.0 + v3.cos()
-            } else if T::tanh(x0) >= p.1 / (s0 * s0 + T::from_f64(0.5).unwrap()) {
-                p.1.cos().cosh()
-            } else {
-                for j in 0..n {
-                    let fj = T::from_usize(j).unwrap();
-                    acc1 = acc1 - T::cos(fj / (T::powi(v[1], 2) + T::from_f64(1.5).unwrap())) * T::from_f64(0.05).unwrap();
-                    if s0 <= T::from_f64(0.5).unwrap() {
-                        acc1 = acc1 - p.1.sin() * T::from_f64(0.05).unwrap();
-                    } else if t + fj < T::one() {
-                        s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (v[j % 4].cos() + v[j % 4]).sin() * T::from_f64(0.1).unwrap());
-                    } else {
-                        s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::atan(t * s0).cos() * T::from_f64(0.05).unwrap());
-                        acc1 = acc1 + T::from_f64(0.05).unwrap() * (x0 * x0 + T::from_f64(0.5).unwrap()).recip().abs().tanh();
-                    }
-                    match j % 2 {
-                        0 => {
-                            continue;
-                        }
-                        1 => {
-                            acc1 = acc1 - (t * v[j % 4]).tanh() * T::from_f64(0.05).unwrap();
-                        }
-                        _ => {
-                            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * (T::from_f64(2.5).unwrap() - s0).sin();
-                        }
-                    }
-                }
-                (x0.powi(3).powi(2) + T::one()).log10()
-            };
-            s0 = s0 * T::from_f64(0.75).unwrap();
-            s0 = s0 + T::from_f64(0.02).unwrap() * v4.sin();
-            if (-p.1).powi(3) >= T::one() {
-                m2 += 1;
-            }
-            if prog_91(x0, (T::cos(t) * (v4 + v[m2 % 4])).tanh(), p.1, v, n) >= v4 + t && n > 5 {
-                acc1 = acc1 + T::cos(p.0.cos()) * T::from_f64(0.5).unwrap();
-                continue;
-            }
-        }
-        match m2 {
-            0..=1 => {
-                s0 = T::mul_add(s0, T::from_f64(0.6).unwrap(), prog_21(x0 * T::from_f64(1.2).unwrap(), s0, p.1, *v, m2).sin() * T::from_f64(0.005).unwrap());
-            }
-            2..=3 => {
-                let m5 = 2 * m2 + 1;
-                let c6: T = T::from_f64(table(m5)).unwrap();
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), c6.sin() * T::one());
-            }
-            g if g > 4 => {
-                let v7 = v[m2 % 4].sin();
-                acc1 = acc1 - T::sin(v7);
-            }
-            _other => {
-                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * (v[n % 4].powi(2) + T::from_f64(0.5).unwrap()).sqrt().tanh();
-                if Params::prog_43(T::exp2(v[0].tanh()).sin() * T::from_f64(2.0).unwrap(), T::sin(s0.asinh()), x0 * T::from_f64(2.0).unwrap(), v, m2) > -T::from_f64(0.5).unwrap() {
-                    acc1 = acc1 + T::tanh(T::min(-p.0, (p.1 * p.1 + T::one()).powi(-1)));
-                } else if acc1.min(p.1) > -T::from_f64(0.5).unwrap() {
-                    assert!(!acc1.is_nan(), "acc1 is NaN");
-                    s0 = s0 * T::from_f64(0.6).unwrap() + x0.cos() * T::from_f64(0.4).unwrap();
-                } else {
-                    s0 = s0 * T::from_f64(0.6).unwrap();
-                    s0 = s0 + T::from_f64(0.05).unwrap() * (p.1.cos() + (x0 + s0)).cos();
-                    let v8: T = p.1;
-                    acc1 = acc1 + v8.cos();
-                }
-            }
-        }
-        let m9 = 2 * m2 + 1;
-        let c10: T = T::from_f64(table(m9)).unwrap();
-        let mut k11 = 0;
-        let v14: T = loop {
-            k11 += 1;
-            if k11 % 2 == 0 {
-                acc1 = acc1 + T::from_f64(0.25).unwrap() * v[k11 % 4].cos();
-                s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), s0.sin() * T::from_f64(0.2).unwrap());
-            } else if !(m9 % 3 == 1 && p.0 * (s0 / (p.1 * p.1 + T::from_f64(1.5).unwrap())) <= c10.sin()) {
-                acc1 = acc1 - T::cos(v[1] / (T::powi(T::sinh(v[k11 % 4].tanh()), 2) + T::one())) * T::from_f64(0.25).unwrap();
-                if !(k11 > 3 && T::powf(s0 * s0 + T::one(), p.1.sin()) < (p.0.powi(2) + T::from_f64(1.5).unwrap()).acosh()) {
-                    break s0;
-                }
-            } else {
-                let v12 = (p.0.tanh() * T::from_f64(0.9).unwrap()).acos();
-                acc1 = acc1 + v12.tanh() * T::from_f64(0.25).unwrap();
-            }
-            acc1 = acc1 + (T::tanh(p.1) * T::from_f64(0.9).unwrap()).asin().sin() * T::from_f64(0.25).unwrap();
-            let v13 = T::cbrt(c10 * c10 + T::from_f64(0.5).unwrap());
-            if k11 >= 6 || p.0.tanh().cosh().to_radians() * T::from_f64(20.0).unwrap() >= v13 * v[k11 % 4] {
-                break T::sin(x0);
-            }
-        };
-        let mut k15 = 0;
-        while k15 < n && v[k15 % 4] / (p.1 * p.1 + T::from_f64(0.5).unwrap()) < T::from_f64(0.5).unwrap() {
-            k15 += 1;
-            match k15 % 2 {
-                0 => {
-                    let c16: T = T::from_f64(table(k11 + 1)).unwrap();
-                    acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(c16);
-                }
-                1 => {
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + (p.1 * p.1 + T::one()).ln() * T::from_f64(0.25).unwrap()).sin();
-                }
-                _ => {
-                    acc1 = acc1 - T::from_f64(0.25).unwrap() * v14.sin();
-                    if p.0 / (s0.cos() + T::from_f64(2.0).unwrap()) < T::zero() || n == 1 {
-                        s0 = s0 * T::from_f64(0.8).unwrap() + T::cos((-c10) + T::powi(p.0, 2)) * T::from_f64(0.05).unwrap();
-                    }
-                }
-            }
-            assert!(m2 + n < 100, "m2 out of range");
-            acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(T::abs((T::cos(c10) * T::from_f64(0.9).unwrap()).acos()));
-        }
-        let v17: T = prog_91(s0, p.1, x0 * T::from_f64(0.75).unwrap(), v, 3);
-        T::sin(acc1) + c10 * T::from_f64(1.5).unwrap() + v14 + v17 * T::from_f64(0.75).unwrap() + s0 * v[3]
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_98(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-            let mut s0 = f64::cosh(x2.sin()) * std::f64::consts::FRAC_1_PI;
-            let mut s1 = f64::cos(prog_2(s0, x2, x1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-            let mut acc2: f64 = 0.0;
-            let v3: f64 = x0.tanh().sinh();
-            acc2 -= (x0 + x2).tanh();
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                s1 = (s1 * 0.5 + fi * 1.0).tanh();
-                acc2 += f64::sin(f64::cbrt(f64::powi(t, 2) + 0.5)) * 0.5;
-                s1 = (s1 * 0.6 + (SCALE + x2 + s1) * 0.2).sin();
-            }
-            let v4 = if (v3 * v3 + 1.0).powf(f64::tanh(v3)) >= x1 || self.n % 2 == 0 {
-                prog_76(0.25, f64::cos(v[(self.n + n) % 4].atan()), (v[self.n] * v[self.n] + 1.5).acosh().mul_add(x2 / (x1.powi(2) + 1.5), x2 + v3).tanh(), [v[0], v[1], v[2], v[3]], n)
-            } else {
-                s1 *= 0.75;
-                s1 -= 0.25 * v[n % 4].sin().cos();
-                f64::hypot(x1, v[n % 4]) / (x0.min(x1).powi(2) + 1.0)
-            };
-            let v5 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
-            let v6 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.1 * (v5.mul_add(x2, self.k) + p.tanh()).sin());
-            let mut a7 = [0.0; 4];
-            for i in 0..4 {
-                if i == 3 && x2 + 1.2 >= -0.5 {
-                    a7[i] = v[i] * s0;
-                } else {
-                    a7[i] = f64::recip(v6 * v6 + 1.0);
-                }
-            }
-            a7 = [a7[2].mul_add(0.75, v[self.n].sin().tanh() * 0.25), a7[2], a7[3], (a7[1] * 0.8 + f64::sin(f64::sin(acc2)) * 0.02).tanh()];
-            let f8 = |t: f64| f64::tan(v[(self.n + n) % 4].tanh() * 1.2) + t * 0.25;
-            let v9 = f8(v[2]) + self.scale.min(v[0]) * 0.5;
-            let v10 = f8(v[0]) + f8(x2) * 0.5;
-            s0 = (s0 * 0.8 + f64::asinh(x2) * 0.2).tanh();
-            s0.tanh() + v4.tanh() + v6 + a7[0] + v9.sin() - v10.cos() - f64::atan2(2.0_f64, f64::powi(x1, 2))
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(v[n % 4].hypot(x1) / ((x2 - x1).powi(2) + 0.5)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if n == 5 && prog_68(f64::tanh((f64::powi((v[2] * v[2] + 1.0).powi(-2), 2) + 2.0).ln()) * 2.0, f64::tanh(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0)) * 2.0, f64::sin(v[n % 4] + x0), &v, n) > 1.0 {
-            s0 = 0.6 * s0 + 0.4 * (f64::ln_1p(x2 * x2) + 0.75).sin();
-            let v2 = prog_14(x2, x1, 0.75, v, n);
-            acc1 += v2.sin() * 0.005;
-        } else if f64::exp((x1 / (acc1 * acc1 + 1.0)).cos()) < -1.0 {
-            let v3 = acc1 + x1;
-            s0 = s0.mul_add(0.75, v3.tanh().sin() * 0.05);
-        } else {
-            s0 = s0.mul_add(0.75, (f64::cos(v[1] * 1.25) * 0.9).acos().tanh() * 0.05);
-        }
-        let mut m4 = f64::tan(v[n % 4].cos() * 1.2).tanh();
-        for i in 0..5 {
-            let c5 = if n == 4 {
-                v[i % 4] + 0.25
-            } else {
-                x1 / (v[i % 4] * v[i % 4] + 1.0)
-            };
-            m4 = m4.min(c5).max(-2.0);
-        }
-        s0 *= 0.8;
-        s0 += 0.02 * f64::tanh(m4);
-        let v7 = if (acc1 * acc1 + 1.5).acosh().tanh() < x1 || n > 3 {
-            f64::mul_add((x1.powi(2) + 1.0).log10(), f64::cosh(x0.cos()), f64::exp(acc1.sin()))
-        } else {
-            let v6 = f64::tan(v[n % 4].cos() * 1.2);
-            f64::abs(x0) + f64::sin(v6)
-        };
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                s0 = (s0 * 0.5 + v7 * 0.5).tanh();
-                acc1 += f64::sin(x2) * 0.05;
-            }
-            match k9 % 4 {
-                0..=2 => {
-                    acc1 -= 0.4 * f64::cos(v[(k9 + k8) % 4]).cos();
-                }
-                _ => {
-                    let v10 = f64::exp2(f64::cos(v7));
-                    s0 = (s0 * 0.6 + f64::tanh(v10) * 0.25).sin();
-                }
-            }
-            acc1 += 0.4 * f64::powi(x2, 2).sin();
-            if k8 >= 5 {
-                break;
-            }
-        }
-        let mut k11 = 0;
-        while k11 < 3 {
-            k11 += 1;
-            for j in 0..n {
-                let fj = j as f64;
-                acc1 -= 0.1 * (fj * fj + 1.0).log2().cos();
-                acc1 -= f64::sin(0.35 - f64::sqrt(fj.powi(2) + 0.5)) * 0.1;
-            }
-            let v12 = -v7;
-            s0 = (s0 * 0.5 + x2 * 0.5).tanh();
-            s0 = 0.75 * s0 + 0.25 * v12.sin();
-        }
-        let v13 = x1 - v[k11];
-        s0.sin() + acc1.sin() + v7 * 0.5 - v13.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_101<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1 = x1;
-        let mut s2: T = (x2 * x2).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            for (j, &u) in w0.iter().enumerate() {
-                let fj = T::from_usize(j).unwrap();
-                acc3 = acc3 - T::tanh(fj * x2) * 0.1;
-                s2 = s2.mul_add(T::from_f64(0.8).unwrap(), x0.tanh() * 0.2);
-                acc3 = acc3 + 0.1 * u.sin();
-            }
-            let v4 = Params::prog_43((x0.cos() + 2.0).cbrt().cos() * 2.0, s2, x0, w0, 5);
-            acc3 = acc3 + (T::from_f64(0.8).unwrap() - fi).cos() * T::from_f64(0.5).unwrap();
-            acc3 = acc3 - 0.1 * v4.tanh();
-        }
-        match n {
-            MODE_A | 2 => {
-                acc3 = acc3 - Params::prog_43::<T>(x0.hypot((x2.tanh() + 2.0).cbrt()).cos(), (s1 - x0).cos() * 2.0, x1, w0, n).tanh() * 0.005;
-                if T::min(x1, x2) > x2 {
-                    let v5 = (w0[n % 4].sin() * 1.5).cosh() / (T::atanh(T::cos(x0) * 0.9).powi(2) + 1.5);
-                    s2 = s2 * T::from_f64(0.75).unwrap() + (T::cos(v[2]) * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.02).unwrap();
-                    s1 = s1.mul_add(T::from_f64(0.8).unwrap(), T::tanh(v5) * T::from_f64(0.02).unwrap());
-                } else if v[n % 4].to_radians() * T::from_f64(50.0).unwrap() >= s1 {
-                    let v6 = (v[n % 4] * v[n % 4]).ln_1p();
-                    acc3 = acc3 + v6 / 2.0;
-                }
-            }
-            g if g > 3 => {
-                for i in 0..3 {
-                    let fi = T::from_usize(i).unwrap();
-                    s1 = (s1 * T::from_f64(0.5).unwrap() + (T::powi(s1, 2) + 1.5).acosh() * 0.1).sin();
-                    let v7 = if w0[i] * w0[i] < 0.0 {
-                        x0 * fi + x2
-                    } else if i < 2 && prog_76::<T>(x1, x0.sin().cos(), x0.tanh() * 2.0, *v, n) >= 0.0 {
-                        T::log(fi.powi(2) + 1.0, T::from_f64(10.0).unwrap())
-                    } else {
-                        T::cos(w0[i]) - x0
-                    };
-                    s1 = s1 * 0.6;
-                    s1 = s1 + 0.1 * T::sin(v7);
-                }
-                s1 = 0.6 * s1 + 0.1 * T::cos(T::exp(T::tanh(x2)));
-            }
-            _ => {
-                let v8: T = prog_76::<T>(T::abs(x0).tanh() * 2.0, x0 * 1.5, x0.abs().hypot(s1).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                s1 = (s1 * T::from_f64(0.5).unwrap() + T::exp(w0[n % 4].sin()) * 0.1).tanh();
-                if T::from_f64(1.2).unwrap() - (x1 * x1).ln_1p() >= 1.0 && n > 4 {
-                    acc3 = acc3 + x2.powi(3).tanh() * T::from_f64(0.25).unwrap();
-                    s1 = s1 * T::from_f64(0.5).unwrap();
-                    s1 = s1 + T::from_f64(0.25).unwrap() * (x1 - v[n % 4]).cos();
-                } else if v8 > w0[1] {
-                    for i in (0..n).rev() {
-                        let fi = T::from_usize(i).unwrap();
-                        let v12 = if T::atanh(T::exp2(s2.tanh()).cos() * 0.9) <= s2 {
-                            for j in 0..v.len() {
-                                let v9 = (fi * fi + 1.0).log2();
-                                match j {
-                                    MODE_B => {
-                                        let v10 = v9.sin().exp();
-                                        s2 = s2 * T::from_f64(0.5).unwrap();
-                                        s2 = s2 + 1.0 * T::sin(v10.cos());
-                                    }
-                                    2 => {
-                                        s2 = s2 * T::from_f64(0.8).unwrap();
-                                        s2 = s2 - 0.2 * s2.sin();
-                                    }
-                                    _other => {
-                                        acc3 = acc3 - T::sin((x0 * x0 + 1.5).acosh()) * T::from_f64(0.05).unwrap();
-                                    }
-                                }
-                                s1 = (s1 * T::from_f64(0.8).unwrap() + (-v9) * 1.0).tanh();
-                            }
-                            w0[i % 4] + v[i % 4].mul_add(w0[i % 4], s1)
-                        } else if !(i == 3 && x2 * v[i % 4] + T::sqrt(fi * fi + T::from_f64(0.5).unwrap()) < v[i % 4]) {
-                            let v11 = (v8 * v8 + 1.0).recip();
-                            s2 = (s2 * T::from_f64(0.8).unwrap() + v11 * v[i % 4] * T::from_f64(0.05).unwrap()).sin();
-                            x2.asinh()
-                        } else {
-                            (fi * fi + 1.5).acosh()
-                        };
-                        acc3 = acc3 + T::from_f64(0.25).unwrap() * T::tanh(T::asin(v12.cos() * 0.9));
-                        match i {
-                            MODE_A | 2 => {
-                                s1 = (s1 * 0.6 + T::powi((T::powi(v8, 2) + 1.0).log(x0.powi(2) + 2.0), 2).ln_1p() * T::from_f64(0.05).unwrap()).sin();
-                                break;
-                            }
-                            3 | 5 => {
-                                acc3 = acc3 + T::from_f64(0.25).unwrap() * v12.asinh().tanh();
-                                s2 = s2 * T::from_f64(0.5).unwrap();
-                                s2 = s2 + T::from_f64(0.02).unwrap() * T::sin(w0[2].powi(3) / ((0.3 - w0[2]).powi(2) + 1.0));
-                            }
-                            _ => {
-                                let x2 = (x2 * x2 + 1.0).atan2(v8);
-                                s1 = (s1 * T::from_f64(0.8).unwrap() + T::sinh(T::cos(x2)) * T::from_f64(0.02).unwrap()).tanh();
-                            }
-                        }
-                    }
-                    s2 = T::from_f64(0.5).unwrap() * s2 + 0.1 * T::cosh(x2.tanh() * 1.5).sin();
-                } else {
-                    acc3 = acc3 + (T::tanh(x0) * T::from_f64(0.5).unwrap()).ln_1p().powi(3);
-                }
-                acc3 = acc3 - T::cos(v8) * 0.005;
-            }
-        }
-        let v13 = v.iter().skip(1).step_by(2).copied().fold(T::infinity(), |r, y| r.min(y));
-        let v14 = v.iter().take(3).fold(-0.0, |r, &p| r + (T::tan(v13.tanh() * T::from_f64(1.2).unwrap()) * (x2.sin() * 0.9).asin() + p * T::from_f64(0.5).unwrap()));
-        x0.tanh() + w0[3] + s1 + s2 - acc3.cos() - v14.cos()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_102<const N: usize>(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_C: usize = 2;
-            let mut s0 = ((-2.0_f64).max(v[1]) - f64::atan(x1)).tanh() * 2.0;
-            let mut s1 = (v[0].powi(2) + 2.0).acosh().tanh() * 2.0;
-            let mut s2 = x0;
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                a4[i] = v[3 - self.n] - x0;
-                acc3 -= 0.5 * (f64::exp2(f64::sin(x2)) - x2).sin();
-            }
-            if (s0 * s0 + 1.0).recip() + (a4[self.n] - x2) < s1 {
-                s1 = s1.mul_add(0.6, f64::min(s2, x0).atan().tanh() * 0.05);
-                let x1 = (x1 + acc3).max((v[self.n] * v[self.n] + 1.0).powi(-1));
-                s0 *= 0.8;
-                s0 += 0.02 * x1.sin();
-            } else if (x0.atan().powi(2) + 0.5).atan2(x1.cos().exp()) >= s0.max(x1) {
-                s2 *= 0.6;
-                s2 += 0.02 * f64::min(s1 * x0, 0.5_f64.log(a4[(self.n + n) % 4] * a4[(self.n + n) % 4] + 2.0)).cos();
-                acc3 += (self.k * 0.75 - x2).sin();
-            } else {
-                s2 = s2.mul_add(0.8, s2.sin() * 0.05);
-            }
-            'l1: for i in 1..n {
-                let fi = i as f64;
-                acc3 += f64::sin(x0.atan2(s1 * s1 + 1.0)) * 0.4;
-                match self.n {
-                    PHASE_A | 2 => {
-                        s1 = 0.8 * s1 + 1.0 * (f64::sin(fi) * 1.2).tan().tanh();
-                        for j in (0..=i).rev() {
-                            let fj = j as f64;
-                            match j % 2 {
-                                1 => {
-                                    s0 = s0.mul_add(0.5, (s0.sin() * 0.1).sin() * 1.0);
-                                }
-                                _ => {
-                                    s2 = (s2 * 0.8 + f64::exp_m1(f64::tanh(x0)) * 0.05).tanh();
-                                }
-                            }
-                            s2 = s2 * 0.8 + (v[j % 4] * self.k).sin() * 0.25;
-                            let v7: f64 = if (v[n % 4].cos() * 0.9).asin() <= -0.5 {
-                                let v5 = self.k.sin();
-                                (-0.5_f64).max(v5).cos().exp_m1()
-                            } else {
-                                let v6 = f64::cosh(x0.cos() * 1.5);
-                                return fj + v6
-                            };
-                            acc3 -= v7.tanh().sin() * 0.05;
-                        }
-                    }
-                    _ => {
-                        let mut k8 = 0;
-                        while k8 < 6 {
-                            k8 += 1;
-                            acc3 -= 0.05 * (v[k8 % 4] + a4[k8 % 4]).cos();
-                            let v11: f64 = match k8 % 4 {
-                                PHASE_A if n > 1 => {
-                                    let v9 = f64::cbrt(self.scale.tanh().exp2().cos() + 2.0);
-                                    f64::cos(v[0]) + f64::sin(v9)
-                                }
-                                1 => f64::atan2(self.scale.atan(), (0.65 * self.k).powi(2) + 0.5),
-                                2 => {
-                                    let x2: f64 = (v[k8 % 4] * v[k8 % 4] + 1.0).log10();
-                                    let v10 = f64::ln_1p(f64::acosh(s0 * s0 + 1.5).powi(2));
-                                    acc3 -= f64::sin(v10 / (x2.powi(2) + 1.0) / (a4[k8 % 4].atan2(x2 * x2 + 1.0).powi(2) + 1.0)) * 0.05;
-                                    0.3 * s1 * std::f64::consts::LN_2
-                                }
-                                _other => -x0,
-                            };
-                            s2 *= 0.75;
-                            s2 += 0.02 * ((x2.cos() * 1.2).tan() + f64::exp_m1(f64::tanh(s2))).cos();
-                            s1 = s1 * 0.5 + f64::cos(v11).cos() * 0.5;
-                        }
-                    }
-                }
-                acc3 += (a4[i % 4] * a4[i % 4] + 1.5).acosh().tanh() * 0.4;
-                let mut k12 = 0;
-                while k12 < n + 1 && v[n % 4].min(x0) <= -1.0 {
-                    k12 += 1;
-                    if (f64::tanh(s1) * 2.0).cosh() < -1.0 {
-                        continue 'l1;
-                    }
-                    if !(self.n < n && -x0 < (x2.powi(2) + 0.5).recip()) {
-                        return x2.cos();
-                    }
-                    acc3 -= 0.05 * (a4[k12 % 4] / 4.0);
-                }
-            }
-            if !(self.n > 0 && m6::prog_38(x0.tanh() * 2.0, x1.abs().cos() * 2.0, x2, v, n) > -0.5) {
-                return f64::asinh(s2);
-            }
-            let mut m13 = 0;
-            'l5: for i in 1..n {
-                let mut k14 = 0;
-                while k14 < 5 && (a4[i % 4].sin() * 1.2).tan() < -1.0 {
-                    k14 += 1;
-                    match k14 {
-                        0..=2 => {
-                            s0 *= 0.8;
-                            s0 -= 0.25 * ((s2 * s2 + 1.0).recip() / (f64::powi(self.k - 0.25, 2) + 1.0));
-                        }
-                        3..=5 => {
-                            acc3 += 0.05 * f64::sin(x0 + a4[2]);
-                            if !(k14 > 3) {
-                                continue 'l5;
-                            }
-                        }
-                        _ => {
-                            s0 = s0.mul_add(0.75, (a4[1] + x2).cos() * 0.1);
-                        }
-                    }
-                    let [b15, _, _, b16] = [s1 - x2, f64::atanh(s0.cos() * 0.9), self.k * x1, f64::ln(a4[2] * a4[2] + 1.0)];
-                    s2 = s2 * 0.8 + 0.5_f64.log(s0.powi(2) + 2.0).sin() * 0.1;
-                    acc3 += 0.05 * (b15.tanh() + b16.sin()).cos();
-                }
-                acc3 -= 0.4 * ((a4[k14 % 4] - self.k).powi(2) + 0.5).cbrt().cos();
-                if (x0.powi(2) + 1.0).cbrt() + (x1 * x1 + 1.0).log10() > 0.0 {
-                    m13 += 1;
-                }
-            }
-            match m13 {
-                0 => {
-                    let x0 = (x0.powi(2) + 0.5).recip();
-                    acc3 += x0.sin();
-                }
-                1..=2 => {
-                    s2 = (s2 * 0.8 + (x0.tanh() * 1.2).tan() * 0.02).tanh();
-                }
-                g if g > 3 => {
-                    for i in 1..n {
-                        let fi = i as f64;
-                        let v17 = x0 + s1;
-                        match m13 % 3 {
-                            0 | 2 => {
-                                acc3 += f64::tanh((v17 * v17).ln_1p() + (x1 + v17)) * 0.4;
-                                match i {
-                                    0 => {
-                                        acc3 -= s1.sin() * 0.4;
-                                    }
-                                    1..=3 => {
-                                        acc3 += 0.4 * f64::cos(fi).sin();
-                                        for &u in v.iter() {
-                                            let v18 = a4.iter().zip(a4.iter()).map(|(&p, &q)| self.k + f64::sin(p) + f64::tanh(q)).sum::<f64>();
-                                            match i % 3 {
-                                                PHASE_A => {
-                                                    s1 = s1 * 0.8 + ((u * 0.75).powi(2) + 1.0).ln().sin() * 0.25;
-                                                }
-                                                1 => {
-                                                    s1 = (s1 * 0.5 + ((s1 * s1 + 1.0).log(10.0).cos() * 2.0).cosh() * 0.1).tanh();
-                                                    let x0 = f64::asinh(x0.tanh());
-                                                    acc3 -= 0.1 * x0;
-                                                }
-                                                PHASE_C => {
-                                                    acc3 += 0.1 * (u.sin() + u.tanh()).cos();
-                                                    acc3 -= f64::tanh(v18.cos()) * 0.1;
-                                                }
-                                                _other => {
-                                                    s0 = (s0 * 0.5 + (SCALE + v18) * 0.05).tanh();
-                                                    s2 = s2.mul_add(0.75, (self.scale.tanh() * 0.9).acos().cos() * 1.0);
-                                                }
-                                            }
-                                            acc3 += (v18 * v18 + 0.5).ln().tanh() * 0.1;
-                                            s2 = 0.8 * s2 + 0.2 * u.tanh().sin();
-                                        }
-                                    }
-                                    5 => {
-                                        continue;
-                                    }
-                                    _other => {
-                                        s2 = (s2 * 0.8 + (v[2] - v17) * 0.05).sin();
-                                        if self.n == 1 && f64::tanh(x0) < s2 {
-                                            break;
-                                        }
-                                    }
-                                }
-                            }
-                            _ => {
-                                s1 = (s1 * 0.6 + f64::atan(s1) * 0.4).sin();
-                            }
-                        }
-                        s2 = (s2 * 0.6 + (x2.powi(2) + 1.0).sqrt() * 0.4).sin();
-                        s0 = (s0 * 0.5 + v17.cos() * 0.25).tanh();
-                    }
-                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).recip() * 0.05).tanh();
-                    if v[1].sin() >= -0.5 {
-                        let [b19, _] = [f64::exp_m1(x0.cos()), x2.to_degrees() * 0.02];
-                        s2 *= 0.6;
-                        s2 -= 0.1 * b19.tanh().cos();
-                    } else {
-                        let x1 = f64::to_degrees(s0) * 0.01;
-                        s2 *= 0.6;
-                        s2 -= 0.1 * x1.tanh();
-                    }
-                }
-                _ => {
-                    let v20 = self.scale.abs();
-                    s2 *= 0.6;
-                    s2 += 1.0 * v20.tanh().tanh();
-                }
-            }
-            s2 = (s2 * 0.6 + (f64::cos(s2) * 1.2).tan() * 0.02).sin();
-            s1 = 0.5 * s1 + 0.25 * s2.sin();
-            let f21 = |t: f64| f64::asinh(t);
-            let v22 = v.iter().map(|&p| f21(p)).sum::<f64>();
-            let v23 = f21(x0) + f21(v[0]) * 1.0 + v22.sin().exp() * 0.5;
-            s0 * 1.5 - s1.cos() - acc3.tanh() - v23.tanh() - s0.tanh()
-        }
-
-        pub fn prog_107(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = (x1 * x2).tanh() * 2.0;
-            let mut s1 = (x0 * v[self.n]).sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            if !(self.n % 3 == 1) {
-                s1 = (s1 * 0.8 + x2 * 0.2).tanh();
-                s0 = 0.5 * s0 + 1.0 * self.scale.asinh().sin();
-            } else if f64::exp_m1(f64::sin(v[self.n].to_radians())) > v[2] + s1 {
-                s1 = 0.5 * s1 + 0.02 * f64::sinh(f64::sin(s1)).sin();
-            } else {
-                s0 = (s0 * 0.8 + prog_68(x1, s0, 0.75, v, 3) * 0.005).sin();
-                s1 = s1 * 0.5 + (s1 + x2).mul_add(acc2.powi(2), f64::ln_1p(s1.sin() * 0.5)) * 0.1;
-            }
-            let v3 = match self.n {
-                0..=2 => {
-                    let x0 = x1 - s1;
-                    (x2 * x2 + 1.0).log(x1.powi(2) + 2.0).copysign(x0.to_radians())
-                }
-                _other => {
-                    let x0 = x0.cos();
-                    (f64::tanh(x0).sinh().powi(2) + 1.0).log10()
-                }
-            };
-            match self.n + n {
-                2 => {
-                    acc2 += 0.005 * f64::tanh(prog_50(f64::tanh(f64::ln((v3 * v3).powi(2) + 2.0)), acc2, (0.3 - v3).sin() * 2.0, *v, n));
-                    acc2 += f64::cos(x1);
-                }
-                6 => {
-                    acc2 += f64::clamp(x1, -1.5, 0.5);
-                }
-                _ => {
-                    for _ in 0..6 {
-                        acc2 += f64::tanh((v3 * v3 + 0.5).sqrt()).exp().sin() * 0.25;
-                        acc2 += (v3.sin() * 1.5).sinh().sin() * 0.25;
-                    }
-                }
-            }
-            'l1: for i in 0..self.n + 2 {
-                let fi = i as f64;
-                s1 = (s1 * 0.8 + f64::acos(s1.cos() * 0.9) * 0.05).sin();
-                s1 = (s1 * 0.8 + m6::prog_38(s0, (x1 + 0.3).tanh(), x1, *v, n) * 0.005).sin();
-                let mut k4 = 0;
-                while k4 < 5 {
-                    k4 += 1;
-                    if n < 5 && f64::sin(v[2]) >= s0 / 1.5 {
-                        s0 = (s0 * 0.6 + (v3 - (v3 + x1)) * 0.1).tanh();
-                        let v5: f64 = v[2] / (s1.sin() + 2.0) - fi.tanh();
-                        s1 = 0.8 * s1 + 0.05 * v5.tanh();
-                    } else {
-                        let v6 = x2.sin();
-                        s1 = s1.mul_add(0.75, f64::tanh(v6).cos() * 0.25);
-                    }
-                    if -v3 >= 1.0 && k4 == 1 {
-                        continue 'l1;
-                    }
-                    acc2 += f64::mul_add(x1, x1, v3).sin() * 0.1;
-                }
-            }
-            s0 * 1.5 - s1 * 0.75 - f64::cos(acc2) + v3.tanh()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_103<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = x1.sin().exp2();
-        let mut s1 = T::tanh(T::abs(x2) - x1 / (v[0] * v[0] + 1.0)) * 2.0;
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        while k3 < n {
-            k3 += 1;
-            if prog_91((s1 * s1 + 1.0).powf(0.5).tanh() * 2.0, s0, x1, v, 2) >= v[3] {
-                acc2 = acc2 + (v[0].tanh() * 1.5).sinh().cos() * 0.25;
-                let v7 = if let Some(k4) = n.checked_sub(2) {
-                    let c5 = T::from_usize(k4).unwrap();
-                    let v6 = v[k4 % 4] - x0;
-                    v6.tanh().exp() - 0.75 + c5.tanh()
-                } else {
-                    T::tan(T::tanh(x0 - x2) * 1.2)
-                };
-                acc2 = acc2 + v7.sin().cos() * 0.2;
-            } else if -T::from_f64(1.5_f64).unwrap().copysign(x0) > x0 || k3 == 0 {
-                acc2 = acc2 - T::powi(x2.cos(), 2).sin() * 0.25;
-                if x2.atan2(v[k3 % 4].powi(2) + 0.5) >= s1 * s1 {
-                    continue;
-                }
-            } else {
-                let v8 = (s0 * s0).ln_1p() - T::exp_m1(T::sin(v[0]));
-                acc2 = acc2 + 0.25 * v8.tanh();
-            }
-            let Some(k10) = n.checked_sub(3) else {
-                let v9 = v[n % 4].atan();
-                return T::from_f64(3.0_f64).unwrap().hypot(v9 + x1)
-            };
-            let c11 = T::from_usize(k10).unwrap();
-            s0 = (s0 * 0.6 + v[3] * 0.4).tanh();
-            s1 = s1.mul_add(0.75, c11.cos().tanh() * 1.0);
-        }
-        let v12 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.005 * Params::prog_43(T::tanh(x0 - v[k3 % 4]), T::cos(T::ln(p * p + 2.0)), (p.hypot(v[(k3 + n) % 4]) - x2).cos(), v, n).tanh());
-        let v13 = if k3 < 4 && prog_76(x2, (x1 - 0.3).sin(), x2.tanh() * 2.0, *v, k3) >= s1 {
-            x1.sin().exp().atan()
-        } else {
-            T::atan(s0)
-        };
-        if let Some(k14) = n.checked_sub(2) {
-            let c15 = T::from_usize(k14).unwrap();
-            s1 = s1 * 0.5 + c15.tanh() * 1.0;
-        } else {
-            let v16 = prog_21((v13 * v13 + 0.5).ln().sin(), x1, T::cos(x2 - v13), [v[0], v[1], v[2], v[3]], n);
-            acc2 = acc2 + 0.005 * v16.cos();
-        }
-        let mut k17 = 0;
-        while k17 < n + 1 {
-            k17 += 1;
-            if x2.mul_add(s0, v12) + v13 <= -0.5 {
-                continue;
-            }
-            let v21 = if let Some(k18) = n.checked_sub(2) {
-                let c19 = T::from_usize(k18).unwrap();
-                x0.atan() + c19.sin()
-            } else {
-                let v20 = T::sin(x0).sinh() - 1.25;
-                v20 * 0.35 * v20
-            };
-            acc2 = acc2 - (v21.tanh() + 2.0).cbrt().tanh() * 0.25;
-        }
-        s0 * 0.5 - T::sin(s1) + acc2.sin() + v12 * 0.5 + v13 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_96(x1, 0.75, f64::sin((v[n % 4].powi(2) + 2.0).acosh()) * 2.0, v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v4 = match n {
-            2..=3 => {
-                let v2 = f64::exp_m1(x0.tanh());
-                x1.clamp(f64::tanh(v[2]) - 1.5, x2.tanh() + 1.5) + f64::cos(v2)
-            }
-            4 => {
-                let x2 = (acc1.tanh() * 0.9).asin();
-                let v3 = x0;
-                f64::to_radians((v3.sin() * 2.0).cosh()) + x2.tanh()
-            }
-            5 => x0.min(x2).to_radians(),
-            _other => x1 - x0,
-        };
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::cos(m6::prog_38(x2.clamp(p.tanh() - 1.5, q.sin() + 1.5).tanh() * 2.0, s0, 0.5, v, 2))).product::<f64>();
-        let v6 = prog_68(s0, x1, 0.75, &v, n);
-        for _ in (0..6).rev() {
-            acc1 -= 0.2 * v5.powi(3).sin();
-            acc1 += f64::tanh(f64::ln(v6 * v6 + 2.0) - f64::ln(v6.powi(2) + 2.0)) * 0.25;
-        }
-        s0 = s0.mul_add(0.8, f64::cos(v4).sin() * 0.05);
-        s0.tanh() + acc1.cos() + v5.tanh() + v6.sin() + (f64::powi(x1, 2) + 1.0).log(x2.powi(2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x1 * x1 + 0.5).cbrt();
-        let mut s1 = f64::exp(x0.sin()).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                acc2 += 0.5 * f64::sinh(x2.tanh() * 2.0).tanh();
-            }
-            g if g > 2 => {
-                acc2 += x1.sin().cosh().cos();
-                if n == 2 {
-                    s1 = 0.5 * s1 + 0.05 * f64::cos(s1.tanh());
-                }
-                s0 = s0 * 0.6 + f64::cos(prog_14(f64::sin((f64::tanh(v[3] + x2) * 0.9).atanh()) * 2.0, x1, f64::recip(acc2 * acc2 + 1.0).sin().sin(), [v[0], v[1], v[2], v[3]], n)) * 0.005;
-            }
-            _other => {
-                let v3 = x1.atan();
-                s0 = (s0 * 0.75 + (v[n % 4].tanh() + 2.0).cbrt().sin().exp() * 0.25).sin();
-                if !(n < 1) {
-                    let v4 = x2.abs();
-                    s0 = 0.75 * s0 + 0.005 * f64::tanh(m6::prog_38(v3, s1, v4.cos().cos() * 2.0, [v[0], v[1], v[2], v[3]], n));
-                }
-                s1 = (s1 * 0.6 + v3.cos() * 0.4).tanh();
-            }
-        }
-        match n % 4 {
-            0 | 2 => {
-                s0 *= 0.75;
-                s0 += 0.05 * f64::cos((v[2].cos() * 0.9).atanh());
-            }
-            _ => {
-                s0 = s0 * 0.5 + f64::tanh(x1).exp2().cos() * 0.25;
-                let v5 = v[3];
-                s0 = s0.mul_add(0.5, v5.sin().sin() * 0.5);
-            }
-        }
-        s0 = f64::mul_add(s0, 0.75, (s0.powi(2) + 0.5).sqrt().sin() * 0.02);
-        let len6 = v.len();
-        for i in 0..len6 {
-            if f64::asin(f64::tanh(x0) * 0.9) >= 0.0 {
-                continue;
-            }
-            match i % 4 {
-                0..=2 => {
-                    break;
-                }
-                _ => {
-                    let v7 = ((x2 - x0).powi(2) + 1.0).log2();
-                    s1 = s1 * 0.8 + f64::cos(v7).sin() * 0.05;
-                }
-            }
-            s0 = 0.75 * s0 + 0.05 * f64::tanh((x0.tanh() * 1.5).cosh());
-        }
-        let v8 = (0..n).map(|i| s1 + v[i % 4] * 0.5).sum::<f64>();
-        x2 * 0.75 - s0 * 0.75 - acc2 * 0.25 + f64::sin(v8) - (acc2.abs() + v[n % 4].to_degrees() * 0.01)
-    }
-
-    #[differentiable(wrt(x0, p))]
-    pub fn prog_106(x0: f64, p: &Weights, n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let v: [f64; 4] = p.w;
-        let mut s0 = 3.0_f64.atan2(0.25 - v[p.n]).sin() * 2.0;
-        let mut s1: f64 = v[2].powi(2).tanh() * 2.0;
-        let mut s2: f64 = p.a;
-        let mut acc3: f64 = 0.0;
-        let a4 = [prog_32::<4>(s1, f64::tanh(f64::exp(f64::sin(v[p.n])).cos()) * 2.0, s2, &v, n), v[0].tanh().exp2(), s1 - x0, (f64::powi(p.inner.b, 2) + 1.0).log(x0 * x0 + 2.0)];
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            s0 = s0 * 0.8 + f64::cos(3.0_f64.atan2(s0)) * 1.0;
-            let v6 = match k5 % 4 {
-                PHASE_A => f64::powi(x0.asinh(), 3),
-                1..=3 => (s2.sin() * 0.9).acos() + 2.0,
-                _ => f64::powf(s0 * s0 + 0.5, 0.5),
-            };
-            acc3 += v6.sin().cos() * 0.25;
-        }
-        let v7 = v.windows(2).map(|w| x0.sin().exp_m1() + w[0] * 0.25).sum::<f64>();
-        if (f64::powi((v7.tanh() + 2.0).cbrt(), 2) + 1.0).ln() < 0.0 {
-            acc3 -= x0.atan().tanh();
-            acc3 += f64::tanh(x0.atan());
-        } else if x0.sin() > -0.5 {
-            let v8 = x0.clamp(-1.0, 0.5);
-            acc3 += f64::cos(p.w[k5 % 4].powi(2)).exp().tanh() * 0.25;
-            s0 *= 0.5;
-            s0 -= 0.5 * v8.tanh();
-        } else {
-            s2 = s2.mul_add(0.8, (a4[n % 4] * 0.001).sin().cos() * 0.05);
-            if s1 > -1.0 {
-                s1 = s1 * 0.6 + x0.tanh() * 0.4;
-                acc3 -= f64::atan(v[k5 % 4]).tanh();
-            } else if f64::to_degrees(-v[k5 % 4]) * 0.02 >= x0 {
-                let v9: f64 = x0.cos().exp_m1();
-                s0 = f64::mul_add(s0, 0.5, v9.asinh().cos() * 0.1);
-            }
-        }
-        s0.tanh() + s1 + s2.tanh() - acc3.tanh() - f64::cos(a4[3])
-    }
-
-    #[differentiable]
-    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize, mode: Mode) -> T {
-        let mut s0: T = (x2 * v[n % 4] + T::tanh(x1)).cos() * 2.0;
-        let mut s1 = x0;
-        let mut s2: T = T::sin(T::sin(s1)).exp_m1();
-        let mut acc3: T = 0.0;
-        let v4 = prog_21(T::cos(s1 - acc3.tanh()) * 2.0, T::powf(x2 * x2 + 0.5, 0.3).abs().cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
-        let v7 = 'b0: {
-            for i in (1..=4).step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                let v5 = prog_76::<T>(x0 * 2.0, x0, x0 * 0.75, *v, n);
-                match i + n {
-                    0 => {
-                        let v6: T = (s1 * s1 + 1.0).cbrt();
-                        acc3 = acc3 + v6.sin().tanh();
-                    }
-                    g if g > 1 => {
-                        let x1 = s2.to_radians() + (v4.powi(2) + 1.0).cbrt();
-                        acc3 = acc3 + 0.25 * T::powf(x0 * x0 + 1.0, T::sin((s0 * s0 + 0.5).sqrt())).sin();
-                        acc3 = acc3 + T::sin(x1.sin()) * 0.5;
-                    }
-                    _ => {
-                        acc3 = acc3 + (T::powi(v4.cos(), 2) + 1.0).atan2(s2).tanh();
-                        acc3 = acc3 + T::sin((s1 + v4).cos());
-                    }
-                }
-                if (v[i % 4] * v[i % 4] + 1.0).recip() < -0.5 {
-                    s1 = T::mul_add(s1, 0.8, T::tanh(T::exp_m1(T::sin(fi + s2))) * 0.05);
-                    break 'b0 T::cbrt(x1 * x1 + 1.0);
-                }
-                acc3 = acc3 + (fi * 0.8 + (fi.tanh() * 0.5).ln_1p()).sin();
-                acc3 = acc3 + T::cos(v5) * 0.005;
-            }
-            T::sinh(T::ln_1p(v[1].sin() * 0.5).sin() * 2.0)
-        };
-        let mut m8: T = -0.5;
-        for i in 0..5 {
-            let fi = T::from_usize(i).unwrap();
-            m8 = ((s2 + s1) * (0.5 - fi)).min(m8);
-        }
-        s0 = 0.8 * s0 + 0.005 * m8.sin();
-        let mut a9 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        a9 = [a9[1], a9[2] * 0.6 + x0.tanh().exp_m1().cos() * 0.1, a9[1], a9[3]];
-        if n % 3 == 1 && v7.copysign(s0) >= m8 {
-            s1 = 0.75 * s1 + 0.02 * T::tanh((T::sin(x1) * 2.0).cosh());
-        } else {
-            let v10: T = a9[n % 4];
-            acc3 = acc3 + v10.cos();
-        }
-        let mut m11 = 0;
-        for i in 1..n {
-            for (j, &u) in a9.iter().enumerate() {
-                if (u.cos() * 0.5).ln_1p() <= (T::powi(v4, 2) + 1.5).acosh() && j == 0 {
-                    acc3 = acc3 + 0.1 * T::ln(v7 * v7 + 2.0).tanh();
-                    s1 = (s1 * 0.8 + s2 / (a9[m11 % 4].cos() + 2.0) * 0.05).sin();
-                } else if j % 2 == 0 && ((s0 * v[(j + m11) % 4]).powi(2) + 1.0).log2() < u.tanh() {
-                    s1 = (s1 * 0.5 + (s1.clamp(x1.sin() - 1.5, v7.tanh() + 1.5) - (T::tanh(a9[2]) * 0.9).asin()) * 0.1).tanh();
-                    s2 = s2 * 0.75;
-                    s2 = s2 - 0.25 * (1.25 - s2).sin();
-                }
-                match mode {
-                    Mode::Lower(k12, lo13) => {
-                        let lo13 = T::from_f64(lo13).unwrap();
-                        s0 = (s0 * 0.8 + T::exp(lo13.sin()) * 1.0).sin();
-                        s2 = 0.8 * s2 + 0.05 * (T::powi(s1, 2) + 0.5).recip().hypot(a9[(k12 + n) % 4]).sin();
-                        if s1 / (m8.sin() + 2.0) > -1.0 && i == 3 {
-                            match mode {
-                                Mode::Lower(_, lo15) => {
-                                    let lo15 = T::from_f64(lo15).unwrap();
-                                    s1 = s1 * 0.5 + (lo15 - x0).sin() * 0.5;
-                                }
-                                Mode::Upper(_) => {
-                                    s1 = s1.mul_add(0.5, lo13.sin().cos() * 1.0);
-                                }
-                                Mode::Off => {
-                                    acc3 = acc3 + (-(x1 * x1 + 1.0).ln()).cos() * 0.1;
-                                }
-                            }
-                            s1 = s1.mul_add(0.6, T::log10((v[(k12 + i) % 4] - m8).powi(2) + 1.0).sin() * 0.4);
-                        } else {
-                            s0 = (s0 * 0.5 + T::sqrt(s0 * s0 + 2.0) * 0.5).sin();
-                        }
-                    }
-                    Mode::Upper(hi17) => {
-                        let hi17 = T::from_f64(hi17).unwrap();
-                        let v18 = T::sin(hi17);
-                        acc3 = acc3 + v18 * 0.1;
-                    }
-                    Mode::Off => {
-                        acc3 = acc3 + T::cos(T::atan2(x1 + v[m11 % 4], T::powi(T::sin(v4), 2) + 1.0)) * 0.1;
-                    }
-                }
-                acc3 = acc3 + 0.1 * (a9[1].abs() / ((a9[2] / (a9[2] * a9[2] + 1.0)).cos() + 2.0)).cos();
-            }
-            if v4 + (x2 - a9[n % 4]) > T::acos(T::sin(a9[m11 % 4]) * 0.9) {
-                m11 += 1;
-            }
-            let v19 = (x1.cos() * 1.5).sinh();
-            s0 = (s0 * 0.5 + T::log10(s0 * s0 + 1.0).cos().exp() * 0.4).sin();
-            acc3 = acc3 + T::sin(v19) * 0.4;
-        }
-        match m11 {
-            MODE_A => {
-                s2 = (s2 * 0.6 + x0 / (T::sin(s1 * 0.001).powi(2) + 1.5) * 0.02).tanh();
-            }
-            1..=3 => {
-                s1 = s1 * 0.75;
-                s1 = s1 + 0.25 * T::sin((x1.powi(2) + 1.0).recip().sin());
-            }
-            4 => {
-                acc3 = acc3 + (acc3 * 0.001).sin() * 0.01;
-                let v20 = prog_91(x1, (T::sin(v[m11 % 4]).exp() - T::cosh(T::tanh(v[m11 % 4]))).tanh(), x0 * 2.0, v, 3);
-                s0 = (s0 * 0.8 + v20.cos() * 0.005).sin();
-            }
-            _ => {
-                s1 = 0.6 * s1 + 0.1 * ((x2 * x1).powi(2) + 2.0).sqrt().sin();
-            }
-        }
-        s0 * 0.25 + T::cos(s1) - s2 - acc3.cos() - v4.sin() + a9[2] + m8
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::tanh(x0.sin().exp());
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = f64::NEG_INFINITY;
-        for _ in 0..4 {
-            let c3: f64 = match n {
-                PHASE_A | 2 => 1.5 - x1,
-                3 => x2.powi(2),
-                5 => s0 * (*x2 * v[n % 4]),
-                _ => v[1].powi(2),
-            };
-            m2 = c3.max(m2);
-        }
-        acc1 += 0.1 * f64::tanh(m2);
-        s0 = f64::mul_add(s0, 0.75, f64::recip(x1 * x1 + 0.5).tanh() * 0.1);
-        let v4 = prog_70(f64::cos((acc1.sin() * 0.9).acos()), (*x2 * v[n % 4]).tanh() * 2.0, acc1, *v, 3);
-        let v8 = match mode {
-            Mode::Lower(_, lo6) => {
-                (lo6 * lo6 + 2.0).sqrt()
-            }
-            Mode::Upper(hi7) => {
-                s0 = 0.6 * s0 + 1.0 * f64::cos(hi7).tanh();
-                f64::max(-1.5_f64, acc1 - v[n % 4])
-            }
-            Mode::Off => (f64::powi(x1, 2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0),
-        };
-        let v9 = v.iter().copied().map(|p| (p.cos() * 0.9).atanh()).sum::<f64>();
-        for i in (1..=4).step_by(2) {
-            let v10 = v.iter().copied().map(|p| x1 * *x2 + f64::cos(p)).sum::<f64>();
-            acc1 += 0.005 * f64::sin(prog_96(f64::tanh((v[i % 4].cos() * 0.9).asin()), f64::acosh(f64::powi(v4, 2) + 1.5).cos(), s0, *v, n));
-            acc1 += 0.2 * f64::tanh(v10.cos());
-        }
-        let v12 = 'b2: {
-            let mut k11 = 0;
-            while k11 < n + 1 {
-                k11 += 1;
-                acc1 -= (f64::powi((v8 * v8 + 1.0).log(2.0), 2) + 1.0).powi(-1).cos() * 0.25;
-                if f64::cos(v9) > (v9 * v9 + 2.0).acosh() {
-                    break 'b2 v[k11 % 4] * (x1 / (v4 * v4 + 0.5));
-                }
-            }
-            s0 = 0.6 * s0 + 0.02 * v9.asinh().cos();
-            f64::clamp(x0, -1.5, 0.5).max(x1.max(v8))
-        };
-        s0 + acc1 - f64::tanh(v4) - v12.sin() - (v9 + f64::to_degrees(x1) * 0.01)
-    }
-
-    #[differentiable(wrt(p, x0))]
-    pub fn prog_110(x0: f64, p: &Weights, n: usize) -> f64 {
-        let v: [f64; 4] = p.w;
-        let x1: f64 = p.a;
-        let x2: f64 = p.inner.b;
-        let mut s0 = v[2];
-        let mut s1 = s0.atan();
-        let mut acc2: f64 = 0.0;
-        'b0: {
-            let v3 = f64::tanh(x1);
-            if (f64::powi(f64::sqrt(x2.powi(2) + 0.5), 2) + 1.0).log(10.0) <= 0.0 {
-                break 'b0;
-            }
-            acc2 += f64::cos(v3);
-        }
-        if (f64::powi(f64::powi(x0, 3), 2) + 1.0).log10() < 0.0 {
-            let v4: f64 = s1 / ((v[p.n] * v[p.n] + 1.0).log(10.0).powi(2) + 1.5);
-            s0 = s0 * 0.5 + v4.sin().cos() * 0.5;
-        } else if p.n < n && prog_2(((s0 * s0 + 1.0).log2().powi(2) + 0.5).sqrt().tanh() * 2.0, x0, acc2, v, n) > 1.0 {
-            s1 = (s1 * 0.75 + ((x2 * x0).cos() * 0.9).asin() * 0.02).tanh();
-            if prog_50(f64::tanh(x1 - s1.sin()), x2, f64::cos(acc2 / (x2 * x2 + 1.5) * f64::log10(acc2 * acc2 + 1.0)), v, n) < f64::ln(x1 * x1 + 1.0) || n % 3 == 1 {
-                s1 = 0.8 * s1 + 0.05 * ((s1 - acc2).to_degrees() * 0.02).tanh();
-            } else if !(p.n % 2 == 0) {
-                acc2 += f64::sin(f64::mul_add(s0, s0, v[1])) * 0.75;
-            } else {
-                acc2 -= (v[3] / (x0.cos() + 2.0)).tanh();
-            }
-            for i in (1..=6).step_by(2) {
-                acc2 += 0.5 * (f64::to_degrees(x2) * 0.01).atan().sin();
-                let v5 = m6::prog_38(s1, s0, 0.75, v, i);
-                s0 = s0 * 0.8 + f64::sin(v5).sin() * 0.005;
-            }
-        } else {
-            'b2: {
-                s1 = (s1 * 0.75 + prog_12(f64::tanh(f64::log(s1.powi(2) + 1.0, p.w[n % 4].powi(2) + 2.0)) * 2.0, x0, f64::powi(x1 * x1 + 1.0, -2).cos() * 2.0, &v, n) * 0.005).sin();
-                if (f64::powi(0.8 * x2, 2) + 1.0).log(2.0) < s0 {
-                    break 'b2;
-                }
-            }
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = s0 * 0.6 + f64::log(fi * fi + 1.0, 3.0).sin() * 1.0;
-            acc2 += f64::sin((t.powi(2) + 0.5).powf(0.3)) * 0.5;
-            for _ in 0..5 {
-                let v7 = if x0 <= x1.atan() {
-                    let v6 = x1 * x2;
-                    (f64::powi(x0.min(v6), 2) + 1.0).ln()
-                } else {
-                    fi + s0 / (x2.powi(2) + 0.5)
-                };
-                if (v7.tanh() * 0.5).ln_1p() > v[n % 4] + s1 {
-                    acc2 -= 0.1 * (x2 * x2 + 1.0).atan2(fi).cos();
-                    continue 'l3;
-                }
-                s1 = (s1 * 0.75 + (s1 - fi) * 0.25).tanh();
-            }
-        }
-        let mut k8 = 0;
-        'l5: loop {
-            k8 += 1;
-            let v10 = 'b6: {
-                if k8 == 1 && m6::prog_38(s1, 2.0, (x1 - v[n % 4]).sin() * 2.0, v, n) >= -0.5 {
-                    let v9 = m6::prog_38(s1, (f64::sin((v[k8] * v[k8] + 1.0).log10()) + 2.0).cbrt().cos(), 0.75, v, 3);
-                    acc2 += 0.1 * f64::tanh(v9);
-                } else if (v[(k8 + p.n) % 4].tanh() * 1.2).tan() < 0.0 {
-                    s1 *= 0.75;
-                    s1 -= 0.2 * (s1.tanh().to_degrees() * 0.02).cos();
-                    if ((s0 - x0).cos() * 0.9).asin() <= f64::ln(v[k8].powi(2) + 0.5) && k8 < 2 {
-                        break 'l5;
-                    }
-                }
-                if f64::log2((x0.to_degrees() * 0.02).powi(2) + 1.0) <= 0.0 || p.n < 1 {
-                    acc2 += f64::tan(x2.sin() * 1.2).abs().tanh() * 0.4;
-                    break 'b6 0.5_f64.min(s1.to_radians() * 20.0);
-                }
-                f64::mul_add(x0, x0, x1)
-            };
-            if m6::prog_38(f64::ln_1p(f64::tanh((x2.powi(2) + 0.5).ln()) * 0.5).cos() * 2.0, x2, f64::tanh(f64::cosh(v10.tanh() * 1.5)) * 2.0, v, 2) <= -1.0 {
-                break;
-            }
-            if v[k8].mul_add(p.w[2], 0.5_f64.hypot(v[k8])) > 0.0 {
-                s0 *= 0.8;
-                s0 -= 0.2 * (x0 * x0).ln_1p().cos();
-                break;
-            }
-            s1 *= 0.8;
-            s1 -= 0.02 * (v10 * v10).ln_1p().tanh();
-            if k8 >= 3 || v10 - x1 - x2.atan2(s1 * s1 + 1.0) > 1.0 {
-                break;
-            }
-        }
-        f64::sin(s0) - s1.tanh() + f64::sin(acc2)
-    }
-
-    #[differentiable]
-    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = x2;
-        let mut s1: f64 = f64::abs(v[n % 4]);
-        let mut acc2: f64 = 0.0;
-        let v10: f64 = 'b0: {
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                if x1 >= 1.0 || n + k3 < 4 {
-                    break 'b0 v[k3 % 4] + x0;
-                }
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if x0.tanh() > s0 {
-                        let x2 = u * s1;
-                        s0 = 0.5 * s0 + 0.1 * f64::mul_add(u, fj, s0).tanh();
-                        acc2 += x2.sin().tanh() * 0.05;
-                    } else if f64::ln(u.powi(3).powi(2) + 0.5) > s0 {
-                        let v4 = v[j].cos().tanh();
-                        acc2 -= (u * v4).cos() * 0.05;
-                    } else {
-                        let v5: f64 = f64::cos(s1).exp();
-                        acc2 += f64::sin(v5).sin() * 0.05;
-                    }
-                    let v7 = if x2 <= 1.0 || n < 4 {
-                        let x0 = f64::atan(x0);
-                        s1 = 0.5 * s1 + 1.0 * (f64::powi((u.sin() + 2.0).cbrt(), 2) + 1.0).recip();
-                        s1 - x0
-                    } else if (v[1] * v[1]).ln_1p().max(s1) < 0.0 {
-                        let v6 = (x2.sin().powi(2) + 1.0).log(3.0);
-                        u * v[(j + k3) % 4] + f64::sin(v6)
-                    } else {
-                        (f64::tanh(x1) * 0.9).asin()
-                    };
-                    if fj * x0 > f64::sin(fj).exp2() {
-                        'b3: {
-                            let v8 = f64::asinh(f64::recip(f64::powi(v7, 2) + 1.0));
-                            s0 *= 0.6;
-                            s0 += 1.0 * f64::cos(0.3 * s0);
-                            if (x0.powi(2) + 2.0).acosh() > -0.5 || j % 2 == 0 {
-                                break 'b3;
-                            }
-                            s0 = s0 * 0.5 + v8 * 0.1;
-                        }
-                    } else if s1.max(v7) <= -0.5 {
-                        acc2 -= 0.05 * (f64::sin(v7) * 0.9).asin().tanh();
-                        s0 = (s0 * 0.5 + s0 * std::f64::consts::FRAC_1_PI * 1.0).sin();
-                    } else {
-                        s1 = s1 * 0.75 + (x2 * u).tanh() * 0.05;
-                        s1 = 0.75 * s1 + 0.05 * (f64::exp_m1(f64::tanh(s1)).powi(2) + 2.0).sqrt().tanh();
-                    }
-                    s0 *= 0.75;
-                    s0 += 0.05 * (s0 * s0 * std::f64::consts::LN_2).sin();
-                }
-                for j in 0..v.len() {
-                    let v9: f64 = f64::min(x2, x0);
-                    acc2 += 0.05 * (v9 + v[j]).abs().tanh();
-                }
-                acc2 += 0.25 * f64::cos(s0);
-            }
-            if Params::prog_43(x1, 0.75, x2, &v, n) >= -0.5 {
-                s1 *= 0.8;
-                s1 += 0.4 * (s1 / 2.0).tanh();
-                break 'b0 (x2.powi(2) + 0.5).recip().tanh();
-            }
-            v[k3 % 4] + x0
-        };
-        let mut m11: f64 = x0;
-        for &t in v.iter() {
-            m11 = f64::max(m11, f64::asinh(f64::tan(f64::sin(s0) * 1.2)) + t.cos());
-        }
-        s0 = s0 * 0.6 + f64::tanh(m11).sin() * 0.02;
-        let v12 = prog_91((f64::sin(v10) * 1.2).tan().sin(), x1, x0, &v, n);
-        'b6: {
-            if !(n == 4) {
-                break 'b6;
-            }
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                s0 = (s0 * 0.6 + f64::powf(x0 * x0 + 1.0, (fi + 0.5).tanh()) * 0.1).tanh();
-                if m6::prog_38(1.2, x0, 0.75, v, 5) < 0.0 {
-                    acc2 += 0.5 * f64::log2(v[1] * v[1] + 1.0).tanh();
-                } else if i == 2 && f64::sin((v12 * v12 + 1.0).log10()) <= f64::asinh(t) {
-                    let v13: f64 = m6::prog_38(x1, s1, 0.75, v, n);
-                    s1 = 0.75 * s1 + 0.005 * v13.cos().tanh();
-                } else {
-                    s0 *= 0.75;
-                    s0 += 0.1 * f64::log(f64::powi(s0, 2) + 1.0, f64::powi(fi, 2) + 2.0).tanh();
-                    let v12 = 0.8 * m11;
-                    acc2 += v12.tanh() * 0.5;
-                }
-                if ((t.tanh() * 0.9).atanh().powi(2) + 1.0).log2() < f64::cbrt(v[1] * v[1] + 1.0) || i == 0 {
-                    break 'b6;
-                }
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let mut k14 = 0;
-            while k14 < 5 {
-                k14 += 1;
-                match k14 % 2 {
-                    PHASE_B if n > 2 => {
-                        s0 *= 0.5;
-                        s0 += 0.5 * f64::tanh(s0);
-                        s1 = s1 * 0.5 + fi.tanh() * 1.0;
-                        if ((s1 * 0.35).powi(2) + 1.0).log(f64::powi(x2, 2) + 2.0) < v10 {
-                            let v15 = (-v12).to_degrees() * 0.02;
-                            acc2 += v15.asinh().cos().cos() * 0.1;
-                        }
-                    }
-                    _other => {
-                        acc2 -= 0.1 * (v10 * v12).tanh();
-                    }
-                }
-                if f64::ln_1p(x2.sin() * 0.5) + 2.0 >= v12.tanh().sinh() || i > 1 {
-                    let v17 = 'b10: {
-                        let v16 = m11 - x2;
-                        if k14 == 1 && f64::tanh(v16).exp() >= f64::sin(v[k14 % 4]) {
-                            break 'b10 f64::log(v12.powi(2) + 1.0, s0 * s0 + 2.0);
-                        }
-                        s0 = (s0 * 0.5 + x0 * v12 * 0.05).sin();
-                        (f64::powi(v12, 2) + 1.0).powf(0.3)
-                    };
-                    acc2 += (v[3] + v17 + f64::cos(v17)).tanh() * 0.1;
-                    if m11 / (x2.powi(2) + 1.5) < -1.0 {
-                        let v18 = (m11 * m11 + 0.5).atan2(v12);
-                        s0 *= 0.8;
-                        s0 -= 0.02 * v18.sin();
-                    } else if k14 + i < 9 {
-                        acc2 -= ((v[k14 % 4].powi(2) + 1.0).recip() * (v[2] - x1)).cos() * 0.1;
-                    } else {
-                        s1 = 0.5 * s1 + 0.5 * s0.cos();
-                    }
-                }
-                s1 *= 0.6;
-                s1 += 0.25 * f64::exp2(f64::sin(s1)).cos();
-            }
-            match i {
-                0 | 2 => {
-                    s1 = (s1 * 0.6 + ((v[2] * v[2] + 1.5).acosh() - f64::sqrt(v12 * v12 + 0.5)) * 0.05).tanh();
-                    s1 = s1.mul_add(0.5, (v[2] * x0).tanh() * 0.1);
-                    if v10 - v[k14 % 4] > f64::atanh(s1.tanh() * 0.9) {
-                        s0 = 0.75 * s0 + 0.25 * f64::cos(m11.asinh());
-                        s1 = (s1 * 0.5 + (v12 - x2) * 0.25).tanh();
-                    }
-                }
-                3 => {
-                    let v20 = 'b11: {
-                        let v19 = v[1];
-                        if k14 == 5 && (v19 * v19 + 1.5).acosh() > 0.5 {
-                            break 'b11 f64::tan(m11.tanh() * 1.2);
-                        }
-                        v12.sin()
-                    };
-                    s0 = s0 * 0.8 + (v20 * 0.8).tanh() * 0.02;
-                }
-                4 | 6 => {
-                    let v21: f64 = v12 * v12;
-                    s1 = s1.mul_add(0.75, s0.sin().sin() * 0.25);
-                    acc2 += v21.tanh() * 0.5;
-                }
-                _ => {
-                    let v22 = x1.powi(2);
-                    s0 = 0.75 * s0 + 0.05 * v22.sin();
-                }
-            }
-            acc2 += s1.cos() * 0.5;
-        }
-        s0 * 0.25 - f64::cos(s1) + acc2.sin() + v12 * 1.5 - v[3].cos().exp()
-    }
-
-    #[differentiable]
-    pub fn prog_112<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize, mode: Mode) -> T {
-        let w0 = v;
-        let mut s1 = (v[0].powi(2) + 2.0).acosh().cos() * 2.0;
-        let mut s2 = T::exp(s1.tanh()).sin() * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] = a4[i % 4] + (-T::from_f64(1.5_f64).unwrap()).max(s1).cos() * T::from_f64(0.5).unwrap();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 + (t.cos().exp() + (x1 - x0)).tanh() * T::from_f64(0.5).unwrap();
-            let v9 = match mode {
-                Mode::Upper(hi5) => {
-                    let hi5 = T::from_f64(hi5).unwrap();
-                    s2 = (s2 * T::from_f64(0.75).unwrap() + (hi5 - s2 + T::sqrt(hi5.powi(2) + T::from_f64(0.5).unwrap())) * T::from_f64(0.25).unwrap()).sin();
-                    T::tanh(w0[n % 4])
-                }
-                Mode::Lower(k6, _) => {
-                    let lo7: T = prog_76((w0[i] - w0[i] * w0[3 - k6]).tanh(), (x0 * T::from_f64(0.5).unwrap()).cos(), (w0[2].sin() * 0.9).acos().tanh() * 2.0, *w0, i);
-                    Params::prog_43((T::powi(v[(k6 + n) % 4], 2) + T::from_f64(0.5).unwrap()).atan2(fi).tanh(), T::cos(x2.atan()) * 2.0, x0 * T::from_f64(0.25).unwrap(), v, i) + lo7.cos()
-                }
-                Mode::Off => {
-                    let v8 = x2.cos().powi(2);
-                    (x1.tanh() * 0.9).acos() + v8.cos()
-                }
-            };
-            s1 = (s1 * T::from_f64(0.75).unwrap() + v9.cos() * 0.005).tanh();
-        }
-        let v14 = match mode {
-            Mode::Lower(_, _) => {
-                let v12 = x1.powi(3);
-                s2 + v12.tanh()
-            }
-            Mode::Upper(_) => {
-                s1 = (s1 * 0.6 + x0.cos() * T::from_f64(0.4).unwrap()).tanh();
-                prog_76(x2, x0 * 2.0, x0, a4, n)
-            }
-            Mode::Off => x0 - 1.25,
-        };
-        let mut a15 = [v[0], v[1], v[2], v[3]];
-        a15[2] = a15[2] * T::from_f64(0.75).unwrap();
-        a15[1] = a15[1] + (x2 - w0[2] - acc3).tanh();
-        let v16 = if -(w0[n % 4] * w0[n % 4] + 1.5).acosh() >= T::from_f64(0.5).unwrap() {
-            x2.cos()
-        } else {
-            T::cos(x0.powi(2))
-        };
-        let f17 = |t: T| T::atan(x0) + t * T::from_f64(0.25).unwrap();
-        let v18 = f17(x1) + prog_76(s1.sin().cos(), x0 * T::from_f64(1.2).unwrap(), T::sqrt(x0 * x0 + T::from_f64(0.5).unwrap()).sin(), [v[0], v[1], v[2], v[3]], n) * T::from_f64(0.5).unwrap();
-        s2.sin() + a4[2].sin() + v14.cos() - a15[3] * T::from_f64(0.75).unwrap() + v16.cos() + v18.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_113<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = x0 / (v[0].tanh() + 2.0);
-        let mut s1 = prog_76(T::cos(s0).tanh(), T::cos(x1 - (T::from_f64(SCALE).unwrap() + s0)), x1, v, n).cos() * 2.0;
-        let mut s2 = prog_31::<T>(x0 * 2.0, (x1 + x2).atan2(T::powi((x0 * x0 + 2.0).sqrt(), 2) + T::from_f64(0.5).unwrap()).cos() * 2.0, x2.to_radians().sin(), &v, 6).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * s0.tanh();
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s2 = s2 * 0.6 + T::exp(T::cos(s2 * x1)).sin() * T::from_f64(0.02).unwrap();
-            if i % 2 == 0 {
-                s2 = s2 * T::from_f64(0.75).unwrap();
-                s2 = s2 - 0.1 * (x1.powi(2) + 2.0).acosh().tanh();
-            } else if (T::acosh(v[i % 4] * v[i % 4] + 1.5).powi(2) + 1.0).log2() >= T::from_f64(0.5).unwrap() {
-                let x0 = (x0.powi(2) + 1.0).log2();
-                acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(0.3 - x0);
-            }
-            let v5: T = Params::prog_43(T::cos(s1 * fi), (x1 - s1).sin() * 2.0, x0.powi(3).tanh(), &v, i);
-            if n < 2 {
-                m4 += 1;
-            }
-            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), v5.cos() * 0.005);
-        }
-        let c6 = T::from_usize(m4).unwrap();
-        for i in 0..n {
-            let mut m7 = T::neg_infinity();
-            for j in 0..6 {
-                m7 = m7.max(T::from_f64(0.5).unwrap() * v[(j * 3) % 4]);
-            }
-            acc3 = acc3 - T::from_f64(0.25).unwrap() * m7.cos();
-            match i {
-                0 => {
-                    s2 = s2.mul_add(T::from_f64(0.5).unwrap(), T::sin((c6.powi(2) + 1.0).atan2(c6)) * 1.0);
-                    if i == 3 {
-                        s1 = s1.mul_add(0.6, (c6.powi(2) + 1.5).acosh().sin() * 1.0);
-                        break;
-                    }
-                    s1 = s1 * T::from_f64(0.8).unwrap() + s0.powi(3).tanh() * T::from_f64(0.05).unwrap();
-                }
-                2..=4 => {
-                    let v8 = T::sqrt(c6 * c6 + 2.0);
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * T::sin(v8);
-                }
-                _ => {
-                    acc3 = acc3 + (c6.powi(2) + 2.0).ln().sin() * T::from_f64(0.25).unwrap();
-                    s2 = 0.6 * s2 + 0.1 * x2.powi(2).cos();
-                }
-            }
-        }
-        let v9 = (c6 * c6).ln_1p();
-        let mut k10 = 0;
-        let v12 = loop {
-            k10 += 1;
-            let mut k11 = 0;
-            while k11 < 4 {
-                k11 += 1;
-                s2 = (s2 * T::from_f64(0.5).unwrap() + v9 * s2 * (x0 * x0 + 1.0).log10() * T::from_f64(0.05).unwrap()).sin();
-                s2 = s2 * 0.6 + T::sin(s2.tanh() + 2.0) * T::from_f64(0.4).unwrap();
-            }
-            acc3 = acc3 - T::acosh(T::powi(x1, 2) + 2.0).mul_add(v9, (x2.sin() + 2.0).cbrt()).sin() * T::from_f64(0.25).unwrap();
-            if k10 >= 5 {
-                break T::to_degrees(v9) * 0.01;
-            }
-        };
-        'l5: for i in 0..3 {
-            if i < 2 && (T::powi(v[i], 2) + 1.0).log((s0 * v9).powi(2) + 2.0) < x1 {
-                continue;
-            }
-            s2 = s2 * T::from_f64(0.5).unwrap();
-            s2 = s2 + 0.1 * T::tanh(T::cos(x0).exp());
-            let mut k13 = 0;
-            while k13 < n + 1 {
-                k13 += 1;
-                match k13 {
-                    0..=2 => {
-                        s2 = (s2 * 0.6 + (x2.powi(2) + 1.0).powi(-2) * T::from_f64(0.05).unwrap()).tanh();
-                        let v14: T = v12 * v12;
-                        acc3 = acc3 + v14.cos() * T::from_f64(0.05).unwrap();
-                    }
-                    5..=6 => {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.25).unwrap() * T::tanh(s0).sin();
-                    }
-                    7 => {
-                        break 'l5;
-                    }
-                    _other => {
-                        acc3 = acc3 + (T::powi(x0, 2) * v9.cos().exp2()).sin() * T::from_f64(0.05).unwrap();
-                        s0 = s0 * T::from_f64(0.5).unwrap() + T::sin((s0.cos() * 0.9).atanh() + 0.1) * 0.1;
-                    }
-                }
-                s2 = s2 * T::from_f64(0.5).unwrap();
-                s2 = s2 + 0.1 * T::atanh(s2.cos() * 0.9).sin();
-            }
-        }
-        s0.tanh() + T::tanh(s1) + s2 * 1.5 - acc3.sin() + v9 * T::from_f64(0.25).unwrap() + v12.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::ln_1p(f64::cos(x1) * 0.5).clamp(-0.5, 0.5);
-        let mut s1 = (v[n % 4] * v[0] * v[0]).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = x2;
-        for i in 0..n + 1 {
-            m3 = f64::max(m3, x0 + v[i % 4]).min(1.5);
-        }
-        s0 = (s0 * 0.5 + m3.sin() * 0.25).tanh();
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            let v5 = -x0;
-            if f64::powf(v5.powi(2) + 1.0, m3.sin()) > 1.0 {
-                let v6: f64 = Params::prog_43(f64::tanh(v5 * x2) * 2.0, (m3 * x1 - x1).sin() * 2.0, x2, &v, n);
-                acc2 += v6.tanh() * 0.005;
-            } else if f64::asin(f64::sin(x1).exp().sin() * 0.9) <= 1.0 {
-                s0 = 0.75 * s0 + 0.25 * f64::atan(s0).cos();
-            }
-            acc2 += 0.4 * f64::sin(x2);
-            if k4 >= 5 {
-                break f64::abs(0.8 * x2);
-            }
-        };
-        let mut m8 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            s0 *= 0.8;
-            s0 += 0.1 * (x2 + v7).cos();
-            let mut m9 = f64::INFINITY;
-            for j in 0..=i {
-                let c10 = if 1.0 - (v[j % 4] + 0.25) < -1.0 {
-                    x0.powi(3) + v[j % 4]
-                } else {
-                    fi.mul_add(x0, x0) - x0 / (x1 * x1 + 0.5)
-                };
-                m9 = f64::min(c10, m9);
-            }
-            if (x2 * x2 + 1.0).cbrt().asinh() < -0.25 && m8 > 22 {
-                m8 += 1;
-            }
-            acc2 += m9.tanh() * 0.25;
-            if x0.sin().exp() <= m9 {
-                continue;
-            }
-        }
-        match m8 {
-            PHASE_A => {
-                let m3: f64 = x2.abs().abs();
-                s1 = s1 * 0.8 + m3.tanh() * 0.2;
-            }
-            g if g > 2 => {
-                s0 = (s0 * 0.8 + v7 * 0.25).sin();
-            }
-            _other => {
-                s0 = s0.mul_add(0.6, f64::exp_m1(x0.tanh()).asinh().cos() * 0.1);
-                let v11 = v7 * v[m8 % 4];
-                s0 = s0.mul_add(0.5, v11.sin().cos() * 0.1);
-            }
-        }
-        let v14 = if x0.cos() < x1 || m8 > 5 {
-            let v12 = 0.8 - s0;
-            prog_91(0.25, f64::hypot((v7.powi(2) + 1.0).log10(), (f64::sin(v7) * 0.5).ln_1p()).sin(), 0.5, &v, k4) + f64::cos(v12)
-        } else {
-            let v13 = f64::exp(v7.tanh()).clamp((s0 * s0 + 2.0).ln().cos() - 1.5, f64::sin(s1.abs()) + 1.5);
-            (x1.tanh() * 0.5).ln_1p() + v13.sin()
-        };
-        s1 * 0.5 - acc2 + v14.tanh()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_115(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            let mut s0 = (x0 * x0 + 0.5).cbrt();
-            let mut s1 = (v[(self.n + n) % 4].sin() * 0.9).acos().tanh() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let v4 = if x2 * 2.0 >= 1.0 {
-                let v3 = 0.1 * x0;
-                3.0_f64.min(acc2.cos().exp2()) + v3.sin()
-            } else {
-                prog_82(1.2, acc2, x2, v, 5)
-            };
-            let v5 = v.iter().copied().map(|p| v[3 - self.n] + x1 + f64::tanh(p)).sum::<f64>();
-            let v14: f64 = if prog_91::<f64>(x0, 0.75, x1, &v, 5) < v4 {
-                for i in (1..=6).step_by(2) {
-                    let v10: f64 = match self.n {
-                        1 => {
-                            for _ in (1..=6).step_by(2) {
-                                let v6 = f64::log10(v5 * v5 + 1.0) * (x0 + 1.5);
-                                let v7 = v.iter().fold(f64::cos(v6), |r, &p| r * 0.75 + 0.25 * f64::tanh(p + 0.5));
-                                acc2 -= (v7 * v7 + 1.0).log(v7 * v7 + 2.0) * 0.2;
-                            }
-                            let v8 = x0.asinh();
-                            v8.sin()
-                        }
-                        _ => {
-                            let v9 = (v5.cos().powi(2) + 1.0).sqrt();
-                            acc2 -= -self.scale;
-                            f64::cos(self.k) + v9.sin()
-                        }
-                    };
-                    match i % 4 {
-                        PHASE_A | 2 => {
-                            s1 *= 0.8;
-                            s1 += 0.005 * Self::prog_43::<f64>(s1.atan2((s1.powi(2) + 1.0).cbrt().powi(2) + 0.5).cos() * 2.0, v[self.n].to_radians().tanh() * 2.0, 1.2, &v, 3).tanh();
-                            continue;
-                        }
-                        3 => {
-                            s0 = (s0 * 0.5 + (s0 + (self.k - 1.25)) * 0.5).sin();
-                            s1 = s1 * 0.5 + (s1.cos() * 0.5).ln_1p().cos() * 0.5;
-                        }
-                        _other => {
-                            let v11 = f64::exp(v4.cos());
-                            acc2 += v[i % 4].sin() * 0.5;
-                            if v5.cos().cos() >= 0.25 {
-                                continue;
-                            }
-                            s0 = (s0 * 0.5 + v11.tanh() * 0.1).tanh();
-                        }
-                    }
-                    if n == 6 && Self::prog_43(1.5, f64::tanh(x1.cos()) * 2.0, f64::exp(v5.tanh()).cos(), &v, n) < -1.0 {
-                        acc2 -= 0.5 * f64::cos(-x0);
-                    } else if (f64::powi(v4, 2) + 0.5).ln() >= 0.0 {
-                        let v10: f64 = v4;
-                        s1 = 0.5 * s1 + 0.5 * v10.cos();
-                    }
-                    acc2 -= 0.5 * f64::recip(f64::powi(v10.tanh(), 2) + 0.5).cos();
-                }
-                let v12 = f64::tanh(v[self.n]).cos();
-                (v[(self.n + n) % 4].sin().exp().cos() * 0.9).atanh() + f64::tanh(v12)
-            } else if f64::cosh((v[3] * v[3] + 1.0).powi(-2).sin()) > 0.5 {
-                let v13 = (v5 * v5 + 1.0).ln().cos();
-                s0 = s0.mul_add(0.75, f64::sin(f64::cbrt(v[3 - self.n].cos() + 2.0)) * 0.75);
-                f64::sin((x0 * x0 + 1.0).powi(-3)) + v13.sin()
-            } else {
-                f64::asinh(v5)
-            };
-            let v15: f64 = 'b2: {
-                if (v5.powi(2) + 1.0).log10() <= (self.scale.powi(2) + 1.0).log10() {
-                    s0 = (s0 * 0.75 + f64::clamp(x1, -1.5, 0.5) / (f64::powi((v[n % 4] * v[n % 4] + 2.0).ln(), 2) + 1.5) * 0.2).tanh();
-                    break 'b2 f64::powi(v[self.n].powi(2), 2).ln_1p();
-                }
-                if x2 + x1 + 0.35 < -0.5 {
-                    break 'b2 f64::cos(v[self.n]).exp2().atan();
-                }
-                prog_12(1.5, f64::atanh(v[2].tanh() * 0.9).sin() * 2.0, s1, &v, n)
-            };
-            for i in 0..n {
-                if v[3].sin() > self.k {
-                    acc2 -= f64::sin(f64::to_radians(v14)) * 0.25;
-                    continue;
-                }
-                let v16 = (f64::sin(v14) * 1.2).tan();
-                if self.n < i {
-                    s1 = (s1 * 0.8 + (v4 + s1) * 0.1).tanh();
-                    break;
-                }
-                s0 *= 0.5;
-                s0 += 1.0 * f64::cos(f64::acos(self.k.cos() * 0.9));
-                acc2 += 0.25 * f64::tanh(v16.sin());
-            }
-            let v18: f64 = match self.n {
-                0 => f64::ln_1p(x0 * x0),
-                1 => x1.atan().max(0.75 - self.scale),
-                2 => x0 * v[n % 4],
-                _ => {
-                    let v17 = f64::cos(x0) * x0.tanh().sinh();
-                    (v17 + x2).sin()
-                }
-            };
-            let f19 = |t: f64| (x0 * x0 + 1.0).powi(-1) + t * 0.25;
-            let v20 = v.iter().copied().map(f19).sum::<f64>();
-            let v21 = v.iter().map(|&p| f19(p)).sum::<f64>();
-            let c22: f64 = table(n);
-            s0 * 1.5 + s1 * 0.5 - acc2.cos() + v14 * 1.5 + v15.sin() + v18 * 0.75 + v20.cos() + f64::cos(v21) + c22 * 0.25 + f64::asin(v18.tanh() * 0.9)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_116<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.atan();
-        let mut s1 = (v[2] + s0).cos() * 2.0;
-        let mut s2 = f64::recip(x1.powi(2) + 0.5);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = v[i].sin();
-            s2 *= 0.8;
-            s2 += 0.05 * (x0 / (s1.sin() + 2.0)).cos();
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v6 = match i {
-                MODE_A | 2 => {
-                    let v5 = s2.mul_add((x0.powi(2) + 2.0).acosh(), (x0.cos() * 0.5).ln_1p());
-                    (v5.cos() * 0.9).acos()
-                }
-                4 => (x0.sin() * 1.5).cosh(),
-                5 => a4[n % 4].atan(),
-                _ => (a4[0].cos() * 0.9).acos(),
-            };
-            if (x0 + x2).asinh() < fi - v6 && i % 2 == 0 {
-                let v7 = a4[1].tanh();
-                acc3 += 0.25 * v7.sin();
-            } else if (f64::sin(f64::min(v[n % 4], x2)) * 1.2).tan() >= a4[3] || i % 2 == 0 {
-                s0 = s0.mul_add(0.6, f64::sin(Params::prog_43(x1, x0, 0.5, &v, n)) * 0.01);
-                let v8 = v[(i + n) % 4] + s2;
-                s0 = 0.75 * s0 + 0.1 * f64::sin(v8).sin();
-            } else {
-                s2 = 0.5 * s2 + 0.02 * (x1 + v6).tanh();
-                if i % 2 == 0 {
-                    return x2 + x0;
-                }
-                for _ in 0..4 {
-                    s0 = (s0 * 0.75 + (s2.sin() * 1.5).sinh() * 0.05).tanh();
-                    acc3 += f64::sin(s1.powi(2)) * 0.05;
-                }
-            }
-            s1 = s1.mul_add(0.75, Params::prog_43::<f64>((f64::to_degrees(s2) * 0.02).min(f64::atan(x2)).tanh() * 2.0, x0, s2, &v, n).tanh() * 0.005);
-        }
-        let v11 = 'b3: {
-            let v9 = 1.5_f64.atan2(v[n % 4]);
-            let v10 = ((v9 - x1).tanh() + 2.0).cbrt();
-            if v9.mul_add(v10, x1) / 2.0 <= f64::sin(x0).exp() || n == 6 {
-                break 'b3 s2;
-            }
-            (a4[n % 4] * a4[n % 4] + 2.0).sqrt()
-        };
-        let mut k12 = 0;
-        while k12 < 5 && f64::sin(s2).tanh() > v11 {
-            k12 += 1;
-            match k12 {
-                0 => {
-                    acc3 += 0.4 * (a4[2].sin() * 1.2).tan().sin();
-                    acc3 += f64::tanh((s2 * s2 + 0.5).cbrt() * a4[k12 % 4].min(s0)) * 0.4;
-                }
-                MODE_B | MODE_D => {
-                    let v13 = Params::prog_43(a4[3].powi(2).sin(), f64::cos(a4[3] * a4[3].tanh().exp()), f64::sin(f64::powi(a4[3], 3)) * 2.0, &v, k12);
-                    s1 = (s1 * 0.5 + v13.sin() * 0.005).tanh();
-                }
-                4 => {
-                    let x0 = 2.0 * (x2 / (s1.cos() + 2.0));
-                    s0 = s0 * 0.75 + f64::sin((v[n % 4] * v[n % 4] + 2.0).acosh()) * 0.1;
-                    acc3 += f64::sin(x0) * 0.4;
-                }
-                _ => {
-                    s2 *= 0.75;
-                    s2 += 0.1 * f64::log(2.0_f64, f64::tanh(s0).exp2().powi(2) + 2.0);
-                    acc3 += 0.4 * a4[1];
-                }
-            }
-            if !(k12 % 2 == 0) {
-                let x0 = v11.atan();
-                s0 = s0.mul_add(0.6, f64::sinh(x0.sin()).cos() * 0.25);
-            } else {
-                let x1 = x0 + a4[0];
-                let v14 = (v11.powi(2) + 2.0).ln();
-                acc3 -= 0.4 * f64::sin(x1.cos() + f64::tanh(v14));
-            }
-            s0 = s0.mul_add(0.6, f64::tanh(m6::prog_38(x2, s2, 0.75, v, n)) * 0.01);
-        }
-        if !(k12 == 0 && prog_91(1.2, x2, s1, &v, n) > a4[n % 4]) {
-            acc3 -= (acc3 * 0.01).sin() * 0.2;
-        } else if (x1 * x1 + 1.0).log(f64::powi(v[k12 % 4].to_degrees() * 0.02, 2) + 2.0) > -0.5 {
-            acc3 += f64::tanh(x2.tanh().exp());
-        } else {
-            'b5: {
-                let v15 = f64::acosh((v[1].to_degrees() * 0.02).powi(2) + 1.5);
-                if f64::hypot(x0 - x2, v15 - a4[k12 % 4]) <= -1.0 {
-                    break 'b5;
-                }
-            }
-        }
-        let v16 = v[k12 % 4].tanh() + x0.sin().exp2();
-        let mut k17 = 0;
-        while k17 < n + 1 {
-            k17 += 1;
-            let mut m18: f64 = 2.5;
-            for j in 0..4 {
-                let c19 = if m18 > 0.0 {
-                    v[(j + n) % 4] * v[2] / (v16 * 0.5 * (v16 * 0.5) + 1.0)
-                } else {
-                    v[(j + n) % 4].powi(2)
-                };
-                m18 = f64::min(c19, m18);
-            }
-            let v20 = 'b8: {
-                if s2 > v16 * 2.0 {
-                    break 'b8 m18;
-                }
-                v[(k17 + n) % 4] / (f64::powi((x2 * x2).ln_1p(), 2) + 1.0)
-            };
-            s0 = s0.mul_add(0.5, f64::sinh(v11.tanh() * 1.5).sin() * 0.1);
-            acc3 += (m18.cos() + f64::cos(v20)).sin() * 0.25;
-        }
-        let f21 = |t: f64| (t.tanh().exp().powi(2) + 1.0).log(2.0);
-        let v22 = f21(x2) + f21(v[3]) * 1.0;
-        let v23 = a4.iter().cloned().map(f21).sum::<f64>();
-        f64::tanh(s0) - s2 + acc3.tanh() + v11.sin() - v16.cos() + f64::tanh(v22) - v23.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[3].tanh();
-        let mut s1 = v[n % 4].tanh().exp().tanh() * 2.0;
-        let mut s2 = x2.sin() * x0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_82(x0, acc3.cos().exp_m1().tanh() * 2.0, s0, [v[0], v[1], v[2], v[3]], n);
-        let v5 = prog_82((f64::powi(x1, 3) + acc3).cos(), acc3, f64::cos(-x0.tanh().exp()), [v[0], v[1], v[2], v[3]], n);
-        let v7 = 'b0: {
-            for (i, &t) in v.iter().enumerate() {
-                match i {
+                acc2 -= f64::tanh(x0) * 0.05;
+                match j % 3 {
                     0..=1 => {
-                        'b2: {
-                            if s1 - 0.1 > (s1.cos() * 0.9).atanh() {
-                                s1 *= 0.6;
-                                s1 -= 0.05 * f64::cos(s2.atan2(x1 * x1 + 0.5));
-                                break 'b2;
-                            }
-                            acc3 -= 0.25 * f64::cos(v[0].mul_add(x0, v5).mul_add(f64::log10(v[0].powi(2) + 1.0), f64::cos(t)));
-                        }
+                        acc2 += 0.05 * f64::sin(u + s1 + (v[1].tanh() * 0.9).atanh());
                     }
                     2 => {
-                        s2 = (s2 * 0.5 + (x2 + 0.75) * 0.5).tanh();
-                        s2 = (s2 * 0.75 + f64::ln(v4.powi(2) + 1.0) * 0.25).tanh();
+                        s0 = (s0 * 0.8 + (x2 + s1) * 0.1).tanh();
+                        if f64::acosh((s0 + v3).powi(2) + 1.5) <= u {
+                            break 'l0;
+                        }
                     }
-                    MODE_D => {
-                        acc3 += (t * x2).tanh() * 0.5;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.75 + (f64::tanh(t) + f64::asin(v4.tanh() * 0.9)) * 0.05).tanh();
-                        acc3 -= 0.5 * f64::tanh(f64::sin(x2).clamp(f64::tanh(v5) - 1.5, v5.sin() + 1.5));
+                    _other => {
+                        let v5: f64 = (u.cos() * 1.2).tan();
+                        s1 = (s1 * 0.8 + v5.tanh() * 0.02).sin();
                     }
                 }
+            }
+            if f64::tanh(x0 * s0).exp() > -1.0 {
+                let v6 = f64::tanh(v3);
+                s0 = (s0 * 0.5 + v6.sin() * 0.5).tanh();
+            }
+        }
+        let sl7 = &v[2..];
+        let v8 = f64::powi(x1, 2).min(f64::tan(sl7[1].sin() * 1.2));
+        let v9 = v.iter().step_by(2).copied().map(|p| f64::tanh(s0) + p * 0.25).sum::<f64>();
+        x0 * 0.75 + s1 * 0.75 - acc2 * 1.5 - v3 + v8 - v9.sin() + ((v9 * v9 + 0.5).ln().powi(2) + 2.0).sqrt()
+    }
+
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::cos(prog_88(x0, x2, 0.75, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.02 * prog_52(0.5, (x1 - p.max(r)).cos() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n).tanh());
+        let mut a4 = [0.0; 4];
+        a4[0] = prog_52(2.0, f64::atanh((acc2 - x2).cos() * 0.9).cos() * 2.0, w0[n % 4].sin().sin(), *v, n).sin();
+        for i in 1..4 {
+            let fi = i as f64;
+            a4[i] = a4[i - 1] * 0.75 + (v[i] / (fi.tanh() + 2.0)).tanh() * 0.25;
+        }
+        a4 = [a4[1], f64::mul_add(a4[2], 0.75, prog_18((x2 * x2 + 2.0).ln().hypot(x2.sin().exp()).sin(), acc2, f64::tanh(x1.atan2(x2 * x2 + 0.5) - (x2.tanh() * 0.9).acos()), *v, 5).sin() * 0.005), 0.005 * prog_52(acc2, 0.75, v3, [v[0], v[1], v[2], v[3]], n).cos() + 0.8 * a4[0], f64::mul_add(a4[3], 0.75, f64::atan2((acc2 * acc2 + 1.0).log(10.0), f64::powi(w0[n % 4].atan(), 2) + 0.5).tanh() * 0.05)];
+        let mut m5 = f64::INFINITY;
+        for i in 0..n + 1 {
+            m5 = m5.min((f64::powi(x1 / (v[i % 4].tanh() + 2.0), 2) + 1.0).log2());
+        }
+        let v7: f64 = if let Some(_) = n.checked_sub(2) {
+            (x2 + x0).tanh()
+        } else {
+            v3.sin()
+        };
+        for _ in 0..v.len() {
+            a4 = [(v3 * v3 + 1.0).log(10.0).sin() * 1.0, (a4[3] * 0.6 + f64::asinh(m5).sin() * 0.4).sin(), a4[3], 0.05 * (v7.cos() * 1.5).cosh().sin() + 0.8 * a4[3]];
+            s1 = f64::mul_add(s1, 0.6, (m5.sin().exp2().to_degrees() * 0.02).cos() * 0.25);
+        }
+        let v11: f64 = match n.checked_sub(2) {
+            None => v7.tanh(),
+            Some(0) => {
+                let v8 = m0::prog_15(x1, f64::cos((x2.tanh() * 0.9).asin()), f64::tanh((f64::asin(f64::cos(x2) * 0.9).powi(2) + 0.5).recip()), [v[0], v[1], v[2], v[3]], n);
+                (f64::powi(w0[2], 2) + 1.0).recip() + f64::cos(v8)
+            }
+            Some(k9) => {
+                let c10 = k9 as f64;
+                (v[k9 % 4] * v[k9 % 4] + 1.0).log(3.0) + c10.cos()
+            }
+        };
+        acc2 -= f64::asinh((f64::sin(x2) * 0.9).atanh()) * 0.75;
+        f64::tanh(s1) - acc2 + a4[2] - m5 * 0.5 + v7 * 0.5 + v11 + (f64::exp2(x1.tanh()).powi(2) + 1.0).log2()
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_107(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x1.sin().exp().tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let v2: f64 = prog_52((self.scale + x1 + (x1 - 2.0)).cos() * 2.0, acc1, (v[3] * v[3] + 2.0).ln().sin() * 2.0, v, n);
+            let v3 = v.iter().map(|&p| prog_8(f64::tanh(x0.hypot(v[3 - self.n])), acc1, (p + s0 - x2.min(x0)).sin() * 2.0, v, 5)).sum::<f64>();
+            let v4 = prog_93(x2, 0.75, x0, &v, n);
+            let mut k5 = 0;
+            let v14 = loop {
+                k5 += 1;
+                let mut k6 = 0;
+                while k6 < 6 {
+                    k6 += 1;
+                    let v7 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh((v[self.n].powi(2) + 1.0).powf(v4.cos()) + p.cos())).product::<f64>();
+                    let v8 = (v2.tanh() * 1.5).sinh();
+                    acc1 -= (v7 + v8).sin() * 0.05;
+                }
+                let mut k9 = 0;
+                while k9 < n {
+                    k9 += 1;
+                    let v12 = if f64::log10(v3 * v3 + 1.0) / (f64::cos(v3) + 2.0) < -0.5 {
+                        let v10 = f64::asinh(v4);
+                        v10.to_degrees() * 0.02
+                    } else {
+                        let v11 = f64::exp_m1((f64::powi(v2, 2) + 2.0).ln().tanh());
+                        0.8 * x0 + f64::cos(v11)
+                    };
+                    let v13 = (v2.sin().exp2().cos() * 0.9).atanh();
+                    acc1 += 0.05 * (v[(k9 + k6) % 4] + x2).tanh();
+                    s0 = s0.mul_add(0.8, (v12.sin() - v13.tanh()).sin() * 0.02);
+                }
+                acc1 += 0.5 * (v[k5 % 4] / (s0.tanh() + 2.0)).cos();
+                if k5 >= 4 || (f64::powi(f64::recip(f64::powi(v2, 2) + 0.5), 2) + 1.0).cbrt() > -1.0 {
+                    break s0 * v4 * 1.25;
+                }
+            };
+            let v16: f64 = match k5 {
+                0 => x1 + 2.0,
+                1..=2 => SCALE + v2,
+                4 => {
+                    let v15 = v2;
+                    f64::max(-2.0_f64, v[k5 % 4]) + v15.tanh()
+                }
+                _ => v[1].max(self.k),
+            };
+            let mut k17 = 0;
+            while k17 < 4 {
+                k17 += 1;
+                s0 = (s0 * 0.75 + (0.3 - v2) * 0.25).sin();
+                s0 = (s0 * 0.8 + f64::atan(v3) * 0.2).tanh();
+            }
+            f64::cos(s0) + f64::cos(acc1) + f64::tanh(v2) - f64::sin(v3) + v4.tanh() - f64::cos(v14) - v16.sin() + (SCALE + self.k)
+        }
+
+        pub fn prog_113(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = v[3].cos().exp().sin() * 2.0;
+            let mut s1 = f64::sin(s0);
+            let mut s2 = x1.copysign(x0).atan();
+            let mut acc3: f64 = 0.0;
+            for &t in v.iter() {
+                let v5 = match self.n {
+                    MODE_B => {
+                        let v4 = (t * t + 1.0).recip();
+                        v4.sin()
+                    }
+                    2 => t * s2,
+                    _other => f64::cbrt((x0 + 0.75).tanh() + 2.0),
+                };
+                let v6 = match self.n {
+                    0..=2 => s0.cos(),
+                    _ => f64::ln(f64::powi(s2 * s2 + 1.0, -1).powi(2) + 2.0),
+                };
+                s1 = (s1 * 0.8 + f64::powf(v[(self.n + n) % 4].powi(2) + 1.0, f64::sin(t)) * 0.01).sin();
+                acc3 += (v5.cos() + v6.sin()).cos() * 0.5;
+            }
+            if !(n % 2 == 0) {
+                return f64::sinh((v[(self.n + n) % 4] + *x2).tanh() * 1.5);
+            }
+            for (i, &t) in v.iter().enumerate() {
+                let v7 = prog_8::<f64>((t.cos() + 2.0).cbrt().tanh(), x0, (*x2 + t).cos(), v, n);
+                let mut m8: f64 = 0.0;
+                let mut m9: f64 = -0.5;
                 for j in 0..i {
-                    acc3 -= ((v5 + s0).powi(2) + 1.0).log10().cos() * 0.1;
-                    match n % 2 {
-                        0 => {
-                            continue;
+                    let c10 = if (x1 * x1 + 1.0).ln() + f64::powf(f64::powi(s0, 2) + 1.0, v[j].cos()) >= t {
+                        (s0 * s0).ln_1p().to_radians() + v[3 - j].tanh()
+                    } else {
+                        ((f64::powi(x1, 2) + 1.0).powi(-2).sin() * 0.9).acos()
+                    };
+                    m8 = c10.min(m8);
+                    m9 = m9.max((v[3 - j] * v[3 - j] + 1.0).recip());
+                }
+                s0 = (s0 * 0.5 + m9 * 0.75).sin();
+                let v11 = (t * t + 1.0).log(s1 * s1 + 2.0).tanh().exp2();
+                s0 = 0.6 * s0 + 0.005 * (v7.tanh() + f64::cos(m8) - v11.tanh()).sin();
+            }
+            s1 = 0.8 * s1 + 0.2 * x2.tanh().cos();
+            s2 = s2.mul_add(0.8, (v[self.n].cos() * 0.9).atanh().sin() * 0.02);
+            s0 - f64::cos(s1) + s2.cos() - acc3 * 0.25
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (v[n % 4] * x2).cos() * 2.0;
+        let mut s2 = x1.asinh();
+        let mut s3 = (w0[n % 4].sin() * 2.0).sinh().cos() * 2.0;
+        let mut acc4: f64 = 0.0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v6 = match i % 2 {
+                0 => f64::asinh(w0[1] + fi),
+                1 => (x0.cos() * 0.9).acos(),
+                _ => {
+                    let v5 = s3 * s2;
+                    v[3] + s3 + v5.sin()
+                }
+            };
+            let v7 = v.iter().map(|&p| x0.copysign(f64::tanh(x0)) + f64::cos(p)).sum::<f64>();
+            s3 *= 0.8;
+            s3 += 0.01 * (s3.asinh() * (v6 * std::f64::consts::FRAC_PI_4)).sin();
+            acc4 += 0.25 * f64::cos(v7);
+        }
+        let mut k8 = 0;
+        let v12 = loop {
+            k8 += 1;
+            match k8 + n {
+                0..=1 => {
+                    let v9 = f64::tanh(x0).exp();
+                    acc4 += v9.cos() * 0.25;
+                }
+                g if g > 2 => {
+                    let v10 = (x0 * x0 + 1.0).log2() / (f64::cos(x0.tanh()) + 2.0);
+                    acc4 -= f64::sin(v10.cos()) * 0.25;
+                }
+                _ => {
+                    acc4 += x2.sin() * 0.25;
+                }
+            }
+            if (x0 * x0 + 0.5).sqrt() >= -1.0 {
+                let v11 = 1.2 - s2 + (s3 * s3 + 2.0).acosh();
+                s1 = s1.mul_add(0.6, f64::asinh(v11).tanh() * 0.1);
+            } else if x2.sin() < x1 - 0.1 {
+                s1 = s1 * 0.5 + (s1 - s2).cos() * 0.25;
+            } else {
+                s1 = (s1 * 0.6 + f64::sinh((v[k8 % 4] / (s1.sin() + 2.0)).tanh() * 1.5) * 0.02).sin();
+                s2 = (s2 * 0.5 + (SCALE + x0) * 0.5).tanh();
+            }
+            acc4 += 0.25 * (s2.tanh() * 0.5).ln_1p().tanh();
+            if k8 >= 6 {
+                break x2.tanh().exp_m1();
+            }
+        };
+        let v14 = match k8 {
+            MODE_A if n > 1 => {
+                let v13 = (x0 * x0 + 0.5).powf(0.3) * (x0.sin() * 1.5).cosh();
+                f64::acos(v13.tanh() * 0.9)
+            }
+            1 | 3 => (v12 + x0).tanh().exp2(),
+            4 => {
+                let x0 = x2.hypot(-v12);
+                v[(k8 + n) % 4] / (s2 * s2 + 1.5) * 0.25 + f64::sin(x0)
+            }
+            _ => v12.hypot(x0),
+        };
+        if s1.cos().tanh() > s3.min(s1) || k8 == 4 {
+            return (v12 - s3).cos();
+        }
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            if k8 > 4 {
+                acc4 += (v14.powi(2) + 1.0).log2().sin();
+                break;
+            }
+            let v17 = match k15 {
+                0 => {
+                    let v12 = (x0 * x0 + 1.0).log(10.0) - f64::exp(s1.cos());
+                    let v16 = s2 / (v12 * v12 + 1.0);
+                    v14.sin() + f64::cos(v16)
+                }
+                1 => v14 / (x2 * x2 + 0.5),
+                2 => f64::atan2(x1 * x1 + 0.5, v14),
+                _other => (x1 * x1 + 2.0).sqrt(),
+            };
+            s3 = (s3 * 0.6 + f64::powi(v12, 3) * 0.02).sin();
+            if k15 >= 2 || (x0 * x0 + 1.0).log2() > -1.0 {
+                break;
+            }
+            acc4 += 0.4 * f64::sin(v17.sin());
+        }
+        if s3 > 1.0 {
+            acc4 += v12.tanh();
+        } else if s3.tanh() >= v12 {
+            acc4 += f64::cos(x0 - (SCALE + x1));
+        } else {
+            s3 = s3.mul_add(0.6, f64::cos(v14.max(x0)) * 0.02);
+            if v[n % 4].sin() >= 0.5 && n < k15 {
+                acc4 -= (0.8 - x1).powi(2).ln_1p().sin();
+            }
+            let x1 = 0.25 * v14;
+            acc4 += x1 * 0.75;
+        }
+        let a18 = [f64::exp_m1(f64::tanh(f64::exp2(x0.cos()))), (-0.5_f64).max((f64::sin(x0) * 0.9).asin()), f64::exp(f64::tanh(x2)), (-v14).atan()];
+        s2 + s3 * 0.75 + acc4.sin() + a18[3].tanh() - 1.5_f64.min(x2.max(v14))
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = (v[3].cos() * 0.9).acos().cos() * 2.0;
+        let mut s1 = (*x2 + x1 * x1).sin() * 2.0;
+        let mut s2 = (v[n % 4] * v[n % 4] + 1.0).powi(-3);
+        let mut acc3: f64 = 0.0;
+        let v8 = match mode {
+            Mode::Upper(hi4) => {
+                2.0_f64.atan2(v[n % 4]) * f64::acos(hi4.sin() * 0.9)
+            }
+            Mode::Lower(_, lo6) => {
+                let v7 = (f64::powi((lo6.cos() * 2.0).cosh(), 2) + 1.0).sqrt();
+                prog_93(f64::cos(f64::mul_add(acc3 + x0, f64::cos(v7).exp2(), x0)) * 2.0, 0.25, x0.tanh().exp2().sin(), &v, n)
+            }
+            Mode::Off => f64::cosh(f64::sin(x0).cos() * 1.5),
+        };
+        if f64::tanh((v[n % 4].powi(2) + 1.5).acosh()) < v8 {
+            let x0 = x0 - x0.hypot(acc3);
+            s2 = 0.6 * s2 + 0.2 * f64::cos(x0);
+        } else if (x0 * x0 + 1.0).log2() < x0 {
+            s1 = s1 * 0.6 + x0.cos() * (s1 * acc3) * 1.0;
+            s2 *= 0.8;
+            s2 += 0.2 * x0.atan().sin();
+        } else {
+            s2 = f64::mul_add(s2, 0.5, f64::cos(2.0_f64.copysign(s0)) * 1.0);
+        }
+        let v19 = match mode {
+            Mode::Lower(k9, _) => {
+                let v11 = x1.cos().exp2().to_degrees() * 0.01;
+                f64::copysign(v[k9], acc3) + f64::sin(v11)
+            }
+            Mode::Upper(hi12) => {
+                for i in (1..=6).step_by(2) {
+                    let fi = i as f64;
+                    let v13: f64 = prog_8(s1, f64::cos(fi * x1) * 2.0, 0.5, v, i);
+                    match n {
+                        PHASE_A if n > 3 => {
+                            let mut k14 = 0;
+                            while k14 < n + 1 {
+                                k14 += 1;
+                                s2 = (s2 * 0.5 + f64::asin((hi12 * hi12 + 1.0).recip().cos() * 0.9) * 1.0).sin();
+                                acc3 += 0.05 * f64::tanh(s0.cos().exp2());
+                                let v15 = x2.to_degrees() * 0.01;
+                                acc3 += 0.05 * f64::sin(v15).sin();
+                            }
                         }
-                        MODE_B if n < 4 => {
-                            s0 = (s0 * 0.6 + v4 * 0.4).tanh();
-                            acc3 += 0.1 * (x2 * v[(j + i) % 4]).cos();
+                        PHASE_B => {
+                            s0 = 0.6 * s0 + 0.2 * ((hi12.powi(2) + 1.0).cbrt() + (s0 - x1)).tanh();
+                        }
+                        2 => {
+                            s2 = (s2 * 0.8 + m0::prog_15::<f64>(x0, s1, 0.5, v, i) * 0.005).sin();
+                            let v16 = f64::atan(f64::cos(v[n % 4]));
+                            s0 = (s0 * 0.75 + v16.cos() * 0.25).tanh();
                         }
                         _ => {
-                            s0 = s0.mul_add(0.8, (x2 - (s0 + s2)).sin() * 0.05);
-                            match i + n {
-                                0 | 2 => {
-                                    continue;
-                                }
-                                3 => {
-                                    s2 = (s2 * 0.6 + (s2.cos() - v5) * 0.2).sin();
-                                    let v6 = (v4.powi(2) + 1.0).cbrt();
-                                    s0 *= 0.8;
-                                    s0 += 0.02 * f64::tanh(v6).cos();
-                                }
-                                g if g > 5 => {
-                                    acc3 -= f64::tanh(t.sin().exp()).exp().cos() * 0.1;
-                                }
-                                _ => {
-                                    acc3 += f64::tanh(f64::atan((x1 * x1 + 1.5).acosh())) * 0.1;
-                                }
-                            }
-                            acc3 -= f64::log(t * t + 1.0, 3.0) * 0.1;
+                            s0 = (s0 * 0.8 + (fi - s0) * 0.2).sin();
+                            acc3 -= f64::hypot(hi12.cos().cosh(), v8.sin()).tanh() * 0.5;
                         }
                     }
-                    acc3 += 0.1 * x2.tanh();
+                    let v17 = f64::recip(f64::powi(x2.cos().exp2(), 2) + 0.5);
+                    acc3 += 0.4 * 3.0_f64.powf(v17.cos()).tanh();
+                    s1 *= 0.75;
+                    s1 += 0.005 * v13.sin();
                 }
-                if !(i % 3 == 1 && (t.powi(2) + 2.0).acosh() < -1.0) {
-                    break 'b0 v4;
-                }
-                s2 *= 0.5;
-                s2 += 0.05 * (v4 + v[i] + (x2 * x2 + 1.0).powi(-2)).cos();
+                let v18 = f64::cos(x0);
+                x1 + v18.tanh()
             }
-            v[n % 4].tanh().exp_m1()
+            Mode::Off => prog_8(x1, f64::cos(v[1].min(*x2)), 2.0, v, 6),
         };
-        let v13 = 'b4: {
-            if v[n % 4] < 1.0 && n > 4 {
-                break 'b4 x0.copysign(v5) / ((v[n % 4].tanh() * 1.2).tan().cos() + 2.0);
-            }
-            if (v4 * 0.25).sin() > -0.25 || n > 4 {
-                acc3 += (f64::cos(x0) * 1.5).cosh().tanh();
-                if (v[n % 4] * v[n % 4]).ln_1p().abs() < -0.5 {
-                    s1 = (s1 * 0.8 + x2.tanh() * 0.2).sin();
-                } else if v[n % 4] + (f64::powi(x1, 2) + 1.5).acosh() < -1.0 || n == 2 {
-                    let v8 = 'b5: {
-                        if (x0.sin() * 2.0).cosh().max(f64::abs(v[n % 4])) >= x1.atan() {
-                            break 'b5 x0.asinh();
-                        }
-                        if v5 <= v7 && n == 6 {
-                            s1 *= 0.8;
-                            s1 += 0.2 * (-x0).tanh();
-                            break 'b5 m6::prog_38(f64::tanh(-x2), 0.25, f64::sin(x1 / 3.0) * 2.0, [v[0], v[1], v[2], v[3]], n);
-                        }
-                        (v[n % 4] * v[n % 4] + 1.0).cbrt()
-                    };
-                    acc3 += f64::sin(v8) * 0.05;
+        let mut m20 = 0;
+        for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            let mut k21 = 0;
+            while k21 < n && v19.tanh().exp2() > v[2] * v8 {
+                k21 += 1;
+                let v23 = match k21 {
+                    PHASE_A => {
+                        let v22 = x2.mul_add(f64::cosh(v[m20 % 4].sin() * 1.5), f64::ln_1p(v[m20 % 4].cos() * 0.5));
+                        x1.asinh() + v22.tanh()
+                    }
+                    1..=2 => v8.tanh(),
+                    g if g > 4 => {
+                        s1 = s1 * 0.5 + f64::atan(s1).tanh() * 0.5;
+                        (v[(k21 + n) % 4].powi(2) + 1.0).log(s0 * s0 + 2.0)
+                    }
+                    _ => (f64::powi(v19, 2) + 1.0).ln(),
+                };
+                if (s0 * s0 + 0.5).atan2(fi) - v8 > -1.0 && k21 % 2 == 0 {
+                    let v24 = f64::powi((x0 / (v19.cos() + 2.0)).powi(2) + 1.0, -1);
+                    acc3 -= f64::sin(v24).sin() * 0.1;
                 } else {
-                    let v11 = 'b6: {
-                        let v9 = f64::exp((v[n % 4].sin() * 0.9).atanh().sin());
-                        for &t in v.iter() {
-                            if n == 6 {
-                                break 'b6 v[n % 4].cos().atan2(v4.tanh().exp().powi(2) + 0.5);
-                            }
-                            let v10: f64 = m6::prog_38(x1, s2, ((x0 * x0 + 1.0).log2().tanh() * 1.2).tan().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                            s2 *= 0.6;
-                            s2 += 0.005 * m6::prog_38(2.0, t, f64::tan(f64::cos(t) * 1.2).sin() * 2.0, [v[0], v[1], v[2], v[3]], 4).sin();
-                            acc3 += v10.tanh() * 0.005;
-                        }
-                        for (i, &t) in v.iter().enumerate() {
-                            acc3 += 0.5 * f64::cos(f64::tanh(v4));
-                            s0 = s0 * 0.8 + f64::sin(v[3 - i]) * 0.2;
-                            if i == 1 && ((v9 * v9 + 2.0).sqrt().sin() * 0.9).atanh() >= 0.5 {
-                                break 'b6 v5 - 2.0;
-                            }
-                            s2 = s2 * 0.6 + f64::sin(t).tanh() * 0.4;
-                        }
-                        f64::ln_1p(f64::cos((f64::cos(x0) * 0.9).atanh()) * 0.5) + v9.tanh()
-                    };
-                    s1 *= 0.8;
-                    s1 -= 0.005 * v11.sin();
+                    let v25 = (f64::tanh(v[m20 % 4]) * 0.9).acos();
+                    let v26 = f64::exp_m1(f64::cos(s2)) + (f64::sin(v25) + 2.0).cbrt();
+                    s0 = 0.6 * s0 + 0.1 * v26.cos().cos();
                 }
-            } else if (x0.cos().tanh() * 0.9).atanh() <= x0 + 0.65 {
-                let v12 = m6::prog_38(s0, v[n % 4].min(v[1]).tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
-                acc3 -= 0.005 * f64::tanh(v12);
+                acc3 -= (x1.tanh() * 0.5).ln_1p() * 0.2;
+                acc3 -= 0.1 * f64::cos(v23);
+            }
+            if 0.1 * s1 > 0.25 {
+                m20 += 1;
+            }
+            let v27 = v.iter().fold(v19.tanh(), |r, &p| r * 0.5 + 0.1 * ((r - s0).hypot((s2 * s2 + 0.5).cbrt()) + p.cos()).tanh());
+            acc3 += 0.4 * (s0.tanh() * 1.2).tan().sin();
+            acc3 += f64::tanh(v27);
+        }
+        let c28 = m20 as f64;
+        let m29 = 2 * n + 1;
+        let c30: f64 = table(m29);
+        s0 * 0.5 + f64::tanh(s1) + s2 * 0.25 - acc3.sin() + f64::sin(v19) + c28.tanh() + c30.cos() - *x2 / (c30 * c30 + 0.5)
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_110<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.cos();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = -f64::log2(v[i].powi(2) + 1.0);
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 -= (v[i].atan2(v[i] * v[i] + 1.0) + f64::tanh(v[3 - i]).exp()).sin() * 0.5;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                let v3 = match j % 2 {
+                    0 => {
+                        let x0 = fj + v[1].mul_add(x2, fi);
+                        (1.5 - t).sin() + x0.sin()
+                    }
+                    1 => fi - 0.3,
+                    _ => fi.sin(),
+                };
+                match i {
+                    0 => {
+                        s0 = s0 * 0.6 + f64::cos((u * u + 1.0).powf(f64::tanh(s0))).cos() * 0.02;
+                    }
+                    MODE_B => {
+                        continue 'l1;
+                    }
+                    g if g > 2 => {
+                        acc1 += 0.1 * t.sin().sin();
+                    }
+                    _ => {
+                        s0 *= 0.5;
+                        s0 += 0.05 * (a2[3] - v3).sin();
+                    }
+                }
+                s0 = s0 * 0.6 + (x2 - x0 - x1 * 2.0).cos() * 0.1;
+                acc1 -= 0.1 * (f64::cos(u) + v3.tanh()).cos();
+            }
+            if !(i % 2 == 0 && t <= 0.5) {
+                return x0;
+            }
+        }
+        let [_, _, b4, _] = v;
+        let mut m5: f64 = 1.0;
+        let mut m6 = b4.abs();
+        for i in 1..n {
+            let fi = i as f64;
+            let c7: f64 = if (0.75 * a2[i % 4]).mul_add(b4 * v[0], x1.mul_add(fi, x0)) >= b4 {
+                a2[i % 4] + fi
             } else {
-                s0 = (s0 * 0.5 + v[0].sin().sin() * 0.5).tanh();
+                a2[i % 4] * 1.5
+            };
+            m5 = c7.min(m5);
+            m6 = (a2[i % 4] * 2.0).max(m6);
+        }
+        s0 = 0.6 * s0 + 0.1 * m5.sin();
+        s0 = (s0 * 0.5 + m6.sin() * 0.1).sin();
+        for _ in 0..N {
+            acc1 -= f64::sin(f64::asin(f64::exp2(f64::sin(x0)).tanh() * 0.9)) * 0.5;
+            acc1 -= m5.atan2(m6 * m6 + 1.0).cos() * 0.5;
+            let v8 = (f64::powi(x2, 2) + 0.5).ln();
+            s0 = (s0 * 0.6 + v8.cos() * 0.25).tanh();
+        }
+        let [b9, b10, b11, b12] = v;
+        let [b13, _, b14, b15] = v;
+        x0 + x1 * 0.5 + s0 + acc1.tanh() + a2[3].sin() - b9 - f64::cos(b10) - f64::cos(b11) - f64::sin(b12) - b13 * 0.25 - b14 + b15
+    }
+
+    #[differentiable]
+    pub fn prog_111<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0: T = x2;
+        let mut acc1: T = T::zero();
+        for &t in v.iter() {
+            let v2 = if n < 3 {
+                acc1 = acc1 + T::from_f64(0.4).unwrap() * T::cosh((v[3] * v[3] + T::one()).powi(-2).sin()).cos();
+                T::cos(v[3])
+            } else {
+                m0::prog_15::<T>(T::cbrt(x0.sin() + T::from_f64(2.0).unwrap()).sin() * T::from_f64(2.0).unwrap(), (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).sqrt().sin(), x0.sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], 6)
+            };
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * (t + x0).tanh();
+            acc1 = acc1 + T::from_f64(0.02).unwrap() * v2.cos();
+        }
+        let v3 = prog_66(x2, x0 * T::from_f64(2.0).unwrap(), x1, *v, n);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = if T::exp_m1(v[k4].sin()) < T::from_f64(0.5).unwrap() {
+                v3.sin().exp_m1() / (v3 * v3 + T::one())
+            } else {
+                T::acos(v3.tanh() * T::from_f64(0.9).unwrap()) / (T::sin(v[3].max(x2)) + T::from_f64(2.0).unwrap())
+            };
+            let v6 = prog_8(v3.tanh().cos(), s0, x1, [v[0], v[1], v[2], v[3]], k4);
+            acc1 = acc1 + (-v[(k4 + n) % 4]).tanh();
+            if k4 >= 2 {
+                break;
             }
-            (s2 * 0.01).sin()
-        };
+            acc1 = acc1 + T::from_f64(0.02).unwrap() * T::cos(T::cos(v5) + v6.cos());
+        }
+        let v7 = prog_8(s0, x2, x0 * T::from_f64(0.5).unwrap(), *v, k4);
+        let mut a8 = [T::zero(); 4];
+        for i in 0..4 {
+            if (v7 * v7).ln_1p() < v7 - v3 && i % 2 == 0 {
+                a8[i] = (T::powi(T::tanh(v[i]), 2) + T::from_f64(0.5).unwrap()).recip();
+            } else {
+                a8[i] = (T::cos(v[i]) + T::from_f64(2.0).unwrap()).cbrt();
+            }
+        }
+        a8 = [T::mul_add(a8[2], T::from_f64(0.8).unwrap(), (v3 / T::from_f64(4.0).unwrap()).sin() * T::from_f64(0.01).unwrap()), (a8[3] * T::from_f64(0.75).unwrap() + T::asin(T::tanh(x2) * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.1).unwrap()).sin(), T::from_f64(0.5).unwrap() * T::log10(x2.powi(2) + T::one()) + T::from_f64(0.75).unwrap() * a8[1], (a8[0] * T::from_f64(0.8).unwrap() + (T::cos(x0) * T::from_f64(0.9).unwrap()).atanh().sin() * T::from_f64(0.02).unwrap()).sin()];
+        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.01).unwrap() * (v[0] * v[0] + T::one()).powi(-3);
+        s0 * T::from_f64(1.5).unwrap() - T::tanh(acc1) + v7.tanh() + a8[2] * T::from_f64(0.25).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.tanh();
+        let mut acc1: f64 = 0.0;
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            s0 *= 0.8;
+            s0 += 0.2 * (fi + s0).sin();
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if (x0 * x0 + 0.5).atan2(x2) < (v[k2 % 4] * v[k2 % 4] + 1.0).log(v[3].powi(2) + 2.0) {
+                    return f64::asin(x1.cos() * 0.9);
+                }
+                if (x0.sin().powi(2) + 0.5).ln() <= s0 && k2 + n < 9 {
+                    s0 = s0.mul_add(0.6, (s0.powi(2) + 1.0).ln() * 0.4);
+                    break 'l0;
+                }
+                s0 = (s0 * 0.8 + v[(k2 + i) % 4].powi(2) * 0.05).tanh();
+            }
+            let v3 = prog_8(f64::cos(fi).cos(), f64::log(v[n % 4].powi(2) + 1.0, 10.0).sin() * 2.0, x2.atan2(v[k2 % 4] * v[k2 % 4] + 1.0).sin() * 2.0, v, n);
+            let v4 = m0::prog_15::<f64>(2.0, 1.2, f64::tanh(v[k2 % 4] + x0) * 2.0, v, n);
+            s0 = (s0 * 0.6 + (f64::tanh(v3) + v4.tanh()) * 0.005).tanh();
+        }
+        let mut a5 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a5[i][j] = s0 * (f64::cos(v[(j + n) % 4]) * 1.2).tan();
+            }
+        }
+        acc1 -= 0.5_f64.copysign(x2);
+        let v6 = prog_110::<4>(x0.atan().clamp((v[2] + x0).sin() - 1.5, (s0.tanh() * 0.9).atanh().cos() + 1.5).sin(), f64::tanh(x0 / 1.5), (x0 / (s0.tanh() + 2.0)).tanh() * 2.0, v, 2);
+        f64::cos(acc1) + a5[0][1] * 0.75 + v6.sin() + acc1.abs()
+    }
+
+    #[differentiable]
+    pub fn prog_114<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tan(f64::sin(x1) * 1.2).tanh() * 2.0;
+        let mut s1 = x2;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = v[i].sin().exp_m1() / ((x0 + v[i]).powi(2) + 1.0);
+        }
+        let v4 = a3.iter().rev().step_by(2).copied().fold(f64::INFINITY, f64::min);
+        let v5 = a3.iter().zip(a3.iter().skip(1)).map(|(&p, &q)| (v4.tanh() * 1.5).cosh() + p * 0.25 + q * 0.25).sum::<f64>();
         match n {
-            0 | 2 => {
-                s1 = (s1 * 0.8 + (x0 * x0 + 1.0).log10() * 0.4).tanh();
+            1 | 3 => {
+                let v6 = prog_17(x2, x0, f64::tanh(x0 * x1) * 2.0, v, 4);
+                s1 = s1.mul_add(0.6, x1.abs().cos() * 0.4);
+                acc2 += v6.tanh() * 0.005;
             }
-            g if g > 3 => {
-                s0 *= 0.75;
-                s0 += 0.005 * f64::sin(m6::prog_38(v13, 2.0_f64.copysign(v5).cos().exp().tanh(), x2.max(v13).sin(), [v[0], v[1], v[2], v[3]], n));
-                s1 *= 0.8;
-                s1 += 0.01 * (v[n % 4].powi(3) * 1.2).cos();
+            4 | 6 => {
+                let v7 = prog_2(f64::sin(f64::max(x1, s0)), x1, v4, v, n);
+                s1 = 0.75 * s1 + 0.005 * v7.cos();
             }
             _other => {
-                s1 = (s1 * 0.6 + f64::exp2(x0.tanh()).tanh() * 0.25).sin();
-                let v14 = (x1 * x1 + 1.0).log2() + x0.sin();
-                s0 = s0.mul_add(0.6, v14.tanh() * 0.1);
+                s1 = (s1 * 0.8 + (s1 + x1) * 0.01).sin();
+                s1 = (s1 * 0.8 + s1 * 0.02).tanh();
             }
         }
-        let mut a15 = [0.0; 4];
-        for i in 0..n {
-            a15[i % 4] += ((v7 / 1.5).powi(2) + 1.0).log10().cos() * 0.5;
-            s0 = (s0 * 0.6 + v13.asinh() * (s0.powi(2) + 0.5).ln() * 0.1).tanh();
-        }
-        s0 + s1.tanh() + s2 * 0.75 + acc3.sin() + v4.cos() - v5.tanh() - v7.sin() + v13.sin() + a15[1] - (SCALE + v13 * std::f64::consts::FRAC_1_PI)
-    }
-
-    #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1;
-        let mut s1: f64 = 2.0_f64.powf(x2.cos());
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for i in (0..n).rev() {
-            if v[1] < -0.5 || m3 % 3 == 1 {
-                m3 += 1;
+        match n {
+            0 => {
+                s1 = (s1 * 0.75 + (x0 - v[n % 4]) * 0.1).tanh();
+                s1 = 0.5 * s1 + 0.05 * s1.sin();
+                if x2.powi(2).to_radians() * 20.0 <= 0.0 {
+                    s1 = s1 * 0.6 + x1.sin() * 0.4;
+                } else if n == 2 && x0 - v4 <= x1 {
+                    s0 = s0.mul_add(0.75, f64::exp(x2.sin()) * std::f64::consts::FRAC_1_PI * 0.25);
+                } else {
+                    acc2 += f64::acosh(x1 * x1 + 2.0).cos();
+                }
             }
-            acc2 -= x0.cos().cos() * 0.25;
-            let v5 = if v[2] / (s1.cos() + 2.0) >= x0 {
-                let v4 = (f64::tanh(v[i % 4]) * 2.0).cosh();
-                acc2 += f64::sin(f64::acos(f64::cos(s1) * 0.9)) * 0.25;
-                f64::tanh(x1) + v4.tanh()
-            } else if (f64::tanh(v[3]).exp().tanh() * 1.5).sinh() <= 0.5 {
-                (v[n % 4].tanh() * 0.5).ln_1p().cos()
+            1 | 3 => {
+                acc2 -= v[0] * 0.35;
+            }
+            4..=6 => {
+                s1 = 0.6 * s1 + 0.25 * (f64::powi(v[1], 2) + 1.0).cbrt().sin();
+                let mut k8 = 0;
+                while k8 < n {
+                    k8 += 1;
+                    if m0::prog_15::<f64>(f64::cos(a3[k8 % 4]) * 2.0, 2.0, (f64::to_degrees(v5) * 0.02).cos(), v, k8) >= -0.5 {
+                        continue;
+                    }
+                    if (f64::cos(x2) * 0.5).ln_1p().min(0.5_f64.hypot(x0)) > x2 || k8 == 2 {
+                        break;
+                    }
+                    acc2 += f64::cos(m0::prog_15(x1, s1, (SCALE + v[3]).tanh(), v, k8)) * 0.02;
+                }
+            }
+            _other => {
+                let v9: f64 = m0::prog_15((v[n % 4] + v4).cos() * 2.0, acc2, f64::cos(f64::cos(x0 - v[n % 4])), v, n);
+                let v10 = prog_108((v4 * std::f64::consts::FRAC_PI_4).tanh() * 2.0, ((-x2) / (f64::cbrt(x1 * x1 + 1.0).powi(2) + 0.5)).cos(), f64::sin(f64::powi(x0, 2)) * 2.0, &v, 0);
+                acc2 += (v9.cos() + f64::tanh(v10)).sin() * 0.005;
+            }
+        }
+        if f64::cosh(f64::tanh((x2 * x2 + 0.5).recip()) * 2.0) > v4 + x0 && n % 3 == 1 {
+            acc2 += f64::tanh(x1).exp().tanh();
+            acc2 += f64::powi(x1, 2).sin();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if !(i % 2 == 0 && a3[3 - i] < (v[3].cos() * 1.2).tan()) {
+                acc2 += 0.005 * m0::prog_15(((v5.cos() * 0.9).acos() + f64::atan2(t, x1 * x1 + 0.5)).tanh() * 2.0, x0, v4, v, n).sin();
+                if i % 3 == 1 {
+                    continue;
+                }
             } else {
-                (x0.tanh() * 1.5).sinh()
-            };
-            s1 = (s1 * 0.5 + v5.cos() * 0.05).sin();
+                s1 *= 0.6;
+                s1 += 0.1 * f64::tanh((x2.tanh() * 0.9).acos());
+                s0 = s0 * 0.75 + (x2 - v5).atan2(x1.powi(2) + 1.0).cos() * 0.05;
+                if s1.atan() <= -0.5 && i == 0 {
+                    s0 = s0.mul_add(0.8, f64::sin((x1 * x1 + 1.0).recip()) * 0.25);
+                    acc2 += 0.5 * (fi.cos() * 1.5).cosh().cos();
+                } else if (f64::asin(v[1].tanh() * 0.9).powi(2) + 1.0).powf(f64::tanh(t)) < x2 / (v4.cos() + 2.0) {
+                    let v11: f64 = m0::prog_15(0.5, s0, x0, v, n);
+                    acc2 += 0.05 * v11.sin();
+                }
+            }
+            if m0::prog_15(0.25, s1, x0, v, n) <= 0.5 {
+                continue;
+            }
+            if (f64::cos(t) * 0.9).asin() <= 0.0 && i == 2 {
+                break;
+            }
+            acc2 -= (v[i] / (s0.tanh() + 2.0)).sin() * 0.5;
         }
-        let c6 = m3 as f64;
-        let v7 = v.iter().map(|&p| prog_91((s0 * 1.5 / 4.0).tanh(), 3.0_f64.min(x0.tanh().exp()).sin(), (SCALE + v[1]).asinh().cos(), &v, m3) + p.cos()).sum::<f64>();
-        let mut a8 = [0.0; 4];
-        for i in 0..n {
-            a8[i % 4] += c6.max(s1).sin() * 0.25;
-            s1 = (s1 * 0.5 + f64::exp(f64::tanh(s1 - c6)) * 0.1).sin();
-        }
-        for _ in (0..3).rev() {
-            a8 = [0.2 * f64::tanh(v7.asinh()) + 0.8 * a8[2], f64::abs((s0 * s0 + 1.0).log(3.0)).cos() * 1.0, a8[0] * 0.5 + (x1 * c6).cos() * 0.05, a8[0].mul_add(0.6, v7.sin() * 0.4)];
-            let v9 = x1;
-            s0 = 0.75 * s0 + 0.25 * f64::sin(v9);
-        }
-        s1 = (s1 * 0.8 + a8[3].tanh() * 0.005).sin();
-        a8 = v;
-        let mut a10 = v.map(f64::atan);
-        for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            a10 = [(a10[2] * 0.6 + ((a8[i % 4] - fi).powi(2) + 2.0).ln().cos() * 0.5).tanh(), a10[1].mul_add(0.6, (s1 - v7).cos() * 0.2), 1.0 * f64::sin(c6).exp().tanh() + 0.6 * a10[1], prog_12(0.25, f64::asinh(s1).sin() * 2.0, x2, &v, n).tanh() * 0.005];
-            s0 = (s0 * 0.5 + x2 * 0.5).sin();
-        }
-        s0 - s1 + acc2 + c6.sin() - f64::cos(v7) + f64::sin(a8[3]) - a10[2] - v[(m3 + n) % 4].sin().exp()
+        s0 * 0.25 + s1 * 0.25 - acc2.cos() + v5.sin() - (v4.sin() - f64::cos(v4))
     }
 
     #[differentiable]
-    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::sin(prog_82(x1, 1.2, x2, [w0[0], w0[1], w0[2], w0[3]], n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = prog_50(0.25, acc2, x1, *v, n);
-        let mut m4 = acc2.tanh().exp2();
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let c5 = v[(i * 3) % 4] / (f64::powi(fi, 2) + 0.5);
-            m4 = c5.max(m4);
+    impl Params {
+        pub fn prog_116(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x0.tanh();
+            let mut s1 = f64::sin(2.0_f64.hypot(x0)) * 2.0;
+            let mut s2 = (v[self.n] * v[self.n] + 0.5).recip();
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; 4];
+            for i in 0..4 {
+                a4[i] = x1 + s2;
+            }
+            'b1: {
+                if 2.0_f64.atan2(f64::sin(x2)) <= -0.5 {
+                    s1 = (s1 * 0.5 + s1.hypot(a4[0]) * 0.05).sin();
+                    break 'b1;
+                }
+                let mut k5 = 0;
+                while k5 < 4 && (f64::tanh(s2) * 1.5).cosh() >= x2 {
+                    k5 += 1;
+                    if (x0 * x0).tanh() <= x1 && n == 5 {
+                        break 'b1;
+                    }
+                    if (x2 * x2 + 0.5).atan2(x1).min(x2 + s2) > -0.5 {
+                        s2 = 0.5 * s2 + 0.5 * x2.tanh().sin();
+                        acc3 -= x2.powi(3).cos() * 0.25;
+                        if prog_18(0.5, 0.5, x1, v, n) >= (x2 * x2 + 2.0).ln() || k5 > 2 {
+                            s0 = 0.5 * s0 + 0.25 * (s2 + s0).sin();
+                            s2 = s2 * 0.75 + m0::prog_15::<f64>(f64::sin(s0).cos() * 2.0, s2, f64::tanh((a4[(k5 + self.n) % 4].cos().powi(2) + 1.0).powi(-2)), v, n).sin() * 0.005;
+                        } else if n % 3 == 1 && f64::cbrt(a4[k5 % 4] * a4[k5 % 4] + 0.5) > -1.0 {
+                            for j in 1..n {
+                                let v7 = 'b4: {
+                                    let v6 = a4[j % 4] - s2;
+                                    if (f64::sin(v6) * 0.9).acos() > 1.0 && self.n == 1 {
+                                        break 'b4 (x2 * x2).ln_1p();
+                                    }
+                                    -v[1]
+                                };
+                                let v10: f64 = 'b5: {
+                                    if f64::max(-3.0_f64, s0).sin() <= self.k + a4[3] {
+                                        break 'b5 (v7 * v7 + 0.5).sqrt();
+                                    }
+                                    let v8 = v7.tanh().sinh();
+                                    let v9 = v8 * v8;
+                                    x0 + v9.sin()
+                                };
+                                s1 = s1.mul_add(0.6, (s1 * s1 + 1.0).log10() * 0.75);
+                                acc3 += 0.1 * v10.tanh();
+                            }
+                        } else {
+                            acc3 += 0.5 * (-(s2 * s1)).tanh();
+                        }
+                    }
+                    acc3 -= 0.5 * (f64::powi(s0 * x1, 2) + 0.5).recip().tanh();
+                }
+                let v11 = f64::atanh(f64::tanh((x0.tanh() * 0.9).acos()) * 0.9);
+                acc3 += v11.sin() * 0.4;
+            }
+            let v12: f64 = prog_8(x2, 0.75, x0, v, n);
+            let f13 = |t: f64| f64::max(x1.powi(2), f64::max(t, s2));
+            let v14 = f13(x2) - f13(v[1]) * 0.5 + v[(self.n + n) % 4].powi(3) * 0.5;
+            if x1.tanh() < v14 || self.n + n < 1 {
+                return f64::sin(a4[0]);
+            }
+            s0 + s1 + acc3.cos() - f64::sin(a4[3]) + v12.cos()
         }
-        s1 = (s1 * 0.8 + f64::tanh(m4) * 0.1).tanh();
-        if prog_32::<4>(x0, f64::sin(f64::tan((x0 * x0 + 1.0).log(10.0).cos() * 1.2)), 0.75, v, n) > f64::abs(x2) || n == 1 {
-            let v6 = 0.1 - (m4.sin() * 0.9).atanh();
-            acc2 += v6.cos() * 0.4;
-        } else {
-            acc2 -= (v[1].powi(2) + 0.5).atan2(x0).asinh().tanh() * 0.5;
-            for _ in (0..n).rev() {
-                s1 = 0.5 * s1 + 1.0 * f64::atan2(1.5_f64, x2.sin()).cos();
-                acc2 -= (1.25 * m4).cos() * 0.25;
+
+        pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+            let w0 = v;
+            let mut s1 = T::exp_m1(x0.sin());
+            let mut s2: T = T::cos(prog_111(T::exp_m1(x1.tanh()).sin(), x0, x2, v, 2)) * 2.0;
+            let mut s3: T = T::sin(v[1]) / ((w0[n % 4] * s1).powi(2) + 1.5);
+            let mut acc4: T = 0.0;
+            match n.checked_sub(1) {
+                Some(k5) if k5 > 0 => {
+                    s3 = (s3 * 0.75 + (s3 * s3 + 1.0).log10() * 0.1).tanh();
+                    let mut k6 = 0;
+                    while k6 < n && v[3] / (x0.powi(2) + 0.5) + s2.hypot(x1) >= -1.0 {
+                        k6 += 1;
+                        acc4 = acc4 + v[(k6 + n) % 4].mul_add(v[(k6 + n) % 4], x1).sin() * 0.25;
+                        match k6 {
+                            0..=2 => {
+                                s2 = (s2 * 0.75 + (s2 * s2 + 1.0).log2() * 0.1).sin();
+                            }
+                            g if g > 3 => {
+                                acc4 = acc4 + 0.25 * T::tanh(x1 - x2);
+                            }
+                            _ => {
+                                let Some(k8) = n.checked_sub(2) else {
+                                    let v7 = x1.to_radians();
+                                    return x2 - (T::from_f64(SCALE).unwrap() + v7)
+                                };
+                                let c9 = T::from_usize(k8).unwrap();
+                                acc4 = acc4 + 0.25 * c9.tanh();
+                            }
+                        }
+                    }
+                }
+                Some(k10) => {
+                    let c11 = T::from_usize(k10).unwrap();
+                    let mut k12 = 0;
+                    while k12 < n + 1 && x2 / (s1 * s1 + 0.5) > (c11.powi(2) + 0.5).ln() {
+                        k12 += 1;
+                        if T::cbrt(w0[0].cos() + 2.0) < 0.0 && k12 < 3 {
+                            acc4 = acc4 + (s1 * s1).ln_1p() * 0.2;
+                            acc4 = acc4 + (T::cos(s1) * 0.9).atanh() * 0.1;
+                        } else if T::asinh(x0.atan2(s1 * s1 + 1.0)) <= 0.0 {
+                            let v13 = (w0[n % 4].tanh() * 0.9).asin() - w0[n % 4];
+                            s2 = (s2 * 0.8 + v13.sin() * 0.05).tanh();
+                        }
+                        if k12 % 3 == 1 {
+                            for _ in 0..v.len() {
+                                acc4 = acc4 + T::sin(x0 * c11 - (T::from_f64(SCALE).unwrap() + x0)) * 0.05;
+                                s3 = T::mul_add(s3, 0.8, (s3.tanh() * 0.9).acos().sin() * 0.05);
+                            }
+                        } else if !(k10 + k12 < 10) {
+                            let v14 = m0::prog_15(x0 * 0.25, (T::sin(v[(k12 + n) % 4]) * 1.2).tan().tanh() * 2.0, s2, [v[0], v[1], v[2], v[3]], 6);
+                            acc4 = acc4 - 0.005 * v14.tanh();
+                        } else {
+                            acc4 = acc4 - 0.25 * (w0[k12 % 4].mul_add(s2, w0[k12 % 4]) + T::log2(s1 * s1 + 1.0)).sin();
+                        }
+                        acc4 = acc4 + 0.25 * s2.tanh().exp2().cos();
+                    }
+                    acc4 = acc4 + (T::sin(x0) * 0.5).ln_1p();
+                    s2 = s2 * 0.75;
+                    s2 = s2 - 1.0 * c11.tanh().cos();
+                }
+                None => {
+                    s3 = s3 * 0.5;
+                    s3 = s3 + 1.0 * T::tanh((x1.to_radians().powi(2) + 0.5).recip());
+                    s2 = s2 * 0.5 + T::tanh(prog_8(T::tanh(T::exp2(w0[1].tanh())) * 2.0, x0, (-x0).tanh(), *v, n)) * 0.005;
+                    if n % 2 == 0 {
+                        let x1 = T::cos(x2.hypot(w0[n % 4]));
+                        acc4 = acc4 - x1;
+                    } else if (v[n % 4].powi(2) + 0.5).atan2(v[n % 4]) <= w0[3] || n == 3 {
+                        s2 = 0.8 * s2 + 0.2 * v[n % 4].clamp(-0.5, 1.0).tanh();
+                        s1 = (s1 * 0.5 + ((x1.tanh() * 1.5).sinh() - T::recip(v[n % 4] * v[n % 4] + 0.5)) * 0.05).sin();
+                    } else {
+                        s2 = (s2 * 0.75 + ((v[3] * v[3] + 2.0).sqrt() - v[3] * x1) * 0.05).tanh();
+                    }
+                }
+            }
+            if n == 2 {
+                return x0.cos();
+            }
+            let v16 = match n % 2 {
+                0 => {
+                    let v15 = w0[n % 4].cos();
+                    T::exp(T::cos(T::asin(T::tanh(v15) * 0.9)))
+                }
+                _other => x0.cos(),
+            };
+            let f17 = |t: T| (t * t + 1.0).log2();
+            let v18 = v.iter().cloned().map(f17).fold(-0.0, |r, y| r + y);
+            'l3: for _ in 0..3 {
+                let v19: T = m0::prog_15(T::sin((-w0[2]).tanh().exp_m1()), x0 * 0.25, x1, *v, n);
+                s3 = s3 * 0.5;
+                s3 = s3 + 0.25 * T::tanh(x2.tanh().exp2());
+                let mut k20 = 0;
+                while k20 < 4 {
+                    k20 += 1;
+                    acc4 = acc4 + ((x0 + 1.25) / ((x1.cos() * 0.5).ln_1p().powi(2) + 1.5)).cos() * 0.1;
+                    let v21: T = if (v18.tanh() * 2.0).sinh() > -1.0 {
+                        x0 + v18 + T::cos(v[0])
+                    } else if v18.tanh().exp2().atan() >= -1.0 {
+                        v16 - 0.35
+                    } else {
+                        T::powi(T::powi(T::from_f64(SCALE).unwrap() + v16, 2) + 1.0, -2)
+                    };
+                    if v21 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() > x2 * v16 {
+                        s3 = s3.mul_add(0.5, v21.tanh() * 0.02);
+                        break 'l3;
+                    }
+                }
+                acc4 = acc4 + 0.01 * v19.cos().sin();
+            }
+            let f22 = |t: T| t - v[n % 4];
+            let v23 = w0.iter().fold(-0.0, |r, &p| r + f22(p));
+            s1.sin() + s2 * 1.5 - s3.cos() + acc4.cos() + v16 * 1.5 + T::cos(v18) + v23.cos()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_117<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_A: usize = 0;
+        let mut s0 = T::cos(x0 * x1) * 2.0;
+        let mut acc1: T = 0.0;
+        let v2 = acc1.tanh().exp();
+        let v6 = match n % 4 {
+            PHASE_A if n < 4 => {
+                let v3 = acc1 + x2;
+                T::from_f64(0.5_f64).unwrap().log((v2 - x0).powi(2) + 2.0) + v3.tanh()
+            }
+            g if g > 1 => {
+                let v4 = T::atan2(T::from_f64(3.0_f64).unwrap(), acc1);
+                s0.cos().exp2() + v4.cos()
+            }
+            _ => {
+                let x2 = prog_37(x2, x0 * 2.0, ((x2 * x0).powi(2) + 1.0).log(x2.powi(2) + 2.0).sin() * 2.0, &v, 3);
+                let v5 = v[2].cos().exp_m1() + T::acos(s0.cos() * 0.9);
+                s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * T::sin(T::from_f64(SCALE).unwrap() + s0 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap());
+                x1.powi(2).cos().exp_m1() + x2.sin() + v5.sin()
+            }
+        };
+        let mut m7: T = prog_66(x0, T::cos((x1.cos() * 0.9).asin().atan()), T::cos(v6), v, n).sin();
+        for i in 1..=2 {
+            m7 = m7.min((v2 - 0.3).sin().exp() + T::tanh(v[3 - i]));
+        }
+        let mut k8 = 0;
+        while k8 < 5 && x2 <= T::acos(T::cos(v2) * 0.9) {
+            k8 += 1;
+            let [b9, b10, b11, _] = v;
+            for j in 1..n {
+                s0 = s0 * 0.6;
+                s0 = s0 - 0.1 * b11.powi(2).cos();
+                match j % 2 {
+                    0 => {
+                        s0 = s0.mul_add(0.6, v6.powi(2).tanh() * T::from_f64(0.05).unwrap());
+                        acc1 = acc1 - T::from_f64(0.05).unwrap() * T::cos(v[j % 4]).tanh().tanh();
+                    }
+                    _ => {
+                        let x2 = b10;
+                        acc1 = acc1 + T::tanh((T::powi(x2, 2) + 1.5).acosh()) * T::from_f64(0.05).unwrap();
+                    }
+                }
+            }
+            s0 = s0.mul_add(T::from_f64(0.8).unwrap(), m7.tanh().exp().cos() * T::from_f64(0.05).unwrap());
+            s0 = (s0 * T::from_f64(0.75).unwrap() + (b9.cos() + b10.cos() + b11.sin()) * T::from_f64(0.05).unwrap()).sin();
+        }
+        for _ in (1..=5).step_by(2) {
+            s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * T::tanh(v2.max(v[k8 % 4]));
+            for _ in 0..n {
+                let v12 = v.iter().zip(v.iter()).fold(1.0, |r, (&p, &q)| r * (1.0 + T::from_f64(0.25).unwrap() * ((p.powi(2) + 1.0).log10().max(x2) + q.sin()).tanh()));
+                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (m7 + T::from_f64(0.25).unwrap()).sin() * T::from_f64(0.25).unwrap());
+                let [b13, _, b14, _] = v;
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (v12.sin() + b13.sin() - b14.tanh()).cos() * T::from_f64(0.05).unwrap());
+            }
+            if m0::prog_15(x1, (m7 * m7).copysign(s0).tanh() * 2.0, x0, v, k8) > T::from_f64(0.5).unwrap() {
+                continue;
             }
         }
-        let v7 = f64::powi(f64::cbrt(m4 * m4 + 0.5), 2).ln_1p();
-        let [b8, _, _, _] = *w0;
-        let v12: f64 = match mode {
-            Mode::Lower(_, _) => b8 - x0,
-            Mode::Upper(_) => f64::exp(f64::sin(x2)),
-            Mode::Off => x0 + f64::atan(v7),
+        let v15 = if T::sin(x1).exp_m1().max(v2 * x1) <= -1.0 {
+            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v2.cos() * 1.0);
+            acc1 * x2
+        } else {
+            (v[0] * v[0]).sin()
         };
-        s1.sin() - acc2 * 0.25 - v3.sin() + v7 - b8.sin() - v12 - (b8.tanh() + 2.0).cbrt() * x2.tanh().exp2()
+        x2.cos() - s0 * 1.5 + acc1.tanh() - T::sin(m7) + v15.sin()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0: f64 = x2;
+        let mut acc1: f64 = 0.0;
+        'b0: {
+            for (i, &t) in v.iter().enumerate() {
+                let v3 = match i {
+                    0..=2 => f64::sin((x0 * x0 + 1.0).recip()).exp_m1(),
+                    3 => {
+                        let x0 = x0;
+                        let v2 = f64::log10(x1 * x1 + 1.0);
+                        v2.atan2(v2.powi(2) + 1.0) + x0.tanh()
+                    }
+                    _ => 3.0_f64.hypot(v[i] * x2),
+                };
+                let v8 = match mode {
+                    Mode::Upper(_) => {
+                        let x1 = (v[n % 4] * v[n % 4] + 1.0).cbrt();
+                        f64::atanh(f64::tanh(x1) * 0.9)
+                    }
+                    Mode::Lower(_, lo6) => {
+                        x0 - t + (v3 + lo6)
+                    }
+                    Mode::Off => {
+                        let v7 = (f64::cos(t) * 0.9).asin();
+                        (-(x0 * x0 + 1.0).log(x1.powi(2) + 2.0)) + f64::tanh(v7)
+                    }
+                };
+                if i < 1 && x1 >= 0.0 {
+                    break 'b0;
+                }
+                s0 *= 0.8;
+                s0 -= 0.2 * f64::tanh(s0.cos());
+                s0 *= 0.8;
+                s0 += 0.01 * (t.sin() - v3.tanh() - v8.tanh()).cos();
+            }
+        }
+        let v9 = x0 - x1 + v[1].tanh();
+        let mut k10 = 0;
+        while k10 < 5 {
+            k10 += 1;
+            s0 = (s0 * 0.6 + (v9.cos() * 0.9).acos() * 0.1).tanh();
+            let v12: f64 = if x2 + x1 + f64::cos(v9) < (f64::powi(v[3], 2) + 0.5).cbrt() {
+                v9 / (x2.powi(2) + 1.0)
+            } else {
+                let v11 = x0;
+                (f64::cos(s0) * 1.5).cosh() + v11.cos()
+            };
+            s0 = s0 * 0.5 + f64::sin(f64::tanh(v12)) * 0.1;
+        }
+        let v16 = match mode {
+            Mode::Lower(_, _) => {
+                s0 = (s0 * 0.75 + (f64::sin(x2) * 1.2).tan().hypot(f64::exp(v9.sin())) * 0.01).sin();
+                (f64::powi(s0, 2) + 2.0).ln()
+            }
+            Mode::Upper(_) => f64::cosh(x2.sin() * 1.5),
+            Mode::Off => -v9,
+        };
+        acc1 += (v16 + 0.65).sin();
+        s0 * 0.25 + acc1.cos() + v9.cos()
     }
 
     pub const SCALE: f64 = 0.75;
