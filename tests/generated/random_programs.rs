@@ -282,7 +282,7 @@ pub mod random_programs {
         x0.sin() - f64::sin(x1) - s0.sin() + f64::tanh(acc1) + c9 + c16 - a26[2].sin() + 2.0_f64.powf(x1.sin())
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_C: usize = 2;
         const PHASE_D: usize = 3;
@@ -1413,7 +1413,7 @@ pub mod random_programs {
         }
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_16(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
         let mut s0 = f64::cos(f64::exp(x0.cos().sinh().tanh())) * 2.0;
         let mut s1 = *x2 / (s0.tanh() + 2.0);
@@ -5278,7 +5278,7 @@ pub mod random_programs {
         }
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         let mut s0 = (-0.5_f64).max(v[n % 4] - x0).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
@@ -5308,7 +5308,7 @@ pub mod random_programs {
         x1.cos() + x2 - s0 - acc1 - c3 + c9.cos()
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
         let mut s0 = 2.0_f64.atan2(f64::exp(x1.sin())).cos() * 2.0;
@@ -5577,7 +5577,7 @@ pub mod random_programs {
         s0 - f64::cos(acc2) + v19.sin() - f64::sin(v20) + v31
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         let mut s0 = f64::tanh(x0.sin().exp()) * 2.0;
         let mut acc1: f64 = 0.0;
@@ -5964,7 +5964,7 @@ pub mod random_programs {
         s0.tanh() + s1.sin() - acc2 - v3 * 0.25 + m10.cos() - prog_52(x1, acc2, 2.0, [v[0], v[1], v[2], v[3]], n)
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_D: usize = 3;
         let mut s0 = ((v[2].to_degrees() * 0.02).powi(2) + 2.0).acosh().tanh() * 2.0;
@@ -6194,7 +6194,7 @@ pub mod random_programs {
         x1.tanh() - s0.cos() - acc1.tanh() + v24 * 0.5
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         let mut s0 = v[n % 4].sin() * x2.sin();
         let mut s1 = (f64::abs(x1) - v[n % 4] / (f64::powi(s0, 2) + 1.0)).sin() * 2.0;
@@ -7644,7 +7644,7 @@ pub mod random_programs {
         s0 * 0.75 + s1 - acc2.sin() + v9.tanh() + v10.sin()
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
         let mut s0 = f64::recip(x2.powi(2) + 1.0);
         let mut acc1: f64 = 0.0;
@@ -9058,7 +9058,7 @@ pub mod random_programs {
         }
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
         let w0 = v;
         let mut s1 = (v[n % 4] * x2).cos() * 2.0;
