@@ -16,8 +16,33 @@ use crate::graph::{
 use crate::rules::{self, Derivative};
 use crate::signature::float_owner;
 
-pub fn analyze(graph: &mut Graph, body: &Block, diagnostics: &mut Diagnostics) {
+/// `fields_float`: the float type a differentiated struct's field takes where its use shows it
+/// is a float but not which (the function's own): its code then needs no inference from a
+/// literal (`0.2 * p.a` beside `let mut s = 0.5;`), which another crate's `f64x2: Add<f64>` can
+/// make ambiguous. A field of another float type is a type error, never a silent reading.
+pub fn analyze(
+    graph: &mut Graph,
+    body: &Block,
+    fields_float: Option<crate::graph::FloatTy>,
+    diagnostics: &mut Diagnostics,
+) {
     while propagate(graph, body) {}
+    if let Some(float) = fields_float {
+        let untyped_fields: Vec<ValueId> = (0..graph.nodes.len())
+            .map(ValueId)
+            .filter(|id| {
+                let node = graph.node(*id);
+                node.ty == Ty::Float(None)
+                    && matches!(node.op, Op::Field { param, .. } if graph.node(param).active)
+            })
+            .collect();
+        if !untyped_fields.is_empty() {
+            for id in untyped_fields {
+                graph.node_mut(id).ty = Ty::Float(Some(float));
+            }
+            while propagate(graph, body) {}
+        }
+    }
     settle_views(graph);
     check(graph, diagnostics);
 }

@@ -100,7 +100,13 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         &mut diagnostics,
     ) {
         Ok(mut lowered) => {
-            analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
+            let fields_float = signature.ret.as_ref().and_then(|(_, float)| *float);
+            analyze::analyze(
+                &mut lowered.graph,
+                &lowered.body,
+                fields_float,
+                &mut diagnostics,
+            );
             replay::export(&mut lowered.graph, &mut lowered.body);
             (Some(lowered), None)
         }
