@@ -91,11 +91,14 @@ fn main() {
         _ => compile_time::run(&target),
     };
     let mut markdown = report::render(&suite.functions, &compile);
-    // The idioms benchmark runs on its own; its measured section is kept beside it.
-    let idioms = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/idioms.md");
-    if let Ok(section) = std::fs::read_to_string(idioms) {
-        markdown.push('\n');
-        markdown.push_str(&section);
+    // The idioms, organised and second-order benchmarks run on their own; their measured
+    // sections are kept beside them.
+    for section in ["idioms.md", "organised.md", "second_order.md"] {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join(section);
+        if let Ok(section) = std::fs::read_to_string(file) {
+            markdown.push('\n');
+            markdown.push_str(&section);
+        }
     }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
     std::fs::write(&path, markdown).expect("write BENCHMARKS.md");
