@@ -94,7 +94,9 @@ fn main() {
     // The idioms, organised and second-order benchmarks run on their own; their measured
     // sections are kept beside them.
     for section in ["idioms.md", "organised.md", "second_order.md"] {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join(section);
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("benches")
+            .join(section);
         if let Ok(section) = std::fs::read_to_string(file) {
             markdown.push('\n');
             markdown.push_str(&section);
