@@ -461,3 +461,38 @@ fn a_struct_result_is_a_vector_output() {
         assert!((gy - (2.0 * jy[0] - 0.5 * jy[1])).abs() < 1e-12);
     }
 }
+
+// ----- tuple fields -----
+
+#[derive(Clone, Copy, Debug, Differentiable)]
+pub struct Tupled {
+    pub t: (f64, f64),
+    pub m: (f64, usize),
+    pub k: f64,
+}
+
+/// Tuple fields of floats, and a tuple mixing a float and a constant: their gradient starts
+/// at zero (a copied tuple would start at the input's value).
+#[differentiable(wrt(p, x))]
+fn tupled(p: &Tupled, x: f64) -> f64 {
+    p.t.0 * x + (p.t.1 * p.k).sin() + p.m.0 * p.m.1 as f64
+}
+
+#[test]
+fn tuple_fields_are_differentiated_from_zero() {
+    let mut next = xorshift(0x7e91);
+    for _ in 0..10 {
+        let v = random(&mut next, 5);
+        let rebuild = |a: &[f64]| Tupled {
+            t: (a[0], a[1]),
+            m: (a[2], 3),
+            k: a[3],
+        };
+        let (dp, dx) = tupled_grad(&rebuild(&v), v[4]);
+        assert_eq!(dp.m.1, 3, "the constant is kept");
+        let analytic = [dp.t.0, dp.t.1, dp.m.0, dp.k, dx];
+        let f = |a: &[f64]| tupled(&rebuild(a), a[4]);
+        let mirror = |a: &[Dual64]| a[0] * a[4] + (a[1] * a[3]).sin() + a[2] * 3.0;
+        assert_gradient_and_dual(f, mirror, &v, &analytic);
+    }
+}

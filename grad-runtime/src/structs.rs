@@ -35,6 +35,43 @@ impl<T: Differentiable, const N: usize> Differentiable for [T; N] {
     }
 }
 
+// Integers and `bool` are kept as they are, so that a tuple mixing them with floats
+// (`(f64, usize)`) zeroes its floats and keeps its constants.
+macro_rules! constants_kept {
+    ($($ty:ty),*) => {
+        $(impl Differentiable for $ty {
+            fn zeros_like(&self) -> Self {
+                *self
+            }
+        })*
+    };
+}
+
+constants_kept!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool, char
+);
+
+// A tuple field of floats (`t: (f64, f64)`) starts at zero too: copied as a constant, its
+// gradient would start at the input's value and be wrong.
+macro_rules! differentiable_tuples {
+    ($(($($t:ident $i:tt),+))*) => {
+        $(impl<$($t: Differentiable),+> Differentiable for ($($t,)+) {
+            fn zeros_like(&self) -> Self {
+                ($(self.$i.zeros_like(),)+)
+            }
+        })*
+    };
+}
+
+differentiable_tuples! {
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+}
+
 impl<T> Differentiable for PhantomData<T> {
     fn zeros_like(&self) -> Self {
         PhantomData
