@@ -34,6 +34,34 @@ fn tangent_type(param: &Param) -> TokenStream {
     }
 }
 
+/// A public companion's tangent or direction for a parameter: shaped like its gradient entry
+/// (a nalgebra value as its type), a slice's a slice.
+fn direction_parameter(param: &Param, name: &proc_macro2::Ident) -> TokenStream {
+    let ty = match slice_element(param) {
+        Some(_) => tangent_type(param),
+        None => {
+            let ty = &param.gradient_ty;
+            quote!(#ty)
+        }
+    };
+    quote!(#name: #ty)
+}
+
+/// That tangent or direction as the core takes it: a nalgebra value (taken by value
+/// whatever its parameter is) as its array.
+fn direction_argument(param: &Param, name: &proc_macro2::Ident) -> TokenStream {
+    match &param.linalg {
+        Some(linalg) => {
+            let owned = crate::linalg::Linalg {
+                by_reference: false,
+                ..linalg.clone()
+            };
+            crate::linalg::to_array(&owned, quote!(#name))
+        }
+        None => quote!(#name),
+    }
+}
+
 /// A zero gradient for a slice parameter: a `Vec` of zeros shaped like its elements (rows
 /// as long as its rows, for a `&[Vec<f64>]`).
 fn slice_zeros(param: &Param) -> TokenStream {
@@ -491,9 +519,23 @@ impl Companions<'_> {
     /// The core as the companions call it, with the function's type and const parameters
     /// passed on explicitly: a parameter used only in the body (`[0.0; N]`) cannot be inferred.
     fn core_path(&self) -> TokenStream {
-        let sig = &self.function.sig;
-        let core = names::core(&sig.ident);
-        let generics: Vec<&proc_macro2::Ident> = sig
+        self.beside(&names::core(&self.function.sig.ident))
+    }
+
+    /// A function generated beside the user's (a core, a second-order companion) as the
+    /// companions call it: through `Self::` in an impl, with the type and const parameters.
+    fn beside(&self, name: &proc_macro2::Ident) -> TokenStream {
+        let owner = self.in_impl.then(|| quote!(Self::));
+        let turbofish = self.turbofish();
+        quote!(#owner #name #turbofish)
+    }
+
+    /// `::<T, N>` of the function's type and const parameters, passed on explicitly: a
+    /// parameter used only in the body (`[0.0; N]`) cannot be inferred. `None` without any.
+    fn turbofish(&self) -> Option<TokenStream> {
+        let generics: Vec<&proc_macro2::Ident> = self
+            .function
+            .sig
             .generics
             .params
             .iter()
@@ -503,12 +545,7 @@ impl Companions<'_> {
                 syn::GenericParam::Lifetime(_) => None,
             })
             .collect();
-        let owner = self.in_impl.then(|| quote!(Self::));
-        if generics.is_empty() {
-            quote!(#owner #core)
-        } else {
-            quote!(#owner #core::<#(#generics),*>)
-        }
+        (!generics.is_empty()).then(|| quote!(::<#(#generics),*>))
     }
 
     /// The float type of the function's result (of its elements, for an array); `None`
@@ -546,17 +583,7 @@ impl Companions<'_> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        let generics: Vec<&proc_macro2::Ident> = sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                syn::GenericParam::Type(ty) => Some(&ty.ident),
-                syn::GenericParam::Const(constant) => Some(&constant.ident),
-                syn::GenericParam::Lifetime(_) => None,
-            })
-            .collect();
-        let turbofish = (!generics.is_empty()).then(|| quote!(::<#(#generics),*>));
+        let turbofish = self.turbofish();
         match (sig.receiver(), self.in_impl) {
             (Some(_), _) => quote!(self.#name #turbofish(#(#args),*)),
             (None, true) => quote!(Self::#name #turbofish(#(#args),*)),
@@ -1122,23 +1149,8 @@ impl Companions<'_> {
             .collect();
         let attrs = self.inherited_attributes();
         // A user who calls only `f_grad` has still used `f`; without this, `f` warns as dead code.
-        let name = &sig.ident;
-        let parameters: Vec<&proc_macro2::Ident> = sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|p| match p {
-                syn::GenericParam::Type(t) => Some(&t.ident),
-                syn::GenericParam::Const(c) => Some(&c.ident),
-                syn::GenericParam::Lifetime(_) => None,
-            })
-            .collect();
-        let owner = self.in_impl.then(|| quote!(Self::));
-        let mark_used = if parameters.is_empty() {
-            quote!(let _ = #owner #name;)
-        } else {
-            quote!(let _ = #owner #name::<#(#parameters),*>;)
-        };
+        let user_function = self.beside(&sig.ident);
+        let mark_used = quote!(let _ = #user_function;);
         let mut readable: Vec<proc_macro2::Ident> = self
             .signature
             .params
@@ -1337,47 +1349,14 @@ impl Companions<'_> {
         let public_tangents: Vec<TokenStream> = differentiable
             .iter()
             .zip(&tangent_names)
-            .map(|((_, p), name)| {
-                let ty = match slice_element(p) {
-                    Some(_) => tangent_type(p),
-                    None => {
-                        let ty = &p.gradient_ty;
-                        quote!(#ty)
-                    }
-                };
-                quote!(#name: #ty)
-            })
+            .map(|((_, p), name)| direction_parameter(p, name))
             .collect();
         let tangent_args: Vec<TokenStream> = differentiable
             .iter()
             .zip(&tangent_names)
-            .map(|((_, p), name)| match &p.linalg {
-                Some(linalg) => {
-                    let owned = crate::linalg::Linalg {
-                        by_reference: false,
-                        ..linalg.clone()
-                    };
-                    crate::linalg::to_array(&owned, quote!(#name))
-                }
-                None => quote!(#name),
-            })
+            .map(|((_, p), name)| direction_argument(p, name))
             .collect();
-        let owner = self.in_impl.then(|| quote!(Self::));
-        let turbofish: Vec<&proc_macro2::Ident> = sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                syn::GenericParam::Type(ty) => Some(&ty.ident),
-                syn::GenericParam::Const(constant) => Some(&constant.ident),
-                syn::GenericParam::Lifetime(_) => None,
-            })
-            .collect();
-        let core_path = if turbofish.is_empty() {
-            quote!(#owner #core)
-        } else {
-            quote!(#owner #core::<#(#turbofish),*>)
-        };
+        let core_path = self.beside(&core);
         let args = &setup.args;
         let (value_name, tangent_name) = (names::function_value(), names::output_tangent());
         let (value_out, tangent_out) = match &self.signature.ret_linalg {
@@ -1442,48 +1421,18 @@ impl Companions<'_> {
                 )
             })
             .collect();
-        let owner = self.in_impl.then(|| quote!(Self::));
-        let turbofish: Vec<&proc_macro2::Ident> = sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|param| match param {
-                syn::GenericParam::Type(ty) => Some(&ty.ident),
-                syn::GenericParam::Const(constant) => Some(&constant.ident),
-                syn::GenericParam::Lifetime(_) => None,
-            })
-            .collect();
-        let turbofish = (!turbofish.is_empty()).then(|| quote!(::<#(#turbofish),*>));
-        let nested_grad = names::companion(tangent_function, "grad");
+        let nested_grad = self.beside(&names::companion(tangent_function, "grad"));
         let args = &setup.args;
         // The core's directions: a nalgebra direction as its array.
         let direction_args: Vec<TokenStream> = differentiable
             .iter()
             .zip(&directions)
-            .map(|(p, name)| match &p.linalg {
-                Some(linalg) => {
-                    let owned = crate::linalg::Linalg {
-                        by_reference: false,
-                        ..linalg.clone()
-                    };
-                    crate::linalg::to_array(&owned, quote!(#name))
-                }
-                None => quote!(#name),
-            })
+            .map(|(p, name)| direction_argument(p, name))
             .collect();
         let public_directions: Vec<TokenStream> = differentiable
             .iter()
             .zip(&directions)
-            .map(|(p, name)| {
-                let ty = match slice_element(p) {
-                    Some(_) => tangent_type(p),
-                    None => {
-                        let ty = &p.gradient_ty;
-                        quote!(#ty)
-                    }
-                };
-                quote!(#name: #ty)
-            })
+            .map(|(p, name)| direction_parameter(p, name))
             .collect();
         let grad_ty = self.gradient_type();
         let name = &sig.ident;
@@ -1493,7 +1442,8 @@ impl Companions<'_> {
             .collect();
         let wrt = wrt.join(", ");
         let hvp_name = names::companion(name, "hvp");
-        let hvp_call = |directions: &[TokenStream]| quote!(#owner #nested_grad #turbofish(#(#args,)* #(#directions,)*));
+        let hvp_call =
+            |directions: &[TokenStream]| quote!(#nested_grad(#(#args,)* #(#directions,)*));
         let hvp = setup.companion(
             &hvp_name,
             format!(

@@ -1,6 +1,6 @@
 //! The primal sweep of a frame: which nodes it must compute (liveness) and their code, with
-//! the tapes its loops record for the reverse sweep. Forward mode, when it comes, is a sweep
-//! of its own beside this one (see ARCHITECTURE.md).
+//! the tapes its loops record for the reverse sweep. The tangent sweep (`tangent.rs`) walks
+//! with it, adding each active value's tangent after the code of the value.
 
 use crate::graph::CallArg;
 use crate::graph::{
@@ -53,7 +53,7 @@ pub struct Forward<'a> {
 }
 
 /// `[[value; N]; M]` for an array type.
-fn repeat_tokens(ty: &Ty, value: TokenStream) -> TokenStream {
+pub fn repeat_tokens(ty: &Ty, value: TokenStream) -> TokenStream {
     match ty {
         Ty::Array(elem, len) => {
             let inner = repeat_tokens(elem, value);

@@ -17,8 +17,10 @@
 //! (`x * x`, `c * y * y`, `y * y * y`, one division for both partials of `a / b`), in
 //! `reverse/shortcuts.rs`: they give the same bits with fewer operations.
 //!
-//! Forward mode adds a tangent rule beside each adjoint rule: a `tangent` column in the
-//! operator table and in [`MethodRule`], and a `<name>_tangent` function beside each pullback.
+//! Forward mode (`tangent.rs`) reads the same rows: an operator's tangent is written inline
+//! there from the same partials, a float method's is `<name>_tangent` beside its pullback in
+//! grad-runtime (the pullback's exact transpose), and second order differentiates that through
+//! `<name>_tangent_vjp` (`grad-runtime/src/second_order.rs`). A new method needs all three.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};

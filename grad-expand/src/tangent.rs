@@ -30,9 +30,9 @@ use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, Graph, If, Loop, LoopHeader, Op, Output, Stmt, Ty, ValueId,
 };
 use crate::names;
-use crate::primal::{Forward, TapeInfo};
+use crate::primal::{Forward, TapeInfo, repeat_tokens};
 use crate::rules::Derivative;
-use crate::spell::{array_name, known_type, operand};
+use crate::spell::{array_name, known_type, operand, zero, zeros};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::HashMap;
@@ -507,7 +507,7 @@ impl Walk<'_, '_> {
                 quote!([#(#rows),*])
             }
             ArrayInit::Repeat { value } => match self.sweep.tangent(*value) {
-                Some(tangent) => repeat(&array.ty, tangent),
+                Some(tangent) => repeat_tokens(&array.ty, tangent),
                 None => zeros(&array.ty),
             },
             // Tangent arrays are owned values (no reference to see through), copied as they
@@ -679,41 +679,7 @@ impl Walk<'_, '_> {
     }
 }
 
-/// A zero tangent of `id`'s type. A generic `T`'s is spelled as grad spells a literal of
-/// `T` (`<T as Literal>::literal(0.0)`), which the second pass (`second_order.rs`) reads as a
-/// constant, where it refuses num-traits' `<T as Zero>::zero()`.
-fn zero(graph: &Graph, id: ValueId) -> TokenStream {
-    zeros(&graph.node(id).ty)
-}
-
-/// Zeros of a float or array type (see [`zero`]).
-fn zeros(ty: &Ty) -> TokenStream {
-    match ty {
-        Ty::Float(Some(float @ crate::types::FloatTy::Generic(_))) => {
-            let ty = float.ident();
-            quote!(<#ty as ::grad::__private::Literal>::literal(0.0))
-        }
-        Ty::Array(elem, len) => {
-            let (elem, len) = (zeros(elem), &len.0);
-            quote!([#elem; #len])
-        }
-        other => crate::spell::zeros(other),
-    }
-}
-
 /// `: f64` where analysis knows the type (see `Forward::typed_arrays`).
 fn typed(ty: &Ty) -> TokenStream {
     known_type(ty).map(|ty| quote!(: #ty)).unwrap_or_default()
-}
-
-/// `[[value; N]; M]` for an array type.
-fn repeat(ty: &Ty, value: TokenStream) -> TokenStream {
-    match ty {
-        Ty::Array(elem, len) => {
-            let inner = repeat(elem, value);
-            let len = &len.0;
-            quote!([#inner; #len])
-        }
-        _ => value,
-    }
 }

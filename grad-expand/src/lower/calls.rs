@@ -230,8 +230,9 @@ impl Lowerer<'_> {
             return value;
         }
         let expr = Expr::Call(call.clone());
-        // `<T as Float>::from_f64(2.0)` and the macro's own converted literal
-        // `<T as Literal>::literal(2.0)`: a constant of a generic float type. Unqualified,
+        // `<T as Float>::from_f64(2.0)`, the macro's own converted literal
+        // `<T as Literal>::literal(2.0)` and its zeros and ones (`<T as Zero>::zero()`, which
+        // a tangent sweep differentiated again holds): a constant of a generic float type. Unqualified,
         // `T::from_f64(2.0)` may be num-traits' (an `Option<T>`) or grad's (a `T`): rustc
         // knows which, so it stays a call whose result rustc types.
         if let Expr::Path(func) = &*call.func {
@@ -242,7 +243,12 @@ impl Lowerer<'_> {
                 .map(|s| s.ident.to_string())
                 .unwrap_or_default();
             let constant_args = call.args.iter().all(crate::generics::is_plain_literal);
-            if matches!(last.as_str(), "from_f64" | "from_i32" | "literal") && constant_args {
+            let constant = match last.as_str() {
+                "from_f64" | "from_i32" | "literal" => constant_args,
+                "zero" | "one" => call.args.is_empty(),
+                _ => false,
+            };
+            if constant {
                 let owner = match &func.qself {
                     Some(qself) => classify(&qself.ty),
                     None => Ty::Unknown,
