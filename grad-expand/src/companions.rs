@@ -1111,29 +1111,9 @@ impl Companions<'_> {
         }
         let forward = &frame.forward;
         let backward = render(graph, &frame.steps);
-        let value = match lowered.output.clone() {
-            Output::Scalar(value) => operand(graph, value),
-            Output::Array(array) => array_name(graph, array),
-            Output::Tuple(values) => {
-                let values = values.iter().map(|v| operand(graph, *v));
-                quote!((#(#values,)*))
-            }
-            Output::Struct {
-                path,
-                members,
-                values,
-            } => {
-                let values = values.iter().map(|v| operand(graph, *v));
-                quote!(#path { #(#members: #values,)* })
-            }
-            Output::Rows(rows) => {
-                let rows = rows.iter().map(|row| {
-                    let values = row.iter().map(|v| operand(graph, *v));
-                    quote!([#(#values),*])
-                });
-                quote!([#(#rows),*])
-            }
-        };
+        let value = crate::spell::output(&lowered.output, &|v| operand(graph, v), &|a| {
+            array_name(graph, a)
+        });
         // Array adjoints were built in place; scalar parameters' adjoints are stored at the
         // end (an entry without an adjoint stays the zero the caller gave).
         let scalar_gradients: Vec<TokenStream> = entries

@@ -256,3 +256,36 @@ pub fn range_tokens(graph: &Graph, l: &Loop, frame: &mut impl RecordsReads) -> T
 pub trait RecordsReads {
     fn record(&mut self, ids: impl IntoIterator<Item = ValueId>);
 }
+
+/// The function's value (or its tangent) as the core returns it, from how each float and
+/// the output array are spelled: a float, an array, a tuple, a struct literal, a matrix's rows.
+pub fn output(
+    output: &crate::graph::Output,
+    float: &dyn Fn(ValueId) -> TokenStream,
+    array: &dyn Fn(ArrayId) -> TokenStream,
+) -> TokenStream {
+    use crate::graph::Output;
+    match output {
+        Output::Scalar(value) => float(*value),
+        Output::Array(id) => array(*id),
+        Output::Tuple(values) => {
+            let values = values.iter().map(|v| float(*v));
+            quote!((#(#values,)*))
+        }
+        Output::Struct {
+            path,
+            members,
+            values,
+        } => {
+            let values = values.iter().map(|v| float(*v));
+            quote!(#path { #(#members: #values,)* })
+        }
+        Output::Rows(rows) => {
+            let rows = rows.iter().map(|row| {
+                let values = row.iter().map(|v| float(*v));
+                quote!([#(#values),*])
+            });
+            quote!([#(#rows),*])
+        }
+    }
+}

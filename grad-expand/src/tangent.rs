@@ -150,27 +150,10 @@ impl<'a> TangentSweep<'a> {
             forward,
         };
         let code = walk.block(body);
-        let (value, tangent) = match output {
-            Output::Scalar(value) => (operand(graph, *value), self.tangent_or_zero(*value)),
-            Output::Array(array) => (array_name(graph, *array), self.array_tangent(*array)),
-            Output::Tuple(values) | Output::Struct { values, .. } => {
-                let spelled: Vec<TokenStream> = values.iter().map(|v| operand(graph, *v)).collect();
-                let tangents: Vec<TokenStream> =
-                    values.iter().map(|v| self.tangent_or_zero(*v)).collect();
-                (quote!((#(#spelled,)*)), quote!((#(#tangents,)*)))
-            }
-            Output::Rows(rows) => {
-                let values = rows.iter().map(|row| {
-                    let values = row.iter().map(|v| operand(graph, *v));
-                    quote!([#(#values),*])
-                });
-                let tangents = rows.iter().map(|row| {
-                    let tangents = row.iter().map(|v| self.tangent_or_zero(*v));
-                    quote!([#(#tangents),*])
-                });
-                (quote!([#(#values),*]), quote!([#(#tangents),*]))
-            }
-        };
+        let value = crate::spell::output(output, &|v| operand(graph, v), &|a| array_name(graph, a));
+        let tangent = crate::spell::output(output, &|v| self.tangent_or_zero(v), &|a| {
+            self.array_tangent(a)
+        });
         Swept {
             code,
             value,
