@@ -581,9 +581,9 @@ impl Walk<'_, '_> {
         let mut types = Vec::new();
         let mut inits = Vec::new();
         let mut entries = Vec::new();
-        let mut nexts_of: Vec<ValueId> = Vec::new();
         let mut exits = Vec::new();
-        let mut tangent_next: Vec<Option<ValueId>> = Vec::new();
+        // Each carried variable's update: the next value, or (`true`) its tangent.
+        let mut updates: Vec<(ValueId, bool)> = Vec::new();
         for k in &kept {
             let c = &l.carried[*k];
             carried.push({
@@ -600,8 +600,7 @@ impl Walk<'_, '_> {
                 let name = names::value(c.exit);
                 quote!(#name)
             });
-            nexts_of.push(c.next);
-            tangent_next.push(None);
+            updates.push((c.next, false));
             if self.sweep.tangent(c.entry).is_some() {
                 carried.push({
                     let name = names::carried_tangent(l.id, *k);
@@ -617,8 +616,7 @@ impl Walk<'_, '_> {
                     let name = names::tangent(c.exit);
                     quote!(#name)
                 });
-                nexts_of.push(c.next);
-                tangent_next.push(Some(c.next));
+                updates.push((c.next, true));
             }
         }
         let counter_var = names::counter(l.id);
@@ -636,12 +634,11 @@ impl Walk<'_, '_> {
         self.forward.enter_loop();
         let body = self.block(&l.body);
         self.forward.leave_loop();
-        let nexts: Vec<TokenStream> = nexts_of
-            .iter()
-            .zip(&tangent_next)
+        let nexts: Vec<TokenStream> = updates
+            .into_iter()
             .map(|(next, tangent)| match tangent {
-                Some(next) => self.sweep.tangent_or_zero_as(*next, *next),
-                None => self.forward.arg(*next),
+                true => self.sweep.tangent_or_zero(next),
+                false => self.forward.arg(next),
             })
             .collect();
         let stop = l.stop.map(|stop| {
