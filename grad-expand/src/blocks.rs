@@ -30,16 +30,25 @@ fn take_own_attribute(attrs: &mut Vec<syn::Attribute>) -> Option<TokenStream> {
     })
 }
 
-/// Arguments belong on the functions: `wrt` names one function's parameters.
-fn no_arguments(args: &TokenStream, what: &str) -> TokenStream {
+/// The block's own arguments: `hessian` asks for second order for every function in it
+/// (each as if it carried `#[differentiable(hessian)]`, so that calls between them compose);
+/// `wrt` names one function's parameters, and belongs on that function. The second part is
+/// the error for anything else.
+fn block_arguments(args: &TokenStream, what: &str) -> (Option<syn::Ident>, TokenStream) {
     if args.is_empty() {
-        return TokenStream::new();
+        return (None, TokenStream::new());
     }
-    syn::Error::new_spanned(
+    if let Ok(ident) = syn::parse2::<syn::Ident>(args.clone())
+        && ident == "hessian"
+    {
+        return (Some(ident), TokenStream::new());
+    }
+    let error = syn::Error::new_spanned(
         args,
-        format!("#[differentiable] on {what} takes no arguments: put `#[differentiable(wrt(..))]` on the function it is for, inside"),
+        format!("#[differentiable] on {what} takes no arguments but `hessian`: put `#[differentiable(wrt(..))]` on the function it is for, inside"),
     )
-    .to_compile_error()
+    .to_compile_error();
+    (None, error)
 }
 
 /// Why `sig` is left as written, with the block's float type parameters in view.
@@ -58,8 +67,16 @@ fn left_as_written(
     signature::left_as_written(sig)
 }
 
-pub fn module(args: TokenStream, mut module: syn::ItemMod) -> TokenStream {
-    let errors = no_arguments(&args, "a module");
+pub fn module(args: TokenStream, module: syn::ItemMod) -> TokenStream {
+    let (hessian, errors) = block_arguments(&args, "a module");
+    inside_module(hessian.as_ref(), errors, module)
+}
+
+fn inside_module(
+    hessian: Option<&syn::Ident>,
+    errors: TokenStream,
+    mut module: syn::ItemMod,
+) -> TokenStream {
     let Some((_, items)) = module.content.take() else {
         return module.into_token_stream();
     };
@@ -109,16 +126,18 @@ pub fn module(args: TokenStream, mut module: syn::ItemMod) -> TokenStream {
                     left_as_written: &left,
                     helpers: &helpers,
                     tangent_of: false,
+                    hessian,
                 };
                 expand::function(own.unwrap_or_default(), function, &context).into_tokens()
             }
             syn::Item::Impl(mut block) => {
                 let own = take_own_attribute(&mut block.attrs);
-                impl_block(own.unwrap_or_default(), block, &left, &helpers)
+                inside_impl(hessian, own.unwrap_or_default(), block, &left, &helpers)
             }
             syn::Item::Mod(mut inner) if inner.content.is_some() => {
                 let own = take_own_attribute(&mut inner.attrs);
-                self::module(own.unwrap_or_default(), inner)
+                let (own_hessian, errors) = block_arguments(&own.unwrap_or_default(), "a module");
+                inside_module(own_hessian.as_ref().or(hessian), errors, inner)
             }
             other => other.into_token_stream(),
         })
@@ -154,13 +173,20 @@ fn has_own_attribute(attrs: &[syn::Attribute]) -> bool {
 
 /// An impl block: its methods' companions are methods of the same type. Those of a trait
 /// impl go in an inherent impl beside it, public, since the trait's methods are.
-pub fn impl_block(
+pub fn impl_block(args: TokenStream, block: syn::ItemImpl) -> TokenStream {
+    inside_impl(None, args, block, &[], &[])
+}
+
+/// An impl block inside a module, whose `hessian` (`module_hessian`) is its own too.
+fn inside_impl(
+    module_hessian: Option<&syn::Ident>,
     args: TokenStream,
     mut block: syn::ItemImpl,
     module_left: &[(String, String)],
     helpers: &[syn::ItemFn],
 ) -> TokenStream {
-    let errors = no_arguments(&args, "an impl block");
+    let (own_hessian, errors) = block_arguments(&args, "an impl block");
+    let hessian = own_hessian.as_ref().or(module_hessian);
     let items = std::mem::take(&mut block.items);
     let mut left: Vec<(String, String)> = module_left.to_vec();
     left.extend(items.iter().filter_map(|item| match item {
@@ -198,6 +224,7 @@ pub fn impl_block(
             left_as_written: &left,
             helpers,
             tangent_of: false,
+            hessian,
         };
         let mut expansion = expand::function(own.unwrap_or_default(), function, &context);
         if in_trait {

@@ -34,6 +34,12 @@ fn tangent_type(param: &Param) -> TokenStream {
     }
 }
 
+/// `#[doc(hidden)]`.
+fn is_doc_hidden(attr: &syn::Attribute) -> bool {
+    attr.path().is_ident("doc")
+        && matches!(&attr.meta, syn::Meta::List(list) if list.tokens.to_string() == "hidden")
+}
+
 /// A public companion's tangent or direction for a parameter: shaped like its gradient entry
 /// (a nalgebra value as its type), a slice's a slice.
 fn direction_parameter(param: &Param, name: &proc_macro2::Ident) -> TokenStream {
@@ -375,7 +381,13 @@ impl Companions<'_> {
             ret,
             core: self.core_path(),
             upstream: names::upstream(),
-            attrs: self.inherited_attributes(),
+            // The companions of a hidden function (a tangent function's) are hidden too.
+            attrs: self
+                .function
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("cfg") || is_doc_hidden(a))
+                .collect(),
             one: self
                 .float()
                 .map_or_else(|| quote!(::grad::__private::One::one()), float_one),
@@ -1173,7 +1185,9 @@ impl Companions<'_> {
 impl Companions<'_> {
     /// The core and `f_jvp` of a function the tangent sweep covers; `None` for the others,
     /// which have no `f_jvp` yet (see `tangent::unsupported`).
-    pub fn jvp(&self, lowered: &Lowered) -> Result<Jvp, &'static str> {
+    /// `second_order`: the function asks for second order, so a call's tangent comes from
+    /// the callee's tangent function, which the second pass can differentiate.
+    pub fn jvp(&self, lowered: &Lowered, second_order: bool) -> Result<Jvp, &'static str> {
         let graph = &lowered.graph;
         if let Some(why) = crate::tangent::unsupported(graph) {
             return Err(why);
@@ -1233,6 +1247,7 @@ impl Companions<'_> {
             .filter(|((_, p), _)| p.is_struct())
             .map(|((i, _), tangent)| (ValueId(*i), quote!(#tangent)))
             .collect();
+        sweep.callee_tangents = second_order;
         let swept = sweep.function(&lowered.body, &lowered.output);
         let (code, value, tangent) = (swept.code, swept.value, swept.tangent);
         let items = &lowered.items;
@@ -1264,10 +1279,8 @@ impl Companions<'_> {
             Err("second derivatives do not take slices and nalgebra values together yet")
         } else if self.signature.differentiable().any(|p| p.is_struct()) {
             Err("second derivatives do not take struct parameters yet")
-        } else if crate::tangent::calls(graph) {
-            Err(
-                "the function calls another function with a differentiated value, and second derivatives do not compose through calls yet",
-            )
+        } else if let Some(why) = crate::tangent::callee_tangents_unsupported(graph) {
+            Err(why)
         } else {
             Ok(())
         };
@@ -1281,10 +1294,11 @@ impl Companions<'_> {
             // The body's `const` and `use` items; grad's own checks (a nalgebra constructor's
             // type) are in the first expansion already, and a second pass reads no `fn` item.
             let items = items.iter().filter(|item| !matches!(item, syn::Item::Fn(_)));
+            let vis = &self.function.vis;
             let function: syn::ItemFn = syn::parse_quote! {
                 #[doc(hidden)]
                 #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, unreachable_code, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
-                fn #name #generics (#(#params,)* #(#tangent_names: #types,)*) -> #ret #where_clause {
+                #vis fn #name #generics (#(#params,)* #(#tangent_names: #types,)*) -> #ret #where_clause {
                     use ::grad::pullback as #rules;
                     #(#items)*
                     #(#derefs)*
@@ -1422,8 +1436,16 @@ impl Companions<'_> {
             .collect();
         let wrt = wrt.join(", ");
         let hvp_name = names::companion(name, "hvp");
-        let hvp_call =
-            |directions: &[TokenStream]| quote!(#nested_grad(#(#args,)* #(#directions,)*));
+        // The tangent function's gradient has the parameters' entries, then the tangents'
+        // (`∇f`, for callers; unused here).
+        let entries: Vec<proc_macro2::Ident> = (0..differentiable.len())
+            .map(names::gradient_entry)
+            .collect();
+        let hvp_call = |directions: &[TokenStream]| {
+            let call = quote!(#nested_grad(#(#args,)* #(#directions,)*));
+            let result = one_or_tuple(&entries);
+            quote!({ let (#(#entries,)* ..) = #call; #result })
+        };
         let hvp = setup.companion(
             &hvp_name,
             format!(

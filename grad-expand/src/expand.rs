@@ -5,7 +5,7 @@
 
 use crate::companions::Companions;
 use crate::diagnostics::Diagnostics;
-use crate::graph::Ty;
+use crate::graph::{Output, Ty};
 use crate::{analyze, args, blocks, generics, lower, replay, signature, structure, tuple_params};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -20,7 +20,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         return self::function(args, function, &context).into_tokens();
     }
     match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Impl(block)) => blocks::impl_block(args, block, &[], &[]),
+        Ok(syn::Item::Impl(block)) => blocks::impl_block(args, block),
         Ok(syn::Item::Mod(module)) if module.content.is_some() => blocks::module(args, module),
         _ => not_a_function(item),
     }
@@ -45,6 +45,9 @@ pub struct Context<'a> {
     /// The function is a scalar function's tangent (`second_order.rs`), expanded for its
     /// gradient alone: no forward mode and no second order of its own.
     pub tangent_of: bool,
+    /// The enclosing block's `hessian`: second order for each of its functions that returns
+    /// one float (the others have none, without an error).
+    pub hessian: Option<&'a syn::Ident>,
 }
 
 /// A function as the attribute emits it, and what it adds beside it.
@@ -181,8 +184,14 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     // asked for (`hessian`), or an error that says why it cannot be given.
     let (jvp, second) = match (&lowered, &core) {
         (Some(lowered), Some(_)) if !diagnostics.has_errors() && !context.tangent_of => {
-            let jvp = companions.jvp(lowered);
-            let second = args.hessian.as_ref().map(|asked| {
+            // A block's `hessian` is for the functions that can have second order; the
+            // function's own is a promise, and an error where it cannot be kept.
+            let from_block = context
+                .hessian
+                .filter(|_| args.hessian.is_none() && matches!(lowered.output, Output::Scalar(_)));
+            let asked = args.hessian.as_ref().or(from_block);
+            let jvp = companions.jvp(lowered, asked.is_some());
+            let second = asked.map(|asked| {
                 let made = match &jvp {
                     Ok(jvp) => jvp.tangent_function.clone().and_then(|tangent| {
                         crate::second_order::companions(&companions, tangent, context)

@@ -42,10 +42,12 @@ pub fn parameter_tangent(param: &Ident) -> Ident {
     format_ident!("{}_tangent", param, span = Span::mixed_site())
 }
 
-/// A scalar function's tangent as a function of its parameters and tangents, whose
-/// gradient is the Hessian-vector product.
+/// A scalar function's tangent as a function of its parameters and tangents (`f_tangent`),
+/// whose gradient in the parameters is the Hessian-vector product. It is also what a caller's
+/// second order calls: its `_vjp` (`f_tangent_vjp`) is the callee's second-order rule, as
+/// `sin_tangent_vjp` is `sin`'s.
 pub fn tangent_function(function: &Ident) -> Ident {
-    format_ident!("__{}_tangent", function, span = function.span())
+    companion(function, "tangent")
 }
 
 /// The output's tangent in `f_jvp`.
@@ -130,11 +132,16 @@ pub fn core(function: &Ident) -> Ident {
 
 /// The user-visible `_vjp` of a callee: `p::g` becomes `p::g_vjp`, keeping generic arguments.
 pub fn callee_vjp(path: &syn::Path) -> syn::Path {
-    let mut vjp = path.clone();
-    if let Some(last) = vjp.segments.last_mut() {
-        last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+    callee_companion(path, "vjp")
+}
+
+/// A callee's companion: `p::g` becomes `p::g_<suffix>`, keeping generic arguments.
+pub fn callee_companion(path: &syn::Path, suffix: &str) -> syn::Path {
+    let mut companion = path.clone();
+    if let Some(last) = companion.segments.last_mut() {
+        last.ident = format_ident!("{}_{}", last.ident, suffix, span = last.ident.span());
     }
-    vjp
+    companion
 }
 
 /// A loop's carried variable `k` while the forward sweep runs the loop.

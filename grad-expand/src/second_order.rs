@@ -1,9 +1,12 @@
 //! Second order, by reverse over forward: a scalar function's tangent sweep, written as a
-//! function of the parameters and the tangents (`__f_tangent(x, v) = ∇f(x) · v`, from
+//! function of the parameters and the tangents (`f_tangent(x, v) = ∇f(x) · v`, from
 //! `companions.rs`), goes through the whole pipeline again, as if the user had written it,
-//! differentiated with respect to the parameters alone. Its gradient is `∇(∇f · v) = H v`:
-//! `f_hvp` is that gradient, at the cost of a few of `f`'s gradients, and `f_hessian`
-//! gathers one `f_hvp` per input element.
+//! differentiated with respect to the parameters and the tangents. Its gradient in the
+//! parameters is `∇(∇f · v) = H v`: `f_hvp` is that gradient, at the cost of a few of `f`'s
+//! gradients, and `f_hessian` gathers one `f_hvp` per input element. Its gradient in the
+//! tangents is `∇f`; with it, `f_tangent_vjp` is the second-order rule of a call of `f` in
+//! another function's tangent sweep (`g_tangent` calls `f_tangent`), as `sin_tangent_vjp` is
+//! `sin`'s, so second order composes through calls.
 //!
 //! Every derivative the second pass needs is a rule already: the operators' own, and for
 //! each `__rules::<name>_tangent(..)` call the tangent sweep writes, its `_tangent_vjp` in
@@ -25,17 +28,23 @@ pub fn companions(
     tangent: syn::ItemFn,
     context: &Context,
 ) -> Result<TokenStream, &'static str> {
-    let wrt: Vec<&proc_macro2::Ident> = companions
+    // Differentiated in the tangents too: `f_tangent_vjp` is then what a caller's second
+    // pass needs of `f` (one entry per float argument, the tangents' being `∇f`), while
+    // `f_hvp` keeps the parameters' entries, and the compiler drops the rest.
+    let params: Vec<proc_macro2::Ident> = companions
         .signature
         .differentiable()
-        .map(|p| &p.ident)
+        .map(|p| p.ident.clone())
         .collect();
+    let tangents = params.iter().map(crate::names::parameter_tangent);
+    let wrt: Vec<proc_macro2::Ident> = params.iter().cloned().chain(tangents).collect();
     let nested = Context {
         in_impl: context.in_impl,
         impl_generics: context.impl_generics,
         left_as_written: &[],
         helpers: &[],
         tangent_of: true,
+        hessian: None,
     };
     let name = tangent.sig.ident.clone();
     let expansion = expand::function(quote!(wrt(#(#wrt),*)), tangent, &nested);

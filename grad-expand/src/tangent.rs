@@ -20,7 +20,8 @@
 //! its pullback, so that kinks follow the same conventions in both modes.
 //!
 //! A call's tangent is the callee's gradient (from its `_vjp`, which reverse mode needs
-//! anyway) times its arguments' tangents.
+//! anyway) times its arguments' tangents; or, where second order is asked for, the callee's
+//! own tangent function (`g_tangent`), which the second pass can differentiate again.
 //!
 //! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): calls returning
 //! arrays or tuples, sub-slices passed to calls, macros whose value is a float, struct
@@ -87,13 +88,28 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
     None
 }
 
-/// Whether the tangent sweep calls a callee's `_vjp` (for a call with a differentiated
-/// value): such a sweep is not differentiated again, since the callee has no second order.
-pub fn calls(graph: &Graph) -> bool {
+/// Why a sweep that takes its calls' tangents from the callees' `_tangent` functions (for
+/// second order, `TangentSweep::callee_tangents`) cannot be written: a call with a
+/// differentiated value that passes a slice, whose tangent the callee's `_tangent` would
+/// take as a slice too, which the second pass cannot differentiate yet.
+pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
+    let passes_a_slice = |args: &[crate::graph::CallArg]| {
+        args.iter().any(|arg| match arg {
+            crate::graph::CallArg::Array { array, .. } => {
+                matches!(graph.array(*array).ty, Ty::Slice(_))
+            }
+            _ => false,
+        })
+    };
     graph
         .nodes
         .iter()
-        .any(|node| node.active && matches!(node.op, Op::Call { .. }))
+        .any(
+            |node| matches!(&node.op, Op::Call { args, .. } if node.active && passes_a_slice(args)),
+        )
+        .then_some(
+            "a call passes a slice on, and second derivatives do not compose through slices yet",
+        )
 }
 
 /// The tangent sweep of the function body.
@@ -106,6 +122,11 @@ pub struct TangentSweep<'a> {
     /// The tangent of each differentiated struct parameter: a value of the struct, whose
     /// fields are its fields' tangents.
     pub struct_tangents: HashMap<ValueId, TokenStream>,
+    /// A call's tangent from the callee's tangent function (`g_tangent(args.., tangents..)`,
+    /// which second order differentiates again through `g_tangent_vjp`), instead of from its
+    /// `_vjp` (which every differentiable callee has, but which the second pass cannot
+    /// differentiate).
+    pub callee_tangents: bool,
 }
 
 /// The value of the function and its tangent, and the code that computes them.
@@ -126,6 +147,7 @@ impl<'a> TangentSweep<'a> {
             param_tangents,
             array_param_tangents,
             struct_tangents: HashMap::new(),
+            callee_tangents: false,
         }
     }
 
@@ -390,6 +412,9 @@ impl Walk<'_, '_> {
         args: &[crate::graph::CallArg],
     ) -> Option<TokenStream> {
         use crate::graph::CallArg;
+        if self.sweep.callee_tangents {
+            return Some(self.callee_tangent(id, path, args));
+        }
         let graph = self.sweep.graph;
         let span = graph.node(id).span;
         let float_args: Vec<CallArg> = args
@@ -457,6 +482,56 @@ impl Walk<'_, '_> {
             let #pattern = ::grad::__private::#check::entries(#vjp_call);
             #first #(+ #rest)*
         }})
+    }
+
+    /// A call's tangent from the callee's own tangent function: `g_tangent(args..,
+    /// tangents..)`, one tangent per float argument (the zero of its type where the argument
+    /// is a constant), the convention of `_vjp`'s entries. A callee with second order
+    /// (`#[differentiable(hessian)]`) has it, and its `_vjp` for the second pass.
+    fn callee_tangent(
+        &mut self,
+        id: ValueId,
+        path: &syn::Path,
+        args: &[crate::graph::CallArg],
+    ) -> TokenStream {
+        use crate::graph::CallArg;
+        let graph = self.sweep.graph;
+        let span = graph.node(id).span;
+        let mut inputs = Vec::new();
+        let mut tangents = Vec::new();
+        for arg in args {
+            match *arg {
+                CallArg::Scalar(v) | CallArg::Receiver(v) => inputs.push(self.forward.arg(v)),
+                CallArg::Borrowed(v) => {
+                    let v = self.forward.arg(v);
+                    inputs.push(quote!(&#v));
+                }
+                CallArg::Array {
+                    array,
+                    by_reference,
+                } => inputs.push(crate::spell::passed_array(graph, array, by_reference)),
+            }
+            match *arg {
+                CallArg::Scalar(v) | CallArg::Borrowed(v)
+                    if graph.node(v).ty.scalar().is_float() =>
+                {
+                    // A constant of a type rustc infers (`g(2.0, x)`) has the zero tangent
+                    // `0.0`, a literal as the argument is.
+                    tangents.push(match (self.sweep.tangent(v), &graph.node(v).ty) {
+                        (Some(tangent), _) => tangent,
+                        (None, Ty::Float(Some(float))) => crate::spell::float_zero(*float),
+                        (None, _) => quote!(0.0),
+                    });
+                }
+                CallArg::Array { array, .. } if graph.array(array).ty.scalar().is_float() => {
+                    tangents.push(self.sweep.array_tangent(array));
+                }
+                _ => {}
+            }
+        }
+        inputs.extend(tangents);
+        let tangent_function = names::callee_companion(path, "tangent");
+        crate::spell::call(&tangent_function, args, inputs, span)
     }
 
     /// The tangent array beside an active array.

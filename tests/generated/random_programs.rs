@@ -6454,7 +6454,7 @@ pub mod random_programs {
         T::tanh(s0) - s1 - acc2.sin() + T::sin(v9) + v16 * 0.5
     }
 
-    #[differentiable]
+    #[differentiable(hessian)]
     pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
         let mut s0 = (x0.powi(2) + T::one()).log2().cos() * T::from_f64(2.0).unwrap();
         let mut acc1: T = T::zero();

@@ -10940,7 +10940,7 @@ pub mod random_programs_dual {
                 (y, (g.0, g.1, g.2, g.3))
             }),
             jvp: Some(|x0, x1, x2, v, n, t| prog_66_jvp::<f64>(x0, x1, x2, v, n, t[0], t[1], t[2], [t[3], t[4], t[5], t[6]])),
-            hvp: None,
+            hvp: Some(|x0, x1, x2, v, n, t| prog_66_hvp::<f64>(x0, x1, x2, v, n, t[0], t[1], t[2], [t[3], t[4], t[5], t[6]])),
         },
         Program { name: "prog_67", primal: prog_67, grad: prog_67_grad, value_and_grad: prog_67_value_and_grad, vjp: prog_67_vjp, dual: prog_67_dual, value_and_grad32: None,
             jvp: Some(|x0, x1, x2, v, n, t| prog_67_jvp(x0, x1, x2, v, n, t[0], t[1], t[2], [t[3], t[4], t[5], t[6]])),

@@ -1,0 +1,199 @@
+//! Second order through calls (issue 17): a function with `hessian` that calls other
+//! functions gets `f_hvp` and `f_hessian` when each callee has second order too (its own
+//! `hessian`, or its block's): the caller's tangent sweep calls the callee's `g_tangent`, and
+//! the second pass differentiates that call through `g_tangent_vjp`. Checked against
+//! num-dual's hyper-dual numbers on mirrors written without grad, and against finite
+//! differences of `f_grad`.
+
+mod common;
+
+use common::xorshift;
+use grad::differentiable;
+use num_dual::{DualNum, HyperDual64};
+
+fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
+        .collect()
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * (1.0 + a.abs().max(b.abs()))
+}
+
+/// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.
+fn hyper_hessian(f: impl Fn(&[HyperDual64]) -> HyperDual64, x: &[f64]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    let seeded: Vec<HyperDual64> = x
+                        .iter()
+                        .enumerate()
+                        .map(|(k, x)| {
+                            let e1 = if k == i { 1.0 } else { 0.0 };
+                            let e2 = if k == j { 1.0 } else { 0.0 };
+                            HyperDual64::new(*x, e1, e2, 0.0)
+                        })
+                        .collect();
+                    f(&seeded).eps1eps2
+                })
+                .collect()
+        })
+        .collect()
+}
+
+// ----- free functions: a callee with a float and an array, called with constants too -----
+
+#[differentiable(hessian)]
+fn bump(a: f64, w: [f64; 2]) -> f64 {
+    a.sin() * w[0] + w[1] * w[1] * a
+}
+
+fn bump_mirror<D: DualNum<f64> + Copy>(a: D, w: [D; 2]) -> D {
+    a.sin() * w[0] + w[1] * w[1] * a
+}
+
+#[differentiable(hessian)]
+fn two_bumps(x: f64, y: f64) -> f64 {
+    let w = [x * y, y];
+    // The second call's first argument is a constant: its tangent is zero.
+    bump(x, w) + bump(2.0, w) * x
+}
+
+fn two_bumps_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (x, y) = (v[0], v[1]);
+    let w = [x * y, y];
+    bump_mirror(x, w) + bump_mirror(D::from(2.0), w) * x
+}
+
+#[test]
+fn a_call_of_a_function_with_second_order() {
+    let mut next = xorshift(0xca11);
+    for _ in 0..50 {
+        let r = random(&mut next, 4);
+        let ((hxx, hxy), (hyx, hyy)) = two_bumps_hessian(r[0], r[1]);
+        let expected = hyper_hessian(two_bumps_mirror, &r[..2]);
+        assert!(
+            close(hxx, expected[0][0], 1e-12),
+            "{hxx} vs {}",
+            expected[0][0]
+        );
+        assert!(close(hxy, expected[0][1], 1e-12) && hxy.to_bits() == hyx.to_bits());
+        assert!(close(hyy, expected[1][1], 1e-12));
+        // H v against finite differences of the gradient.
+        let (vx, vy) = (r[2], r[3]);
+        let (hvx, hvy) = two_bumps_hvp(r[0], r[1], vx, vy);
+        let h = 1e-6;
+        let (gp, gm) = (
+            two_bumps_grad(r[0] + h * vx, r[1] + h * vy),
+            two_bumps_grad(r[0] - h * vx, r[1] - h * vy),
+        );
+        assert!(close(hvx, (gp.0 - gm.0) / (2.0 * h), 1e-6));
+        assert!(close(hvy, (gp.1 - gm.1) / (2.0 * h), 1e-6));
+        // The callee's own second order, through its array parameter.
+        let (a, w) = (r[0], [r[1], r[2]]);
+        let (ha, hw) = bump_hvp(a, w, 1.0, [0.0, 0.0]);
+        let expected = hyper_hessian(|v| bump_mirror(v[0], [v[1], v[2]]), &[a, w[0], w[1]]);
+        assert!(close(ha, expected[0][0], 1e-12));
+        assert!(close(hw[0], expected[1][0], 1e-12) && close(hw[1], expected[2][0], 1e-12));
+    }
+}
+
+// ----- a module with `hessian`: calls in loops, a chain of calls, a generic callee -----
+
+#[differentiable(hessian)]
+mod chain {
+    use num_traits::Float;
+
+    pub fn softplus<T: Float>(z: T) -> T {
+        (T::one() + z.exp()).ln()
+    }
+
+    pub fn cell(h: f64, x: f64, w: f64) -> f64 {
+        softplus::<f64>(w * h + x).tanh()
+    }
+
+    /// A recurrence of cells: calls in a loop, each taking the previous one's value.
+    pub fn unrolled(xs: [f64; 4], w: f64) -> f64 {
+        let mut h = 0.0;
+        for x in xs {
+            h = cell(h, x, w);
+        }
+        h * h
+    }
+
+    /// A vector function in the same module: it has no second order, and no error.
+    pub fn pair(x: f64) -> [f64; 2] {
+        [x.sin(), x.cos()]
+    }
+}
+
+fn softplus_mirror<D: DualNum<f64> + Copy>(z: D) -> D {
+    (z.exp() + 1.0).ln()
+}
+
+fn unrolled_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let w = v[4];
+    let mut h = D::from(0.0);
+    for x in &v[..4] {
+        h = softplus_mirror(w * h + *x).tanh();
+    }
+    h * h
+}
+
+#[test]
+fn calls_in_a_loop_of_a_module_with_second_order() {
+    let mut next = xorshift(0x100b);
+    for _ in 0..30 {
+        let r = random(&mut next, 5);
+        let (xs, w) = ([r[0], r[1], r[2], r[3]], 1.0 + r[4]);
+        let ((hxx, hxw), (hwx, hww)) = chain::unrolled_hessian(xs, w);
+        let expected = hyper_hessian(
+            unrolled_mirror,
+            &r[..4].iter().copied().chain([w]).collect::<Vec<_>>(),
+        );
+        for i in 0..4 {
+            for j in 0..4 {
+                assert!(close(hxx[i][j], expected[i][j], 1e-11), "H[{i}][{j}]");
+            }
+            assert!(close(hxw[i], expected[i][4], 1e-11));
+            assert_eq!(hxw[i].to_bits(), hwx[i].to_bits());
+        }
+        assert!(close(hww, expected[4][4], 1e-11));
+        // The vector function keeps its first-order companions.
+        let j = chain::pair_jacobian(r[0]);
+        assert!(close(j[0], r[0].cos(), 1e-15) && close(j[1], -r[0].sin(), 1e-15));
+    }
+}
+
+// ----- methods: `self.helper(x)` with second order -----
+
+struct Pendulum {
+    length: f64,
+}
+
+#[differentiable(hessian)]
+impl Pendulum {
+    fn height(&self, theta: f64) -> f64 {
+        self.length * (1.0 - theta.cos())
+    }
+
+    fn energy(&self, theta: f64, omega: f64) -> f64 {
+        0.5 * self.length * self.length * omega * omega + 9.81 * self.height(theta)
+    }
+}
+
+#[test]
+fn a_method_calling_a_method_with_second_order() {
+    let mut next = xorshift(0x9e4d);
+    for _ in 0..30 {
+        let r = random(&mut next, 3);
+        let p = Pendulum { length: 1.5 + r[0] };
+        let ((htt, hto), (hot, hoo)) = p.energy_hessian(r[1], r[2]);
+        assert!(close(htt, 9.81 * p.length * r[1].cos(), 1e-13));
+        assert!(hto == 0.0 && hot == 0.0);
+        assert!(close(hoo, p.length * p.length, 1e-13));
+    }
+}
