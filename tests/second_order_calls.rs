@@ -197,3 +197,49 @@ fn a_method_calling_a_method_with_second_order() {
         assert!(close(hoo, p.length * p.length, 1e-13));
     }
 }
+
+// ----- a callee with hand-written derivatives: `_vjp`, `_tangent` and `_tangent_vjp` -----
+
+/// x / (1 + |x|), written without grad: its derivative s' = 1 / (1 + |x|)², and its second
+/// s'' = -2 sign(x) / (1 + |x|)³.
+fn softsign(x: f64) -> f64 {
+    x / (1.0 + x.abs())
+}
+
+fn softsign_vjp(x: f64, upstream: f64) -> f64 {
+    upstream / (1.0 + x.abs()).powi(2)
+}
+
+/// The tangent `s'(x) · t`, which a caller's second order calls.
+fn softsign_tangent(x: f64, x_tangent: f64) -> f64 {
+    x_tangent / (1.0 + x.abs()).powi(2)
+}
+
+/// Its pullback: one entry per argument, the argument's first and then the tangent's.
+fn softsign_tangent_vjp(x: f64, x_tangent: f64, upstream: f64) -> (f64, f64) {
+    let second = -2.0 * x.signum() / (1.0 + x.abs()).powi(3);
+    (upstream * x_tangent * second, upstream / (1.0 + x.abs()).powi(2))
+}
+
+#[differentiable(hessian)]
+fn squash(x: f64, y: f64) -> f64 {
+    softsign(x * y) + x
+}
+
+#[test]
+fn a_callee_with_hand_written_second_order() {
+    let mut next = xorshift(0x50f7);
+    for _ in 0..50 {
+        let r = random(&mut next, 2);
+        let (x, y) = (2.0 * r[0], 2.0 * r[1]);
+        let ((hxx, hxy), (_, hyy)) = squash_hessian(x, y);
+        let u = x * y;
+        let (first, second) = (
+            1.0 / (1.0 + u.abs()).powi(2),
+            -2.0 * u.signum() / (1.0 + u.abs()).powi(3),
+        );
+        assert!(close(hxx, second * y * y, 1e-13));
+        assert!(close(hxy, second * x * y + first, 1e-13));
+        assert!(close(hyy, second * x * x, 1e-13));
+    }
+}
