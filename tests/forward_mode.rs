@@ -223,6 +223,71 @@ fn vector_outputs_give_the_jacobian_times_the_tangent() {
     }
 }
 
+/// Three input elements, eight outputs: `f_jacobian` takes its columns from forward mode.
+#[differentiable]
+fn sampled(t: f64, w: [[f64; 1]; 2]) -> [f64; 8] {
+    let mut out = [0.0; 8];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (t * i as f64).sin() * w[0][0] + w[1][0] * t * t;
+    }
+    out
+}
+
+/// As many outputs as the caller asks: by columns for `M > 2`, by rows otherwise.
+#[differentiable]
+fn spread<const M: usize>(a: f64, b: f64) -> [f64; M] {
+    let mut out = [0.0; M];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (a * (i as f64 + 1.0)).cos() * b;
+    }
+    out
+}
+
+#[test]
+fn the_jacobian_by_columns_where_there_are_fewer_inputs_than_outputs() {
+    let mut next = xorshift(0xc01);
+    for _ in 0..30 {
+        let r = random(&mut next, 3);
+        let (t, w) = (r[0], [[r[1]], [r[2]]]);
+        let (jt, jw) = sampled_jacobian(t, w);
+        for i in 0..8 {
+            // Row i from reverse mode: the pullback of the i-th unit output.
+            let mut unit = [0.0; 8];
+            unit[i] = 1.0;
+            let (gt, gw) = sampled_vjp(t, w, unit);
+            assert!(close(jt[i], gt, 1e-14), "output {i}: {} vs {gt}", jt[i]);
+            assert!(close(jw[i][0][0], gw[0][0], 1e-14) && close(jw[i][1][0], gw[1][0], 1e-14));
+            let along = |s: &[f64]| sampled(s[0], [[s[1]], [s[2]]])[i];
+            let fd = central_difference(along, &r, &[1.0, 0.0, 0.0]);
+            assert!(close(jt[i], fd, 1e-7), "output {i}: {} vs {fd}", jt[i]);
+        }
+        for m in [1usize, 2, 5] {
+            let check = |ja: &[f64], jb: &[f64]| {
+                for i in 0..m {
+                    let k = i as f64 + 1.0;
+                    let (a, b) = (r[0], r[1]);
+                    assert!(close(ja[i], -(a * k).sin() * k * b, 1e-14), "M = {m}");
+                    assert!(close(jb[i], (a * k).cos(), 1e-14), "M = {m}");
+                }
+            };
+            match m {
+                1 => {
+                    let (ja, jb) = spread_jacobian::<1>(r[0], r[1]);
+                    check(&ja, &jb);
+                }
+                2 => {
+                    let (ja, jb) = spread_jacobian::<2>(r[0], r[1]);
+                    check(&ja, &jb);
+                }
+                _ => {
+                    let (ja, jb) = spread_jacobian::<5>(r[0], r[1]);
+                    check(&ja, &jb);
+                }
+            }
+        }
+    }
+}
+
 // ----- generic code, f32, methods -----
 
 #[differentiable(hessian)]

@@ -218,7 +218,10 @@ fn softsign_tangent(x: f64, x_tangent: f64) -> f64 {
 /// Its pullback: one entry per argument, the argument's first and then the tangent's.
 fn softsign_tangent_vjp(x: f64, x_tangent: f64, upstream: f64) -> (f64, f64) {
     let second = -2.0 * x.signum() / (1.0 + x.abs()).powi(3);
-    (upstream * x_tangent * second, upstream / (1.0 + x.abs()).powi(2))
+    (
+        upstream * x_tangent * second,
+        upstream / (1.0 + x.abs()).powi(2),
+    )
 }
 
 #[differentiable(hessian)]

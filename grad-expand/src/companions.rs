@@ -10,7 +10,7 @@ use crate::graph::{Lowered, Output};
 use crate::names;
 use crate::reverse::{Sweep, render};
 use crate::signature::{self, Param, Signature};
-use crate::spell::{array_name, float_one, float_zero, operand, zeros};
+use crate::spell::{array_name, element_count, float_one, float_zero, operand, zeros};
 use crate::tuple_params::TupleParam;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -107,6 +107,26 @@ fn unrolled_rows(
         }
     }
     (calls, columns)
+}
+
+/// The value of a constant expression of sizes (`(2 * 1) + 1`, `8`), where it has no names.
+fn constant(expr: &syn::Expr) -> Option<usize> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        }) => int.base10_parse().ok(),
+        syn::Expr::Paren(inner) => constant(&inner.expr),
+        syn::Expr::Binary(binary) => {
+            let (a, b) = (constant(&binary.left)?, constant(&binary.right)?);
+            match binary.op {
+                syn::BinOp::Add(_) => a.checked_add(b),
+                syn::BinOp::Mul(_) => a.checked_mul(b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn one_or_tuple<T: quote::ToTokens>(items: &[T]) -> TokenStream {
@@ -612,6 +632,71 @@ impl Companions<'_> {
         }
     }
 
+    /// The Jacobian of an array output by columns: for each element of each differentiated
+    /// parameter, the forward core along that element's unit tangent gives the derivative of
+    /// every output, which goes into that element of each output's row (`rows[p][i]`). With
+    /// the number of input elements, to compare with the outputs'; `None` for a parameter
+    /// whose gradient entry is not a float or an array of them.
+    fn forward_columns(
+        &self,
+        setup: &Setup,
+        rows: &[proc_macro2::Ident],
+    ) -> Option<(TokenStream, TokenStream)> {
+        let params: Vec<&Param> = self.signature.differentiable().collect();
+        if params
+            .iter()
+            .any(|p| p.is_struct() || p.linalg.is_some() || !p.class.scalar().is_float())
+        {
+            return None;
+        }
+        let one = float_one(self.float()?);
+        let Ty::Array(_, Len(outputs)) = &self.signature.ret_class else {
+            return None;
+        };
+        let core = self.beside(&names::jvp_core(&self.function.sig.ident));
+        let args = &setup.args;
+        let (element, output) = (names::input_element(), names::output_index());
+        let column = names::output_tangent();
+        let tangent_zeros: Vec<TokenStream> = params.iter().map(|p| zeros(&p.class)).collect();
+        let counts: Vec<TokenStream> = params.iter().map(|p| element_count(&p.class)).collect();
+        let loops = params.iter().enumerate().map(|(k, p)| {
+            let unit = names::parameter_tangent(&p.ident);
+            let tangents = tangent_zeros.iter().enumerate().map(|(j, zeros)| {
+                if j == k { quote!(#unit) } else { zeros.clone() }
+            });
+            let row = &rows[k];
+            let count = &counts[k];
+            let column_of = quote!(let (_, #column) = #core(#(#args,)* #(#tangents),*););
+            if p.class.is_float() {
+                return quote! {{
+                    let #unit = #one;
+                    #column_of
+                    for #output in 0..#outputs {
+                        #row[#output] = #column[#output];
+                    }
+                }};
+            }
+            let zeros = &tangent_zeros[k];
+            let seeded = crate::spell::flat(quote!(#unit), &p.class, true);
+            let target = crate::spell::flat(quote!(#row[#output]), &p.class, true);
+            quote! {
+                for #element in 0..#count {
+                    let mut #unit = #zeros;
+                    #seeded[#element] = #one;
+                    #column_of
+                    for #output in 0..#outputs {
+                        #target[#element] = #column[#output];
+                    }
+                }
+            }
+        });
+        let inputs = match counts.as_slice() {
+            [only] => only.clone(),
+            many => quote!((#(#many)+*)),
+        };
+        Some((inputs, quote!(#(#loops)*)))
+    }
+
     /// `#[cfg]` attributes follow the function onto its companions; nothing else does
     /// (a copied `#[no_mangle]` or `#[test]` would be wrong).
     fn inherited_attributes(&self) -> Vec<&syn::Attribute> {
@@ -624,7 +709,9 @@ impl Companions<'_> {
 
     /// The three public companions, calling `core`; with `body` absent they are stubs, so an
     /// error in the body does not also produce "cannot find `f_grad`" errors at call sites.
-    pub fn wrappers(&self, stub: bool) -> TokenStream {
+    /// `forward`: the forward core (`__f_value_and_jvp`) exists, and `f_jacobian` may take
+    /// its columns from it.
+    pub fn wrappers(&self, stub: bool, forward: bool) -> TokenStream {
         if !self.slice_params().is_empty() {
             return self.slice_wrappers(stub);
         }
@@ -968,15 +1055,50 @@ impl Companions<'_> {
                 }
             } else {
                 let gradient = gradient_of(quote!(#seed));
-                quote! {
-                    #(let mut #rows: [#entries; #outputs] = #row_zeros;)*
+                let by_rows = quote! {
                     for #i in 0..#outputs {
                         let mut #seed: #ret = #seed_zeros;
                         #seed[#i] = #one;
                         let #pattern = #gradient;
                         #(#rows[#i] = #columns;)*
                     }
-                    #result
+                };
+                let by_columns = forward
+                    .then(|| self.forward_columns(&setup, &rows))
+                    .flatten();
+                // Fewer input elements than outputs: a column per input element from the
+                // forward core costs less than a row per output from the reverse one. Sizes
+                // the macro reads decide here; const generic ones in the generated code,
+                // where they are constants and the compiler keeps one of the two.
+                let known = |tokens: &TokenStream| -> Option<usize> {
+                    syn::parse2::<syn::Expr>(tokens.clone())
+                        .ok()
+                        .and_then(|e| constant(&e))
+                };
+                let by_columns =
+                    by_columns.filter(|(inputs, _)| match (known(inputs), known(outputs)) {
+                        (Some(inputs), Some(outputs)) => inputs < outputs,
+                        _ => true,
+                    });
+                let decided = by_columns
+                    .as_ref()
+                    .is_some_and(|(inputs, _)| known(inputs).is_some() && known(outputs).is_some());
+                match by_columns {
+                    Some((_, by_columns)) if decided => quote! {
+                        #(let mut #rows: [#entries; #outputs] = #row_zeros;)*
+                        #by_columns
+                        #result
+                    },
+                    Some((inputs, by_columns)) => quote! {
+                        #(let mut #rows: [#entries; #outputs] = #row_zeros;)*
+                        if #inputs < #outputs { #by_columns } else { #by_rows }
+                        #result
+                    },
+                    None => quote! {
+                        #(let mut #rows: [#entries; #outputs] = #row_zeros;)*
+                        #by_rows
+                        #result
+                    },
                 }
             };
             return vector_companions(jacobian_ty, jacobian_body);

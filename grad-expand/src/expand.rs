@@ -211,12 +211,12 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     };
     let (companions, has_errors) = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
-            let wrappers = companions.wrappers(false);
+            let wrappers = companions.wrappers(false, jvp.is_some());
             (quote!(#probes #core #wrappers #jvp #second), false)
         }
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
-            let stubs = signature_ok.then(|| companions.wrappers(true));
+            let stubs = signature_ok.then(|| companions.wrappers(true, false));
             (quote!(#probes #errors #callee_checks #stubs), true)
         }
     };

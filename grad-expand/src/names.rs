@@ -181,6 +181,14 @@ pub fn iteration() -> Ident {
     hidden("__k".to_owned())
 }
 
+/// An input element and an output, in `f_jacobian`'s loops by columns.
+pub fn input_element() -> Ident {
+    hidden("__element".to_owned())
+}
+pub fn output_index() -> Ident {
+    hidden("__output".to_owned())
+}
+
 /// The forward sweep's loop variable of a `for` loop.
 pub fn counter(loop_id: usize) -> Ident {
     hidden(format!("__i{loop_id}"))

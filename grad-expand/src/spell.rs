@@ -99,6 +99,19 @@ pub fn zeros(ty: &Ty) -> TokenStream {
     }
 }
 
+/// How many floats a value of type `ty` holds: `1` for a float, `N` for `[T; N]`,
+/// `(N * M)` for `[[T; M]; N]`, a constant expression.
+pub fn element_count(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Array(elem, len) if !matches!(**elem, Ty::Array(..)) => len.0.clone(),
+        Ty::Array(elem, len) => {
+            let (elem, len) = (element_count(elem), &len.0);
+            quote!((#len * #elem))
+        }
+        _ => quote!(1),
+    }
+}
+
 /// An array (or `&mut` to one) seen as a flat slice of its floats: `&mut a[..]` for `[T; N]`,
 /// `a.as_flattened_mut()` for `[[T; N]; M]`, and so on.
 pub fn flat(array: TokenStream, ty: &Ty, mutable: bool) -> TokenStream {

@@ -690,8 +690,8 @@ fn snapshot_nalgebra_matrix_output() {
 fn snapshot_forward_mode() {
     // `f_jvp`: the primal code with each active value's tangent right after it, a loop
     // carrying a tangent beside its value and a branch merging both; no tape, no adjoint.
-    // With `hessian`: the tangent function `__damped_tangent`, its own expansion, and
-    // `damped_hvp` and `damped_hessian` over its gradient.
+    // With `hessian`: the tangent function `damped_tangent`, its own expansion (in the
+    // parameters and the tangents), and `damped_hvp` and `damped_hessian` over its gradient.
     let item = quote! {
         fn damped(x: f64, k: f64, n: usize) -> f64 {
             let mut y = x;
@@ -702,6 +702,33 @@ fn snapshot_forward_mode() {
         }
     };
     expect_file!["../snapshots/forward_mode.rs"].assert_eq(&expand_pretty(quote!(hessian), item));
+}
+
+#[test]
+fn snapshot_jacobian_by_columns() {
+    // Three input elements and eight outputs: `f_jacobian` runs the forward core once per
+    // input element, with that element's unit tangent, instead of the reverse core once per
+    // output; with a const generic length the choice is a constant `if`.
+    let sampled = quote! {
+        fn sampled(t: f64, w: [f64; 2]) -> [f64; 8] {
+            let mut out = [0.0; 8];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = (t * i as f64).sin() * w[0] + w[1] * t;
+            }
+            out
+        }
+    };
+    let spread = quote! {
+        fn spread<const M: usize>(a: f64) -> [f64; M] {
+            [a.sin(); M]
+        }
+    };
+    let both = format!(
+        "{}\n{}",
+        expand_pretty(quote!(), sampled),
+        expand_pretty(quote!(), spread)
+    );
+    expect_file!["../snapshots/jacobian_by_columns.rs"].assert_eq(&both);
 }
 
 #[test]
