@@ -400,6 +400,21 @@ fn the_jacobian_runs_the_function_once_per_output() {
     );
 }
 
+/// One input, three outputs: `f_jacobian` goes by columns, running the function's forward
+/// sweep (and its macros) once per input element.
+#[differentiable]
+fn powers(t: f64) -> [f64; 3] {
+    count!();
+    [t, t * t, t * t * t]
+}
+
+#[test]
+fn the_jacobian_by_columns_runs_the_function_once_per_input_element() {
+    let mut jacobian = [0.0; 3];
+    assert_eq!(calls(|| jacobian = powers_jacobian(2.0)), 1);
+    assert_eq!(jacobian, [1.0, 4.0, 12.0]);
+}
+
 #[derive(Clone, Copy, PartialEq)]
 pub enum Mode {
     Smooth,
