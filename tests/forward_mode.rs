@@ -559,6 +559,63 @@ fn second_order_of_generic_code_with_constant_branches() {
     }
 }
 
+/// A two-dimensional array beside a vector and a float: the Hessian's blocks nest the
+/// parameters' shapes (`hmm[i][j][k][l]` is ∂²f/∂m[i][j]∂m[k][l]).
+#[differentiable(hessian)]
+fn bilinear(m: [[f64; 2]; 3], v: [f64; 2], s: f64) -> f64 {
+    let mut acc = 0.0;
+    for i in 0..3 {
+        for j in 0..2 {
+            acc += (m[i][j] * v[j]).sin() * s;
+        }
+    }
+    acc * acc + s.exp()
+}
+
+fn bilinear_mirror<D: DualNum<f64> + Copy>(x: &[D]) -> D {
+    let mut acc = D::from(0.0);
+    for i in 0..3 {
+        for j in 0..2 {
+            acc += (x[2 * i + j] * x[6 + j]).sin() * x[8];
+        }
+    }
+    acc * acc + x[8].exp()
+}
+
+#[test]
+fn the_hessian_of_two_dimensional_arrays_nests_the_shapes() {
+    let mut next = xorshift(0x2d2d);
+    for _ in 0..20 {
+        let x = random(&mut next, 9);
+        let m = [[x[0], x[1]], [x[2], x[3]], [x[4], x[5]]];
+        let (v, s) = ([x[6], x[7]], x[8]);
+        let expected = hyper_hessian(bilinear_mirror, &x);
+        let ((hmm, hmv, hms), (hvm, hvv, hvs), (hsm, hsv, hss)) = bilinear_hessian(m, v, s);
+        // Flat index of each parameter's elements in the mirror's inputs.
+        let at_m = |i: usize, j: usize| 2 * i + j;
+        for (i, j) in (0..3).flat_map(|i| (0..2).map(move |j| (i, j))) {
+            for (k, l) in (0..3).flat_map(|k| (0..2).map(move |l| (k, l))) {
+                let want = expected[at_m(i, j)][at_m(k, l)];
+                assert!(close(hmm[i][j][k][l], want, 1e-12), "m{i}{j} m{k}{l}");
+                assert_eq!(hmm[i][j][k][l].to_bits(), hmm[k][l][i][j].to_bits());
+            }
+            for b in 0..2 {
+                assert!(close(hmv[i][j][b], expected[at_m(i, j)][6 + b], 1e-12));
+                assert_eq!(hmv[i][j][b].to_bits(), hvm[b][i][j].to_bits());
+            }
+            assert!(close(hms[i][j], expected[at_m(i, j)][8], 1e-12));
+            assert_eq!(hms[i][j].to_bits(), hsm[i][j].to_bits());
+        }
+        for a in 0..2 {
+            for b in 0..2 {
+                assert!(close(hvv[a][b], expected[6 + a][6 + b], 1e-12));
+            }
+            assert!(close(hvs[a], expected[6 + a][8], 1e-12) && hvs[a] == hsv[a]);
+        }
+        assert!(close(hss, expected[8][8], 1e-12));
+    }
+}
+
 #[test]
 fn second_derivatives_at_kinks_follow_the_tangent_rules() {
     #[differentiable(hessian)]
@@ -592,6 +649,33 @@ fn rosenbrock_slice(x: &[f64]) -> f64 {
         s += 100.0 * a * a + (1.0 - x[i]).powi(2);
     }
     s
+}
+
+fn rosenbrock_slice_mirror<D: DualNum<f64> + Copy>(x: &[D]) -> D {
+    let mut s = D::from(0.0);
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        s += a * a * 100.0 + (-x[i] + 1.0).powi(2);
+    }
+    s
+}
+
+#[differentiable(hessian)]
+fn scaled_norm(x: &[f64], k: f64) -> f64 {
+    let mut s = 0.0;
+    for v in x {
+        s += (k * v).sin() * v;
+    }
+    s * k
+}
+
+fn scaled_norm_mirror<D: DualNum<f64> + Copy>(p: &[D]) -> D {
+    let k = p[p.len() - 1];
+    let mut s = D::from(0.0);
+    for v in &p[..p.len() - 1] {
+        s += (k * *v).sin() * *v;
+    }
+    s * k
 }
 
 #[differentiable]
@@ -631,6 +715,28 @@ fn slices_in_forward_mode_and_second_order() {
         for i in 0..4 {
             assert!(close(hv[i], (gp[i] - gm[i]) / (2.0 * h), 1e-6), "(Hv)[{i}]");
         }
+        // The dense Hessian of a slice: a `Vec` of rows, against hyper-duals.
+        let hessian = rosenbrock_slice_hessian(x);
+        let expected = hyper_hessian(rosenbrock_slice_mirror, x);
+        assert_eq!(hessian.len(), 4);
+        for i in 0..4 {
+            for j in 0..4 {
+                assert!(close(hessian[i][j], expected[i][j], 1e-12), "H[{i}][{j}]");
+                assert_eq!(hessian[i][j].to_bits(), hessian[j][i].to_bits());
+            }
+        }
+        // A slice beside a float.
+        let ((hxx, hxk), (hkx, hkk)) = scaled_norm_hessian(x, r[12]);
+        let mut point = x.to_vec();
+        point.push(r[12]);
+        let expected = hyper_hessian(scaled_norm_mirror, &point);
+        for i in 0..4 {
+            for j in 0..4 {
+                assert!(close(hxx[i][j], expected[i][j], 1e-12));
+            }
+            assert!(close(hxk[i], expected[i][4], 1e-12) && hxk[i] == hkx[i]);
+        }
+        assert!(close(hkk, expected[4][4], 1e-12));
         // Rows and a sub-slice.
         let w = [[r[8], r[9]], [r[10], r[11]]];
         let tw = [[r[13], r[14]], [r[15], r[16]]];

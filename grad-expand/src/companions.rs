@@ -34,6 +34,34 @@ fn tangent_type(param: &Param) -> TokenStream {
     }
 }
 
+/// An array of floats (of any depth) whose lengths are written out.
+fn fixed_array_of_floats(ty: &Ty) -> bool {
+    match ty {
+        Ty::Array(elem, _) => !ty.has_inferred_len() && fixed_array_of_floats(elem),
+        Ty::Float(_) => true,
+        _ => false,
+    }
+}
+
+/// A Hessian block's shape: `outer`'s, with a value of `inner`'s shape for each of its floats.
+fn nested(outer: &Ty, inner: &Ty) -> Ty {
+    match outer {
+        Ty::Array(elem, len) => Ty::Array(Box::new(nested(elem, inner)), len.clone()),
+        _ => inner.clone(),
+    }
+}
+
+/// A shape of floats written as a type, with `elem` for its floats.
+fn type_of(shape: &Ty, elem: &proc_macro2::Ident) -> TokenStream {
+    match shape {
+        Ty::Array(inner, len) => {
+            let (inner, len) = (type_of(inner, elem), &len.0);
+            quote!([#inner; #len])
+        }
+        _ => quote!(#elem),
+    }
+}
+
 /// `#[doc(hidden)]`.
 fn is_doc_hidden(attr: &syn::Attribute) -> bool {
     attr.path().is_ident("doc")
@@ -1584,47 +1612,73 @@ impl Companions<'_> {
                 hvp_call(&direction_args)
             },
         );
-        // The dense Hessian, for floats and one-dimensional arrays: entry (i, j) has the
-        // shape of parameter i followed by that of parameter j.
-        let lengths: Option<Vec<Option<TokenStream>>> = differentiable
+        // The dense Hessian, for floats and arrays of them: entry (i, j) has the shape of
+        // parameter i followed by that of parameter j, and is read through flat views (the
+        // element (a, b) of entry (i, j) is its flat element `a * len_j + b`, `a` counting
+        // parameter i's elements and `b` parameter j's).
+        let shapes: Option<Vec<Ty>> = differentiable
             .iter()
             .map(|p| match (&p.linalg, &p.class) {
-                (None, Ty::Float(_)) => Some(None),
-                (None, Ty::Array(elem, Len(n))) if elem.is_float() => Some(Some(n.clone())),
+                (None, Ty::Float(_)) => Some(p.class.clone()),
+                (None, Ty::Array(..)) if fixed_array_of_floats(&p.class) => Some(p.class.clone()),
                 // A nalgebra vector or point: an array in the core, converted at the end.
-                (Some(linalg), Ty::Array(elem, Len(n)))
+                (Some(linalg), Ty::Array(elem, _))
                     if linalg.kind != crate::linalg::Kind::Matrix && elem.is_float() =>
                 {
-                    Some(Some(n.clone()))
+                    Some(p.class.clone())
                 }
+                // A slice of floats: its blocks are `Vec`s, as its gradient entry is.
+                (None, Ty::Slice(elem)) if elem.is_float() => Some(p.class.clone()),
                 _ => None,
             })
             .collect();
+        let slices: Vec<bool> = differentiable
+            .iter()
+            .map(|p| matches!(p.class, Ty::Slice(_)))
+            .collect();
+        // Slices beside arrays would need blocks of arrays of `Vec`s.
+        let shapes = shapes.filter(|shapes| {
+            !slices.contains(&true) || !shapes.iter().any(|s| matches!(s, Ty::Array(..)))
+        });
         let nalgebra: Vec<bool> = differentiable.iter().map(|p| p.linalg.is_some()).collect();
         // One float type throughout (an `f32` parameter of an `f64` function has no dense
         // Hessian: its blocks would mix types).
         let uniform = differentiable
             .iter()
             .all(|p| matches!(p.class.scalar(), Ty::Float(f) if *f == self.float()));
-        let (Some(lengths), Some(float), true) = (lengths, self.float(), uniform) else {
+        let (Some(shapes), Some(float), true) = (shapes, self.float(), uniform) else {
             return hvp;
         };
+        // How many floats each parameter holds; `None` for a float.
+        let lengths: Vec<Option<TokenStream>> = shapes
+            .iter()
+            .zip(&differentiable)
+            .map(|(shape, p)| match shape {
+                Ty::Array(..) => Some(element_count(shape)),
+                Ty::Slice(_) => {
+                    let ident = &p.ident;
+                    Some(quote!(#ident.len()))
+                }
+                _ => None,
+            })
+            .collect();
         let elem = float.ident();
         let k = differentiable.len();
-        let entry_ty = |i: usize, j: usize| -> TokenStream {
-            match (&lengths[i], &lengths[j]) {
-                (None, None) => quote!(#elem),
-                (Some(n), None) | (None, Some(n)) => quote!([#elem; #n]),
-                (Some(n), Some(m)) => quote!([[#elem; #m]; #n]),
-            }
+        let block = |i: usize, j: usize| nested(&shapes[i], &shapes[j]);
+        let vec_zeros = quote!(::grad::__private::vec_zeros);
+        let entry_ty = |i: usize, j: usize| match (slices[i], slices[j]) {
+            (true, true) => quote!(::grad::__private::Vec<::grad::__private::Vec<#elem>>),
+            (true, false) | (false, true) => quote!(::grad::__private::Vec<#elem>),
+            (false, false) => type_of(&block(i, j), &elem),
         };
-        let entry_zero = |i: usize, j: usize| -> TokenStream {
-            let zero = float_zero(float);
-            match (&lengths[i], &lengths[j]) {
-                (None, None) => zero,
-                (Some(n), None) | (None, Some(n)) => quote!([#zero; #n]),
-                (Some(n), Some(m)) => quote!([[#zero; #m]; #n]),
+        let entry_zero = |i: usize, j: usize| match (&lengths[i], &lengths[j]) {
+            (Some(n), Some(m)) if slices[i] => {
+                quote!(::grad::__private::vec_filled(#vec_zeros(#m), #n))
             }
+            (Some(n), None) | (None, Some(n)) if slices[i] || slices[j] => {
+                quote!(#vec_zeros(#n))
+            }
+            _ => zeros(&block(i, j)),
         };
         let hessian = quote::format_ident!("__hessian", span = proc_macro2::Span::mixed_site());
         let column = quote::format_ident!("__column", span = proc_macro2::Span::mixed_site());
@@ -1643,11 +1697,20 @@ impl Companions<'_> {
         // Element (a of i, b of j) of entry (i, j).
         let element = |i: usize, j: usize, a: &TokenStream, b: &TokenStream| -> TokenStream {
             let place = place(i, j);
+            if slices[i] || slices[j] {
+                return match (&lengths[i], &lengths[j]) {
+                    (Some(_), Some(_)) => quote!(#place[#a][#b]),
+                    (Some(_), None) => quote!(#place[#a]),
+                    (None, Some(_)) => quote!(#place[#b]),
+                    (None, None) => place,
+                };
+            }
+            let flat = crate::spell::flat(place.clone(), &block(i, j), true);
             match (&lengths[i], &lengths[j]) {
                 (None, None) => place,
-                (Some(_), None) => quote!(#place[#a]),
-                (None, Some(_)) => quote!(#place[#b]),
-                (Some(_), Some(_)) => quote!(#place[#a][#b]),
+                (Some(_), None) => quote!(#flat[#a]),
+                (None, Some(_)) => quote!(#flat[#b]),
+                (Some(_), Some(m)) => quote!(#flat[#a * #m + #b]),
             }
         };
         let column_entry = |i: usize, a: &TokenStream| -> TokenStream {
@@ -1659,7 +1722,11 @@ impl Companions<'_> {
             };
             match &lengths[i] {
                 None => entry,
-                Some(_) => quote!(#entry[#a]),
+                Some(_) if slices[i] => quote!(#entry[#a]),
+                Some(_) => {
+                    let flat = crate::spell::flat(entry, &shapes[i], false);
+                    quote!(#flat[#a])
+                }
             }
         };
         let over = |length: &Option<TokenStream>, index: &proc_macro2::Ident, body: TokenStream| {
@@ -1675,13 +1742,23 @@ impl Companions<'_> {
             // One Hessian-vector product per element b of parameter j, along e_(j, b).
             let seeds: Vec<TokenStream> = (0..k)
                 .map(|p| {
+                    if let (true, Some(n)) = (slices[p], &lengths[p]) {
+                        return if p == j {
+                            quote!(&{ let mut e = #vec_zeros(#n); e[#b] = #one; e })
+                        } else {
+                            quote!(&#vec_zeros(#n))
+                        };
+                    }
                     let zeros = zeros(&differentiable[p].class);
                     if p != j {
                         return zeros;
                     }
                     match &lengths[j] {
                         None => quote!(#one),
-                        Some(_) => quote!({ let mut e = #zeros; e[#b] = #one; e }),
+                        Some(_) => {
+                            let flat = crate::spell::flat(quote!(e), &shapes[j], true);
+                            quote!({ let mut e = #zeros; #flat[#b] = #one; e })
+                        }
                     }
                 })
                 .collect();
