@@ -561,6 +561,8 @@ fn second_order_of_generic_code_with_constant_branches() {
 
 /// A two-dimensional array beside a vector and a float: the Hessian's blocks nest the
 /// parameters' shapes (`hmm[i][j][k][l]` is ∂²f/∂m[i][j]∂m[k][l]).
+// Index loops, as the formula reads.
+#[allow(clippy::needless_range_loop)]
 #[differentiable(hessian)]
 fn bilinear(m: [[f64; 2]; 3], v: [f64; 2], s: f64) -> f64 {
     let mut acc = 0.0;
