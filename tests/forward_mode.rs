@@ -381,6 +381,59 @@ fn calls_take_their_tangent_from_the_callee_gradient() {
     }
 }
 
+/// A pendulum's derivative: a call returning an array.
+#[differentiable]
+fn swing(s: [f64; 2], k: f64) -> [f64; 2] {
+    [s[1], -k * s[0].sin()]
+}
+
+/// A call returning a tuple.
+#[differentiable]
+fn split(x: f64) -> (f64, f64) {
+    (x.sin(), x * x)
+}
+
+/// A midpoint step of the pendulum and a reading of it: the array and tuple calls' tangents
+/// come from their `_vjp`s, one per element.
+#[differentiable]
+fn midpoint(s: [f64; 2], k: f64, h: f64) -> f64 {
+    let k1 = swing(s, k);
+    let mid = [s[0] + 0.5 * h * k1[0], s[1] + 0.5 * h * k1[1]];
+    let k2 = swing(mid, k);
+    let (a, b) = split(k2[0]);
+    a * b + k2[1]
+}
+
+fn midpoint_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let swing = |s: [D; 2], k: D| [s[1], -k * s[0].sin()];
+    let (s, k, h) = ([v[0], v[1]], v[2], v[3]);
+    let k1 = swing(s, k);
+    let mid = [s[0] + h * k1[0] * 0.5, s[1] + h * k1[1] * 0.5];
+    let k2 = swing(mid, k);
+    let (a, b) = (k2[0].sin(), k2[0] * k2[0]);
+    a * b + k2[1]
+}
+
+#[test]
+fn calls_returning_arrays_and_tuples_take_their_tangents_element_by_element() {
+    let mut next = xorshift(0xa77);
+    for _ in 0..100 {
+        let r = random(&mut next, 8);
+        let (s, k, h) = ([r[0], r[1]], 1.0 + r[2], 0.1 + 0.1 * r[3]);
+        let (ts, tk, th) = ([r[4], r[5]], r[6], r[7]);
+        let (value, tangent) = midpoint_jvp(s, k, h, ts, tk, th);
+        assert_eq!(value, midpoint(s, k, h));
+        let (gs, gk, gh) = midpoint_grad(s, k, h);
+        let transposed = gs[0] * ts[0] + gs[1] * ts[1] + gk * tk + gh * th;
+        assert!(
+            close(tangent, transposed, 1e-13),
+            "{tangent} vs {transposed}"
+        );
+        let dual = dual_direction(midpoint_mirror, &[s[0], s[1], k, h], &r[4..]);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+    }
+}
+
 // ----- second order: f_hvp and f_hessian -----
 
 /// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.

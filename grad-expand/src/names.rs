@@ -189,6 +189,11 @@ pub fn output_index() -> Ident {
     hidden("__output".to_owned())
 }
 
+/// An element of an array being filled, in generated loops over its elements.
+pub fn slot() -> Ident {
+    hidden("__slot".to_owned())
+}
+
 /// The forward sweep's loop variable of a `for` loop.
 pub fn counter(loop_id: usize) -> Ident {
     hidden(format!("__i{loop_id}"))

@@ -23,9 +23,12 @@
 //! anyway) times its arguments' tangents; or, where second order is asked for, the callee's
 //! own tangent function (`g_tangent`), which the second pass can differentiate again.
 //!
-//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): calls returning
-//! arrays or tuples, sub-slices passed to calls, macros whose value is a float, struct
-//! fields, slices.
+//! An array or a tuple a call returns gets its tangent element by element, each from the
+//! callee's `_vjp` along that element's unit upstream.
+//!
+//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): sub-slices and
+//! struct fields passed to calls, macros whose value is a float, `Vec`s and slices built in
+//! the body.
 
 use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, Graph, If, Loop, LoopHeader, Op, Output, Stmt, Ty, ValueId,
@@ -76,7 +79,6 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
     }
     for array in graph.arrays.iter().filter(|a| a.active) {
         match &array.init {
-            ArrayInit::Call { .. } => return Some("an array returned by a call"),
             ArrayInit::Heap { .. } => return Some("a `Vec` built in the body"),
             // A slice parameter's tangent is a slice the caller gives; a sub-slice is read
             // through its source (a call of one is refused above).
@@ -91,7 +93,8 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
 /// Why a sweep that takes its calls' tangents from the callees' `_tangent` functions (for
 /// second order, `TangentSweep::callee_tangents`) cannot be written: a call with a
 /// differentiated value that passes a slice, whose tangent the callee's `_tangent` would
-/// take as a slice too, which the second pass cannot differentiate yet.
+/// take as a slice too, which the second pass cannot differentiate yet; or one that returns
+/// an array or a tuple, whose callee has no tangent function.
 pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     let passes_a_slice = |args: &[crate::graph::CallArg]| {
         args.iter().any(|arg| match arg {
@@ -101,6 +104,15 @@ pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
             _ => false,
         })
     };
+    if graph
+        .arrays
+        .iter()
+        .any(|array| array.active && matches!(array.init, ArrayInit::Call { .. }))
+    {
+        return Some(
+            "a call returns an array or a tuple, and second derivatives compose only through calls of one float yet",
+        );
+    }
     graph
         .nodes
         .iter()
@@ -411,12 +423,30 @@ impl Walk<'_, '_> {
         path: &syn::Path,
         args: &[crate::graph::CallArg],
     ) -> Option<TokenStream> {
-        use crate::graph::CallArg;
         if self.sweep.callee_tangents {
             return Some(self.callee_tangent(id, path, args));
         }
         let graph = self.sweep.graph;
-        let span = graph.node(id).span;
+        let one = match graph.node(id).ty {
+            Ty::Float(Some(float)) => crate::spell::float_one(float),
+            _ => quote!(::grad::__private::One::one()),
+        };
+        self.pulled_back_tangent(id, path, args, one, graph.node(id).span)
+    }
+
+    /// `upstream · J t` of a call: the callee's `_vjp` along `upstream` (one entry per float
+    /// argument), dotted with the arguments' tangents; `None` when no argument has one. The
+    /// entries are named after `id`, inside the expression's own block.
+    fn pulled_back_tangent(
+        &mut self,
+        id: ValueId,
+        path: &syn::Path,
+        args: &[crate::graph::CallArg],
+        upstream: TokenStream,
+        span: proc_macro2::Span,
+    ) -> Option<TokenStream> {
+        use crate::graph::CallArg;
+        let graph = self.sweep.graph;
         let float_args: Vec<CallArg> = args
             .iter()
             .copied()
@@ -426,10 +456,6 @@ impl Walk<'_, '_> {
                 CallArg::Receiver(_) => false,
             })
             .collect();
-        let one = match graph.node(id).ty {
-            Ty::Float(Some(float)) => crate::spell::float_one(float),
-            _ => quote!(::grad::__private::One::one()),
-        };
         let mut inputs: Vec<TokenStream> = args
             .iter()
             .map(|arg| match *arg {
@@ -444,7 +470,7 @@ impl Walk<'_, '_> {
                 } => crate::spell::passed_array(graph, array, by_reference),
             })
             .collect();
-        inputs.push(one);
+        inputs.push(upstream);
         let vjp = names::callee_vjp(path);
         let vjp_call = crate::spell::call(&vjp, args, inputs, span);
         let check = quote::format_ident!("Entries{}", float_args.len().max(1), span = span);
@@ -481,6 +507,67 @@ impl Walk<'_, '_> {
         Some(quote_spanned! {span=> {
             let #pattern = ::grad::__private::#check::entries(#vjp_call);
             #first #(+ #rest)*
+        }})
+    }
+
+    /// The tangent of an array (or tuple) a call returns: element by element, the callee's
+    /// `_vjp` along that element's unit upstream, dotted with the arguments' tangents (one
+    /// reverse sweep of the callee per element, and nothing of it but its `_vjp`). The
+    /// tangent starts as a copy of the value, whose shape rustc may know better than grad
+    /// (`[x; _]`), and each element is overwritten.
+    fn array_call_tangent(
+        &mut self,
+        id: ArrayId,
+        path: &syn::Path,
+        args: &[crate::graph::CallArg],
+        tuple: bool,
+    ) -> Option<TokenStream> {
+        let graph = self.sweep.graph;
+        let array = graph.array(id);
+        let span = array.span;
+        let (zero, one) = match array.ty.scalar() {
+            Ty::Float(Some(float)) => (
+                crate::spell::float_zero(*float),
+                crate::spell::float_one(*float),
+            ),
+            _ => (
+                quote!(::grad::__private::Zero::zero()),
+                quote!(::grad::__private::One::one()),
+            ),
+        };
+        let value = array_name(graph, id);
+        // The entries are named after the array's id: any name will do, since each is
+        // scoped to its element's block.
+        let base = ValueId(id.0);
+        if tuple {
+            let count = crate::graph::tuple_len(&array.ty);
+            let mut elements = Vec::new();
+            for e in 0..count {
+                let seed = (0..count).map(|k| if k == e { one.clone() } else { zero.clone() });
+                let upstream = quote!((#(#seed,)*));
+                elements.push(self.pulled_back_tangent(base, path, args, upstream, span)?);
+            }
+            return Some(quote!([#(#elements),*]));
+        }
+        let (element, unit, slot) = (names::input_element(), names::upstream(), names::slot());
+        let tangent = names::array_tangent(id);
+        let element_tangent = self.pulled_back_tangent(base, path, args, quote!(#unit), span)?;
+        let ty = &array.ty;
+        let (tangent_flat, unit_flat) = (
+            crate::spell::flat(quote!(#tangent), ty, true),
+            crate::spell::flat(quote!(#unit), ty, true),
+        );
+        Some(quote_spanned! {span=> {
+            let mut #tangent = #value;
+            for #element in 0..#tangent_flat.len() {
+                let mut #unit = #value;
+                for #slot in #unit_flat.iter_mut() {
+                    *#slot = #zero;
+                }
+                #unit_flat[#element] = #one;
+                #tangent_flat[#element] = #element_tangent;
+            }
+            #tangent
         }})
     }
 
@@ -576,7 +663,10 @@ impl Walk<'_, '_> {
                 let index = self.forward.arg(*index);
                 quote!(#source[#index])
             }
-            ArrayInit::Call { .. } | ArrayInit::View { .. } | ArrayInit::Heap { .. } => {
+            ArrayInit::Call { path, args, tuple } => {
+                self.array_call_tangent(id, path, args, *tuple)?
+            }
+            ArrayInit::View { .. } | ArrayInit::Heap { .. } => {
                 return None;
             }
         };
