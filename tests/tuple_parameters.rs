@@ -157,3 +157,25 @@ fn a_tuple_beside_slices() {
     let (value, _) = line_fit_value_and_grad((2.0, 0.5), &xs, &ys);
     assert_eq!(value, line_fit((2.0, 0.5), &xs, &ys));
 }
+
+#[test]
+fn a_tuple_parameter_takes_a_tuple_tangent() {
+    // `f_jvp` along (t1, t2, (ttx, tty)) is the gradient dotted with it.
+    let x = [0.4, -1.1, 1.2, 0.3];
+    let t = [0.7, -0.2, 0.5, 1.5];
+    let (value, tangent) =
+        two_link_reach_cost_jvp(x[0], x[1], (x[2], x[3]), t[0], t[1], (t[2], t[3]));
+    assert_eq!(value, two_link_reach_cost(x[0], x[1], (x[2], x[3])));
+    let (d1, d2, (dtx, dty)) = two_link_reach_cost_grad(x[0], x[1], (x[2], x[3]));
+    let transposed = d1 * t[0] + d2 * t[1] + dtx * t[2] + dty * t[3];
+    assert!((tangent - transposed).abs() < 1e-13);
+    let seeded = |k: usize| Dual64::new(x[k], t[k]);
+    let dual = reach_dual(seeded(0), seeded(1), seeded(2), seeded(3)).eps;
+    assert!((tangent - dual).abs() < 1e-13, "{tangent} vs {dual}");
+    // A tuple of a scalar and an array, and generic code.
+    let (_, tangent) = weighted_norm_jvp((1.5, [0.3, -0.4, 1.2]), (1.0, [0.5, 0.0, -2.0]));
+    let (dw, dv) = weighted_norm_grad((1.5, [0.3, -0.4, 1.2]));
+    assert!((tangent - (dw + dv[0] * 0.5 - dv[2] * 2.0)).abs() < 1e-13);
+    let (_, tangent) = generic_pair_jvp((0.5f32, 2.0), 3.0, (1.0, 0.0), 0.0);
+    assert!((tangent - (6.0 + 0.5f32.exp())).abs() < 1e-5);
+}
