@@ -459,6 +459,17 @@ fn a_struct_result_is_a_vector_output() {
         let (gx, gy) = to_polar_vjp(x, y, upstream);
         assert!((gx - (2.0 * jx[0] - 0.5 * jx[1])).abs() < 1e-12);
         assert!((gy - (2.0 * jy[0] - 0.5 * jy[1])).abs() < 1e-12);
+        // Forward mode: the tangent is a `Polar` of the fields' tangents, its constant field
+        // the value's.
+        let (tx, ty) = (v[1] - 0.3, 0.8);
+        let (value, tangent) = to_polar_jvp(x, y, tx, ty);
+        assert_eq!(value, to_polar(x, y));
+        assert!((tangent.r - (jx[0] * tx + jy[0] * ty)).abs() < 1e-12);
+        assert!((tangent.theta - (jx[1] * tx + jy[1] * ty)).abs() < 1e-12);
+        assert_eq!(tangent.quadrant, value.quadrant);
+        let seeded = [Dual64::new(x, tx), Dual64::new(y, ty)];
+        let dual_theta = seeded[1].atan2(seeded[0]).eps;
+        assert!((tangent.theta - dual_theta).abs() < 1e-12);
     }
 }
 

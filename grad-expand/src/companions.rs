@@ -1342,9 +1342,6 @@ impl Companions<'_> {
         if let Some(why) = crate::tangent::unsupported(graph) {
             return Err(why);
         }
-        if matches!(lowered.output, Output::Struct { .. }) {
-            return Err("forward mode does not return structs yet");
-        }
         for p in self.signature.differentiable() {
             if !p.is_struct() && !matches!(p.class, Ty::Float(_) | Ty::Array(..) | Ty::Slice(_)) {
                 return Err("forward mode takes floats, arrays and nalgebra values only yet");

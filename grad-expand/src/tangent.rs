@@ -183,8 +183,34 @@ impl<'a> TangentSweep<'a> {
             sweep: self,
             forward,
         };
-        let code = walk.block(body);
+        let mut code = walk.block(body);
         let value = crate::spell::output(output, &|v| operand(graph, v), &|a| array_name(graph, a));
+        if let Output::Struct {
+            members, values, ..
+        } = output
+        {
+            // A struct's tangent is the value with each float field's tangent in it (its other
+            // fields, constants, as the value's: `Differentiable::zeros_like` copies them).
+            let (value_name, tangent_name) = (names::function_value(), names::output_tangent());
+            let fields = members
+                .iter()
+                .zip(values)
+                .filter(|(_, v)| graph.node(**v).ty.is_float())
+                .map(|(member, v)| {
+                    let tangent = self.tangent_or_zero(*v);
+                    quote!(#tangent_name.#member = #tangent;)
+                });
+            code.push(quote! {
+                let #value_name = #value;
+                let mut #tangent_name = ::grad::Differentiable::zeros_like(&#value_name);
+                #(#fields)*
+            });
+            return Swept {
+                code,
+                value: quote!(#value_name),
+                tangent: quote!(#tangent_name),
+            };
+        }
         let tangent = crate::spell::output(output, &|v| self.tangent_or_zero(v), &|a| {
             self.array_tangent(a)
         });
