@@ -829,7 +829,7 @@ pub struct Bias {
     pub b: f64,
 }
 
-#[differentiable(wrt(p, x))]
+#[differentiable(wrt(p, x), hessian)]
 fn cell_output(x: f64, p: &Cell) -> f64 {
     let mut s = p.gain * x;
     for i in 0..p.steps {
@@ -839,7 +839,7 @@ fn cell_output(x: f64, p: &Cell) -> f64 {
 }
 
 impl Cell {
-    #[differentiable(wrt(self, x))]
+    #[differentiable(wrt(self, x), hessian)]
     fn energy(&self, x: f64) -> f64 {
         self.gain * x * x + self.inner.b * self.w[1]
     }
@@ -887,5 +887,34 @@ fn struct_parameters_take_a_struct_tangent() {
         let (gp, gx) = p.energy_grad(r[5]);
         let transposed = gx + gp.gain * t.gain + gp.inner.b * t.inner.b + gp.w[1] * t.w[1];
         assert!(close(tangent, transposed, 1e-13));
+        // Second order with a struct parameter: `f_hvp` along a struct direction is shaped
+        // like the gradient, against central differences of `f_grad` along it.
+        let (hx, hp) = cell_output_hvp(r[5], &p, r[11], t);
+        let h = 1e-5;
+        let shifted = |s: f64| {
+            let q = Cell {
+                gain: p.gain + s * t.gain,
+                w: std::array::from_fn(|k| p.w[k] + s * t.w[k]),
+                inner: Bias {
+                    b: p.inner.b + s * t.inner.b,
+                },
+                steps,
+            };
+            cell_output_grad(r[5] + s * r[11], &q)
+        };
+        let ((gxp, gpp), (gxm, gpm)) = (shifted(h), shifted(-h));
+        let fd = |a: f64, b: f64| (a - b) / (2.0 * h);
+        assert!(close(hx, fd(gxp, gxm), 1e-6), "steps = {steps}");
+        assert!(close(hp.gain, fd(gpp.gain, gpm.gain), 1e-6));
+        assert!(close(hp.inner.b, fd(gpp.inner.b, gpm.inner.b), 1e-6));
+        for k in 0..3 {
+            assert!(close(hp.w[k], fd(gpp.w[k], gpm.w[k]), 1e-6));
+        }
+        // A method with `wrt(self)`: E = gain x² + b w1, so H (t, 1) in closed form.
+        let (hs, hx) = p.energy_hvp(r[5], t, 1.0);
+        assert!(close(hx, 2.0 * p.gain + 2.0 * r[5] * t.gain, 1e-13));
+        assert!(close(hs.gain, 2.0 * r[5], 1e-13));
+        assert!(close(hs.inner.b, t.w[1], 1e-13) && close(hs.w[1], t.inner.b, 1e-13));
+        assert!(hs.w[0] == 0.0 && hs.w[2] == 0.0);
     }
 }

@@ -1421,8 +1421,6 @@ impl Companions<'_> {
             && self.signature.differentiable().any(|p| p.linalg.is_some())
         {
             Err("second derivatives do not take slices and nalgebra values together yet")
-        } else if self.signature.differentiable().any(|p| p.is_struct()) {
-            Err("second derivatives do not take struct parameters yet")
         } else if !self.tuples.is_empty() {
             Err("second derivatives do not take tuple parameters yet")
         } else if let Some(why) = crate::tangent::callee_tangents_unsupported(graph) {

@@ -110,7 +110,7 @@ pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
         .any(|array| array.active && matches!(array.init, ArrayInit::Call { .. }))
     {
         return Some(
-            "a call returns an array or a tuple, and second derivatives compose only through calls of one float yet",
+            "it calls a function that returns an array or a tuple, and second derivatives compose only through calls that return one float",
         );
     }
     graph

@@ -1,14 +1,15 @@
 use grad::differentiable;
 
 #[differentiable]
-fn inner(x: f64) -> f64 {
-    x.sin()
+fn inner(x: f64) -> [f64; 2] {
+    [x.sin(), x.cos()]
 }
 
-// Second derivatives do not compose through calls yet.
+// Second derivatives compose only through calls that return one float.
 #[differentiable(hessian)]
 fn outer(x: f64, y: f64) -> f64 {
-    inner(x * y) + y
+    let p = inner(x * y);
+    p[0] + y
 }
 
 // Second derivatives are for functions of one float output.
