@@ -246,3 +246,51 @@ fn a_callee_with_hand_written_second_order() {
         assert!(close(hyy, second * x * x, 1e-13));
     }
 }
+
+// ----- a slice passed on, as argmin's `rosenbrock` calls `rosenbrock_ab` -----
+
+#[differentiable(hessian)]
+fn banana_ab(x: &[f64], a: f64, b: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += (a - x[i]).powi(2) + b * (x[i + 1] - x[i].powi(2)).powi(2);
+    }
+    s
+}
+
+#[differentiable(hessian)]
+fn banana(x: &[f64]) -> f64 {
+    banana_ab(x, 1.0, 100.0)
+}
+
+fn banana_mirror<D: DualNum<f64> + Copy>(x: &[D]) -> D {
+    let mut s = D::from(0.0);
+    for i in 0..x.len() - 1 {
+        s += (-x[i] + 1.0).powi(2) + (x[i + 1] - x[i].powi(2)).powi(2) * 100.0;
+    }
+    s
+}
+
+#[test]
+fn a_slice_passed_to_a_callee_with_second_order() {
+    let mut next = xorshift(0xba7a);
+    for n in 2..6 {
+        let x = random(&mut next, n);
+        let hessian = banana_hessian(&x);
+        let expected = hyper_hessian(banana_mirror, &x);
+        for i in 0..n {
+            for j in 0..n {
+                assert!(
+                    close(hessian[i][j], expected[i][j], 1e-12),
+                    "n = {n}, H[{i}][{j}]"
+                );
+            }
+        }
+        let v = random(&mut next, n);
+        let hv = banana_hvp(&x, &v);
+        for i in 0..n {
+            let row: f64 = (0..n).map(|j| expected[i][j] * v[j]).sum();
+            assert!(close(hv[i], row, 1e-12));
+        }
+    }
+}

@@ -515,9 +515,15 @@ fn published_verdict(
     for (p, (x, _)) in points_and_directions(case).iter().enumerate() {
         let h = hessian_rows(case, &hessian(x));
         let theirs = published(x);
-        for a in 0..case.dims {
-            for b in 0..case.dims {
-                let t = theirs[a * case.dims + b];
+        // A published Hessian may be with respect to the leading parameter alone (argmin's
+        // `rosenbrock_ab_hessian(param, a, b)` is `param`'s), where grad's is with respect to
+        // every float parameter: it is then compared with grad's leading block.
+        let dims = (0..=case.dims)
+            .find(|m| m * m == theirs.len())
+            .ok_or_else(|| format!("published Hessian of {} elements", theirs.len()))?;
+        for a in 0..dims {
+            for b in 0..dims {
+                let t = theirs[a * dims + b];
                 if !close(h[a][b], t, 1e-9) {
                     return Err(format!(
                         "point {p}: ({a}, {b}) grad {:.6e}, published {t:.6e}",
