@@ -144,7 +144,7 @@ fn __damped_value_and_jvp(
             let __tan12 = __rules::sin_tangent(__v11, __v12, __tan11);
             (__v12, __tan12)
         } else {
-            let __tan13 = __tan6 * __v6 + __v6 * __tan6;
+            let __tan13 = (__v6 + __v6) * __tan6;
             let __tan14 = __tan13 - k_tangent;
             (((__v6 * __v6) - k), __tan14)
         };
@@ -153,7 +153,7 @@ fn __damped_value_and_jvp(
     }
     let __v16 = __carry0_0;
     let __tan16 = __carry_tan0_0;
-    let __tan18 = x_tangent * x + x * x_tangent;
+    let __tan18 = (x + x) * x_tangent;
     let __v19 = 1.0 + (x * x);
     let __tan19 = __tan18;
     let __v20 = __v16 / __v19;
@@ -200,7 +200,7 @@ fn damped_tangent(x: f64, k: f64, n: usize, x_tangent: f64, k_tangent: f64) -> f
             (__v12, __tan12)
         } else {
             let __v13 = __v6 * __v6;
-            let __tan13 = __tan6 * __v6 + __v6 * __tan6;
+            let __tan13 = (__v6 + __v6) * __tan6;
             let __v14 = __v13 - k;
             let __tan14 = __tan13 - k_tangent;
             (__v14, __tan14)
@@ -211,7 +211,7 @@ fn damped_tangent(x: f64, k: f64, n: usize, x_tangent: f64, k_tangent: f64) -> f
     let __v16 = __carry0_0;
     let __tan16 = __carry_tan0_0;
     let __v18 = x * x;
-    let __tan18 = x_tangent * x + x * x_tangent;
+    let __tan18 = (x + x) * x_tangent;
     let __v19 = 1.0 + __v18;
     let __tan19 = __tan18;
     let __v20 = __v16 / __v19;
@@ -254,7 +254,7 @@ fn __damped_tangent_value_and_vjp(
         let __v9 = __carry0_1;
         let __v11 = __i0;
         let __v13 = __v8 > 0.0;
-        let (__v26, __v27) = if __v13 {
+        let (__v25, __v26) = if __v13 {
             let __v14 = __v8 * k;
             let __v15 = __v9 * k;
             let __v16 = __v8 * k_tangent;
@@ -263,38 +263,40 @@ fn __damped_tangent_value_and_vjp(
             let __v19 = __rules::sin_tangent(__v14, __v18, __v17);
             (__v18, __v19)
         } else {
-            (((__v8 * __v8) - k), (((__v9 * __v8) + (__v8 * __v9)) - k_tangent))
+            let __v21 = __v8 + __v8;
+            (((__v8 * __v8) - k), ((__v21 * __v9) - k_tangent))
         };
         __tape0.push((__v8, __v9));
-        __carry0_0 = __v26;
-        __carry0_1 = __v27;
+        __carry0_0 = __v25;
+        __carry0_1 = __v26;
     }
-    let __v28 = __carry0_0;
-    let __v29 = __carry0_1;
-    let __v33 = (x_tangent * x) + (x * x_tangent);
-    let __v35 = 1.0 + (x * x);
-    let __v36 = __v28 / __v35;
-    let __v39 = (__v29 - (__v36 * __v33)) / __v35;
-    let __d39_0 = __upstream / __v35;
-    let mut __adj35 = -__d39_0 * __v39;
-    let __adj37 = -__d39_0;
-    let __adj33 = __adj37 * __v36;
-    let __d36_0 = (__adj37 * __v33) / __v35;
-    __adj35 += -__d36_0 * __v36;
-    let __adj30 = __adj35;
-    let mut __adj0 = __adj33 * x_tangent;
-    let mut __adj3 = __adj33 * x;
-    __adj3 += __adj33 * x;
-    __adj0 += __adj33 * x_tangent;
-    __adj0 += (__adj30 + __adj30) * x;
-    let mut __carry_adj0_0 = __d36_0;
-    let mut __carry_adj0_1 = __d39_0;
+    let __v27 = __carry0_0;
+    let __v28 = __carry0_1;
+    let __v30 = x + x;
+    let __v31 = __v30 * x_tangent;
+    let __v33 = 1.0 + (x * x);
+    let __v34 = __v27 / __v33;
+    let __v37 = (__v28 - (__v34 * __v31)) / __v33;
+    let __d37_0 = __upstream / __v33;
+    let mut __adj33 = -__d37_0 * __v37;
+    let __adj35 = -__d37_0;
+    let __adj31 = __adj35 * __v34;
+    let __d34_0 = (__adj35 * __v31) / __v33;
+    __adj33 += -__d34_0 * __v34;
+    let __adj29 = __adj33;
+    let __adj30 = __adj31 * x_tangent;
+    let mut __adj3 = __adj31 * __v30;
+    let mut __adj0 = __adj30;
+    __adj0 += __adj30;
+    __adj0 += (__adj29 + __adj29) * x;
+    let mut __carry_adj0_0 = __d34_0;
+    let mut __carry_adj0_1 = __d37_0;
     let mut __adj1 = 0.0_f64;
     let mut __adj4 = 0.0_f64;
     for (&(__v8, __v9), _) in __tape0[..].iter().rev().zip((0..n).rev()) {
         let __v13 = __v8 > 0.0;
-        let __adj26 = __carry_adj0_0;
-        let __adj27 = __carry_adj0_1;
+        let __adj25 = __carry_adj0_0;
+        let __adj26 = __carry_adj0_1;
         let mut __adj8 = 0.0_f64;
         let mut __adj9 = 0.0_f64;
         if __v13 {
@@ -303,9 +305,9 @@ fn __damped_tangent_value_and_vjp(
             let __v16 = __v8 * k_tangent;
             let __v17 = __v15 + __v16;
             let __v18 = __v14.sin();
-            let mut __adj18 = __adj26;
+            let mut __adj18 = __adj25;
             let (__d19_0, __d19_1, __d19_2) = ::grad::__private::Entries3::entries(
-                __rules::sin_tangent_vjp(__v14, __v18, __v17, __adj27),
+                __rules::sin_tangent_vjp(__v14, __v18, __v17, __adj26),
             );
             let mut __adj14 = __d19_0;
             __adj18 += __d19_1;
@@ -317,13 +319,14 @@ fn __damped_tangent_value_and_vjp(
             __adj8 += __adj14 * k;
             __adj1 += __adj14 * __v8;
         } else {
-            __adj4 -= __adj27;
-            __adj1 -= __adj26;
-            __adj8 += __adj27 * __v9;
-            __adj9 += __adj27 * __v8;
-            __adj9 += __adj27 * __v8;
-            __adj8 += __adj27 * __v9;
-            __adj8 += (__adj26 + __adj26) * __v8;
+            let __v21 = __v8 + __v8;
+            __adj4 -= __adj26;
+            __adj1 -= __adj25;
+            let __adj21 = __adj26 * __v9;
+            __adj9 += __adj26 * __v21;
+            __adj8 += __adj21;
+            __adj8 += __adj21;
+            __adj8 += (__adj25 + __adj25) * __v8;
         }
         __carry_adj0_0 = __adj8;
         __carry_adj0_1 = __adj9;
@@ -334,7 +337,7 @@ fn __damped_tangent_value_and_vjp(
     (*__gradient).1 = __adj1;
     (*__gradient).2 = __adj3;
     (*__gradient).3 = __adj4;
-    __v39
+    __v37
 }
 #[doc(hidden)]
 /** The gradient of `damped_tangent` with respect to `x`, `k`, `x_tangent`, `k_tangent`: one entry per parameter, in parameter order, each shaped like its parameter.

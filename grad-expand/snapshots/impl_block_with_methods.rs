@@ -254,7 +254,7 @@ impl Arm {
         };
         let __v7 = (self.x(q1, q2)) - target;
         let __tan7 = __tan6 - target_tangent;
-        let __tan8 = __tan7 * __v7 + __v7 * __tan7;
+        let __tan8 = (__v7 + __v7) * __tan7;
         ((__v7 * __v7), __tan8)
     }
     /** The value of `cost` and its directional derivative (Jacobian-vector product) along the tangents of `q1`, `q2`, `target`, one per parameter, each shaped like the parameter: forward mode, one sweep.

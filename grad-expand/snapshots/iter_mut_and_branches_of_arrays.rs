@@ -152,7 +152,7 @@ fn __shaped_value_and_jvp(
         let __v8 = __i0;
         let __v10 = x[__v8];
         let __tan10 = x_tangent[__v8];
-        let __tan11 = __tan10 * __v10 + __v10 * __tan10;
+        let __tan11 = (__v10 + __v10) * __tan10;
         __arr1[__v8] = (__v10 * __v10);
         __tan_arr1[__v8] = __tan11;
     }

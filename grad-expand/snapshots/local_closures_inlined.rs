@@ -125,7 +125,7 @@ fn __warped_value_and_jvp(
         let __tan16 = __tan14 / 4.0;
         let __v17 = 1.0 + ((__v11 - 1.0) / 4.0);
         let __tan17 = __tan16;
-        let __tan18 = __tan17 * __v17 + __v17 * __tan17;
+        let __tan18 = (__v17 + __v17) * __tan17;
         let __tan19 = __tan8 + __tan18;
         __carry0_0 = (__v8 + (__v17 * __v17));
         __carry_tan0_0 = __tan19;

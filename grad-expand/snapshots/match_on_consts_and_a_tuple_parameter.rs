@@ -173,7 +173,7 @@ fn __loss_value_and_jvp(
     let (__v14, __tan14): (f64, f64) = if __v6 {
         let __v7 = x - __grad_target_0;
         let __tan7 = x_tangent - __grad_target_0_tangent;
-        let __tan8 = __tan7 * __v7 + __v7 * __tan7;
+        let __tan8 = (__v7 + __v7) * __tan7;
         ((__v7 * __v7), __tan8)
     } else {
         let __v9 = match mode {

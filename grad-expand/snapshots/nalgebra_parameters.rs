@@ -205,8 +205,8 @@ fn __quad_value_and_jvp(
     let __tan42 = __tan_arr2[0];
     let __v44 = __arr2[1];
     let __tan44 = __tan_arr2[1];
-    let __tan45 = __tan42 * __v42 + __v42 * __tan42;
-    let __tan46 = __tan44 * __v44 + __v44 * __tan44;
+    let __tan45 = (__v42 + __v42) * __tan42;
+    let __tan46 = (__v44 + __v44) * __tan44;
     let __v47 = (__v42 * __v42) + (__v44 * __v44);
     let __tan47 = __tan45 + __tan46;
     let __v48 = __v47.sqrt();

@@ -104,8 +104,8 @@ fn __to_polar_value_and_jvp(
     y_tangent: f64,
 ) -> (Polar, Polar) {
     use ::grad::pullback as __rules;
-    let __tan4 = x_tangent * x + x * x_tangent;
-    let __tan5 = y_tangent * y + y * y_tangent;
+    let __tan4 = (x + x) * x_tangent;
+    let __tan5 = (y + y) * y_tangent;
     let __v6 = (x * x) + (y * y);
     let __tan6 = __tan4 + __tan5;
     let __v7 = __v6.sqrt();

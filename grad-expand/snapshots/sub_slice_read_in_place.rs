@@ -129,7 +129,7 @@ fn __interior_value_and_jvp(
         let __v18 = 1 + __v17;
         let __v19 = x[__v18];
         let __tan19 = x_tangent[__v18];
-        let __tan20 = __tan19 * __v19 + __v19 * __tan19;
+        let __tan20 = (__v19 + __v19) * __tan19;
         let __tan21 = __tan15 + __tan20;
         __carry0_0 = (__v15 + (__v19 * __v19));
         __carry_tan0_0 = __tan21;

@@ -129,8 +129,8 @@ fn __cost_value_and_jvp(
     let __tan8 = __tan_arr0[1];
     let __v9 = __v6 - px;
     let __tan9 = __tan6 - px_tangent;
-    let __tan10 = __tan9 * __v9 + __v9 * __tan9;
-    let __tan11 = __tan8 * __v8 + __v8 * __tan8;
+    let __tan10 = (__v9 + __v9) * __tan9;
+    let __tan11 = (__v8 + __v8) * __tan8;
     let __tan12 = __tan10 + __tan11;
     (((__v9 * __v9) + (__v8 * __v8)), __tan12)
 }
