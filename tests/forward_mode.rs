@@ -434,6 +434,36 @@ fn calls_returning_arrays_and_tuples_take_their_tangents_element_by_element() {
     }
 }
 
+/// A `Vec` collected in the body, then read and written.
+#[differentiable]
+fn collected(x: &[f64], k: f64) -> f64 {
+    let mut y: Vec<f64> = x.iter().map(|v| (v * k).sin()).collect();
+    y[0] *= k;
+    y.iter().map(|v| v * v).sum()
+}
+
+fn collected_mirror<D: DualNum<f64> + Copy>(p: &[D]) -> D {
+    let k = p[p.len() - 1];
+    let mut y: Vec<D> = p[..p.len() - 1].iter().map(|v| (*v * k).sin()).collect();
+    y[0] *= k;
+    y.iter().map(|v| *v * *v).sum()
+}
+
+#[test]
+fn a_collected_vec_has_a_tangent() {
+    let mut next = xorshift(0xc011);
+    for n in 1..5 {
+        let r = random(&mut next, 2 * n + 2);
+        let (x, k, t, tk) = (&r[..n], r[n], &r[n + 1..2 * n + 1], r[2 * n + 1]);
+        let (value, tangent) = collected_jvp(x, k, t, tk);
+        assert_eq!(value, collected(x, k));
+        let point: Vec<f64> = x.iter().copied().chain([k]).collect();
+        let direction: Vec<f64> = t.iter().copied().chain([tk]).collect();
+        let dual = dual_direction(collected_mirror, &point, &direction);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+    }
+}
+
 // ----- second order: f_hvp and f_hessian -----
 
 /// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.

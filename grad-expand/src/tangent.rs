@@ -27,8 +27,8 @@
 //! callee's `_vjp` along that element's unit upstream.
 //!
 //! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): sub-slices and
-//! struct fields passed to calls, macros whose value is a float, `Vec`s and slices built in
-//! the body.
+//! struct fields passed to calls, macros whose value is a float, slices built in the body
+//! other than collected `Vec`s.
 
 use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, Graph, If, Loop, LoopHeader, Op, Output, Stmt, Ty, ValueId,
@@ -79,7 +79,7 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
     }
     for array in graph.arrays.iter().filter(|a| a.active) {
         match &array.init {
-            ArrayInit::Heap { .. } => return Some("a `Vec` built in the body"),
+            ArrayInit::Heap { .. } => {}
             // A slice parameter's tangent is a slice the caller gives; a sub-slice is read
             // through its source (a call of one is refused above).
             ArrayInit::Param { .. } | ArrayInit::View { .. } => {}
@@ -93,7 +93,7 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
 /// Why a sweep that takes its calls' tangents from the callees' `_tangent` functions (for
 /// second order, `TangentSweep::callee_tangents`) cannot be written: a call with a
 /// differentiated value that returns an array or a tuple, whose callee has no tangent
-/// function.
+/// function; a collected `Vec`.
 pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     if graph
         .arrays
@@ -102,6 +102,17 @@ pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     {
         return Some(
             "it calls a function that returns an array or a tuple, and second derivatives compose only through calls that return one float",
+        );
+    }
+    // The tangent of a collected `Vec` is written with a runtime helper the second pass
+    // has no rule for.
+    if graph
+        .arrays
+        .iter()
+        .any(|array| array.active && matches!(array.init, ArrayInit::Heap { .. }))
+    {
+        return Some(
+            "it collects a `Vec` of differentiated values, which second derivatives do not take yet",
         );
     }
     None
@@ -680,7 +691,12 @@ impl Walk<'_, '_> {
             ArrayInit::Call { path, args, tuple } => {
                 self.array_call_tangent(id, path, args, *tuple)?
             }
-            ArrayInit::View { .. } | ArrayInit::Heap { .. } => {
+            // A collected `Vec` starts as copies of one value, and so does its tangent.
+            ArrayInit::Heap { value, len } => {
+                let (tangent, len) = (self.sweep.tangent_or_zero(*value), self.forward.arg(*len));
+                quote!(::grad::__private::vec_filled(#tangent, #len))
+            }
+            ArrayInit::View { .. } => {
                 return None;
             }
         };
