@@ -507,3 +507,35 @@ fn tuple_fields_are_differentiated_from_zero() {
         assert_gradient_and_dual(f, mirror, &v, &analytic);
     }
 }
+
+// ----- two fields compared with each other -----
+
+#[derive(Clone, Copy, Debug, Differentiable)]
+pub struct Band {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// `p.low > p.high` compares two fields alone: no float is shown by the comparison, and none
+/// is needed, since a comparison passes no derivative on.
+#[differentiable(wrt(p, x))]
+fn banded(p: &Band, x: f64) -> f64 {
+    if p.low > p.high {
+        x * p.low
+    } else {
+        x * x * p.high
+    }
+}
+
+#[test]
+fn two_fields_compared_with_each_other() {
+    for (low, high, x) in [(0.5, 2.0, 1.5), (3.0, 1.0, -0.5)] {
+        let p = Band { low, high };
+        let (dp, dx) = banded_grad(&p, x);
+        if low > high {
+            assert_eq!((dp.low, dp.high, dx), (x, 0.0, low));
+        } else {
+            assert_eq!((dp.low, dp.high, dx), (0.0, x * x, 2.0 * x * high));
+        }
+    }
+}

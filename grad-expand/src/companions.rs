@@ -1194,11 +1194,31 @@ impl Companions<'_> {
             .collect();
         let graph = &lowered.graph;
         // A field of a differentiated struct that grad reads as a constant (its use did not
-        // show a float) must hold no floats: rustc checks it.
+        // show a float) must hold no floats: rustc checks it. A field only compared (`p.a >=
+        // p.b`) needs no check: an operator without a derivative passes none on, whatever
+        // the field holds.
+        let mut reads = Vec::new();
+        lowered.body.reads(graph, &mut reads);
+        let mut compared = Vec::new();
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if let crate::graph::Op::Binary {
+                op: crate::rules::BinaryOp::Other,
+                ..
+            } = node.op
+            {
+                compared.extend(graph.node_args(ValueId(id)));
+            }
+        }
+        let only_compared = |id: ValueId| {
+            let count = |list: &[ValueId]| list.iter().filter(|v| **v == id).count();
+            count(&compared) > 0 && count(&compared) == count(&reads)
+        };
         let constant_fields: Vec<TokenStream> = graph
             .nodes
             .iter()
-            .filter(|node| !node.active)
+            .enumerate()
+            .filter(|(id, node)| !node.active && !only_compared(ValueId(*id)))
+            .map(|(_, node)| node)
             .filter_map(|node| match &node.op {
                 crate::graph::Op::Field { param, path } if graph.node(*param).active => {
                     // Spanned where the field is read, the parameter's name included.
