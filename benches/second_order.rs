@@ -1,16 +1,18 @@
 //! Issue 17's companions against hand-written derivatives and num-dual: forward mode
 //! (`f_jvp`, the directional derivative along one tangent), the Hessian-vector product
 //! (`f_hvp`) and the dense Hessian (`f_hessian`), on Rosenbrock's function of 100 inputs and
-//! of two.
+//! of two, and the dense Hessian of the generic Rosenbrock at 10 and 100 inputs.
 //!
 //! Run with `cargo bench --bench second_order`.
 
 // Index loops are how Rosenbrock is written, by hand and for grad alike.
 #![allow(clippy::needless_range_loop)]
 
+use criterion::measurement::WallTime;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use grad::differentiable;
-use num_dual::{Dual64, DualNum, HyperDual64};
+use nalgebra::{DVector, SVector};
+use num_dual::{Dual2DVec64, Dual2SVec64, Dual64, DualNum, HyperDual64};
 
 const N: usize = 100;
 
@@ -58,6 +60,175 @@ fn rosenbrock_hvp_by_hand(x: &[f64; N], v: &[f64; N]) -> [f64; N] {
         hv[i + 1] += hij * v[i] + 200.0 * v[i + 1];
     }
     hv
+}
+
+/// Rosenbrock for num-dual numbers that are not `Copy` (the dynamically sized `Dual2DVec64`).
+fn rosenbrock_dual_clone<D: DualNum<f64>>(x: &[D]) -> D {
+    let mut s = D::zero();
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1].clone() - x[i].clone() * x[i].clone();
+        let b = -x[i].clone() + 1.0;
+        s += a.clone() * a * 100.0 + b.clone() * b;
+    }
+    s
+}
+
+/// The dense Hessian by hand: Rosenbrock's Hessian is tridiagonal.
+fn rosenbrock_hessian_by_hand<const M: usize>(x: &[f64; M]) -> [[f64; M]; M] {
+    let mut h = [[0.0; M]; M];
+    for i in 0..M - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let hij = -400.0 * x[i];
+        h[i][i] += -400.0 * a + 800.0 * x[i] * x[i] + 2.0;
+        h[i][i + 1] = hij;
+        h[i + 1][i] = hij;
+        h[i + 1][i + 1] += 200.0;
+    }
+    h
+}
+
+/// The dense Hessian from `M` calls of `rosenbrock_hvp`, one along each unit vector (what
+/// `f_hessian` does, without its symmetrisation).
+fn rosenbrock_hessian_by_hvps<const M: usize>(x: &[f64; M]) -> [[f64; M]; M] {
+    let mut h = [[0.0; M]; M];
+    for j in 0..M {
+        let mut e = [0.0; M];
+        e[j] = 1.0;
+        let column = rosenbrock_hvp(x, e);
+        for i in 0..M {
+            h[i][j] = column[i];
+        }
+    }
+    h
+}
+
+/// The dense Hessian from num-dual's `hessian` with the statically sized `Dual2SVec64<M>`: one
+/// pass, each number carrying a gradient of `M` and a Hessian of `M × M`.
+fn rosenbrock_hessian_dual2_static<const M: usize>(x: &[f64; M]) -> [[f64; M]; M] {
+    let (_, _, h) = num_dual::hessian(
+        |v: SVector<Dual2SVec64<M>, M>| rosenbrock_dual(v.as_slice()),
+        SVector::from(*x),
+    );
+    let mut out = [[0.0; M]; M];
+    for i in 0..M {
+        for j in 0..M {
+            out[i][j] = h[(i, j)];
+        }
+    }
+    out
+}
+
+/// The same with the dynamically sized `Dual2DVec64` (heap-allocated gradient and Hessian parts).
+fn rosenbrock_hessian_dual2_dynamic<const M: usize>(x: &[f64; M]) -> [[f64; M]; M] {
+    let (_, _, h) = num_dual::hessian(
+        |v: DVector<Dual2DVec64>| rosenbrock_dual_clone(v.as_slice()),
+        DVector::from_column_slice(x),
+    );
+    let mut out = [[0.0; M]; M];
+    for i in 0..M {
+        for j in 0..M {
+            out[i][j] = h[(i, j)];
+        }
+    }
+    out
+}
+
+/// The naive way with num-dual's scalar hyper-duals: one `HyperDual64` pass per entry of the
+/// upper triangle, `M (M + 1) / 2` passes.
+fn rosenbrock_hessian_hyperdual<const M: usize>(x: &[f64; M]) -> [[f64; M]; M] {
+    let mut h = [[0.0; M]; M];
+    for i in 0..M {
+        for j in i..M {
+            let seeded: Vec<HyperDual64> = (0..M)
+                .map(|k| {
+                    HyperDual64::new(
+                        x[k],
+                        if k == i { 1.0 } else { 0.0 },
+                        if k == j { 1.0 } else { 0.0 },
+                        0.0,
+                    )
+                })
+                .collect();
+            let hij = rosenbrock_dual(&seeded).eps1eps2;
+            h[i][j] = hij;
+            h[j][i] = hij;
+        }
+    }
+    h
+}
+
+fn inputs_of<const M: usize>() -> [f64; M] {
+    let mut x = [0.0; M];
+    for i in 0..M {
+        x[i] = 0.5 + 0.01 * i as f64;
+    }
+    x
+}
+
+fn assert_hessian_eq<const M: usize>(what: &str, h: &[[f64; M]; M], by_hand: &[[f64; M]; M]) {
+    for i in 0..M {
+        for j in 0..M {
+            let (a, b) = (h[i][j], by_hand[i][j]);
+            assert!(
+                (a - b).abs() < 1e-9 * b.abs().max(1.0),
+                "{what}: H[{i}][{j}] = {a}, by hand {b}"
+            );
+        }
+    }
+}
+
+/// Runs `f` on a thread with a stack of 64 MiB: an `SVector` of 100 `Dual2SVec64<100>` (each
+/// with a 100 × 100 Hessian part) is 8 MB, more than the main thread's stack.
+fn with_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(s, f)
+            .unwrap()
+            .join()
+            .unwrap()
+    })
+}
+
+fn check_hessians<const M: usize>() {
+    let x = inputs_of::<M>();
+    let by_hand = rosenbrock_hessian_by_hand(&x);
+    assert_hessian_eq("f_hessian", &rosenbrock_hessian(&x), &by_hand);
+    assert_hessian_eq("hvps", &rosenbrock_hessian_by_hvps(&x), &by_hand);
+    let h = with_big_stack(|| rosenbrock_hessian_dual2_static(&x));
+    assert_hessian_eq("Dual2SVec64", &h, &by_hand);
+    assert_hessian_eq(
+        "Dual2DVec64",
+        &rosenbrock_hessian_dual2_dynamic(&x),
+        &by_hand,
+    );
+    assert_hessian_eq("HyperDual64", &rosenbrock_hessian_hyperdual(&x), &by_hand);
+}
+
+fn bench_hessians<const M: usize>(group: &mut criterion::BenchmarkGroup<'_, WallTime>) {
+    check_hessians::<M>();
+    let x = inputs_of::<M>();
+    group.bench_function(format!("rosenbrock_{M}/hessian/grad"), |b| {
+        b.iter(|| rosenbrock_hessian(black_box(&x)))
+    });
+    group.bench_function(format!("rosenbrock_{M}/hessian/hand"), |b| {
+        b.iter(|| rosenbrock_hessian_by_hand(black_box(&x)))
+    });
+    group.bench_function(format!("rosenbrock_{M}/hessian/hvps"), |b| {
+        b.iter(|| rosenbrock_hessian_by_hvps(black_box(&x)))
+    });
+    group.bench_function(
+        format!("rosenbrock_{M}/hessian/num-dual-Dual2SVec64"),
+        |b| with_big_stack(|| b.iter(|| rosenbrock_hessian_dual2_static(black_box(&x)))),
+    );
+    group.bench_function(
+        format!("rosenbrock_{M}/hessian/num-dual-Dual2DVec64"),
+        |b| b.iter(|| rosenbrock_hessian_dual2_dynamic(black_box(&x))),
+    );
+    group.bench_function(
+        format!("rosenbrock_{M}/hessian/num-dual-HyperDual64"),
+        |b| b.iter(|| rosenbrock_hessian_hyperdual(black_box(&x))),
+    );
 }
 
 #[differentiable(hessian)]
@@ -173,6 +344,8 @@ fn bench(c: &mut Criterion) {
             ((hxx, hxy), (hxy, hyy))
         })
     });
+    bench_hessians::<10>(&mut group);
+    bench_hessians::<100>(&mut group);
     group.finish();
 }
 
