@@ -37,6 +37,18 @@ fn rosenbrock_dual<D: DualNum<f64> + Copy>(x: &[D]) -> D {
     s
 }
 
+/// The value and the directional derivative by hand, in one loop, as `f_jvp` returns them.
+fn rosenbrock_value_and_jvp_by_hand(x: &[f64; N], t: &[f64; N]) -> (f64, f64) {
+    let (mut s, mut d) = (0.0, 0.0);
+    for i in 0..N - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        s += 100.0 * a * a + b * b;
+        d += 200.0 * a * (t[i + 1] - 2.0 * x[i] * t[i]) - 2.0 * b * t[i];
+    }
+    (s, d)
+}
+
 /// The directional derivative by hand: the closed-form gradient dotted with `t`, in one loop.
 fn rosenbrock_jvp_by_hand(x: &[f64; N], t: &[f64; N]) -> f64 {
     let mut d = 0.0;
@@ -257,6 +269,9 @@ fn check() {
     let (value, tangent) = rosenbrock_jvp(&x, t);
     assert_eq!(value, rosenbrock(&x));
     let by_hand = rosenbrock_jvp_by_hand(&x, &t);
+    let (value_by_hand, tangent_by_hand) = rosenbrock_value_and_jvp_by_hand(&x, &t);
+    assert_eq!(value_by_hand, value);
+    assert!((tangent_by_hand - by_hand).abs() < 1e-9 * by_hand.abs().max(1.0));
     assert!((tangent - by_hand).abs() < 1e-9 * by_hand.abs().max(1.0));
     let hv = rosenbrock_hvp(&x, t);
     let hv_by_hand = rosenbrock_hvp_by_hand(&x, &t);
@@ -276,11 +291,16 @@ fn bench(c: &mut Criterion) {
     group.bench_function("rosenbrock_100/primal", |b| {
         b.iter(|| rosenbrock(black_box(&x)))
     });
+    // The tangent is copied into the call as a caller's array is (`black_box(t)` instead makes
+    // LLVM copy it element by element, 50-70 ns that are the benchmark's, not f_jvp's).
     group.bench_function("rosenbrock_100/jvp/grad", |b| {
-        b.iter(|| rosenbrock_jvp(black_box(&x), black_box(t)))
+        b.iter(|| rosenbrock_jvp(black_box(&x), *black_box(&t)))
     });
     group.bench_function("rosenbrock_100/jvp/hand", |b| {
         b.iter(|| rosenbrock_jvp_by_hand(black_box(&x), black_box(&t)))
+    });
+    group.bench_function("rosenbrock_100/jvp/hand-with-value", |b| {
+        b.iter(|| rosenbrock_value_and_jvp_by_hand(black_box(&x), black_box(&t)))
     });
     group.bench_function("rosenbrock_100/jvp/num-dual", |b| {
         b.iter(|| {

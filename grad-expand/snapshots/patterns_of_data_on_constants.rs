@@ -270,7 +270,7 @@ fn __penalty_value_and_jvp(
             };
             let __v24 = __v21 * __v11;
             let __tan24 = __v21 * __tan11;
-            let __tan25 = __tan24 * __v11 + __v24 * __tan11;
+            let __tan25 = (__v24 + __v24) * __tan11;
             let __v27 = x[1];
             let __tan27 = x_tangent[1];
             let __tan28 = __v23 * __tan27;

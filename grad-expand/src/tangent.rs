@@ -118,6 +118,19 @@ pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     None
 }
 
+/// Whether `scaled` is `c · u` or `u · c` of a constant `c` and `u` itself.
+fn scales(graph: &Graph, scaled: ValueId, u: ValueId) -> bool {
+    match graph.node(scaled).op {
+        Op::Binary {
+            op: BinaryOp::Mul,
+            lhs,
+            rhs,
+            ..
+        } => (lhs == u && !graph.node(rhs).active) || (rhs == u && !graph.node(lhs).active),
+        _ => false,
+    }
+}
+
 /// The tangent sweep of the function body.
 pub struct TangentSweep<'a> {
     graph: &'a Graph,
@@ -374,6 +387,15 @@ impl Walk<'_, '_> {
                     // the two equal products (a doubling is exact).
                     (BinaryOp::Mul, Some(ta), Some(_)) if lhs == rhs => {
                         quote_spanned!(span=> (#a + #a) * #ta)
+                    }
+                    // d((c · u) · u) = 2 (c · u) · du, for a constant c: two operations where
+                    // the product rule takes four that IEEE rounding keeps the compiler from
+                    // merging (`100.0 * a * a`).
+                    (BinaryOp::Mul, Some(_), Some(tb)) if scales(graph, *lhs, *rhs) => {
+                        quote_spanned!(span=> (#a + #a) * #tb)
+                    }
+                    (BinaryOp::Mul, Some(ta), Some(_)) if scales(graph, *rhs, *lhs) => {
+                        quote_spanned!(span=> (#b + #b) * #ta)
                     }
                     (BinaryOp::Mul, Some(ta), Some(tb)) => {
                         quote_spanned!(span=> #ta * #b + #a * #tb)
