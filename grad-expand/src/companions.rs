@@ -1449,7 +1449,7 @@ impl Companions<'_> {
             Ok(())
         };
         let tangent_function = second_order.map(|()| {
-            let name = names::tangent_function(&sig.ident);
+            let name = names::expanded_tangent(&sig.ident);
             let generics = &sig.generics;
             let where_clause = &sig.generics.where_clause;
             let params = self.signature.params.iter().map(|p| p.declaration(true));
@@ -1586,6 +1586,75 @@ pub struct Jvp {
 /// Second order: `f_hvp` and `f_hessian`, from the gradient of the tangent function
 /// (`second_order.rs`).
 impl Companions<'_> {
+    /// What a caller's second order needs of this function: `f_tangent(params..,
+    /// tangents..)`, the tangent alone (the expanded `__f_tangent` under its public name), and
+    /// its pullback `f_tangent_vjp(params.., tangents.., upstream)`, one entry per parameter
+    /// (`upstream · H t`, from the expanded tangent's `_vjp`) and then one per tangent
+    /// (`upstream · ∇f`, from `f_vjp`). Composed, so that `f_hvp` keeps a second pass in the
+    /// parameters alone. Not for nalgebra parameters, whose `f_vjp` takes other types than
+    /// the tangent function.
+    pub fn tangent_and_its_vjp(&self, expanded: &syn::ItemFn) -> TokenStream {
+        let name = &self.function.sig.ident;
+        let public = names::tangent_function(name);
+        let mut wrapper = expanded.clone();
+        wrapper.sig.ident = public.clone();
+        wrapper.attrs.push(syn::parse_quote!(#[inline]));
+        let arguments: Vec<TokenStream> = expanded
+            .sig
+            .inputs
+            .iter()
+            .map(|input| match input {
+                syn::FnArg::Receiver(_) => quote!(self),
+                syn::FnArg::Typed(typed) => {
+                    let pat = &typed.pat;
+                    quote!(#pat)
+                }
+            })
+            .collect();
+        let expanded_path = self.beside(&expanded.sig.ident);
+        *wrapper.block = syn::parse_quote!({ #expanded_path(#(#arguments),*) });
+        let differentiable: Vec<&Param> = self.signature.differentiable().collect();
+        if differentiable.iter().any(|p| p.linalg.is_some()) {
+            return quote!(#wrapper);
+        }
+        let k = differentiable.len();
+        let upstream = names::upstream();
+        let ret = self.return_type();
+        let params_only: Vec<&TokenStream> =
+            arguments.iter().take(self.signature.params.len()).collect();
+        let second = self.beside(&names::companion(&expanded.sig.ident, "vjp"));
+        let first = self.beside(&names::companion(name, "vjp"));
+        let (h, g): (Vec<proc_macro2::Ident>, Vec<proc_macro2::Ident>) = (0..k)
+            .map(|i| {
+                (
+                    quote::format_ident!("__h{}", i, span = proc_macro2::Span::mixed_site()),
+                    quote::format_ident!("__g{}", i, span = proc_macro2::Span::mixed_site()),
+                )
+            })
+            .unzip();
+        let (h_pattern, g_pattern) = (one_or_tuple(&h), one_or_tuple(&g));
+        let mut vjp = expanded.clone();
+        vjp.sig.ident = names::companion(&public, "vjp");
+        vjp.sig.inputs.push(syn::parse_quote!(#upstream: #ret));
+        let entry_types: Vec<TokenStream> = differentiable
+            .iter()
+            .map(|p| match slice_element(p) {
+                Some(elem) => quote!(::grad::__private::Vec<#elem>),
+                None => {
+                    let ty = &p.gradient_ty;
+                    quote!(#ty)
+                }
+            })
+            .collect();
+        vjp.sig.output = syn::parse_quote!(-> (#(#entry_types,)* #(#entry_types,)*));
+        *vjp.block = syn::parse_quote!({
+            let #h_pattern = #second(#(#arguments,)* #upstream);
+            let #g_pattern = #first(#(#params_only,)* #upstream);
+            (#(#h,)* #(#g,)*)
+        });
+        quote!(#wrapper #vjp)
+    }
+
     pub fn hvp_and_hessian(&self, tangent_function: &proc_macro2::Ident) -> TokenStream {
         let sig = &self.function.sig;
         let setup = self.setup(false);
@@ -1621,16 +1690,8 @@ impl Companions<'_> {
             .collect();
         let wrt = wrt.join(", ");
         let hvp_name = names::companion(name, "hvp");
-        // The tangent function's gradient has the parameters' entries, then the tangents'
-        // (`∇f`, for callers; unused here).
-        let entries: Vec<proc_macro2::Ident> = (0..differentiable.len())
-            .map(names::gradient_entry)
-            .collect();
-        let hvp_call = |directions: &[TokenStream]| {
-            let call = quote!(#nested_grad(#(#args,)* #(#directions,)*));
-            let result = one_or_tuple(&entries);
-            quote!({ let (#(#entries,)* ..) = #call; #result })
-        };
+        let hvp_call =
+            |directions: &[TokenStream]| quote!(#nested_grad(#(#args,)* #(#directions,)*));
         let hvp = setup.companion(
             &hvp_name,
             format!(

@@ -50,6 +50,12 @@ pub fn tangent_function(function: &Ident) -> Ident {
     companion(function, "tangent")
 }
 
+/// The tangent function as the second pass expands it, differentiated in the parameters
+/// alone (its gradient is `f_hvp`); `f_tangent` calls it.
+pub fn expanded_tangent(function: &Ident) -> Ident {
+    format_ident!("__{}_tangent", function, span = function.span())
+}
+
 /// The output's tangent in `f_jvp`.
 pub fn output_tangent() -> Ident {
     hidden("__tangent".to_owned())

@@ -1,12 +1,14 @@
 //! Second order, by reverse over forward: a scalar function's tangent sweep, written as a
-//! function of the parameters and the tangents (`f_tangent(x, v) = ∇f(x) · v`, from
+//! function of the parameters and the tangents (`__f_tangent(x, v) = ∇f(x) · v`, from
 //! `companions.rs`), goes through the whole pipeline again, as if the user had written it,
-//! differentiated with respect to the parameters and the tangents. Its gradient in the
-//! parameters is `∇(∇f · v) = H v`: `f_hvp` is that gradient, at the cost of a few of `f`'s
-//! gradients, and `f_hessian` gathers one `f_hvp` per input element. Its gradient in the
-//! tangents is `∇f`; with it, `f_tangent_vjp` is the second-order rule of a call of `f` in
-//! another function's tangent sweep (`g_tangent` calls `f_tangent`), as `sin_tangent_vjp` is
-//! `sin`'s, so second order composes through calls.
+//! differentiated with respect to the parameters. Its gradient is `∇(∇f · v) = H v`: `f_hvp`
+//! is that gradient, at the cost of a few of `f`'s gradients, and `f_hessian` gathers one
+//! `f_hvp` per input element. Beside it, `f_tangent` (the same function) and `f_tangent_vjp`
+//! (its `_vjp` in the parameters, then `u · ∇f` from `f_vjp` for the tangents) are the
+//! second-order rule of a call of `f` in another function's tangent sweep, as
+//! `sin_tangent_vjp` is `sin`'s, so second order composes through calls. (Differentiating
+//! the second pass in the tangents as well would give `f_tangent_vjp` directly, but costs
+//! `f_hvp` a quarter more: the tangents' adjoints are not all compiled away.)
 //!
 //! Every derivative the second pass needs is a rule already: the operators' own, and for
 //! each `__rules::<name>_tangent(..)` call the tangent sweep writes, its `_tangent_vjp` in
@@ -28,16 +30,11 @@ pub fn companions(
     tangent: syn::ItemFn,
     context: &Context,
 ) -> Result<TokenStream, &'static str> {
-    // Differentiated in the tangents too: `f_tangent_vjp` is then what a caller's second
-    // pass needs of `f` (one entry per float argument, the tangents' being `∇f`), while
-    // `f_hvp` keeps the parameters' entries, and the compiler drops the rest.
-    let params: Vec<proc_macro2::Ident> = companions
+    let wrt: Vec<&proc_macro2::Ident> = companions
         .signature
         .differentiable()
-        .map(|p| p.ident.clone())
+        .map(|p| &p.ident)
         .collect();
-    let tangents = params.iter().map(crate::names::parameter_tangent);
-    let wrt: Vec<proc_macro2::Ident> = params.iter().cloned().chain(tangents).collect();
     let nested = Context {
         in_impl: context.in_impl,
         impl_generics: context.impl_generics,
@@ -47,11 +44,12 @@ pub fn companions(
         hessian: None,
     };
     let name = tangent.sig.ident.clone();
+    let for_callers = companions.tangent_and_its_vjp(&tangent);
     let expansion = expand::function(quote!(wrt(#(#wrt),*)), tangent, &nested);
     if expansion.has_errors {
         return Err("its tangent sweep uses a construct that grad cannot differentiate again");
     }
     let public = companions.hvp_and_hessian(&name);
     let tokens = expansion.into_tokens();
-    Ok(quote!(#tokens #public))
+    Ok(quote!(#tokens #for_callers #public))
 }
