@@ -522,18 +522,25 @@ pub struct Band {
 fn banded(p: &Band, x: f64) -> f64 {
     if p.low > p.high {
         x * p.low
+    } else if SHIFT + p.high < 0.0 {
+        // A field and a constant alone, only compared (found by the generator).
+        x
     } else {
         x * x * p.high
     }
 }
 
+const SHIFT: f64 = 10.0;
+
 #[test]
 fn two_fields_compared_with_each_other() {
-    for (low, high, x) in [(0.5, 2.0, 1.5), (3.0, 1.0, -0.5)] {
+    for (low, high, x) in [(0.5, 2.0, 1.5), (3.0, 1.0, -0.5), (-20.0, -15.0, 0.5)] {
         let p = Band { low, high };
         let (dp, dx) = banded_grad(&p, x);
         if low > high {
             assert_eq!((dp.low, dp.high, dx), (x, 0.0, low));
+        } else if SHIFT + high < 0.0 {
+            assert_eq!((dp.low, dp.high, dx), (0.0, 0.0, 1.0));
         } else {
             assert_eq!((dp.low, dp.high, dx), (0.0, x * x, 2.0 * x * high));
         }

@@ -1194,25 +1194,40 @@ impl Companions<'_> {
             .collect();
         let graph = &lowered.graph;
         // A field of a differentiated struct that grad reads as a constant (its use did not
-        // show a float) must hold no floats: rustc checks it. A field only compared (`p.a >=
-        // p.b`) needs no check: an operator without a derivative passes none on, whatever
-        // the field holds.
+        // show a float) must hold no floats: rustc checks it. A field whose value only ever
+        // reaches operators without a derivative (`p.a >= p.b`, `if SCALE + p.a > 0.0`) needs
+        // no check: no derivative could flow from it, whatever it holds.
         let mut reads = Vec::new();
         lowered.body.reads(graph, &mut reads);
-        let mut compared = Vec::new();
-        for (id, node) in graph.nodes.iter().enumerate() {
-            if let crate::graph::Op::Binary {
-                op: crate::rules::BinaryOp::Other,
-                ..
-            } = node.op
-            {
-                compared.extend(graph.node_args(ValueId(id)));
+        reads.extend(lowered.output.values());
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); graph.nodes.len()];
+        for (id, _) in graph.nodes.iter().enumerate() {
+            for arg in graph.node_args(ValueId(id)) {
+                users[arg.0].push(id);
             }
         }
-        let only_compared = |id: ValueId| {
-            let count = |list: &[ValueId]| list.iter().filter(|v| **v == id).count();
-            count(&compared) > 0 && count(&compared) == count(&reads)
-        };
+        let mut read_count = vec![0usize; graph.nodes.len()];
+        for read in &reads {
+            read_count[read.0] += 1;
+        }
+        // Users come after what they read (SSA order): decided back to front.
+        let mut discarded = vec![false; graph.nodes.len()];
+        for id in (0..graph.nodes.len()).rev() {
+            let without_derivative = |user: usize| {
+                discarded[user]
+                    || matches!(
+                        graph.nodes[user].op,
+                        crate::graph::Op::Binary {
+                            op: crate::rules::BinaryOp::Other,
+                            ..
+                        }
+                    )
+            };
+            discarded[id] = !users[id].is_empty()
+                && users[id].len() == read_count[id]
+                && users[id].iter().all(|user| without_derivative(*user));
+        }
+        let only_compared = |id: ValueId| discarded[id.0];
         let constant_fields: Vec<TokenStream> = graph
             .nodes
             .iter()

@@ -588,6 +588,18 @@ pub enum Output {
     Rows(Vec<Vec<ValueId>>),
 }
 
+impl Output {
+    /// The values the function returns (none for an array, whose elements are written).
+    pub fn values(&self) -> Vec<ValueId> {
+        match self {
+            Output::Scalar(value) => vec![*value],
+            Output::Array(_) => Vec::new(),
+            Output::Tuple(values) | Output::Struct { values, .. } => values.clone(),
+            Output::Rows(rows) => rows.iter().flatten().copied().collect(),
+        }
+    }
+}
+
 /// What lowering produces: the graph of the body, its structured statements and its output.
 pub struct Lowered {
     pub graph: Graph,

@@ -173,12 +173,7 @@ impl<'a> TangentSweep<'a> {
     pub fn function(&self, body: &Block, output: &Output) -> Swept {
         let graph = self.graph;
         let mut live = vec![false; graph.nodes.len()];
-        let outputs: Vec<ValueId> = match output {
-            Output::Scalar(value) => vec![*value],
-            Output::Tuple(values) | Output::Struct { values, .. } => values.clone(),
-            Output::Rows(rows) => rows.iter().flatten().copied().collect(),
-            Output::Array(_) => Vec::new(),
-        };
+        let outputs = output.values();
         for id in &outputs {
             live[id.0] = true;
         }
