@@ -29,6 +29,7 @@ mod programs;
 pub use programs::{
     Features, ProgramTree, RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_program_trees,
     random_programs, random_programs_with, render_plain_functions, render_programs,
+    second_order_programs,
 };
 
 /// The seed and count of the committed `random_expressions` files.
