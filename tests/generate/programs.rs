@@ -209,7 +209,7 @@
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Lits, Mode, Op, Rng, SCALE_ITEM, bin,
-    fields_only, header, inverse_square_slope, literal, render, same,
+    fields_only_pair, header, inverse_square_slope, literal, render, same,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -801,10 +801,10 @@ fn render_cond(c: &Cond, mode: Mode) -> String {
         if parens { format!("({text})") } else { text }
     };
     match c {
-        // A comparison of float fields alone, `p.a >= p.inner.b`: not typed as floats by grad
-        // (FINDINGS.md, gen19, "an operation of float fields alone"); a literal operand types
-        // it.
-        Cond::Cmp(a, op, b) if mode == Mode::Primal && fields_only(a) && fields_only(b) => {
+        // A comparison of float fields alone, `p.a >= p.inner.b` (or with named constants,
+        // `SCALE < p.a`): not typed as floats by grad (FINDINGS.md, gen19, "an operation of
+        // float fields alone", and gen20); a literal operand types it.
+        Cond::Cmp(a, op, b) if mode == Mode::Primal && fields_only_pair(a, b) => {
             format!("({} * 1.0) {op} {}", render(a, mode), render(b, mode))
         }
         Cond::Cmp(a, op, b) => match mode {

@@ -7960,7 +7960,7 @@ pub mod random_programs {
         }
         let v4 = prog_33((-x0).cos() * 2.0, f64::cos((s1 * s1 + 2.0).sqrt()), p.a, v, n);
         let v5 = if f64::atan(f64::ln((p.a * 1.0) * p.a + 1.0)) <= f64::tanh(a3[3]) {
-            p.a * std::f64::consts::FRAC_1_PI
+            (p.a * 1.0) * std::f64::consts::FRAC_1_PI
         } else {
             -s0
         };
