@@ -270,6 +270,40 @@ fn switches_add_their_constructs() {
     ] {
         assert!(on.dual.contains(construct), "no {construct} in the table");
     }
+    // Second order through calls: a program with `_hvp` calls programs that have it too (its
+    // tangent sweep calls their `prog_J_tangent`), never one without it.
+    let features = generate::Features {
+        hessian: 60,
+        ..generate::Features::NONE
+    };
+    through_calls(&generate::random_program_trees(7, 40, features), &on);
+    // Methods and modules with second order: `hessian` of their own in a block with the
+    // attribute, on the block where each of its programs has it, and through calls of
+    // methods and of modules' programs.
+    let features = generate::Features {
+        hessian: 80,
+        methods: 40,
+        modules: 40,
+        ..generate::Features::NONE
+    };
+    let trees = generate::random_program_trees(0, 80, features);
+    let on = generate::random_programs_with(0, 80, features);
+    for construct in [
+        "    #[differentiable(hessian)]\n    pub mod m",
+        "    #[differentiable(hessian)]\n    impl Params {",
+        "    #[differentiable]\n    impl Params {",
+        "        #[differentiable(hessian)]\n        pub fn prog_",
+    ] {
+        assert!(on.functions.contains(construct), "no {construct}");
+    }
+    for construct in [
+        "hvp: Some(|x0, x1, x2, v, n, t| PARAMS.prog_",
+        "hvp: Some(|x0, x1, x2, v, n, t| Params::prog_",
+        "hvp: Some(|x0, x1, x2, v, n, t| m",
+    ] {
+        assert!(on.dual.contains(construct), "no {construct} in the table");
+    }
+    through_calls(&trees, &on);
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
     assert!(!off.dual.contains("hvp: Some("), "an hvp while off");
     for construct in [
@@ -297,4 +331,48 @@ fn switches_add_their_constructs() {
     ] {
         assert!(!off.functions.contains(construct), "{construct} while off");
     }
+}
+
+/// The table of `generated` gives `_hvp` to programs that call other programs, and only where
+/// each program called has `_hvp` too (else the build fails: "cannot find function
+/// `prog_J_tangent`"); and what `second_order_programs` says of each program is the table's.
+fn through_calls(trees: &[generate::ProgramTree], generated: &generate::Generated) {
+    let has_hvp = |name: &str| {
+        // The table's entry: `name: "prog_K",` and, before the next entry, `hvp: Some(`.
+        let entry = generated
+            .dual
+            .split(&format!("name: \"{name}\","))
+            .nth(1)
+            .expect("an entry of the table");
+        let entry = entry.split("Program {").next().unwrap_or(entry);
+        entry.contains("hvp: Some(")
+    };
+    let names: Vec<&str> = trees.iter().map(|t| t.name.as_str()).collect();
+    let second_order = generate::second_order_programs(trees);
+    let mut through = 0;
+    for tree in trees {
+        assert_eq!(
+            has_hvp(&tree.name),
+            second_order.contains_key(&tree.name),
+            "{}: the table and `second_order_programs` disagree",
+            tree.name
+        );
+        if !has_hvp(&tree.name) {
+            continue;
+        }
+        let callees: Vec<String> = tree
+            .calls()
+            .into_iter()
+            .filter(|c| names.contains(&c.as_str()))
+            .collect();
+        for callee in &callees {
+            assert!(
+                has_hvp(callee),
+                "{} has hvp but calls {callee}, which has none",
+                tree.name
+            );
+        }
+        through += usize::from(second_order[&tree.name]);
+    }
+    assert!(through > 0, "no second order through calls");
 }

@@ -16,7 +16,10 @@
 //! `_value_and_grad`, `_vjp`; `_jvp` along a random tangent where grad's expansion defines it,
 //! against the value, `grad · t` and the mirror seeded with the tangent; `_hvp` along a random
 //! direction, of the programs that ask for `hessian` and get it, against central differences of
-//! `_grad`), and prints one tab-separated `GRAD-FUZZ FAIL` line per failure.
+//! `_grad`), and prints one tab-separated `GRAD-FUZZ FAIL` line per failure. The progress lines
+//! count the programs whose `_hvp` was compared at a point or more, and those of them with
+//! second order through a call (their tangent sweep calls another program's `prog_J_tangent`);
+//! the default campaign fails if it compared none of either.
 //! A program whose expansion does not compile is a failure too (the build's errors are
 //! mapped to programs by line; the rest of the batch is rebuilt without it and its callers).
 //!
@@ -77,8 +80,9 @@
 //! and `GRAD_FUZZ_MODULES` (programs in `#[differentiable] pub mod mK { use super::*; .. }`
 //! blocks, calling each other by name and called as `mK::prog_J(..)`, some calling the
 //! module's `mix(|t: f64| e, a, b)` that takes a closure), and, default 15,
-//! `GRAD_FUZZ_HESSIAN` (free programs that call no other ask for `#[differentiable(hessian)]`,
-//! written where grad's expansion gives `prog_K_hvp`, whose `_hvp` is then checked), for instance
+//! `GRAD_FUZZ_HESSIAN` (programs, free, methods or in modules, ask for `hessian` and call only
+//! programs that asked for it; written where each callee got it and grad's expansion gives
+//! `prog_K_hvp`, whose `_hvp` is then checked), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
@@ -99,6 +103,7 @@ use std::time::{Duration, Instant};
 
 use generate::{
     Features, ProgramTree, random_program_trees, render_plain_functions, render_programs,
+    second_order_programs,
 };
 
 /// The default seed, not the committed programs' `RANDOM_PROGRAMS_SEED`.
@@ -588,8 +593,30 @@ struct BatchOutcome {
     programs: usize,
     cases: usize,
     fd_skipped: usize,
+    /// Second order: the programs with `_hvp` compared at one point or more, those of them
+    /// whose tangent sweep calls another program's tangent function (second order through a
+    /// call), those compared at no point, and the points compared.
+    hvp: SecondOrder,
     build: Duration,
     run: Duration,
+}
+
+/// Counts of the `_hvp` checks of a batch (see [`BatchOutcome`]).
+#[derive(Clone, Copy, Default)]
+struct SecondOrder {
+    programs: usize,
+    through_calls: usize,
+    unchecked: usize,
+    points: usize,
+}
+
+impl SecondOrder {
+    fn add(&mut self, other: SecondOrder) {
+        self.programs += other.programs;
+        self.through_calls += other.through_calls;
+        self.unchecked += other.unchecked;
+        self.points += other.points;
+    }
 }
 
 fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
@@ -601,6 +628,7 @@ fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
         programs: 0,
         cases: 0,
         fd_skipped: 0,
+        hvp: SecondOrder::default(),
         build: Duration::ZERO,
         run: Duration::ZERO,
     };
@@ -667,7 +695,22 @@ fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
                     }
                 };
                 let mut by_program: BTreeMap<String, usize> = BTreeMap::new();
+                // The programs written with `hessian`, and whether through a call.
+                let second_order = second_order_programs(&active);
                 for line in out.lines() {
+                    if let Some(rest) = line.strip_prefix("GRAD-FUZZ\tHVP\t")
+                        && let Some((program, points)) = rest.split_once('\t')
+                    {
+                        let points: usize = points.parse().unwrap_or(0);
+                        if points == 0 {
+                            outcome.hvp.unchecked += 1;
+                        } else {
+                            outcome.hvp.programs += 1;
+                            outcome.hvp.through_calls +=
+                                usize::from(second_order.get(program) == Some(&true));
+                        }
+                        continue;
+                    }
                     if let Some(f) = parse_fail(line) {
                         if let Some(&k) = by_program.get(&f.label) {
                             outcome.found[k].more += 1;
@@ -689,6 +732,7 @@ fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
                         outcome.programs = n[0];
                         outcome.cases = n[1];
                         outcome.fd_skipped = n[2];
+                        outcome.hvp.points = n[4];
                     }
                 }
                 return outcome;
@@ -991,6 +1035,7 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
     let start = Instant::now();
     let mut found: Vec<Found> = Vec::new();
     let (mut programs, mut cases, mut fd_skipped) = (0, 0, 0);
+    let mut hvp = SecondOrder::default();
     for b in 0..batches {
         let count = cfg.batch.min(cfg.cases - b * cfg.batch);
         let trees = random_program_trees(cfg.batch_seed(b), count, cfg.features);
@@ -998,12 +1043,15 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
         programs += outcome.programs;
         cases += outcome.cases;
         fd_skipped += outcome.fd_skipped;
+        hvp.add(outcome.hvp);
         eprintln!(
-            "batch {}/{batches} (seed {:#x}): {} programs checked at {} points, {} failing; build {:.1} s, run {:.1} s; {programs}/{} programs, {} failing, {:.0} s in all",
+            "batch {}/{batches} (seed {:#x}): {} programs checked at {} points, {} with hvp ({} through calls), {} failing; build {:.1} s, run {:.1} s; {programs}/{} programs, {} failing, {:.0} s in all",
             b + 1,
             cfg.batch_seed(b),
             outcome.programs,
             outcome.cases,
+            outcome.hvp.programs,
+            outcome.hvp.through_calls,
             outcome.found.len(),
             outcome.build.as_secs_f64(),
             outcome.run.as_secs_f64(),
@@ -1073,6 +1121,10 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
         found.len(),
         start.elapsed().as_secs_f64()
     );
+    eprintln!(
+        "program_batches: second order: {} programs with hvp checked at {} points in all, {} of them through calls (the tangent sweep calls another program's tangent function); {} more with hvp skipped at every point",
+        hvp.programs, hvp.points, hvp.through_calls, hvp.unchecked
+    );
     let mut summary = String::new();
     for f in &found {
         let _ = writeln!(
@@ -1101,4 +1153,13 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
         "{fd_skipped} of {cases} points skipped near kinks"
     );
     assert_eq!(programs, cfg.cases, "programs checked");
+    // The default campaign checks second order, through calls too.
+    if cfg.features == Features::DEFAULT && cfg.cases >= 500 {
+        assert!(
+            hvp.programs > 0 && hvp.through_calls > 0,
+            "{} programs with hvp checked, {} through calls",
+            hvp.programs,
+            hvp.through_calls
+        );
+    }
 }

@@ -552,6 +552,8 @@ pub struct Stats {
     pub cases: usize,
     pub fd_skipped: usize,
     pub dual_skipped: usize,
+    /// Points where `check_hvp` compared `_hvp` with the finite differences (not skipped).
+    pub hvp_checked: usize,
 }
 
 /// Every check of `p` at `c`: the failures, at most one per check.
@@ -562,7 +564,7 @@ pub fn check_case(p: &Subject, c: &Case, stats: &mut Stats) -> Vec<Failure> {
         let mut failures = Vec::new();
         if let Err(f) = check_finite(p, q) {
             // The other checks would only repeat it.
-            return (vec![f], true, true);
+            return (vec![f], true, true, false);
         }
         let fd = check_finite_differences(p, q);
         let dual = check_dual(p, q);
@@ -576,13 +578,16 @@ pub fn check_case(p: &Subject, c: &Case, stats: &mut Stats) -> Vec<Failure> {
         failures.extend(check_vjp(p, q, c.power, c.upstream).err());
         failures.extend(check_f32(p, q).err());
         failures.extend(check_jvp(p, q).err());
-        failures.extend(check_hvp(p, q).err());
-        (failures, skipped.0, skipped.1)
+        let hvp = check_hvp(p, q);
+        let hvp_checked = matches!(hvp, Ok(true));
+        failures.extend(hvp.err());
+        (failures, skipped.0, skipped.1, hvp_checked)
     }));
     match outcome {
-        Ok((failures, fd_skipped, dual_skipped)) => {
+        Ok((failures, fd_skipped, dual_skipped, hvp_checked)) => {
             stats.fd_skipped += usize::from(fd_skipped);
             stats.dual_skipped += usize::from(dual_skipped);
+            stats.hvp_checked += usize::from(hvp_checked);
             failures
         }
         Err(panic) => {
@@ -625,8 +630,10 @@ pub fn report(out: &mut impl std::io::Write, label: &str, c: &Case, f: &Failure)
     );
 }
 
-/// Checks every program at `per_program` cases and prints a line per failure and a summary
-/// line `GRAD-FUZZ DONE programs cases fd-skipped dual-skipped`.
+/// Checks every program at `per_program` cases and prints a line per failure, a line
+/// `GRAD-FUZZ HVP name points` for each program with `_hvp` (the points where it was
+/// compared, not skipped), and a summary line `GRAD-FUZZ DONE programs cases fd-skipped
+/// dual-skipped hvp-points`.
 pub fn fuzz_main(programs: &[Subject], seed: u64, per_program: usize, n_max: usize) {
     // Panics are reported as failures; their messages are in the failure lines.
     std::panic::set_hook(Box::new(|_| {}));
@@ -637,20 +644,26 @@ pub fn fuzz_main(programs: &[Subject], seed: u64, per_program: usize, n_max: usi
         // Names the program if the process dies or hangs in it.
         let _ = writeln!(out, "GRAD-FUZZ\tSTART\t{}", p.name);
         let _ = out.flush();
+        let hvp_before = stats.hvp_checked;
         for c in cases(seed, index, per_program, n_max) {
             for f in check_case(p, &c, &mut stats) {
                 report(&mut out, p.name, &c, &f);
             }
         }
+        if p.hvp.is_some() {
+            let points = stats.hvp_checked - hvp_before;
+            let _ = writeln!(out, "GRAD-FUZZ\tHVP\t{}\t{points}", p.name);
+        }
         let _ = out.flush();
     }
     let _ = writeln!(
         out,
-        "GRAD-FUZZ\tDONE\t{}\t{}\t{}\t{}",
+        "GRAD-FUZZ\tDONE\t{}\t{}\t{}\t{}\t{}",
         programs.len(),
         stats.cases,
         stats.fd_skipped,
-        stats.dual_skipped
+        stats.dual_skipped,
+        stats.hvp_checked
     );
 }
 

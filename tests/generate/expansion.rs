@@ -8,10 +8,13 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// The functions an expansion defines, and whether it holds a `compile_error!`.
+/// The functions an expansion defines, the tangent functions it names without defining them
+/// (`g_tangent`, called by a tangent sweep with second order), and whether it holds a
+/// `compile_error!`.
 #[derive(Clone, Debug, Default)]
 pub struct Expansion {
     pub defined: BTreeSet<String>,
+    pub tangents_called: BTreeSet<String>,
     pub error: bool,
 }
 
@@ -37,8 +40,8 @@ pub fn expand(attr: &str, item: &str) -> Expansion {
         Some(e)
     })()
     .unwrap_or(Expansion {
-        defined: BTreeSet::new(),
         error: true,
+        ..Expansion::default()
     });
     CACHE.with(|c| c.borrow_mut().insert(key, expansion.clone()));
     expansion
@@ -52,6 +55,8 @@ fn walk(tokens: TokenStream, e: &mut Expansion) {
                 let name = ident.to_string();
                 if after_fn {
                     e.defined.insert(name.clone());
+                } else if name.ends_with("_tangent") {
+                    e.tangents_called.insert(name.clone());
                 }
                 e.error |= name == "compile_error";
                 after_fn = name == "fn";

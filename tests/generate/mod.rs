@@ -29,6 +29,7 @@ mod programs;
 pub use programs::{
     Features, ProgramTree, RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_program_trees,
     random_programs, random_programs_with, render_plain_functions, render_programs,
+    second_order_programs,
 };
 
 /// The seed and count of the committed `random_expressions` files.
@@ -457,18 +458,43 @@ fn wrap(e: &Expr, parens: bool, mode: Mode) -> String {
     if parens { format!("({text})") } else { text }
 }
 
-/// Whether `e` is made of a differentiated struct's whole float fields (`p.a`, `p.inner.b`,
-/// `self.a`, `self.inner.b`), negations and binary operations alone.
+/// Whether `e` reads a differentiated struct's whole float field (`p.a`, `p.inner.b`,
+/// `self.a`, `self.inner.b`) and is made of such fields, named constants (`SCALE`),
+/// negations and binary operations alone: grad cannot see its type (FINDINGS.md, gen19 and
+/// gen20).
 fn fields_only(e: &Expr) -> bool {
+    untyped(e) && reads_field(e)
+}
+
+/// `e` is made of whole float fields, named constants, negations and binary operations.
+fn untyped(e: &Expr) -> bool {
     match e {
         Expr::Var(name) => matches!(
             name.as_str(),
             "p.a" | "p.inner.b" | "self.a" | "self.inner.b"
         ),
-        Expr::Neg(a) => fields_only(a),
-        Expr::Bin(_, a, b) => fields_only(a) && fields_only(b),
+        Expr::Const(_) => true,
+        Expr::Neg(a) => untyped(a),
+        Expr::Bin(_, a, b) => untyped(a) && untyped(b),
         _ => false,
     }
+}
+
+fn reads_field(e: &Expr) -> bool {
+    match e {
+        Expr::Var(name) => matches!(
+            name.as_str(),
+            "p.a" | "p.inner.b" | "self.a" | "self.inner.b"
+        ),
+        Expr::Neg(a) => reads_field(a),
+        Expr::Bin(_, a, b) => reads_field(a) || reads_field(b),
+        _ => false,
+    }
+}
+
+/// Whether the operation of `a` and `b` is one grad cannot type ([`fields_only`]).
+fn fields_only_pair(a: &Expr, b: &Expr) -> bool {
+    untyped(a) && untyped(b) && (reads_field(a) || reads_field(b))
 }
 
 fn render(e: &Expr, mode: Mode) -> String {
@@ -500,14 +526,15 @@ fn render(e: &Expr, mode: Mode) -> String {
         // grad does not type an operation of a differentiated struct's float fields alone
         // (`p.a * p.inner.b`, `-p.a * p.a`, `-p.a` as a call's argument) as a float in a
         // condition, a `break` value, a call's argument, the function's value, or an untyped
-        // local passed to a call: FINDINGS.md, gen19, "an operation of float fields alone". A
-        // literal operand types it: `-(p.a * 1.0)`, `(p.a * 1.0) * p.inner.b` (the mirror's
-        // operations are exact without it).
+        // local passed to a call: FINDINGS.md, gen19, "an operation of float fields alone";
+        // nor one of fields and named constants in a condition (`(SCALE + p.a).tanh() > 0.0`:
+        // FINDINGS.md, gen20). A literal operand types it: `-(p.a * 1.0)`, `(p.a * 1.0) *
+        // p.inner.b`, `(SCALE * 1.0) + p.a` (the mirror's operations are exact without it).
         Expr::Neg(a) if mode == Mode::Primal && fields_only(a) => {
             format!("-({} * 1.0)", render(a, mode))
         }
         Expr::Neg(a) => format!("-{}", wrap(a, a.precedence() <= 3, mode)),
-        Expr::Bin(op, a, b) if mode == Mode::Primal && fields_only(a) && fields_only(b) => {
+        Expr::Bin(op, a, b) if mode == Mode::Primal && fields_only_pair(a, b) => {
             let p = op.precedence();
             let left = format!("({} * 1.0)", render(a, mode));
             let right = wrap(b, b.precedence() <= p || matches!(**b, Expr::Neg(_)), mode);

@@ -187,17 +187,31 @@
 //! (`grad_expand::differentiable`, see `expansion.rs`) which programs get `prog_K_jvp`, and the
 //! table holds a `jvp` closure for those (`None` elsewhere, so the batch never names a missing
 //! companion), checked along a random tangent against the value, `grad · t` and the mirror
-//! seeded with the tangent. With the switch `hessian` a free program (calling no other) asks
-//! for `#[differentiable(hessian)]`, written only where the expansion with `hessian` defines
-//! `prog_K_hvp` and holds no `compile_error!` (`write_function`); its table entry's `hvp` is
-//! checked along a random direction against central differences of `prog_K_grad`.
+//! seeded with the tangent. With the switch `hessian` a program (free, a method or in a
+//! module; not a struct, slice or tuple program, which grad refuses second order) asks for
+//! second order, and calls only earlier programs that asked for it too: a caller's tangent
+//! sweep with `hessian` calls each callee's `prog_J_tangent` (a call with a differentiated
+//! value), which only a callee with second order has, and its second pass differentiates that
+//! through `prog_J_tangent_vjp`. Whether a program gets it is decided when rendering
+//! (`second_order`), in order, callees first: it is written only where every program it calls
+//! got it and grad's expansion with `hessian` defines `prog_K_hvp` and holds no
+//! `compile_error!` (the program's own expansion, or its module's or `#[differentiable] impl
+//! Params` block's with `hessian` on that program alone, which sees the block's helpers and
+//! `Self`); a caller whose callee was refused is refused too, since its own expansion cannot
+//! know. It is `#[differentiable(hessian)]` on a free program or a method of a plain `impl
+//! Params`, `#[differentiable(hessian)]` of its own on a program inside a `#[differentiable]`
+//! module or impl block, and `hessian` on the block itself (`#[differentiable(hessian)] pub mod
+//! mK`, `#[differentiable(hessian)] impl Params`) where every program in it gets it. Its table
+//! entry's `hvp` is checked along a random direction against central differences of
+//! `prog_K_grad`.
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Lits, Mode, Op, Rng, SCALE_ITEM, bin,
-    fields_only, header, inverse_square_slope, literal, render, same,
+    fields_only_pair, header, inverse_square_slope, literal, render, same,
 };
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// The seed and count of the committed `random_programs` files.
@@ -326,12 +340,14 @@ pub struct Features {
     /// closure now and then (`mix(|t: f64| e, x0, v[2])`, `mix(f3, ..)` of a local closure),
     /// which grad inlines at the call.
     pub modules: u64,
-    /// Of the free programs (not methods, not in modules; such a program calls no other
-    /// program, which grad refuses to give second order): `#[differentiable(hessian)]` (or
-    /// `hessian` added to its `wrt(..)`) where grad's expansion gives `prog_K_hvp` without a
-    /// `compile_error!` (asked of `grad_expand` at rendering), else the attribute without it.
-    /// The table then holds `prog_K_hvp`, checked along a random direction against central
-    /// differences of `prog_K_grad`.
+    /// Of the programs that are not struct, slice or tuple programs (grad refuses those second
+    /// order): ask for `hessian`, and call only programs that asked for it too. Written (on
+    /// the function, or on its module or impl block where each program in it gets it) where
+    /// every program it calls got it and grad's expansion gives `prog_K_hvp` without a
+    /// `compile_error!` (asked of `grad_expand` at rendering, callees first), else the
+    /// attribute without it. The table then holds `prog_K_hvp`, checked along a random
+    /// direction against central differences of `prog_K_grad`; through a call, it composes
+    /// the callees' `prog_J_tangent`.
     pub hessian: u64,
 }
 
@@ -785,10 +801,10 @@ fn render_cond(c: &Cond, mode: Mode) -> String {
         if parens { format!("({text})") } else { text }
     };
     match c {
-        // A comparison of float fields alone, `p.a >= p.inner.b`: not typed as floats by grad
-        // (FINDINGS.md, gen19, "an operation of float fields alone"); a literal operand types
-        // it.
-        Cond::Cmp(a, op, b) if mode == Mode::Primal && fields_only(a) && fields_only(b) => {
+        // A comparison of float fields alone, `p.a >= p.inner.b` (or with named constants,
+        // `SCALE < p.a`): not typed as floats by grad (FINDINGS.md, gen19, "an operation of
+        // float fields alone", and gen20); a literal operand types it.
+        Cond::Cmp(a, op, b) if mode == Mode::Primal && fields_only_pair(a, b) => {
             format!("({} * 1.0) {op} {}", render(a, mode), render(b, mode))
         }
         Cond::Cmp(a, op, b) => match mode {
@@ -1396,6 +1412,8 @@ struct Callee {
     method: Option<Receiver>,
     /// In the module `m{K}`.
     module: Option<usize>,
+    /// Asked for `hessian`: a program that asks for it calls only such programs.
+    hessian: bool,
 }
 
 fn bound(mag: f64, slope: f64) -> Bound {
@@ -7007,17 +7025,20 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             strukt,
             module,
         };
-        // Second order asked for: of a free program (the attribute its own) of a shape grad
-        // may give it for, which then calls no other program (grad refuses `hessian` on a
-        // body that calls another function with a differentiated value).
-        let hessian = method.is_none()
-            && module.is_none()
-            && strukt.is_none()
-            && !slice
-            && !tuple
-            && roll(&mut rng, features.hessian);
-        let no_callees: &[Callee] = &[];
-        let reachable = if hessian { no_callees } else { &callees[..] };
+        // Second order asked for: of a program of a shape grad may give it for (not a struct,
+        // slice or tuple program, which grad refuses), free, a method or in a module. It
+        // calls only programs that asked for it too: a caller's tangent sweep calls the
+        // callee's `prog_J_tangent`, which only a callee with second order has. Whether each
+        // gets it is decided when writing (`second_order`), callees first, and a caller whose
+        // callee did not get it does not either.
+        let hessian = strukt.is_none() && !slice && !tuple && roll(&mut rng, features.hessian);
+        let second_order_callees: Vec<Callee>;
+        let reachable = if hessian {
+            second_order_callees = callees.iter().filter(|c| c.hessian).cloned().collect();
+            &second_order_callees[..]
+        } else {
+            &callees[..]
+        };
         let mut g = ProgGen::new(&mut rng, reachable, shape, features, uses);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
@@ -7056,6 +7077,7 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
                 float_generic: float_generic.is_some(),
                 method: method.map(|m| m.receiver),
                 module,
+                hessian,
             });
         }
     }
@@ -7166,20 +7188,13 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
     functions.push_str("#[rustfmt::skip]\n");
     functions.push_str(ALLOWS);
     functions.push_str("pub mod random_programs {\n    use grad::differentiable;\n");
-    // The methods in impl blocks, each where its first method would be: a method joins the
-    // block of the method before it unless it opens one of its own (or it is an associated
-    // function and the block's methods carry the attribute each).
-    let mut blocks: Vec<(bool, Vec<&ProgramTree>)> = Vec::new();
-    for tree in trees {
-        let Some(m) = tree.shape.method else {
-            continue;
-        };
-        match blocks.last_mut() {
-            // An associated function needs the attribute on its block.
-            Some((each, block)) if !m.new_impl && (m.has_self() || !*each) => block.push(tree),
-            _ => blocks.push((m.attribute_each, vec![tree])),
-        }
-    }
+    let blocks = method_blocks(trees);
+    // The programs written with `hessian` (none in the plain copy).
+    let given = if plain {
+        BTreeSet::new()
+    } else {
+        second_order(trees, &blocks)
+    };
     let mut modules_written = Vec::new();
     for tree in trees {
         // A module, where its first program would be (the first one here: the shrinker
@@ -7189,44 +7204,65 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
                 continue;
             }
             modules_written.push(m);
+            // `hessian` on the module where each of its programs gets it, else on those
+            // that do.
+            let members = module_members(trees, m);
+            let whole = members.iter().all(|t| given.contains(&t.name));
+            let attribute = if whole {
+                "#[differentiable(hessian)]"
+            } else {
+                "#[differentiable]"
+            };
+            let own = if whole {
+                BTreeSet::new()
+            } else {
+                given.clone()
+            };
             let _ = write!(
                 functions,
-                "\n    #[differentiable]\n    pub mod m{m} {{\n        \
-                 #[allow(unused_imports)]\n        use super::*;\n"
+                "\n    {attribute}\n{}",
+                module_item(trees, m, plain, &own)
             );
-            let members: Vec<&ProgramTree> =
-                trees.iter().filter(|t| t.shape.module == Some(m)).collect();
-            for member in &members {
-                write_function(&mut functions, member, plain, 2, false);
-            }
-            if members.iter().any(|t| t.uses_mix) {
-                functions.push_str(MIX_ITEM);
-            }
-            functions.push_str("    }\n");
             continue;
         }
         // A method of `Weights`, in an impl block of its own.
         if tree.shape.strukt.is_some_and(|s| s.method) {
             functions.push_str("\n    impl Weights {");
-            write_function(&mut functions, tree, plain, 2, true);
+            write_function(&mut functions, tree, plain, 2, true, false);
             functions.push_str("    }\n");
             continue;
         }
         if tree.shape.method.is_none() {
-            write_function(&mut functions, tree, plain, 1, true);
+            write_function(
+                &mut functions,
+                tree,
+                plain,
+                1,
+                true,
+                given.contains(&tree.name),
+            );
             continue;
         }
         let Some((each, block)) = blocks.iter().find(|(_, b)| b[0].name == tree.name) else {
             continue;
         };
-        if !each {
-            functions.push_str("\n    #[differentiable]");
+        if *each {
+            functions.push('\n');
+            functions.push_str(&impl_item(block, plain, true, &given));
+        } else {
+            // `hessian` on the block where each of its methods gets it.
+            let whole = block.iter().all(|t| given.contains(&t.name));
+            let (attribute, own) = if whole {
+                ("#[differentiable(hessian)]", BTreeSet::new())
+            } else {
+                ("#[differentiable]", given.clone())
+            };
+            let _ = write!(
+                functions,
+                "\n    {attribute}\n{}",
+                impl_item(block, plain, false, &own)
+            );
         }
-        functions.push_str("\n    impl Params {");
-        for method in block {
-            write_function(&mut functions, method, plain, 2, *each);
-        }
-        functions.push_str("    }\n");
     }
     if scale {
         let _ = write!(functions, "{SCALE_ITEM}");
@@ -7506,14 +7542,155 @@ fn forward_fields(k: &str, shape: Shape, jvp: bool, hvp: bool) -> String {
     format!("            jvp: {jvp},\n            hvp: {hvp},\n")
 }
 
+/// The methods in impl blocks of `Params`, each block where its first method would be, with
+/// whether its methods carry the attribute each (a plain `impl Params`): a method joins the
+/// block of the method before it unless it opens one of its own (or it is an associated
+/// function and the block's methods carry the attribute each).
+fn method_blocks(trees: &[ProgramTree]) -> Vec<(bool, Vec<&ProgramTree>)> {
+    let mut blocks: Vec<(bool, Vec<&ProgramTree>)> = Vec::new();
+    for tree in trees {
+        let Some(m) = tree.shape.method else {
+            continue;
+        };
+        match blocks.last_mut() {
+            // An associated function needs the attribute on its block.
+            Some((each, block)) if !m.new_impl && (m.has_self() || !*each) => block.push(tree),
+            _ => blocks.push((m.attribute_each, vec![tree])),
+        }
+    }
+    blocks
+}
+
+/// The programs of the module `m{m}`.
+fn module_members(trees: &[ProgramTree], m: usize) -> Vec<&ProgramTree> {
+    trees.iter().filter(|t| t.shape.module == Some(m)).collect()
+}
+
+/// The module `m{m}` without its attribute, `pub mod mK { .. }`: its programs carry
+/// `#[differentiable(hessian)]` of their own where named in `own`, else no attribute.
+fn module_item(trees: &[ProgramTree], m: usize, plain: bool, own: &BTreeSet<String>) -> String {
+    let mut item =
+        format!("    pub mod m{m} {{\n        #[allow(unused_imports)]\n        use super::*;\n");
+    let members = module_members(trees, m);
+    for member in &members {
+        write_function(
+            &mut item,
+            member,
+            plain,
+            2,
+            false,
+            own.contains(&member.name),
+        );
+    }
+    if members.iter().any(|t| t.uses_mix) {
+        item.push_str(MIX_ITEM);
+    }
+    item.push_str("    }\n");
+    item
+}
+
+/// An impl block of `Params` without its attribute, `impl Params { .. }`: its methods carry
+/// `#[differentiable]` each if `each`, with `hessian` where named in `hessian`; else only
+/// those named carry `#[differentiable(hessian)]` (in a block with the attribute).
+fn impl_item(
+    block: &[&ProgramTree],
+    plain: bool,
+    each: bool,
+    hessian: &BTreeSet<String>,
+) -> String {
+    let mut item = "    impl Params {".to_string();
+    for method in block {
+        write_function(
+            &mut item,
+            method,
+            plain,
+            2,
+            each,
+            hessian.contains(&method.name),
+        );
+    }
+    item.push_str("    }\n");
+    item
+}
+
+/// The programs written with `hessian`, in order, callees first: those that ask for it
+/// whose callees got it (a caller's tangent sweep calls `prog_J_tangent`, which only a callee
+/// with second order has; the caller's expansion alone cannot know whether it exists), and
+/// where grad's expansion gives `prog_K_hvp` without a `compile_error!`: the function's own
+/// expansion with `hessian` (`wrt(..)` never comes with it), or, in a module or an impl block
+/// with the attribute, the block's with `#[differentiable(hessian)]` on that program alone,
+/// which sees the block's helpers and `Self` as rustc's does. Never an attribute that the
+/// build would refuse.
+fn second_order(trees: &[ProgramTree], blocks: &[(bool, Vec<&ProgramTree>)]) -> BTreeSet<String> {
+    second_order_through(trees, blocks).into_keys().collect()
+}
+
+/// [`second_order`], each with whether its expansion calls another program's tangent
+/// function (second order through a call: `prog_J_tangent`, of a call with a differentiated
+/// value).
+fn second_order_through(
+    trees: &[ProgramTree],
+    blocks: &[(bool, Vec<&ProgramTree>)],
+) -> BTreeMap<String, bool> {
+    let names: BTreeSet<&str> = trees.iter().map(|t| t.name.as_str()).collect();
+    let mut given = BTreeMap::new();
+    for tree in trees {
+        if !tree.hessian || tree.shape.strukt.is_some() {
+            continue;
+        }
+        let callees_have_it = tree
+            .calls()
+            .iter()
+            .filter(|c| names.contains(c.as_str()))
+            .all(|c| given.contains_key(c));
+        if !callees_have_it {
+            continue;
+        }
+        let name = &tree.name;
+        let alone = BTreeSet::from([name.clone()]);
+        let block = blocks
+            .iter()
+            .find(|(_, b)| b.iter().any(|t| t.name == *name));
+        let expansion = match (tree.shape.module, block) {
+            (Some(m), _) => super::expansion::expand("", &module_item(trees, m, false, &alone)),
+            (None, Some((false, block))) => {
+                super::expansion::expand("", &impl_item(block, false, false, &alone))
+            }
+            _ => {
+                let mut item = String::new();
+                write_function(&mut item, tree, false, 1, false, false);
+                super::expansion::expand("hessian", &item)
+            }
+        };
+        if !expansion.error && expansion.defined.contains(&format!("{name}_hvp")) {
+            let own = format!("{name}_tangent");
+            let through = expansion.tangents_called.iter().any(|t| {
+                *t != own
+                    && t.strip_suffix("_tangent")
+                        .is_some_and(|callee| names.contains(callee))
+            });
+            given.insert(name.clone(), through);
+        }
+    }
+    given
+}
+
+/// The programs of `trees` written with `hessian` (see [`second_order`]), each with whether
+/// it has it through a call: its tangent sweep calls another program's tangent function.
+pub fn second_order_programs(trees: &[ProgramTree]) -> BTreeMap<String, bool> {
+    second_order_through(trees, &method_blocks(trees))
+}
+
 /// A program at `indent` (1 in the module, 2 in an impl block), with `#[differentiable]` if
-/// `attribute` (not in a block that carries it).
+/// `attribute` (not in a block that carries it), with `hessian` if `hessian` (alone where the
+/// block carries the attribute: `#[differentiable(hessian)]`).
 fn write_function(
     functions: &mut String,
     tree: &ProgramTree,
     plain: bool,
     indent: usize,
     attribute: bool,
+    hessian: bool,
 ) {
     let (name, stmts, tail) = (&tree.name, &tree.stmts, &tree.tail);
     let mode = primal_mode(tree.shape, plain);
@@ -7521,7 +7698,8 @@ fn write_function(
     let mut body = String::new();
     render_stmts(stmts, mode, indent + 1, &mut body);
     let _ = writeln!(body, "{pad}    {}\n{pad}}}", render(tail, mode));
-    // The attribute's arguments: none, or `wrt(..)` naming a struct program's struct.
+    // The attribute's arguments: none, or `wrt(..)` naming a struct program's struct, and
+    // `hessian` where given (`second_order`).
     let args = match (attribute, tree.shape.strukt) {
         (false, _) => None,
         // A struct program names the struct in `wrt`.
@@ -7535,10 +7713,20 @@ fn write_function(
         }
         (true, None) => Some(String::new()),
     };
-    let mut item = String::new();
+    let args = match (args, hessian && !plain) {
+        (args, false) => args,
+        (None, true) => Some("hessian".to_string()),
+        (Some(args), true) if args.is_empty() => Some("hessian".to_string()),
+        (Some(args), true) => Some(format!("{args}, hessian")),
+    };
+    let attribute = match args {
+        None => String::new(),
+        Some(args) if args.is_empty() => format!("{pad}#[differentiable]\n"),
+        Some(args) => format!("{pad}#[differentiable({args})]\n"),
+    };
     let _ = writeln!(
-        item,
-        "{pad}pub fn {name}{}({}) -> {}{} {{",
+        functions,
+        "\n{attribute}{pad}pub fn {name}{}({}) -> {}{} {{",
         generics(tree.shape),
         params(mode, tree.shape),
         float_type(mode),
@@ -7546,33 +7734,9 @@ fn write_function(
     );
     // The typed local through which it calls methods that take `&self`.
     if body.contains(&format!("({PARAMS_LOCAL}, ")) {
-        let _ = writeln!(item, "{pad}    let {PARAMS_LOCAL}: &Params = &PARAMS;");
+        let _ = writeln!(functions, "{pad}    let {PARAMS_LOCAL}: &Params = &PARAMS;");
     }
-    item.push_str(&body);
-    // `hessian` where asked for and grad's expansion gives it (`prog_K_hvp`, no
-    // `compile_error!`): never an attribute that the build would refuse.
-    let args = args.map(|args| {
-        if !tree.hessian || plain {
-            return args;
-        }
-        let with = if args.is_empty() {
-            "hessian".to_string()
-        } else {
-            format!("{args}, hessian")
-        };
-        let e = super::expansion::expand(&with, &item);
-        if !e.error && e.defined.contains(&format!("{name}_hvp")) {
-            with
-        } else {
-            args
-        }
-    });
-    let attribute = match args {
-        None => String::new(),
-        Some(args) if args.is_empty() => format!("{pad}#[differentiable]\n"),
-        Some(args) => format!("{pad}#[differentiable({args})]\n"),
-    };
-    let _ = write!(functions, "\n{attribute}{item}");
+    functions.push_str(&body);
 }
 
 fn write_dual(dual: &mut String, tree: &ProgramTree) {

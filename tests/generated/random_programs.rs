@@ -13,5264 +13,6613 @@ pub mod random_programs {
         use super::*;
 
         pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::cos(v[n % 4].hypot(x1 + *x2)) * 2.0;
-            let mut s1 = (v[n % 4] * v[n % 4] + 1.0).log(v[n % 4] * v[n % 4] + 2.0).sin().exp().sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut k3 = 0;
-            let v6 = loop {
-                k3 += 1;
-                match k3 {
-                    0 => {
-                        s1 = 0.75 * s1 + 0.25 * x0.sin();
-                        acc2 += 0.25 * f64::sin(0.65 * (x2.cos() * 2.0).sinh());
-                    }
-                    g if g > 2 => {
-                        s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                    }
-                    _ => {
-                        let v4 = (x0.tanh() + 2.0).cbrt();
-                        s1 *= 0.6;
-                        s1 -= 1.0 * f64::cos(v4.tanh());
-                    }
+            let mut s0 = f64::cos(x1 * *x2) * 2.0;
+            let mut s1 = (v[n % 4].cos() * 1.5).sinh().tanh() * 2.0;
+            let mut s2 = (v[n % 4].powi(2) + 0.5).ln();
+            let mut acc3: f64 = 0.0;
+            let v5 = 'b0: {
+                let v4 = f64::asinh(x0);
+                if f64::acos(v4.tanh() * 0.9) > -1.0 {
+                    break 'b0 v[n % 4] + s1;
                 }
-                for j in 1..n {
-                    let fj = j as f64;
-                    match j % 3 {
-                        0 | 2 => {
-                            let v5 = s1 * v[n % 4] + fj;
-                            acc2 += 0.05 * v5.sin();
-                        }
-                        _ => {
-                            s0 *= 0.75;
-                            s0 -= 0.02 * f64::tanh(((x0 + *x2).sin() * 1.5).sinh());
-                            s0 = (s0 * 0.6 + (s1 * s1 + 1.0).log2() * 0.25).tanh();
-                        }
-                    }
-                    'b2: {
-                        if x0 * x0 <= s0 {
-                            s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-                            break 'b2;
-                        }
-                    }
-                    acc2 -= f64::sin((x2.powi(2) + 1.0).recip() + x1 / (x0.powi(2) + 1.5)) * 0.05;
-                }
-                s1 *= 0.8;
-                s1 += 0.01 * f64::sin(f64::atan2(s1 * s1 + 1.0, s1) * f64::asin(x0.tanh() * 0.9));
-                if k3 >= 6 || (x0 * x0 + 1.0).sqrt() >= 0.0 {
-                    break (f64::powi(SCALE + v[k3 % 4], 2) + 1.0).sqrt();
-                }
+                -v4
             };
-            'l3: for i in 0..3 {
-                let fi = i as f64;
-                s0 = (s0 * 0.75 + (x0 * x0 + 0.5).atan2(v6) * 0.02).sin();
-                let mut k7 = 0;
-                while k7 < n + 1 {
-                    k7 += 1;
-                    match k7 + n {
-                        0..=1 => {
-                            let v8 = f64::cos(x2.atan()).exp();
-                            acc2 += f64::tanh((f64::sin(s0) * 0.9).asin()) * 0.05;
-                            if s1 * v8 * (v8.cos() + 2.0).cbrt() <= 1.0 {
-                                acc2 -= 0.05 * x0.tanh();
-                            } else {
-                                s0 = s0 * 0.75 + f64::tanh(s1) * 0.25;
-                            }
-                        }
-                        2..=3 => {
-                            acc2 += 0.05 * (f64::sin(f64::cosh(x2.cos())) * 0.9).acos().cos();
-                        }
-                        g if g > 4 => {
-                            s1 = s1 * 0.5 + f64::sin(x0 + fi) * 0.5;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.6 + (*x2 * *x2 + 2.0).ln().sin().exp2() * 0.4).sin();
-                        }
-                    }
-                    match k7 {
-                        1..=3 => {
-                            acc2 += 0.05 * f64::cos(x1).cos();
-                            continue 'l3;
-                        }
-                        g if g > 4 => {
-                            s1 = (s1 * 0.75 + (v6 * x1).sin().exp2() * 0.02).tanh();
-                            if fi * x0 >= x0 {
-                                break;
-                            }
-                            let v9 = (f64::cos(s0) * 0.5).ln_1p() + f64::exp(s1.sin());
-                            s1 = s1.mul_add(0.5, f64::sin(v9.tanh()) * 0.1);
-                        }
-                        _ => {
-                            let v11: f64 = 'b5: {
-                                if (x0.cos() * 0.9).atanh() <= -0.25 {
-                                    s1 = s1 * 0.6 + (s1 * s1 + 1.0).log(s1 * s1 + 2.0).cos() * 0.05;
-                                    break 'b5 (f64::mul_add(s1, x0, *x2).cos() * 0.9).acos();
-                                }
-                                if n % 2 == 0 {
-                                    break 'b5 f64::exp(s0.tanh());
-                                }
-                                let v10 = v[i].powi(2);
-                                f64::tan(v6.tanh() * 1.2) + v10.sin()
-                            };
-                            acc2 += 0.05 * f64::sin(v11).cos();
-                        }
-                    }
-                    let v12 = v.iter().copied().map(|p| ((p * s0).cos() * 0.9).atanh()).sum::<f64>();
-                    acc2 += (s0.clamp(-1.5, 1.0).powi(2) + 1.0).log(2.0).sin() * 0.05;
-                    acc2 += v12.tanh() * 0.05;
-                }
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    if f64::exp(v6.sin()) < -1.0 {
-                        s0 = f64::mul_add(s0, 0.75, (f64::powi(fj * x1, 2) + 0.5).powf(0.5).sin() * 0.02);
-                        if !(k3 == 4) {
-                            s0 = (s0 * 0.8 + f64::ln(v[1].powi(2) + 0.5) * s0 * 0.02).tanh();
-                            continue;
-                        }
-                        acc2 += (s0 - x0 - (fi - x1)).cos() * 0.2;
-                    } else if j < 1 {
-                        s1 = s1.mul_add(0.75, 2.0_f64.log(x0.powi(2) + 2.0) * 0.2);
-                    } else {
-                        s1 = 0.6 * s1 + 0.1 * ((s0.tanh() * 0.9).asin() - (fj.tanh() * 0.9).atanh()).cos();
-                        let v14 = 'b7: {
-                            let v13: f64 = v[j];
-                            s0 *= 0.5;
-                            s0 += 0.1 * (f64::tanh((f64::powi(s0, 2) + 0.5).sqrt()) * 0.9).atanh().tanh();
-                            if k7 == 7 && v13 * v13 > -1.0 {
-                                break 'b7 f64::recip(x1.powi(2) + 0.5);
-                            }
-                            -s1
-                        };
-                        acc2 -= v14.cos() * 0.2;
-                    }
-                    acc2 += 0.2 * f64::cos(s0);
-                    if x1 + s1 < 0.0 || j > 0 {
-                        continue;
-                    }
-                }
-            }
-            let v16 = 'b8: {
-                let v15 = v6.hypot(*x2);
-                if f64::cos(x0) * (v15 + v[k3 % 4]) >= 0.0 {
-                    break 'b8 (x1.sin() * 0.9).asin();
-                }
-                v6.cos() * 0.25
-            };
-            s1 = s1 * 0.75 + f64::sin(x2.cos().exp().min(f64::cos(*x2).exp2())) * 0.05;
-            s0 * 0.25 - s1 * 0.25 + f64::tanh(acc2) - f64::tanh(v16) - (v[3].cos() * 0.5).ln_1p()
-        }
-
-        pub fn prog_15<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-            let mut s0 = v[0].tanh().exp2();
-            let mut s1 = T::sin(x0);
-            let mut s2 = s0;
-            let mut acc3: T = 0.0;
-            let v4 = v.iter().skip(1).step_by(2).copied().fold(-0.0, |r, p| r + p.powi(3));
-            let v5 = v.iter().fold(-0.0, |r, &p| r + (x1 + x2 + T::tanh(p)));
-            let v6 = v[0..1].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-            let mut a7 = v;
-            a7[3] = a7[3] * T::from_f64(0.5).unwrap();
-            a7[0] = a7[0] + (x0 + v6).cos();
-            s0 = 0.6 * s0 + T::from_f64(0.05).unwrap() * T::tanh((a7[n % 4] * a7[n % 4] + 1.0).sqrt() - a7[n % 4]);
-            s1 = T::from_f64(0.75).unwrap() * s1 + 0.2 * (T::to_radians(a7[n % 4]) * 20.0).cos();
-            s2 = (s2 * 0.6 + s1 * v6 * 0.1).tanh();
-            acc3 = acc3 + T::cos(v5.asinh()) * T::from_f64(0.25).unwrap();
-            s0 + s2.cos() + acc3.cos() + v4.tanh() + (x0.tanh() * 0.9).atanh()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::cos(v[n % 4]);
-        let mut acc1: f64 = 0.0;
-        match mode {
-            Mode::Lower(_, lo3) => {
-                s0 = s0 * 0.8 + f64::tanh((f64::tanh(s0) * 0.9).acos()) * 0.05;
-                if f64::recip(x2 * x2 + 1.0) <= 0.0 {
-                    let v4 = lo3.sin();
-                    acc1 += (s0.powi(2) + 2.0).ln();
-                    acc1 += v4;
-                } else if x2 <= lo3 * x0 {
-                    let v5 = (f64::sin(x0) * 1.2).tan();
-                    for _ in (0..5).rev() {
-                        acc1 += f64::exp2(f64::cos(lo3)).sin() * 0.4;
-                        let v6 = x1;
-                        acc1 += 0.4 * v6.sin().sin();
-                    }
-                    s0 = f64::mul_add(s0, 0.5, v5.cos() * 0.05);
-                }
-            }
-            Mode::Upper(hi7) => {
-                s0 = (s0 * 0.5 + x2 / (f64::cos(x2) + 2.0) * 0.1).tanh();
-                acc1 -= 0.75 * (f64::sin(s0) * f64::tanh(hi7).exp_m1()).cos();
-            }
-            Mode::Off => {
-                s0 *= 0.6;
-                s0 += 0.05 * f64::tanh((x2 * x2 + 2.0).sqrt() - (s0.sin() * 0.9).asin());
-                let x1: f64 = x2;
-                acc1 += x1.cos();
-            }
-        }
-        let m8 = 2 * n + 1;
-        let c9: f64 = table(m8);
-        'l1: for &t in v.iter() {
-            acc1 += ((x1 + c9).powi(2) + 1.0).log2().sin() * 0.5;
-            let mut k10 = 0;
-            while k10 < n && f64::cosh(f64::sin(f64::exp2(t.sin())) * 2.0) < -0.5 {
-                k10 += 1;
-                if !(k10 + n < 8 && (f64::powi(f64::sin(x0), 2) + 2.0).sqrt() <= -1.0) {
-                    s0 = (s0 * 0.5 + (x1.sin() * 1.2).tan() * 0.05).sin();
-                    break 'l1;
-                }
-                s0 = s0 * 0.75 + s0 / (v[n % 4].powi(2) + 1.5) * 0.2;
-            }
-            let v15 = match mode {
-                Mode::Lower(_, _) => f64::tanh(x0) * s0.sin(),
-                Mode::Upper(hi13) => {
-                    let x2 = (x2 * x2 + 2.0).ln();
-                    let v14 = t.mul_add(c9, x2);
-                    s0 *= 0.6;
-                    s0 += 1.0 * f64::sin((hi13.tanh() * 0.9).atanh());
-                    (t * t + 1.0).recip() + f64::tanh(v14)
-                }
-                _ => x0.tanh(),
-            };
-            s0 = (s0 * 0.75 + (t.tanh() + v15.sin()) * 0.05).sin();
-        }
-        let c16: f64 = table(n);
-        let v17 = v[m8 % 4];
-        if m8 % 3 == 1 && s0 + v[m8 % 4] - v17 >= 0.5 {
-            s0 = s0 * 0.5 + f64::cos((x0.cos() * 2.0).sinh()) * 0.05;
-            let v18 = f64::min(v[m8 % 4], x1);
-            s0 *= 0.8;
-            s0 -= 0.2 * f64::sin(v18);
-        } else if acc1.tanh() > 0.5 {
-            s0 = (s0 * 0.8 + (f64::tanh(c16) * 0.9).atanh() * 1.0).sin();
-            s0 = (s0 * 0.75 + s0 * x0 * 0.05).tanh();
-            if x1 + x2 > -1.0 {
-                let v24 = match mode {
-                    Mode::Lower(_, lo20) => {
-                        let v21 = x0.hypot(s0 / (lo20 * lo20 + 1.0));
-                        (c9 / (acc1.cos() + 2.0)).min(x1) + f64::sin(v21)
-                    }
-                    Mode::Upper(hi22) => {
-                        v[m8 % 4] * (x0 / (hi22.powi(2) + 1.5))
-                    }
-                    Mode::Off => {
-                        let v23 = (-c9) - 1.25;
-                        s0 = s0.mul_add(0.5, f64::tanh(c16 - x2) * 0.5);
-                        v23 - c9
-                    }
-                };
-                s0 = (s0 * 0.5 + (s0.cos() * 1.2).tan() * 0.05).tanh();
-                acc1 -= 0.25 * v24.cos();
-            } else if ((c9 + x1).cos() * 0.9).acos() <= -0.5 {
-                let v25 = c9.tanh() - s0 * v[m8 % 4];
-                acc1 += f64::sin(0.3 * v25 - (x1 - s0));
-            } else {
-                acc1 += (v[m8 % 4].cos() * 0.9).acos().sin();
-            }
-        } else {
-            s0 = s0.mul_add(0.6, c9 * std::f64::consts::FRAC_PI_4 * 1.0);
-        }
-        let mut a26 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a26[i % 4] -= (v[(i + n) % 4].cos() * 0.9).acos().tanh() * 0.2 * a26[i % 4];
-        }
-        for i in 0..v.len() {
-            a26 = [a26[3] * 0.75 + f64::cos(f64::tanh(x0) - f64::tanh(v[1])) * 0.1, a26[3].mul_add(0.75, (a26[(i + n) % 4] / (f64::powi(c9, 2) + 1.5)).sin() * 0.25), a26[0], a26[2]];
-        }
-        x0.sin() - f64::sin(x1) - s0.sin() + f64::tanh(acc1) + c9 + c16 - a26[2].sin() + 2.0_f64.powf(x1.sin())
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::hypot(0.5_f64, x1).sin() * 2.0;
-        let mut s1 = f64::recip(v[n % 4].powi(2) + 0.5);
-        let mut acc2: f64 = 0.0;
-        if x2.atan() > -1.0 {
-            s0 = (s0 * 0.75 + f64::exp(f64::tanh(s1)) * 0.05).sin();
-        } else if f64::ln(f64::atan(x0).powi(2) + 1.0) < -0.25 {
-            s1 = 0.75 * s1 + 0.02 * f64::tanh(f64::atan2(x0 * x0 + 1.0, s1 / (s1 * s1 + 1.0)));
-            let v3 = f64::exp2(f64::sin(x0));
-            acc2 += f64::cos(v3);
-        }
-        let mut k4 = 0;
-        let v17: f64 = loop {
-            k4 += 1;
-            match k4 + n {
-                0 => {
-                    break (x0 + 0.75) * (x0 * x0 + 1.0).log10();
-                }
-                g if g > 1 => {
-                    acc2 -= (x1.tanh() * 0.9).atanh() * 0.25;
-                    if x1 * v[3] < 0.5 {
-                        s0 *= 0.75;
-                        s0 -= 0.05 * f64::tanh(v[2] / (f64::cos(x2) + 2.0));
-                        s1 = (s1 * 0.6 + f64::sin(x1).exp() * 0.1).tanh();
-                    }
-                    let [b5, b6, _, b7] = v;
-                    acc2 += f64::tanh(b5.tanh() + b6.tanh() + f64::tanh(b7)) * 0.5;
-                }
-                _ => {
-                    let v8 = x0.cos();
-                    acc2 += v8.cos().sin() * 0.5;
-                }
-            }
-            match k4 % 2 {
-                1 => {
-                    let [b9, b10, b11, b12] = v;
-                    acc2 += 0.5 * (b9.cos() + b10.sin() + b11.sin() + f64::sin(b12)).sin();
-                }
-                _ => {
-                    s1 = (s1 * 0.6 + (v[k4 % 4] + v[1]) * 0.2).sin();
-                    if k4 < 4 {
-                        let v13 = (x0 * x0 + 1.0).sqrt() + (v[k4 % 4] - v[1]);
-                        acc2 -= 0.25 * (x1 * s1 - s0.mul_add(s0, v13)).tanh();
-                    } else if f64::asin((f64::powi(x0, 2) + 1.0).log(3.0).tanh() * 0.9) >= -0.5 {
-                        let v14 = f64::sin(s1);
-                        acc2 -= f64::sin(v14) * 0.5;
-                    }
-                    for j in 0..v.len() {
-                        let fj = j as f64;
-                        acc2 += 0.1 * (v[n % 4] * (v[3 - j] + fj)).tanh();
-                        let v15 = if (f64::powi(x0.asinh(), 2) + 1.5).acosh() > 1.0 {
-                            (-x1) * v[1]
-                        } else {
-                            f64::exp2(f64::tanh(s0))
-                        };
-                        let v16 = match j {
-                            0 | PHASE_C => f64::to_radians(v15) + (fj - v[j]),
-                            PHASE_D => (f64::powi(v15, 2) + 0.5).cbrt() + s1,
-                            _ => (x2.to_radians() * 50.0).tanh(),
-                        };
-                        acc2 += (v15.tanh() + f64::cos(v16)).tanh() * 0.1;
-                    }
-                }
-            }
-            acc2 += x0.tanh() * 0.5;
-            if k4 >= 4 || (f64::powi(x0 * x2, 2) + 1.0).log10() > 0.25 {
-                break s0;
-            }
-        };
-        let [b18, b19, _, b20] = v;
-        let [_, _, b21, _] = v;
-        if (b20.sin() * 0.9).acos() <= f64::log10(b19 * b19 + 1.0) || k4 % 3 == 1 {
-            let v22 = (f64::tanh(v17) * 0.9).atanh();
-            s1 = 0.5 * s1 + 0.05 * v22.sin().sin();
-        } else if f64::acosh(x1 * x1 + 2.0) >= v17 * b21 {
-            s1 = 0.6 * s1 + 0.25 * f64::sin(SCALE + s1);
-            let [b23, _, b24, b25] = v;
-            acc2 += (b23.cos() - f64::tanh(b24) + b25.tanh()).tanh();
-        } else {
-            s0 = (s0 * 0.6 + (SCALE + s0) * 0.2).tanh();
-        }
-        let f26 = |t: f64| f64::recip(x0 * x0 + 1.0).sin().exp() + t * 0.5;
-        let v27 = f26(v[0]) + f26(v[2]) * 1.0 + (v[k4 % 4] + s0) * 0.5;
-        let v28 = f26(v[1]) + f26(v[2]) * 1.0 + b21.copysign(acc2) * 0.5;
-        s1 - b18 * 0.75 + v27.tanh() + v28.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (x0 * x1).atan();
-        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).powf(1.5).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v6 = 'b0: {
-            for i in (1..=5).step_by(2) {
-                let fi = i as f64;
-                let v5 = if !(n % 2 == 0 && f64::cbrt(f64::cos(v[1] - x2) + 2.0) < 0.25) {
-                    let v3 = s1 + x0;
-                    (f64::sin(s0) * 1.2).tan() + v3.sin()
-                } else if (x1 - x0).tanh().exp() >= 1.0 {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        s1 = (s1 * 0.8 + f64::exp(f64::atan2(x2 * x2 + 0.5, s1).sin()) * 0.01).sin();
-                        s0 = (s0 * 0.75 + f64::sin(fj) * 1.0).sin();
-                        match i {
-                            PHASE_A => {
-                                s1 = (s1 * 0.75 + (-s1) * 0.25).sin();
-                                break;
-                            }
-                            g if g > 1 => {
-                                s0 *= 0.8;
-                                s0 -= 0.2 * (s0 + 1.2).sin();
-                                acc2 += f64::acosh(f64::powi(fj * 0.25, 2) + 1.5).cos() * 0.1;
-                            }
-                            _ => {
-                                s0 = s0 * 0.5 + f64::cos(s0.to_degrees() * 0.01) * 0.75;
-                            }
-                        }
-                    }
-                    let v4 = (x0 * x0 + 0.5).recip();
-                    v4.tanh().cosh()
-                } else {
-                    return f64::tan(x0.sin() * 1.2).cos()
-                };
-                if (x2 * x2 + 1.0).ln() + (x2.tanh() * 1.5).cosh() > 0.1 * fi {
-                    s1 = 0.8 * s1 + 0.05 * (s1 / (f64::cos(x2) + 2.0)).cos();
-                    break 'b0 v5;
-                }
-                s0 = s0 * 0.8 + (v5 - v[1]).tanh() * 0.01;
-            }
-            prog_2(2.0, f64::cos((x2.powi(2) + 1.0).log2() / 1.5), s0, v, n)
-        };
-        let v7 = prog_2(x1, f64::tan(acc2.tanh() * 1.2).cos() * 2.0, f64::sin(f64::asinh(v[n % 4])), v, n);
-        for i in 0..5 {
-            let fi = i as f64;
-            acc2 -= f64::tanh(v[3]).cos() * 0.4;
-            acc2 += 0.4 * (v7.powi(2) + 1.5).acosh().tanh().cos();
-            let v13: f64 = if f64::cos(v6).cosh() > s0 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if x1 >= s0 + x2 {
-                        s0 = s0 * 0.75 + (u + s1).tanh() * 0.1;
-                        continue;
-                    }
-                    let v8 = v7 + 1.25;
-                    let v9 = v.iter().copied().map(|p| 1.0 + 0.25 * p.powi(2).cos()).product::<f64>();
-                    s0 *= 0.5;
-                    s0 += 0.5 * f64::tanh(fj - x2);
-                    s1 = s1.mul_add(0.75, (f64::sin(u) + v8.tanh() - f64::cos(v9)).tanh() * 0.02);
-                }
-                let v10 = (v[2] - x0).asinh();
-                s1 *= 0.6;
-                s1 += 0.5 * f64::tanh(f64::powf(1.5_f64, f64::tanh(s0)));
-                f64::ln(v10.powi(2) + 2.0)
-            } else if f64::powf(s0 * s0 + 1.0, x0.tanh()) >= (f64::tanh(s0) * 2.0).cosh() {
-                let x0 = v[3].atan();
-                v7.tanh().exp_m1() + f64::tanh(x0)
-            } else {
-                for j in 0..v.len() {
-                    let fj = j as f64;
-                    let v12 = match i {
-                        1 => (fi.atan().powi(2) + 1.0).log(3.0),
-                        2..=3 => x1.sin(),
-                        4 => {
-                            let v11 = x0;
-                            v11 * v11 + f64::cbrt(v[3].cos() + 2.0)
-                        }
-                        _ => f64::cos(s0),
-                    };
-                    acc2 += 0.05 * ((fj / (v6.powi(2) + 1.5)).to_degrees() * 0.01);
-                    acc2 -= 0.1 * (0.25 * v6).sin().sin();
-                    s0 = s0 * 0.6 + v12.cos().cos() * 0.05;
-                }
-                fi.tanh()
-            };
-            s1 = s1.mul_add(0.75, v13.sin().tanh() * 0.05);
-        }
-        let mut k14 = 0;
-        while k14 < n + 1 {
-            k14 += 1;
-            let v15 = x1 - v[k14 % 4];
-            let v16 = f64::powi(s1, 3);
-            s1 *= 0.8;
-            s1 += 0.01 * ((v15.tanh() * 0.9).atanh() - (v7 - v15)).tanh();
-            acc2 += 0.25 * f64::cos(v16);
-        }
-        s0.sin() - s1 - acc2.sin() - f64::cos(v6) + f64::cos(v7)
-    }
-
-    #[differentiable]
-    pub fn prog_4(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let (x1, x2) = p;
-        let mut s0 = x0;
-        let mut s1 = s0.asinh();
-        let mut s2: f64 = x1;
-        let mut acc3: f64 = 0.0;
-        if x1.max(x2) < 0.0 {
-            let x1 = v[n % 4].cos();
-            acc3 += x1;
-        }
-        match n {
-            PHASE_A => {
-                acc3 += f64::abs(s1);
-            }
-            1 => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    let v6 = if n == 0 && fi + x2 < -1.0 {
-                        let v4 = v[i % 4];
-                        (s2.tanh() * 0.9).asin() + x2 + v4.tanh()
-                    } else if (s0 - s1).tanh() > v[n % 4] {
-                        let v5 = f64::exp(s1.tanh());
-                        s0 = (s0 * 0.8 + (x1 * x1 + 2.0).sqrt() * 0.2).sin();
-                        SCALE + s1 + f64::sin(v5)
-                    } else {
-                        x0 * s2
-                    };
-                    s0 = 0.8 * s0 + 0.4 * f64::tanh(f64::log10(s2.powi(2) + 1.0));
-                    s1 = (s1 * 0.5 + (s2 + x0) * 0.25).sin();
-                    acc3 += v6.cos() * 0.25;
-                }
-            }
-            g if g > 2 => {
-                s0 = s0 * 0.75 + (s0 + (s0 + v[n % 4])).cos() * 0.05;
-            }
-            _ => {
-                s1 = (s1 * 0.6 + (-v[0]) * 0.4).sin();
-            }
-        }
-        let mut m7: f64 = (v[0].powi(2) + 1.0).log(10.0);
-        for i in 0..3 {
-            m7 = m7.min(s1 + v[2] + v[i]);
-        }
-        acc3 += f64::tanh(m7);
-        let a8 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let mut m9 = 0;
-        for i in 0..n {
-            match i + m9 {
-                PHASE_A if n > 3 => {
-                    let v10: f64 = (x1 + 2.5).min(f64::powf(a8[i % 4] * a8[i % 4] + 0.5, a8[(i + m9) % 4].cos()));
-                    s2 = 0.6 * s2 + 0.02 * (-f64::tanh(v10));
-                }
-                g if g > 1 => {
-                    for j in 1..n {
-                        let fj = j as f64;
-                        s0 = s0.mul_add(0.5, f64::sin(fj) * 1.0);
-                        s1 = s1.mul_add(0.75, (f64::tanh(f64::recip(s1 * s1 + 0.5)) * 0.5).ln_1p().cos() * 0.1);
-                    }
-                }
-                _ => {
-                    acc3 += x2.sin().exp().sin() * 0.25;
-                }
-            }
-            if (x2.powi(2) + 0.5).recip() >= 0.0 {
-                m9 += 1;
-            }
-            s2 = s2.mul_add(0.6, f64::tanh(s2).tanh() * 0.4);
-            if i == 5 {
-                break;
-            }
-        }
-        let c11 = m9 as f64;
-        let v12 = if a8[m9 % 4] > 1.0 {
-            acc3 += (x2 + c11).sin();
-            (a8[3].cos() * 2.0).sinh() + 1.2
-        } else if c11 * v[1] < c11.max(x0) {
-            s2 = (s2 * 0.6 + (x0 - acc3.min(s2)) * 0.02).tanh();
-            (f64::ln(s0 * s0 + 0.5).powi(2) + 0.5).powf(0.5)
-        } else {
-            (1.2 - x0).copysign(f64::sqrt(m7.powi(2) + 1.0))
-        };
-        let v13 = (0..n).map(|i| -v[i % 4]).sum::<f64>();
-        s0 * 0.25 + s1.sin() + s2 + f64::cos(acc3) + v12.sin() - v13.tanh() + (f64::cos(v[m9 % 4]).exp().tanh() * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_2(x0, (x2 / (v[n % 4] * v[n % 4] + 1.5) / 4.0).tanh(), 2.0, *v, n)) * 2.0;
-        let mut s1 = f64::sin(v[3].powi(2)) * 2.0;
-        let mut s2 = (f64::powi(s1 + x1, 2) + 1.0).recip();
-        let mut acc3: f64 = 0.0;
-        for &t in v.iter() {
-            let mut k4 = 0;
-            while k4 < 3 {
-                k4 += 1;
-                acc3 -= f64::cos(t) * 0.1;
-                if (x0 + 0.3).cos().exp() <= 0.0 {
-                    acc3 += f64::tanh(f64::exp(f64::cos(v[k4]))) * 0.1;
-                    acc3 += f64::sin(((-s2).powi(2) + 1.0).powf(x1.cos())) * 0.1;
-                } else if s2.cos() >= -0.25 {
-                    let v5 = 0.5 * (s0 * s0 + 1.0).log2();
-                    acc3 -= 0.1 * v5.sin();
-                } else {
-                    acc3 -= x1.asinh().cos() * 0.1;
-                    acc3 += 0.1 * (s0 * 2.0).sin();
-                }
-                acc3 += s2.sin().exp_m1().cos() * 0.1;
-            }
-            match (n % 4).checked_sub(1) {
-                None => {
-                    s2 = (s2 * 0.6 + (f64::sin(x2) - t) * 0.2).sin();
-                    s2 = 0.75 * s2 + 0.1 * (s0.sin() * 0.9).acos().cos();
-                }
-                Some(_) => {
-                    acc3 += 0.5 * s0.tanh();
-                    if ((s0 - x2).tanh() * 0.9).acos() >= 0.5 {
-                        s0 = (s0 * 0.5 + v[k4].cos() * std::f64::consts::FRAC_PI_4 * 0.5).tanh();
-                        break;
-                    }
-                }
-            }
-            acc3 += 0.5 * (v[3 - k4] - t).cos();
-        }
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            if n < i && s0 + x1 <= x1 {
-                acc3 += 0.25 * f64::tanh(v[1]);
-            }
-            s1 *= 0.8;
-            s1 += 0.02 * ((x1 * x1 + 1.0).log(fi * fi + 2.0).cos() * 0.9).atanh().tanh();
-            for j in 0..n {
-                let fj = j as f64;
-                if j % 2 == 0 && (v[j % 4] / (x1 * x1 + 1.5)).to_degrees() * 0.01 > 0.25 {
-                    s0 = f64::mul_add(s0, 0.8, f64::tanh(x2).cos() * 0.2);
-                } else if i % 3 == 1 && (f64::cos(s0) * 0.9).atanh() > -0.25 {
-                    let v9 = if let Some(k7) = (i + n).checked_sub(3) {
-                        let c8 = k7 as f64;
-                        f64::tanh(c8).sinh()
-                    } else {
-                        (v[i % 4] * v[i % 4] + 1.0).log(2.0)
-                    };
-                    acc3 += 0.05 * f64::cos(v9);
-                }
-                match i % 4 {
-                    1..=2 => {
-                        s1 = s1.mul_add(0.5, f64::tanh(f64::atan2(fj, fi * fi + 0.5)) * 1.0);
-                        break 'l2;
-                    }
-                    _ => {
-                        acc3 -= 0.05 * (x0 + s0).cos();
-                        let v10 = f64::cbrt(fi.tanh() + 2.0).powi(2);
-                        acc3 += f64::tanh(v10.tanh()) * 0.05;
-                    }
-                }
-                s2 = s2 * 0.8 + (s2 * x1).tanh() * 0.05;
-            }
-        }
-        acc3 += f64::log10(x2.sin().powi(2) + 1.0);
-        let mut m11: f64 = -1.0;
-        let mut m12 = x0;
-        for i in 0..n {
-            let fi = i as f64;
-            m11 = f64::max((v[i % 4] / (f64::tanh(v[i % 4]) + 2.0)).cos(), m11);
-            let c13 = v[2] / (v[i % 4] * v[i % 4] + 1.0) - f64::mul_add(x2, fi, s2);
-            m12 = c13.min(m12);
-        }
-        let mut a14 = [0.0; 4];
-        a14[0] = (v[3] * v[3] + 1.0).recip();
-        for i in 1..4 {
-            a14[i] = a14[i - 1] * 0.5 + ((v[i] + m11) * f64::log(s0.powi(2) + 1.0, 2.0)).cos() * 0.05;
-        }
-        a14 = [0.4 * f64::cos(x0.to_degrees() * 0.01) + 0.75 * a14[2], a14[2], (a14[0] * 0.75 + x0.tanh().exp().sin() * 0.05).sin(), a14[1]];
-        let v15 = (0..n).map(|i| v[n % 4].hypot(v[2]).powi(2).ln_1p() + v[i % 4] * 0.5).sum::<f64>();
-        s0 + s1.cos() + s2 * 1.5 + acc3.tanh() + f64::tanh(m11) + f64::cos(m12) + f64::sin(a14[0]) + v15.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let w0 = v;
-        let mut s1: f64 = prog_2(f64::sin(v[n % 4]).exp_m1().tanh() * 2.0, 1.5, f64::exp_m1(f64::tanh(x1)).sin(), [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
-        let mut s2: f64 = ((v[n % 4] + x0) * (x0 * x0 + 1.0).log10()).cos() * 2.0;
-        let mut s3 = f64::tanh(x2 + w0[n % 4]) * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut m5 = x1;
-        let mut m6 = f64::cos(prog_2((f64::tanh(s2 * w0[2]) * 0.5).ln_1p().cos() * 2.0, s1, (x0 * x2).sin() * 2.0, *v, n));
-        for i in 0..n {
-            let c7: f64 = f64::mul_add(v[i % 4], v[i % 4], v[i % 4]);
-            m5 = m5.max(c7);
-            let c8 = x2 + v[i % 4];
-            m6 = c8.min(m6);
-        }
-        let mut k9 = 0;
-        while k9 < 4 {
-            k9 += 1;
-            s3 *= 0.6;
-            s3 += 0.05 * f64::tanh(f64::cos(x2.powi(2)).exp2());
-            acc4 += 0.5 * f64::sin(m6);
-            let v12 = match k9 % 3 {
-                0..=2 => {
-                    let v10 = s2 + m5;
-                    ((v10.powi(2) + 0.5).recip().cos() * 0.9).atanh()
-                }
-                _ => {
-                    let v11 = m5.tanh();
-                    SCALE + v11
-                }
-            };
-            acc4 += 0.2 * f64::sin(v12);
-        }
-        let mut k13 = 0;
-        let v16 = loop {
-            k13 += 1;
-            if (m5 * m5 + 0.5).atan2(s2) > m6 {
-                let v14 = f64::atan2(s1 * s1 + 1.0, x0);
-                s1 *= 0.8;
-                s1 += 0.05 * f64::sin(v14);
-            } else if w0[1] > 0.0 {
-                s3 = (s3 * 0.75 + (s3 * s3 + 1.0).atan2(w0[2]) * 0.05).tanh();
-                let v15 = s1.mul_add(s3, x2);
-                acc4 -= 0.75 * f64::cos(v15).tanh();
-            } else {
-                s3 = f64::mul_add(s3, 0.6, s3.abs().tanh() * 0.4);
-            }
-            s2 = (s2 * 0.8 + (s1 + s2) * 0.1).tanh();
-            match n {
-                PHASE_A => {
-                    'b3: {
-                        acc4 += f64::cos(f64::tanh(v[3]).exp2());
-                        if (m6 - s2) / (v[k13].powi(2) + 1.5) > -1.0 {
-                            acc4 += f64::cos(s1 + 1.2);
-                            break 'b3;
-                        }
-                    }
-                }
-                1 => {
-                    s1 = s1.mul_add(0.6, f64::acosh(x0.powi(2) + 1.5).sin() * 0.1);
-                    s2 = (s2 * 0.8 + m5 * s3 * 0.02).sin();
-                }
-                g if g > 2 => {
-                    acc4 -= s1.sin();
-                }
-                _ => {
-                    acc4 -= s2.tanh().cos();
-                }
-            }
-            if k13 >= 2 || (f64::cos(s2 - w0[3]) * 0.9).acos() > -1.0 {
-                break x0.mul_add(m5, s1);
-            }
-        };
-        for &t in w0.iter() {
-            let v17 = if (f64::powi(t, 2) + 1.0).ln() >= f64::exp_m1(f64::cos(m6)) || k13 == 1 {
-                acc4 -= 0.5 * f64::tanh(m5.tanh() * std::f64::consts::FRAC_PI_4);
-                (x2.sin() * 1.5).sinh()
-            } else {
-                f64::log(f64::powi(-m5, 2) + 1.0, m5.powi(2) + 2.0)
-            };
-            let v18 = f64::tan(x0.sin() * 1.2);
-            acc4 += 0.5 * f64::cos(x2).tanh();
-            s1 *= 0.8;
-            s1 -= 0.01 * f64::sin(v17.sin() - f64::tanh(v18));
-        }
-        let v20 = if f64::max(x1, m5).sin() >= x0.asinh() {
-            let v19 = w0[(k13 + k9) % 4].tanh().exp2() / (f64::powi(w0[(k13 + k9) % 4] - 0.8, 2) + 0.5);
-            prog_2(1.2, 2.0, x1, *v, k9) + v19.cos()
-        } else if m5.atan() / ((x0 + x1).tanh() + 2.0) >= 0.0 {
-            (f64::powi(m5.tanh().cosh(), 2) + 1.0).log(10.0)
-        } else {
-            (v[3 - k13] * v[3 - k13] + 1.0).log(2.0)
-        };
-        let mut m21 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if m21 == 5 {
-                break;
-            }
-            if n % 3 == 1 && f64::ln(x1.powi(2) + 1.0) <= (v16.cos() * 1.2).tan() {
-                m21 += 1;
-            }
-            if i == 5 {
-                acc4 -= 0.5 * f64::cos(0.75 * v16);
-                if x0 >= -1.0 {
-                    let v22 = (v20 * v20 + 0.5).recip();
-                    s2 = s2 * 0.8 + f64::cos(s2.powi(2)) * 0.05;
-                    acc4 += v22.tanh() * 0.5;
-                } else {
-                    let v23: f64 = (m6 * x0).sin().exp();
-                    s2 *= 0.6;
-                    s2 += 0.02 * v23.sin().sin();
-                }
-                let v25: f64 = 'b6: {
-                    if f64::acosh(f64::powi(f64::tanh(m6).exp(), 2) + 1.5) <= 0.0 {
-                        let v24 = x1 - v16;
-                        acc4 += 0.5 * v24.cos().sin();
-                    }
-                    if w0[i % 4] - v20 < s3 || i % 2 == 0 {
-                        break 'b6 2.0_f64.atan2(f64::powf(s1 * s1 + 1.0, 0.5));
-                    }
-                    fi + v[(i + n) % 4]
-                };
-                s2 = s2 * 0.6 + v25.sin().sin() * 0.4;
-            } else {
-                s3 = 0.5 * s3 + 0.05 * f64::sin(x1 * s3 / (v[m21 % 4].sin() + 2.0));
-            }
-            s2 = s2 * 0.8 + f64::sin((f64::tanh(x2).exp().tanh() * 0.9).acos()) * 0.02;
-        }
-        let c26 = m21 as f64;
-        s1.sin() + s2 * 0.75 + s3 - acc4.tanh() + m6 * 0.25 - v16.cos() + v20.sin() - f64::tanh(c26) + 3.0_f64.hypot(c26)
-    }
-
-    #[differentiable]
-    pub fn prog_7<const N: usize>(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::tanh(x0.atan2(x2 * x2 + 1.0)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = v[3 - i] * s0;
-        }
-        let v3 = prog_2(x0, 0.25, f64::sinh((f64::powi(x1, 2) + 2.0).acosh().cos() * 2.0).sin() * 2.0, v, n);
-        let v7 = match n {
-            1 | 3 => {
-                let v4 = x0;
-                acc1 * x2.tanh() + v4.cos()
-            }
-            4..=5 => -f64::recip(v[2].powi(2) + 1.0),
-            6 => {
-                let v5 = a2[n % 4] / 1.5;
-                f64::tanh(acc1 - x0) + v5.cos()
-            }
-            _ => {
-                let v6 = v3;
-                v[n % 4] * (acc1 / (f64::powi(x2, 2) + 1.5)) + f64::sin(v6)
-            }
-        };
-        if f64::exp(x1.tanh()) < v7 {
-            return v3;
-        }
-        let mut m8: f64 = 0.5;
-        for i in 1..n {
-            m8 = f64::min((f64::sin((x0.cos() * 0.9).atanh()) + 2.0).cbrt() + v[i % 4], m8);
-        }
-        s0 = 0.5 * s0 + 0.1 * f64::sin(m8);
-        acc1 += x2.cos();
-        s0 - acc1.sin() + a2[3] * 0.75 + v3.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_8<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = (x1 * T::from_f64(0.8).unwrap()).cos().cosh();
-        let mut acc1: T = 0.0;
-        if n % 3 == 1 {
-            acc1 = acc1 + (v[2] * x0).tanh();
-            s0 = T::from_f64(0.8).unwrap() * s0 + 0.1 * T::cos(s0).exp2().tanh();
-        } else if (acc1 * acc1 + T::from_f64(0.5).unwrap()).atan2(x2) >= T::from_f64(0.5).unwrap() {
-            s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), T::asinh(acc1).sin() * T::from_f64(0.05).unwrap());
-            let v2 = T::powi(v[0].min(x0), 3);
-            acc1 = acc1 - T::from_f64(0.25).unwrap() * v2.sin();
-        } else {
-            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::cosh(v[n % 4].tanh() * 2.0).tanh() * T::from_f64(0.05).unwrap());
-        }
-        let mut a3 = v;
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] * T::from_f64(0.5).unwrap() + (T::powi(s0.hypot(x2), 2) + 1.0).log(2.0).cos() * 0.1;
-            acc1 = acc1 + (T::sin(x1).cos() * 1.5).cosh().tanh() * T::from_f64(0.25).unwrap();
-        }
-        let a4 = [s0 * T::cbrt(a3[n % 4].cos() + 2.0), (T::tan(x2.sin() * T::from_f64(1.2).unwrap()).powi(2) + 1.0).log10(), (T::cos(v[n % 4]) * 1.5).cosh(), T::atan2(x0, x0.powi(2) + T::from_f64(0.5).unwrap())];
-        let v5: T = (T::cos(a4[n % 4].abs()) * 1.5).cosh();
-        let v6 = 'b1: {
-            acc1 = acc1 - T::sin((a4[0] * a4[0] + 1.0).log2()) * T::from_f64(0.4).unwrap();
-            if s0 - x2 <= x0 {
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s0 * a3[n % 4]).sin() * T::from_f64(0.05).unwrap());
-                break 'b1 x1 + acc1;
-            }
-            T::sin(v5)
-        };
-        s0.tanh() + acc1 * 1.5 + v5 - T::cos(v6)
-    }
-
-    #[differentiable]
-    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0: f64 = f64::tanh(x0.min(x1) * 2.5) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(v[3], |r, &p| r * 0.75 + 0.005 * (prog_8(f64::sin((-0.5_f64).max(r)) * 2.0, f64::tanh(((r.to_degrees() * 0.01).sin() * 1.2).tan()), acc1, v, n) + p.tanh()).sin());
-        let mut k3 = 0;
-        while k3 < n + 1 && v2.sin() > 0.5 {
-            k3 += 1;
-            acc1 += 0.25 * (x1.powi(2) + 1.0).log10().sin();
-            let mut m4 = f64::INFINITY;
-            for j in 0..v.len() {
-                m4 = m4.min(s0 + x2 + 0.35 + v[j]);
-            }
-            acc1 -= 0.25 * m4.sin();
-            if v2 * x2 > v[3] - s0 {
-                s0 = (s0 * 0.75 + prog_8(s0.sin().cosh().cos() * 2.0, 1.5, 2.0, v, 6) * 0.005).sin();
-                continue;
-            }
-        }
-        let v5: f64 = prog_8::<f64>(f64::sin((x2.cos() + 2.0).cbrt()) * 2.0, s0, f64::tanh(f64::to_degrees(f64::log(1.5_f64, x2 * x2 + 2.0)) * 0.02), v, n);
-        for i in 0..n {
-            let fi = i as f64;
-            let v6 = f64::ln((v2 * v2 + 1.0).cbrt().powi(2) + 1.0);
-            if prog_8(f64::cos((v[n % 4] * core::f64::consts::FRAC_1_SQRT_2).sin()), 2.0, 0.5, v, 5) < -0.5 {
-                s0 = s0.mul_add(0.6, (f64::atanh(v6.sin() * 0.9) + f64::cos(v[i % 4])).sin() * 0.05);
-                if i == 3 {
-                    acc1 += v5.cos().exp2().cos() * 0.25;
-                    s0 = s0.mul_add(0.6, x0.sin().exp().cos() * 0.1);
-                } else if (v6.powi(2) + 1.0).powf(f64::sin(v2)) < x1 {
-                    let v7 = fi * v[n % 4] + v[n % 4];
-                    acc1 += v7.tanh() * 0.25;
-                }
-            } else if !(k3 % 2 == 0 && x1.tanh() > 0.25) {
-                s0 *= 0.8;
-                s0 -= 0.02 * (v[k3 % 4].tanh() * 0.9).atanh().sin().exp2().tanh();
-                if (v5.powi(2) + 0.5).ln() > 0.0 {
-                    continue;
-                }
-                s0 = (s0 * 0.75 + f64::log((s0 + v6).powi(2) + 1.0, f64::powi(f64::acosh(x0 * x0 + 1.5), 2) + 2.0) * 0.01).sin();
-            } else {
-                for j in (0..=i).rev() {
-                    s0 = (s0 * 0.75 + (f64::sin(v5).powi(2) + 0.5).recip() * 0.1).tanh();
-                    match n % 4 {
-                        PHASE_A => {
-                            let v8 = -x1.atan();
-                            s0 = (s0 * 0.8 + v8.cos() * 0.2).sin();
-                        }
-                        1 => {
-                            s0 = (s0 * 0.5 + f64::tanh(v6).exp() * 0.1).sin();
-                            acc1 += (v[(j + n) % 4].cos() * x2).sin() * 0.05;
-                        }
-                        g if g > 2 => {
-                            s0 = (s0 * 0.8 + f64::sin(v6).exp_m1() * 0.05).tanh();
-                            let v9: f64 = (v2.powi(2) + 1.0).log(10.0);
-                            s0 *= 0.75;
-                            s0 -= 0.5 * v9;
-                        }
-                        _other => {
-                            s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
-                            if j < n {
-                                continue;
-                            }
-                            let v10 = s0 * x1 * f64::tanh(s0);
-                            acc1 -= 0.05 * v10.tanh().sin();
-                        }
-                    }
-                }
-            }
-            s0 = s0 * 0.5 + v6.cos() * 0.25;
-        }
-        s0 + acc1.sin() + v2.cos() + v5.cos() + f64::exp_m1(x1.clamp(-1.0, 0.5).sin())
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_D: usize = 3;
-            let mut s0: f64 = ((f64::sin(x0) * 0.5).ln_1p().powi(2) + 1.0).recip();
-            let mut acc1: f64 = 0.0;
-            let mut k2 = 0;
-            let v6 = loop {
-                k2 += 1;
-                if n > 1 {
-                    let v3 = x1 + v[k2];
-                    s0 = f64::mul_add(s0, 0.5, f64::sin(v3.tanh()) * 0.25);
-                }
-                let [b4, _, b5] = [x1 + x0, x1 * v[k2], prog_2(0.5, x1, x2, v, k2)];
-                acc1 -= f64::cos((b5.tanh().powi(2) + 2.0).sqrt()) * 0.25;
-                if k2 >= 2 {
-                    break b5.tanh();
-                }
-                acc1 -= f64::sin(b4);
-            };
-            let mut m7 = 0;
-            for i in (1..=5).step_by(2) {
-                let fi = i as f64;
-                if !(k2 == 1 && x0.min(x1) > x2) {
-                    m7 += 1;
-                }
-                match m7 % 3 {
-                    0 => {
-                        break;
-                    }
-                    1 => {
-                        acc1 += 0.005 * prog_8((v6 * v6 + 1.0).log((x1 * fi).powi(2) + 2.0).cos() * 2.0, s0, 0.75, v, n).sin();
-                    }
-                    2 => {
-                        s0 = (s0 * 0.75 + (x1.cos() * 0.9).atanh() * 0.05).sin();
-                        if f64::sin(v[i % 4]).exp() - (x2.powi(2) + 2.0).sqrt() >= f64::sin(v6) && i % 3 == 1 {
-                            s0 = f64::mul_add(s0, 0.8, f64::cos((v[3 - k2] + fi) / (fi.tanh() + 2.0)) * 0.2);
-                        } else if v6.sin() + (v[(i + m7) % 4] - x2) >= fi / (v[(i + m7) % 4] * v[(i + m7) % 4] + 1.0) {
-                            s0 = 0.6 * s0 + 0.1 * (v[0] * v[i % 4]).cos();
-                            if x1 > 0.5 {
-                                return prog_8::<f64>(x1, f64::cos(x2.cos()).exp().cos() * 2.0, x2, v, k2);
-                            }
-                        }
-                        debug_assert!(x0.is_finite());
-                    }
-                    _ => {
-                        let x2 = (v[n % 4].powi(2) + 0.5).recip() + v[i % 4];
-                        acc1 -= x2.cos().cos() * 0.5;
-                    }
-                }
-                let v8 = (f64::hypot(x2, s0).tanh() * 0.9).acos();
-                if (v8 * v8 + 1.0).log(10.0) <= -0.25 {
-                    s0 = 0.75 * s0 + 0.1 * ((x1 * x1 + 1.0).log(2.0) * (x2.powi(2) + 1.0).log10()).sin();
-                }
-                acc1 -= 0.5 * (v[i % 4] * fi).sin();
-            }
-            let c9 = m7 as f64;
-            let c10: f64 = table(m7 + n);
-            let mut k11 = 0;
-            let v13 = loop {
-                k11 += 1;
-                if !(k11 > 1 && f64::atan(v[k11]) < 0.0) {
-                    break f64::sqrt(f64::powi(c9, 2) + 1.0);
-                }
-                let v12 = x2.mul_add(x0, v[k11]).tanh();
-                s0 = (s0 * 0.75 + prog_8::<f64>(x2, f64::cos(c9).tanh() * 2.0, 1.2, v, k2) * 0.005).tanh();
-                if k11 >= 3 || f64::to_degrees(v6.mul_add(v6, x2)) * 0.01 <= 0.0 {
-                    break v12;
-                }
-                s0 = s0.mul_add(0.75, v12.sin().sin() * 0.05);
-            };
-            let mut k14 = 0;
-            let v17 = loop {
-                k14 += 1;
-                for j in 0..v.len() {
-                    let fj = j as f64;
-                    if f64::powf(s0 * s0 + 1.0, f64::cos(x1)) >= fj - c10 {
-                        acc1 -= (v6 + x0 * fj).tanh() * 0.05;
-                    } else if f64::tanh(v[3]) < 0.25 || m7 == 6 {
-                        acc1 += f64::cos((f64::powi(x0, 2) + 0.5).sqrt()) * 0.05;
-                        s0 = s0 * 0.6 + f64::cos(fj) * 1.0;
-                        if fj - v13 >= -0.5 {
-                            let v15: f64 = v6 / 1.5;
-                            let v16 = s0;
-                            acc1 += (v15 - f64::sin(v16)).cos() * 0.05;
-                        }
-                    }
-                    acc1 -= (v[2] + x1).cos() * 0.05;
-                    if j % 3 == 1 {
-                        debug_assert!(c10.is_finite());
-                        s0 = (s0 * 0.6 + (f64::cos(v6) * 2.0).sinh() * core::f64::consts::FRAC_1_SQRT_2 * 0.05).tanh();
-                    } else {
-                        acc1 -= f64::cos(f64::asin((v6 * std::f64::consts::FRAC_PI_4).tanh() * 0.9)) * 0.05;
-                    }
-                }
-                s0 = (s0 * 0.75 + (-x0) * 0.25).tanh();
-                s0 = 0.8 * s0 + 0.2 * v13.sin();
-                if k14 >= 6 || f64::mul_add(x0, v[(k14 + m7) % 4], x2) <= x1 {
-                    break c10 + v[k14 % 4];
-                }
-            };
-            let v19 = match k14 {
-                1 | PHASE_D => (f64::powi(f64::sqrt(c10.powi(2) + 0.5), 2) + 1.0).powf(v[k11].max(x2).sin()),
-                4 => (x1 * x1 + 1.0).sqrt() - v[0].abs(),
-                5 => f64::ln(v6 * v6 + 0.5),
-                _other => {
-                    let c9 = (v[k14 % 4] * v[k14 % 4]).ln_1p();
-                    let v18 = v6.clamp(-1.0, 1.5);
-                    (c10.cos().cos() * 1.5).cosh() + f64::cos(c9) + f64::cos(v18)
-                }
-            };
-            if let Some(k20) = (m7 + n).checked_sub(1) {
-                let c21 = k20 as f64;
-                s0 = (s0 * 0.5 + (v[k20 % 4] - v13) * 0.05).tanh();
-                s0 = s0 * 0.75 + c21.tanh() * 1.0;
-            } else {
-                acc1 += (f64::powi(f64::log2(x1 * x1 + 1.0), 2) + 1.0).log(f64::abs(s0).powi(2) + 2.0).cos() * 0.25;
-                s0 *= 0.5;
-                s0 += 1.0 * 3.0_f64.atan2(f64::mul_add(c10, c9, c9)).sin();
-            }
-            x1 * 1.5 - x2 * 0.5 + v[2] * 1.5 - s0.tanh() - acc1.tanh() + v6 - f64::tanh(c9) + c10 + v13.cos() + v17 - v19.cos() + (-v[2]) * f64::log(s0.powi(2) + 1.0, 2.0)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::min(x2, (f64::sin(x2) * 2.0).cosh())) * 2.0;
-        let mut s1: f64 = f64::sin(x0.powi(2)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            acc2 += prog_8(v[(k3 + n) % 4].cos() * 2.0, s0, f64::sin(s0 / ((v[1] + x0).powi(2) + 1.5)) * 2.0, v, 5).cos() * 0.01;
-            if x1 / (x1.powi(2) + 1.0) > (x0.sin() * 0.5).ln_1p() {
-                s0 *= 0.5;
-                s0 += 0.5 * f64::ln_1p(s0.sin() * 0.5);
-                let mut k4 = 0;
-                while k4 < n && (v[(k4 + k3) % 4] - x1).sin() <= s0 {
-                    k4 += 1;
-                    acc2 += 0.05 * (v[k4 % 4] + x2).tanh();
-                    acc2 -= f64::sin(x2 + s1) * 0.05;
-                }
-            } else if !(k3 == 2 && x1 - x0 > -0.5) {
-                acc2 += 0.05 * f64::sin(prog_8((x2.to_radians() * 20.0).cos(), s1, x2, v, 5));
-            } else {
-                let v5 = prog_8::<f64>(f64::log(1.5_f64, x2 * x2 + 2.0).tanh(), (v[k3 % 4] * v[k3 % 4] + (x2 + v[k3 % 4])).cos() * 2.0, (v[n % 4] * s1).cos().exp_m1().tanh(), v, n);
-                s1 *= 0.5;
-                s1 -= 0.005 * f64::cos(v5);
-            }
-            let v6 = prog_8((s0 + x2).cos() * 2.0, (1.25 * x0).tanh(), s0, v, n);
-            if k3 >= 4 {
-                break;
-            }
-            acc2 -= 0.01 * v6.cos().tanh();
-        }
-        for _ in (1..=3).step_by(2) {
-            acc2 += 0.25 * f64::tanh(((x1 * x1 + 0.5).ln().tanh() * 1.2).tan());
-            acc2 += f64::tanh(f64::atan2(1.5_f64, x0));
-        }
-        let mut k7 = 0;
-        while k7 < 6 {
-            k7 += 1;
-            let v8 = v[k7 % 4] * x1;
-            let v10 = match k7 % 3 {
-                0 => {
-                    let v9 = (v[0] - x2).sin().exp_m1();
-                    v8 / 4.0 + v9.cos()
-                }
-                1 => {
-                    let x0 = (x0 - v[k7 % 4]).atan();
-                    (f64::sin(x2) * 1.2).tan().tanh() + x0.sin()
-                }
-                2 => v8 * std::f64::consts::FRAC_1_PI,
-                _other => v[k7 % 4].abs(),
-            };
-            for _ in 0..n {
-                acc2 += x0.tanh() * 0.05;
-                acc2 += v8.tanh().tanh() * 0.05;
-                acc2 += 0.05 * (v10 - x2).tanh();
-            }
-            s0 *= 0.5;
-            s0 += 0.5 * v[k7 % 4].asinh().cos();
-            acc2 -= (v8.tanh() - v10.cos()).cos() * 0.25;
-        }
-        s1 *= 0.6;
-        s1 -= 0.1 * (v[k3 % 4] * x0).cos();
-        let v13 = if prog_8(x1, s0, (x1.sin() * 0.9).atanh().sin() * 2.0, v, 1) <= s1 {
-            let v11 = x2;
-            f64::exp(v[0].tanh()) + v11.cos()
-        } else {
-            let v12 = f64::clamp(s0, -1.5, 1.0);
-            f64::asinh(x2.asinh()) + v12.tanh()
-        };
-        let mut a14 = v;
-        a14[3] *= 0.75;
-        a14[3] += (x2 * x2 + 1.0).recip().clamp(v13.cos() - 1.5, s0.tanh() + 1.5).tanh();
-        acc2.sin() + a14[1] + x0.atan()
-    }
-
-    #[differentiable]
-    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x1 - x2).sin() * 2.0;
-        let mut s1 = (f64::sin(v[n % 4]).cos() * 1.2).tan().tanh() * 2.0;
-        let mut s2 = f64::sin(x1 / (x2.powi(2) + 0.5)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            s1 = 0.75 * s1 + 0.005 * f64::cos(prog_8(x0, s0, 0.75, [v[0], v[1], v[2], v[3]], 5));
-            if v[k4 % 4] * s0 >= -0.5 {
-                s2 = s2 * 0.6 + (s1 + s2).tanh() * 0.2;
-            } else if (s1 * s1 + 1.0).log2() < x1 {
-                let v5 = s1.cos() * x2.mul_add(s1, s0);
-                acc3 += 0.25 * f64::sin(v5.cos());
-            }
-        }
-        let v6 = x0 * v[k4 % 4] + x0;
-        let v7 = v.iter().take(2).map(|&p| f64::atan2(v[n % 4] * v[n % 4] + 1.0, p)).sum::<f64>();
-        let v8 = v.iter().step_by(2).map(|&p| f64::asin(x0.tanh() * 0.9).cos() + p * 0.5).sum::<f64>();
-        for i in 0..v.len() {
-            match i {
-                0..=2 => {
-                    break;
-                }
-                _ => {
-                    s0 *= 0.75;
-                    s0 += 0.25 * f64::cos(-v6);
-                }
-            }
-            acc3 -= (-v8).cos() * 0.5;
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| v8.asinh() + p.sin() + q.cos()).sum::<f64>();
-        s0 + s1 * 0.5 - s2.tanh() + acc3 * 0.75 - f64::cos(v6) - v7.tanh() + v9.tanh() + f64::log(f64::powi(v6, 2) + 1.0, 2.0).atan()
-    }
-
-    #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0).cos() * 2.0;
-        let mut s1 = v[2];
-        let mut s2 = (s1 - s0 + x2).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::sin(prog_8(acc3, (s1 - x1 + (acc3 - x1)).sin(), f64::tanh(f64::recip(x1.powi(2) + 1.0)), *v, n) + f64::tanh(p))).product::<f64>();
-        let v6 = match n {
-            0..=2 => f64::tanh(v[n % 4]),
-            MODE_D if n % 2 == 0 => {
-                let v5 = x2.cos();
-                x1 / (v5 * v5 + 1.0)
-            }
-            4 | 6 => (f64::tanh(x2).powi(2) + 1.0).powi(-2),
-            _ => (s0 * s0 + 1.0).powf(0.3),
-        };
-        let v8 = match n {
-            MODE_A | 2 => {
-                let v7 = (s1.tanh() * 2.0).cosh();
-                x0.atan() / (s1.copysign(v7).powi(2) + 0.5)
-            }
-            3..=4 => v4.sin(),
-            _ => prog_8(x0, (0.25 - v6).cos(), x0.cos().cos() * 2.0, [v[0], v[1], v[2], v[3]], 5),
-        };
-        let mut k9 = 0;
-        while k9 < n {
-            k9 += 1;
-            let v10 = (f64::cos(v8).powi(2) + 0.5).recip();
-            s2 = s2.mul_add(0.6, (v8 - v[k9 % 4]).sin() * 0.2);
-            acc3 -= 0.25 * f64::tanh(x1 - v4);
-            s1 *= 0.6;
-            s1 += 0.2 * v10.tanh();
-        }
-        if ((v[k9 % 4] * x1).tanh() * 0.9).asin() > 0.0 || n % 2 == 0 {
-            return (v6.min(x2).powi(2) + 1.0).ln();
-        }
-        s0 = (s0 * 0.6 + (v6 - x1) * 0.02).tanh();
-        s0 + s1 * 0.5 - s2 + acc3 * 0.5 - v4 + v8.cos() - prog_8(s1, ((x1 * x1 + 1.0).recip().powi(2) + 0.5).recip().cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], n)
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_14(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = (f64::copysign(x2, v[(self.n + n) % 4]) + 0.1).tanh() * 2.0;
-            let mut s1 = f64::acosh(self.k * self.k + 1.5);
-            let mut acc2: f64 = 0.0;
-            let v3 = v.iter().map(|&p| (p.powi(2) + 0.5).recip() + v[self.n].to_radians()).sum::<f64>();
-            if n % 3 == 1 {
-                return x1 * (0.35 - s0);
-            }
-            'l0: for i in 0..n {
-                acc2 -= x0.sin().exp().cos() * 0.25;
-                for j in 0..i {
-                    let fj = j as f64;
-                    let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (x1.tanh() + p.cos() + q.cos()).cos()).product::<f64>();
-                    match j % 2 {
-                        MODE_A => {
-                            acc2 += f64::recip(f64::sinh(f64::sin(v4) * 1.5).powi(2) + 1.0).cos() * 0.05;
-                        }
-                        1 => {
-                            acc2 += s1.to_radians().tanh() * 0.05;
-                            break 'l0;
-                        }
-                        _ => {
-                            s1 = s1 * 0.8 + f64::tanh(v4).exp().sin() * 0.02;
-                        }
-                    }
-                    s1 = f64::mul_add(s1, 0.6, (fj.cos() + f64::asinh(self.scale)).sin() * 1.0);
-                }
-                acc2 += x0.atan().cos() * 0.25;
-            }
-            if f64::to_radians(x0) * 20.0 < v3 {
-                acc2 += f64::cos(x1.hypot(v[3]));
-                acc2 += 0.2 * f64::atan2(v3, v[(self.n + n) % 4] * v[(self.n + n) % 4] + 0.5).sin();
-            } else if x1 <= 0.0 {
-                s0 = s0 * 0.6 + f64::sinh(self.k.tanh() * 2.0).sin() * 1.0;
-            }
-            let [b5, b6, _] = [self.k - 1.2, prog_8::<f64>(v[1].min(v[n % 4]).sin() * 2.0, f64::cos(v[self.n].mul_add(v[self.n], v3)), f64::log((x1.sin() * 2.0).cosh().powi(2) + 1.0, 10.0).cos(), v, 2), (f64::tanh(x1 - v3) * 0.9).asin()];
-            let v8 = 'b2: {
-                let mut k7 = 0;
-                while k7 < 5 {
-                    k7 += 1;
-                    acc2 += f64::powf(b6 * b6 + 0.5, 0.5).sin() * 0.25;
-                    if b5 + f64::cosh(f64::cos(x2) * 2.0) >= 0.5 {
-                        s1 = s1 * 0.75 + f64::exp2(v[2].sin().sin()).cos() * 0.1;
-                        continue;
-                    }
-                    if prog_8(b5, (b6 - x1 + f64::cos(s0).exp_m1()).sin(), v3.cos() * 2.0, v, n) <= v[k7 % 4].tanh() {
-                        break 'b2 f64::asin(s1.tanh() * 0.9) - v[n % 4].mul_add(x0, v3);
-                    }
-                }
-                (f64::sin(v[0]) * 0.5).ln_1p().powi(2).ln_1p()
-            };
-            s0 - s1.sin() + acc2.cos() - b5 + b6.tanh() - v8.cos()
-        }
-
-        pub fn prog_23<const N: usize>(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = (v[3 - self.n].tanh() * 1.5).cosh().cos() * 2.0;
-            let mut s1 = f64::sin(x0 + x1);
-            let mut acc2: f64 = 0.0;
-            let mut a3 = [0.0; N];
-            for i in 0..N {
-                a3[i] = s0 + v[i] + (f64::powi(v[i], 2) + 0.5).ln();
-            }
-            let mut k4 = 0;
-            while k4 < n + 1 && v[n % 4].to_degrees() * 0.01 <= s0 {
-                k4 += 1;
-                let v5 = x1.sin() / (v[k4 % 4].sin() + 2.0);
-                s1 *= 0.5;
-                s1 += 0.2 * (x1 / (a3[(k4 + n) % 4] * a3[(k4 + n) % 4] + 1.0)).cos();
-                s0 = (s0 * 0.75 + v5 * 0.1).tanh();
-            }
-            'l2: for _ in 0..6 {
-                s0 = (s0 * 0.5 + f64::atan(v[2] - *x2) * 0.25).sin();
-                let mut k6 = 0;
-                while k6 < n && a3[k6 % 4] >= -1.0 {
-                    k6 += 1;
-                    acc2 += f64::recip(s0 * s0 + 1.0) * 0.05;
-                    if *x2 >= x1 {
-                        break 'l2;
-                    }
-                }
-                let v7 = (self.scale.cos() * 2.0).sinh();
-                let c8: f64 = table(k6 + n);
-                s0 = (s0 * 0.75 + (f64::sin(v7) - c8.tanh()) * 1.0).tanh();
-            }
-            let v9 = x1.asinh();
-            assert!(!s1.is_nan(), "s1 is NaN");
-            let a10 = [(x2.tanh() * 1.5).cosh(), v9.powi(3), x1.abs(), f64::recip(v[k4 % 4] * v[k4 % 4] + 1.0)];
-            s0.tanh() - acc2 * 0.5 - a3[0].cos() - a10[3] * 0.75 + (-f64::sqrt(f64::powi(self.k, 2) + 0.5))
-        }
-
-        pub fn prog_29<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            let mut s0 = f64::sin((f64::tanh(x0.abs()) * 2.0).sinh()) * 2.0;
-            let mut s1 = f64::exp2(v[(self.n + n) % 4].cos());
-            let mut acc2: f64 = 0.0;
-            let mut a3 = [0.0; N];
-            for i in 0..N {
-                a3[i] = x0.cos().sin();
-                acc2 += 0.5 * f64::sin(s0).exp_m1().tanh();
-            }
-            for _ in 0..n {
-                acc2 += f64::cos((x2.cos() * 0.9).asin()) * 0.25;
-                s1 = 0.75 * s1 + 0.25 * s1.tanh().tanh();
-            }
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                match self.n {
-                    PHASE_A if n > 3 => {
-                        break;
-                    }
-                    1 => {
-                        s0 = (s0 * 0.8 + f64::to_degrees(x1) * 0.01 * 0.25).sin();
-                        s1 = 0.5 * s1 + 0.2 * f64::acosh(s0 * s0 + 2.0).cos();
-                    }
-                    2 => {
-                        let v4 = prog_8(x0, f64::sin(a3[i % 4].tanh().exp2() - fi) * 2.0, 0.75, v, n);
-                        s0 = f64::mul_add(s0, 0.8, (f64::tanh(self.k) * 2.0).sinh().sin() * 1.0);
-                        match n % 3 {
-                            0 => {
-                                s0 = 0.8 * s0 + 0.2 * x2.cos();
-                                if f64::sin(x2).asinh() <= (x1 * x1 + 1.0).sqrt() {
-                                    s0 = s0 * 0.6 + s0.atan2(s1 * s1 + 0.5).sin() * 0.05;
-                                    break;
-                                }
-                                s1 = f64::mul_add(s1, 0.6, (-self.k).cos() * 1.0);
-                            }
-                            1 => {
-                                break;
-                            }
-                            2 => {
-                                s1 = 0.75 * s1 + 0.02 * (x0 * x1).cos().exp2().tanh();
-                                s1 = s1 * 0.8 + m0::prog_15(((-x1).powi(2) + 2.0).sqrt().sin(), x1, 0.75, v, i).sin() * 0.005;
-                            }
-                            _other => {
-                                acc2 += f64::exp2(fi.sin()).sin() * 0.25;
-                                match n % 3 {
-                                    1 => {
-                                        acc2 -= 0.25 * (self.scale * x2.tanh()).tanh();
-                                        break;
-                                    }
-                                    _ => {
-                                        acc2 += 0.25 * (self.k + x1).cos();
-                                        acc2 += 0.25 * f64::sin(s0 * x2);
-                                    }
-                                }
-                                s1 *= 0.6;
-                                s1 -= 0.2 * (f64::powf(x2 * x2 + 1.0, 0.3).powi(2) + 1.0).log2().sin();
-                            }
-                        }
-                        s1 = (s1 * 0.5 + f64::sin(v4) * 0.005).tanh();
-                    }
-                    _other => {
-                        s0 = s0 * 0.75 + f64::cos(x0) * 0.25;
-                    }
-                }
-                acc2 -= 0.25 * (0.35 - x1).cos();
-                if a3[1] + x2 > -1.0 {
-                    continue;
-                }
-            }
-            let v5 = a3.iter().fold(x2, |r, &p| r * 0.75 + 0.25 * p.sin());
-            let mut a6 = v;
-            a6[2] *= 0.5;
-            a6[0] += f64::acos(v5.cos() * 0.9).cos();
-            let v7 = a3.iter().map(|&p| 1.0 + 0.1 * f64::sin(m0::prog_15(x2, 0.25, x1, v, n) + p.sin())).product::<f64>();
-            'l3: for (i, &t) in a6.iter().enumerate() {
-                let fi = i as f64;
-                acc2 += 0.5 * (x1.powi(2) + 1.0).log2().cos();
-                acc2 += 0.5 * (f64::powi(0.5 * v7, 2) + 0.5).recip().sin();
-                let mut k8 = 0;
-                while k8 < n && f64::atan(x1) < -1.0 {
-                    k8 += 1;
-                    let v9 = v.iter().fold(s0.cos(), |r, &p| r * 0.5 + 0.25 * (t.sin() + f64::sin(p)).sin());
-                    match k8 % 2 {
-                        0 => {
-                            acc2 += 0.05 * (v9.powi(2) + 1.5).acosh().cos();
-                            s1 = (s1 * 0.75 + s1 / (x0.cos() + 2.0) / 3.0 * 0.2).sin();
-                        }
-                        1 => {
-                            break 'l3;
-                        }
-                        _ => {
-                            acc2 += f64::sin(v7) * 0.05;
-                        }
-                    }
-                    acc2 += 0.05 * (t.to_radians() * 50.0).tanh();
-                    acc2 += v9.sin() * 0.05;
-                }
-                let mut m10 = x2.sin();
-                for j in 0..n + 1 {
-                    let c11 = if x1 * a6[2] <= t {
-                        s0 * fi
-                    } else {
-                        v[(j * 3) % 4].mul_add(s0, v[(j * 3) % 4])
-                    };
-                    m10 = f64::max(m10, c11);
-                    s1 = s1 * 0.6 + f64::sinh(f64::sin(s1 - x2) * 1.5).cos() * 0.05;
-                }
-                s1 = 0.75 * s1 + 0.02 * f64::sin(f64::cos(t) - m10.tanh());
-            }
-            s0.sin() - s1 + acc2.cos() + a6[3] * 0.25 + v7.cos()
-        }
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_16(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::exp(x0.cos().sinh().tanh())) * 2.0;
-        let mut s1 = *x2 / (s0.tanh() + 2.0);
-        let mut s2 = -x1;
-        let mut acc3: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = 0.6 * s0 + 0.4 * (f64::powi(t, 2) + 1.0).sqrt().sin();
-            let mut k4 = 0;
-            while k4 < n + 1 && s2.asinh() >= 0.0 {
-                k4 += 1;
-                match k4 + i {
-                    0 => {
-                        let v5 = v[k4 % 4].atan2(v[k4 % 4] * v[k4 % 4] + 0.5);
-                        s0 = 0.6 * s0 + 0.05 * v5.tanh();
-                    }
-                    1..=3 => {
-                        continue 'l0;
-                    }
-                    g if g > 4 => {
-                        s0 = (s0 * 0.5 + ((x0 * x0 + 2.0).acosh().powi(2) + 1.0).sqrt() * 0.2).sin();
-                        if i < 3 && f64::cosh(v[k4 % 4].cos()) < -1.0 {
-                            s0 *= 0.6;
-                            s0 -= 0.05 * (f64::cos(x0) * 0.9).atanh().sin();
-                            break;
-                        }
-                        acc3 += f64::acosh(x0 * x0 + 1.5).asinh().tanh() * 0.05;
-                    }
-                    _ => {
-                        acc3 += f64::tanh(fi.tanh().tanh()) * 0.05;
-                    }
-                }
-                if (f64::tanh(s2) * 0.9).asin() < t {
-                    acc3 += f64::asinh(fi).tanh() * 0.05;
-                } else {
-                    s2 = s2.mul_add(0.5, f64::cos(s1) * 0.5);
-                }
-                acc3 -= 0.05 * v[(k4 + n) % 4].cos();
-            }
-            let v7: f64 = if !(k4 % 2 == 0) {
-                v[k4 % 4].to_degrees() * 0.01
-            } else if v[3 - i] + *x2 <= v[2] {
-                for &u in v.iter() {
-                    acc3 += 0.1 * (*x2 + u).sin();
-                    s2 = s2 * 0.5 + f64::tan(f64::tanh(s2) * 1.2).sin() * 0.05;
-                    s1 = f64::mul_add(s1, 0.75, (SCALE + f64::ln_1p(x0 * x0)).sin() * 0.25);
-                }
-                let v6 = (x0 * x0 + 1.0).atan2(v[k4 % 4]);
-                v[(k4 + n) % 4].sin() + v6.tanh()
-            } else {
-                x0.cos()
-            };
-            s1 = 0.8 * s1 + 0.05 * v7.cos().cos();
-        }
-        let v9 = match n {
-            0 => f64::clamp(f64::recip(v[n % 4] * v[n % 4] + 0.5), -0.5, 1.5),
-            MODE_B | 3 => {
-                let v8 = (acc3.powi(2) + 2.0).ln();
-                s1 = s1 * 0.6 + (v[1] - 0.5).sin() * 0.4;
-                f64::min(v8, *x2) - f64::exp2(v8.tanh())
-            }
-            5 => f64::recip(s1 * s1 + 1.0) * x1,
-            _ => s0 + x1,
-        };
-        'l3: for i in 0..n {
-            let fi = i as f64;
-            let v15 = if x0 + 1.5 < 0.0 {
-                for &u in v {
-                    let v11 = match i {
-                        0..=1 => {
-                            let v10 = v[2].mul_add(u, s1);
-                            v9.tanh().exp() + v10.cos()
-                        }
-                        MODE_C if n > 3 => {
-                            let x0 = (s2 * s2 + 1.0).log(10.0);
-                            f64::sin(x0).exp().atan()
-                        }
-                        3 => v[i % 4].tanh(),
-                        _other => x1 * 0.5,
-                    };
-                    if 0.5_f64.min(u) > x0 {
-                        return (*x2 * v[i % 4]).to_degrees() * 0.02;
-                    }
-                    let v12 = v.iter().map(|&p| s1.tanh() + p.cos()).sum::<f64>();
-                    acc3 += f64::cos(((-v[0]).powi(2) + 0.5).powf(0.3)) * 0.05;
-                    acc3 -= f64::cos(f64::cos(v11) - f64::tanh(v12)) * 0.05;
-                }
-                let v13 = f64::tanh(f64::sin(fi).cosh()).exp();
-                f64::sqrt(v9.powi(2) + 1.0) + v13.tanh()
-            } else if v[i % 4] * fi >= 1.0 {
-                (s1.sin() * 0.9).acos() * x1
-            } else {
-                let v14 = x1.to_radians();
-                s1 * fi + v14.cos()
-            };
-            acc3 += 0.25 * f64::tanh(v15 * 0.35);
-            let mut k16 = 0;
-            while k16 < 3 {
-                k16 += 1;
-                match k16 {
-                    0 => {
-                        s0 *= 0.8;
-                        s0 -= 0.2 * f64::cos(v9.max(v[3]));
-                        let v9 = v9;
-                        s2 = (s2 * 0.75 + v9.cos() * 0.25).tanh();
-                    }
-                    g if g > 1 => {
-                        s0 *= 0.5;
-                        s0 -= 0.25 * (v[(k16 + i) % 4] + x1).tanh();
-                        continue 'l3;
-                    }
-                    _ => {
-                        s1 = (s1 * 0.5 + (x0 + s1) * 0.25).tanh();
-                        let v17 = fi + v[k16];
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::tanh(v17);
-                    }
-                }
-                let v18 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * (r.sin() + p.tanh()).sin());
-                s0 = s0.mul_add(0.8, (x0.abs() + v9).tanh() * 0.1);
-                s2 = (s2 * 0.6 + v18.sin() * 0.1).sin();
-            }
-        }
-        let v20 = if n < 3 {
-            f64::to_radians(v[n % 4] * v[n % 4]) * 20.0
-        } else {
-            let v19 = (f64::powi(f64::sin(v[2]), 2) + 1.0).powi(-3);
-            return (f64::powi(v19, 2) + 1.0).log(3.0)
-        };
-        s0.tanh() + s1 * 0.75 - s2 + acc3.sin() + f64::tanh(v9) - v20.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin().exp().cos() * 2.0;
-        let mut s1: f64 = f64::atanh(v[n % 4].cos().sin() * 0.9);
-        let mut s2 = f64::exp(s0.cos()).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::cos);
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            assert!(!fi.is_nan(), "fi is NaN");
-            s1 = (s1 * 0.6 + m0::prog_15(f64::tanh(a4[i] * s2) * 2.0, x2, f64::tanh(x2 / ((a4[i].powi(2) + 0.5).atan2(s2).sin() + 2.0)), v, i) * 0.005).sin();
-            for &u in v.iter() {
-                match n % 3 {
-                    0..=2 => {
-                        acc3 -= f64::cos(x0 * u).tanh() * 0.25;
-                        continue 'l0;
-                    }
-                    _other => {
-                        s1 = 0.75 * s1 + 0.02 * ((s1.sin() * 0.9).atanh().powi(2) + 0.5).ln();
-                    }
-                }
-                acc3 += 0.25 * f64::cos((u.cos() * 1.2).tan());
-            }
-        }
-        let mut m5: f64 = x2;
-        for i in 0..v.len() {
-            let c6 = if a4[3 - i] + s1 > -1.0 {
-                0.5 * (v[3 - i] - v[i])
-            } else {
-                f64::powi(v[i], 3)
-            };
-            m5 = f64::max(c6, m5);
-        }
-        let mut k7 = 0;
-        while k7 < 5 {
-            k7 += 1;
-            let v9 = if ((s1 + a4[3]).powi(2) + 1.0).sqrt() <= 1.0 {
-                let x1 = (1.2 * a4[1]).atan();
-                let v8 = v[n % 4] / ((x1 + m5).powi(2) + 1.5);
-                2.0_f64.log(v8 * v8 + 2.0)
-            } else {
-                let x2 = x2;
-                acc3 += 0.25 * (x0 * v[n % 4] * x0).cos();
-                m0::prog_15(s0, (f64::log2(m5 * m5 + 1.0) - s0.sin().exp_m1()).sin() * 2.0, f64::tanh((f64::powi(x2, 2) + 1.0).log10()), v, n)
-            };
-            s0 = (s0 * 0.6 + (s2 - x0) * 0.2).tanh();
-            s2 = s2 * 0.75 + v9.sin() * 0.005;
-        }
-        let m10 = 2 * k7 + 1;
-        let c11: f64 = table(m10);
-        let v12 = x1 / (m5 * m5 + 1.0);
-        x0 * 1.5 + s0.cos() - s1 * 0.25 - s2.sin() - f64::sin(acc3) + a4[2] * 1.5 - c11.cos() + v12
-    }
-
-    #[differentiable]
-    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::max(-3.0_f64, x0)) * 2.0;
-        let mut s1 = (f64::tanh(v[1]).cosh() - f64::cos(x1).exp2()).tanh() * 2.0;
-        let mut s2: f64 = -v[n % 4];
-        let mut acc3: f64 = 0.0;
-        let v4 = (0..n).fold(0.0, |r, i| r * 0.5 + v[i % 4].cos() * 0.25);
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            if 3.0_f64.log(x2.powi(2) + 2.0) < 0.0 && i == 2 {
-                a5[i] = -v[3 - i];
-            } else {
-                a5[i] = (v4.sin() * 2.0).sinh() - v[i].min(v4);
-            }
-        }
-        if v4 >= -0.25 {
-            let x2 = (s1 * s1 + 1.5).acosh();
-            let v6 = prog_8(f64::sin((f64::powi(s0, 2) + 0.5).cbrt()) * 2.0, 0.5, s2, v, n);
-            s1 = (s1 * 0.5 + (f64::cos(x2) + v6.tanh()) * 0.005).tanh();
-        } else if v[n % 4] <= 0.5 {
-            s1 = (s1 * 0.75 + prog_8(f64::tanh(f64::log(2.0_f64, x0 * x0 + 2.0)) * 2.0, x1, x0, v, n) * 0.005).tanh();
-            assert!(n < 100);
-        } else {
-            let v7 = m0::prog_15(x2.hypot(a5[n % 4]).cos(), ((v4 + a5[n % 4]).powi(2) + 1.0).log10().sin() * 2.0, s1, v, 5);
-            acc3 -= v7.tanh() * 0.005;
-        }
-        if -f64::powi(v[3], 3) < a5[1] {
-            return f64::ln_1p(x2 * x2) - x2.atan();
-        }
-        s0 = s0 * 0.8 + (s0 - v4).sin() * 0.02;
-        s2 = (s2 * 0.8 + s1 * x2 * 0.01).sin();
-        s0 + s2 * 0.75 - acc3.cos() + (SCALE + a5[3])
-    }
-
-    #[differentiable]
-    pub fn prog_19<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = (x1.abs().powi(2) + 0.5).ln();
-        let mut acc1: T = 0.0;
-        let v2 = m0::prog_15((v[n % 4] * x2).cos() * 2.0, x0 * 0.25, x2, v, n);
-        let v3 = v.iter().rev().copied().fold(T::neg_infinity(), |r, y| r.max(y));
-        let mut k4 = 0;
-        while k4 < 6 && v2.clamp(v3.cos() - 1.5, v2.tanh() + 1.5).mul_add(s0.to_radians(), T::cbrt(v2 * v2 + 1.0)) <= v2 {
-            k4 += 1;
-            for j in 0..4 {
-                let fj = T::from_usize(j).unwrap();
-                if v3 / (fj * fj + 1.0) > 1.0 || k4 == 3 {
-                    let v5: T = s0.cos();
-                    s0 = s0 * 0.75;
-                    s0 = s0 - 0.25 * v5;
-                }
-                if T::powi(T::to_degrees(x2) * 0.02, 2).ln_1p() < 0.0 || n % 2 == 0 {
-                    acc1 = acc1 + 0.05 * (v3 * v3 + 2.0).sqrt().tanh().exp_m1().cos();
-                    if x2.atan() - (-v3) > 0.0 {
-                        let v3 = (v[j] * v[j] + 1.0).log10() + T::sin(x1).exp2();
-                        s0 = (s0 * 0.5 + T::cos(v3) * 0.25).tanh();
-                    }
-                    let v6 = v[2].atan2(v[2].powi(2) + 0.5);
-                    s0 = T::mul_add(s0, 0.8, T::sin(v6) * 0.02);
-                } else if (T::tanh((fj.powi(2) + 0.5).atan2(v3)) * 1.5).cosh() >= 1.0 && j % 3 == 1 {
-                    acc1 = acc1 + 0.05 * ((v[j].cos() + 2.0).cbrt() - v[j] * v[j]).sin();
-                    if T::from_f64(SCALE).unwrap() + x1 <= v2.atan() || k4 == 2 {
-                        continue;
-                    }
-                } else {
-                    acc1 = acc1 + T::sin(-x2) * 0.05;
-                    match j {
-                        0..=1 => {
-                            continue;
-                        }
-                        3 => {
-                            s0 = s0 * 0.5;
-                            s0 = s0 - 0.5 * s0.abs().sin();
-                        }
-                        _ => {
-                            s0 = 0.75 * s0 + 0.4 * T::exp2((s0 * s0 + 1.0).log10().tanh()).cos();
-                            if T::powi(x2.sin(), 2).ln_1p() > 0.0 {
-                                return (T::tanh(x1) * 0.9).acos().sin().exp_m1();
-                            }
-                        }
-                    }
-                    s0 = s0 * 0.6 + T::min(T::from_f64(0.5_f64).unwrap(), x0).sin() * 0.4;
-                }
-                s0 = s0.mul_add(0.6, T::tanh(T::cosh(s0.sin() * 2.0)) * 0.05);
-            }
-            if k4 == 5 && (-v[0]) - T::abs(v2) > T::tanh(v2) {
-                for u in v {
-                    s0 = 0.5 * s0 + 0.25 * T::ln_1p(T::log2(u * u + 1.0).powi(2)).tanh();
-                    s0 = s0 * 0.6 + T::sin(x1).exp_m1().tanh() * 0.1;
-                    let v9 = match k4 + n {
-                        0 => {
-                            let v7 = (s0.sin() * 2.0).cosh();
-                            T::from_f64(SCALE).unwrap() + x2 - (s0 + x1) + v7.cos()
-                        }
-                        1 => s0.powi(2),
-                        g if g > 2 => {
-                            let v8 = x2 * (s0 - 2.5);
-                            v8.asinh()
-                        }
-                        _ => -x2,
-                    };
-                    s0 = 0.8 * s0 + 0.01 * T::tanh(v9).tanh();
-                }
-                let v10 = m0::prog_15::<T>(x2, s0, x1, v, 3);
-                acc1 = acc1 + T::cos(T::cos(v10)) * 0.05;
-            } else {
-                s0 = (s0 * 0.5 + s0 * v[2] * 0.1).tanh();
-                let v11 = x1 + x2;
-                acc1 = acc1 - 0.25 * T::tanh(v11.sin());
-            }
-            s0 = 0.8 * s0 + 0.1 * T::sin(s0 + v[3]);
-        }
-        let v12 = v.iter().skip(1).step_by(2).copied().fold(T::neg_infinity(), |r, y| r.max(y));
-        let v13 = v.iter().fold(-0.0, |r, &p| r + T::tanh(p).to_radians());
-        s0 * 0.75 + T::tanh(acc1) + T::sin(v2) + v3 - v12.sin() + v13 - T::ln(v3 * v3 + 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin((f64::tanh(*x2) * 1.2).tan()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let f2 = |t: f64| v[n % 4] * v[0] + t * 0.25;
-        let v3 = v.iter().map(|&p| f2(p)).sum::<f64>();
-        for i in 0..5 {
-            let fi = i as f64;
-            let mut k4 = 0;
-            while k4 < n {
-                k4 += 1;
-                acc1 += 0.05 * f64::asin(s0.cos() * 0.9).cos();
-                if x0.clamp(-1.0, 1.5) < 0.5 {
-                    let v3 = f64::exp(v3.sin());
-                    s0 = 0.75 * s0 + 0.05 * f64::sin(v3);
-                } else if f64::cos(x1).exp_m1() >= 0.0 {
-                    s0 = 0.75 * s0 + 0.01 * (v3 / (s0.powi(2) + 1.0)).tanh();
-                    s0 *= 0.6;
-                    s0 += 0.4 * (-v[(k4 + n) % 4]).cos();
-                    if !(k4 < 3) {
-                        continue;
-                    }
-                } else {
-                    s0 = f64::mul_add(s0, 0.5, f64::sin((x2.powi(2) + 1.0).powi(-1)) * 0.1);
-                    let v5 = s0.copysign(*x2);
-                    acc1 += 0.05 * v5.sin();
-                }
-                acc1 += 0.05 * (fi - x0).tanh();
-            }
-            let v6 = f64::atanh(v[k4 % 4].tanh().tanh() * 0.9);
-            let v7: f64 = *x2 * v6;
-            s0 = (s0 * 0.75 + f64::recip(s0.powi(2) + 0.5) * 0.1).sin();
-            s0 = (s0 * 0.6 + v7.sin() * 0.02).tanh();
-        }
-        let v8 = v.iter().map(|&p| (f64::powi(x1, 2) + 1.0).atan2(v3) + p.sin()).sum::<f64>();
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + 0.5).sqrt() + q.sin()).sum::<f64>();
-        let mut m10: f64 = 0.0;
-        for i in 1..=4 {
-            let c11 = m0::prog_15(x1, f64::cos(-v9) * 2.0, 0.75, [v[0], v[1], v[2], v[3]], n) + f64::tanh(v[(i + n) % 4]);
-            m10 = c11.min(m10);
-        }
-        s0 *= 0.75;
-        s0 += 0.005 * m10.tanh();
-        let sl12 = &v[2..];
-        let v13 = (sl12[0].cos().powi(2) + 1.5).acosh();
-        x0.sin() + s0.tanh() + acc1.sin() + f64::tanh(v8) - v9.sin() - v13 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_21<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = T::mul_add(w0[n % 4], w0[n % 4], x0).sin() * 2.0;
-        let mut s2 = ((x2 * x2 + 1.0).log(x2.powi(2) + 2.0).cos() * 0.9).atanh();
-        let mut acc3: T = 0.0;
-        let mut a4 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = T::mul_add(x0, x2, v[j]).cos();
-            }
-            acc3 = acc3 + 0.02 * prog_8::<T>(x0 * 1.5, x0, x2, [w0[0], w0[1], w0[2], w0[3]], i).cos();
-        }
-        let a5 = a4[1];
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = T::ln(a5[k6] * a5[k6] + 2.0) * x2.cos().exp_m1();
-            acc3 = acc3 - a4[0][k6];
-            if k6 >= 2 || T::asin((T::to_degrees(v7) * 0.01).tanh() * 0.9) <= s2 {
-                break;
-            }
-        }
-        for &t in a5.iter() {
-            s2 = (s2 * 0.5 + ((x0.cos() * 0.9).atanh().powi(2) + 2.0).ln() * 0.1).tanh();
-            let v8 = v.iter().zip(w0.iter()).fold(1.0, |r, (&p, &q)| r * (1.0 + 0.1 * T::tanh(p + T::sin(q))));
-            s2 = 0.8 * s2 + 0.05 * (t + v8.tanh()).cos();
-        }
-        for i in 0..n {
-            let mut m9 = m0::prog_15::<T>(s1, ((a4[0][n % 4] - a5[3 - k6]).sin() * 1.2).tan().sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], 4).sin();
-            for j in 1..n {
-                let c10 = match j {
-                    0 | 2 => v[j % 4] * x1 + s1.powi(2),
-                    3 => s2.powi(2),
-                    4 => v[i % 4] * (x1 / (x2 * x2 + 1.5)),
-                    _other => 0.75 * x1 + v[j % 4],
-                };
-                m9 = T::max(c10, m9);
-                s2 = 0.75 * s2 + 0.02 * T::tanh(T::powf(s1.tanh().powi(2) + 0.5, x1.cos().exp().sin()));
-            }
-            s1 = s1.mul_add(0.5, m9.tanh().tanh() * 0.005);
-            let v11 = (T::powi(x1, 2) + 0.5).recip();
-            s2 = s2 * 0.5;
-            s2 = s2 - 0.25 * v11.sin();
-        }
-        match k6 {
-            0 | PHASE_C => {
-                s1 = 0.6 * s1 + 0.005 * m0::prog_15(s1, x0, x1, *v, n).cos();
-                let mut k12 = 0;
-                while k12 < n && s2.cos().to_degrees() * 0.01 > a5[k12 % 4] {
-                    k12 += 1;
-                    match k12 % 2 {
-                        0 => {
-                            break;
-                        }
-                        PHASE_B if n % 2 == 0 => {
-                            let x0 = s2 * x0;
-                            s2 = (s2 * 0.75 + x0.tanh() * 0.05).tanh();
-                        }
-                        _other => {
-                            acc3 = acc3 - 0.25 * (v[3 - k6] * x0 - (v[3 - k6] + x2)).tanh();
-                        }
-                    }
-                    if k12 < n {
-                        s1 = (s1 * 0.5 + (v[k12 % 4] - x1).asinh() * 0.25).tanh();
-                        acc3 = acc3 - T::tanh(a4[0][3] * s1) * 0.25;
-                    } else if ((s1 + s2).sin() + 2.0).cbrt() >= -0.25 {
-                        let v13 = prog_8(T::sin(T::exp2((x2.powi(2) + 1.0).atan2(x0).cos())), x0 * 1.5, x0 * 0.5, *v, n);
-                        s1 = T::mul_add(s1, 0.8, v13.sin() * 0.005);
-                    } else {
-                        let v14 = m0::prog_15(x0 * 1.5, T::sin(T::ln(T::powi(x0, 3).powi(2) + 0.5)), s1, [v[0], v[1], v[2], v[3]], n);
-                        acc3 = acc3 - T::tanh(v14) * 0.005;
-                    }
-                    let mut k15 = 0;
-                    while k15 < 4 {
-                        k15 += 1;
-                        acc3 = acc3 - T::atanh(T::tanh(a4[0][k15 % 4]) * 0.9).cos() * 0.05;
-                        let v16 = x0 * x1;
-                        s1 = (s1 * 0.6 + x0.tanh() * 0.4).tanh();
-                        acc3 = acc3 - v16.sin() * 0.05;
-                    }
-                    s2 = 0.75 * s2 + 0.75 * T::cos(T::cbrt(x0.cos() + 2.0));
-                }
-            }
-            _other => {
-                s1 = s1 * 0.5;
-                s1 = s1 + 0.5 * x1.sin();
-                acc3 = acc3 + a4[0][n % 4] * 0.75;
-            }
-        }
-        s1.cos() - s2.cos() - acc3.cos() + a4[0][2].tanh() - T::sin(a5[0])
-    }
-
-    #[differentiable]
-    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = x2.tanh() / 1.5;
-        let mut s1 = (v[1].powi(2) + 1.0).powi(-2);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = (x1 + x0) / 1.5;
-            let v6 = 'b1: {
-                let v5 = (f64::powi(x0, 2) + 0.5).sqrt();
-                if (v4 + v[(k3 + n) % 4]) * (x1 + s0) >= v[k3 % 4] + v5 {
-                    break 'b1 prog_18(s1, x0, 1.2, v, n);
-                }
-                if 0.5 - x1 - v4 < 0.0 {
-                    break 'b1 (x1.powi(2) + 0.5).ln();
-                }
-                x2.tanh().exp2() * (x0 + v4)
-            };
-            acc2 += 0.2 * f64::cos(f64::log(v6.powi(2) + 1.0, 3.0));
-            if k3 >= 4 || v[0] - x1 > (v[n % 4] * v[n % 4]).ln_1p() {
-                break;
-            }
-        }
-        for t in v {
-            s1 = f64::mul_add(s1, 0.6, (v[n % 4] * s1 * x0.sin()).cos() * 0.05);
-            s0 = (s0 * 0.6 + (s0.tanh() * 1.2).tan() * 0.02).sin();
-            match k3 {
-                PHASE_A | 2 => {
-                    let v7 = (f64::tanh(x1) * 0.9).acos();
-                    acc2 += 0.5 * v7.cos().cos();
-                }
-                g if g > 3 => {
-                    s1 = (s1 * 0.8 + 3.0_f64.powf(x0.cos()) * 0.05).tanh();
-                    let v9 = 'b3: {
-                        let v8 = (s0 * s0 + 0.5).powf(f64::sin(x1));
-                        if t - x0 >= 0.0 {
-                            break 'b3 f64::asin(t.cos() * 0.9);
-                        }
-                        v8 + x1
-                    };
-                    s1 *= 0.5;
-                    s1 -= 0.02 * f64::sin(v9);
-                }
-                _ => {
-                    s1 = s1 * 0.75 + (x0.powi(2) + 0.5).ln().cos() * 0.1;
-                }
-            }
-            s0 = s0 * 0.6 + t.cos().sin() * 0.4;
-        }
-        let mut k10 = 0;
-        let v18: f64 = loop {
-            k10 += 1;
-            let v11 = v.iter().copied().map(|p| f64::tanh(x2).sinh() + p.sin()).sum::<f64>();
-            let v12 = f64::tanh(s1).exp2().tanh();
-            if (-s0) - x0 >= 1.0 || k10 % 3 == 1 {
-                s1 = s1.mul_add(0.5, (v12 - s0 + x1.sin()).cos() * 0.1);
-                s1 *= 0.8;
-                s1 += 0.01 * (-v11).tanh();
-            } else {
-                acc2 += 0.25 * (v[2].powi(2) + 1.0).recip();
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::cos(x0);
-                if (f64::cos(x1).powi(2) + 1.0).log(3.0) > x0 {
-                    acc2 += 0.25 * f64::acos(f64::sqrt(f64::powi(v[k3 % 4], 2) + 1.0).sin() * 0.9).sin();
-                    if prog_8(2.0, f64::ln(v12.sin().powi(2) + 1.0).cos(), x2, v, k3) < v11 {
-                        s0 = (s0 * 0.8 + (SCALE + s1) * 0.2).tanh();
-                        break f64::to_degrees(v11) * 0.01;
-                    }
-                    for j in 0..n {
-                        let fj = j as f64;
-                        match j {
-                            0..=1 => {
-                                let v13 = f64::to_degrees(v[k10 % 4]) * 0.02;
-                                s1 = (s1 * 0.8 + v13.tanh() * 0.1).tanh();
-                            }
-                            PHASE_C => {
-                                s1 = (s1 * 0.6 + (s1 + 1.5_f64.powf(f64::tanh(s1))) * 0.2).tanh();
-                            }
-                            3 | 5 => {
-                                acc2 -= 0.05 * f64::tanh((f64::tanh(v[2].cos().cosh()) * 1.2).tan());
-                            }
-                            _ => {
-                                s1 = f64::mul_add(s1, 0.6, (s1 * s0).tanh() * 0.2);
-                                if s0.cos() + fj <= 1.0 {
-                                    return (v[k10 % 4].cos() * 1.5).cosh();
-                                }
-                                let v14 = fj * x1;
-                                acc2 -= 0.05 * v14.tanh();
-                            }
-                        }
-                        match k3 {
-                            0..=1 => {
-                                let v15 = fj + v11;
-                                let v11 = v12.tanh();
-                                acc2 += 0.05 * f64::cos(v15.sin() + v11);
-                            }
-                            PHASE_D => {
-                                acc2 += ((s0 * s0).ln_1p().powi(2) + 0.5).recip().cos() * 0.05;
-                                let v16 = v11 + v[3];
-                                acc2 += 0.05 * v16.tanh();
-                            }
-                            4 => {
-                                break;
-                            }
-                            _ => {
-                                s0 *= 0.75;
-                                s0 += 0.02 * f64::powi(f64::powi(x0.cos(), 2) + 1.0, -3).tanh();
-                                acc2 += 3.0_f64.powf(s1.sin()).cos() * 0.05;
-                                match k10 % 4 {
-                                    0..=2 => {
-                                        s0 = 0.75 * s0 + 0.1 * (s1 * s0).tanh();
-                                    }
-                                    3 => {
-                                        break;
-                                    }
-                                    _other => {
-                                        s0 = 0.8 * s0 + 0.02 * (f64::tanh(f64::acosh(s0.powi(2) + 2.0)) * 2.0).cosh().tanh();
-                                        let v17 = f64::atan(x1);
-                                        acc2 -= 0.05 * v17.sin().tanh();
-                                    }
-                                }
-                            }
-                        }
-                        acc2 += 0.05 * (v[k3 % 4].tanh() * 1.5).sinh().sin();
-                    }
-                } else if (x0.powi(2) + 1.0).powi(-1) + f64::atan(x1) <= f64::log2(v[k10 % 4].powi(2) + 1.0) {
-                    s1 *= 0.8;
-                    s1 += 0.05 * (s1 * v12.tanh()).tanh();
-                }
-            }
-            s1 = s1.mul_add(0.75, f64::cos(v[(k10 + k3) % 4] - s0) * 0.1);
-            if k10 >= 6 || v12.atan().cos() >= -0.25 {
-                break (x0 * x0 + 1.5).acosh();
-            }
-            s0 = f64::mul_add(s0, 0.6, f64::cos(f64::cos(v11)) * 0.02);
-        };
-        let v19 = v.iter().map(|&p| 1.0 + 0.1 * (s0 + 1.25 + p.tanh()).cos()).product::<f64>();
-        x0.sin() + f64::cos(x1) + s1 * 1.5 + acc2.tanh() + f64::tanh(v18) + v19
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[2] + f64::cos(x1).cosh()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3: f64 = if n > 3 {
-            s0 = s0 * 0.6 + f64::cos((s0.sin() + 2.0).cbrt()) * 0.25;
-            x2 - x1
-        } else if f64::exp(f64::tanh(x1)) / (0.5_f64.log(x0.powi(2) + 2.0).powi(2) + 1.0) >= 0.5 && n > 0 {
-            let v2 = prog_17(f64::ln_1p((f64::to_degrees(x2) * 0.01).powi(2)).tanh(), 1.5, f64::tanh(x2).exp_m1().sin() * 2.0, v, n);
-            v[0].tanh() + v2.tanh()
-        } else {
-            f64::exp(f64::tanh(acc1.abs()))
-        };
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.25 * (((v3 - r).tanh() + 2.0).cbrt() + p.sin()).cos());
-            if (1.2 - x2).to_radians() * 20.0 <= x0 {
-                let x2 = x2.to_radians() * 20.0;
-                acc1 += (v5 - x2).sin();
-            } else {
-                s0 = (s0 * 0.5 + (v5 * v5 + 0.5).atan2(v5) * 0.02).tanh();
-            }
-            acc1 += v[k4] * std::f64::consts::LN_2 * 0.5;
-            if k4 >= 2 || x1 * v[n % 4] <= x1 {
-                break;
-            }
-        }
-        s0 = (s0 * 0.6 + (x2 * x2 + 1.0).log(v[1] * v[1] + 2.0) * 0.1).tanh();
-        let v6 = (0..n).map(|i| (f64::cos(x2) * 1.5).cosh().cos() + v[i % 4] * 0.25).sum::<f64>();
-        if x0 > v3 && k4 % 3 == 1 {
-            acc1 += x1.sin();
-            if f64::acosh((x2.to_degrees() * 0.01).powi(2) + 1.5) <= v6 {
-                s0 = (s0 * 0.8 + ((x2 * x2 + 1.0).recip().cos() * 0.9).asin() * 0.1).sin();
-            } else if s0 >= 2.0_f64.copysign(acc1) {
-                let x2 = x2.sin().exp2().to_radians() * 50.0;
-                let v8: f64 = prog_13(x2.max(x0).tanh() * 2.0, x2, ((x2.cos() * 1.2).tan().powi(2) + 1.0).log(10.0).cos() * 2.0, &v, 1);
-                s0 = (s0 * 0.5 + v8.sin() * 0.005).sin();
-            }
-        } else if let Some(_) = n.checked_sub(3) {
-            acc1 += v6.to_radians();
-            acc1 += f64::tanh(v[0] + x1);
-        }
-        x0 * 0.25 - s0 - acc1.tanh() + v3 + v6.tanh() + x2.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = (x1 * v[n % 4]).clamp((f64::tanh(s0) * 1.5).cosh().sin() - 1.5, (x0 + v[n % 4]).tanh() + 1.5).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = f64::tanh(s1);
-        let v5: f64 = if (x1 * x1 + 1.0).log10().atan2((f64::powi(v3, 2) + 1.0).log10().powi(2) + 0.5) <= 1.0 || n % 2 == 0 {
-            let v4 = f64::tan(f64::tanh(x0) * 1.2) + v3.sin();
-            v4.hypot(acc2) + acc2.asinh()
-        } else {
-            (x1.sin() * 0.5).ln_1p()
-        };
-        let mut a6 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = v5;
-            acc2 += 0.5 * f64::cos(t);
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            debug_assert!(x1.is_finite());
-            if k7 > 0 && f64::acosh(v3.powi(2) + 1.5) < 1.0 {
-                acc2 += 0.5 * (v5.to_degrees() * 0.01).cos();
-                break f64::cos(a6[n % 4].to_radians());
-            }
-            s1 = 0.5 * s1 + 0.25 * (f64::ln_1p(v3 * v3) + f64::asinh(x2)).tanh();
-            if k7 >= 4 {
-                break prog_8(1.5, s1.tanh() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n);
-            }
-        };
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if n < 1 && v8 - v3 / 1.5 < fi {
-                s0 = s0 * 0.6 + f64::sin(fi + v[i % 4]) * 0.4;
-                if (f64::tanh((v5 * v5 + 1.0).recip()) * 0.9).asin() >= 0.5 {
-                    s1 = (s1 * 0.75 + f64::cbrt(a6[i % 4].tanh() + 2.0) * 0.75).sin();
-                    break;
-                }
-            } else if v3.cos() < a6[i % 4] {
-                acc2 += 0.005 * m0::prog_15(x2, f64::cos(f64::atan2(fi.atan().powi(2) + 1.0, (f64::cos(x0) * 2.0).sinh())), x0, [v[0], v[1], v[2], v[3]], k7).sin();
-            }
-            if m0::prog_15::<f64>(s1, 0.75, 0.25, *v, k7) >= 0.5 {
-                acc2 -= f64::asinh(x1).tanh().tanh() * 0.25;
-                s1 = (s1 * 0.75 + f64::cosh(v8.cos() * 2.0) * 0.02).tanh();
-                if !(k7 + i < 1) {
-                    break;
-                }
-            }
-            s1 = (s1 * 0.8 + (v8.powi(2) + 1.0).cbrt() * 0.02).sin();
-        }
-        let v9 = a6.iter().skip(1).cloned().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        s0.cos() + s1 * 0.75 - f64::sin(acc2) - v5 * 1.5 + v8.sin() + v9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[1] - v[n % 4]).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v6 = if v[n % 4] + (acc1.powi(2) + 0.5).atan2(s0) > x1 {
-            let v2 = f64::sin(v[n % 4] - 0.8);
-            x2.min(v2).abs()
-        } else if n % 3 == 1 && x2 <= 1.0 {
-            for t in v {
-                if x2.clamp(x0.sin() - 1.5, s0.tanh().sin() + 1.5) <= s0 {
-                    let v3: f64 = t;
-                    s0 = s0.mul_add(0.6, f64::sin(prog_18(f64::atan2(v[n % 4], s0.powi(2) + 1.0).sin().tanh() * 2.0, t, f64::sin(f64::cos(f64::ln(v3 * v3 + 1.0)).exp_m1()) * 2.0, v, n)) * 0.005);
-                } else if (t.to_degrees() * 0.02).hypot((f64::powi(v[2], 2) + 1.0).recip()) <= 0.5 || n == 3 {
-                    acc1 += (x0 * x0 + 2.0).acosh().sin() * 0.5;
-                    s0 = (s0 * 0.6 + (s0.tanh() * 1.5).cosh() * 0.1).tanh();
-                }
-                let v4 = v.iter().copied().map(|p| s0 + p.tanh()).sum::<f64>();
-                s0 = 0.8 * s0 + 0.005 * prog_8((-v[n % 4]).tanh(), x0, x1, v, n).sin();
-                s0 = (s0 * 0.5 + f64::sin(v4) * 0.05).tanh();
-            }
-            let v5 = x0 - acc1;
-            (f64::tanh(v5) * 0.9).acos()
-        } else {
-            0.5_f64.hypot(f64::cbrt(x0.tanh() + 2.0))
-        };
-        let v7: f64 = prog_8::<f64>((f64::powi(f64::min(x1, v[3]), 2) + 1.0).sqrt().sin() * 2.0, f64::sin((x0.powi(2) + 0.5).sqrt()), x1, v, n);
-        let v9 = match n % 2 {
-            PHASE_A => v6 - x2,
-            1 => f64::ln_1p(v[n % 4].tanh() * 0.5).atan(),
-            _other => {
-                let v8 = f64::powi((v6.powi(2) + 1.0).recip().powi(2) + 1.0, -1);
-                acc1.sin() + v8.cos()
-            }
-        };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if f64::cos((x0.tanh() + 2.0).cbrt()).exp() < 0.0 {
-                acc1 += 0.5 * f64::sin((s0.cos() * 0.9).acos() / 3.0);
-                acc1 += 0.5 * x2.tanh().asinh().tanh();
-            } else if m0::prog_15(x0, f64::cos(v[3].sin()), x1, v, n) >= v6.atan() {
-                let v10 = f64::ln_1p((v7.sin() * 0.9).asin().sin() * 0.5);
-                acc1 += 0.5 * f64::powi(t * std::f64::consts::FRAC_PI_4, 3).tanh();
-                s0 = (s0 * 0.5 + v10 * 0.2).sin();
-            } else {
-                let v11 = prog_8(x1, f64::cos(v[i].tanh()).exp().tanh() * 2.0, ((t.powi(2) + 2.0).ln() * v7.clamp(v7.sin() - 1.5, f64::tanh(x2) + 1.5)).sin(), v, 5);
-                acc1 += 0.005 * v11.cos().sin();
-            }
-            s0 = f64::mul_add(s0, 0.5, f64::tanh((t - v[1]).tanh().cosh()) * 0.2);
-            if v9 - t >= -1.0 {
-                acc1 -= 0.5 * (s0 / (f64::sin(v7) + 2.0)).tanh();
-                s0 *= 0.75;
-                s0 += 0.005 * f64::cos(m0::prog_15(f64::tanh((v6 * v6 + 0.5).recip()), 0.25, x0, v, 0));
-                if x0.atan() > 0.5 {
-                    s0 = s0.mul_add(0.8, f64::sin((f64::powi(s0, 2) + 1.0).log(10.0)) * 0.4);
-                    s0 = f64::mul_add(s0, 0.8, m0::prog_15(f64::sin(2.0_f64.atan2(s0.mul_add(s0, v6))) * 2.0, s0.atan2(v[0] * v[0] + 1.0).cos() * 2.0, (fi - v9).tanh() * 2.0, v, n).sin() * 0.005);
-                } else if i == 2 && s0.to_degrees() * 0.02 <= -1.0 {
-                    acc1 += f64::exp(t.cos()).cos() * 0.5;
-                    let v12 = fi - v7;
-                    s0 = s0 * 0.5 + f64::cos(v12.sin()) * 0.5;
-                } else {
-                    s0 *= 0.8;
-                    s0 -= 0.05 * f64::cos(f64::ln_1p((f64::tanh(s0) * 1.5).sinh().powi(2)));
-                }
-            }
-        }
-        let v15 = match n {
-            0..=1 => {
-                let v13 = (x1.tanh() * 1.2).tan();
-                (v13.sin() * 0.9).acos()
-            }
-            2..=3 => v6.cos().exp2(),
-            4 | 6 => (f64::powi(v9, 2) + 1.0).recip(),
-            _ => {
-                let v14 = m0::prog_15::<f64>(2.0, (v[2].cos() * 1.2).tan().sin() * 2.0, x1, v, n);
-                f64::ln_1p(v9.sin() * 0.5) + v14.sin()
-            }
-        };
-        let v16 = if !(n % 3 == 1 && (v[n % 4] * v[n % 4] + 2.0).acosh() >= 0.5) {
-            s0 = (s0 * 0.75 + (-x1) * 0.25).sin();
-            x1.hypot(f64::asinh(v6))
-        } else if x1 * std::f64::consts::FRAC_PI_4 <= v6.cos() {
-            v[1].tanh()
-        } else {
-            f64::abs(v9.sin())
-        };
-        s0.cos() + acc1.cos() + v7.tanh() + v9.tanh() - v15.cos() + f64::sin(v16)
-    }
-
-    #[differentiable]
-    pub fn prog_27<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::abs(v[1]) / ((T::powi(x0, 2) + 1.0).powf(1.5).powi(2) + 1.5);
-        let mut s1: T = (x2.tanh() * 0.9).acos().sin() * 2.0;
-        let mut s2 = (x1 * s1).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        let v5 = if v[n % 4].cos().clamp(T::sin(x1 / (T::powi(x2, 2) + 0.5)) - 1.5, T::cos(T::acosh(x2 * x2 + 1.5)) + 1.5) >= x2 {
-            let v4 = prog_8(x0 * 2.0, x2, s1, v, 4);
-            (T::cos(acc3.tanh()) * 2.0).cosh() + v4.cos()
-        } else {
-            let x2 = (x1.tanh() * 2.0).cosh();
-            T::clamp(x0.max(x2), -1.0, 1.5)
-        };
-        let v6 = (s0 * s0 + 1.0).recip();
-        for i in 1..n {
-            s2 = s2 * 0.8;
-            s2 = s2 + 0.02 * (v[i % 4].cos() * 2.0).sinh().tanh();
-            acc3 = acc3 + (v5 - 2.5).sin() * 0.4;
-        }
-        let v7 = 'b1: {
-            if (v6.tanh() * 0.9).asin() >= v[2] * 2.0 {
-                break 'b1 v5;
-            }
-            (T::tanh(v[n % 4]) * 0.9).asin()
-        };
-        let v8 = 'b2: {
-            for (i, &t) in v.iter().enumerate() {
-                acc3 = acc3 + 0.005 * prog_8(x0 * 2.0, (T::sin(s0) * 0.9).atanh().sin() * 2.0, T::sin(v[i]) * 2.0, v, i).sin();
-                if prog_8::<T>(v6, s0, T::cos(T::atan(x1)).cos() * 2.0, v, 4) >= v7 {
-                    break 'b2 (T::powi(T::cosh(x2.cos() * 2.0), 2) + 0.5).recip();
-                }
-                if 0.65 - T::sinh(v5.sin()) < x0 {
-                    break;
-                }
-                s0 = (s0 * 0.5 + t.tanh() * 0.5).sin();
-            }
-            -v[n % 4].abs()
-        };
-        let v14 = match n {
-            MODE_A | 2 => {
-                acc3 = acc3 + 0.25 * T::tanh(-(T::powi(v8, 2) + 0.5).sqrt());
-                v[0].cos().exp_m1()
-            }
-            6 => T::tanh(x2),
-            _ => {
-                for _ in (0..n).rev() {
-                    let mut k9 = 0;
-                    while k9 < n + 1 && T::tan(v8.sin() * 1.2) <= v5 {
-                        k9 += 1;
-                        let v10: T = T::asinh(v7);
-                        'b6: {
-                            let v11 = T::log(T::from_f64(0.5_f64).unwrap(), T::powi(v10, 2) + 2.0);
-                            if v11 + v5 < -0.5 {
-                                break 'b6;
-                            }
-                            let v12 = x1;
-                            acc3 = acc3 + 0.02 * v12.tanh();
-                        }
-                        acc3 = acc3 + 0.02 * T::powi(v6.tanh(), 3).sin();
-                    }
-                    let v13 = match k9 % 4 {
-                        0..=2 => m0::prog_15(s0, v8, (v7.cos() * 0.9).asin().cos() * 2.0, v, n),
-                        3 => T::abs(s0) - s1.hypot(x2),
-                        _ => {
-                            acc3 = acc3 + T::tanh(v7 / (v8 * v8 + 1.0)) * 0.25;
-                            m0::prog_15(s0, v8, T::sin(T::recip(v6.cos().powi(2) + 1.0)) * 2.0, v, n)
-                        }
-                    };
-                    s2 = (s2 * 0.6 + m0::prog_15(s1, (v[0] + v6).sin(), x1, v, 1) * 0.005).tanh();
-                    s2 = s2 * 0.6;
-                    s2 = s2 + 0.005 * T::cos(v13).tanh();
-                }
-                m0::prog_15(x0 * 0.25, x1, x0, v, n)
-            }
-        };
-        match n.checked_sub(2) {
-            Some(_) => {
-                s2 = (s2 * 0.6 + v7 * 0.005).tanh();
-                if m0::prog_15(T::clamp(v[n % 4].tanh().cosh(), -0.5, 1.0).cos() * 2.0, x0 * 2.0, v6, v, n) <= -1.0 {
-                    for i in (0..3).rev() {
-                        let fi = T::from_usize(i).unwrap();
-                        let v16 = ((v[i].powi(2) + 1.0).atan2(x1).cos() + 2.0).cbrt();
-                        let c17: T = T::from_f64(table(i + 1)).unwrap();
-                        if (s2 * s2 + 1.0).atan2(c17) >= v5 {
-                            s2 = (s2 * 0.75 + fi.cos() * 1.0).tanh();
-                            s0 = (s0 * 0.75 + T::powi(x0, 3) * 0.02).sin();
-                        } else if s2 > x1 {
-                            acc3 = acc3 + (v16 * v16 + 2.0).acosh().sin() * 0.5;
-                        } else {
-                            acc3 = acc3 + x0.atan().sin() * 0.5;
-                        }
-                        acc3 = acc3 + (v14 * v14 + 0.5).ln().sin() * 0.5;
-                        acc3 = acc3 - 0.5 * T::cos(v16).sin();
-                    }
-                } else if v6.cos().cosh() <= 0.0 {
-                    let v14 = T::asinh(v6.sin());
-                    s0 = T::mul_add(s0, 0.8, v14.sin() * 0.02);
-                }
-            }
-            None => {
-                s2 = s2 * 0.75 + ((x1 * x1 + 2.0).sqrt() / ((x0 * x0 + 1.0).powf(0.5).cos() + 2.0)).tanh() * 0.02;
-                s1 = s1 * 0.75;
-                s1 = s1 + 0.05 * x1.powi(2).copysign(T::ln(x2 * x2 + 1.0)).sin();
-            }
-        }
-        s0 * 0.5 - s1 + T::sin(s2) - acc3.sin() - v5.tanh() + v7.sin() + v8 * 1.5 - v14.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (-(p.0 - v[3])).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = 'b0: {
-            if (x0 * x0 + 1.0).ln() <= 1.0 {
-                break 'b0 v[n % 4].sin().exp();
-            }
-            v[n % 4].tanh().exp()
-        };
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            acc1 -= f64::cos(m0::prog_15(s0, 1.2, 1.2, v, n)) * 0.05;
-            let v4 = f64::powf(0.5_f64, f64::cos(v2));
-            let mut k5 = 0;
-            while k5 < n && f64::log(s0 * s0 + 1.0, 2.0) < 0.0 {
-                k5 += 1;
-                s0 = 0.6 * s0 + 0.4 * p.0.tanh();
-                let v9: f64 = if (p.1.powi(2) + 1.0).ln() >= 1.0 || k5 > 0 {
-                    let v6 = ((v[k3 % 4] / (v[k3 % 4] * v[k3 % 4] + 1.5)).powi(2) + 0.5).recip();
-                    p.1.cos() + v6.cos()
-                } else if x0.sin() < 0.0 || k3 % 3 == 1 {
-                    let v4 = 0.75 - v4.tanh();
-                    let v7 = (f64::cos(1.25 - p.0) * 1.2).tan();
-                    s0 = 0.6 * s0 + 0.05 * v4.atan2(s0 * s0 + 0.5).tanh();
-                    f64::tan(s0.tanh() * 1.2) + v7.tanh()
-                } else {
-                    let v8 = (p.0.tanh() * 0.9).atanh() / (v2.atan().powi(2) + 1.5);
-                    f64::to_degrees(f64::tan(f64::sin(v2) * 1.2)) * 0.01 + v8.tanh()
-                };
-                match k5 {
-                    1 => {
-                        acc1 += 0.02 * f64::cbrt(f64::sin(f64::tan(v2.sin() * 1.2)) + 2.0);
-                    }
-                    2 | 4 => {
-                        let v10 = s0.powi(2);
-                        acc1 += f64::cos(v10.cos()) * 0.05;
-                    }
-                    6 => {
-                        s0 *= 0.5;
-                        s0 -= 0.1 * v4.cos().exp_m1().tanh();
-                        let v11 = f64::cosh(f64::sin(v4));
-                        acc1 += v11.cos() * 0.05;
-                    }
-                    _other => {
-                        s0 *= 0.6;
-                        s0 += 0.25 * (v4.sin().powi(2) + 0.5).cbrt().tanh();
-                        let v9: f64 = s0 - v9;
-                        acc1 += v9.cos().sin() * 0.05;
-                    }
-                }
-                s0 = (s0 * 0.5 + v9.sin() * 0.02).tanh();
-            }
-            if k3 >= 5 {
-                break;
-            }
-            s0 = s0.mul_add(0.5, v4.tanh().sin() * 0.25);
-        }
-        let v12 = f64::atan(p.1);
-        let v13 = 'b3: {
-            s0 *= 0.75;
-            s0 += 0.05 * f64::cos(1.5 * v2);
-            s0 = s0.mul_add(0.6, (f64::cos(p.1) * 1.2).tan().sin() * 0.02);
-            if v[2] / (v12 * v12 + 1.0) >= v12 {
-                s0 = s0 * 0.5 + (p.0.to_degrees() * 0.01).tanh() * 0.75;
-                break 'b3 v12 * v[1];
-            }
-            f64::exp(f64::sin(v[k3 % 4]).cos())
-        };
-        let v15 = match k3 % 2 {
-            PHASE_A => {
-                let v14 = f64::atan2(f64::hypot(p.0, v[0]), f64::exp(p.1.sin()).powi(2) + 1.0);
-                acc1 += 0.4 * f64::cos((v13.powi(2) + 1.0).log(x0 * x0 + 2.0));
-                v2 + s0 + v14.cos()
-            }
-            1 => 1.5_f64.min(v13),
-            _other => v13.atan(),
-        };
-        let mut k16 = 0;
-        let v25: f64 = loop {
-            k16 += 1;
-            match k16 + n {
-                0 => {
-                    acc1 += 0.5 * f64::cos(((v15 - v13).sin() * 0.9).acos());
-                    let v17 = 'b5: {
-                        s0 = s0 * 0.8 + f64::sin(p.0 + v15) * 0.1;
-                        if f64::cosh(v13.cos()) * f64::cos(p.0) < v15 {
-                            break 'b5 (s0 * s0 + 1.5).acosh();
-                        }
-                        f64::powi(f64::exp2(f64::cos(v[(k16 + k3) % 4])), 3)
-                    };
-                    acc1 += v17.tanh() * 0.2;
-                }
-                1..=3 => {
-                    let v19 = 'b6: {
-                        let v18 = f64::log10(v12 * v12 + 1.0) / ((f64::powi(v15, 2) + 1.0).log2().powi(2) + 0.5);
-                        if !(k16 % 2 == 0) {
-                            acc1 -= f64::cos(f64::log2(f64::powi(p.1 + v[k16], 2) + 1.0)) * 0.5;
-                            break 'b6 (0.65 - x0) * std::f64::consts::LN_2;
-                        }
-                        if (v13 - 0.65).tanh() > 0.25 && k16 % 3 == 1 {
-                            s0 = s0 * 0.6 + (v15 * v12).sin() * 0.05;
-                            break 'b6 f64::sin(v18 - v13);
-                        }
-                        (-v12) + v18.sin()
-                    };
-                    acc1 += v19.sin() * 0.5;
-                }
-                4..=6 => {
-                    let v20 = (v15.tanh() * 0.9).acos();
-                    let v21 = m0::prog_15(0.25, p.0, (f64::cos(0.25 - v[(k16 + k3) % 4]) * 1.2).tan().sin() * 2.0, v, 4);
-                    s0 *= 0.8;
-                    s0 -= 0.005 * (v20.sin() + v21.sin()).sin();
-                }
-                _ => {
-                    let v22 = prog_8(s0, x0, 0.75, v, k16);
-                    let v23 = m0::prog_15(p.0, p.1, (v2 * v[1]).sin() * 2.0, v, 6);
-                    s0 = 0.75 * s0 + 0.005 * (f64::cos(v22) + f64::tanh(v23)).cos();
-                }
-            }
-            if v15.sin() <= 0.5 {
-                let v24 = SCALE + v12;
-                acc1 -= f64::tanh(v24) * 0.5;
-            } else {
-                s0 = f64::mul_add(s0, 0.5, (s0 - v15).tanh() * 0.25);
-            }
-            acc1 -= 0.5 * f64::tanh((v2.cos() * 0.9).acos());
-            if k16 >= 3 || f64::tanh(p.1) < 0.5 {
-                break v[2].abs();
-            }
-        };
-        s0 * 0.5 + acc1.sin() - f64::cos(v15) - v25 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = (f64::cos(x1) * 0.9).asin();
-        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).log10();
-        let mut s2 = (s0 * s0).ln_1p();
-        let mut acc3: f64 = 0.0;
-        let m4 = 2 * n + 1;
-        let c5: f64 = table(m4);
-        for i in 1..n {
-            let fi = i as f64;
-            s1 = s1 * 0.75 + m0::prog_15(((s2 + s1).cos() * 0.9).acos().tanh() * 2.0, 2.0, x0, [v[0], v[1], v[2], v[3]], i).tanh() * 0.005;
-            acc3 -= 0.4 * f64::cos((x2.tanh() * 2.0).cosh());
-            let v7 = match n {
-                0 => (f64::cos(c5) * 0.9).asin(),
-                g if g > 1 => 0.8 * f64::asinh(c5),
-                _other => {
-                    let v6 = fi + x1;
-                    s0 = 0.6 * s0 + 0.02 * f64::atan2((s0 - v6).powi(2) + 1.0, v6 * std::f64::consts::FRAC_PI_4).tanh();
-                    v6.cos()
-                }
-            };
-            acc3 += f64::sin(v7).cos() * 0.4;
-        }
-        let c8: f64 = table(n);
-        let v10 = 'b1: {
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                if 0.65 - s2 < 0.5 {
-                    break 'b1 x0;
-                }
-                assert!(k9 + n < 100, "k9 out of range");
-                s2 = s2.mul_add(0.8, x0.tanh() * 0.2);
-            }
-            (s2.mul_add(c8, s0).sin() + 2.0).cbrt()
-        };
-        for (i, &t) in v.iter().enumerate() {
-            acc3 -= v[1].tanh().tanh() * 0.5;
-            let c11: f64 = table(i);
-            s2 = (s2 * 0.6 + (f64::recip(x2 * x2 + 1.0).tanh() * 0.9).acos() * 0.25).sin();
-            s2 = (s2 * 0.6 + (t.cos() - f64::cos(c11)) * 0.4).sin();
-        }
-        let mut a12 = [v[0], v[1], v[2], v[3]];
-        a12[2] *= 0.75;
-        a12[2] += f64::tanh(SCALE + v[m4 % 4]);
-        for _ in (0..5).rev() {
-            a12 = [a12[1] * 0.8 + f64::cos(v10) * 0.2, a12[3], a12[1], 0.1 * f64::powi(0.5_f64.min(s1), 3) + 0.75 * a12[2]];
-            acc3 += 0.4 * f64::tanh(f64::atan2(s1.sin(), (x0 * x0 + 2.0).sqrt().powi(2) + 1.0));
-        }
-        let f13 = |t: f64| (s2.powi(2) + 2.0).acosh() + t * 0.25;
-        let v14 = v.iter().fold(0.0, |r, &z| r * 0.5 + f13(z) * 0.25);
-        let v15 = f13(x1) + f13(v[3]) * 1.0;
-        x0 * 0.75 + x2.sin() + s0 + s1 * 1.5 - acc3.tanh() - c5.tanh() - c8 * 0.5 + f64::tanh(v10) + f64::cos(a12[3]) + v14 * 1.5 + v15.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.tanh() * 0.9).asin();
-        let mut s1 = p.0 / (f64::tanh(p.0).powi(2) + 1.0);
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            match i % 2 {
-                0 => {
-                    s1 = s1 * 0.5 + f64::cos(prog_8::<f64>(p.0, f64::tanh(f64::powi(v[2], 3).sin()) * 2.0, 0.75, [v[0], v[1], v[2], v[3]], i)) * 0.005;
-                    if i < 2 && f64::asin((p.1 / (p.1.cos() + 2.0)).sin() * 0.9) < v[0] {
-                        acc2 -= 0.01 * prog_8::<f64>(1.2, f64::cos(3.0_f64.hypot((s0.powi(2) + 2.0).acosh())) * 2.0, v[3].sin().exp().tanh(), [v[0], v[1], v[2], v[3]], n).tanh();
-                    } else {
-                        acc2 += 0.4 * ((p.0 * p.0 + 1.0).atan2(p.1) * p.0).cos();
-                        let v3 = v[1] + v[i];
-                        acc2 += v3.tanh() * 0.5;
-                    }
-                    acc2 += 0.5 * (f64::cos(p.0) * 0.9).acos().sin();
-                }
-                1 => {
-                    let v4 = (p.1.powi(2) + 1.0).recip();
-                    let v5 = prog_8((0.35 * s1).sin(), 0.25, f64::cos(fi.sin().exp2()), [v[0], v[1], v[2], v[3]], i);
-                    acc2 += (f64::tanh(v4) + v5.tanh()).cos() * 0.05;
-                }
-                _ => {
-                    s1 = s1 * 0.5 + ((v[i] + p.1) * 0.75).tanh() * 0.25;
-                    if f64::cos(p.1.tanh().exp2()).exp() < p.0 {
-                        s0 *= 0.6;
-                        s0 += 0.1 * f64::tanh(f64::exp_m1(s1.sin()));
-                    } else if i == 3 {
-                        s1 = (s1 * 0.5 + f64::ln_1p(f64::powi(s1.asinh(), 2)) * 0.5).tanh();
-                    } else {
-                        s1 = (s1 * 0.8 + (f64::tanh(f64::log10(s1 * s1 + 1.0)) * 0.9).acos() * 0.2).tanh();
-                        let v6 = prog_8(s0.asinh().sin(), p.0.tanh().cos() * 2.0, p.0, *v, n);
-                        s0 = s0 * 0.75 + v6.tanh().sin() * 0.005;
-                    }
-                }
-            }
-            acc2 -= f64::cos(x0) * 0.5;
-            for j in (1..=4).step_by(2) {
-                let fj = j as f64;
-                if s0 * v[(j + n) % 4] <= 0.0 && j < 4 {
-                    continue 'l0;
-                }
-                if i + n < 8 {
-                    acc2 += 0.25 * (fi + s0 + (fj.tanh() * 0.9).acos()).tanh();
-                    continue;
-                }
-                let v7 = s0 * p.1;
-                s0 = f64::mul_add(s0, 0.5, s0.tanh() * 0.5);
-                s1 = (s1 * 0.5 + v7.tanh() * 0.1).sin();
-            }
-            acc2 -= 0.4 * f64::tanh((s0.sin() * 1.2).tan());
-        }
-        for i in 0..n {
-            let v8 = p.1 - v[i % 4];
-            let v9 = (p.0 * s0).asinh();
-            s0 = (s0 * 0.5 + v9.sin().exp2() * 0.1).sin();
-            acc2 -= 0.25 * f64::sin(v8).tanh();
-        }
-        let mut m10 = f64::INFINITY;
-        for i in 0..v.len() {
-            m10 = m10.min(x0 * (v[i] * x0) + v[(i + n) % 4]);
-        }
-        let mut k11 = 0;
-        while k11 < n {
-            k11 += 1;
-            acc2 += 0.2 * v[(k11 + n) % 4].asinh();
-            s1 *= 0.5;
-            s1 += 0.5 * f64::tanh(2.0_f64.min(p.1)).cos();
-        }
-        let v14 = if f64::hypot((-3.0_f64).max(m10), p.1 * p.0) > -0.5 {
-            m10 + (v[k11 % 4].powi(2) + 2.0).ln()
-        } else if m0::prog_15(f64::log(v[k11 % 4].powi(2) + 1.0, 3.0).sin(), v[k11 % 4].sin().sin() * 2.0, s1, *v, n) > 0.0 && k11 < 5 {
-            let v12 = p.1 * v[1];
-            -v12
-        } else {
-            let v13 = x0 / (v[0].sin() + 2.0) + p.1 * std::f64::consts::LN_2;
-            return x0 + v13
-        };
-        s0.sin() - s1.cos() - acc2.cos() + v14.tanh()
-    }
-
-    #[differentiable]
-    pub mod m32 {
-        #[allow(unused_imports)]
-        use super::*;
-
-        pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x0.tanh().cosh();
-            let mut s1 = f64::sin(x1 * v[n % 4]) * 2.0;
-            let mut acc2: f64 = 0.0;
-            'b0: {
-                if prog_13(1.2, f64::tanh(x2.tanh().exp2()), x0, &v, n) > s1 {
-                    let v3: f64 = prog_13(s0, x1, 0.5, &v, n);
-                    s0 = (s0 * 0.5 + v3.tanh() * 0.005).sin();
-                } else {
-                    let v4: f64 = s1.asinh();
-                    s1 = (s1 * 0.6 + f64::sin(v4) * 0.05).sin();
-                }
-                if v[2].tanh() > 0.0 {
-                    break 'b0;
-                }
-            }
-            assert!(n < 100);
-            let v5 = v.iter().map(|&p| 1.0 + 0.25 * (p.sin() + 2.0).cbrt().max(p.tanh()).tanh()).product::<f64>();
-            for i in 0..6 {
-                if !(i % 2 == 0 && x2.mul_add(v5, x1).to_degrees() * 0.01 < 1.0) {
-                    continue;
-                }
-                let v6 = if prog_8(s0, x2, x0, v, n) > -1.0 {
-                    f64::cos(s0)
-                } else {
-                    ((s0 - s1).tanh() * 0.9).asin()
-                };
-                if v6.asinh() < 0.5 {
-                    s1 *= 0.8;
-                    s1 += 0.05 * f64::asin(s1.sin() * 0.9).sin();
-                    continue;
-                }
-                acc2 += 0.25 * v6.sin().exp().tanh();
-            }
-            s0 + s1 + acc2 * 0.75 + v5 - (f64::cos(x2) * 0.9).acos()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_33<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = (x1 + (x0 + v[n % 4])).sin() * T::from_f64(2.0).unwrap();
-        let mut s1 = T::cos(prog_8::<T>(x2, x1, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], n)) * T::from_f64(2.0).unwrap();
-        let mut acc2: T = T::zero();
-        let v3 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.25).unwrap() * (v[n % 4] / (x2.tanh() + T::from_f64(2.0).unwrap()) + p.tanh() + q.tanh()).tanh()));
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc2 = acc2 - T::sin(m0::prog_15::<T>(x2, x1, x0, *v, n)) * T::from_f64(0.05).unwrap();
-            if !(k4 % 2 == 0 && x1 >= (v3.cos() + T::from_f64(2.0).unwrap()).cbrt()) {
-                break;
-            }
-            if k4 >= 2 || v[k4].mul_add(v3, x2) >= T::one() {
-                break;
-            }
-        }
-        let mut k5 = 0;
-        while k5 < n + 1 && v3.atan2(v[3] * v[3] + T::from_f64(0.5).unwrap()) > -T::from_f64(0.5).unwrap() {
-            k5 += 1;
-            let v6 = ((v3 - T::from_f64(1.2).unwrap()).powi(2) + T::one()).log(T::from_f64(3.0).unwrap());
-            if prog_8(s1, T::from_f64(2.0_f64).unwrap().hypot(x0).cos(), s0, [v[0], v[1], v[2], v[3]], n) < s1 {
-                let v7 = prog_8::<T>(T::ln_1p(T::cos(v6.sin()) * T::from_f64(0.5).unwrap()).tanh(), x1, s1, [v[0], v[1], v[2], v[3]], k4);
-                acc2 = acc2 + v7.tanh() * T::from_f64(0.02).unwrap();
-            }
-            s0 = s0 * T::from_f64(0.6).unwrap() + T::cos((s0.powi(2) + T::from_f64(2.0).unwrap()).sqrt()) * T::from_f64(0.4).unwrap();
-            acc2 = acc2 + T::from_f64(0.25).unwrap() * v6.cos();
-        }
-        let mut a8 = [v[0], v[1], v[2], v[3]];
-        a8[1] = a8[1] * T::from_f64(1.5).unwrap();
-        a8[0] = a8[0] + v3.cos() * v3.tanh();
-        for i in (0..n).rev() {
-            let v9 = T::ln(T::powi(a8[k5 % 4] * a8[2], 2) + T::from_f64(0.5).unwrap());
-            if !(i < 4 && (T::tanh(v9).powi(2) + T::from_f64(2.0).unwrap()).acosh() > T::from_f64(0.5).unwrap()) {
-                s1 = (s1 * T::from_f64(0.5).unwrap() + T::acosh(s1.powi(2) + T::from_f64(2.0).unwrap()) * T::from_f64(0.2).unwrap()).sin();
-            }
-            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.02).unwrap() * v9.sin();
-        }
-        let v10 = v3.atan();
-        s0.cos() + s1 * T::from_f64(0.5).unwrap() + acc2 - a8[0] * T::from_f64(0.5).unwrap() + v10 * T::from_f64(0.5).unwrap()
-    }
-
-    #[differentiable]
-    pub fn prog_34<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1: T = T::exp_m1(x1.tanh().cos());
-        let mut acc2: T = 0.0;
-        let v9 = if (x2.powi(2) + 2.0).acosh() >= T::from_f64(0.5).unwrap() {
-            for i in 1..n {
-                let fi = T::from_usize(i).unwrap();
-                for j in (0..=n).rev().step_by(2) {
-                    acc2 = acc2 + ((T::sin(v[j % 4]) * 0.9).asin() / (T::powi(w0[3] - w0[j % 4], 2) + 1.0)).tanh() * 0.1;
-                    match n {
-                        0..=1 => {
-                            s1 = (s1 * T::from_f64(0.8).unwrap() + T::cosh(x0.cos() * 1.5) * T::from_f64(0.05).unwrap()).tanh();
-                            if m0::prog_15(T::from_f64(2.0_f64).unwrap().min(x1).tanh(), (x0 * T::from_f64(0.5).unwrap()).sin() * 2.0, (x2 * x2 + 2.0).acosh().cos(), [v[0], v[1], v[2], v[3]], j) > -T::from_f64(0.5).unwrap() {
-                                break;
-                            }
-                            acc2 = acc2 - s1.tanh().exp2().sin() * 0.1;
-                        }
-                        2 | 4 => {
-                            s1 = (s1 * 0.6 + x0.cos().exp2() * T::from_f64(0.25).unwrap()).sin();
-                            s1 = (s1 * T::from_f64(0.8).unwrap() + (s1 * s1 + T::from_f64(0.5).unwrap()).powf(T::tanh(s1)) * 0.01).sin();
-                        }
-                        g if g > 5 => {
-                            s1 = (s1 * 0.6 + T::ln((s1 / (x0.powi(2) + T::from_f64(0.5).unwrap())).powi(2) + T::from_f64(0.5).unwrap()) * T::from_f64(0.05).unwrap()).sin();
-                            acc2 = acc2 - x0.cos() * 0.1;
-                        }
-                        _ => {
-                            s1 = s1 * 0.6;
-                            s1 = s1 + 0.2 * T::cos(x0 - v[j % 4]);
-                            match j % 2 {
-                                PHASE_A => {
-                                    acc2 = acc2 + 0.1 * (fi - 0.1).sin();
-                                    continue;
-                                }
-                                1 => {
-                                    let v3: T = (x1 + 1.25).cos();
-                                    s1 = 0.6 * s1 + 0.2 * T::tanh((T::powi(v3, 2) + 1.5).acosh());
-                                }
-                                _other => {
-                                    let v4 = w0[j % 4].asinh();
-                                    let v5 = v4.tanh().mul_add(v4, v4.sin().exp2());
-                                    acc2 = acc2 - T::sin(v5).cos() * 0.1;
-                                }
-                            }
-                        }
-                    }
-                }
-                if i < 3 && x0 < w0[i % 4] {
-                    s1 = s1 * T::from_f64(0.8).unwrap() + ((x1 + x2).tanh() * 0.9).asin().sin() * T::from_f64(0.02).unwrap();
-                    for &u in w0.iter() {
-                        let v6 = fi.tanh();
-                        s1 = (s1 * T::from_f64(0.75).unwrap() + u * x1 * T::from_f64(0.05).unwrap()).tanh();
-                        match i {
-                            0 => {
-                                let v7 = T::from_f64(3.0_f64).unwrap().log(T::powi(s1, 2) + 2.0);
-                                s1 = s1.mul_add(0.6, v7.tanh() * 0.2);
-                            }
-                            g if g > 1 => {
-                                s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * (s1 + v6).tanh();
-                            }
-                            _ => {
-                                s1 = s1 * T::from_f64(0.8).unwrap();
-                                s1 = s1 + T::from_f64(0.05).unwrap() * T::tanh((T::powi(u.asinh(), 2) + 1.0).powf(v6.cos()));
-                                s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.25).unwrap() * T::tanh(s1).sin();
-                            }
-                        }
-                        acc2 = acc2 - 0.1 * v6;
-                    }
-                } else {
-                    s1 = s1 * T::from_f64(0.75).unwrap();
-                    s1 = s1 - T::from_f64(0.25).unwrap() * T::sin(T::atan(s1));
-                }
-                acc2 = acc2 + 0.005 * m0::prog_15(T::sin(T::sinh(x2.tanh() * 2.0)) * 2.0, x1, T::from_f64(3.0_f64).unwrap().atan2(T::from_f64(SCALE).unwrap() + w0[1]).sin(), *v, i).tanh();
-            }
-            let v8 = w0[n % 4] * s1;
-            T::min(v8, x1)
-        } else if w0[n % 4] * T::from_f64(0.8).unwrap() < x0 {
-            let x0 = x2.atan2(x0 * x0 + T::from_f64(0.5).unwrap()) + x0;
-            (T::powi(T::mul_add(x2, v[n % 4], x2), 2) + 2.0).ln() + T::cos(x0)
-        } else {
-            return x1.cos()
-        };
-        let v10: T = prog_8::<T>(T::sin(v9 / (v[n % 4].sin() + 2.0)) * 2.0, x2, (T::to_degrees(x0) * T::from_f64(0.02).unwrap()).sin() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n);
-        let mut m11 = 0;
-        for i in 1..n {
-            let fi = T::from_usize(i).unwrap();
-            if x2.tanh().exp_m1() > v10 {
-                let v12 = T::tanh(x1 - s1);
-                acc2 = acc2 - T::from_f64(0.4).unwrap() * T::asin(T::tanh(v9).tanh() * 0.9).tanh();
-                s1 = T::from_f64(0.75).unwrap() * s1 + 0.1 * v12;
-            }
-            if n == 3 {
-                m11 += 1;
-            }
-            acc2 = acc2 + T::from_f64(0.4).unwrap() * T::sin((T::powi(fi, 2) + 1.0).log(x2.powi(2) + 2.0));
-        }
-        match m11 {
-            0 | PHASE_C => {
-                s1 = s1 * T::from_f64(0.5).unwrap() + T::max(v[m11 % 4], x0).tanh() * T::from_f64(0.5).unwrap();
-                if x2.abs() > -1.0 {
-                    s1 = (s1 * T::from_f64(0.5).unwrap() + T::sqrt(v[(m11 + n) % 4].powi(2) + 1.0) * T::from_f64(0.5).unwrap()).tanh();
-                    acc2 = acc2 + T::tanh(T::atan(v[m11 % 4]));
-                }
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 - 0.005 * m0::prog_15::<T>((v[m11 % 4] * v[m11 % 4]).ln_1p().cos().cos() * 2.0, T::tanh((x0 * x0 + 1.5).acosh()), T::from_f64(1.5_f64).unwrap().copysign(s1).sin() * 2.0, *v, 6).tanh();
-            }
-            3 | 5 => {
-                s1 = s1 * T::from_f64(0.75).unwrap() + T::asinh(v[1]).tanh() * T::from_f64(0.25).unwrap();
-            }
-            6 => {
-                acc2 = acc2 + T::sin((T::powi(x0, 2) + 1.0).cbrt() * x1.copysign(v[2])) * T::from_f64(0.75).unwrap();
-            }
-            _ => {
-                acc2 = acc2 + 0.005 * prog_8(s1, x0 * T::from_f64(0.5).unwrap(), T::sin(w0[m11 % 4].asinh() * T::tan(x1.tanh() * T::from_f64(1.2).unwrap())) * 2.0, *v, 4).sin();
-                for &t in v.iter() {
-                    acc2 = acc2 + T::from_f64(0.4).unwrap() * (T::to_degrees(t) * 0.01);
-                    if m11 == 6 {
-                        let x1 = (v10.to_radians().tanh() * 2.0).sinh();
-                        let v13 = (x1 * x1 + 2.0).ln() * T::from_f64(0.75).unwrap();
-                        s1 = s1 * 0.6 + v13.cos().tanh() * 1.0;
-                    } else if ((x2 * x2 + 1.0).log(T::from_f64(10.0).unwrap()).sin() * 0.9).atanh() > T::from_f64(0.5).unwrap() {
-                        s1 = s1 * 0.6;
-                        s1 = s1 - 0.2 * T::tanh((v10 - s1).atan());
-                        s1 = (s1 * T::from_f64(0.8).unwrap() + (T::powi(v[0] * x1, 2) + 1.0).log10() * 0.1).tanh();
-                    } else {
-                        let v14 = v10 - t + t.tanh();
-                        s1 = s1 * T::from_f64(0.75).unwrap() + T::cos((T::powi(v14, 2) + 2.0).sqrt()) * T::from_f64(0.05).unwrap();
-                    }
-                    let v21 = match m11 {
-                        0 => T::from_f64(0.8).unwrap() - x0,
-                        g if g > 1 => {
-                            for j in 0..n {
-                                let fj = T::from_usize(j).unwrap();
-                                match j {
-                                    0 => {
-                                        let v15 = 2.5 - v[2];
-                                        acc2 = acc2 - T::from_f64(0.05).unwrap() * T::sin(v15);
-                                    }
-                                    1 | 3 => {
-                                        continue;
-                                    }
-                                    4 => {
-                                        let v16: T = (T::sin(T::sinh(v9.tanh() * 1.5)) * 0.9).acos();
-                                        let v17 = T::exp2(v16.sin());
-                                        acc2 = acc2 + T::from_f64(0.05).unwrap() * T::sin(v17.cos());
-                                    }
-                                    _other => {
-                                        s1 = s1 * T::from_f64(0.8).unwrap();
-                                        s1 = s1 + 0.2 * T::sin(-x2);
-                                        let v18 = x1 / (v10.powi(2) + T::from_f64(0.5).unwrap()) - (x0.sin() * 0.9).asin();
-                                        s1 = s1 * T::from_f64(0.5).unwrap();
-                                        s1 = s1 - T::from_f64(0.05).unwrap() * v18.sin().tanh();
-                                    }
-                                }
-                                acc2 = acc2 + T::from_f64(0.05).unwrap() * (x2.sin() * 0.9).atanh().cos();
-                                let v19 = v.iter().fold(1.0, |r, &p| r * (1.0 + T::from_f64(0.25).unwrap() * T::tanh(fj.asinh() + T::cos(p))));
-                                s1 = s1.mul_add(T::from_f64(0.5).unwrap(), v19.tanh() * T::from_f64(0.25).unwrap());
-                            }
-                            let v20 = (t * t + 1.0).ln();
-                            T::asinh(s1.tanh().exp()) + v20.tanh()
-                        }
-                        _ => -(t * t + T::from_f64(0.5).unwrap()).recip(),
-                    };
-                    acc2 = acc2 + v21.sin().sin() * T::from_f64(0.5).unwrap();
-                }
-            }
-        }
-        let v23: T = if (T::tanh(-x2) + 2.0).cbrt() > T::sinh(x0.tanh()) {
-            s1 = (s1 * 0.6 + acc2 * 0.005).tanh();
-            v[(m11 + n) % 4].sin()
-        } else if T::from_f64(0.5_f64).unwrap().atan2((x0.sin() * T::from_f64(0.5).unwrap()).ln_1p()) <= -1.0 {
-            acc2 = acc2 + T::from_f64(0.25).unwrap() * (w0[m11 % 4] * x1).sin().exp().cos();
-            T::from_f64(SCALE).unwrap() + x0 + v9.sin()
-        } else {
-            let v22 = ((x0.powi(2) + 1.5).acosh().powi(2) + 1.0).log(T::powi((w0[3].powi(2) + 1.0).ln(), 2) + 2.0);
-            T::tanh(T::log(v22.powi(2) + 1.0, 2.0))
-        };
-        s1 = s1 * T::from_f64(0.75).unwrap() + T::sin((w0[3] * w0[3] + 1.0).ln().powi(3)) * T::from_f64(0.02).unwrap();
-        s1 + acc2.tanh() - T::tanh(v10) - v23 * T::from_f64(0.75).unwrap() - T::to_radians(x1.cos())
-    }
-
-    #[differentiable]
-    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = (x0.sin() * 0.9).asin();
-        let mut s2 = v[n % 4].atan();
-        let mut acc3: f64 = 0.0;
-        if v[n % 4] * s2 - x2 < -v[n % 4] {
-            return x1.atan();
-        }
-        match n % 4 {
-            0..=2 => {
-                s2 = 0.5 * s2 + 0.05 * (s2 * s2 + 0.5).atan2(x2).tanh();
-                s0 = f64::mul_add(s0, 0.75, (s0 + x0).cos() * 0.1);
-            }
-            3 => {
-                acc3 += f64::sin(f64::log(x0.abs().powi(2) + 1.0, f64::powi(x0.clamp(-1.5, 0.5), 2) + 2.0));
-                s2 = s2 * 0.5 + (-(x2 + s2)).sin() * 0.25;
-            }
-            _ => {
-                acc3 -= f64::asinh(f64::asinh(v[n % 4]));
-                if !(n == 1) {
-                    for i in (0..n).rev() {
-                        let fi = i as f64;
-                        match i % 4 {
-                            0..=2 => {
-                                s2 = s2.mul_add(0.6, 2.0_f64.log(fi.powi(2) + 2.0).cos() * 1.0);
-                            }
-                            _ => {
-                                s1 *= 0.5;
-                                s1 -= 0.5 * f64::tanh((f64::powi(v[i % 4].tanh(), 2) + 2.0).ln());
-                            }
-                        }
-                        let v4 = m0::prog_15(s1, s0, x2, [v[0], v[1], v[2], v[3]], i);
-                        s2 *= 0.75;
-                        s2 -= 0.25 * f64::log10(s2 * s2 + 1.0).powi(2).sin();
-                        s1 = s1.mul_add(0.75, f64::tanh(v4) * 0.005);
-                    }
-                }
-            }
-        }
-        if (f64::powi(acc3, 2) + 2.0).acosh() / 3.0 < v[n % 4] {
-            let [b5, b6, b7] = [1.5_f64.powf(f64::tanh(v[n % 4])), f64::sqrt(x1.powi(2) + 1.0) + acc3.tanh().exp(), f64::abs(x0)];
-            s1 = s1.mul_add(0.8, (f64::cos(b5) + b6.cos() + f64::sin(b7)).cos() * 0.01);
-        } else if ((x0.powi(2) + 0.5).atan2(v[1]).cos() * 0.9).asin() <= x2 && n < 3 {
-            let v8: f64 = m0::prog_15((acc3 * acc3 + 0.5).ln().atan().tanh(), f64::cbrt((acc3 / (x2.powi(2) + 1.0)).powi(2) + 0.5).cos() * 2.0, s1.sin(), [v[0], v[1], v[2], v[3]], n);
-            acc3 += f64::ln(f64::powi(x0.hypot(x2), 2) + 0.5).tanh();
-            s0 = (s0 * 0.75 + v8.tanh() * 0.005).tanh();
-        }
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            let [b9, _] = [s0 / (f64::powi(s0, 2) + 1.5), (x1 * x1 + 2.0).ln().cos()];
-            match i {
-                MODE_A => {
-                    let mut k10 = 0;
-                    while k10 < n + 1 && f64::atan(b9) >= 0.5 {
-                        k10 += 1;
-                        let v11 = x1.sin() - s2;
-                        let v12 = m0::prog_15(x1, f64::exp(f64::cos(v11)).cos() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], 3);
-                        acc3 += (b9 * x0).cos() * 0.05;
-                        s1 = (s1 * 0.5 + v12.cos() * 0.005).tanh();
-                    }
-                }
-                1 => {
-                    continue;
-                }
-                MODE_C if n > 1 => {
-                    acc3 += m0::prog_15(x2, x0, 0.75, [v[0], v[1], v[2], v[3]], i).sin() * 0.05;
-                    let v13 = (b9.cos() * 0.5).ln_1p();
-                    acc3 -= 0.5 * f64::sin(v13);
-                }
-                _other => {
-                    let v14 = prog_8(2.0, f64::cos(b9.sin()) * 2.0, f64::tan(b9.cos() * 1.2).sin(), [v[0], v[1], v[2], v[3]], n);
-                    s1 = f64::mul_add(s1, 0.6, f64::cos(v14) * 0.005);
-                }
-            }
-            s0 = s0 * 0.5 + (fi * b9 * f64::asin(f64::tanh(x0) * 0.9)).tanh() * 0.05;
-        }
-        let mut a15 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a15[i % 4] = a15[i % 4] * 0.75 + (s1 - x1).tanh() * 0.1;
-            acc3 -= f64::tan(f64::tanh(-v[1]) * 1.2).sin() * 0.25;
-        }
-        s0 + s1 * 0.25 + s2 - acc3.cos() - a15[2].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_36<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = (v[n % 4].tanh() * 0.9).atanh();
-        }
-        let a3 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        match n % 4 {
-            0 => {
-                acc1 += f64::cos(f64::powi(x2, 2));
-            }
-            1 => {
-                let v4: f64 = m0::prog_15((x0.to_degrees() * 0.02).tanh() * 2.0, f64::powi(x0, 3).tanh(), (s0 / (f64::powi(x2, 2) + 0.5)).tanh() * 2.0, *v, 2);
-                s0 = (s0 * 0.5 + v4.sin() * 0.005).sin();
-            }
-            2 => {
-                for &t in v {
-                    s0 = (s0 * 0.75 + prog_8::<f64>((s0 - 0.65).tanh(), f64::sin(f64::log2(f64::powi(x2, 3).powi(2) + 1.0)), (f64::cos(x2) - 1.25).sin() * 2.0, *v, 4) * 0.005).sin();
-                    s0 = 0.8 * s0 + 0.05 * (-(x1.tanh() * 0.9).asin()).cos();
-                    s0 = f64::mul_add(s0, 0.8, f64::tanh(t.cos()) * 0.2);
-                }
-            }
-            _ => {
-                s0 = (s0 * 0.8 + (acc1 * acc1 + 1.0).log(2.0) * 0.02).tanh();
-            }
-        }
-        let v5 = prog_13(a3[n % 4].sin(), f64::cos((x0 / (x2.powi(2) + 0.5)).abs()) * 2.0, f64::cos(v[0].hypot(x2)) * 2.0, v, 3);
-        let v7 = 'b2: {
-            s0 = s0 * 0.5 + x2.abs().sin() * 0.5;
-            if n % 3 == 1 {
-                let v5 = v5;
-                acc1 += 0.005 * v5.sin();
-            } else {
-                let v6 = s0.sin();
-                let x1 = f64::sin(s0);
-                acc1 += 0.25 * f64::cos(v6 - x1);
-            }
-            if f64::asin(f64::tanh(f64::exp2(a2[n % 4].cos())) * 0.9) < 0.0 {
-                acc1 += 0.5 * f64::tanh(s0 + x2);
-                break 'b2 f64::tanh(x0 * x1).exp();
-            }
-            ((x0 * x0 + 0.5).recip().powi(2) + 1.5).acosh()
-        };
-        if prog_17(f64::tanh(x1 - x2), x0, (f64::powi(s0 / (x1 * x1 + 1.0), 2) + 2.0).acosh().cos() * 2.0, *v, n) > v7.clamp(-0.5, 1.5) {
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                let v9 = f64::clamp(v5, -1.0, 0.5) + x2.cos().cosh();
-                for j in 0..N {
-                    acc1 -= 0.05 * (v9.tanh() + v9.sin().exp()).sin();
-                    if v7 * v7 > x0 {
-                        s0 = 0.8 * s0 + 0.2 * x1.min(s0).sin();
-                        s0 *= 0.8;
-                        s0 -= 0.2 * (SCALE + v7.sin()).cos();
-                    } else if f64::powi(v[j] * v[j] + 1.0, -3) <= 0.25 {
-                        acc1 -= 0.05 * f64::sin(x0).exp().sin();
-                    }
-                    s0 = f64::mul_add(s0, 0.75, x1.cos() * 0.25);
-                }
-                s0 = s0.mul_add(0.75, f64::cos(x2 - a3[0]) * 0.1);
-                s0 = s0.mul_add(0.8, v9.tanh() * 0.05);
-            }
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v10 = v7 * 0.1 - 0.25;
-            for j in (1..=4).step_by(2) {
-                let fj = j as f64;
-                let v11: f64 = 'b7: {
-                    if (v5 * v5 + 1.0).atan2(x2) >= -1.0 && j < 3 {
-                        s0 = (s0 * 0.6 + ((v10 - s0).cos() * 0.5).ln_1p() * 0.25).tanh();
-                        break 'b7 (v7 - 2.0).cos();
-                    }
-                    if f64::asin(f64::cos((x0 * x0 + 2.0).acosh()) * 0.9) >= -1.0 {
-                        s0 *= 0.5;
-                        s0 += 0.5 * v[j % 4].sin();
-                    } else {
-                        s0 = (s0 * 0.6 + f64::recip(x0.powi(2) + 1.0).cos() * 0.5).sin();
-                        s0 = (s0 * 0.8 + ((fi * fj).powi(2) + 1.0).powi(-1) * 1.0).sin();
-                    }
-                    f64::to_radians(a2[j % 4]) * 20.0
-                };
-                acc1 -= 0.25 * (v11 + v10).cos();
-                s0 = 0.6 * s0 + 0.02 * f64::cos((x0.sin() * 1.2).tan());
-            }
-            s0 = 0.8 * s0 + 0.01 * x0.powi(2).sin().exp_m1().sin();
-            acc1 -= 0.5 * v10.tanh();
-        }
-        let m12 = 2 * n + 1;
-        let c13: f64 = table(m12);
-        s0 * 1.5 - f64::cos(acc1) - v5.tanh() + c13.cos()
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_37<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        let w0 = v;
-        let mut s1 = (x1.max(x0).powi(2) + 1.0).log10();
-        let mut s2 = (T::cos(x2) * 0.5).ln_1p();
-        let mut acc3: T = 0.0;
-        if (w0[3] * w0[3] + 1.0).log(2.0) <= -1.0 {
-            s2 = s2 * 0.75;
-            s2 = s2 + 0.25 * (-v[3]).cos();
-        }
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            let v5 = if x0.sin() <= -0.25 {
-                let x1 = (x1 * x1 + 1.0).sqrt() * x1.tanh().sinh();
-                let v4 = T::tan(T::tanh(fi) * 1.2).powi(2);
-                T::log2(T::powi(T::from_f64(2.0_f64).unwrap().min(s2), 2) + 1.0) + x1.tanh() + T::tanh(v4)
-            } else {
-                (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(3.0)
-            };
-            let v6 = w0.iter().fold(x1, |r, &p| r * 0.75 + 0.02 * T::sin(v5.sin() + p.tanh()));
-            s1 = (s1 * 0.5 + (-v[i]) * 0.5).sin();
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                if s2 < v6 {
-                    break 'l0;
-                }
-                s1 = (s1 * 0.6 + (v[k7 % 4].powi(2) + 1.0).log(3.0) * 0.4).tanh();
-            }
-            s1 = s1 * 0.75 + v6.cos() * 0.1;
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * 0.75 + T::cos(T::abs(v[3])) * 0.25;
-            s1 = T::mul_add(s1, 0.6, (s2 * s2 + 2.0).sqrt().sin() * 0.4);
-        }
-        'l3: for (i, &t) in w0.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            s1 = 0.5 * s1 + 0.25 * (v[i] - fi - x2.asinh()).sin();
-            let mut k9 = 0;
-            while k9 < 6 {
-                k9 += 1;
-                if k9 < 2 && T::atanh(x0.sin() * 0.9) >= -0.25 {
-                    continue 'l3;
-                }
-                s2 = 0.5 * s2 + 0.25 * (v[k9 % 4] + t).tanh();
-            }
-            match n {
-                PHASE_A | 2 => {
-                    s1 = s1 * 0.8;
-                    s1 = s1 + 0.1 * T::tanh(T::to_degrees(T::atan2(s1 * s1 + 0.5, fi)) * 0.01);
-                }
-                g if g > 3 => {
-                    s2 = s2 * 0.75;
-                    s2 = s2 + 1.0 * T::tanh(fi.powi(2)).cosh().sin();
-                    s2 = (s2 * 0.8 + (s2.asinh() - x1) * 0.1).tanh();
-                    match k9 {
-                        PHASE_A => {
-                            let v10 = T::hypot(T::from_f64(2.0_f64).unwrap(), (s2.powi(2) + 1.0).log(T::powi(a8[k9 % 4], 2) + 2.0));
-                            s2 = 0.6 * s2 + 0.05 * v10.cos().sin();
-                        }
-                        1 | 3 => {
-                            s2 = 0.8 * s2 + 0.2 * T::sin(s2);
-                            continue;
-                        }
-                        g if g > 4 => {
-                            acc3 = acc3 + 0.25 * T::sin((t * t + 1.0).powi(-3).atan());
-                            let v11 = T::atan2(s1, fi * fi + 0.5) * x0.atan2(fi.powi(2) + 0.5);
-                            s1 = s1 * 0.8 + T::sin(v11.sin()) * 0.01;
-                        }
-                        _ => {
-                            s2 = s2.mul_add(0.75, x1.atan2(v[n % 4] * v[n % 4] + 0.5).cos() * 0.02);
-                            acc3 = acc3 + 0.5 * T::mul_add(t, t, a8[(k9 + i) % 4]).tanh();
-                        }
-                    }
-                }
-                _ => {
-                    let v12 = x1 - (fi - v[n % 4]);
-                    s1 = s1 * 0.75;
-                    s1 = s1 + 0.05 * T::sin((s1.tanh() * 0.9).atanh());
-                    acc3 = acc3 - 0.5 * v12.tanh().cos();
-                }
-            }
-            acc3 = acc3 + t.cos().cos() * 0.5;
-        }
-        match n {
-            0..=1 => {
-                s1 = (s1 * 0.75 + T::max(a8[n % 4], s2) * 0.02).sin();
-                if (x1.cos().powi(2) + 1.0).sqrt() <= s2 {
-                    acc3 = acc3 + 0.5 * (s1.tanh().sinh() / (T::powi(a8[2].powi(3), 2) + 1.5));
-                    let v13 = x1 / 3.0 / (x1.asinh().tanh() + 2.0);
-                    s2 = s2 * 0.8 + v13.sin() * 0.2;
-                } else {
-                    acc3 = acc3 + a8[n % 4];
-                }
-            }
-            2..=3 => {
-                s2 = s2.mul_add(0.75, T::exp(x0.cos()).cos() * 0.05);
-                if (T::tanh(T::atan(x0)) * 0.9).atanh() <= -0.5 {
-                    acc3 = acc3 + a8[3].mul_add(s2, s2).cos() * 0.25;
-                } else if (x2 * x2 + 1.0).recip() <= 0.5 || n < 5 {
-                    for (i, &t) in w0.iter().enumerate() {
-                        let fi = T::from_usize(i).unwrap();
-                        let v15 = if x2.powi(3) <= T::from_f64(2.0_f64).unwrap().atan2(t) {
-                            w0[i] - a8[3 - i]
-                        } else {
-                            let x2 = (x1 + x2).to_degrees() * 0.01;
-                            let v14 = s2 / (x1 * x1 + 0.5) / ((x2.sin() * 1.5).sinh().powi(2) + 1.5);
-                            x0 + v14
-                        };
-                        let mut m16 = v15.min(fi).sin();
-                        for j in 0..=3 {
-                            let fj = T::from_usize(j).unwrap();
-                            let c17 = match j {
-                                0..=1 => v15 - a8[(j + n) % 4],
-                                2 => a8[(j + n) % 4] - a8[j],
-                                3 => a8[(j + n) % 4].mul_add(a8[(j + n) % 4], v[1]) - (x0 - x2),
-                                _ => w0[(j + n) % 4] - fj - w0[(j + n) % 4] * 0.75,
-                            };
-                            m16 = T::max(c17, m16);
-                        }
-                        s2 = s2 * 0.75 + m16.tanh() * 0.01;
-                        match n {
-                            PHASE_A | 2 => {
-                                continue;
-                            }
-                            3 | 5 => {
-                                let v18 = T::atan2(v[3 - i], fi * fi + 0.5);
-                                acc3 = acc3 - 0.5 * v18.sin().tanh();
-                            }
-                            6 => {
-                                let v19 = x1.to_degrees() * 0.02;
-                                s2 = s2 * 0.75;
-                                s2 = s2 - 0.2 * v19.sin().sin();
-                            }
-                            _ => {
-                                s1 = T::mul_add(s1, 0.5, s1.sin() * 0.5);
-                            }
-                        }
-                    }
-                    s2 = s2 * 0.6;
-                    s2 = s2 + 0.25 * (T::powi(x2, 2) + 0.5).ln().tanh();
-                } else {
-                    for i in 1..n {
-                        let fi = T::from_usize(i).unwrap();
-                        acc3 = acc3 + (fi * fi + 2.0).ln().asinh().tanh() * 0.4;
-                        acc3 = acc3 + 0.4 * (a8[(i + n) % 4] - s2).tanh();
-                        let v20 = (fi.cos() * 1.2).tan();
-                        acc3 = acc3 + v20.tanh() * 0.4;
-                    }
-                }
-                acc3 = acc3 + ((a8[n % 4] / 4.0).tanh() + 2.0).cbrt();
-            }
-            5 => {
-                s1 = T::mul_add(s1, 0.5, x1.sin().exp().tanh() * 0.1);
-            }
-            _other => {
-                s1 = T::mul_add(s1, 0.8, T::sin(x0.cos().exp2() * x2) * 0.02);
-                if !(n == 4) {
-                    let v21: T = -a8[n % 4];
-                    s1 = 0.8 * s1 + 0.2 * T::tanh(v21);
-                } else {
-                    let m22 = 2 * n + 1;
-                    let c23: T = T::from_f64(table(m22)).unwrap();
-                    s1 = 0.6 * s1 + 1.0 * T::tanh(T::exp2(T::tanh(c23)));
-                }
-                let v24 = T::cos(x0);
-                acc3 = acc3 - v24;
-            }
-        }
-        for i in (0..3).rev() {
-            let fi = T::from_usize(i).unwrap();
-            let v25 = v.iter().fold(fi, |r, &p| r * 0.5 + 0.05 * T::sin(((r.powi(2) + 1.0).log2().powi(2) + 1.5).acosh() + T::tanh(p)));
-            s1 = (s1 * 0.75 + (v25 + T::sin(x2).exp()) * 0.05).tanh();
-        }
-        let mut a26 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        a26 = [T::mul_add(a26[3], 0.75, (-T::ln(x2 * x2 + 2.0)).tanh() * 0.25), 0.1 * (x1.cos() * 0.9).acos().sin() + 0.6 * a26[0], a26[n % 4].sin() * 1.0, a26[0]];
-        let f27 = |t: T| T::cos(t).exp();
-        let v28 = f27(v[3]);
-        let v29 = f27(x0) - f27(x2) * 1.0;
-        s1 * 1.5 - s2.tanh() - acc3.tanh() + a8[3].sin() - a26[0].tanh() - v28 * 1.5 + v29.tanh()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_38<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
-        where
-            T: num_traits::Float + num_traits::FromPrimitive,
-        {
-            let (x1, x2) = p;
-            let mut s0 = (T::atanh(x1.cos() * 0.9).tanh() * 0.9).asin();
-            let mut s1 = (v[n % 4] * v[n % 4] + 2.0).ln().to_radians();
-            let mut s2 = (v[n % 4].sin() * 0.9).asin();
-            let mut acc3: T = 0.0;
-            let v4 = x0.powi(3);
-            let f5 = |t: T| -T::cos(t);
-            let v6 = f5(x1);
-            let f7 = |t: T| x2 - v4 + t * 0.5;
-            let v8 = v.iter().fold(-0.0, |r, &z| r + f7(z));
-            let f9 = |t: T| s1.min(x2) + t * 0.25;
-            let v10 = f9(x2);
-            let mut k11 = 0;
-            let v14: T = loop {
-                k11 += 1;
-                acc3 = acc3 - 0.4 * T::sin(s0 + v10);
-                let v13 = if v6 * s0 < (T::powi(s1, 2) + 1.0).log(x2 * x2 + 2.0) {
-                    (T::sin(v8) * 2.0).cosh()
-                } else {
-                    let v12 = v8.cos().exp2();
-                    m0::prog_15(s1, x0, T::cos(T::hypot(s2, v12)), v, n)
-                };
-                acc3 = acc3 + T::powi(v10.powi(3), 2).ln_1p().sin() * 0.2;
-                if k11 >= 5 {
-                    break prog_8(T::sin(v[k11 % 4]).exp_m1().tanh().exp2().sin() * 2.0, s2, T::tanh(s0 - v6), v, n);
-                }
-                acc3 = acc3 + 0.01 * T::tanh(T::sin(v13));
-            };
-            s0 = (s0 * 0.75 + v10.to_radians() * 1.0).sin();
-            s1 = (s1 * 0.6 + (T::sin(v6) * 2.0).sinh() * 0.05).tanh();
-            s2 = 0.5 * s2 + 0.1 * T::sin(T::exp_m1(T::sin(x2)));
-            s0 * 0.25 + s1.sin() + T::sin(s2) - acc3 - v8.sin() + v14.tanh() + T::ln_1p(v10.tanh() * 0.5)
-        }
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_39(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::sin(x2.sin()).exp().tanh() * 2.0;
-            let mut s1: f64 = x1 / (f64::cos(x0) + 2.0);
-            let mut acc2: f64 = 0.0;
-            let mut k3 = 0;
-            loop {
-                k3 += 1;
-                let mut k4 = 0;
-                while k4 < 5 && (f64::sin(x0 * v[n % 4]) * 1.5).sinh() < 0.0 {
-                    k4 += 1;
-                    let v6 = match k4 % 2 {
-                        MODE_A => {
-                            let v5 = f64::exp_m1(f64::sin(s1)).tanh();
-                            v5 * v5
-                        }
-                        _ => {
-                            let x2: f64 = ((x2 * x2).tanh() + 2.0).cbrt();
-                            (s1 * s1).ln_1p() + f64::tanh(x2)
-                        }
-                    };
-                    s1 *= 0.8;
-                    s1 += 0.1 * (s1.to_degrees() * 0.02).sin();
-                    acc2 += 0.05 * f64::tanh(v6);
-                }
-                acc2 += 0.25 * (v[k4 % 4] * x0).tanh();
-                let v7 = v.iter().copied().map(|p| f64::sqrt(p * p + 1.0)).sum::<f64>();
-                if k3 >= 6 || v[2] * self.k.sin().exp2() < v[1].tanh() {
-                    break;
-                }
-                acc2 += f64::tanh(v7.sin()) * 0.25;
-            }
-            let mut k8 = 0;
-            loop {
-                k8 += 1;
-                debug_assert!(x1.is_finite());
-                let v9 = (x0.sin() * 2.0).cosh();
-                let v10 = f64::asin((v[self.n] + v9).sin() * 0.9);
-                acc2 += 0.2 * (f64::to_degrees(v10) * 0.02).cos();
-                if k8 >= 5 {
-                    break;
-                }
-            }
-            acc2 += (self.k * 0.65).cos();
-            let mut k11 = 0;
-            while k11 < n {
-                k11 += 1;
-                let v12 = x1.mul_add(x1 + s0, v[k11 % 4]);
-                let mut k13 = 0;
-                while k13 < n + 1 && f64::log10(f64::powi(v[k13 % 4].cos().exp(), 2) + 1.0) <= f64::cos(s1) {
-                    k13 += 1;
-                    s0 = s0.mul_add(0.75, f64::sin(f64::asinh(s0)) * 0.25);
-                    let v15: f64 = if (v12 * v12 + 0.5).recip() <= self.scale || k13 == 6 {
-                        s1 / 2.0
-                    } else {
-                        let v14 = v12.to_degrees() * 0.02;
-                        s1 = f64::mul_add(s1, 0.8, f64::tanh(f64::log10(s1 * s1 + 1.0)) * 0.4);
-                        x1 * x1 + f64::sin(v14)
-                    };
-                    let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * ((self.scale.powi(2) + 0.5).atan2(p) + f64::sin(q)).sin()).product::<f64>();
-                    acc2 -= f64::sin(v15.cos() + v16.tanh()) * 0.02;
-                }
-                s1 = 0.75 * s1 + 0.05 * f64::cosh(v[k3 % 4].cos() * 1.5).cos();
-                acc2 += 0.25 * v12.cos();
-            }
-            let v19: f64 = 'b5: {
-                if (f64::cos(v[k11 % 4]) * 2.0).cosh() <= -0.5 {
-                    acc2 -= 0.5_f64.copysign(x0.sin());
-                    s1 = 0.8 * s1 + 0.1 * (x0 - v[k11 % 4]).sin();
-                } else if x1.cos() <= x1.abs() {
-                    let v17 = x2 / (self.scale.powi(2) + 1.0);
-                    let v18 = v17 + x2 * v17;
-                    s1 *= 0.75;
-                    s1 += 0.05 * v18.tanh().sin();
-                }
-                if k11 < 4 && 1.5 - v[2] <= (self.scale.cos() * 1.2).tan() {
-                    break 'b5 m0::prog_15(x0, (f64::sin((x2.powi(2) + 2.0).acosh()) * 0.9).asin().tanh(), s0, [v[0], v[1], v[2], v[3]], 2);
-                }
-                v[k8 % 4] + 0.8
-            };
-            match n.checked_sub(1) {
-                None => {
-                    let v20 = (v[3] - 0.35) * 2.5;
-                    s0 = s0 * 0.75 + x2.sin() * 0.25;
-                    acc2 += f64::cos(v20);
-                }
-                Some(0) => {
-                    s1 = (s1 * 0.5 + f64::exp2(f64::tanh(v[self.n])) * 0.25).tanh();
-                }
-                Some(k21) if k21 > 4 => {
-                    let c22 = k21 as f64;
-                    acc2 += f64::tanh(x1 + 0.35 * x0);
-                    let v23 = prog_8::<f64>(s0, 0.75, f64::tanh(f64::log(x2 * x2 + 1.0, 3.0)) * 2.0, [v[0], v[1], v[2], v[3]], 0);
-                    s0 = (s0 * 0.75 + (c22.sin() - v23.cos()) * 0.005).tanh();
-                }
-                Some(k24) => {
-                    let c25 = k24 as f64;
-                    'b6: {
-                        if (f64::powi((v[1].powi(2) + 2.0).ln(), 2) + 1.0).log10() <= 0.25 {
-                            break 'b6;
-                        }
-                        if prog_8(f64::cos(f64::ln_1p(x1 * x1)) * 2.0, x1, f64::cos((f64::powi(c25, 2) + 1.0).log10()) * 2.0, *v, n) >= (v[2] * v[2] + 1.0).log(10.0) {
-                            acc2 += self.scale / (x1.clamp(-1.5, 1.0).powi(2) + 0.5);
-                            break 'b6;
-                        }
-                    }
-                    s0 = (s0 * 0.75 + c25.sin() * 1.0).sin();
-                }
-            }
-            let v26 = (0..n).map(|i| (v[2].powi(2).tanh() + 2.0).cbrt() + v[i % 4] * 0.25).sum::<f64>();
-            s0 * 0.5 + f64::sin(s1) - acc2.cos() + v19.cos() + v26.cos()
-        }
-
-        pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-            let mut s0 = prog_17(2.0, x1, x0, v, n).sin() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let v2 = v.iter().fold(acc1, |r, &p| r * 0.75 + 0.1 * ((r.cos().exp().powi(2) + 1.0).log10() + f64::tanh(p)).tanh());
-            let mut m3 = 0;
-            for i in (1..=4).step_by(2) {
-                let fi = i as f64;
-                if v2.sin() > -0.25 && n < 2 {
-                    m3 += 1;
-                }
-                acc1 -= f64::tanh(s0);
-                if fi * s0 > x0 {
-                    continue;
-                }
-            }
-            match m3 {
-                0 => {
-                    let x2 = (x2 * x2 + 0.5).powf(1.5).tanh();
-                    acc1 += 0.25 * x2;
-                }
-                4 => {
-                    s0 = (s0 * 0.75 + s0 * 0.005).tanh();
-                }
-                g if g > 5 => {
-                    match mode {
-                        Mode::Lower(k4, _) => {
-                            let v6 = prog_13(x2, x1, s0, &v, n);
-                            s0 = (s0 * 0.75 + v2 * v[(k4 + n) % 4] * 0.1).tanh();
-                            s0 = (s0 * 0.75 + v6.tanh() * 0.005).sin();
-                        }
-                        Mode::Upper(hi7) => {
-                            s0 *= 0.5;
-                            s0 += 0.005 * prog_8::<f64>(((x2.sin() + 2.0).cbrt().to_degrees() * 0.01).cos() * 2.0, v2, 2.0, v, 5).tanh();
-                            let v8: f64 = prog_8::<f64>((hi7 * x0).tanh(), v2, x0, v, n);
-                            s0 *= 0.75;
-                            s0 += 0.005 * f64::tanh(v8);
-                        }
-                        Mode::Off => {
-                            s0 = (s0 * 0.8 + v[n % 4].powi(3) * 0.01).tanh();
-                        }
-                    }
-                    let v9 = v2.mul_add(v2, v2);
-                    s0 = (s0 * 0.6 + f64::cos(v9) * 0.25).sin();
-                }
-                _other => {
-                    s0 = s0 * 0.5 + f64::tanh(x2.max(v2)) * 0.5;
-                }
-            }
-            match mode {
-                Mode::Lower(_, _) => {
-                    s0 = (s0 * 0.8 + v2 / (x2.powi(2) + 1.0) * 0.1).tanh();
-                }
-                Mode::Upper(hi12) => {
-                    s0 = (s0 * 0.75 + (x2.powi(2) + 2.0).sqrt() * 0.25).sin();
-                    acc1 -= f64::cos((hi12.tanh() * 2.0).sinh().asinh());
-                }
-                Mode::Off => {
-                    let v2 = prog_2((-v[0]).cos() * 2.0, 0.5, (v2 * x0).cos(), v, m3);
-                    s0 = s0 * 0.75 + f64::tanh(v2.tanh()) * 0.005;
-                }
-            }
-            let mut m13 = 0;
-            for i in 0..3 {
-                let fi = i as f64;
-                if !(m3 == 3 && (x2.cos() * 0.9).atanh() > 0.25) {
-                    m13 += 1;
-                }
-                let v16 = if !(n % 3 == 1 && (-v2) / ((v2 + x2).powi(2) + 1.0) < -0.25) {
-                    let v14 = (f64::tanh(x0) * 0.9).acos();
-                    ((fi / (v14.powi(2) + 1.0)).powi(2) + 1.0).recip()
-                } else {
-                    let v15 = prog_8(fi, f64::sin((-3.0_f64).max(v[i]).abs()) * 2.0, s0, v, i);
-                    f64::powi(v[3 - i], 2) + v15.tanh()
-                };
-                let v17 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * ((q - x2).tanh() + p.cos()).tanh()).product::<f64>();
-                acc1 -= f64::tanh((v17 * v17 + 2.0).sqrt()) * 0.5;
-                acc1 += 0.02 * f64::cos(v16);
-            }
-            let c18 = m13 as f64;
-            x2 * 1.5 + s0 * 0.5 + acc1.cos() + v2 * 1.5 + c18.tanh()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0: f64 = f64::powf(v[n % 4] * v[n % 4] + 1.0, x0.cos()).cos() * 2.0;
-        let mut s1 = p.1.to_degrees() * 0.01;
-        let mut s2 = f64::cos(prog_17(f64::atan2(f64::cos(p.0).exp2(), (0.35 - p.0).powi(2) + 1.0).cos() * 2.0, (x0 * p.0).sin(), (x0 - v[n % 4]).sin() * 2.0, v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = x0;
-        for i in 0..n {
-            let c5 = if i % 3 == 1 {
-                v[i % 4] / (v[i % 4] * v[i % 4] + 0.5) * v[i % 4]
-            } else {
-                v[i % 4]
-            };
-            m4 = m4.min(c5);
-            match i % 4 {
-                0 => {
-                    break;
-                }
-                g if g > 1 => {
-                    acc3 -= 0.25 * f64::cos(f64::atan2(x0 * x0 + 0.5, p.0));
-                }
-                _other => {
-                    acc3 += 0.25 * (SCALE + x0.atan2(s0 * s0 + 1.0)).tanh();
-                    if f64::exp_m1(s2.sin()) > 0.0 && i % 2 == 0 {
-                        s0 = (s0 * 0.5 + s0 * s0 * 0.1).sin();
-                        s2 = (s2 * 0.5 + f64::powi(s1, 2) * 0.2).tanh();
-                    } else if v[2] + x0 > 0.0 {
-                        s1 = (s1 * 0.8 + f64::log10(p.0 * p.0 + 1.0) * 0.4).sin();
-                        s0 = s0.mul_add(0.6, f64::sin(s0) * 0.4);
-                    } else {
-                        s0 = 0.6 * s0 + 0.25 * f64::sinh(p.1.sin()).sin();
-                    }
-                }
-            }
-        }
-        match mode {
-            Mode::Lower(k6, lo7) => {
-                let v13 = match mode {
-                    Mode::Lower(k8, _) => {
-                        let v10 = lo7 + m4;
-                        v10 - v[3 - k8]
-                    }
-                    Mode::Upper(_) => {
-                        for i in (0..=n).rev().step_by(2) {
-                            acc3 -= 0.02 * prog_8(s2.cos(), p.1, x0, v, i).cos();
-                            acc3 += 0.005 * m0::prog_15(f64::powf((m4 * m4 + 1.0).recip().powi(2) + 1.0, 2.5).tanh() * 2.0, x0, 0.25, v, i).tanh();
-                        }
-                        f64::ln_1p(f64::cos(p.1) * 0.5).sin().exp()
-                    }
-                    Mode::Off => {
-                        for i in 0..4 {
-                            let fi = i as f64;
-                            acc3 -= 0.02 * f64::tanh(m0::prog_15::<f64>(x0, 0.75, m4.sin(), v, n));
-                            s0 = s0.mul_add(0.5, f64::tanh(m0::prog_15((p.1.powi(2) + 2.0).sqrt().sin(), f64::tanh(v[3 - k6] / (lo7 * lo7 + 1.5)) * 2.0, p.1, v, n)) * 0.005);
-                            if m4.atan() >= 1.0 || i < 1 {
-                                s0 = s0 * 0.5 + (f64::exp_m1(f64::sin(lo7)) + f64::tan(f64::tanh(p.0) * 1.2)).tanh() * 0.05;
-                                acc3 += s1.cos() * 0.5;
-                                if x0 < v[i] - m4 {
-                                    s1 = (s1 * 0.5 + (x0 - p.1) * 0.25).sin();
-                                    continue;
-                                }
-                            } else if x0 >= fi * lo7 {
-                                acc3 -= (s2.cos() * 1.5).cosh().tanh() * 0.5;
-                                s2 = (s2 * 0.75 + (s2.sin() * 0.9).acos() * 0.1).tanh();
-                            }
-                        }
-                        let v12 = v[1].cos().mul_add((f64::powi(x0, 2) + 1.0).log(lo7 * lo7 + 2.0), lo7.cos());
-                        s0 *= 0.75;
-                        s0 -= 0.1 * f64::tanh(x0 + p.0);
-                        (-f64::log2(p.0 * p.0 + 1.0)) + f64::sin(v12)
-                    }
-                };
-                acc3 -= 0.2 * f64::cos(v13);
-            }
-            Mode::Upper(hi14) => {
-                let v15 = prog_18((hi14.powi(3) * (hi14 / (v[n % 4].cos() + 2.0))).sin(), s0, (f64::ln(hi14 * hi14 + 2.0) + m4).cos() * 2.0, v, n);
-                let v16: f64 = prog_18(f64::to_radians(x0).tanh(), p.0.sin().sin().cos() * 2.0, f64::tanh(v15), v, n);
-                acc3 -= v16.cos() * 0.005;
-            }
-            _ => {
-                s2 = (s2 * 0.5 + prog_8::<f64>(s1, x0, f64::sin(0.5_f64.powf(p.1.sin())), v, n) * 0.005).tanh();
-            }
-        }
-        let v17 = prog_8(x0, (v[n % 4] * v[n % 4] + 2.0).sqrt().tanh().exp2().cos() * 2.0, (-m4).sin(), v, n);
-        let v18 = (0..n).map(|i| x0 + v[i % 4] * 0.25).sum::<f64>();
-        s0 + s1 * 0.25 - f64::cos(s2) - acc3.sin() + v17.sin() + f64::tanh(v18)
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::asin(f64::sin(*x2) * 0.9).powi(2) + 1.0).sqrt();
-        let mut acc1: f64 = 0.0;
-        let m2 = 2 * n + 1;
-        let c3: f64 = table(m2);
-        let c4: f64 = table(n + 1);
-        let v5 = match m2 % 4 {
-            0..=1 => {
-                let c3 = f64::log(x0 * x0 + 1.0, 2.0);
-                v[m2 % 4] + f64::tanh(c3)
-            }
-            MODE_D if n > 3 => s0.tanh(),
-            _ => f64::recip(x1.powi(2) + 1.0).asinh(),
-        };
-        let v7 = match m2 % 2 {
-            1 => (x1 - s0).mul_add(x1, v5.cos()),
-            _other => {
-                for t in v {
-                    let v6 = v[0].mul_add(s0, v5);
-                    acc1 -= f64::log(t * t + 1.0, v5 * v5 + 2.0).sin() * 0.5;
-                    acc1 -= 0.5 * v6.cos().tanh();
-                }
-                x0.atan() - v5.atan()
-            }
-        };
-        let m8 = 2 * m2 + 1;
-        let c9: f64 = table(m8);
-        for i in (1..=4).step_by(2) {
-            let v12 = match m2 {
+            let v9 = match n {
                 0..=1 => {
-                    let v10 = (c9.powi(2) + 2.0).acosh();
-                    x1 + v10.cos()
+                    let v6 = f64::sin(v5 / 3.0);
+                    v6 * s2 * (s2.tanh() + 2.0).cbrt()
                 }
                 2 => {
-                    let v11 = v[i % 4] + c9;
-                    (v11 * v5).hypot(v[i % 4] + x1)
+                    let v7 = v5.abs();
+                    s0 + v7
                 }
-                4 => prog_8(c9, 0.25, 1.2, v, n),
-                _ => prog_17(c9, c4, 0.5, v, 3),
-            };
-            let v14 = match i {
-                0 => -x0,
-                1 | MODE_D => {
-                    acc1 -= v[i % 4].tanh();
-                    (c3.sin() * 0.9).atanh().atan()
-                }
-                4 => (c4 * c4 + 0.5).powf(0.5),
-                _other => {
-                    let v13 = v[i % 4] * s0 + f64::ln_1p(s0 * s0);
-                    (v13 * v13).ln_1p()
-                }
-            };
-            s0 = s0.mul_add(0.6, f64::tanh(*x2 / 1.5) * 0.5);
-            acc1 += 0.02 * (v12.tanh() + v14.sin()).cos();
-        }
-        x0 * 1.5 - x1 * 1.5 - v[3] * 0.75 - s0 * 1.5 + f64::cos(acc1) + c3 + c4 * 0.5 + v7.cos() + c9.cos() - c9
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_43(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x0;
-            let mut s1 = f64::clamp(x2, -1.0, 1.0);
-            let mut acc2: f64 = 0.0;
-            let [_, b3, _, b4] = v;
-            let v7: f64 = match n {
-                MODE_A | 2 => {
-                    let v5 = m0::prog_15(1.5, f64::tanh(f64::mul_add(self.scale, x0, s1)), f64::copysign(b4, b3).tanh(), v, 5);
-                    f64::tanh(x2.to_radians()) + v5.cos()
-                }
-                4 => {
-                    let v6 = (x1 * x1 + 1.0).cbrt() * f64::sinh(b4.cos());
-                    acc2 += v6.to_degrees() * 0.01;
-                    s1.powi(3)
-                }
-                g if g > 5 => x0 - b4,
-                _ => b3.hypot(x2),
-            };
-            let v8 = v.iter().map(|&p| x1.sin().exp_m1() + p.cos()).sum::<f64>();
-            let v9: f64 = v8.tanh().sin();
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                acc2 += f64::sin(b4.powi(2)) * 0.25;
-                if !(self.n % 3 == 1) {
-                    let v11 = prog_8(b4, f64::cos(v9 * b3), (-v[(k10 + self.n) % 4]).cos(), v, n);
-                    s1 *= 0.6;
-                    s1 += 0.005 * f64::sin(prog_8::<f64>(f64::exp2(v7.cos()).cos(), (x2 * 2.0).cos() * 2.0, x1, v, n));
-                    acc2 += 0.01 * v11.tanh();
-                } else if !(n % 2 == 0 && (f64::powi(v9, 2) + 1.5).acosh() > 0.5) {
-                    s0 = s0.mul_add(0.5, m0::prog_15::<f64>(x0, f64::sinh(b3.cos()).cos().sinh().tanh() * 2.0, v9, v, n).tanh() * 0.005);
-                    if !(k10 == 4 && f64::asin(f64::tanh(v9) * 0.9) >= 0.0) {
-                        acc2 += 0.25 * (v8 + x0).sin();
-                        if x2 + b4 <= f64::powf(s1 * s1 + 0.5, s0.cos()) {
-                            return v7;
-                        }
-                    } else if (v[n % 4].powi(2) + 0.5).sqrt() <= 0.5 {
-                        acc2 -= 0.25 * f64::tanh(f64::cos(v7).exp2());
-                        if m0::prog_15(s0, x2, 1.2, v, n) > -0.5 {
-                            s1 = s1.mul_add(0.5, ((v[k10 % 4] / (v9 * v9 + 1.0)).sin() * 0.9).asin().cos() * 0.1);
-                            continue;
-                        }
-                    } else {
-                        s0 = (s0 * 0.75 + f64::exp(v[3].sin()) * 0.05).sin();
-                    }
-                }
-            }
-            let a12 = v.map(f64::tanh);
-            s0 * 0.75 + s1 - f64::sin(acc2) - b3 * 0.5 + b4 - v7 - f64::cos(v9) + a12[1]
-        }
-
-        pub fn prog_44(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = (v[3 - self.n].tanh() * 0.9).acos().cos() * 2.0;
-            let mut s1 = x2;
-            let mut acc2: f64 = 0.0;
-            let mut k3 = 0;
-            while k3 < 6 && f64::powf(x0.tanh().powi(2) + 1.0, f64::tanh(x1)) < -1.0 {
-                k3 += 1;
-                match k3 {
-                    0 | 2 => {
-                        acc2 += (-self.scale) * 0.5;
-                        if ((self.scale.powi(2) + 1.0).powf(s0.tanh()).tanh() * 0.9).asin() <= 1.0 && k3 % 2 == 0 {
-                            break;
-                        }
-                        acc2 += 0.25 * (v[k3 % 4].cos() * 2.0).cosh().sin();
-                        if x2 * x0 < 0.0 {
-                            acc2 -= 0.25 * (x2 / (f64::powi(v[k3 % 4] - x1, 2) + 1.0)).cos();
-                            let v4 = f64::exp2(s0.sin());
-                            acc2 += f64::tanh(v4) * 0.25;
-                        } else if x1.to_degrees() * 0.01 <= x2 && k3 + self.n < 6 {
-                            acc2 += f64::sqrt(s0 * s0 + 2.0).cos() * 0.25;
-                            if f64::cosh(f64::exp(v[2].tanh()).cos() * 1.5) <= v[3] && k3 > 0 {
-                                break;
-                            }
-                        } else {
-                            let x2 = f64::to_radians(x2) * 50.0;
-                            match n.checked_sub(1) {
-                                Some(k5) if k5 % 2 == 0 => {
-                                    acc2 += 0.25 * f64::cos(x2 * x2);
-                                }
-                                Some(k6) => {
-                                    let c7 = k6 as f64;
-                                    let v8 = f64::atan(x2);
-                                    acc2 -= f64::recip(v[k6 % 4].powi(2) + 0.5).cos() * 0.25;
-                                    s0 *= 0.8;
-                                    s0 += 0.2 * (c7.tanh() + v8.tanh()).cos();
-                                }
-                                None => {
-                                    acc2 += 0.25 * (f64::powi(f64::tanh(v[k3 % 4]), 2) + 1.0).powf((self.k + v[(k3 + n) % 4]).sin()).tanh();
-                                    let x1 = f64::tanh(f64::tanh(s1)).exp_m1();
-                                    s0 = f64::mul_add(s0, 0.6, f64::sin(x1).tanh() * 0.1);
-                                }
-                            }
-                            acc2 += f64::cos(x2).sin() * 0.25;
-                        }
-                    }
-                    3 | 5 => {
-                        for j in (1..=5).step_by(2) {
-                            let v9 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * f64::cos(((s1 * x0).powi(2) + 0.5).recip() + f64::cos(p)));
-                            if f64::exp_m1(v9.cos()).tanh().exp_m1() < 1.0 {
-                                acc2 += 0.1 * (v[self.n] + x2).cos();
-                            } else if k3 < 3 {
-                                acc2 -= m0::prog_15(x2, f64::cos((self.scale.sin() * 0.9).acos().cos()) * 2.0, v[(j + self.n) % 4].cos(), [v[0], v[1], v[2], v[3]], 2).cos() * 0.02;
-                            }
-                            if (x1.sin() * 0.9).acos() > x1 {
-                                s1 = (s1 * 0.5 + f64::cos(s1) * 0.5).tanh();
-                                break;
-                            }
-                            acc2 -= 0.1 * (v[j % 4] * v[j % 4] + 1.5).acosh().cos();
-                        }
-                        match n.checked_sub(2) {
-                            Some(1 | 2) => {
-                                s0 = 0.8 * s0 + 1.0 * self.scale.sin();
-                            }
-                            Some(_) => {
-                                let v11 = f64::atan(x0).atan2(f64::powi(2.5 - s0, 2) + 1.0);
-                                s0 = (s0 * 0.6 + v11.cos() * 0.02).tanh();
-                            }
-                            None => {
-                                s1 = 0.6 * s1 + 0.2 * f64::recip(x0 * x0 + 0.5).cos();
-                                acc2 -= 0.25 * x1.tanh();
-                            }
-                        }
-                    }
-                    6 => {
-                        s1 = (s1 * 0.5 + (s0.tanh() * 0.9).asin() * 0.2).sin();
-                        if m0::prog_15(x2, s1, 0.75, [v[0], v[1], v[2], v[3]], 0) >= -0.5 && k3 + n < 7 {
-                            let v12 = m0::prog_15(f64::tanh(f64::sqrt(s0 * s0 + 2.0) - (x1.cos() * 0.9).atanh()) * 2.0, (x0 * x0).sin(), x2, [v[0], v[1], v[2], v[3]], n);
-                            s1 = s1.mul_add(0.75, f64::cos(s1.sin().sinh()) * 0.1);
-                            s1 = s1 * 0.5 + v12.cos() * 0.005;
-                        } else if s0 * self.k > 1.0 {
-                            acc2 += 0.25 * f64::tan(f64::cos(self.k) * 1.2).tanh();
-                            match (n % 3).checked_sub(1) {
-                                Some(k13) => {
-                                    let c14 = k13 as f64;
-                                    let mut k15 = 0;
-                                    while k15 < 6 {
-                                        k15 += 1;
-                                        let v17 = if c14.mul_add(x2, c14) / ((x0 + c14).powi(2) + 1.5) >= 1.0 {
-                                            (-1.5_f64).max(c14) / ((s0 * std::f64::consts::LN_2).powi(2) + 1.0)
-                                        } else if f64::log10(f64::powi(x2, 2) + 1.0) >= v[3] * x1 {
-                                            let v16 = (f64::sin(v[k15 % 4]) * 0.9).asin();
-                                            f64::atan(v16) * v16
-                                        } else {
-                                            f64::recip(x1 * x1 + 1.0)
-                                        };
-                                        s1 = (s1 * 0.6 + f64::exp(s1.cos()) * 0.1).sin();
-                                        s1 = s1 * 0.75 + f64::cos(s1) * 0.25;
-                                        s0 *= 0.8;
-                                        s0 += 0.02 * f64::cos(f64::cos(v17));
-                                    }
-                                    s1 = s1 * 0.75 + c14.tanh().cos() * 1.0;
-                                }
-                                None => {
-                                    let v18 = f64::mul_add(v[k3 % 4], x0, v[3]) - (x1 * x1).ln_1p();
-                                    acc2 -= 0.25 * v18.sin();
-                                }
-                            }
-                        } else {
-                            acc2 += 0.25 * f64::sqrt(v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0).sin();
-                        }
-                    }
-                    _other => {
-                        s0 = (s0 * 0.6 + (s0.sin() * 0.9).atanh() * 0.05).tanh();
-                        acc2 += 0.25 * (x0.asinh().powi(2) + 1.0).cbrt().sin();
-                    }
-                }
-                acc2 -= 0.25 * s1.cos().exp_m1().tanh();
-            }
-            let v19 = if x1.asinh().tanh().exp_m1() > x0 && self.n % 2 == 0 {
-                SCALE + s0
-            } else {
-                (x2 + v[k3 % 4]) / (x2.sin() + 2.0)
-            };
-            let v20 = v19 + x2;
-            s1 = 0.8 * s1 + 0.02 * f64::ln_1p(f64::cos(v20) * 0.5).sin();
-            let mut a21 = [0.0; 4];
-            a21[0] = v[k3 % 4];
-            for i in 1..4 {
-                a21[i] = a21[i - 1] * 0.75 + f64::cos((v19.sin() * 1.2).tan()) * 0.02;
-            }
-            for i in 0..v.len() {
-                a21 = [a21[3], (a21[2] * 0.6 + f64::sin(a21[i].cos()) * 0.4).tanh(), a21[0], (-f64::atanh(x2.sin() * 0.9)).cos() * 0.2];
-                s1 = (s1 * 0.5 + f64::sin(s1).exp_m1().sin() * 0.1).sin();
-            }
-            s0.sin() + s1 + f64::sin(acc2) + f64::sin(a21[2])
-        }
-
-        pub fn prog_77(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = prog_18(f64::tanh(x1.powi(2)) * 2.0, *x2, x1, v, n).sin() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let [b2, b3, b4] = [x0.atan2(x1 * x1 + 1.0), x1 * x0, f64::tanh(x1) + *x2];
-            let v5: f64 = prog_37(acc1, s0, 0.25, &v, n);
-            let v7 = match self.n {
-                0 => (f64::sin(b3) * 0.9).asin(),
-                1 => 2.0_f64.log(b3 * b3 + 2.0),
+                g if g > 4 => 2.0_f64.hypot(s1),
                 _ => {
-                    let v6 = prog_17(f64::cos(acc1.cos()), x0, f64::ln((f64::sin(v[0]) * 1.2).tan().powi(2) + 2.0).sin(), v, n);
-                    b4 + v6.sin()
+                    let v8 = s0 + s2;
+                    v5.abs() + v8.cos()
                 }
             };
-            let v8 = f64::ln_1p(x0 * x0);
-            let mut k9 = 0;
-            while k9 < 4 && *x2 + b4 < 0.5 {
-                k9 += 1;
-                let mut m10 = v8;
-                for j in 0..n + 1 {
-                    let c11 = if j < k9 {
-                        0.25 - x0 + v[j % 4]
-                    } else {
-                        (0.25 - x0).mul_add(0.75 * s0, v5 + v[3])
-                    };
-                    m10 = m10.min(c11);
-                }
-                acc1 += 0.5 * f64::cos(m10).sin();
-                s0 = (s0 * 0.8 + f64::atan2(f64::powi((v7 * v7 + 0.5).sqrt(), 2) + 1.0, f64::atan2(f64::powi(x0, 2) + 0.5, b3)) * 0.01).tanh();
-                s0 *= 0.6;
-                s0 += 0.1 * (s0 * s0).cos();
-            }
-            'b2: {
-                for i in 0..3 {
-                    if (v[(i + k9) % 4] * v[(i + k9) % 4] + 0.5).cbrt() >= -1.0 {
-                        break 'b2;
+            let v10 = match n % 2 {
+                1 => {
+                    for _ in 0..n {
+                        s1 = (s1 * 0.8 + (*x2 - v[1]) * 0.1).sin();
+                        acc3 += (v9.powi(2) + 1.0).recip().max(x0 + s2).sin() * 0.25;
                     }
-                    acc1 -= (b2 + b3).sin() * 0.5;
+                    acc3 += 0.4 * f64::tanh(v5);
+                    s2.atan()
                 }
-                let v12 = f64::to_degrees(f64::atanh(v[k9 % 4].cos() * 0.9)) * 0.01;
-                if !(k9 % 3 == 1) {
-                    s0 = (s0 * 0.75 + (b3 - v[3]).asinh() * 0.05).tanh();
-                    break 'b2;
-                }
-                s0 = (s0 * 0.75 + v12.cos() * 0.05).sin();
-            }
-            let v19: f64 = if let Some(_) = n.checked_sub(2) {
-                s0 = (s0 * 0.6 + (x2.powi(2) + 1.0).ln() * 0.4).tanh();
-                m0::prog_15((x1 + v8).sin() * 2.0, x1, x0, v, k9)
-            } else {
-                for i in 0..self.n + 2 {
-                    let v14 = v7 - v8;
-                    for &u in v.iter() {
-                        let v17: f64 = match i % 4 {
-                            0 | 2 => {
-                                let v15 = self.scale / (f64::powi(f64::recip(x0 * x0 + 0.5), 2) + 0.5);
-                                s0 = s0.mul_add(0.8, (v15 * v15 + 1.5).acosh().sin() * 0.05);
-                                b2 / (b4.sin() + 2.0)
-                            }
-                            _ => {
-                                let b2 = v8 * x0;
-                                let v16 = v14.sin();
-                                (v[(i + self.n) % 4] * v[(i + self.n) % 4] + 0.5).sqrt() + b2.tanh() + v16.sin()
-                            }
-                        };
-                        let v18 = if !(i == 2) {
-                            f64::log2(s0 * s0 + 1.0)
-                        } else {
-                            f64::tanh(*x2 * b3).exp2()
-                        };
-                        s0 = s0.mul_add(0.75, (v[(i + k9) % 4] / (v18 * v18 + 1.5)).cos() * 0.02);
-                        acc1 += 0.1 * (u.sin() + v17.cos()).tanh();
-                    }
-                    acc1 -= 0.5 * b2.cos().sin().sin();
-                    s0 = (s0 * 0.5 + v14.sin() * 0.25).tanh();
-                }
-                (v8 * v8 + 1.0).powi(-3)
+                _ => f64::asin(v5.tanh() * 0.9),
             };
-            let f20 = |t: f64| 2.0_f64.copysign(v7) + t * 0.5;
-            let v21 = f20(*x2);
-            s0 * 0.5 + acc1.cos() + b2 * 0.5 - b3 + f64::cos(b4) + v5.cos() - f64::cos(v19) - v21 * 0.5 + v[k9 % 4].atan()
-        }
-
-        pub fn prog_83<T: num_traits::Float + num_traits::FromPrimitive>(&self, x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-            const PHASE_A: usize = 0;
-            let mut s0: T = v[3 - self.n];
-            let mut acc1: T = T::zero();
-            let v3: T = match n % 4 {
-                PHASE_A | 2 => x2.atan(),
-                3 => {
-                    for i in 0..4 {
-                        if ((x2.powi(2) + T::one()).atan2(s0).tanh() * T::from_f64(0.9).unwrap()).acos() >= -T::one() || i % 3 == 1 {
-                            continue;
-                        }
-                        if (x0.sin() * T::from_f64(0.9).unwrap()).acos() <= T::sinh(x1.tanh() * T::from_f64(1.5).unwrap()) {
-                            s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), s0.mul_add(s0, T::from_f64(self.scale).unwrap()).sin() * T::from_f64(0.1).unwrap());
-                            continue;
-                        }
-                        s0 = s0 * T::from_f64(0.5).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * T::sin((s0.tanh() * T::from_f64(2.0).unwrap()).sinh());
-                    }
-                    (T::sin(x0) * T::from_f64(2.0).unwrap()).sinh()
-                }
-                _other => {
-                    let v2 = T::from_f64(3.0_f64).unwrap().powf((x1 / (x0 * x0 + T::one())).sin());
-                    T::powf(T::from_f64(1.5_f64).unwrap(), x2.cos()) + T::tanh(v2)
-                }
-            };
-            let v4 = prog_8((v[(self.n + n) % 4] * x0).sin() * T::from_f64(2.0).unwrap(), x0, x1, v, n);
-            'l1: for (i, &t) in v.iter().enumerate() {
-                let fi = T::from_usize(i).unwrap();
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (x0.tanh() * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(0.1).unwrap());
-                let mut k5 = 0;
-                while k5 < 5 && ((t * t + T::from_f64(0.5).unwrap()).recip().sin() + T::from_f64(2.0).unwrap()).cbrt() >= x1 {
-                    k5 += 1;
-                    if m0::prog_15((T::sinh(T::cos(v[2]) * T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.5).unwrap()).ln_1p().cos() * T::from_f64(2.0).unwrap(), x1, x0 * T::from_f64(0.5).unwrap(), v, i) > -T::one() {
-                        break 'l1;
-                    }
-                    let v6 = v4;
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::sin((T::cos(v3) * T::from_f64(1.2).unwrap()).tan()) * T::from_f64(0.02).unwrap());
-                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * T::cos(v6);
-                }
-                if self.n < 1 && m0::prog_15(T::tanh(T::recip(x1 * x1 + T::one()) * T::powf(T::from_f64(0.5_f64).unwrap(), T::tanh(x2))) * T::from_f64(2.0).unwrap(), t, s0, v, n) > v3 {
-                    acc1 = acc1 - T::sin(v[0] + fi) * T::from_f64(0.5).unwrap();
-                } else {
-                    acc1 = acc1 + (T::from_f64(3.0_f64).unwrap().powf(T::tanh(v4)) + (s0 - T::from_f64(self.scale).unwrap())).tanh() * T::from_f64(0.5).unwrap();
-                    if s0 < v[1] {
-                        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.01).unwrap() * (s0 * v4).sin();
-                    }
-                    let v7 = (s0 * s0 + T::one()).powi(-1);
-                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * v7.tanh();
-                }
+            if (s1.powi(2) + 1.0).recip() < 0.5 && n % 2 == 0 {
+                return s0 + 0.1;
             }
-            let f8 = |t: T| (x2.cos() * T::from_f64(1.2).unwrap()).tan() - T::tanh(x2) + t * T::from_f64(0.5).unwrap();
-            let v9 = f8(v[3]) + f8(v[1]) * T::from_f64(0.5).unwrap();
-            let v10 = f8(x2) + prog_8(((v3.powi(2) + T::one()).log10().to_degrees() * T::from_f64(0.02).unwrap()).tanh(), x0.tanh().exp_m1().cos().exp_m1().sin(), x0 * T::from_f64(1.2).unwrap(), v, n) * T::from_f64(0.5).unwrap();
-            let v11: T = (T::from_f64(self.k).unwrap().tanh().sin() * T::from_f64(1.5).unwrap()).sinh();
-            for _ in 0..6 {
-                let v12 = v4.asinh();
-                let v13 = v12.to_degrees() * T::from_f64(0.02).unwrap();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + T::tanh(v10).sinh() * T::from_f64(0.1).unwrap()).tanh();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + v13.sin() * T::from_f64(0.2).unwrap()).sin();
-            }
-            s0 + acc1 * T::from_f64(0.5).unwrap() + T::sin(v4) - v9.tanh() + T::tanh(v10) + T::tanh(v11)
-        }
-
-        pub fn prog_100(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = (f64::sin(v[self.n].tanh()) + 2.0).cbrt();
-            let mut acc1: f64 = 0.0;
-            for i in 0..4 {
-                let v2 = v.iter().map(|&p| f64::to_radians((x0 * x0 + 0.5).sqrt()) + p.tanh()).sum::<f64>();
-                match i % 2 {
+            acc3 -= (f64::atan2(0.5_f64, *x2) * (x1 * x1 + 1.0).ln()).cos() * 0.75;
+            for &t in v.iter() {
+                s1 = (s1 * 0.75 + s1 / (s1.sin() + 2.0) * 0.05).sin();
+                match n {
                     0 => {
-                        s0 = (s0 * 0.8 + prog_18(s0, x2.powi(3).tanh(), f64::cos(x1.powi(2)) * 2.0, v, n) * 0.005).sin();
+                        s1 = s1.mul_add(0.5, (-t).sin() * 0.5);
+                        if (v10 + x1).to_radians() * 20.0 >= -0.5 {
+                            s1 = 0.8 * s1 + 0.01 * ((s2 * s2 + 0.5).powf(v9.sin()) * v9.cos()).cos();
+                            let v11 = (x1.sin() + 2.0).cbrt();
+                            s0 = 0.75 * s0 + 0.75 * v11.sin().sin();
+                        }
+                    }
+                    g if g > 1 => {
+                        s1 *= 0.6;
+                        s1 += 0.1 * (v10 * t).sin();
+                        acc3 += 0.5 * v[n % 4].sin().cos();
                     }
                     _ => {
-                        let v3 = (f64::powi(*x2, 2) + 1.0).log2();
-                        acc1 += 0.5 * v3.tanh();
+                        acc3 += v5.sin().sin() * 0.5;
+                        acc3 += 0.5 * (t / (s1 * s1 + 1.5)).sin();
                     }
                 }
-                s0 = s0.mul_add(0.6, m0::prog_15(s0, 0.75, *x2, v, n).sin() * 0.005);
-                acc1 -= f64::sin(v2) * 0.5;
             }
-            let mut k4 = 0;
-            while k4 < n && x1.atan().sin().exp_m1() < 0.0 {
-                k4 += 1;
-                for j in 0..n {
-                    let fj = j as f64;
-                    if (x2.sin() * 1.5).sinh() < 1.0 {
-                        s0 = 0.5 * s0 + 0.1 * (v[j % 4] / (f64::sin(x0) + 2.0) - (s0.sin() + 2.0).cbrt()).sin();
-                        s0 = (s0 * 0.75 + (self.k.cos() * 0.9).asin() * 1.0).tanh();
-                    } else if -(v[j % 4] + x0) <= self.scale || j == 2 {
-                        let v5 = f64::cos(self.scale) * x0.tanh().exp_m1();
-                        acc1 += (s0.powi(2) + 1.0).atan2(s0).cos() * 0.05;
-                        s0 = (s0 * 0.8 + f64::tanh(v5) * 0.05).tanh();
-                    } else {
-                        acc1 += 0.05 * x1.tanh();
-                        acc1 -= 0.05 * f64::mul_add(fj, v[j % 4], s0).cos();
-                        if self.scale * *x2 * f64::tan(v[j % 4].cos() * 1.2) < 1.0 {
-                            continue;
-                        }
-                    }
-                    let v7 = match j + self.n {
-                        MODE_A => (v[3] + *x2) / (x2.atan().powi(2) + 0.5),
-                        g if g > 1 => {
-                            let v6 = v[0] / (f64::powi(s0, 2) + 1.5);
-                            fj.atan() + v6.sin()
-                        }
-                        _other => (s0.sin() * 0.9).asin().powi(3),
-                    };
-                    acc1 -= 0.05 * ((fj.powi(2) + 0.5).ln().powi(2) + 2.0).acosh().sin();
-                    s0 = f64::mul_add(s0, 0.5, v7.cos() * 0.02);
-                }
-                s0 = s0.mul_add(0.5, f64::tanh(SCALE + x0.mul_add(s0, s0)) * 0.1);
-            }
-            let v8 = self.k / (f64::cos(x0) + 2.0) - (s0.tanh() + 2.0).cbrt();
-            let v9: f64 = if f64::max(v[3], v8) - 0.1 <= v[k4 % 4] {
-                let x0 = f64::tanh(v[k4 % 4]);
-                ((x0.sin() * 1.2).tan().powi(2) + 1.0).log2()
-            } else if self.n < 2 && (x2.tanh().sin() * 0.9).asin() < 1.0 {
-                x1.sin() * x0.hypot(self.k)
-            } else {
-                v8.cos()
-            };
-            x1 * 1.5 + *x2 + acc1.cos() - v9
-        }
-
-        pub fn prog_102(&self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::tanh(v[1].sin().exp()) * 2.0;
-            let mut s1 = prog_93(*x2, ((v[1] * v[1] + 1.0).log(x1 * x1 + 2.0) * x2.cos()).sin() * 2.0, f64::cos(x2.hypot(x0)) * 2.0, v, 2).cos() * 2.0;
-            let mut acc2: f64 = 0.0;
-            if let Some(_) = n.checked_sub(2) {
-                let x1 = (x1 / (x1.powi(2) + 1.0)).powi(2);
-                acc2 += acc2.to_radians() * 20.0 * x0.sin();
-                s1 = (s1 * 0.75 + x1.tanh() * 0.02).tanh();
-            } else {
-                s0 = s0 * 0.8 + f64::sin(v[0]) * 0.2;
-                if !(self.n % 3 == 1) {
-                    s1 = f64::mul_add(s1, 0.5, f64::cbrt(x0.powi(2) + 1.0).sin() * 0.25);
-                } else if prog_13(2.0, 2.0, x1, v, n) >= -1.0 && n % 2 == 0 {
-                    let x0 = (x0 + *x2).sin();
-                    s0 = 0.5 * s0 + 0.25 * x0.tanh();
-                }
-                s0 = s0 * 0.75 + (0.5_f64.powf(f64::tanh(x0)) - f64::hypot(0.5_f64, v[self.n])).sin() * 0.1;
-            }
-            let mut m4 = 0;
-            for i in 0..n {
-                if f64::sin(x0) >= 0.5 {
-                    if let Some(_) = n.checked_sub(2) {
-                        if let Some(_) = n.checked_sub(2) {
-                            s1 = s1 * 0.5 + (0.75 * *x2).cos() * 0.5;
-                        }
-                        let Some(k7) = (n % 3).checked_sub(1) else {
-                            return f64::sin(x0)
-                        };
-                        let c8 = k7 as f64;
-                        s1 = s1.mul_add(0.75, c8.sin().sin() * 1.0);
-                    }
-                } else if -s1 < s1 {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = j as f64;
-                        if v[2] > f64::min(1.5_f64, self.scale) {
-                            let v9: f64 = fj;
-                            s0 = s0 * 0.8 + v[j].cos() * 0.2;
-                            s1 = (s1 * 0.75 + v9.cos() * 1.0).tanh();
-                        } else {
-                            s1 *= 0.6;
-                            s1 += 0.4 * f64::sin((u.powi(2) + 1.0).sqrt());
-                        }
-                        acc2 += 0.05 * f64::cos(s1 / (v[3].powi(2) + 0.5) - fj);
-                        if f64::cos(u / (u * u + 1.0)) <= s1 {
-                            acc2 += (v[j] + x1).sin() * 0.05;
-                        } else if (u.sin() * 0.9).acos() >= -0.5 {
-                            s1 = s1.mul_add(0.75, (SCALE + s1).tanh() * 0.25);
-                        } else {
-                            s0 *= 0.75;
-                            s0 += 0.25 * f64::cos(*x2).sin();
-                            let v10 = (x0.tanh() * 0.9).acos();
-                            acc2 += 0.05 * v10.sin();
-                        }
-                    }
-                    s1 = s1.mul_add(0.8, f64::sin(s0) * 0.2);
-                } else {
-                    s1 = 0.75 * s1 + 0.02 * (x0.cos().exp_m1().sin() * 0.9).asin().cos();
-                }
-                acc2 += f64::tanh((f64::powi(v[i % 4].sin().exp_m1(), 2) + 1.5).acosh()) * 0.25;
-                if (x2.tanh() * 2.0).sinh().sin() < s1 {
-                    m4 += 1;
-                }
-                let v13 = match i + m4 {
-                    0 => {
-                        let x1 = *x2;
-                        let v11 = (s1.cos() * 0.9).asin();
-                        v11 + v[n % 4] + x1.sin()
-                    }
-                    g if g > 2 => f64::cos((f64::powi(x0, 2) + 1.0).powf(s1.sin())),
-                    _ => {
-                        let v12 = f64::clamp(f64::atan(*x2), -1.0, 0.5);
-                        s0.tanh() + f64::cos(v12)
-                    }
-                };
-                s0 = (s0 * 0.75 + f64::sin(v13) * 0.02).tanh();
-            }
-            let c14 = m4 as f64;
-            let v17 = if let Some(k15) = (m4 + n).checked_sub(3) {
-                let c16 = k15 as f64;
-                let x1 = (x2.cos() * 0.9).atanh();
-                m0::prog_15(s0, x0, *x2, *v, n) + c16.tanh() + x1.tanh()
-            } else {
-                (c14.powi(2) + 1.0).cbrt().clamp(f64::tanh(x1) - 1.5, (c14 / (c14.cos() + 2.0)).sin() + 1.5)
-            };
-            let v18 = x0.cos().exp().abs();
-            let mut m19: f64 = 0.5;
-            let mut m20: f64 = 1.0;
-            for i in 0..n {
-                m19 = m19.max(f64::exp2(v17.sin()) + v[(i * 3) % 4].tanh());
-                let c21 = if v17 * v[i % 4] < -0.5 {
-                    v[(i * 3) % 4] / (v[(i * 3) % 4] * v[(i * 3) % 4] + 1.5)
-                } else {
-                    s0 * v[3]
-                };
-                m20 = m20.min(c21);
-            }
-            acc2 += 0.005 * m19.tanh();
-            s0.sin() + s1 * 0.75 - acc2.sin() + f64::sin(c14) + f64::tanh(v17) + v18 - m20 * 0.75 - (x0 * x0 + 0.5).recip().asinh()
+            s2 = 0.6 * s2 + 0.1 * f64::sinh(v[n % 4].tanh() * 1.5).sin();
+            s0 + s1 * 0.5 - s2.cos() - acc3.sin() + v9.tanh() + f64::cos(v10) + v9.sin()
         }
     }
 
     impl Weights {
         #[differentiable(wrt(x0, self))]
-        pub fn prog_45(&self, x0: f64, n: usize) -> f64 {
+        pub fn prog_1(self, x0: f64, n: usize) -> f64 {
             let v: [f64; 4] = self.w;
-            let mut s0 = v[2].clamp(-1.5, 0.5);
-            let mut acc1: f64 = 0.0;
-            let v8 = 'b0: {
-                acc1 += 0.25 * (v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0).cos().exp().cos();
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    let mut m2 = f64::INFINITY;
-                    for &u in v.iter() {
-                        let c3 = if (self.inner.b - fi) / ((self.inner.b * 1.0) * self.inner.b + 1.5) < 0.5 {
-                            f64::mul_add(f64::mul_add(self.a, self.a, s0), t, self.a + t) + u
-                        } else {
-                            v[(i + self.n) % 4] - self.a
-                        };
-                        m2 = m2.min(c3);
+            let x1: f64 = self.a;
+            let x2: f64 = self.inner.b;
+            let mut s0 = v[(self.n + n) % 4].cos().tanh();
+            let mut s1 = f64::atan2(s0.cos(), (x0 + x1).powi(2) + 1.0).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut k3 = 0;
+            while k3 < 5 && f64::ln_1p((x2 + v[k3 % 4]).powi(2)) >= -0.5 {
+                k3 += 1;
+                let v4 = s0;
+                if x2 / (x0.sin() + 2.0) < s1 || n % 2 == 0 {
+                    s1 = (s1 * 0.5 + (v4.tanh() * 0.9).acos() * 0.2).sin();
+                    if f64::copysign(0.5_f64, f64::tanh(x2)) > x1 * s1 {
+                        return (v[3].powi(2) + 1.0).sqrt();
                     }
-                    s0 = s0.mul_add(0.75, m2.sin().sin() * 0.01);
-                    'b3: {
-                        if (self.inner.b.sin() * 0.9).asin() / 4.0 < 0.0 {
-                            break 'b3;
-                        }
-                        let mut k4 = 0;
-                        while k4 < 4 {
-                            k4 += 1;
-                            let v5 = if t.sin() <= self.inner.b {
-                                m0::prog_15(f64::max(-3.0_f64, self.a).sin() * 2.0, f64::sin((self.a.powi(2) + 1.0).log(10.0) + f64::exp(self.a.cos())), s0, v, 1)
-                            } else if (fi.mul_add(self.a, self.a).powi(2) + 2.0).sqrt() > -0.5 || k4 > 3 {
-                                let x0 = m0::prog_15(t, 0.5, 0.75, v, 1);
-                                s0 = s0.mul_add(0.6, f64::sin(f64::exp((f64::tanh(v[k4 % 4]) + 2.0).cbrt().sin())) * 0.4);
-                                ((m2 - t).sin() * 0.5).ln_1p() + x0.cos()
-                            } else {
-                                f64::powf(2.0_f64, s0.sin())
-                            };
-                            acc1 += (x0.sin().powi(2) + 0.5).recip().sin() * 0.1;
-                            if self.inner.b.tanh() < 0.25 || self.n > 2 {
-                                break 'b3;
-                            }
-                            acc1 -= 0.01 * v5.tanh();
-                        }
-                        let v6 = f64::tanh(t).asinh();
-                        s0 = 0.5 * s0 + 0.5 * v6.sin().tanh();
-                    }
-                    if f64::log((self.a * 1.0) * self.a + 1.0, v[i] * v[i] + 2.0) > -0.5 {
-                        break 'b0 f64::cbrt((t.powi(2) + 2.0).sqrt().powi(2) + 0.5);
-                    }
-                    s0 = s0 * 0.6 + f64::sin(t) * 0.4;
+                    acc2 -= 0.4 * s0.mul_add(v4, s0).sin().exp().sin();
                 }
-                let v7: f64 = x0 / 4.0;
-                f64::exp(f64::sin(v7))
-            };
-            'l5: for i in (1..=6).step_by(2) {
-                let fi = i as f64;
-                s0 = 0.5 * s0 + 0.5 * v[3].cos();
-                let mut k9 = 0;
-                while k9 < 5 && f64::to_radians(self.w[k9 % 4]) * 20.0 + (fi * fi).ln_1p() <= ((self.inner.b * 1.0) * self.inner.b + 1.0).log10() {
-                    k9 += 1;
-                    s0 *= 0.5;
-                    s0 -= 0.1 * f64::tanh((v8 / (f64::cos(x0) + 2.0)).atan());
-                    match k9 % 3 {
-                        0..=2 => {
-                            break 'l5;
+                if k3 < n && v4.cos() > x1 {
+                    break;
+                }
+                acc2 -= f64::abs(v4.tanh()).cos() * 0.4;
+            }
+            let v5 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + (f64::acos(x0.tanh() * 0.9) + ch[0] * 0.25) * 0.5);
+            let v6 = (f64::tanh(self.w[3]) * 1.2).tan();
+            let v7 = v.iter().rev().skip(1).cloned().map(|z| f64::tan(v[k3 % 4].cos() * 1.2) + z * 0.5).sum::<f64>();
+            let mut k8 = 0;
+            let v10 = loop {
+                k8 += 1;
+                if v[k8] < 0.5 {
+                    break v5;
+                }
+                if f64::acos(x2.tanh() * 0.9) >= 0.0 || k8 < 3 {
+                    s1 = s1.mul_add(0.6, f64::cos(s1.max(s0).cos()) * 0.4);
+                } else {
+                    acc2 -= 0.4 * (v7.powi(2) + 1.0).cbrt().tanh();
+                }
+                if self.n % 2 == 0 && s0 / (v7.powi(2) + 1.0) * 2.0 <= 1.0 {
+                    s1 = s1 * 0.6 + (s1 - 0.65).cos() * 0.4;
+                    match k8 {
+                        0..=1 => {
+                            break v[3].cos().sinh();
+                        }
+                        2 => {
+                            s0 = (s0 * 0.6 + (s1.powi(3) + f64::sin(x2).exp2()) * 0.02).tanh();
+                            acc2 += (x2.sin() * 0.5).ln_1p().tanh() * 0.5;
                         }
                         _ => {
-                            s0 = s0.mul_add(0.8, f64::powi(self.a, 3).sin() * 0.01);
+                            s0 = (s0 * 0.75 + s0 / (v[(k8 + k3) % 4] * v[(k8 + k3) % 4] + 1.5) * 0.2).tanh();
+                            s1 = (s1 * 0.75 + (f64::powi(s1, 2) + 0.5).ln() * 0.1).sin();
+                            match k8 {
+                                0..=2 => {
+                                    break f64::exp_m1(x2.tanh());
+                                }
+                                3 => {
+                                    acc2 -= f64::tanh(v6) * 0.5;
+                                    if v5.asinh() >= f64::acos(v[3].sin() * 0.9) && k3 == 2 {
+                                        s1 = (s1 * 0.8 + (s1 - x0) / 2.0 * 0.2).tanh();
+                                        break s1.max(x2);
+                                    }
+                                }
+                                _other => {
+                                    let v9 = v6 + v7;
+                                    acc2 += 0.5 * f64::sin(v[2].hypot(v7));
+                                    acc2 += 0.5 * v9.tanh();
+                                }
+                            }
                         }
                     }
-                    let v10 = (f64::powi((self.a.powi(2) + 2.0).acosh(), 2) + 0.5).recip();
-                    s0 = 0.75 * s0 + 0.05 * v10.tanh().cos();
                 }
-                match k9 {
+                s1 = s1 * 0.5 + f64::tanh((v5.atan().powi(2) + 1.0).log2()) * 0.25;
+                if k8 >= 3 || (f64::powi(v5.tanh(), 2) + 1.0).atan2(v5 + x0) >= 1.0 {
+                    break s1;
+                }
+            };
+            x2 * 1.5 + s0 * 1.5 - s1 - acc2.tanh() - v5 - v6 - v7.cos() - v10
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_2<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (x0 * x0).tanh() * 2.0;
+        let mut s1 = f64::sin(x1.hypot(x2));
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = v[3 - i] * v[i];
+            s0 = (s0 * 0.5 + s0 * 0.5).tanh();
+        }
+        let v4 = f64::atanh(f64::tanh(a3[1]) * 0.9);
+        let mut k5 = 0;
+        let v9 = loop {
+            k5 += 1;
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                s1 = 0.6 * s1 + 0.02 * (s1.sin() * 1.2).tan().cos();
+                acc2 -= f64::ln((x1.sin() * 0.9).asin().powi(2) + 1.0).tanh() * 0.1;
+            }
+            let v8 = match n % 2 {
+                PHASE_B => {
+                    let v7 = ((x0 - x2).powi(2) + 2.0).ln();
+                    (v4.tanh().sinh().powi(2) + 1.0).log(10.0) + f64::cos(v7)
+                }
+                _other => f64::tan((SCALE + x0).sin() * 1.2),
+            };
+            acc2 += (v8 * v8 + 0.5).recip().sin() * 0.2;
+            if k5 >= 3 {
+                break (x1 * x1 + 2.0).acosh();
+            }
+        };
+        let mut a10 = [0.0; N];
+        for i in 0..N {
+            a10[i] = ((v4 / (f64::powi(s1, 2) + 0.5)).powi(2) + 2.0).sqrt();
+            s0 = s0 * 0.8 + (v[3 - k5] * 0.5).cos() * 0.4;
+        }
+        let v13 = match k5 + n {
+            0 => {
+                let v11 = x0 - 0.35;
+                v9.cos().exp() + v11.sin()
+            }
+            3 => v[k5] - x0,
+            4 => (v[0] * v[0] + 1.0).ln(),
+            _ => {
+                let v12 = f64::cosh(f64::tanh((x2 * x2 + 0.5).sqrt()));
+                (f64::powi(v12.min(v9), 2) + 1.0).log10()
+            }
+        };
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if (f64::tanh(s0) * 0.9).asin() >= -1.0 || k5 < i {
+                acc2 += (f64::sqrt(v9.powi(2) + 1.0) - (v13 * v13 + 1.0).sqrt()).cos() * 0.5;
+                match i % 4 {
+                    PHASE_B | 3 => {
+                        acc2 -= (v13 + s0.atan2(v[2].powi(2) + 0.5)).sin() * 0.5;
+                        continue;
+                    }
+                    _other => {
+                        let v14 = fi.hypot(v4 / (v4 * v4 + 1.0));
+                        s0 = (s0 * 0.8 + (s0.asinh() - 0.8) * 0.2).tanh();
+                        if n + i < 9 && v9.cos().exp_m1() < 1.0 {
+                            acc2 += (v4.sin() * 1.2).tan().tanh() * 0.4;
+                            continue;
+                        }
+                        acc2 -= f64::cos(v14.sin()) * 0.5;
+                    }
+                }
+                let v15 = v[3 - k5] - s1 + v[1];
+                acc2 += f64::sin(v15).tanh() * 0.5;
+            } else if (v9.powi(2) + 1.0).powf(0.5) > 1.0 {
+                s1 = (s1 * 0.6 + v[2] * 0.4).tanh();
+            }
+            for &u in a10.iter() {
+                match n {
                     0 => {
-                        acc1 -= 0.4 * (s0.tanh() * 0.9).atanh();
-                        let v11: f64 = (self.inner.b / ((self.a * 1.0) * self.a + 0.5)).hypot(s0.mul_add(s0, v[1]));
-                        acc1 += 0.4 * v11.sin().cos();
+                        let [b16, b17, _, _] = *v;
+                        s0 = s0.mul_add(0.6, f64::cos(b16.tanh() + f64::sin(b17)) * 0.2);
                     }
                     1 => {
-                        let v8 = -fi;
-                        s0 = (s0 * 0.8 + (v8 * v8 + 1.0).log10() * 1.0).tanh();
+                        let v18 = 3.0_f64.log(v13.powi(2) + 2.0);
+                        s0 = 0.75 * s0 + 0.1 * v18.sin();
                     }
-                    3 | 5 => {
-                        continue;
+                    3..=5 => {
+                        s0 = s0 * 0.6 + x0.cos() * 0.4;
+                        let v19: f64 = ((v4 * v4 + 0.5).atan2(v13).powi(2) + 1.0).log10();
+                        acc2 += f64::tanh(v19) * 0.1;
                     }
-                    _ => {
-                        let v16 = 'b7: {
-                            let v12 = ((x0.sin() + 2.0).cbrt().powi(2) + 1.0).log10();
-                            let mut k13 = 0;
-                            while k13 < n + 1 {
-                                k13 += 1;
-                                let v15 = 'b9: {
-                                    let v14 = (self.inner.b.powi(2) + 1.0).sqrt() * (v12 * v12);
-                                    if k13 == 6 {
-                                        break 'b7 self.inner.b + (v8 * v8 + 0.5).recip();
-                                    }
-                                    if v8.powi(2) <= v14 {
-                                        break 'b9 x0.to_degrees() * 0.02;
-                                    }
-                                    v14 + self.inner.b
-                                };
-                                if f64::to_radians(self.a) * 20.0 >= v8 {
-                                    break 'b7 (v[k13 % 4].powi(2) + 1.5).acosh() / (v[i % 4].cos() + 2.0);
-                                }
-                                s0 *= 0.5;
-                                s0 += 0.25 * v15.cos();
-                            }
-                            if m0::prog_15(v12, 0.75, fi.cos(), v, 1) > 1.0 {
-                                break 'b7 f64::cbrt(self.a.powi(2) + 1.0);
-                            }
-                            (self.a.cos() * 1.5).sinh()
-                        };
-                        s0 = 0.5 * s0 + 0.05 * f64::cos(v16).cos();
+                    _other => {
+                        let x2 = (fi.cos() * 0.9).acos();
+                        s1 = f64::mul_add(s1, 0.75, s1 * 0.8 * 0.25);
+                        acc2 += x2.tanh().tanh() * 0.1;
                     }
                 }
-                s0 *= 0.6;
-                s0 += 0.25 * f64::log((s0 * s0 + 2.0).sqrt().powi(2) + 1.0, 2.0).cos();
+                acc2 += f64::sin((v4.powi(2) + 1.5).acosh()) * 0.1;
+                acc2 += 0.1 * (v13 + u).sin();
             }
-            let v17 = v.iter().fold(v[self.n], |r, &z| r * 0.5 + 0.25 * ((r * r).ln_1p() + z.cos()).sin());
-            let mut k18 = 0;
-            while k18 < 3 {
-                k18 += 1;
-                let v19 = v.iter().fold(s0, |r, &z| r * 0.5 + 0.1 * (self.a.powi(2) + f64::sin(z)).tanh());
-                if f64::asin(v19.sin() * 0.9) - v19 / (v[k18] * v[k18] + 1.0) > 0.5 {
-                    s0 = (s0 * 0.5 + v17.sin() * 0.5).sin();
-                    break;
-                }
-                if !(k18 == 3) {
-                    acc1 += 0.4 * (s0.tanh() * 1.2).tan().cos();
-                    break;
-                }
-                s0 *= 0.5;
-                s0 += 0.75 * 1.5_f64.log(s0.powi(2) + 2.0);
-            }
-            (self.a * 1.0) - self.inner.b + s0 + acc1.cos() - v8.tanh() + v17
+            acc2 -= 0.5 * v13.powi(2).tanh();
         }
+        let mut a20 = [0.0; N];
+        a20[0] = v9.asinh();
+        for i in 1..4 {
+            a20[i] = a20[i - 1] * 0.75 + f64::sin(v[i]) * 0.25;
+        }
+        v[2].tanh() + s0 - s1 - acc2.sin() - v4.sin() + f64::sin(a10[2]) - v13.sin() - a20[1] - (f64::ln_1p(a20[n % 4] * a20[n % 4]).powi(2) + 2.0).acosh()
     }
 
     #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+    pub fn prog_3<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
         let w0 = v;
-        let mut s1 = f64::clamp(v[n % 4], f64::tanh(x2) - 1.5, f64::tanh(x0) + 1.5).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = i as f64;
-            a3[3 - i % 4] = a3[i % 4] * (f64::tanh(SCALE + w0[i % 4] * x1) * 0.1) + a3[3 - i % 4];
-            a3[i % 4] = a3[2] * (f64::sin(s1 * fi) * 0.05) + a3[i % 4];
-        }
-        for i in 0..6 {
-            let fi = i as f64;
-            s1 = s1.mul_add(0.5, f64::sqrt(x1 * x1 + 2.0).cos() * 0.5);
-            a3 = [(s1 * 0.75).sin() * 1.0, a3[3], a3[3].mul_add(0.75, 2.0_f64.powf(f64::cos(fi)).tanh() * 1.0), m0::prog_15(x2, f64::sin(fi.tanh().sinh()), x0, [v[0], v[1], v[2], v[3]], i).cos() * 0.01];
-        }
-        let mut k4 = 0;
-        let v5: f64 = loop {
-            k4 += 1;
-            if s1 - 0.75 < -0.5 {
-                s1 = (s1 * 0.6 + a3[k4].sin() * 0.4).tanh();
-            }
-            if x1 < a3[n % 4] {
-                break (w0[k4].sin() * 0.5).ln_1p();
-            }
-            acc2 += (x0.sin() * 0.9).atanh().sin() * 0.5;
-            if k4 >= 3 || (x0.sin() * 0.9).acos() > 0.0 {
-                break f64::min(0.5_f64, (s1 * s1 + 1.0).log2());
-            }
-        };
-        let mut k6 = 0;
-        while k6 < 6 && (s1 * s1 + 0.5).ln() < x2 {
-            k6 += 1;
-            for _ in 1..n {
-                if w0[k6 % 4] - x0 >= -0.5 {
-                    s1 = (s1 * 0.6 + f64::sinh(v5.sin() * 2.0) * 0.05).tanh();
-                    acc2 += v[1].tanh() * 0.05;
-                }
-                s1 *= 0.8;
-                s1 -= 0.05 * x1.powi(2).sin();
-                if (f64::to_radians(v[k6 % 4]).sin() * 0.9).acos() < -1.0 {
-                    s1 = (s1 * 0.75 + v5 / (v5.powi(2) + 0.5) * 0.02).sin();
-                } else {
-                    acc2 -= 0.05 * (a3[k4].asinh().sin() * 1.5).cosh().tanh();
-                    acc2 -= s1.tanh() * 0.05;
-                }
-            }
-            let v7 = if k6 > 2 && f64::mul_add(f64::ln(a3[0].powi(2) + 2.0), 1.25 - v5, x0 / (v5 * v5 + 1.0)) > -1.0 {
-                acc2 -= 0.25 * f64::sin(f64::atan2(x1, x2 * x2 + 0.5));
-                x2.tanh()
-            } else {
-                f64::cbrt(x1 * x1 + 1.0)
-            };
-            if w0[k6 % 4] * v5 <= -0.5 && k6 == 0 {
-                break;
-            }
-            s1 = s1.mul_add(0.8, (s1 * s1 + 1.0).log10().cos() * 0.4);
-            acc2 += 0.25 * v7.cos().tanh();
-        }
-        'l5: for _ in (0..=n).rev().step_by(2) {
-            acc2 -= 0.5 * f64::tanh(s1.cos().sin());
-            for j in (0..=n).rev().step_by(2) {
-                s1 = 0.6 * s1 + 0.4 * v5.sin();
-                if a3[j % 4] * w0[j % 4] < -1.0 {
-                    break 'l5;
-                }
-            }
-            s1 = (s1 * 0.75 + x2.sin() * 0.25).tanh();
-        }
-        let mut a8 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * 0.75 + (w0[i % 4].cos() * 2.0).cosh().tanh() * 0.02;
-            s1 = (s1 * 0.8 + f64::copysign(v5, x1.atan2(x1 * x1 + 0.5)) * 0.2).tanh();
+        let mut s1 = T::tanh((x0 * w0[n % 4]).to_degrees() * 0.02) * 2.0;
+        let mut s2 = (T::from_f64(SCALE).unwrap() + (x1 + w0[3])).tanh() * 2.0;
+        let mut acc3: T = 0.0;
+        if n % 3 == 1 {
+            return (x2.sin() * 1.2).tan();
         }
         for i in (0..4).rev() {
-            a8 = [0.1 * (s1 - x0).sin() + 0.75 * a8[0], a8[2] * 0.75 + f64::cos(prog_8(x2, 0.75, 2.0, [v[0], v[1], v[2], v[3]], k4)) * 0.005, a8[0] * 0.75 + f64::cosh(f64::sqrt(v5 * v5 + 2.0).sin() * 2.0).cos() * 0.02, a8[2]];
-            s1 = (s1 * 0.5 + m0::prog_15(x2, f64::tanh(s1.max(w0[k6 % 4])), w0[k6 % 4].tanh(), [v[0], v[1], v[2], v[3]], i) * 0.005).sin();
+            s1 = (s1 * 0.5 + s1 / (w0[(i + n) % 4] * w0[(i + n) % 4] + 1.0) * 0.2).tanh();
+            acc3 = acc3 + 0.5 * T::sin(v[i]);
         }
-        x1 + w0[2].cos() - s1 * 0.75 + f64::sin(acc2) + a3[2].cos() + v5 - a8[3].cos() + (x1 * v[3] + x0)
+        let v4 = v[1..].iter().cloned().fold(0.0, |r, p| r * 0.5 + (s2.tanh().cosh() + p * 0.5) * 0.5);
+        if (T::powi(x2, 2) + 2.0).ln() > 0.5 || n < 4 {
+            return (v[n % 4] * v[n % 4] + 1.5).acosh();
+        }
+        let v5 = (0..n).fold(-0.0, |r, i| r + w0[i % 4] / (x0.tanh() + 2.0));
+        let v6 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.75 + 0.1 * (r + p.sin()).sin());
+        s2 = s2.mul_add(0.6, (v6 * v6 + 0.5).ln().atan().cos() * 0.1);
+        s1 + s2 + acc3 * 0.75 - v4 * 0.25 - v5.cos() + v5.abs()
     }
 
     #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = x0;
-        let mut s1 = f64::acosh(x0.powi(2) + 1.5).tanh() * 2.0;
-        let mut s2 = (x1 + v[n % 4]).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            let mut k4 = 0;
-            while k4 < 5 {
-                k4 += 1;
-                let v5 = v.iter().copied().map(|p| f64::tanh(p).exp2()).sum::<f64>();
-                s0 *= 0.6;
-                s0 += 0.005 * m0::prog_15::<f64>(s0, 0.25, x2, v, 4).cos();
-                acc3 += v5.sin().sin() * 0.1;
-            }
-            s0 = (s0 * 0.75 + s0 * 0.25).sin();
-            for (j, &u) in v.iter().enumerate() {
-                if f64::tanh(t) >= -0.25 {
-                    break 'l0;
+    pub fn prog_4<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::min(x0, x1.mul_add(x0, x1)).sin() * 2.0;
+        let mut s2 = (w0[0].cos() * (x0.powi(2) + 1.0).powf(x2.sin())).tanh() * 2.0;
+        let mut s3: f64 = (s1.powi(2) + 1.0).cbrt();
+        let mut acc4: f64 = 0.0;
+        let mut a5 = [0.0; N];
+        for i in 0..N {
+            a5[i] = (v[i] * v[i] + 1.5).acosh();
+            acc4 += 0.5 * (x2 - s1).tanh();
+        }
+        let a6 = [(f64::powi(v[3].asinh(), 2) + 1.5).acosh(), v[n % 4], -w0[n % 4], a5[n % 4].abs()];
+        for t in a6 {
+            let v7 = t * t;
+            acc4 += f64::exp(f64::sin(x0)).min(w0[0] + a6[n % 4]).tanh() * 0.5;
+            match n % 3 {
+                1 => {
+                    s2 *= 0.75;
+                    s2 += 0.005 * f64::tanh(prog_3(f64::cos(s2.asinh()) * 2.0, s1, x0, v, 2));
                 }
-                match j + k4 {
-                    0..=2 => {
-                        continue;
-                    }
-                    PHASE_D | 5 => {
-                        s0 *= 0.8;
-                        s0 -= 0.02 * f64::tanh((f64::powi(u, 2) + 1.5).acosh() / (u.sin() + 2.0));
-                        s1 *= 0.8;
-                        s1 -= 0.05 * (s1 * s1 + 1.0).log(f64::powi(SCALE + t, 2) + 2.0).sin();
-                    }
-                    6 => {
-                        acc3 -= f64::sin(f64::asin(x2.sin() * 0.9)) * 0.1;
-                        let v6 = f64::clamp(u.tanh().exp(), f64::max(u, x0).tanh() - 1.5, u.cos() + 1.5);
-                        s0 = 0.75 * s0 + 0.05 * f64::sin(v6);
-                    }
-                    _ => {
-                        acc3 -= 0.1 * f64::sin(f64::atan(x2) * (s0 * s0 + 0.5).atan2(s0));
-                    }
-                }
-                s2 *= 0.6;
-                s2 += 0.4 * x2.sin();
-                acc3 += f64::sin(u.tanh()) * 0.1;
-            }
-            acc3 += 0.5 * t.sin();
-        }
-        let v7 = v.iter().fold(f64::tanh(prog_2(x0, f64::sinh(f64::sin(x0).sinh().tanh()).tanh() * 2.0, s1, v, n)), |r, &p| r * 0.5 + 0.25 * (x2.sin() + p.tanh()).tanh());
-        if f64::exp_m1(f64::sin(x2)) > -0.5 && n == 2 {
-            return prog_18(v7, f64::tanh(s2.abs()), f64::sin((v[0] * v[0]).ln_1p()), v, n);
-        }
-        let v9: f64 = if (f64::tanh(x1) * 0.9).atanh() > 0.5 {
-            let v8 = x0;
-            f64::log10(s2.powi(2) + 1.0) + v8.cos()
-        } else {
-            f64::abs(f64::sin(s2).exp())
-        };
-        let v10: f64 = m0::prog_15::<f64>(v9.sin().tanh(), f64::sin(v9), x1, v, n);
-        if (x2 * x2 + 1.0).log10() <= x0 {
-            return v10;
-        }
-        s0 + acc3.sin() - v7 * 0.5 + v10.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].cos();
-        let mut acc1: f64 = 0.0;
-        let c2: f64 = table(n + 1);
-        'l0: for i in (1..=4).step_by(2) {
-            s0 = 0.6 * s0 + 0.4 * x0.tanh();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                acc1 -= 0.25 * fj.atan().cos();
-                acc1 += 0.25 * f64::cos(f64::recip(fj * fj + 0.5));
-                if m0::prog_15(f64::tanh(s0).max(p.0 + p.1).cos(), (p.1.powi(2) + 2.0).ln().sin() * 2.0, f64::tanh((p.0.powi(2) + 1.0).log2() * p.0.to_radians()) * 2.0, v, 1) < -0.5 {
-                    acc1 -= c2.atan().sin() * 0.25;
-                    break 'l0;
-                }
-                acc1 += 0.25 * f64::tanh(f64::sin(u));
-            }
-            acc1 += 0.02 * f64::tanh(prog_18(p.1, s0, f64::acos((s0 + c2).cos() * 0.9).cos() * 2.0, v, i));
-        }
-        let m3 = 2 * n + 1;
-        let c4: f64 = table(m3);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc1 += (c4.powi(2) + 1.0).log(3.0).cos();
-            s0 = (s0 * 0.75 + v[2] * 0.25).sin();
-            s0 = s0 * 0.75 + f64::tanh(m0::prog_15(f64::sin((c4.sin() * 1.2).tan()), c4, 1.2, v, 0)) * 0.005;
-            if k5 >= 2 || p.1.tanh() > x0 * v[0] {
-                break;
-            }
-        }
-        assert!(m3 + n < 100, "m3 out of range");
-        x0 + p.0 * 0.75 + p.1 + s0.sin() + f64::cos(acc1) + c2.cos() + c4.cos() + (c4 * c4 + 1.0).log(s0.powi(2) + 2.0).clamp(c4.tanh().cosh().tanh() - 1.5, f64::tanh(x0).tanh() + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::sin((f64::clamp(x0, x0.tanh() - 1.5, v[2].cos() + 1.5).powi(2) + 1.0).log2()) * 2.0;
-        let mut s1 = (v[n % 4].sin() + 2.0).cbrt();
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..v.len() {
-            acc2 -= 0.01 * m0::prog_15(s1, x1, f64::tanh(f64::log10(f64::powi(f64::sinh(f64::tanh(s1) * 2.0), 2) + 1.0)) * 2.0, v, i).cos();
-            for _ in (0..=i).rev() {
-                s1 *= 0.6;
-                s1 += 0.25 * f64::tanh(f64::log2(s1 * s1 + 1.0));
-                if ((s1 + x0).powi(2) + 1.0).cbrt() > 0.0 {
-                    break 'l0;
-                }
-            }
-            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| 2.0_f64.hypot(x0) + p.tanh() + f64::sin(q)).sum::<f64>();
-            s1 = s1 * 0.8 + f64::cos(v3).sin() * 0.01;
-        }
-        match mode {
-            Mode::Upper(hi4) => {
-                for _ in (0..3).rev() {
-                    acc2 -= f64::recip(hi4.powi(2) + 1.0).cos() * 0.5;
-                    acc2 += (f64::powi(f64::recip(x1.powi(2) + 0.5), 2) + 1.0).log(2.0).tanh() * 0.5;
-                }
-            }
-            Mode::Lower(_, lo6) => {
-                let v7: f64 = prog_8::<f64>(x0, 2.0, 0.75, v, n);
-                for &t in v.iter() {
-                    for j in 0..3 {
-                        s1 = 0.6 * s1 + 0.4 * (-v7).cos();
-                        let v9 = match n + j {
-                            0 | 2 => {
-                                let v8 = f64::powf(lo6.powi(2) + 1.0, lo6.cos());
-                                f64::powf(x2.powi(2) + 0.5, 0.5) + f64::sin(v8)
+                2 => {
+                    let v8 = v[3];
+                    match (n % 3).checked_sub(1) {
+                        Some(0..=1) => {
+                            acc4 -= f64::tanh(prog_3(s1, 1.2, x2.tanh().cosh().sin() * 2.0, v, n)) * 0.02;
+                        }
+                        Some(k9) => {
+                            let c10 = k9 as f64;
+                            s2 = 0.5 * s2 + 0.5 * (t * t + 1.0).ln().cos();
+                            acc4 += f64::cos(prog_3::<f64>(x0, f64::cos(x1).sin(), f64::sin(v8) * 2.0, v, n)) * 0.02;
+                            acc4 += c10 * 0.5;
+                        }
+                        None => {
+                            s3 = (s3 * 0.8 + (v[n % 4].sin() * 0.9).acos() * 0.05).tanh();
+                            if f64::log10(v7.asinh().powi(2) + 1.0) < 0.0 && n % 3 == 1 {
+                                s3 = (s3 * 0.5 + prog_3(1.5, f64::log(v8.atan().powi(2) + 1.0, 2.0).sin(), 1.5, v, n) * 0.005).tanh();
+                                break;
                             }
-                            3 => x2 + lo6,
-                            4 | 6 => x2 - 2.0,
-                            _other => lo6 + v[2],
-                        };
-                        acc2 += 0.1 * v9.tanh().tanh();
+                            s2 = (s2 * 0.75 + s3 / (f64::tanh(s2) + 2.0) * 0.05).sin();
+                        }
                     }
-                    let v10 = lo6;
-                    acc2 += ((v10 * v10 + 0.5).atan2(x0).powi(2) + 1.0).log(10.0) * 0.4;
-                    acc2 += 0.5 * t.tanh();
+                    s2 = s2 * 0.75 + f64::sin(v8.sin()) * 0.25;
                 }
-                s0 = 0.6 * s0 + 0.005 * v7.cos();
+                _ => {
+                    let v11: f64 = prog_3(v7.cos().exp2().cos(), f64::sin(f64::tanh(f64::asinh(s2))), s1, v, n);
+                    let v12 = f64::acos(f64::sin(x1) * 0.9);
+                    s2 = s2.mul_add(0.6, (f64::tanh(v11) + v12.cos()).cos() * 0.005);
+                }
+            }
+            s1 = s1 * 0.75 + v7.tanh() * 0.05;
+        }
+        let v17 = match mode {
+            Mode::Lower(_, lo14) => {
+                lo14.atan()
+            }
+            Mode::Upper(_) => {
+                let v16 = a6[3].tanh().copysign(acc4);
+                f64::mul_add(f64::sqrt(v[n % 4].powi(2) + 1.0), v16.to_radians() * 20.0, v16)
+            }
+            Mode::Off => x1 + x2,
+        };
+        match mode {
+            Mode::Upper(_) => {
+                s1 = 0.75 * s1 + 0.1 * f64::cos((f64::cos(x1) * 0.9).asin());
+            }
+            Mode::Lower(_, lo20) => {
+                let v21 = prog_3(x0, x1, f64::atan2(x1.tanh().exp_m1().powi(2) + 1.0, lo20).sin() * 2.0, v, n);
+                acc4 -= v21.sin() * 0.005;
             }
             Mode::Off => {
-                let v11: f64 = prog_17(x0, (x1.powi(2) + 2.0).ln().sin(), x1, v, n);
-                acc2 -= 0.02 * v11.tanh();
-            }
-        }
-        for t in v {
-            let mut m12: f64 = t;
-            for j in 0..=3 {
-                m12 = f64::max(m12, v[3 - j].tanh().exp2());
-                s0 = s0.mul_add(0.8, (s0.sin() * 0.9).asin().tanh() * 0.05);
-            }
-            acc2 += 0.5 * m12.cos().tanh();
-            let v13 = x2 + x2.sin();
-            acc2 += 0.5 * v13.cos().cos();
-        }
-        assert!(!s1.is_nan(), "s1 is NaN");
-        x1 - x2 - s0 * 0.25 - acc2.cos() + f64::tanh(v[2]).exp_m1()
-    }
-
-    #[differentiable]
-    pub fn prog_50<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1 = x2.asinh();
-        let mut s2 = prog_8(T::log10(x1.powi(2) + 1.0).tanh() * 2.0, x2, x0 * 1.2, [v[0], v[1], v[2], v[3]], 1).sin() * 2.0;
-        let mut acc3: T = 0.0;
-        for &t in v {
-            if 0.8 * x0 >= 1.0 {
-                let x2 = T::from_f64(2.0_f64).unwrap().atan2((t.tanh() * 0.9).atanh());
-                acc3 = acc3 - (x2 + w0[2]).tanh() * 0.5;
-                if v[0].asinh() >= -0.5 {
-                    let x0 = x0;
-                    s1 = 0.6 * s1 + 0.4 * x0.cos().tanh();
-                } else if s2.atan2((x1 - t).powi(2) + 0.5) < -1.0 {
-                    let mut k4 = 0;
-                    while k4 < n && T::exp_m1(t.sin()) <= s1 {
-                        k4 += 1;
-                        let v5 = m0::prog_15(t, x1, (s1 * t).tanh() * 2.0, *v, n);
-                        let v8 = match n {
-                            0 => {
-                                let v6 = (T::powi(v[k4 % 4] * x1, 2) + 2.0).ln();
-                                s1 + v6
-                            }
-                            MODE_B => ((s2 * s2 + 1.5).acosh().powi(2) + 0.5).ln(),
-                            g if g > 2 => {
-                                let x0 = T::to_radians((t.powi(2) + 2.0).acosh()) * 50.0;
-                                let v7 = x0;
-                                T::atanh(x1.cos() * 0.9) + v7.sin()
-                            }
-                            _ => {
-                                s1 = (s1 * 0.5 + (t + 1.5) * 0.5).sin();
-                                -s1
-                            }
-                        };
-                        s1 = s1 * 0.8;
-                        s1 = s1 - 0.02 * v8.tanh();
-                        s2 = s2.mul_add(0.6, v5.cos() * 0.005);
-                    }
-                    let x2 = w0[k4 % 4].cos();
-                    s2 = (s2 * 0.75 + x2 * 0.25).tanh();
+                acc4 += v17.asinh().cos() * 0.5;
+                if (f64::powi(a6[3], 2) + 0.5).sqrt() < -0.5 {
+                    s3 = (s3 * 0.8 + prog_3(s3.cos(), x0, 1.5, v, n) * 0.005).tanh();
                 } else {
-                    s1 = s1.mul_add(0.8, m0::prog_15(T::cos((s1.sin() * 1.5).sinh()), x1, x0 * 0.25, *v, 3).tanh() * 0.005);
-                    let v9 = T::cos(x0);
-                    s2 = s2 * 0.75 + T::tanh(v9) * 0.25;
+                    let v22 = prog_3::<f64>(0.5, (f64::to_degrees(v[n % 4] / (x0 * x0 + 1.0)) * 0.02).cos() * 2.0, x2.powi(2).tanh(), v, n);
+                    acc4 += 0.005 * f64::tanh(v22);
                 }
-            } else if T::exp_m1(T::sin(x2)) >= -1.0 {
-                s1 = s1 * 0.8;
-                s1 = s1 + 0.005 * prog_8::<T>(x0, s2, T::sin((x0 - t).cos()) * 2.0, *w0, n).sin();
-                let v10 = m0::prog_15::<T>(((T::powi(x1, 2) + 1.0).log(2.0) * (v[n % 4] * v[n % 4] + 1.0).powf(0.3)).tanh() * 2.0, t, T::tanh(x1 / 4.0).sin() * 2.0, *w0, n);
-                s2 = s2 * 0.6;
-                s2 = s2 - 0.005 * T::sin(v10);
+                acc4 -= (v17 / (x1.sin() + 2.0)).cos() * 0.25;
             }
-            acc3 = acc3 + T::tanh(t * w0[n % 4]) * 0.5;
-            acc3 = acc3 + T::cos((s1 * s1).ln_1p() * (s1 / (s1 * s1 + 0.5))) * 0.4;
         }
-        let v11 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.75 + 0.25 * T::sin(p).cos());
-        let mut m12 = 0;
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            let v15 = match i {
-                0..=2 => m0::prog_15(x0, ((-v11) + T::cos(x0)).sin(), T::cos(v11) * 2.0, *v, i),
-                4 => v11.to_degrees() * 0.02,
-                5 => {
-                    for &u in w0.iter() {
-                        let v13 = T::log(T::from_f64(0.5_f64).unwrap(), T::powi(v11, 2) + 2.0).atan();
-                        let v14 = u * u;
-                        acc3 = acc3 - 0.05 * T::tanh(v14 + v13 / (fi.tanh() + 2.0));
-                    }
-                    x0.sin()
+        let v25 = 'b2: {
+            if !(n == 6 && f64::hypot(w0[n % 4], x0) >= v17) {
+                break 'b2 (x0 + x2).powi(2);
+            }
+            if v17.min(x0) < -1.0 {
+                acc4 -= (x1.to_radians().powi(2) + 2.0).ln();
+                break 'b2 prog_3((2.0 - f64::min(3.0_f64, v17)).cos(), 0.25, f64::log(w0[n % 4] * w0[n % 4] + 1.0, 10.0).abs().cos(), v, n);
+            }
+            for i in 0..n {
+                let fi = i as f64;
+                let mut m23 = f64::INFINITY;
+                for j in 0..v.len() {
+                    let c24 = f64::tanh((s3 * s3).ln_1p()) + v[(j + n) % 4];
+                    m23 = m23.min(c24);
                 }
-                _ => v11 + fi,
-            };
-            let v16 = (T::powi((s2.cos() * 0.9).asin(), 2) + 0.5).recip();
-            acc3 = acc3 + T::powf(s2 * s2 + 1.0, x0.tanh()).cos() * 0.25;
-            if T::exp_m1(v11.tanh()) <= v11 || m12 > 9 {
-                m12 += 1;
+                s1 = (s1 * 0.8 + f64::cos(m23) * 0.1).sin();
+                if x0.cos().exp2() - f64::tanh(w0[i % 4]).cosh() <= f64::to_degrees(fi) * 0.01 {
+                    break 'b2 a6[(i + n) % 4];
+                }
             }
-            s1 = s1.mul_add(0.75, (v15.tanh() - T::tanh(v16)).tanh() * 0.005);
-        }
-        match m12 {
-            1 => {
-                s2 = 0.75 * s2 + 0.25 * T::sin(x0);
-            }
-            MODE_C | 4 => {
-                s2 = s2 * 0.5 + T::cos(v11.tanh().exp2()) * 0.1;
-                let v17 = T::from_f64(3.0_f64).unwrap().hypot(x1);
-                s2 = (s2 * 0.75 + v17.cos() * 0.25).sin();
-            }
-            5 => {
-                let v18 = (x0 * x0 + 0.5).ln().asinh();
-                s2 = (s2 * 0.6 + v18.tanh() * 0.25).tanh();
-            }
-            _other => {
-                let x2 = x2 - v11;
-                acc3 = acc3 + T::tanh(x2);
-            }
-        }
-        acc3 = acc3 + T::cos((x1 * x1 + 1.0).log(3.0));
-        s2 = (s2 * 0.8 + T::ln_1p((x0 - x2).powi(2)) * 0.1).sin();
-        s1 * 0.75 + s2 * 0.75 + acc3.sin() - v11 * 0.25
+            prog_3(x1, x2, 1.5, v, n)
+        };
+        s1.tanh() - s2 - s3 * 1.5 + acc4.cos() + f64::tanh(a6[2]) - f64::cos(v25)
     }
 
     #[differentiable]
-    pub mod m51 {
+    pub mod m5 {
         #[allow(unused_imports)]
         use super::*;
 
-        pub fn prog_51(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = v[n % 4].cos().cos();
-            let mut acc1: f64 = 0.0;
-            let v2 = prog_17(((x0 * p.0).powi(2) + 1.0).cbrt().tanh() * 2.0, p.1, f64::cos(p.1.min(x0)).exp2().tanh() * 2.0, v, 0);
-            let a3 = v.map(f64::tanh);
-            let v4 = a3.iter().zip(a3.iter()).map(|(&z, &q)| 1.0 + 0.25 * (prog_8::<f64>((p.0 * z).abs().tanh(), 2.0, p.0, v, n) + f64::cos(q)).sin()).product::<f64>();
-            let v8 = match n % 2 {
-                0 => {
-                    for i in 1..n {
-                        let v5 = (a3[1] * a3[1] + 1.0).recip();
-                        if v[i % 4] - p.0 >= v5 {
-                            break;
-                        }
-                        acc1 -= f64::ln_1p(v4.abs().powi(2)).tanh() * 0.4;
-                    }
-                    let v6 = v[n % 4];
-                    (p.1.cos() * 0.9).asin().tanh() + f64::sin(v6)
-                }
-                1 => {
-                    let v7 = f64::recip(p.1.powi(2) + 0.5);
-                    v[n % 4].abs() + f64::tanh(v7)
-                }
-                _ => f64::ln_1p((f64::powi(a3[n % 4], 2) + 1.0).log2().tanh() * 0.5),
-            };
-            if (f64::ln_1p(v[n % 4] * v[n % 4]).powi(2) + 1.0).recip() < -0.5 {
-                acc1 += f64::cos(f64::to_radians(x0) * 50.0);
-            }
-            'l1: for i in (1..=6).step_by(2) {
-                let fi = i as f64;
-                acc1 += (x0.tanh() * 1.2).tan().tanh() * 0.4;
-                s0 *= 0.6;
-                s0 += 0.2 * f64::tanh(v8 - p.1);
-                let mut k9 = 0;
-                while k9 < 3 && v2 < f64::tan(v4.sin() * 1.2) {
-                    k9 += 1;
-                    if (v4.tanh().powi(2) + 1.0).log2() < 0.25 {
-                        break 'l1;
-                    }
-                    s0 = (s0 * 0.75 + m0::prog_15::<f64>(0.5, p.1, (s0 - p.1).powi(2).cos() * 2.0, a3, 6) * 0.005).tanh();
-                    let v10 = f64::atan2(v4 * v4 + 0.5, a3[3 - k9].cos());
-                    acc1 += f64::tanh(v10) * 0.2;
-                }
-                if p.0 * fi > s0 / (f64::powi(v8, 2) + 1.5) {
-                    return f64::powi(v4, 2);
-                }
-            }
-            let f11 = |t: f64| (p.0 - p.1).copysign(v[n % 4].cos().cosh()) + t * 0.25;
-            let v12 = f11(v[2]);
-            s0.sin() + acc1.tanh() - f64::tanh(v2) + v4 + v8 * 0.75 - v12.tanh()
-        }
-
-        pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-            const PHASE_A: usize = 0;
+        pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            const PHASE_B: usize = 1;
             const PHASE_C: usize = 2;
-            const PHASE_D: usize = 3;
-            let mut s0: f64 = prog_66((2.0 - x1).sin(), f64::cos(x2.cos()) * 2.0, x0, v, 2).cos() * 2.0;
-            let mut s1 = ((x0 * x0).ln_1p().powi(2) + 1.0).log(f64::powi(x2.tanh(), 2) + 2.0);
-            let mut s2: f64 = (x0.cos() * 0.5).ln_1p();
+            let mut s0 = f64::asinh(v[n % 4]) / 1.5;
+            let mut s1 = (x2 * x2 + 2.0).ln();
+            let mut s2 = f64::cbrt(x1.cos() + 2.0);
             let mut acc3: f64 = 0.0;
-            let [b4, b5, b6, _] = v;
-            if b6 * s2 > -0.25 {
-                acc3 -= b5.clamp(b4.sin().exp_m1().cos() - 1.5, (b5 - acc3).sin() + 1.5).sin();
-            } else {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    acc3 += f64::cos(((1.25 - fi).tanh() + 2.0).cbrt()) * 0.5;
-                    if prog_8((b6 + 0.35).tanh(), x1, b5, v, i) <= b5 {
-                        acc3 -= 0.4 * ((s1 * s1 + 1.0).log10().powi(2) + 1.0).sqrt();
-                        s1 = f64::mul_add(s1, 0.6, f64::tanh(t * s1) * 0.1);
-                    } else {
-                        let [b7, _, _, b8] = v;
-                        acc3 += 0.5 * f64::tanh(b6 * t);
-                        acc3 += f64::cos(b7.sin() + b8.sin()) * 0.5;
-                    }
-                    for (j, &u) in v.iter().enumerate() {
-                        let v9 = if x1 + v[3 - i] <= x0 {
-                            x1.cos().exp_m1() * b4.cos()
-                        } else {
-                            v[j].asinh().sin().exp()
-                        };
-                        let v10 = m0::prog_15::<f64>(1.2, b4, s0, v, j);
-                        s1 = s1 * 0.75 + (0.8 - s1).cos() * 0.25;
-                        acc3 -= f64::sin(f64::sin(u) + v9.cos() + v10.cos()) * 0.05;
-                    }
-                }
+            let mut a4 = [0.0; 4];
+            for (i, &t) in v.iter().enumerate() {
+                a4[i] = (t.powi(2) + 1.5).acosh().tanh();
             }
-            let v17 = match n {
-                PHASE_A => b5 / (b5.cos() + 2.0),
-                2 | 4 => {
-                    s1 = s1.mul_add(0.5, f64::cosh((b4 - x1).tanh()).cos() * 0.2);
-                    b4.to_degrees() * 0.01
-                }
-                6 => b5.hypot(b4),
-                _ => {
-                    for i in (0..n).rev() {
-                        let fi = i as f64;
-                        let v14 = match n {
-                            0..=1 => {
-                                for j in 0..n {
-                                    let fj = j as f64;
-                                    if SCALE + b4 <= -0.5 {
-                                        s1 = s1.mul_add(0.6, f64::cos(s1 * std::f64::consts::FRAC_1_PI) * 1.0);
-                                        match j % 2 {
-                                            0 => {
-                                                break;
-                                            }
-                                            1 => {
-                                                let x1 = (b5.atan().powi(2) + 0.5).ln();
-                                                s2 = s2.mul_add(0.8, f64::sin(x1.sin()) * 0.1);
-                                            }
-                                            _ => {
-                                                s0 = (s0 * 0.5 + (b6.powi(2) + 1.5).acosh() * 0.1).sin();
-                                            }
-                                        }
-                                        s0 = s0.mul_add(0.8, (x2 - b4).cos() * 0.1);
-                                    } else if v[0] >= 0.5 {
-                                        acc3 -= 0.05 * f64::atan(s1 * b5).tanh();
-                                        match j % 4 {
-                                            0 | 2 => {
-                                                acc3 -= 0.05 * f64::tanh(x2);
-                                                s1 = 0.75 * s1 + 0.25 * b4.sin();
-                                            }
-                                            3 => {
-                                                s1 = s1 * 0.6 + (-v[n % 4]).cos() * 0.4;
-                                                break;
-                                            }
-                                            _ => {
-                                                s1 = s1 * 0.5 + f64::sqrt(s1 * s1 + 2.0).sin() * 0.5;
-                                                s2 = (s2 * 0.75 + x2.sin() * 0.25).sin();
-                                            }
-                                        }
-                                    } else {
-                                        let v11 = (f64::cos(fi) + 2.0).cbrt();
-                                        s1 = 0.75 * s1 + 1.0 * v11.sin().sin();
-                                    }
-                                    if fi * v[i % 4] < 0.0 {
-                                        let v12 = fj;
-                                        acc3 += v12.sin() * 0.05;
-                                    } else {
-                                        s2 = s2.mul_add(0.75, f64::powi(s2.asinh().powi(2) + 1.0, -3).cos() * 0.02);
-                                        acc3 -= 0.05 * (f64::atan(b5) * fj).tanh();
-                                    }
-                                    s1 = f64::mul_add(s1, 0.5, s1.tanh() * 0.5);
-                                }
-                                b5 - s2
-                            }
-                            PHASE_C => f64::sqrt(b4 * b4 + 2.0),
-                            PHASE_D | 5 => {
-                                let v13 = f64::sin(b5).exp().abs();
-                                (-v13) - v13
-                            }
-                            _ => (b5 * x2).copysign(b4),
-                        };
-                        if (s2 * s2 + 1.0).log2() > b5.sin() {
-                            let v15 = v[1] * b6;
-                            s0 = s0 * 0.75 + v15.sin() * 0.05;
-                        } else {
-                            acc3 += (fi - f64::exp_m1(s1.sin())).sin() * 0.25;
-                            if (-b4) * s0 < f64::asin(f64::tanh(v14) * 0.9) {
-                                continue;
-                            }
-                            let v16 = x2;
-                            acc3 += 0.25 * v16.sin().tanh();
-                        }
-                        s0 = 0.75 * s0 + 1.0 * (fi * fi + 1.0).sqrt().sin();
-                        acc3 += 0.25 * v14.tanh();
+            let mut k5 = 0;
+            let v9 = loop {
+                k5 += 1;
+                let v7 = match n {
+                    PHASE_B if n < 4 => s1.tanh(),
+                    g if g > 3 => {
+                        let v6 = f64::sin(x2);
+                        prog_3(x1.sin().exp().atan().tanh() * 2.0, 2.0, 1.2, &a4, 0) + v6.cos()
                     }
-                    (b5.powi(2) + 1.0).cbrt()
+                    _ => s1.cos(),
+                };
+                let v8: f64 = f64::ln_1p(a4[3] * a4[3]);
+                acc3 += 0.4 * f64::tanh(f64::atan2(s1, v[k5 % 4] * v[k5 % 4] + 1.0).cos().exp_m1());
+                if k5 >= 5 || prog_3(1.2, f64::tanh(f64::exp_m1(v8.sin())), x1, &a4, n) > a4[(k5 + n) % 4].powi(2) {
+                    break v[(k5 + n) % 4].cos();
                 }
+                acc3 += v7.tanh() * 0.01;
             };
-            let v20 = if (b6.cos() * 1.5).cosh() <= -0.5 {
-                let v18 = f64::atan2(f64::powi(x1, 2) + 1.0, b4) + (x1.powi(2) + 0.5).powf(0.5);
-                s2 = 0.75 * s2 + 0.25 * f64::ln_1p(x2.sin().powi(2));
-                ((b5 * b5 + 0.5).sqrt().sin() * 1.2).tan() + v18.tanh()
-            } else if n < 1 && f64::sin(b4) > 0.5 {
-                let b4 = -b4;
-                let v19 = (x1.tanh().exp2().tanh() + 2.0).cbrt();
-                1.5_f64.powf(f64::tanh(b6)) + b4.cos() + v19.sin()
-            } else {
-                ((v17 - b5).powi(2) + 1.0).sqrt()
-            };
-            s2 = 0.8 * s2 + 0.02 * f64::ln(f64::abs(v17).powi(2) + 0.5).tanh();
-            let v21 = v.iter().copied().map(|p| (-v20.atan()) + p.cos()).sum::<f64>();
-            let v22 = mix(|t: f64| t / (v17.cos() + 2.0), v[2], v[1]);
-            match mode {
-                Mode::Lower(_, _) => {
-                    let v25: f64 = v20 + x0;
-                    s1 = s1 * 0.6 + f64::cos(f64::abs(f64::tanh(v22).exp_m1())) * 0.02;
-                    acc3 -= v25.cos() * 0.25;
+            match n {
+                1 => {
+                    let v10: f64 = prog_3(s1, (x0 / (a4[k5 % 4] * a4[k5 % 4] + 1.5)).tanh(), 0.25, &a4, n);
+                    acc3 += v10.cos() * 0.01;
                 }
-                Mode::Upper(hi26) => {
-                    s1 = (s1 * 0.6 + (hi26 * hi26 + 1.5).acosh() * 1.0).sin();
-                    let v27 = f64::min(b5, v20);
-                    s1 = 0.75 * s1 + 0.01 * v27.cos();
+                2 => {
+                    s0 = 0.8 * s0 + 0.2 * f64::cos(f64::abs(v9));
+                }
+                g if g > 4 => {
+                    let v11 = x0;
+                    acc3 -= v11.sin();
                 }
                 _ => {
-                    let x2 = x2 / (b4.tanh() + 2.0);
-                    s2 = (s2 * 0.5 + (v[n % 4].tanh() * 0.9).atanh().to_radians() * 50.0 * 0.1).sin();
-                    acc3 -= x2.tanh();
+                    s1 = s1.mul_add(0.6, prog_3::<f64>(v9, 1.2, x0, &a4, n).cos() * 0.005);
+                    acc3 += 0.5 * f64::cos(v[k5 % 4] * (0.3 - s0));
                 }
             }
-            s0 + s1 * 0.75 + s2 * 0.25 + f64::sin(acc3) + b5 * 1.5 - v21.cos() + v22
-        }
-
-        pub fn prog_76(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = (x1.powi(2) + 2.0).acosh().tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let v2 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.2 * f64::tanh(f64::exp2(f64::cos(v[0])) + p.sin()));
-            let v3 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.2 * ((x0.powi(2) + 0.5).ln() + p.sin()).tanh());
-            let mut m4 = 0;
-            for &t in v {
-                let v5 = (f64::powi(x2, 2) + 0.5).atan2((x2 * x2 + 1.0).recip());
-                let mut k6 = 0;
-                while k6 < n && t + x2 <= -1.0 {
-                    k6 += 1;
-                    let v7 = v.iter().map(|&p| v[k6 % 4] - x2 + p.cos()).sum::<f64>();
-                    acc1 += 0.05 * f64::exp_m1(f64::tanh(3.0_f64.atan2(v5))).cos();
-                    s0 = 0.8 * s0 + 0.01 * f64::tanh(v7);
+            let mut k12 = 0;
+            let v13 = loop {
+                k12 += 1;
+                if prog_3(x2, v9, 0.75, &a4, k5) <= x0 && k12 % 3 == 1 {
+                    s0 = s0 * 0.8 + f64::tanh(f64::acosh(f64::powi(s0, 3).powi(2) + 2.0)) * 0.05;
                 }
-                if f64::log2(v[3] * v[3] + 1.0) >= -1.0 || m4 > 26 {
-                    acc1 -= s0.cos() * 0.5;
-                    acc1 -= 0.5 * (t.cos() * 0.5).ln_1p();
-                } else {
-                    let v8: f64 = prog_8(x0, 0.75, v3, *v, k6);
-                    acc1 -= 0.25 * f64::cos(v5).exp().tanh();
-                    s0 = (s0 * 0.6 + v8.sin() * 0.005).tanh();
+                s2 = (s2 * 0.75 + s2.asinh() * 0.25).sin();
+                if k12 >= 4 {
+                    break f64::recip(f64::powi(0.8 - x2, 2) + 0.5);
                 }
-                if v3.mul_add(v[0], v3) >= x1 {
-                    m4 += 1;
-                }
-                acc1 += 0.5 * (f64::to_radians(t) * 20.0);
-                acc1 -= 0.5 * v5.cos().sin();
-            }
-            let c9 = m4 as f64;
-            let v17 = match m4 % 3 {
+            };
+            let v14 = a4.iter().copied().map(|p| 1.0 + 0.25 * (prog_3(x2, s0, x2.cos().tanh(), &a4, k5) + p.cos()).tanh()).product::<f64>();
+            match k5 % 3 {
                 0 => {
-                    for i in 1..n {
-                        let fi = i as f64;
-                        if f64::exp((v[0] * v[i % 4]).tanh()) >= 0.5 || i == 4 {
-                            acc1 += 0.4 * v[i % 4].tanh().exp2().sin();
-                        } else if m0::prog_15(0.25, ((c9.cos() * 0.9).acos() / ((-v3).powi(2) + 1.0)).tanh() * 2.0, 1.5, *v, n) < 1.0 && i + m4 < 5 {
-                            let v10: f64 = m0::prog_15(1.2, 2.0, x0, [v[0], v[1], v[2], v[3]], n);
-                            let v11 = m0::prog_15(x0, v2, 0.75, [v[0], v[1], v[2], v[3]], i);
-                            acc1 += 0.02 * (v10.sin() - v11.sin()).cos();
-                        } else {
-                            let v12 = f64::powf(f64::powi(x0, 2) + 0.5, 0.5);
-                            acc1 += 0.4 * v12.sin().cos();
-                        }
-                        acc1 += (-c9).atan().cos() * 0.4;
-                        if f64::sqrt(v3 * v3 + 0.5) < fi {
-                            s0 = (s0 * 0.8 + m0::prog_15(1.5, x1, x2, *v, n) * 0.005).sin();
-                            continue;
-                        }
-                    }
-                    let v13 = v2.abs().copysign((x1.powi(2) + 1.5).acosh());
-                    ((s0 * s0 + 1.0).log10().powi(2) + 1.0).log(2.0) + v13.cos()
+                    s1 = 0.6 * s1 + 0.1 * f64::log10(f64::powi((v13.tanh() * 0.9).atanh(), 2) + 1.0).cos();
+                    let v15 = prog_3(f64::log((x0 * x1).powi(2) + 1.0, 10.0).cos() * 2.0, x2, (x0 * x0 + 0.5).ln().tanh(), &a4, n);
+                    acc3 += 0.02 * f64::cos(v15);
                 }
-                1 => {
-                    for i in (0..=n).rev().step_by(2) {
-                        let fi = i as f64;
-                        if c9 * x0 <= 0.0 {
-                            s0 *= 0.5;
-                            s0 += 1.0 * fi.abs().tanh();
-                            continue;
-                        }
-                        acc1 -= f64::sin(v2.atan()) * 0.5;
-                        let mut m14 = v3;
-                        for j in 0..n {
-                            let fj = j as f64;
-                            let c15 = if i < m4 {
-                                v[(j + n) % 4]
-                            } else {
-                                fj * v[(j + n) % 4]
-                            };
-                            m14 = c15.max(m14);
-                        }
-                        s0 = s0.mul_add(0.8, m14.cos().cos() * 0.02);
-                    }
-                    let x2: f64 = x1.powi(3);
-                    acc1 += (SCALE + v2).cos();
-                    c9.cos() + x2.sin()
+                PHASE_B => {
+                    let v16 = prog_3(f64::cos(v9 + 2.0) * 2.0, f64::tanh((x0.tanh() * 1.5).sinh() * x2.max(s2)), 0.5, &a4, k5);
+                    s1 = s1 * 0.5 + v16.sin() * 0.005;
                 }
-                MODE_C => {
-                    let v16 = v3.hypot(c9).abs();
-                    s0 *= 0.6;
-                    s0 += 0.01 * prog_52(f64::sin(v2) * 2.0, (f64::sin(f64::cbrt(s0.cos() + 2.0)) * 0.5).ln_1p().sin(), f64::tanh(0.1 * v16) * 2.0, [v[0], v[1], v[2], v[3]], m4).tanh();
-                    v16.cos().sinh()
+                PHASE_C => {
+                    s1 = (s1 * 0.6 + (a4[2] - f64::asin(x2.tanh() * 0.9)) * 0.05).tanh();
                 }
-                _ => prog_18(f64::cos(3.0_f64.atan2(s0)), s0, v3, [v[0], v[1], v[2], v[3]], n),
-            };
-            let Some(k18) = (n % 3).checked_sub(1) else {
-                return v3.cos()
-            };
-            let c19 = k18 as f64;
-            let f20 = |t: f64| (c9.powi(2) + 0.5).cbrt() + t * 0.5;
-            let v21 = v.iter().cloned().map(f20).sum::<f64>();
-            let v22 = f20(x0) + f64::log(v[2] * v[2] + 1.0, v21 * v21 + 2.0) * 0.5;
-            s0.tanh() + acc1.sin() + v2 + v3.tanh() - v17.cos() + f64::sin(c19) + v22.tanh()
-        }
-
-        pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = v[n % 4];
-            let mut s1 = f64::sin(x0 * x0) * 2.0;
-            let mut acc2: f64 = 0.0;
-            let a3 = v.map(f64::cos);
-            let mut m4 = 0.5_f64.copysign(s1);
-            for i in 0..4 {
-                m4 = f64::min(m4 * 0.5 + (x1 / (x2 * x2 + 1.0) + v[i]) * 0.1, m4);
-            }
-            s1 *= 0.8;
-            s1 += 0.25 * m4.sin().cos();
-            let v13 = match n {
-                1 => {
-                    for &t in a3.iter() {
-                        acc2 += prog_8(m4, t, 0.5, a3, n).sin() * 0.05;
-                        let mut m5 = f64::INFINITY;
-                        for j in 0..n + 1 {
-                            m5 = f64::min(x2.powi(2) + v[j % 4], m5);
-                        }
-                        s1 = 0.6 * s1 + 0.05 * m5.sin();
-                    }
-                    let v6 = (f64::powi(f64::cbrt(x2.powi(2) + 1.0), 2) + 1.0).log2();
-                    (v[n % 4].cos() * 0.9).atanh() + v6.tanh()
-                }
-                g if g > 2 => (x2.to_radians() * 20.0).powi(3),
-                _other => {
-                    for i in 0..3 {
-                        let fi = i as f64;
-                        let v9 = if f64::powi(f64::asinh(x1).powi(2) + 1.0, -2) < 0.0 {
-                            let v7 = (m4.sin() * 2.0).cosh();
-                            v7.mul_add(x2, x2)
-                        } else if !(i == 1) {
-                            let m4 = -s0.asinh();
-                            let v8 = m4.copysign(x2);
-                            (f64::to_degrees(x2) * 0.02).tanh() + v8.sin()
-                        } else {
-                            s1 = s1 * 0.8 + f64::sin(s1.sin()) * 0.2;
-                            m0::prog_15(fi, s1, f64::sin((v[3 - i].cos() * 0.5).ln_1p() * (x2 * x2 + 0.5).powf(0.5)), v, i)
-                        };
-                        s1 = s1 * 0.75 + (a3[3 - i] / (s1 * s1 + 1.0)).sin() * 0.1;
-                        'b4: {
-                            if i == 2 {
-                                acc2 -= 0.5 * f64::cos(v[2]).exp_m1().cos();
-                                if (f64::ln(x1 * x1 + 1.0).sin() * 0.9).atanh() >= (x0.powi(2) + 1.5).acosh() {
-                                    return prog_52(s0, 0.5, f64::cos(x2.mul_add(x1, x1)), v, 5);
-                                }
-                                let v9 = (x0.tanh() + 2.0).cbrt();
-                                s0 = f64::mul_add(s0, 0.75, v9.sin() * 0.75);
-                            } else if (f64::powi(v[3 - i], 2).powi(2) + 0.5).sqrt() > v9 {
-                                s1 = (s1 * 0.75 + prog_8(0.5, 0.25, f64::tanh(s1.mul_add(s1, v[i]) + x2.atan()) * 2.0, v, n) * 0.005).sin();
-                            } else {
-                                let v10 = 'b5: {
-                                    if !(n % 2 == 0 && s0 < -0.5) {
-                                        break 'b5 v9;
-                                    }
-                                    f64::powf(f64::powi(m4.cos().exp2(), 2) + 0.5, 1.5)
-                                };
-                                let v11 = 'b6: {
-                                    if i > 1 {
-                                        break 'b6 f64::mul_add((f64::tanh(x1) * 1.5).sinh(), x2, x0.mul_add(fi, m4));
-                                    }
-                                    if SCALE + x2 >= fi.sin().cosh() && i < 2 {
-                                        break 'b6 (f64::powi(f64::log2(x2.powi(2) + 1.0), 2) + 2.0).ln();
-                                    }
-                                    m0::prog_15::<f64>(x0, fi, ((f64::cos(a3[(i + n) % 4]) * 0.9).atanh() + f64::ln(s0 * s0 + 0.5)).tanh() * 2.0, v, i)
-                                };
-                                acc2 -= 0.005 * (v10.sin() - v11.sin()).sin();
-                            }
-                            for j in 1..n {
-                                let fj = j as f64;
-                                if (f64::powi(s0.hypot(fi), 2) + 1.0).log10() <= (f64::powi(v[(j + i) % 4], 2) + 1.0).powi(-1) || j % 2 == 0 {
-                                    s0 = (s0 * 0.6 + m4 * 0.4).sin();
-                                    break 'b4;
-                                }
-                                if j < 4 && (v[1].powi(2) + 1.0).log(a3[0] * a3[0] + 2.0) > -1.0 {
-                                    let v12 = a3[3 - i];
-                                    s1 = 0.8 * s1 + 0.2 * f64::tanh(v12);
-                                } else if m4.tanh() <= v9 {
-                                    acc2 += 0.1 * f64::cosh(fj.tanh() * 1.5).mul_add(s0.tanh(), fi.tanh()).sin();
-                                    acc2 -= 0.1 * f64::recip(x0 * x0 + 0.5).cos();
-                                } else {
-                                    s1 = (s1 * 0.5 + 1.2 * s1 * 0.4).sin();
-                                }
-                                s0 = 0.75 * s0 + 0.4 * (m4.to_degrees() * 0.01);
-                            }
-                            if ((m4.powi(2) + 1.0).recip().tanh() + 2.0).cbrt() > x1.asinh() || i > 1 {
-                                s0 = 0.8 * s0 + 1.0 * f64::cosh(fi.tanh()).tanh();
-                                break 'b4;
-                            }
-                        }
-                        s1 = s1 * 0.75 + f64::sin(v9.tanh()) * 0.005;
-                    }
-                    a3[n % 4] * core::f64::consts::FRAC_1_SQRT_2 - (a3[n % 4] * a3[n % 4] + 0.5).recip()
-                }
-            };
-            let mut m14: f64 = 0.0;
-            for i in 0..=n {
-                m14 = m14.min(a3[(i + n) % 4] * x2 + v[i % 4]);
-            }
-            acc2 -= 0.75 * f64::cos(m14);
-            let v16 = if f64::sin(x2).sin() > (a3[n % 4].cos() * 0.9).asin() {
-                f64::tanh(m4).exp_m1()
-            } else if f64::max(x1, x2) >= f64::sin(v13) {
-                let v15 = f64::ln_1p(x0 * x0).atan();
-                -(v13 - v15)
-            } else {
-                return f64::recip(m4 * m4 + 1.0)
-            };
-            let v18 = if m14.tanh().cos().exp() < m14 {
-                let v17 = v16 / (x1 * x1 + 1.5) / 4.0;
-                0.5_f64.hypot((x2 * x2).ln_1p()) + v17.sin()
-            } else {
-                let x2 = v[n % 4] - 0.3;
-                v16 + x2
-            };
-            let mut a19 = v;
-            for i in 0..n {
-                a19[i % 4] -= f64::cos(f64::asin(x1.sin() * 0.9)) * 0.2 * a19[3 - i % 4];
-            }
-            let f20 = |t: f64| f64::sinh(f64::cos(v[2].asinh()) * 2.0) + t * 0.5;
-            let v21 = v.iter().fold(0.0, |r, &p| r * 0.5 + f20(p) * 0.5);
-            let v22 = f20(v[0]);
-            x1 * 0.25 + s0.tanh() + s1 * 0.5 - f64::tanh(acc2) - v13 * 0.75 - f64::cos(v18) - a19[3].tanh() - v21.tanh() - v22.cos() + (0.3 - v13)
-        }
-
-        pub fn prog_106<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-            let mut s0 = ((x2.powi(2) + 1.0).log2().powi(2) + 0.5).sqrt().tanh() * 2.0;
-            let mut s1 = (0.5 - x0).clamp(f64::log(x1 * x1 + 1.0, 2.0).tanh() - 1.5, (f64::powi(v[0], 2) + 0.5).recip().cos() + 1.5).cos() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut a3 = [0.0; N];
-            for i in 0..N {
-                a3[i] = (s1.powi(2) + 0.5).sqrt();
-            }
-            let mut k4 = 0;
-            loop {
-                k4 += 1;
-                let v5: f64 = s1 - 1.25;
-                acc2 += (x1.sin() * 0.9).atanh().cos() * 0.25;
-                if f64::sqrt(x2 * x2 + 2.0) > -0.5 || k4 % 3 == 1 {
-                    let [b6, b7, b8, _] = *v;
-                    s0 = s0 * 0.6 + (b6.sin() - b7.cos() + b8.cos()).cos() * 0.1;
-                } else if s0 * (f64::powi(a3[n % 4], 2) + 1.0).sqrt() > x2 {
-                    let v9: f64 = x1 + s0;
-                    s1 = (s1 * 0.75 + v9.cos() * 0.1).tanh();
-                } else {
-                    let v5: f64 = (f64::sin(s0) * 0.9).atanh();
-                    let v10 = s0 + v5;
-                    acc2 -= f64::tanh(v10).sin() * 0.25;
-                }
-                if k4 >= 6 || f64::powf(a3[k4 % 4] * a3[k4 % 4] + 0.5, 0.5) >= -0.5 {
-                    break;
-                }
-                s1 = 0.8 * s1 + 0.2 * v5.sin().cos();
-            }
-            let v15 = match k4 % 4 {
-                MODE_B | 3 => acc2.to_radians(),
                 _ => {
-                    for i in 0..v.len() {
-                        if i == 0 && f64::powi(x0, 2) <= a3[0] {
-                            let v11: f64 = prog_52(f64::acos(f64::tanh(-a3[3 - i]) * 0.9).sin() * 2.0, x1, s0, *v, i);
-                            let v12 = v11.atan();
-                            s0 *= 0.6;
-                            s0 += 0.02 * f64::cos(v12).cos();
-                        } else if x1 <= -0.5 {
-                            let v13 = s0.tanh();
-                            s1 *= 0.75;
-                            s1 += 0.25 * v13.tanh();
-                        } else {
-                            let v14 = s1 / (f64::powi(x2, 2) + 1.0);
-                            acc2 -= 0.5 * v14.sin();
-                        }
-                        acc2 += 0.5 * s1.tanh();
-                    }
-                    prog_8::<f64>((a3[k4 % 4] * v[k4 % 4]).cos().tanh() * 2.0, (f64::cos(a3[k4 % 4]).exp2() - 0.3).tanh(), (-(x0 + a3[k4 % 4])).cos() * 2.0, *v, 0)
+                    acc3 -= 0.5 * (s2.tanh() * 0.9).asin().tanh();
                 }
-            };
-            'l3: for (i, &t) in a3.iter().enumerate() {
-                let fi = i as f64;
-                s1 = s1.mul_add(0.6, f64::asinh(v15).cos() * 0.4);
-                s0 = (s0 * 0.75 + f64::to_degrees(a3[i]) * 0.02 * 0.2).tanh();
-                let mut k16 = 0;
-                while k16 < 6 {
-                    k16 += 1;
-                    if s1 <= -1.0 || k16 + n < 12 {
+            }
+            f64::cos(x0) - s1 * 0.5 + s2 * 1.5 - acc3.sin() - v9 + v13 * 0.5 - v14
+        }
+
+        pub fn prog_7<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+            let mut s0 = x1.asinh();
+            let mut s1: T = v[1].cos().exp_m1();
+            let mut s2 = s0.mul_add(x0, s0).sin() * 2.0;
+            let mut acc3: T = 0.0;
+            'l0: for i in 0..n {
+                s2 = T::from_f64(0.8).unwrap() * s2 + T::from_f64(0.05).unwrap() * ((x1 / (x2 * x2 + 1.5)).powi(2) + 2.0).acosh().sin();
+                for j in (0..=i).rev() {
+                    let fj = T::from_usize(j).unwrap();
+                    if ((v[n % 4].cos() * 1.5).cosh().powi(2) + 1.0).recip() < (fj * fj + 1.0).log(s0 * s0 + 2.0) {
+                        continue 'l0;
+                    }
+                    acc3 = acc3 + ((2.0 - s2).tanh() * T::from_f64(0.5).unwrap()).ln_1p().cos() * T::from_f64(0.05).unwrap();
+                }
+                acc3 = acc3 + T::from_f64(0.25).unwrap() * s2.sin();
+                s2 = s2 * T::from_f64(0.5).unwrap();
+                s2 = s2 + 0.2 * T::acos(s1.tanh() * 0.9).tanh();
+            }
+            let mut a4 = [v[0], v[1], v[2], v[3]];
+            for i in 0..n {
+                let fi = T::from_usize(i).unwrap();
+                a4[i % 4] = a4[i % 4] + a4[(i * 3) % 4] * (T::sin(x2 / (s2.tanh() + 2.0)) * 0.1);
+                a4[i % 4] = a4[i % 4] - T::cos((T::powi(fi, 2) + T::from_f64(0.5).unwrap()).ln()) * 0.1 * a4[(i * 3) % 4];
+            }
+            'l3: for i in (1..=4).step_by(2) {
+                let fi = T::from_usize(i).unwrap();
+                if i % 2 == 0 && T::tanh(a4[i % 4]) <= -T::from_f64(0.25).unwrap() {
+                    s1 = (s1 * T::from_f64(0.8).unwrap() + T::log2(s1 * s1 + 1.0) * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap() * 0.1).tanh();
+                } else {
+                    let mut k5 = 0;
+                    while k5 < n && x2.cos() < T::from_f64(0.5).unwrap() {
+                        k5 += 1;
+                        acc3 = acc3 + 0.1 * T::tanh(-(T::from_f64(0.5).unwrap() * fi));
+                        acc3 = acc3 - (x0.atan().sin() * 0.9).acos().tanh() * 0.1;
+                        if x1 >= T::sin(x1).sinh() {
+                            return v[1].to_radians();
+                        }
+                    }
+                    let v6 = prog_3(x2, s2, T::cos(x2 + 0.1) * 2.0, v, 6);
+                    acc3 = acc3 - T::from_f64(0.02).unwrap() * T::sin(T::cos(v6));
+                }
+                if -(a4[i % 4] * a4[i % 4] + T::from_f64(0.5).unwrap()).ln() > x2 {
+                    s2 = 0.6 * s2 + 0.1 * s0.tanh().exp().sin();
+                } else if i % 2 == 0 {
+                    let v7 = prog_3::<T>(s1, s0, T::sin(x2) * 2.0, v, n);
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + (s1.cos() * 0.9).acos() * T::from_f64(0.05).unwrap()).sin();
+                    if -s1 <= T::from_f64(0.5).unwrap() {
+                        s2 = s2.mul_add(0.6, (fi * x0).sin() * 0.1);
+                    } else {
+                        let v8 = x2 / (x1.abs().tanh() + 2.0);
+                        s2 = (s2 * T::from_f64(0.5).unwrap() + T::to_radians(x1) * T::from_f64(50.0).unwrap() * T::from_f64(0.5).unwrap()).tanh();
+                        acc3 = acc3 + v8.tanh();
+                    }
+                    acc3 = acc3 + v7.sin().tanh() * T::from_f64(0.02).unwrap();
+                } else {
+                    acc3 = acc3 - 0.2 * ((v[i % 4] * v[i % 4] + 1.0).log(s0.powi(2) + 2.0).tanh() * 0.9).atanh();
+                }
+                acc3 = acc3 + T::cos(T::tanh(T::exp(s0.tanh())));
+                for j in 0..i {
+                    let fj = T::from_usize(j).unwrap();
+                    if j + i < 6 && (T::ln(x1 * x1 + 2.0).tanh() * 2.0).cosh() <= T::from_f64(0.5).unwrap() {
                         break 'l3;
                     }
-                    if (t.asinh().powi(2) + 1.0).cbrt() >= f64::log2(x0 * x0 + 1.0) {
-                        continue;
-                    }
-                    let v17 = x1 - t;
-                    s1 = s1 * 0.75 + (fi - f64::tanh(fi).exp_m1()).cos() * 1.0;
-                    acc2 -= 0.05 * f64::cos(v17);
+                    let v10 = if (T::cos(s0) * T::from_f64(0.5).unwrap()).ln_1p() > T::from_f64(0.5).unwrap() || j % 3 == 1 {
+                        prog_3((x0 * T::from_f64(0.5).unwrap()).cos(), x0 * T::from_f64(0.25).unwrap(), x1, v, n)
+                    } else if T::sinh(s1.sin() * 1.5) >= s0 {
+                        let v9 = (-T::from_f64(0.5_f64).unwrap()).max(fj);
+                        s1 * v9
+                    } else {
+                        return s1.atan()
+                    };
+                    s1 = s1.mul_add(T::from_f64(0.5).unwrap(), (x1 - s1).cos() * T::from_f64(0.25).unwrap());
+                    s1 = (s1 * T::from_f64(0.5).unwrap() + T::cos(v10) * 0.005).tanh();
                 }
-                let v18 = (t * t + 1.0).ln().tanh().exp_m1();
-                acc2 += 0.5 * v18.tanh();
             }
-            let [b19, _] = [prog_18((x2 * std::f64::consts::FRAC_1_PI).cos() * 2.0, 1.2, ((x2 + x1) * x1.min(a3[k4 % 4])).sin(), [v[0], v[1], v[2], v[3]], k4), f64::acos(f64::cos(v[0]).sin() * 0.9)];
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                match mode {
-                    Mode::Lower(_, lo21) => {
-                        let v22 = m0::prog_15(f64::cos((f64::atanh(b19.cos() * 0.9).tanh() * 0.9).asin()), s0, 0.75, *v, 4);
-                        let mut k23 = 0;
-                        while k23 < 4 && a3[0].tanh() + f64::recip(s1.powi(2) + 0.5) > -1.0 {
-                            k23 += 1;
-                            acc2 += 0.05 * (fi.tanh() * 0.5).ln_1p().sin();
-                            let v24 = f64::tanh(lo21);
-                            acc2 += 0.05 * v24.sin().sin();
-                        }
-                        s1 *= 0.5;
-                        s1 += 0.005 * f64::sin(v22);
-                    }
-                    Mode::Upper(hi25) => {
-                        let v26 = v15 + x1;
-                        s0 = s0.mul_add(0.8, f64::sin(m0::prog_15((s0 * hi25 * s0).tanh(), s0, x1, *v, n)) * 0.005);
-                        acc2 += v26.tanh() * 0.25;
-                    }
-                    Mode::Off => {
-                        acc2 += (f64::cosh(b19.sin() * 1.5) - x2).cos() * 0.25;
-                        acc2 -= ((fi + x0) * v15.clamp(-0.5, 1.0)).sin() * 0.25;
-                    }
+            let mut k11 = 0;
+            while k11 < 3 && (x2.cos() * 2.0).cosh() <= 0.0 {
+                k11 += 1;
+                acc3 = acc3 + T::from_f64(0.5_f64).unwrap().log(x2 * x2 + 2.0).asinh() * T::from_f64(0.75).unwrap();
+                acc3 = acc3 - T::tanh(s1) * T::from_f64(0.5).unwrap();
+                let mut m12 = T::neg_infinity();
+                for j in 0..n + 1 {
+                    let c13 = v[j % 4].mul_add(x0 / (x2 * x2 + T::from_f64(0.5).unwrap()), v[j % 4]);
+                    m12 = m12.max(c13);
                 }
-                let v27 = a3.iter().copied().map(|p| v15 + b19 + p.sin()).sum::<f64>();
-                match i + n {
+                s0 = s0.mul_add(T::from_f64(0.8).unwrap(), m12.cos() * 0.01);
+            }
+            let mut m14 = 0;
+            for i in 1..n {
+                let fi = T::from_usize(i).unwrap();
+                match i {
                     MODE_C => {
-                        let v28 = ((a3[3].tanh() * 0.9).acos().powi(2) + 2.0).ln();
-                        let mut k29 = 0;
-                        while k29 < n {
-                            k29 += 1;
-                            if !(k29 % 2 == 0 && (s1.tanh().cosh().powi(2) + 0.5).ln() > -0.5) {
-                                acc2 += 0.02 * (f64::cos(v27) + 2.0).cbrt();
-                            } else {
-                                let v30 = x2.cos();
-                                s1 = 0.8 * s1 + 0.2 * v30.tanh();
-                            }
-                            let v31 = f64::log(v28 * v28 + 1.0, v28 * v28 + 2.0);
-                            let v32 = (f64::powi(fi.atan(), 2) + 1.0).atan2(f64::hypot(v28, s0));
-                            s0 *= 0.75;
-                            s0 += 0.02 * v27.tanh();
-                            s0 = (s0 * 0.6 + (v31.sin() + v32.sin()) * 0.02).tanh();
-                        }
-                        acc2 += f64::sin(v28.cos()) * 0.25;
+                        let v15: T = (T::powi(T::ln(x2.powi(2) + 1.0), 2) + T::from_f64(0.5).unwrap()).powf((s1 + s2).cos());
+                        s1 = (s1 * T::from_f64(0.75).unwrap() + v15.tanh() * 0.01).tanh();
                     }
-                    4 | 6 => {
-                        s0 = s0.mul_add(0.6, f64::sin((f64::powi(x0.sin(), 2) + 1.0).powf(s0.sin().cos())) * 0.1);
-                        let v38 = match mode {
-                            Mode::Lower(_, lo34) => {
-                                let v35 = lo34.powi(2);
-                                acc2 += 0.25 * f64::tanh(v35 / (v35 * v35 + 1.5) + f64::atan(x0));
-                                2.0_f64.atan2(v27) * v35.cos()
-                            }
-                            Mode::Upper(hi36) => {
-                                let v37 = hi36.sin().exp_m1();
-                                v37.atan()
-                            }
-                            Mode::Off => {
-                                s1 *= 0.75;
-                                s1 -= 0.25 * f64::sqrt(a3[i % 4] * a3[i % 4] + 0.5).cos();
-                                0.5_f64.powf(v15.sin())
-                            }
-                        };
-                        acc2 += f64::tanh(v38).sin() * 0.25;
-                    }
-                    7 => {
-                        s0 = 0.8 * s0 + 0.02 * (x2 / (f64::powi(s0, 2) + 0.5)).cos();
+                    3..=5 => {
+                        let v16 = (s1 * s1 + 1.0).recip() * fi.asinh();
+                        s1 = (s1 * T::from_f64(0.8).unwrap() + v16.tanh() * 0.1).tanh();
                     }
                     _ => {
-                        acc2 += (f64::powi(s1, 2) + 2.0).acosh().sin() * 0.25;
-                        if (f64::sin(v15) * 0.9).asin() >= -1.0 {
-                            continue;
-                        }
+                        s2 = s2 * T::from_f64(0.5).unwrap() + x2.sin() * T::from_f64(0.5).unwrap();
                     }
                 }
-                acc2 += 0.25 * f64::min((f64::tanh(v[2]) * 0.9).asin(), v[3].cos()).tanh();
-                acc2 += v27.cos() * 0.25;
+                if x2.atan() <= 0.0 {
+                    m14 += 1;
+                }
+                if x0.atan() <= 1.0 {
+                    let v17 = T::tan(x2.sin() * T::from_f64(1.2).unwrap());
+                    s2 = (s2 * T::from_f64(0.8).unwrap() + T::sinh(T::cos(a4[m14 % 4]) * 2.0) * T::from_f64(0.02).unwrap()).tanh();
+                    acc3 = acc3 - T::from_f64(0.4).unwrap() * T::tanh(v17);
+                } else {
+                    acc3 = acc3 + (x2.sin().powi(2) + 1.0).log10();
+                    if a4[k11] + a4[1].tanh().exp2() <= T::from_f64(0.5).unwrap() {
+                        continue;
+                    }
+                    s2 = s2.mul_add(T::from_f64(0.8).unwrap(), T::atanh(T::cos(s1) * 0.9).tanh() * T::from_f64(0.02).unwrap());
+                }
+                let v18 = v.iter().fold(x0, |r, &p| r * T::from_f64(0.5).unwrap() + 0.1 * T::sin(p).exp_m1().cos());
+                acc3 = acc3 + T::from_f64(0.4).unwrap() * (T::powi(v[i % 4], 2) + 1.0).log10().sin().exp().cos();
+                s1 = s1 * T::from_f64(0.5).unwrap();
+                s1 = s1 + 0.2 * v18.cos().tanh();
             }
-            let f39 = |t: f64| (-(f64::to_degrees(x1) * 0.02)) + t * 0.25;
-            let v40 = f39(x2);
-            s0 + s1 * 1.5 + acc2.cos() + v15.tanh() - f64::cos(b19) + v40.sin()
+            match m14 {
+                0 => {
+                    let v19: T = (T::tanh(x0.cos()) * 0.9).acos();
+                    s1 = s1 * T::from_f64(0.5).unwrap() + v[m14 % 4].min(x2).cos() * T::from_f64(0.5).unwrap();
+                    if T::log10(v19 * v19 + 1.0) <= 0.0 && m14 < 1 {
+                        s2 = (s2 * T::from_f64(0.8).unwrap() + prog_3::<T>(s2, ((x1.powi(2) + 2.0).acosh() * T::sin(x2)).cos(), x1, v, m14) * 0.005).tanh();
+                        let v20 = prog_3((-v19).powi(2).ln_1p().sin(), x0 * T::from_f64(0.25).unwrap(), T::hypot(T::abs(x2), x0.clamp(-1.5, 1.5)).tanh(), v, k11);
+                        acc3 = acc3 + 0.01 * v20.tanh();
+                    } else if T::log2(T::cosh(v19.sin() * 1.5).powi(2) + 1.0) > 1.0 {
+                        s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::tanh(acc3) * 0.005);
+                        acc3 = acc3 - x2.abs().atan2(T::powi(x0 + x1, 2) + T::from_f64(0.5).unwrap()).tanh() * 0.2;
+                    } else {
+                        s2 = T::from_f64(0.75).unwrap() * s2 + 0.1 * T::sin((x1 * x1 + 2.0).acosh());
+                    }
+                }
+                1..=2 => {
+                    let v21 = prog_3(x2, s1, x0 * T::from_f64(0.75).unwrap(), v, n);
+                    s2 = s2 * T::from_f64(0.8).unwrap();
+                    s2 = s2 - 0.005 * T::tanh(a4[m14 % 4]);
+                    acc3 = acc3 + T::cos(v21) * 0.005;
+                }
+                4 => {
+                    acc3 = acc3 - T::acosh(x0.powi(2) + 1.5).tanh();
+                    acc3 = acc3 + T::cos(x2 * T::from_f64(0.5_f64).unwrap().min(x2));
+                    if s0 <= acc3 {
+                        acc3 = acc3 + T::cos((v[m14 % 4] * v[m14 % 4]).ln_1p());
+                    } else {
+                        let v22 = T::from_f64(0.75).unwrap() * v[m14 % 4];
+                        s1 = (s1 * T::from_f64(0.5).unwrap() + v22.cos() * T::from_f64(0.5).unwrap()).sin();
+                    }
+                }
+                _ => {
+                    let v23 = v[k11].powi(2) / 1.5;
+                    s1 = s1 * 0.6;
+                    s1 = s1 - T::from_f64(0.4).unwrap() * (x1 * x1 + 1.0).sqrt().tanh();
+                    acc3 = acc3 - v23.sin();
+                }
+            }
+            if m14 == 2 {
+                let v24 = (x2 / (x2.sin() + 2.0)).to_radians() * 20.0;
+                acc3 = acc3 - v24;
+            } else if T::cos(x1).cosh() <= x2 {
+                acc3 = acc3 + x0.cos().clamp(T::tanh(x0).sin() - 1.5, (T::to_degrees(x0) * T::from_f64(0.02).unwrap()).cos() + 1.5).cos();
+                let x0 = T::log((x0.sin() * 1.5).sinh().powi(2) + 1.0, T::from_f64(10.0).unwrap());
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 - 0.1 * x0;
+            } else {
+                let v25 = T::exp2(T::tanh(x2)) - T::sin(x0).exp_m1();
+                let v26 = T::cos(T::from_f64(1.5_f64).unwrap().copysign(acc3)).exp();
+                s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * (v25.tanh() + T::cos(v26)).tanh();
+            }
+            s0.tanh() + s1 * T::from_f64(0.5).unwrap() - T::tanh(s2) + T::sin(acc3) + a4[2].sin()
         }
 
-        pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::cosh(x1.sin().sin() * 1.5).cos() * 2.0;
-            let mut s1 = (v[3] * s0).tanh() * 2.0;
-            let mut s2 = f64::atanh(f64::sin(x1) * 0.9);
-            let mut acc3: f64 = 0.0;
+        pub fn prog_8<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::clamp(v[3], f64::cos(v[3]) - 1.5, x2.cos() + 1.5).cos() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let mut a2 = [0.0; N];
+            for i in 0..N {
+                a2[i] = s0;
+                s0 = (s0 * 0.8 + x1 * 0.2).tanh();
+            }
+            if prog_2::<4>((x1 + x2).cos(), f64::tanh((x1.tanh() + 2.0).cbrt().sin()) * 2.0, s0, v, n) >= -0.5 {
+                return x0.powi(3) - (f64::tanh(x1) * 0.9).acos();
+            }
+            if f64::log(f64::powi((f64::tanh(a2[2]) * 1.2).tan(), 2) + 1.0, 10.0) <= 0.25 {
+                return x1 - s0;
+            }
+            let v3: f64 = if f64::tan(f64::cos(s0 - 2.5) * 1.2) > x0 && n < 4 {
+                (x1 * x1 + 1.0).log(3.0).max((f64::cos(x0) * 0.9).atanh())
+            } else {
+                x0 + v[n % 4]
+            };
             let mut k4 = 0;
             loop {
                 k4 += 1;
-                if k4 > 0 {
-                    acc3 += 0.5 * (x0.cos() * 0.9).atanh().sin().exp2().tanh();
-                } else {
-                    s1 = s1 * 0.8 + (x0 - x1).cos() * 0.1;
-                    let mut k5 = 0;
-                    while k5 < 6 {
-                        k5 += 1;
-                        if v[k5 % 4] + x1 > f64::powf(f64::powi(x2, 2) + 1.0, 1.5) {
+                match n {
+                    0 => {
+                        for j in (0..n).rev() {
+                            acc1 += ((s0 + x2).sin() * 0.9).atanh() * 0.02;
+                            match n % 4 {
+                                1 | 3 => {
+                                    s0 = 0.75 * s0 + 0.25 * v3.cos();
+                                }
+                                _other => {
+                                    let x1 = f64::copysign(v[n % 4], x2).tanh().exp2();
+                                    acc1 += ((x0 * x0 + 2.0).ln().powi(2) + 1.0).powf(0.5).cos() * 0.05;
+                                    acc1 += f64::sin(x1).tanh() * 0.05;
+                                }
+                            }
+                            match j {
+                                0 => {
+                                    acc1 += (a2[j % 4] * v3 + (v3.tanh() * 1.2).tan()).sin() * 0.05;
+                                    if ((x2 * x0).sin() + 2.0).cbrt() <= 0.0 {
+                                        break;
+                                    }
+                                }
+                                MODE_C | 4 => {
+                                    s0 *= 0.5;
+                                    s0 -= 1.0 * (f64::cos(s0) + 2.0).cbrt().tanh();
+                                    s0 = s0.mul_add(0.75, f64::cos(s0.atan()) * 0.25);
+                                }
+                                5 => {
+                                    s0 = (s0 * 0.8 + (s0 + v3) * 0.1).tanh();
+                                }
+                                _ => {
+                                    s0 = s0.mul_add(0.75, f64::ln_1p(v3 * v3).tanh() * 0.25);
+                                    let v5 = v[n % 4];
+                                    acc1 -= 0.05 * v5.tanh();
+                                }
+                            }
+                        }
+                        s0 *= 0.75;
+                        s0 -= 0.25 * f64::tanh(v3);
+                        if k4 > 2 && SCALE + (x2.cos() * 2.0).cosh() < 0.5 {
                             break;
                         }
-                        match k5 + k4 {
-                            MODE_A | 2 => {
-                                let v6 = m0::prog_15((x2.powi(2) + 1.0).log10().tanh(), ((x0 * x0 + 0.5).ln().sin() * 0.9).atanh().cos(), s2.atan().tanh(), v, 5);
-                                s0 = (s0 * 0.6 + (s0.cos() * 0.9).acos() * 0.1).tanh();
-                                s1 = s1 * 0.8 + f64::tanh(v6).sin() * 0.005;
-                            }
-                            g if g > 3 => {
-                                s0 = (s0 * 0.6 + s0 * x1 * 0.1).sin();
-                            }
-                            _ => {
-                                s0 = (s0 * 0.8 + f64::sqrt(f64::powi(s0, 2) + 1.0).sin().cosh() * 0.1).tanh();
-                            }
+                    }
+                    MODE_B | 3 => {
+                        s0 *= 0.5;
+                        s0 -= 0.1 * ((x2 + v3).tanh() * 0.9).acos().sin();
+                        s0 = 0.5 * s0 + 0.25 * f64::sqrt((s0 - a2[k4 % 4]).powi(2) + 1.0).cos();
+                    }
+                    4..=5 => {
+                        s0 = 0.75 * s0 + 0.05 * f64::tanh(x1 * s0);
+                        if v[2] < -1.0 && k4 % 3 == 1 {
+                            break;
                         }
-                        if x2 / (x1 * x1 + 0.5) < 0.0 {
-                            s1 = f64::mul_add(s1, 0.5, s1.powi(3).tanh() * 0.02);
-                            acc3 += (f64::sin(v[k5 % 4]) * 0.9).asin().cos() * 0.1;
-                        } else {
-                            s2 = s2.mul_add(0.8, (s2 * s2 + 0.5).ln().sin() * 0.1);
-                            s1 = (s1 * 0.5 + f64::asinh(s1) * 0.5).sin();
-                        }
-                        acc3 -= f64::tanh(v[k5 % 4].to_degrees() * 0.02) * 0.1;
+                    }
+                    _ => {
+                        s0 = s0 * 0.6 + (v[n % 4].sin() * 1.2).tan().sin() * 0.02;
+                        s0 = s0 * 0.8 + f64::sin((f64::powi(v[k4 % 4].to_radians(), 2) + 0.5).atan2(s0.cos())) * 0.05;
                     }
                 }
-                if f64::powf(0.5_f64, s2.cos()) < 0.5 {
-                    break;
-                }
-                if f64::sin(s0) >= 0.5 {
-                    s1 = (s1 * 0.6 + f64::cosh(f64::exp(x0.tanh()).cos()) * 0.1).tanh();
-                } else {
-                    acc3 -= 0.5_f64.atan2(x2 - v[k4]).sin() * 0.5;
-                    let v7 = m0::prog_15((s2 * s2 + 1.0).cbrt().cos() * 2.0, x0, 0.75, v, n);
-                    acc3 += f64::sin(v7) * 0.02;
-                }
-                s0 = s0 * 0.75 + f64::sin(prog_8(1.5, f64::sin((x2.powi(2) + 1.0).ln()).exp().sin() * 2.0, (f64::sin(x2) * 0.9).asin().tanh() * 2.0, v, n)) * 0.005;
-                if k4 >= 3 || x1 >= -0.5 {
+                let v6 = v.iter().fold(v[0], |r, &p| r * 0.75 + 0.02 * ((v[k4 % 4] - s0) / (f64::atan2(v3, s0.powi(2) + 0.5).powi(2) + 1.5) + p.tanh()).cos());
+                s0 = s0 * 0.75 + (a2[k4 % 4] + x2).tanh() * 0.1;
+                if k4 >= 5 || v6 > 0.5 {
                     break;
                 }
             }
-            let mut m8: f64 = -1.0;
-            for i in 0..n {
-                let c9: f64 = if v[(i + n) % 4] * 1.5 >= x0 {
-                    s2.mul_add(v[(i + n) % 4].powi(2), s1 - x2)
-                } else {
-                    v[k4].powi(3)
-                };
-                m8 = c9.max(m8);
-                acc3 += 0.25 * (f64::cos(s1) * 0.9).atanh().tanh();
+            let f7 = |t: f64| x0 + t * 0.25;
+            let v8 = mix(f7, x0, x2);
+            s0.tanh() - f64::cos(acc1) - v3.tanh() + f64::sin(v8)
+        }
+
+        pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (f64::tanh((x1 * x1 + 1.0).log2()) * 2.0).cosh().sin() * 2.0;
+            let mut s1 = (SCALE + v[n % 4]).clamp(-0.5, 1.5);
+            let mut acc2: f64 = 0.0;
+            let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * (x0.cos() + p.cos()).sin());
+            s0 = (s0 * 0.5 + (v[1] * v[1] + 1.5).acosh() * 0.1).sin();
+            let v4 = (f64::powi(x2, 2) + 1.5).acosh();
+            let a5 = v.map(f64::cos);
+            s1 = (s1 * 0.8 + (v3 + x1) * 0.05).tanh();
+            acc2 += (a5[n % 4] * a5[n % 4]).cos();
+            s0 * 0.75 + f64::tanh(s1) + acc2 * 0.25 - v4 * 1.5
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_6<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = x2;
+        let mut acc1: T = T::zero();
+        if n > 0 {
+            s0 = (s0 * T::from_f64(0.6).unwrap() + x0 * T::from_f64(0.4).unwrap()).sin();
+            let v2 = (x2.to_degrees() * T::from_f64(0.01).unwrap()).asinh();
+            acc1 = acc1 + v2.cos();
+        } else if v[2].hypot(acc1) >= T::from_f64(0.5).unwrap() {
+            acc1 = acc1 - (x2.powi(3) - T::ln(acc1.powi(2) + T::from_f64(0.5).unwrap())).cos() * T::from_f64(0.25).unwrap();
+            let x0 = T::log10(x2 * x2 + T::one());
+            s0 = (s0 * T::from_f64(0.75).unwrap() + T::sin(x0) * T::from_f64(0.5).unwrap()).tanh();
+        } else {
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 + T::from_f64(0.1).unwrap() * (x0 + x1.cos()).sin();
+            acc1 = acc1 + T::cos(acc1.min(x0));
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4 = if !(k3 + n < 7 && prog_3(x2, s0, x0 * T::from_f64(0.75).unwrap(), &v, n) >= T::one()) {
+                T::exp_m1(T::sin(x2))
+            } else if (T::powi(x1.cos(), 2) + T::one()).powf(T::from_f64(0.5).unwrap()) < T::from_f64(0.25).unwrap() {
+                s0 * (T::from_f64(2.5).unwrap() - x0)
+            } else {
+                (x2.tanh() * T::from_f64(0.9).unwrap()).atanh()
+            };
+            for _ in 0..n {
+                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * x2.min(x0).cos();
+                acc1 = acc1 - T::from_f64(0.05).unwrap() * T::tanh(x1);
             }
-            acc3 += 0.01 * m8.cos();
-            'l3: for _ in (1..=5).step_by(2) {
-                s1 = 0.8 * s1 + 0.1 * f64::cos(x2 - x1);
-                let mut k10 = 0;
-                while k10 < n && x0.mul_add(x0, x0) <= s0.atan2(s2 * s2 + 1.0) {
-                    k10 += 1;
-                    match k10 % 2 {
-                        0 => {
-                            continue 'l3;
+            acc1 = acc1 + T::sin((x1.powi(2) + T::one()).log(T::from_f64(3.0).unwrap())).tanh() * T::from_f64(0.4).unwrap();
+            if k3 >= 5 || ((x2 - v4).tanh() * T::from_f64(0.9).unwrap()).acos() <= T::from_f64(0.5).unwrap() {
+                break;
+            }
+        }
+        let v5 = v.iter().zip(v.iter().skip(1)).fold(-T::zero(), |r, (&p, &q)| r + (T::from_f64(0.5_f64).unwrap().log(v[k3 % 4] * v[k3 % 4] + T::from_f64(2.0).unwrap()) + p * T::from_f64(0.5).unwrap() + q * T::from_f64(0.25).unwrap()));
+        for i in (0..5).rev() {
+            let fi = T::from_usize(i).unwrap();
+            s0 = T::from_f64(0.8).unwrap() * s0 + T::one() * T::tanh((T::from_f64(0.35).unwrap() * fi).sin().cosh());
+            if v[n % 4] * s0 > v5 || i % 3 == 1 {
+                break;
+            }
+            let v6 = T::powi(x0, 2).tanh().exp_m1();
+            acc1 = acc1 + T::tanh(v6.tanh()) * T::from_f64(0.25).unwrap();
+        }
+        x0 + x1.cos() - T::sin(s0) + acc1.sin() + v5.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::exp_m1(x1.sin()).cos().exp2();
+        let mut acc1: f64 = 0.0;
+        let v3 = match n % 4 {
+            0..=1 => (v[n % 4].powi(2) + 1.0).ln(),
+            g if g > 2 => {
+                let v2 = f64::cbrt(v[1].powi(2) + 1.0);
+                v2.sin()
+            }
+            _other => f64::log(1.5_f64, x2.powi(2) + 2.0),
+        };
+        match n {
+            PHASE_A | 2 => {
+                s0 *= 0.8;
+                s0 += 0.05 * f64::cos(v3 / (x0.sin() + 2.0));
+                acc1 -= 0.75 * (-(x1.tanh() * 0.9).atanh());
+                if f64::cos(v[1]).atan2(f64::powi((f64::powi(v[1], 2) + 0.5).cbrt(), 2) + 0.5) >= x2 {
+                    s0 *= 0.75;
+                    s0 += 0.25 * f64::sin(x1);
+                } else if n == 5 && v[n % 4] + x2 > v3 {
+                    s0 = (s0 * 0.5 + (v3 * s0 - (s0 + v[n % 4])) * 0.02).tanh();
+                    let v4 = prog_6(x2, 2.0, v3, [v[0], v[1], v[2], v[3]], n);
+                    s0 = (s0 * 0.6 + f64::tanh(v4) * 0.005).sin();
+                } else {
+                    s0 = (s0 * 0.6 + s0 * s0 * 0.05).tanh();
+                    s0 = 0.8 * s0 + 0.05 * 3.0_f64.powf(s0.sin()).tanh();
+                }
+            }
+            3..=4 => {
+                let v5 = prog_6(s0, x2, x1, [v[0], v[1], v[2], v[3]], n);
+                acc1 -= f64::sin(v5) * 0.1;
+            }
+            5 => {
+                for _ in 0..v.len() {
+                    let v6 = 'b1: {
+                        if f64::cos(x2.sin().cosh()).exp() > v[2] {
+                            break 'b1 x0.atan().powi(3);
                         }
-                        1 => {
-                            let v11 = x2 + 2.0;
-                            acc3 += f64::cos(f64::log(f64::powi(v[0] / (s0 * s0 + 1.5), 2) + 1.0, 10.0)) * 0.1;
-                            if (m8 * m8 + 2.0).acosh() >= 0.5 {
+                        acc1 += 0.5 * (s0 * v[1]).tanh();
+                        x0.atan().sin().exp_m1()
+                    };
+                    if x1.tanh() <= -0.5 {
+                        continue;
+                    }
+                    acc1 -= (v3.sin() / 1.5).tanh() * 0.5;
+                    acc1 += f64::sin(v6) * 0.5;
+                }
+            }
+            _ => {
+                s0 = (s0 * 0.75 + (v[n % 4] * v[n % 4]).ln_1p() * 0.25).tanh();
+                s0 = s0.mul_add(0.5, (s0 + v3).sin() * 0.1);
+            }
+        }
+        let v7: f64 = x2.cos().exp2();
+        s0 *= 0.5;
+        s0 -= 0.25 * f64::cos(f64::recip(s0 * s0 + 0.5));
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v8 = v.iter().map(|&p| fi * x2 + f64::tanh(p)).sum::<f64>();
+            'b3: {
+                if i == 2 && (f64::powf(f64::powi(v[i], 2) + 1.0, 0.5).sin() * 2.0).sinh() < fi {
+                    s0 = s0.mul_add(0.6, (v[n % 4] * x0).tanh() * 0.1);
+                    break 'b3;
+                }
+                if v3.cos() <= v[2].max(x0) {
+                    break 'b3;
+                }
+            }
+            acc1 += 0.5 * (x1.tanh() * 0.9).atanh().cos();
+            s0 = 0.75 * s0 + 0.01 * v8.tanh();
+        }
+        f64::tanh(x0) + v[1] * 0.75 + s0 * 1.5 + f64::cos(acc1) + v3 - v7.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_10<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T {
+        let mut s0 = x1.tanh().exp().tanh() * T::from_f64(2.0).unwrap();
+        let mut s1: T = T::atanh(x0.tanh() * T::from_f64(0.9).unwrap());
+        let mut acc2: T = T::zero();
+        match mode {
+            Mode::Upper(hi3) => {
+                let hi3 = T::from_f64(hi3).unwrap();
+                let x1 = T::mul_add(hi3, hi3, hi3) + T::exp_m1(x2.tanh());
+                acc2 = acc2 + x1.cos();
+            }
+            Mode::Lower(k4, lo5) => {
+                let lo5 = T::from_f64(lo5).unwrap();
+                acc2 = acc2 - x1.atan().tanh();
+                for i in (0..n).rev() {
+                    let fi = T::from_usize(i).unwrap();
+                    let v8 = if n % 3 == 1 {
+                        prog_3(s1, (x0 * T::from_f64(0.5).unwrap()).cos(), T::sin(x0) * T::from_f64(2.0).unwrap(), &v, i)
+                    } else if (s1 * s1 + T::one()).cbrt() >= v[0] || k4 % 3 == 1 {
+                        let v6 = (T::powi(lo5, 2) + T::from_f64(1.5).unwrap()).acosh().cos();
+                        (v6.powi(2) + T::one()).powf(T::from_f64(2.5).unwrap())
+                    } else {
+                        let v7 = (T::from_f64(3.0_f64).unwrap().log(T::powi(x2, 2) + T::from_f64(2.0).unwrap()).powi(2) + T::one()).powi(-3);
+                        prog_3(x1, v7, x2, &v, i)
+                    };
+                    let v9 = match i {
+                        MODE_C | 4 => T::cbrt(T::recip(T::powi(lo5, 2) + T::one()).tanh() + T::from_f64(2.0).unwrap()),
+                        5 => T::atan2(x1, x2 * x2 + T::from_f64(0.5).unwrap()) * x2,
+                        _other => {
+                            let x2: T = v[i % 4];
+                            x0.atan2(x2.powi(2) + T::from_f64(0.5).unwrap()) + T::from_f64(0.75).unwrap()
+                        }
+                    };
+                    if prog_3((x0 * x0).ln_1p().cos(), x0 * T::from_f64(1.2).unwrap(), x0 * T::from_f64(0.25).unwrap(), &v, i) >= T::from_f64(0.5).unwrap() {
+                        s1 = s1 * T::from_f64(0.5).unwrap() + T::mul_add(T::exp_m1(v[n % 4].tanh()), x0 / (s1 * s1 + T::from_f64(1.5).unwrap()), T::atan(x2)).sin() * T::from_f64(0.05).unwrap();
+                        acc2 = acc2 - T::from_f64(0.25).unwrap() * x2.sin();
+                    } else {
+                        s1 = s1.mul_add(T::from_f64(0.75).unwrap(), (-fi).cos() * T::one());
+                        s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.2).unwrap() * (s0 - x2).sin();
+                    }
+                    acc2 = acc2 + T::sin(fi - T::from_f64(0.35).unwrap()) * T::from_f64(0.25).unwrap();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.005).unwrap() * (v8.sin() - T::tanh(v9)).cos();
+                }
+            }
+            Mode::Off => {
+                let v10 = prog_3(x2, x1, (v[3].mul_add(v[3], v[3]) * (T::from_f64(0.8).unwrap() * v[3])).cos() * T::from_f64(2.0).unwrap(), &v, n);
+                s1 = (s1 * T::from_f64(0.8).unwrap() + v10.tanh() * T::from_f64(0.005).unwrap()).sin();
+            }
+        }
+        match mode {
+            Mode::Lower(k11, _) => {
+                let v13 = T::ln_1p(v[k11].cos() * T::from_f64(0.5).unwrap());
+                let v17: T = match mode {
+                    Mode::Lower(_, _) => T::cos(x1),
+                    Mode::Upper(hi16) => {
+                        let hi16 = T::from_f64(hi16).unwrap();
+                        (T::cos(hi16).powi(2) + T::one()).log2()
+                    }
+                    Mode::Off => T::acosh(v13 * v13 + T::from_f64(2.0).unwrap()),
+                };
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 + T::from_f64(0.1).unwrap() * T::sin(T::tanh(v13) + v17.tanh());
+            }
+            Mode::Upper(_) => {
+                s1 = T::mul_add(s1, T::from_f64(0.6).unwrap(), T::tanh(v[3]).exp_m1().tanh() * T::from_f64(0.1).unwrap());
+            }
+            Mode::Off => {
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), v[n % 4].clamp(v[n % 4].tanh() - T::from_f64(1.5).unwrap(), v[n % 4].sin() + T::from_f64(1.5).unwrap()).cos() * T::from_f64(0.25).unwrap());
+            }
+        }
+        match n {
+            1..=3 => {
+                s0 = (s0 * T::from_f64(0.8).unwrap() + (s0 - x1) * T::from_f64(0.02).unwrap()).sin();
+            }
+            4..=6 => {
+                let v19 = x2 * x2;
+                let v29: T = match mode {
+                    Mode::Lower(k20, lo21) => {
+                        let lo21 = T::from_f64(lo21).unwrap();
+                        for _ in 0..4 {
+                            let mut k22 = 0;
+                            while k22 < n && (v19.powi(2) + T::from_f64(0.5).unwrap()).recip() > lo21 {
+                                k22 += 1;
+                                s0 = (s0 * T::from_f64(0.5).unwrap() + s0.asinh() * T::from_f64(0.5).unwrap()).tanh();
+                                acc2 = acc2 + ((lo21 * lo21 + T::one()).log10() + s0).cos() * T::from_f64(0.05).unwrap();
+                                let v23 = v[k22 % 4] / (x0.tanh() + T::from_f64(2.0).unwrap()) * x0.tanh();
+                                s1 = (s1 * T::from_f64(0.8).unwrap() + v23.sin() * T::from_f64(0.02).unwrap()).tanh();
+                            }
+                            if (v19.powi(2) + T::one()).log10() <= T::zero() {
                                 break;
                             }
-                            s0 = 0.5 * s0 + 0.5 * f64::tanh(v11);
+                            let v25 = match k20 {
+                                MODE_A | 2 => {
+                                    let v24 = (s0 * s0 + T::from_f64(0.5).unwrap()).cbrt();
+                                    (T::sin(lo21 - s1) * T::from_f64(2.0).unwrap()).sinh() + v24.cos()
+                                }
+                                3 => (x2 * s0).mul_add(x2 / (T::sin(lo21) + T::from_f64(2.0).unwrap()), lo21.powi(2)),
+                                _other => lo21.sin(),
+                            };
+                            s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.1).unwrap() * (s1 / (v[k22 % 4].powi(2) + T::from_f64(1.5).unwrap())).tanh();
+                            acc2 = acc2 + v25.tanh() * T::from_f64(0.25).unwrap();
                         }
-                        _ => {
-                            s2 = s2 * 0.8 + s2.sin() * 0.2;
-                            let v12 = (s0.powi(3).powi(2) + 1.0).recip();
-                            acc3 -= v12.cos() * 0.1;
+                        let v26 = lo21;
+                        (s0.powi(2) + T::one()).sqrt() + v26.tanh()
+                    }
+                    Mode::Upper(hi27) => {
+                        let hi27 = T::from_f64(hi27).unwrap();
+                        let v28 = hi27.mul_add(v19, v19);
+                        v19 - v28
+                    }
+                    Mode::Off => v19 + T::cos(s1),
+                };
+                s1 = s1 * T::from_f64(0.8).unwrap() + T::cos(T::tanh(v19) + v29.cos()) * T::from_f64(0.01).unwrap();
+            }
+            _ => {
+                let v30 = v[n % 4] * T::from_f64(0.25).unwrap() * x0;
+                acc2 = acc2 + v30.cos();
+            }
+        }
+        let mut k31 = 0;
+        let v33 = loop {
+            k31 += 1;
+            s1 = s1 * T::from_f64(0.5).unwrap();
+            s1 = s1 - T::from_f64(0.05).unwrap() * T::sin((T::powi(v[3 - k31].tanh(), 2) + T::one()).powi(-3));
+            for j in (0..=n).rev().step_by(2) {
+                let v32 = if j == 0 {
+                    T::atan(T::cos(x2).exp2())
+                } else {
+                    T::min(x2, v[3]) + x2
+                };
+                s0 = (s0 * T::from_f64(0.6).unwrap() + T::tanh(v32) * T::from_f64(0.2).unwrap()).sin();
+            }
+            if k31 >= 3 || (x0.powi(2) + T::one()).recip() > x2 {
+                break (x0.powi(2) + T::from_f64(0.5).unwrap()).recip();
+            }
+        };
+        x2 + s0 - s1.cos() - acc2.cos() - v33 * T::from_f64(1.5).unwrap() - T::tanh(v33) / ((T::powi(v33, 2) + T::one()).log(v33.powi(2) + T::from_f64(2.0).unwrap()).powi(2) + T::from_f64(0.5).unwrap())
+    }
+
+    #[differentiable]
+    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 + 2.5 + v[n % 4]).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v6 = loop {
+            k2 += 1;
+            let v3 = prog_3(x0, v[0].cos().cos(), x2, &v, k2);
+            let v5 = if k2 == 1 && -x2 > 0.0 {
+                v[(k2 + n) % 4].cos()
+            } else if n == 3 && ((-x2).cos() * 2.0).cosh() >= 1.0 {
+                let v4 = x1 + x0 + x2 * s0;
+                v3 + v4.cos()
+            } else {
+                prog_3((v[k2 % 4] * v[k2 % 4] + 1.0).log2().tanh(), 0.25, f64::sin(f64::atanh(v[k2 % 4].sin() * 0.9) / (f64::cosh(f64::cos(v[k2 % 4]) * 2.0).powi(2) + 1.0)), &v, k2)
+            };
+            acc1 += 0.4 * f64::cos((f64::powi(x1, 2) + 1.0).log2());
+            if k2 >= 5 || f64::exp(f64::cos(s0)) <= v5 {
+                break f64::to_degrees(SCALE + x2) * 0.01;
+            }
+            s0 = 0.5 * s0 + 0.005 * f64::cos(v3).tanh();
+        };
+        for i in 0..n {
+            let fi = i as f64;
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                match j % 4 {
+                    1 => {
+                        acc1 += f64::tanh(x2 - v[j % 4] + (v6.powi(2) + 1.0).powf(x1.cos())) * 0.05;
+                        s0 = (s0 * 0.75 + f64::cos(v[k2 % 4]) * 0.25).sin();
+                    }
+                    3 => {
+                        let v7 = (f64::sin(fi) * 1.2).tan();
+                        acc1 -= v7.cos() * 0.05;
+                    }
+                    _other => {
+                        s0 = s0.mul_add(0.75, fj.to_radians().cos() * 1.0);
+                    }
+                }
+                let v8: f64 = (v[3].cos() * 0.9).asin().tanh().exp_m1();
+                acc1 += 0.05 * v6.clamp(1.5_f64.min(v6).tanh() - 1.5, f64::tanh(fj).sin() + 1.5).tanh();
+                acc1 -= f64::sin(v8) * 0.05;
+            }
+            acc1 += f64::tanh(x2 + x0) * 0.25;
+        }
+        match (k2 + n).checked_sub(1) {
+            Some(0) => {
+                let [b9, b10, _, _] = v;
+                s0 = s0.mul_add(0.6, (x0.sin() + (b9 - x2)).tanh() * 0.1);
+                acc1 += b10.cos();
+            }
+            Some(k11) if k11 % 2 == 0 => {
+                s0 = s0.mul_add(0.6, f64::cos(v[k11 % 4].to_radians() * 20.0) * 1.0);
+            }
+            Some(k12) => {
+                let c13 = k12 as f64;
+                s0 = (s0 * 0.8 + (s0 / (s0 * s0 + 0.5)).hypot(v[k12 % 4] / 1.5) * 0.01).tanh();
+                acc1 += c13.tanh();
+            }
+            _ => {
+                let v14: f64 = x0 / 4.0;
+                s0 = s0.mul_add(0.5, v14.sin() * 1.0);
+            }
+        }
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            let v16: f64 = f64::cos((v6.powi(2) + 1.0).ln()).exp();
+            acc1 -= f64::sin(0.5_f64.powf(s0.sin()));
+            if x2.cos() + x0 > v16 + v[3 - k15] {
+                break;
+            }
+            if k15 >= 2 || (f64::tanh((x0 * x0 + 1.0).cbrt()) * 1.2).tan() < x0 {
+                break;
+            }
+        }
+        x0.tanh() + x2 * 0.75 + s0 * 1.5 + acc1.sin() + v6
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos((x0.sin() * 0.9).asin() + (x2 + v[n % 4])) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v4 = match n % 2 {
+            0 => {
+                let v2 = f64::ln(s0 * s0 + 2.0);
+                f64::cos(v2)
+            }
+            _ => {
+                let v3 = x0.tanh();
+                x1.to_radians() + v3.tanh()
+            }
+        };
+        let mut m5 = f64::sin(v[0]).exp2();
+        for i in 0..4 {
+            let c6 = if m5 < -0.5 {
+                f64::powi(x1 / (v4 * v4 + 1.5), 2) + v[3 - i]
+            } else {
+                1.5 - s0 + v[3 - i]
+            };
+            m5 = c6.min(m5);
+        }
+        s0 = s0.mul_add(0.6, f64::tanh(m5) * 0.01);
+        let mut m7 = 0;
+        for t in v {
+            acc1 += 0.25 * f64::powf(f64::powi(x2, 2) + 1.0, x2.tanh().sin()).tanh();
+            s0 = (s0 * 0.6 + (x0.powi(2) + 2.0).ln().sin().exp_m1() * 0.2).tanh();
+            acc1 += t.sin().tanh() * 0.5;
+            if f64::sin(x2).exp() + x1 >= -1.0 && m7 > 10 {
+                m7 += 1;
+            }
+        }
+        match m7 {
+            0 => {
+                acc1 += 0.4 * f64::tanh((x1.tanh() * 1.2).tan());
+                s0 = (s0 * 0.8 + (f64::tanh(x0) * 0.9).acos() * 0.05).sin();
+            }
+            1 => {
+                s0 = s0.mul_add(0.75, s0.cos().tanh() * 0.01);
+            }
+            2..=4 => {
+                acc1 += (x0 + v4).sin() * 0.5;
+            }
+            _ => {
+                s0 = 0.8 * s0 + 0.01 * s0.tanh().exp2().cos();
+            }
+        }
+        let v8 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.02 * f64::clamp(s0, p.sin() - 1.5, x0.cos() + 1.5).sin());
+        if -v4 >= f64::exp(x1.sin()) {
+            let m5 = f64::tanh(v4);
+            s0 = s0 * 0.75 + f64::powi(x0, 3).sin() * 0.02;
+            acc1 += m5.cos() * 0.5;
+        } else if v8 * v8 < 1.0 {
+            let mut k9 = 0;
+            while k9 < n && x0 * m5 < -0.5 {
+                k9 += 1;
+                acc1 += (s0 / (f64::powi(s0, 2) + 0.5)).hypot(x0).cos() * 0.25;
+                let v11 = if prog_3(0.25, x0, (s0.powi(2) + 1.0).log2().sin(), &v, n) >= v8 {
+                    x0.asinh()
+                } else if 1.5_f64.hypot(v[2]).hypot(x1) < 1.0 {
+                    let v10 = m5;
+                    v10.sin()
+                } else {
+                    f64::asinh(s0 + x1)
+                };
+                s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::max(-1.5_f64, x0));
+                s0 = s0 * 0.5 + f64::tanh(v11) * 0.25;
+            }
+        } else {
+            acc1 += prog_3(v8, f64::sin((f64::powi(v[m7 % 4], 2) + 2.0).acosh()) * 2.0, f64::max(v[n % 4] * x2, 2.0_f64.copysign(v[m7 % 4])).cos() * 2.0, &v, n).tanh() * 0.005;
+            if x0 * v8 + f64::exp_m1(f64::tanh(x2)) >= 0.0 || m7 % 2 == 0 {
+                let v12: f64 = x2.cos().exp_m1();
+                acc1 += v12.sin();
+            } else if f64::exp((v4 + v[3]).cos()) > v[1] {
+                s0 = s0 * 0.5 + f64::cos(x2 + x0) * 0.25;
+            } else {
+                s0 = f64::mul_add(s0, 0.5, (m5 / 2.0).cos() * 0.02);
+                acc1 += f64::cos(f64::copysign(s0 / (v[m7 % 4].powi(2) + 0.5), s0.atan())) * 0.25;
+            }
+        }
+        if x2.mul_add(v[(m7 + n) % 4], v8) < -0.5 || m7 > 3 {
+            let v13 = x2 - v4 + s0;
+            s0 = s0 * 0.5 + f64::tanh(v13) * 0.02;
+        } else if x0 >= f64::log10(v8.powi(2) + 1.0) {
+            let mut k14 = 0;
+            while k14 < n {
+                k14 += 1;
+                let mut k15 = 0;
+                while k15 < n {
+                    k15 += 1;
+                    if m7 == 2 && ((m5 + v[k15 % 4]).powi(2) + 1.0).log2() >= s0 {
+                        s0 = (s0 * 0.8 + (v[k14 % 4].tanh() * 1.5).cosh() * 0.05).sin();
+                    } else if v8 > 0.5 {
+                        acc1 += 0.05 * x1.sin();
+                        s0 = (s0 * 0.5 + (f64::powi(s0.sin(), 2) + 2.0).ln() * 0.5).tanh();
+                    }
+                    if f64::atanh(m5.sin() * 0.9) > -0.5 {
+                        acc1 += 0.05 * (s0 - v[k15 % 4]).cos();
+                        if x0 < x1 || k15 + k14 < 2 {
+                            continue;
+                        }
+                        s0 = 0.8 * s0 + 0.2 * f64::cos(s0);
+                    } else {
+                        acc1 -= f64::asin((v8 * m5).tanh() * 0.9).sin() * 0.05;
+                        if x1.powi(3) >= -1.0 {
+                            continue;
                         }
                     }
-                    s2 *= 0.75;
-                    s2 -= 0.05 * f64::powi(x0, 2).cos();
+                    let v16 = (f64::acosh(x2 * x2 + 2.0).tanh() * 0.9).asin();
+                    s0 = s0 * 0.8 + (x1 - v16).sin() * 0.02;
                 }
-                acc3 += f64::tanh(f64::min(f64::atanh(f64::cos(x0) * 0.9), f64::recip(m8 * m8 + 1.0))) * 0.5;
-                let v13 = v.iter().copied().map(|p| p.atan2(p.powi(2) + 0.5)).sum::<f64>();
-                s1 *= 0.75;
-                s1 += 0.01 * f64::cos(f64::sin(v13));
+                acc1 += f64::cos(m5.cos()) * 0.25;
+                let v17 = v.iter().map(|&p| p.powi(3)).sum::<f64>();
+                acc1 += 0.05 * v17.cos().cos();
             }
-            let mut m14 = f64::powf(f64::powi(x2, 2) + 1.0, x0.sin()).sin();
-            for i in 0..=n {
-                m14 = f64::min(x0 * x2 + v[(i * 3) % 4].tanh(), m14);
+            s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_3::<f64>(f64::cos(x1).tanh() * 2.0, x1, f64::cbrt(s0.tanh() + 2.0).tanh(), &v, m7));
+            if prog_3(v4, ((x1 * x1 + 0.5).atan2(x1) + (v4 + v8)).tanh() * 2.0, v8, &v, m7) <= acc1 && m7 < n {
+                s0 = s0 * 0.5 + f64::sqrt((x1 + s0).powi(2) + 2.0).tanh() * 0.02;
+                s0 = s0 * 0.5 + f64::sin(s0 + 0.3) * 0.05;
+            } else if f64::cosh(x2.tanh() * 1.5) < v[2] * x0 {
+                let mut k18 = 0;
+                while k18 < n + 1 {
+                    k18 += 1;
+                    if f64::atanh(v[n % 4].sin() * 0.9).atan() <= -0.5 || n % 2 == 0 {
+                        let v19 = f64::cos(x1.min(x0));
+                        acc1 += 0.25 * v19;
+                    }
+                    match k18 {
+                        1 => {
+                            s0 = (s0 * 0.5 + f64::ln_1p(f64::powi(s0.hypot(v4), 2)) * 0.25).sin();
+                        }
+                        2 | 4 => {
+                            acc1 += f64::tanh(x0 - s0) * 0.25;
+                        }
+                        5 | 7 => {
+                            s0 = 0.8 * s0 + 0.2 * s0.cos();
+                            if (v[k18 % 4] + 0.75) * v4.sin().sinh() <= -1.0 || k18 % 3 == 1 {
+                                return (s0 * s0 + 1.0).log2() / (f64::cos(m5.tanh().exp()) + 2.0);
+                            }
+                        }
+                        _ => {
+                            s0 = f64::mul_add(s0, 0.75, s0.sin() * 0.25);
+                            for j in (0..n).rev() {
+                                let fj = j as f64;
+                                if s0 > -0.25 {
+                                    let v20 = v[j % 4] - x2;
+                                    acc1 += v20.sin() * 0.02;
+                                } else if v[j % 4] * std::f64::consts::FRAC_PI_4 < 1.0 {
+                                    acc1 += f64::cosh(f64::tanh(fj) * 2.0).tanh() * 0.02;
+                                } else {
+                                    let v21 = f64::cbrt(f64::powi(s0, 2) + 1.0);
+                                    acc1 += v21.sin().exp2().atan().tanh() * 0.02;
+                                }
+                                acc1 += (f64::powi(v[j % 4].cos().exp(), 2) + 2.0).sqrt().cos() * 0.02;
+                                match j {
+                                    0 => {
+                                        s0 = s0 * 0.6 + (m5.sin() * 0.9).acos().sin() * 0.1;
+                                        let v22 = (f64::sin(m5) * 0.9).asin();
+                                        s0 = 0.75 * s0 + 0.1 * f64::tanh(v22);
+                                    }
+                                    1 => {
+                                        acc1 += (x2.sin() * 1.2).tan().cos() * 0.02;
+                                        s0 = (s0 * 0.6 + f64::exp(f64::tanh(s0)) * 0.1).tanh();
+                                    }
+                                    2..=3 => {
+                                        acc1 -= 0.02 * f64::cos(x0.hypot(x2));
+                                    }
+                                    _ => {
+                                        let v23 = ((m5 + x1).tanh() * 0.9).atanh();
+                                        s0 = (s0 * 0.5 + f64::powi(s0, 3) * 0.1).sin();
+                                        s0 = s0 * 0.75 + f64::sin(v23) * 0.02;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    s0 = s0 * 0.75 + f64::atan((x0.cos() * 0.9).atanh()).cos() * 0.05;
+                }
+                s0 = 0.75 * s0 + 0.05 * f64::sqrt(f64::exp_m1(f64::tanh(x2)).powi(2) + 0.5).sin();
+            } else {
+                s0 = (s0 * 0.5 + f64::powi(x1, 3).cos() * 0.02).sin();
+                s0 = 0.6 * s0 + 0.5 * ((v8 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).log(3.0).cos();
+            }
+        } else {
+            let x2 = x2 * x2 + f64::powi(x2, 2);
+            s0 = s0 * 0.75 + f64::tanh(x2.cos()) * 0.02;
+        }
+        s0 + acc1.sin() - f64::recip(f64::powi(x1, 2) + 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_13<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x1 + 1.0).log(x1 * x1 + 2.0).sin().sinh();
+        let mut s1 = s0 / ((v[0] * v[0] + 1.0).ln().powi(2) + 1.0);
+        let mut s2 = f64::asinh(x0 * x0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a4[i] = s1 * fi;
+        }
+        for i in 0..N {
+            let fi = i as f64;
+            let v5 = match i {
+                0 => x0 + a4[3],
+                g if g > 2 => {
+                    let x1 = s2.atan2(x1 * x1 + 0.5).asinh();
+                    x2.cos().exp2() + x1.tanh()
+                }
+                _ => {
+                    acc3 -= 0.5 * s0.mul_add(a4[i], a4[i]).cos();
+                    (f64::cos(x0) * 0.9).atanh()
+                }
+            };
+            let v8 = if f64::powi(-s2, 2) < 1.0 {
+                let v6 = v[i].powi(2) - 0.3;
+                acc3 += f64::sin(x1 + v6) * 0.5;
+                s0.abs() + (v[i].cos() * 0.9).atanh()
+            } else {
+                let v7 = x1.cos().exp();
+                f64::acos(f64::sin(a4[2]) * 0.9) + v7.tanh()
+            };
+            for j in 0..n {
+                match j % 4 {
+                    0 => {
+                        acc3 -= (s1 * s1).ln_1p() * 0.05;
+                        if a4[j % 4] - v8 < 0.5 {
+                            s1 *= 0.8;
+                            s1 += 0.5 * (f64::tanh(*x2).cos() + 2.0).cbrt().tanh();
+                            break;
+                        }
+                    }
+                    g if g > 2 => {
+                        acc3 += v5.tanh() * 0.05;
+                    }
+                    _ => {
+                        acc3 += 0.05 * (s1 + v8).tanh().exp().tanh();
+                        s1 = (s1 * 0.6 + f64::cos(fi) * 1.0).sin();
+                        if a4[j % 4] < 0.5 {
+                            acc3 -= 0.05 * fi.atan().sin();
+                            acc3 -= 0.05 * (v[3].cos() * a4[j % 4].atan()).tanh();
+                        } else if j == 5 && x1 - v5 < v5 {
+                            let v9 = x2.to_radians() * 50.0;
+                            s2 = s2.mul_add(0.75, v9.sin().tanh() * 0.25);
+                        }
+                    }
+                }
+                let v10 = if (v8 / (f64::powi(s2, 2) + 0.5)).tanh() >= -0.5 || j == 4 {
+                    f64::atanh(a4[1].tanh() * 0.9) + f64::exp(x2.tanh())
+                } else if v[1].atan2(x2.powi(2) + 0.5) >= -1.0 {
+                    f64::powi(f64::powi(*x2, 2) + 1.0, -1)
+                } else {
+                    (f64::sin(v5) * 0.9).acos()
+                };
+                if x0.cos().exp2() - f64::atan(fi) >= f64::max(-1.5_f64, v5) {
+                    s1 *= 0.6;
+                    s1 += 0.4 * s1.cos();
+                    if (v10 * v10 + 2.0).sqrt() < x1 * v[i] {
+                        continue;
+                    }
+                }
+                s0 = s0 * 0.6 + ((-v8).sin() * 0.9).acos().cos() * 0.02;
+                s2 = (s2 * 0.8 + v10.tanh() * 0.01).tanh();
+            }
+            s1 = (s1 * 0.8 + s1 * fi * 0.05).sin();
+            acc3 -= f64::tanh(f64::tanh(v5) + f64::cos(v8)) * 0.25;
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    let v11 = prog_3::<f64>(f64::tanh((fi * fi + 1.0).cbrt()) * 2.0, f64::sin(*x2 + s0), f64::cos(f64::log(x1 * x1 + 1.0, 2.0)), &v, i);
+                    let v12 = (s1.sin() * 0.9).acos() * x1;
+                    acc3 -= 0.01 * (v11.tanh() - f64::cos(v12)).tanh();
+                }
+                g if g > 1 => {
+                    s0 = s0.mul_add(0.5, (s0 + *x2).cos() * 0.25);
+                    s1 *= 0.5;
+                    s1 += 0.1 * f64::atanh(f64::cos(s0) * 0.9).cos();
+                }
+                _ => {
+                    s2 = 0.8 * s2 + 1.0 * f64::sin(fi.tanh());
+                    if *x2 <= x1 {
+                        acc3 -= s0 * 0.25;
+                        acc3 += 0.4 * a4[i % 4].cos();
+                    }
+                    s1 = s1 * 0.6 + v[1].tanh() * 0.4;
+                }
+            }
+            let v13 = f64::sin(v[n % 4] + v[0]).exp2();
+            s0 = 0.8 * s0 + 0.2 * s0.sin();
+            acc3 += f64::cos(v13) * 0.4;
+        }
+        let v14: f64 = x2.sin();
+        if x1 / 3.0 >= x0 {
+            s2 *= 0.5;
+            s2 += 0.4 * (f64::to_radians(v[n % 4] * v14) * 20.0);
+            let v15 = prog_3::<f64>(v14, f64::cos(x2.abs().to_radians()) * 2.0, 1.5, &v, n);
+            s1 = (s1 * 0.5 + v15.tanh() * 0.005).sin();
+        }
+        let v16: f64 = v[0].to_radians() * 20.0;
+        let mut k17 = 0;
+        while k17 < 3 && v16.cos() > s0 {
+            k17 += 1;
+            s1 *= 0.75;
+            s1 -= 0.1 * f64::cos(s1 + v14);
+            let mut k18 = 0;
+            while k18 < 4 && *x2 + a4[n % 4] >= s1 {
+                k18 += 1;
+                let v19 = v16 + x1 * s2;
+                match k18 {
+                    0..=2 => {
+                        s0 = 0.5 * s0 + 0.1 * ((v16 / (s1 * s1 + 0.5)).powi(2) + 1.0).cbrt().cos();
+                        if k18 > 2 && v19 <= -0.5 {
+                            s0 = 0.75 * s0 + 0.1 * (*x2 + s0).cos();
+                            break;
+                        }
+                        s1 = (s1 * 0.5 + x1 * 0.5).sin();
+                    }
+                    MODE_D if n % 2 == 0 => {
+                        acc3 += 0.1 * f64::ln(v14 * v14 + 1.0).sin();
+                    }
+                    _ => {
+                        let v20 = f64::max(v19, (s2.powi(2) + 1.0).sqrt());
+                        acc3 -= 0.1 * f64::sin(v20.tanh());
+                    }
+                }
+                s1 = s1 * 0.75 + f64::cos(((s1.powi(2) + 1.5).acosh().powi(2) + 1.0).log(v14 * v14 + 2.0)) * 0.02;
+                acc3 -= 0.1 * v19.cos().sin();
+            }
+            match k18 {
+                0..=1 => {
+                    s0 = 0.8 * s0 + 0.1 * 2.0_f64.log(s2 * s2 + 2.0).tanh();
+                    s2 = (s2 * 0.6 + v14.cos() * 0.4).tanh();
+                }
+                2..=4 => {
+                    s2 = (s2 * 0.6 + f64::log2(s2 * s2 + 1.0) * 0.25).sin();
+                    if (a4[n % 4].powi(2) + 1.0).sqrt() <= s2 - v14 {
+                        s1 = (s1 * 0.8 + f64::sin(f64::exp(a4[n % 4].cos())).exp2() * 0.05).tanh();
+                        continue;
+                    }
+                }
+                _ => {
+                    s0 = s0.mul_add(0.5, (0.35 - s0).sin() * 0.5);
+                }
+            }
+        }
+        s0 - s1.cos() - s2.tanh() - acc3.sin() - a4[0] * 0.25 + f64::sin(v14) - v16.cos() + (f64::powf(3.0_f64, v14.cos()).powi(2) + 0.5).sqrt()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cbrt(v[n % 4].powi(2) + 0.5);
+        let mut s1 = f64::abs((f64::cos(x2) * 0.9).atanh());
+        let mut s2: f64 = (x1.powi(2) + 1.5).acosh().sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (x0 + f64::sin(p)).sin());
+        for (i, &t) in v.iter().enumerate() {
+            let v5 = v4.sin().exp();
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                acc3 += (s0 + fj).cos().exp_m1().cos() * 0.1;
+                let v6 = v4.tanh().exp2();
+                acc3 -= 0.1 * f64::exp(v6.tanh()).cos();
+            }
+            acc3 += v5.powi(2).sin() * 0.25;
+            acc3 += 0.5 * t.sin().cos();
+        }
+        let v7 = f64::exp(f64::sin(v4));
+        for (i, &t) in v.iter().enumerate() {
+            match i % 4 {
+                MODE_A | MODE_C => {
+                    acc3 -= f64::sin(((t + x2).powi(2) + 1.0).log(3.0)) * 0.5;
+                }
+                3 => {
+                    let v4 = v7;
+                    acc3 += s0.cos().exp2().cos() * 0.5;
+                    s0 = s0 * 0.6 + v4.sin().sin() * 0.4;
+                }
+                _ => {
+                    let v7 = f64::log((t + v7).powi(2) + 1.0, x1.cos().powi(2) + 2.0);
+                    s2 = s2 * 0.8 + f64::acos(s1.cos() * 0.9).sin() * 0.05;
+                    acc3 += f64::sin(v7) * 0.5;
+                }
+            }
+            if (t * t).ln_1p() < t && i > 0 {
+                continue;
+            }
+            s0 = s0 * 0.6 + f64::sin(f64::exp2(f64::sin(s2))) * 0.25;
+        }
+        let mut a8 = [0.0; 4];
+        for i in 0..4 {
+            a8[i] = f64::sqrt(v[i].powi(2) + 2.0);
+        }
+        for i in 1..n {
+            a8 = [(a8[0] * 0.5 + f64::sin(a8[i % 4]) * 0.5).tanh(), a8[2].mul_add(0.75, (v7 / (x2 * x2 + 1.5)).tanh() * 0.1), a8[2], a8[1] * 0.8 + f64::cos(v7.tanh()) * 0.2];
+        }
+        s1 = (s1 * 0.8 + (s1.tanh() + 2.0).cbrt() * 0.05).tanh();
+        s0 - s1 - s2 + acc3.sin() - v7 + a8[2] * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_15(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.asinh().tanh() * 0.9).atanh();
+        let mut s1 = f64::sin(*x2 + x0) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let a3 = [prog_3(acc2, *x2, 0.75, &v, n), f64::tanh(x1), (f64::tanh((x1.powi(2) + 0.5).cbrt()) * 1.2).tan(), prog_2::<4>(f64::sin((s1.sin() * 0.9).acos()), s0, (x2.atan() - (-s1)).tanh(), &v, 6)];
+        let [b4, b5, b6, _] = a3;
+        let [b7, b8, b9] = [f64::clamp(x1, -1.5, 1.5) * (acc2 / 1.5), v[3] - 2.0, prog_3(*x2, f64::tanh(s0.sin().exp()) * 2.0, acc2, &v, n)];
+        let v10 = prog_6((0.65 * b7.copysign(s0)).sin(), *x2, acc2, v, n);
+        let mut m11 = prog_14(x0, v10.cos() * 2.0, f64::powi(f64::powi(f64::sin(b8), 2) + 1.0, -2).cos() * 2.0, &v, n).tanh();
+        let mut m12 = b4.tanh();
+        for i in 0..=3 {
+            m11 = f64::min(f64::cos(b6).exp_m1() + v[(i + n) % 4], m11);
+            m12 = f64::max(v[(i + n) % 4] / 1.5, m12);
+        }
+        s1 = s1 * 0.6 + m12.tanh() * 0.005;
+        assert!(n < 100);
+        s0 = (s0 * 0.8 + prog_3(x0, m12, (f64::sin(acc2) - acc2.powi(3)).cos() * 2.0, &v, n) * 0.005).tanh();
+        acc2 += b7.copysign(v10);
+        s0.tanh() + s1.cos() + acc2 * 1.5 + b5.sin() - b6.tanh() - b9.tanh() + m11 + (acc2 * b5).sin().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.powi(2) + 1.0).log(3.0);
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if n + i < 4 && prog_3(x1, x2, f64::sin(v[i % 4] / (x2 * x2 + 1.0)), &v, i) <= -1.0 {
+                break;
+            }
+            let mut m3: f64 = -1.0;
+            for j in 1..n {
+                m3 = (fi / (x0 * x0 + 1.5) + v[j % 4]).max(m3);
+            }
+            s0 = f64::mul_add(s0, 0.5, f64::powi(v[3], 3).tanh() * 0.02);
+            if m2 % 2 == 0 {
+                m2 += 1;
+            }
+            acc1 += m3.tanh().tanh() * 0.5;
+        }
+        let c4 = m2 as f64;
+        if -v[(m2 + n) % 4] > -1.0 {
+            return x1 * x0 + f64::sqrt(x0 * x0 + 0.5);
+        }
+        for &t in v.iter() {
+            if f64::ln(x2.powi(2) + 1.0) < 1.0 {
+                break;
+            }
+            acc1 += 0.5 * c4.tanh();
+            acc1 -= 0.5 * t.cos().tanh();
+        }
+        let mut m5: f64 = -0.5;
+        for i in 0..4 {
+            let fi = i as f64;
+            m5 = f64::min(m5 * 0.5 + (f64::sinh(fi.tanh()) - 0.75 + v[i]) * 0.5, m5);
+        }
+        x0 - x2 - s0 * 0.25 + acc1.sin() + f64::sin(c4) + f64::cos(m5) + (-v[0].cos().exp_m1())
+    }
+
+    impl Params {
+        #[differentiable]
+        pub fn prog_17(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = x2.cos().exp2();
+            let mut acc1: f64 = 0.0;
+            for i in (0..n).rev() {
+                s0 = 0.6 * s0 + 0.05 * (s0.min(*x2) - x0.powi(2)).tanh();
+                s0 = s0 * 0.8 + f64::tanh(f64::sqrt(f64::powi(v[i % 4].tanh(), 2) + 0.5)) * 0.2;
+            }
+            match self.n {
+                0 => {
+                    acc1 += v[n % 4].sin();
+                    if -s0 > x1.sin() && n + self.n < 2 {
+                        let v2 = v[self.n].to_degrees() * 0.02;
+                        let v3 = prog_2::<4>(f64::sin((x0.cos() * 0.9).acos()), 1.2, f64::ln((x0 * x0 + 0.5).ln().powi(2) + 2.0).cos() * 2.0, &v, n);
+                        s0 = 0.8 * s0 + 0.005 * (v2.cos() + f64::cos(v3)).cos();
+                    } else {
+                        acc1 -= (x0.powi(2) + x0 / 1.5).sin() * 0.75;
+                    }
+                }
+                MODE_B => {
+                    acc1 += 0.005 * prog_3::<f64>((v[0] * x1).sin(), v[0].cos() * 2.0, x1, &v, n).sin();
+                }
+                2 => {
+                    s0 = f64::mul_add(s0, 0.5, f64::sin(v[n % 4].tanh()) * 0.5);
+                }
+                _ => {
+                    s0 *= 0.8;
+                    s0 += 0.005 * prog_3((x1 / (x1.tanh() + 2.0) + *x2).sin(), 1.2, x1.tanh() * 2.0, &v, n).sin();
+                }
+            }
+            let v4: f64 = if self.n + n < 5 && (f64::powi(x0 - acc1, 2) + 1.0).sqrt() > x1 {
+                let x1 = x1.clamp(f64::sin(x1) - 1.5, f64::tanh(*x2) + 1.5);
+                acc1 -= 0.5 * (f64::cos(*x2) * 2.0).sinh().cos();
+                acc1 + x1.cos()
+            } else if prog_14(s0, f64::sin(f64::sqrt(self.k * self.k + 0.5)) * 2.0, x1, &v, n) < 0.5 {
+                (self.k.cos() * 0.9).atanh().powi(2)
+            } else {
+                x0.clamp(x0.tanh() - 1.5, x1.tanh() + 1.5)
+            };
+            'l1: for &t in v.iter() {
+                let v5 = match self.n {
+                    MODE_A if n % 2 == 0 => *x2 * x0,
+                    g if g > 1 => (t * t).ln_1p(),
+                    _ => {
+                        let x0 = f64::ln(v4.powi(2) + 2.0);
+                        t - v[3 - self.n] + x0.cos()
+                    }
+                };
+                s0 = 0.6 * s0 + 1.0 * s0.to_radians().tanh();
+                for (j, &u) in v.iter().enumerate() {
+                    if v[j] * 0.1 <= 0.25 {
+                        s0 = s0 * 0.6 + (x0.tanh() * 0.9).asin().cos() * 0.1;
+                        let v6 = (f64::acos(f64::tanh(v4) * 0.9).sin() + 2.0).cbrt();
+                        acc1 += f64::sin(f64::cos(v6)) * 0.1;
+                    } else if t + u < -1.0 && n % 3 == 1 {
+                        s0 = (s0 * 0.8 + (v[self.n] + s0) * 0.1).tanh();
+                    } else {
+                        s0 = (s0 * 0.8 + x1 * 0.2).tanh();
+                    }
+                    match j % 2 {
+                        MODE_A => {
+                            continue 'l1;
+                        }
+                        1 => {
+                            let v7 = v4 * s0;
+                            acc1 += 0.1 * v7.cos();
+                        }
+                        _ => {
+                            acc1 += (t * t + 1.5).acosh().cos() * 0.1;
+                        }
+                    }
+                    s0 = s0 * 0.5 + f64::sin(v4 + v5) * 0.1;
+                    acc1 += 0.1 * f64::tanh(u.tanh());
+                }
+                let mut k8 = 0;
+                while k8 < 3 {
+                    k8 += 1;
+                    let v9: f64 = v4.powi(2);
+                    'b4: {
+                        s0 = s0 * 0.5 + (*x2 + s0).cos() * 0.25;
+                        if (v9 * v9 + 2.0).ln().max(f64::sin(t)) < 0.0 {
+                            break 'b4;
+                        }
+                    }
+                    acc1 -= f64::sin(v[k8].powi(2)) * 0.1;
+                }
+                s0 = (s0 * 0.6 + (t.sin() - v5.tanh()) * 0.05).tanh();
+            }
+            let mut m10 = 0;
+            for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                if (f64::cos(s0 / 4.0) + 2.0).cbrt() > s0 && m10 > 25 {
+                    m10 += 1;
+                }
+                let v13 = if v4.tanh() < -0.25 {
+                    x1 - 0.5 - (x0 - fi)
+                } else if f64::acos(v[0].sin() * 0.9) <= 0.0 && i % 3 == 1 {
+                    let x0 = v[self.n].sin();
+                    let v11 = f64::acos(f64::sin(x0) * 0.9);
+                    v11.atan2(v11 * v11 + 0.5)
+                } else {
+                    let v12 = f64::max(x0, s0);
+                    s0 = (s0 * 0.8 + v12 / (x0.sin() + 2.0) * 0.05).tanh();
+                    f64::sin(v[n % 4].sin())
+                };
+                if (f64::tanh(x0) * 0.9).acos() >= 0.0 || i % 2 == 0 {
+                    s0 = (s0 * 0.6 + f64::ln_1p(s0 * s0) * 0.4).tanh();
+                    break;
+                }
+                s0 = s0 * 0.6 + f64::cos((f64::log2(v4 * v4 + 1.0).powi(2) + 1.0).recip()) * 0.4;
+                acc1 += 0.2 * v13.cos();
+            }
+            let c14 = m10 as f64;
+            s0.sin() + acc1.cos() + v4 * 0.5 - f64::tanh(c14) + v[m10 % 4].to_degrees() * 0.02
+        }
+
+        #[differentiable]
+        pub fn prog_64(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = prog_3(x1, (x0 + x1).cos() * 2.0, x0, v, n).tanh() * 2.0;
+            let mut s1 = x2 / (f64::tanh(x0) + 2.0);
+            let mut acc2: f64 = 0.0;
+            if f64::asinh(v[self.n]) <= (f64::powi(x0, 2) + 2.0).acosh() {
+                acc2 += (acc2.cos() * 0.9).acos().tanh();
+            } else if self.n > 1 && prog_28(x0, f64::tanh((f64::sin(f64::min(self.scale, acc2)) * 0.5).ln_1p()), 1.5, v, n) < -1.0 {
+                s0 = s0.mul_add(0.6, (f64::sin((x1 * x1 + 1.5).acosh()) * 0.9).acos().cos() * 0.05);
+            } else {
+                acc2 += f64::tanh((self.scale.cos() * 1.5).sinh());
+                acc2 -= (x2 - x0).sin();
+                if x1 >= x2 || self.n % 3 == 1 {
+                    let v3: f64 = prog_14(x0, x1, f64::sin(2.0_f64.powf(acc2.tanh())) * 2.0, v, n);
+                    acc2 += x2.atan().atan().cos();
+                    s1 = 0.8 * s1 + 0.005 * v3.tanh().cos();
+                } else {
+                    s1 *= 0.6;
+                    s1 -= 0.4 * (f64::powi(x1, 2) + 1.0).ln().sin();
+                }
+            }
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| q.tanh() + p.sin()).sum::<f64>();
+            let v5 = f64::tanh((acc2 * acc2 + 1.0).cbrt());
+            if (v5 / 2.0).asinh() < -0.25 {
+                s1 *= 0.75;
+                s1 -= 0.02 * f64::cos((s1.tanh() * 0.9).acos());
+            }
+            let mut k6 = 0;
+            while k6 < 4 && s1 <= 1.0 {
+                k6 += 1;
+                let [_, b7, b8, _] = *v;
+                let mut m9 = f64::NEG_INFINITY;
+                for &u in v.iter() {
+                    m9 = m9.max(u * u);
+                }
+                acc2 += 0.5 * m9.tanh().sin();
+                acc2 += x2.powi(3).sin() * 0.25;
+                acc2 += f64::sin(f64::tanh(b7) - b8.tanh()) * 0.5;
+            }
+            s0 - s1.cos() + acc2.cos() - v4.cos()
+        }
+
+        #[differentiable]
+        pub fn prog_72(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            let mut s0 = (self.scale * x1).max(x1.asinh());
+            let mut s1 = ((x2.cos() * 0.5).ln_1p().powi(2) + 1.0).log2();
+            let mut acc2: f64 = 0.0;
+            let v4: f64 = if (v[n % 4].tanh() * 0.9).asin() <= -0.5 {
+                let v3 = (acc2 * acc2 + 1.0).log(s1.powi(2) + 2.0);
+                f64::tanh(v3) * (v3.powi(2) + 1.0).cbrt()
+            } else {
+                x2.cos()
+            };
+            let mut k5 = 0;
+            while k5 < 5 && f64::min(3.0_f64, v4) < 0.0 {
+                k5 += 1;
+                acc2 -= 0.4 * f64::tanh(f64::log(2.0_f64, x0.powi(2) + 2.0) / (x0 * x0 + 1.5));
+                if v[(k5 + n) % 4] > (self.scale * self.scale + 0.5).sqrt() {
+                    return f64::mul_add(v4 * x1, (v4 * v4 + 1.0).log10(), f64::cosh(f64::tanh(x0) * 2.0));
+                }
+            }
+            if (x2 * x2 + 2.0).acosh() < x0.cos() {
+                return (f64::powi((v4 * v4 + 0.5).cbrt(), 2) + 2.0).acosh();
+            }
+            let v10 = match k5 % 3 {
+                0..=1 => {
+                    for &t in v {
+                        s0 *= 0.6;
+                        s0 += 1.0 * (v4 / 4.0);
+                        let v6 = (t.powi(2) + 1.0).recip();
+                        s0 = s0.mul_add(0.75, f64::tanh((s0 * s0 + 1.0).powi(-1)) * 0.05);
+                        acc2 += f64::sin(v6.cos()) * 0.5;
+                    }
+                    let v7 = f64::min(x1, s0).cos();
+                    v7.clamp(v4.clamp(-1.5, 0.5).tanh() - 1.5, f64::sin(v[0]) + 1.5)
+                }
+                2 => {
+                    let v8 = -x2;
+                    (v4 * v4 + 1.0).atan2(v[2]) + f64::tanh(v8)
+                }
+                _ => {
+                    let len9 = v.len();
+                    for i in 0..len9 {
+                        let fi = i as f64;
+                        s0 = 0.5 * s0 + 0.1 * (v4 * fi).sin();
+                        match i + self.n {
+                            0 => {
+                                break;
+                            }
+                            g if g > 1 => {
+                                acc2 += 0.5 * f64::sin((s0.sin() * 1.5).cosh());
+                            }
+                            _ => {
+                                acc2 += 0.5 * f64::sin(x1);
+                                s0 = s0 * 0.5 + x0.sin() * 0.5;
+                                if s0 / (s0 * s0 + 1.0) <= -0.25 {
+                                    acc2 -= (SCALE + v4).tanh() * 0.5;
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                    ((v4 + s1).powi(2) + 2.0).sqrt()
+                }
+            };
+            let v11 = prog_32((f64::tanh(s0).exp_m1() * core::f64::consts::FRAC_1_SQRT_2).sin(), 1.5, x1, [v[0], v[1], v[2], v[3]], 6);
+            let mut a12 = [0.0; 4];
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                a12[i] = f64::exp_m1(f64::sin(f64::sqrt(fi.powi(2) + 2.0)));
+                s0 = f64::mul_add(s0, 0.6, (f64::tanh(s0) * 0.9).acos().cos() * 0.1);
+                acc2 += 0.5 * t.tanh();
+            }
+            s1 = (s1 * 0.8 + f64::cbrt(f64::powi(x1, 2) + 1.0) * 0.1).tanh();
+            s0.sin() + s1 + acc2.cos() + v10.sin() - v11 + a12[3] + (v10 - (x2 + v10))
+        }
+
+        #[differentiable]
+        pub fn prog_80(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = prog_14(x1, (x0 / 1.5).cos() * 2.0, f64::recip((x1.powi(2) + 1.0).atan2(x0).powi(2) + 0.5).cos() * 2.0, &v, n).cos() * 2.0;
+            let mut acc1: f64 = 0.0;
+            match self.n {
+                0..=2 => {
+                    s0 = (s0 * 0.8 + (self.k * self.k + 0.5).recip() * 1.0).tanh();
+                    s0 = 0.8 * s0 + 0.2 * (self.scale - v[(self.n + n) % 4]).sin();
+                }
+                _ => {
+                    for _ in 0..v.len() {
+                        s0 = (s0 * 0.8 + (x2 + x0) * 0.1).sin();
+                        let mut k2 = 0;
+                        while k2 < 3 {
+                            k2 += 1;
+                            acc1 -= 0.01 * m5::prog_18(x0.sin(), x0.powi(3).cos() * 2.0, s0, v, k2).sin();
+                            if f64::sqrt(v[self.n].powi(2) + 2.0) <= x1 || k2 < 2 {
+                                s0 = 0.5 * s0 + 0.4 * v[(k2 + self.n) % 4].cos().cosh().tanh();
+                                break;
+                            }
+                            let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.5 * p.atan().tanh());
+                            acc1 += 0.1 * v3.sin();
+                        }
+                        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (m5::prog_18(1.2, 2.0, s0, v, 5) + p.tanh() + q.cos()).cos()).product::<f64>();
+                        s0 = (s0 * 0.75 + f64::sin(v4) * 0.02).sin();
+                    }
+                }
+            }
+            s0 = (s0 * 0.6 + (f64::powi(x0, 2) + 1.0).recip() * 0.5).tanh();
+            let v6: f64 = if !(n == 6) {
+                let v5 = ((x2 - v[3 - self.n]).tanh() * 0.9).asin();
+                s0 = 0.6 * s0 + 1.0 * self.scale.cos().cosh().tanh();
+                x0.to_radians() * 50.0 * v5
+            } else {
+                self.scale - x2
+            };
+            let v7 = prog_27((x2 - (v6 * v6 + 2.0).ln()).cos() * 2.0, (v[n % 4].powi(2) + 1.0).log(3.0).sin(), x2, &v, 0);
+            if m5::prog_18(acc1, 0.75, 1.2, v, n) > x1 {
+                let mut k8 = 0;
+                while k8 < 3 {
+                    k8 += 1;
+                    for _ in 1..n {
+                        s0 = (s0 * 0.6 + f64::sinh((s0 * s0 + 1.0).cbrt().sin() * 1.5) * 0.1).sin();
+                        s0 = (s0 * 0.5 + self.scale * v7 * 1.0).sin();
+                    }
+                    s0 = s0 * 0.8 + (v7 / (s0 * s0 + 1.0)).sin() * 0.02;
+                }
+                s0 = 0.6 * s0 + 0.1 * ((x1 - 0.35) * v[n % 4].tanh()).tanh();
+            } else {
+                let v9 = prog_3(self.scale.hypot(v6).sin(), x0, s0, &v, n);
+                s0 = s0 * 0.6 + f64::tanh(v9) * 0.005;
+            }
+            let mut k10 = 0;
+            while k10 < 3 && (v6 * v6 + 0.5).powf(0.5) < 1.0 {
+                k10 += 1;
+                if self.n == 1 {
+                    let v11 = x1 * v6;
+                    acc1 += 0.5 * (v6.powi(2) + 0.5).recip().cos();
+                    if k10 % 2 == 0 {
+                        let v12 = v11 - s0;
+                        let v11 = (f64::powi(v7, 2) + 0.5).cbrt();
+                        s0 = 0.6 * s0 + 0.02 * (v12.tanh() + v11.sin()).sin();
+                    }
+                    s0 = 0.5 * s0 + 0.1 * f64::sin(v11);
+                }
+                let mut k13 = 0;
+                while k13 < n {
+                    k13 += 1;
+                    if !(k13 % 2 == 0) {
+                        break;
+                    }
+                    if f64::sin(x1) > 0.5 {
+                        return v7 + x2;
+                    }
+                    let v15: f64 = if (f64::cos(v6) * 1.5).cosh() * (f64::tanh(v7) * 1.5).sinh() <= 1.0 || self.n + k13 < 6 {
+                        s0.tanh()
+                    } else {
+                        let v14 = (v[3].cos() * 1.2).tan();
+                        return x0 - v14
+                    };
+                    s0 = (s0 * 0.6 + (v15 + s0).copysign((v15 * v15 + 1.0).log(10.0)) * 0.2).sin();
+                }
+                acc1 += 0.5 * f64::sin((f64::powi(x2, 2) + 0.5).atan2((x2 * x2 + 1.0).recip()));
+            }
+            s0 * 0.75 + f64::cos(acc1) + v7.tanh()
+        }
+
+        #[differentiable]
+        pub fn prog_83(&self, x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+            let mut s0 = x1;
+            let mut acc1: f64 = 0.0;
+            let v2 = ((*x2 + self.k).tanh() * 2.0).sinh();
+            let mut k3 = 0;
+            while k3 < 5 && x0 / (v[k3 % 4].powi(2) + 0.5) >= v[2] + *x2 {
+                k3 += 1;
+                if x1 < 0.5 {
+                    s0 = s0 * 0.6 + (f64::to_radians(v2).cos() * 1.2).tan().tanh() * 1.0;
+                    if k3 < self.n {
+                        s0 *= 0.8;
+                        s0 += 0.2 * (-x1.atan2(self.k.powi(2) + 1.0)).tanh();
+                    }
+                } else {
+                    let v4 = f64::powi(v[self.n], 3);
+                    s0 = (s0 * 0.5 + v4.cos() * 0.02).tanh();
+                }
+                match k3 % 4 {
+                    1 => {
+                        let v5: f64 = f64::asin(v2.sin() * 0.9);
+                        acc1 += f64::cos(s0) * 0.4;
+                        s0 = s0 * 0.6 + f64::cos(v5.cos()) * 0.1;
+                    }
+                    MODE_C => {
+                        s0 = (s0 * 0.75 + f64::asin(f64::atan(*x2).tanh() * 0.9) * 0.1).tanh();
+                        if (v2.tanh() * 0.9).asin().sin() <= -0.25 {
+                            acc1 -= 0.4 * f64::cos(self.scale.asinh()).sin();
+                        } else if k3 % 2 == 0 {
+                            acc1 -= 0.4 * f64::sin(v[0] * v[k3 % 4]);
+                        } else {
+                            acc1 -= (3.0_f64.powf(v2.tanh()) + v[n % 4].atan()).sin() * 0.4;
+                        }
+                    }
+                    3 => {
+                        acc1 -= 0.02 * f64::cos(m5::prog_18(f64::exp_m1(x1.sin()).tanh(), x1, x2.atan2(v[2].powi(2) + 1.0).cos(), [v[0], v[1], v[2], v[3]], 5));
+                        s0 = s0.mul_add(0.8, f64::cos(m5::prog_18((s0 / (x1.cos() + 2.0) * f64::acosh(s0 * s0 + 2.0)).sin() * 2.0, x1, (x0 + s0 - 1.5).cos(), [v[0], v[1], v[2], v[3]], 1)) * 0.005);
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + (v2 + s0) * 0.1).tanh();
+                        let v6 = f64::recip(f64::powi((self.k.sin() * 1.2).tan(), 2) + 0.5);
+                        s0 = (s0 * 0.6 + v6.cos() * 1.0).sin();
+                    }
+                }
+                s0 = (s0 * 0.8 + (x2.tanh() * 0.9).asin() * 0.05).tanh();
+            }
+            let v8: f64 = match k3 % 2 {
+                MODE_B if n > 3 => {
+                    let v7 = prog_58((f64::sin(v[n % 4] / (f64::tanh(v[k3 % 4]) + 2.0)) * 0.9).asin().tanh() * 2.0, x0, f64::cos(f64::min(v[n % 4], v2)) * 2.0, [v[0], v[1], v[2], v[3]], 4);
+                    s0 = 0.6 * s0 + 1.0 * self.scale;
+                    v[k3 % 4] * v[k3 % 4] + v7.tanh()
+                }
+                _ => f64::ln_1p(x0.cos() * 0.5).min((v2.tanh() * 0.9).asin()),
+            };
+            let a9 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+            'l1: for i in 0..6 {
+                let fi = i as f64;
+                acc1 += fi.copysign(x0).cos() * 0.25;
+                let mut k10 = 0;
+                while k10 < 5 && *x2 + (fi.cos() * 1.2).tan() > 1.0 {
+                    k10 += 1;
+                    acc1 += 0.05 * f64::sin(x1.cos().atan());
+                    if a9[3] * fi + f64::sinh(s0.tanh()) < 0.0 || k10 < 1 {
+                        break 'l1;
+                    }
+                }
+                if !(self.n % 2 == 0 && (v8 * s0).min(v8.tanh()) < self.scale + x0) {
+                    acc1 += (a9[(k10 + k3) % 4] * a9[k3 % 4]).sin() * 0.25;
+                    continue;
+                }
+                let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| p.cos() + q.sin()).sum::<f64>();
+                s0 = (s0 * 0.5 + v11.cos() * 0.05).sin();
+            }
+            match k3 {
+                0 => {
+                    acc1 += f64::tanh(a9[1]);
+                    if v[3].tanh() >= 0.5 {
+                        s0 = 0.75 * s0 + 0.02 * v2.cos();
+                        let v8 = x2.cos();
+                        s0 = s0.mul_add(0.6, v8.tanh() * 0.4);
+                    } else {
+                        acc1 += (f64::sin(x0).powi(2) + 1.0).atan2(x0 - 0.8).cos();
+                    }
+                }
+                1 | 3 => {
+                    let v12 = f64::acosh((*x2 * *x2).ln_1p().powi(2) + 2.0);
+                    let v13: f64 = self.k + v12;
+                    s0 = s0 * 0.5 + v13.tanh() * 0.25;
+                }
+                4 => {
+                    s0 = (s0 * 0.5 + (v[k3 % 4].tanh() * 0.9).asin() * 0.2).sin();
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + x0.cos().powi(3) * 0.05).sin();
+                    let x1 = prog_3(f64::hypot(a9[k3 % 4].sin(), (a9[k3 % 4].sin() * 1.5).sinh()).tanh() * 2.0, *x2, x1, &a9, 3);
+                    s0 = 0.8 * s0 + 0.005 * f64::tanh(x1);
+                }
+            }
+            s0 + acc1.tanh() - f64::tanh(v8) - a9[2].tanh() - *x2 * a9[k3 % 4]
+        }
+
+        #[differentiable]
+        pub fn prog_86(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = (f64::powi(x0.asinh(), 2) + 1.0).powi(-3);
+            let mut s1 = f64::cos(prog_29(x2, x0, s0, v, n)) * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut a3 = [0.0; 4];
+            for i in 0..4 {
+                let fi = i as f64;
+                if x1 * x0 > x2 * fi && i % 2 == 0 {
+                    a3[i] = -s0;
+                } else {
+                    a3[i] = f64::powi(s0, 3);
+                }
+            }
+            a3 = [a3[1] * 0.6 + (f64::powi(x1.clamp(-1.5, 1.5), 2) + 0.5).recip().sin() * 0.2, 1.0 * f64::powi(acc2, 2) + 0.75 * a3[0], (a3[1] * 0.6 + acc2.powi(3) * 1.0).sin(), a3[2]];
+            a3 = [f64::mul_add(a3[1], 0.6, (x0 + x1).cos() * 0.2), f64::tanh(acc2) * 1.0, 0.1 * (x2.powi(2) + 2.0).acosh().cos() + 0.6 * a3[0], a3[3]];
+            a3 = [1.0 * f64::min((self.scale.powi(2) + 0.5).cbrt(), acc2.asinh()) + 0.5 * a3[0], 0.1 * f64::cos(f64::exp2(f64::sin(x2))) + 0.75 * a3[3], a3[3], f64::sin((self.k * self.k + 1.5).acosh()) * 1.0];
+            for i in 0..self.n + 2 {
+                let fi = i as f64;
+                if a3[i].abs() > 0.0 || i % 3 == 1 {
+                    for j in (0..=i).rev() {
+                        let fj = j as f64;
+                        let v4 = x2 * fj + f64::log2(x1.powi(2) + 1.0);
+                        acc2 += 0.05 * f64::asinh(self.k.cos().exp_m1());
+                        acc2 += 0.1 * v4.cos();
+                    }
+                } else if self.scale + x1 <= 1.0 {
+                    let x2 = x1 / (x2.sin() + 2.0) - 1.2 * a3[(i + n) % 4];
+                    acc2 += 0.5 * (v[3].clamp(fi.sin() - 1.5, f64::tanh(x1) + 1.5).powi(2) + 1.0).log(2.0).tanh();
+                    acc2 += f64::tanh(x2.cos()) * 0.5;
+                } else {
+                    s0 = (s0 * 0.75 + f64::sin(s0) * (x0 * s1) * 0.02).sin();
+                    s0 = (s0 * 0.5 + f64::sin(x0) * 0.5).sin();
+                }
+                s0 = (s0 * 0.75 + (s0 * s0 + 0.5).recip().to_degrees() * 0.02 * 0.1).tanh();
+            }
+            if prog_48(2.0, x2.max(x2 / (v[3] * v[3] + 0.5)).tanh(), x1, v, n) < x0 {
+                acc2 += 0.1 * f64::sin(m5::prog_18(f64::hypot(self.scale, x1).cos().cos() * 2.0, x0, (self.scale * self.scale + 1.0).powf(1.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], 6));
+            }
+            let [_, _, b5, b6] = *v;
+            s1 = (s1 * 0.8 + f64::tan(b6.tanh() * 1.2) * 0.02).tanh();
+            s0 * 1.5 + s1.cos() - acc2.tanh() + a3[2] + b5 * 0.75 + f64::ln_1p(b5 * b5)
+        }
+
+        #[differentiable]
+        pub fn prog_90(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1: f64 = w0[self.n].cos().exp_m1().abs();
+            let mut s2 = f64::sin(s1.min(x1) - x0.mul_add(x1, x0)) * 2.0;
+            let mut s3 = (x2.powi(2) + 0.5).powf(1.5).cos() * 2.0;
+            let mut acc4: f64 = 0.0;
+            if f64::min(1.5 - v[n % 4], (-0.5_f64).max(v[self.n])) < 0.5 {
+                return acc4.tanh().exp().powi(2);
+            }
+            acc4 += prog_42(acc4, f64::powi(x2, 2).sin(), s2, v, 1).sin() * 0.005;
+            let v5 = (w0[n % 4] * w0[n % 4] + 0.5).sqrt();
+            let mut k6 = 0;
+            let v8 = loop {
+                k6 += 1;
+                if (f64::cos((f64::tanh(v5) * 1.5).sinh()) * 0.9).asin() >= -0.5 {
+                    s2 = (s2 * 0.6 + (w0[k6 % 4].cos() * 2.0).sinh() * 0.05).sin();
+                    break (x2.cos() * 0.9).acos();
+                }
+                let v7 = x1;
+                s2 = (s2 * 0.8 + (v5 * v5 + 1.0).powf(0.3) / 2.0 * 0.25).sin();
+                if k6 >= 5 {
+                    break (v7.cos() * 1.5).sinh();
+                }
+                acc4 -= v7.cos() * 0.4;
+            };
+            s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log(10.0) * 0.02).sin();
+            s3 = 0.6 * s3 + 0.4 * f64::max(-2.0_f64, w0[k6 % 4]).tanh();
+            s1 + s2 + s3 * 0.25 + acc4 * 1.5 + v5 - v8 + x1.tanh().asinh()
+        }
+
+        #[differentiable]
+        pub fn prog_104(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+            let mut s0 = (self.k.powi(2) + 0.5).ln();
+            let mut s1 = ((f64::cos(x1) * 0.9).acos().sin() * 0.9).asin();
+            let mut acc2: f64 = 0.0;
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                let v3: f64 = if !(n % 2 == 0 && m5::prog_18((v[(i + self.n) % 4] - s0).cos(), t, 0.75, [v[0], v[1], v[2], v[3]], n) < 0.0) {
+                    prog_3::<f64>((f64::powi(f64::sin(x1), 2) + 1.0).recip().cos(), f64::log(3.0_f64, (self.k * self.k).ln_1p().powi(2) + 2.0).tanh(), 0.25, v, i)
+                } else {
+                    f64::recip(s0 * s0 + 1.0)
+                };
+                let v4 = match self.n {
+                    0 => {
+                        s1 *= 0.75;
+                        s1 += 0.25 * f64::tanh((x1 * x1 + 1.0).ln());
+                        f64::tanh(x0).asinh()
+                    }
+                    g if g > 1 => f64::exp_m1(f64::cos(x1)),
+                    _ => 0.35 - fi.to_degrees() * 0.01,
+                };
+                s1 = (s1 * 0.8 + (x0 - t) * 0.1).tanh();
+                acc2 += f64::cos(v3.cos() + v4.sin()) * 0.05;
+            }
+            let v6: f64 = if (acc2 * std::f64::consts::FRAC_1_PI).atan() >= 1.0 {
+                s0 = 0.75 * s0 + 0.25 * (x1 * std::f64::consts::LN_2).cos();
+                prog_36(0.25, (x2 * s0).tanh() * 2.0, f64::sin((v[self.n].max(x2).powi(2) + 0.5).ln()), *v, n)
+            } else if n > 4 {
+                let v5 = (x1 + 1.5).asinh();
+                prog_58(f64::tanh((x2.powi(2) + 1.0).atan2(x0)), acc2, acc2.max(v5).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 0)
+            } else {
+                x0.min(x0 + x2)
+            };
+            for &t in v.iter() {
+                let v7 = (f64::cos(t) * 0.9).asin();
+                if let Some(k8) = n.checked_sub(1) {
+                    acc2 += f64::tanh(x2) * 0.5;
+                    let Some(k9) = (k8 + n).checked_sub(1) else {
+                        return v[k8 % 4].tanh()
+                    };
+                    let c10 = k9 as f64;
+                    acc2 -= c10.sin().cos() * 0.5;
+                } else {
+                    let v6 = (v7 * v7 + 0.5).atan2(t);
+                    s1 = 0.8 * s1 + 0.02 * f64::tanh(f64::cos(v6).cosh().powi(2).ln_1p());
+                }
+                s0 = (s0 * 0.5 + v7 / (v6 * v6 + 1.0) * 0.1).sin();
+            }
+            let v13: f64 = match (self.n + n).checked_sub(1) {
+                Some(k11) => {
+                    let c12 = k11 as f64;
+                    (f64::powi(c12, 2) + 2.0).acosh()
+                }
+                None => x0.mul_add(v[(self.n + n) % 4], self.k),
+            };
+            let Some(k14) = (self.n + n).checked_sub(3) else {
+                return (x2.cos() * 1.2).tan() + f64::exp_m1(f64::tanh(v[n % 4]))
+            };
+            let c15 = k14 as f64;
+            let v21: f64 = match mode {
+                Mode::Upper(_) => {
+                    let v17 = s1;
+                    (-v[k14 % 4]) + f64::tanh(v17)
+                }
+                Mode::Lower(_, lo19) => {
+                    (lo19.sin() * 0.9).asin()
+                }
+                Mode::Off => {
+                    let v20 = x0.cos();
+                    v[k14 % 4] / 1.5 + f64::sin(v20)
+                }
+            };
+            x0.cos() + v[2].sin() - s0 + s1 * 0.5 - acc2.tanh() + v6.cos() + v13.cos() - c15.sin() - v21 * 0.25
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_19<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::sinh((x2 - x1).tanh() * 1.5)) * 2.0;
+        let mut s1 = (x0 * x2).tanh() * 2.0;
+        let mut s2 = x2.to_radians() * 50.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s2;
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            match k5 {
+                0..=1 => {
+                    acc3 -= (x0.powi(2) + 1.5).acosh().tanh();
+                    break;
+                }
+                MODE_C => {
+                    acc3 += (v[k5].tanh().exp() + s2).tanh();
+                    if x2.cos().cosh() < 0.0 {
+                        let mut k6 = 0;
+                        while k6 < n && (f64::acos(s2.cos() * 0.9).sin() + 2.0).cbrt() > -0.25 {
+                            k6 += 1;
+                            let v7 = m5::prog_18(f64::sin(f64::exp(a4[(k6 + n) % 4].sin())), (s0.cos().exp2() + (v[k6 % 4] + a4[(k6 + n) % 4])).tanh() * 2.0, (s2 * v[k6 % 4]).sin() * 2.0, v, 2);
+                            acc3 += s2.cos() * 0.1;
+                            s0 = s0 * 0.6 + v7.cos() * 0.005;
+                        }
+                    } else {
+                        acc3 -= (1.25 * (x1 - a4[k5])).tanh();
+                    }
+                    s0 *= 0.6;
+                    s0 += 0.25 * ((s0 * s0).cos() + 2.0).cbrt().tanh();
+                    if !(k5 % 3 == 1 && prog_3(x2, s1, ((f64::to_degrees(a4[n % 4]) * 0.02).powi(2) + 1.5).acosh().tanh(), &v, 2) > 1.0) {
+                        let v8 = m5::prog_18(((v[k5].powi(2) + 1.0).powf(x0.tanh()) + (x0 * x0).ln_1p()).tanh() * 2.0, x0.sin(), s1, v, k5);
+                        acc3 += 0.01 * v8.cos().tanh();
+                    } else {
+                        let v9 = 0.25 * f64::acosh(x0 * x0 + 2.0);
+                        acc3 += v9;
+                    }
+                }
+                _ => {
+                    acc3 -= v[k5].cos();
+                    if (x0 + a4[0]).cos() >= -0.25 {
+                        let x1 = x1 + s1;
+                        s0 = (s0 * 0.6 + f64::sin(x1) * 0.2).sin();
+                    }
+                }
+            }
+            s1 = (s1 * 0.5 + s2 * 0.25 * 1.0).tanh();
+            if k5 >= 2 || x2 > x1 {
+                break;
+            }
+        }
+        let mut a10 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a10[i % 4] -= f64::asinh(a4[k5] * s1).cos() * 0.2 * a10[i % 4];
+            a10[i % 4] = a10[i % 4] + a10[2] * (((fi + x1) * (s1.sin() * 0.9).asin()).sin() * 0.1);
+            s1 = (s1 * 0.6 + 1.25 * f64::exp(s1.sin()) * 0.1).tanh();
+        }
+        match k5 {
+            1 => {
+                s2 = (s2 * 0.5 + prog_14(s0, 0.75, x2.cos(), &v, n) * 0.005).tanh();
+                let v11 = s1;
+                s0 = (s0 * 0.6 + v11.cos() * 0.02).sin();
+            }
+            MODE_C => {
+                acc3 -= f64::exp((-x2).sin()).cos();
+                let x1 = f64::powi(x1, 2);
+                acc3 -= x1.tanh();
+            }
+            _other => {
+                let v12 = f64::max(1.5_f64.log(f64::powi(s1, 2) + 2.0), x0);
+                s2 = (s2 * 0.75 + acc3 * 0.005).tanh();
+                if 0.5_f64.min(x2) <= 1.0 {
+                    s2 = (s2 * 0.8 + ((x0.powi(2) + 1.0).powi(-1) + f64::atan(x1)) * 0.02).sin();
+                    s1 = 0.8 * s1 + 0.01 * (a4[k5] + x2.to_degrees() * 0.01).tanh();
+                } else if a4[3] < 0.5 {
+                    let v13 = f64::tanh(v12);
+                    s0 = s0.mul_add(0.8, v13.sin() * 0.02);
+                } else {
+                    s1 = (s1 * 0.5 + f64::copysign(2.0_f64, acc3) * 1.0).sin();
+                    acc3 -= 0.02 * prog_3(f64::ln(x1 * x1 + 0.5).cos() * 2.0, 0.5, 0.5, &v, 3).sin();
+                }
+                acc3 += f64::tanh(v12) * 0.4;
+            }
+        }
+        if (-a4[3]) - 2.0_f64.atan2(x0) >= 0.5 {
+            return f64::atan2(x0.to_degrees() * 0.01, f64::powi(f64::log(x2.powi(2) + 1.0, x0.powi(2) + 2.0), 2) + 1.0);
+        }
+        let v14 = a10.iter().copied().map(|p| p).sum::<f64>();
+        s0 - s1 * 1.5 + s2 - acc3.cos() - v14.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_20<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (x2.cos() * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(2.0).unwrap();
+        let mut s1 = prog_3(s0, x0, (v[n % 4].tanh() + (x0 + x1)).sin() * T::from_f64(2.0).unwrap(), v, 3).sin() * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v5 = match n {
+            3 => (v[n % 4].powi(2) + T::one()).ln(),
+            4..=5 => T::sin(s0),
+            6 => {
+                let v3 = prog_3::<T>(x0 * T::from_f64(2.0).unwrap(), (x2.cos() * T::from_f64(0.9).unwrap()).asin().tanh(), x0, v, n);
+                v3.sin()
+            }
+            _ => {
+                let v4 = prog_3((s0 * s0 + T::one()).recip().clamp(-T::one(), T::from_f64(0.5).unwrap()).cos() * T::from_f64(2.0).unwrap(), x0, s1, v, n);
+                v[1] * v[n % 4] + v4.tanh()
+            }
+        };
+        if T::cos(x2) <= -T::from_f64(0.5).unwrap() {
+            return acc2;
+        }
+        for i in 1..n {
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                s1 = (s1 * T::from_f64(0.75).unwrap() + T::from_f64(3.0_f64).unwrap().atan2(v[0]) * T::one()).tanh();
+                match k6 {
+                    0 => {
+                        let x1: T = x2.sin();
+                        s1 = (s1 * T::from_f64(0.8).unwrap() + x1.cos() * T::from_f64(0.2).unwrap()).tanh();
+                    }
+                    MODE_B => {
+                        let v7: T = v5 * v5.cos().exp_m1();
+                        s0 = (s0 * T::from_f64(0.8).unwrap() + T::sin(v7) * T::from_f64(0.01).unwrap()).sin();
+                    }
+                    2..=3 => {
+                        s1 = T::mul_add(s1, T::from_f64(0.6).unwrap(), (T::from_f64(0.1).unwrap() * s1 + s1.asinh()).cos() * T::from_f64(0.25).unwrap());
+                    }
+                    _ => {
+                        let v8 = T::sqrt(s0 * s0 + T::from_f64(0.5).unwrap());
+                        acc2 = acc2 - (v8.cos().exp2() + (x1 + x0)).cos() * T::from_f64(0.05).unwrap();
+                    }
+                }
+                let v10: T = if k6 < i {
+                    let v9 = T::from_f64(3.0_f64).unwrap().min(T::from_f64(SCALE).unwrap() + v5);
+                    v9.sin()
+                } else {
+                    x1.cos()
+                };
+                acc2 = acc2 - T::from_f64(0.05).unwrap() * v10.cos();
+            }
+            let v11: T = (T::powi(v[k6 % 4], 2).powi(2) + T::one()).recip();
+            let v12 = if k6 < 3 && s0 + x0 < T::log(x0 * x0 + T::one(), x1.powi(2) + T::from_f64(2.0).unwrap()) {
+                x2.tanh().exp_m1() * (T::from_f64(1.2).unwrap() - v11)
+            } else {
+                prog_3(T::cbrt(s1 * s1 + T::from_f64(0.5).unwrap()).cos() * T::from_f64(2.0).unwrap(), (v[k6 % 4] + v5).cos(), v11.sin() * T::from_f64(2.0).unwrap(), v, n)
+            };
+            acc2 = acc2 - (-v11).cos() * T::from_f64(0.4).unwrap();
+            acc2 = acc2 - T::sin(v12).tanh() * T::from_f64(0.01).unwrap();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let v13 = T::atan2(s1.tanh().exp().powi(2) + T::one(), T::sin(v[3 - i]));
+            let mut m14: T = T::zero();
+            for j in 0..n {
+                let c15 = x2.mul_add(s1, v[j % 4]);
+                m14 = c15.max(m14);
+            }
+            if v5 / T::from_f64(2.0).unwrap() < (t * t + T::one()).recip() {
+                acc2 = acc2 + x0.powi(2).sin() * T::from_f64(0.5).unwrap();
+            } else {
+                let v16 = v[3 - i];
+                let v17 = prog_3(v16, T::cos(m14.atan2(s0.powi(2) + T::one()).sin().cosh()) * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.5).unwrap(), v, 4);
+                acc2 = acc2 + v17.tanh() * T::from_f64(0.005).unwrap();
+            }
+            s0 = s0 * T::from_f64(0.8).unwrap() + T::sin(prog_3::<T>(T::cos(s1 + s0) * T::from_f64(2.0).unwrap(), x0, T::cos(T::exp(x1.sin())), v, n)) * T::from_f64(0.005).unwrap();
+            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.02).unwrap() * (v13.cos() - m14.cos()).cos();
+        }
+        s0 * T::from_f64(0.5).unwrap() - s1 * T::from_f64(0.5).unwrap() + acc2.cos() + v5.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = x0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            acc1 += 0.25 * v[k2 % 4].atan().cos();
+            let v5 = if k2 < 5 && x2.atan() >= (v[k2 % 4] * v[k2 % 4] + 1.0).recip() {
+                let v3 = x1.cos().exp_m1();
+                m5::prog_18(((-x2).tanh() * 1.2).tan().cos(), s0, v3, [v[0], v[1], v[2], v[3]], n)
+            } else if (v[k2 % 4].powi(2) + 1.0).log(2.0) + x1 <= 1.0 && n % 3 == 1 {
+                let x1: f64 = f64::tanh(x1).exp();
+                s0 = s0 * 0.8 + s0.sin().sin() * 0.2;
+                x1.sin()
+            } else {
+                let v4 = s0 / (x0.powi(2) + 0.5);
+                v4 * v[k2 % 4] - f64::ln_1p(x1 * x1)
+            };
+            if k2 >= 6 || (f64::sin(v[0]) * 1.2).tan() >= 1.0 {
+                break;
+            }
+            s0 = (s0 * 0.75 + f64::sin(v5) * 0.005).tanh();
+        }
+        match mode {
+            Mode::Lower(_, lo7) => {
+                for (i, &t) in v.iter().enumerate() {
+                    let v11 = match mode {
+                        Mode::Lower(_, _) => t + (0.75 - s0),
+                        Mode::Upper(_) => f64::asinh(v[(i + k2) % 4]),
+                        Mode::Off => (x2.powi(2) + 1.5).acosh() + v[0].tanh().exp(),
+                    };
+                    let v12 = v.iter().copied().map(|p| 1.0 + 0.25 * (m5::prog_18(t, (x2.cos() * 2.0).cosh().sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], 4) + p.cos()).tanh()).product::<f64>();
+                    s0 = s0 * 0.6 + (x1 * x1 + 1.0).atan2(lo7).cos() * 0.2;
+                    s0 = 0.8 * s0 + 0.005 * f64::sin(v11.tanh() + f64::tanh(v12));
+                }
+            }
+            Mode::Upper(_) => {
+                s0 = (s0 * 0.8 + f64::atan(s0) * 0.2).sin();
+                s0 = 0.75 * s0 + 0.1 * (x1 + s0).tanh();
+            }
+            Mode::Off => {
+                let v14 = 0.1 * v[0];
+                acc1 -= f64::tanh(v14);
+            }
+        }
+        match mode {
+            Mode::Upper(hi15) => {
+                let v16 = f64::powi(hi15, 3).copysign(x1 * hi15);
+                acc1 += v16.sin();
+            }
+            Mode::Lower(_, _) => {
+                s0 = 0.5 * s0 + 0.25 * (v[2] + x2).asinh().tanh();
+            }
+            Mode::Off => {
+                let v19 = f64::cosh(f64::cos(x1) * 1.5);
+                acc1 -= v19.cos();
+            }
+        }
+        match mode {
+            Mode::Upper(_) => {
+                let v21 = (v[k2 % 4].min(x1).powi(2) + 1.0).log2();
+                s0 *= 0.5;
+                s0 -= 0.25 * v21.tanh();
+            }
+            Mode::Lower(_, lo23) => {
+                acc1 -= f64::atan((acc1 * acc1 + 1.0).log2()).tanh() * 0.5;
+                acc1 += f64::cos(lo23 * v[2]);
+            }
+            Mode::Off => {
+                let mut k24 = 0;
+                while k24 < n + 1 {
+                    k24 += 1;
+                    let v29 = match mode {
+                        Mode::Lower(k25, lo26) => {
+                            let v27 = s0 + v[(k25 + k24) % 4];
+                            f64::asinh(lo26) + f64::sin(v27)
+                        }
+                        Mode::Upper(hi28) => {
+                            x1 / ((f64::sin(hi28) * 2.0).cosh().powi(2) + 1.5)
+                        }
+                        Mode::Off => 1.5 - v[3],
+                    };
+                    acc1 -= 0.25 * (-v[0]).tanh();
+                    acc1 += f64::tanh(v29) * 0.25;
+                }
+            }
+        }
+        x1 * 0.75 + x2.tanh() - v[1] + s0 * 0.75 + acc1.sin() + x1.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 + v[3]).tanh() * 2.0;
+        let mut s1 = f64::cosh(x0.tanh());
+        let mut s2 = f64::tanh(prog_2::<4>(x2.cos(), x2, 0.75, &v, 5)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in (0..n).rev() {
+            acc3 -= x0.sin().tanh() * 0.25;
+            if f64::cbrt(x0.tanh() + 2.0) > 0.5 || i < n {
+                s0 = 0.8 * s0 + 0.25 * (x1.to_degrees() * 0.01).tanh();
+                continue;
+            }
+        }
+        let a4 = [prog_6((f64::tanh(x1) * 0.9).asin().sin(), 1.5, (f64::powi(x1, 2) + 1.0).powi(-1).cos() * 2.0, v, n), (acc3.powi(2) + 0.5).sqrt(), (2.0_f64.atan2(x1).powi(2) + 1.0).recip(), 1.25 - acc3 / (x0 * x0 + 1.0)];
+        if n % 3 == 1 && f64::atan2(1.5_f64, acc3) >= -0.5 {
+            let v5: f64 = prog_3::<f64>(x2, 0.5, x1, &v, n);
+            s1 = s1.mul_add(0.75, v5.sin() * 0.005);
+        }
+        let mut k6 = 0;
+        let v9 = loop {
+            k6 += 1;
+            match n % 2 {
+                0 => {
+                    break ((s2 + s0).tanh() * 1.5).sinh();
+                }
+                _ => {
+                    acc3 += (x2.powi(2) + 1.5).acosh().sin() * 0.5;
+                    let v7: f64 = prog_3((s2 * s2 + 1.0).recip().sin(), (a4[(k6 + n) % 4].to_degrees() * 0.02).cos(), 0.25, &v, n);
+                    s0 *= 0.6;
+                    s0 += 0.005 * v7.sin().cos();
+                }
+            }
+            let v8 = v.iter().map(|&p| s1.sin().exp_m1().cos() + p.sin()).sum::<f64>();
+            s1 = (s1 * 0.5 + (f64::cos(a4[k6]) * 0.9).atanh() * 0.1).tanh();
+            if k6 >= 3 || x0 + s0 <= -0.5 {
+                break ((v[3] * s0).powi(2) + 1.0).recip();
+            }
+            acc3 += 0.25 * f64::tanh(v8.sin());
+        };
+        for i in (0..n).rev() {
+            let v10 = 'b3: {
+                acc3 += 0.02 * f64::tanh(m5::prog_18(x1, f64::tanh(f64::exp_m1(f64::ln_1p(x2 * x2).sin())) * 2.0, 0.75, v, k6));
+                if v9.mul_add(v9, a4[3 - k6]) > -1.0 || i < 4 {
+                    s1 = (s1 * 0.8 + (v[i % 4] * v[i % 4] + 0.5).recip() * 0.1).tanh();
+                    break 'b3 x0.atan2(x1 * x1 + 1.0);
+                }
+                f64::cos(s0).exp() - x0
+            };
+            s0 = s0.mul_add(0.75, x0.tanh() * 0.25);
+            acc3 += 0.25 * v10.cos().sin();
+        }
+        'b4: {
+            if f64::sqrt(x1 * x1 + 2.0) > 0.0 {
+                break 'b4;
+            }
+        }
+        s2 = s2 * 0.8 + x0.sin() * 0.2;
+        s0 * 0.25 - s1.sin() - s2 - acc3.cos() - a4[0].tanh() + v9
+    }
+
+    #[differentiable]
+    pub mod m23 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = (v[n % 4] * v[n % 4] + 0.5).atan2(x1).sin() * 2.0;
+            let mut acc1: f64 = 0.0;
+            'l0: for &t in v {
+                s0 = s0.mul_add(0.5, s0.cos() * 0.5);
+                acc1 += f64::log10(t.powi(2) + 1.0) * 0.5;
+                let mut k2 = 0;
+                while k2 < n + 1 {
+                    k2 += 1;
+                    match k2 {
+                        0 | 2 => {
+                            acc1 -= f64::recip((x0.powi(2) + 1.0).recip().powi(2) + 0.5).sin() * 0.05;
+                            if f64::tanh(v[0]) > 0.25 {
+                                s0 *= 0.75;
+                                s0 += 0.5 * (s0 / 2.0).sin();
+                            } else {
+                                let v3 = s0 * x2.sin().exp2();
+                                s0 = (s0 * 0.75 + v3.cos() * 0.05).sin();
+                            }
+                        }
+                        g if g > 4 => {
+                            s0 = s0.mul_add(0.8, f64::asinh(t).tanh() * 0.2);
+                            let x2 = (v[n % 4] * v[n % 4] + 0.5).recip();
+                            acc1 -= f64::tanh(x2).tanh() * 0.05;
+                        }
+                        _other => {
+                            acc1 += f64::cos(x1 + x0).exp2().sin() * 0.05;
+                            s0 = 0.6 * s0 + 0.1 * (s0 * x1).cos();
+                        }
+                    }
+                    if t.powi(3) <= 1.0 {
+                        continue 'l0;
+                    }
+                    acc1 += x1.sin().exp_m1().sin() * 0.05;
+                }
+                for j in 1..n {
+                    acc1 += m5::prog_18(x2, f64::cos(x0 * x2), x0.sin(), [v[0], v[1], v[2], v[3]], j).cos() * 0.02;
+                    s0 = (s0 * 0.75 + f64::sinh((s0 * s0 + 0.5).recip().sin() * 2.0) * 0.01).sin();
+                    let v4 = f64::exp2(x2.asinh().sin());
+                    s0 = s0.mul_add(0.6, v4.sin().sin() * 0.25);
+                }
+            }
+            for &t in v.iter() {
+                let v7 = if v[n % 4] + (f64::sin(s0) + 2.0).cbrt() > 0.0 || n % 2 == 0 {
+                    let v5 = (s0 / (x2 * x2 + 1.5)).tanh();
+                    f64::mul_add(x0, t, t).cos() + v5.cos()
+                } else {
+                    let v6 = s0;
+                    (f64::powi((x0.cos() * 1.2).tan(), 2) + 1.0).log(s0 * s0 + 2.0) + v6.tanh()
+                };
+                let v8 = v.iter().copied().map(|p| ((p / (t.cos() + 2.0)).powi(2) + 1.0).cbrt()).sum::<f64>();
+                acc1 += x2.tanh() * 0.5;
+                s0 = 0.6 * s0 + 0.01 * (v7.tanh() + v8.sin()).tanh();
+            }
+            for i in 1..n {
+                let fi = i as f64;
+                s0 = (s0 * 0.8 + f64::atanh(x2.cos() * 0.9) * 0.02).sin();
+                s0 = (s0 * 0.8 + fi * 1.0).tanh();
+                if i == 3 {
+                    continue;
+                }
+            }
+            let v9 = v.iter().copied().map(|p| f64::asinh(v[3]) + f64::tanh(p)).sum::<f64>();
+            match n {
+                0 => {
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::sin(x0);
+                    let x0 = v9.cos();
+                    s0 = (s0 * 0.5 + x0 * 0.05).tanh();
+                }
+                1 => {
+                    s0 = (s0 * 0.6 + f64::cos(x1 - v[0]) * 0.2).tanh();
+                    let mut k10 = 0;
+                    while k10 < 4 {
+                        k10 += 1;
+                        let v11: f64 = m5::prog_18(2.0, x1, 1.2, [v[0], v[1], v[2], v[3]], 4);
+                        let v12 = if k10 % 2 == 0 && 1.5_f64.hypot(f64::acos(v9.sin() * 0.9)) > x2.sin().exp_m1() {
+                            f64::log(v11.powi(2) + 1.0, 10.0)
+                        } else if v11.asinh() <= v[n % 4] {
+                            f64::cos(x1)
+                        } else {
+                            SCALE + x0
+                        };
+                        if v9 * x0 > 0.5 {
+                            break;
+                        }
+                        acc1 += m5::prog_18(2.0, (v12 * v[(k10 + n) % 4] - (f64::powi(v9, 2) + 1.0).log2()).cos(), ((x2 * x2 + 0.5).ln() / (f64::powi(v11.cos(), 2) + 1.5)).tanh(), [v[0], v[1], v[2], v[3]], k10).sin() * 0.005;
+                    }
+                }
+                2 | 4 => {
+                    s0 = s0 * 0.75 + x0.abs().cos() * 0.25;
+                }
+                _ => {
+                    let v13 = (v[n % 4].powi(2) + 2.0).ln();
+                    acc1 += f64::cos(v13);
+                }
+            }
+            let mut k14 = 0;
+            loop {
+                k14 += 1;
+                if (x2 - 2.0).tanh() <= 0.25 {
+                    s0 = s0 * 0.6 + f64::tanh((x1.cos() * 0.9).atanh() / ((x0.cos() * 0.9).asin().powi(2) + 0.5)) * 0.02;
+                    s0 = s0.mul_add(0.75, f64::cos(f64::ln(s0.powi(2) + 2.0)) * 0.25);
+                }
+                s0 = (s0 * 0.75 + v9 * 2.0 * 0.1).tanh();
+                if k14 >= 6 || (x0 - v[3]).tanh() > v9 {
+                    break;
+                }
+            }
+            let f15 = |t: f64| ((x2.powi(2) + 1.0).log(f64::powi(t, 2) + 2.0).powi(2) + 0.5).cbrt();
+            let v16 = mix(f15, v[3], v[0]);
+            f64::cos(x0) + s0 + acc1.tanh() - v9.sin() + v16 * 1.5
+        }
+
+        pub fn prog_24<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+        where
+            T: num_traits::Float + num_traits::FromPrimitive,
+        {
+            let mut s0 = (v[n % 4].sin() * 0.9).acos().tanh().exp_m1();
+            let mut s1: T = T::tanh(prog_3(x1, (T::tanh(x0) * 0.9).asin().sin() * 2.0, x0, &v, n)) * 2.0;
+            let mut s2 = ((x2 * x2 + 1.0).powi(-2).powi(2) + 1.0).log(10.0);
+            let mut acc3: T = 0.0;
+            for &t in v.iter() {
+                let v5 = if n < 3 && T::powi(T::powi(x1, 2) + 1.0, -1) + T::atan2(T::from_f64(2.0_f64).unwrap(), t) > 0.5 {
+                    let x0 = (s0.sin() * 0.5).ln_1p();
+                    T::acosh(T::powi(x0, 2) + 2.0)
+                } else {
+                    let v4 = prog_3(x2, t, T::sin((x2 * x2 + 1.0).recip()), &v, n);
+                    T::atan(x0) + v4.sin()
+                };
+                acc3 = acc3 + s0.cos().exp().cos() * 0.5;
+                acc3 = acc3 - v5.sin().sin() * 0.05;
+            }
+            let mut k6 = 0;
+            let v15: T = loop {
+                k6 += 1;
+                let v7 = T::min(s1, v[3]) - s1;
+                let v13 = match n {
+                    1 | MODE_D => {
+                        for j in (0..n).rev() {
+                            match j {
+                                0 => {
+                                    let v8 = v7 * v[(j + k6) % 4];
+                                    acc3 = acc3 - v8.cos() * 0.1;
+                                }
+                                g if g > 2 => {
+                                    s0 = s0 * 0.75;
+                                    s0 = s0 + 0.1 * (s0 * s2).asinh();
+                                }
+                                _other => {
+                                    s0 = T::mul_add(s0, 0.6, T::log(T::from_f64(0.5_f64).unwrap(), T::powi(s0, 2) + 2.0).sin() * 0.25);
+                                }
+                            }
+                            let v10 = if s1 * v7 - (s0.tanh() * 1.2).tan() > 0.0 {
+                                acc3 = acc3 + 0.1 * (T::tanh(s1) * 0.9).acos().sin();
+                                T::asin(v7.cos() * 0.9)
+                            } else if T::from_f64(SCALE).unwrap() + T::cosh(x1.sin() * 1.5) < -0.5 && j == 1 {
+                                let v9 = T::cos(x1).exp2();
+                                v9.tanh()
+                            } else {
+                                acc3 = acc3 + 0.1 * (x2 + v7 + 0.25).cos();
+                                v7.to_degrees() * 0.02
+                            };
+                            s2 = s2 * 0.6;
+                            s2 = s2 + 0.05 * v10.cos().exp2().tanh();
+                        }
+                        let v11 = prog_3(x0 * 0.25, s2, s1, &v, k6);
+                        0.25 - v[k6] * v[n % 4] + v11.cos()
+                    }
+                    g if g > 4 => v7 * s2,
+                    _other => {
+                        let v12 = (T::sin(v7 / (x0.powi(2) + 1.5)) * 1.5).sinh();
+                        s0.asinh() - (-v[1]) + v12.sin()
+                    }
+                };
+                let v14 = T::atan2(T::from_f64(2.0_f64).unwrap(), x2);
+                s0 = (s0 * 0.8 + T::copysign(s2, v7).cos() * 0.2).sin();
+                if k6 >= 2 || s2 - v14 >= 0.5 {
+                    break (T::ln(v7 * v7 + 0.5).powi(2) + 1.0).powi(-1);
+                }
+                s1 = 0.6 * s1 + 0.005 * T::cos(v13);
+            };
+            if !(k6 % 2 == 0) {
+                let v16 = prog_3(T::tanh((T::powi(v[3 - k6], 2) + 1.0).recip()), s0, T::sinh(T::tanh(v[k6]) * 1.5).cos(), &v, k6);
+                acc3 = acc3 + x1.tanh();
+                acc3 = acc3 - v16.cos() * 0.005;
+            } else if prog_3(x0 * 0.25, (x2 * x2 + 2.0).sqrt().tanh() * 2.0, T::sin(x2.sin().cos().exp_m1()) * 2.0, &v, n) <= 1.0 {
+                acc3 = acc3 + (x0 * x0 + 1.0).recip().cos().exp().sin();
+                if prog_3(T::sin(v15), x1, v15, &v, n) <= v[n % 4].sin().exp2() {
+                    let v17: T = prog_3(x0 * 1.2, T::cbrt(x2.sin() + 2.0).sin(), T::sin(x1 - x2), &v, k6);
+                    acc3 = acc3 - T::tanh(v17) * 0.01;
+                } else {
+                    s2 = s2 * 0.8;
+                    s2 = s2 + 0.1 * T::cos(T::from_f64(1.5_f64).unwrap().powf(x2.tanh().exp().sin()));
+                }
+                acc3 = acc3 + (x1 * x1 + 1.0).ln().cos();
+            }
+            for i in 0..5 {
+                s1 = (s1 * 0.8 + T::asinh(v15) * 0.2).tanh();
+                acc3 = acc3 - (x0 + v[(i + n) % 4]).cos() * 0.4;
+            }
+            s0 + s1 * 1.5 + s2.tanh() + T::cos(acc3) - v15 * 0.25
+        }
+
+        pub fn prog_53<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T {
+            let mut s0 = x2.atan();
+            let mut s1 = T::cos(v[n % 4] * *x2) * T::from_f64(2.0).unwrap();
+            let mut s2: T = x0.cos();
+            let mut acc3: T = T::zero();
+            let v4 = v.iter().fold(T::one(), |r, &p| r * (T::one() + T::from_f64(0.1).unwrap() * (s2 * p).asinh().cos()));
+            let v7 = match n % 3 {
+                MODE_A | MODE_C => {
+                    let v5 = x1.clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap());
+                    *x2 - v5 - acc3
+                }
+                _ => {
+                    let v6 = x1 / (x0.powi(2) + T::from_f64(1.5).unwrap());
+                    T::tanh(v4).abs() + v6.tanh()
+                }
+            };
+            let v14 = match n {
+                MODE_A => s0 - v7,
+                1 | 3 => prog_36(x1, T::sinh(v[n % 4].tanh() * T::from_f64(1.5).unwrap()).cos() * T::from_f64(2.0).unwrap(), s0, v, n),
+                4 => {
+                    for (i, &t) in v.iter().enumerate() {
+                        acc3 = acc3 + T::from_f64(0.05).unwrap() * T::cos(prog_3::<T>(s0, v4, s1, &v, 4));
+                        let v11 = if T::sinh(s2.sin() * T::from_f64(2.0).unwrap()).asinh() < -T::one() {
+                            let v8 = t.powi(2) + (T::from_f64(2.5).unwrap() - v7);
+                            v8.tanh()
+                        } else if v7 + v7.atan2(v[0] * v[0] + T::from_f64(0.5).unwrap()) < t {
+                            let v9 = (s2.cos() * T::from_f64(0.9).unwrap()).acos();
+                            prog_3::<T>(T::cos((v9.powi(2) + T::from_f64(0.5).unwrap()).atan2(v7)) * T::from_f64(2.0).unwrap(), x1, (v9.sin() * T::from_f64(0.9).unwrap()).acos().sin(), &v, i)
+                        } else {
+                            let v10 = v7 - s1;
+                            s1 = (s1 * T::from_f64(0.5).unwrap() + T::cbrt(v[i].cos() + T::from_f64(2.0).unwrap()) * T::one()).sin();
+                            v7.clamp(-T::from_f64(0.5).unwrap(), T::from_f64(0.5).unwrap()) + v10.tanh()
+                        };
+                        let v12 = prog_3(x0 * T::from_f64(0.5).unwrap(), x1, (T::powf(v[(i + n) % 4] * v[(i + n) % 4] + T::from_f64(0.5).unwrap(), T::from_f64(0.5).unwrap()).powi(2) + T::one()).log((T::tanh(*x2) * T::from_f64(0.9).unwrap()).asin().powi(2) + T::from_f64(2.0).unwrap()).tanh() * T::from_f64(2.0).unwrap(), &v, n);
+                        acc3 = acc3 + T::cos(v11.cos() - T::sin(v12)) * T::from_f64(0.005).unwrap();
+                    }
+                    (v7.powi(2) + T::one()).log(v4.powi(2) + T::from_f64(2.0).unwrap())
+                }
+                _ => {
+                    for _ in (0..3).rev() {
+                        s0 = s0 * T::from_f64(0.6).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * (v4.cos() * T::from_f64(0.9).unwrap()).atanh().cos();
+                        if T::sin(x0) >= -T::from_f64(0.25).unwrap() && n % 3 == 1 {
+                            acc3 = acc3 + T::from_f64(0.5).unwrap() * s2.sin();
+                            s2 = s2 * T::from_f64(0.75).unwrap() + (v7 * (x0 + s2)).tanh() * T::from_f64(0.02).unwrap();
+                        } else if T::atan2(x1 * x1 + T::one(), v[0]).tanh().exp_m1() <= (v[2] * v[2] + T::one()).ln() {
+                            let v13 = prog_3(x0 * T::from_f64(1.2).unwrap(), x0, v4, &v, 4);
+                            acc3 = acc3 + T::tanh(v13) * T::from_f64(0.05).unwrap();
+                        }
+                    }
+                    T::exp2(x0.cos())
+                }
+            };
+            let mut k15 = 0;
+            let v20 = loop {
+                k15 += 1;
+                let mut k16 = 0;
+                while k16 < 4 {
+                    k16 += 1;
+                    s2 = T::mul_add(s2, T::from_f64(0.6).unwrap(), v7.sin() * T::from_f64(0.4).unwrap());
+                    let v17: T = v14.atan2(v14 * v14 + T::one()) + v[3].clamp(v14.sin() - T::from_f64(1.5).unwrap(), v[k16 % 4].cos() + T::from_f64(1.5).unwrap());
+                    acc3 = acc3 + T::from_f64(0.1).unwrap() * v17.sin().sin();
+                }
+                let v18 = v.iter().fold(s1, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * (T::powi(p, 2) + T::one()).powi(-3).atan().cos());
+                let v19 = v.iter().fold(v7.cos(), |r, &p| r * T::from_f64(0.75).unwrap() + T::from_f64(0.25).unwrap() * T::tanh(p).cos());
+                acc3 = acc3 - (T::from_f64(0.35).unwrap() * v18.tanh()).cos() * T::from_f64(0.5).unwrap();
+                if k15 >= 4 || T::cosh(v14.sin() * T::from_f64(1.5).unwrap()) >= x1 * v7 {
+                    break v18.to_radians();
+                }
+                s1 = (s1 * T::from_f64(0.5).unwrap() + v19.cos() * T::from_f64(0.25).unwrap()).sin();
+            };
+            let mut k21 = 0;
+            loop {
+                k21 += 1;
+                acc3 = acc3 - (v14 + s2).clamp(-T::one(), T::from_f64(0.5).unwrap());
+                let v22: T = s0;
+                s1 = s1 * T::from_f64(0.6).unwrap() + (v22 - T::from_f64(1.25).unwrap()).tanh() * T::from_f64(0.4).unwrap();
+                if k21 >= 2 {
+                    break;
+                }
+            }
+            for i in 1..n {
+                let fi = T::from_usize(i).unwrap();
+                let mut k23 = 0;
+                while k23 < 4 {
+                    k23 += 1;
+                    match k23 + n {
+                        MODE_A => {
+                            s1 = s1.mul_add(T::from_f64(0.5).unwrap(), (T::from_f64(0.1).unwrap() * s0).tanh() * T::one());
+                            acc3 = acc3 + T::sin(v20).exp().cos() * T::from_f64(0.1).unwrap();
+                        }
+                        1..=3 => {
+                            let v24: T = (v4 * v4 + T::from_f64(0.5).unwrap()).ln();
+                            let v25 = v24 * v7;
+                            acc3 = acc3 - T::cos(v25.cos()) * T::from_f64(0.1).unwrap();
+                        }
+                        4 | 6 => {
+                            let v26 = (v7.sin().tanh() * T::from_f64(0.9).unwrap()).atanh();
+                            s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.05).unwrap() * v26.sin().sin();
+                        }
+                        _ => {
+                            s2 = T::from_f64(0.8).unwrap() * s2 + T::from_f64(0.1).unwrap() * (s1 + v20 / T::from_f64(2.0).unwrap()).tanh();
+                        }
+                    }
+                    let v28: T = if (T::ln_1p(T::cos(v7) * T::from_f64(0.5).unwrap()).powi(2) + T::one()).ln() > s1.to_radians() || k23 % 3 == 1 {
+                        let v27 = (v14.powi(2) + T::one()).atan2(v20);
+                        T::to_radians(v4 - s2) + v27.tanh()
+                    } else if T::cbrt(T::sin(v20) + T::from_f64(2.0).unwrap()) <= T::zero() {
+                        T::sin(x0).sin()
+                    } else {
+                        T::tan(v4.sin() * T::from_f64(1.2).unwrap())
+                    };
+                    s1 = s1 * T::from_f64(0.8).unwrap();
+                    s1 = s1 + T::from_f64(0.05).unwrap() * (x1.tanh() * T::from_f64(0.9).unwrap()).asin().cos();
+                    s2 = (s2 * T::from_f64(0.75).unwrap() + v28.sin() * T::from_f64(0.02).unwrap()).tanh();
+                }
+                let v29 = (s1.tanh().tanh() * T::from_f64(1.2).unwrap()).tan();
+                match k21 + k23 {
+                    0..=1 => {
+                        s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::sin(v4 - x1);
+                        s1 = s1 * T::from_f64(0.8).unwrap() + T::cos(v7) * T::from_f64(0.2).unwrap();
+                        if n > 1 {
+                            let v30 = (T::sin(x1 - v20) * T::from_f64(1.5).unwrap()).sinh();
+                            acc3 = acc3 - T::from_f64(0.4).unwrap() * T::clamp(v20.abs(), T::cos(T::from_f64(SCALE).unwrap() + v30) - T::from_f64(1.5).unwrap(), T::log10(v30.powi(2) + T::one()).sin() + T::from_f64(1.5).unwrap()).tanh();
+                        }
+                    }
+                    MODE_D | 5 => {
+                        s2 = (s2 * T::from_f64(0.6).unwrap() + T::log(T::asin(T::tanh(fi) * T::from_f64(0.9).unwrap()).powi(2) + T::one(), v14 * v14 + T::from_f64(2.0).unwrap()) * T::from_f64(0.2).unwrap()).sin();
+                        if v20 + v7 <= -T::one() {
+                            break;
+                        }
+                        acc3 = acc3 + T::from_f64(0.25).unwrap() * (v29 * v29 + T::one()).log(T::from_f64(2.0).unwrap()).sin();
+                        if T::sinh(v20.tanh() * T::from_f64(1.5).unwrap()) < v20.cos() {
+                            return v4;
+                        }
+                    }
+                    6 => {
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + T::tanh(v20) * T::from_f64(0.4).unwrap()).sin();
+                    }
+                    _ => {
+                        acc3 = acc3 + ((x0.cos() * T::from_f64(0.9).unwrap()).acos() + (v4 - v[0])).sin() * T::from_f64(0.4).unwrap();
+                        acc3 = acc3 - (v7 * *x2).cos() * T::from_f64(0.4).unwrap();
+                    }
+                }
+                acc3 = acc3 - T::from_f64(0.25).unwrap() * ((s2 + v29).powi(2) + T::one()).ln().cos();
+            }
+            s0 + s1 - s2 - acc3.tanh() - v4 + v7 * T::from_f64(0.75).unwrap() + v14.tanh() + v20
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_25<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x1.atan2(x2 * x2 + 1.0).tanh() * 2.0;
+        let mut s1 = v[n % 4] / (v[n % 4].powi(2) + 1.0);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = (s1.tanh().sin() * 1.2).tan();
+            s1 = (s1 * 0.5 + 3.0_f64.atan2(x0) * 1.0).sin();
+        }
+        if n == 0 {
+            s1 = s1 * 0.5 + (s1.cos() * 0.9).acos().cos() * 0.02;
+        }
+        let v4: f64 = prog_6((f64::powi(f64::ln_1p(v[n % 4] * v[n % 4]), 2) + 1.0).log(f64::powi(x0.max(s1), 2) + 2.0).tanh(), (s0 - x0).cos().exp_m1().tanh(), f64::sin(0.5 - 1.5 * acc2), [v[0], v[1], v[2], v[3]], 5);
+        if s0.cos() > s0 {
+            return (-x1) / (f64::powi(s0.tanh(), 2) + 1.5);
+        }
+        let [b5, b6, b7, b8] = [x1 + s1, s1.copysign(v4) * (x2.tanh() * 0.5).ln_1p(), v[2], x0.abs()];
+        let mut m9 = f64::NEG_INFINITY;
+        for i in (0..3).rev() {
+            let fi = i as f64;
+            let c10: f64 = b6 * fi.powi(2) + v[(i + n) % 4];
+            m9 = m9.max(c10);
+        }
+        s0 *= 0.6;
+        s0 += 0.02 * f64::sin(m9);
+        acc2 += 0.4 * f64::sin(f64::acos((x0 * b8).tanh() * 0.9));
+        s0 + acc2.tanh() + f64::cos(a3[0]) + b5 * 0.25 - b6 - b7.tanh() + 0.65 * f64::tanh(b6)
+    }
+
+    #[differentiable]
+    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = f64::recip(x1 * x1 + 0.5);
+        let mut s1 = v[n % 4] / 3.0;
+        let mut s2 = f64::tanh(prog_16(x2, x0, 0.75, [v[0], v[1], v[2], v[3]], 1)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            s2 = 0.75 * s2 + 0.25 * x1.tanh().cos();
+            let v4 = v.iter().fold(v[2], |r, &p| r * 0.75 + 0.1 * (x0 + p.sin()).sin());
+            s0 = s0 * 0.8 + (f64::sin(t) + v4.tanh()).tanh() * 0.05;
+        }
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        a5[0] *= 1.5;
+        a5[1] += (f64::powi(x2 - acc3, 2) + 1.0).log(3.0);
+        let v6 = acc3;
+        let v7 = a5.iter().fold(s1, |r, &p| r * 0.75 + 0.005 * m5::prog_18(a5[2].max(v6).cos(), f64::sin(r).tanh(), f64::exp2(r.mul_add(r, p).cos()).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).cos());
+        s1 = s1.mul_add(0.5, f64::log10(s1 * s1 + 1.0) * 0.02);
+        acc3 += x1.sin();
+        f64::tanh(s0) + s1 * 1.5 - s2.tanh() + acc3 + v7 * 0.75 - (x2 + x2.clamp(x0.tanh() - 1.5, v6.sin() + 1.5))
+    }
+
+    #[differentiable]
+    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2.tanh() * 0.9).asin().atan();
+        let mut s1 = x0 * 0.8;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            if f64::ln_1p(v[2] * v[2]) <= 0.0 {
+                let x1 = x1 * v[1];
+                s1 = f64::mul_add(s1, 0.75, f64::mul_add(f64::atan(s1), s1.tanh(), (f64::tanh(x0) * 0.9).atanh()).tanh() * 0.02);
+                s0 = s0 * 0.8 + f64::cos(x1) * 0.05;
+            } else {
+                let v4 = m5::prog_18(f64::tanh((f64::powi(x1.powi(3), 2) + 1.0).log2()) * 2.0, (x1 * fi).cos() * 2.0, s0, *v, n);
+                s1 = s1.mul_add(0.5, f64::tanh(v4) * 0.005);
+            }
+            acc2 += 1.5_f64.log(fi.powi(2) + 2.0);
+            if (v[1].powi(2) + 1.0).recip().cos().exp2() > s1 * 0.1 {
+                m3 += 1;
+            }
+        }
+        match m3 {
+            MODE_A => {
+                acc2 += f64::sin((f64::cos(x1) * 1.5).sinh());
+                let x2 = f64::sqrt(x0.min(v[0]).powi(2) + 1.0);
+                acc2 += x2.tanh();
+            }
+            g if g > 1 => {
+                let v5 = m5::prog_18(f64::cos((x1 * x1 + 1.0).ln()), f64::cos(x0.clamp(s1.sin() - 1.5, v[m3 % 4].sin() + 1.5).abs()) * 2.0, acc2.sin().cos(), *v, m3);
+                s1 = (s1 * 0.75 + x0.sin().exp2() * 0.1).tanh();
+                if m5::prog_18(0.5, f64::sin(f64::min(x1, s1)).cos(), f64::tanh(f64::hypot(x1 * x0, f64::tanh(s1))) * 2.0, *v, 5) <= 0.0 {
+                    let v6 = f64::sin(s1).exp_m1();
+                    let v7 = v6.tanh().exp2();
+                    acc2 += 0.5 * v7.tanh();
+                }
+                acc2 += v5.sin() * 0.02;
+            }
+            _ => {
+                s1 = f64::mul_add(s1, 0.75, (x1 + v[m3 % 4]).sin() * 0.1);
+                s1 *= 0.8;
+                s1 += 0.01 * (acc2 + x2).tanh();
+            }
+        }
+        let f8 = |t: f64| t.sin().exp2();
+        let v9 = v.iter().copied().map(f8).sum::<f64>();
+        let v10 = f8(v[0]);
+        let f11 = |t: f64| f64::cosh(x1.tanh() * 2.0).cos() + t * 0.5;
+        let v12 = v.iter().cloned().map(f11).sum::<f64>();
+        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f11(p) * 0.5);
+        let v14 = s1.powi(2);
+        if (v9.sin() * 0.9).asin() < 1.0 {
+            return v13 * core::f64::consts::FRAC_1_SQRT_2;
+        }
+        s0 - f64::cos(acc2) - f64::cos(v10) + v12.cos() - v13.sin() + v14 + (x2 * x2 + 1.0).sqrt()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = (f64::to_radians(w0[1]).powi(2) + 2.0).ln();
+        let mut s2 = f64::cos((x0.sin() * 1.2).tan()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5 = match n {
+            0..=1 => {
+                let v4 = (w0[n % 4] * w0[n % 4] + 1.0).sqrt();
+                (v4.sin() * 1.2).tan()
+            }
+            2 => f64::atan(w0[n % 4]) - f64::exp_m1(x2.cos()),
+            3 => (x2 * x2 + 1.0).powf(v[n % 4].tanh()),
+            _ => f64::asinh(x2 * x2),
+        };
+        let mut k6 = 0;
+        let v10 = loop {
+            k6 += 1;
+            match n % 2 {
+                MODE_B => {
+                    s2 = s2.mul_add(0.6, s1 / (s2 * s2 + 1.0) * 0.25);
+                    acc3 += f64::cos(f64::exp2(v[3].sin()).atan()) * 0.25;
+                    if f64::to_degrees(v5) * 0.01 < x1 {
+                        s2 = s2.mul_add(0.75, f64::log10((s2.tanh() * 0.9).atanh().powi(2) + 1.0) * 0.1);
+                    } else {
+                        s2 = f64::mul_add(s2, 0.6, v5.tanh() * 0.4);
+                        if n < 6 && x2.cos() > -0.5 {
+                            break (s2 * s2 + 0.5).powf(0.3) / ((v[k6 % 4].sin() * 0.9).atanh().powi(2) + 1.5);
+                        }
+                        s2 = (s2 * 0.5 + f64::exp2(f64::cos(x0)) * 0.25).tanh();
+                    }
+                }
+                _other => {
+                    s2 = (s2 * 0.8 + f64::ln(v5 * v5 + 2.0) * 0.25).tanh();
+                    if !(n > 4) {
+                        break f64::exp(f64::cos(f64::cos(x1)));
+                    }
+                }
+            }
+            match k6 % 4 {
+                MODE_B | 3 => {
+                    let v7: f64 = w0[k6 % 4] - x2;
+                    let v8 = v5 + x1;
+                    s2 = s2.mul_add(0.8, (f64::tanh(v7) + f64::sin(v8)).tanh() * 0.05);
+                }
+                _ => {
+                    let v9 = x2 * s1;
+                    acc3 += f64::sin(v9) * 0.25;
+                }
+            }
+            s2 = 0.8 * s2 + 0.05 * s2.powi(2).sin();
+            if k6 >= 6 {
+                break (f64::tanh(x2) * 1.5).cosh();
+            }
+        };
+        let mut m11 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            match n {
+                0..=1 => {
+                    let v12 = x1.cos();
+                    s1 = (s1 * 0.6 + v12 * 0.4).tanh();
+                }
+                2 => {
+                    s2 *= 0.5;
+                    s2 -= 0.25 * (v5 + s2).cos();
+                }
+                3..=5 => {
+                    s2 = 0.8 * s2 + 0.02 * v10.mul_add(x0, x2).tanh();
+                    let mut k13 = 0;
+                    while k13 < 3 && s1 + (v5 + x0) > x2 {
+                        k13 += 1;
+                        let v14 = match m11 % 3 {
+                            0 => {
+                                let v5 = (v5.cos() + 2.0).cbrt();
+                                x1 + v5.tanh()
+                            }
+                            g if g > 1 => x0.sin(),
+                            _ => s1.tanh(),
+                        };
+                        s1 = s1 * 0.5 + f64::tanh(x1 + v10.sin()) * 0.25;
+                        let v16 = match k13 % 3 {
+                            MODE_A | 2 => (f64::tanh(v5).exp().powi(2) + 1.0).log(2.0),
+                            _ => {
+                                let v15 = (f64::powi(f64::exp(f64::tanh(v14)), 2) + 1.5).acosh();
+                                f64::max(v15, x2 + v14)
+                            }
+                        };
+                        acc3 += 0.1 * (v14.tanh() + v16.cos()).sin();
+                    }
+                }
+                _ => {
+                    for &u in v.iter() {
+                        s1 *= 0.8;
+                        s1 += 0.05 * (f64::cos(x0) * 0.9).asin().cos();
+                        acc3 += (f64::sqrt(v10.powi(2) + 1.0).powi(2) + 1.0).log2().sin() * 0.1;
+                        s2 = (s2 * 0.6 + v10.tanh().exp_m1() * 0.1).tanh();
+                        s2 = (s2 * 0.8 + u.sin() * 0.2).sin();
+                    }
+                    s1 = (s1 * 0.6 + (-x2) * 0.4).tanh();
+                }
+            }
+            match k6 {
+                0..=2 => {
+                    let v17: f64 = (x0 * x0 + 1.0).powi(-2);
+                    acc3 += v17.tanh().tanh() * 0.5;
+                }
+                3 => {
+                    s2 = (s2 * 0.5 + s1.atan() * 0.5).tanh();
+                }
+                g if g > 4 => {
+                    s2 = s2 * 0.8 + (f64::sin(v5) * 2.0).cosh().cos() * 0.02;
+                    s1 = (s1 * 0.5 + (f64::powi((x2 * x2 + 0.5).sqrt(), 2) + 1.0).recip() * 0.75).tanh();
+                }
+                _other => {
+                    s2 = 0.75 * s2 + 0.05 * (w0[0] * fi).cos();
+                }
+            }
+            if v5 - v[n % 4] < x0 {
+                m11 += 1;
             }
             s1 *= 0.6;
-            s1 += 0.02 * m14.cos().tanh();
-            let mut m15 = m14.cos();
-            for i in 0..4 {
-                m15 = m15.max(v[(i + n) % 4] / (v[(i + n) % 4] * v[(i + n) % 4] + 1.5));
+            s1 += 0.4 * (-v5).sin();
+        }
+        let c18 = m11 as f64;
+        if f64::tan(w0[1].sin() * 1.2) <= -0.5 {
+            return ((w0[(m11 + k6) % 4].cos() * 1.2).tan().powi(2) + 0.5).ln();
+        }
+        let v21 = match m11 {
+            0 | 2 => v5.sin(),
+            3..=4 => {
+                let v19 = c18.asinh();
+                (f64::max(v19, x1).powi(2) + 0.5).sqrt()
             }
-            f64::sin(s0) + s1.sin() + s2.sin() - acc3.sin() - f64::cos(m15) + f64::min(m14, m15)
+            g if g > 5 => f64::cos(x1),
+            _ => {
+                let v20 = c18.abs();
+                (x2 * x2 + 0.5).ln() + v20.sin()
+            }
+        };
+        x1 + x2.tanh() + s1.cos() + s2 * 1.5 + acc3.cos() - f64::sin(v5) - v10 - c18.cos() + v21 - 2.0_f64.hypot(v5).sin()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::hypot(x1, x2.sin())) * 2.0;
+        let mut s1: f64 = x0.max(x1);
+        let mut s2 = f64::exp2(f64::tanh(x1));
+        let mut acc3: f64 = 0.0;
+        let v4 = match n % 2 {
+            1 => f64::acos(f64::cos(v[0].mul_add(acc3, s0)) * 0.9),
+            _ => f64::copysign(s1, s0),
+        };
+        let v5 = prog_14(s0, 0.75, f64::sin(x2.hypot(v[0])) * 2.0, v, n);
+        let mut a6 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a6[i % 4] = a6[i % 4] * 0.5 + f64::acos(v4.sin() * 0.9).tanh() * 0.2;
+            acc3 -= f64::to_radians(x0);
+        }
+        'l1: for i in 0..n {
+            acc3 -= 0.25 * f64::cos(a6[i % 4].mul_add(x1, a6[i % 4]));
+            s2 = s2 * 0.5 + (x0 * s2).cos() * 0.1;
+            for j in 0..6 {
+                let v7 = s2 - v5 - s1.asinh();
+                if s1.atan() - a6[j % 4] >= 1.0 {
+                    s2 = (s2 * 0.8 + s1 * 0.2).tanh();
+                    break 'l1;
+                }
+                s1 = (s1 * 0.75 + (s1 * s1 + 1.0).powf(1.5) * 0.01).sin();
+                s2 *= 0.6;
+                s2 -= 0.1 * v7.cos();
+            }
+        }
+        s0 = (s0 * 0.6 + (-v4) * 0.02).sin();
+        s0 - f64::tanh(s1) - s2.sin() - acc3 + v5.sin() + a6[0]
+    }
+
+    #[differentiable]
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0: f64 = f64::cbrt(v[0] * v[0] + 1.0);
+        let mut acc1: f64 = 0.0;
+        if n % 3 == 1 {
+            let x0 = x0 - x2;
+            acc1 -= (x1.clamp(v[0].tanh() - 1.5, x0.tanh() + 1.5) / (f64::sin(x1 * x1) + 2.0)).cos() * 0.25;
+        } else if x2 / (x1 * x1 + 1.0) * (s0.powi(2) + 1.0).log2() <= -0.5 {
+            match mode {
+                Mode::Upper(_) => {
+                    s0 = (s0 * 0.75 + acc1.cos().exp_m1() * 0.02).tanh();
+                }
+                Mode::Lower(_, _) => {
+                    s0 = 0.5 * s0 + 0.1 * (s0 * s0 + 1.5).acosh().tanh();
+                }
+                _ => {
+                    acc1 += x0.sin();
+                }
+            }
+            s0 *= 0.6;
+            s0 += 0.4 * f64::cos(x0);
+        } else {
+            s0 = (s0 * 0.75 + (x2.cos() * 0.9).atanh() * 0.05).sin();
+        }
+        if f64::asin(s0.sin() * 0.9) < 0.5 {
+            s0 = (s0 * 0.5 + (s0 + x1) * 0.25).sin();
+            s0 = s0.mul_add(0.75, f64::tanh(acc1).cosh().sin().exp().cos() * 0.01);
+            if n % 2 == 0 && x0.tanh() >= 0.25 {
+                acc1 += (s0 * f64::abs(x0)).tanh();
+                s0 = 0.5 * s0 + 0.25 * (s0.cos() * 0.9).asin().sin();
+            } else {
+                acc1 += 0.4 * f64::asinh(acc1 / (x2.cos() + 2.0)).sin();
+            }
+        } else if (f64::sin(x0) * 0.9).acos() <= v[2] {
+            acc1 += (acc1.to_degrees() * 0.01).sin() * 0.5;
+            s0 = (s0 * 0.8 + prog_14(s0, (s0 * s0 + 2.0).ln().cos(), f64::sin(x1.sin().exp()), &v, 3) * 0.005).sin();
+        }
+        let [b5, _, _, _] = v;
+        let mut m6 = -x1;
+        for i in 1..=4 {
+            let c7 = if i == 2 {
+                f64::powi(v[(i + n) % 4], 2)
+            } else {
+                x1
+            };
+            m6 = c7.max(m6);
+        }
+        acc1 += f64::cos(m6);
+        s0 + acc1.cos() + b5 - f64::cos(s0).exp()
+    }
+
+    #[differentiable]
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = 0.5_f64.copysign(x1);
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let mut k4 = 0;
+            while k4 < n + 1 && (f64::powi(x2.powi(2), 2) + 1.0).log2() > -1.0 {
+                k4 += 1;
+                if (x0.min(v[2]).cos() * 0.9).acos() <= w0[k4 % 4] {
+                    continue;
+                }
+                if 3.0_f64.atan2(v[3] - w0[k4 % 4]) < -0.5 {
+                    acc2 += 0.1 * f64::tanh(1.2 * s1 - x1.sin());
+                    break;
+                }
+                let v6 = if f64::sin(x1).cosh() < -1.0 && k4 > 2 {
+                    (x2 * x2).sin().exp()
+                } else if m5::prog_18(f64::recip(x2.powi(2) + 1.0).powi(2).tanh(), 1.5, v[(k4 + k3) % 4].cos().sin() * 2.0, [w0[0], w0[1], w0[2], w0[3]], k3) > f64::cbrt(f64::cos(v[n % 4]) + 2.0) {
+                    let v5 = s1 * 0.75 + x1 / (x1 * x1 + 1.0);
+                    v5.cos()
+                } else {
+                    m5::prog_18((f64::cos(x0) + 2.0).cbrt().cos() * 2.0, w0[2].cos().cos() * 2.0, (s1.tanh() * 0.9).asin().atan2(f64::powi(x2 + s1, 2) + 1.0).cos() * 2.0, [w0[0], w0[1], w0[2], w0[3]], k3)
+                };
+                acc2 -= f64::sinh(x2.cos() * 2.0).sin() * 0.1;
+                s1 = (s1 * 0.8 + v6.cos() * 0.005).tanh();
+            }
+            let v8 = match k3 {
+                0..=2 => {
+                    let v7 = w0[0] / (x1 * x1 + 1.5) * w0[0];
+                    m5::prog_18(f64::tanh(f64::sinh(x2.cos() * 2.0) - x0 / (f64::cos(v7) + 2.0)) * 2.0, f64::cos(v7 / (x0.cos() + 2.0)) * 2.0, (f64::to_radians(v7) * 20.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)
+                }
+                _ => {
+                    s1 = s1.mul_add(0.5, (x2.cos() * 0.9).acos().sin() * 0.2);
+                    prog_3((x2.cos() * 0.9).acos().sin() * 2.0, s1.asinh().tanh() * 2.0, x0, w0, 0)
+                }
+            };
+            s1 = s1 * 0.75 + m5::prog_18(x1, f64::tanh(x1 * s1) * 2.0, x0, *v, n).cos() * 0.005;
+            if k3 >= 2 || f64::ln(x1 * x1 + 0.5) < s1 {
+                break;
+            }
+            s1 = (s1 * 0.5 + f64::tanh(v8) * 0.005).tanh();
+        }
+        s1 = f64::mul_add(s1, 0.8, f64::sin(s1.sin()) * 0.2);
+        let v9 = (w0[(k3 + n) % 4].sin().powi(2) + 1.0).log10();
+        let v10 = f64::log(v9 * v9 + 1.0, x2 * x2 + 2.0);
+        let mut k11 = 0;
+        let v16 = loop {
+            k11 += 1;
+            s1 *= 0.5;
+            s1 += 0.02 * m5::prog_18(x1, v9, x0, [v[0], v[1], v[2], v[3]], k3).sin();
+            match k11 {
+                1 | 3 => {
+                    let v12 = f64::to_radians(v10 * v10) * 20.0;
+                    s1 = s1 * 0.75 + v12 * 1.0;
+                }
+                4 => {
+                    acc2 -= 0.4 * (v10.powi(2) + 1.0).sqrt().sin();
+                    if m5::prog_18(((f64::cos(w0[k3]) * 0.9).asin().powi(2) + 2.0).sqrt().tanh() * 2.0, x0, (x0 * x0 + 1.0).powi(-3).sin() * 2.0, [w0[0], w0[1], w0[2], w0[3]], 0) > -1.0 {
+                        s1 = f64::mul_add(s1, 0.5, f64::mul_add(v9, x1, x1).tanh() * 0.1);
+                    } else {
+                        acc2 += 0.4 * (x0 * x0).ln_1p().sin();
+                        let x0 = f64::atanh((v9 / (x1.tanh() + 2.0)).sin() * 0.9);
+                        s1 = s1 * 0.6 + x0.sin() * 0.05;
+                    }
+                    let v13 = f64::atan2(v10, x2.powi(2) + 1.0);
+                    s1 = 0.5 * s1 + 0.1 * f64::cos(v13.cos());
+                }
+                5 => {
+                    acc2 -= f64::exp(f64::tanh(v10)).cos() * 0.4;
+                    break x2.powi(2);
+                }
+                _ => {
+                    let v14 = v9.sin().sinh();
+                    s1 = s1 * 0.6 + v14.tanh() * 0.25;
+                }
+            }
+            match k3 {
+                0..=2 => {
+                    let v15 = (s1 * s1 + 1.0).recip();
+                    s1 *= 0.8;
+                    s1 -= 0.25 * v15.sin();
+                }
+                _ => {
+                    acc2 += (v[3 - k3].powi(2) + 1.0).log(v10 * v10 + 2.0).tanh() * 0.4;
+                }
+            }
+            if k11 >= 5 || v10.sin() > s1 {
+                break (x1.powi(2) + 1.5).acosh();
+            }
+        };
+        x0.tanh() - s1 * 0.25 + f64::sin(acc2) + v10 * 0.75 + v16.cos()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x1 * x2) * 2.0;
+        let mut s1 = (x1 / 3.0 + x0 * v[3]).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let f3 = |t: f64| t - v[n % 4];
+        let v4 = f3(x0);
+        'l0: for _ in (0..=n).rev().step_by(2) {
+            let v5 = v.iter().map(|&p| 1.0 + 0.25 * (v4 * p).cos()).product::<f64>();
+            acc2 += f64::cos(f64::hypot(3.0_f64, f64::exp2(f64::cos(x2)))) * 0.5;
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                if (v4 * v4 + 1.5).acosh().sin().cosh() <= v5 {
+                    continue 'l0;
+                }
+                let v7 = v[n % 4].atan();
+                acc2 += (v7 - x0).tanh() * 0.05;
+            }
+            s0 *= 0.5;
+            s0 -= 0.02 * f64::sin(v5).tanh();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s0 *= 0.6;
+            s0 += 0.4 * (-v4).cos();
+            let v9 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * f64::sin(r.powi(2) + p.cos()));
+            if k8 >= 3 || f64::tanh(x1).tanh() >= 0.5 {
+                break;
+            }
+            acc2 -= v9.cos().cos() * 0.5;
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if s1.mul_add(v4, v4) - fi.sin().exp2() >= 0.5 {
+                acc2 += v4.sin() * 0.25;
+                continue;
+            }
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                s0 = 0.8 * s0 + 0.05 * f64::tanh(s0 * x0);
+                acc2 += 0.05 * (x1.cos() * std::f64::consts::FRAC_PI_4);
+            }
+            s0 = s0 * 0.5 + f64::log(f64::powi(0.35 * s0, 2) + 1.0, 2.0) * 0.75;
+        }
+        s1 = (s1 * 0.6 + (0.35 - (v4.sin() * 1.5).cosh()) * 0.05).tanh();
+        s0 * 0.25 - s1 * 1.5 + acc2.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * v[n % 4]).sin() * 2.0;
+        let mut s1 = (x2.cos() * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let f3 = |t: f64| x2 + t * 0.5;
+        let v4 = f3(v[2]) - f3(x2) * 1.0 + (s0 - x1) * 0.5;
+        let v5 = f3(v[2]) - f3(v[0]) * 0.5;
+        for i in 1..n {
+            acc2 += 0.4 * f64::sqrt(v5 * v5 + 2.0).cos();
+            let mut m6: f64 = f64::INFINITY;
+            for j in 0..v.len() {
+                let c7 = x2.powi(2) * (x1 / (v4 * v4 + 1.5)) + v[j];
+                m6 = c7.min(m6);
+            }
+            let v9 = if m5::prog_18(0.5, x0, 2.0, v, i) < -0.5 {
+                let v4: f64 = ((v[i % 4] + s1).sin() * 2.0).cosh();
+                let v8 = (v5.cos() * 0.9).asin();
+                f64::atanh(x2.tanh() * 0.9) + f64::sin(v4) + v8.cos()
+            } else {
+                (v5.sin().exp2().powi(2) + 1.0).ln()
+            };
+            s1 = 0.75 * s1 + 0.005 * (m6.cos() - v9.sin()).cos();
+        }
+        let mut m10: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            m10 = m10.min(v[i % 4] + fi + (x1 * x1).ln_1p());
+        }
+        let mut a11 = [0.0; 4];
+        for i in 0..n {
+            a11[i % 4] = a11[i % 4] * 0.75 + (s0 - m10).sin() * 0.1;
+        }
+        let f12 = |t: f64| v4 / (x0.sin() + 2.0) + t * 0.25;
+        let v13 = f12(x1);
+        s0 = s0 * 0.5 + f64::sin((s1 * s1 + 1.0).log10()) * 0.1;
+        s0 * 0.25 + acc2 + f64::sin(v5) + m10.cos() + a11[0] + f64::tanh(v13)
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = (v[n % 4] + x0).cos() * 2.0;
+        let mut s1 = v[3];
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if s0.min(x1) > x2 {
+                m3 += 1;
+            }
+            let v4 = x1.powi(3);
+            acc2 -= 0.25 * (fi.cos() * 1.2).tan().sin();
+            s1 = (s1 * 0.8 + v4.tanh() * 0.01).sin();
+        }
+        match m3 {
+            0 | PHASE_C => {
+                s1 = s1 * 0.8 + (f64::powi((v[n % 4].powi(2) + 1.0).log(3.0), 2) + 0.5).cbrt().cos() * 0.1;
+            }
+            g if g > 3 => {
+                s1 = s1 * 0.5 + (x1 * x1 + 1.0).cbrt().cos() * 0.25;
+                s1 *= 0.8;
+                s1 += 0.005 * prog_29(s1, (0.5 - s0).tanh(), x1, &v, n).cos();
+            }
+            _ => {
+                let v5 = (x0 + x1).clamp(-0.5, 1.5);
+                acc2 -= v5.tanh();
+            }
+        }
+        s0 *= 0.8;
+        s0 += 0.01 * f64::tanh((acc2 * acc2 + 1.0).log(s0.powi(2) + 2.0));
+        if f64::exp2(x2.sin()) >= -0.5 && m3 % 3 == 1 {
+            return x2 + acc2.tanh();
+        }
+        match m3 {
+            PHASE_A | 2 => {
+                s1 = (s1 * 0.6 + s0.asinh().cos() * 0.1).sin();
+            }
+            PHASE_D => {
+                let v6 = x1;
+                s0 = s0 * 0.8 + acc2.abs().sin() * 0.1;
+                if v6.atan() < -1.0 {
+                    let v7 = prog_27(v6, s0, 0.5, &v, n);
+                    s0 = (s0 * 0.5 + x1 * x0 * 0.1).tanh();
+                    s1 = s1 * 0.8 + f64::tanh(v7) * 0.005;
+                } else if prog_32(f64::tanh(x0 - f64::log(s0.powi(2) + 1.0, 10.0)), 1.2, f64::powf(s0 * s0 + 1.0, 0.3).tanh() * 2.0, v, m3) >= 1.0 {
+                    for (i, &t) in v.iter().enumerate() {
+                        let fi = i as f64;
+                        let mut k8 = 0;
+                        while k8 < 6 {
+                            k8 += 1;
+                            acc2 += f64::cos((f64::tanh(t * t) * 0.9).acos()) * 0.05;
+                            match k8 + n {
+                                0 | 2 => {
+                                    s1 *= 0.75;
+                                    s1 += 0.75 * (s1 / 3.0).tanh();
+                                }
+                                PHASE_D => {
+                                    let v9 = f64::copysign(v[k8 % 4], s0) + s0;
+                                    let v10 = f64::to_degrees(t) * 0.02;
+                                    s1 = s1.mul_add(0.5, (v9.sin() - v10.sin()).tanh() * 0.1);
+                                }
+                                4 => {
+                                    continue;
+                                }
+                                _other => {
+                                    s0 *= 0.75;
+                                    s0 -= 0.05 * (s0 * s0 - v[k8 % 4]).cos();
+                                    s1 = s1 * 0.6 + f64::sin(s1) * 0.4;
+                                }
+                            }
+                            if (-s1) * 0.5_f64.atan2(s1) <= 0.0 {
+                                acc2 += f64::tanh(f64::powi(fi, 2)) * 0.05;
+                                s0 *= 0.6;
+                                s0 -= 0.02 * x2.hypot(v[2]).powi(2).tanh();
+                            }
+                        }
+                        let v12: f64 = if t.atan() > -0.5 {
+                            (x0 * x0).ln_1p()
+                        } else {
+                            let v11 = 0.8 * s0.mul_add(fi, x2);
+                            v11.sin()
+                        };
+                        s1 = 0.6 * s1 + 0.4 * x0.cos();
+                        s0 = (s0 * 0.5 + v12.tanh() * 0.1).sin();
+                    }
+                } else {
+                    s0 = s0 * 0.6 + ((v[m3 % 4] - x0).to_degrees() * 0.02).tanh() * 0.1;
+                }
+            }
+            g if g > 4 => {
+                let v13 = prog_3(f64::tanh((x2.tanh() * 1.2).tan().tanh()), (f64::cos(v[2]) * 2.0).sinh().cos(), (f64::powi(x1.asinh(), 2) + 1.5).acosh().cos(), &v, m3);
+                acc2 -= v13.tanh() * 0.005;
+            }
+            _ => {
+                s0 = 0.6 * s0 + 0.4 * x0.cos();
+                s1 = (s1 * 0.6 + x1.cos().tanh() * 0.4).tanh();
+            }
+        }
+        x1 * 0.25 + s0 * 0.75 + s1 * 0.75 + acc2.tanh()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_35<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = (v[n % 4].cos() * 0.9).atanh();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a2[i] = (f64::powi((x0 * x0 + 1.0).recip(), 2) + 0.5).atan2(x0 + 0.3);
+            s0 *= 0.6;
+            s0 += 1.0 * f64::cos((fi.powi(2) + 1.5).acosh());
+        }
+        for i in 0..6 {
+            let fi = i as f64;
+            let v3 = a2.iter().fold(a2[(i + n) % 4].tanh(), |r, &p| r * 0.75 + 0.05 * (a2[0] + s0 + p.cos()).sin());
+            let v4: f64 = x1 + fi;
+            acc1 += 0.25 * f64::cos(SCALE + fi);
+            acc1 += 0.25 * (v3 + v4.tanh()).cos();
+        }
+        let v9 = match n {
+            PHASE_A => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    match i % 4 {
+                        PHASE_A | 2 => {
+                            s0 = s0 * 0.75 + (fi * fi + 1.0).powi(-1).asinh() * 1.0;
+                        }
+                        3 => {
+                            s0 = 0.5 * s0 + 0.5 * f64::sin(x1);
+                            match i {
+                                0..=1 => {
+                                    acc1 += ((t.powi(2) + 0.5).powf(fi.cos()) + t * x1).sin() * 0.2;
+                                    let v5 = f64::exp(f64::tanh(fi));
+                                    s0 *= 0.8;
+                                    s0 -= 1.0 * f64::cos(v5);
+                                }
+                                g if g > 2 => {
+                                    break;
+                                }
+                                _ => {
+                                    let v6 = v[n % 4] - x2;
+                                    s0 = (s0 * 0.8 + f64::sin(fi) * 1.0).tanh();
+                                    s0 *= 0.8;
+                                    s0 += 0.1 * v6.sin();
+                                }
+                            }
+                        }
+                        _ => {
+                            let x2 = x1;
+                            let v7 = a2[1] * x2.tanh().exp();
+                            s0 *= 0.75;
+                            s0 -= 0.02 * v7.tanh();
+                        }
+                    }
+                    s0 = s0.mul_add(0.5, f64::sin(2.0 - x2) * 0.5);
+                    let mut m8: f64 = a2[(i + n) % 4].cos();
+                    for j in 0..i {
+                        m8 = ((f64::powi(x0, 2) + 2.0).ln() + v[j].tanh()).min(m8);
+                    }
+                    s0 *= 0.75;
+                    s0 += 0.1 * m8.sin();
+                    acc1 += 0.5 * t.sin();
+                }
+                f64::recip(f64::powi(s0, 2) + 0.5)
+            }
+            PHASE_B | PHASE_D => v[n % 4].to_radians() + f64::to_radians(x2),
+            g if g > 5 => {
+                acc1 += 0.005 * prog_29(f64::tanh(x1.hypot(x2)), x1.tanh().cos(), x1, &v, n).cos();
+                (x0.sin() * 0.9).asin()
+            }
+            _ => f64::hypot(f64::powi(x1, 3), x1),
+        };
+        'l4: for i in 0..v.len() {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 += 0.25 * (v9 + f64::tan(fi.tanh() * 1.2)).sin();
+            s0 *= 0.5;
+            s0 += 0.5 * (s0 + 0.1).tanh();
+            for j in (0..n).rev() {
+                if f64::asinh(x2).tanh() > f64::max(x0, x2) {
+                    s0 = (s0 * 0.6 + f64::sin(a2[j % 4]).cos().exp() * 0.1).sin();
+                    break 'l4;
+                }
+                if (v[i].tanh() * 0.9).acos() > -0.5 {
+                    acc1 += f64::atanh((-x0).sin() * 0.9) * 0.05;
+                    break;
+                }
+                acc1 -= 0.05 * x1.hypot(f64::asinh(v9)).tanh();
+            }
+        }
+        let mut a10 = [0.0; N];
+        for i in 0..n {
+            a10[i % 4] += x0.cos().exp2().tanh() * 0.25;
+            acc1 += 0.25 * f64::ln_1p(v9 * v9).cos();
+        }
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            let v12 = f64::tanh(a10[n % 4] * core::f64::consts::FRAC_1_SQRT_2);
+            s0 *= 0.5;
+            s0 -= 0.1 * f64::cos(x1 / (x0.cos() + 2.0));
+            let v13 = v.iter().zip(a2.iter()).map(|(&p, &q)| s0.mul_add(v[(k11 + n) % 4], p) + q.sin()).sum::<f64>();
+            if k11 >= 6 {
+                break;
+            }
+            acc1 += 0.1 * f64::sin(v12.tanh() + v13.sin());
+        }
+        'l8: for i in 0..N {
+            let fi = i as f64;
+            acc1 += f64::sin((x2 * x2 + 0.5).recip().atan()) * 0.5;
+            let mut k14 = 0;
+            while k14 < n + 1 && -a10[k14 % 4] <= 0.25 {
+                k14 += 1;
+                match i % 3 {
+                    0 | 2 => {
+                        continue 'l8;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.5 + f64::exp_m1(s0.sin()) * 0.1).sin();
+                    }
+                }
+                s0 = s0.mul_add(0.8, fi.cos() * 1.0);
+                s0 = 0.75 * s0 + 0.05 * (0.65 * v9).atan2(x2 * x2 + 1.0).sin();
+            }
+        }
+        x0 * 0.25 + x1 - x2 - s0.tanh() - f64::cos(acc1) + a2[3] * 0.75 - f64::sin(v9) - a10[3]
+    }
+
+    #[differentiable]
+    pub fn prog_36<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::atan2(x0, x0 * x0 + 1.0).tanh() * 2.0;
+        let mut acc1: T = 0.0;
+        let v2 = x1.max(x2);
+        match n {
+            0 => {
+                acc1 = acc1 + (v2.powi(2) + 1.0).recip();
+                let v3 = T::from_f64(1.5_f64).unwrap().hypot(v[n % 4]) + v[n % 4];
+                acc1 = acc1 - v3.cos();
+            }
+            2..=4 => {
+                let v4 = v2.mul_add(x0, x2);
+                acc1 = acc1 + prog_6::<T>(v2.asinh().sin() * 2.0, ((v[n % 4].powi(2) + 2.0).acosh() - (-T::from_f64(1.5_f64).unwrap()).max(s0)).tanh() * 2.0, T::cos(v[n % 4]), v, n).cos() * 0.005;
+                acc1 = acc1 - 0.75 * v4.tanh();
+            }
+            5 => {
+                s0 = s0 * 0.5 + v[0].cos().exp_m1().sin() * 0.1;
+                let v5: T = T::recip(T::powi(acc1, 2) + 1.0);
+                acc1 = acc1 - 0.5 * v5.cos();
+            }
+            _ => {
+                acc1 = acc1 + s0.cos();
+            }
+        }
+        if n % 3 == 1 && v2 * v[1] <= 1.0 {
+            return x1.powi(2).mul_add(v[2].sin(), s0 / (x0 * x0 + 0.5));
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            let v7 = (T::powi(v[3].sin(), 2) + 1.5).acosh();
+            acc1 = acc1 + v7.sin() * 0.25;
+            acc1 = acc1 - 0.25 * T::tanh((v[k6 % 4] * v[k6 % 4] + 0.5).ln());
+        }
+        let v8 = match k6 % 4 {
+            1..=2 => {
+                let x2 = (v[(k6 + n) % 4] * x2).tanh().exp();
+                v[k6 % 4] - x2
+            }
+            _ => (T::tanh(x1) * 1.2).tan(),
+        };
+        let v9 = match k6 + n {
+            0 => (T::tanh(x1 - x0) * 0.9).asin(),
+            1 => (v8 * v8 + 2.0).sqrt(),
+            g if g > 2 => T::sin(v8 - x0).sinh(),
+            _ => {
+                acc1 = acc1 - 0.2 * T::cos(v8 / (x0.cos() + 2.0));
+                (T::powi(v[2], 2) + 0.5).cbrt()
+            }
+        };
+        s0 * 0.75 - acc1.sin() - v8.sin() - T::sin(v9) + (T::powi(v8, 2) + 1.0).log10()
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::sin(f64::sinh(x1.sin() * 1.5).copysign((x1 * x1 + 1.0).log10())) * 2.0;
+        let mut s1 = f64::cos(v[n % 4]);
+        let mut acc2: f64 = 0.0;
+        if f64::atanh(f64::cos(x0) * 0.9) > 0.25 {
+            s0 = 0.8 * s0 + 0.05 * (-(x1.tanh() * 0.9).asin()).cos();
+            if acc2 - x2 <= -0.5 {
+                s1 = (s1 * 0.6 + s1.abs() * 0.4).tanh();
+            } else if f64::powf(f64::abs(s1).powi(2) + 0.5, 1.5) > 0.0 {
+                let x1 = s1 * f64::exp(x0.cos());
+                acc2 -= x1.tanh() * 0.5;
+            }
+            s0 = 0.6 * s0 + 0.005 * prog_32(f64::atan2(v[n % 4] * v[n % 4] + 1.0, s1).tanh(), s1, x1, v, n).sin();
+        } else if n < 5 {
+            s1 = s1 * 0.6 + acc2 / 4.0 * 0.5;
+            let v3 = f64::exp2(f64::tanh(v[n % 4].copysign(x2)));
+            acc2 += v3.sin();
+        } else {
+            acc2 += x1.clamp(-0.5, 1.0).cos();
+            let v4 = prog_6(f64::atan2(x2.tanh().exp2().powi(2) + 0.5, x2).tanh(), (s0 / (s0 * s0 + 1.5)).sin() * 2.0, x1.hypot(x2).cos() * 2.0, v, 6);
+            acc2 += v4.tanh() * 0.005;
+        }
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            match k5 {
+                PHASE_A => {
+                    break v[0] * s0;
+                }
+                g if g > 1 => {
+                    s1 = 0.6 * s1 + 0.05 * f64::cos((f64::sin(s1) * 0.9).atanh());
+                }
+                _other => {
+                    s0 = (s0 * 0.5 + s0.powi(3) * 0.02).sin();
+                }
+            }
+            acc2 += s1;
+            let mut m6: f64 = -1.0;
+            for j in 0..=3 {
+                let fj = j as f64;
+                m6 = (f64::powi(v[(j + n) % 4], 2) - fj * v[(j + n) % 4]).max(m6);
+            }
+            if k5 >= 2 || (x1 * x1 + 0.5).cbrt().powi(2).ln_1p() >= 0.5 {
+                break m6.sin();
+            }
+            acc2 += m6.sin() * 0.5;
+        };
+        match k5 + n {
+            PHASE_A => {
+                acc2 -= 0.2 * (v7.atan().powi(2) + 0.5).sqrt().cos();
+            }
+            g if g > 1 => {
+                let v8 = v[0].cos().exp_m1();
+                acc2 += 0.75 * s0.tanh();
+                acc2 -= v8.cos();
+            }
+            _other => {
+                s1 *= 0.5;
+                s1 -= 0.5 * f64::tanh(v[n % 4]);
+            }
+        }
+        let v10 = if v[n % 4].asinh() + v7 * std::f64::consts::FRAC_PI_4 > 0.5 {
+            let v9 = f64::atan2(x1 * x1 + 0.5, x2) * 0.3;
+            f64::sin(v9)
+        } else if s1 <= (s1 * s1 + 1.0).log(3.0) {
+            ((f64::to_degrees(s0) * 0.02).powi(2) + 1.0).log(10.0)
+        } else {
+            (f64::cos(x2) * 0.9).acos()
+        };
+        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| m5::prog_18(((q.sin() * 0.5).ln_1p() - v10).tanh() * 2.0, (f64::tan(x0.tanh() * 1.2) + (q - x1)).cos(), (q * q + 1.0).recip().sin(), v, n) + p.sin()).sum::<f64>();
+        s0.sin() - s1 * 0.5 - acc2.cos() - f64::sin(v11)
+    }
+
+    #[differentiable]
+    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_33(x2, 0.5, x0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut s1 = (f64::cos(f64::max(x0, x1)) * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let v4 = if n == 4 {
+            let v3 = x0.powi(3);
+            f64::asinh(v3)
+        } else if prog_29(s1, 2.0, x1, v, n) < (x0.sin() * 1.2).tan() && n % 3 == 1 {
+            f64::ln(v[1].powi(2) + 0.5)
+        } else {
+            x0.cos()
+        };
+        let v5 = v.iter().fold(v4.tanh(), |r, &p| r * 0.5 + 0.5 * (f64::tanh(f64::recip(acc2.powi(2) + 0.5)).exp_m1() + p.tanh()).sin());
+        s0 = s0 * 0.75 + (f64::powi(v5, 2) + 1.0).log(3.0) * 0.01;
+        let [b6, b7, b8, _] = *v;
+        let mut m9: f64 = -0.5;
+        for i in 0..4 {
+            let c10 = x2 - v4 + v[i].tanh();
+            m9 = m9.min(c10);
+        }
+        s0 = (s0 * 0.75 + m9.cos() * 0.01).sin();
+        s1 = 0.8 * s1 + 0.2 * f64::sin(f64::min(b6.abs(), (b8 * b8 + 1.0).sqrt()));
+        acc2 += acc2 / (s0 * s0 + 0.5);
+        s1 + acc2 * 0.5 + b7
+    }
+
+    #[differentiable]
+    pub fn prog_39<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = x0.cos() * x2.tanh();
+        let mut s1 = T::atan(v[n % 4]);
+        let mut acc2: T = 0.0;
+        let [b3, b4, _, b5] = v;
+        let [_, b6, b7, b8] = v;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            let v9 = T::cos(b4).exp2().to_radians();
+            s0 = (s0 * T::from_f64(0.5).unwrap() + prog_3(x2.sin().tanh(), T::sin(-(b7.tanh() * 1.5).sinh()), T::log10(b6.powi(2) + 1.0).sin(), &v, i) * 0.005).tanh();
+            for j in 0..i {
+                match j {
+                    2 => {
+                        s0 = (s0 * T::from_f64(0.75).unwrap() + ((-b4).sin() * 1.5).sinh() * T::from_f64(0.05).unwrap()).tanh();
+                        if b8 * (x1 * b8) <= 1.0 && j > 1 {
+                            acc2 = acc2 + 0.1 * (v[j] * v[j] + 1.0).ln().cos();
+                        } else if T::from_f64(3.0_f64).unwrap().copysign(x2) > t.tanh() {
+                            acc2 = acc2 - 0.1 * (b5.cos().exp().cos() * 0.9).asin().sin();
+                        } else {
+                            let [b10, _, _, b11] = v;
+                            s0 = (s0 * T::from_f64(0.8).unwrap() + (T::tanh(b10) + b11.sin()) * 0.1).sin();
+                        }
+                    }
+                    _ => {
+                        s0 = (s0 * T::from_f64(0.75).unwrap() + v9.asinh() * 1.0).sin();
+                        let v12 = T::exp(T::tanh((b3.powi(2) + 1.5).acosh()));
+                        acc2 = acc2 + T::cos(v12.sin()) * 0.1;
+                    }
+                }
+                let v13 = v.iter().fold(-0.0, |r, &p| r + (T::asinh(b8) + p.tanh()));
+                if t * (b5 / (b3.tanh() + 2.0)) > 1.0 {
+                    s0 = 0.6 * s0 + 1.0 * T::tan(T::sin(v9) * T::from_f64(1.2).unwrap()).tanh();
+                    break 'l0;
+                }
+                acc2 = acc2 + (s0.sin() + v13).cos() * 0.1;
+            }
+            s0 = s0 * 0.6 + T::tanh(fi).exp().sin() * 1.0;
+            acc2 = acc2 + (T::tanh(t) - v9.sin()).tanh() * T::from_f64(0.5).unwrap();
+        }
+        for t in v {
+            s0 = T::from_f64(0.8).unwrap() * s0 + 0.01 * T::tanh(T::powi(b7, 3));
+            let [b14, b15, b16, b17] = v;
+            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.02).unwrap() * (t.cos() - b14.sin() + b15.sin() - b16.cos() - b17.tanh()).sin();
+        }
+        let mut k18 = 0;
+        while k18 < n + 1 {
+            k18 += 1;
+            let v19 = T::ln(s0 * s0 + 2.0);
+            let v20 = v.iter().copied().fold(-0.0, |r, p| r + (b6.asinh() + T::tanh(p)));
+            s0 = s0 * 0.6 + prog_3::<T>(T::sin(T::tanh(v20) + (b5 + b3)) * 2.0, v19.tanh().exp_m1().sin().exp_m1().tanh() * 2.0, T::tanh(b6).cos(), &v, 1).cos() * 0.005;
+        }
+        s1 = s1 * T::from_f64(0.8).unwrap();
+        s1 = s1 + T::from_f64(0.02).unwrap() * (b5.sin() * 2.0).sinh().sin();
+        x1 * T::from_f64(0.25).unwrap() - s0 - T::tanh(s1) - acc2.tanh() + b3.sin() + b4.cos() - b6.tanh() + T::tanh(b7) + b8 * T::from_f64(0.5).unwrap() + (b8.to_radians() * 20.0 + x1)
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = f64::powi(x0 * x0 + 1.0, -3);
+        let mut s1 = prog_28(f64::abs(v[n % 4]).sin(), s0, 0.75, v, 2).sin() * 2.0;
+        let mut s2 = x2.min(x0);
+        let mut acc3: f64 = 0.0;
+        for i in 0..5 {
+            let fi = i as f64;
+            let v4 = match i % 2 {
+                PHASE_A => v[1] - s1,
+                PHASE_B => (x1 / 1.5).tanh(),
+                _ => {
+                    acc3 += 0.4 * (x2 + 1.2).cos().exp_m1().sin();
+                    x0.cos().powi(3)
+                }
+            };
+            acc3 += 0.4 * (fi / (f64::asinh(x1).powi(2) + 0.5)).cos();
+            if f64::cos(x1 / (s2 * s2 + 1.0)).exp() < -0.5 {
+                let v5 = f64::exp2(f64::cos(v4));
+                let v6: f64 = (s1.cos() * 1.5).cosh();
+                s1 = (s1 * 0.6 + (f64::sin(v5) + v6.cos()) * 0.05).sin();
+            } else {
+                acc3 += 0.4 * (fi / (v[(i + n) % 4] * v[(i + n) % 4] + 0.5)).sin();
+                let mut k7 = 0;
+                while k7 < n {
+                    k7 += 1;
+                    let v8 = v.iter().copied().map(|p| (x1.sin() * 0.9).atanh() + p.cos()).sum::<f64>();
+                    let v11 = match k7 {
+                        PHASE_A => v[n % 4].tanh() + 0.35,
+                        PHASE_B if n > 1 => {
+                            let v9 = s0 * std::f64::consts::LN_2;
+                            f64::abs(f64::to_degrees(v4) * 0.01) + f64::tanh(v9)
+                        }
+                        PHASE_C | 4 => (x2 * x2 + 0.5).ln(),
+                        _ => {
+                            let v10 = f64::log(fi.cos().exp_m1().powi(2) + 1.0, fi * fi + 2.0);
+                            s0 = (s0 * 0.6 + (v4.tanh().powi(2) + 1.0).log(3.0) * 0.1).tanh();
+                            (v10.powi(2) + 1.0).powf(0.5)
+                        }
+                    };
+                    s2 *= 0.6;
+                    s2 += 0.1 * v4.atan().cos();
+                    acc3 += 0.05 * (f64::tanh(v8) + f64::sin(v11)).cos();
+                }
+            }
+            s2 = s2 * 0.8 + f64::sin(v4).tanh() * 0.05;
+        }
+        match n {
+            0 => {
+                acc3 -= f64::log10(x1.powi(2) + 1.0);
+            }
+            g if g > 1 => {
+                acc3 += f64::cos(f64::log((f64::cos(x1) * 1.2).tan().powi(2) + 1.0, 2.0)) * 0.25;
+            }
+            _other => {
+                acc3 -= f64::sin(x0.atan());
+                s1 = s1 * 0.6 + f64::cos(f64::exp(x1.cos())) * 0.1;
+                if acc3 <= -0.5 {
+                    acc3 -= (x2 / (v[n % 4] * v[n % 4] + 1.0)).tanh();
+                } else if x1.powi(2) >= 0.5 {
+                    acc3 += v[n % 4].tanh();
+                }
+            }
+        }
+        'b2: {
+            if f64::sinh(f64::sin(v[n % 4])) > 0.0 && n == 6 {
+                break 'b2;
+            }
+            let v12 = v[n % 4].cos().exp2();
+            acc3 -= v12.cos();
+        }
+        for i in 0..v.len() {
+            if !(i > 0 && v[1] + f64::exp(s1.tanh()) > 0.0) {
+                continue;
+            }
+            s1 = 0.6 * s1 + 0.4 * (-x0).tanh();
+        }
+        let mut k13 = 0;
+        let v18 = loop {
+            k13 += 1;
+            let v16 = match k13 {
+                0 => {
+                    let v14 = -s1;
+                    v14 * v14
+                }
+                1 => f64::recip(s2 * s2 + 1.0) + x2 * x0,
+                _ => {
+                    let v15 = f64::powi(v[2], 3) + (f64::powi(v[2], 2) + 1.0).powf(0.3);
+                    f64::to_degrees(v[3]) * 0.02 + v15.cos()
+                }
+            };
+            let mut m17: f64 = 1.0;
+            for j in 0..n {
+                let fj = j as f64;
+                if fj * x1.cos() > -1.0 {
+                    acc3 += 0.1 * (f64::powi((x2 * x2 + 1.0).log2(), 2) + 0.5).powf(0.5).tanh();
+                    break;
+                }
+                m17 = f64::min(s2 + v16 + x2 * v[j % 4], m17);
+            }
+            acc3 -= 0.2 * f64::cos(m17.cos());
+            s1 = s1 * 0.5 + f64::cos(v16) * 0.02;
+            if k13 >= 2 || s1 / ((s2.tanh() * 0.9).asin().powi(2) + 0.5) > -m17 {
+                break (v16 * v16 + 2.0).sqrt();
+            }
+        };
+        let f19 = |t: f64| x0.asinh() + t * 0.5;
+        let v20 = v.iter().fold(0.0, |r, &p| r * 0.5 + f19(p) * 0.5);
+        let v21 = f19(v[3]) - f19(x0) * 0.5 + (SCALE + v20) * 0.5;
+        s0 * 0.75 + s1 - s2 * 0.25 + acc3.sin() - f64::cos(v18) - v21.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x0.tanh());
+        let mut s1 = f64::clamp(v[n % 4], v[n % 4].sin() - 1.5, x1.tanh() + 1.5).atan2(x1.powi(2) + 1.0).cos() * 2.0;
+        let mut s2 = (s0.cos() * 0.9).acos().sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            acc3 += s0.sin() * 0.5;
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if f64::sqrt((x2 * x2 + 1.0).recip().powi(2) + 1.0) >= f64::log(f64::powi(s1, 2) + 1.0, 3.0) {
+                    s1 = (s1 * 0.5 + x0.to_radians() * 1.0).tanh();
+                } else if m5::prog_18(1.2, 2.0, f64::tanh((f64::tanh(f64::exp2(v[2].tanh())) * 0.9).acos()), v, n) <= f64::max(v[1], x1) || n < 1 {
+                    s1 = (s1 * 0.5 + v[n % 4] * 0.5).tanh();
+                    let v6 = m5::prog_18(s0, x0, 0.25, v, k4);
+                    s0 = (s0 * 0.8 + v6.sin() * 0.01).sin();
+                } else {
+                    acc3 -= 0.1 * (x1 / (v[2] * v[2] + 1.5) + f64::asin(v[2].tanh() * 0.9)).sin();
+                    s0 = s0 * 0.6 + f64::abs(s0).sin() * 0.4;
+                    if !(k5 % 3 == 1 && s1 <= -1.0) {
+                        let v7 = f64::acos(f64::cos(v[k4]) * 0.9);
+                        s2 = (s2 * 0.6 + (v7.cos() + 2.0).cbrt() * 0.5).sin();
+                    } else if s0.asinh() <= 0.0 {
+                        s1 = 0.8 * s1 + 0.05 * f64::cos(x1 * s1);
+                    }
+                }
+                let v8 = v.iter().copied().map(|p| 1.0 + 0.25 * (x0 - (s0 + v[(k5 + k4) % 4]) + p.cos()).sin()).product::<f64>();
+                s0 = s0 * 0.75 + f64::copysign(s2, v8).tanh() * 0.25;
+            }
+            if k4 >= 3 || f64::cosh((x0 * x0 + 1.5).acosh().cos() * 1.5) > x0 {
+                break x2;
+            }
+        };
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            if (3.0_f64.log(s0 * s0 + 2.0).powi(2) + 1.0).log2() < v9 + v[i % 4] {
+                let v9 = f64::sin(fi);
+                s2 = 0.5 * s2 + 0.5 * (v9 - s2).tanh();
+            }
+            acc3 += 0.25 * ((-x2).powi(2) + 0.5).cbrt().sin();
+            s0 = 0.6 * s0 + 0.1 * (x0.tanh() * 0.9).asin().tanh();
+            let mut k10 = 0;
+            while k10 < 3 && f64::recip((s0 / 2.0).powi(2) + 0.5) >= x2 + v[k10] {
+                k10 += 1;
+                acc3 += f64::tanh((x1.powi(2) + 1.0).powf(s2.sin())) * 0.1;
+                let v11 = (v9.cos() * 0.9).acos() - x1.sin().exp();
+                if k10 > 1 {
+                    continue 'l2;
+                }
+                acc3 += 0.1 * f64::cos(v11).cos();
+            }
+        }
+        let v12 = f64::sinh(f64::cos(x0) * 2.0);
+        let v13 = v.iter().map(|&p| s1 + p.cos()).sum::<f64>();
+        x2 * 0.5 - s0 * 0.75 - s2 * 0.75 - acc3.sin() + v9 - v12 * 0.75 + v13.tanh() + (f64::sin(v13) + 2.0).cbrt().sin().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_42<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = (x2 + w0[0]).cos() * 2.0;
+        let mut s2 = v[n % 4];
+        let mut s3 = (x1 * x1 + 1.0).log10();
+        let mut acc4: T = 0.0;
+        let v7 = match n % 4 {
+            0 => {
+                let v5 = v[0].atan();
+                T::log10(x0 * x0 + 1.0) + v5.cos()
+            }
+            1 | PHASE_D => {
+                let v6 = 1.2 - s1;
+                acc4 * v[n % 4] + T::tanh(v6)
+            }
+            _ => (acc4 * acc4).ln_1p(),
+        };
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            s3 = 0.75 * s3 + 0.05 * T::cosh(s3.cos() * 1.5).cos();
+            acc4 = acc4 + T::tanh(x2 + x1);
+            if k8 >= 2 || s1 + s3 > s1 {
+                break (T::powi(0.25 * x1, 2) + 2.0).ln();
+            }
+        };
+        let mut m10 = 0;
+        for &t in v.iter() {
+            let v11 = w0[0] * x1 * (x1 / 3.0);
+            if !(m10 % 3 == 1 && (v11 * v11 + 1.0).recip() + (x2.sin() * 2.0).sinh() <= -0.5) {
+                for &u in w0.iter() {
+                    let v12 = v.iter().copied().fold(-0.0, |r, p| r + ((T::log(T::from_f64(1.5_f64).unwrap(), x0.powi(2) + 2.0).powi(2) + 2.0).sqrt() + p.tanh()));
+                    acc4 = acc4 + 0.1 * (v9 + u).sin();
+                    s2 = s2 * 0.6 + v12.tanh().sin() * 0.05;
+                }
+            }
+            if x0 * v[(m10 + k8) % 4] >= s1 {
+                m10 += 1;
+            }
+            s1 = (s1 * 0.75 + t.cos().exp2() * 0.1).tanh();
+        }
+        let c13 = T::from_usize(m10).unwrap();
+        let v19 = 'b3: {
+            for _ in 0..v.len() {
+                if s2 * c13 >= 0.0 {
+                    break 'b3 v7 + v9;
+                }
+                s3 = (s3 * 0.5 + x0.abs() * 0.5).tanh();
+            }
+            'l5: for i in 0..3 {
+                let fi = T::from_usize(i).unwrap();
+                let mut k14 = 0;
+                while k14 < 4 {
+                    k14 += 1;
+                    match k14 + k8 {
+                        0..=2 => {
+                            s3 = s3 * 0.5;
+                            s3 = s3 + 0.5 * (v9 - 0.35).tanh();
+                        }
+                        3..=4 => {
+                            acc4 = acc4 + 0.1 * T::ln(T::powi(x0 - v9, 2) + 0.5).cos();
+                            if s2 >= c13 {
+                                continue 'l5;
+                            }
+                        }
+                        6 => {
+                            let v16: T = 'b7: {
+                                let v15 = T::cos(s3).exp2();
+                                if c13.atan() + v[1] * c13 <= v9 {
+                                    break 'b7 v15.atan();
+                                }
+                                (T::tanh(v7) * 1.5).sinh() + v15.tanh()
+                            };
+                            acc4 = acc4 + T::cos(fi) * 0.1;
+                            s1 = 0.75 * s1 + 0.05 * v16.sin();
+                        }
+                        _ => {
+                            let c13: T = (v7 + x2).atan();
+                            acc4 = acc4 + T::sin(c13) * 0.1;
+                        }
+                    }
+                    s3 = s3.mul_add(0.8, T::cos(v7).tanh() * 0.2);
+                }
+                let v17 = x0.tanh();
+                if (v17.sin() * 1.5).sinh() > 0.0 {
+                    break 'b3 T::powi(v17, 3);
+                }
+                s3 = (s3 * 0.5 + (T::powi((T::powi(x1, 2) + 1.0).log10(), 2) + 0.5).recip() * 0.5).tanh();
+            }
+            let v18 = s1 - c13;
+            x0 - w0[(m10 + n) % 4] + T::tanh(v18)
+        };
+        x0 * 0.25 + s1.sin() - s2 - s3.cos() - T::sin(acc4) - v7 - v9.cos() + c13.sin() + v19.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::cosh(f64::tanh((x2.tanh() * 0.9).acos()) * 1.5).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = match n {
+            PHASE_A => x0 * std::f64::consts::FRAC_PI_4,
+            g if g > 1 => (x2.cos() * 2.0).sinh(),
+            _other => {
+                s0 = s0 * 0.8 + f64::sin(s0 - x0) * 0.01;
+                v[n % 4] / (v[n % 4] * v[n % 4] + 1.0)
+            }
+        };
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            a3[i] = (v[i] * v[i] + 1.0).log(2.0);
+            acc1 -= f64::tanh(x1) * 0.5;
+        }
+        for _ in 0..n {
+            s0 = s0 * 0.75 + f64::sin(f64::cosh(a3[n % 4].cos())) * 0.2;
+            a3 = [0.2 * f64::cos(f64::sin(x1)) + 0.8 * a3[3], f64::sin(v2 * std::f64::consts::FRAC_1_PI) * 1.0, f64::tanh(-a3[0]).exp2().sin() * 0.5, a3[1] * 0.8 + f64::log10(x0 * x0 + 1.0) * 0.4];
+        }
+        let v4 = x1.asinh();
+        let [b5, b6, b7, b8] = a3;
+        for i in 0..n {
+            match i {
+                0..=1 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        s0 = (s0 * 0.8 + (v[j] - b7) * 0.1).sin();
+                        let v10 = match j {
+                            PHASE_B | 3 => b7.tanh().exp_m1(),
+                            _ => {
+                                let v9 = (b8 * b8 + 1.0).log(2.0);
+                                m5::prog_18(x0, (b6 * b6 + 1.5).acosh().tanh(), 0.75, [v[0], v[1], v[2], v[3]], i) + f64::cos(v9)
+                            }
+                        };
+                        acc1 -= (u.tanh() + v10.tanh()).tanh() * 0.02;
+                    }
+                }
+                2 | 4 => {
+                    let [b11, b12, b13, b14] = a3;
+                    acc1 -= 0.25 * (f64::tanh(b11) + b12.cos() + f64::sin(b13) + b14.sin()).tanh();
+                }
+                5 => {
+                    let [b15, b16, _, b17] = a3;
+                    s0 = (s0 * 0.5 + (b15.sin() - b16.sin() + b17.cos()) * 0.1).sin();
+                }
+                _ => {
+                    let [_, _, b18, _] = a3;
+                    s0 *= 0.5;
+                    s0 -= 0.25 * f64::log2(f64::cos(v[3]).exp2().powi(2) + 1.0).tanh();
+                    if f64::recip(v4 * v4 + 0.5) > 1.0 {
+                        break;
+                    }
+                    acc1 += b18.sin() * 0.25;
+                }
+            }
+            let mut m19: f64 = 2.5;
+            for j in 0..5 {
+                m19 = m19.min(0.75 * f64::powi(b5, 2) + v[j % 4]);
+            }
+            s0 = 0.5 * s0 + 0.1 * f64::cos(m19);
+        }
+        x0.cos() + v[1] + s0 + f64::cos(acc1) - v2 - v4 * 0.5 + b5 * 1.5 - b6 * 1.5 - b7 * 1.5 - b8.sin()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = x1 / (w0[3].powi(2) + 1.0);
+        let mut s2 = ((x0 * x0 + 1.0).sqrt() + x2).tanh() * 2.0;
+        let mut s3 = (x1 + v[n % 4]).tanh() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let v10 = if x2.powi(2) >= s2 {
+            let v5 = x0.mul_add(v[n % 4], x2);
+            prog_32(f64::tanh((x0.powi(2) + 1.0).cbrt()) * 2.0, f64::ln(f64::max(v5, acc4).powi(2) + 1.0).cos(), x1, [v[0], v[1], v[2], v[3]], n)
+        } else {
+            for i in 0..n {
+                let fi = i as f64;
+                if -x2 < 0.5 {
+                    acc4 += w0[1].tanh() * 0.25;
+                } else if f64::exp2(s1.sin()) > 0.5 || i < 1 {
+                    acc4 += 0.25 * (s1 - s3).sin();
+                    match i + n {
+                        0 => {
+                            s1 = (s1 * 0.8 + x2.cos().exp2() * 0.1).tanh();
+                            s2 = (s2 * 0.75 + f64::recip(s2.powi(2) + 0.5) * 0.1).sin();
+                        }
+                        1 => {
+                            s1 = 0.5 * s1 + 0.4 * f64::cos((f64::powi(s1.sin(), 2) + 0.5).cbrt());
+                            for (j, &u) in v.iter().enumerate() {
+                                let fj = j as f64;
+                                if w0[2].cos().atan() <= v[j] {
+                                    continue;
+                                }
+                                s3 = (s3 * 0.5 + (s3.cos() * 0.9).asin() * 0.2).sin();
+                                let v6 = if (u * u + 1.0).sqrt().powi(2) > 1.0 {
+                                    acc4 -= (s2 * fj).tanh() * 0.05;
+                                    fj * core::f64::consts::FRAC_1_SQRT_2
+                                } else {
+                                    let x1: f64 = f64::to_degrees(x1 / (x1.powi(2) + 0.5)) * 0.02;
+                                    f64::exp(fi.tanh()) + (x1 - fj)
+                                };
+                                s3 *= 0.75;
+                                s3 += 0.02 * f64::cos(v6.cos());
+                            }
+                        }
+                        PHASE_C => {
+                            s1 = (s1 * 0.8 + f64::log10(x2 * x2 + 1.0) * 0.4).sin();
+                            break;
+                        }
+                        _other => {
+                            let mut k7 = 0;
+                            while k7 < 3 {
+                                k7 += 1;
+                                acc4 += f64::recip(fi * fi + 0.5).tanh() * 0.1;
+                                s2 = 0.6 * s2 + 0.25 * f64::sinh(x0.sin()).sin();
+                            }
+                            for &u in v {
+                                if (s1 * s1 + 1.0).log(u.powi(2) + 2.0) <= 0.5 {
+                                    acc4 -= x2.tanh() * 0.05;
+                                    break;
+                                }
+                                let v9 = if u * u <= 0.5 {
+                                    let v8 = f64::log(u * u + 1.0, x2.powi(2) + 2.0);
+                                    f64::exp(v8.tanh())
+                                } else {
+                                    return (s1 * w0[k7]).sin()
+                                };
+                                s2 *= 0.5;
+                                s2 += 0.02 * f64::powi(x1, 3).tanh();
+                                acc4 += 0.05 * v9.tanh();
+                            }
+                        }
+                    }
+                } else {
+                    acc4 -= f64::cosh(f64::sin(x0) * 2.0).sin() * 0.25;
+                    acc4 -= 0.25 * f64::tanh(f64::log2(v[3] * v[3] + 1.0));
+                }
+                s2 = s2.mul_add(0.5, s2.tanh() * 0.5);
+                match n {
+                    1..=3 => {
+                        break;
+                    }
+                    g if g > 4 => {
+                        s2 = s2 * 0.8 + (s2 / (s2.tanh() + 2.0)).tanh() * 0.05;
+                        let x2: f64 = (x2.powi(2) + 1.0).recip() + x2;
+                        acc4 += f64::cos(x2.tanh()) * 0.25;
+                    }
+                    _ => {
+                        s2 = s2 * 0.5 + f64::ln(f64::acosh(s2 * s2 + 2.0).powi(2) + 2.0).cos() * 0.25;
+                        acc4 += 0.25 * f64::sin(f64::asinh(w0[1]).cos());
+                    }
+                }
+            }
+            s3 - x2 - w0[n % 4]
+        };
+        let v12: f64 = if !(n > 5 && prog_14((x0 * s1).tanh() * 2.0, s2, x1, w0, n) > 0.0) {
+            s2 = s2.mul_add(0.6, (w0[0] - s2).cos() * 0.05);
+            s1.sin()
+        } else if (x1.cos() * 1.5).sinh() < v10 {
+            let x0 = x0 * s1;
+            let v11 = -f64::log2(x2 * x2 + 1.0);
+            f64::powi(x1.sin().exp2(), 2).ln_1p() + x0.tanh() + v11.sin()
+        } else {
+            x2.tanh()
+        };
+        match n {
+            0..=1 => {
+                let v13 = v12.cos();
+                acc4 += 0.25 * f64::sin(v13);
+            }
+            g if g > 3 => {
+                acc4 -= 0.25 * v12.tanh();
+            }
+            _other => {
+                let v14 = f64::log(s2 * s2 + 1.0, 2.0);
+                acc4 += f64::sin(v14);
+            }
+        }
+        let v15 = w0.iter().fold(f64::cos(v10), |r, &p| r * 0.5 + 0.1 * (v[0].powi(2) + f64::cos(p)).cos());
+        let mut m16 = x2;
+        for i in 0..n {
+            m16 = m16.min(v[n % 4].mul_add(v12, s3) + v[(i + n) % 4]);
+        }
+        acc4 -= f64::tanh(m16) * 0.005;
+        s2 - f64::cos(s3) + acc4.tanh() - v12.sin() - v15 - f64::sin((v15 * 0.02).sin()).exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = x0;
+        let mut s1: f64 = x2.tanh();
+        let mut s2 = f64::tanh(s0 * v[2]) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            let v5 = v[0].sin().exp_m1().powi(2);
+            let v7 = match k4 % 3 {
+                0..=1 => {
+                    let v6 = f64::asin(f64::sin(x0) * 0.9);
+                    (s0 * v6).cos()
+                }
+                2 => {
+                    acc3 += 0.25 * (v[k4 % 4] * x1).tanh();
+                    f64::tanh(v5)
+                }
+                _other => s0.tanh(),
+            };
+            let v8 = match n % 3 {
+                PHASE_A if n > 3 => (v[1] + s0).max(f64::powi(v[1], 3)),
+                1 => (x1.sin() * 0.9).acos(),
+                PHASE_C if n < 4 => (v5.tanh() * 0.9).asin(),
+                _other => {
+                    for &u in v {
+                        acc3 -= (s1 - v[k4 % 4]).sin() * 0.05;
+                        acc3 -= 0.05 * f64::asin(f64::tanh(v7) * 0.9).cos();
+                        s0 *= 0.6;
+                        s0 -= 0.4 * u.sin().cos();
+                    }
+                    v[1].tanh()
+                }
+            };
+            s0 = (s0 * 0.6 + f64::sin(v[3]) * 0.4).sin();
+            if k4 >= 6 || x2.tanh() < 0.25 {
+                break (v7 + x0).mul_add((s1.cos() + 2.0).cbrt(), (x2 * x2 + 2.0).sqrt());
+            }
+            acc3 += 0.1 * (f64::sin(v5) - v7 - v8.cos()).cos();
+        };
+        'l2: for i in 1..n {
+            let fi = i as f64;
+            acc3 += 0.4 * f64::sin(x1 + v9);
+            for _ in (1..=5).step_by(2) {
+                s0 = (s0 * 0.8 + (v[0] * v[0] + 0.5).atan2(s0) * 0.02).sin();
+                acc3 -= 0.1 * fi.tanh();
+            }
+            s1 = (s1 * 0.8 + (s1.powi(2) + 2.0).ln() / (f64::atan2(x1, x2 * x2 + 1.0).tanh() + 2.0) * 0.02).sin();
+            for (j, &u) in v.iter().enumerate() {
+                let v10: f64 = x1;
+                match j % 2 {
+                    1 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        s2 = (s2 * 0.8 + s0 * 1.2 * 0.1).sin();
+                    }
+                }
+                s0 = s0 * 0.8 + (u * v[j]).tanh() * 0.05;
+                acc3 -= f64::cos(v10) * 0.1;
+            }
+        }
+        if f64::asin(v[0].tanh() * 0.9) >= 0.0 && k4 > 3 {
+            s1 = s1.mul_add(0.5, f64::sin(x0 / 4.0) * 1.0);
+        } else if x1 * v[k4 % 4] > -0.5 {
+            let v11: f64 = prog_33(1.5, s0, (v[n % 4] * v[n % 4] + 1.0).powf(1.5).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 6);
+            s2 = s2.mul_add(0.6, x2.sin().abs() * 0.4);
+            acc3 += v11.sin() * 0.005;
+        }
+        for i in 0..n {
+            match n {
+                0 | 2 => {
+                    s1 = 0.6 * s1 + 0.5 * (s1.powi(2) + 2.0).ln().tanh();
+                    let v9 = f64::cbrt(x0 * x0 + 0.5);
+                    s1 = (s1 * 0.6 + v9.cos() * 0.1).tanh();
+                }
+                3 => {
+                    let v12 = m5::prog_18(s0, f64::sin(x1 + x2), 1.2, [v[0], v[1], v[2], v[3]], n);
+                    for j in 0..i {
+                        let fj = j as f64;
+                        let v13 = 1.5_f64.log(f64::powi(x0, 2) + 2.0);
+                        if v13 / 3.0 / (f64::powi((f64::sin(v9) * 1.5).sinh(), 2) + 1.0) <= fj {
+                            continue;
+                        }
+                        if f64::cos(s0 * s1) > v9 || k4 % 2 == 0 {
+                            acc3 += 0.05 * f64::tanh(x1.atan2(f64::powi(x2, 2) + 1.0));
+                        }
+                        s2 = 0.5 * s2 + 0.75 * (fj + v13).cos();
+                    }
+                    acc3 += v12.cos() * 0.05;
+                }
+                4 => {
+                    s2 = s2.mul_add(0.5, (s1 + v[2]).sin() * 0.25);
+                }
+                _ => {
+                    s0 *= 0.6;
+                    s0 += 0.02 * (v9 * s0).cos();
+                }
+            }
+            s0 = (s0 * 0.75 + x1.powi(3) * 0.02).sin();
+        }
+        if prog_27(x2, s0, s1, v, k4) > -1.0 {
+            return f64::tanh(x1);
+        }
+        let v15 = if (f64::powi(x1, 2) + 1.0).powf(0.5) >= 0.5 {
+            let x1 = (x1 + v[k4 % 4]).abs();
+            acc3 += x1.cos();
+            (f64::powi(x1.powi(2), 2) + 1.0).sqrt()
+        } else if x2.asinh() <= -0.25 && k4 % 2 == 0 {
+            let v14 = -(v[n % 4] * v[n % 4] + 2.0).acosh();
+            (v14.sin() * 0.9).asin() + f64::exp_m1(x2.tanh())
+        } else {
+            for i in 0..n {
+                let fi = i as f64;
+                acc3 -= (f64::sin(v9) * 0.9).asin().tanh() * 0.25;
+                if m5::prog_18(x2.atan().tanh(), 2.0, x0, [v[0], v[1], v[2], v[3]], n) <= -0.5 || n % 2 == 0 {
+                    s1 = (s1 * 0.5 + x1.hypot(s1) * 0.25).tanh();
+                } else if k4 > 0 {
+                    s2 = (s2 * 0.6 + ((0.35 - s2).cos() * 0.9).asin() * 0.1).sin();
+                    s0 = (s0 * 0.6 + (s0 - fi) * 0.4).tanh();
+                } else {
+                    s1 *= 0.5;
+                    s1 += 0.2 * ((s1.tanh() * 0.9).asin() - 2.5).tanh();
+                    s1 = s1 * 0.5 + ((s0 + s1) / 1.5).cos() * 0.25;
+                }
+                acc3 += 0.25 * f64::cos(f64::exp(s2.tanh()));
+            }
+            f64::log(x0 * x0 + 1.0, f64::powi(v[1], 2) + 2.0)
+        };
+        let v16 = v.chunks(2).map(|ch| (ch[1] - v[k4 % 4]).tanh().exp_m1()).sum::<f64>();
+        s0 - s1.tanh() - s2 - acc3.cos() - v9.cos() + v15.sin() - v16.cos() + m5::prog_18(x1, 0.75, s2, [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = (x1 - v[n % 4]).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            match n {
+                0..=1 => {
+                    let mut k2 = 0;
+                    while k2 < n + 1 {
+                        k2 += 1;
+                        acc1 += (s0 / (v[(k2 + n) % 4].tanh() + 2.0)).cos() * 0.05;
+                        if !(k2 % 2 == 0 && x0.sin().exp() >= t.tanh().exp_m1()) {
+                            continue 'l0;
+                        }
+                    }
+                    acc1 += 0.5 * (x0 + x2).cos();
+                }
+                PHASE_D => {
+                    acc1 += t.sin() * 0.5;
+                    break;
+                }
+                4 => {
+                    s0 = 0.6 * s0 + 0.2 * (s0 + v[0]).cos();
+                }
+                _ => {
+                    s0 = s0 * 0.6 + (1.2 * t).sin() * 0.25;
+                    acc1 += (v[n % 4] + x0).sin() * 0.5;
+                    if f64::powi(x2, 2) < t {
+                        return v[n % 4];
+                    }
+                }
+            }
+            for j in 0..n {
+                let fj = j as f64;
+                acc1 -= 0.05 * (f64::tanh(x1) * 1.2).tan().sin();
+                match n % 2 {
+                    0 => {
+                        break;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.8 + f64::ln(x0 * x0 + 0.5) * 0.1).sin();
+                        s0 = (s0 * 0.8 + fj.tanh() * 1.0).tanh();
+                    }
+                }
+            }
+            s0 *= 0.6;
+            s0 += 0.02 * (f64::cos(t) * 1.2).tan().tanh();
+        }
+        let c3: f64 = table(n);
+        let v4 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.01 * (acc1 + p.sin()).cos());
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            a5[i % 4] += f64::cos(c3 / (c3.sin() + 2.0)) * 0.25;
+        }
+        let v6 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(prog_3((p * p + 1.5).acosh().cos() * 2.0, p, f64::sin(f64::asin(p.max(c3).sin() * 0.9)), &a5, n))).product::<f64>();
+        let mut m7 = 0;
+        for t in v {
+            acc1 += v[m7 % 4].mul_add(v4, t).sin() * 0.5;
+            assert!(m7 + n < 100, "m7 out of range");
+            acc1 += 0.05 * f64::cos(m5::prog_18(c3, v4, f64::sin(v6.tanh().sinh()) * 2.0, v, n));
+            if m7 == 24 {
+                m7 += 1;
+            }
+        }
+        let c8 = m7 as f64;
+        f64::cos(x0) + s0 - acc1.tanh() + v4 * 1.5 + f64::sin(v6) + c8.sin() - ((x0.powi(2) + 1.0).log10().cos() * 1.5).cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = -(x1 / (f64::sin(v[n % 4]) + 2.0));
+        let mut s1 = (x2.max(s0) - x0).tanh() * 2.0;
+        let mut s2: f64 = x0.tanh() + s0.sin();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * (2.0 - (v[n % 4] * v[n % 4] + 0.5).sqrt() + p.sin()).sin()).product::<f64>();
+        let v5: f64 = f64::recip(acc3 * acc3 + 1.0);
+        let c6: f64 = table(n + 1);
+        for &t in v.iter() {
+            match n {
+                0 | 2 => {
+                    continue;
+                }
+                g if g > 3 => {
+                    acc3 -= 0.5 * f64::tanh((f64::powi(c6, 2) + 1.0).powi(-3) - x2);
+                    acc3 += f64::sin(f64::acos(f64::tanh(v5) * 0.9) * t) * 0.5;
+                }
+                _other => {
+                    s1 = s1 * 0.75 + v5.sin() * 0.25;
+                    let c6 = v4 - f64::cos(x2);
+                    s1 = s1.mul_add(0.5, f64::sin(c6) * 0.25);
+                }
+            }
+            assert!(n < 100);
+            for j in (0..5).rev() {
+                let fj = j as f64;
+                let m7 = 2 * j + 1;
+                let c8: f64 = table(m7);
+                match j {
+                    0 | 2 => {
+                        let m9 = 2 * j + 1;
+                        let c10: f64 = table(m9);
+                        s2 = s2.mul_add(0.5, x2.hypot(s2).tanh() * 0.25);
+                        s2 = s2 * 0.6 + c10 * 1.0;
+                    }
+                    4 => {
+                        acc3 += 0.1 * f64::tanh(s1);
+                        if v[m7 % 4] - t >= 0.5 || m7 == 5 {
+                            acc3 += 0.1 * f64::log10(c8.powi(2) + 1.0).tanh();
+                            s2 = (s2 * 0.8 + f64::sqrt(s0 * s0 + 0.5) * 0.2).tanh();
+                        } else if v4 <= 0.5 || m7 % 2 == 0 {
+                            debug_assert!(s2.is_finite());
+                        } else {
+                            let v11 = c8;
+                            acc3 -= 0.1 * v11;
+                        }
+                        let v12 = m5::prog_18(v5, ((c8 + c6) / ((fj.cos() + 2.0).cbrt().powi(2) + 1.5)).sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
+                        acc3 += 0.1 * v12.cos();
+                    }
+                    _ => {
+                        let v13: f64 = v[m7 % 4] / (t * t + 1.0);
+                        let v14 = (v4.tanh() * 0.5).ln_1p();
+                        s1 = 0.8 * s1 + 0.05 * (v13.sin() + v14.sin()).sin();
+                    }
+                }
+                acc3 += 0.1 * f64::sin(t).cos();
+                s1 *= 0.75;
+                s1 -= 1.0 * f64::sin(c8);
+            }
+            s0 = s0 * 0.75 + x0.cos() * 0.25;
+            acc3 += t.tanh() * 0.5;
+        }
+        s0 + s1 + s2 - f64::tanh(acc3) + v4.sin() - f64::sin(v5) - c6 + (x2 * x2).ln_1p()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_48<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1 = T::tanh(T::powf(x1.powi(2) + 1.0, x2.tanh())) * 2.0;
+        let mut s2 = x2 * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap();
+        let mut acc3: T = 0.0;
+        for i in (1..=6).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            match i + n {
+                1 => {
+                    let v4 = x0 * x0;
+                    s2 = (s2 * 0.5 + v4.sin() * 0.1).tanh();
+                }
+                2 => {
+                    s2 = (s2 * 0.75 + T::asin(T::sin(w0[0]) * 0.9) * 0.1).sin();
+                    if (x2 - s1) / (w0[(i + n) % 4] * w0[(i + n) % 4] + 1.5) < 0.5 {
+                        acc3 = acc3 - 0.5 * (s2 * s1 / (T::tanh(x0).powi(2) + 1.0)).tanh();
+                        break;
+                    }
+                }
+                3..=5 => {
+                    s2 = s2 * 0.6 + x2.sin().exp().sin() * 0.1;
+                    if (v[i % 4] * v[i % 4] + 2.0).sqrt() < 0.5 {
+                        s1 = (s1 * 0.75 + (fi.cos() * 0.9).asin() * 1.0).tanh();
+                        break;
+                    }
+                }
+                _ => {
+                    s2 = s2 * 0.8;
+                    s2 = s2 + 0.1 * T::tanh(w0[3] - s2);
+                    let v5 = T::acos(T::sin(v[i % 4]) * 0.9);
+                    s2 = (s2 * 0.8 + T::cos(v5) * 0.05).tanh();
+                }
+            }
+            if T::min(T::from_f64(3.0_f64).unwrap(), (T::sin(x1) * 1.5).cosh()) >= 0.0 || i < 4 {
+                s1 = s1 * 0.6;
+                s1 = s1 + 1.0 * T::cos(x0 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap());
+                s2 = s2 * 0.6 + (T::exp_m1(T::cos(x2)) - 1.2).tanh() * 0.1;
+            } else {
+                s1 = (s1 * 0.5 + (T::sin(x0) * 0.9).acos() * 0.2).tanh();
+                let v6 = x1 * s1;
+                s1 = s1 * 0.8 + v6.tanh().cos() * 0.02;
+            }
+            s2 = (s2 * 0.5 + (T::tanh(fi) + 2.0).cbrt() * 1.0).tanh();
+        }
+        let v7: T = T::powi(T::powi(v[3], 2) + 1.0, -3);
+        for i in 0..n {
+            match i % 3 {
+                0 | MODE_C => {
+                    s1 = s1 * 0.75;
+                    s1 = s1 + 0.05 * (w0[0] * w0[0] + 1.0).powi(-1).tanh();
+                    continue;
+                }
+                _ => {
+                    s2 = s2 * 0.5 + (v7.powi(2) + 1.0).recip() * 0.75;
+                }
+            }
+            acc3 = acc3 - 0.25 * w0[(i + n) % 4].sin();
+            s2 = 0.8 * s2 + 0.2 * v7;
+        }
+        let mut m8: T = 1.0;
+        for i in 0..n + 1 {
+            m8 = (m8 * 0.5 + s2 / (v[i % 4] * v[i % 4] * (v[i % 4] * v[i % 4]) + 1.5) * 0.1).min(m8);
+        }
+        acc3 = acc3 + 0.25 * m8;
+        T::tanh(x0) + w0[0] * 0.5 + T::sin(s1) + s2 - T::sin(acc3) + v7 * 0.75 + (v7.powi(2) + 0.5).ln()
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = x2 / 3.0 / (f64::powi(f64::asinh(x1), 2) + 0.5);
+        let mut acc1: f64 = 0.0;
+        let v2 = x0 / (acc1 * acc1 + 1.5) + (f64::cos(x1) * 0.5).ln_1p();
+        let v3 = prog_42(f64::ln(f64::tan(f64::sin(v2) * 1.2).powi(2) + 2.0).cos(), s0, acc1, v, n);
+        if v[0].abs() > -1.0 {
+            return f64::hypot(v[n % 4], acc1);
+        }
+        let mut m4 = 0;
+        for &t in v.iter() {
+            if (v2.powi(2) + 1.0).sqrt() > v3 {
+                m4 += 1;
+            }
+            if v3 + s0 > -1.0 {
+                break;
+            }
+            if f64::cosh(t.tanh() * 2.0) < t {
+                break;
+            }
+            acc1 -= (x0 * 0.3).cos() * 0.5;
+        }
+        let c5 = m4 as f64;
+        let a6 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        s0 *= 0.6;
+        s0 -= 1.0 * f64::sin(1.5_f64.powf(c5.sin()));
+        s0 - acc1.tanh() + v3.sin() - a6[2]
+    }
+
+    #[differentiable]
+    pub fn prog_50<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_32(f64::tanh(f64::exp(x1.cos()) / (f64::powi(x2.sin().exp2(), 2) + 1.5)), 1.2, x2, *w0, n).sin() * 2.0;
+        let mut s2 = ((x0 * x0 + 1.0).log(v[n % 4] * v[n % 4] + 2.0) + (x0.tanh() * 1.2).tan()).cos() * 2.0;
+        let mut s3: f64 = v[n % 4].powi(3).cos() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut a5 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a5[i] = SCALE + fi + 1.2;
+            acc4 += x2.sin().sin() * 0.5;
+        }
+        let v6 = prog_14(s2, x0.tanh() * 2.0, x2.tanh(), v, 6);
+        if x2.asinh() > 0.0 {
+            s3 *= 0.5;
+            s3 -= 1.0 * (0.1 - a5[n % 4]).tanh();
+            if n < 2 {
+                acc4 += f64::copysign(0.5_f64, w0[n % 4]) / 4.0;
+            } else if !(n % 2 == 0 && v[3] / (x2.cos() + 2.0) <= f64::log(x0 * x0 + 1.0, 10.0)) {
+                s1 = 0.8 * s1 + 0.01 * f64::cos(f64::asin(f64::tanh(f64::acosh(acc4 * acc4 + 1.5)) * 0.9));
+                s3 = (s3 * 0.6 + x2.sin() * 0.4).tanh();
+            }
+        } else if f64::ln_1p(w0[n % 4].sin() * 0.5) <= 0.25 {
+            acc4 += f64::tanh((f64::tanh(a5[2]) * 0.9).asin());
+            for i in 1..n {
+                let fi = i as f64;
+                acc4 -= 0.4 * fi.to_radians().tanh();
+                acc4 -= 0.01 * prog_3(f64::sin((f64::powi((v6.tanh() * 0.9).atanh(), 2) + 1.0).log10()), 0.25, f64::sin(f64::recip(s1 * s1 + 1.0)).exp2().cos(), w0, i).cos();
+                match i % 4 {
+                    0 => {
+                        s2 *= 0.5;
+                        s2 -= 1.0 * f64::log10(s2 * s2 + 1.0);
+                        let v7: f64 = m5::prog_18((x0 * std::f64::consts::FRAC_1_PI).tanh(), x2, 1.5, [w0[0], w0[1], w0[2], w0[3]], 4);
+                        s1 = 0.8 * s1 + 0.01 * v7.cos().tanh();
+                    }
+                    2 => {
+                        let v8 = prog_3::<f64>(1.2, (0.5 * x0).tanh(), f64::tanh(f64::cos(s1 / (v[3] * v[3] + 1.5)).exp2()) * 2.0, w0, i);
+                        acc4 += f64::tanh(v8.sin()) * 0.01;
+                    }
+                    3 => {
+                        let v9: f64 = m5::prog_18(f64::recip((s1 / (v6 * v6 + 1.5)).powi(2) + 0.5).sin(), 0.5, s1, [w0[0], w0[1], w0[2], w0[3]], i);
+                        acc4 += (s2.powi(2) / (f64::atan2(3.0_f64, x1).powi(2) + 0.5)).cos() * 0.4;
+                        acc4 -= f64::tanh(v9.tanh()) * 0.05;
+                    }
+                    _other => {
+                        for _ in 1..n {
+                            if x1 / 1.5 < -0.25 {
+                                s1 = (s1 * 0.75 + (x2 * x2 + 1.0).log(s2 * s2 + 2.0).cos().exp2() * 0.02).tanh();
+                            }
+                            acc4 += 0.05 * (x0 - s1).sin();
+                        }
+                        let v10 = v[i % 4] / (v[3].powi(2) + 1.0);
+                        s1 = (s1 * 0.5 + f64::tanh(v10) * 0.2).sin();
+                    }
+                }
+            }
+        } else {
+            s1 *= 0.8;
+            s1 += 0.01 * (f64::mul_add(x1, a5[0], a5[0]).cos() * 0.9).acos().tanh();
+        }
+        let f11 = |t: f64| (w0[3] * w0[3] + 0.5).ln().mul_add(t.atan(), t.to_degrees() * 0.01);
+        let v12 = v.iter().map(|&p| f11(p)).sum::<f64>();
+        let f13 = |t: f64| t.to_degrees() * 0.01;
+        let v14 = f13(v[3]);
+        let f15 = |t: f64| f64::sinh(t.sin() * 2.0);
+        let v16 = w0.iter().cloned().map(f15).sum::<f64>();
+        let v17 = f15(x2) + f15(v[3]) * 0.5;
+        for &t in v {
+            acc4 -= f64::clamp(x0, f64::sin(f64::sqrt(v14.powi(2) + 2.0)) - 1.5, f64::tanh(f64::exp_m1(v12.tanh())) + 1.5).sin() * 0.5;
+            let mut m18: f64 = -2.5;
+            for j in 1..4 {
+                m18 = (1.0 - v[(j + n) % 4]).max(m18);
+            }
+            acc4 -= (t.sin() + f64::sin(m18)).sin() * 0.5;
+        }
+        s1 * 0.25 - s2.tanh() + s3 * 0.5 + acc4.cos() - f64::sin(v6) + v12.tanh() + v14 + f64::cos(v16) - f64::cos(v17) + (f64::recip(a5[n % 4] * a5[n % 4] + 1.0) - f64::ln(v12.powi(2) + 2.0))
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x2, 2) + 0.5).recip();
+        let mut s1 = s0;
+        let mut s2 = (v[n % 4] - 1.2).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_29(x1.sin() * 2.0, s1, s0, &v, 0);
+        for t in v {
+            for _ in 0..n {
+                s2 = (s2 * 0.5 + s2.cos().exp() * 0.1).tanh();
+                s0 = 0.75 * s0 + 0.1 * (t - x0).sin();
+            }
+            if !(n % 3 == 1) {
+                s1 = (s1 * 0.5 + (v[n % 4] + v4) * 0.25).sin();
+                continue;
+            }
+            if n % 2 == 0 {
+                continue;
+            }
+            s1 = 0.6 * s1 + 0.05 * ((x0 * x0 + 1.0).log(3.0) - x0 / (t * t + 0.5)).cos();
+        }
+        for _ in (0..4).rev() {
+            let v5 = f64::ln_1p(v4.atan2(v[2] * v[2] + 0.5).sin() * 0.5);
+            acc3 += 0.5 * (s0 + 2.0).cos();
+            acc3 -= v5.cos() * 0.5;
+        }
+        if f64::ln_1p(f64::powi(1.5_f64.atan2(x1), 2)) >= -v[n % 4] {
+            return prog_48(s0, 0.75, f64::powi(x1, 3).sin(), &v, 2);
+        }
+        let v7 = match n % 3 {
+            0..=1 => {
+                let v6 = f64::sinh(f64::tanh((x0 * x0).ln_1p()) * 1.5);
+                (f64::atan(x2).powi(2) + 1.0).log(3.0) + v6.tanh()
+            }
+            MODE_C => f64::min(x1.cos().exp(), x0.atan()),
+            _ => {
+                acc3 -= (x2 * x2 + 1.0).log2().cos();
+                prog_48(x0, s1, s0, &v, n)
+            }
+        };
+        s0 + s1 + s2 + f64::tanh(acc3) + v4.cos() + v7.tanh() + (v4 * 0.001).sin() * v[0]
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::tanh(prog_32(f64::tanh(x1 - v[n % 4]).exp_m1().tanh(), x0, x2, v, n)) * 2.0;
+        let mut s1 = prog_29((f64::asinh(x2) - (f64::powi(v[n % 4], 2) + 0.5).ln()).cos(), f64::cos(v[3]).sinh().min(x0).sin(), x2, &v, n).cos() * 2.0;
+        let mut s2 = f64::sin(x1 - v[n % 4]) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_3(x2, 1.5, x1, &v, n);
+        let f5 = |t: f64| t.cos().exp();
+        let v6 = v.iter().cloned().map(f5).sum::<f64>();
+        let v7 = v.iter().copied().map(f5).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let v8 = m5::prog_18(f64::sinh(f64::sin(v[2]).sinh().tanh()).tanh() * 2.0, s2, x0, v, n);
+            let v11 = if i > 1 && f64::acosh((v[2] / (v7 * v7 + 1.5)).powi(2) + 2.0) < 0.0 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    acc3 += 0.1 * f64::tanh(x2);
+                    let v9 = match j {
+                        PHASE_A | PHASE_C => f64::atan(t - 0.65),
+                        3 => f64::atan(t) / (f64::powi(fj, 2) + 0.5),
+                        _ => f64::sqrt(u * u + 2.0) * t.mul_add(u, s1),
+                    };
+                    acc3 -= (u.sin() + f64::cos(v9)).tanh() * 0.1;
+                }
+                let v10 = v7;
+                s2 = s2 * 0.5 + t.tanh() * 0.5;
+                f64::sinh((v[i].to_degrees() * 0.02).cos() * 2.0) + v10.cos()
+            } else {
+                (t * t + 1.0).log(f64::powi(f64::acos(v4.tanh() * 0.9), 2) + 2.0)
+            };
+            acc3 += v4.cos().exp().powi(2).ln_1p().cos() * 0.5;
+            s1 = (s1 * 0.5 + (f64::cos(v8) + f64::cos(v11)) * 0.005).sin();
+        }
+        let [_, _, b12, b13] = v;
+        match mode {
+            Mode::Lower(_, _) => {
+                let v16: f64 = prog_48(0.5, x2.sin() * 2.0, x0, &v, n);
+                acc3 -= v16.cos() * 0.005;
+            }
+            Mode::Upper(hi17) => {
+                s0 = 0.75 * s0 + 0.005 * m5::prog_18(s1, f64::tanh(x2.asinh()) * 2.0, v4.cos() * 2.0, v, 1).tanh();
+                if n > 3 && x2.cos().tanh() <= v6 {
+                    s2 = 0.75 * s2 + 0.02 * f64::powi(hi17 - v[2], 2).cos();
+                    acc3 -= f64::cos(f64::ln_1p(f64::powi(f64::exp(x2.tanh()), 2)));
+                } else if (b13.sin() * 0.9).acos() > 0.5 {
+                    acc3 += 0.05 * f64::cos(prog_3::<f64>(x0, 2.0, b13, &v, n));
+                    let v18 = prog_3::<f64>(s0, x1, 0.75, &v, n);
+                    s1 = 0.6 * s1 + 0.005 * v18.sin();
+                } else {
+                    acc3 -= (b12 * hi17).tanh();
+                    let hi17 = s1;
+                    acc3 += 0.005 * hi17.cos();
+                }
+                acc3 += (v7 + b13).atan().cos() * 0.25;
+            }
+            Mode::Off => {
+                s1 = (s1 * 0.8 + s2 * 0.005).sin();
+                let v19 = f64::asinh(v[n % 4].copysign(b13));
+                acc3 -= f64::sin(v19);
+            }
+        }
+        s0 + s1.sin() - s2.cos() - f64::sin(acc3) + f64::sin(v4) - f64::cos(v6) + v7.cos() + b12.cos() + b13.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (f64::cos(x2) * 1.2).tan().sin();
+        let mut acc1: f64 = 0.0;
+        s0 = s0.mul_add(0.75, f64::clamp(v[n % 4], -1.0, 0.5) * 0.25);
+        let v2 = (x2.powi(2) + 0.5).powf(0.3);
+        if prog_6(x1.copysign(x0).cos() * 2.0, ((SCALE + v2).tanh() * 0.9).asin().sin(), x0, [v[0], v[1], v[2], v[3]], 1) >= 0.0 {
+            acc1 -= x1.hypot(v2).cos();
+            s0 = (s0 * 0.8 + acc1.cos() * 0.05).sin();
+        } else {
+            let mut k3 = 0;
+            while k3 < n + 1 && m5::prog_18(f64::sinh(x2.cos() * 1.5).cos(), x1, x2.sin().exp2().cos(), [v[0], v[1], v[2], v[3]], n) < -0.5 {
+                k3 += 1;
+                let v4 = 3.0_f64.hypot(s0);
+                s0 *= 0.5;
+                s0 += 0.25 * (x0 * x0 + 0.5).ln().asinh().cos();
+                match k3 {
+                    0 => {
+                        acc1 += 0.25 * x0.sin();
+                    }
+                    1..=3 => {
+                        for &u in v.iter() {
+                            acc1 += (-s0) * 0.05;
+                            let v6 = if v4 * s0 >= 0.5 {
+                                let v5 = u;
+                                f64::powi(v5, 3)
+                            } else if 1.5_f64.powf(f64::powi(u, 2).cos()) < -0.25 {
+                                x1 * v[k3 % 4]
+                            } else {
+                                ((f64::to_radians(s0) * 20.0).cos() * 2.0).cosh()
+                            };
+                            acc1 += v6.tanh().sin() * 0.05;
+                        }
+                    }
+                    5 => {
+                        s0 *= 0.8;
+                        s0 += 0.2 * v4.sin();
+                        if x1 >= x2 * x1 {
+                            acc1 += (v[k3 % 4] + 0.1).tanh() * 0.25;
+                            continue;
+                        }
+                    }
+                    _ => {
+                        let v7 = (v[k3 % 4].powi(2) + 1.0).powf(v4.cos().tanh());
+                        acc1 += 0.25 * f64::cos(v7);
+                    }
+                }
+                acc1 += 0.25 * v4.tanh().cos();
+            }
+            s0 = (s0 * 0.5 + (v2 + s0) * 0.05).sin();
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 -= 0.5 * (x2 * x2 + 1.0).cbrt().cos();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if j % 3 == 1 {
+                    s0 = 0.6 * s0 + 0.75 * f64::sin((t * t + 1.0).log10());
+                    continue 'l2;
+                }
+                if j % 2 == 0 && -v[j].sin() < -0.25 {
+                    s0 *= 0.6;
+                    s0 -= 0.1 * (t * t + 2.0).acosh().sin();
+                    s0 = (s0 * 0.6 + f64::to_degrees(v2) * 0.02 * 0.25).sin();
+                    if x2 * (u * fj) > t.sin() {
+                        let v8 = fj / (fi * fi + 1.5);
+                        acc1 -= f64::cos(v8).sin() * 0.1;
+                    } else if (v[3] + 1.25) / (x0 * x0 + 1.0) > f64::acosh(u * u + 2.0) && j % 2 == 0 {
+                        let v9 = ((x2 * x1).powi(2) + 1.0).log(3.0);
+                        acc1 += f64::sin(v9).cos() * 0.1;
+                    } else {
+                        s0 = (s0 * 0.5 + (s0 + 2.5) * 0.5).sin();
+                        if (s0 * s0 + 0.5).ln() < f64::cosh(v[n % 4].tanh() * 1.5) {
+                            return (v[3 - j] * v[3 - j] + 0.5).recip();
+                        }
+                    }
+                } else if v[3 - j] + t < 0.5 {
+                    let v10 = f64::cos((u.sin() * 1.2).tan());
+                    s0 *= 0.8;
+                    s0 += 0.02 * f64::clamp(v10, -1.0, 1.5);
+                }
+                acc1 += f64::tanh(SCALE + t).tanh() * 0.1;
+                s0 *= 0.75;
+                s0 += 0.25 * u.sin().sin();
+            }
+            acc1 += (x1.powi(2) + 1.5).acosh().tanh() * 0.5;
+            acc1 += f64::cos(f64::sin(t)) * 0.5;
+        }
+        let mut k11 = 0;
+        while k11 < 4 {
+            k11 += 1;
+            if f64::asin((x0 * x0).cos() * 0.9) > (x1.cos() * 0.9).atanh() {
+                s0 = s0.mul_add(0.8, v[3].asinh().tanh() * 0.2);
+                break;
+            }
+            if m5::prog_18(v2, 0.75, f64::sin(x0 - v2).exp2().cos(), [v[0], v[1], v[2], v[3]], k11) <= v2 * v2 {
+                acc1 += f64::cos(x1 * x2) * 0.5;
+                continue;
+            }
+            let v12 = (s0 * s0 + 1.0).powi(-1).tanh();
+            s0 = (s0 * 0.8 + (f64::powi(x1 + v12, 2) + 1.0).log2() * 0.02).sin();
+        }
+        s0 * 1.5 - f64::cos(acc1) - (x2 + s0).asinh()
+    }
+
+    #[differentiable]
+    pub mod m55 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_55(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1 = ((v[0] / 1.5).cos() * 0.5).ln_1p();
+            let mut acc2: f64 = 0.0;
+            let v3 = prog_48(x2, f64::cos((v[n % 4].powi(2).powi(2) + 1.0).sqrt()) * 2.0, 0.25, v, n);
+            let m4 = 2 * n + 1;
+            let c5: f64 = table(m4);
+            let mut k6 = 0;
+            loop {
+                k6 += 1;
+                let c7: f64 = table(k6 + n);
+                match k6 {
+                    0..=2 => {
+                        s1 = 0.8 * s1 + 0.2 * s1;
+                        match k6 {
+                            0 | MODE_C => {
+                                break;
+                            }
+                            _ => {
+                                let c7 = (x1 * x1 + 0.5).atan2(x2) * c5;
+                                acc2 += c7.sin() * 0.5;
+                            }
+                        }
+                    }
+                    _ => {
+                        let v8 = w0[k6] + x0;
+                        let v9: f64 = x1.tanh().exp2();
+                        s1 = s1.mul_add(0.5, f64::cos(v8.tanh() + v9.cos()) * 0.1);
+                    }
+                }
+                s1 = s1.mul_add(0.6, c7.sin() * 1.0);
+                if k6 >= 2 || f64::mul_add(w0[0], v[0], v3) - f64::cos(w0[0]) <= c5 {
+                    break;
+                }
+            }
+            let v10 = prog_2::<4>((SCALE + (acc2 + x2)).tanh(), f64::cos(f64::ln(x0.powi(2) + 1.0)), acc2, v, 5);
+            let v11 = c5.max(x2);
+            match k6 {
+                MODE_B => {
+                    acc2 += 0.25 * f64::sin(f64::asin(acc2.tanh() * 0.9).clamp(f64::sin(f64::cosh(x1.cos())) - 1.5, x1.max(c5).sin() + 1.5));
+                    s1 = s1 * 0.75 + w0[3 - k6].cos() * 0.25;
+                }
+                _ => {
+                    let v12: f64 = prog_33(acc2.hypot(v[0]).sin() * 2.0, f64::sin((w0[k6] * w0[k6] + 1.0).log(x0 * x0 + 2.0)) * 2.0, acc2, [v[0], v[1], v[2], v[3]], k6);
+                    s1 = 0.75 * s1 + 0.005 * f64::cos(v12);
+                }
+            }
+            let f13 = |t: f64| f64::abs(x1) + t * 0.25;
+            let v14 = mix(f13, x2, v[3]);
+            s1.tanh() - acc2.cos() - v3.tanh() + v10.tanh() + v11 + v14 + v14.min(c5)
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (x2 * x2 + 1.0).powi(-2);
+        let mut acc1: f64 = 0.0;
+        let mut m2: f64 = 0.0;
+        for i in 0..4 {
+            let fi = i as f64;
+            if (f64::powi(s0 + x0, 2) + 1.0).log(2.0) <= -1.0 {
+                continue;
+            }
+            let c3: f64 = if f64::mul_add((v[2].tanh() + 2.0).cbrt(), (fi * fi + 1.0).log(10.0), v[i]) < s0 || i < 3 {
+                (v[i] * v[i]).cos()
+            } else {
+                (x1 * x1 + 2.0).acosh()
+            };
+            m2 = m2.max(c3);
+        }
+        s0 = (s0 * 0.8 + m2.cos() * 0.05).sin();
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| q * acc1 / (m2.tanh() + 2.0) + f64::sin(p)).sum::<f64>();
+        let v5 = match n {
+            0 => (x1 * x1 + 1.0).log2(),
+            g if g > 1 => ((v4.tanh() * 0.9).acos().powi(2) + 0.5).ln(),
+            _ => (x1 * x1).ln_1p(),
+        };
+        let v6 = m5::prog_18(0.5, x1.cos().sin() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
+        let mut m7 = (x0 * x0).ln_1p();
+        for i in 0..=n {
+            m7 = v[i % 4].min(m7);
+        }
+        'l2: for i in (0..4).rev() {
+            let fi = i as f64;
+            if f64::exp2(v6.sin()) <= -0.5 {
+                s0 = s0 * 0.6 + (f64::cos(v5) * 0.5).ln_1p() * 0.4;
+                if s0 * m7 > m2.tanh() {
+                    s0 = f64::mul_add(s0, 0.75, m5::prog_18(x0.cos(), s0, f64::sin(v6.tanh().exp().tanh().exp2()), [v[0], v[1], v[2], v[3]], 4).sin() * 0.005);
+                    acc1 += f64::tanh(v4 + m2) * 0.5;
+                } else {
+                    s0 = (s0 * 0.8 + s0 * (v4.to_radians() * 50.0) * 0.02).sin();
+                }
+            } else if v5 / (v5 * v5 + 0.5) + v4 > 0.5 {
+                let v8 = (v4.powi(2) + 0.5).recip();
+                s0 = (s0 * 0.75 + v8.cos() * 0.1).tanh();
+            } else {
+                for j in 0..4 {
+                    let fj = j as f64;
+                    if m7 * std::f64::consts::LN_2 * f64::cos(x0) <= v[0] + m7 {
+                        acc1 += m7.cos() * 0.1;
+                        if m5::prog_18(x2, x0.cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], i) >= v6 {
+                            continue 'l2;
+                        }
+                        s0 = (s0 * 0.6 + m5::prog_18((s0 * s0 + 1.0).atan2(s0.mul_add(s0, fi)).sin(), f64::powf(s0 * s0 + 1.0, 0.5).cos(), s0, [v[0], v[1], v[2], v[3]], 4) * 0.005).sin();
+                    } else if v5.tanh().tanh() <= 0.5 {
+                        let v9 = v4.tanh();
+                        let v5 = fj;
+                        s0 = s0 * 0.5 + f64::cos(v9.tanh() - v5.sin()) * 0.5;
+                    } else {
+                        let m7 = f64::exp(v[0].tanh()) - m7;
+                        acc1 -= (s0.cos() * 0.9).asin().tanh() * 0.1;
+                        if j == 2 {
+                            return f64::sqrt(v5.powi(3).powi(2) + 0.5);
+                        }
+                        s0 = (s0 * 0.8 + f64::tanh(m7) * 0.05).tanh();
+                    }
+                    acc1 -= (s0 * s0).sin().tanh() * 0.1;
+                }
+                acc1 -= 0.5 * (v[i] / (v[1].powi(2) + 1.0)).tanh();
+            }
+            match mode {
+                Mode::Lower(k10, _) => {
+                    let v12 = m5::prog_18(0.5, f64::recip(v[k10].powi(2) + 0.5).sin(), m7, [v[0], v[1], v[2], v[3]], i);
+                    s0 = 0.75 * s0 + 0.005 * v12.sin().cos();
+                }
+                Mode::Upper(hi13) => {
+                    s0 = s0.mul_add(0.8, f64::sin(hi13 / (f64::powi(hi13, 2) + 1.5)) * 1.0);
+                    let v14 = m5::prog_18(((m2 * m2 + 0.5).recip().powi(2) + 1.0).log10().cos(), x0, f64::powf(0.5_f64, f64::tanh(m7)).tanh(), [v[0], v[1], v[2], v[3]], i);
+                    acc1 -= 0.05 * v14.cos().sin();
+                }
+                Mode::Off => {
+                    match mode {
+                        Mode::Lower(_, _) => {
+                            s0 = 0.5 * s0 + 0.5 * m7.sin().tanh();
+                            let v17 = f64::cos(x0).cosh();
+                            acc1 += v17.sin().cos() * 0.5;
+                        }
+                        Mode::Upper(hi18) => {
+                            let v24: f64 = match mode {
+                                Mode::Lower(_, _) => ((hi18.powi(2) + 1.0).log10().cos() * 0.9).atanh(),
+                                Mode::Upper(_) => {
+                                    let v4 = ((f64::sin(v[i]) * 0.5).ln_1p().tanh() * 1.5).sinh();
+                                    let v22 = (f64::tanh(f64::hypot(0.5_f64, v[1])) * 0.9).atanh();
+                                    2.0_f64.hypot(m7) + v4.tanh() + f64::sin(v22)
+                                }
+                                Mode::Off => {
+                                    let v23 = ((x2 + hi18).powi(2) + 1.0).log(f64::powi(f64::exp2(m7.cos()), 2) + 2.0);
+                                    f64::tan(f64::tanh(fi) * 1.2) + v23.cos()
+                                }
+                            };
+                            acc1 += 0.5 * (SCALE + m7).sin();
+                            s0 = (s0 * 0.6 + f64::sin(v24) * 0.02).tanh();
+                        }
+                        Mode::Off => {
+                            let v28: f64 = match mode {
+                                Mode::Lower(_, lo26) => {
+                                    lo26 / ((lo26 * m7).sin() + 2.0)
+                                }
+                                Mode::Upper(hi27) => {
+                                    let v5 = hi27.tanh().exp2();
+                                    x2 + m7 + v5.cos()
+                                }
+                                Mode::Off => {
+                                    s0 = s0.mul_add(0.8, ((x0 * x0 + 1.0).log2() * (v4 + m7)).tanh() * 0.01);
+                                    v4.tanh().exp()
+                                }
+                            };
+                            s0 = s0 * 0.75 + f64::tanh(f64::sin(v28)) * 0.05;
+                        }
+                    }
+                }
+            }
+            for (j, &u) in v.iter().enumerate() {
+                acc1 += f64::cos(v[j].tanh().exp_m1()) * 0.1;
+                if fi + u < 1.0 {
+                    s0 *= 0.75;
+                    s0 += 0.02 * f64::cos(m2 * s0);
+                    s0 = s0 * 0.8 + (s0 * s0 + 2.0).sqrt().sin() * 0.2;
+                } else if x2 >= 0.0 {
+                    let v29 = m7.to_radians();
+                    s0 *= 0.75;
+                    s0 -= 1.0 * f64::tanh(v29.tanh());
+                } else {
+                    let v4 = u / (v6.powi(2) + 1.0);
+                    s0 = f64::mul_add(s0, 0.75, f64::cos(v4).tanh() * 0.1);
+                }
+            }
+            acc1 -= 0.5 * f64::acosh(v4 * v4 + 2.0).sin();
+        }
+        f64::tanh(s0) + f64::cos(acc1) - v4.sin() + v5 - v6.sin() + f64::sin(m7) - f64::ln_1p(m2 * m2)
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < n + 1 {
+            k2 += 1;
+            acc1 -= 0.25 * f64::tanh((f64::powi(-v[1], 2) + 0.5).ln());
+            s0 = f64::mul_add(s0, 0.8, f64::sin(s0) * 0.2);
+            let v3 = if x2.cos().sinh() < x0 {
+                let x0 = (x0.sin() * 0.9).atanh();
+                f64::sin(f64::cos(x0).exp()).exp2()
+            } else {
+                acc1 += 0.25 * x2.cos().cos();
+                m5::prog_18(f64::sin((f64::atan(x2).powi(2) + 1.0).log(10.0)), v[n % 4].powi(2).cos(), x2, v, n)
+            };
+            s0 = 0.8 * s0 + 0.005 * v3.cos();
+        }
+        match n % 4 {
+            0..=1 => {
+                let v4: f64 = x1.cos();
+                acc1 -= v4.cos();
+            }
+            g if g > 2 => {
+                s0 = s0.mul_add(0.75, (v[k2 % 4] / (f64::powi(s0, 2) + 1.5)).cos() * 0.1);
+            }
+            _other => {
+                let v5 = (x0 * x0 + 2.0).acosh() - (x0 + s0);
+                s0 = s0 * 0.8 + f64::cos(v5).tanh() * 0.02;
+            }
+        }
+        let v6 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * (r.atan() + f64::tanh(p)).tanh());
+        let mut m7 = v[n % 4];
+        for i in 0..3 {
+            let fi = i as f64;
+            m7 = m7.max((x2 - fi).powi(2) + v[(i + n) % 4]).min(1.0);
+        }
+        s0 = (s0 * 0.5 + m7.tanh() * 0.05).tanh();
+        if acc1 * v[k2 % 4] >= x2.sin().sinh() || n + k2 < 13 {
+            s0 = s0 * 0.5 + ((v[2].cos() + 2.0).cbrt().powi(2) + 1.0).atan2(SCALE + v6).cos() * 0.1;
+        } else {
+            let v8 = prog_42::<f64>(s0, x0, f64::acosh((x2 + v6).powi(2) + 2.0).cos() * 2.0, &v, 4);
+            acc1 += f64::tanh(v8) * 0.005;
+        }
+        f64::sin(x0) - s0 * 0.25 - acc1.sin() + f64::sinh(x2.sin())
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1 / (f64::sin(x1) + 2.0);
+        let mut acc1: f64 = 0.0;
+        acc1 += (f64::cos(v[3]).exp_m1() - v[3] * s0).sin() * 0.25;
+        assert!(!acc1.is_nan(), "acc1 is NaN");
+        'b0: {
+            acc1 += x0.tanh();
+            if n % 2 == 0 && f64::hypot(f64::min(s0, x0), (f64::tanh(x2) * 1.2).tan()) < 0.0 {
+                break 'b0;
+            }
+        }
+        if s0 * x1.tanh() >= -0.5 {
+            s0 = (s0 * 0.75 + v[n % 4] * 0.25 * 1.0).sin();
+        } else if (acc1 / (f64::powi(x2, 2) + 1.5)).tanh() < 0.25 {
+            s0 = s0 * 0.8 + (v[n % 4] * x2).cos() * 0.05;
+            let x1 = x1 * x0;
+            acc1 += x1.tanh();
+        } else {
+            let v2: f64 = (v[2] * v[2] + 0.5).cbrt() + 0.5;
+            acc1 += f64::cos(v2);
+        }
+        let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.4 * (p.to_degrees() * 0.01).tanh());
+        'l1: for i in 0..5 {
+            let fi = i as f64;
+            acc1 -= 0.4 * (v3 / (f64::mul_add(fi, fi, v3).powi(2) + 1.0)).sin();
+            acc1 += (f64::log(s0 * s0 + 1.0, 3.0) + x1).cos() * 0.4;
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                acc1 += x0.cos() * 0.05;
+                if (v[k4 % 4] * v[k4 % 4] + 1.0).powi(-3) >= 0.25 || i == 3 {
+                    continue 'l1;
+                }
+                s0 *= 0.5;
+                s0 += 0.5 * ((-s0).powi(2) + 2.0).ln().sin();
+            }
+            s0 = (s0 * 0.8 + v[k4 % 4] * 0.2).tanh();
+        }
+        let [b5, b6, _, b7] = v;
+        let f8 = |t: f64| f64::powi(f64::powi(b7, 2) + 1.0, -3) + t * 0.5;
+        let v9 = v.iter().copied().map(f8).sum::<f64>();
+        s0 - acc1.sin() + v3 * 0.5 + b5 - b6.sin() + f64::sin(v9)
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, p: (f64, f64), v: &[f64], n: usize, mode: Mode) -> f64 {
+        let (x1, x2) = p;
+        let mut s0: f64 = (v[0] * v[0]).ln_1p();
+        let mut s1 = f64::cosh(f64::tanh((x0 * x0 + 1.0).powf(0.5)) * 2.0).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if s0.cos().exp2() >= x1 || n == 1 {
+            return (s0.powi(2) + 2.0).ln();
+        }
+        let v3 = prog_36((s0 / (x2 * x2 + 1.5) + x0.abs()).tanh() * 2.0, (acc2 * v[n % 4]).cos(), s1, [v[0], v[1], v[2], v[3]], 6);
+        let v6 = if (f64::powi(x2 * acc2, 2) + 1.0).powf(1.5) > s0.to_degrees() * 0.02 {
+            let v4 = s1;
+            x2.clamp(-1.0, 1.0) + v4.cos()
+        } else if f64::copysign(f64::cos(x0).exp2(), -v[n % 4]) < 1.0 {
+            let v5 = v[1] / (s0 * s0 + 0.5) - v[1];
+            v5.cos().exp_m1()
+        } else {
+            f64::abs(x0)
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if (v6.cos() * 0.9).acos() >= -0.5 {
+                break;
+            }
+            s1 = f64::mul_add(s1, 0.6, s1.atan().tanh() * 0.4);
+            if k7 >= 6 || s1.tanh().exp() > -1.0 {
+                break;
+            }
+        }
+        let mut a8 = [v[0], v[1], v[2], v[3]];
+        a8[1] *= 1.5;
+        a8[1] += v3.tanh();
+        let v9 = v.iter().skip(1).step_by(2).cloned().fold(0.0, |r, z| r * 0.5 + (x0 / 2.0 + z * 0.25) * 0.5);
+        match mode {
+            Mode::Upper(_) => {
+                let v11 = f64::powf(acc2 * acc2 + 0.5, 0.5);
+                acc2 += v11.tanh();
+            }
+            Mode::Lower(_, lo13) => {
+                let v14: f64 = SCALE + lo13;
+                acc2 += v14.tanh();
+            }
+            Mode::Off => {
+                s1 = (s1 * 0.5 + x0 * 0.5).tanh();
+            }
+        }
+        s0 = (s0 * 0.8 + 0.5_f64.powf(acc2.sin()) * 1.0).sin();
+        s0 + s1.sin() - v6.sin() + f64::tanh(a8[1]) - v9 * 1.5
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = x1.tanh();
+        let mut s2: f64 = f64::powi(f64::sin(x2).exp(), 2).cos() * 2.0;
+        let mut s3 = w0[3].abs();
+        let mut acc4: f64 = 0.0;
+        let mut k5 = 0;
+        while k5 < 3 {
+            k5 += 1;
+            s1 = (s1 * 0.8 + ((x0.sin() * 0.9).atanh() + f64::copysign(x0, s1)) * 0.02).tanh();
+            let v7 = if f64::sqrt(w0[(k5 + n) % 4].powi(2) + 2.0) < 0.5 {
+                f64::tan(x2.cos() * 1.2)
+            } else if x2.powi(3) > -1.0 && n % 2 == 0 {
+                (v[n % 4].sin() * 0.5).ln_1p()
+            } else {
+                let v6 = (f64::atan(w0[1]).powi(2) + 0.5).recip();
+                return v6 / (x2.powi(2) + 1.0) + x0.atan2(v6 * v6 + 0.5)
+            };
+            s3 *= 0.5;
+            s3 += 0.05 * v7.sin().cos();
+        }
+        let v10 = match n % 4 {
+            MODE_A => {
+                let v8 = f64::cos((x2.tanh() * 0.9).atanh());
+                f64::asinh(w0[3]) + f64::exp(v8.cos())
+            }
+            MODE_B | 3 => {
+                let v9 = f64::mul_add(x0 * 2.5, x0 * core::f64::consts::FRAC_1_SQRT_2, x0 + v[0]);
+                v9 * 0.8
+            }
+            _ => {
+                acc4 += f64::abs(x0.sin());
+                s2.sin()
+            }
+        };
+        let v12 = if x0 < -0.5 && k5 < n {
+            let v11 = f64::atan(f64::acosh(f64::powi(w0[3 - k5], 2) + 1.5));
+            (f64::cos(x0) * 0.9).acos() + f64::cos(v11)
+        } else {
+            (x2.hypot(w0[3]).powi(2) + 1.0).log(2.0)
+        };
+        let v15 = if (v12 * v12 + 1.0).log(x0 * x0 + 2.0) < x1 + v12 {
+            let v13 = 2.0 - acc4;
+            prog_28(1.2, 2.0, acc4.tanh(), w0, n) + v13.tanh()
+        } else {
+            let v14 = (acc4 * x2).asinh();
+            f64::sqrt(f64::powi((x0.powi(2) + 1.5).acosh(), 2) + 2.0) + v14.tanh()
+        };
+        let mut k16 = 0;
+        let v18 = loop {
+            k16 += 1;
+            acc4 += (f64::powi(x0, 2) + 1.0).powi(-1).hypot((s3 * s3 + 1.0).log10()).cos() * 0.4;
+            match k16 % 2 {
+                MODE_B => {
+                    break 0.5_f64.powf(s2.cos());
+                }
+                _ => {
+                    let v17 = (v15 * v15).ln_1p();
+                    acc4 += f64::cos(s3 - v12) * 0.4;
+                    acc4 += 0.4 * v17.cos().tanh();
+                }
+            }
+            if k16 >= 5 || x0 * v10 < 1.0 {
+                break f64::tan(f64::cos(x0.min(x2)) * 1.2);
+            }
+        };
+        let c19: f64 = table(k16 + 1);
+        s2 *= 0.6;
+        s2 -= 0.02 * v12.mul_add(x2, c19).cos();
+        s1.sin() + s2 * 0.5 + s3.sin() + acc4.cos() + v10.cos() + v15.tanh() + v18.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.abs();
+        let mut s1 = f64::tan(v[n % 4].sin() * 1.2).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 4 && ((x2 - v[k3 % 4]).powi(2) + 1.0).log10() > x0 {
+            k3 += 1;
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                let v5 = if s1 <= x1 {
+                    let v4 = f64::ln_1p(f64::powi(s1.cos(), 2));
+                    acc2 += (fj - s1).tanh() * 0.1;
+                    (v4.cos().sin() * 0.9).atanh()
+                } else if m5::prog_18(x0, x2, 0.75, v, n) > f64::tanh(x0).exp2() || j % 2 == 0 {
+                    (v[0] * v[0] + 1.0).ln()
+                } else {
+                    s1 * x2
+                };
+                let v6 = if 1.5_f64.copysign(v[(j + n) % 4]) <= -0.5 {
+                    v5 * s0
+                } else if ((v[j % 4].sin() * 0.9).acos().powi(2) + 0.5).recip() <= -1.0 {
+                    (x1 * x1 + 0.5).powf(0.3)
+                } else {
+                    let v5 = (f64::cos(v5) * 0.9).acos();
+                    s0 = s0 * 0.5 + f64::tanh(v[k3 % 4].atan().tanh().exp()) * 0.1;
+                    f64::sinh(fj.sin() * 1.5) + (v[0].powi(2) + 0.5).cbrt() + f64::tanh(v5)
+                };
+                if !(j == 1 && m5::prog_18(1.2, f64::cos(f64::cosh(x0.cos())), (v6 + x1).tanh() * 2.0, v, j) < 1.0) {
+                    s1 = s1.mul_add(0.75, ((0.25 - v5).sin() * 0.9).acos().cos() * 0.02);
+                    acc2 -= 0.1 * (s0 + v[j % 4]).tanh();
+                } else if f64::sin(v5.atan()).exp() < x2 - v5 {
+                    acc2 += 0.1 * ((x2 + fj) * s1.sin()).sin();
+                }
+                acc2 += 0.1 * (0.3 * x0).cos().sin();
+            }
+            match k3 % 4 {
+                0 => {
+                    s0 = (s0 * 0.75 + f64::powi(2.0_f64.powf(s0.sin()), 2).ln_1p() * 0.1).sin();
+                }
+                g if g > 1 => {
+                    s1 = (s1 * 0.8 + m5::prog_18(f64::sin(v[k3 % 4]).sin(), f64::sin(s1 * s1), 0.5, v, 5) * 0.005).sin();
+                    if k3 < n && f64::atan(v[n % 4]) - f64::cos(x1) <= v[k3 % 4] * 0.5 {
+                        let v7 = x1 - x2;
+                        acc2 += v7.sin() * 0.5;
+                    } else {
+                        acc2 += ((s1.cos() * 0.9).atanh() + s1).tanh() * 0.5;
+                        if n == 5 && s0 / (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 0.5) < -1.0 {
+                            break;
+                        }
+                    }
+                    s1 = (s1 * 0.8 + (x1 * x1).ln_1p() * 0.2).sin();
+                    if f64::powi(v[1].powi(2) + 1.0, -3).sin().exp2() > s1 {
+                        continue;
+                    }
+                }
+                _ => {
+                    let v8: f64 = x2 / (x1.sin() + 2.0);
+                    s1 = (s1 * 0.8 + f64::sin(v8) * 0.05).sin();
+                }
+            }
+            s0 = 0.5 * s0 + 0.1 * (s1 * x2).sin();
+        }
+        let v9 = x1;
+        let v10 = match k3 {
+            0..=2 => {
+                let x2 = (x2 + v[0]) * x1;
+                s1 = (s1 * 0.8 + (x0 * x0 + 0.5).recip() * 0.1).tanh();
+                x2 + v[k3 % 4]
+            }
+            MODE_D => prog_3(v9.tanh() * 2.0, 0.25, x1, &v, k3),
+            4 => prog_3(x2, s0, (-(x2 * std::f64::consts::LN_2)).cos(), &v, 1),
+            _ => {
+                s1 = (s1 * 0.75 + 3.0_f64.hypot(v9) * 0.25).sin();
+                f64::sqrt(x2 * x2 + 0.5) - x2
+            }
+        };
+        let v11 = prog_3((v9.sin() * 2.0).cosh().cos(), x1, v[k3 % 4].sin(), &v, n);
+        let mut a12 = v;
+        a12[0] *= 1.5;
+        a12[0] += f64::sinh(f64::cos(x1) * 1.5).sin();
+        x2.cos() + s0 + s1 * 0.5 - acc2.tanh() - f64::sin(v10) - v11.cos() - a12[1].sin() + s1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x0;
+        let mut s1: f64 = v[2].powi(2).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v6: f64 = match mode {
+            Mode::Lower(_, _) => 2.0_f64.atan2(x0),
+            Mode::Upper(_) => x1 * x1,
+            _ => {
+                acc2 += f64::tanh(((x2.powi(2) + 0.5).sqrt().cos() * 0.9).acos());
+                x1 * x2 - x1
+            }
+        };
+        match n % 4 {
+            PHASE_A | 2 => {
+                let v7: f64 = prog_6::<f64>((-x1).cos(), s0.powi(3).sin(), f64::cos(-x2) * 2.0, v, 4);
+                let v8 = m5::prog_18(x2, f64::sin(f64::sin(v6).exp()), f64::sin(v7) * 2.0, v, n);
+                s1 = s1 * 0.8 + f64::tanh(v8).sin() * 0.005;
+            }
+            3 => {
+                s0 = f64::mul_add(s0, 0.5, (x1.cos() * 0.9).atanh().abs().cos() * 0.1);
+                let v9 = prog_58(1.5, 0.5, ((x1 * x1 + 0.5).recip() + x2.mul_add(x2, v6)).cos(), v, n);
+                s1 = (s1 * 0.6 + f64::sin(v9) * 0.005).sin();
+            }
+            _ => {
+                s1 = s1 * 0.75 + (x1 * x1 + 1.0).log10().tanh() * 0.5;
+                let v10 = f64::powi((x0.powi(2) + 0.5).ln(), 2).ln_1p();
+                acc2 += v10.sin();
+            }
+        }
+        let mut k11 = 0;
+        while k11 < n + 1 {
+            k11 += 1;
+            if (v6 * v6 + 2.0).ln() + (v6 * v6).ln_1p() >= x2 {
+                return m5::prog_18(x1, s1.asinh().atan().cos() * 2.0, f64::tanh(f64::tanh(v[n % 4]) + s0), v, n);
+            }
+            let v14 = if v6.tanh() + x0 >= x0 && n % 3 == 1 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    acc2 += (u.to_degrees() * 0.01 - f64::exp(u.sin())).cos() * 0.05;
+                    if j < 1 {
+                        s1 = f64::mul_add(s1, 0.75, f64::cos(s1) * 0.25);
+                        s1 = s1 * 0.6 + ((v[j].tanh() * 0.5).ln_1p() + f64::powi(s1, 2)).cos() * 0.05;
+                    } else if (x2.sin() + 2.0).cbrt() <= 0.25 && j == 3 {
+                        acc2 += 0.05 * f64::tanh(f64::cos(x0).exp());
+                    } else {
+                        let v12 = f64::tanh(x2) + (x1.cos() * 0.9).atanh();
+                        let v6 = f64::asin(f64::tanh(v6.max(v12)) * 0.9);
+                        acc2 += 0.05 * v6.cos();
+                    }
+                    if u * fj > v[j] {
+                        continue;
+                    }
+                }
+                let v6 = (v6.tanh() * 0.9).asin() + (v6.tanh() * 1.2).tan();
+                ((s0 + v6).powi(2) + 1.0).recip()
+            } else {
+                let v13 = f64::ln(f64::powi(x2 * v6, 2) + 0.5);
+                x0.mul_add(x1, v6) + v13.cos()
+            };
+            let v15 = v[1].sin();
+            acc2 += (x1.to_radians().powi(2) + 1.0).log((v15 / (f64::sin(v15) + 2.0)).powi(2) + 2.0);
+            s1 = (s1 * 0.8 + v14.tanh() * 0.01).tanh();
+        }
+        let v22 = match mode {
+            Mode::Lower(_, _) => {
+                let v18 = m5::prog_18(x2, 1.2, 0.75, v, n);
+                f64::cbrt(f64::sin((v18.powi(2) + 1.0).ln()) + 2.0)
+            }
+            Mode::Upper(hi19) => {
+                let x2 = v6.tanh().exp2();
+                let v20 = (f64::exp_m1(hi19.tanh()).powi(2) + 2.0).ln();
+                v[k11 % 4].min(x2) + v20.tanh()
+            }
+            Mode::Off => {
+                let v21 = f64::recip((v6 * v6).ln_1p().powi(2) + 0.5);
+                x1 + v21.sin()
+            }
+        };
+        let v27 = match mode {
+            Mode::Upper(_) => {
+                let v24 = x2.abs();
+                f64::asin(f64::sin(x1) * 0.9) + v24.tanh()
+            }
+            Mode::Lower(_, _) => v22 - x2,
+            Mode::Off => {
+                s0 = s0.mul_add(0.5, f64::sin((v[k11 % 4].tanh() * 1.5).cosh()) * 0.1);
+                (f64::cos(v[n % 4]) * 0.9).asin()
+            }
+        };
+        let mut k28 = 0;
+        let v32 = loop {
+            k28 += 1;
+            let v29 = f64::asinh(x1);
+            let v31 = if x2.sin() <= v6 {
+                for j in 0..6 {
+                    if ((v29 - s1).cos() + 2.0).cbrt() < -0.5 || j % 3 == 1 {
+                        continue;
+                    }
+                    acc2 -= f64::cos(f64::sin(s0).exp()) * 0.1;
+                }
+                v27.cos()
+            } else {
+                let v30 = ((x0 * 2.5).powi(2) + 1.0).log2();
+                f64::atan2(3.0_f64, v30 * v29)
+            };
+            s0 = (s0 * 0.75 + (v[3] + (v22 * v22 + 1.0).sqrt()) * 0.1).tanh();
+            if k28 >= 3 || f64::exp_m1(f64::cos(v31)) < -1.0 {
+                break x1;
+            }
+            acc2 += 0.5 * f64::sin(v29);
+        };
+        x2 * 0.25 + f64::tanh(s0) + f64::tanh(s1) + f64::sin(acc2) - v6.sin() + v22 + v27.tanh() + f64::tanh(v32) + m5::prog_18(0.25, f64::sqrt(v[0].powi(2) + 1.0).tanh(), x2.tanh().tanh() * 2.0, v, 1)
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0: f64 = prog_33(x2, 0.25, f64::atan2(3.0_f64, x1).sin() * 2.0, v, 3).cos() * 2.0;
+        let mut s1 = (v[n % 4] + x0).sin() * 2.0;
+        let mut s2 = prog_28(x1, s1, f64::cos((f64::powi((x2 * x2 + 1.0).log2(), 2) + 1.0).log(10.0)) * 2.0, &v, 1).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match mode {
+            Mode::Lower(_, _) => {
+                let v6 = acc3;
+                acc3 -= f64::tanh(v6);
+            }
+            Mode::Upper(hi7) => {
+                acc3 -= (hi7 - 0.75).cos();
+            }
+            Mode::Off => {
+                let v8 = prog_58(1.2, x1, s1, v, n);
+                acc3 += prog_14(s2, 1.2, f64::to_radians(v[n % 4]).tanh() * 2.0, &v, n).sin() * 0.005;
+                acc3 += 0.01 * v8.tanh();
+            }
+        }
+        let v9 = v.iter().fold(prog_48::<f64>(s1, x0, 0.75, &v, 4).tanh(), |r, &p| r * 0.5 + 0.1 * (f64::tanh(x0).exp_m1() + p.cos()).tanh());
+        acc3 += (x1 + v[n % 4]).cos();
+        let v10 = if f64::asinh(f64::powi(x0, 3)) > v9 || n % 2 == 0 {
+            f64::asinh((s1 * s1 + 1.5).acosh())
+        } else if m5::prog_18(2.0, 0.5, x2, v, 4) >= v[3].cos().exp_m1() || n == 3 {
+            f64::powi(x1, 2)
+        } else {
+            let v9: f64 = m5::prog_18(1.2, f64::tanh(v[n % 4].tanh().exp_m1()), f64::tanh(f64::tanh(x1).exp()) * 2.0, v, n);
+            x1.cos().exp_m1() + v9.tanh()
+        };
+        let mut k11 = 0;
+        while k11 < n {
+            k11 += 1;
+            acc3 += 0.25 * x1.sin();
+            let v12 = v.iter().copied().map(|p| (f64::sin(v10.to_degrees() * 0.01) * 1.5).cosh() + p.tanh()).sum::<f64>();
+            acc3 += 0.25 * v12.tanh();
+        }
+        let v15 = if let Some(k13) = n.checked_sub(3) {
+            let v14 = f64::tan(x0.sin() * 1.2);
+            v[3 - k13] / (v[(k13 + k11) % 4] * v[(k13 + k11) % 4] + 0.5) / (f64::tanh(v14).powi(2) + 1.5)
+        } else {
+            (-x1).powi(3)
+        };
+        s0 = (s0 * 0.75 + m5::prog_18(x0, s1, 2.0, v, k11) * 0.005).sin();
+        s1 = s1.mul_add(0.5, v[k11 % 4].hypot(v15).cos() * 0.02);
+        s2 = 0.6 * s2 + 0.4 * (-v[1]).tanh();
+        s0 + s1.tanh() + s2 + f64::tanh(acc3) - v10
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = f64::acos(x2.tanh() * 0.9).tanh() * 2.0;
+        let mut s1 = (v[0] + x1).sin() * 2.0;
+        let mut s2: f64 = (v[n % 4] - 0.25).sin().exp2();
+        let mut acc3: f64 = 0.0;
+        for i in 0..6 {
+            if x2.atan() < -0.5 {
+                let v4: f64 = m5::prog_18(2.0, x2, (x0.powi(2) + 1.0).powf(f64::sin(x0)).sin() * 2.0, [v[0], v[1], v[2], v[3]], 6);
+                acc3 -= f64::cos(v4).tanh() * 0.01;
+            } else {
+                let v5 = m5::prog_18(s0, (x0 * x0 + 0.5).cbrt().tanh(), s1, *v, i);
+                s0 = s0 * 0.5 + f64::cos(v5) * 0.005;
+            }
+            s0 = (s0 * 0.8 + (x1 + (f64::sin(v[i % 4]) * 0.9).acos()) * 0.05).sin();
+            acc3 += 0.25 * f64::powi(s2, 3).tanh();
+        }
+        let v10 = if !(n < 4 && prog_6::<f64>(1.2, ((x0 - v[n % 4]) * x0).tanh() * 2.0, s1, *v, 1) <= -1.0) {
+            s1 = (s1 * 0.6 + x1 / 4.0 * 1.0).tanh();
+            (s2 * s2 + 1.0).atan2(x1)
+        } else {
+            for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                let v7: f64 = if s1 * s1 <= 0.0 {
+                    let v6 = f64::acosh(v[i % 4].powi(2) + 2.0);
+                    (fi * fi).ln_1p() + v6.cos()
+                } else {
+                    fi.tanh().exp_m1()
+                };
+                let v8 = v.iter().map(|&p| (f64::powi(v7.cos(), 2) + 1.0).powi(-1) + p.tanh()).sum::<f64>();
+                let v9 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * (f64::exp(v[1].sin()) + p.cos()).tanh());
+                acc3 += 0.5 * f64::tanh(x1 + s0);
+                s1 = (s1 * 0.6 + (f64::sin(v8) + f64::tanh(v9)) * 0.01).tanh();
+            }
+            prog_27(x1, 1.2, 0.75, v, n)
+        };
+        match n {
+            0 => {
+                let v11 = prog_27(f64::cos(s2 + x2).sin() * 2.0, x0, s0, v, n);
+                for i in 0..5 {
+                    acc3 -= v10.tanh() * 0.4;
+                    if v[2].atan() >= -v[(i + n) % 4] {
+                        break;
+                    }
+                }
+                s0 *= 0.75;
+                s0 += 0.005 * v11.cos();
+            }
+            1 | 3 => {
+                s2 = (s2 * 0.75 + f64::hypot(1.5_f64.copysign(s2), x0.sin()) * 0.25).sin();
+            }
+            4 | 6 => {
+                let x2 = (x1.powi(2) + 1.0).recip();
+                acc3 -= f64::sin(x2);
+            }
+            _ => {
+                for i in 0..4 {
+                    let fi = i as f64;
+                    let v12 = match i % 3 {
+                        1 => {
+                            s0 *= 0.8;
+                            s0 += 0.2 * (v10.powi(2) + 0.5).sqrt().cos();
+                            s2.powi(3)
+                        }
+                        2 => x2.tanh().exp_m1(),
+                        _ => m5::prog_18(s2, 1.2, s1, [v[0], v[1], v[2], v[3]], n),
+                    };
+                    let v14 = if v10 >= 0.0 || n < 5 {
+                        let v13 = ((fi - v12).powi(2) + 2.0).sqrt();
+                        x1.to_degrees() * 0.02 + v13.sin()
+                    } else {
+                        v12 + 0.75
+                    };
+                    let v15 = v.iter().copied().map(|p| x1.sin() + p.sin()).sum::<f64>();
+                    acc3 -= 0.5 * (s1.tanh() * 0.9).acos().sin();
+                    s2 *= 0.5;
+                    s2 += 0.02 * (v14.sin() - v15.sin()).tanh();
+                }
+            }
+        }
+        'l4: for i in 0..6 {
+            acc3 += 0.25 * (f64::sin(f64::tanh(s2)) * 0.9).asin().tanh();
+            for j in (1..=3).step_by(2) {
+                match j % 4 {
+                    PHASE_A | PHASE_C => {
+                        break 'l4;
+                    }
+                    3 => {
+                        let v16 = v10.abs();
+                        s0 = (s0 * 0.5 + v16.sin() * 0.5).sin();
+                    }
+                    _ => {
+                        let v17 = f64::log10(v10 * v10 + 1.0);
+                        s2 = s2 * 0.6 + v17.sin() * 0.75;
+                    }
+                }
+                acc3 += 0.1 * f64::atan2(x0.cos().cosh(), (x2 / 2.0).powi(2) + 1.0).sin();
+            }
+            let v18 = match i % 3 {
+                0 | PHASE_C => v10 + 1.2,
+                _ => (v10 + v[1]).tanh(),
+            };
+            acc3 += f64::tanh(s1) * 0.25;
+            s1 = 0.8 * s1 + 0.1 * f64::sin(v18);
+        }
+        let v20 = if x2.tanh().exp() < v10 {
+            let v19 = v[n % 4].tanh().sinh();
+            f64::abs(x2) + f64::cos(v19)
+        } else {
+            x0.tanh().exp2()
+        };
+        s0 - s1.sin() - s2 * 0.25 - acc3.tanh() - v20.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_66(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_28(f64::tanh(x0 / 2.0), f64::cos(((w0[n % 4] + *x2).powi(2) + 0.5).recip()) * 2.0, ((x2.sin() * 0.9).atanh().powi(2) + 1.0).ln().cos(), v, 2).cos() * 2.0;
+        let mut s2 = prog_27(f64::tanh(x0.cos().cosh() * (x0 - x1)) * 2.0, f64::tan(f64::cos(x1) * 1.2).cos() * 2.0, w0[3].abs().sin(), w0, n).cos() * 2.0;
+        let mut s3 = *x2;
+        let mut acc4: f64 = 0.0;
+        let f5 = |t: f64| (t.powi(2) + 2.0).ln();
+        let v6 = f5(*x2) + prog_27(f64::acosh(x1 * x1 + 1.5).tanh(), s2, s3, w0, n) * 0.5;
+        let v7 = w0.iter().map(|&p| f5(p)).sum::<f64>();
+        let mut m8 = (v7 * v7 + 2.0).sqrt().cos();
+        let mut m9: f64 = f64::NEG_INFINITY;
+        for i in 0..5 {
+            let fi = i as f64;
+            let c10 = if m5::prog_18((*x2 + v6).sin(), s3, 2.0, *v, i) > 0.5 {
+                v[1] + w0[n % 4] + w0[i % 4]
+            } else {
+                v[i % 4] * 0.3
+            };
+            m8 = m8.min(c10);
+            m9 = m9.max((-fi) + w0[i % 4]);
+        }
+        s2 = (s2 * 0.8 + m8.cos() * 0.05).sin();
+        s1 = s1.mul_add(0.75, m9.tanh() * 0.25);
+        let mut a11 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a11[i][j] = -m9;
+            }
+        }
+        let v12: f64 = prog_58(acc4, *x2, 0.75, [v[0], v[1], v[2], v[3]], n);
+        s3 = (s3 * 0.8 + f64::log(m8.powi(2) + 1.0, 10.0) * 0.1).tanh();
+        acc4 -= ((w0[n % 4] * x1).cos() + 2.0).cbrt();
+        s1 * 0.5 - s2 * 0.5 - s3 * 0.25 + acc4 + v6.cos() - a11[0][0].sin() - v12.tanh() + *x2 / (v7.powi(2) + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2);
+        let mut s1 = prog_60(x1, s0, f64::tanh(0.5_f64.copysign(x0) - x1), &v, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_58((s0.atan2(f64::powi(acc2, 2) + 0.5) / (f64::recip(acc2 * acc2 + 0.5).powi(2) + 0.5)).tanh() * 2.0, f64::sqrt(x1 * x1 + 2.0).cos(), (v[n % 4] * v[n % 4] + 0.5).ln().sin(), v, n);
+        let [b4, b5] = [(x2.hypot(x1).powi(2) + 1.0).atan2((x2.powi(2) + 1.0).log(10.0)), f64::powi(v[n % 4] - s0, 2)];
+        let v6 = prog_27(0.25, acc2, f64::powf(2.0_f64, b5.tanh()).cos(), &v, n);
+        let mut k7 = 0;
+        let v14 = loop {
+            k7 += 1;
+            for _ in 0..n {
+                let v8 = f64::tanh(x1).sinh();
+                let v9: f64 = v[1].cos().exp2() + b4.tanh().sinh();
+                let [_, _, _, b10] = v;
+                s1 = (s1 * 0.8 + s1.sin().exp() * 0.05).tanh();
+                s0 *= 0.5;
+                s0 += 0.05 * (f64::cos(v8) + f64::sin(v9) + b10.cos()).cos();
+            }
+            let [_, b11, b12, b13] = v;
+            acc2 -= 0.4 * f64::cos(v6);
+            if k7 >= 5 || m5::prog_18(f64::cos(2.0_f64.atan2(x0)) * 2.0, f64::tanh(f64::cosh((b4 + b13).sin() * 2.0)) * 2.0, (v[k7 % 4] * v[k7 % 4] + 1.5).acosh().cos() * 2.0, v, k7) >= 0.5 {
+                break (b11.powi(2) + 2.0).acosh();
+            }
+            s0 = s0.mul_add(0.6, f64::cos(b11.cos() + f64::cos(b12)) * 0.2);
+        };
+        s0.sin() + s1 * 0.25 + acc2 + f64::cos(v3) - b4.cos() + v6.tanh() - f64::tanh(v14) - 0.5_f64.hypot(x2)
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::mul_add(x1, x2, x2).sin() * 2.0;
+        let mut s1 = f64::recip(v[n % 4] * v[n % 4] + 0.5);
+        let mut s2 = f64::sin(s0.hypot(x2)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if n > 0 {
+            let mut k4 = 0;
+            while k4 < 4 && (s1.sin() * 1.5).sinh() <= x1 {
+                k4 += 1;
+                s2 = 0.8 * s2 + 0.05 * f64::tanh(v[k4 % 4]).exp().tanh();
+                if 0.5_f64.copysign(x0.asinh()) < 0.5 {
+                    break;
+                }
+            }
+            let v5 = prog_2::<4>(s1, 2.0, (x0.tanh() * 1.2).tan().tanh() * 2.0, &v, 4);
+            s1 *= 0.6;
+            s1 += 0.005 * v5.cos();
+        } else if -x2 > -0.5 {
+            let x0: f64 = prog_32(acc3, x0, s2, v, n);
+            acc3 += f64::sin(x2.abs());
+            s0 = f64::mul_add(s0, 0.75, x0.sin() * 0.005);
+        }
+        let mut a6 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a6[i % 4] = a6[i % 4] * 0.5 + fi.tanh().tanh() * 0.5;
+        }
+        let v7 = a6.windows(2).map(|w| (a6[n % 4] * a6[n % 4] + 2.0).acosh() + w[0] * 0.25).sum::<f64>();
+        if v7.hypot(v[n % 4]) < 0.5 {
+            return prog_14(1.5, (x1 * 0.65).asinh().tanh() * 2.0, f64::min(x0, v7).cos(), &v, n);
+        }
+        let mut m8: f64 = x0.tanh();
+        for i in 0..=3 {
+            let c9 = if x1 / (v[i] * v[i] + 1.0) >= 0.5 {
+                v[i].mul_add(s2, s2)
+            } else {
+                s2 * (0.5 * v[3])
+            };
+            m8 = m8.min(c9);
+        }
+        s0 = (s0 * 0.75 + m8.tanh() * 0.005).sin();
+        s0 * 1.5 + s1 * 0.75 + s2 * 0.5 - acc3
+    }
+
+    #[differentiable]
+    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = (0.5_f64.hypot(x2).cos() * 0.9).acos().sin() * 2.0;
+        let mut s2 = (x0 + s0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (s1 / 4.0).asinh() + p.cos() + q.sin()).sum::<f64>();
+        match n % 3 {
+            0 => {
+                acc3 += (0.8 - x1).cos();
+                acc3 += x0.sin();
+            }
+            1 => {
+                let mut k5 = 0;
+                while k5 < 3 && (f64::powi((x2.powi(2) + 1.0).log10(), 2) + 0.5).powf(x2.cos()) >= x1.sin() {
+                    k5 += 1;
+                    s2 = s2 * 0.5 + f64::exp(f64::sin(v4.atan())).cos() * 0.1;
+                    let v6 = (x0.sin() * 1.5).cosh();
+                    s0 = s0 * 0.75 + prog_3(s2, x2, 0.75, &v, k5).cos() * 0.005;
+                    s1 = (s1 * 0.6 + v6.tanh() * 0.1).tanh();
+                }
+                s0 = (s0 * 0.5 + s0 / (f64::tanh(x1) + 2.0) * 0.02).tanh();
+            }
+            2 => {
+                s0 = s0.mul_add(0.5, 3.0_f64.copysign(s0).sin() * 1.0);
+                if prog_48(f64::sin(v4.sin().atan()), f64::asinh(x1.cos()).cos() * 2.0, f64::cos(f64::tanh(acc3) * (-x1)) * 2.0, &v, 4) > s1 {
+                    s2 *= 0.75;
+                    s2 -= 0.005 * f64::tanh(prog_16(x2, (2.0_f64.copysign(s2) - s1).cos(), acc3, v, n));
+                    s0 = s0.mul_add(0.75, f64::tanh(f64::clamp(v[n % 4], v[3].tanh() - 1.5, f64::sin(x1) + 1.5)) * 0.25);
+                } else if prog_14(((s0 * s0 + 1.0).sqrt().sin() * 0.9).asin().tanh(), x0, (x2 * v[n % 4]).sin() * 2.0, &v, n) <= -0.5 && n == 6 {
+                    let v7 = s0 + (s0 * s0 + 1.0).log2();
+                    acc3 += 0.5 * v7.tanh();
+                }
+            }
+            _ => {
+                let v8 = acc3.asinh() / 3.0;
+                s2 = s2 * 0.8 + (v8 / (v4.powi(2) + 0.5)).tanh() * 0.01;
+            }
+        }
+        if s1 + x2 <= v4 {
+            return f64::tanh(f64::atan2(v[0] * v[0] + 1.0, s0)).exp();
+        }
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            let v10 = v.iter().map(|&p| f64::sqrt(x1.powi(2) + 1.0) + p.cos()).sum::<f64>();
+            if v10.hypot(v[k9]) >= -1.0 || k9 % 2 == 0 {
+                s0 = s0 * 0.8 + s0.asinh().cos() * 0.2;
+            } else if ((x1 + v[k9]).powi(2) + 1.0).log2() >= -0.5 && k9 % 3 == 1 {
+                s1 *= 0.75;
+                s1 += 0.25 * f64::cos((s1 * s1 + 1.0).ln());
+                if n == 2 && f64::ln_1p(v4.cos() * 0.5) < s1.tanh().exp() {
+                    acc3 += (s1 + s0).tanh() * 0.5;
+                    break x2.asinh();
+                }
+                let v11 = f64::ln_1p(x0.powi(2).powi(2));
+                s2 *= 0.5;
+                s2 += 0.1 * f64::sin(v11.cos());
+            }
+            s1 *= 0.5;
+            s1 -= 0.005 * f64::sin(prog_3::<f64>(s1, (s1 * v4).sin(), f64::cos(s0.tanh().exp_m1()) * 2.0, &v, k9));
+            if k9 >= 3 {
+                break f64::sin(v[n % 4]);
+            }
+        };
+        let mut k13 = 0;
+        let v15 = loop {
+            k13 += 1;
+            let v14 = f64::cbrt(v12.cos() + 2.0);
+            s1 = s1.mul_add(0.75, (f64::tanh(v[(k13 + n) % 4]).cosh() + s1).sin() * 0.1);
+            if (f64::cos(v14) + 2.0).cbrt() <= v12 * x0 || k13 % 2 == 0 {
+                s2 = s2 * 0.6 + f64::asin(f64::cos(s2) * 0.9).cos() * 0.1;
+                s1 = (s1 * 0.5 + x1 * 0.5).sin();
+            } else if f64::sinh(f64::sin(v4) * 2.0) <= v12 {
+                s1 = s1 * 0.6 + f64::cos((v[0] * v[0] + 1.0).log10()) * 0.75;
+                s0 = 0.8 * s0 + 0.05 * (v[k13 % 4] * v[k13 % 4] + 1.0).log(s0.powi(2) + 2.0).tanh();
+                if prog_3(v12, (v12 * v12 + 0.5).sqrt().sin(), 2.0, &v, n) >= -0.5 {
+                    acc3 += (x1 * x1).ln_1p().cos() * 0.5;
+                    break (x2 * x2 + 0.5).cbrt() - f64::tan(f64::cos(v4) * 1.2);
+                }
+            }
+            if k13 >= 4 || x1 <= f64::recip(x1 * x1 + 0.5) {
+                break s1.abs() - f64::tanh(s1);
+            }
+        };
+        let mut k16 = 0;
+        loop {
+            k16 += 1;
+            acc3 += f64::abs((v12.cos() + 2.0).cbrt()) * 0.2;
+            s0 = (s0 * 0.75 + (x1.tanh().exp2() - f64::ln(x2 * x2 + 1.0)) * 0.1).sin();
+            acc3 -= ((x1 / (v15 * v15 + 1.0)).tanh() * 0.9).acos().tanh() * 0.25;
+            if k16 >= 6 {
+                break;
+            }
+        }
+        x1 * 0.5 + s0 * 1.5 - s1 - s2 - acc3.tanh() - v12 * 0.75 - v15.cos() - v12.atan()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cbrt(v[n % 4].atan().cos() + 2.0);
+        let mut s1 = f64::sin(f64::acos(x0.cos() * 0.9)) * 2.0;
+        let mut s2 = x2.sin().exp_m1();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = v;
+        a4[2] *= 1.5;
+        a4[1] += prog_14(f64::cos(f64::log(1.5_f64, f64::cos(acc3).powi(2) + 2.0)), s0, f64::sin(-s0) * 2.0, &v, n).cos();
+        a4 = [(a4[1] * 0.8 + f64::exp2(f64::cos(x1)).tanh() * 0.1).tanh(), (a4[3] * 0.5 + f64::to_radians(v[n % 4]).tanh() * 1.0).sin(), a4[1].mul_add(0.6, f64::sin(prog_29(f64::powf(s0 * s0 + 0.5, v[2].tanh()).sin(), (s0 / (f64::powi((s1.powi(2) + 1.0).ln(), 2) + 1.5)).sin() * 2.0, f64::min((s0.powi(2) + 1.0).log2(), (s0.cos() * 1.2).tan()).cos() * 2.0, &v, n)) * 0.005), (a4[1] * 0.6 + f64::cbrt(s1.tanh() + 2.0).cos() * 0.25).tanh()];
+        assert!(n < 100);
+        for i in 0..n {
+            let fi = i as f64;
+            let mut k5 = 0;
+            while k5 < n && f64::min(s2, x2) > -1.0 {
+                k5 += 1;
+                acc3 += 0.05 * f64::sin(fi.sin().exp());
+                let v6: f64 = (x2 * x2 + 0.5).atan2(x0);
+                let m7 = 2 * k5 + 1;
+                let c8: f64 = table(m7);
+                acc3 -= 0.05 * (v6.tanh() + c8.sin()).sin();
+            }
+            acc3 -= f64::sin(a4[n % 4]) * 0.25;
+        }
+        acc3 += f64::max(f64::log(0.5_f64, v[n % 4] * v[n % 4] + 2.0), x0).sin();
+        let mut k9 = 0;
+        while k9 < n && s2 * (s1 * 0.35) >= a4[k9 % 4] {
+            k9 += 1;
+            acc3 -= 0.25 * f64::sin(f64::tan(x0.tanh() * 1.2));
+            s1 = (s1 * 0.75 + (s1.cos() * 1.2).tan() * 0.02).tanh();
+        }
+        s0 *= 0.5;
+        s0 -= 0.1 * (f64::sin(x2.cos()) * 1.5).sinh().tanh();
+        s2 = f64::mul_add(s2, 0.8, f64::sin(f64::tan(x1.sin() * 1.2) + f64::log2(x0.powi(2) + 1.0)) * 0.01);
+        s0.sin() + s1 + s2 + acc3.cos() - a4[0].cos()
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::exp_m1(f64::sin(v[n % 4]));
+        let mut s1 = (x1 - v[n % 4]).tanh() * 2.0;
+        let mut s2 = f64::ln(v[n % 4] * v[n % 4] + 0.5);
+        let mut acc3: f64 = 0.0;
+        let v4 = match n {
+            0 | 2 => f64::tanh(s0).exp_m1(),
+            4..=6 => f64::tan(x0.cos() * 1.2),
+            _other => (f64::powi((v[n % 4] * v[n % 4]).ln_1p(), 2) + 1.0).powf(acc3.tanh()),
+        };
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if f64::powi(x1, 3) / ((2.5 * fi).sin() + 2.0) <= 0.5 {
+                return x0.to_degrees() * 0.01;
+            }
+            let v5 = match i % 2 {
+                0 => x1.atan() + v4 * v4,
+                1 => ((x2.sin() * 0.5).ln_1p().cos() * 1.5).sinh(),
+                _other => (f64::sin(v[0]) * 0.5).ln_1p(),
+            };
+            acc3 += 0.5 * x0.atan().cos();
+            s2 = s2.mul_add(0.8, v5.sin() * 0.02);
+        }
+        for i in (0..n).rev() {
+            acc3 += 0.25 * (v[i % 4] / (x2 * x2 + 1.5) + x1).tanh();
+            if (x0.powi(2) + 1.0).log2() >= 0.0 {
+                continue;
+            }
+        }
+        if f64::cos(x2).cosh() > 0.5 && n % 2 == 0 {
+            s1 *= 0.8;
+            s1 += 0.2 * x0.abs().sin();
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                if n > 4 && v4 / (x2 * x2 + 1.5) <= f64::powf(0.5_f64, s0.tanh()) {
+                    acc3 += (s0 - 1.5).tanh() * 0.4;
+                    continue;
+                }
+                s1 = f64::mul_add(s1, 0.75, (f64::tanh(x1) * 0.9).asin().powi(2).sin() * 0.02);
+                match k6 {
+                    0 => {
+                        s0 = (s0 * 0.6 + s0.tanh() * 0.4).tanh();
+                    }
+                    2 => {
+                        acc3 -= 0.4 * f64::tanh(f64::cbrt(x1.sin() + 2.0).sin().cosh());
+                    }
+                    3..=4 => {
+                        continue;
+                    }
+                    _ => {
+                        for u in v {
+                            acc3 -= s0.sin().exp().sin() * 0.1;
+                            acc3 += 0.05 * u.asinh();
+                            match k6 + n {
+                                MODE_A if n < 4 => {
+                                    acc3 += (x1 - x0).cos() * 0.1;
+                                    let v7 = ((0.1 - x0).sin() * 0.9).asin();
+                                    acc3 -= 0.1 * v7.tanh();
+                                }
+                                g if g > 2 => {
+                                    s2 = (s2 * 0.8 + x2 * s2 * 0.05).tanh();
+                                }
+                                _ => {
+                                    s2 = 0.8 * s2 + 0.1 * (f64::tanh(s1 * v[k6 % 4]) + 2.0).cbrt().sin();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } else if f64::log10(x0.powi(2) + 1.0) * (s0 * x0) >= s0.clamp(-0.5, 1.0) && n % 3 == 1 {
+            for &t in v.iter() {
+                s1 = (s1 * 0.6 + x0 * t * 0.1).tanh();
+                s2 = s2 * 0.6 + (s2.to_radians() * 50.0 - s2).cos() * 0.2;
+                let v8 = (s1 * s1 + 2.0).ln();
+                s2 = 0.6 * s2 + 0.5 * v8.tanh();
+            }
+            acc3 += 0.4 * f64::max(v4, f64::ln_1p(v4.sin() * 0.5)).tanh();
+        }
+        let a9 = v.map(f64::sin);
+        s0.cos() - s1 - s2 * 0.75 + acc3.cos() - f64::cos(v4) + f64::sin(a9[3])
+    }
+
+    #[differentiable]
+    pub fn prog_73<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x1;
+        let mut s1 = (x2.sin() * 0.9).atanh() * core::f64::consts::FRAC_1_SQRT_2;
+        let mut s2 = (x1 + v[2]).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::asinh(v[i]);
+        }
+        let v5 = m5::prog_18((a4[0] * x0).tanh() * 2.0, f64::tanh(x0 * a4[0]), f64::cos(x2.min(acc3)), [v[0], v[1], v[2], v[3]], n);
+        let mut a6 = [0.0; N];
+        for i in 0..n {
+            a6[i % 4] += f64::sin((s1 - v5).sin().exp()) * 0.25;
+        }
+        match n {
+            0 | PHASE_C => {
+                let v7 = f64::sinh(a4[n % 4].cos() * 1.5);
+                s1 = 0.6 * s1 + 0.05 * ((acc3.tanh() + 2.0).cbrt() * (v7.to_degrees() * 0.02)).sin();
+            }
+            3..=5 => {
+                s0 = (s0 * 0.6 + (f64::tanh(x2) * 0.9).acos() * 0.1).tanh();
+            }
+            6 => {
+                s2 *= 0.6;
+                s2 += 0.4 * 1.5_f64.min(x2).sin();
+                acc3 += f64::cbrt(x0.sin() + 2.0);
+            }
+            _ => {
+                let v8 = (x2.tanh() + 2.0).cbrt().sin();
+                s2 = (s2 * 0.75 + (a6[n % 4] * 0.05).sin() * 0.01).tanh();
+                if f64::asinh(x1) < -0.5 {
+                    acc3 += 0.02 * v5.cos();
+                    s2 = 0.6 * s2 + 0.1 * f64::tanh(v8 / (x2 * x2 + 0.5));
+                } else if !(n == 6) {
+                    acc3 += v8.tanh().exp2().tanh();
+                    let v9: f64 = prog_36::<f64>(x0.sin().cos(), acc3.sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
+                    s2 = (s2 * 0.75 + v9.tanh() * 0.005).sin();
+                } else {
+                    let v10: f64 = prog_58((acc3 * acc3 + 2.0).acosh().sin() * 2.0, x0, (x0 / (v8 * v8 + 1.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                    let x1 = prog_16((x1.powi(2) + 2.0).acosh().tanh() * 2.0, f64::sin(x1) * 2.0, s2, [v[0], v[1], v[2], v[3]], n);
+                    acc3 -= 0.005 * f64::tanh(v10.cos() + x1.cos());
+                }
+            }
+        }
+        let mut m11 = f64::INFINITY;
+        for i in 0..4 {
+            m11 = m11.min(f64::exp2(a6[2].sin()) + v[i]);
+        }
+        s2 = (s2 * 0.8 + m11.tanh() * 0.005).sin();
+        let mut a12 = [0.0; N];
+        for i in 0..N {
+            a12[i] = s1.mul_add(v[i], s2);
+        }
+        let mut k13 = 0;
+        while k13 < n + 1 && (v5.powi(2) + 1.0).log(10.0) <= x0 {
+            k13 += 1;
+            let mut k14 = 0;
+            while k14 < n + 1 && x0 < -1.0 {
+                k14 += 1;
+                s0 = (s0 * 0.6 + s0 * 0.4).sin();
+                if k14 % 2 == 0 && (a12[k13 % 4] * a12[k13 % 4] + 1.0).ln() <= 0.5 {
+                    s1 = (s1 * 0.8 + ((a6[k14 % 4].powi(2) + 2.0).sqrt() + m11) * 0.1).sin();
+                } else {
+                    s2 = s2 * 0.5 + f64::log(1.5_f64, f64::powi(s2.tanh(), 2) + 2.0) * 0.75;
+                }
+                if k14 > 5 {
+                    continue;
+                }
+            }
+            acc3 += f64::tanh(((x1.sin() * 0.9).asin().cos() * 1.5).sinh()) * 0.25;
+        }
+        s0 * 1.5 + s1 + s2.sin() - acc3.tanh() + v5.sin() - a6[2].sin() + a12[3] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x1 * 0.8;
+        let mut s1 = f64::asin(x1.cos() * 0.9).sin().exp().tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        assert!(n < 100);
+        match n {
+            PHASE_A if n % 2 == 0 => {
+                s1 = (s1 * 0.75 + (x0 * x0 + 1.0).powi(-3) * 0.02).sin();
+                let c3: f64 = table(n + 1);
+                acc2 += c3;
+            }
+            1..=2 => {
+                let v4 = acc2.min(v[n % 4]);
+                acc2 += v4.tanh();
+            }
+            g if g > 3 => {
+                let v5 = prog_29(x2, s0, f64::sqrt(acc2 * acc2 + 1.0).tanh() * 2.0, &v, n);
+                s0 = 0.5 * s0 + 0.005 * v5.tanh();
+            }
+            _ => {
+                let mut k6 = 0;
+                while k6 < 4 && v[0].mul_add(s0, x0) <= x2 {
+                    k6 += 1;
+                    if x2.cos().exp2() >= -0.5 {
+                        return v[k6 % 4] + s0;
+                    }
+                    let c7: f64 = table(k6 + n);
+                    let v8: f64 = prog_3(x2, 1.5_f64.atan2(v[3]).sin() * 2.0, f64::cos(-x0.asinh()), &v, k6);
+                    s1 *= 0.8;
+                    s1 -= 0.2 * f64::sin(-v[k6 % 4]);
+                    s1 = (s1 * 0.8 + (c7.sin() - v8.sin()) * 0.005).sin();
+                }
+                s1 = 0.5 * s1 + 0.4 * (x0.sin().powi(2) + 2.0).acosh().sin();
+            }
+        }
+        for &t in v.iter() {
+            s0 = s0 * 0.8 + f64::sin(m5::prog_18(x2.atan().tanh(), t, f64::cos(1.5_f64.atan2(t)) * 2.0, v, 5)) * 0.005;
+            let v9 = v.iter().fold(prog_3(f64::sin(x0 / (x0.powi(2) + 0.5)) * 2.0, t, 0.75, &v, 0).cos(), |r, &p| r * 0.75 + 0.05 * (s0 / (r.tanh().sinh().sin() + 2.0) + f64::cos(p)).cos());
+            s0 = s0 * 0.75 + f64::sin(v9).sin() * 0.005;
+        }
+        'l2: for i in 1..n {
+            let fi = i as f64;
+            let v10 = m5::prog_18(0.5, f64::sin(x2) * 2.0, 2.0, v, 3);
+            s1 = (s1 * 0.5 + f64::ln_1p(x2.sin() * 0.5) * 0.5).sin();
+            for u in v {
+                let c11: f64 = table(i + n);
+                if s1 - fi < 1.0 {
+                    continue 'l2;
+                }
+                let v12 = fi + v[1];
+                acc2 += 0.1 * ((x0 / 2.0).powi(2) + 1.5).acosh().cos();
+                s1 = (s1 * 0.8 + (u.tanh() + c11 + v12.tanh()) * 0.1).tanh();
+            }
+            if f64::atanh(x0.sin() * 0.9) < -0.5 {
+                let v13 = m5::prog_18(s0, s1, 2.0, v, i);
+                let v14 = f64::tanh(SCALE + s1);
+                acc2 += 0.2 * (f64::cos(v13) + v14).sin();
+            }
+            s1 = 0.8 * s1 + 0.005 * f64::cos(v10);
+        }
+        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::asin((x2 / (v[n % 4] * v[n % 4] + 1.0)).tanh() * 0.9) + p.tanh() + q.sin()).sum::<f64>();
+        let mut a16 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a16[i % 4] -= f64::tanh(fi + x1) * 0.2 * a16[(i + n) % 4];
+            a16[(i + 1) % 4] += a16[i % 4] * (f64::sqrt(x0.powi(2) + 0.5).cos() * 0.05);
+            s0 *= 0.75;
+            s0 += 0.02 * f64::cos((s0.tanh() * 2.0).sinh());
+        }
+        x0 + s0 - s1 * 0.25 - acc2.sin() + v15.sin() + a16[0].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_75<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0: T = v[n % 4].to_degrees() * 0.01;
+        let mut acc1: T = 0.0;
+        let mut k2 = 0;
+        'l0: loop {
+            k2 += 1;
+            let v3 = v.iter().fold(-0.0, |r, &p| r + (T::sqrt((x1 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).powi(2) + 0.5) + T::tanh(p)));
+            for _ in 0..n {
+                if x0 / (T::sin((x0.cos() * 0.9).atanh()) + 2.0) <= v3 || n < 5 {
+                    break 'l0;
+                }
+                let v4: T = T::sqrt(x2.powi(2) + 0.5);
+                acc1 = acc1 - 0.1 * ((T::powi(v4, 2) + 1.0).log10().tanh() * 1.2).tan().cos();
+            }
+            if x2 >= T::acos(v[0].tanh() * 0.9) {
+                s0 = s0.mul_add(0.8, (s0 * s0 + 2.0).ln().sin() * 0.25);
+            } else {
+                acc1 = acc1 + x0.tanh().exp().tanh();
+                acc1 = acc1 + (T::cos(v3.tanh()) + 2.0).cbrt().cos();
+            }
+            s0 = s0 * 0.5 + T::sin(x0) * 0.5;
+            if k2 >= 2 || prog_3(x0 * 1.5, x0, x0 * 0.5, v, 2) < v[k2] {
+                break;
+            }
+            acc1 = acc1 + 0.5 * v3.cos();
+        }
+        if prog_42::<T>(T::acosh(T::powi(T::cos(x1), 2) + 1.5).sin() * 2.0, x0 * 2.0, x0, v, n) < -0.5 {
+            return T::from_f64(3.0_f64).unwrap().hypot(x1);
+        }
+        if k2 == 0 {
+            s0 = (s0 * 0.6 + (0.3 - x2) * 0.4).tanh();
+        } else if prog_48(x0 * 0.25, T::cos(x0).cos() * 2.0, x0 * 2.0, v, k2) < 0.5 {
+            let v5 = (x0 * x0 + 2.0).acosh() - (s0 * s0 + 1.0).log10();
+            s0 = (s0 * 0.6 + (s0 * s0 + 1.5).acosh() * 0.02).tanh();
+            s0 = 0.5 * s0 + 0.1 * T::cos(v5);
+        } else {
+            let v6 = prog_3((x2 * x2 + 1.0).atan2(s0).sin() * 2.0, x0, T::min(x2 + 1.5, -s0).tanh(), v, 5);
+            let v7 = (-s0).cos().exp();
+            acc1 = acc1 + 0.005 * T::tanh(T::cos(v6) + v7.tanh());
+        }
+        s0 = (s0 * 0.8 + (s0 * s0 + 1.0).sqrt() * 0.1).tanh();
+        let mut k8 = 0;
+        while k8 < n && x2.powi(2) >= -1.0 {
+            k8 += 1;
+            if !(k8 < 4) {
+                let v9 = x1 * x2;
+                acc1 = acc1 + 0.25 * (v[n % 4] * v9).tanh();
+            } else {
+                let v10 = T::exp2(T::tanh(x1));
+                acc1 = acc1 - T::sin(v10).tanh() * 0.25;
+            }
+            s0 = s0 * 0.5;
+            s0 = s0 + 0.5 * s0.clamp(T::sin(s0) - 1.5, T::sin(s0) + 1.5).tanh();
+        }
+        let v11 = v.iter().skip(1).step_by(2).copied().fold(-0.0, |r, p| r + (x2.clamp(-0.5, 0.5) + p * 0.25));
+        s0 * 0.5 - acc1.cos() + v11 * 0.25 - prog_3(((v[3] - v11) / 2.0).cos(), x2, T::sin(T::sin(T::sin(v11)).exp()), v, 3)
+    }
+
+    #[differentiable]
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[2].atan();
+        let mut s1 = prog_71(x1, 0.75, f64::tanh(x0 * x2) * 2.0, *v, n).cos() * 2.0;
+        let mut s2: f64 = x0.powi(3).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let a4 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            let mut m6: f64 = (s1 * x0).tanh();
+            for j in 1..4 {
+                let c7 = if 1.0 - (s2 + s1) < -0.5 {
+                    s0 + x1
+                } else {
+                    2.0 * s2.mul_add(v[3 - j], x2)
+                };
+                m6 = m6.min(c7);
+            }
+            for j in 1..n {
+                if !(k5 == 2 && x1 - 1.25 >= a4[j % 4]) {
+                    s2 = (s2 * 0.5 + ((-s2).powi(2) + 1.0).recip() * 0.75).sin();
+                    continue;
+                }
+                acc3 += m5::prog_18(x0, s2, f64::sin(f64::cos(f64::powi(x0.powi(2) + 1.0, -1)).exp()) * 2.0, [v[0], v[1], v[2], v[3]], k5).sin() * 0.01;
+                s1 = s1.mul_add(0.6, (x0 - m6).tanh() * 0.02);
+            }
+            s0 = s0 * 0.8 + 1.5_f64.log(a4[2] * a4[2] + 2.0).cos() * 0.25;
+            if k5 >= 3 || m5::prog_18((m6 + 1.25).tanh() * 2.0, 1.2, f64::tanh(m6), [v[0], v[1], v[2], v[3]], 0) > -1.0 {
+                break (s1.tanh() * 0.9).atanh();
+            }
+        };
+        for i in 0..n {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    break;
+                }
+                MODE_C if n < 4 => {
+                    s0 = (s0 * 0.6 + f64::tanh(s0.cos().sinh()) * 0.25).tanh();
+                    s1 = (s1 * 0.5 + (a4[(i + n) % 4] + fi) * 0.5).tanh();
+                }
+                g if g > 3 => {
+                    s1 = f64::mul_add(s1, 0.75, f64::tanh(a4[i % 4] / (x0 * x0 + 1.0)) * 0.1);
+                    s0 = (s0 * 0.8 + (x1 * x1 + 1.0).log(2.0) * 0.1).sin();
+                }
+                _ => {
+                    let v9 = f64::powf(s1 * s1 + 1.0, 0.5);
+                    s1 *= 0.6;
+                    s1 += 0.2 * v9.sin().sin();
+                }
+            }
+            acc3 += 0.25 * (a4[3] / (s0.powi(2) + 1.5)).cos();
+        }
+        let mut a10 = [v[0], v[1], v[2], v[3]];
+        a10[1] *= 0.75;
+        a10[3] += (f64::powi(x0.sin().cosh(), 2) + 2.0).acosh().cos();
+        if a10[(k5 + n) % 4].hypot(a10[n % 4] - a10[(k5 + n) % 4]) > -1.0 {
+            acc3 += (a4[k5] * x2).sin();
+        } else if ((x1.tanh() * 0.9).asin().powi(2) + 1.0).powi(-3) >= (a4[(k5 + n) % 4].powi(2) + 0.5).ln() {
+            acc3 -= f64::sin(-a10[0]);
+        }
+        let mut a11 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if fi + v8 > -0.5 || i % 3 == 1 {
+                a11[i] = a10[2].sin().exp().sin();
+            } else {
+                a11[i] = s1;
+            }
+        }
+        s0 + f64::tanh(s1) - s2.sin() + acc3 - v8 - a11[2].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_77<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        let mut s0 = ((v[3] + x0).powi(2) + 1.0).powi(-1);
+        let mut acc1: T = 0.0;
+        let v2 = x2;
+        let v6 = match n {
+            PHASE_A | 2 => x0.powi(3),
+            3..=5 => {
+                let v3 = T::tanh(s0);
+                ((v2.to_degrees() * T::from_f64(0.02).unwrap()).cos() * 0.9).asin() + v3.sin()
+            }
+            _other => {
+                let len4 = v.len();
+                for i in 0..len4 {
+                    if i % 3 == 1 {
+                        let v5 = (x1 * 0.65).tanh().exp2();
+                        acc1 = acc1 + v5.tanh() * T::from_f64(0.5).unwrap();
+                    }
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + x0 * v2 * T::from_f64(0.05).unwrap()).tanh();
+                }
+                s0 = s0.mul_add(0.6, T::tanh(T::powf(T::from_f64(3.0_f64).unwrap(), v[n % 4].sin())) * 0.1);
+                (x1 + s0).abs()
+            }
+        };
+        match n {
+            PHASE_A | 2 => {
+                acc1 = acc1 + (v6 - v[2]).sin() * 0.2;
+            }
+            3 => {
+                s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * v[n % 4].tanh();
+                acc1 = acc1 + x1.asinh() * T::sin(v2);
+            }
+            g if g > 4 => {
+                acc1 = acc1 - T::from_f64(0.25).unwrap() * (v6 / (v2.powi(2) + 1.5)).cos();
+                if -v[n % 4] > x0.to_radians() || n % 2 == 0 {
+                    s0 = s0 * T::from_f64(0.5).unwrap();
+                    s0 = s0 - T::from_f64(0.02).unwrap() * v6.sin();
+                    s0 = s0 * 0.6 + (x0 * v2).cos() * 0.1;
+                } else if (x1.sin() * 0.9).acos() > 0.0 {
+                    acc1 = acc1 + T::tanh(v[n % 4].tanh().exp2());
+                } else {
+                    let v7 = T::tanh(-v[n % 4]).exp();
+                    acc1 = acc1 + v7.tanh();
+                }
+                s0 = s0 * T::from_f64(0.75).unwrap() + T::tanh(v6.clamp(acc1.tanh() - 1.5, acc1.sin() + 1.5)) * 0.01;
+            }
+            _ => {
+                let v8 = x0 - v6;
+                acc1 = acc1 + T::cos(v8) * 0.2;
+            }
+        }
+        let mut m9 = T::neg_infinity();
+        for i in 1..4 {
+            m9 = T::max((v[i] / (x1 * x1 + 1.0)).powi(2), m9);
+        }
+        s0 = s0 * T::from_f64(0.8).unwrap();
+        s0 = s0 + T::from_f64(0.02).unwrap() * m9.tanh();
+        x1.tanh() + s0 + acc1.cos() + v2 + v6.tanh() - v2 * v2
+    }
+
+    #[differentiable]
+    pub mod m78 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_78(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1 = f64::copysign((x0 * x0 + 0.5).recip(), f64::sin(w0[n % 4]));
+            let mut s2 = prog_58(s1, 0.5, x1, *w0, n).tanh() * 2.0;
+            let mut s3 = f64::asin(f64::cos(v[n % 4].tanh()) * 0.9);
+            let mut acc4: f64 = 0.0;
+            let mut m5: f64 = 1.0;
+            for i in 0..3 {
+                let c6 = if 0.5 - v[i] <= v[i] {
+                    *x2 / (v[i] * v[i] + 0.5) + (1.0 - v[i])
+                } else {
+                    s1
+                };
+                m5 = m5.min(c6);
+            }
+            s1 = 0.8 * s1 + 0.005 * m5.cos();
+            'b1: {
+                acc4 += (x0 * x0 + 2.0).acosh().cos();
+                for i in (0..5).rev() {
+                    if f64::tan(x1.tanh() * 1.2).mul_add((x2.powi(2) + 1.0).log10(), v[3] * m5) <= 0.0 {
+                        s3 = (s3 * 0.8 + prog_3(s3.asinh().cos() * 2.0, s2, s3, v, 4) * 0.005).sin();
+                        break 'b1;
+                    }
+                    let mut k7 = 0;
+                    while k7 < 3 && 1.5_f64.powf(w0[(k7 + i) % 4].cos()) < v[i % 4] / (x0.powi(2) + 0.5) {
+                        k7 += 1;
+                        s2 = (s2 * 0.8 + (*x2 * s2 - w0[k7].cos().sinh()) * 0.02).tanh();
+                        acc4 += (m5 + s2).abs().sin() * 0.1;
+                        let v8 = 'b4: {
+                            if s3 >= 1.0 {
+                                break 'b4 s3;
+                            }
+                            s2 = (s2 * 0.75 + f64::acosh(s2 * s2 + 2.0) * 0.1).sin();
+                            f64::tanh(s1)
+                        };
+                        s2 = (s2 * 0.5 + v8.sin() * 0.5).tanh();
+                    }
+                    s2 = (s2 * 0.5 + x1.asinh() * 0.5).tanh();
+                }
+            }
+            let f9 = |t: f64| (-(*x2)) + t * 0.5;
+            let v10 = w0.iter().fold(0.0, |r, &p| r * 0.5 + f9(p) * 0.25);
+            let mut k11 = 0;
+            while k11 < 3 {
+                k11 += 1;
+                acc4 -= 0.5 * f64::exp(f64::sin(v10)).sin().exp().tanh();
+                s3 = s3 * 0.5 + f64::cos(3.0_f64.log(s3 * s3 + 2.0)) * 0.25;
+            }
+            s1 * 1.5 - s2.cos() - s3 + acc4 * 1.5 - v10 * 0.25
+        }
+
+        pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::tanh(v[3].powi(2)) * 2.0;
+            let mut s1 = x2 / (x2.powi(2) + 1.0);
+            let mut s2 = f64::tanh(x1 * x1) * 2.0;
+            let mut acc3: f64 = 0.0;
+            let mut a4 = v;
+            for i in 0..n {
+                a4[i % 4] = a4[i % 4] * 0.5 + f64::cos(s2 - s0.tanh()) * 0.25;
+                acc3 += 0.25 * (x2.sin() * 0.9).atanh().asinh();
+            }
+            let v6 = 'b1: {
+                if (v[3] * v[3] + 1.0).log(3.0) - x2 < -0.5 {
+                    break 'b1 f64::log2(x0.powi(2) + 1.0) / ((x0 * x0).powi(2) + 1.0);
+                }
+                let v5 = (a4[n % 4] * a4[n % 4] + 0.5).recip();
+                (x0 * x0 + 1.0).cbrt() + v5.sin()
+            };
+            let v7: f64 = 'b2: {
+                if !(n < 2) {
+                    s0 = 0.8 * s0 + 0.005 * prog_46(s0.tanh() * 2.0, acc3, f64::cos((s2.sin() * 0.9).asin()), a4, n).sin();
+                    break 'b2 (-s2).sin();
+                }
+                prog_71(acc3, f64::hypot(x2, v6).cos(), 1.2, v, 2)
+            };
+            let v8 = 'b3: {
+                if f64::sqrt(v6 * v6 + 1.0) < s1 - x0 {
+                    break 'b3 f64::max(-2.0_f64, s1 + 1.25);
+                }
+                prog_3::<f64>(x1, s2, acc3, &v, n)
+            };
+            for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                acc3 += 0.05 * f64::cos(prog_3(x0, 0.75, 2.0, &v, n));
+                let mut k9 = 0;
+                while k9 < n + 1 && f64::ln(v8.powi(2) + 0.5) <= v8 {
+                    k9 += 1;
+                    match k9 {
+                        0..=2 => {
+                            'b6: {
+                                let v10 = (f64::sqrt(v6.powi(2) + 0.5).powi(2) + 0.5).ln();
+                                if f64::cos(v7) < 0.25 {
+                                    break 'b6;
+                                }
+                                if f64::exp(f64::tanh(a4[0])) + (f64::sin(x1) * 1.2).tan() > v10 || k9 < i {
+                                    let v11 = 'b7: {
+                                        acc3 += 0.05 * (fi.cos() * 1.5).sinh().atan2((v10 - s0).powi(2) + 1.0).sin();
+                                        if f64::recip(v7.powi(2) + 0.5) >= 0.5 {
+                                            break 'b7 f64::powi(a4[n % 4] / (v[k9 % 4].powi(2) + 1.5), 2);
+                                        }
+                                        f64::asinh(v8)
+                                    };
+                                    s2 = s2 * 0.8 + (s2 / (v11 * v11 + 0.5)).tanh() * 0.01;
+                                }
+                            }
+                        }
+                        3 | 5 => {
+                            continue;
+                        }
+                        _ => {
+                            s2 = (s2 * 0.6 + f64::acos(f64::tanh(v6) * 0.9) * 0.1).tanh();
+                            s2 = (s2 * 0.6 + f64::powi(v[n % 4], 3) * 0.02).tanh();
+                        }
+                    }
+                    acc3 += 0.05 * f64::acos(f64::sin(a4[k9 % 4]) * 0.9).tanh();
+                }
+            }
+            s1 = s1 * 0.6 + (s1 * 0.001).sin() * 0.05;
+            s0 * 0.75 + s1 * 0.25 + s2 * 1.5 + acc3.sin() + f64::tanh(a4[1]) + v7.cos() - v8.cos()
+        }
+
+        #[differentiable(hessian)]
+        pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = prog_32(f64::sin((v[n % 4].cos() * 2.0).sinh()), f64::sin(x0 * x2), f64::ln_1p(v[n % 4].cos() * 0.5).sin(), v, n).cos() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let f2 = |t: f64| t + x1;
+            let v3 = v.iter().map(|&p| f2(p)).sum::<f64>();
+            let v4 = v.iter().map(|&p| f2(p)).sum::<f64>();
+            if n % 3 == 1 {
+                s0 = f64::mul_add(s0, 0.8, x0.powi(3).sin() * 0.01);
+            }
+            if (f64::ln(v4.powi(2) + 1.0).tanh() * 0.5).ln_1p() > -0.5 || n == 4 {
+                let v5 = v4;
+                s0 = 0.6 * s0 + 0.005 * prog_29((acc1 + (-v3)).cos(), x1, ((f64::sin(x0) * 0.9).asin() * v[3].powi(2)).tanh() * 2.0, &v, 1).sin();
+                acc1 -= 0.5 * v5.sin();
+            } else {
+                let v6 = f64::asinh(v4);
+                let v7 = f64::hypot(v6, v3);
+                acc1 += f64::tanh(v7) * 0.25;
+            }
+            let mut a8 = [[0.0; 4]; 2];
+            for i in 0..2 {
+                let fi = i as f64;
+                for j in 0..4 {
+                    a8[i][j] = v[(j + n) % 4] / (fi.powi(2) + 1.0) + fi.mul_add(v[j], x2);
+                }
+            }
+            s0 + acc1 * 0.75 + f64::sin(a8[0][2])
+        }
+
+        pub fn prog_111(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1: f64 = (f64::tanh(x1) * 0.9).atanh();
+            let mut s2 = f64::tanh(prog_14(x2, x1, x0, v, n)) * 2.0;
+            let mut s3 = (w0[3].powi(2) + 1.0).powf(w0[0].tanh()).cos() * 2.0;
+            let mut acc4: f64 = 0.0;
+            let v5 = mix(|t: f64| s3 + t * 0.5, x1, x1);
+            for i in (0..6).rev() {
+                let fi = i as f64;
+                let v6 = v[2].powi(3);
+                acc4 += (v6.powi(2) + 0.5).sqrt().cos() * 0.25;
+                if prog_3((3.0_f64.min(s2) + fi).cos(), 1.5, v5.atan().sin() * 2.0, v, 6) >= s3 {
+                    break;
+                }
+            }
+            let v7 = 'b1: {
+                if w0[n % 4].abs() <= (v5.powi(2) + 1.0).recip() {
+                    break 'b1 ((x1 + x2).powi(2) + 2.0).ln();
+                }
+                if ((x2.sin() * 1.2).tan().tanh() + 2.0).cbrt() <= 0.0 {
+                    break 'b1 x1.to_radians() + acc4.sin();
+                }
+                prog_48(acc4, 2.0, (x1.abs() - x1.hypot(acc4)).cos(), v, n)
+            };
+            let v8 = mix(|t: f64| f64::acosh(f64::powi(x1.copysign(v5), 2) + 2.0) + t * 0.25, x1, v[2]);
+            let f9 = |t: f64| (t.sin() * 0.9).atanh().max(w0[n % 4] - x2);
+            let v10 = w0.iter().copied().map(f9).sum::<f64>();
+            let v11 = f9(x0) + (x0.tanh() * 0.9).atanh() * 0.5;
+            let v12 = v.iter().map(|&p| 1.0 + 0.25 * (0.5 * acc4 - f64::exp(v8.sin()) + p.sin()).sin()).product::<f64>();
+            s1 = (s1 * 0.8 + (SCALE + (acc4 * acc4).ln_1p()) * 0.01).tanh();
+            s2 = (s2 * 0.8 + prog_3(acc4, s2, 0.75, w0, n) * 0.005).sin();
+            s3 *= 0.75;
+            s3 -= 0.005 * prog_32(acc4, x1, (v11 * std::f64::consts::FRAC_1_PI - (v[n % 4] * v[n % 4] + 1.0).log2()).cos() * 2.0, *w0, n).sin();
+            s1 + s2.cos() + s3.sin() - v7.tanh() + f64::tanh(v10) - v12 - f64::asinh(v10)
+        }
+
+        pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = v[3].sin().exp_m1();
+            let mut acc1: f64 = 0.0;
+            let c2: f64 = table(n);
+            let m3 = 2 * n + 1;
+            let c4: f64 = table(m3);
+            let v7 = match m3 {
+                MODE_B => f64::ln(x1.clamp(-1.5, 0.5).powi(2) + 1.0),
+                g if g > 2 => (c4 * c4 + 0.5).powf(0.3) * (x1 + x2),
+                _other => {
+                    for i in (0..4).rev() {
+                        let v5: f64 = if v[0] >= c2.tanh() {
+                            f64::tanh(c4)
+                        } else {
+                            x2 / (c4 * c4 + 0.5) / (s0.atan().sin() + 2.0)
+                        };
+                        if prog_113(((c4.sin() * 0.9).asin().powi(2) + 0.5).sqrt().cos(), s0, (x2 - 1.25).tanh() * 2.0, v, n) <= 0.0 {
+                            return c2 - s0;
+                        }
+                        let v6 = if x0.cos().powi(3) >= 0.5 || i + n < 9 {
+                            f64::sqrt(f64::max(v5, x1).powi(2) + 2.0)
+                        } else {
+                            (v[i] * v[i] + 1.0).cbrt()
+                        };
+                        s0 = (s0 * 0.8 + f64::sqrt(f64::powi(-x1, 2) + 2.0) * 0.2).tanh();
+                        acc1 += (v5.tanh() - v6.cos()).cos() * 0.25;
+                    }
+                    s0 = (s0 * 0.6 + x1 * 0.4).tanh();
+                    c4 - x1
+                }
+            };
+            let v8 = prog_93::<4>((x2 / (x2 * x2 + 0.5)).tanh(), f64::cos(f64::exp(x0.tanh())) * 2.0, acc1, &v, n);
+            acc1 += c2.atan().tanh();
+            let mut a9 = [0.0; 4];
+            for i in 0..4 {
+                a9[i] = v7 - c4 * v[2];
+                s0 = 0.5 * s0 + 0.1 * (s0 * x1).sin();
+            }
+            let v10 = mix(|t: f64| f64::log(v[m3 % 4].powi(2) + 1.0, f64::powi(c2, 2) + 2.0) + t * 0.5, v[3], v[1]);
+            s0 * 1.5 + f64::tanh(acc1) + f64::tanh(c4) - v7.tanh() + v8.tanh() + a9[3].tanh() + v10.tanh() - v7.min(a9[m3 % 4])
         }
 
         pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
@@ -5279,4559 +6628,2579 @@ pub mod random_programs {
     }
 
     #[differentiable(hessian)]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-0.5_f64).max(v[n % 4] - x0).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let Some(k2) = n.checked_sub(2) else {
-            return (f64::powi(x1, 2) + 1.0).log(x1 * x1 + 2.0)
-        };
-        let c3 = k2 as f64;
-        for _ in (0..6).rev() {
-            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::acos(x1.sin() * 0.9) + f64::tanh(p) + f64::cos(q)).sum::<f64>();
-            s0 = s0.mul_add(0.8, f64::cbrt(v[k2 % 4].sin() + 2.0).cos() * 0.5);
-            s0 = s0.mul_add(0.5, f64::tanh(v4) * 0.02);
+    pub fn prog_79<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::cbrt(x1.powi(2) + 1.0);
+        let mut s1: T = v[n % 4];
+        let mut s2 = T::from_f64(0.5_f64).unwrap().log(v[n % 4].tanh().powi(2) + 2.0);
+        let mut acc3: T = 0.0;
+        s0 = 0.6 * s0 + 0.005 * prog_48::<T>((x2 - v[n % 4]).cos(), x1, T::cos((x0.tanh() * 0.9).asin()) * 2.0, &v, 0).tanh();
+        let mut a4 = v;
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            a4[i % 4] = a4[(i + n) % 4] * (fi.tanh() * 0.2) + a4[i % 4];
+            a4[(i + n) % 4] = a4[(i + n) % 4] + a4[i % 4] * ((x0.sin().exp2() + fi.to_radians()).tanh() * 0.1);
+            acc3 = acc3 - T::from_f64(0.25).unwrap() * T::cos((T::powi(s2 + s1, 2) + 2.0).sqrt());
         }
-        if s0.sin() > 0.0 {
-            let Some(k6) = (n % 3).checked_sub(1) else {
-                let v5 = f64::atan2(f64::powi(x2.cos().exp2(), 2) + 1.0, x2);
-                return f64::atan(c3) + v5.tanh()
-            };
-            let c7 = k6 as f64;
-            acc1 += c7.cos();
+        a4 = [a4[0], prog_48::<T>(x0 * T::from_f64(1.2).unwrap(), acc3, x0 * T::from_f64(0.75).unwrap(), &v, n).cos() * 0.005, a4[3] * T::from_f64(0.5).unwrap() + (s2.cos() * 0.9).acos().tanh() * T::from_f64(0.02).unwrap(), a4[2]];
+        let v6 = if s0 / 3.0 <= 0.0 {
+            let v5 = prog_48(T::tanh(x1.asinh()) * 2.0, x0 * 2.0, x1.sin().tanh(), &v, n);
+            v5.cos()
         } else {
-            s0 = 0.6 * s0 + 0.1 * f64::mul_add(c3, x2, acc1).tanh();
-        }
-        let Some(k8) = n.checked_sub(1) else {
-            return x1.tanh()
+            (s1 * s1).ln_1p()
         };
-        let c9 = k8 as f64;
-        x1.cos() + x2 - s0 - acc1 - c3 + c9.cos()
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = 2.0_f64.atan2(f64::exp(x1.sin())).cos() * 2.0;
-        let mut s1 = x0.powi(2).cos() * 2.0;
-        let mut s2 = (v[n % 4].sin() * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in 1..n {
-            let fi = i as f64;
-            acc3 -= f64::cos((x2.tanh() * 0.9).atanh() + f64::asin(v[i % 4].sin() * 0.9)) * 0.4;
-            match m4 % 2 {
-                0 => {
-                    s2 = s2 * 0.8 + (s2 * s2 + 0.5).atan2(x2).sin() * 0.02;
-                }
-                1 => {
-                    let v5 = s1.atan();
-                    s0 = (s0 * 0.5 + f64::cos(v5) * 0.5).tanh();
-                }
-                _other => {
-                    let v6 = (x2 / (x0.tanh() + 2.0)).cos().exp2();
-                    s0 = s0.mul_add(0.8, s0.tanh().sin() * 0.2);
-                    match i % 4 {
-                        PHASE_A => {
-                            acc3 += (v[i % 4].cos() + f64::log10(fi * fi + 1.0)).cos() * 0.4;
-                            continue;
-                        }
-                        1..=3 => {
-                            for j in 0..n {
-                                if j + m4 < 40 {
-                                    continue;
-                                }
-                                let v7 = f64::atan2(v6, s1 * s1 + 0.5);
-                                acc3 -= 0.05 * (f64::max(-0.5_f64, v7).tanh() + 2.0).cbrt().sin();
-                            }
-                            let v8 = v6 * v6;
-                            s0 = 0.8 * s0 + 0.01 * f64::cos(v8.tanh());
-                        }
-                        _other => {
-                            s0 = (s0 * 0.6 + ((s0 * s0).sin() * 0.9).asin() * 0.02).sin();
-                        }
-                    }
-                    acc3 += v6.cos() * 0.4;
-                }
-            }
-            if (x2 * x2).ln_1p() < (x1 * x1 + 1.5).acosh() {
-                m4 += 1;
-            }
+        for _ in 1..n {
+            let v7 = v[n % 4].cos().exp2();
+            a4 = [T::tanh(v7.tanh()) * T::from_f64(0.5).unwrap(), (a4[0] * T::from_f64(0.75).unwrap() + s0.cos() * T::from_f64(0.25).unwrap()).sin(), T::tanh(v7) * T::from_f64(0.5).unwrap(), a4[2] * 0.6 + T::tanh(x2) * T::from_f64(0.4).unwrap()];
         }
-        let c9 = m4 as f64;
-        'l2: for i in (0..6).rev() {
-            let fi = i as f64;
-            acc3 += ((x2 + x1) / (f64::exp_m1(x0.cos()).cos() + 2.0)).cos() * 0.25;
-            let mut k10 = 0;
-            while k10 < 3 {
-                k10 += 1;
-                let v11 = c9 - x0;
-                match k10 {
-                    2 => {
-                        break 'l2;
+        let mut m8 = 0;
+        'l2: for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            if x1 >= T::from_f64(0.5).unwrap() {
+                m8 += 1;
+            }
+            for j in (0..6).rev() {
+                let fj = T::from_usize(j).unwrap();
+                match j + n {
+                    0 | 2 => {
+                        let v9 = (T::powi(-fi, 2) + 2.0).ln();
+                        s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::sin((T::powi(x0.cos().exp2(), 2) + 2.0).ln());
+                        s1 = T::from_f64(0.75).unwrap() * s1 + 1.0 * T::cos(v9);
                     }
-                    _ => {
-                        s2 *= 0.8;
-                        s2 += 0.25 * f64::tanh((v[k10].powi(2) + 2.0).ln());
+                    3..=5 => {
+                        continue;
                     }
-                }
-                s2 = s2.mul_add(0.5, (v[m4 % 4] - fi).sin() * 0.5);
-                s1 *= 0.75;
-                s1 += 0.25 * f64::cos(v11);
-            }
-            if x2 < s0 {
-                s1 = 0.5 * s1 + 1.0 * f64::to_radians(-x0);
-                break;
-            }
-        }
-        let v12: f64 = f64::atan(x1.copysign(x2));
-        'l4: for i in 0..n {
-            let fi = i as f64;
-            acc3 -= 0.25 * (f64::powi(s0.tanh(), 2) + 1.5).acosh().cos();
-            s0 = s0.mul_add(0.8, (f64::asinh(fi).tanh() * 1.5).sinh().sin() * 1.0);
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                if f64::sin(v12) > 0.5 || j % 2 == 0 {
-                    break 'l4;
-                }
-                if f64::recip(u * u + 1.0) < c9 {
-                    acc3 += 0.05 * f64::sin(f64::sqrt(v12 * v12 + 1.0));
-                } else if i % 3 == 1 && (fj.tanh() * 1.2).tan().clamp(f64::tanh((c9.powi(2) + 1.0).atan2(s0)) - 1.5, (x0 / (f64::sin(fi) + 2.0)).tanh() + 1.5) <= -1.0 {
-                    s2 = s2 * 0.6 + ((s1 * s1).ln_1p() + (f64::cos(s2) * 0.5).ln_1p()).tanh() * 0.2;
-                } else {
-                    s1 = (s1 * 0.75 + (s1 + v12) * 0.1).sin();
-                    if f64::max(s0, fi).hypot(v12 + fj) < -0.5 {
-                        s0 = 0.5 * s0 + 0.25 * f64::cbrt(v[2] * v[2] + 1.0).sin();
-                    } else {
-                        let v13 = f64::tanh(u.tanh());
-                        acc3 += 0.05 * (f64::powi(x0, 2) + 1.0).log2().sin();
-                        acc3 -= v13 * 0.05;
-                    }
-                }
-                s1 = (s1 * 0.75 + f64::exp2(fj.tanh()) * s1.sin().exp_m1() * 0.02).tanh();
-            }
-            if m4 == 6 && v[n % 4] + x1 * v12 < 1.0 {
-                continue;
-            }
-        }
-        'l6: for i in 0..5 {
-            let fi = i as f64;
-            let v14 = f64::log(f64::powi(v[(i + m4) % 4], 2) + 1.0, v12.powi(2) + 2.0);
-            s2 = s2 * 0.75 + x0.sin() * 0.25;
-            for (j, &u) in v.iter().enumerate() {
-                if (v14 * v14 + 1.0).powf(0.5) > 0.0 || j < 1 {
-                    break 'l6;
-                }
-                if (s2 * fi).atan() > v[(j + n) % 4] {
-                    break;
-                }
-                s1 *= 0.75;
-                s1 += 0.05 * (v14.cos() * 0.5).ln_1p();
-                acc3 += f64::tanh(f64::tanh(u)) * 0.1;
-            }
-            s1 = (s1 * 0.6 + v14.cos() * 0.1).tanh();
-        }
-        s0 = (s0 * 0.5 + s0.tanh() * 0.05).tanh();
-        s0.sin() - s1.sin() + s2.sin() + f64::sin(acc3) - c9.sin() + v12
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = x1.min(v[1]);
-        let mut s1: f64 = f64::clamp(x2, -0.5, 1.5);
-        let mut acc2: f64 = 0.0;
-        let len3 = v.len();
-        for i in 0..len3 {
-            let fi = i as f64;
-            acc2 += 0.5 * f64::sin(s0.to_radians() + (x2 + s0));
-            match i % 2 {
-                0 => {
-                    for j in 0..i {
-                        let fj = j as f64;
-                        let v6 = if (f64::powi((x0.sin() * 0.5).ln_1p(), 2) + 1.5).acosh() > x1 {
-                            let v4 = (s0 * s0 + 0.5).cbrt();
-                            v4.cos()
-                        } else if (v[0].powi(2) + 1.0).log(3.0) > 0.25 || j % 2 == 0 {
-                            let v5 = m0::prog_15(f64::cos(s1.to_degrees() * 0.01) * 2.0, s0, x0.tanh(), [v[0], v[1], v[2], v[3]], j);
-                            x0 / (s1.tanh() + 2.0) + f64::tanh(v5)
+                    6 => {
+                        s2 = s2 * T::from_f64(0.5).unwrap();
+                        s2 = s2 + 0.1 * T::sin(fi * s1);
+                        if ((v6 - fj).powi(2) + 1.0).recip() <= T::from_f64(0.5).unwrap() {
+                            s1 = s1 * T::from_f64(0.5).unwrap();
+                            s1 = s1 + T::from_f64(0.25).unwrap() * v[j % 4].cos().exp2().tanh();
+                        } else if T::sin(a4[j % 4]) < 0.0 {
+                            let v10 = (T::tanh(x0) * 0.9).atanh().powi(2).ln_1p();
+                            acc3 = acc3 - T::from_f64(0.05).unwrap() * T::sin(v10.sin());
                         } else {
-                            x1 * fj - fj * x1
-                        };
-                        if j == 2 && v6 < -1.0 {
-                            s1 = 0.8 * s1 + 0.05 * ((s1.powi(2) + 1.0).log10().cos() * 0.9).atanh().sin();
-                            s0 = s0 * 0.6 + f64::tanh(((f64::sin(s1) * 0.5).ln_1p().tanh() * 1.5).sinh()) * 0.1;
+                            s2 = T::from_f64(0.8).unwrap() * s2 + 0.2 * T::tanh((x1 * x1).ln_1p());
                         }
-                        acc2 += 0.05 * m0::prog_15::<f64>(f64::sin((fj.tanh().sin() * 1.5).sinh()), fj, 1.2, [v[0], v[1], v[2], v[3]], 1).cos();
-                    }
-                }
-                1 => {
-                    s0 = (s0 * 0.5 + fi / (f64::tanh(s0) + 2.0) * 0.1).tanh();
-                    if f64::tan(f64::tanh(s0) * 1.2) <= x2 + x0 {
-                        let v7 = s1.cos();
-                        s0 = f64::mul_add(s0, 0.75, v7.cos() * 0.25);
-                    } else {
-                        acc2 += f64::tanh((f64::powi(fi.atan(), 2) + 1.0).atan2(f64::ln_1p(v[i] * v[i]))) * 0.5;
-                        s0 = 0.6 * s0 + 0.25 * f64::tanh(f64::cbrt(s0.powi(2) + 1.0));
-                    }
-                    let v8 = x0 / 3.0;
-                    acc2 += v8 * 0.75;
-                }
-                _ => {
-                    s0 *= 0.6;
-                    s0 -= 0.02 * (x0 * s1 * (s0 * s0 + 1.0).ln()).tanh();
-                    if f64::cos(v[(i + n) % 4]) > -0.25 {
-                        continue;
-                    }
-                }
-            }
-            let v9 = x1 + x0;
-            s1 = (s1 * 0.8 + v9.tanh() * 0.1).tanh();
-        }
-        let v19 = match n {
-            0 => {
-                for &t in v {
-                    let mut k10 = 0;
-                    while k10 < 4 && (t.sin().exp().powi(2) + 0.5).sqrt() < -1.0 {
-                        k10 += 1;
-                        match k10 {
-                            PHASE_A => {
-                                let [b11, b12] = [x1 + x0, t.cos().exp()];
-                                s0 = (s0 * 0.8 + (f64::cos(b12) + s0.asinh()) * 0.05).sin();
-                                s0 *= 0.8;
-                                s0 += 0.1 * f64::cos(b11).sin();
-                            }
-                            g if g > 1 => {
-                                let x2: f64 = (f64::acosh(t * t + 1.5).sin() * 0.9).asin();
-                                s1 = (s1 * 0.75 + f64::tanh(x2) * 0.02).tanh();
-                            }
-                            _other => {
-                                s0 = s0.mul_add(0.8, (-s1).tanh() * 0.2);
-                                if f64::asinh(x0) / 2.0 > -x0 {
-                                    break;
-                                }
-                            }
-                        }
-                        if x0.clamp(x0.sin() - 1.5, f64::cos(x0) + 1.5) > x0 {
-                            acc2 += f64::sin(x1 + v[n % 4]) * 0.1;
-                        }
-                        acc2 -= f64::cos((t * s0).to_degrees() * 0.02) * 0.1;
-                    }
-                    let v14 = if x2 * x0 >= -0.5 {
-                        s0 = (s0 * 0.5 + x2 * s0 * 0.1).tanh();
-                        t.sin()
-                    } else {
-                        for &u in v.iter() {
-                            if u >= f64::mul_add(t, t, t) {
-                                let x1 = s1.hypot(x1);
-                                s1 = 0.8 * s1 + 0.1 * x1.sin();
-                            }
-                            acc2 -= 0.1 * f64::atan(x0).cos();
-                        }
-                        let v13 = f64::log(f64::powi(t, 2) + 1.0, 10.0).atan2(f64::powi(x1, 2) + 1.0);
-                        (v13 * v13 + 1.0).recip()
-                    };
-                    acc2 += 0.5 * v14.tanh().tanh();
-                }
-                let x1 = x1 * x1;
-                f64::mul_add(x1, x0, f64::min(3.0_f64, x0))
-            }
-            1 | 3 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    if x0 * fi.sin().exp2() < 0.0 || n == 3 {
-                        continue;
-                    }
-                    let [b15, _, b16, b17] = [v[i % 4] - s0, f64::powi(x2, 3) - x0, f64::cos(x2 - s0).exp_m1(), m0::prog_15(x2, s1, (x2 / (x2 * x2 + 1.0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)];
-                    s0 = s0.mul_add(0.8, f64::tanh(b15.cos()) * 0.1);
-                    s0 = s0.mul_add(0.75, f64::cos(b16.cos() + b17.tanh()) * 0.005);
-                }
-                let v18 = x0.tanh().exp();
-                s1 + f64::tanh(v18)
-            }
-            4 | 6 => {
-                s1 *= 0.75;
-                s1 += 0.1 * f64::cos(s1 / (f64::sin(s1) + 2.0));
-                f64::exp_m1(x1.sin().exp().sin())
-            }
-            _ => {
-                let x1 = prog_8(x0.atan().tanh(), f64::sin(v[1]), 0.25, [v[0], v[1], v[2], v[3]], n);
-                prog_52(f64::cos(2.0_f64.copysign(x1) / (x2 * x2 + 1.5)) * 2.0, f64::sin(f64::tan(x2.cos() * 1.2)), (x0.cos() - x2 * 0.25).sin(), [v[0], v[1], v[2], v[3]], n)
-            }
-        };
-        let v20 = prog_8(s1, (x2 + s1).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
-        let [b21, b22] = [(x0.cos() * 1.5).cosh(), f64::acosh((f64::tanh(x0) * 0.9).acos().powi(2) + 1.5)];
-        if b21.sin().clamp(f64::sin(b22).tanh() - 1.5, f64::tanh(x0.to_degrees() * 0.02) + 1.5) < 0.5 {
-            let [b23, _, b24] = [s1.powi(3), s1.powi(3), f64::copysign(b21.cos(), v[2].sin())];
-            let v25 = prog_8(f64::cos(x2.tanh()) * 2.0, b24, s1, [v[0], v[1], v[2], v[3]], n);
-            acc2 -= (b23.sin() + v25.tanh()).cos() * 0.01;
-        } else if m0::prog_15(s1, 1.2, f64::cos(s0), [v[0], v[1], v[2], v[3]], 6) > v19 || n % 3 == 1 {
-            let v26 = m0::prog_15::<f64>(s0, s0.sin().exp_m1().cos(), x2, [v[0], v[1], v[2], v[3]], n);
-            acc2 += 0.01 * f64::cos(v26);
-        } else {
-            let [b27, b28, _] = [s0.atan() + (-b21), (x2.cos().powi(2) + 1.0).cbrt(), s0];
-            let v29: f64 = (f64::powi(b28, 2) + 1.0).recip().tanh();
-            acc2 += (f64::sin(b27) + v29).sin() * 0.75;
-        }
-        let sl30 = &v[..3];
-        let v31 = (s1.tanh() * 1.2).tan() + sl30[0] * 0.25;
-        s0 - f64::cos(acc2) + v19.sin() - f64::sin(v20) + v31
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x0.sin().exp()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n {
-            0 | 2 => {
-                s0 = s0.mul_add(0.8, f64::clamp(v[n % 4], -1.5, 0.5).sin() * 0.2);
-            }
-            3..=5 => {
-                acc1 += (f64::powi(x2, 2) + 0.5).recip().cos();
-            }
-            6 => {
-                s0 = (s0 * 0.8 + 1.5_f64.min(f64::log10(s0.powi(2) + 1.0)) * 0.1).tanh();
-                s0 = s0.mul_add(0.75, f64::cos(f64::asin(v[n % 4].tanh() * 0.9)) * 0.1);
-            }
-            _ => {
-                s0 = (s0 * 0.5 + (f64::powi((x1.sin() * 0.9).acos(), 2) + 0.5).sqrt() * 0.2).tanh();
-            }
-        }
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            acc1 += f64::sin(fi).exp_m1().sin() * 0.4;
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if -(v[i % 4] * v[i % 4]) < x1 {
-                    break 'l0;
-                }
-                let v4 = match i + k2 {
-                    MODE_A => -f64::acosh(x2 * x2 + 2.0),
-                    MODE_C => v[i % 4] * v[i % 4],
-                    MODE_D => f64::powi(x1, 3),
-                    _ => {
-                        let v3 = x2 * x1;
-                        f64::powi(x2 * x2 + 1.0, -3).powi(2).ln_1p() + v3.cos()
-                    }
-                };
-                if s0.to_radians() < -0.5 {
-                    break;
-                }
-                s0 = 0.5 * s0 + 0.1 * f64::exp(f64::sin(x2)).tanh();
-                acc1 += v4.tanh().tanh() * 0.05;
-            }
-            if x0.cos() < 0.0 {
-                continue;
-            }
-        }
-        let v8 = 'b2: {
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                if f64::powi(v[n % 4].cos().powi(2) + 1.0, -2) > 0.0 {
-                    break 'b2 (x2.cos() * 0.9).acos();
-                }
-                let v6 = v.iter().map(|&p| (v[1] * v[1] + 1.0).log(3.0) * x1.cos().exp2() + p.sin()).sum::<f64>();
-                acc1 -= (x1 - (x1 + x2)).cos() * 0.25;
-                acc1 += 0.2 * v6.sin();
-            }
-            if k5 > 1 && v[n % 4].powi(2) <= -1.0 {
-                break 'b2 f64::acos((-2.0_f64).max(x1).tanh() * 0.9);
-            }
-            let v7 = (x2.cos() * 0.9).acos();
-            f64::hypot(x1, v[0]) + v7.cos()
-        };
-        let [_, _, _, b9] = v;
-        x1 * 1.5 - x2.tanh() + s0.cos() - acc1.cos() - f64::sin(v8) - b9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.atan2(v[n % 4] * v[n % 4] + 0.5).cos() * 2.0;
-        let mut s1 = prog_25((f64::atanh(f64::tanh(x2) * 0.9) / (v[n % 4].atan().powi(2) + 0.5)).sin() * 2.0, 1.5, (f64::mul_add(x1, x1, x2) - x2 * x2).cos(), &v, 2).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| f64::hypot(v[0], (x2.cos() * 0.9).acos()) + f64::tanh(p)).sum::<f64>();
-        for &t in v.iter() {
-            let v4 = (f64::powi(x1, 2) + 1.0).powi(-3).to_degrees() * 0.02;
-            s0 = (s0 * 0.6 + v4 * 0.02).tanh();
-            acc2 -= 0.5 * t.sin();
-        }
-        let mut k5 = 0;
-        let v10: f64 = 'l1: loop {
-            k5 += 1;
-            s0 = 0.5 * s0 + 0.02 * f64::cos(x1.powi(3) - v[3]);
-            let v6 = (f64::powi(v3.cos(), 2) + 0.5).ln();
-            let mut m7 = x0;
-            for j in 1..n {
-                let c8 = if j == 0 {
-                    v[(j + n) % 4]
-                } else {
-                    v[(j + n) % 4] * 2.0
-                };
-                m7 = f64::max(c8, m7);
-                match j % 2 {
-                    0 => {
-                        break 'l1 m0::prog_15(f64::acos(x2.tanh() * 0.9).sin() * 2.0, f64::cosh(x2.tanh() * 2.0).sin(), c8.tanh().exp().sin(), v, k5);
                     }
                     _ => {
-                        let v9 = m0::prog_15(((v6 - v[j % 4]).powi(2) + 1.0).log2().tanh() * 2.0, s0, x2, v, k5);
-                        acc2 -= v9.cos() * 0.005;
-                    }
-                }
-            }
-            s1 = 0.75 * s1 + 0.1 * m7.cos();
-            if k5 >= 2 {
-                break s1 * m7;
-            }
-            acc2 -= v6;
-        };
-        assert!(k5 + n < 100, "k5 out of range");
-        s0 * 0.5 - s1 + acc2 * 0.25 - v3.sin() + v10.cos() + x2.to_radians()
-    }
-
-    #[differentiable]
-    pub fn prog_57<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::sin(f64::tan(v[n % 4].cos() * 1.2)) * 2.0;
-        let mut s1 = v[n % 4].asinh();
-        let mut s2 = (x0.to_radians() * 50.0).sin().exp_m1();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = s0 + x2;
-            acc3 -= 0.2 * f64::mul_add((x1.cos() * 1.5).cosh(), x1 + v[1], (f64::sin(s0) * 0.9).asin()).cos();
-        }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            let v7 = match i {
-                0 => {
-                    let v5 = f64::exp(f64::sin(a4[i % 4] / 2.0));
-                    s1 = 0.6 * s1 + 0.1 * f64::sin(f64::acos(f64::cos(v5) * 0.9));
-                    f64::tanh(x0)
-                }
-                1..=3 => {
-                    let v6 = fi * 2.5 - x2 * x2;
-                    m0::prog_15(1.5, 1.2, v6.sin(), v, n)
-                }
-                5 => f64::log(a4[(i + n) % 4].powi(2) + 1.0, 10.0),
-                _other => {
-                    acc3 -= (x2 / (fi.powi(2) + 0.5)).cos() * 0.25;
-                    s0 * x2 - 0.25
-                }
-            };
-            s1 = 0.6 * s1 + 0.25 * f64::cos(f64::tanh(s1.copysign(s0)).cosh());
-            let mut k8 = 0;
-            while k8 < n && f64::cos(a4[i % 4]) > 0.0 {
-                k8 += 1;
-                match k8 % 2 {
-                    0 => {
-                        continue 'l1;
-                    }
-                    1 => {
-                        let x0 = (x0 / (v[i % 4].tanh() + 2.0)).powi(2).ln_1p();
-                        acc3 -= 0.05 * x0.tanh().tanh();
-                    }
-                    _ => {
-                        let v9: f64 = s0 * 0.3;
-                        acc3 += 0.05 * v9;
-                    }
-                }
-                s1 = s1 * 0.75 + (x2 * x2 + 1.0).ln().cos() * 0.25;
-                if x1 + x0 > 0.0 {
-                    return f64::tanh((x1 * x1).ln_1p());
-                }
-            }
-            s2 *= 0.6;
-            s2 -= 0.005 * v7.sin();
-        }
-        let v15 = match mode {
-            Mode::Lower(_, _) => (x2.powi(2) + 1.0).log10(),
-            Mode::Upper(_) => {
-                let v13 = f64::cos(x2);
-                s1 = 0.5 * s1 + 0.1 * f64::exp_m1(x2.sin()).tanh();
-                f64::cos(x2) + v13.tanh()
-            }
-            Mode::Off => {
-                let v14 = (x2.cos() * 1.5).sinh();
-                s0 *= 0.5;
-                s0 += 0.2 * (f64::sin((f64::powi(v14, 2) + 0.5).recip()) + 2.0).cbrt().cos();
-                x1.max(v14)
-            }
-        };
-        let v17 = if n % 3 == 1 && (x1.cos() * 2.0).cosh() > 0.0 {
-            let v16 = f64::sinh(f64::sin(v15) * 1.5);
-            f64::cosh(x0.sin() * 2.0) + v16.tanh()
-        } else if !(n == 6) {
-            1.5_f64.copysign(s1) * std::f64::consts::LN_2
-        } else {
-            v15.copysign(f64::atanh(x2.sin() * 0.9))
-        };
-        if v15.tanh() > v17 && n % 3 == 1 {
-            s2 = (s2 * 0.75 + (v[n % 4].sin() * 0.9).atanh() * 0.05).tanh();
-        } else if f64::abs(x1) <= (v15 * v15).ln_1p() {
-            let v18 = prog_13(f64::cos(v[1]).exp_m1().tanh().sin(), (v[1] * v[1] + 2.0).acosh().sin(), (v[1].powi(2) + 1.0).cbrt().sin().cos() * 2.0, &v, n);
-            acc3 += 0.005 * f64::tanh(v18);
-        }
-        f64::sin(s0) + s1 + s2 + acc3.sin() + a4[3].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::atan(x1);
-        let mut s1 = (f64::sin(*x2 + x0) * 1.2).tan().cos() * 2.0;
-        let mut s2 = f64::log(1.5_f64, f64::exp(x1.cos()).powi(2) + 2.0);
-        let mut acc3: f64 = 0.0;
-        if v[n % 4] > 1.0 {
-            let v4 = prog_17(f64::sin(x0 / (s0.tanh() + 2.0)) * 2.0, *x2, f64::acosh(v[2].powi(2) + 2.0).min((s0 * s0 + 0.5).recip()).tanh(), [v[0], v[1], v[2], v[3]], 4);
-            acc3 -= s2.cos();
-            acc3 -= f64::cos(v4) * 0.005;
-        }
-        s1 = (s1 * 0.5 + f64::log10(x1 * x1 + 1.0) * 1.0).sin();
-        'b0: {
-            if 2.0_f64.hypot(s1) > x1 {
-                s2 = 0.75 * s2 + 0.1 * s2.cos();
-                break 'b0;
-            }
-            if f64::clamp(s2, -1.0, 1.0).mul_add(f64::ln_1p(s2.tanh() * 0.5), s2) < 0.5 {
-                s2 *= 0.6;
-                s2 += 0.05 * s0.powi(3).sin();
-                break 'b0;
-            }
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 += 0.5 * t.cos();
-            for &u in v.iter() {
-                'b3: {
-                    acc3 -= 0.1 * u.sin().exp_m1().sin();
-                    if (s0.tanh() * 0.9).atanh() <= 0.5 {
-                        break 'b3;
-                    }
-                }
-                if f64::sqrt(f64::tanh(u).powi(2) + 0.5) >= -0.5 {
-                    break 'l1;
-                }
-                s0 = (s0 * 0.75 + s0 * 0.25).tanh();
-            }
-            match i + n {
-                1 => {
-                    s0 *= 0.8;
-                    s0 += 0.2 * f64::cos(f64::asinh(s0));
-                }
-                2..=3 => {
-                    acc3 += fi.tanh() * 0.5;
-                }
-                4..=5 => {
-                    s1 = (s1 * 0.5 + (s1.cos() * 0.9).atanh() * 0.1).tanh();
-                    let v5 = (v[(i + n) % 4].cos() * 0.5).ln_1p();
-                    s1 = (s1 * 0.5 + v5 * 0.5).sin();
-                }
-                _ => {
-                    s1 = (s1 * 0.6 + (s2 + s1 - (v[3 - i] + t)) * 0.1).tanh();
-                }
-            }
-            if v[i].tanh().exp() <= x1.cos().exp2() {
-                continue;
-            }
-        }
-        s0 * 0.5 - f64::tanh(s1) - s2 * 1.5 + f64::cos(acc3)
-    }
-
-    impl Weights {
-        #[differentiable(wrt(x0, self))]
-        pub fn prog_59(&self, x0: f64, n: usize) -> f64 {
-            let v: [f64; 4] = self.w;
-            let mut s0 = x0.sin();
-            let mut s1 = f64::cos(f64::powf(3.0_f64, f64::log(f64::powi(self.a, 2) + 1.0, v[3] * v[3] + 2.0).sin())) * 2.0;
-            let mut acc2: f64 = 0.0;
-            'b0: {
-                if prog_55(x0, acc2, 0.75, v, 0) > self.a {
-                    s1 *= 0.5;
-                    s1 += 1.0 * acc2.cos().exp_m1().sin();
-                    s1 = (s1 * 0.6 + f64::cos((s0.tanh() * 0.5).ln_1p()) * 0.4).tanh();
-                } else if (v[2].cos() + 2.0).cbrt() > v[3] {
-                    s0 = (s0 * 0.8 + (self.inner.b - 1.25) * 0.2).sin();
-                    if v[self.n] <= -1.0 {
-                        s0 = f64::mul_add(s0, 0.5, f64::clamp(s1, f64::recip(f64::powi(s0, 2) + 0.5).tanh() - 1.5, (s0 * self.a).sin() + 1.5).tanh() * 0.05);
-                        acc2 += (-(self.a * 1.0)).cos();
-                    } else if prog_17(acc2, 1.5, (s1 + self.inner.b).cos() * 2.0, v, n) <= 0.0 {
-                        s1 = (s1 * 0.5 + (s1 + self.inner.b) * 0.05).sin();
-                    }
-                    s0 = (s0 * 0.75 + acc2 * 0.25).sin();
-                }
-                if x0 + (-(self.inner.b * 1.0)) < f64::recip(acc2 * acc2 + 0.5) {
-                    acc2 -= 0.5 * (s1 + x0).sin();
-                    break 'b0;
-                }
-            }
-            let v3: f64 = 'b1: {
-                if !(self.n > 1 && (v[3 - self.n].sin() * 0.9).acos() > -1.0) {
-                    acc2 += 0.5 * self.a.atan2(x0 * x0 + 0.5).cos();
-                    break 'b1 f64::sinh(self.inner.b.sin() * 1.5);
-                }
-                self.inner.b.asinh()
-            };
-            let mut m4: f64 = -2.5;
-            for i in 0..6 {
-                m4 = m4.max(v[i % 4] + v3);
-            }
-            let v7 = 'b3: {
-                for _ in 0..5 {
-                    let v5 = self.w[self.n];
-                    if s0.sin().exp() - f64::atanh(f64::sin(s1) * 0.9) >= 0.0 {
-                        break 'b3 v5 + self.a;
-                    }
-                    for _ in 0..n {
-                        s1 = 0.75 * s1 + 0.25 * m4.cos().sin();
-                        s1 = 0.75 * s1 + 0.25 * s0.tanh().sin();
-                    }
-                    s1 = (s1 * 0.8 + m4.sin().sin().cosh() * 0.1).sin();
-                    acc2 += v5.sin().cos() * 0.4;
-                }
-                let mut k6 = 0;
-                while k6 < n + 1 {
-                    k6 += 1;
-                    if v3.cos().exp2() >= f64::atanh(v[0].tanh() * 0.9) {
-                        acc2 -= m0::prog_15(self.inner.b.asinh().sin() * 2.0, s0, x0, v, n).cos() * 0.02;
-                        break 'b3 (x0 - m4).clamp(-1.0, 1.0);
-                    }
-                    s1 *= 0.5;
-                    s1 += 0.25 * (s0 - m4).cos();
-                }
-                prog_8(s0, f64::cos(v[n % 4].powi(3)), 0.5, v, 1)
-            };
-            for _ in 0..6 {
-                if v7 * v3 < -0.5 && self.n > 1 {
-                    break;
-                }
-                acc2 += ((m4 * 2.0).cos() * 1.5).cosh().cos() * 0.25;
-                acc2 -= 0.25 * f64::powi(m4.cos().cosh(), 3).tanh();
-            }
-            let v9 = if prog_52(((v3 * v3).powi(2) + 1.0).ln().cos() * 2.0, f64::cos(f64::cos(v[self.n]).max(v[self.n] * self.a)), x0, v, n) < 0.5 {
-                f64::sqrt(m4 * m4 + 2.0) - m4
-            } else {
-                let v8 = ((self.inner.b * 1.0) * self.inner.b).ln_1p();
-                (-f64::sinh(f64::cos(x0) * 2.0)) + f64::tanh(v8)
-            };
-            s1 - acc2.sin() - f64::sin(m4) + f64::cos(v7) - f64::tanh(v9)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (f64::powi(3.0_f64.min(v[3]), 2) + 1.0).log(10.0);
-        let mut s1: f64 = f64::sin((s0.cos() * 0.9).acos()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = x0 / (x2 * x2 + 1.0);
-        let mut k4 = 0;
-        while k4 < 5 && x2 - 0.65 <= x1 {
-            k4 += 1;
-            let v7 = match k4 % 3 {
-                PHASE_B if n % 2 == 0 => {
-                    for &u in v.iter() {
-                        s0 = 0.5 * s0 + 0.1 * f64::sin(f64::atanh(v3.cos() * 0.9));
-                        s0 *= 0.6;
-                        s0 += 0.4 * f64::cos(u);
-                        let v5 = m0::prog_15(f64::sin(f64::acos(x1.cos() * 0.9)) * 2.0, x1, 1.2, [v[0], v[1], v[2], v[3]], k4);
-                        s1 = (s1 * 0.8 + v5.tanh() * 0.005).tanh();
-                    }
-                    m0::prog_15(x1.powi(2).cos().sin(), s1, f64::powi(v3, 3).sin() * 2.0, *v, n)
-                }
-                2 => {
-                    let v6 = (v[n % 4] * v[n % 4] + 1.0).log(2.0);
-                    (x0 + v3) * s0 + v6.cos()
-                }
-                _other => 3.0_f64.atan2(s1),
-            };
-            for &u in v.iter() {
-                s0 = (s0 * 0.8 + v[k4 % 4].tanh().exp_m1() * 0.05).sin();
-                let v8 = f64::exp2(f64::cbrt(v3.powi(2) + 1.0).sin());
-                s1 *= 0.6;
-                s1 += 0.75 * f64::log10(f64::sin(v[k4 % 4]).powi(2) + 1.0);
-                s1 = (s1 * 0.75 + (u.cos() - f64::cos(v8)) * 0.05).tanh();
-            }
-            s0 = s0 * 0.5 + f64::tanh(m0::prog_15(f64::sin(f64::exp(v3.cos())), f64::ln_1p(f64::cos(v[2]) * 0.5).tanh(), 1.5, [v[0], v[1], v[2], v[3]], n)) * 0.005;
-            s1 *= 0.5;
-            s1 += 0.005 * f64::tanh(v7);
-        }
-        let c9: f64 = table(k4 + n);
-        let mut m10 = f64::INFINITY;
-        for i in 0..4 {
-            let c11 = f64::tanh(v[3 - i]);
-            m10 = f64::min(m10, c11);
-        }
-        acc2 += (f64::powi(x1 * c9, 2) + 2.0).ln().sin();
-        s0.tanh() + s1.sin() - acc2 - v3 * 0.25 + m10.cos() - prog_52(x1, acc2, 2.0, [v[0], v[1], v[2], v[3]], n)
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = ((v[2].to_degrees() * 0.02).powi(2) + 2.0).acosh().tanh() * 2.0;
-        let mut s1 = ((f64::cos(x2) * 0.9).atanh() + (s0 * s0 + 1.0).atan2(x1)).cos() * 2.0;
-        let mut s2 = f64::sin(((v[n % 4] * x0).powi(2) + 0.5).ln()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 += f64::cos(f64::tan(f64::cos(s1) * 1.2) + f64::asinh(s0)) * 0.25;
-            acc3 += 0.4 * f64::sinh(f64::sin(x0)).atan().cos();
-            let v7: f64 = if s2.atan().sin() >= 0.25 && k4 % 2 == 0 {
-                let v5 = v[1].mul_add(s0, x0);
-                x2 + f64::cos(v5)
-            } else if f64::recip(v[k4 % 4] * v[k4 % 4] + 1.0) < -0.25 {
-                ((v[2].cos() * 0.9).acos().powi(2) + 0.5).sqrt()
-            } else {
-                let v6 = x1;
-                x2 + f64::sin(v6)
-            };
-            if k4 >= 5 || s1 / (v7.tanh() + 2.0) > x0 {
-                break;
-            }
-        }
-        let mut m8 = s2 / 3.0;
-        for i in 0..n {
-            let c9 = if k4 % 3 == 1 {
-                v[i % 4] - v[i % 4].powi(3)
-            } else {
-                v[i % 4] / (x1 * x1 + 0.5) + (s0 + x1)
-            };
-            m8 = c9.max(m8);
-        }
-        s1 = 0.8 * s1 + 0.005 * m8.cos();
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = s0 * 0.75 + f64::cos(m8 + t) * 0.1;
-            let mut k10 = 0;
-            while k10 < 6 && (x2 * x2 + 1.0).powi(-2) <= fi {
-                k10 += 1;
-                s0 = s0 * 0.6 + f64::tanh(s0).exp_m1().tanh() * 0.1;
-                if (s1 * v[3]).cos().exp2() <= m8 {
-                    break 'l2;
-                }
-                let v11 = v.iter().copied().map(|p| SCALE + s2 + p.sin()).sum::<f64>();
-                acc3 += 0.05 * f64::sin(v11);
-            }
-            let v15 = if f64::powf(x2 * x2 + 1.0, f64::sin(m8)) < -1.0 {
-                for j in 0..n {
-                    let v12 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[j % 4] + f64::cos(p)).tanh());
-                    let v13 = v12;
-                    acc3 += (f64::asinh(s2) / (f64::powi(v13.tanh().exp_m1(), 2) + 0.5)).cos() * 0.05;
-                }
-                f64::cbrt(m8.powi(2) + 1.0) + (s1.tanh() * 0.9).acos()
-            } else if v[2] + fi <= fi {
-                let v14 = fi.sin().sinh();
-                2.5 - m8 + v14.tanh()
-            } else {
-                -s1
-            };
-            let mut k16 = 0;
-            while k16 < n + 1 {
-                k16 += 1;
-                acc3 += f64::sin(v15.tanh().exp2() - x0) * 0.05;
-                s0 = s0 * 0.5 + (s0 + s2).sin() * 0.25;
-                if t + v[0] < m8 - x0 {
-                    break;
-                }
-            }
-            s0 = f64::mul_add(s0, 0.5, v15.sin() * 0.05);
-        }
-        match k4 + n {
-            1 | PHASE_D => {
-                let v17 = f64::log2(f64::powi(0.1 - v[(k4 + n) % 4], 2) + 1.0);
-                for i in 0..n {
-                    if s1.tanh().sinh() > -0.5 {
-                        s1 = 0.6 * s1 + 0.1 * s1.cos().exp().tanh();
-                        acc3 += 0.25 * f64::atan2(0.5_f64, f64::atan(s2)).sin();
-                    } else {
-                        acc3 -= 0.25 * (f64::cos(x2) * 1.2).tan().sin();
-                        acc3 += f64::cos((s1 * s1 + 1.0).log10()) * 0.25;
-                    }
-                    acc3 -= 0.25 * f64::sin((f64::tanh(v17) * 0.9).asin().tanh().exp_m1());
-                    if v[i % 4].sin() < -0.25 {
-                        acc3 -= 0.25 * v17.cos();
-                        if !(k4 == 1 && (x1.to_radians().powi(2) + 0.5).recip() > -0.5) {
-                            s0 = s0 * 0.5 + s1.powi(3).sin() * 0.05;
-                            break;
-                        }
-                        s0 = 0.5 * s0 + 0.5 * f64::tanh(x0);
-                    } else if n > 2 {
-                        s1 = (s1 * 0.75 + x2 * s1 * 0.05).sin();
-                        acc3 += (x0 + v[i % 4]).atan().tanh() * 0.25;
-                    } else {
-                        s1 = s1 * 0.5 + (x0 + v[k4 % 4]).tanh() * 0.25;
-                    }
-                }
-                acc3 += f64::cos(v17);
-            }
-            4 => {
-                let v18: f64 = (x1 * x1 + 1.5).acosh();
-                s0 = f64::mul_add(s0, 0.5, v18.cos() * 0.1);
-            }
-            6 => {
-                let v19 = f64::tanh(x0.copysign(s0));
-                let v20 = v19.cos();
-                acc3 -= f64::tanh(v20);
-            }
-            _ => {
-                let v21 = f64::clamp(v[k4 % 4], -1.5, 1.5);
-                let v22 = v[(k4 + n) % 4] * v21;
-                acc3 += f64::sin(v22);
-            }
-        }
-        let mut m23: f64 = 2.5;
-        for i in 0..n {
-            let c24: f64 = v[(i + n) % 4].powi(3);
-            m23 = m23.min(c24);
-        }
-        s2 = s2.mul_add(0.75, m23.sin() * 0.02);
-        let v25 = v.iter().fold(v[k4 % 4], |r, &p| r * 0.5 + 0.25 * (r / 3.0 + p.sin()).cos());
-        let mut a26 = [0.0; 4];
-        for i in 0..4 {
-            a26[i] = v[k4 % 4].mul_add(s2, m8) + (-v25);
-        }
-        a26 = [0.02 * (f64::atan(v25) * f64::tanh(v25).exp_m1()).cos() + 0.6 * a26[2], 0.5 * x2.copysign(f64::cos(m23)).cos() + 0.5 * a26[1], a26[3], 0.2 * f64::sin(v25) + 0.5 * a26[0]];
-        s0 + s1 * 0.5 + s2 * 0.25 + acc3.tanh() + f64::sin(a26[3]) + f64::atan(x2.to_radians())
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::powf(1.5_f64, x0.sin());
-        let mut acc1: f64 = 0.0;
-        for &t in v.iter() {
-            let v2 = m0::prog_15(f64::acosh(x1.powi(2) + 2.0).cos().tanh(), x0, s0, v, 1);
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                let v4: f64 = m0::prog_15(x0, 2.0, f64::sin(((s0 * s0).sin() * 1.5).cosh()), v, n);
-                match k3 + n {
-                    MODE_A | MODE_C => {
-                        match (n % 3).checked_sub(1) {
-                            Some(0..=1) => {
-                                let v5: f64 = (f64::tanh(x0) * 0.9).acos() / 4.0;
-                                let v6 = (x1.sin() * 0.9).asin();
-                                acc1 += f64::tanh(v5 + v6.cos()) * 0.05;
-                            }
-                            Some(k7) => {
-                                acc1 -= f64::clamp(x0 * t, f64::exp(x2.cos()).cos() - 1.5, (v[k7].powi(2) + 0.5).atan2(x2).sin() + 1.5).tanh() * 0.05;
-                                s0 = f64::mul_add(s0, 0.6, f64::cos((f64::sin(s0) * 2.0).sinh()) * 0.05);
+                        s0 = s0 * T::from_f64(0.8).unwrap();
+                        s0 = s0 + 0.2 * T::tanh(s0);
+                        match n % 2 {
+                            0 => {
+                                continue 'l2;
                             }
                             _ => {
-                                let v8 = x2 - s0 + (x0 * x0 + 1.0).log10();
-                                s0 = (s0 * 0.8 + (x2 * x2 + 1.0).cbrt() * 0.1).sin();
-                                s0 = s0 * 0.8 + f64::tanh(v8) * 0.05;
+                                s0 = s0 * T::from_f64(0.5).unwrap() + s0.tanh() * T::from_f64(0.5).unwrap();
                             }
                         }
-                    }
-                    MODE_D => {
-                        let v9 = t.cos();
-                        s0 = (s0 * 0.5 + f64::cos(v9) * 0.5).sin();
-                    }
-                    g if g > 4 => {
-                        s0 = (s0 * 0.75 + ((t.powi(2) + 1.0).powi(-2).powi(2) + 0.5).atan2(x2 - t) * 0.01).sin();
-                        match (k3 + n).checked_sub(1) {
-                            Some(1 | 2) => {
-                                let v15: f64 = match n.checked_sub(2) {
-                                    Some(k10) if k10 % 2 == 0 => {
-                                        let c11 = k10 as f64;
-                                        s0 * c11
-                                    }
-                                    Some(k12) => {
-                                        let c13 = k12 as f64;
-                                        c13 * x0
-                                    }
-                                    None => {
-                                        let v14 = f64::sin(t).exp().tanh();
-                                        t / (v14 * v14 + 0.5)
-                                    }
-                                };
-                                acc1 += 0.05 * f64::sin(((v[(k3 + n) % 4] + x0).powi(2) + 1.0).log2());
-                                acc1 -= 0.05 * v15.cos();
-                            }
-                            Some(k16) if k16 > 0 => {
-                                s0 *= 0.8;
-                                s0 += 0.25 * f64::ln(t.powi(2) + 2.0).tanh();
-                            }
-                            Some(_) => {
-                                let Some(k19) = n.checked_sub(1) else {
-                                    let v18 = t.sin().cosh();
-                                    return (x2.powi(2) + 1.0).powf(t.sin()) + v18.tanh()
-                                };
-                                let c20 = k19 as f64;
-                                acc1 += f64::cos(f64::cos(c20)) * 0.05;
-                            }
-                            None => {
-                                acc1 += (x0.to_radians() * 50.0 * f64::recip(s0.powi(2) + 0.5)).cos() * 0.05;
-                                let v21 = -x2;
-                                acc1 += 0.05 * v21.tanh();
-                            }
-                        }
-                    }
-                    _ => {
-                        s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::exp(f64::sin(x2 + v[3]))) * 0.02);
+                        let v11 = s1;
+                        acc3 = acc3 - T::sin(v11) * T::from_f64(0.05).unwrap();
                     }
                 }
-                acc1 += 0.05 * (t * t + 1.0).sqrt().sin();
-                s0 = s0 * 0.75 + v4.sin() * 0.005;
-            }
-            let v23: f64 = match (n % 4).checked_sub(1) {
-                None => {
-                    s0 = (s0 * 0.8 + f64::atanh(f64::sin(v[0]) * 0.9) * 0.02).tanh();
-                    f64::atan(x2)
-                }
-                Some(_) => {
-                    acc1 += x2.cos() * 0.5;
-                    (s0.powi(2) + 1.0).log(10.0)
-                }
-            };
-            acc1 -= t.sin().exp().cos() * 0.5;
-            acc1 += (f64::sin(v2) - v23.cos()).tanh() * 0.01;
-        }
-        let v24 = f64::powf(2.0_f64, v[3].tanh());
-        acc1 += (SCALE + f64::powi(x2, 2)).tanh();
-        s0 = (s0 * 0.6 + x2.cos().exp2() * 0.25).tanh();
-        acc1 += f64::sin(x0);
-        x1.tanh() - s0.cos() - acc1.tanh() + v24 * 0.5
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].sin() * x2.sin();
-        let mut s1 = (f64::abs(x1) - v[n % 4] / (f64::powi(s0, 2) + 1.0)).sin() * 2.0;
-        let mut s2 = (x0 * x0 + 0.5).recip();
-        let mut acc3: f64 = 0.0;
-        let v4 = v[n % 4];
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if v[i % 4] < v[n % 4] - x2 || i == 1 {
-                s1 *= 0.75;
-                s1 -= 0.05 * f64::atanh(f64::tanh(s1) * 0.9).sin();
-                s1 = (s1 * 0.6 + (f64::sin(v[i % 4]) * 1.2).tan() * 0.02).sin();
-            } else if (fi.tanh() + 2.0).cbrt() + v4 >= -0.5 || i % 2 == 0 {
-                s1 *= 0.5;
-                s1 += 0.25 * f64::tanh(s1 * 1.5);
-            }
-            match i {
-                0..=2 => {
-                    s2 = 0.5 * s2 + 0.5 * f64::sin(v4.sin().tanh());
-                    if x0 - v[1] > -0.5 {
-                        break;
-                    }
-                }
-                3 => {
-                    s0 = (s0 * 0.75 + ((f64::powi(s0, 2) + 1.0).log(v[i % 4] * v[i % 4] + 2.0).sin() * 1.5).cosh() * 0.02).tanh();
-                    continue;
-                }
-                4 => {
-                    acc3 -= 0.2 * v4.asinh();
-                    if s2 + fi > 1.0 {
-                        s1 = (s1 * 0.5 + f64::tanh(v4) * 0.5).sin();
-                    } else if (f64::powi(x0, 2) + 0.5).cbrt() > 0.0 {
-                        let v5 = (s2 * s2 + 1.0).powf(fi.tanh());
-                        s2 = s2 * 0.5 + f64::sin((s2 * s2 + 0.5).recip()) * 0.25;
-                        acc3 += f64::tanh(v5).cos() * 0.25;
-                    } else {
-                        acc3 -= 0.25 * (x1 * s2).sin();
-                    }
-                    s0 = 0.5 * s0 + 0.25 * f64::cos(f64::powf(s0 * s0 + 0.5, 0.5));
-                }
-                _ => {
-                    acc3 += 0.25 * (v4 / (v4.cos() + 2.0)).sin();
-                }
-            }
-            acc3 += f64::sin(s2.hypot(x0)) * 0.25;
-        }
-        let v6 = match n % 2 {
-            0 => {
-                s1 = (s1 * 0.8 + v4.cos() * 0.2).tanh();
-                s2.cos().min((v4 * v4 + 2.0).acosh())
-            }
-            1 => {
-                let x1: f64 = acc3;
-                f64::exp2(f64::cos(v4)) + x1.sin()
-            }
-            _ => (v4.powi(2) + 2.0).ln() - 0.25,
-        };
-        let mut k7 = 0;
-        while k7 < n {
-            k7 += 1;
-            s1 = 0.75 * s1 + 0.1 * (v6 + x1).cos();
-            s2 = 0.6 * s2 + 0.1 * (v6.sin() * 1.5).sinh().tanh();
-            s1 = s1 * 0.8 + x1.tanh().sinh().cos() * 0.1;
-        }
-        let a8 = v.map(f64::sin);
-        let c9: f64 = table(k7 + n);
-        s0 * 1.5 - s1 - s2 - acc3.sin() - v6 + a8[3].sin() - c9 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[n % 4].tanh();
-        let mut acc1: f64 = 0.0;
-        let v2 = f64::sqrt(x2 * x2 + 0.5);
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            if prog_18((v[1] / (s0 * s0 + 0.5)).powi(2).ln_1p().tanh() * 2.0, x1.cos() * 2.0, (x0 - x1).tanh(), v, n) < 0.5 {
-                a3[i] = v2 * core::f64::consts::FRAC_1_SQRT_2;
-            } else {
-                a3[i] = v[i].clamp(-0.5, 1.5);
-            }
-        }
-        let v5 = if acc1 - x1 > -1.0 {
-            let x0 = (v[n % 4] * v[n % 4] + 0.5).sqrt().hypot(f64::max(-3.0_f64, a3[0]));
-            let v4 = 3.0_f64.copysign(x0);
-            f64::exp((acc1 * v4).cos())
-        } else {
-            v2 + (0.65 - s0)
-        };
-        let mut m6: f64 = 2.5;
-        for i in 0..3 {
-            let c7 = if m6 > 0.5 {
-                a3[3 - i] * 0.75 + v[i]
-            } else {
-                0.75 * x0 / (x0 * v[i] * (x0 * v[i]) + 1.5)
-            };
-            m6 = f64::min(c7, m6);
-        }
-        acc1 += m6.tanh();
-        let v8 = a3[n % 4] - v5;
-        let mut m9 = 0;
-        for (i, &t) in a3.iter().enumerate() {
-            if n == 6 {
-                s0 *= 0.8;
-                s0 -= 0.4 * f64::log(v8 * v8 + 1.0, 10.0).cos();
-                if !(i % 3 == 1) {
-                    break;
-                }
-                s0 = s0 * 0.8 + (s0 - m6).tanh() * 0.1;
-            } else if !(i == 0) {
-                let v10: f64 = (m6 * m6 + 2.0).acosh() + v8;
-                s0 *= 0.6;
-                s0 += 0.05 * f64::cos(v10.sin());
-            }
-            s0 = 0.75 * s0 + 0.05 * (t * t + 0.5).atan2(a3[m9 % 4]).sin();
-            if f64::sin(v8).exp().tanh().exp_m1() > -0.5 || n < 6 {
-                m9 += 1;
-            }
-        }
-        match m9 {
-            0 => {
-                let v11: f64 = prog_2(f64::tanh((x0 * a3[n % 4]).hypot(v8 - x0)), f64::sin(v8 * v2) * 2.0, f64::cos(f64::acosh(x0 * x0 + 2.0)), v, n);
-                s0 = (s0 * 0.75 + v11.tanh() * 0.005).sin();
-            }
-            1..=2 => {
-                s0 = 0.8 * s0 + 0.01 * (f64::atan(s0) * (x2 / (x1.tanh() + 2.0))).sin();
-            }
-            g if g > 4 => {
-                s0 = s0 * 0.75 + f64::cos(f64::exp_m1(a3[n % 4].tanh())) * 0.05;
-                s0 = s0.mul_add(0.5, f64::log(v2 * v2 + 1.0, v2 * v2 + 2.0).sin() * 0.1);
-            }
-            _ => {
-                for i in (0..n).rev() {
-                    acc1 -= m0::prog_15::<f64>((v8.sin() * 0.9).acos().clamp(-1.5, 1.0).tanh(), ((a3[i % 4] - s0) * v5.cos().exp2()).cos(), 2.0, v, 2).sin() * 0.005;
-                    acc1 -= 0.01 * f64::cos(m0::prog_15(x0, f64::sin(x0).exp_m1().tanh() * 2.0, (v2 + x0).sin() * 2.0, v, i));
-                    acc1 += 0.005 * f64::cos(m0::prog_15(f64::ln(x2.powi(2) + 2.0).cos() * 2.0, v[i % 4].powi(2).tanh(), x1, a3, 0));
-                }
-            }
-        }
-        x0.cos() - s0.tanh() + acc1 + v2 - v8.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_65<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::exp2(T::cos((x1.sin() * 1.2).tan()));
-        let mut s1 = T::cos(x0 / (v[n % 4].cos() + 2.0));
-        let mut acc2: T = 0.0;
-        let mut m3 = x2;
-        for i in 0..4 {
-            m3 = m3.max(T::cos(v[i]) + v[3 - i]);
-        }
-        acc2 = acc2 + T::cos(m3);
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            let v5 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * (p / (T::tanh(r) + 2.0)).tanh());
-            if k4 < 4 {
-                let v6 = x0 + s1;
-                acc2 = acc2 - T::tanh(m0::prog_15(v[(k4 + n) % 4].min(v5).tanh() * 2.0, (T::sin(s0) + (v[2] * v[2] + 1.0).log10()).sin(), (v6.to_degrees() * 0.02).sin().sin(), v, n)) * 0.01;
-                if T::ln(v[0].powi(2) + 0.5) < 0.0 {
-                    s0 = s0 * 0.8;
-                    s0 = s0 + 0.1 * (s1 + v[3]).cos();
-                    if x1.powi(3) >= x1 {
-                        s1 = (s1 * 0.75 + (v[k4 % 4] + 0.3) * 0.25).tanh();
-                        break x1 / 2.0;
-                    }
-                } else if x0 > -1.0 {
-                    let v7 = T::mul_add(s0, v5, s1);
-                    s1 = (s1 * 0.6 + v7.tanh() * 0.05).tanh();
-                }
-            } else if s1 + s0 <= T::sin(v5).cosh() || n % 2 == 0 {
-                acc2 = acc2 - 0.2 * T::tanh(T::exp_m1((T::cos(x2) * 2.0).cosh().tanh()));
-            } else {
-                acc2 = acc2 + 0.25 * T::cos(x2);
-                if k4 < n && v[k4 % 4] / (x0.powi(2) + 1.5) >= -0.5 {
-                    break (T::sin(x2) * 0.9).atanh();
-                }
-            }
-            acc2 = acc2 + 0.005 * m0::prog_15::<T>(s0.cos() * 2.0, T::atan(v[n % 4]).sin() * 2.0, T::tanh((v5.sin() * 0.9).asin()) * 2.0, v, k4).cos();
-            if k4 >= 6 {
-                break (x0 - v[k4 % 4]) * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
-            }
-        };
-        let v9 = prog_8(s1, v8, x0 * 2.0, v, 2);
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            s1 = T::mul_add(s1, 0.75, T::sin(t) * 0.25);
-            let mut k10 = 0;
-            while k10 < 6 {
-                k10 += 1;
-                acc2 = acc2 + T::cos(v9) * 0.05;
-                acc2 = acc2 - T::sinh(x2.tanh() * 2.0).cos().tanh() * 0.05;
-                match k10 {
-                    0 | MODE_C => {
-                        acc2 = acc2 + 0.05 * ((s0.to_radians() * 50.0).cos() * 0.9).asin().cos();
-                        if T::from_f64(2.0_f64).unwrap().log(fi.powi(2) + 2.0) + m3 <= (m3 * m3 + 2.0).ln() {
-                            s1 = (s1 * 0.8 + T::tanh(m3).exp2() * 0.1).sin();
-                            s1 = (s1 * 0.75 + s1.sin().exp() * 0.05).sin();
-                        } else {
-                            s1 = s1 * 0.75;
-                            s1 = s1 + 0.25 * (x0 * x0 + 0.5).sqrt().tanh();
-                        }
-                    }
-                    g if g > 5 => {
-                        s0 = s0 * 0.8 + s0.tanh().sin() * 0.2;
-                        break 'l2;
-                    }
-                    _ => {
-                        s1 = s1 * 0.8;
-                        s1 = s1 + 0.05 * T::cos(s1 - T::powi(s1, 3));
-                        acc2 = acc2 - v9.cos().exp().sin() * 0.05;
-                        if T::atan2(v[0] * v[0] + 1.0, v9) > (v[0].powi(2) + 1.0).ln() {
-                            acc2 = acc2 - 0.05 * (T::from_f64(SCALE).unwrap() + s0).cos();
-                            break;
-                        }
-                    }
-                }
-            }
-            if k10 % 3 == 1 && m3 + 0.75 > x0 + v9 {
-                return prog_8((v9 * t).sin(), x2, t, v, n);
-            }
-            if s0 > -0.5 {
-                s0 = (s0 * 0.8 + T::tan(T::sin(x2) * 1.2) * 0.02).tanh();
-                s0 = T::mul_add(s0, 0.8, (T::powi(v[(k10 + i) % 4], 3) + v8.abs()).sin() * 0.01);
-            } else {
-                s0 = 0.5 * s0 + 0.5 * s0.cos();
-                if v9 < 0.0 {
-                    let v11: T = m0::prog_15(T::sin((s0 + m3).atan()), x0 * 0.5, T::cos((x1 + s0).sin()) * 2.0, v, n);
-                    acc2 = acc2 + v11.tanh().cos() * 0.01;
-                } else if i % 2 == 0 && x0 * t <= -1.0 {
-                    let v12 = T::powi(v[0], 3);
-                    let x1 = (v9 * v9 + 1.0).ln();
-                    acc2 = acc2 + 0.25 * (v12.cos() + T::tanh(x1)).sin();
+                let v12 = if !(n < 6 && (v6.tanh() * 0.9).acos() <= s0) {
+                    acc3 = acc3 + T::sin(s0.tanh().cosh() * T::cos(fj).exp2()) * T::from_f64(0.05).unwrap();
+                    ((x2 * x2 + 1.0).log10().powi(2) + 1.0).sqrt()
+                } else if s0 + v6 > (a4[n % 4] * a4[n % 4] + 1.5).acosh() || j % 2 == 0 {
+                    x2.cos().exp2().tanh().exp()
                 } else {
-                    let mut k13 = 0;
-                    while k13 < n && (s1 - m3).cos().sinh() < 0.5 {
-                        k13 += 1;
-                        acc2 = acc2 + 0.05 * T::tanh(0.3 - (s0 + s1));
-                        s0 = s0 * 0.5 + T::tanh(T::log(T::from_f64(3.0_f64).unwrap(), s0.powi(2) + 2.0) + (s0.sin() + 2.0).cbrt()) * 0.25;
+                    T::sin(fi * T::from_f64(0.5).unwrap())
+                };
+                match i + n {
+                    0..=1 => {
+                        s1 = (s1 * 0.6 + v6.powi(3) * T::from_f64(0.05).unwrap()).sin();
                     }
-                    let v14: T = m3 / (m3 * m3 + 1.0);
-                    s1 = T::mul_add(s1, 0.5, T::tanh(v14) * 0.1);
-                }
-                s0 = s0.mul_add(0.5, (x2 * x2 + 0.5).recip().sin() * 0.25);
-            }
-        }
-        if T::cos(x1 - v8) < -0.25 {
-            s1 = 0.6 * s1 + 0.02 * T::ln_1p(v[(k4 + n) % 4].powi(3).powi(2)).sin();
-        }
-        let v16 = match k4 % 3 {
-            0..=2 => -(x2.cos() + 2.0).cbrt(),
-            _ => {
-                let v15 = v[3];
-                (v15 * v15 + 2.0).ln()
-            }
-        };
-        T::tanh(s0) - s1 - acc2.sin() + T::sin(v9) + v16 * 0.5
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = (x0.powi(2) + T::one()).log2().cos() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            acc1 = acc1 - T::cos(v[i]).cosh().cos() * T::from_f64(0.5).unwrap();
-            let v4 = if (t * t + T::from_f64(0.5).unwrap()).atan2(v[(i + n) % 4]).sin().exp_m1() < -T::from_f64(0.5).unwrap() {
-                T::cbrt(T::tanh(x2.sin()) + T::from_f64(2.0).unwrap())
-            } else if (x1.sin() * T::from_f64(0.9).unwrap()).asin() <= x2 {
-                let v2 = T::log2(v[(i + n) % 4] * v[(i + n) % 4] + T::one()).mul_add(x2, T::cos(fi));
-                fi - v2
-            } else {
-                let v3 = x1 - x2;
-                T::sinh(T::tanh(x0) * T::from_f64(1.5).unwrap()) + v3.tanh()
-            };
-            if T::tanh(x1).tanh() <= T::from_f64(0.25).unwrap() {
-                acc1 = acc1 + T::from_f64(0.5).unwrap() * T::cos(T::from_f64(2.0_f64).unwrap().atan2(v4));
-            } else if T::max(fi - v4, v4.tanh()) > T::to_degrees(t) * T::from_f64(0.02).unwrap() {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + (s0.tanh() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).sin();
-                if T::exp(T::cos(v[i])) < (s0 * s0 + T::one()).log2() {
-                    s0 = s0 * T::from_f64(0.5).unwrap() + (x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).cos() * T::one();
-                }
-            }
-        }
-        let mut m5 = 0;
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s0 = s0 * T::from_f64(0.6).unwrap() + T::sin((T::powf(v[i % 4].powi(2) + T::one(), x2.tanh()).powi(2) + T::from_f64(0.5).unwrap()).sqrt()) * T::from_f64(0.02).unwrap();
-            if (x2.powi(2) + T::one()).sqrt() >= -T::from_f64(0.5).unwrap() {
-                m5 += 1;
-            }
-            match i {
-                0..=2 => {
-                    let x0 = x1.cos().exp_m1();
-                    acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(x0);
-                }
-                g if g > 3 => {
-                    let v6: T = (T::tanh(x1) * T::from_f64(1.2).unwrap()).tan();
-                    s0 = s0 * T::from_f64(0.8).unwrap();
-                    s0 = s0 + T::from_f64(0.2).unwrap() * (s0.to_radians() * T::from_f64(50.0).unwrap()).tanh();
-                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(v6.sin());
-                }
-                _ => {
-                    acc1 = acc1 + (T::cos(x1) * T::from_f64(2.0).unwrap()).sinh().tanh() * T::from_f64(0.25).unwrap();
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), (T::sin(T::log(T::from_f64(3.0_f64).unwrap(), s0.powi(2) + T::from_f64(2.0).unwrap())) * T::from_f64(1.2).unwrap()).tan().sin() * T::from_f64(0.01).unwrap());
-                }
-            }
-            match i % 3 {
-                1 => {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + T::acos(s0.tanh() * T::from_f64(0.9).unwrap()) * T::from_f64(0.05).unwrap()).sin();
-                }
-                _other => {
-                    let mut k7 = 0;
-                    while k7 < 3 {
-                        k7 += 1;
-                        let v8 = (fi * x0).cos();
-                        s0 = (s0 * T::from_f64(0.8).unwrap() + s0 * v8 * T::from_f64(0.01).unwrap()).tanh();
-                        acc1 = acc1 + ((s0 * s0).ln_1p().powi(2) + T::one()).log2().tanh() * T::from_f64(0.1).unwrap();
+                    3..=5 => {
+                        s2 = s2 * T::from_f64(0.8).unwrap() + (fi + a4[j % 4]).cos().exp().sin() * T::from_f64(0.05).unwrap();
                     }
-                }
-            }
-        }
-        let c9 = T::from_usize(m5).unwrap();
-        let v10 = T::atan(T::atan2(T::from_f64(1.5_f64).unwrap(), x0));
-        acc1 = acc1 + T::tanh((x2 * x2 + T::one()).ln());
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            if T::ln(T::powi(v10, 2) + T::one()) >= v[k11] {
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * (x1 * x1).asinh().cos();
-                break T::abs(v[3 - k11]);
-            }
-            s0 = (s0 * T::from_f64(0.5).unwrap() + (T::powi(c9 - x1, 2) + T::one()).log(T::from_f64(2.0).unwrap()) * T::from_f64(0.25).unwrap()).tanh();
-            if k11 >= 2 || (v[3 - k11].cos() * T::from_f64(0.9).unwrap()).asin() * (v[3 - k11] / (s0 * s0 + T::from_f64(0.5).unwrap())) > T::one() {
-                break v10;
-            }
-        };
-        x1.cos() - v[2] * T::from_f64(0.5).unwrap() + s0 + acc1.cos() - c9.tanh() + v10 * T::from_f64(0.5).unwrap() + T::cos(v12) - (x2 * x2 + T::from_f64(2.0).unwrap()).acosh()
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::exp2(x0.cos()).powi(2) + 1.0).cbrt();
-        let mut acc1: f64 = 0.0;
-        let v4: f64 = if !(n < 5) {
-            let v2 = f64::exp2(v[n % 4].cos()) * x0;
-            s0 = (s0 * 0.6 + (acc1.powi(2) + 1.0).recip() * 1.0).tanh();
-            v[n % 4] + v2
-        } else {
-            let x1 = s0 * x1;
-            let v3 = x1;
-            prog_17(f64::cos(v[n % 4]).cos() * 2.0, f64::cos(x2.clamp(s0.cos() - 1.5, v[n % 4].sin() + 1.5) * 0.25) * 2.0, s0, v, n) + v3.cos()
-        };
-        let mut m5 = v[n % 4].asinh();
-        for i in 0..4 {
-            let c6 = x1 + v[i].tanh();
-            m5 = f64::max(c6, m5);
-        }
-        s0 = (s0 * 0.5 + m5.tanh() * 0.25).sin();
-        if 0.8 - x2 - (m5.powi(2) + 1.0).ln() > 0.0 || n > 0 {
-            acc1 += (f64::min(0.5_f64, v[n % 4]) - x2).tanh();
-            if f64::tanh(m5.min(x2)) >= v4 {
-                acc1 -= ((v[n % 4] * acc1).powi(2) + 1.0).recip();
-                acc1 += 0.25 * f64::tanh(acc1 * x1);
-            } else {
-                s0 *= 0.8;
-                s0 -= 0.01 * x1.sin().exp2().powi(3).sin();
-            }
-        } else if (f64::powi(f64::exp2(x1.sin()), 2) + 1.0).powf(0.5) < v4 {
-            acc1 += v[n % 4].cos().asinh();
-        } else {
-            let v7 = prog_63(x0, 0.75, (v[n % 4].asinh().sin() * 0.9).asin().sin(), v, 1);
-            s0 = s0 * 0.75 + x1.cos().cos() * 0.25;
-            s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::tanh(v7)) * 0.005);
-        }
-        if n == 2 && acc1.min(m5) <= 1.0 {
-            let v8 = prog_2(f64::cos(f64::acosh(f64::powi(f64::sqrt(v[2] * v[2] + 2.0), 2) + 2.0)), 0.5, 1.2, v, n);
-            s0 = s0.mul_add(0.5, f64::tanh(v[1]).exp_m1().tanh() * 0.1);
-            s0 = s0 * 0.8 + f64::sin(v8.tanh()) * 0.005;
-        } else {
-            acc1 += ((-1.5_f64).max(m5) / (x1.min(v[n % 4]).powi(2) + 1.0)).tanh();
-            s0 = s0 * 0.5 + v4.cos() * 0.005;
-            if (x2 + 2.5).abs() <= s0 {
-                let v9 = (acc1 + m5).copysign(x0.powi(3));
-                acc1 += v9.tanh() * 0.25;
-            } else if f64::sin(x2).exp() + (acc1 * acc1 + 2.0).ln() > 0.5 {
-                s0 *= 0.8;
-                s0 += 0.05 * f64::sin(f64::cos(m5).exp2());
-            }
-        }
-        if (x0 * x0 + 1.0).powi(-1).cos().exp_m1() >= f64::to_radians(m5) {
-            let v10: f64 = f64::tan(f64::sin(v[0]) * 1.2);
-            s0 = (s0 * 0.5 + v10.cos() * 0.05).sin();
-        } else {
-            s0 = 0.8 * s0 + 0.005 * f64::sin(v4);
-        }
-        acc1 -= f64::exp2((x1 + m5).tanh()).sin() * 0.75;
-        s0.tanh() + acc1.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = f64::cos((v[n % 4].powi(2) + 1.0).log2()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = x2;
-        for i in 0..n {
-            let fi = i as f64;
-            let c3 = match i + n {
-                PHASE_A => 1.5 - x1.mul_add(x1, x1) + v[i % 4],
-                PHASE_B => fi - x1.powi(2),
-                2 | 4 => x1.powi(2) + s0.powi(3),
-                _ => x1.mul_add(fi * 1.5, x0 + v[1]),
-            };
-            m2 = m2.min(c3);
-        }
-        s0 = 0.8 * s0 + 0.005 * m2.sin();
-        if 0.5_f64.hypot(x0.tanh().exp2()) < 1.0 {
-            return ((x1 * acc1).powi(2) + 0.5).sqrt();
-        }
-        'l1: for i in 0..n {
-            s0 *= 0.5;
-            s0 += 0.005 * m0::prog_15::<f64>(f64::cos(f64::mul_add(x1, v[1], v[1])) * 2.0, s0.mul_add(x0, x1).sin(), (x0 * x1 * 2.0).tanh(), *v, n).tanh();
-            if ((x1 * x1 + 0.5).ln().tanh() * 1.2).tan() <= x0 {
-                acc1 += 0.25 * f64::tanh((x2.sin() * 0.9).atanh());
-                continue;
-            }
-            acc1 += x1.sin() * 0.25;
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                match j % 2 {
-                    1 => {
+                    6 => {
                         break;
-                    }
-                    _ => {
-                        let v4 = v[n % 4] + fj;
-                        let v5 = s0 + v4;
-                        s0 = s0 * 0.8 + f64::tanh(f64::sin(v5)) * 0.1;
-                    }
-                }
-                if j < 3 && x2 + 0.5 < x1 {
-                    break 'l1;
-                }
-                s0 = (s0 * 0.6 + (x1 * x1 + 0.5).cbrt() * 0.1).sin();
-            }
-        }
-        let v8 = match n % 2 {
-            PHASE_A if n > 2 => f64::cos(x2 + 0.1),
-            1 => {
-                let v6 = (x1 * x1 + 1.0).log2();
-                s0 = (s0 * 0.6 + (0.35 - acc1) * 0.02).sin();
-                f64::tanh(v6)
-            }
-            _ => {
-                let v7 = f64::sin(x2).exp2() * f64::asinh(acc1);
-                x1.atan() + v7.tanh()
-            }
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            for j in (1..=3).step_by(2) {
-                let v10 = prog_8(f64::sin((f64::atan2(x2, f64::powi(m2, 2) + 1.0).sin() + 2.0).cbrt()) * 2.0, f64::tanh(f64::exp2(f64::cos(v8)).mul_add(x1, x1.to_degrees() * 0.01)), f64::cos(x1), *v, j);
-                if v8 * x1 > v10 {
-                    s0 = (s0 * 0.6 + v[1] * (v[j] * v[j] + 0.5).ln() * 0.05).tanh();
-                    break;
-                }
-                if s0 < 1.0 {
-                    s0 = s0.mul_add(0.6, (x0 * x0 + 1.0).log(10.0) * 0.75);
-                    break;
-                }
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::sin(f64::ln_1p(s0.cos() * 0.5));
-            }
-            let v12 = if v8.asinh() + (s0 * s0 + 1.0).log(x0 * x0 + 2.0) < -0.5 {
-                let v11 = x2 + x1;
-                (x1.sin() * 1.5).cosh() + v11.sin()
-            } else if (v[k9].powi(2) + 1.0).log10() > v8 {
-                s0.atan()
-            } else {
-                f64::log2(f64::powi(f64::cosh(f64::sin(v[(k9 + n) % 4]) * 1.5), 2) + 1.0)
-            };
-            s0 = (s0 * 0.75 + x1.powi(2).to_radians() * 50.0 * 0.05).sin();
-            if k9 >= 3 || (m2.sin() * 1.2).tan().cos() >= x1 - v12 {
-                break;
-            }
-        }
-        x1 * 1.5 + s0 + acc1.tanh() + v8 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_69(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x0.mul_add(v[n % 4], x0)) * 2.0;
-        let mut s1 = f64::sin(p.1);
-        let mut s2: f64 = prog_25(0.5, p.0.tanh(), 2.0, &v, n).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&z| 1.0 + 0.1 * f64::asin(f64::tanh(z) * 0.9).tanh()).product::<f64>();
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if !(n < 5 && v4 + (v4 - fi) < 0.5) {
-                a5[i] = p.1 / (p.0.powi(2) + 0.5) + s1.clamp(f64::tanh(p.0) - 1.5, s0.sin() + 1.5);
-            } else {
-                a5[i] = s2 + v[2].sin();
-            }
-        }
-        for _ in (0..n).rev() {
-            a5 = [0.5 * (v4 - 1.25).tanh() + 0.5 * a5[3], a5[0] * 0.6 + p.1.tanh() * 0.4, (a5[0] * 0.75 + f64::cos(p.0 * v4) * 0.05).sin(), a5[2]];
-        }
-        for &t in a5.iter() {
-            acc3 += 0.5 * f64::sin(t).tanh();
-            let v6 = a5.iter().zip(a5.iter()).map(|(&z, &q)| 0.5_f64.atan2(z) + q.cos()).sum::<f64>();
-            if 0.75 - v[n % 4] > 1.0 {
-                continue;
-            }
-            s2 = s2 * 0.8 + f64::tanh(v6) * 0.02;
-        }
-        if (f64::powi(v4, 2) + 1.0).log10() > f64::powf(v[n % 4].powi(2) + 0.5, 0.3) {
-            return v[1].atan();
-        }
-        s0 = 0.5 * s0 + 0.5 * p.1.sin().cos();
-        s1 = s1.mul_add(0.8, a5[0].sin() * 0.005);
-        s0 - s1 - s2 * 1.5 - acc3
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 + v[n % 4]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        s0 = f64::mul_add(s0, 0.75, f64::tanh(acc1) * 1.0);
-        let v2 = v.iter().map(|&z| (acc1.cos() * 0.9).atanh() / (f64::cos(p.0) + 2.0) + z.tanh()).sum::<f64>();
-        if 1.25 - p.1 > -0.5 {
-            s0 = s0 * 0.75 + (p.1 * v[n % 4] * f64::sqrt(x0.powi(2) + 0.5)).tanh() * 0.02;
-        } else {
-            let x0 = f64::acosh((acc1 + x0).powi(2) + 1.5);
-            acc1 += x0.tanh();
-        }
-        let mut k3 = 0;
-        while k3 < 5 && v2.cos() - p.1.sin() > p.0.sin().exp2() {
-            k3 += 1;
-            let v4 = v[k3 % 4] + 2.0;
-            match k3 + n {
-                0..=1 => {
-                    s0 = s0 * 0.8 + f64::sin((s0.tanh() * 1.2).tan()) * 0.02;
-                }
-                3..=5 => {
-                    let x0 = v2.tanh();
-                    let v7 = if let Some(k5) = (k3 + n).checked_sub(2) {
-                        let c6 = k5 as f64;
-                        0.35 * v4.tanh() + f64::tanh(c6)
-                    } else {
-                        (f64::powi(v4, 2) + 2.0).sqrt()
-                    };
-                    s0 = (s0 * 0.5 + (x0 + v7.sin()) * 0.25).sin();
-                }
-                6 => {
-                    let v8 = v4;
-                    s0 = s0 * 0.8 + v8.tanh().cos() * 0.2;
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + prog_8(s0.cos().sin(), 0.25, p.1, v, k3) * 0.005).tanh();
-                    let v9: f64 = -(-0.5_f64).max(s0);
-                    s0 = (s0 * 0.8 + v9.tanh() * 0.2).tanh();
-                }
-            }
-            s0 = (s0 * 0.5 + f64::ln((f64::to_radians(s0) * 20.0).powi(2) + 1.0) * 1.0).tanh();
-            s0 *= 0.6;
-            s0 += 0.4 * v4.cos().sin();
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..n {
-            a10[i % 4] += f64::ln(f64::powi(v[k3 % 4], 2) + 0.5).atan().tanh() * 0.25;
-            acc1 += v2.cos() * 0.25;
-        }
-        a10 = [f64::mul_add(a10[3], 0.8, f64::cos(x0 - p.1) * 0.1), a10[3], a10[2], a10[1]];
-        let v11 = (0..n).map(|i| f64::exp(f64::sin(a10[i % 4].atan()))).sum::<f64>();
-        s0 * 0.25 - f64::tanh(acc1) - v2.cos() + f64::sin(v11)
-    }
-
-    #[differentiable]
-    pub fn prog_71<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize, mode: Mode) -> T {
-        let mut s0 = (v[1] * v[1] + T::from_f64(0.5).unwrap()).recip();
-        let mut s1: T = T::sin(v[n % 4] * v[n % 4]) * T::from_f64(2.0).unwrap();
-        let mut acc2: T = T::zero();
-        let v7 = match mode {
-            Mode::Lower(k3, lo4) => {
-                let lo4 = T::from_f64(lo4).unwrap();
-                for &t in v.iter() {
-                    match n % 2 {
-                        0 => {
-                            break;
-                        }
-                        1 => {
-                            acc2 = acc2 + T::from_f64(0.5).unwrap() * ((x0 * x0 + T::from_f64(1.5).unwrap()).acosh() * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).tanh();
-                        }
-                        _other => {
-                            s0 = s0 * T::from_f64(0.6).unwrap() + T::cos(x2) * T::from_f64(0.4).unwrap();
-                        }
-                    }
-                    let v5 = ((T::powi(t, 2) + T::one()).log(s0 * s0 + T::from_f64(2.0).unwrap()).powi(2) + T::one()).log10();
-                    acc2 = acc2 - T::tanh(T::from_f64(1.5).unwrap() - (v[(k3 + n) % 4] * v[(k3 + n) % 4] + T::from_f64(2.0).unwrap()).acosh()) * T::from_f64(0.5).unwrap();
-                    acc2 = acc2 - T::from_f64(0.5).unwrap() * v5.tanh();
-                }
-                (v[k3] + x1) * lo4
-            }
-            Mode::Upper(hi6) => {
-                let hi6 = T::from_f64(hi6).unwrap();
-                s1 = (s1 * T::from_f64(0.5).unwrap() + T::cos(hi6).exp_m1() * T::one()).tanh();
-                T::clamp(x0 * x2, -T::one(), T::from_f64(1.5).unwrap())
-            }
-            Mode::Off => x0.sin(),
-        };
-        let v11 = match mode {
-            Mode::Lower(_, _) => T::from_f64(2.0_f64).unwrap().log(v7.powi(2) + T::from_f64(2.0).unwrap()),
-            Mode::Upper(_) => T::cos(x2).exp2(),
-            Mode::Off => x1.powi(2),
-        };
-        let v17 = match mode {
-            Mode::Lower(_, _) => x2 * x1,
-            Mode::Upper(hi14) => {
-                let hi14 = T::from_f64(hi14).unwrap();
-                let v15 = -(hi14 + s1);
-                hi14 + v15.sin()
-            }
-            _ => {
-                let v7 = prog_66(T::tanh(T::sin(s1)), (x2.sin() * T::from_f64(0.5).unwrap()).ln_1p().tanh(), s1, [v[0], v[1], v[2], v[3]], 2);
-                let v16 = x1;
-                T::exp2(x2.cos()) + v7.sin() + T::cos(v16)
-            }
-        };
-        let mut m18 = T::tanh(x0).cosh();
-        for i in 1..=2 {
-            let c19 = if v11 + v7 < T::one() {
-                v[i] * x2 + v[3 - i]
-            } else {
-                x1
-            };
-            m18 = m18.max(c19);
-        }
-        s1 = s1 * T::from_f64(0.6).unwrap() + m18.sin() * T::from_f64(0.05).unwrap();
-        x1.tanh() + x2 * T::from_f64(0.75).unwrap() - T::tanh(s0) - s1 + acc2.cos() - v7.cos() - v11.cos() + v17 - T::exp_m1(v11.sin()).min(x1.clamp(x0.sin() - T::from_f64(1.5).unwrap(), v[n % 4].tanh() + T::from_f64(1.5).unwrap()))
-    }
-
-    #[differentiable]
-    pub fn prog_72<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = 0.5_f64.powf(f64::tanh(v[3]));
-        let mut s1 = x0.clamp(-1.0, 1.5);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a3[i] = fi - s1 / (fi.powi(2) + 0.5);
-            s1 = (s1 * 0.75 + 1.5 * (0.65 * s1) * 0.25).sin();
-        }
-        let mut k4 = 0;
-        while k4 < 6 {
-            k4 += 1;
-            if k4 % 3 == 1 && SCALE + v[3] + f64::tanh(s0).exp() < 0.5 {
-                acc2 += s1.mul_add(x1, v[(k4 + n) % 4]).sin() * 0.25;
-                if x2.tanh().powi(2).ln_1p() <= 0.5 {
-                    s1 *= 0.5;
-                    s1 += 0.5 * f64::cos(s1);
-                } else if prog_8(f64::sin(a3[3]) * 2.0, x2, x0, v, k4) >= 0.0 {
-                    let v5 = x1.cos();
-                    for _ in 0..5 {
-                        let v6 = a3.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::tan((x0 + p).tanh() * 1.2))).product::<f64>();
-                        if f64::tanh(v5.sin().exp()).exp2() > 1.0 {
-                            s0 = s0.mul_add(0.75, f64::cbrt((x0.cos() * 1.5).sinh().powi(2) + 1.0).sin() * 0.02);
-                            let v7 = (x0.tanh() * 0.9).asin();
-                            acc2 -= 0.05 * f64::cos(f64::tanh(v7));
-                        } else {
-                            s0 *= 0.8;
-                            s0 += 0.02 * f64::log(f64::powi(v6, 2) + 1.0, 10.0);
-                            let v8 = (f64::cos(v5.atan2(x2.powi(2) + 1.0)) * 1.5).sinh();
-                            s0 = (s0 * 0.8 + v8.tanh() * 0.01).sin();
-                        }
-                        s1 = (s1 * 0.75 + s1.atan() * 0.25).tanh();
-                        s0 = (s0 * 0.5 + v6.tanh() * 0.05).tanh();
-                    }
-                    acc2 += v5.tanh() * 0.25;
-                } else {
-                    s1 = s1.mul_add(0.5, m0::prog_15(s0, f64::cos(s1) * 2.0, (s1 - v[k4 % 4]).cos(), v, 0).sin() * 0.005);
-                }
-            } else if !(k4 % 2 == 0 && f64::atan2(a3[(k4 + n) % 4], f64::powi(1.5 - v[0], 2) + 1.0) < x0) {
-                acc2 += 0.25 * f64::cos(x2.sin().exp_m1());
-            } else {
-                match mode {
-                    Mode::Lower(_, lo10) => {
-                        let v11 = ((lo10.tanh() * 1.5).cosh().tanh() * 2.0).cosh();
-                        acc2 -= f64::tanh(v11) * 0.25;
-                    }
-                    Mode::Upper(_) => {
-                        let v13 = (s1 * s1 + 1.0).recip();
-                        s0 = s0 * 0.75 + f64::cos(v13 / (a3[k4 % 4] * a3[k4 % 4] + 1.5)) * 0.25;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.75, x2.asinh().tanh() * 0.25);
-                    }
-                }
-            }
-            let v14 = if n + k4 < 12 && (x2 * x2 + 0.5).sqrt() > a3[2] {
-                s1 = f64::mul_add(s1, 0.6, x1.cos() * 0.4);
-                s0 + a3[k4 % 4]
-            } else {
-                (x1 * x1 + 2.0).sqrt()
-            };
-            if x0.tanh().exp() > 0.0 {
-                acc2 -= 0.25 * (f64::powi(a3[(k4 + n) % 4].asinh(), 2) + 1.0).recip();
-                s0 = s0 * 0.8 + v[1].cos().cosh().cos() * 0.1;
-            } else {
-                s0 = 0.6 * s0 + 0.4 * s1.asinh().sin();
-                s0 = (s0 * 0.75 + (s0 * v[k4 % 4]).cos().exp() * 0.02).sin();
-            }
-            s1 *= 0.75;
-            s1 += 0.25 * f64::sin(a3[k4 % 4]);
-            acc2 += f64::sin(v14) * 0.25;
-        }
-        match k4 {
-            0..=2 => {
-                s0 = s0.mul_add(0.5, f64::sin(s0 * x0) * 0.05);
-                s0 = (s0 * 0.5 + m0::prog_15(f64::hypot(x2, x1).sin() * 2.0, x1, x2, v, 1) * 0.005).tanh();
-            }
-            4 => {
-                let x1 = (x1 * x1 + 0.5).powf(0.5);
-                let v15 = f64::to_degrees(x1) * 0.01;
-                acc2 -= v15.sin();
-            }
-            g if g > 5 => {
-                acc2 += f64::tanh(-x1);
-                let v16 = x2 + s0;
-                s1 = (s1 * 0.75 + v16.tanh() * 0.05).tanh();
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.05 * f64::sin(x1.sin().exp());
-            }
-        }
-        let mut m17: f64 = 1.0;
-        for i in 0..=n {
-            m17 = (v[(i + n) % 4] - (s1 - v[(i + n) % 4])).min(m17);
-        }
-        let mut k18 = 0;
-        while k18 < 3 {
-            k18 += 1;
-            if x0 >= m17 {
-                break;
-            }
-            let v19 = if x0 <= f64::cos(s0) {
-                let x1: f64 = x2 / (v[3 - k18] * v[3 - k18] + 1.0);
-                m17 - a3[k4 % 4] + x1.cos()
-            } else {
-                let x0 = x2;
-                a3[k18].tanh().exp() - x0
-            };
-            acc2 += 0.5 * v[k18].tanh().exp_m1().cos();
-            s1 = f64::mul_add(s1, 0.8, f64::cos(v19) * 0.02);
-        }
-        x2 - s0 - s1 + acc2.tanh() + a3[3].cos() + m17.tanh() + (m17 + x2)
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = *x2;
-        let mut acc2: f64 = 0.0;
-        let mut m3: f64 = 0.0;
-        for _ in 0..n {
-            m3 = m3.min(s1.mul_add(x1 + x0, x0));
-        }
-        s1 = (s1 * 0.8 + m3.tanh() * 0.02).tanh();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc2 += 0.4 * x0.cos().sin();
-            match k4 % 3 {
-                0 => {
-                    s1 = 0.8 * s1 + 0.02 * prog_52(3.0_f64.atan2(s1).atan().tanh(), 0.5, 0.5, [w0[0], w0[1], w0[2], w0[3]], 4).sin();
-                    let v5 = f64::tanh(x2.sin().exp_m1()).exp();
-                    s1 = s1 * 0.6 + v5.tanh() * 0.05;
-                }
-                _other => {
-                    s1 = (s1 * 0.75 + v[k4 % 4] * 0.25).sin();
-                    let v6 = f64::sin(x1).exp_m1();
-                    s1 = 0.6 * s1 + 0.1 * v6.sin();
-                }
-            }
-            if k4 >= 5 || f64::recip((x0 + w0[k4 % 4]).powi(2) + 0.5) >= 0.5 {
-                break;
-            }
-        }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            let fi = i as f64;
-            for j in 0..4 {
-                a7[i][j] = v[1].cos().exp2();
-            }
-            acc2 += fi.tanh().sin();
-        }
-        let v8: f64 = if m3.to_degrees() * 0.02 + (x1.powi(2) + 0.5).sqrt() > 1.0 {
-            w0[k4 % 4].tanh().exp2()
-        } else if k4 % 2 == 0 {
-            let x1: f64 = (acc2.cos() * 0.9).asin().asinh();
-            (m3 * m3 + 1.0).recip() + x1.sin()
-        } else {
-            (a7[0][n % 4] * x1).sin()
-        };
-        let [b9, b10, b11] = [v8 + x0 + x1 * x1, f64::acos(a7[1][1].sin() * 0.9), (x1 * s1).abs()];
-        let mut a12 = [b10 + b9, b9.sin(), w0[n % 4].sin() - (b9 + w0[n % 4]), x0.abs()];
-        a12 = [(b11 + *x2).tanh() * 0.05, a12[2] * 0.8 + (a12[k4 % 4] + 0.8).tanh() * 0.01, a12[3], a12[0] * 0.75 + f64::tanh(x1).sin() * 0.25];
-        acc2 * 0.25 - f64::cos(a12[3])
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::sqrt(f64::powi(v[n % 4], 2) + 1.0)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().map(|&p| f64::atan2(s0, x0.powi(2) + 0.5) + p.sin()).sum::<f64>();
-        s0 = (s0 * 0.8 + f64::ln_1p(s0.tanh() * 0.5) * 0.1).tanh();
-        let v3 = (0..n).map(|i| f64::sinh(x0.sin() * 2.0) + v[i % 4] * 0.25).sum::<f64>();
-        let mut k4 = 0;
-        while k4 < 6 {
-            k4 += 1;
-            if (s0.cos() * 0.9).asin() > -0.5 || k4 > 2 {
-                return (x0 * x0 + 2.0).acosh();
-            }
-            match k4 {
-                1 | 3 => {
-                    s0 = 0.75 * s0 + 0.02 * f64::sinh(v2.cos() * 2.0).cos();
-                }
-                4..=5 => {
-                    acc1 += 0.25 * f64::cos(v[k4 % 4] + 0.8);
-                }
-                6 => {
-                    acc1 += (v2 + s0).sin() * 0.25;
-                }
-                _ => {
-                    for &u in v {
-                        s0 = (s0 * 0.75 + (f64::cos(v3) * 0.9).asin() * 0.1).tanh();
-                        let v5 = v.iter().fold(u, |r, &p| r * 0.75 + 0.05 * (f64::exp(f64::sin(s0)) + p.cos()).tanh());
-                        if let Some(k6) = n.checked_sub(1) {
-                            let c7 = k6 as f64;
-                            s0 = s0.mul_add(0.75, (s0 * s0 + 0.5).powf(v[k6 % 4].tanh()).cos() * 0.02);
-                            if v[(k6 + n) % 4].sin() <= v[0] {
-                                return f64::tanh(v[0]) + x0 * s0;
-                            }
-                            s0 *= 0.6;
-                            s0 += 1.0 * f64::tanh(c7).sin();
-                        }
-                        s0 = 0.5 * s0 + 0.25 * f64::tanh(v5.cos());
-                    }
-                    s0 = (s0 * 0.75 + v[2].tanh() * 0.25).sin();
-                }
-            }
-            s0 *= 0.6;
-            s0 -= 0.1 * (s0.cos() * 0.9).acos().tanh();
-        }
-        for _ in 0..n {
-            acc1 -= f64::tanh(0.1 - (f64::tanh(x2) * 0.9).atanh()) * 0.25;
-            let v8: f64 = (x1.sin() + 2.0).cbrt();
-            acc1 -= f64::sin(v8).tanh() * 0.25;
-        }
-        let v9 = v[1..].iter().cloned().map(|p| x2.sin().exp() + p * 0.25).sum::<f64>();
-        let c10: f64 = table(k4 + n);
-        x1.sin() + s0 * 0.75 - acc1.cos() + v2.tanh() + f64::tanh(v3) + v9.cos() + c10 - f64::ln_1p(f64::powi(x2 * c10, 2))
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0: f64 = (x0 * x0 + 1.0).powf(0.5).sin() * 2.0;
-        let mut s1 = s0.sin();
-        let mut acc2: f64 = 0.0;
-        let v4 = match n {
-            MODE_B => {
-                s1 = (s1 * 0.75 + prog_63(x1, (x0 + v[2]).sin() * 2.0, acc2.tanh() * 2.0, v, n) * 0.005).tanh();
-                x2.hypot(v[n % 4])
-            }
-            2 | 4 => v[n % 4].cos(),
-            5 => {
-                let v3 = (s1 * s1 + 1.0).powf(0.5);
-                f64::exp_m1(f64::cos(acc2)) * (s0.to_radians() * 20.0) + v3.cos()
-            }
-            _other => prog_13(s0, f64::log(v[3] * v[3] + 1.0, 10.0).cos() * 2.0, v[n % 4].tanh().tanh(), &v, n),
-        };
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            if *x2 <= 0.5 {
-                s1 = s1 * 0.8 + m0::prog_15::<f64>(1.2, (f64::powi((v[1].sin() * 0.5).ln_1p(), 2) + 1.0).ln().cos(), f64::acosh(x1 * x1 + 2.0).cos().tanh(), v, i).sin() * 0.005;
-                continue;
-            }
-            if (x1.cos() * 0.5).ln_1p() <= 0.25 {
-                continue;
-            }
-            acc2 += m0::prog_15(x0, f64::tanh(-v[0]) * 2.0, x1, v, i).sin() * 0.02;
-            for j in 0..i {
-                let fj = j as f64;
-                if (fj - 1.2).atan2(v[n % 4] * v[n % 4] + 0.5) < 0.5 {
-                    acc2 -= f64::cbrt(v4.powi(2) + 1.0).tanh() * 0.05;
-                    break 'l0;
-                }
-                match j {
-                    1 | MODE_D => {
-                        s1 = (s1 * 0.6 + f64::max(x0, s1) * 0.4).tanh();
-                        continue;
-                    }
-                    4 => {
-                        acc2 += 0.05 * v4.sin();
-                        let v5 = fi.sin().exp();
-                        acc2 += f64::tanh(v5) * 0.05;
                     }
                     _other => {
-                        s0 = 0.8 * s0 + 0.4 * (2.0 * (v4 * 0.25)).tanh();
+                        acc3 = acc3 - T::exp_m1((T::to_degrees(a4[i]) * 0.01).sin()).sin() * T::from_f64(0.05).unwrap();
+                        if (T::from_f64(SCALE).unwrap() + v12).atan2((x0 * T::from_f64(std::f64::consts::LN_2).unwrap()).powi(2) + 1.0) > (v6.powi(2) + 1.0).log10() {
+                            let v6 = ((v6 * fj).tanh() * 0.9).asin();
+                            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.02).unwrap() * v6.cos();
+                        } else {
+                            s2 = s2 * T::from_f64(0.8).unwrap() + (0.1 - s2).cos() * 0.2;
+                            match j {
+                                0 | 2 => {
+                                    s0 = s0 * T::from_f64(0.8).unwrap();
+                                    s0 = s0 + T::from_f64(0.25).unwrap() * (0.65 - T::recip(s0 * s0 + 1.0)).sin();
+                                    acc3 = acc3 + T::from_f64(0.05).unwrap() * v6.cos();
+                                }
+                                g if g > 3 => {
+                                    continue 'l2;
+                                }
+                                _ => {
+                                    acc3 = acc3 + T::from_f64(0.05).unwrap() * (fi * fi).ln_1p().sin();
+                                    s1 = (s1 * 0.6 + T::atan2(s1, s0 * s0 + 1.0) * 0.1).tanh();
+                                }
+                            }
+                            let v13 = (x1 * x1 + T::from_f64(0.5).unwrap()).recip().tanh();
+                            acc3 = acc3 + v13 * T::from_f64(0.05).unwrap();
+                        }
                     }
                 }
-                let v6 = v4.cos().exp();
-                s1 = 0.5 * s1 + 1.0 * (s0 * s0 + 1.0).log10().sin();
-                s0 = s0 * 0.6 + v6.sin() * 0.1;
+                acc3 = acc3 + T::cos(v12) * T::from_f64(0.05).unwrap();
             }
+            let v14 = (v6 * v6 + 1.5).acosh();
+            s2 = s2.mul_add(T::from_f64(0.8).unwrap(), (s2 - v14).cos() * T::from_f64(0.05).unwrap());
         }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            if f64::cbrt(v[1].max(v4).powi(2) + 0.5) > -0.5 {
-                break;
-            }
-            match k7 {
-                MODE_A => {
-                    let v13 = match mode {
-                        Mode::Lower(_, _) => {
-                            let v10 = f64::to_radians(*x2);
-                            (f64::tanh(v10) * 0.9).atanh()
-                        }
-                        Mode::Upper(_) => {
-                            s0 *= 0.8;
-                            s0 += 0.05 * f64::cos((*x2 * s0).atan());
-                            f64::acosh(x1 * x1 + 2.0)
-                        }
-                        Mode::Off => {
-                            let v4 = s1 + x2.tanh();
-                            let v12 = m0::prog_15::<f64>(1.5, s1, x0.tanh(), v, n);
-                            v4.cos() + v12.sin()
-                        }
-                    };
-                    s1 = (s1 * 0.5 + f64::sin(v13) * 0.005).tanh();
-                }
-                MODE_B | 3 => {
-                    acc2 -= 0.4 * f64::tanh(v4.cos().exp_m1());
-                }
-                4 => {
-                    let v14 = m0::prog_15::<f64>(s1, v4.sin() * 2.0, *x2, v, k7);
-                    let v15 = (x1.powi(2) + 1.0).log(2.0);
-                    acc2 -= 0.02 * (v14.sin() - f64::sin(v15)).cos();
-                }
-                _ => {
-                    let v16: f64 = s0 / ((x1 / (f64::sin(x1) + 2.0)).powi(2) + 1.5);
-                    s0 = f64::mul_add(s0, 0.5, f64::cos(v16) * 0.1);
-                }
-            }
-            s0 = (s0 * 0.5 + (v[n % 4].cos() * 0.9).asin() * 0.2).sin();
-            if k7 >= 5 {
-                break;
-            }
-        }
-        let mut a17 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a17[i] = f64::tanh(SCALE + v4);
-            s0 *= 0.6;
-            s0 -= 0.2 * f64::sin(x1 - s1);
-            s0 = s0 * 0.5 + t.sin() * 0.5;
-        }
-        a17 = [f64::acosh(x1 * x1 + 2.0).sin() * 0.4, a17[3], (a17[3] * 0.6 + f64::tanh(m0::prog_15::<f64>(x2.cos().exp().sin(), f64::ln(f64::tanh(x1).powi(2) + 2.0).tanh(), x1, v, n)) * 0.005).tanh(), f64::cos(x1.sin().exp_m1()) * 0.25];
-        let mut a18 = [0.0; 4];
-        for i in 0..4 {
-            a18[i] = s0.atan2(v[i].powi(2) + 1.0);
-        }
-        a18 = [a18[0].mul_add(0.6, x0.abs().cos() * 0.4), a18[3], 0.005 * (s0 * 0.001).sin().cos() + 0.8 * a18[0], a18[2].mul_add(0.5, f64::cos(x2.tanh()).cos() * 0.5)];
-        let v19 = v.iter().copied().map(|p| x1.max(p)).sum::<f64>();
-        let v23 = match (k7 + n).checked_sub(3) {
-            Some(1 | 2) => x2.clamp(v19.cos() - 1.5, x2.sin() + 1.5).powi(2),
-            Some(k20) => {
-                let c21 = k20 as f64;
-                f64::log(1.5_f64.copysign(a17[k20 % 4]).powi(2) + 1.0, (v19 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 2.0) + c21.tanh()
-            }
-            None => {
-                let v19: f64 = v[k7 % 4] / (v19 * v19 + 0.5);
-                let v22 = v19.to_degrees() * 0.01;
-                f64::copysign(*x2, a17[n % 4]) / (f64::powi((v22 * v22 + 0.5).sqrt(), 2) + 1.5)
-            }
-        };
-        s1.tanh() + acc2.sin() + v4.tanh() + a17[3] * 0.75 + a18[1].sin() - v23.sin() + (v19.cos().exp2().powi(2) + 0.5).cbrt()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::sin(x1 * *x2) * 2.0;
-        let mut s1 = (0.5_f64.min(v[n % 4]) * v[0]).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            let v4 = f64::cos(x0).to_degrees() * 0.02;
-            assert!(n < 100);
-            if k3 > 0 {
-                s0 = (s0 * 0.6 + prog_52(f64::sin((v4.powi(2) + 0.5).atan2(v4)), x0, s0, [v[0], v[1], v[2], v[3]], k3) * 0.005).tanh();
-                s1 = s1 * 0.75 + x0.sin().sin() * 0.25;
-            }
-            s1 = s1.mul_add(0.6, f64::tanh(x1) * 0.4);
-            if k3 >= 2 || s1.min(v4) * (v4 * s1) >= -0.5 {
-                break (x1.powi(2) + 1.0).cbrt().sin();
-            }
-        };
-        let mut m6 = 0;
-        for _ in (0..=n).rev().step_by(2) {
-            acc2 -= 0.5 * f64::tanh(x0 / (x0 * x0 + 1.5)).sin();
-            if f64::exp_m1(f64::tanh(s1)) > v5 / 3.0 {
-                m6 += 1;
-            }
-            if !(n % 3 == 1 && x1.to_radians() > 0.0) {
-                s0 *= 0.6;
-                s0 += 0.2 * x1.atan2(v5.powi(2) + 1.0).cos();
-                continue;
-            }
-        }
-        match m6 {
-            0..=2 => {
-                s1 = (s1 * 0.8 + (-v5) * 0.1).tanh();
-                if (x0 * x0).ln_1p() <= -1.0 || m6 < 5 {
-                    let v7 = v5;
-                    let v5 = f64::acos(x0.sin() * 0.9);
-                    s1 = s1 * 0.6 + (v7 + v5.sin()).tanh() * 0.1;
-                } else {
-                    assert!(k3 + n < 100, "k3 out of range");
-                    let v8 = (f64::ln_1p(x0.tanh() * 0.5).sin() * 0.9).atanh();
-                    acc2 += 0.75 * v8.tanh();
-                }
-                s0 = s0.mul_add(0.75, (f64::powi(x2.asinh(), 2) + 2.0).ln().sin() * 0.25);
-            }
-            3 | 5 => {
-                acc2 += x0.sin();
-                acc2 += (v[2] - x1).sin();
-            }
-            6 => {
-                acc2 -= 0.02 * f64::sin(m0::prog_15(*x2, v5.cos(), x0, [v[0], v[1], v[2], v[3]], k3));
-            }
-            _other => {
-                let v9 = 2.0_f64.log(f64::powi(*x2 / (s1 * s1 + 1.5), 2) + 2.0);
-                acc2 += f64::sin(x2.copysign(x1));
-                s1 *= 0.6;
-                s1 += 0.1 * f64::cos(v9);
-            }
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let c11: f64 = table(k10 + n);
-            let v14 = match k3 {
-                0..=1 => f64::cos(f64::recip(v5.powi(2) + 1.0)),
-                MODE_C => {
-                    let v12 = x0;
-                    (v[2].sin() * 0.9).atanh() + f64::cos(v12)
-                }
-                _ => {
-                    let v13 = x0 * 1.25;
-                    (c11.tanh() * 0.5).ln_1p() + v13.tanh()
-                }
-            };
-            acc2 -= 0.5 * f64::cosh(f64::tanh(x1)).cos();
-            if k10 >= 4 || f64::exp(c11.tanh()) + v[(k10 + m6) % 4] * x0 >= v14 {
-                break;
-            }
-        }
-        let v15 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * (p / ((p.powi(2) + 1.0).ln().powi(2) + 0.5)).cos());
-        let mut a16 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a16[i] = (x2.powi(2) + 2.0).sqrt().asinh();
-            s0 = s0.mul_add(0.6, (s1.cos() * v15).cos() * 0.1);
-            s1 = s1 * 0.8 + f64::sin(t.sin()) * 0.2;
-        }
-        let v17 = (f64::sin(v15) * 0.5).ln_1p().powi(2);
-        s0.sin() - s1 + acc2.cos() + f64::sin(v5) + a16[1].sin() + v17.cos()
+        let c15 = T::from_usize(m8).unwrap();
+        let v16: T = (x1 * x1 + T::from_f64(0.5).unwrap()).recip().atan();
+        s0.cos() + s1 * T::from_f64(0.75).unwrap() - s2 + acc3.tanh() + a4[3].cos() + v6.tanh() - c15.cos() + v16
     }
 
     #[differentiable]
     pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(v[0]);
-        let mut s1 = prog_55(f64::acosh(x2 * x2 + 2.0).tanh(), x2, s0, v, 5).tanh() * 2.0;
-        let mut s2 = f64::powf(f64::powi(s0, 2) + 1.0, 1.5).cos() * 2.0;
+        let mut s0 = f64::acosh(f64::exp(v[2].tanh()).powi(2) + 1.5).cos() * 2.0;
+        let mut s1 = prog_42(((f64::tanh(x2) * 1.5).sinh() - (v[n % 4] - x2)).tanh(), (x0.powi(2) + 0.5).recip().cos() * 2.0, f64::sin((x2.cos() * 0.5).ln_1p()) * 2.0, &v, n).tanh() * 2.0;
+        let mut s2 = f64::tanh(x1 * x1).exp_m1();
         let mut acc3: f64 = 0.0;
-        let mut a4 = v.map(f64::cos);
-        s2 = (s2 * 0.5 + f64::tanh(a4[0]) * 0.5).tanh();
-        a4 = v;
-        let mut m5 = 0;
-        for t in a4 {
-            acc3 -= prog_52(x2, f64::cos(a4[(m5 + n) % 4] * 0.25), s2, v, n).tanh() * 0.5;
-            acc3 -= f64::acos(s2.cos().sin() * 0.9).tanh() * 0.5;
-            if (-x1).cos() < -0.5 || m5 % 2 == 0 {
-                m5 += 1;
-            }
-            acc3 -= (x0.to_radians() * 50.0).tanh() * 0.5;
-            s0 = (s0 * 0.75 + f64::sin(t) * 0.25).sin();
-        }
-        let c6 = m5 as f64;
-        let mut a7 = [0.0; 4];
-        for i in 0..4 {
-            if i % 3 == 1 && x1.sin().exp_m1() / (s0.powi(2).powi(2) + 1.0) > 0.0 {
-                a7[i] = x1 / (s2 * s2 + 1.0);
-            } else {
-                a7[i] = (c6.cos() * 0.9).asin() + (s0 * s0 + 1.0).powi(-3);
-            }
-        }
-        s0 = (s0 * 0.8 + a7[3].sin() * 0.005).tanh();
-        a7 = v;
-        let mut a8 = v;
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] + a8[(i + n) % 4] * (x1.cos() * 0.2);
-        }
-        a8 = [(a8[1] * 0.8 + ((x1.cos() * 0.9).asin() + x2).sin() * 0.05).tanh(), a8[0] * 0.5 + prog_63((f64::atanh(x0.tanh() * 0.9) + (c6 + x1)).sin() * 2.0, f64::cos(v[m5 % 4] - c6), x2, v, 1).cos() * 0.005, a8[1].mul_add(0.6, (acc3 * 0.001).sin() * 0.02), f64::mul_add(a8[2], 0.75, (s1 * 0.02).sin() * 0.01)];
         for i in 1..n {
-            s1 *= 0.6;
-            s1 += 0.4 * x1.asinh().tanh();
-            a7 = [a7[1], a7[1], f64::cos(v[i % 4]).sin() * 1.0, f64::tanh(f64::exp((s2.to_degrees() * 0.02).tanh())) * 0.25];
+            let fi = i as f64;
+            if (x0 * x0 + 1.0).powi(-2) < -0.25 || n == 5 {
+                let [_, b4, b5, _] = v;
+                acc3 -= 0.1 * m5::prog_18(x1, (fi.cos() + (f64::powi(b5, 2) + 1.0).ln()).sin() * 2.0, (b4 * 0.25).sin(), v, 3).sin();
+            } else if f64::exp_m1(f64::cos(f64::cosh(f64::tanh(x2) * 1.5))) > 0.0 {
+                let v6 = (v[n % 4].tanh() * 0.5).ln_1p();
+                acc3 += 0.4 * v6.tanh();
+            }
+            let v7 = prog_3(s0, f64::sin((x2.sin() + 2.0).cbrt()), (s2.powi(2) + 1.0).atan2(s2).cos(), &v, i);
+            if f64::tanh(s2) >= -0.25 {
+                let v8 = (f64::cos(s0) * 0.9).atanh();
+                s0 *= 0.6;
+                s0 -= 0.05 * v8.sin().tanh();
+            } else if i % 3 == 1 {
+                s2 = (s2 * 0.5 + m5::prog_18(0.5, f64::cos(s2 * 0.8), 1.5, v, i) * 0.02).sin();
+                if f64::recip((s1 - x1).powi(2) + 1.0) <= 0.5 {
+                    break;
+                }
+            } else {
+                s0 = (s0 * 0.6 + x2.atan() * 0.4).sin();
+                let [_, b9, b10, b11] = v;
+                acc3 += (b9.tanh() + b10.cos() + b11.cos()).sin() * 0.4;
+            }
+            acc3 += 0.4 * f64::tan(x2.sin() * 1.2).cos();
+            s0 = 0.5 * s0 + 0.005 * v7.sin();
         }
-        s0 + s1 + s2.tanh() - a4[2] + a7[1] * 0.75 + a8[2].cos() + c6.cos().cosh()
+        s0 = s0.mul_add(0.75, f64::ln_1p(f64::powi(f64::sin(v[n % 4]).cosh(), 2)).tanh() * 0.2);
+        let mut m12 = 0;
+        for i in 1..n {
+            let fi = i as f64;
+            let v14 = if s0 < f64::sqrt(fi.powi(2) + 0.5) || i % 3 == 1 {
+                let v13 = ((s2 * x0).powi(2) + 1.0).log10();
+                acc3 -= f64::tanh((v13.powi(2) + 1.0).recip().powi(2).ln_1p()) * 0.4;
+                m5::prog_18(x2, (v13 / (s0.cos() + 2.0)).sin() * 2.0, (v13 * s0.cos().exp()).cos(), v, i)
+            } else {
+                (s1.sin() * 0.9).asin()
+            };
+            for j in (0..4).rev() {
+                let fj = j as f64;
+                let v15 = match j + i {
+                    MODE_A => (s0 + v[0]) / (f64::powi(f64::cos(x1), 2) + 1.0),
+                    g if g > 1 => fj.sin(),
+                    _other => {
+                        acc3 -= (v[m12 % 4].to_degrees() * 0.02).tanh() * 0.1;
+                        (v[3 - j].cos() * 0.9).asin().sin().exp()
+                    }
+                };
+                match j % 2 {
+                    1 => {
+                        s1 = 0.8 * s1 + 0.02 * f64::max(s2, f64::sinh(v15.sin())).cos();
+                        if f64::sin(f64::sqrt(f64::powi(s1, 2) + 1.0)) < x0 / 4.0 && j == 1 {
+                            continue;
+                        }
+                    }
+                    _ => {
+                        s2 = (s2 * 0.5 + x2 * fj * 0.1).sin();
+                    }
+                }
+                s2 = s2.mul_add(0.5, (v[j] - (f64::powi(v[0], 2) + 1.5).acosh()).cos() * 0.1);
+                s0 = s0.mul_add(0.8, v15.sin().tanh() * 0.02);
+            }
+            if f64::hypot(v[2], v[m12 % 4]) <= 0.5 {
+                m12 += 1;
+            }
+            s0 = (s0 * 0.5 + f64::exp2(s1.tanh()) * 0.25).sin();
+            s2 = f64::mul_add(s2, 0.8, v14.tanh() * 0.005);
+        }
+        match m12 {
+            2 | 4 => {
+                acc3 += v[m12 % 4].min((f64::powi(x1, 2) + 2.0).sqrt()).sin();
+                s2 = f64::mul_add(s2, 0.6, (x1 * x1).ln_1p().sin() * 0.4);
+            }
+            g if g > 5 => {
+                s2 = (s2 * 0.75 + f64::abs(x2) * 0.25).tanh();
+                acc3 -= f64::copysign(v[2], x0).sin();
+            }
+            _ => {
+                let v16 = -x0;
+                let v17 = s0;
+                acc3 += f64::tanh(v16.cos() - v17.cos()) * 0.005;
+            }
+        }
+        let v18 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::cos(q.cos().exp() + f64::tanh(p))).product::<f64>();
+        let v19: f64 = (x1.powi(2) + 2.0).acosh();
+        let mut a20 = [0.0; 4];
+        for i in 0..4 {
+            a20[i] = v[i] / (v19.powi(2) + 0.5);
+        }
+        for _ in (1..=4).step_by(2) {
+            s0 = s0.mul_add(0.6, a20[2].cos().cos() * 0.4);
+            a20 = v;
+        }
+        s0.tanh() + s1 * 1.5 - s2.cos() + f64::sin(acc3) + v18 * 0.25 - v19.tanh() - f64::sin(a20[2]) + f64::cos(v19).exp() * 0.35
     }
 
     #[differentiable]
     pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(x2.atan2(x2 * x2 + 1.0).mul_add(x1, f64::ln(x1.powi(2) + 0.5))) * 2.0;
-        let mut s1: f64 = f64::sin((x2.tanh() * 0.9).asin()).exp_m1();
-        let mut acc2: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v3 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (r.tanh() + f64::sin(p)).cos());
-            let v4: f64 = prog_8(s1, v[n % 4].atan().tanh(), x2, v, i);
-            match i % 4 {
-                0..=1 => {
-                    for &u in v.iter() {
-                        if (f64::cos(f64::log10(v3 * v3 + 1.0)) * 1.2).tan() >= s0 {
-                            s1 = (s1 * 0.75 + u.sin() * 0.25).sin();
-                            s1 = (s1 * 0.75 + f64::acosh(f64::powi(s0.tanh(), 2) + 2.0) * 0.2).sin();
-                        } else {
-                            s1 = (s1 * 0.8 + v4 * 0.005).sin();
-                            s0 = s0.mul_add(0.5, f64::sin((x2.powi(2) + 2.0).ln()) * 0.5);
-                        }
-                        acc2 -= (x0 * s1).tanh() * 0.1;
-                        acc2 -= u.tanh() * 0.1;
+        let mut s0 = ((x0 + v[n % 4]).powi(2) + 1.0).atan2(x2.tanh().cosh()).tanh() * 2.0;
+        let mut s1 = f64::sin(v[n % 4] * x1) * 2.0;
+        let mut s2: f64 = f64::sqrt(x1 * x1 + 1.0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if n < 6 {
+            return s1 + acc3;
+        }
+        let v4 = v.windows(2).fold(0.0, |r, w| r * 0.5 + (v[n % 4] + w[1] * 0.25) * 0.5);
+        for &t in v.iter() {
+            let v5 = t.copysign(v[n % 4]) - (v4.sin() * 0.9).atanh();
+            s2 = s2 * 0.6 + f64::asin((s1 * s1 + 2.0).sqrt().sin() * 0.9).tanh() * 0.1;
+            acc3 += 0.5 * f64::tanh(v5);
+        }
+        if 1.5_f64.copysign(v4) >= 0.0 {
+            acc3 += x2.abs().sin();
+            let v6 = (-2.0_f64).max(x0 / (v4 * v4 + 1.0));
+            s1 = (s1 * 0.8 + v6.cos() * 0.05).sin();
+        }
+        let v7 = v.iter().skip(1).step_by(2).cloned().map(|p| (f64::powi(s1 / 1.5, 2) + 0.5).powf(0.3) + p * 0.25).sum::<f64>();
+        s0 *= 0.75;
+        s0 -= 0.005 * prog_2::<4>(f64::atanh(v4.tanh() * 0.9).cos(), x0, f64::sin(f64::sin(f64::recip(s0.powi(2) + 1.0))), &v, n).cos();
+        s0 + s2 * 0.75 + acc3 + v7.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_84<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let mut s0 = prog_36::<T>((-p.1.asinh()).cos() * T::from_f64(2.0).unwrap(), (p.1 * p.1).tanh() * T::from_f64(2.0).unwrap(), ((p.1.sin() + T::from_f64(2.0).unwrap()).cbrt() + T::from_f64(0.75).unwrap()).cos() * T::from_f64(2.0).unwrap(), v, n).cos() * T::from_f64(2.0).unwrap();
+        let mut s1 = T::cos(p.1).exp().cos() * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v3 = v.iter().fold(v[n % 4], |r, &z| r * T::from_f64(0.5).unwrap() + T::from_f64(0.25).unwrap() * T::tanh(T::tanh(T::tanh(r)) + z.tanh()));
+        let v5 = 'b0: {
+            s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (v3 + v[n % 4]).cos() * T::from_f64(0.05).unwrap());
+            let v4 = p.0.copysign(x0) * p.0;
+            if (v4 * v4 + T::one()).log(p.0.powi(2) + T::from_f64(2.0).unwrap()) < -T::from_f64(0.5).unwrap() {
+                break 'b0 p.1 * p.1;
+            }
+            s1.sin()
+        };
+        let v6 = v.iter().zip(v.iter()).fold(-T::zero(), |r, (&z, &q)| r + z.max(q));
+        'l1: for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            let v7 = v6 / T::from_f64(2.0).unwrap() * v3;
+            if fi.tanh().mul_add((v7 * v7 + T::from_f64(0.5).unwrap()).recip(), (v3.sin() * T::from_f64(0.9).unwrap()).atanh()) > p.1.sin() && i < 1 {
+                s1 = T::from_f64(0.5).unwrap() * s1 + T::one() * T::cbrt((T::powi(v5, 2) + T::one()).ln().sin() + T::from_f64(2.0).unwrap()).tanh();
+                break;
+            }
+            acc2 = acc2 + T::from_f64(0.5).unwrap() * fi.atan().max(fi * v5).cos();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = T::from_usize(j).unwrap();
+                match j + i {
+                    0 => {
+                        continue 'l1;
                     }
-                    s1 = s1 * 0.5 + f64::atan2(s1, f64::powi(s1, 2) + 0.5).tanh() * 0.05;
-                    match n {
-                        0 => {
-                            let v5: f64 = m0::prog_15::<f64>(x1, 0.75, x0, v, i);
-                            acc2 += f64::sin(v5).cos() * 0.05;
-                        }
-                        MODE_C => {
-                            let [b6, b7, _, _] = v;
-                            acc2 -= (b6.tanh() + b7.cos()).sin() * 0.5;
-                        }
-                        3..=4 => {
-                            s1 = (s1 * 0.5 + f64::ln((v[3].cos() * 1.2).tan().powi(2) + 2.0) * 0.05).sin();
+                    1..=2 => {
+                        let v8 = T::cbrt(p.0.tanh() + T::from_f64(2.0).unwrap());
+                        s0 = (s0 * T::from_f64(0.5).unwrap() + T::cos(v8) * T::one()).sin();
+                    }
+                    g if g > 3 => {
+                        s1 = (s1 * T::from_f64(0.6).unwrap() + s1.cos().exp_m1() / ((fj * x0).powi(2) + T::one()) * T::from_f64(0.05).unwrap()).tanh();
+                        if v7 - u + T::exp2(T::cos(u)) >= v7 {
+                            acc2 = acc2 + T::from_f64(0.1).unwrap() * T::cos(p.0 + fi);
                             break;
                         }
+                    }
+                    _ => {
+                        s0 = s0 * T::from_f64(0.6).unwrap();
+                        s0 = s0 - T::from_f64(0.1).unwrap() * (s0 * s0 + T::from_f64(2.0).unwrap()).acosh().sin();
+                    }
+                }
+                if u < -T::from_f64(0.5).unwrap() {
+                    acc2 = acc2 + ((p.1 - u) * fj).cos() * T::from_f64(0.1).unwrap();
+                    acc2 = acc2 + T::sin(T::cos(v5 * v3).exp_m1()) * T::from_f64(0.1).unwrap();
+                } else {
+                    s1 = s1 * T::from_f64(0.75).unwrap() + T::tan(v6.sin() * T::from_f64(1.2).unwrap()).sin() * T::from_f64(0.02).unwrap();
+                    match n {
+                        0..=2 => {
+                            continue;
+                        }
+                        3..=4 => {
+                            let v9 = s0 + s1.copysign(fj);
+                            let v5 = v5 - T::from_f64(0.8).unwrap();
+                            s1 = (s1 * T::from_f64(0.75).unwrap() + (v9.tanh() - T::cos(v5)) * T::from_f64(0.05).unwrap()).sin();
+                        }
+                        g if g > 5 => {
+                            acc2 = acc2 + T::from_f64(0.1).unwrap() * v5.asinh().tanh();
+                        }
                         _ => {
-                            acc2 += f64::powf(v3.sin().powi(2) + 0.5, 1.5).cos() * 0.5;
+                            let v3 = T::exp(fj.cos());
+                            s1 = s1 * T::from_f64(0.6).unwrap();
+                            s1 = s1 + T::from_f64(0.4).unwrap() * (v3 + x0).tanh();
+                            match j {
+                                0 | 2 => {
+                                    acc2 = acc2 + (fj - s1).cos() * T::from_f64(0.1).unwrap();
+                                    let v7 = T::ln_1p(v7.sin() * T::from_f64(0.5).unwrap());
+                                    s1 = (s1 * T::from_f64(0.8).unwrap() + v7 * T::from_f64(0.02).unwrap()).sin();
+                                }
+                                3 => {
+                                    break;
+                                }
+                                _ => {
+                                    s0 = (s0 * T::from_f64(0.5).unwrap() + (-T::log2(fi.powi(2) + T::one())) * T::one()).tanh();
+                                    acc2 = acc2 - T::from_f64(0.1).unwrap() * T::ln_1p(p.1.cos() * T::from_f64(0.5).unwrap()).sin();
+                                }
+                            }
                         }
                     }
+                    s0 = T::mul_add(s0, T::from_f64(0.6).unwrap(), T::sin(fj / (p.1.tanh() + T::from_f64(2.0).unwrap())) * T::from_f64(0.1).unwrap());
                 }
-                MODE_C => {
-                    let v8 = f64::acosh((v[(i + n) % 4].powi(2) + 1.0).recip().powi(2) + 1.5);
-                    acc2 += v8.sin() * 0.5;
-                }
-                3 => {
-                    s0 = (s0 * 0.6 + v3.sin() * 0.2).tanh();
-                    break;
-                }
-                _ => {
-                    for j in 1..n {
-                        if f64::sinh(x1.cos() * 1.5) > -0.5 {
-                            s0 = (s0 * 0.75 + (f64::sin(v[j % 4].sin().exp2()) * 0.9).asin() * 0.05).tanh();
-                            let c9: f64 = table(j + n);
-                            s0 = 0.8 * s0 + 1.0 * f64::sin(c9).cos();
-                        } else {
-                            s1 = (s1 * 0.8 + (-fi) * 1.0).sin();
-                            let v10 = (f64::powi((s1 * s1 + 1.0).sqrt(), 2) + 1.0).sqrt();
-                            acc2 += 0.1 * v10.cos().cos();
-                        }
-                        let v11 = v3 * std::f64::consts::FRAC_1_PI * std::f64::consts::LN_2;
-                        if v11.cos().cosh() < 0.5 {
-                            s0 = s0.mul_add(0.5, (f64::exp_m1(v[j % 4].tanh()) - v3).cos() * 0.1);
-                        } else if ((v11 * v11 + 1.0).log2().powi(2) + 0.5).cbrt() >= v4 {
-                            s0 = s0 * 0.8 + v[j % 4].sin() * 0.2;
-                            s0 = 0.75 * s0 + 0.25 * x2.atan().cos();
-                        }
-                        acc2 += f64::sin((v[j % 4] * v[j % 4] + 0.5).ln().sin()) * 0.1;
-                    }
-                    let v12: f64 = prog_8::<f64>(f64::cos(v[0].to_radians() * 50.0), f64::sin(v3), x1, v, n);
-                    acc2 -= 0.01 * f64::sin(f64::cos(v12));
-                }
-            }
-            s0 = (s0 * 0.8 + m0::prog_15::<f64>(2.0, 1.2, 2.0, v, 5) * 0.005).tanh();
-            s1 = s1 * 0.5 + (f64::cos(v3) + f64::sin(v4)).sin() * 0.005;
-        }
-        if (v[n % 4].cos() * 0.9).acos() < s0 {
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                let v14 = x0 - 0.75;
-                let v15 = 0.5 * v14;
-                let [b16, b17, b18, b19] = v;
-                s1 *= 0.5;
-                s1 -= 0.1 * f64::sin(f64::acosh(f64::powi((v15 * v15 + 2.0).acosh(), 2) + 1.5));
-                acc2 -= 0.25 * f64::sin(b16.cos() + b17.sin() + b18.tanh() + b19.cos());
+                s1 = s1 * T::from_f64(0.8).unwrap() + T::mul_add(s0, fj, p.0).tanh() * T::from_f64(0.05).unwrap();
             }
         }
-        let mut m20 = 0;
-        'l4: for i in 0..n {
-            let fi = i as f64;
-            for u in v {
-                if u > 0.5 {
-                    break 'l4;
-                }
-                s1 = (s1 * 0.75 + f64::ln_1p(x1 * x1) * 0.25).sin();
-                let v21 = v.iter().fold(f64::cos(fi), |r, &p| r * 0.5 + 0.1 * f64::sin(p).exp_m1().sin());
-                acc2 += v21 * 0.05;
+        match n % 2 {
+            1 => {
+                s1 = s1 * T::from_f64(0.75).unwrap() + (T::powi(v3.hypot(v5), 2) + T::one()).log10().cos() * T::from_f64(0.05).unwrap();
             }
-            assert!(m20 + n < 100, "m20 out of range");
-            if s1 * x0 - v[m20 % 4] <= s1 {
-                m20 += 1;
+            _ => {
+                let v10: T = v5 + x0;
+                s1 = s1 * T::from_f64(0.75).unwrap();
+                s1 = s1 + T::from_f64(0.1).unwrap() * T::tanh(v[0] + p.1);
+                s0 = (s0 * T::from_f64(0.75).unwrap() + T::tanh(v10) * T::from_f64(0.02).unwrap()).tanh();
             }
-            s1 *= 0.5;
-            s1 += 0.05 * ((s0 * s0 + 1.0).log10() / (f64::powi(s1 + v[i % 4], 2) + 0.5)).tanh();
         }
-        let c22 = m20 as f64;
-        let v23 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * f64::sin(f64::sin(x2).exp() + p.cos()));
-        let v25 = if f64::atan2((x0 * x0 + 1.0).sqrt(), x1 * x1 + 0.5) <= -1.0 {
-            f64::copysign(c22, v[2].sin())
-        } else if x2.to_degrees() * 0.01 >= 0.25 {
-            -v[3]
-        } else {
-            let v24 = v[m20 % 4] * v[m20 % 4];
-            f64::acos(v24.tanh() * 0.9) / (f64::powi(v24, 2) + 1.5)
-        };
-        acc2.cos() - f64::cos(c22) + v23 * 0.5 + f64::cos(v25)
+        let mut m11: T = -T::from_f64(2.5).unwrap();
+        for i in 1..n {
+            let c12 = v[1] + T::from_f64(0.25).unwrap() + v[i % 4];
+            m11 = m11.max(c12);
+        }
+        s0 + s1 * T::from_f64(0.25).unwrap() + acc2.sin() + v6.cos() + m11.cos() - (m11.cos() * T::from_f64(2.0).unwrap()).sinh() / ((T::powi(m11, 2) + T::one()).log10().powi(2) + T::from_f64(1.5).unwrap())
     }
 
     #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = ((x2 * x2 + 1.0).cbrt().sin() * 1.2).tan().tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..n {
-            a2[i % 4] += (-x0).sin() * 0.25;
-            acc1 -= (v[i % 4].sin().tanh() * 0.9).atanh().cos() * 0.25;
-        }
-        a2 = [a2[3], f64::cos((v[0].cos() * 2.0).cosh()) * 0.1, f64::tanh(f64::asin(x1.tanh() * 0.9)) * 0.4, a2[3]];
-        let v3 = f64::atanh(f64::cos(x0) * 0.9);
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::asin(x2.cos() * 0.9);
+        let mut s1 = prog_58(x0.mul_add(x2, s0).cos() * 2.0, x2, x0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut s2: f64 = x1.sin().exp2();
+        let mut acc3: f64 = 0.0;
         let mut k4 = 0;
-        while k4 < 5 {
+        'l0: while k4 < 5 {
             k4 += 1;
-            if a2[1] * v3 < v[k4 % 4] * 0.65 {
-                s0 *= 0.8;
-                s0 += 0.05 * s0.asinh().cos().exp().sin();
-            } else {
-                let v5 = SCALE + x2;
-                s0 = 0.75 * s0 + 0.25 * f64::tanh(v5.cos());
-            }
-            if f64::recip(s0 * s0 + 0.5) < 0.0 {
-                return (f64::atan2(v[(k4 + n) % 4], a2[1].powi(2) + 0.5).powi(2) + 1.0).log(f64::powi(v3 * v[(k4 + n) % 4], 2) + 2.0);
-            }
-            acc1 += f64::sin((x2.tanh() * 2.0).sinh()) * 0.4;
-        }
-        for &t in v.iter() {
-            if prog_52(x1.powi(2).sin(), x1.tanh() * 2.0, f64::sin((v3 * v3).ln_1p().tanh().exp()) * 2.0, [v[0], v[1], v[2], v[3]], 0) <= 1.0 {
-                s0 = (s0 * 0.6 + t.tanh() * 0.4).sin();
-                acc1 -= 0.5 * f64::cos(x2.powi(2));
-            }
-            let v7 = if ((x1.tanh() * 0.9).asin().powi(2) + 1.0).sqrt() >= x2 {
-                let x1: f64 = SCALE + x0 + (t * t + 0.5).ln();
-                a2[k4 % 4].powi(3) + x1.tanh()
-            } else if s0.asinh() >= (s0 * s0 + 0.5).ln() {
-                let v6 = v[1].sin().sin();
-                f64::cbrt(v6 * v6 + 0.5).sin().exp()
-            } else {
-                (f64::powi((a2[k4 % 4] * a2[k4 % 4] + 0.5).powf(a2[k4 % 4].sin()), 2) + 1.0).ln()
-            };
-            s0 = (s0 * 0.8 + f64::cos(t).exp_m1() * 0.05).tanh();
-            acc1 += v7.sin().sin() * 0.5;
-        }
-        let [b8, b9, b10, b11] = a2;
-        s0 * 0.75 + acc1.sin() - f64::tanh(v3) + b8 * 0.5 + b9.cos() + b10 * 1.5 - b11 + (x2 - x0)
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = x2;
-        let mut s1 = f64::cbrt(x1 * x1 + 0.5);
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_52(acc2, x1, 0.75, v, n);
-        let v4 = v.iter().map(|&z| f64::tanh(x1).cos() + z.cos()).sum::<f64>();
-        let v5 = v.iter().map(|&z| f64::clamp(v4, -1.0, 1.5) + f64::sin(z)).sum::<f64>();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = (x0.to_radians() * 20.0).powi(2);
-            if (v[3 - k6] * v[3 - k6] + 1.0).log10() > v7 && k6 == 2 {
-                break;
-            }
-            s1 = (s1 * 0.8 + (s1 + 2.0) * 0.2).sin();
-            if k6 >= 2 || v5 * v7 <= f64::sinh(s1.cos() * 1.5) {
-                break;
-            }
-        }
-        let f8 = |t: f64| x2.cos() + t * 0.5;
-        let v9 = v.iter().copied().map(f8).sum::<f64>();
-        let f10 = |t: f64| acc2 + v3 + t * 0.5;
-        let v11 = v.iter().copied().map(f10).sum::<f64>();
-        let v12 = f10(v[0]);
-        s0 *= 0.75;
-        s0 += 1.0 * (acc2 / (f64::sin(v3) + 2.0));
-        acc2 += 0.75 * f64::tanh(-v12);
-        x0.sin() + f64::tanh(s0) + f64::cos(s1) + acc2 * 0.75 + v5.tanh() + v9.tanh() - v11.cos() + (x0 + v9).to_degrees() * 0.01
-    }
-
-    #[differentiable]
-    pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = x2;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in (1..=6).step_by(2) {
-            let v3 = f64::cos(v[3]).exp() * f64::acosh(x0 * x0 + 2.0);
-            if !(m2 == 30) {
-                m2 += 1;
-            }
-            if prog_18(x1, x2, 0.75, v, n) < x2 || i == 0 {
-                return s0.sin().exp();
-            }
-            if s0 + v3 > s0 {
+            if f64::asin(s0.tanh() * 0.9) / (v[2].cos().powi(2) + 1.5) >= 0.5 {
                 continue;
             }
-            s0 = (s0 * 0.75 + v[n % 4].copysign(s0) * 0.25).tanh();
-        }
-        match m2 {
-            0..=1 => {
-                s0 = (s0 * 0.5 + prog_52(s0.cos().sin() * 2.0, 2.0, x1, v, 4) * 0.05).sin();
-                s0 = s0.mul_add(0.5, (x2 - x1).sin() * 0.25);
-            }
-            g if g > 2 => {
-                s0 = (s0 * 0.6 + prog_63(x1.cos(), x2, s0, v, m2) * 0.005).sin();
-            }
-            _other => {
-                acc1 += f64::sin(x1 - s0) * 0.4;
-            }
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v4 = prog_8(x1, f64::tanh((f64::powf(x2.powi(2) + 1.0, 0.3).tanh() * 0.9).asin()) * 2.0, x0, v, n);
-            let mut m5 = f64::cos(fi / (s0.tanh() + 2.0));
-            for j in (0..=n).step_by(2) {
-                let c6 = v[j % 4] - s0 / (v[j % 4] * v[j % 4] + 1.5);
-                m5 = c6.min(m5);
-            }
-            acc1 -= 0.25 * m5.sin().tanh();
-            s0 = 0.8 * s0 + 0.005 * f64::sin(v4).sin();
-        }
-        let mut m7 = x1;
-        for i in (1..=4).step_by(2) {
-            m7 = m7.min(v[i % 4] / (v[i % 4] * v[i % 4] + 0.5));
-        }
-        acc1 += m7.tanh() * 0.5;
-        let [b8, b9, _, b10] = v;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 = s0.mul_add(0.6, (m7 + v[3]).sin() * 0.2);
-            match n % 2 {
-                PHASE_A => {
-                    let [_, b11, b12, b13] = v;
-                    acc1 -= f64::sin(b12 * s0) * 0.5;
-                    if i == 0 && b9.tanh() > 0.0 {
-                        break;
+            for j in 0..n {
+                let fj = j as f64;
+                let v5: f64 = (-x0) + x1.to_degrees() * 0.01;
+                match n + j {
+                    0..=1 => {
+                        acc3 += f64::cos(v5 * std::f64::consts::FRAC_PI_4) * 0.05;
+                        if 2.0_f64.hypot(s2).sin() > s1 {
+                            s2 = 0.5 * s2 + 0.1 * f64::sin(s2 * x0);
+                            break 'l0;
+                        }
+                        acc3 += f64::sin(f64::max(f64::log(f64::powi(x2, 2) + 1.0, 10.0), f64::acos(x0.tanh() * 0.9))) * 0.05;
+                        if j % 2 == 0 {
+                            acc3 -= 0.02 * (f64::sin(0.25 - x0) * 0.9).atanh();
+                        } else if (x2.tanh() * 1.5).cosh().tanh() <= 0.0 {
+                            match n.checked_sub(3) {
+                                Some(0) => {
+                                    s1 = s1.mul_add(0.8, v[j % 4].tanh().cos() * 0.2);
+                                }
+                                Some(k6) if k6 > 0 => {
+                                    s0 = s0 * 0.75 + s0.sin() * 0.25;
+                                    if !(k6 < 1 && f64::ln_1p(s2 * s2) >= 0.0) {
+                                        continue;
+                                    }
+                                    let v7: f64 = f64::powi((f64::powi(x2, 2) + 1.0).recip(), 2).ln_1p();
+                                    s1 = f64::mul_add(s1, 0.6, v7 * 0.5);
+                                }
+                                Some(_) => {
+                                    let v9 = x2;
+                                    s1 = s1 * 0.75 + v9.cos() * 0.25;
+                                }
+                                _ => {
+                                    s0 = (s0 * 0.8 + (v5 * v5 + 1.0).log10().sin().exp2() * 0.2).tanh();
+                                }
+                            }
+                            let v10 = f64::exp(s2.tanh());
+                            acc3 -= 0.05 * f64::sin(f64::cos(v10));
+                        } else {
+                            let v11 = v5 * v[j % 4];
+                            acc3 -= f64::sin(v11.sin()) * 0.05;
+                        }
                     }
-                    s0 = f64::mul_add(s0, 0.8, f64::cos(b11.sin() + f64::sin(b13)) * 0.1);
-                }
-                1 => {
-                    continue;
-                }
-                _ => {
-                    let v14 = x2 / (b8 * b8 + 0.5);
-                    s0 = (s0 * 0.75 + b8 / 1.5 * 0.25).sin();
-                    if v[n % 4].cos() > 0.25 {
-                        let v15 = m0::prog_15(x1, (fi - x2).cos() * 2.0, b8, v, m2);
-                        acc1 += 0.5 * (v[1] * std::f64::consts::FRAC_1_PI).cos();
-                        s0 = s0 * 0.75 + f64::cos(v15.cos()) * 0.005;
-                    } else {
-                        let [b16, _, _, b17] = v;
-                        s0 = s0.mul_add(0.75, f64::sin(b16.sin() + b17.sin()) * 0.1);
+                    2..=3 => {
+                        s0 = (s0 * 0.5 + f64::recip(x1 * x1 + 0.5) * 0.25).sin();
+                        acc3 += (x0 + v5).cos() * 0.05;
                     }
-                    s0 = 0.75 * s0 + 0.02 * v14.tanh();
+                    4 => {
+                        let v12: f64 = v5 + v[j % 4];
+                        s2 = 0.5 * s2 + 0.1 * v12.cos();
+                    }
+                    _other => {
+                        s1 = s1 * 0.75 + f64::sin(v[2]) * 0.25;
+                        match k4 {
+                            0 => {
+                                acc3 += 0.05 * (v5.cos().powi(2) + 1.0).ln();
+                            }
+                            1..=3 => {
+                                s0 = (s0 * 0.6 + ((v5.tanh() * 1.2).tan().powi(2) + 1.0).log10() * 0.05).tanh();
+                                s1 = (s1 * 0.8 + f64::asin(s1.tanh() * 0.9) * 0.05).tanh();
+                            }
+                            4 => {
+                                acc3 += f64::cos(v5 * v5) * 0.05;
+                                continue;
+                            }
+                            _ => {
+                                s2 = (s2 * 0.75 + f64::sinh((fj * std::f64::consts::FRAC_1_PI).cos() * 2.0) * 1.0).sin();
+                            }
+                        }
+                        s0 = (s0 * 0.6 + (s0.sin() + 2.0).cbrt() * 1.0).sin();
+                    }
                 }
+                acc3 += f64::tanh(v5.cos().exp_m1()) * 0.05;
             }
+            acc3 += x2 / (x1 * x1 + 1.5) * 0.25;
         }
-        x0.sin() + f64::sin(s0) + acc1.cos() + b8 * 0.5 + b9.sin() - b10 + (b8 - b9)
+        let v14: f64 = if k4 < 1 && f64::atan2(x0.tanh().exp_m1(), f64::powi((x2 * x2 + 0.5).sqrt(), 2) + 1.0) > -1.0 {
+            (f64::sin(x1) * 0.9).acos()
+        } else {
+            let v13 = f64::acos(x2.sin() * 0.9).to_degrees() * 0.01;
+            -v13
+        };
+        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| v14.tanh().exp() + p.cos() + f64::tanh(q)).sum::<f64>();
+        let v16: f64 = f64::max(x0, v[2]);
+        let v18 = if v14 * x2 < 0.5 {
+            let v17 = v16.atan();
+            acc3 -= 0.1 * v15.cos();
+            (-v17).powi(3)
+        } else if 0.8 * v16.max(v14) >= -0.5 {
+            s2.sin()
+        } else {
+            v14 + v16
+        };
+        let mut a19 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a19[i] = (t * t).ln_1p().mul_add(f64::tanh(x2), (t.tanh() * 2.0).sinh());
+            s1 = s1.mul_add(0.5, f64::sin(f64::mul_add(s1, x2, v18) - s1 / (v16 * v16 + 0.5)) * 0.02);
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            a19 = [f64::mul_add(a19[0], 0.6, (-x2).tanh() * 0.4), a19[2], a19[1], f64::asin(f64::cos(fi) * 0.9).sin() * 1.0];
+        }
+        s0 * 0.25 - f64::sin(s1) + s2.sin() - f64::cos(acc3) - v15.sin() - v18.tanh() + a19[1].cos() + f64::sin(acc3 * 0.001)
     }
 
     #[differentiable]
     pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::powi(x1, 2).tanh() * 2.0;
-        let mut s1 = f64::sin(x0 - x1 - f64::clamp(x0, x0.sin() - 1.5, f64::sin(x2) + 1.5)) * 2.0;
+        let mut s0 = (x2.powi(2) + 0.5).ln();
+        let mut s1 = v[0];
         let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let v3 = x2.tanh();
-            let v4 = ((t * s1).powi(2) + 1.0).log(f64::powi(x2, 2) + 2.0);
-            if f64::sqrt(v[2] * v[2] + 2.0) * s1 > 1.0 {
-                return m0::prog_15::<f64>((v[0] * v[(i + n) % 4]).sin(), (v4 * v4 + 1.0).log(x1 * x1 + 2.0).sin() * 2.0, (v3 / (f64::acosh(f64::powi(s1, 2) + 1.5).powi(2) + 0.5)).tanh(), v, n);
+        let Some(k3) = n.checked_sub(2) else {
+            return f64::cos(v[n % 4])
+        };
+        let c4 = k3 as f64;
+        match k3 + n {
+            1..=3 => {
+                s0 = (s0 * 0.5 + (s0 + c4) * 0.25).sin();
             }
-            acc2 += (v4 + v3).sin() * 0.25;
+            4..=5 => {
+                acc2 += (x0 + c4).clamp(-1.0, 0.5);
+                if n < k3 {
+                    s0 = 0.8 * s0 + 0.02 * f64::cos(s0.asinh() + s0.mul_add(x1, s0));
+                } else {
+                    acc2 -= (s1 * x1).sin();
+                    let v5 = acc2 + c4 - v[k3 % 4].atan2(x0 * x0 + 0.5);
+                    s1 = 0.5 * s1 + 0.02 * f64::cos(v5.cos());
+                }
+            }
+            6 => {
+                match (k3 + n).checked_sub(2) {
+                    Some(k6) if k6 > 1 => {
+                        let c7 = k6 as f64;
+                        let v8 = prog_71((c7.powi(2) + 2.0).acosh().cos(), f64::cos(s0).sin() * 2.0, x1, v, 6);
+                        s1 = (s1 * 0.5 + s1.min(s1.hypot(c4)) * 0.5).tanh();
+                        s0 = 0.6 * s0 + 0.005 * v8.tanh().sin();
+                    }
+                    Some(_) => {
+                        let v10 = (v[k3 % 4] * v[k3 % 4] + 1.0).log(2.0).cos();
+                        let v11 = c4.asinh();
+                        acc2 -= (f64::sin(v10) + v11.sin()).tanh();
+                    }
+                    _ => {
+                        s1 = 0.8 * s1 + 0.01 * f64::sin(s1 * acc2);
+                    }
+                }
+            }
+            _ => {
+                let v12 = v[k3 % 4] * 0.75;
+                acc2 += v12.cos();
+            }
         }
-        for i in (0..n).rev() {
-            for &u in v.iter() {
-                acc2 += f64::cos(s0).exp().sin() * 0.05;
-                acc2 -= ((v[i % 4].cos() * 1.2).tan() + v[i % 4].asinh()).tanh() * 0.05;
-                let v5 = (u.sin() * 0.9).atanh();
-                s0 = (s0 * 0.6 + v5.tanh() * 0.05).sin();
-            }
-            match i % 3 {
-                0 => {
-                    acc2 += f64::tanh((s1.cos() * 2.0).cosh()) * 0.25;
+        let Some(k13) = (n % 4).checked_sub(1) else {
+            return prog_58((c4 + x1).sin() * 2.0, (v[k3 % 4] - c4).tanh() * 2.0, 2.0, v, n)
+        };
+        let c14 = k13 as f64;
+        let v18 = if let Some(k15) = n.checked_sub(2) {
+            let c16 = k15 as f64;
+            c4.atan() + f64::sin(c16)
+        } else {
+            let v17 = acc2;
+            f64::cos(s0.to_degrees() * 0.02) + f64::sin(v17)
+        };
+        for i in (0..=n).rev().step_by(2) {
+            acc2 += 0.5 * (s0 - x1).tanh();
+            match i % 4 {
+                2 => {
+                    s0 = f64::mul_add(s0, 0.5, f64::sin(v18) * 0.5);
+                    match i {
+                        0..=1 => {
+                            continue;
+                        }
+                        2 | 4 => {
+                            s1 *= 0.6;
+                            s1 += 0.1 * f64::sin(v[n % 4]).exp().cos();
+                            acc2 += f64::cbrt(f64::cos(x0) + 2.0).tanh() * 0.5;
+                        }
+                        5 => {
+                            let v23: f64 = match (k3 + n).checked_sub(3) {
+                                None => {
+                                    s0 = 0.75 * s0 + 0.25 * (v[(i + n) % 4] / (c4.cos() + 2.0)).cos();
+                                    v[k3 % 4] * (c14 * c14 + 0.5).powf(f64::sin(s0))
+                                }
+                                Some(0) => x0.tanh().exp(),
+                                Some(k19) if k19 > 5 => {
+                                    let v20 = c4;
+                                    c14.tanh() + f64::cos(v20)
+                                }
+                                Some(k21) => {
+                                    let c22 = k21 as f64;
+                                    (v[0].sin() * 1.5).cosh() + c22.cos()
+                                }
+                            };
+                            s0 = s0.mul_add(0.6, (c4.cos() * 1.2).tan().sin() * 1.0);
+                            acc2 -= 0.2 * v23.cos();
+                        }
+                        _ => {
+                            s0 = 0.8 * s0 + 0.02 * (s0 * s0).sin();
+                            let Some(k24) = n.checked_sub(2) else {
+                                return c14.cos()
+                            };
+                            let c25 = k24 as f64;
+                            s1 = s1 * 0.8 + f64::cos(c25) * 1.0;
+                        }
+                    }
+                    s1 *= 0.75;
+                    s1 -= 0.25 * x0.tanh();
                 }
-                1 => {
-                    s0 = 0.8 * s0 + 0.5 * (s0.cos() + 2.0).cbrt().sin();
-                }
-                PHASE_C if n < 4 => {
-                    s1 = (s1 * 0.6 + ((v[2].cos() * 0.9).atanh().powi(2) + 1.0).atan2(s0.cos().exp2()) * 0.02).sin();
-                    acc2 += f64::sqrt((f64::cos(v[i % 4]) * 0.9).acos().powi(2) + 1.0).cos() * 0.25;
+                3 => {
+                    s0 = s0 * 0.8 + f64::tanh(-c4) * 1.0;
                 }
                 _ => {
-                    let v6 = f64::ln(v[i % 4] * v[i % 4] + 2.0) - v[1];
-                    let v7 = m0::prog_15(f64::sin(v[i % 4] - s0 + x0.tanh().cosh()) * 2.0, x0, 0.75, v, 0);
-                    acc2 -= 0.01 * (v6.tanh() + v7.cos()).tanh();
+                    s1 = s1 * 0.5 + f64::cos((c14.cos() * 1.2).tan()) * 1.0;
                 }
             }
-            s0 = (s0 * 0.5 + (s0 + v[i % 4]) * 0.25).sin();
         }
-        let f8 = |t: f64| t.tanh() * (x1 / (v[n % 4] * v[n % 4] + 1.0));
-        let v9 = v.iter().cloned().map(f8).sum::<f64>();
-        let v10 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| x0.tanh().max(x1) + p * 0.25 + q * 0.5).sum::<f64>();
-        s0 * 0.75 + s1 - acc2.sin() + v9.tanh() + v10.sin()
+        x0 * 0.25 - x1.cos() + s0.sin() + f64::sin(s1) + f64::sin(acc2) - c4.tanh() + c14 + v18 * 0.25 - c4.min(c14)
     }
 
     #[differentiable(hessian)]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(x2.powi(2) + 1.0);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().copied().map(|p| (p.atan().sin() * 1.5).cosh()).sum::<f64>();
-        let a3 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        for (i, &t) in a3.iter().enumerate() {
-            let fi = i as f64;
-            let v5 = if f64::ln(x0 * x0 + 1.0) > fi {
-                x1.tanh()
-            } else {
-                let v4 = v2 + v[i] - (v2 * v2 + 1.0).log(10.0);
-                a3[i] + f64::tanh(v4)
-            };
-            let v6: f64 = (x2 * x2 + 1.0).log2();
-            acc1 -= f64::tanh(f64::sin(1.5_f64.powf(t.sin())).exp()) * 0.5;
-            acc1 += 0.5 * (v5.cos() + v6.tanh()).sin();
-        }
-        let [b7, _, b8, b9] = *v;
-        'l1: for i in 0..v.len() {
-            let fi = i as f64;
-            if b8 < -1.0 {
-                break;
-            }
-            s0 = f64::mul_add(s0, 0.8, f64::atan(v2).sin() * 0.2);
-            for j in (1..=6).step_by(2) {
-                if !(i == 3 && x1 / (f64::cos(b9) + 2.0) >= 0.5) {
-                    s0 *= 0.75;
-                    s0 -= 0.02 * f64::cos(x0 * f64::powi(s0, 3));
-                } else if !(i % 2 == 0 && a3[3] <= -0.5) {
-                    let v10 = a3[j % 4] + x0;
-                    s0 *= 0.5;
-                    s0 -= 1.0 * f64::tanh(fi);
-                    s0 = (s0 * 0.5 + v10.cos() * 0.25).sin();
-                } else {
-                    let v11 = b7.sin().exp();
-                    s0 = 0.8 * s0 + 0.05 * v11.sin().cos();
-                }
-                if j > 3 && f64::exp_m1(f64::tanh(a3[3])) >= -0.5 {
-                    continue 'l1;
-                }
-                s0 *= 0.8;
-                s0 += 0.2 * f64::tanh(s0);
-            }
-            acc1 -= 0.5 * x0.cos();
-        }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            match k12 {
-                1 | 3 => {
-                    s0 = s0 * 0.75 + f64::cos(x1.atan()) * 0.25;
-                    break;
-                }
-                g if g > 4 => {
-                    s0 = s0 * 0.75 + (a3[1] * b9).sin() * 0.05;
-                }
-                _ => {
-                    s0 = 0.6 * s0 + 0.4 * (SCALE + b7).tanh();
-                    if x1 + b9 > f64::to_radians(a3[k12 % 4]) {
-                        acc1 += f64::sin(s0 - v2) * 0.4;
-                        let v13 = x0.sin();
-                        s0 = s0.mul_add(0.5, v13 * 0.5);
-                    } else {
-                        s0 = 0.6 * s0 + 0.05 * f64::sin(v2.atan2(s0.powi(2) + 0.5));
-                        let v14 = f64::powi(b7, 2);
-                        s0 = (s0 * 0.75 + v14.sin() * 0.05).sin();
-                    }
-                    s0 = s0 * 0.8 + x2.sin() * 0.2;
-                    if x0 / (x0 * x0 + 0.5) * b8.sin() < -1.0 {
-                        let v15 = 1.5_f64.atan2(v2 - x1);
-                        let v16 = (x1.powi(3).powi(2) + 1.0).recip();
-                        s0 = s0.mul_add(0.75, (v15.sin() - v16.cos()).tanh() * 0.02);
-                    } else if (v2.cos().sin() * 0.9).atanh() < 1.25 - x2 {
-                        s0 = (s0 * 0.6 + x1.tanh().sinh() * 0.25).tanh();
-                    } else {
-                        s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                        let v17 = b9 - x0;
-                        s0 = (s0 * 0.5 + v17.cos() * 0.25).sin();
-                    }
-                }
-            }
-            if x1 + b9 < 1.0 {
-                s0 *= 0.6;
-                s0 -= 0.1 * ((b7 * b7 + 1.0).log10() * f64::exp(x0.tanh())).cos();
-                break;
-            }
-            for &u in a3.iter() {
-                let [b18, b19, _, b20] = a3;
-                if (f64::tanh(b8) * 0.9).asin().abs() < 0.5 {
-                    s0 = f64::mul_add(s0, 0.6, f64::sin(b7 + x1) * 0.2);
-                    let v21 = u.sin();
-                    acc1 -= v21 * 0.1;
-                }
-                s0 = f64::mul_add(s0, 0.75, (b7 / (b20.powi(2) + 1.0)).tanh() * 0.1);
-                acc1 -= (u.cos() - b18.cos() + b19.cos()).cos() * 0.1;
-            }
-            s0 *= 0.6;
-            s0 -= 0.1 * v[(k12 + n) % 4].atan2(s0 * s0 + 1.0).cos();
-            if k12 >= 5 {
-                break;
-            }
-        }
-        f64::sin(x0) + f64::tanh(x1) + s0.tanh() - acc1.cos() + f64::cos(v2) + a3[0] + b7 * 0.25 + b8 * 1.5 + b9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_89<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = ((v[n % 4] * v[n % 4] + 1.0).recip().powi(2) + 1.0).ln();
-        let mut s1 = T::tanh(x1.to_degrees() * 0.02) * 2.0;
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 {
-            k3 += 1;
-            let v4 = v.iter().zip(v.iter()).fold(-0.0, |r, (&p, &q)| r + ((x0.tanh() * 0.9).atanh() + p * q));
-            s1 = (s1 * 0.8 + s1 * 0.2).tanh();
-            let v6 = match k3 {
-                PHASE_A | PHASE_C => {
-                    let v5 = x1 - x0;
-                    m0::prog_15(T::cos(T::recip(x1 * x1 + 0.5)), s0.cos(), v5.sin(), [v[0], v[1], v[2], v[3]], k3)
-                }
-                g if g > 3 => T::copysign(x2, v4),
-                _other => T::to_degrees(T::exp_m1(T::sin(s1))) * 0.02,
-            };
-            acc2 = acc2 + T::sin(T::sin(v4) + v6.sin()) * 0.01;
-        }
-        let v9 = match k3 % 3 {
-            0..=2 => {
-                let v7 = m0::prog_15::<T>(x0 * 1.5, T::sin(s0 * x0) * 2.0, ((v[0].tanh() * 0.9).atanh().powi(2) + 0.5).ln().sin(), [v[0], v[1], v[2], v[3]], 0);
-                v[2] * v[2] + 0.1 + v7.tanh()
-            }
-            _ => {
-                let x1 = T::sqrt(x2 * x2 + 2.0);
-                let v8 = (s0.hypot(x0).tanh() * 0.5).ln_1p();
-                acc2 = acc2 + (x1 * T::sqrt(v[1] * v[1] + 0.5)).tanh() * 0.75;
-                x2.tanh().exp() + T::cos(v8)
-            }
-        };
-        let v10 = v.windows(2).fold(-0.0, |r, w| r + ((v[k3 % 4].powi(2) + 0.5).cbrt() + w[1] * 0.25));
-        'l1: for &t in v {
-            let v11 = prog_8(x1, t, s1.cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc2 = acc2 + prog_8(s0, x0 * 1.2, ((T::powi(x2, 2) + 1.0).log10() - x2 / (v9 * v9 + 1.5)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.01;
-            let mut k12 = 0;
-            while k12 < 5 {
-                k12 += 1;
-                match k12 % 4 {
-                    0 => {
-                        acc2 = acc2 - 0.02 * m0::prog_15(T::sin(((x0.tanh() * 0.5).ln_1p().powi(2) + 0.5).powf(0.5)) * 2.0, s0, t, [v[0], v[1], v[2], v[3]], 6).sin();
-                        break 'l1;
-                    }
-                    1..=2 => {
-                        s1 = s1 * 0.5;
-                        s1 = s1 - 0.1 * T::sin(s1 * x1);
-                        if x0 * v[k12 % 4] <= 0.0 {
-                            let x2 = T::from_f64(0.5_f64).unwrap().atan2(v10);
-                            s1 = (s1 * 0.8 + x2.cos() * 0.2).tanh();
-                        } else if !(k12 < 2) {
-                            acc2 = acc2 - x1.to_radians();
-                            if v10 + v[k12 % 4] > 1.0 {
-                                continue;
-                            }
-                            s0 = (s0 * 0.8 + t.sin() * 0.2).sin();
-                        } else {
-                            s1 = (s1 * 0.8 + t.sin() * 0.2).tanh();
-                            s1 = s1.mul_add(0.6, x2.cos() * 0.4);
-                        }
-                    }
-                    3 => {
-                        s1 = s1.mul_add(0.75, T::sin((x0 * x0 + 2.0).ln() * (T::sin(t) + 2.0).cbrt()) * 0.1);
-                        s0 = s0 * 0.75 + T::cos(s1) * 0.25;
-                        if T::log(T::from_f64(2.0_f64).unwrap(), s1 * s1 + 2.0) < v10 {
-                            continue;
-                        }
-                    }
-                    _other => {
-                        acc2 = acc2 - 0.1 * x0.cos().cos();
-                        acc2 = acc2 - 0.1 * (x1.sin() * 0.9).acos().asinh().cos();
-                        if v11 < v10 {
-                            s1 = s1 * 0.5 + T::ln_1p(v[k3 % 4].sin() * 0.5) * 0.5;
-                            if (T::tanh(t) * 2.0).sinh() > s0.cos() {
-                                continue;
-                            }
-                        } else if !(k12 + n < 5 && (s1 * s1 + 1.5).acosh() <= -1.0) {
-                            s0 = s0 * 0.75;
-                            s0 = s0 + 0.1 * T::tanh((s0.sin() * 0.9).asin());
-                        } else {
-                            acc2 = acc2 + 0.1 * ((x2 * x2 + 1.0).log10().powi(2) + 1.0).recip().sin();
-                        }
-                    }
-                }
-                let v13 = v10 / (T::tanh(v[k12 % 4]) + 2.0) - v[k12 % 4];
-                if T::acosh(v[k12 % 4] * v[k12 % 4] + 1.5).copysign(T::atanh(x0.tanh() * 0.9)) > 1.0 {
-                    let v14 = (x2.cos() * 0.5).ln_1p().powi(2).ln_1p();
-                    s1 = s1 * 0.5 + T::sin(v14).sin() * 0.5;
-                } else if (s0 * s0 + 2.0).sqrt() >= v11 || n % 2 == 0 {
-                    acc2 = acc2 + 0.1 * (x0 + 0.3).cos();
-                } else {
-                    let v15 = (T::tanh(v[(k12 + n) % 4]) * 1.5).cosh();
-                    acc2 = acc2 + 0.1 * v15.sin();
-                }
-                s1 = 0.5 * s1 + 0.05 * T::sinh((s1 - 0.3).tanh() * 2.0).cos();
-                s1 = (s1 * 0.6 + v13.sin() * 0.02).tanh();
-            }
-            acc2 = acc2 + v11.tanh() * 0.02;
-        }
-        let v18 = if x0.cos() > -0.5 {
-            (x0.tanh() * 2.0).sinh() * x1
-        } else if T::log(x2 * x2 + 1.0, 3.0) < 0.5 {
-            let v16 = T::cos(v10);
-            s0 = (s0 * 0.75 + v[2].sin().powi(2).ln_1p() * 0.25).sin();
-            (T::tanh(x0) * 0.5).ln_1p() - 2.0 + T::sin(v16)
-        } else {
-            let v17 = (v[k3 % 4] * v[k3 % 4]).ln_1p();
-            v10 - v[k3 % 4] + v17.sin()
-        };
-        let v19 = v18 - x2;
-        s0 * 1.5 - s1 * 0.75 + T::cos(acc2) - T::tanh(v9) + T::tanh(v10) + T::cos(v19)
-    }
-
-    #[differentiable]
-    pub fn prog_90(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = p.1;
-        let mut s1 = v[n % 4].asinh();
-        let mut acc2: f64 = 0.0;
-        let [_, _, b3, b4] = *v;
-        let v5 = v.iter().zip(v.iter()).map(|(&z, &q)| (-x0).min((f64::tanh(b4) * 0.9).atanh()) + f64::tanh(z) + q.tanh()).sum::<f64>();
-        for _ in 0..n {
-            let mut k6 = 0;
-            while k6 < n {
-                k6 += 1;
-                let [b7, b8, _, b9] = *v;
-                let v10 = v.iter().zip(v.iter()).map(|(&z, &q)| (-(b7.cos() * 0.9).asin()) + z.tanh() + f64::cos(q)).sum::<f64>();
-                acc2 -= 0.05 * (b3 * p.1).cos();
-                s1 = (s1 * 0.6 + (b8.sin() - f64::cos(b9) - v10.tanh()) * 0.02).tanh();
-            }
-            if (f64::powi(f64::to_degrees(s1) * 0.02, 2) + 1.0).log2() < p.0 + p.1 {
-                let v11 = v5 - b3;
-                acc2 -= v11.tanh().cos() * 0.25;
-            } else {
-                s0 = s0 * 0.8 + f64::tanh(f64::powf(b4 * b4 + 1.0, 0.5)) * 0.1;
-                let v12 = (s0.powi(2) + 0.5).cbrt();
-                s1 = 0.75 * s1 + 0.1 * v12.sin().sin();
-            }
-            s1 = 0.75 * s1 + 0.25 * f64::cos(b3).tanh();
-        }
-        let a13 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        for i in 0..4 {
-            let fi = i as f64;
-            acc2 += p.0.sin().exp2().cos() * 0.5;
-            s0 = s0 * 0.5 + f64::sin(m0::prog_15(((fi * x0).powi(2) + 1.0).ln().sin() * 2.0, 1.5, f64::tanh(fi / (s0 * s0 + 1.0)), [v[0], v[1], v[2], v[3]], n)) * 0.005;
-        }
-        let mut a14 = [0.0; 4];
-        for i in 0..4 {
-            if !(i == 0) {
-                a14[i] = p.0 + p.1;
-            } else {
-                a14[i] = v[i] * p.1;
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let v15 = (v5 * v5 + 1.0).recip();
-            a14 = [(a14[1] * 0.8 + (a14[i % 4].powi(2) + 1.0).powi(-2) * 0.01).tanh(), a14[0] * 0.5 + s1.sin() * 0.5, a14[0] * 0.8 + (s0 - p.1).tanh() * 0.1, a14[3] * 0.6 + p.1.tanh() * 0.4];
-            s1 = 0.75 * s1 + 0.25 * v15;
-        }
-        p.0 * 0.75 - s0 + s1 * 1.5 + acc2.sin() - b3 * 0.75 + v5.cos() + a13[2] + a14[3]
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(x2);
-        let mut acc1: f64 = 0.0;
-        if s0 * v[0] / ((f64::cos(x1) * 0.9).acos().powi(2) + 0.5) >= v[n % 4] + acc1 || n % 2 == 0 {
-            if let Some(k2) = n.checked_sub(3) {
-                s0 *= 0.75;
-                s0 += 0.05 * v[k2].sin().exp().sin();
-                let Some(k3) = n.checked_sub(1) else {
-                    return x0 - 0.3
-                };
-                let c4 = k3 as f64;
-                acc1 += c4.sin();
-            } else if x1 + x0 >= 0.0 {
-                s0 = 0.5 * s0 + 0.5 * f64::cos(x0);
-                s0 = s0 * 0.75 + v[n % 4].cos() * 0.25;
-            }
-            acc1 += 0.4 * (f64::cos(v[3]) * 1.2).tan().tanh();
-        }
-        let v7 = if f64::clamp((f64::cos(x0) * 0.9).atanh(), (v[n % 4] * x0).sin() - 1.5, v[n % 4].tanh().exp2().tanh() + 1.5) >= -1.0 || n == 5 {
-            let x1 = x0 + x1;
-            let v5 = prog_63(0.5, s0, f64::cos(0.5_f64.copysign(x0) * f64::exp_m1(x1.cos())), v, n);
-            prog_88(2.0, f64::cos(acc1.atan()), f64::cos((v[1].sin() * 0.9).atanh()), &v, n) + v5.sin()
-        } else if x1.clamp(-1.5, 1.0) - x1 * acc1 > 0.5 {
-            x2.cos()
-        } else {
-            let v6 = 0.1 * x1;
-            prog_52((v6.asinh() + s0).cos() * 2.0, x0, f64::tanh((v6.tanh() * 1.2).tan()) * 2.0, v, n)
-        };
-        let v8 = match n {
-            MODE_A => s0 - v[2],
-            g if g > 1 => 0.3 * v[n % 4] + (f64::tanh(acc1) * 0.9).atanh(),
-            _ => f64::tanh(v7),
-        };
-        for &t in v.iter() {
-            acc1 += f64::cos(t * 0.25) * 0.5;
-            if v8 > -1.0 {
-                s0 = 0.75 * s0 + 0.02 * f64::cos(f64::exp_m1((v7 - s0).sin()));
-                s0 = 0.8 * s0 + 0.25 * (t * std::f64::consts::FRAC_PI_4).sin();
-            } else if x0 > (v7 * v7 + 1.0).atan2(v[2]) {
-                let v12: f64 = match n.checked_sub(2) {
-                    Some(0) => {
-                        let v9 = f64::tanh(v7).exp_m1();
-                        v9.cos()
-                    }
-                    Some(k10) => {
-                        let c11 = k10 as f64;
-                        m0::prog_15(1.2, f64::cos(c11.to_radians()), f64::tanh(v8), v, n)
-                    }
-                    None => {
-                        acc1 -= 0.5 * (v7.sin() * 0.9).atanh().sin();
-                        prog_8(x1.cos().exp().cos(), x0, 0.5, v, n)
-                    }
-                };
-                let v13 = x1 + v[1] + f64::tanh(v7);
-                s0 = s0 * 0.8 + (v12.tanh() + v13.cos()).cos() * 0.005;
-            } else {
-                acc1 += 0.25 * (v[n % 4] / (f64::powi(v[n % 4], 2) + 1.5));
-                acc1 += ((x1 - s0) * v[n % 4]).sin() * 0.5;
-                if f64::tanh((x2.cos() * 0.9).atanh()) >= 0.25 {
-                    acc1 += f64::acos(f64::cos(v8 * 1.5) * 0.9).cos() * 0.5;
-                    continue;
-                }
-            }
-        }
-        let mut m14 = prog_52(x0, v[n % 4].clamp(-0.5, 1.0).tanh(), x2, v, n).sin();
-        for i in 0..=3 {
-            m14 = m14.min(v8 + v[i]);
-            match i % 2 {
-                1 => {
-                    continue;
-                }
-                _other => {
-                    let v15 = m0::prog_15(0.25, x0, x1, v, i);
-                    s0 = (s0 * 0.5 + v15.sin() * 0.005).sin();
-                }
-            }
-        }
-        acc1 += 0.005 * m14.sin();
-        s0 * 1.5 + acc1.sin() - v7.cos() + v8 + 3.0_f64.hypot(v[n % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0: f64 = prog_66(x1, x0, x2, v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if 2.0_f64.log(v[0] * v[0] + 2.0) <= -0.5 {
-            s0 = (s0 * 0.8 + acc1.sin() * 1.0).tanh();
-            if n % 2 == 0 {
-                s0 = (s0 * 0.8 + (f64::tanh(v[n % 4]).sinh().powi(2) + 1.0).sqrt() * 0.1).sin();
-            } else {
-                let v4 = 'b0: {
-                    let v2 = v[n % 4] - acc1.tanh().exp();
-                    let v3 = m0::prog_15::<f64>(acc1, f64::atan(x1.to_degrees() * 0.01).cos(), 0.75, v, n);
-                    if f64::exp((x0.powi(2) + 1.0).sqrt().sin()) <= x2 {
-                        break 'b0 prog_66::<f64>(f64::sinh(x1.cos().exp().cos()).tanh() * 2.0, s0, x2, v, 5);
-                    }
-                    v2 + 0.25 + v3.tanh()
-                };
-                s0 = (s0 * 0.5 + v4.sin() * 0.005).tanh();
-            }
-        } else {
-            s0 = s0.mul_add(0.8, s0.sin() * 0.005);
-            s0 *= 0.75;
-            s0 += 0.25 * v[1].sin();
-        }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            acc1 -= 0.01 * m0::prog_15::<f64>(s0, (s0.cos() * v[(i + n) % 4].sin().exp2()).tanh() * 2.0, 1.5, v, n).tanh();
-            let mut k5 = 0;
-            while k5 < n && f64::recip(x2 * x2 + 1.0) < -0.25 {
-                k5 += 1;
-                match k5 {
-                    0..=1 => {
-                        break 'l1;
-                    }
-                    PHASE_C if n < 4 => {
-                        acc1 -= (x1 * x1).ln_1p().cos() * 0.05;
-                    }
-                    4..=6 => {
-                        'b3: {
-                            if 1.25 * x1 >= 0.0 {
-                                let v6 = v[n % 4].powi(3);
-                                s0 = (s0 * 0.8 + v6.tanh() * 0.01).sin();
-                            }
-                            if -x1 >= s0.tanh() {
-                                break 'b3;
-                            }
-                        }
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + (x0 + s0) * 0.2).sin();
-                        if !(i % 3 == 1 && (x0.sin() + 2.0).cbrt() >= -0.25) {
-                            break;
-                        }
-                        s0 = (s0 * 0.8 + fi * 1.0).tanh();
-                    }
-                }
-                let v7 = s0;
-                s0 = (s0 * 0.6 + fi * 1.0).tanh();
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::sin(v7.cos());
-            }
-            let v8: f64 = f64::min(s0, x1.cos().exp2());
-            s0 = 0.75 * s0 + 0.01 * f64::sin((v8 + v[k5 % 4]).atan2(f64::powi(v[k5 % 4] - fi, 2) + 0.5));
-        }
-        let v10 = 'b4: {
-            s0 = (s0 * 0.75 + prog_8(f64::tanh(f64::cos(s0).max(v[0])) * 2.0, 1.2, (x1 * x1).cos() * 2.0, v, n) * 0.005).sin();
-            if (f64::to_radians(x0) * 20.0).atan() >= v[n % 4] {
-                s0 = s0 * 0.6 + (v[n % 4] * x1).tanh() * 0.1;
-            }
-            let v9 = f64::hypot(v[n % 4], x1);
-            if (f64::min(v[n % 4], v9).tanh() * 0.9).atanh() < -0.5 {
-                break 'b4 (v[n % 4].sin() * 2.0).sinh() * (x0 * x0).ln_1p();
-            }
-            f64::acos((v[1] - v[n % 4]).cos() * 0.9)
-        };
-        match n % 2 {
-            PHASE_A => {
-                acc1 += (x1.to_degrees() * 0.02 + x2).cos();
-                if v10.sin() > 0.5 {
-                    s0 = s0 * 0.5 + f64::cos(f64::asinh(v[2])) * 0.5;
-                    s0 = (s0 * 0.75 + s0 * 0.02).tanh();
-                } else {
-                    s0 = 0.75 * s0 + 0.02 * s0.tanh().sin();
-                    s0 = (s0 * 0.5 + (s0 * s0 + 1.0).log10() * 0.2).sin();
-                }
-                s0 *= 0.75;
-                s0 += 0.005 * f64::sin(prog_8(2.0, x0, 0.75, v, 6));
-                if (v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0) <= -0.5 && n % 3 == 1 {
-                    'b5: {
-                        if -x0 < 0.0 {
-                            for i in (0..=n).rev().step_by(2) {
-                                let fi = i as f64;
-                                acc1 += 0.5 * f64::cos(x2 + s0);
-                                acc1 += 0.005 * m0::prog_15::<f64>(x2, (fi * x2).cos().exp_m1().sin() * 2.0, 0.5, v, 5).sin();
-                            }
-                            acc1 += 0.25 * (-v10).tanh();
-                        }
-                        let v11 = m0::prog_15::<f64>(f64::acosh((f64::sin(v[n % 4]) * 0.9).atanh().powi(2) + 2.0).cos() * 2.0, x2, s0, v, n);
-                        if (f64::log(v[1].powi(2) + 1.0, 2.0).powi(2) + 1.0).log10() <= x0 * 1.2 && n < 4 {
-                            acc1 += v[n % 4].copysign(v11).sin();
-                            break 'b5;
-                        }
-                        acc1 += v11.tanh() * 0.005;
-                    }
-                } else {
-                    let v12 = (x2.powi(2) + 2.0).sqrt() - s0;
-                    s0 = s0 * 0.8 + v12.sin() * 0.01;
-                }
-            }
-            PHASE_B => {
-                s0 = 0.75 * s0 + 0.05 * f64::sin(f64::exp(f64::cos(x0)));
-            }
-            _ => {
-                let v13 = m0::prog_15(x0, f64::sin(f64::tanh(v10)), f64::ln_1p(x2 * x2).cos(), v, n);
-                acc1 -= (x1.sin() * 2.0).sinh().hypot(x0 * v[n % 4]).sin() * 0.25;
-                acc1 += 0.005 * v13.cos();
-            }
-        }
-        s0 = (s0 * 0.6 + f64::cos((x0.sin() * 0.9).asin()) * 0.1).sin();
-        let mut m14 = 0;
-        for _ in (1..=6).step_by(2) {
-            'b8: {
-                if (x1 * x1 + 1.0).log2() < 1.0 {
-                    break 'b8;
-                }
-                let v15 = v10 / (v[n % 4].powi(2) + 0.5);
-                acc1 -= f64::sin(v15).cos() * 0.25;
-            }
-            s0 = f64::mul_add(s0, 0.6, f64::tanh(f64::acos(x1.atan().tanh() * 0.9)) * 0.1);
-            s0 = f64::mul_add(s0, 0.75, v10.tanh() * 0.25);
-            if f64::cosh(v10.tanh()) <= 0.0 {
-                m14 += 1;
-            }
-        }
-        let c16 = m14 as f64;
-        let v17 = v.chunks(2).map(|ch| f64::exp(x2.tanh()) + ch[0] * 0.5).sum::<f64>();
-        s0.tanh() - acc1.cos() + f64::tanh(v10) + f64::sin(c16) - v17.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = prog_17((x2 + x0.mul_add(w0[0], x0)).cos() * 2.0, f64::tanh((x2.to_degrees() * 0.01).sin().exp2()) * 2.0, x0, *v, n).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for &t in w0.iter() {
-            let v3: f64 = f64::abs(f64::ln_1p(t * t));
-            s1 *= 0.75;
-            s1 += 0.05 * v3.sin().sin().exp_m1().tanh();
-            s1 = (s1 * 0.8 + v3.to_radians() * 50.0 * 0.2).tanh();
-        }
-        let v7 = match n.checked_sub(3) {
-            Some(k4) if k4 > 1 => {
-                let c5 = k4 as f64;
-                c5 * x0 * f64::asin(c5.cos() * 0.9)
-            }
-            Some(_) => x1.tanh().exp2(),
-            None => (x1 * x1 + 1.0).log10() + f64::exp2(x1.sin()),
-        };
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            acc2 += (f64::sin(s1) + 2.0).cbrt() * 0.1;
-            let v9 = if f64::ln_1p(x0 * x0) >= -0.5 {
-                f64::cos(x1)
-            } else {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if x1.mul_add(u, v7) > -0.5 && j % 2 == 0 {
-                        s1 = (s1 * 0.6 + f64::cos(s1) * f64::cos(fj).exp() * 0.1).sin();
-                        break;
-                    }
-                    acc2 -= 0.05 * f64::sin(s1 + x1);
-                }
-                (x0 * x0).ln_1p()
-            };
-            let v12 = if let Some(k10) = n.checked_sub(3) {
-                let c11 = k10 as f64;
-                c11 * 0.25
-            } else {
-                w0[k8 % 4].tanh()
-            };
-            s1 = (s1 * 0.6 + (v9.sin() - v12) * 0.2).sin();
-        }
-        let v16 = match n.checked_sub(3) {
-            Some(k13) if k13 % 2 == 0 => {
-                let c14 = k13 as f64;
-                v[k13].max(c14) - x1
-            }
-            Some(_) => x0.cos(),
-            None => 3.0_f64.hypot(f64::asinh(x0)),
-        };
-        let mut k17 = 0;
-        while k17 < n + 1 && (x1.powi(2) + 1.0).log2() < f64::to_degrees(v7) * 0.01 {
-            k17 += 1;
-            let v18 = w0[k17 % 4] - x0;
-            acc2 -= 0.25 * s1.tanh();
-            s1 = s1 * 0.6 + f64::tanh(v18.cos()) * 0.2;
-        }
-        x1 * 0.5 + s1 * 0.25 + f64::sin(acc2) - v7.sin() - f64::cos(v16)
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut acc1: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + f64::cos(v[i]).cosh() * 0.1).sin();
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (v[k2 % 4].asinh().asinh() + p.tanh()).sin());
-                acc1 += (t - x2).tanh() * 0.05;
-                if k2 == 1 {
-                    continue 'l0;
-                }
-                s0 = s0.mul_add(0.75, v3.cos().sin() * 0.1);
-            }
-            let v5 = match k2 {
-                2 => f64::tanh(x0).exp2(),
-                3..=5 => {
-                    for _ in 0..i {
-                        s0 *= 0.5;
-                        s0 -= 0.25 * (t * t + 0.5).recip().sin();
-                        let v4 = f64::cos(s0 + x1);
-                        s0 = (s0 * 0.75 + v4 * 0.1).sin();
-                    }
-                    let x0: f64 = t;
-                    (fi / 1.5).cos().exp() + f64::tanh(x0)
-                }
-                6 => (f64::tanh(x2.cos()) * 1.2).tan(),
-                _other => {
-                    s0 = (s0 * 0.75 + (x1 * x1 + 1.5).acosh() * 0.05).tanh();
-                    -(x1 / (v[k2 % 4] * v[k2 % 4] + 1.0))
-                }
-            };
-            let v7 = match k2 {
-                MODE_A => {
-                    s0 = (s0 * 0.6 + (v[3] * v[3]).ln_1p() * 0.4).sin();
-                    x1.cos()
-                }
-                1 => f64::sin(x0),
-                g if g > 2 => f64::exp_m1((fi.tanh() * 0.9).atanh().sin()),
-                _ => {
-                    let v6 = prog_8::<f64>(x2, f64::tanh(f64::to_degrees(t + s0) * 0.02), s0, v, i);
-                    ((x0 * x0 + 1.0).log10().powi(2) + 2.0).acosh() + v6.tanh()
-                }
-            };
-            acc1 += 0.01 * f64::sin(f64::tanh(t) + f64::cos(v5) + v7.tanh());
-        }
-        let mut a8 = v;
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * 0.5 + f64::cos(f64::sin(x0).tanh()) * 0.5;
-            s0 = (s0 * 0.5 + (x1.cos().exp() - x2.cos()) * 0.1).sin();
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + ((x2 * x2 + 1.0).sqrt() + f64::exp2(x1.sin())) * 0.05).tanh();
-            a8 = [f64::sin(fi.tanh().exp2()) * 1.0, a8[3], (a8[2] * 0.5 + (f64::cos(fi).powi(2) + 1.0).sqrt().cos() * 1.0).sin(), a8[2]];
-        }
-        s0 = (s0 * 0.8 + a8[0].tanh() * 0.2).tanh();
-        a8 = v;
-        match n {
-            0 => {
-                acc1 += f64::cos((a8[n % 4] * a8[n % 4] + 0.5).sqrt());
-                acc1 -= f64::acos((f64::tanh(x1) * 2.0).sinh().cos() * 0.9).sin() * 0.25;
-            }
-            1..=2 => {
-                acc1 -= x2.sin().exp2().sin();
-                let v9 = prog_52(f64::sinh(a8[n % 4].tanh() * 1.5).tanh(), 0.5, x0, v, n);
-                s0 = (s0 * 0.8 + v9.sin() * 0.005).tanh();
-            }
-            g if g > 3 => {
-                let mut k10 = 0;
-                while k10 < n + 1 && (a8[2].powi(2) + 1.0).atan2(x1) < -0.5 {
-                    k10 += 1;
-                    acc1 -= 0.25 * x2.sin();
-                    s0 *= 0.5;
-                    s0 += 0.005 * m0::prog_15(x1, x2, 0.75, v, n).cos();
-                }
-            }
-            _ => {
-                acc1 -= (x1.sin() * 1.5).sinh().cos();
-            }
-        }
-        'l6: for &t in v.iter() {
-            acc1 += 0.5 * x0.tanh().cos();
-            s0 = 0.6 * s0 + 0.05 * (f64::ln_1p(v[n % 4].tanh() * 0.5) * (t - a8[n % 4])).sin();
-            let mut k11 = 0;
-            while k11 < n + 1 && -f64::exp2(f64::tanh(t)) <= x1 {
-                k11 += 1;
-                if 1.5_f64.powf(t.sin()) - f64::sqrt(x2 * x2 + 2.0) < 0.0 || k11 > 1 {
-                    break 'l6;
-                }
-                let v12 = v.iter().copied().map(|p| p).sum::<f64>();
-                s0 = 0.6 * s0 + 0.4 * f64::cos(-x0);
-                acc1 -= v12.cos().tanh() * 0.05;
-            }
-            if f64::acos(x2.cos() * 0.9) <= -1.0 {
-                s0 = (s0 * 0.75 + f64::powi(a8[1], 3) * 0.02).tanh();
-                s0 = (s0 * 0.8 + t.cos() * 0.2).tanh();
-            } else {
-                acc1 += f64::cos((x1.tanh() * 0.9).asin()) * 0.5;
-                s0 = s0 * 0.5 + (f64::powi(v[(k11 + n) % 4], 2) + 1.0).recip() * 0.75;
-            }
-        }
-        x1 + x2 * 1.5 + s0 + acc1.cos() - a8[3] * 0.25 + f64::exp_m1(x1.cos())
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (f64::powi((f64::sin(x1) * 0.9).atanh(), 2) + 0.5).ln();
-        let mut s1 = prog_55(f64::tanh(f64::to_radians(x1 - v[0]) * 20.0), 0.25, (f64::tanh(v[0] / (v[n % 4] * v[n % 4] + 1.0)) * 1.5).cosh().cos(), v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = acc2;
-        if n < 4 {
-            s1 *= 0.6;
-            s1 += 1.0 * f64::sin(s1 * v3);
-            s1 = s1 * 0.75 + f64::cos(v[n % 4] + v3) * 0.25;
-        } else if s0.sin().exp2() + f64::recip(acc2 * acc2 + 0.5) > x2 && n % 3 == 1 {
-            s1 *= 0.5;
-            s1 -= 1.0 * f64::sin(2.0_f64.atan2(x2));
-            s0 = s0 * 0.6 + x0.cos() * 0.4;
-        } else {
-            acc2 += acc2.sin() / ((f64::tanh(x0) * 0.9).asin().tanh() + 2.0);
-        }
-        let mut m4 = prog_13(1.5, x0.asinh().sin(), f64::sin(0.35 - f64::sqrt(v[1].powi(2) + 0.5)) * 2.0, &v, n).tanh();
-        let mut m5 = m0::prog_15::<f64>(v3, 0.75, x0, v, 0).cos();
-        for i in 0..=n {
-            let c6 = x2 * 2.0 + v[i % 4];
-            m4 = m4.max(c6);
-            let c7 = if c6 + 0.5 < -0.5 {
-                0.5 * (v[i % 4] * v[i % 4])
-            } else {
-                x2.powi(3)
-            };
-            m5 = m5.min(c7);
-        }
-        s0 = (s0 * 0.6 + m5.cos() * 0.005).tanh();
-        'l1: for i in 0..v.len() {
-            match i % 3 {
-                PHASE_A => {
-                    s0 = s0 * 0.6 + 3.0_f64.log(v[3 - i] * v[3 - i] + 2.0).tanh() * 0.2;
-                    let x0 = (v3.tanh() * 0.5).ln_1p().abs();
-                    s0 = (s0 * 0.5 + x0.tanh() * 0.5).sin();
-                }
-                2 => {
-                    continue;
-                }
-                _ => {
-                    let v8: f64 = (x2.tanh() * 0.9).asin();
-                    acc2 += 0.5 * v8.cos().sin();
-                }
-            }
-            s0 = s0 * 0.8 + ((s0 * s0 + 1.0).sqrt().sin() * 0.5).ln_1p().sin() * 0.2;
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                match k9 {
-                    0 => {
-                        let v10 = f64::ln_1p(f64::tanh(x2.sin().exp2()) * 0.5);
-                        s1 = (s1 * 0.6 + v10 * 0.25).tanh();
-                    }
-                    1 | 3 => {
-                        acc2 -= 0.1 * (x0.tanh() * 0.9).acos().cos();
-                        s0 = (s0 * 0.75 + x2 * s0 * 0.05).sin();
-                        if x0 + m4 >= 1.0 {
-                            s1 = f64::mul_add(s1, 0.6, x0.tanh().exp().cos() * 0.1);
-                        } else if !(k9 % 2 == 0 && x1.to_radians() <= (x1.cos() * 1.2).tan()) {
-                            let m5 = v[0];
-                            acc2 += 0.1 * (f64::powi(x0, 2) + 2.0).acosh().sin();
-                            s0 = (s0 * 0.5 + m5.cos() * 0.5).sin();
-                        } else {
-                            let v11 = x0.asinh();
-                            s1 = 0.8 * s1 + 0.02 * (v11 / (s1 * s1 + 0.5)).sin();
-                        }
-                    }
-                    4 => {
-                        break 'l1;
-                    }
-                    _ => {
-                        let v12 = x2.hypot(m4);
-                        s1 = s1.mul_add(0.75, v12.sin().sin() * 0.1);
-                    }
-                }
-                let v13 = f64::abs(x0);
-                s0 = s0.mul_add(0.8, f64::log10((x0 + m4).powi(2) + 1.0).sin() * 0.2);
-                acc2 += f64::tanh(v13.sin()) * 0.1;
-            }
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v16 = if v[(i + n) % 4].cos().exp2() > x2 && n == 4 {
-                let v14 = v3.atan();
-                acc2 += 1.5_f64.copysign(v3.mul_add(m4, v[1])).tanh() * 0.25;
-                v14.cos()
-            } else if x1 + s1 <= s1 {
-                let v15 = 2.5 - s1;
-                s1.powi(3) + f64::sin(v15)
-            } else {
-                m4.cos()
-            };
-            for _ in (1..=6).step_by(2) {
-                acc2 += (f64::to_degrees(m4 * x1) * 0.01).tanh() * 0.1;
-                if (f64::powi(m5 + 0.3, 2) + 0.5).ln() > (v16 * v16 + 0.5).sqrt() {
-                    acc2 -= f64::tanh(((x1 + fi).powi(2) + 1.0).log(10.0)) * 0.1;
-                } else if f64::exp2(x1.tanh()) <= x0 + s1 {
-                    s1 = s1.mul_add(0.6, f64::log2((x1 * s0).powi(2) + 1.0).tanh() * 0.05);
-                    acc2 += 0.1 * f64::tanh((x0 * x0 + 1.0).log(2.0));
-                }
-            }
-            s0 = s0.mul_add(0.6, (fi - fi.tanh()).sin() * 1.0);
-            acc2 -= f64::tanh(v16.cos()) * 0.25;
-        }
-        for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            acc2 += f64::tanh(SCALE + (m4 + v[i % 4])) * 0.5;
-            acc2 += 0.5 * (fi + m5).cos();
-        }
-        x2.tanh() - s0 + s1.cos() + acc2.tanh() + m4.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::tanh(x0 - 0.65) * 2.0;
-        let mut acc2: f64 = 0.0;
-        s1 *= 0.8;
-        s1 += 0.1 * f64::hypot(v[n % 4], x2).tanh();
-        let v3 = f64::to_degrees(x1) * 0.02;
-        match mode {
-            Mode::Lower(_, lo5) => {
-                let v6 = f64::atanh(f64::cos(w0[0].max(lo5)) * 0.9);
-                s1 = (s1 * 0.8 + (x0 * x0 + 0.5).sqrt() * 0.2).tanh();
-                acc2 -= 0.75 * v6.tanh();
-            }
-            Mode::Upper(_) => {
-                let v8 = (acc2.sin() * 1.5).cosh() - (v3 - x2);
-                s1 *= 0.5;
-                s1 += 0.1 * f64::tanh(SCALE + acc2);
-                acc2 -= f64::cos(v8) * 0.25;
-            }
-            Mode::Off => {
-                s1 = (s1 * 0.5 + (w0[n % 4] * w0[n % 4] + 1.0).ln() * 0.5).tanh();
-            }
-        }
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            if 0.5_f64.log((w0[3] * w0[3]).ln_1p().powi(2) + 2.0) > -x0 && n < 5 {
-                a9[i] = (f64::powi(f64::cos(v[i]), 2) + 2.0).sqrt();
-            } else {
-                a9[i] = (v[2].tanh() * 0.9).acos();
-            }
-        }
-        let mut k10 = 0;
-        while k10 < n {
-            k10 += 1;
-            if v[3] > a9[k10 % 4] {
-                s1 = s1.mul_add(0.8, f64::powi(x2 - s1, 2).ln_1p().sin() * 0.1);
-                break;
-            }
-            if w0[k10 % 4] / (f64::powi(x1, 2) + 0.5) >= -0.5 {
-                s1 = (s1 * 0.6 + f64::atan2(2.0_f64, (v3 * v3 + 1.5).acosh()) * 0.25).tanh();
-                if m0::prog_15(1.2, x2, (f64::acos(s1.tanh() * 0.9) * a9[(k10 + n) % 4].tanh().exp()).sin() * 2.0, [v[0], v[1], v[2], v[3]], k10) < x0 {
-                    s1 = (s1 * 0.5 + s1.atan2((s1 * s1 + 1.0).cbrt().powi(2) + 0.5) * 0.05).sin();
-                    continue;
-                }
-                let v11 = m0::prog_15::<f64>(0.25, 0.25, x2, *w0, n);
-                acc2 -= v11.sin() * 0.05;
-            } else if v3.powi(3) < f64::tanh(v[k10 % 4]) {
-                let [_, b12, _, b13] = *w0;
-                let v18 = match mode {
-                    Mode::Lower(_, _) => f64::ln(s1 * s1 + 2.0),
-                    Mode::Upper(_) => {
-                        let v17 = (b12.to_radians().cos() * 0.9).asin();
-                        f64::recip(x1 * x1 + 0.5) + v17.sin()
-                    }
-                    Mode::Off => 2.0_f64.powf(b13.sin()) + s1,
-                };
-                acc2 += f64::sin(b12.sin() + b13.tanh() + v18.tanh()) * 0.25;
-            } else {
-                let v19 = s1.atan();
-                s1 = (s1 * 0.5 + v19.tanh() * 0.5).tanh();
-            }
-            acc2 += (x0.max(x2).cos() * 0.9).acos().sin() * 0.25;
-        }
-        w0[1].tanh() - s1 * 0.25 + f64::cos(acc2) + v3 - a9[3] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_97(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = f64::max(v[1].cos().exp_m1(), -(*x2));
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| m0::prog_15::<f64>(f64::sin(f64::powi(x0, 2).abs()), 1.5, p, *v, n)).sum::<f64>();
-        s1 = (s1 * 0.6 + f64::sin(acc2.cos()) * 1.0).sin();
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                match k4 % 2 {
-                    1 => {
-                        acc2 += 0.05 * f64::cos((f64::sin(*x2) * 1.2).tan());
-                        acc2 -= 0.05 * v3.asinh().cos();
-                    }
-                    _ => {
-                        acc2 -= 0.05 * v3.sin();
-                        s0 = s0.mul_add(0.5, x0.sin().exp_m1().tanh() * 0.1);
-                    }
-                }
-                let v6 = (v[k5 % 4] * v[k5 % 4] + 1.0).log2().sin();
-                acc2 += f64::cos(-(*x2)) * 0.05;
-                s0 = (s0 * 0.6 + f64::cos(v6) * 0.25).sin();
-            }
-            if let Some(_) = (n % 3).checked_sub(1) {
-                let v8 = (f64::cos(x1) * 1.2).tan();
-                s0 = s0.mul_add(0.75, f64::sin(v8.sin()) * 0.02);
-            }
-            acc2 -= 0.25 * (f64::atan(v3).sin() * 2.0).cosh().tanh();
-        }
-        let v12 = match k4 {
-            0 => {
-                let v9 = f64::sin(v3 * 0.01);
-                (v[n % 4] * v[n % 4] + 1.0).log10() + f64::sin(v9)
-            }
-            1 => x0 + (x2.sin() * 0.9).asin(),
-            2 => {
-                let v10 = v[k4 % 4].sin().sinh();
-                x1 * 0.8 + v10.cos()
-            }
-            _other => {
-                let v11 = -x0;
-                (v[k4 % 4].cos() * 0.9).acos() + v[k4 % 4] + v11.cos()
-            }
-        };
-        let v13 = if v12.to_radians() < 0.0 {
-            s1 = (s1 * 0.8 + f64::sqrt(f64::powi((x1.tanh() * 1.2).tan(), 2) + 0.5) * 0.02).sin();
-            x1.sin().exp().cos()
-        } else if f64::powf(x1.powi(2) + 1.0, 1.5) >= f64::powi(v[n % 4], 2) {
-            acc2 += 0.005 * prog_63(x0, *x2, f64::tanh(v12 * 0.35) * 2.0, *v, n).sin();
-            f64::cos(v[(k4 + n) % 4].cos().cosh())
-        } else {
-            v[0].tanh()
-        };
-        if (v13 * v13).ln_1p() < 0.0 {
-            return (v[(k4 + n) % 4].sin().cos() * 0.9).acos();
-        }
-        let a14 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        s0 * 1.5 + s1 * 1.5 - acc2.sin() - f64::tanh(v3) - a14[2] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_98<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0: T = T::ln(v[2] * v[2] + T::from_f64(0.5).unwrap());
-        let mut s1 = (x1 - v[n % 4]).cos() * T::from_f64(2.0).unwrap();
-        let mut acc2: T = T::zero();
-        if acc2.mul_add(s0, x2) >= T::zero() {
-            return (x0.tanh() * T::from_f64(2.0).unwrap()).sinh();
-        }
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            acc2 = acc2 + T::from_f64(0.5).unwrap() * (v[1] * t).tanh();
-            for j in 0..n {
-                if x0 <= fi {
+    pub fn prog_88<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize, mode: Mode) -> T {
+        let mut s0 = ((x2.tanh() * T::from_f64(1.5).unwrap()).sinh().powi(2) + T::from_f64(0.5).unwrap()).ln();
+        let mut s1 = (x1 + T::from_f64(2.0).unwrap()).tanh() * T::from_f64(2.0).unwrap();
+        let mut s2 = ((x0 + x2).powi(2) + T::one()).log(T::from_f64(3.0).unwrap()).cos() * T::from_f64(2.0).unwrap();
+        let mut acc3: T = T::zero();
+        let f4 = |t: T| (T::powi(t, 2) + T::from_f64(2.0).unwrap()).sqrt();
+        let v5 = f4(x1) + T::exp2(x1.tanh()) * T::from_f64(0.5).unwrap();
+        let v6 = f4(x0);
+        'l0: for i in 0..n {
+            acc3 = acc3 + T::from_f64(0.4).unwrap() * (v[n % 4].cos() * T::from_f64(0.5).unwrap()).ln_1p();
+            s2 = (s2 * T::from_f64(0.6).unwrap() + v6.atan2(x2 * x2 + T::from_f64(0.5).unwrap()) * T::from_f64(0.05).unwrap()).sin();
+            let mut k7 = 0;
+            while k7 < n && (s2.sin() * T::from_f64(1.2).unwrap()).tan() > v5.cos() {
+                k7 += 1;
+                if (s1.cos() * T::from_f64(0.9).unwrap()).atanh() <= T::from_f64(0.25).unwrap() {
                     break 'l0;
                 }
-                acc2 = acc2 + T::from_f64(0.05).unwrap() * s1.sin();
-                match mode {
-                    Mode::Lower(_, lo4) => {
-                        let lo4 = T::from_f64(lo4).unwrap();
-                        s1 = s1 * T::from_f64(0.8).unwrap() + T::tanh(lo4.mul_add(x0, x0)) * T::from_f64(0.05).unwrap();
-                    }
-                    Mode::Upper(hi5) => {
-                        let hi5 = T::from_f64(hi5).unwrap();
-                        acc2 = acc2 + T::cos(hi5 / (s0 * s0 + T::from_f64(1.5).unwrap()) * (T::powi(hi5, 2) + T::one()).log(hi5.powi(2) + T::from_f64(2.0).unwrap())) * T::from_f64(0.05).unwrap();
-                        acc2 = acc2 + T::from_f64(0.05).unwrap() * t.tanh().sin();
-                    }
-                    Mode::Off => {
-                        let v6 = s1 * v[(j + n) % 4];
-                        acc2 = acc2 + T::from_f64(0.05).unwrap() * v6.sin().sin();
-                    }
+                let v9 = if x0 + x2 >= T::asinh(v[i % 4]) {
+                    T::clamp(v5, -T::from_f64(0.5).unwrap(), T::from_f64(1.5).unwrap())
+                } else {
+                    let v8 = s2.tanh().cosh();
+                    T::cos(v[k7 % 4] * s1) + v8.cos()
+                };
+                s1 = (s1 * T::from_f64(0.6).unwrap() + x0.cos().exp_m1() * T::from_f64(0.1).unwrap()).tanh();
+                s2 = s2 * T::from_f64(0.75).unwrap() + v9.cos() * T::from_f64(0.02).unwrap();
+            }
+        }
+        let mut m10 = T::neg_infinity();
+        for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            let c11 = if v6 + v5 >= x1 {
+                (T::one() - v[2]) * (v6 * T::from_f64(0.75).unwrap()) + v[(i + n) % 4]
+            } else {
+                T::from_f64(0.5).unwrap() * (v6 - fi)
+            };
+            m10 = m10.max(c11);
+        }
+        acc3 = acc3 + T::from_f64(0.75).unwrap() * T::tanh(m10);
+        let mut k12 = 0;
+        let v14 = loop {
+            k12 += 1;
+            let v13 = v6.hypot(m10);
+            acc3 = acc3 - T::from_f64(0.5).unwrap() * (T::exp_m1(T::sin(s1)) / ((v13 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).cos() + T::from_f64(2.0).unwrap())).cos();
+            if k12 >= 4 {
+                break T::exp(v[k12 % 4].tanh());
+            }
+        };
+        match mode {
+            Mode::Upper(hi15) => {
+                let hi15 = T::from_f64(hi15).unwrap();
+                s0 = (s0 * T::from_f64(0.5).unwrap() + (hi15.sin() * T::from_f64(1.2).unwrap()).tan() * T::one()).tanh();
+                if v14 / (v[n % 4] * v[n % 4] + T::from_f64(1.5).unwrap()) > T::atan(v5) {
+                    acc3 = acc3 + v6.min(v[0]).sin();
+                } else if !(k12 == 3 && T::sin((v14.cos() * T::from_f64(0.9).unwrap()).acos()).sinh() >= T::from_f64(0.25).unwrap()) {
+                    let v19 = match mode {
+                        Mode::Upper(_) => (acc3 * acc3 + T::one()).log10(),
+                        Mode::Lower(_, lo18) => {
+                            let lo18 = T::from_f64(lo18).unwrap();
+                            T::log(T::from_f64(0.5_f64).unwrap(), lo18 * lo18 + T::from_f64(2.0).unwrap()) * s0.atan()
+                        }
+                        Mode::Off => {
+                            s1 = (s1 * T::from_f64(0.6).unwrap() + v6 / (v6.powi(2) + T::from_f64(0.5).unwrap()) * T::from_f64(0.05).unwrap()).tanh();
+                            T::copysign(s0, m10)
+                        }
+                    };
+                    let v20 = T::tanh(v19);
+                    s1 = s1 * T::from_f64(0.5).unwrap();
+                    s1 = s1 + T::from_f64(0.02).unwrap() * v20;
+                } else {
+                    s2 = s2 * T::from_f64(0.75).unwrap() + T::cos(T::tanh(v[3]).exp2().to_radians()) * T::one();
                 }
             }
-            acc2 = acc2 + T::tanh((T::powi(x0 - T::from_f64(0.75).unwrap(), 2) + T::one()).log2()) * T::from_f64(0.5).unwrap();
-            let v8 = if v[3].cos().exp() < T::zero() {
-                let v7 = (T::powi(v[(i + n) % 4], 2) + T::from_f64(2.0).unwrap()).sqrt().asinh();
-                fi + T::from_f64(2.0).unwrap() + T::tanh(v7)
-            } else {
-                (x1.tanh() * T::from_f64(0.9).unwrap()).atanh()
-            };
-            s1 = (s1 * T::from_f64(0.5).unwrap() + T::sin(v8) * T::from_f64(0.1).unwrap()).sin();
+            Mode::Lower(_, lo22) => {
+                let lo22 = T::from_f64(lo22).unwrap();
+                s1 = (s1 * T::from_f64(0.5).unwrap() + prog_48((s0 * T::from_f64(0.8).unwrap()).sin(), T::sin(s0.sin()) * T::from_f64(2.0).unwrap(), T::ln(v14 * v14 + T::from_f64(2.0).unwrap()).cos(), v, 1) * T::from_f64(0.005).unwrap()).tanh();
+                s2 = s2 * T::from_f64(0.6).unwrap();
+                s2 = s2 + T::one() * T::sin(((T::sin(lo22) * T::from_f64(0.9).unwrap()).asin().sin() * T::from_f64(0.9).unwrap()).acos());
+            }
+            Mode::Off => {
+                s0 = (s0 * T::from_f64(0.6).unwrap() + v6.sin() * T::from_f64(0.4).unwrap()).tanh();
+            }
         }
-        let v13: T = match mode {
-            Mode::Upper(hi9) => {
-                let hi9 = T::from_f64(hi9).unwrap();
-                hi9.cos()
+        v[3].sin() + s0.cos() - T::cos(s1) + s2.cos() + acc3.cos() - v5 * T::from_f64(0.75).unwrap() + v6 + T::tanh(v14) + s0.to_radians() * T::from_f64(20.0).unwrap()
+    }
+
+    impl Weights {
+        #[differentiable(wrt(self, x0))]
+        pub fn prog_89(&self, x0: f64, n: usize) -> f64 {
+            let v: [f64; 4] = self.w;
+            let mut s0 = v[3 - self.n].atan();
+            let mut s1 = f64::sin(x0 + self.inner.b) * 2.0;
+            let mut acc2: f64 = 0.0;
+            match self.n {
+                1 => {
+                    s1 *= 0.5;
+                    s1 += 0.1 * (acc2 - s1 * core::f64::consts::FRAC_1_SQRT_2).sin();
+                    acc2 += f64::tanh(f64::exp(self.a.sin()));
+                }
+                g if g > 2 => {
+                    acc2 += acc2.tanh();
+                    acc2 += f64::asinh(f64::recip((self.a * 1.0) * self.a + 1.0));
+                }
+                _ => {
+                    s1 = f64::mul_add(s1, 0.6, (self.a.tanh() * 0.9).acos().to_radians().tanh() * 1.0);
+                }
             }
-            Mode::Lower(_, lo11) => {
-                let lo11 = T::from_f64(lo11).unwrap();
-                let v12 = (x0.cos() * T::from_f64(0.9).unwrap()).atanh();
-                s1 = s1 * T::from_f64(0.8).unwrap() + (lo11 * lo11 + T::from_f64(0.5).unwrap()).ln().tanh() * T::one();
-                s1.tanh().exp2().sin() + v12.cos()
+            if f64::cos((f64::sin(acc2) * 0.9).asin()).exp2() >= 1.0 {
+                s1 = 0.5 * s1 + 0.5 * ((self.inner.b * 1.0) * self.inner.b + 2.0).sqrt().sin();
+                if -f64::sinh(f64::cos(self.w[self.n]) * 2.0) >= 0.5 {
+                    s0 = (s0 * 0.8 + (acc2.cos() * 1.5).cosh() * 0.01).tanh();
+                } else {
+                    s1 = (s1 * 0.6 + prog_71(f64::tanh(f64::log(s1 * s1 + 1.0, s1 * s1 + 2.0)) * 2.0, f64::cos(s1).cos() * 2.0, s0, v, n) * 0.005).tanh();
+                    s1 = s1.mul_add(0.6, f64::cos((self.inner.b + s1) * f64::abs(self.a)) * 0.02);
+                }
+            } else if self.a.copysign(self.w[self.n]) < 1.0 || self.n == 3 {
+                acc2 += 0.5 * f64::ln_1p(acc2.tanh() * 0.5);
+                s0 = s0.mul_add(0.8, (s0 / (s0.powi(2) + 1.5)).cos() * 0.1);
+            } else {
+                let v3 = (self.a.powi(2) + 1.0).log(v[n % 4].hypot(self.inner.b).powi(2) + 2.0);
+                acc2 += 0.5 * f64::tanh(v3);
             }
-            Mode::Off => {
-                s1 = T::mul_add(s1, T::from_f64(0.6).unwrap(), T::ln(s1.powi(2) + T::from_f64(2.0).unwrap()).sin() * T::from_f64(0.1).unwrap());
-                T::powi(x0.cos(), 3)
+            let mut a4 = [[0.0; 4]; 2];
+            for i in 0..2 {
+                let fi = i as f64;
+                for j in 0..4 {
+                    a4[i][j] = fi.sin().exp_m1().cos();
+                }
             }
-        };
-        let v18 = match mode {
-            Mode::Lower(_, _) => x0.atan(),
-            Mode::Upper(hi16) => {
-                let hi16 = T::from_f64(hi16).unwrap();
-                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.02).unwrap() * T::sin((v13 * v13 + T::from_f64(0.5).unwrap()).ln());
-                hi16.cos().exp2()
+            let f5 = |t: f64| a4[1][self.n].cos().exp().abs() + t * 0.5;
+            let v6 = f5(self.inner.b);
+            if v6 * f64::cos(x0).exp_m1() <= 0.5 {
+                let v7 = prog_2::<4>((-v[3 - self.n]).sin() * 2.0, (a4[0][n % 4] * a4[0][n % 4] + 2.0).acosh().tanh(), s0, &v, n);
+                acc2 += f64::tanh(self.inner.b * x0);
+                s0 = (s0 * 0.5 + v7.cos() * 0.005).sin();
+            } else if f64::min(a4[0][2], v6) > 1.0 {
+                let v8: f64 = m5::prog_18(1.2, f64::cos((v[self.n].copysign(x0).cos() * 0.9).atanh()) * 2.0, x0, v, n);
+                let v9: f64 = (f64::powi(f64::tan(f64::cos(v[1]) * 1.2), 2) + 0.5).sqrt();
+                s1 *= 0.75;
+                s1 += 0.005 * (v8.sin() + f64::cos(v9)).sin();
             }
-            Mode::Off => {
-                let v17 = x0.asinh();
-                v[n % 4] * x0 + v17.sin()
+            let mut m10: f64 = 0.0;
+            for i in 1..=3 {
+                m10 = ((-(self.a * 1.0)).atan() + v[i]).max(m10);
             }
-        };
-        let v21 = if T::hypot(-s0, v18) < v18 {
-            let v18 = x0 * T::ln(v18 * v18 + T::one());
-            let v19 = prog_66(s0, (T::from_f64(0.65).unwrap() * v13).cos() * T::from_f64(2.0).unwrap(), T::cos(v18.tanh()), v, n);
-            v[n % 4].abs() + v19.tanh()
-        } else {
-            let v20 = x0.cos();
-            v18 + v20.sin()
-        };
-        let v25: T = match mode {
-            Mode::Lower(_, lo23) => {
-                let lo23 = T::from_f64(lo23).unwrap();
-                T::cbrt(lo23.sin() + T::from_f64(2.0).unwrap())
-            }
-            Mode::Upper(_) => (T::tanh(v18) * T::from_f64(0.9).unwrap()).asin(),
-            Mode::Off => {
-                let x0 = (x0 * x0 + T::from_f64(0.5).unwrap()).recip();
-                s1 = s1 * T::from_f64(0.8).unwrap() + T::tanh(T::atan(x0 * T::from_f64(0.5).unwrap())) * T::from_f64(0.2).unwrap();
-                T::atanh(T::cos(v[n % 4]) * T::from_f64(0.9).unwrap())
-            }
-        };
-        s1 * T::from_f64(0.5).unwrap() - acc2.sin() + T::sin(v13) - v21.cos() + v25 * T::from_f64(0.75).unwrap()
+            acc2 += m10.sin();
+            s0 * 0.25 - s1 - acc2.cos() + (m10.asinh().powi(2) + 1.0).recip()
+        }
     }
 
     #[differentiable]
-    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = f64::asinh(x0);
-        let mut acc1: f64 = 0.0;
-        assert!(n < 100);
-        let len2 = v.len();
-        for i in 0..len2 {
-            acc1 += (x2 - v[i] * v[i]).cos() * 0.5;
-            s0 = (s0 * 0.75 + x1.clamp(s0.sin() - 1.5, s0.tanh() + 1.5) * 0.25).tanh();
+    pub fn prog_92(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (f64::exp_m1(x1.tanh()).cos() * 0.9).asin();
+        let mut s1 = v[1].cos().cosh().copysign(x0);
+        let mut s2 = (SCALE + x1 / (x2.sin() + 2.0)).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.05 * f64::sin((x0.powi(2) + 0.5).cbrt() + p.tanh()));
+        let mut m5: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            m5 = (v[i % 4] + fi).max(m5);
         }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let v3 = -x2.atan();
-            acc1 += (s0 * v3.atan()).sin() * 0.5;
-            for &u in v.iter() {
-                if f64::powf(u * u + 0.5, 1.5) > -1.0 {
-                    s0 = (s0 * 0.6 + (x1.powi(2) + 0.5).recip() * 0.2).tanh();
+        acc3 -= m5.tanh();
+        let v6 = f64::powi(x1, 2);
+        for &t in v.iter() {
+            if f64::powi(t.powi(2) + 1.0, -3) >= x0 {
+                s1 = s1.mul_add(0.75, (f64::cos(v4) + 2.0).cbrt().cos() * 0.75);
+                if f64::exp2(v6.tanh()) > -0.5 {
                     break;
                 }
-                match i % 4 {
-                    PHASE_A | PHASE_C => {
-                        continue 'l1;
-                    }
-                    PHASE_D => {
-                        s0 = 0.6 * s0 + 0.1 * f64::cos((f64::sin(v[(i + n) % 4]) * 0.9).asin());
-                    }
-                    _ => {
-                        s0 = s0 * 0.8 + (x2 * (v3 * v[i % 4])).tanh() * 0.01;
-                    }
+            } else if ((s1.cos() * 0.9).acos().powi(2) + 1.0).recip() > 0.5 && n == 6 {
+                acc3 += 0.25 * f64::asinh(v4);
+                if (v6 * v6).ln_1p().cos().exp_m1() >= (v4.cos() * 0.5).ln_1p() {
+                    acc3 -= (s2.sin() * 1.2).tan().tanh() * 0.4;
+                    break;
                 }
-                s0 = (s0 * 0.75 + x1 / ((x1 * s0).tanh() + 2.0) * 0.02).tanh();
+            } else {
+                acc3 -= v6.sin().exp().sin() * 0.5;
             }
+            acc3 += 0.25 * (v[3].atan() / (f64::powi((v4 * v4 + 1.0).log(v6 * v6 + 2.0), 2) + 0.5)).sin();
         }
-        let v4 = if x2 - v[0] > x1 {
-            f64::atan2(x2, v[n % 4] * v[n % 4] + 1.0) * std::f64::consts::LN_2
-        } else if (x0.sin() * 0.9).acos() >= 0.0 {
-            ((x0 * x2).tanh() * 0.9).atanh()
-        } else {
-            acc1 += f64::tanh(v[1].tanh() * (x1 - v[1])) * 0.5;
-            prog_55((f64::powi((v[n % 4].cos() * 2.0).sinh(), 2) + 2.0).ln().tanh(), (v[n % 4] * v[n % 4]).ln_1p().sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], n)
+        let mut k7 = 0;
+        while k7 < 5 {
+            k7 += 1;
+            acc3 += 0.5 * (f64::cos(v6) / (s2.asinh().powi(2) + 1.5));
+            acc3 += (v4 / (f64::recip(v[k7 % 4] * v[k7 % 4] + 1.0).cos() + 2.0)).tanh() * 0.4;
+        }
+        let v13 = match mode {
+            Mode::Upper(hi8) => {
+                (hi8.abs().sin() * 0.9).acos()
+            }
+            Mode::Lower(_, _) => {
+                let v11 = m5;
+                (f64::powi(f64::powf(v11 * v11 + 0.5, 0.3), 2) + 1.0).log(m5.powi(2) + 2.0)
+            }
+            Mode::Off => {
+                let v12 = x2.tanh();
+                v4 - v[k7 % 4] + v12.tanh()
+            }
         };
-        let v5 = v.iter().map(|&p| f64::sin(v[n % 4]).exp().atan() + f64::cos(p)).sum::<f64>();
-        let mut m6: f64 = f64::NEG_INFINITY;
-        for &t in v.iter() {
-            let c7 = (v[2] * v[2] + 1.0).atan2(x0).powi(2) + t;
-            m6 = c7.max(m6);
-        }
-        let f8 = |t: f64| t * t;
-        let v9 = f8(v[2]);
-        s0.tanh() - acc1.sin() - v4.cos() + v5.sin() - m6.sin() + v9.sin() + f64::copysign(f64::exp(f64::cos(v[1])), 1.5 - v9)
+        let Some(k14) = n.checked_sub(2) else {
+            return v6 * std::f64::consts::FRAC_PI_4
+        };
+        let c15 = k14 as f64;
+        s0 *= 0.5;
+        s0 -= 0.1 * f64::tanh(f64::exp(x0.tanh()));
+        s2 = s2 * 0.75 + f64::max(v6, s2).sin() * 0.02;
+        s0 * 0.75 + s1.cos() - s2.sin() + acc3.sin() + v4 * 0.75 - v13.tanh() - c15.tanh()
     }
 
     #[differentiable]
-    pub fn prog_101<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
-        let (x1, x2) = p;
-        let mut s0 = (x1 * v[n % 4]).cos() * 2.0;
-        let mut s1 = (v[n % 4].sin().exp().sin() * 0.9).acos().tanh() * 2.0;
-        let mut acc2: T = 0.0;
+    pub fn prog_93<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.tanh();
+        let mut s1 = v[0].tanh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = v[i].cos();
+            s1 *= 0.6;
+            s1 += 0.2 * (v[n % 4] - x1).sin();
+        }
+        let v4: f64 = prog_58(x1, x2, (x0 / 4.0 + x1 / (x2 * x2 + 1.5)).tanh() * 2.0, *v, n);
+        let v5 = s1.asinh();
+        let v6 = a3.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * ((2.0_f64.hypot(v5).powi(2) + 2.0).acosh() + p.cos()).sin());
+        let v7 = f64::atanh(f64::cos(v6) * 0.9);
+        let mut a8 = [0.0; N];
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.75 + f64::tanh(v4) * 0.25;
+        }
+        let v9 = v6 + f64::log(v7 * v7 + 1.0, 3.0);
+        s0 = (s0 * 0.8 + f64::sin(v6.sin().exp2()) * 0.05).sin();
+        acc2 -= 0.75 * f64::atanh(a3[1].sin().cos() * 0.9);
+        s0 + acc2.sin() + v4.tanh() + a8[3] * 1.5 + v9 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh(w0[n % 4].sin().exp()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(w0[n % 4], |r, &p| r * 0.75 + 0.005 * f64::tanh(prog_48(s1, ((p.powi(2) + 1.0).log(f64::powi(x1, 2) + 2.0).powi(2) + 1.0).log2().tanh(), x0, v, n)));
+        let v8 = if f64::tanh(x2) + (x0.tanh() * 1.2).tan() < -1.0 {
+            let v4 = (x0.sin() * 0.5).ln_1p();
+            (v4.powi(2) + 0.5).cbrt() * v4.tanh()
+        } else if -s1 < -0.5 {
+            x0.clamp(x0.sin() - 1.5, f64::tanh(acc2) + 1.5).powi(2)
+        } else {
+            for _ in 0..n {
+                match n {
+                    MODE_A | 2 => {
+                        acc2 += 0.25 * f64::tanh(x0);
+                    }
+                    3 => {
+                        acc2 += (v3 - s1).max(v3 * v3).cos() * 0.25;
+                    }
+                    4..=5 => {
+                        s1 = (s1 * 0.6 + v3.mul_add(x0, x0) * 0.05).sin();
+                        s1 *= 0.8;
+                        s1 -= 0.005 * m5::prog_18(x0, x1, f64::tanh(f64::sin(s1)), [v[0], v[1], v[2], v[3]], 1).tanh();
+                    }
+                    _ => {
+                        let v5 = f64::exp2(f64::tanh(v3));
+                        acc2 -= f64::tanh(v5.sin()) * 0.25;
+                    }
+                }
+                acc2 += 0.25 * (-v3).sin();
+                let v6 = m5::prog_18(f64::cos(s1).tanh() * 2.0, x1, (x1.sin() * 0.9).acos().tanh() * 2.0, *v, n);
+                acc2 += 0.05 * v6.cos();
+            }
+            let v7 = (x2.cos() * 0.5).ln_1p() - f64::powi(v[n % 4], 3);
+            s1 = s1.mul_add(0.5, prog_58(x1, s1, 0.5, [w0[0], w0[1], w0[2], w0[3]], 4).tanh() * 0.005);
+            w0[n % 4] - x2 + v7.tanh()
+        };
+        let v11 = match n {
+            0 => (x2.powi(2) + 2.0).acosh() * std::f64::consts::LN_2,
+            2 => {
+                let v9 = (x0.tanh() * 1.2).tan();
+                v9.sin()
+            }
+            3..=5 => {
+                s1 = (s1 * 0.75 + x2.to_radians() * 50.0 * 0.25).sin();
+                v8.tanh().sin()
+            }
+            _ => {
+                let v10 = (v8.powi(2) + 1.0).log10();
+                (f64::ln_1p(f64::cos(v10) * 0.5).cos() * 0.9).asin()
+            }
+        };
+        if v[n % 4].atan() < 1.0 {
+            s1 *= 0.75;
+            s1 += 0.25 * x2.cos().sin();
+        } else {
+            let v12 = f64::tanh(f64::to_radians(v11));
+            s1 = (s1 * 0.6 + acc2 * 0.005).sin();
+            acc2 += v12.cos();
+        }
+        let v13 = v.iter().map(|&p| (p.clamp(-1.0, 1.5).sin() * 1.2).tan()).sum::<f64>();
+        let mut m14 = 0;
+        for _ in (0..n).rev() {
+            if v[n % 4] <= 0.5 || n == 4 {
+                m14 += 1;
+            }
+            if f64::mul_add(v3, v3, x1) >= 0.5 {
+                break;
+            }
+            match mode {
+                Mode::Upper(hi15) => {
+                    let v16 = (hi15 / (v13 * v13 + 1.5)).sin();
+                    s1 = s1 * 0.6 + (s1 - v16).cos() * 0.25;
+                }
+                Mode::Lower(k17, _) => {
+                    s1 = 0.6 * s1 + 0.1 * (v11 / (v3 * v3 + 1.5) / ((v8 + x0).sin() + 2.0)).cos();
+                    if 1.2 - v13 <= v[3 - k17] {
+                        break;
+                    }
+                    let v19 = x1 + v3;
+                    acc2 -= v19.sin().sin() * 0.25;
+                }
+                Mode::Off => {
+                    let v20 = v13;
+                    let v13 = x0.cos();
+                    s1 *= 0.75;
+                    s1 += 0.1 * (f64::tanh(v20) - v13.cos()).sin();
+                }
+            }
+            acc2 += 0.25 * (v8 * v8 + 1.0).log10().tanh();
+        }
+        match m14 {
+            3..=4 => {
+                s1 = (s1 * 0.75 + f64::sinh(x0.cos() * 1.5) * 0.05).sin();
+            }
+            5 => {
+                s1 *= 0.5;
+                s1 += 0.02 * f64::sin(v11);
+                let v21 = f64::min((x2.cos() * 1.2).tan(), (v8 * v8 + 0.5).sqrt());
+                acc2 += v21.cos() * 0.25;
+            }
+            _ => {
+                s1 = (s1 * 0.5 + 2.0_f64.copysign(acc2) * 1.0).tanh();
+            }
+        }
+        let sl22 = &v[2..];
+        let v23 = sl22.iter().map(|&p| f64::sinh(f64::tanh(s1)) - f64::sin(x1) + p * 0.5).sum::<f64>();
+        acc2.sin() - v3 + v8.tanh() + v11 * 0.5 + v13.tanh() - f64::sin(v23)
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x0.sin(), 2) + 1.0).atan2(x2.clamp(-1.0, 0.5)).sin() * 2.0;
+        let mut s1 = (*x2 - (x1 - 0.1)).sin() * 2.0;
+        let mut s2: f64 = ((v[1].cos() * 0.9).atanh().powi(2) + 0.5).sqrt();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * f64::cos(x2.max(r) * f64::powi(x0, 2) + p.cos()));
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            acc3 += (v[n % 4] - v4).sin() * 0.25;
+            match k5 {
+                MODE_A if n > 3 => {
+                    s2 = s2 * 0.8 + m5::prog_18((f64::cbrt(f64::tanh(x0) + 2.0) - s0).cos(), s1, v[k5 % 4].sin().powi(2).sin(), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005;
+                    acc3 += x0.to_degrees() * 0.01 * 0.25;
+                }
+                1 => {
+                    s0 = s0 * 0.75 + (v4.sin().exp2() - s2.atan2(s0 * s0 + 0.5)).tanh() * 0.02;
+                    if f64::powf(v[k5 % 4].powi(2) + 0.5, 0.5) + (s1 + s0) > v[k5 % 4] {
+                        s1 = s1 * 0.8 + f64::sin(s0.mul_add(f64::mul_add(s1, v[k5 % 4], s1), v4.tanh())) * 0.01;
+                        acc3 += 0.25 * f64::sinh(s2.sin() * 1.5).sin();
+                        if v4 > 1.0 || k5 < 4 {
+                            return x0.atan2(x0 * x0 + 0.5);
+                        }
+                    } else {
+                        s1 = s1 * 0.5 + (s1.powi(2) + 1.0).log2().cos() * 0.25;
+                        if v4.powi(3) <= -0.5 || n == 1 {
+                            break s0 + x1;
+                        }
+                        let v6 = v[2] * s1 * *x2;
+                        s1 = 0.6 * s1 + 0.02 * v6.tanh();
+                    }
+                    acc3 += f64::sin((x2.to_degrees() * 0.02).tanh().exp2()) * 0.25;
+                    if (f64::powi(s0, 2) + 1.0).log(2.0) <= -1.0 {
+                        acc3 -= f64::sin(f64::sqrt(x1 * x1 + 0.5)) * 0.25;
+                    }
+                }
+                g if g > 2 => {
+                    acc3 += 0.25 * (s0 * v4).cos();
+                    if (s2 * s2 + 1.0).ln() >= s1 {
+                        let v4 = m5::prog_18(x0, f64::tanh((s0 * s0 + 2.0).sqrt()), f64::exp(f64::tanh((x2.tanh() * 0.9).atanh())).sin() * 2.0, [v[0], v[1], v[2], v[3]], k5);
+                        s0 = (s0 * 0.8 + s1 * 0.2).tanh();
+                        if (*x2 * *x2 + 1.0).log2() <= 0.0 {
+                            break (s2 + 0.25).tanh();
+                        }
+                        acc3 -= f64::sin(v4) * 0.01;
+                    }
+                }
+                _ => {
+                    let v7: f64 = f64::exp_m1(f64::cos(v[(k5 + n) % 4])).to_degrees() * 0.01;
+                    let x0 = f64::exp(v7.sin().exp2().cos());
+                    acc3 += 0.25 * x0.tanh();
+                }
+            }
+            acc3 += 0.25 * (v4 / (x1 * x1 + 1.0)).sin();
+            if k5 >= 6 || s1 - v[0] <= 1.0 {
+                break f64::atanh(f64::copysign(2.0_f64, v[k5 % 4]).tanh() * 0.9);
+            }
+        };
+        let v10 = match k5 % 2 {
+            1 => {
+                let v4 = v8.tanh().sinh();
+                3.0_f64.min(v[2]) + v4.cos()
+            }
+            _ => {
+                let v9 = v4 - v[k5 % 4];
+                f64::sqrt(s0 * s0 + 0.5) + v9.tanh()
+            }
+        };
+        for &t in v {
+            let v11 = f64::exp_m1((v10.cos() * 0.9).acos().tanh());
+            for &u in v.iter() {
+                if (f64::powi(f64::asin(s0.tanh() * 0.9), 2) + 1.0).log(3.0) <= v8 {
+                    break;
+                }
+                s1 = 0.5 * s1 + 0.05 * (f64::sin(s1) - (v11 + u)).sin();
+            }
+            s2 = (s2 * 0.8 + v4 * 0.2).sin();
+            s1 = (s1 * 0.6 + (t.tanh() + v11.tanh()) * 0.05).tanh();
+        }
+        s0 - s1 - s2 * 1.5 + acc3.tanh() - v4 * 0.5 - v8.sin() + v10
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::cos(((x2 / (x1 * x1 + 1.5)).sin() * 1.2).tan()) * 2.0;
+        let mut s1 = x0;
+        let mut s2 = f64::sin((f64::powi(x1, 2) + 2.0).acosh()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5 = if x2.hypot(acc3) <= v[n % 4].powi(2) {
+            (s2.tanh() * 0.9).acos()
+        } else {
+            let v4 = v[1] / 2.0;
+            f64::atan(v4)
+        };
+        if let Some(k6) = n.checked_sub(3) {
+            let c7 = k6 as f64;
+            let v8: f64 = prog_3(s1, c7.abs().cos().tanh() * 2.0, acc3, v, n);
+            let Some(k9) = (k6 + n).checked_sub(2) else {
+                return prog_71(x0, acc3.mul_add(x1, acc3).cos() * 2.0, s2, [v[0], v[1], v[2], v[3]], n)
+            };
+            let c10 = k9 as f64;
+            acc3 -= 0.05 * (v8.tanh() - f64::tanh(c10)).cos();
+        } else if f64::recip(v5 * v5 + 0.5) >= 0.5 {
+            s1 = 0.75 * s1 + 0.02 * f64::tanh(f64::powi(s1, 3));
+            if f64::mul_add(x0, x1, v5) > v[n % 4].powi(3) && n % 2 == 0 {
+                s1 *= 0.8;
+                s1 += 0.02 * f64::cos(s1.max(s2));
+                let v11 = x0.to_degrees() * 0.02;
+                s1 = s1 * 0.6 + v11.cos().tanh() * 0.25;
+            } else {
+                acc3 -= x0.min(x1).cos();
+                s1 = s1 * 0.6 + f64::tanh(prog_27(2.0, f64::exp(v[n % 4].sin()).tanh() * 2.0, 1.5, v, n)) * 0.005;
+            }
+            let v12 = prog_3(f64::sin(x0.cos()), x0, 2.0, v, n);
+            acc3 -= 0.02 * f64::cos(v12);
+        }
+        let v15 = if let Some(k13) = n.checked_sub(2) {
+            let c14 = k13 as f64;
+            1.5_f64.copysign(v5) + f64::cos(c14)
+        } else {
+            s0 = s0.mul_add(0.6, acc3.tanh() * 0.05);
+            v5.cos()
+        };
+        let v22 = match n.checked_sub(1) {
+            Some(k16) if k16 % 2 == 0 => {
+                let c17 = k16 as f64;
+                c17.sin().sinh()
+            }
+            Some(k18) => {
+                let c19 = k18 as f64;
+                let v20 = 0.75 - s0;
+                f64::exp2(f64::tanh(v15.copysign(v20))) + c19.sin()
+            }
+            None => {
+                let v21 = f64::sin(v15).sinh().min((s1.sin() * 1.5).cosh());
+                f64::recip(f64::powi((s1 * s1 + 0.5).ln(), 2) + 1.0) + f64::sin(v21)
+            }
+        };
+        match (n % 3).checked_sub(1) {
+            Some(k23) => {
+                let c24 = k23 as f64;
+                match (k23 + n).checked_sub(2) {
+                    Some(k25) if k25 > 0 => {
+                        let c26 = k25 as f64;
+                        s1 = 0.6 * s1 + 0.005 * prog_27(acc3.asinh().tanh().tanh(), 1.5, f64::sin((s2.powi(2) + 0.5).recip().tanh().exp2()) * 2.0, v, n).tanh();
+                        s2 = s2.mul_add(0.6, f64::cos(c26) * 1.0);
+                    }
+                    Some(k27) => {
+                        let c28 = k27 as f64;
+                        acc3 += s0.hypot(c28).sin() * 0.25;
+                        if let Some(_) = n.checked_sub(3) {
+                            acc3 -= prog_27(f64::ln(s2 * s2 + 2.0).cos(), 2.0, x1, v, n).tanh() * 0.01;
+                            let v30 = prog_48::<f64>(acc3, s0, 0.75, v, n);
+                            acc3 += f64::cos(v30) * 0.005;
+                        }
+                    }
+                    _ => {
+                        s2 = 0.8 * s2 + 1.0 * ((c24.powi(2) + 1.0).ln().powi(2) + 1.0).log(10.0);
+                    }
+                }
+                s0 = 0.6 * s0 + 0.01 * acc3.sin();
+                s2 = 0.5 * s2 + 1.0 * c24.cos();
+            }
+            _ => {
+                let v31: f64 = m5::prog_18(x2, f64::tanh(2.0_f64.min(v22)), f64::sin(v[n % 4]) * 2.0, *v, n);
+                s1 *= 0.8;
+                s1 += 0.02 * f64::tanh(f64::cos(v15).min(0.65 - x2));
+                if n % 3 == 1 && x2 > 1.0 {
+                    s1 = s1 * 0.5 + f64::sin(v[n % 4] - x1) * 0.25;
+                    s0 = s0 * 0.75 + f64::tanh(x0) * 0.25;
+                }
+                acc3 += 0.005 * v31.sin();
+            }
+        }
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            s2 = s2 * 0.75 + (f64::to_radians(v15) * 20.0).powi(2).ln_1p().cos() * 0.5;
+            for &u in v {
+                let v32 = s1 + v22;
+                match i % 2 {
+                    1 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        acc3 += 0.1 * ((-u) * (f64::tanh(v15) * 0.9).atanh()).cos();
+                        if f64::exp_m1(f64::sin(-v32)) > 0.0 || n % 3 == 1 {
+                            s2 = s2.mul_add(0.6, f64::cbrt(f64::tanh(v22) + 2.0).tanh() * 1.0);
+                            break;
+                        }
+                        let v15 = (v15.tanh() * 0.5).ln_1p() * v5;
+                        s0 = s0 * 0.8 + v15.cos() * 0.05;
+                    }
+                }
+                acc3 -= 0.1 * fi.tanh();
+            }
+            match i {
+                PHASE_A => {
+                    s2 = (s2 * 0.8 + (s1 - x1) * 0.1).tanh();
+                    break;
+                }
+                1..=2 => {
+                    let v36 = if let Some(_) = n.checked_sub(2) {
+                        let v34 = x0;
+                        f64::tanh((s0 * s0 + 0.5).atan2(v34))
+                    } else {
+                        let v35 = (f64::sin(v[i % 4]) * 1.2).tan();
+                        s2 = (s2 * 0.5 + (v[2].tanh() * 0.9).asin() * 0.2).sin();
+                        (v[i % 4].tanh() + 2.0).cbrt() + v35.sin()
+                    };
+                    for _ in 0..i {
+                        acc3 -= f64::clamp(fi, v22.sin() - 1.5, v36.cos() + 1.5).atan().sin() * 0.05;
+                        s0 = s0 * 0.75 + s0.tanh() * 0.25;
+                        acc3 += (f64::tanh(x1) * f64::cosh(f64::sin(fi) * 2.0)).sin() * 0.05;
+                    }
+                    acc3 -= 0.4 * v36.cos();
+                }
+                3..=5 => {
+                    s0 = 0.6 * s0 + 0.1 * f64::exp_m1(f64::sin(s0)).sin();
+                    if (v22.powi(2) + 1.0).powi(-2) <= -0.5 {
+                        s0 = 0.8 * s0 + 0.2 * f64::tanh(s1);
+                        continue;
+                    }
+                }
+                _ => {
+                    s2 = (s2 * 0.5 + (v22 + x0) * 0.25).tanh();
+                    s2 *= 0.8;
+                    s2 += 0.2 * s0.sin();
+                }
+            }
+        }
+        s0 * 0.25 + s1.sin() + s2 + acc3.tanh() + v15 + v22
+    }
+
+    #[differentiable]
+    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.abs();
+        let mut acc1: f64 = 0.0;
+        let mut m2: f64 = -1.0;
+        for i in 0..n {
+            m2 = m2.max(x1.mul_add(x1, v[3]) + x0 * x1 + v[(i * 3) % 4]);
+        }
+        s0 = 0.75 * s0 + 0.02 * m2.sin();
+        for &t in v.iter() {
+            acc1 += 0.5 * (x1 * x1 + 1.0).log10();
+            if !(n == 6 && f64::exp(f64::tanh(t)) > 1.0) {
+                let v3 = (f64::powi((x2.cos() * 0.9).acos(), 2) + 0.5).ln();
+                let v4 = prog_3(x0, t, 1.2, &v, n);
+                acc1 += 0.05 * (f64::cos(v3) + v4.tanh()).tanh();
+            }
+        }
+        s0 = 0.75 * s0 + 0.05 * f64::tanh(v[n % 4] / (x0.tanh() + 2.0));
+        let v7 = if f64::atanh((x1 / (x1 * x1 + 1.5)).cos() * 0.9) <= 0.0 {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                for j in 1..n {
+                    if fi + x0 < 0.5 {
+                        s0 *= 0.8;
+                        s0 -= 0.2 * (s0 - 0.65).cos();
+                    } else if (f64::powi(v[i % 4] * fi, 2) + 1.0).log10() < 0.5 {
+                        s0 = s0 * 0.75 + f64::cos(v[(j + i) % 4]) * 0.25;
+                    } else {
+                        s0 = 0.6 * s0 + 0.1 * f64::atan2(s0, v[2] * v[2] + 1.0).cos();
+                        s0 *= 0.5;
+                        s0 -= 0.2 * (s0 * s0).tanh();
+                        match j % 3 {
+                            1 => {
+                                break;
+                            }
+                            _ => {
+                                acc1 += (fi + (-x0)).cos() * 0.05;
+                            }
+                        }
+                    }
+                    acc1 += m2.tanh() * 0.05;
+                    s0 = (s0 * 0.5 + f64::exp(m2.cos()) * 0.1).sin();
+                }
+                let v5 = prog_3(x0.cos().cos(), x2, 2.0, &v, i);
+                acc1 -= 1.5_f64.log((x0.to_radians() * 20.0).powi(2) + 2.0) * 0.5;
+                s0 *= 0.6;
+                s0 += 0.005 * f64::tanh(v5);
+            }
+            let v6 = f64::exp(x2.tanh());
+            s0 *= 0.75;
+            s0 += 0.02 * f64::tanh(f64::exp2(x0.sin()).hypot(-s0));
+            v6 * 0.25
+        } else {
+            return (s0 * s0).ln_1p()
+        };
+        s0 * 0.25 + acc1.tanh() - v7 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_98(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = Params::prog_90(prm, x0, (-x0).clamp(f64::tanh(*x2) - 1.5, (*x2 * std::f64::consts::FRAC_PI_4).sin() + 1.5).sin() * 2.0, x1, &v, 1).tanh() * 2.0;
+        let mut s1 = v[n % 4];
+        let mut acc2: f64 = 0.0;
+        s0 = (s0 * 0.8 + (acc2.sin() * 0.9).acos() * 1.0).sin();
         let mut k3 = 0;
         let v5 = loop {
             k3 += 1;
-            s1 = (s1 * 0.6 + m0::prog_15(x2, s1, s0, [v[0], v[1], v[2], v[3]], k3) * 0.005).tanh();
-            s1 = s1 * T::from_f64(0.5).unwrap() + T::cos(x0 + v[(k3 + n) % 4]) * T::from_f64(0.25).unwrap();
-            let v4 = m0::prog_15(x2, x0, x0 * T::from_f64(0.25).unwrap(), [v[0], v[1], v[2], v[3]], k3);
-            if k3 >= 3 {
-                break v[3].copysign(x2) / ((x1 * x1 + T::from_f64(0.5).unwrap()).recip().powi(2) + 1.5);
+            if s1.cos() < x1 {
+                s0 = (s0 * 0.5 + m5::prog_18(1.2, f64::cos(s0.to_radians()), f64::tanh(v[k3 % 4]), v, n) * 0.01).tanh();
+                break m5::prog_18(s1, s0, x1, v, 4);
             }
-            s0 = s0 * T::from_f64(0.75).unwrap() + T::tanh(v4.tanh()) * 0.005;
+            match k3 {
+                0 => {
+                    acc2 -= 0.005 * f64::cos(prog_3::<f64>(f64::cos(v[3]), (x2.powi(2) + 1.0).powf(v[k3 % 4].cos()).tanh().exp2().sin() * 2.0, x1.sin().sin() * 2.0, &v, n));
+                    s1 = (s1 * 0.5 + x0 * 0.5).sin();
+                }
+                2 => {
+                    s0 = (s0 * 0.75 + (x1 + v[k3 % 4]) * 0.1).tanh();
+                    break f64::recip(v[k3 % 4].powi(2) + 1.0).sin();
+                }
+                3 => {
+                    acc2 += f64::tanh(f64::cos(v[(k3 + n) % 4] + 1.2).exp2()) * 0.5;
+                }
+                _ => {
+                    let v4 = s1 / (v[1].sin() + 2.0);
+                    acc2 += 0.5 * f64::tanh(v4).sin();
+                }
+            }
+            acc2 += 0.5 * ((s0 * *x2).powi(2) + 0.5).ln().sin();
+            if k3 >= 4 || f64::powi(v[k3 % 4].powi(2) + 1.0, -3) < -0.5 {
+                break (v[3].cos() * 0.9).atanh();
+            }
         };
-        'b1: {
-            for (i, &t) in v.iter().enumerate() {
-                let fi = T::from_usize(i).unwrap();
-                s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), prog_8(x0 * T::from_f64(0.25).unwrap(), x1, (s1 * T::from_f64(std::f64::consts::LN_2).unwrap()).sin() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 0.005);
-                if x2 >= T::from_f64(0.5).unwrap() {
-                    let v6 = m0::prog_15(t, T::cos(T::cosh(T::cos(t).sin())), x0 * T::from_f64(1.2).unwrap(), [v[0], v[1], v[2], v[3]], 4);
-                    let v7 = prog_8((v5 * t).cos(), (x2 - fi).cos(), s1, [v[0], v[1], v[2], v[3]], n);
-                    s0 = s0 * 0.6;
-                    s0 = s0 + 0.005 * (v6.tanh() + v7.cos()).sin();
-                } else if t * t - T::recip(t * t + 1.0) < (v5.powi(2) + 1.0).powi(-3) || i > 1 {
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::tanh(T::tanh(s0).exp2()) * 0.1);
-                } else {
-                    acc2 = acc2 + T::from_f64(0.5).unwrap() * T::sin(t + fi);
-                    match i {
-                        0..=1 => {
-                            break;
-                        }
-                        g if g > 2 => {
-                            let mut k8 = 0;
-                            'l3: while k8 < 5 && (T::powi(v[i], 2) + 1.0).powi(-1) < T::tanh(v5).exp() {
-                                k8 += 1;
-                                s0 = T::from_f64(0.5).unwrap() * s0 + 1.0 * (T::powi(fi, 2) + T::from_f64(0.5).unwrap()).cbrt().tanh();
-                                let v10 = 'b4: {
-                                    acc2 = acc2 + v[k8 % 4].tanh() * 0.1;
-                                    if !(i == 1 && v[(k8 + i) % 4].cos() * (x1 * x1 + 1.0).log(x0 * x0 + 2.0) < T::from_f64(0.5).unwrap()) {
-                                        acc2 = acc2 - 0.1 * T::asin(T::tanh(fi) * 0.9).tanh();
-                                        match k8 % 3 {
-                                            0 => {
-                                                let v9 = (v[n % 4] + fi).to_degrees() * T::from_f64(0.02).unwrap();
-                                                s0 = (s0 * T::from_f64(0.5).unwrap() + v9 / 4.0 * 1.0).tanh();
-                                            }
-                                            g if g > 1 => {
-                                                continue 'l3;
-                                            }
-                                            _ => {
-                                                acc2 = acc2 - T::from_f64(0.05).unwrap() * (x2 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap());
-                                            }
-                                        }
-                                    }
-                                    if v5 - fi > T::from_f64(SCALE).unwrap() + s0 {
-                                        break 'b4 v5;
-                                    }
-                                    s1.hypot(x2)
-                                };
-                                let v11 = v.iter().fold(T::tanh(v10), |r, &z| r * T::from_f64(0.75).unwrap() + T::from_f64(0.02).unwrap() * T::tanh((v5.cos() * 2.0).cosh() + z.sin()));
-                                acc2 = acc2 + v11.tanh() * 0.1;
-                            }
-                        }
-                        _ => {
-                            acc2 = acc2 - T::to_radians(v5.tanh().exp2());
-                        }
-                    }
-                }
-                if v[2] - x0 < -T::from_f64(0.5).unwrap() {
-                    break 'b1;
-                }
-            }
-            if !(n % 3 == 1) {
-                break 'b1;
-            }
-            if m0::prog_15(x0 * 2.0, x1, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], n) < -T::from_f64(0.5).unwrap() && k3 == 2 {
-                break 'b1;
-            }
-        }
-        if x0.cos() <= -T::from_f64(0.5).unwrap() {
-            return x0.clamp(-T::from_f64(0.5).unwrap(), 1.0);
-        }
-        if (x1.cos() * 0.9).acos() < v5 && k3 == 1 {
-            let x0 = (s0 * s0 + 1.0).ln();
-            s0 = (s0 * T::from_f64(0.5).unwrap() + x0.sin() * T::from_f64(0.02).unwrap()).tanh();
-        } else if x2 + T::from_f64(0.8).unwrap() >= s0 && n < 1 {
-            let v12: T = m0::prog_15::<T>(x0, x2, x0 * 2.0, [v[0], v[1], v[2], v[3]], n);
-            s0 = T::from_f64(0.8).unwrap() * s0 + 0.005 * T::tanh(v12.tanh());
-        } else {
-            let v18: T = 'b5: {
-                if (x2.sin() * 0.9).atanh() > x2 {
-                    let x2 = (s0 * s0).ln_1p() + T::hypot(s0, x0);
-                    'b6: {
-                        let v13: T = (s0 + x2).max((x0.tanh() * 0.9).atanh());
-                        if T::tanh(x2.copysign(x1)).exp2() <= x0 {
-                            break 'b6;
-                        }
-                        s0 = (s0 * T::from_f64(0.8).unwrap() + v13.sin() * 0.01).tanh();
-                    }
-                } else if prog_8(T::from_f64(1.5_f64).unwrap().hypot(v[n % 4]).cos() * 2.0, s1, v5, [v[0], v[1], v[2], v[3]], 6) > s0 / 4.0 {
-                    let v15 = 'b7: {
-                        if prog_8::<T>(x1, x0 * 1.5, (s0 / (x1.atan().powi(2) + 1.0)).tanh(), [v[0], v[1], v[2], v[3]], k3) < -1.0 {
-                            break 'b7 (T::powi(v5, 2) + 1.0).powi(-3);
-                        }
-                        for i in (0..=n).rev().step_by(2) {
-                            let fi = T::from_usize(i).unwrap();
-                            let v14 = v.iter().fold(-0.0, |r, &z| r + (T::asinh(T::exp_m1(fi.cos())) + T::sin(z)));
-                            if s1 / (v14.powi(2) + 1.0) > s0 || i % 2 == 0 {
-                                break 'b7 fi.atan();
-                            }
-                            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s0 * fi - s0).sin() * T::from_f64(0.05).unwrap());
-                        }
-                        if T::exp(x1.cos()) >= 0.0 {
-                            break 'b5 s0;
-                        }
-                        (x1 * x1 + 1.5).acosh()
-                    };
-                    let v16 = -v15;
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), v16.sin().sin() * 0.01);
-                } else {
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + T::powi(x1, 3) * T::from_f64(0.02).unwrap()).tanh();
-                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.02).unwrap() * s1.sin();
-                }
-                let v17 = T::sinh(T::cos(2.5 - x2));
-                (T::abs(v17).powi(2) + 1.0).atan2(x0 - v17)
-            };
-            acc2 = acc2 + v18.tanh() * T::from_f64(0.25).unwrap();
-        }
-        for &t in v.iter() {
-            let v19: T = if s1.tanh().exp() > x2 {
-                (T::sin(v[3 - k3]) * 0.9).asin()
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v8: f64 = if v5.atan() < 1.0 {
+                let v7 = ((x1 * x1).ln_1p().powi(2) + 0.5).cbrt();
+                v[k6 % 4].sin().powi(3) + v7.tanh()
             } else {
-                ((t / (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0)).sin() * 0.9).acos()
+                return (f64::powi((x0.tanh() * 1.2).tan(), 2) + 1.0).recip()
             };
-            let v20 = T::log(T::powi(x0, 2) + 1.0, T::from_f64(10.0).unwrap());
-            if t.atan() + (v[3 - k3].cos() * 2.0).sinh() >= T::from_f64(0.5).unwrap() {
-                continue;
+            let v9 = match n {
+                0..=2 => m5::prog_18(f64::sin(-v8), x0, (v8 * v8 + 1.0).ln().tanh().exp_m1().cos() * 2.0, v, 1),
+                4 => (v8.cos() * 0.5).ln_1p().to_degrees() * 0.01,
+                g if g > 5 => s0 + v8,
+                _ => v8.tanh(),
+            };
+            let v10: f64 = (f64::powi(f64::to_degrees(x0) * 0.01, 2) + 2.0).acosh();
+            acc2 -= 0.02 * m5::prog_18(x1, f64::asinh(v5).cos(), v[2].sin().exp_m1().sin(), v, 4).sin();
+            if k6 >= 6 || f64::log(v10 * v10 + 1.0, 2.0) > 1.0 {
+                break;
             }
-            acc2 = acc2 + x0.sin() * T::from_f64(0.5).unwrap();
-            acc2 = acc2 - (v19.sin() + v20.tanh()).tanh() * T::from_f64(0.5).unwrap();
+            acc2 += 0.01 * v9.tanh().sin();
         }
-        x2 + s0 - s1 + acc2.tanh() + m0::prog_15::<T>((1.25 * x2 + T::from_f64(3.0_f64).unwrap().copysign(x2)).tanh() * 2.0, s0, T::cos(x2) * 2.0, [v[0], v[1], v[2], v[3]], 5)
-    }
-
-    #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[0].cos() * 0.9).atanh().max(x1 + x0).sin() * 2.0;
-        let mut s1: f64 = prog_52(s0, x0, 0.5, *v, n).cos() * 2.0;
-        let mut s2: f64 = f64::cosh(f64::cos(x2) * 1.5).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_63(f64::sin(s0).sin(), 0.25, s1, *v, n);
-        let f5 = |t: f64| x2 * x0.tanh() + t * 0.25;
-        let v6 = v.iter().cloned().map(f5).sum::<f64>();
-        let v7 = f5(v[0]) + f5(v[0]) * 0.5;
-        if (f64::tanh(v7) + 2.0).cbrt() > 0.5 {
-            s0 = s0.mul_add(0.5, f64::cos(prog_17((s0 * s0 + 1.0).ln().sin() * 2.0, 2.0_f64.min(v6 * std::f64::consts::FRAC_1_PI).sin(), s2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
-        } else if f64::log2(v[3] * v[3] + 1.0) <= v4 {
-            s1 = 0.75 * s1 + 1.0 * f64::min(1.5_f64, acc3).tanh();
-            let v8 = prog_8((0.5_f64.atan2(v6) * (acc3.powi(2) + 1.0).sqrt()).cos() * 2.0, f64::cbrt((x1 + v6).sin() + 2.0).sin() * 2.0, 0.5_f64.atan2(v6).to_radians().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc3 += 0.005 * f64::tanh(v8);
-        }
-        let mut a9 = [0.0; 4];
-        for i in 0..n {
+        for i in 1..n {
             let fi = i as f64;
-            a9[i % 4] += f64::tanh(f64::sin(fi).exp()) * 0.25;
+            if f64::cos(v5).exp() > -0.5 {
+                let mut k11 = 0;
+                while k11 < n && f64::ln(f64::powi(v[k3 % 4], 2) + 2.0) > -0.5 {
+                    k11 += 1;
+                    s0 = 0.8 * s0 + 0.05 * (s1 + (s1.cos() * 0.9).acos()).cos();
+                    if f64::cosh(f64::tanh(s0) * 2.0) >= -1.0 {
+                        let v12: f64 = v[k6 % 4];
+                        s1 = s1.mul_add(0.8, v12.sin() * 0.2);
+                    }
+                    let v13 = if x0 > -0.5 {
+                        f64::cosh(f64::cos(v5) * 1.5)
+                    } else {
+                        fi.mul_add(s1, s0).cos().exp_m1()
+                    };
+                    s0 = 0.5 * s0 + 0.02 * v13.tanh();
+                }
+                s0 = s0 * 0.6 + f64::sin(s0) * 0.4;
+            } else if (f64::sin(s1.sin()) * 0.9).asin() > v[i % 4] || i % 2 == 0 {
+                s0 = s0 * 0.5 + f64::tanh(s0 * s0.mul_add(*x2, x0)) * 0.05;
+            }
+            s0 *= 0.5;
+            s0 += 0.5 * s0;
         }
-        let f10 = |t: f64| v6.tanh() + t * 0.5;
-        let v11 = f10(v[0]) - f10(v[1]) * 1.0;
-        let v12 = v.iter().map(|&p| f10(p)).sum::<f64>();
-        s2 = 0.5 * s2 + 0.02 * f64::sin(v6.cos().exp2());
-        s0 + s1 * 0.5 + s2 - acc3 * 0.75 + v4.cos() - a9[0] * 0.5 + v11 + f64::sin(v12) - f64::ln(v[0] * v[0] + 0.5)
+        let v14: f64 = if (*x2 * *x2 + 1.0).sqrt() <= -1.0 {
+            s0 *= 0.8;
+            s0 -= 0.2 * v[k6 % 4].sin();
+            x0.cos()
+        } else {
+            ((-v[(k6 + n) % 4]).sin() * 0.5).ln_1p()
+        };
+        acc2 -= (f64::atanh(x2.tanh() * 0.9) * f64::exp(f64::tanh(v[n % 4]))).sin() * 0.2;
+        s0 * 0.75 + s1.sin() - f64::sin(acc2) + v5.tanh() - v14 * 0.5
+    }
+
+    #[differentiable(wrt(x0, p))]
+    pub fn prog_99<const N: usize>(x0: f64, p: Weights, n: usize, mode: Mode) -> f64 {
+        let v: [f64; 4] = p.w;
+        let mut s0: f64 = v[1].cos();
+        let mut s1 = p.inner.b.hypot(x0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a3[i] = fi / 2.0;
+            s0 = (s0 * 0.75 + f64::atan(v[(i + n) % 4] - s0) * 0.1).sin();
+        }
+        let v4 = prog_33((-x0).cos() * 2.0, f64::cos((s1 * s1 + 2.0).sqrt()), p.a, v, n);
+        let v5 = if f64::atan(f64::ln((p.a * 1.0) * p.a + 1.0)) <= f64::tanh(a3[3]) {
+            (p.a * 1.0) * std::f64::consts::FRAC_1_PI
+        } else {
+            -s0
+        };
+        let mut k6 = 0;
+        let v13: f64 = loop {
+            k6 += 1;
+            match n + p.n {
+                0 => {
+                    acc2 += (a3[(k6 + p.n) % 4] - (s0.tanh() * 0.9).acos()).tanh() * 0.5;
+                    let v7 = prog_48(p.a, 0.5, s0, &v, 5);
+                    s1 = s1.mul_add(0.5, v7.cos().cos() * 0.005);
+                }
+                1..=3 => {
+                    for j in (1..=4).step_by(2) {
+                        let v9 = match j + n {
+                            MODE_B => f64::cosh((v5.cos() + 2.0).cbrt().tanh() * 1.5),
+                            2..=4 => {
+                                let v8 = f64::powi(v5 * v5 + 1.0, -3) + s1 / (f64::powi(p.inner.b, 2) + 0.5);
+                                (p.w[(j + k6) % 4] + 0.8) / (v4 * v4 + 0.5) + v8.sin()
+                            }
+                            6 => f64::log(f64::powi(v4, 2) + 1.0, 3.0),
+                            _ => s1.sin(),
+                        };
+                        let v10 = v.iter().zip(a3.iter()).map(|(&z, &q)| 1.0 + 0.1 * f64::sin(v4.tanh().exp_m1() + z * std::f64::consts::FRAC_1_PI + f64::cos(q))).product::<f64>();
+                        s1 *= 0.6;
+                        s1 += 0.02 * ((-v9) + 2.5).sin();
+                        s0 = 0.5 * s0 + 0.2 * f64::cos(v10.cos());
+                    }
+                    let v11 = v5 * x0;
+                    acc2 += 0.5 * f64::sin(v11);
+                }
+                5..=7 => {
+                    acc2 += 0.75 * (v[2] * v[2] + 1.0).log10();
+                }
+                _ => {
+                    for _ in 0..5 {
+                        s0 = 0.8 * s0 + 0.05 * (s1.powi(2) + 2.0).acosh().sin();
+                        s0 = s0 * 0.5 + (s1 * v5).sin() * 0.1;
+                    }
+                    s1 = f64::mul_add(s1, 0.8, m5::prog_18(p.a, 1.2, v5, v, 5).sin() * 0.01);
+                }
+            }
+            if !(p.n > 1 && f64::cbrt(f64::powi(v5, 2) + 0.5) >= 0.0) {
+                let v12 = SCALE + s0 + v4;
+                s0 = (s0 * 0.5 + v12.tanh() * 0.25).sin();
+            } else {
+                acc2 -= 0.5 * f64::sin(s1 + v4);
+                if p.a / (s0 * s0 + 1.5) > 0.0 || k6 > 2 {
+                    break (s1 * s1 + 0.5).ln();
+                }
+                acc2 += m5::prog_18((a3[3] * v5).sin(), v5, (f64::cos(a3[3]) * (p.a + s0)).tanh(), v, k6).cos() * 0.02;
+            }
+            s0 *= 0.75;
+            s0 += 0.005 * prog_3::<f64>((v5.powi(2) + 0.5).recip().sin(), s1, 1.5, &v, k6).sin();
+            if k6 >= 3 || p.w[3 - k6] + v5 > v[3 - k6] + a3[1] {
+                break f64::log10(s1.powi(2) + 1.0) - (v5.cos() * 0.9).acos();
+            }
+        };
+        let v14 = a3[1..3].iter().cloned().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let [b15, b16] = [(f64::powi(v5, 2) + 1.0).log2().copysign(v5), (v5.cos() * 0.5).ln_1p()];
+        let v20 = match mode {
+            Mode::Lower(_, _) => (f64::cos(b16) * 0.9).atanh(),
+            Mode::Upper(_) => m5::prog_18(b16.sin() * 2.0, v14.cos().powi(2).tanh() * 2.0, 2.0, v, k6),
+            Mode::Off => ((SCALE + v14).powi(2) + 0.5).recip(),
+        };
+        s0.tanh() - acc2.cos() + v4.sin() - v13 - v14 + b15 + b16 + v20.tanh()
     }
 
     #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::min(x2, x1);
-        let mut s1 = (v[3] - 0.1).sin() * 2.0;
+    pub fn prog_100<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let mut s0: T = ((v[2] * v[2] + T::from_f64(2.0).unwrap()).acosh().powi(2) + T::one()).log2().sin() * T::from_f64(2.0).unwrap();
+        let mut s1 = prog_36(p.1, s0, x0 * T::from_f64(0.75).unwrap(), v, 4).sin() * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        match n {
+            MODE_A | 2 => {
+                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), prog_6((x0 * T::from_f64(0.5).unwrap()).tanh(), (v[n % 4] + s0).sin(), (T::powi(p.1, 2) + T::from_f64(0.5).unwrap()).powf(T::from_f64(0.5).unwrap()).tanh(), v, n).sin() * T::from_f64(0.005).unwrap());
+            }
+            g if g > 4 => {
+                let v3 = (T::powi(v[2], 2) + T::one()).log2().max(v[n % 4].tanh().exp());
+                s0 = s0 * T::from_f64(0.5).unwrap() + prog_3::<T>(p.1, x0, x0.max(s0).tanh() * T::from_f64(2.0).unwrap(), &v, 3).sin() * T::from_f64(0.005).unwrap();
+                s1 = (s1 * T::from_f64(0.6).unwrap() + T::tanh(v3) * T::from_f64(0.1).unwrap()).sin();
+            }
+            _ => {
+                s1 = s1 * T::from_f64(0.5).unwrap() + p.0.sin().cos() * T::from_f64(0.5).unwrap();
+                let v4 = prog_3(T::sin(T::log10(s0 * s0 + T::one())) * T::from_f64(2.0).unwrap(), p.0, x0 * T::from_f64(0.75).unwrap(), &v, 5);
+                acc2 = acc2 - T::sin(v4) * T::from_f64(0.005).unwrap();
+            }
+        }
+        let mut m5 = s1;
+        for i in 0..=n {
+            m5 = v[i % 4].max(m5);
+        }
+        s1 = s1 * T::from_f64(0.8).unwrap();
+        s1 = s1 - T::from_f64(0.005).unwrap() * m5.cos();
+        let v6 = prog_3::<T>(s0, T::tanh(T::atan2((p.0 * T::from_f64(0.25).unwrap()).powi(2) + T::one(), p.0 - acc2)) * T::from_f64(2.0).unwrap(), T::atanh(v[2].tanh() * T::from_f64(0.9).unwrap()).cos(), &v, n);
+        let mut k7 = 0;
+        while k7 < n + 1 && v[k7 % 4] * T::from_f64(std::f64::consts::LN_2).unwrap() + T::from_f64(0.75).unwrap() >= m5 {
+            k7 += 1;
+            s0 = (s0 * T::from_f64(0.75).unwrap() + x0.sin() * T::from_f64(0.25).unwrap()).tanh();
+            match n + k7 {
+                MODE_A | MODE_C => {
+                    s1 = (s1 * T::from_f64(0.8).unwrap() + (p.1 * p.1 + T::one()).log10() * T::from_f64(0.4).unwrap()).sin();
+                    acc2 = acc2 + T::from_f64(0.25).unwrap() * T::tanh((v6.sin() * T::from_f64(2.0).unwrap()).cosh());
+                }
+                g if g > 3 => {
+                    let v8 = v[k7 % 4] - x0;
+                    let v9 = v8 / (v8 * v8 + T::one());
+                    s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), T::sin(v9).sin() * T::from_f64(0.02).unwrap());
+                }
+                _other => {
+                    let v6 = (T::powf(T::from_f64(1.5_f64).unwrap(), v[k7 % 4].sin()).powi(2) + T::from_f64(0.5).unwrap()).recip();
+                    let v10: T = -p.0;
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + (v6.tanh() + v10.sin()) * T::from_f64(0.2).unwrap()).tanh();
+                }
+            }
+        }
+        'l2: for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            acc2 = acc2 - T::from_f64(0.25).unwrap() * fi.asinh().asinh().tanh();
+            let mut k11 = 0;
+            while k11 < 5 && v6.atan() < T::from_f64(0.75).unwrap() * v6 {
+                k11 += 1;
+                if T::asinh(p.1.tanh()) < fi {
+                    s1 = s1 * T::from_f64(0.6).unwrap();
+                    s1 = s1 - T::one() * T::to_radians(v[0]).sin();
+                    break;
+                }
+                if (T::cos(p.0 + s1) + T::from_f64(2.0).unwrap()).cbrt() <= T::zero() && k11 < 1 {
+                    break 'l2;
+                }
+                s0 = (s0 * T::from_f64(0.6).unwrap() + (-s0) * T::from_f64(0.4).unwrap()).sin();
+            }
+            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::tanh(s0 / (s0 * s0 + T::from_f64(0.5).unwrap()));
+            if -v6 <= (s0.sin() * T::from_f64(2.0).unwrap()).sinh() {
+                acc2 = acc2 - T::cos(-v[2]) * T::from_f64(0.25).unwrap();
+                break;
+            }
+        }
+        for _ in (1..=4).step_by(2) {
+            let v12 = x0.max(v6);
+            let v13 = prog_3(x0 * T::from_f64(2.0).unwrap(), x0 * T::from_f64(0.25).unwrap(), p.0, &v, n);
+            s1 = s1 * T::from_f64(0.8).unwrap() + (s1 * s1 + T::from_f64(1.5).unwrap()).acosh().cos() * T::from_f64(0.02).unwrap();
+            s0 = s0 * T::from_f64(0.6).unwrap();
+            s0 = s0 + T::from_f64(0.005).unwrap() * (v12.tanh() + v13.cos()).cos();
+        }
+        s0 - s1 + T::tanh(acc2) - T::tanh(v6) + prog_3(p.0, T::hypot(x0, p.0).sin() * T::from_f64(2.0).unwrap(), (v6 * T::from_f64(0.001).unwrap()).sin().sin() * T::from_f64(2.0).unwrap(), &v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_101<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1 = T::ln_1p(v[0] * v[0]);
+        let mut s2 = T::sqrt((T::cos(s1) * 1.5).cosh().powi(2) + 2.0).sin() * 2.0;
+        let mut s3: T = T::powi(w0[n % 4] + x1, 2).tanh() * 2.0;
+        let mut acc4: T = 0.0;
+        let mut m5 = 0;
+        for i in 0..3 {
+            let fi = T::from_usize(i).unwrap();
+            if prog_48((s3.to_degrees() * 0.01).sin(), s2, *x2, v, 3) <= -0.5 {
+                m5 += 1;
+            }
+            acc4 = acc4 - 0.5 * (*x2 * w0[i]).tanh();
+            if prog_3(x0 * 1.5, x0 * 0.5, ((-T::from_f64(2.0_f64).unwrap()).max(x0) + x0).sin() * 2.0, v, n) < x0.cos() {
+                s1 = (s1 * 0.5 + (T::sin(fi) * 0.9).acos() * 1.0).sin();
+                let v6 = s1;
+                acc4 = acc4 + 0.5 * T::sin(v6.cos());
+            }
+        }
+        match m5 {
+            0..=1 => {
+                let mut k7 = 0;
+                while k7 < n + 1 && (s2.powi(2) + 1.0).atan2(*x2) < -0.5 {
+                    k7 += 1;
+                    acc4 = acc4 - 0.25 * x0.sin();
+                    s3 = s3 * 0.5;
+                    s3 = s3 + 0.005 * prog_3(s1, x0, x0 * 0.75, v, m5).cos();
+                }
+            }
+            3..=5 => {
+                acc4 = acc4 - (*x2 * *x2 + 0.5).recip().cos();
+            }
+            6 => {
+                let v8 = T::exp_m1(x0.cos());
+                s1 = (s1 * 0.5 + v8.sin() * 0.1).tanh();
+            }
+            _ => {
+                s1 = (s1 * 0.75 + *x2 * 0.25).tanh();
+                let x1 = (x1 * x1 + 1.0).recip() * (T::sin(x0) + 2.0).cbrt();
+                s1 = s1 * 0.75 + x1.cos() * 0.1;
+            }
+        }
+        let mut a9 = [v[0], v[1], v[2], v[3]];
+        a9[2] = a9[2] * 0.75;
+        a9[1] = a9[1] + (T::from_f64(1.5_f64).unwrap().powf(x1.sin()).powi(2) + 1.0).log(2.0);
+        a9 = [a9[1], (*x2 - 0.8 - (x0 * x0 + 1.0).log(3.0)).sin() * 0.5, a9[1], a9[1].mul_add(0.6, (a9[m5 % 4] / (T::sin(x1) + 2.0)).tanh() * 0.05)];
+        let mut a10 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        a10 = [a10[1], a10[0], T::mul_add(a10[1], 0.8, (0.75 - s1).tanh() * 0.02), (a10[1] * 0.8 + (x1.cos() * 0.9).acos().tanh() * 0.05).tanh()];
+        for _ in 0..v.len() {
+            a9 = [a9[3], a9[2].mul_add(0.6, T::cos(-x0) * 0.4), a9[0], a9[2] * 0.6 + (T::to_radians(a10[2] / (x1.sin() + 2.0)) * 50.0).tanh() * 0.1];
+            s2 = s2.mul_add(0.75, T::cos(T::tanh(x2.atan())) * 0.25);
+        }
+        s2 + s3 * 1.5 + acc4.tanh() + a9[2].cos() + a10[0] * 1.5 + prog_48::<T>(T::sin((x0 * x0 + 1.0).log(10.0).to_radians()) * 2.0, (s2.sin() + 2.0).cbrt().tanh(), s2, v, m5)
+    }
+
+    #[differentiable]
+    pub fn prog_102<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (T::to_degrees(v[n % 4].powi(3)) * 0.01).cos() * 2.0;
+        let mut s1 = T::powi((x1 * x1 + 1.0).sqrt().powi(2) + 1.0, -1);
+        let mut s2 = T::from_f64(2.0_f64).unwrap().atan2(x0).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        let mut a4 = v;
+        a4[2] = a4[2] * T::from_f64(0.75).unwrap();
+        a4[2] = a4[2] + T::cbrt(x0.powi(2) + T::from_f64(0.5).unwrap());
+        let [b5, _, _, _] = a4;
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            for j in 0..n {
+                let [b7, b8, b9, b10] = a4;
+                let [b11, b12, b13, b14] = v;
+                let v15 = a4.iter().zip(v.iter()).fold(-0.0, |r, (&p, &q)| r + (T::from_f64(1.5_f64).unwrap().log(s1 * s1 + 2.0) + T::tanh(p) + T::tanh(q)));
+                s2 = s2.mul_add(T::from_f64(0.8).unwrap(), T::tanh(a4[j % 4] * b7) * T::from_f64(0.02).unwrap());
+                s2 = T::from_f64(0.5).unwrap() * s2 + T::from_f64(0.02).unwrap() * (b8.sin() + b9.cos() + T::tanh(b10) - T::sin(b11) + b12.cos() + b13.tanh() + b14.sin() - T::tanh(v15)).tanh();
+            }
+            let mut m16: T = -T::from_f64(0.5).unwrap();
+            for &u in v.iter() {
+                let c17 = if a4[2] * u <= u {
+                    T::powi(s2 + T::from_f64(0.25).unwrap(), 3)
+                } else {
+                    T::from_f64(0.5).unwrap() * (b5 * u)
+                };
+                m16 = m16.min(c17);
+            }
+            acc3 = acc3 + T::from_f64(0.25).unwrap() * m16.sin();
+            if k6 >= 4 || b5 * b5 > (x2 * x2 + 1.0).log(a4[k6 % 4].powi(2) + 2.0) {
+                break;
+            }
+        }
+        for i in 0..6 {
+            if i > 2 && x2 * (s0 + b5) < 0.0 {
+                break;
+            }
+            let [b18, _, _, _] = a4;
+            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(b18.cos());
+        }
+        s0 = s0 * T::from_f64(0.5).unwrap();
+        s0 = s0 + T::from_f64(0.5).unwrap() * (-x1).cos();
+        s1 = s1 * T::from_f64(0.5).unwrap() + prog_48::<T>(x0 * T::from_f64(0.5).unwrap(), acc3.tanh(), T::cos(T::atan(v[3])), &v, n).cos() * 0.005;
+        x2 * T::from_f64(0.75).unwrap() + T::tanh(s0) + s1.sin() - s2 * T::from_f64(0.75).unwrap() - b5.tanh() + T::acos(x1.sin() * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (x0 * x0 + 0.5).sqrt().sin() * 2.0;
+        let mut s1 = f64::tanh(v[2] + v[n % 4]) * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
-        let mut k4 = 0;
-        'l0: while k4 < n && x1 / (x0 * x0 + 1.0) / (v3.tanh() + 2.0) > 0.5 {
-            k4 += 1;
-            acc2 += 0.25 * (s0 * v[k4 % 4] - (f64::cos(x2) * 0.9).acos()).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                acc2 -= f64::tanh(x0) * 0.05;
-                match j % 3 {
-                    0..=1 => {
-                        acc2 += 0.05 * f64::sin(u + s1 + (v[1].tanh() * 0.9).atanh());
+        s1 = (s1 * 0.5 + s0 * 0.25).tanh();
+        let v3 = if x1.tanh().hypot(x1) > -0.5 {
+            let x1 = -v[2].sin();
+            (x1.powi(2) + 1.0).sqrt()
+        } else if prog_16(x1, (acc2.to_degrees() * 0.02).mul_add(v[n % 4], s0).cos(), (x0.abs().powi(2) + 1.0).log(x2 * x2 + 2.0).cos(), v, n) > (acc2.powi(2) + 2.0).acosh() {
+            f64::recip(x1.powi(2) + 1.0)
+        } else {
+            s1 = f64::mul_add(s1, 0.75, f64::tanh(s1.asinh()) * 0.1);
+            (f64::powi(x1, 2) + 2.0).ln() - x2.sin()
+        };
+        let v6 = match n {
+            1 => (x2 * x2 + 0.5).ln(),
+            2 | 4 => {
+                let v4 = x2 + v[n % 4];
+                s0 = s0.mul_add(0.8, prog_71(x1, (s0.powi(2) + 2.0).sqrt().cos() * 2.0, 1.5, v, n).sin() * 0.005);
+                v3.cos().sinh() + f64::tanh(v4)
+            }
+            5 => {
+                let v5 = f64::log(0.5_f64, v[n % 4] * v[n % 4] + 2.0);
+                (SCALE + v5).abs()
+            }
+            _ => prog_3::<f64>(acc2, 0.75, 1.5, &v, n),
+        };
+        let v7 = v.iter().map(|&p| (x0.cos() * 1.5).sinh() + p.sin()).sum::<f64>();
+        let v8 = v.iter().fold(v6.sin(), |r, &p| r * 0.5 + 0.1 * (x1 * p).cos());
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            for j in (0..n).rev() {
+                match j {
+                    0 => {
+                        acc2 += v7.sin() * 0.05;
+                        acc2 += f64::cos(v8.cos().exp_m1()).sinh() * 0.05;
                     }
-                    2 => {
-                        s0 = (s0 * 0.8 + (x2 + s1) * 0.1).tanh();
-                        if f64::acosh((s0 + v3).powi(2) + 1.5) <= u {
-                            break 'l0;
-                        }
+                    g if g > 2 => {
+                        s1 = s1.mul_add(0.75, f64::sin(x2) * 0.25);
                     }
                     _other => {
-                        let v5: f64 = (u.cos() * 1.2).tan();
-                        s1 = (s1 * 0.8 + v5.tanh() * 0.02).sin();
+                        let v10: f64 = f64::ln_1p(x0.sin() * 0.5);
+                        s0 = s0.mul_add(0.75, f64::atanh(v10.sin() * 0.9).cos() * 0.05);
                     }
                 }
+                acc2 += (v7 / (v7.powi(2) + 1.5)).atan().tanh() * 0.05;
             }
-            if f64::tanh(x0 * s0).exp() > -1.0 {
-                let v6 = f64::tanh(v3);
-                s0 = (s0 * 0.5 + v6.sin() * 0.5).tanh();
+            s0 = 0.75 * s0 + 0.25 * (v8 / 1.5).cos();
+            if (x2 * x2 + 1.0).ln() > 0.0 {
+                acc2 += 0.5 * v8.mul_add(v[0], v8).tanh();
+                break;
+            }
+            if k9 >= 4 {
+                break;
             }
         }
-        let sl7 = &v[2..];
-        let v8 = f64::powi(x1, 2).min(f64::tan(sl7[1].sin() * 1.2));
-        let v9 = v.iter().step_by(2).copied().map(|p| f64::tanh(s0) + p * 0.25).sum::<f64>();
-        x0 * 0.75 + s1 * 0.75 - acc2 * 1.5 - v3 + v8 - v9.sin() + ((v9 * v9 + 0.5).ln().powi(2) + 2.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::cos(prog_88(x0, x2, 0.75, v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.02 * prog_52(0.5, (x1 - p.max(r)).cos() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n).tanh());
-        let mut a4 = [0.0; 4];
-        a4[0] = prog_52(2.0, f64::atanh((acc2 - x2).cos() * 0.9).cos() * 2.0, w0[n % 4].sin().sin(), *v, n).sin();
-        for i in 1..4 {
-            let fi = i as f64;
-            a4[i] = a4[i - 1] * 0.75 + (v[i] / (fi.tanh() + 2.0)).tanh() * 0.25;
-        }
-        a4 = [a4[1], f64::mul_add(a4[2], 0.75, prog_18((x2 * x2 + 2.0).ln().hypot(x2.sin().exp()).sin(), acc2, f64::tanh(x1.atan2(x2 * x2 + 0.5) - (x2.tanh() * 0.9).acos()), *v, 5).sin() * 0.005), 0.005 * prog_52(acc2, 0.75, v3, [v[0], v[1], v[2], v[3]], n).cos() + 0.8 * a4[0], f64::mul_add(a4[3], 0.75, f64::atan2((acc2 * acc2 + 1.0).log(10.0), f64::powi(w0[n % 4].atan(), 2) + 0.5).tanh() * 0.05)];
-        let mut m5 = f64::INFINITY;
-        for i in 0..n + 1 {
-            m5 = m5.min((f64::powi(x1 / (v[i % 4].tanh() + 2.0), 2) + 1.0).log2());
-        }
-        let v7: f64 = if let Some(_) = n.checked_sub(2) {
-            (x2 + x0).tanh()
-        } else {
-            v3.sin()
-        };
-        for _ in 0..v.len() {
-            a4 = [(v3 * v3 + 1.0).log(10.0).sin() * 1.0, (a4[3] * 0.6 + f64::asinh(m5).sin() * 0.4).sin(), a4[3], 0.05 * (v7.cos() * 1.5).cosh().sin() + 0.8 * a4[3]];
-            s1 = f64::mul_add(s1, 0.6, (m5.sin().exp2().to_degrees() * 0.02).cos() * 0.25);
-        }
-        let v11: f64 = match n.checked_sub(2) {
-            None => v7.tanh(),
-            Some(0) => {
-                let v8 = m0::prog_15(x1, f64::cos((x2.tanh() * 0.9).asin()), f64::tanh((f64::asin(f64::cos(x2) * 0.9).powi(2) + 0.5).recip()), [v[0], v[1], v[2], v[3]], n);
-                (f64::powi(w0[2], 2) + 1.0).recip() + f64::cos(v8)
+        let f11 = |t: f64| v3.max(x1) + t * 0.25;
+        let v12 = f11(x1) + x2.min(v3) * 0.5;
+        let v22 = match mode {
+            Mode::Lower(k13, lo14) => {
+                let v15 = v3.asinh();
+                s0 *= 0.8;
+                s0 += 0.2 * f64::hypot(v[3], lo14).tanh();
+                v[k13].max(v15)
             }
-            Some(k9) => {
-                let c10 = k9 as f64;
-                (v[k9 % 4] * v[k9 % 4] + 1.0).log(3.0) + c10.cos()
+            Mode::Upper(_) => {
+                let v17 = f64::powf(v[n % 4] * v[n % 4] + 0.5, 0.3);
+                v[0].abs() + v17.sin()
             }
-        };
-        acc2 -= f64::asinh((f64::sin(x2) * 0.9).atanh()) * 0.75;
-        f64::tanh(s1) - acc2 + a4[2] - m5 * 0.5 + v7 * 0.5 + v11 + (f64::exp2(x1.tanh()).powi(2) + 1.0).log2()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_107(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x1.sin().exp().tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let v2: f64 = prog_52((self.scale + x1 + (x1 - 2.0)).cos() * 2.0, acc1, (v[3] * v[3] + 2.0).ln().sin() * 2.0, v, n);
-            let v3 = v.iter().map(|&p| prog_8(f64::tanh(x0.hypot(v[3 - self.n])), acc1, (p + s0 - x2.min(x0)).sin() * 2.0, v, 5)).sum::<f64>();
-            let v4 = prog_93(x2, 0.75, x0, &v, n);
-            let mut k5 = 0;
-            let v14 = loop {
-                k5 += 1;
-                let mut k6 = 0;
-                while k6 < 6 {
-                    k6 += 1;
-                    let v7 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh((v[self.n].powi(2) + 1.0).powf(v4.cos()) + p.cos())).product::<f64>();
-                    let v8 = (v2.tanh() * 1.5).sinh();
-                    acc1 -= (v7 + v8).sin() * 0.05;
-                }
-                let mut k9 = 0;
-                while k9 < n {
-                    k9 += 1;
-                    let v12 = if f64::log10(v3 * v3 + 1.0) / (f64::cos(v3) + 2.0) < -0.5 {
-                        let v10 = f64::asinh(v4);
-                        v10.to_degrees() * 0.02
-                    } else {
-                        let v11 = f64::exp_m1((f64::powi(v2, 2) + 2.0).ln().tanh());
-                        0.8 * x0 + f64::cos(v11)
-                    };
-                    let v13 = (v2.sin().exp2().cos() * 0.9).atanh();
-                    acc1 += 0.05 * (v[(k9 + k6) % 4] + x2).tanh();
-                    s0 = s0.mul_add(0.8, (v12.sin() - v13.tanh()).sin() * 0.02);
-                }
-                acc1 += 0.5 * (v[k5 % 4] / (s0.tanh() + 2.0)).cos();
-                if k5 >= 4 || (f64::powi(f64::recip(f64::powi(v2, 2) + 0.5), 2) + 1.0).cbrt() > -1.0 {
-                    break s0 * v4 * 1.25;
-                }
-            };
-            let v16: f64 = match k5 {
-                0 => x1 + 2.0,
-                1..=2 => SCALE + v2,
-                4 => {
-                    let v15 = v2;
-                    f64::max(-2.0_f64, v[k5 % 4]) + v15.tanh()
-                }
-                _ => v[1].max(self.k),
-            };
-            let mut k17 = 0;
-            while k17 < 4 {
-                k17 += 1;
-                s0 = (s0 * 0.75 + (0.3 - v2) * 0.25).sin();
-                s0 = (s0 * 0.8 + f64::atan(v3) * 0.2).tanh();
-            }
-            f64::cos(s0) + f64::cos(acc1) + f64::tanh(v2) - f64::sin(v3) + v4.tanh() - f64::cos(v14) - v16.sin() + (SCALE + self.k)
-        }
-
-        pub fn prog_113(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = v[3].cos().exp().sin() * 2.0;
-            let mut s1 = f64::sin(s0);
-            let mut s2 = x1.copysign(x0).atan();
-            let mut acc3: f64 = 0.0;
-            for &t in v.iter() {
-                let v5 = match self.n {
-                    MODE_B => {
-                        let v4 = (t * t + 1.0).recip();
-                        v4.sin()
+            Mode::Off => {
+                for i in 0..5 {
+                    if i % 2 == 0 && v[(i + k9) % 4].tanh().exp() > -1.0 {
+                        break;
                     }
-                    2 => t * s2,
-                    _other => f64::cbrt((x0 + 0.75).tanh() + 2.0),
-                };
-                let v6 = match self.n {
-                    0..=2 => s0.cos(),
-                    _ => f64::ln(f64::powi(s2 * s2 + 1.0, -1).powi(2) + 2.0),
-                };
-                s1 = (s1 * 0.8 + f64::powf(v[(self.n + n) % 4].powi(2) + 1.0, f64::sin(t)) * 0.01).sin();
-                acc3 += (v5.cos() + v6.sin()).cos() * 0.5;
-            }
-            if !(n % 2 == 0) {
-                return f64::sinh((v[(self.n + n) % 4] + *x2).tanh() * 1.5);
-            }
-            for (i, &t) in v.iter().enumerate() {
-                let v7 = prog_8::<f64>((t.cos() + 2.0).cbrt().tanh(), x0, (*x2 + t).cos(), v, n);
-                let mut m8: f64 = 0.0;
-                let mut m9: f64 = -0.5;
-                for j in 0..i {
-                    let c10 = if (x1 * x1 + 1.0).ln() + f64::powf(f64::powi(s0, 2) + 1.0, v[j].cos()) >= t {
-                        (s0 * s0).ln_1p().to_radians() + v[3 - j].tanh()
-                    } else {
-                        ((f64::powi(x1, 2) + 1.0).powi(-2).sin() * 0.9).acos()
-                    };
-                    m8 = c10.min(m8);
-                    m9 = m9.max((v[3 - j] * v[3 - j] + 1.0).recip());
-                }
-                s0 = (s0 * 0.5 + m9 * 0.75).sin();
-                let v11 = (t * t + 1.0).log(s1 * s1 + 2.0).tanh().exp2();
-                s0 = 0.6 * s0 + 0.005 * (v7.tanh() + f64::cos(m8) - v11.tanh()).sin();
-            }
-            s1 = 0.8 * s1 + 0.2 * x2.tanh().cos();
-            s2 = s2.mul_add(0.8, (v[self.n].cos() * 0.9).atanh().sin() * 0.02);
-            s0 - f64::cos(s1) + s2.cos() - acc3 * 0.25
-        }
-    }
-
-    #[differentiable(hessian)]
-    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (v[n % 4] * x2).cos() * 2.0;
-        let mut s2 = x1.asinh();
-        let mut s3 = (w0[n % 4].sin() * 2.0).sinh().cos() * 2.0;
-        let mut acc4: f64 = 0.0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v6 = match i % 2 {
-                0 => f64::asinh(w0[1] + fi),
-                1 => (x0.cos() * 0.9).acos(),
-                _ => {
-                    let v5 = s3 * s2;
-                    v[3] + s3 + v5.sin()
-                }
-            };
-            let v7 = v.iter().map(|&p| x0.copysign(f64::tanh(x0)) + f64::cos(p)).sum::<f64>();
-            s3 *= 0.8;
-            s3 += 0.01 * (s3.asinh() * (v6 * std::f64::consts::FRAC_PI_4)).sin();
-            acc4 += 0.25 * f64::cos(v7);
-        }
-        let mut k8 = 0;
-        let v12 = loop {
-            k8 += 1;
-            match k8 + n {
-                0..=1 => {
-                    let v9 = f64::tanh(x0).exp();
-                    acc4 += v9.cos() * 0.25;
-                }
-                g if g > 2 => {
-                    let v10 = (x0 * x0 + 1.0).log2() / (f64::cos(x0.tanh()) + 2.0);
-                    acc4 -= f64::sin(v10.cos()) * 0.25;
-                }
-                _ => {
-                    acc4 += x2.sin() * 0.25;
-                }
-            }
-            if (x0 * x0 + 0.5).sqrt() >= -1.0 {
-                let v11 = 1.2 - s2 + (s3 * s3 + 2.0).acosh();
-                s1 = s1.mul_add(0.6, f64::asinh(v11).tanh() * 0.1);
-            } else if x2.sin() < x1 - 0.1 {
-                s1 = s1 * 0.5 + (s1 - s2).cos() * 0.25;
-            } else {
-                s1 = (s1 * 0.6 + f64::sinh((v[k8 % 4] / (s1.sin() + 2.0)).tanh() * 1.5) * 0.02).sin();
-                s2 = (s2 * 0.5 + (SCALE + x0) * 0.5).tanh();
-            }
-            acc4 += 0.25 * (s2.tanh() * 0.5).ln_1p().tanh();
-            if k8 >= 6 {
-                break x2.tanh().exp_m1();
-            }
-        };
-        let v14 = match k8 {
-            MODE_A if n > 1 => {
-                let v13 = (x0 * x0 + 0.5).powf(0.3) * (x0.sin() * 1.5).cosh();
-                f64::acos(v13.tanh() * 0.9)
-            }
-            1 | 3 => (v12 + x0).tanh().exp2(),
-            4 => {
-                let x0 = x2.hypot(-v12);
-                v[(k8 + n) % 4] / (s2 * s2 + 1.5) * 0.25 + f64::sin(x0)
-            }
-            _ => v12.hypot(x0),
-        };
-        if s1.cos().tanh() > s3.min(s1) || k8 == 4 {
-            return (v12 - s3).cos();
-        }
-        let mut k15 = 0;
-        loop {
-            k15 += 1;
-            if k8 > 4 {
-                acc4 += (v14.powi(2) + 1.0).log2().sin();
-                break;
-            }
-            let v17 = match k15 {
-                0 => {
-                    let v12 = (x0 * x0 + 1.0).log(10.0) - f64::exp(s1.cos());
-                    let v16 = s2 / (v12 * v12 + 1.0);
-                    v14.sin() + f64::cos(v16)
-                }
-                1 => v14 / (x2 * x2 + 0.5),
-                2 => f64::atan2(x1 * x1 + 0.5, v14),
-                _other => (x1 * x1 + 2.0).sqrt(),
-            };
-            s3 = (s3 * 0.6 + f64::powi(v12, 3) * 0.02).sin();
-            if k15 >= 2 || (x0 * x0 + 1.0).log2() > -1.0 {
-                break;
-            }
-            acc4 += 0.4 * f64::sin(v17.sin());
-        }
-        if s3 > 1.0 {
-            acc4 += v12.tanh();
-        } else if s3.tanh() >= v12 {
-            acc4 += f64::cos(x0 - (SCALE + x1));
-        } else {
-            s3 = s3.mul_add(0.6, f64::cos(v14.max(x0)) * 0.02);
-            if v[n % 4].sin() >= 0.5 && n < k15 {
-                acc4 -= (0.8 - x1).powi(2).ln_1p().sin();
-            }
-            let x1 = 0.25 * v14;
-            acc4 += x1 * 0.75;
-        }
-        let a18 = [f64::exp_m1(f64::tanh(f64::exp2(x0.cos()))), (-0.5_f64).max((f64::sin(x0) * 0.9).asin()), f64::exp(f64::tanh(x2)), (-v14).atan()];
-        s2 + s3 * 0.75 + acc4.sin() + a18[3].tanh() - 1.5_f64.min(x2.max(v14))
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = (v[3].cos() * 0.9).acos().cos() * 2.0;
-        let mut s1 = (*x2 + x1 * x1).sin() * 2.0;
-        let mut s2 = (v[n % 4] * v[n % 4] + 1.0).powi(-3);
-        let mut acc3: f64 = 0.0;
-        let v8 = match mode {
-            Mode::Upper(hi4) => {
-                2.0_f64.atan2(v[n % 4]) * f64::acos(hi4.sin() * 0.9)
-            }
-            Mode::Lower(_, lo6) => {
-                let v7 = (f64::powi((lo6.cos() * 2.0).cosh(), 2) + 1.0).sqrt();
-                prog_93(f64::cos(f64::mul_add(acc3 + x0, f64::cos(v7).exp2(), x0)) * 2.0, 0.25, x0.tanh().exp2().sin(), &v, n)
-            }
-            Mode::Off => f64::cosh(f64::sin(x0).cos() * 1.5),
-        };
-        if f64::tanh((v[n % 4].powi(2) + 1.5).acosh()) < v8 {
-            let x0 = x0 - x0.hypot(acc3);
-            s2 = 0.6 * s2 + 0.2 * f64::cos(x0);
-        } else if (x0 * x0 + 1.0).log2() < x0 {
-            s1 = s1 * 0.6 + x0.cos() * (s1 * acc3) * 1.0;
-            s2 *= 0.8;
-            s2 += 0.2 * x0.atan().sin();
-        } else {
-            s2 = f64::mul_add(s2, 0.5, f64::cos(2.0_f64.copysign(s0)) * 1.0);
-        }
-        let v19 = match mode {
-            Mode::Lower(k9, _) => {
-                let v11 = x1.cos().exp2().to_degrees() * 0.01;
-                f64::copysign(v[k9], acc3) + f64::sin(v11)
-            }
-            Mode::Upper(hi12) => {
-                for i in (1..=6).step_by(2) {
-                    let fi = i as f64;
-                    let v13: f64 = prog_8(s1, f64::cos(fi * x1) * 2.0, 0.5, v, i);
-                    match n {
-                        PHASE_A if n > 3 => {
-                            let mut k14 = 0;
-                            while k14 < n + 1 {
-                                k14 += 1;
-                                s2 = (s2 * 0.5 + f64::asin((hi12 * hi12 + 1.0).recip().cos() * 0.9) * 1.0).sin();
-                                acc3 += 0.05 * f64::tanh(s0.cos().exp2());
-                                let v15 = x2.to_degrees() * 0.01;
-                                acc3 += 0.05 * f64::sin(v15).sin();
+                    if prog_3::<f64>(x2, (f64::recip(f64::powi(v8, 2) + 1.0) + f64::sin(v12).exp_m1()).tanh() * 2.0, v7.atan().sin() * 2.0, &v, 6) > 0.0 {
+                        acc2 += (v[n % 4].powi(2) + 0.5).ln().tanh() * 0.4;
+                        if (v[i % 4] * v[i % 4] + 1.0).recip() > 0.25 {
+                            break;
+                        }
+                    }
+                    let v21: f64 = match mode {
+                        Mode::Lower(_, lo19) => {
+                            (lo19.cos() * 0.5).ln_1p()
+                        }
+                        Mode::Upper(hi20) => {
+                            let v3 = hi20 / (v8 * v8 + 0.5);
+                            f64::ln_1p(s1.sin() * 0.5) + f64::tanh(v3)
+                        }
+                        Mode::Off => {
+                            for _ in (0..n).rev() {
+                                acc2 += f64::acos((s0 / (x2.cos() + 2.0)).sin() * 0.9).tanh() * 0.05;
+                                s0 = (s0 * 0.6 + (x0.cos() * 0.5).ln_1p() * 0.4).sin();
                             }
+                            2.0 * (v12 * x1)
                         }
-                        PHASE_B => {
-                            s0 = 0.6 * s0 + 0.2 * ((hi12.powi(2) + 1.0).cbrt() + (s0 - x1)).tanh();
-                        }
-                        2 => {
-                            s2 = (s2 * 0.8 + m0::prog_15::<f64>(x0, s1, 0.5, v, i) * 0.005).sin();
-                            let v16 = f64::atan(f64::cos(v[n % 4]));
-                            s0 = (s0 * 0.75 + v16.cos() * 0.25).tanh();
-                        }
-                        _ => {
-                            s0 = (s0 * 0.8 + (fi - s0) * 0.2).sin();
-                            acc3 -= f64::hypot(hi12.cos().cosh(), v8.sin()).tanh() * 0.5;
-                        }
-                    }
-                    let v17 = f64::recip(f64::powi(x2.cos().exp2(), 2) + 0.5);
-                    acc3 += 0.4 * 3.0_f64.powf(v17.cos()).tanh();
-                    s1 *= 0.75;
-                    s1 += 0.005 * v13.sin();
+                    };
+                    s0 *= 0.5;
+                    s0 -= 0.25 * v12.tanh().exp2().cos();
+                    s0 *= 0.5;
+                    s0 -= 0.02 * f64::sin(v21);
                 }
-                let v18 = f64::cos(x0);
-                x1 + v18.tanh()
+                let v7 = f64::cos(f64::tan(f64::tanh(x2) * 1.2));
+                v[2].copysign(v6) + v7.cos()
             }
-            Mode::Off => prog_8(x1, f64::cos(v[1].min(*x2)), 2.0, v, 6),
         };
-        let mut m20 = 0;
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let mut k21 = 0;
-            while k21 < n && v19.tanh().exp2() > v[2] * v8 {
-                k21 += 1;
-                let v23 = match k21 {
-                    PHASE_A => {
-                        let v22 = x2.mul_add(f64::cosh(v[m20 % 4].sin() * 1.5), f64::ln_1p(v[m20 % 4].cos() * 0.5));
-                        x1.asinh() + v22.tanh()
-                    }
-                    1..=2 => v8.tanh(),
-                    g if g > 4 => {
-                        s1 = s1 * 0.5 + f64::atan(s1).tanh() * 0.5;
-                        (v[(k21 + n) % 4].powi(2) + 1.0).log(s0 * s0 + 2.0)
-                    }
-                    _ => (f64::powi(v19, 2) + 1.0).ln(),
-                };
-                if (s0 * s0 + 0.5).atan2(fi) - v8 > -1.0 && k21 % 2 == 0 {
-                    let v24 = f64::powi((x0 / (v19.cos() + 2.0)).powi(2) + 1.0, -1);
-                    acc3 -= f64::sin(v24).sin() * 0.1;
-                } else {
-                    let v25 = (f64::tanh(v[m20 % 4]) * 0.9).acos();
-                    let v26 = f64::exp_m1(f64::cos(s2)) + (f64::sin(v25) + 2.0).cbrt();
-                    s0 = 0.6 * s0 + 0.1 * v26.cos().cos();
-                }
-                acc3 -= (x1.tanh() * 0.5).ln_1p() * 0.2;
-                acc3 -= 0.1 * f64::cos(v23);
-            }
-            if 0.1 * s1 > 0.25 {
-                m20 += 1;
-            }
-            let v27 = v.iter().fold(v19.tanh(), |r, &p| r * 0.5 + 0.1 * ((r - s0).hypot((s2 * s2 + 0.5).cbrt()) + p.cos()).tanh());
-            acc3 += 0.4 * (s0.tanh() * 1.2).tan().sin();
-            acc3 += f64::tanh(v27);
-        }
-        let c28 = m20 as f64;
-        let m29 = 2 * n + 1;
-        let c30: f64 = table(m29);
-        s0 * 0.5 + f64::tanh(s1) + s2 * 0.25 - acc3.sin() + f64::sin(v19) + c28.tanh() + c30.cos() - *x2 / (c30 * c30 + 0.5)
+        s0.tanh() + s1 * 0.75 + acc2.sin() + f64::cos(v7) + v8 * 0.5 + v12.cos() + v22 * 0.25
     }
 
-    #[differentiable(hessian)]
-    pub fn prog_110<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.cos();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = -f64::log2(v[i].powi(2) + 1.0);
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = (x1 * x1).cos() * 2.0;
+        let mut s1: f64 = f64::atan(x1).to_radians() * 20.0;
+        let mut acc2: f64 = 0.0;
+        debug_assert!(x0.is_finite());
+        for &t in v.iter() {
+            if n == 1 && v[2] > -1.0 {
+                let v3: f64 = s1 * x2;
+                s1 = s1.mul_add(0.6, f64::atan(t - v[2]).cos() * 0.2);
+                s1 = 0.75 * s1 + 0.05 * v3.sin();
+            } else {
+                s0 = (s0 * 0.5 + v[n % 4].sin() * 0.5).tanh();
+            }
+            if n % 2 == 0 && t.cos() + x2 * v[n % 4] < -0.5 {
+                s1 = (s1 * 0.8 + f64::ln(s1 * s1 + 0.5) * 0.1).tanh();
+                if f64::tanh(f64::powi(x2, 3)) > 0.5 || n < 4 {
+                    s0 = s0.mul_add(0.8, f64::tanh(v[n % 4].tanh()) * 0.2);
+                    s0 = s0 * 0.6 + (s0 + x2).sin() * 0.2;
+                } else {
+                    let v4 = f64::mul_add(v[n % 4], s0, x0).min(x1 + v[n % 4]);
+                    s0 = 0.75 * s0 + 0.05 * v4.sin().tanh();
+                }
+                let v5 = (v[n % 4] * v[n % 4] + 1.0).ln();
+                s1 = 0.8 * s1 + 0.2 * f64::cos(v5);
+            } else if (f64::sin(s1).powi(2) + 1.0).recip() <= -0.5 {
+                let v6 = 0.8 - t;
+                let x1 = x1;
+                acc2 -= 0.5 * f64::sin(f64::tanh(v6) + f64::sin(x1));
+            } else {
+                acc2 += 0.5 * (-s0).cos();
+                s1 = 0.6 * s1 + 0.2 * (s0 - v[n % 4]).sin();
+            }
+            let m7 = 2 * n + 1;
+            let c8: f64 = table(m7);
+            s1 = (s1 * 0.6 + s1 * 0.4).sin();
+            acc2 += 0.5 * f64::cos(c8).sin();
         }
         'l1: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            acc1 -= (v[i].atan2(v[i] * v[i] + 1.0) + f64::tanh(v[3 - i]).exp()).sin() * 0.5;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v3 = match j % 2 {
-                    0 => {
-                        let x0 = fj + v[1].mul_add(x2, fi);
-                        (1.5 - t).sin() + x0.sin()
+            s0 = s0 * 0.8 + f64::sqrt(x1 * x1 + 2.0).tanh() * 0.2;
+            let mut k9 = 0;
+            while k9 < n + 1 && v[k9 % 4] + x2 * v[k9 % 4] > f64::atan(t) {
+                k9 += 1;
+                acc2 += 0.05 * ((-s0).powi(2) + 1.0).powf(0.5).sin();
+                if t + fi <= 1.0 {
+                    continue 'l1;
+                }
+                match k9 + n {
+                    2 => {
+                        s1 = 0.5 * s1 + 0.1 * f64::sin(x2 * x1);
+                        let v10 = f64::min(0.5_f64, (f64::cos(s1) * 2.0).sinh());
+                        s1 = s1.mul_add(0.5, v10.tanh() * 0.05);
                     }
-                    1 => fi - 0.3,
-                    _ => fi.sin(),
-                };
-                match i {
-                    0 => {
-                        s0 = s0 * 0.6 + f64::cos((u * u + 1.0).powf(f64::tanh(s0))).cos() * 0.02;
+                    3..=4 => {
+                        s0 *= 0.6;
+                        s0 += 0.5 * (s0 * 0.75).sin();
+                        acc2 += f64::tanh(f64::powi(x1, 3) + f64::ln_1p(x1 * x1)) * 0.05;
+                        if f64::to_degrees((x1 * x1 + 2.0).ln()) * 0.02 < 0.0 && n > 2 {
+                            let v11 = s1 + x2;
+                            s0 = 0.75 * s0 + 0.25 * s1.tanh();
+                            acc2 += 0.05 * v11.cos().tanh();
+                        } else {
+                            s0 = (s0 * 0.5 + v[k9 % 4] * 0.5).tanh();
+                        }
                     }
-                    MODE_B => {
-                        continue 'l1;
-                    }
-                    g if g > 2 => {
-                        acc1 += 0.1 * t.sin().sin();
+                    g if g > 5 => {
+                        let v12 = (s1.tanh() + 2.0).cbrt();
+                        acc2 -= v12.tanh().tanh() * 0.05;
                     }
                     _ => {
-                        s0 *= 0.5;
-                        s0 += 0.05 * (a2[3] - v3).sin();
+                        let v13 = 1.5_f64.powf(f64::tanh(x1.cos()));
+                        s0 *= 0.8;
+                        s0 += 0.1 * (v13 - s0.sin()).sin();
                     }
                 }
-                s0 = s0 * 0.6 + (x2 - x0 - x1 * 2.0).cos() * 0.1;
-                acc1 -= 0.1 * (f64::cos(u) + v3.tanh()).cos();
             }
-            if !(i % 2 == 0 && t <= 0.5) {
-                return x0;
-            }
+            acc2 -= 0.75 * (s0 / 3.0);
+            s0 = s0.mul_add(0.75, t.sin() * 0.25);
         }
-        let [_, _, b4, _] = v;
-        let mut m5: f64 = 1.0;
-        let mut m6 = b4.abs();
-        for i in 1..n {
-            let fi = i as f64;
-            let c7: f64 = if (0.75 * a2[i % 4]).mul_add(b4 * v[0], x1.mul_add(fi, x0)) >= b4 {
-                a2[i % 4] + fi
-            } else {
-                a2[i % 4] * 1.5
-            };
-            m5 = c7.min(m5);
-            m6 = (a2[i % 4] * 2.0).max(m6);
+        if v[0].hypot(x1) > s0 && n < 3 {
+            let v14 = prog_58((v[n % 4] / (f64::sin(x1) + 2.0)).cos() * 2.0, f64::acos(f64::cos(x2) * 0.9).sin().exp_m1().cos() * 2.0, (0.65 * x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+            acc2 += f64::cos(v14) * 0.005;
+        } else {
+            s1 = 0.8 * s1 + 0.2 * f64::cos(f64::abs(v[n % 4]));
         }
-        s0 = 0.6 * s0 + 0.1 * m5.sin();
-        s0 = (s0 * 0.5 + m6.sin() * 0.1).sin();
-        for _ in 0..N {
-            acc1 -= f64::sin(f64::asin(f64::exp2(f64::sin(x0)).tanh() * 0.9)) * 0.5;
-            acc1 -= m5.atan2(m6 * m6 + 1.0).cos() * 0.5;
-            let v8 = (f64::powi(x2, 2) + 0.5).ln();
-            s0 = (s0 * 0.6 + v8.cos() * 0.25).tanh();
+        if n % 3 == 1 && s1 >= x2 * core::f64::consts::FRAC_1_SQRT_2 {
+            return (-3.0_f64).max(f64::powi(v[n % 4], 2));
         }
-        let [b9, b10, b11, b12] = v;
-        let [b13, _, b14, b15] = v;
-        x0 + x1 * 0.5 + s0 + acc1.tanh() + a2[3].sin() - b9 - f64::cos(b10) - f64::cos(b11) - f64::sin(b12) - b13 * 0.25 - b14 + b15
+        acc2.sin()
     }
 
     #[differentiable]
-    pub fn prog_111<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0: T = x2;
-        let mut acc1: T = T::zero();
-        for &t in v.iter() {
-            let v2 = if n < 3 {
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * T::cosh((v[3] * v[3] + T::one()).powi(-2).sin()).cos();
-                T::cos(v[3])
-            } else {
-                m0::prog_15::<T>(T::cbrt(x0.sin() + T::from_f64(2.0).unwrap()).sin() * T::from_f64(2.0).unwrap(), (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).sqrt().sin(), x0.sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], 6)
-            };
-            acc1 = acc1 + T::from_f64(0.5).unwrap() * (t + x0).tanh();
-            acc1 = acc1 + T::from_f64(0.02).unwrap() * v2.cos();
+    pub fn prog_107(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sqrt(*x2 * *x2 + 2.0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let f2 = |t: f64| (-acc1) + t * 0.25;
+        let v3 = v.iter().map(|&p| f2(p)).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = (s0 * 0.6 + ((t * t + 1.5).acosh() - (t.sin() * 0.9).acos()) * 0.05).tanh();
+            let mut m4 = fi.cos();
+            for j in 0..n {
+                if j % 2 == 0 {
+                    s0 = (s0 * 0.75 + f64::to_radians(v[i]) * 20.0 * 0.5).tanh();
+                    break;
+                }
+                m4 = (x1 * 0.75 * x1 + v[j % 4]).max(m4);
+            }
+            acc1 -= 0.5 * m4.tanh().cos();
         }
-        let v3 = prog_66(x2, x0 * T::from_f64(2.0).unwrap(), x1, *v, n);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = if T::exp_m1(v[k4].sin()) < T::from_f64(0.5).unwrap() {
-                v3.sin().exp_m1() / (v3 * v3 + T::one())
-            } else {
-                T::acos(v3.tanh() * T::from_f64(0.9).unwrap()) / (T::sin(v[3].max(x2)) + T::from_f64(2.0).unwrap())
-            };
-            let v6 = prog_8(v3.tanh().cos(), s0, x1, [v[0], v[1], v[2], v[3]], k4);
-            acc1 = acc1 + (-v[(k4 + n) % 4]).tanh();
-            if k4 >= 2 {
+        if s0 >= (v[1].cos() * 0.9).atanh() {
+            return s0.atan() + 2.5;
+        }
+        for i in (0..6).rev() {
+            s0 = s0 * 0.8 + (x0 / (s0.tanh() + 2.0) / (v3.cos().powi(2) + 1.0)).tanh() * 0.02;
+            match i {
+                0 | 2 => {
+                    continue;
+                }
+                3 | 5 => {
+                    acc1 -= 0.25 * (x1 * s0).tanh();
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + (v[i % 4].powi(2) + 0.5).ln() * 0.25).sin();
+                    s0 = 0.8 * s0 + 0.2 * (f64::sin(s0) * 0.5).ln_1p();
+                }
+            }
+        }
+        for i in (1..=4).step_by(2) {
+            if !(i < 2) {
+                acc1 -= f64::tanh(v[n % 4] + s0);
                 break;
             }
-            acc1 = acc1 + T::from_f64(0.02).unwrap() * T::cos(T::cos(v5) + v6.cos());
+            if s0.abs() > -1.0 {
+                break;
+            }
+            s0 *= 0.75;
+            s0 += 0.1 * f64::sin(f64::exp2(x1.cos()));
         }
-        let v7 = prog_8(s0, x2, x0 * T::from_f64(0.5).unwrap(), *v, k4);
-        let mut a8 = [T::zero(); 4];
-        for i in 0..4 {
-            if (v7 * v7).ln_1p() < v7 - v3 && i % 2 == 0 {
-                a8[i] = (T::powi(T::tanh(v[i]), 2) + T::from_f64(0.5).unwrap()).recip();
-            } else {
-                a8[i] = (T::cos(v[i]) + T::from_f64(2.0).unwrap()).cbrt();
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            match n {
+                1 => {
+                    let v6 = m5::prog_18(s0, 0.75, v3.sin().exp().sin() * 2.0, v, i);
+                    s0 = (s0 * 0.75 + f64::cos(v6) * 0.005).tanh();
+                }
+                MODE_D => {
+                    s0 = f64::mul_add(s0, 0.5, f64::tanh(s0.sin().sinh()) * 0.25);
+                }
+                5 => {
+                    acc1 -= f64::sin((f64::powi(x0, 2) + 1.0).log2()) * 0.5;
+                    if (t.powi(2) + 1.0).powf(f64::tanh(t)).cos() <= x1 || i % 3 == 1 {
+                        continue;
+                    }
+                    acc1 -= f64::sin(v3.atan().sin().exp_m1()) * 0.5;
+                }
+                _ => {
+                    s0 = 0.5 * s0 + 0.02 * f64::tanh(t.powi(3));
+                }
+            }
+            if (v3.cos().cosh().cos() * 2.0).cosh() < f64::tan(f64::cos(x1) * 1.2) || m5 == 31 {
+                m5 += 1;
+            }
+            let v8 = match i % 4 {
+                0 | MODE_C => (x1.tanh() + 2.0).cbrt(),
+                3 => f64::log(f64::powi((x1 * x1 + 1.0).sqrt(), 2) + 1.0, (v3 + t).powi(2) + 2.0),
+                _ => {
+                    let v7 = x1 * t;
+                    ((f64::powi(x1, 2) + 0.5).recip().cos() * 1.2).tan() + v7.sin()
+                }
+            };
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(s0.cos().exp_m1()) * 0.05);
+            s0 = (s0 * 0.8 + (t.cos() + f64::sin(v8)) * 0.005).tanh();
+        }
+        match m5 {
+            1..=3 => {
+                for t in v {
+                    if !(n % 2 == 0) {
+                        s0 *= 0.75;
+                        s0 -= 0.1 * f64::cos(f64::cbrt(*x2 * *x2 + 1.0));
+                        acc1 += f64::tanh(prog_3(v3, 0.5, x1, &v, m5)) * 0.05;
+                    } else if v[m5 % 4] >= x1.sin() {
+                        s0 = s0 * 0.6 + x1.sin().cosh().sin() * 0.25;
+                        if f64::sin(t) < 0.0 {
+                            break;
+                        }
+                    } else {
+                        let v9 = prog_3((t.cos() * 0.9).acos().cos(), 1.5, (f64::powi(t, 2) + 1.0).log2().atan().cos() * 2.0, &v, n);
+                        let v10 = f64::log((-s0).powi(2) + 1.0, x0 * x0 + 2.0);
+                        acc1 += 0.01 * (v9.sin() + v10.tanh()).cos();
+                    }
+                    let v11 = if m5::prog_18(t, x1, v3, v, n) < 0.0 {
+                        (x1.powi(2) + 1.0).log10()
+                    } else {
+                        v[m5 % 4] * x0 * f64::sin(x0)
+                    };
+                    s0 = (s0 * 0.5 + t * v[m5 % 4] * 0.1).sin();
+                    s0 = s0 * 0.75 + v11.sin() * 0.02;
+                }
+                acc1 += (f64::powi(x1, 2) + 2.0).acosh().cos();
+            }
+            4 => {
+                s0 = 0.8 * s0 + 0.05 * f64::log(s0 * s0 + 1.0, 2.0).sin();
+                acc1 += (x0 - v[m5 % 4]).asinh().cos();
+            }
+            g if g > 5 => {
+                s0 = (s0 * 0.6 + f64::powi(v3 * v3 + 1.0, -1) * 0.1).sin();
+                let v3 = (f64::cos(2.0_f64.min(s0)) + 2.0).cbrt();
+                acc1 += v3.tanh();
+            }
+            _other => {
+                let v12 = v3.copysign(x1);
+                s0 = (s0 * 0.5 + (x0 * x0 + 2.0).acosh() * 0.2).tanh();
+                acc1 += f64::sin(v12);
             }
         }
-        a8 = [T::mul_add(a8[2], T::from_f64(0.8).unwrap(), (v3 / T::from_f64(4.0).unwrap()).sin() * T::from_f64(0.01).unwrap()), (a8[3] * T::from_f64(0.75).unwrap() + T::asin(T::tanh(x2) * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.1).unwrap()).sin(), T::from_f64(0.5).unwrap() * T::log10(x2.powi(2) + T::one()) + T::from_f64(0.75).unwrap() * a8[1], (a8[0] * T::from_f64(0.8).unwrap() + (T::cos(x0) * T::from_f64(0.9).unwrap()).atanh().sin() * T::from_f64(0.02).unwrap()).sin()];
-        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.01).unwrap() * (v[0] * v[0] + T::one()).powi(-3);
-        s0 * T::from_f64(1.5).unwrap() - T::tanh(acc1) + v7.tanh() + a8[2] * T::from_f64(0.25).unwrap()
+        x0 * 1.5 + f64::sin(x1) + s0.cos() - f64::sin(acc1) + v3
+    }
+
+    #[differentiable]
+    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x1).cos() * 2.0;
+        let mut s1 = v[n % 4].abs();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = SCALE + v[(i + n) % 4];
+            s1 = (s1 * 0.75 + t.tanh() * 0.25).tanh();
+        }
+        s1 *= 0.75;
+        s1 += 0.25 * f64::sin(a3[1].sin());
+        a3 = v;
+        let mut m4 = 0;
+        for i in 0..4 {
+            let fi = i as f64;
+            if f64::powi(a3[2], 3) + f64::acos(f64::sin(a3[2]) * 0.9) >= 0.0 {
+                m4 += 1;
+            }
+            s0 *= 0.75;
+            s0 -= 0.005 * prog_3::<f64>((x0 - s0).tanh() * 2.0, x1, ((SCALE + x0).to_degrees() * 0.01).sin() * 2.0, &v, n).cos();
+            let v5 = a3.iter().copied().map(|p| 1.0 + 0.25 * (f64::powi((p.powi(2) + 1.0).powi(-1), 2) + 2.0).acosh().tanh()).product::<f64>();
+            if ((v[0] + s0).tanh() * 0.9).asin() < 0.5 {
+                'b2: {
+                    if f64::powi((-s1).powi(2) + 1.0, -2) < v5 {
+                        s1 = s1 * 0.6 + prog_3(x2, x0, f64::sqrt((s1.tanh() * 0.9).acos().powi(2) + 0.5).tanh() * 2.0, &v, n).cos() * 0.005;
+                        break 'b2;
+                    }
+                }
+                s1 = 0.6 * s1 + 0.2 * f64::tanh(s0 + x1);
+                if (x2 - x0) * std::f64::consts::FRAC_1_PI < 0.25 {
+                    acc2 += (x2 - x1).cos() * 0.5;
+                } else if a3[n % 4] + s0 < 0.5 {
+                    s1 = s1 * 0.8 + f64::cos(f64::powi(fi.atan(), 2)) * 1.0;
+                    for _ in (1..=4).step_by(2) {
+                        if v5.tanh() - (x2.tanh() * 0.9).acos() >= 0.5 {
+                            break;
+                        }
+                        s1 = s1 * 0.5 + (s1 / (f64::cos(s1) + 2.0)).sin() * 0.05;
+                        match m4 {
+                            0 | 2 => {
+                                let x0 = f64::acos(f64::cos(s1.cos()) * 0.9);
+                                s0 = 0.8 * s0 + 0.05 * f64::cos(x0);
+                            }
+                            g if g > 3 => {
+                                let v6 = f64::log2(s0.powi(2) + 1.0);
+                                s1 = (s1 * 0.6 + s0.asinh() * 0.4).sin();
+                                if !(m4 % 2 == 0 && f64::cosh(f64::sin((v6 * v6 + 1.0).recip()) * 1.5) > -0.5) {
+                                    continue;
+                                }
+                            }
+                            _ => {
+                                s0 = s0.mul_add(0.6, s1.asinh().tanh() * 0.4);
+                            }
+                        }
+                    }
+                } else {
+                    acc2 -= 0.25 * f64::cos(m5::prog_18(s0, 2.0, 2.0, v, 0));
+                    if f64::mul_add(f64::ln(fi * fi + 2.0), x1, f64::exp_m1(f64::tanh(x1))) >= (x1.sin() * 0.9).acos() {
+                        s0 = s0 * 0.75 + (s0.tanh() * 2.0).sinh().tanh() * 0.02;
+                        break;
+                    }
+                    acc2 += 0.5 * (f64::sin(x2) + 2.0).cbrt().cos();
+                }
+            } else if x0 >= 0.5 {
+                s1 = f64::mul_add(s1, 0.6, f64::tanh(f64::mul_add(s1, x2, a3[i])) * 0.05);
+                if (x2.cos().exp().powi(2) + 1.5).acosh() < v5 / (v5 * v5 + 1.5) {
+                    let v7 = m5::prog_18(x2, (x0.tanh() * 1.2).tan().tanh(), x1, v, 5);
+                    let v8 = f64::atan2(v[3 - i].powi(2) + 1.0, x1);
+                    acc2 += (f64::sin(v7) + v8.tanh()).tanh() * 0.01;
+                } else if m5::prog_18((s1 - (f64::tanh(s1) * 1.2).tan()).cos(), (x2.sin() * 0.9).asin().sin(), ((s1.tanh() * 0.9).acos().tanh() * 1.2).tan().sin(), v, n) > -1.0 {
+                    s1 = (s1 * 0.75 + prog_3::<f64>(0.25, 0.5, (2.5 * x2).cos() * 2.0, &v, i) * 0.005).sin();
+                    s0 *= 0.8;
+                    s0 -= 0.05 * (s0 * s0.sin()).cos();
+                } else {
+                    let v9 = v5.asinh() - x1;
+                    acc2 += f64::asinh(fi).cos() * 0.5;
+                    s1 = (s1 * 0.5 + f64::tanh(v9) * 0.02).sin();
+                }
+            } else {
+                s1 = 0.5 * s1 + 0.5 * (SCALE + s1).cos();
+            }
+            acc2 += f64::cos(v5) * 0.4;
+        }
+        match m4 {
+            0 => {
+                s0 = s0.mul_add(0.8, (x2 / (f64::cos(x0) + 2.0)).cos() * 0.05);
+            }
+            g if g > 1 => {
+                let x0 = f64::tanh(0.5_f64.min(x2));
+                s0 = (s0 * 0.75 + x0 * 0.25).sin();
+            }
+            _other => {
+                acc2 -= f64::cbrt(f64::sin(x0.sin()) + 2.0);
+                let v10 = f64::copysign(1.5_f64, a3[m4 % 4]);
+                acc2 -= v10.tanh();
+            }
+        }
+        let mut a11 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a11[i][j] = x0 - a3[0];
+            }
+        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            s1 *= 0.75;
+            s1 -= 0.005 * f64::cos(m5::prog_18(s0, f64::log(fi * fi + 1.0, a3[m4 % 4].sin().powi(2) + 2.0).sin(), x1, v, m4));
+            if x2 * x0 >= (x2.powi(2) + 0.5).powf(1.5) {
+                break;
+            }
+            if v[(i + n) % 4] / (x1 * x1 + 0.5) <= 1.25 * v[3] {
+                continue;
+            }
+        }
+        'b7: {
+            if f64::abs(x2) * std::f64::consts::LN_2 > 0.25 {
+                s0 = s0 * 0.8 + f64::asin(f64::cos(x0) * 0.9).sin() * 0.05;
+            } else {
+                let v12 = f64::hypot(x2, v[m4 % 4]);
+                s0 = 0.75 * s0 + 0.25 * x0.cos().sin();
+                acc2 += v12.cos();
+            }
+            if (a11[0][0] * 0.1).sin() > -0.25 {
+                break 'b7;
+            }
+        }
+        let v13 = a3.iter().copied().map(|p| 1.0 + 0.25 * ((x0 * x0 + 1.0).log10() + p.cos()).sin()).product::<f64>();
+        let [b14, _, _, _] = v;
+        f64::tanh(s0) - s1.tanh() + acc2.tanh() + f64::tanh(v13) + b14
+    }
+
+    #[differentiable(hessian)]
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::to_radians(v[1]) * 50.0;
+        let mut acc1: f64 = 0.0;
+        let v2: f64 = (f64::powi(x0.clamp(-1.5, 1.5), 2) + 2.0).ln();
+        let v3: f64 = prog_29(v2.cos().sin(), 1.5, f64::cos(f64::recip(acc1.powi(2) + 0.5)) * 2.0, &v, 2);
+        let v9 = match mode {
+            Mode::Lower(_, _) => x2.cos().exp(),
+            Mode::Upper(hi6) => {
+                let v7 = v2.min(hi6);
+                f64::mul_add(hi6, x0.powi(3), f64::recip(f64::powi(v2, 2) + 1.0)) + v7.cos()
+            }
+            Mode::Off => {
+                let v8 = f64::cosh(v2.cos() * 1.5);
+                f64::abs(x1) + f64::tanh(v8)
+            }
+        };
+        let v10 = v.iter().map(|&p| (x2.sin() * 1.2).tan() + p.cos()).sum::<f64>();
+        let mut m11 = 0;
+        for i in 0..n {
+            if v10.to_radians() + (x0.powi(2) + 1.0).cbrt() > -0.5 {
+                m11 += 1;
+            }
+            acc1 -= 0.25 * (-x2).cos();
+            match mode {
+                Mode::Lower(_, _) => {
+                    s0 = (s0 * 0.75 + v3 * 0.25).sin();
+                }
+                Mode::Upper(hi14) => {
+                    s0 = s0.mul_add(0.75, (v2 * v2 + 1.0).powf(0.5).cos() * 0.1);
+                    match i + n {
+                        MODE_A if n < 4 => {
+                            s0 = s0 * 0.75 + f64::sinh(v[3].cos() * 1.5).cos() * 0.05;
+                        }
+                        1 => {
+                            s0 = (s0 * 0.8 + (f64::powi(hi14 / 2.0, 2) + 1.0).log(v[m11 % 4] * v[m11 % 4] + 2.0) * 0.25).sin();
+                            break;
+                        }
+                        MODE_C if n < 4 => {
+                            s0 = s0.mul_add(0.75, (f64::powi(x0, 2) + 0.5).cbrt().cos() * 0.1);
+                            for (j, &u) in v.iter().enumerate() {
+                                let v16 = match j {
+                                    1..=3 => {
+                                        let v15 = (u.powi(2) + 2.0).sqrt();
+                                        (f64::cos(x1) * 1.5).sinh() + f64::cos(v15)
+                                    }
+                                    _ => u.cos(),
+                                };
+                                let v17 = (v10.tanh() * 0.9).asin();
+                                s0 = s0 * 0.6 + f64::exp(v3.tanh()).tanh() * 0.1;
+                                s0 = s0 * 0.75 + f64::sin(f64::cos(v16) + v17.cos()) * 0.02;
+                            }
+                        }
+                        _ => {
+                            let v9 = s0.atan() + (v3.tanh() * 0.5).ln_1p();
+                            s0 *= 0.5;
+                            s0 += 0.25 * f64::sin(f64::tanh(v9));
+                        }
+                    }
+                }
+                _ => {
+                    s0 *= 0.5;
+                    s0 -= 0.5 * f64::asinh(v9.cos());
+                }
+            }
+            let v18 = x1;
+            s0 = (s0 * 0.8 + v18.sin() * 0.2).sin();
+        }
+        let c19 = m11 as f64;
+        match mode {
+            Mode::Lower(_, _) => {
+                let v3 = f64::sinh(f64::cos((x0.tanh() * 0.9).atanh()) * 1.5);
+                acc1 -= v3.cos() * 0.2;
+            }
+            Mode::Upper(hi22) => {
+                acc1 -= hi22;
+            }
+            Mode::Off => {
+                s0 = 0.75 * s0 + 0.25 * f64::ln(f64::powi(x2, 2) + 2.0).cos();
+                let v23 = prog_58(x1, v2, v9.sin(), v, n);
+                acc1 += f64::sin(v23) * 0.005;
+            }
+        }
+        x1 * 0.75 + s0 + f64::sin(acc1) + v3.sin() - v9.tanh() - v10.sin() + c19.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].abs();
+        let mut acc1: f64 = 0.0;
+        if x1 / (x1 * x1 + 1.0) >= 0.0 {
+            s0 = f64::mul_add(s0, 0.6, s0.sin() * 0.4);
+        } else {
+            s0 = 0.75 * s0 + 0.1 * f64::acos(x0.cos() * 0.9).tanh();
+        }
+        acc1 += 0.005 * prog_2::<4>(x1.powi(3).min(acc1 - x1).sin(), x1, (s0.sin() * 0.9).asin().tanh(), v, n).cos();
+        let mut a2 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a2[i] = ((s0 + t).cos() * 1.2).tan();
+        }
+        let mut k3 = 0;
+        while k3 < 4 {
+            k3 += 1;
+            let v4 = x0 + x1.asinh();
+            if k3 % 3 == 1 {
+                continue;
+            }
+            acc1 += 0.5 * (a2[n % 4] * 0.8 + (x1.tanh() * 0.5).ln_1p()).sin();
+            s0 = (s0 * 0.75 + v4.cos() * 0.1).tanh();
+        }
+        f64::cos(x0) + *x2 - s0.sin() + acc1 - a2[2] + (-a2[k3 % 4])
     }
 
     #[differentiable]
     pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.tanh();
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            s0 *= 0.8;
-            s0 += 0.2 * (fi + s0).sin();
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if (x0 * x0 + 0.5).atan2(x2) < (v[k2 % 4] * v[k2 % 4] + 1.0).log(v[3].powi(2) + 2.0) {
-                    return f64::asin(x1.cos() * 0.9);
-                }
-                if (x0.sin().powi(2) + 0.5).ln() <= s0 && k2 + n < 9 {
-                    s0 = s0.mul_add(0.6, (s0.powi(2) + 1.0).ln() * 0.4);
-                    break 'l0;
-                }
-                s0 = (s0 * 0.8 + v[(k2 + i) % 4].powi(2) * 0.05).tanh();
-            }
-            let v3 = prog_8(f64::cos(fi).cos(), f64::log(v[n % 4].powi(2) + 1.0, 10.0).sin() * 2.0, x2.atan2(v[k2 % 4] * v[k2 % 4] + 1.0).sin() * 2.0, v, n);
-            let v4 = m0::prog_15::<f64>(2.0, 1.2, f64::tanh(v[k2 % 4] + x0) * 2.0, v, n);
-            s0 = (s0 * 0.6 + (f64::tanh(v3) + v4.tanh()) * 0.005).tanh();
-        }
-        let mut a5 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = s0 * (f64::cos(v[(j + n) % 4]) * 1.2).tan();
-            }
-        }
-        acc1 -= 0.5_f64.copysign(x2);
-        let v6 = prog_110::<4>(x0.atan().clamp((v[2] + x0).sin() - 1.5, (s0.tanh() * 0.9).atanh().cos() + 1.5).sin(), f64::tanh(x0 / 1.5), (x0 / (s0.tanh() + 2.0)).tanh() * 2.0, v, 2);
-        f64::cos(acc1) + a5[0][1] * 0.75 + v6.sin() + acc1.abs()
-    }
-
-    #[differentiable]
-    pub fn prog_114<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tan(f64::sin(x1) * 1.2).tanh() * 2.0;
-        let mut s1 = x2;
+        let mut s0 = f64::tanh(x1.sin() * (v[n % 4] * v[0])) * 2.0;
+        let mut s1 = ((x2 + x1).tanh() * 1.2).tan().sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = v[i].sin().exp_m1() / ((x0 + v[i]).powi(2) + 1.0);
-        }
-        let v4 = a3.iter().rev().step_by(2).copied().fold(f64::INFINITY, f64::min);
-        let v5 = a3.iter().zip(a3.iter().skip(1)).map(|(&p, &q)| (v4.tanh() * 1.5).cosh() + p * 0.25 + q * 0.25).sum::<f64>();
-        match n {
-            1 | 3 => {
-                let v6 = prog_17(x2, x0, f64::tanh(x0 * x1) * 2.0, v, 4);
-                s1 = s1.mul_add(0.6, x1.abs().cos() * 0.4);
-                acc2 += v6.tanh() * 0.005;
-            }
-            4 | 6 => {
-                let v7 = prog_2(f64::sin(f64::max(x1, s0)), x1, v4, v, n);
-                s1 = 0.75 * s1 + 0.005 * v7.cos();
-            }
-            _other => {
-                s1 = (s1 * 0.8 + (s1 + x1) * 0.01).sin();
-                s1 = (s1 * 0.8 + s1 * 0.02).tanh();
-            }
-        }
-        match n {
-            0 => {
-                s1 = (s1 * 0.75 + (x0 - v[n % 4]) * 0.1).tanh();
-                s1 = 0.5 * s1 + 0.05 * s1.sin();
-                if x2.powi(2).to_radians() * 20.0 <= 0.0 {
-                    s1 = s1 * 0.6 + x1.sin() * 0.4;
-                } else if n == 2 && x0 - v4 <= x1 {
-                    s0 = s0.mul_add(0.75, f64::exp(x2.sin()) * std::f64::consts::FRAC_1_PI * 0.25);
-                } else {
-                    acc2 += f64::acosh(x1 * x1 + 2.0).cos();
-                }
-            }
-            1 | 3 => {
-                acc2 -= v[0] * 0.35;
-            }
-            4..=6 => {
-                s1 = 0.6 * s1 + 0.25 * (f64::powi(v[1], 2) + 1.0).cbrt().sin();
-                let mut k8 = 0;
-                while k8 < n {
-                    k8 += 1;
-                    if m0::prog_15::<f64>(f64::cos(a3[k8 % 4]) * 2.0, 2.0, (f64::to_degrees(v5) * 0.02).cos(), v, k8) >= -0.5 {
-                        continue;
-                    }
-                    if (f64::cos(x2) * 0.5).ln_1p().min(0.5_f64.hypot(x0)) > x2 || k8 == 2 {
-                        break;
-                    }
-                    acc2 += f64::cos(m0::prog_15(x1, s1, (SCALE + v[3]).tanh(), v, k8)) * 0.02;
-                }
-            }
-            _other => {
-                let v9: f64 = m0::prog_15((v[n % 4] + v4).cos() * 2.0, acc2, f64::cos(f64::cos(x0 - v[n % 4])), v, n);
-                let v10 = prog_108((v4 * std::f64::consts::FRAC_PI_4).tanh() * 2.0, ((-x2) / (f64::cbrt(x1 * x1 + 1.0).powi(2) + 0.5)).cos(), f64::sin(f64::powi(x0, 2)) * 2.0, &v, 0);
-                acc2 += (v9.cos() + f64::tanh(v10)).sin() * 0.005;
-            }
-        }
-        if f64::cosh(f64::tanh((x2 * x2 + 0.5).recip()) * 2.0) > v4 + x0 && n % 3 == 1 {
-            acc2 += f64::tanh(x1).exp().tanh();
-            acc2 += f64::powi(x1, 2).sin();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if !(i % 2 == 0 && a3[3 - i] < (v[3].cos() * 1.2).tan()) {
-                acc2 += 0.005 * m0::prog_15(((v5.cos() * 0.9).acos() + f64::atan2(t, x1 * x1 + 0.5)).tanh() * 2.0, x0, v4, v, n).sin();
-                if i % 3 == 1 {
-                    continue;
-                }
-            } else {
-                s1 *= 0.6;
-                s1 += 0.1 * f64::tanh((x2.tanh() * 0.9).acos());
-                s0 = s0 * 0.75 + (x2 - v5).atan2(x1.powi(2) + 1.0).cos() * 0.05;
-                if s1.atan() <= -0.5 && i == 0 {
-                    s0 = s0.mul_add(0.8, f64::sin((x1 * x1 + 1.0).recip()) * 0.25);
-                    acc2 += 0.5 * (fi.cos() * 1.5).cosh().cos();
-                } else if (f64::asin(v[1].tanh() * 0.9).powi(2) + 1.0).powf(f64::tanh(t)) < x2 / (v4.cos() + 2.0) {
-                    let v11: f64 = m0::prog_15(0.5, s0, x0, v, n);
-                    acc2 += 0.05 * v11.sin();
-                }
-            }
-            if m0::prog_15(0.25, s1, x0, v, n) <= 0.5 {
-                continue;
-            }
-            if (f64::cos(t) * 0.9).asin() <= 0.0 && i == 2 {
-                break;
-            }
-            acc2 -= (v[i] / (s0.tanh() + 2.0)).sin() * 0.5;
-        }
-        s0 * 0.25 + s1 * 0.25 - acc2.cos() + v5.sin() - (v4.sin() - f64::cos(v4))
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_116(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x0.tanh();
-            let mut s1 = f64::sin(2.0_f64.hypot(x0)) * 2.0;
-            let mut s2 = (v[self.n] * v[self.n] + 0.5).recip();
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; 4];
-            for i in 0..4 {
-                a4[i] = x1 + s2;
-            }
-            'b1: {
-                if 2.0_f64.atan2(f64::sin(x2)) <= -0.5 {
-                    s1 = (s1 * 0.5 + s1.hypot(a4[0]) * 0.05).sin();
-                    break 'b1;
-                }
-                let mut k5 = 0;
-                while k5 < 4 && (f64::tanh(s2) * 1.5).cosh() >= x2 {
-                    k5 += 1;
-                    if (x0 * x0).tanh() <= x1 && n == 5 {
-                        break 'b1;
-                    }
-                    if (x2 * x2 + 0.5).atan2(x1).min(x2 + s2) > -0.5 {
-                        s2 = 0.5 * s2 + 0.5 * x2.tanh().sin();
-                        acc3 -= x2.powi(3).cos() * 0.25;
-                        if prog_18(0.5, 0.5, x1, v, n) >= (x2 * x2 + 2.0).ln() || k5 > 2 {
-                            s0 = 0.5 * s0 + 0.25 * (s2 + s0).sin();
-                            s2 = s2 * 0.75 + m0::prog_15::<f64>(f64::sin(s0).cos() * 2.0, s2, f64::tanh((a4[(k5 + self.n) % 4].cos().powi(2) + 1.0).powi(-2)), v, n).sin() * 0.005;
-                        } else if n % 3 == 1 && f64::cbrt(a4[k5 % 4] * a4[k5 % 4] + 0.5) > -1.0 {
-                            for j in 1..n {
-                                let v7 = 'b4: {
-                                    let v6 = a4[j % 4] - s2;
-                                    if (f64::sin(v6) * 0.9).acos() > 1.0 && self.n == 1 {
-                                        break 'b4 (x2 * x2).ln_1p();
-                                    }
-                                    -v[1]
-                                };
-                                let v10: f64 = 'b5: {
-                                    if f64::max(-3.0_f64, s0).sin() <= self.k + a4[3] {
-                                        break 'b5 (v7 * v7 + 0.5).sqrt();
-                                    }
-                                    let v8 = v7.tanh().sinh();
-                                    let v9 = v8 * v8;
-                                    x0 + v9.sin()
-                                };
-                                s1 = s1.mul_add(0.6, (s1 * s1 + 1.0).log10() * 0.75);
-                                acc3 += 0.1 * v10.tanh();
-                            }
-                        } else {
-                            acc3 += 0.5 * (-(s2 * s1)).tanh();
-                        }
-                    }
-                    acc3 -= 0.5 * (f64::powi(s0 * x1, 2) + 0.5).recip().tanh();
-                }
-                let v11 = f64::atanh(f64::tanh((x0.tanh() * 0.9).acos()) * 0.9);
-                acc3 += v11.sin() * 0.4;
-            }
-            let v12: f64 = prog_8(x2, 0.75, x0, v, n);
-            let f13 = |t: f64| f64::max(x1.powi(2), f64::max(t, s2));
-            let v14 = f13(x2) - f13(v[1]) * 0.5 + v[(self.n + n) % 4].powi(3) * 0.5;
-            if x1.tanh() < v14 || self.n + n < 1 {
-                return f64::sin(a4[0]);
-            }
-            s0 + s1 + acc3.cos() - f64::sin(a4[3]) + v12.cos()
-        }
-
-        pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-            let w0 = v;
-            let mut s1 = T::exp_m1(x0.sin());
-            let mut s2: T = T::cos(prog_111(T::exp_m1(x1.tanh()).sin(), x0, x2, v, 2)) * 2.0;
-            let mut s3: T = T::sin(v[1]) / ((w0[n % 4] * s1).powi(2) + 1.5);
-            let mut acc4: T = 0.0;
-            match n.checked_sub(1) {
-                Some(k5) if k5 > 0 => {
-                    s3 = (s3 * 0.75 + (s3 * s3 + 1.0).log10() * 0.1).tanh();
-                    let mut k6 = 0;
-                    while k6 < n && v[3] / (x0.powi(2) + 0.5) + s2.hypot(x1) >= -1.0 {
-                        k6 += 1;
-                        acc4 = acc4 + v[(k6 + n) % 4].mul_add(v[(k6 + n) % 4], x1).sin() * 0.25;
-                        match k6 {
-                            0..=2 => {
-                                s2 = (s2 * 0.75 + (s2 * s2 + 1.0).log2() * 0.1).sin();
-                            }
-                            g if g > 3 => {
-                                acc4 = acc4 + 0.25 * T::tanh(x1 - x2);
-                            }
-                            _ => {
-                                let Some(k8) = n.checked_sub(2) else {
-                                    let v7 = x1.to_radians();
-                                    return x2 - (T::from_f64(SCALE).unwrap() + v7)
-                                };
-                                let c9 = T::from_usize(k8).unwrap();
-                                acc4 = acc4 + 0.25 * c9.tanh();
-                            }
-                        }
-                    }
-                }
-                Some(k10) => {
-                    let c11 = T::from_usize(k10).unwrap();
-                    let mut k12 = 0;
-                    while k12 < n + 1 && x2 / (s1 * s1 + 0.5) > (c11.powi(2) + 0.5).ln() {
-                        k12 += 1;
-                        if T::cbrt(w0[0].cos() + 2.0) < 0.0 && k12 < 3 {
-                            acc4 = acc4 + (s1 * s1).ln_1p() * 0.2;
-                            acc4 = acc4 + (T::cos(s1) * 0.9).atanh() * 0.1;
-                        } else if T::asinh(x0.atan2(s1 * s1 + 1.0)) <= 0.0 {
-                            let v13 = (w0[n % 4].tanh() * 0.9).asin() - w0[n % 4];
-                            s2 = (s2 * 0.8 + v13.sin() * 0.05).tanh();
-                        }
-                        if k12 % 3 == 1 {
-                            for _ in 0..v.len() {
-                                acc4 = acc4 + T::sin(x0 * c11 - (T::from_f64(SCALE).unwrap() + x0)) * 0.05;
-                                s3 = T::mul_add(s3, 0.8, (s3.tanh() * 0.9).acos().sin() * 0.05);
-                            }
-                        } else if !(k10 + k12 < 10) {
-                            let v14 = m0::prog_15(x0 * 0.25, (T::sin(v[(k12 + n) % 4]) * 1.2).tan().tanh() * 2.0, s2, [v[0], v[1], v[2], v[3]], 6);
-                            acc4 = acc4 - 0.005 * v14.tanh();
-                        } else {
-                            acc4 = acc4 - 0.25 * (w0[k12 % 4].mul_add(s2, w0[k12 % 4]) + T::log2(s1 * s1 + 1.0)).sin();
-                        }
-                        acc4 = acc4 + 0.25 * s2.tanh().exp2().cos();
-                    }
-                    acc4 = acc4 + (T::sin(x0) * 0.5).ln_1p();
-                    s2 = s2 * 0.75;
-                    s2 = s2 - 1.0 * c11.tanh().cos();
-                }
-                None => {
-                    s3 = s3 * 0.5;
-                    s3 = s3 + 1.0 * T::tanh((x1.to_radians().powi(2) + 0.5).recip());
-                    s2 = s2 * 0.5 + T::tanh(prog_8(T::tanh(T::exp2(w0[1].tanh())) * 2.0, x0, (-x0).tanh(), *v, n)) * 0.005;
-                    if n % 2 == 0 {
-                        let x1 = T::cos(x2.hypot(w0[n % 4]));
-                        acc4 = acc4 - x1;
-                    } else if (v[n % 4].powi(2) + 0.5).atan2(v[n % 4]) <= w0[3] || n == 3 {
-                        s2 = 0.8 * s2 + 0.2 * v[n % 4].clamp(-0.5, 1.0).tanh();
-                        s1 = (s1 * 0.5 + ((x1.tanh() * 1.5).sinh() - T::recip(v[n % 4] * v[n % 4] + 0.5)) * 0.05).sin();
-                    } else {
-                        s2 = (s2 * 0.75 + ((v[3] * v[3] + 2.0).sqrt() - v[3] * x1) * 0.05).tanh();
-                    }
-                }
-            }
-            if n == 2 {
-                return x0.cos();
-            }
-            let v16 = match n % 2 {
-                0 => {
-                    let v15 = w0[n % 4].cos();
-                    T::exp(T::cos(T::asin(T::tanh(v15) * 0.9)))
-                }
-                _other => x0.cos(),
-            };
-            let f17 = |t: T| (t * t + 1.0).log2();
-            let v18 = v.iter().cloned().map(f17).fold(-0.0, |r, y| r + y);
-            'l3: for _ in 0..3 {
-                let v19: T = m0::prog_15(T::sin((-w0[2]).tanh().exp_m1()), x0 * 0.25, x1, *v, n);
-                s3 = s3 * 0.5;
-                s3 = s3 + 0.25 * T::tanh(x2.tanh().exp2());
-                let mut k20 = 0;
-                while k20 < 4 {
-                    k20 += 1;
-                    acc4 = acc4 + ((x0 + 1.25) / ((x1.cos() * 0.5).ln_1p().powi(2) + 1.5)).cos() * 0.1;
-                    let v21: T = if (v18.tanh() * 2.0).sinh() > -1.0 {
-                        x0 + v18 + T::cos(v[0])
-                    } else if v18.tanh().exp2().atan() >= -1.0 {
-                        v16 - 0.35
-                    } else {
-                        T::powi(T::powi(T::from_f64(SCALE).unwrap() + v16, 2) + 1.0, -2)
-                    };
-                    if v21 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() > x2 * v16 {
-                        s3 = s3.mul_add(0.5, v21.tanh() * 0.02);
-                        break 'l3;
-                    }
-                }
-                acc4 = acc4 + 0.01 * v19.cos().sin();
-            }
-            let f22 = |t: T| t - v[n % 4];
-            let v23 = w0.iter().fold(-0.0, |r, &p| r + f22(p));
-            s1.sin() + s2 * 1.5 - s3.cos() + acc4.cos() + v16 * 1.5 + T::cos(v18) + v23.cos()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_117<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_A: usize = 0;
-        let mut s0 = T::cos(x0 * x1) * 2.0;
-        let mut acc1: T = 0.0;
-        let v2 = acc1.tanh().exp();
-        let v6 = match n % 4 {
-            PHASE_A if n < 4 => {
-                let v3 = acc1 + x2;
-                T::from_f64(0.5_f64).unwrap().log((v2 - x0).powi(2) + 2.0) + v3.tanh()
-            }
+        let v3 = v.windows(2).fold(0.0, |r, w| r * 0.5 + (f64::hypot(3.0_f64, x1) + w[1] * 0.25) * 0.25);
+        let v5 = match n {
+            0 => f64::tanh(v3),
             g if g > 1 => {
-                let v4 = T::atan2(T::from_f64(3.0_f64).unwrap(), acc1);
-                s0.cos().exp2() + v4.cos()
+                let v4 = x0;
+                v3 / 1.5 + v4.cos()
             }
-            _ => {
-                let x2 = prog_37(x2, x0 * 2.0, ((x2 * x0).powi(2) + 1.0).log(x2.powi(2) + 2.0).sin() * 2.0, &v, 3);
-                let v5 = v[2].cos().exp_m1() + T::acos(s0.cos() * 0.9);
-                s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * T::sin(T::from_f64(SCALE).unwrap() + s0 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap());
-                x1.powi(2).cos().exp_m1() + x2.sin() + v5.sin()
+            _other => f64::log10(f64::powi((f64::cos(v3) * 1.5).sinh(), 2) + 1.0),
+        };
+        let v6 = v.iter().rev().step_by(2).cloned().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            acc2 -= s1.cos().exp2().tanh() * 0.5;
+            acc2 -= f64::atanh((v[k7 % 4] * x2).sin() * 0.9) * 0.2;
+            if k7 >= 4 || (x1 * x1 + 1.0).log2() >= (v3.cos() * 0.9).asin() {
+                break f64::cos(x0);
             }
         };
-        let mut m7: T = prog_66(x0, T::cos((x1.cos() * 0.9).asin().atan()), T::cos(v6), v, n).sin();
-        for i in 1..=2 {
-            m7 = m7.min((v2 - 0.3).sin().exp() + T::tanh(v[3 - i]));
-        }
-        let mut k8 = 0;
-        while k8 < 5 && x2 <= T::acos(T::cos(v2) * 0.9) {
-            k8 += 1;
-            let [b9, b10, b11, _] = v;
-            for j in 1..n {
-                s0 = s0 * 0.6;
-                s0 = s0 - 0.1 * b11.powi(2).cos();
-                match j % 2 {
-                    0 => {
-                        s0 = s0.mul_add(0.6, v6.powi(2).tanh() * T::from_f64(0.05).unwrap());
-                        acc1 = acc1 - T::from_f64(0.05).unwrap() * T::cos(v[j % 4]).tanh().tanh();
-                    }
-                    _ => {
-                        let x2 = b10;
-                        acc1 = acc1 + T::tanh((T::powi(x2, 2) + 1.5).acosh()) * T::from_f64(0.05).unwrap();
-                    }
-                }
-            }
-            s0 = s0.mul_add(T::from_f64(0.8).unwrap(), m7.tanh().exp().cos() * T::from_f64(0.05).unwrap());
-            s0 = (s0 * T::from_f64(0.75).unwrap() + (b9.cos() + b10.cos() + b11.sin()) * T::from_f64(0.05).unwrap()).sin();
-        }
-        for _ in (1..=5).step_by(2) {
-            s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * T::tanh(v2.max(v[k8 % 4]));
-            for _ in 0..n {
-                let v12 = v.iter().zip(v.iter()).fold(1.0, |r, (&p, &q)| r * (1.0 + T::from_f64(0.25).unwrap() * ((p.powi(2) + 1.0).log10().max(x2) + q.sin()).tanh()));
-                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (m7 + T::from_f64(0.25).unwrap()).sin() * T::from_f64(0.25).unwrap());
-                let [b13, _, b14, _] = v;
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (v12.sin() + b13.sin() - b14.tanh()).cos() * T::from_f64(0.05).unwrap());
-            }
-            if m0::prog_15(x1, (m7 * m7).copysign(s0).tanh() * 2.0, x0, v, k8) > T::from_f64(0.5).unwrap() {
-                continue;
-            }
-        }
-        let v15 = if T::sin(x1).exp_m1().max(v2 * x1) <= -1.0 {
-            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v2.cos() * 1.0);
-            acc1 * x2
-        } else {
-            (v[0] * v[0]).sin()
-        };
-        x2.cos() - s0 * 1.5 + acc1.tanh() - T::sin(m7) + v15.sin()
+        s0 = s0.mul_add(0.6, x0.tanh() * 0.4);
+        s1 *= 0.8;
+        s1 += 0.005 * f64::sin(prog_93::<4>(x0, 1.5, v6, &v, 0));
+        s0 * 0.75 + s1 * 1.5 + acc2 - v5.sin() + f64::sin(v8)
     }
 
     #[differentiable(hessian)]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0: f64 = x2;
+    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::atan2((x2 * x2 + 0.5).ln(), x0 * x0 + 1.0)) * 2.0;
         let mut acc1: f64 = 0.0;
-        'b0: {
-            for (i, &t) in v.iter().enumerate() {
-                let v3 = match i {
-                    0..=2 => f64::sin((x0 * x0 + 1.0).recip()).exp_m1(),
-                    3 => {
-                        let x0 = x0;
-                        let v2 = f64::log10(x1 * x1 + 1.0);
-                        v2.atan2(v2.powi(2) + 1.0) + x0.tanh()
-                    }
-                    _ => 3.0_f64.hypot(v[i] * x2),
-                };
-                let v8 = match mode {
-                    Mode::Upper(_) => {
-                        let x1 = (v[n % 4] * v[n % 4] + 1.0).cbrt();
-                        f64::atanh(f64::tanh(x1) * 0.9)
-                    }
-                    Mode::Lower(_, lo6) => {
-                        x0 - t + (v3 + lo6)
-                    }
-                    Mode::Off => {
-                        let v7 = (f64::cos(t) * 0.9).asin();
-                        (-(x0 * x0 + 1.0).log(x1.powi(2) + 2.0)) + f64::tanh(v7)
-                    }
-                };
-                if i < 1 && x1 >= 0.0 {
-                    break 'b0;
+        for _ in 0..v.len() {
+            s0 = s0 * 0.5 + f64::tanh(v[3]).sin() * 0.5;
+            acc1 -= (v[3].powi(2) + 0.5).powf(0.3).cos().exp_m1().sin() * 0.5;
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(v[2] * v[2]) + f64::acos(x2.tanh() * 0.9)) * 0.05;
+            let v2 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * p.mul_add(x1, p).tanh());
+            acc1 += 0.5 * f64::tanh((-x1) + (v[0] + x1));
+            s0 = 0.6 * s0 + 0.1 * v2.cos();
+        }
+        'l2: for &t in v.iter() {
+            acc1 -= f64::sin(x0 * t + (s0.sin() * 0.9).asin()) * 0.5;
+            s0 = s0 * 0.75 + f64::sin((x1 * x1 + 0.5).recip()) * 0.1;
+            for j in (1..=3).step_by(2) {
+                let fj = j as f64;
+                s0 = f64::mul_add(s0, 0.6, v[j].tanh() * 0.4);
+                let v3: f64 = x2.tanh().exp() - (-s0);
+                if v[(j + n) % 4] / (f64::powi(fj, 2) + 1.0) - x2 > -0.5 {
+                    continue 'l2;
                 }
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::tanh(s0.cos());
-                s0 *= 0.8;
-                s0 += 0.01 * (t.sin() - v3.tanh() - v8.tanh()).cos();
+                s0 *= 0.75;
+                s0 += 0.05 * f64::cos(v3);
             }
         }
-        let v9 = x0 - x1 + v[1].tanh();
-        let mut k10 = 0;
-        while k10 < 5 {
-            k10 += 1;
-            s0 = (s0 * 0.6 + (v9.cos() * 0.9).acos() * 0.1).tanh();
-            let v12: f64 = if x2 + x1 + f64::cos(v9) < (f64::powi(v[3], 2) + 0.5).cbrt() {
-                v9 / (x2.powi(2) + 1.0)
+        let v4 = v.iter().map(|&p| v[n % 4].tanh() + p.tanh()).sum::<f64>();
+        f64::sin(x1) + s0 + acc1.cos() + v4.sin() + (x1 * x1 + 0.5).ln()
+    }
+
+    #[differentiable]
+    pub fn prog_114<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_33(x1, *x2, 0.25, v, 0).tanh() * 2.0;
+        let mut s1: f64 = x2.asinh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = (f64::cos(v[i]) * 0.9).atanh();
+        }
+        let v4 = prog_48(acc2.sin(), s1, x1, &v, n);
+        for &t in v.iter() {
+            if prog_3(((x1 - t).to_radians() * 20.0).cos() * 2.0, (s1.cos() * 0.9).acos().tanh(), x1, &v, n) < -0.5 || n == 5 {
+                s0 = (s0 * 0.5 + m5::prog_18(s1, (s0 * *x2).sin(), (t.cos() * 1.2).tan().sin() * 2.0, v, n) * 0.005).tanh();
             } else {
-                let v11 = x0;
-                (f64::cos(s0) * 1.5).cosh() + v11.cos()
-            };
-            s0 = s0 * 0.5 + f64::sin(f64::tanh(v12)) * 0.1;
-        }
-        let v16 = match mode {
-            Mode::Lower(_, _) => {
-                s0 = (s0 * 0.75 + (f64::sin(x2) * 1.2).tan().hypot(f64::exp(v9.sin())) * 0.01).sin();
-                (f64::powi(s0, 2) + 2.0).ln()
+                let c5: f64 = table(n);
+                s0 = 0.5 * s0 + 0.1 * f64::sin(f64::mul_add(s0, a3[n % 4], c5));
             }
-            Mode::Upper(_) => f64::cosh(x2.sin() * 1.5),
-            Mode::Off => -v9,
+            if m5::prog_18(0.25, t, 0.75, v, n) < 0.0 {
+                s0 = (s0 * 0.75 + v4 * 0.25).sin();
+            } else if prog_3(s0, (x1 * x1).sin(), x1, &v, 1) > 1.0 {
+                let v6 = (v[n % 4] * v[n % 4]).ln_1p();
+                s1 = 0.75 * s1 + 0.25 * (v[1] - 0.5).cos();
+                acc2 -= 0.5 * f64::tanh(v6).tanh();
+            }
+            match n {
+                0..=2 => {
+                    s1 = 0.5 * s1 + 0.5 * v4.sin().tanh();
+                    let c7: f64 = table(n);
+                    s0 = 0.5 * s0 + 1.0 * f64::sin(c7);
+                }
+                3 => {
+                    s1 *= 0.8;
+                    s1 += 0.2 * f64::sin(v4);
+                }
+                4..=6 => {
+                    let v8 = (v4.atan().powi(2) + 1.5).acosh();
+                    s1 *= 0.5;
+                    s1 += 0.5 * f64::atan(s0).sin().tanh();
+                    acc2 -= v8.sin() * 0.5;
+                }
+                _ => {
+                    s0 = (s0 * 0.75 + a3[n % 4] * 0.25).tanh();
+                    if (x0.powi(2) + 2.0).acosh() < -1.0 {
+                        continue;
+                    }
+                    s0 = f64::mul_add(s0, 0.6, f64::acosh(v4 * v4 + 1.5).sin() * 0.02);
+                }
+            }
+            acc2 += (a3[2].cos() * f64::cosh(s0.tanh() * 1.5)).cos() * 0.5;
+        }
+        let m9 = 2 * n + 1;
+        let c10: f64 = table(m9);
+        let v11 = v.iter().zip(a3.iter()).map(|(&p, &q)| x1 + f64::cos(p) + q.sin()).sum::<f64>();
+        x0.sin() + s0 + s1 * 1.5 + f64::cos(acc2) + f64::tanh(v4) + c10.sin() + f64::sin(v11)
+    }
+
+    #[differentiable]
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x0 * x0 + 0.5).recip().powi(2).ln_1p();
+        let mut s1 = prog_82(x1, s0, f64::cos(f64::log(x1 * x1 + 1.0, x2 * x2 + 2.0)) * 2.0, v, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if prog_33(0.25, ((f64::tanh(acc2) * 0.9).acos() / (acc2.powi(3).powi(2) + 1.0)).tanh() * 2.0, x2, v, 6) < 0.0 && n == 6 {
+            return prog_113(s0.clamp(x0.sin() - 1.5, f64::sin(acc2) + 1.5).tanh() * 2.0, 1.2, acc2, v, n);
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let mut k4 = 0;
+            while k4 < n && ((s1 * s1 + 0.5).sqrt().sin() * 1.5).cosh() >= f64::tan(x0.tanh() * 1.2) {
+                k4 += 1;
+                acc2 += 0.05 * ((x2 * s0).cos() * 0.9).asin().cos();
+                s1 = s1 * 0.5 + (x0.sin() * 0.9).atanh().tanh() * 0.1;
+            }
+            s1 = 0.6 * s1 + 0.05 * f64::atan2(s0, v[2] * v[2] + 0.5).sin();
+            match k4 % 3 {
+                0..=1 => {
+                    s1 *= 0.5;
+                    s1 -= 0.5 * f64::sin(v[k4 % 4].atan());
+                }
+                2 => {
+                    let v5 = s0;
+                    s0 = 0.6 * s0 + 0.4 * f64::cos(v5).cos();
+                }
+                _ => {
+                    let v6: f64 = m5::prog_18(f64::tanh(x1), 0.25, f64::tanh(x1) * 2.0, v, n);
+                    s0 = (s0 * 0.8 + f64::log(0.5_f64, s0 * s0 + 2.0) * 0.1).sin();
+                    s1 = (s1 * 0.75 + v6.cos() * 0.005).tanh();
+                }
+            }
+            if k3 >= 4 || f64::cbrt(x0.clamp(-1.5, 1.0).powi(2) + 0.5) >= 0.0 {
+                break;
+            }
+        }
+        let v7 = (x1.cos() * 2.0).cosh();
+        let v8: f64 = if k3 < 1 {
+            m5::prog_18((v7.sin() * 0.5).ln_1p().tanh() * 2.0, 1.2, v7.cos().exp2().sin().cosh().sin(), v, 0)
+        } else {
+            v7.copysign(x0)
         };
-        acc1 += (v16 + 0.65).sin();
-        s0 * 0.25 + acc1.cos() + v9.cos()
+        let mut k9 = 0;
+        while k9 < 6 {
+            k9 += 1;
+            s1 = 0.6 * s1 + 0.4 * v8.cos();
+            s1 = 0.8 * s1 + 0.2 * (-s0).sin();
+        }
+        s0.sin() + s1 + acc2 * 1.5 - v8.tanh() + f64::clamp(v[0], -1.0, 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_116<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x0.sin();
+        let mut s1 = (x1 - v[2]).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = x2 * f64::ln(x2 * x2 + 0.5);
+        }
+        let v4 = f64::sin((s1 * s1 + 1.0).sqrt());
+        let a5 = [x2.cos(), f64::hypot((x2.cos() * 0.5).ln_1p(), s1 - v4), -v[n % 4], -x1];
+        let mut m6 = 0;
+        for (i, &t) in a3.iter().enumerate() {
+            let fi = i as f64;
+            if (a3[(i + m6) % 4] + s0).copysign(a3[(i + m6) % 4]) > f64::ln(f64::powi(s1, 2) + 2.0) && i < 1 {
+                s0 = (s0 * 0.6 + t * 0.3 * 1.0).sin();
+                break;
+            }
+            if m6 == 1 {
+                m6 += 1;
+            }
+            let v8 = match i % 4 {
+                1..=3 => {
+                    let v7 = (f64::log2(t * t + 1.0).powi(2) + 0.5).recip();
+                    (v[3 - i].cos() * 0.9).asin() + f64::sin(v7)
+                }
+                _ => {
+                    let v4 = a5[i];
+                    v4 + x1
+                }
+            };
+            match i {
+                0..=2 => {
+                    continue;
+                }
+                3 => {
+                    let v9: f64 = f64::sqrt((a5[i] + fi).powi(2) + 0.5);
+                    acc2 += 0.5 * f64::tanh(v9);
+                }
+                _ => {
+                    let v4 = f64::cos(t.asinh()).exp_m1();
+                    s0 = 0.75 * s0 + 0.05 * f64::cos(v4);
+                }
+            }
+            s1 = (s1 * 0.6 + (t * t + 0.5).cbrt() * 0.1).tanh();
+            acc2 -= f64::sin(f64::cos(v8)) * 0.5;
+        }
+        let c10 = m6 as f64;
+        let a11 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        match m6 {
+            PHASE_A if n % 2 == 0 => {
+                s1 = s1.mul_add(0.75, s1.tanh() * 0.02);
+            }
+            g if g > 1 => {
+                s0 *= 0.8;
+                s0 += 0.02 * f64::tanh(f64::atan(a3[0]));
+            }
+            _ => {
+                s1 *= 0.6;
+                s1 -= 0.4 * v[n % 4].tanh().cos();
+            }
+        }
+        let [b12, b13] = [f64::mul_add(x1, x2, (c10.cos() * 0.9).acos()), v4 / (f64::powi(v4, 2) + 1.5)];
+        s0 + s1.sin() + acc2.sin() + a3[1] - a5[1] * 0.75 + a11[0].sin() + b12.sin() + b13 + (f64::exp_m1(x1.cos()).powi(2) + 1.0).log(2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::ln_1p(x0.cos().exp_m1().cos() * 0.5);
+        let mut s1 = 3.0_f64.hypot(v[n % 4]).tanh() * 2.0;
+        let mut s2 = -p.1;
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            s1 = 0.8 * s1 + 0.2 * f64::sin(-t);
+            if -p.0 <= -1.0 {
+                break;
+            }
+            let v4 = SCALE + s1;
+            s2 = (s2 * 0.8 + v4.cos() * 0.2).tanh();
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if !(k5 > 0 && s2.powi(2) <= 0.5) {
+                break;
+            }
+            let v6 = if f64::tanh(p.0.cos()) >= s2 - 2.0 {
+                s0 = s0.mul_add(0.5, (p.0 * p.0).ln_1p().tanh() * 0.5);
+                s2.cos()
+            } else {
+                return prog_113(x0, f64::tanh(f64::ln((v[k5 % 4] + p.0).powi(2) + 1.0)), s0, v, k5)
+            };
+            let v7 = v6;
+            acc3 -= prog_3(x0, v7, 0.25, &v, n).cos() * 0.05;
+            if k5 >= 4 {
+                break;
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let v8 = m5::prog_18(1.2, s0, v[0].tanh(), v, 4);
+            acc3 -= ((s0 + 0.65) * p.1).cos() * 0.5;
+            match i % 2 {
+                1 => {
+                    s2 = (s2 * 0.6 + t.clamp(p.0.sin() - 1.5, s2.sin() + 1.5) * 0.4).tanh();
+                }
+                _other => {
+                    let v9 = m5::prog_18(2.0, s2, (f64::sin(s0).exp2() * std::f64::consts::FRAC_PI_4).sin() * 2.0, v, k5);
+                    acc3 -= 0.1 * v9.cos().cos();
+                }
+            }
+            s2 = s2 * 0.8 + f64::tanh(t.sin() + v8.sin()) * 0.005;
+        }
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = v[n % 4];
+            acc3 += 0.5 * t.tanh();
+        }
+        let mut k11 = 0;
+        while k11 < n + 1 {
+            k11 += 1;
+            for u in v {
+                let v12: f64 = a10[k11 % 4];
+                if (u.cos() * 0.9).atanh() >= 0.5 && k11 == 4 {
+                    s1 = (s1 * 0.5 + s0 * p.0 * 0.1).sin();
+                } else if k11 % 2 == 0 {
+                    s2 *= 0.75;
+                    s2 += 0.2 * f64::cosh(f64::cos(f64::atan(p.1))).sin();
+                    let x0: f64 = f64::asinh(f64::exp2(x0.cos()));
+                    s0 = (s0 * 0.75 + x0.tanh() * 0.1).tanh();
+                } else {
+                    acc3 += 0.05 * f64::sin((v12.powi(2) + 2.0).acosh());
+                    s1 = (s1 * 0.75 + (p.0 * std::f64::consts::LN_2).cos() * 0.25).sin();
+                }
+                let v13 = match k11 % 4 {
+                    MODE_A | 2 => {
+                        let x0: f64 = f64::log(x0 * x0 + 1.0, s1 * s1 + 2.0);
+                        v[0] + v12 + x0.tanh()
+                    }
+                    MODE_D if n % 2 == 0 => (v12 * v12 + 0.5).recip() + 0.5,
+                    _ => f64::sin(f64::tanh(p.0)).exp_m1(),
+                };
+                s2 = s2.mul_add(0.6, f64::atan2(s0.powi(2) + 1.0, u).cos() * 0.2);
+                acc3 += 0.05 * (f64::tanh(v12) + v13.tanh()).sin();
+            }
+            acc3 += f64::sin((v[1].powi(2) + 2.0).sqrt()) * 0.25;
+        }
+        let v15 = if s0 < -0.25 {
+            f64::hypot(p.0, f64::powi(a10[k11 % 4], 2))
+        } else {
+            let v14 = ((f64::sin(p.0) * 1.2).tan().powi(2) + 0.5).recip();
+            p.0 + v14
+        };
+        s1 * 0.5 + s2.tanh() + f64::tanh(acc3) + a10[3] - v15.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::tanh(*x2 * *x2 + v[n % 4] / (*x2 * *x2 + 0.5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            s0 = (s0 * 0.5 + f64::powf((s0 / (t.powi(2) + 1.0)).powi(2) + 1.0, x0.cos()) * 0.02).sin();
+            let mut k2 = 0;
+            while k2 < n {
+                k2 += 1;
+                if m5::prog_18(s0, 1.2, x0, v, n) >= t || k2 < n {
+                    break 'l0;
+                }
+                acc1 -= x1.tanh().exp().sin() * 0.05;
+                acc1 += f64::log(3.0_f64, f64::powi(x0.powi(2) + 1.0, -3).powi(2) + 2.0).sin() * 0.05;
+            }
+            match k2 {
+                MODE_A | 2 => {
+                    s0 = (s0 * 0.6 + f64::cbrt(v[k2 % 4] * v[k2 % 4] + 1.0) * 0.25).tanh();
+                    if prog_3::<f64>(((x1.powi(2) + 0.5).sqrt() * x0).tanh(), t, (x0 + *x2 / (f64::powi(v[k2 % 4], 2) + 1.5)).sin() * 2.0, &v, k2) <= 0.5 {
+                        s0 = 0.5 * s0 + 0.005 * prog_3::<f64>(2.0, x0, f64::tanh(f64::acosh(*x2 * *x2 + 1.5) * s0) * 2.0, &v, k2).sin();
+                        break;
+                    }
+                    let v3 = *x2;
+                    acc1 += f64::tanh(v3.cos()) * 0.5;
+                }
+                MODE_D | 5 => {
+                    acc1 -= (-0.5_f64).max((x0 * x0 + 0.5).atan2(x1)).cos() * 0.5;
+                    if n < 5 && x1 * v[k2 % 4] <= 0.5 {
+                        acc1 += (x1 * x1 + 2.0).acosh().tanh() * 0.5;
+                    }
+                }
+                6 => {
+                    s0 = s0 * 0.75 + f64::cos(s0.tanh().sinh()) * 0.1;
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + f64::asin(s0.sin() * 0.9) * 0.05).sin();
+                    let v4 = m5::prog_18(s0, f64::sin(x1).sin() * 2.0, (f64::exp(f64::tanh(v[k2 % 4])) * x1).tanh(), v, 0);
+                    s0 = s0 * 0.8 + f64::tanh(v4.sin()) * 0.005;
+                }
+            }
+        }
+        match n {
+            1 | 3 => {
+                s0 *= 0.75;
+                s0 += 0.005 * f64::tanh(prog_3((x1 * x1 + 0.5).powf(0.3).cos() * 2.0, *x2, (f64::exp(f64::tanh(x0)) - f64::cos(x1)).tanh(), &v, 5));
+            }
+            g if g > 4 => {
+                s0 = (s0 * 0.5 + s0.sin() * 0.02).tanh();
+                for i in (0..3).rev() {
+                    let fi = i as f64;
+                    for j in 0..n {
+                        let fj = j as f64;
+                        s0 = (s0 * 0.6 + (fj * fj + 2.0).ln() * 1.0).sin();
+                        if j + n < 2 {
+                            if let Some(k5) = (n % 4).checked_sub(1) {
+                                let c6 = k5 as f64;
+                                s0 = (s0 * 0.6 + (fi * fi).ln_1p() * 1.0).tanh();
+                                acc1 += c6.tanh() * 0.1;
+                            }
+                        } else if (x1.powi(2) + 1.0).log(x0 * x0 + 2.0) < -1.0 || j < 4 {
+                            s0 *= 0.6;
+                            s0 += 0.2 * (s0 - x0).tanh();
+                            acc1 -= 0.1 * (-f64::exp_m1(f64::cos(s0))).sin();
+                        }
+                    }
+                    let v7 = x1 + v[(i + n) % 4];
+                    let v8 = (v7.tanh() * 0.9).atanh().cos();
+                    acc1 += (f64::to_degrees(v7.tanh().cosh()) * 0.01).sin() * 0.5;
+                    s0 = 0.8 * s0 + 0.02 * v8.tanh();
+                }
+            }
+            _ => {
+                acc1 += 0.4 * (s0 + 0.35).cos();
+                if n % 2 == 0 && m5::prog_18(x0, x1.max(x0).tanh(), (v[n % 4].hypot(v[0]) / 2.0).tanh(), v, 6) < 0.5 {
+                    s0 = 0.8 * s0 + 0.2 * f64::sin(x1.abs());
+                    s0 = 0.6 * s0 + 0.02 * ((*x2 + x1).powi(2) + 0.5).atan2(x0).cos();
+                } else if (f64::powi(f64::tanh(x0).exp(), 2) + 1.0).sqrt() <= 1.0 {
+                    s0 = s0 * 0.8 + f64::tanh((f64::sin(f64::asinh(s0)) * 0.5).ln_1p()) * 0.02;
+                    s0 = s0 * 0.5 + ((s0.powi(2) + 1.0).powi(-1).cos() * 0.5).ln_1p() * 0.02;
+                }
+            }
+        }
+        let [_, b9, b10, _] = v;
+        let mut a11 = [0.0; 4];
+        for i in 0..4 {
+            a11[i] = b9;
+        }
+        x0 - x1.sin() + s0 + f64::sin(acc1) - b9 * 0.5 + f64::sin(b10) + a11[0] - f64::cos(*x2).exp().tanh().exp()
     }
 
     pub const SCALE: f64 = 0.75;
