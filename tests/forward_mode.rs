@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::xorshift;
+use common::{hyper_hessian, xorshift};
 use grad::differentiable;
 use num_dual::{Dual64, DualNum, HyperDual64};
 
@@ -465,29 +465,6 @@ fn a_collected_vec_has_a_tangent() {
 }
 
 // ----- second order: f_hvp and f_hessian -----
-
-/// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.
-fn hyper_hessian(f: impl Fn(&[HyperDual64]) -> HyperDual64, x: &[f64]) -> Vec<Vec<f64>> {
-    let n = x.len();
-    (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| {
-                    let seeded: Vec<HyperDual64> = x
-                        .iter()
-                        .enumerate()
-                        .map(|(k, x)| {
-                            let e1 = if k == i { 1.0 } else { 0.0 };
-                            let e2 = if k == j { 1.0 } else { 0.0 };
-                            HyperDual64::new(*x, e1, e2, 0.0)
-                        })
-                        .collect();
-                    f(&seeded).eps1eps2
-                })
-                .collect()
-        })
-        .collect()
-}
 
 #[test]
 fn the_hessian_of_elementary_functions_against_hyper_duals() {

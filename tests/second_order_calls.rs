@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::xorshift;
+use common::{hyper_hessian, xorshift};
 use grad::differentiable;
-use num_dual::{DualNum, HyperDual64};
+use num_dual::DualNum;
 
 fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
     (0..n)
@@ -19,29 +19,6 @@ fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
 
 fn close(a: f64, b: f64, tolerance: f64) -> bool {
     (a - b).abs() <= tolerance * (1.0 + a.abs().max(b.abs()))
-}
-
-/// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.
-fn hyper_hessian(f: impl Fn(&[HyperDual64]) -> HyperDual64, x: &[f64]) -> Vec<Vec<f64>> {
-    let n = x.len();
-    (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| {
-                    let seeded: Vec<HyperDual64> = x
-                        .iter()
-                        .enumerate()
-                        .map(|(k, x)| {
-                            let e1 = if k == i { 1.0 } else { 0.0 };
-                            let e2 = if k == j { 1.0 } else { 0.0 };
-                            HyperDual64::new(*x, e1, e2, 0.0)
-                        })
-                        .collect();
-                    f(&seeded).eps1eps2
-                })
-                .collect()
-        })
-        .collect()
 }
 
 // ----- free functions: a callee with a float and an array, called with constants too -----

@@ -70,3 +70,29 @@ pub fn assert_gradient_and_dual(
         );
     }
 }
+
+/// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.
+pub fn hyper_hessian(
+    f: impl Fn(&[num_dual::HyperDual64]) -> num_dual::HyperDual64,
+    x: &[f64],
+) -> Vec<Vec<f64>> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    let seeded: Vec<num_dual::HyperDual64> = x
+                        .iter()
+                        .enumerate()
+                        .map(|(k, x)| {
+                            let e1 = if k == i { 1.0 } else { 0.0 };
+                            let e2 = if k == j { 1.0 } else { 0.0 };
+                            num_dual::HyperDual64::new(*x, e1, e2, 0.0)
+                        })
+                        .collect();
+                    f(&seeded).eps1eps2
+                })
+                .collect()
+        })
+        .collect()
+}
