@@ -1,7 +1,8 @@
 //! Issue 17's companions against hand-written derivatives and num-dual: forward mode
 //! (`f_jvp`, the directional derivative along one tangent), the Hessian-vector product
 //! (`f_hvp`) and the dense Hessian (`f_hessian`), on Rosenbrock's function of 100 inputs and
-//! of two, and the dense Hessian of the generic Rosenbrock at 10 and 100 inputs.
+//! of two, and the dense Hessian of the generic Rosenbrock at 10 and 100 inputs; and `f_jvp`
+//! against the primal and num-dual on every function of the gradient suite (`jvp_suite`).
 //!
 //! Run with `cargo bench --bench second_order`.
 
@@ -15,6 +16,11 @@ use nalgebra::{DVector, SVector};
 use num_dual::{Dual2DVec64, Dual2SVec64, Dual64, DualNum, HyperDual64};
 
 const N: usize = 100;
+
+/// The gradient suite's functions (benches/gradients), for `f_jvp` on each.
+#[allow(dead_code)]
+#[path = "gradients/functions/mod.rs"]
+mod functions;
 
 #[differentiable(hessian)]
 fn rosenbrock<const N: usize>(x: &[f64; N]) -> f64 {
@@ -369,5 +375,236 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// A tangent of `n` inputs, the same for grad and num-dual.
+fn tangent_of(n: usize) -> Vec<f64> {
+    (0..n).map(|i| ((i * 7) % 5) as f64 * 0.1 - 0.2).collect()
+}
+
+/// ⟨a, b⟩ over flattened inputs.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+/// Asserts that grad's and num-dual's directional derivatives agree with the hand-written
+/// gradient dotted with the tangent, and grad's value with the primal, before any timing.
+fn check_jvp(name: &str, (value, tangent): (f64, f64), primal: f64, dual: f64, by_hand: f64) {
+    let scale = by_hand.abs().max(1.0);
+    assert_eq!(value, primal, "{name}: f_jvp's value");
+    assert!((tangent - by_hand).abs() < 1e-9 * scale, "{name}: {tangent} != {by_hand}");
+    assert!((dual - by_hand).abs() < 1e-9 * scale, "{name}: num-dual {dual} != {by_hand}");
+}
+
+/// f_jvp along one tangent on each function of the gradient suite, against the primal and one
+/// num-dual `Dual64` pass seeded with the same tangent.
+fn jvp_suite(c: &mut Criterion) {
+    use functions::{dense, gaussian, lennard_jones, neuron, recurrence, rosenbrock, softmax};
+    let mut group = c.benchmark_group("jvp_suite");
+
+    {
+        let p = [2.0, -1.0, -3.0, -2.0, -3.0];
+        let t: [f64; 5] = tangent_of(5).try_into().unwrap();
+        let jvp = |p: &[f64; 5], t: &[f64; 5]| {
+            neuron::neuron_jvp(p[0], p[1], p[2], p[3], p[4], t[0], t[1], t[2], t[3], t[4])
+        };
+        let dual = |p: &[f64; 5], t: &[f64; 5]| {
+            neuron::dual(&std::array::from_fn(|i| Dual64::new(p[i], t[i]))).eps
+        };
+        let primal = |p: &[f64; 5]| neuron::neuron(p[0], p[1], p[2], p[3], p[4]);
+        let by_hand = dot(&neuron::hand(p[0], p[1], p[2], p[3], p[4]), &t);
+        check_jvp("neuron", jvp(&p, &t), primal(&p), dual(&p, &t), by_hand);
+        group.bench_function("neuron/primal", |b| b.iter(|| primal(black_box(&p))));
+        group.bench_function("neuron/jvp/grad", |b| {
+            b.iter(|| jvp(black_box(&p), black_box(&t)))
+        });
+        group.bench_function("neuron/jvp/num-dual", |b| {
+            b.iter(|| dual(black_box(&p), black_box(&t)))
+        });
+    }
+    {
+        const R: usize = 100;
+        let x: [f64; R] = std::array::from_fn(|i| 0.5 + 0.7 * (1.3 * i as f64).sin());
+        let t: [f64; R] = tangent_of(R).try_into().unwrap();
+        let dual = |x: &[f64; R], t: &[f64; R]| {
+            rosenbrock::dual::<Dual64, R>(&std::array::from_fn(|i| Dual64::new(x[i], t[i]))).eps
+        };
+        let by_hand = dot(&rosenbrock::hand(&x), &t);
+        check_jvp(
+            "rosenbrock_100",
+            rosenbrock::rosenbrock_jvp(&x, t),
+            rosenbrock::rosenbrock(&x),
+            dual(&x, &t),
+            by_hand,
+        );
+        group.bench_function("rosenbrock_100/primal", |b| {
+            b.iter(|| rosenbrock::rosenbrock(black_box(&x)))
+        });
+        group.bench_function("rosenbrock_100/jvp/grad", |b| {
+            b.iter(|| rosenbrock::rosenbrock_jvp(black_box(&x), *black_box(&t)))
+        });
+        group.bench_function("rosenbrock_100/jvp/num-dual", |b| {
+            b.iter(|| dual(black_box(&x), black_box(&t)))
+        });
+    }
+    {
+        const M: usize = 64;
+        const K: usize = 64;
+        let w: [[f64; K]; M] = std::array::from_fn(|i| {
+            std::array::from_fn(|j| 0.2 * ((i * K + j) as f64 * 0.61).sin())
+        });
+        let b: [f64; M] = std::array::from_fn(|i| 0.1 * (i as f64 * 1.7).cos());
+        let x: [f64; K] = std::array::from_fn(|j| (j as f64 * 0.37).sin());
+        let target: [f64; M] = std::array::from_fn(|i| if i % 3 == 0 { 1.0 } else { 0.0 });
+        let flat = tangent_of(M * K + M);
+        let tw: [[f64; K]; M] = std::array::from_fn(|i| std::array::from_fn(|j| flat[i * K + j]));
+        let tb: [f64; M] = std::array::from_fn(|i| flat[M * K + i]);
+        let dual = |tw: &[[f64; K]; M], tb: &[f64; M]| {
+            let dw: [[Dual64; K]; M] = std::array::from_fn(|i| {
+                std::array::from_fn(|j| Dual64::new(w[i][j], tw[i][j]))
+            });
+            let db: [Dual64; M] = std::array::from_fn(|i| Dual64::new(b[i], tb[i]));
+            dense::dual(&dw, &db, &x, &target).eps
+        };
+        let (gw, gb) = dense::hand(&w, &b, &x, &target);
+        let by_hand = dot(gw.as_flattened(), tw.as_flattened()) + dot(&gb, &tb);
+        check_jvp(
+            "dense_64x64",
+            dense::dense_loss_jvp(&w, &b, &x, &target, tw, tb),
+            dense::dense_loss(&w, &b, &x, &target),
+            dual(&tw, &tb),
+            by_hand,
+        );
+        group.bench_function("dense_64x64/primal", |bench| {
+            bench.iter(|| dense::dense_loss(black_box(&w), black_box(&b), &x, &target))
+        });
+        group.bench_function("dense_64x64/jvp/grad", |bench| {
+            bench.iter(|| {
+                dense::dense_loss_jvp(
+                    black_box(&w),
+                    black_box(&b),
+                    &x,
+                    &target,
+                    *black_box(&tw),
+                    *black_box(&tb),
+                )
+            })
+        });
+        group.bench_function("dense_64x64/jvp/num-dual", |bench| {
+            bench.iter(|| dual(black_box(&tw), black_box(&tb)))
+        });
+    }
+    {
+        const S: usize = 100;
+        let z: [f64; S] = std::array::from_fn(|i| 3.0 * (i as f64 * 0.77).sin());
+        let label = 17;
+        let t: [f64; S] = tangent_of(S).try_into().unwrap();
+        let dual = |z: &[f64; S], t: &[f64; S]| {
+            softmax::dual::<Dual64, S>(&std::array::from_fn(|i| Dual64::new(z[i], t[i])), label).eps
+        };
+        check_jvp(
+            "softmax_ce_100",
+            softmax::cross_entropy_jvp(&z, label, t),
+            softmax::cross_entropy(&z, label),
+            dual(&z, &t),
+            dot(&softmax::hand(&z, label), &t),
+        );
+        group.bench_function("softmax_ce_100/primal", |b| {
+            b.iter(|| softmax::cross_entropy(black_box(&z), label))
+        });
+        group.bench_function("softmax_ce_100/jvp/grad", |b| {
+            b.iter(|| softmax::cross_entropy_jvp(black_box(&z), label, *black_box(&t)))
+        });
+        group.bench_function("softmax_ce_100/jvp/num-dual", |b| {
+            b.iter(|| dual(black_box(&z), black_box(&t)))
+        });
+    }
+    {
+        let p = [0.9, 0.5, 0.1];
+        let t = [0.3, -0.2, 0.1];
+        let dual = |p: &[f64; 3], t: &[f64; 3]| {
+            recurrence::dual(&std::array::from_fn(|i| Dual64::new(p[i], t[i]))).eps
+        };
+        check_jvp(
+            "recurrence_1000",
+            recurrence::rnn_jvp(p[0], p[1], p[2], t[0], t[1], t[2]),
+            recurrence::rnn(p[0], p[1], p[2]),
+            dual(&p, &t),
+            dot(&recurrence::hand(p[0], p[1], p[2]), &t),
+        );
+        group.bench_function("recurrence_1000/primal", |b| {
+            b.iter(|| {
+                let p = black_box(&p);
+                recurrence::rnn(p[0], p[1], p[2])
+            })
+        });
+        group.bench_function("recurrence_1000/jvp/grad", |b| {
+            b.iter(|| {
+                let (p, t) = (black_box(&p), black_box(&t));
+                recurrence::rnn_jvp(p[0], p[1], p[2], t[0], t[1], t[2])
+            })
+        });
+        group.bench_function("recurrence_1000/jvp/num-dual", |b| {
+            b.iter(|| dual(black_box(&p), black_box(&t)))
+        });
+    }
+    {
+        const P: usize = 32;
+        let pos: [[f64; 3]; P] = std::array::from_fn(|i| {
+            let cell = [i % 4, (i / 4) % 4, i / 16];
+            std::array::from_fn(|k| 1.2 * cell[k] as f64 + 0.05 * ((i * 3 + k) as f64).sin())
+        });
+        let flat = tangent_of(3 * P);
+        let t: [[f64; 3]; P] = std::array::from_fn(|i| std::array::from_fn(|k| flat[3 * i + k]));
+        let dual = |pos: &[[f64; 3]; P], t: &[[f64; 3]; P]| {
+            let d: [[Dual64; 3]; P] = std::array::from_fn(|i| {
+                std::array::from_fn(|k| Dual64::new(pos[i][k], t[i][k]))
+            });
+            lennard_jones::dual(&d).eps
+        };
+        check_jvp(
+            "lennard_jones_32",
+            lennard_jones::energy_jvp(pos, t),
+            lennard_jones::energy(pos),
+            dual(&pos, &t),
+            dot(lennard_jones::hand(&pos).as_flattened(), t.as_flattened()),
+        );
+        group.bench_function("lennard_jones_32/primal", |b| {
+            b.iter(|| lennard_jones::energy(*black_box(&pos)))
+        });
+        group.bench_function("lennard_jones_32/jvp/grad", |b| {
+            b.iter(|| lennard_jones::energy_jvp(*black_box(&pos), *black_box(&t)))
+        });
+        group.bench_function("lennard_jones_32/jvp/num-dual", |b| {
+            b.iter(|| dual(black_box(&pos), black_box(&t)))
+        });
+    }
+    {
+        let data: Vec<f64> = (0..1000).map(|i| 1.5 + (i as f64 * 0.37).sin()).collect();
+        let (mu, log_sigma, t) = (1.2, -0.3, [0.3, -0.2]);
+        let dual = |mu: f64, log_sigma: f64, t: &[f64; 2]| {
+            gaussian::dual(&[Dual64::new(mu, t[0]), Dual64::new(log_sigma, t[1])], &data).eps
+        };
+        check_jvp(
+            "gaussian_ll_1000",
+            gaussian::log_likelihood_jvp(mu, log_sigma, &data, t[0], t[1]),
+            gaussian::log_likelihood(mu, log_sigma, &data),
+            dual(mu, log_sigma, &t),
+            dot(&gaussian::hand(mu, log_sigma, &data), &t),
+        );
+        group.bench_function("gaussian_ll_1000/primal", |b| {
+            b.iter(|| gaussian::log_likelihood(black_box(mu), black_box(log_sigma), &data))
+        });
+        group.bench_function("gaussian_ll_1000/jvp/grad", |b| {
+            b.iter(|| {
+                let t = black_box(&t);
+                gaussian::log_likelihood_jvp(black_box(mu), black_box(log_sigma), &data, t[0], t[1])
+            })
+        });
+        group.bench_function("gaussian_ll_1000/jvp/num-dual", |b| {
+            b.iter(|| dual(black_box(mu), black_box(log_sigma), black_box(&t)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, jvp_suite);
 criterion_main!(benches);
