@@ -390,8 +390,14 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 fn check_jvp(name: &str, (value, tangent): (f64, f64), primal: f64, dual: f64, by_hand: f64) {
     let scale = by_hand.abs().max(1.0);
     assert_eq!(value, primal, "{name}: f_jvp's value");
-    assert!((tangent - by_hand).abs() < 1e-9 * scale, "{name}: {tangent} != {by_hand}");
-    assert!((dual - by_hand).abs() < 1e-9 * scale, "{name}: num-dual {dual} != {by_hand}");
+    assert!(
+        (tangent - by_hand).abs() < 1e-9 * scale,
+        "{name}: {tangent} != {by_hand}"
+    );
+    assert!(
+        (dual - by_hand).abs() < 1e-9 * scale,
+        "{name}: num-dual {dual} != {by_hand}"
+    );
 }
 
 /// f_jvp along one tangent on each function of the gradient suite, against the primal and one
@@ -458,9 +464,8 @@ fn jvp_suite(c: &mut Criterion) {
         let tw: [[f64; K]; M] = std::array::from_fn(|i| std::array::from_fn(|j| flat[i * K + j]));
         let tb: [f64; M] = std::array::from_fn(|i| flat[M * K + i]);
         let dual = |tw: &[[f64; K]; M], tb: &[f64; M]| {
-            let dw: [[Dual64; K]; M] = std::array::from_fn(|i| {
-                std::array::from_fn(|j| Dual64::new(w[i][j], tw[i][j]))
-            });
+            let dw: [[Dual64; K]; M] =
+                std::array::from_fn(|i| std::array::from_fn(|j| Dual64::new(w[i][j], tw[i][j])));
             let db: [Dual64; M] = std::array::from_fn(|i| Dual64::new(b[i], tb[i]));
             dense::dual(&dw, &db, &x, &target).eps
         };
@@ -555,9 +560,8 @@ fn jvp_suite(c: &mut Criterion) {
         let flat = tangent_of(3 * P);
         let t: [[f64; 3]; P] = std::array::from_fn(|i| std::array::from_fn(|k| flat[3 * i + k]));
         let dual = |pos: &[[f64; 3]; P], t: &[[f64; 3]; P]| {
-            let d: [[Dual64; 3]; P] = std::array::from_fn(|i| {
-                std::array::from_fn(|k| Dual64::new(pos[i][k], t[i][k]))
-            });
+            let d: [[Dual64; 3]; P] =
+                std::array::from_fn(|i| std::array::from_fn(|k| Dual64::new(pos[i][k], t[i][k])));
             lennard_jones::dual(&d).eps
         };
         check_jvp(
@@ -581,7 +585,11 @@ fn jvp_suite(c: &mut Criterion) {
         let data: Vec<f64> = (0..1000).map(|i| 1.5 + (i as f64 * 0.37).sin()).collect();
         let (mu, log_sigma, t) = (1.2, -0.3, [0.3, -0.2]);
         let dual = |mu: f64, log_sigma: f64, t: &[f64; 2]| {
-            gaussian::dual(&[Dual64::new(mu, t[0]), Dual64::new(log_sigma, t[1])], &data).eps
+            gaussian::dual(
+                &[Dual64::new(mu, t[0]), Dual64::new(log_sigma, t[1])],
+                &data,
+            )
+            .eps
         };
         check_jvp(
             "gaussian_ll_1000",

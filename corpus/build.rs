@@ -476,7 +476,7 @@ fn companions(text: &str, item: &syn::ItemFn, array_callees: &BTreeSet<String>) 
     }) {
         Err("a call of a function that returns an array".to_string())
     } else {
-        Err("its body (a sub-slice passed to a call, a struct field, ...)".to_string())
+        Err("its body (a struct field passed to a call, a macro's float value, ...)".to_string())
     };
     // Second order is asked for with `hessian`, and refused with the reason where it cannot
     // be given: the reason is the macro's own.

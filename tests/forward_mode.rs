@@ -821,6 +821,112 @@ fn slices_in_forward_mode_and_second_order() {
     }
 }
 
+/// Parts of arrays passed to calls: a sub-slice, a window of a slice, a row of a slice of
+/// arrays, a part of an array; their tangents are the same parts of the sources' tangents.
+#[differentiable(hessian)]
+fn chain_energy(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += (x[i + 1] - x[i]).sin() * x[i];
+    }
+    s
+}
+
+#[differentiable(hessian)]
+fn pair_energy(p: [f64; 2]) -> f64 {
+    (p[0] * p[1]).cos() + p[0]
+}
+
+#[differentiable(hessian)]
+fn parts_passed_on(x: &[f64], k: f64) -> f64 {
+    let head = chain_energy(&x[..3]);
+    let tail = chain_energy(&x[1..]);
+    let middle = chain_energy(&x[1..x.len() - 1]);
+    k * head + tail * tail + middle
+}
+
+#[differentiable]
+fn rows_passed_on(points: &[[f64; 2]], a: [f64; 4]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..points.len() {
+        s += pair_energy(points[i]);
+    }
+    s + chain_energy(&a[1..]) * chain_energy(&a[..2])
+}
+
+fn chain_energy_mirror<D: DualNum<f64> + Copy>(x: &[D]) -> D {
+    let mut s = D::from(0.0);
+    for i in 0..x.len() - 1 {
+        s += (x[i + 1] - x[i]).sin() * x[i];
+    }
+    s
+}
+
+fn parts_passed_on_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (x, k) = (&v[..v.len() - 1], v[v.len() - 1]);
+    let tail = chain_energy_mirror(&x[1..]);
+    k * chain_energy_mirror(&x[..3]) + tail * tail + chain_energy_mirror(&x[1..x.len() - 1])
+}
+
+fn rows_passed_on_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    // points = v[..6] (three rows of two), a = v[6..10].
+    let mut s = D::from(0.0);
+    for i in 0..3 {
+        let (p0, p1) = (v[2 * i], v[2 * i + 1]);
+        s += (p0 * p1).cos() + p0;
+    }
+    let a = &v[6..10];
+    s + chain_energy_mirror(&a[1..]) * chain_energy_mirror(&a[..2])
+}
+
+#[test]
+fn parts_of_arrays_passed_to_calls() {
+    let mut next = xorshift(0x9a57);
+    for _ in 0..30 {
+        let r = random(&mut next, 24);
+        let (x, t, k, tk) = (&r[..6], &r[6..12], r[12], r[13]);
+        let (value, tangent) = parts_passed_on_jvp(x, k, t, tk);
+        assert_eq!(value, parts_passed_on(x, k));
+        let (gx, gk) = parts_passed_on_grad(x, k);
+        let transposed = gx.iter().zip(t).map(|(g, t)| g * t).sum::<f64>() + gk * tk;
+        assert!(
+            close(tangent, transposed, 1e-12),
+            "{tangent} vs {transposed}"
+        );
+        let point: Vec<f64> = x.iter().copied().chain([k]).collect();
+        let direction: Vec<f64> = t.iter().copied().chain([tk]).collect();
+        let dual = dual_direction(parts_passed_on_mirror, &point, &direction);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+        // Second order through the parts: against hyper-duals.
+        let expected = hyper_hessian(parts_passed_on_mirror, &point);
+        let ((hxx, hxk), (hkx, hkk)) = parts_passed_on_hessian(x, k);
+        for i in 0..6 {
+            for j in 0..6 {
+                assert!(close(hxx[i][j], expected[i][j], 1e-11), "H[{i}][{j}]");
+            }
+            assert!(close(hxk[i], expected[i][6], 1e-11) && hxk[i] == hkx[i]);
+        }
+        assert!(close(hkk, expected[6][6], 1e-11));
+        let (hvx, hvk) = parts_passed_on_hvp(x, k, t, tk);
+        for i in 0..7 {
+            let row: f64 = (0..7).map(|j| expected[i][j] * direction[j]).sum();
+            let got = if i < 6 { hvx[i] } else { hvk };
+            assert!(close(got, row, 1e-11), "(Hv)[{i}]");
+        }
+        // Rows of a slice of arrays, and parts of an array.
+        let points = [[r[14], r[15]], [r[16], r[17]], [r[18], r[19]]];
+        let a = [r[20], r[21], r[22], r[23]];
+        let tp = [[r[0], r[1]], [r[2], r[3]], [r[4], r[5]]];
+        let ta = [r[6], r[7], r[8], r[9]];
+        let (value, tangent) = rows_passed_on_jvp(&points, a, &tp, ta);
+        assert_eq!(value, rows_passed_on(&points, a));
+        let point: Vec<f64> = points.iter().flatten().chain(&a).copied().collect();
+        let direction: Vec<f64> = tp.iter().flatten().chain(&ta).copied().collect();
+        let dual = dual_direction(rows_passed_on_mirror, &point, &direction);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+    }
+}
+
 // ----- struct parameters: the tangent is a value of the struct -----
 
 #[derive(Clone, Copy, Debug, grad::Differentiable)]

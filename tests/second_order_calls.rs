@@ -271,3 +271,39 @@ fn a_slice_passed_to_a_callee_with_second_order() {
         }
     }
 }
+
+// ----- a slice, or a part of one, passed on: the fix that hessian's message names -----
+
+#[differentiable(hessian)]
+fn chain_scaled(x: &[f64], k: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += (x[i + 1] - x[i]).sin() * x[i] * k;
+    }
+    s
+}
+
+/// With `wrt(k)` `hessian` is refused (ui case `hessian_refused`); with every parameter
+/// differentiated, the data's part has a tangent to pass on.
+#[differentiable(hessian)]
+fn part_of_data(data: &[f64], k: f64) -> f64 {
+    chain_scaled(&data[1..], k) * k
+}
+
+#[differentiable(hessian)]
+fn all_of_data(data: &[f64], k: f64) -> f64 {
+    chain_scaled(data, k) * k
+}
+
+#[test]
+fn slices_passed_on_once_named_in_wrt() {
+    let data = [0.3, -0.2, 0.9, 0.4];
+    let k = 0.7;
+    let h = 1e-6;
+    let (_, (_, part_kk)) = part_of_data_hessian(&data, k);
+    let g = |k: f64| part_of_data_grad(&data, k).1;
+    assert!((part_kk - (g(k + h) - g(k - h)) / (2.0 * h)).abs() < 1e-7);
+    let (_, (_, all_kk)) = all_of_data_hessian(&data, k);
+    let g = |k: f64| all_of_data_grad(&data, k).1;
+    assert!((all_kk - (g(k + h) - g(k - h)) / (2.0 * h)).abs() < 1e-7);
+}

@@ -209,7 +209,7 @@ pub fn view_part(graph: &Graph, id: ArrayId) -> TokenStream {
 }
 
 /// Whether a view is a whole row of its source (`p[i]`), not a range of one.
-fn is_row(graph: &Graph, id: ArrayId) -> bool {
+pub fn is_row(graph: &Graph, id: ArrayId) -> bool {
     match &graph.array(id).init {
         ArrayInit::View {
             prefix, start, end, ..

@@ -26,8 +26,10 @@
 //! An array or a tuple a call returns gets its tangent element by element, each from the
 //! callee's `_vjp` along that element's unit upstream.
 //!
-//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): sub-slices and
-//! struct fields passed to calls, macros whose value is a float, slices built in the body
+//! A sub-slice passed to a call has the same part of its source's tangent as its tangent.
+//!
+//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): struct fields
+//! passed to calls, macros whose value is a float, slices built in the body
 //! other than collected `Vec`s.
 
 use crate::graph::{
@@ -50,15 +52,6 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
     for node in graph.nodes.iter().filter(|n| n.active) {
         match &node.op {
             Op::Call { args, .. } => {
-                let views = args.iter().any(|arg| match arg {
-                    crate::graph::CallArg::Array { array, .. } => {
-                        matches!(graph.array(*array).init, ArrayInit::View { .. })
-                    }
-                    _ => false,
-                });
-                if views {
-                    return Some("a sub-slice passed to a call");
-                }
                 // A field passed whole is read as a float by the reverse sweep, which checks
                 // it (an array field there is an error naming the typed copy); its tangent
                 // would be used unchecked.
@@ -95,6 +88,26 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
 /// differentiated value that returns an array or a tuple, whose callee has no tangent
 /// function; a collected `Vec`.
 pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
+    // A constant slice, or a constant part of an array, has no tangent to pass on, and a
+    // zero one would have to be allocated at its run-time length.
+    let constant_slice = graph.nodes.iter().any(|node| match &node.op {
+        Op::Call { args, .. } => args.iter().any(|arg| match *arg {
+            crate::graph::CallArg::Array { array, .. } => {
+                let source = graph.array(graph.view_source(array));
+                let part = matches!(graph.array(array).init, ArrayInit::View { .. });
+                (part || matches!(source.ty, Ty::Slice(_)))
+                    && !source.active
+                    && source.ty.scalar().is_float()
+            }
+            _ => false,
+        }),
+        _ => false,
+    });
+    if constant_slice {
+        return Some(
+            "it passes a constant slice, or a part of a constant array, to a call: name the parameter it comes from in `wrt`",
+        );
+    }
     if graph
         .arrays
         .iter()
@@ -260,6 +273,22 @@ impl<'a> TangentSweep<'a> {
     }
 
     /// The tangent of an array: its own, or zeros of its shape for an inactive one.
+    /// The tangent of an array passed to a call: the array's own, or for a part of another
+    /// (`&x[1..]`, a row `p[i]`) the same part of the other's tangent, spelled as
+    /// `spell::passed_array` spells the part.
+    fn passed_tangent(&self, id: ArrayId, by_reference: bool) -> TokenStream {
+        let ArrayInit::View { source, .. } = &self.graph.array(id).init else {
+            return self.array_tangent(id);
+        };
+        let source = self.array_tangent(*source);
+        let part = crate::spell::view_part(self.graph, id);
+        if by_reference || !crate::spell::is_row(self.graph, id) {
+            quote!(&#source #part)
+        } else {
+            quote!(#source #part)
+        }
+    }
+
     fn array_tangent(&self, id: ArrayId) -> TokenStream {
         let array = self.graph.array(id);
         if !array.active {
@@ -527,9 +556,13 @@ impl Walk<'_, '_> {
                         terms.push(quote!(#entry * #tangent));
                     }
                 }
-                CallArg::Array { array, .. } if graph.array(array).active => {
+                // A part of an array is active with the array it reads.
+                CallArg::Array {
+                    array,
+                    by_reference,
+                } if graph.array(graph.view_source(array)).active => {
                     let ty = &graph.array(array).ty;
-                    let tangent = self.sweep.array_tangent(array);
+                    let tangent = self.sweep.passed_tangent(array, by_reference);
                     let (a, b) = (
                         crate::spell::flat(quote!(#entry), ty, false),
                         crate::spell::flat(tangent, ty, false),
@@ -652,8 +685,11 @@ impl Walk<'_, '_> {
                         (None, _) => quote!(0.0),
                     });
                 }
-                CallArg::Array { array, .. } if graph.array(array).ty.scalar().is_float() => {
-                    tangents.push(self.sweep.array_tangent(array));
+                CallArg::Array {
+                    array,
+                    by_reference,
+                } if graph.array(array).ty.scalar().is_float() => {
+                    tangents.push(self.sweep.passed_tangent(array, by_reference));
                 }
                 _ => {}
             }
