@@ -845,6 +845,8 @@ fn parts_passed_on(x: &[f64], k: f64) -> f64 {
     k * head + tail * tail + middle
 }
 
+// The index loop passes the row `points[i]`, a part of the slice (what the test is about).
+#[allow(clippy::needless_range_loop)]
 #[differentiable]
 fn rows_passed_on(points: &[[f64; 2]], a: [f64; 4]) -> f64 {
     let mut s = 0.0;
