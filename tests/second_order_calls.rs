@@ -307,3 +307,62 @@ fn slices_passed_on_once_named_in_wrt() {
     let g = |k: f64| all_of_data_grad(&data, k).1;
     assert!((all_kk - (g(k + h) - g(k - h)) / (2.0 * h)).abs() < 1e-7);
 }
+
+// ----- calls returning arrays: the callee's tangent is an array, its pullback takes one -----
+
+#[differentiable(hessian)]
+fn swing(s: [f64; 2], k: f64) -> [f64; 2] {
+    [s[0] + k * s[1].sin(), s[1] * s[0] - k]
+}
+
+#[differentiable(hessian)]
+fn swung_energy(s: [f64; 2], k: f64) -> f64 {
+    let q = swing(s, k * k);
+    let mut e = q[0] * q[1] + q[1].cos();
+    for _ in 0..2 {
+        let r = swing(q, e);
+        e += r[0] * r[0];
+    }
+    e
+}
+
+fn swing_mirror<D: DualNum<f64> + Copy>(s: [D; 2], k: D) -> [D; 2] {
+    [s[0] + k * s[1].sin(), s[1] * s[0] - k]
+}
+
+fn swung_energy_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let q = swing_mirror([v[0], v[1]], v[2] * v[2]);
+    let mut e = q[0] * q[1] + q[1].cos();
+    for _ in 0..2 {
+        let r = swing_mirror(q, e);
+        e += r[0] * r[0];
+    }
+    e
+}
+
+#[test]
+fn calls_returning_arrays_in_second_order() {
+    let mut next = xorshift(0xa77a);
+    for _ in 0..30 {
+        let r: Vec<f64> = random(&mut next, 6).iter().map(|v| 0.5 * v).collect();
+        let (s, k) = ([r[0], r[1]], r[2]);
+        let expected = hyper_hessian(swung_energy_mirror, &r[..3]);
+        let ((hss, hsk), (hks, hkk)) = swung_energy_hessian(s, k);
+        for i in 0..2 {
+            for j in 0..2 {
+                assert!(close(hss[i][j], expected[i][j], 1e-10), "H[{i}][{j}]");
+            }
+            assert!(close(hsk[i], expected[i][2], 1e-10) && hsk[i] == hks[i]);
+        }
+        assert!(close(hkk, expected[2][2], 1e-10));
+        let (hvs, hvk) = swung_energy_hvp(s, k, [r[3], r[4]], r[5]);
+        for i in 0..3 {
+            let row: f64 = (0..3).map(|j| expected[i][j] * r[3 + j]).sum();
+            let got = if i < 2 { hvs[i] } else { hvk };
+            assert!(close(got, row, 1e-10), "(Hv)[{i}]");
+        }
+        // The callee's tangent alone is its Jacobian times the tangents.
+        let (_, jvp) = swing_jvp(s, k, [r[3], r[4]], r[5]);
+        assert_eq!(swing_tangent(s, k, [r[3], r[4]], r[5]), jvp);
+    }
+}

@@ -189,12 +189,13 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
             let from_block = context
                 .hessian
                 .filter(|_| args.hessian.is_none() && matches!(lowered.output, Output::Scalar(_)));
+            let scalar_output = matches!(lowered.output, Output::Scalar(_));
             let asked = args.hessian.as_ref().or(from_block);
             let jvp = companions.jvp(lowered, asked.is_some());
             let second = asked.map(|asked| {
                 let made = match &jvp {
                     Ok(jvp) => jvp.tangent_function.clone().and_then(|tangent| {
-                        crate::second_order::companions(&companions, tangent, context)
+                        crate::second_order::companions(&companions, tangent, context, scalar_output)
                     }),
                     Err(why) => Err(*why),
                 };

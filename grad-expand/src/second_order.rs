@@ -29,6 +29,7 @@ pub fn companions(
     companions: &Companions,
     tangent: syn::ItemFn,
     context: &Context,
+    scalar_output: bool,
 ) -> Result<TokenStream, &'static str> {
     let wrt: Vec<&proc_macro2::Ident> = companions
         .signature
@@ -49,7 +50,13 @@ pub fn companions(
     if expansion.has_errors {
         return Err("its tangent sweep uses a construct that grad cannot differentiate again");
     }
-    let public = companions.hvp_and_hessian(&name);
+    // The Hessian of an array output would be a tensor of the third order: such a function
+    // has second order for its callers alone.
+    let public = if scalar_output {
+        companions.hvp_and_hessian(&name)
+    } else {
+        TokenStream::new()
+    };
     let tokens = expansion.into_tokens();
     Ok(quote!(#tokens #for_callers #public))
 }

@@ -85,8 +85,7 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
 
 /// Why a sweep that takes its calls' tangents from the callees' `_tangent` functions (for
 /// second order, `TangentSweep::callee_tangents`) cannot be written: a call with a
-/// differentiated value that returns an array or a tuple, whose callee has no tangent
-/// function; a collected `Vec`.
+/// differentiated value that returns a tuple; a constant slice passed on; a collected `Vec`.
 pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     // A constant slice, or a constant part of an array, has no tangent to pass on, and a
     // zero one would have to be allocated at its run-time length.
@@ -111,10 +110,10 @@ pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     if graph
         .arrays
         .iter()
-        .any(|array| array.active && matches!(array.init, ArrayInit::Call { .. }))
+        .any(|array| array.active && matches!(array.init, ArrayInit::Call { tuple: true, .. }))
     {
         return Some(
-            "it calls a function that returns an array or a tuple, and second derivatives compose only through calls that return one float",
+            "it calls a function that returns a tuple, and second derivatives compose only through calls that return a float or an array",
         );
     }
     // The tangent of a collected `Vec` is written with a runtime helper the second pass
@@ -610,6 +609,11 @@ impl Walk<'_, '_> {
                 quote!(::grad::__private::One::one()),
             ),
         };
+        // With second order, the callee's own tangent function, an array as the call's value
+        // is, which the second pass differentiates through its `_tangent_vjp`.
+        if self.sweep.callee_tangents && !tuple {
+            return Some(self.callee_tangent_call(path, args, span));
+        }
         let value = array_name(graph, id);
         // The entries are named after the array's id: any name will do, since each is
         // scoped to its element's block.
@@ -656,9 +660,19 @@ impl Walk<'_, '_> {
         path: &syn::Path,
         args: &[crate::graph::CallArg],
     ) -> TokenStream {
+        let span = self.sweep.graph.node(id).span;
+        self.callee_tangent_call(path, args, span)
+    }
+
+    /// `g_tangent(args.., tangents..)` of a call, whatever it returns.
+    fn callee_tangent_call(
+        &mut self,
+        path: &syn::Path,
+        args: &[crate::graph::CallArg],
+        span: proc_macro2::Span,
+    ) -> TokenStream {
         use crate::graph::CallArg;
         let graph = self.sweep.graph;
-        let span = graph.node(id).span;
         let mut inputs = Vec::new();
         let mut tangents = Vec::new();
         for arg in args {

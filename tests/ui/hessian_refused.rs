@@ -1,15 +1,15 @@
 use grad::differentiable;
 
 #[differentiable]
-fn inner(x: f64) -> [f64; 2] {
-    [x.sin(), x.cos()]
+fn inner(x: f64) -> (f64, f64) {
+    (x.sin(), x.cos())
 }
 
-// Second derivatives compose only through calls that return one float.
+// Second derivatives compose only through calls that return a float or an array.
 #[differentiable(hessian)]
 fn outer(x: f64, y: f64) -> f64 {
-    let p = inner(x * y);
-    p[0] + y
+    let (p, _) = inner(x * y);
+    p + y
 }
 
 // Second derivatives are for functions of one float output.
