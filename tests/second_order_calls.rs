@@ -366,3 +366,52 @@ fn calls_returning_arrays_in_second_order() {
         assert_eq!(swing_tangent(s, k, [r[3], r[4]], r[5]), jvp);
     }
 }
+
+// ----- calls returning tuples -----
+
+#[differentiable(hessian)]
+fn polar_step(r: f64, theta: f64) -> (f64, f64) {
+    (r * theta.cos(), r * theta.sin() + theta)
+}
+
+#[differentiable(hessian)]
+fn polar_energy(r: f64, theta: f64) -> f64 {
+    let (x, y) = polar_step(r, theta * r);
+    let p: (f64, f64) = polar_step(x, y);
+    x * y + p.0 * p.1.sin()
+}
+
+fn polar_step_mirror<D: DualNum<f64> + Copy>(r: D, theta: D) -> (D, D) {
+    (r * theta.cos(), r * theta.sin() + theta)
+}
+
+fn polar_energy_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (x, y) = polar_step_mirror(v[0], v[1] * v[0]);
+    let p = polar_step_mirror(x, y);
+    x * y + p.0 * p.1.sin()
+}
+
+#[test]
+fn calls_returning_tuples_in_second_order() {
+    let mut next = xorshift(0x7a91);
+    for _ in 0..30 {
+        let r = random(&mut next, 4);
+        let expected = hyper_hessian(polar_energy_mirror, &r[..2]);
+        let ((hrr, hrt), (htr, htt)) = polar_energy_hessian(r[0], r[1]);
+        assert!(close(hrr, expected[0][0], 1e-10) && close(htt, expected[1][1], 1e-10));
+        assert!(close(hrt, expected[0][1], 1e-10) && hrt == htr);
+        let (hvr, hvt) = polar_energy_hvp(r[0], r[1], r[2], r[3]);
+        assert!(close(
+            hvr,
+            expected[0][0] * r[2] + expected[0][1] * r[3],
+            1e-10
+        ));
+        assert!(close(
+            hvt,
+            expected[1][0] * r[2] + expected[1][1] * r[3],
+            1e-10
+        ));
+        let (_, jvp) = polar_step_jvp(r[0], r[1], r[2], r[3]);
+        assert_eq!(polar_step_tangent(r[0], r[1], r[2], r[3]), jvp);
+    }
+}

@@ -26,10 +26,8 @@ fn __cost_value_and_vjp(
 ) -> f64 {
     let _ = cost;
     use ::grad::pullback as __rules;
-    let __arr0 = {
-        let __tuple = polar(r, t);
-        [__tuple.0, __tuple.1]
-    };
+    let (__tuple0, __tuple1) = polar(r, t);
+    let __arr0 = [__tuple0, __tuple1];
     let __v6 = __arr0[0];
     let __v8 = __arr0[1];
     let __v9 = __v6 - px;
@@ -105,10 +103,8 @@ fn __cost_value_and_jvp(
     px_tangent: f64,
 ) -> (f64, f64) {
     use ::grad::pullback as __rules;
-    let __arr0 = {
-        let __tuple = polar(r, t);
-        [__tuple.0, __tuple.1]
-    };
+    let (__tuple0, __tuple1) = polar(r, t);
+    let __arr0 = [__tuple0, __tuple1];
     let __tan_arr0 = [
         {
             let (__d0_0, __d0_1) = ::grad::__private::Entries2::entries(

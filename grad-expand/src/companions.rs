@@ -1450,12 +1450,14 @@ impl Companions<'_> {
         let rules = names::pullback_rules();
         // A scalar function's tangent alone, as a function of its parameters and tangents:
         // its gradient in the parameters is the Hessian times the tangents (`second_order`).
-        // A function returning an array gets the tangent function too, so that callers with
-        // second order can call it (`f_tangent`, `f_tangent_vjp`), but no `f_hvp`.
-        let second_order = if !matches!(lowered.output, Output::Scalar(_) | Output::Array(_))
-            || self.signature.ret_linalg.is_some()
+        // A function returning an array or a tuple gets the tangent function too, so that
+        // callers with second order can call it (`f_tangent`, `f_tangent_vjp`), but no `f_hvp`.
+        let second_order = if !matches!(
+            lowered.output,
+            Output::Scalar(_) | Output::Array(_) | Output::Tuple(_)
+        ) || self.signature.ret_linalg.is_some()
         {
-            Err("second derivatives are for functions of one float output or an array of them")
+            Err("second derivatives are for functions of floats, arrays or tuples of them")
         } else if !self.slice_params().is_empty()
             && self.signature.differentiable().any(|p| p.linalg.is_some())
         {

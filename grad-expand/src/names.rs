@@ -12,9 +12,10 @@ fn hidden(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())
 }
 
-/// The tuple a call returns, before it is spread into an array.
-pub fn returned_tuple() -> Ident {
-    hidden("__tuple".to_string())
+/// Element `k` of a tuple a call returned, bound by a pattern before it is put in an array
+/// (each is read once, on the next statement, so one name per position will do).
+pub fn returned_element(k: usize) -> Ident {
+    hidden(format!("__tuple{k}"))
 }
 
 /// The forward-sweep value of a node.

@@ -84,8 +84,8 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
 }
 
 /// Why a sweep that takes its calls' tangents from the callees' `_tangent` functions (for
-/// second order, `TangentSweep::callee_tangents`) cannot be written: a call with a
-/// differentiated value that returns a tuple; a constant slice passed on; a collected `Vec`.
+/// second order, `TangentSweep::callee_tangents`) cannot be written: a constant slice passed
+/// on; a collected `Vec`.
 pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     // A constant slice, or a constant part of an array, has no tangent to pass on, and a
     // zero one would have to be allocated at its run-time length.
@@ -105,15 +105,6 @@ pub fn callee_tangents_unsupported(graph: &Graph) -> Option<Unsupported> {
     if constant_slice {
         return Some(
             "it passes a constant slice, or a part of a constant array, to a call: name the parameter it comes from in `wrt`",
-        );
-    }
-    if graph
-        .arrays
-        .iter()
-        .any(|array| array.active && matches!(array.init, ArrayInit::Call { tuple: true, .. }))
-    {
-        return Some(
-            "it calls a function that returns a tuple, and second derivatives compose only through calls that return a float or an array",
         );
     }
     // The tangent of a collected `Vec` is written with a runtime helper the second pass
@@ -611,8 +602,14 @@ impl Walk<'_, '_> {
         };
         // With second order, the callee's own tangent function, an array as the call's value
         // is, which the second pass differentiates through its `_tangent_vjp`.
-        if self.sweep.callee_tangents && !tuple {
-            return Some(self.callee_tangent_call(path, args, span));
+        if self.sweep.callee_tangents {
+            let call = self.callee_tangent_call(path, args, span);
+            if !tuple {
+                return Some(call);
+            }
+            // A tuple's tangent is a tuple, held as an array as the tuple is (see
+            // `array_decl_tangent`).
+            return Some(call);
         }
         let value = array_name(graph, id);
         // The entries are named after the array's id: any name will do, since each is
@@ -756,7 +753,20 @@ impl Walk<'_, '_> {
                 quote!(#source[#index])
             }
             ArrayInit::Call { path, args, tuple } => {
-                self.array_call_tangent(id, path, args, *tuple)?
+                let init = self.array_call_tangent(id, path, args, *tuple)?;
+                if *tuple && self.sweep.callee_tangents {
+                    // `g_tangent` returns a tuple: bound by a pattern, which the second pass
+                    // reads as a call returning a tuple.
+                    let elements: Vec<proc_macro2::Ident> = (0..crate::graph::tuple_len(&array.ty))
+                        .map(names::returned_element)
+                        .collect();
+                    let mutability = array.written.then(|| quote!(mut));
+                    return Some(quote_spanned! {span=>
+                        let (#(#elements,)*) = #init;
+                        let #mutability #name = [#(#elements),*];
+                    });
+                }
+                init
             }
             // A collected `Vec` starts as copies of one value, and so does its tangent.
             ArrayInit::Heap { value, len } => {

@@ -1,21 +1,9 @@
 use grad::differentiable;
 
-#[differentiable]
-fn inner(x: f64) -> (f64, f64) {
-    (x.sin(), x.cos())
-}
-
-// Second derivatives compose only through calls that return a float or an array.
+// Second derivatives of a nalgebra value are not given yet.
 #[differentiable(hessian)]
-fn outer(x: f64, y: f64) -> f64 {
-    let (p, _) = inner(x * y);
-    p + y
-}
-
-// Second derivatives are for functions of one float output.
-#[differentiable(hessian)]
-fn pair(x: f64) -> (f64, f64) {
-    (x.sin(), x.cos())
+fn tip(q: grad::nalgebra::Vector2<f64>) -> grad::nalgebra::Vector2<f64> {
+    grad::nalgebra::Vector2::new(q.x.cos(), q.y.sin())
 }
 
 // `hessian` is given once.
