@@ -375,7 +375,8 @@ fn build_crate(dir: &Path, config: &Config, source: &str) -> Build {
 }
 
 pub fn run(target: &Path) -> Results {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // grad's own manifest, at the workspace's root.
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let dir = target.join("compile-bench");
     let cases_dir = dir.join("cases");
     std::fs::create_dir_all(&cases_dir).expect("create target/compile-bench");

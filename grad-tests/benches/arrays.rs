@@ -1,6 +1,6 @@
 //! Elementwise vector functions: their vjp must scale like N, not N².
 //!
-//! Run with `cargo bench --bench arrays`; compare `vjp/1024` with `vjp/4096` (≈ 4×).
+//! Run with `cargo bench -p grad-tests --bench arrays`; compare `vjp/1024` with `vjp/4096` (≈ 4×).
 
 use criterion::{BenchmarkId, Criterion, black_box, criterion_group, criterion_main};
 use grad::differentiable;

@@ -3,7 +3,7 @@
 //! the gradient of the reach cost with respect to the joint angles (and the link lengths, and
 //! the target) as nalgebra values, and gradient descent moves the tip onto the target.
 //!
-//! `cargo run --release --example arm_nalgebra`
+//! `cargo run --release -p grad-tests --example arm_nalgebra`
 
 use grad::differentiable;
 use grad::nalgebra::{Matrix3, Vector3};

@@ -3,7 +3,7 @@
 //! `norm_squared`), and a dense layer whose parameters are a struct deriving
 //! `grad::Differentiable`.
 //!
-//! Run with `cargo bench --bench organised`.
+//! Run with `cargo bench -p grad-tests --bench organised`.
 
 // Index loops are how the layer is written, by hand and for grad alike.
 #![allow(clippy::needless_range_loop)]
@@ -13,7 +13,7 @@ use grad::nalgebra::{Matrix3, Vector3};
 use grad::{Differentiable, differentiable};
 use num_dual::{Dual64, DualNum};
 
-/// The squared distance from the arm's tip to the target (`examples/arm_nalgebra.rs`).
+/// The squared distance from the arm's tip to the target (`grad-tests/examples/arm_nalgebra.rs`).
 #[differentiable(wrt(q))]
 fn reach_cost(q: Vector3<f64>, lengths: Vector3<f64>, target: Vector3<f64>) -> f64 {
     let (c0, s0) = (q.x.cos(), q.x.sin());

@@ -4,7 +4,7 @@
 //! of two, and the dense Hessian of the generic Rosenbrock at 10 and 100 inputs; and `f_jvp`
 //! against the primal and num-dual on every function of the gradient suite (`jvp_suite`).
 //!
-//! Run with `cargo bench --bench second_order`.
+//! Run with `cargo bench -p grad-tests --bench second_order`.
 
 // Index loops are how Rosenbrock is written, by hand and for grad alike.
 #![allow(clippy::needless_range_loop)]

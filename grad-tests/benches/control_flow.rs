@@ -1,7 +1,7 @@
 //! Loops: a 1,000-step recurrence and a 10,000-term accumulation, each as the primal alone,
 //! grad's gradient, and a careful hand-written gradient.
 //!
-//! Run with `cargo bench --bench control_flow`.
+//! Run with `cargo bench -p grad-tests --bench control_flow`.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use grad::differentiable;

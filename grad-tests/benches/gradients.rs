@@ -3,9 +3,9 @@
 //! tape-based reverse mode of the `reverse` crate, on seven functions; then a compile-time
 //! benchmark of the macro itself. It writes `BENCHMARKS.md` at the repository root.
 //!
-//! Run with `cargo bench --bench gradients` (a few minutes). `GRAD_BENCH_COMPILE=0` skips the
+//! Run with `cargo bench -p grad-tests --bench gradients` (a few minutes). `GRAD_BENCH_COMPILE=0` skips the
 //! compile-time section and keeps the one saved by the last run that did it. A name filter
-//! (`cargo bench --bench gradients -- rosenbrock`) runs only the matching benchmarks; the
+//! (`cargo bench -p grad-tests --bench gradients -- rosenbrock`) runs only the matching benchmarks; the
 //! report then marks the others as not run.
 //!
 //! Every peer's gradient is checked against the hand-written one before anything is timed
@@ -13,7 +13,7 @@
 //! gradient stops the run instead of being timed.
 //!
 //! This file is the entry: `main` and the list of benchmarks. The parts are in
-//! `benches/gradients/`: `functions/` (one module per function: the primal, the hand-written
+//! `grad-tests/benches/gradients/`: `functions/` (one module per function: the primal, the hand-written
 //! gradient, the num-dual and tape versions), `peers.rs` (the generic peers), `measure.rs`
 //! (the suite, and the check-then-time step every function goes through), `suite.rs` (each
 //! function's inputs and peers), `compile_time.rs` and `report.rs`.
@@ -21,7 +21,7 @@
 // The models are written with index loops, the way the math is written.
 #![allow(clippy::needless_range_loop)]
 
-// Files directly in `benches/` would be bench targets of their own; these are in a
+// Files directly in `grad-tests/benches/` would be bench targets of their own; these are in a
 // subdirectory, which cargo does not scan, and named by path.
 #[path = "gradients/compile_time.rs"]
 mod compile_time;
@@ -102,7 +102,7 @@ fn main() {
             markdown.push_str(&section);
         }
     }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md"));
     std::fs::write(&path, markdown).expect("write BENCHMARKS.md");
     println!("wrote {}", path.display());
 }

@@ -4,7 +4,7 @@
 //! with element writes, with num-dual's forward mode as a peer, and a smoothness penalty
 //! written with `windows` and a sub-slice against its hand-written gradient.
 //!
-//! Run with `cargo bench --bench idioms`.
+//! Run with `cargo bench -p grad-tests --bench idioms`.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use grad::differentiable;

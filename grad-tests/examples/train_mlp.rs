@@ -5,14 +5,14 @@
 //! the mean loss of a mini-batch; grad writes its gradient with respect to every weight matrix
 //! and bias vector at compile time, and plain mini-batch gradient descent does the rest.
 //!
-//! The 150 flowers (`examples/data/iris.csv`) are split, stratified, into 120 for training and
+//! The 150 flowers (`grad-tests/examples/data/iris.csv`) are split, stratified, into 120 for training and
 //! 30 held out. Everything random (the split, the initial weights, the shuffles) comes from a
 //! seeded xorshift generator, so every run prints the same numbers. The run checks the gradient
 //! against finite differences once, shows a progress bar on a terminal, prints the training loss
 //! every 10th epoch and the held-out accuracy, asserts that accuracy is at least 95%, and writes
 //! the loss curve to `target/train_mlp_loss.png`.
 //!
-//! Run with `cargo run --release --example train_mlp`.
+//! Run with `cargo run --release -p grad-tests --example train_mlp`.
 
 // The model is written with index loops, the way the math is written.
 #![allow(clippy::needless_range_loop)]
@@ -392,9 +392,12 @@ fn main() {
         held_out.len()
     );
 
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-    std::fs::create_dir_all(&dir).expect("create target/");
-    let png = dir.join("train_mlp_loss.png");
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target"));
+    std::fs::create_dir_all(dir).expect("create target/");
+    let png = dir
+        .canonicalize()
+        .expect("the target directory")
+        .join("train_mlp_loss.png");
     plot_loss(&losses, &png).expect("plot the loss curve");
     println!(
         "loss curve written to {} (x: epochs 1 to {EPOCHS}, y: loss 0 to {:.3}, grid at tenths)",

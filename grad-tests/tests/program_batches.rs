@@ -147,8 +147,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 impl Config {
     fn from_env() -> Config {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let lock = fs::read_to_string(manifest.join("Cargo.lock")).expect("read Cargo.lock");
+        let lock = fs::read_to_string(workspace().join("Cargo.lock")).expect("read Cargo.lock");
         let locked = |name: &str| {
             lock.split("[[package]]")
                 .find(|p| p.contains(&format!("name = \"{name}\"")))
@@ -418,9 +417,14 @@ enum Built {
     Errors(Vec<Diag>, String),
 }
 
+/// The workspace's root, where grad's own manifest and `Cargo.lock` are.
+fn workspace() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
 fn write_crate(cfg: &Config, dir: &Path, name: &str, programs: &str, main: &str) {
     fs::create_dir_all(dir.join("src")).expect("create a crate directory");
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = workspace();
     let toml = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          # Not a member of grad's workspace.\n[workspace]\n\n\
