@@ -413,7 +413,9 @@ pub fn target_directory() -> PathBuf {
     std::env::current_exe()
         .ok()
         .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).to_path_buf())
+        .unwrap_or_else(|| {
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).to_path_buf()
+        })
 }
 
 /// The median time per iteration, in ns, from criterion's `estimates.json`, if this run wrote
