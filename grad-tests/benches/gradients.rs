@@ -103,6 +103,6 @@ fn main() {
         }
     }
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md"));
-    std::fs::write(&path, markdown).expect("write BENCHMARKS.md");
+    std::fs::write(path, markdown).expect("write BENCHMARKS.md");
     println!("wrote {}", path.display());
 }
