@@ -42,7 +42,7 @@ fn __recur_value_and_vjp(
         __carry0_0 = ((__v11.sin()) + __v10);
     }
     let __v14 = __carry0_0;
-    let mut __adj_arr0 = ::grad::__private::slice_adjoint(xs_grad, xs.len());
+    let mut __adj_arr0 = ::grad::__private::slice_buffer(xs_grad, xs.len());
     let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = 0.0_f64;
     for (&(__v7,), __v9) in __tape0[..].iter().rev().zip((0..xs.len()).rev()) {
@@ -98,6 +98,7 @@ fn recur_vjp(a: f64, xs: &[f64], upstream: f64) -> (f64, ::grad::__private::Vec<
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn recur_grad_into(a: f64, xs: &[f64], xs_grad: &mut [f64]) -> f64 {
+    ::grad::__private::slice_adjoint(xs_grad, xs.len());
     let mut __rest = 0.0_f64;
     __recur_value_and_vjp(a, xs, xs_grad, 1.0_f64, &mut __rest);
     __rest

@@ -38,7 +38,7 @@ fn __interior_value_and_vjp(
         __carry0_0 = (__v15 + (__v19 * __v19));
     }
     let __v22 = __carry0_0;
-    let mut __adj_arr0 = ::grad::__private::slice_adjoint(x_grad, x.len());
+    let mut __adj_arr0 = ::grad::__private::slice_buffer(x_grad, x.len());
     let mut __carry_adj0_0 = (__upstream * k);
     for __v17 in (0..__v9).rev() {
         let __v18 = 1 + __v17;
@@ -92,6 +92,7 @@ fn interior_vjp(x: &[f64], k: f64, upstream: f64) -> (::grad::__private::Vec<f64
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn interior_grad_into(x: &[f64], k: f64, x_grad: &mut [f64]) -> f64 {
+    ::grad::__private::slice_adjoint(x_grad, x.len());
     let mut __rest = 0.0_f64;
     __interior_value_and_vjp(x, k, x_grad, 1.0_f64, &mut __rest);
     __rest

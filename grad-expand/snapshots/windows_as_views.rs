@@ -38,7 +38,7 @@ fn __roughness_value_and_vjp(
         __carry0_0 = (__v12 + __v26);
     }
     let __v28 = __carry0_0;
-    let mut __adj_arr0 = ::grad::__private::slice_adjoint(xs_grad, xs.len());
+    let mut __adj_arr0 = ::grad::__private::slice_buffer(xs_grad, xs.len());
     let mut __carry_adj0_0 = __upstream;
     for __v14 in (0..__v7).rev() {
         let __v20 = __v14 + 1;
@@ -93,6 +93,7 @@ fn roughness_vjp(xs: &[f64], upstream: f64) -> ::grad::__private::Vec<f64> {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn roughness_grad_into(xs: &[f64], xs_grad: &mut [f64]) -> () {
+    ::grad::__private::slice_adjoint(xs_grad, xs.len());
     let mut __rest = ();
     __roughness_value_and_vjp(xs, xs_grad, 1.0_f64, &mut __rest);
     __rest

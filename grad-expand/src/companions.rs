@@ -113,6 +113,24 @@ fn slice_zeros(param: &Param) -> TokenStream {
     }
 }
 
+/// The caller's buffer for a slice parameter's gradient in `f_grad_into`, checked against
+/// the parameter's shape and zeroed, as the core expects its buffers.
+fn zero_buffer(param: &Param) -> TokenStream {
+    let ident = &param.ident;
+    let buffer = names::slice_gradient(ident);
+    match &param.class {
+        Ty::Slice(elem) => match &**elem {
+            Ty::Array(..) => {
+                let zero = zeros(elem);
+                quote!(::grad::__private::slice_adjoint_filled(#buffer, #ident.len(), #zero))
+            }
+            Ty::Slice(_) => quote!(::grad::__private::ragged_adjoint(#buffer, &#ident)),
+            _ => quote!(::grad::__private::slice_adjoint(#buffer, #ident.len())),
+        },
+        _ => quote!(::grad::__private::slice_adjoint(#buffer, #ident.len())),
+    }
+}
+
 /// One item alone, several as a tuple: how the companions group entries, types and names.
 /// A Jacobian of unrolled vjps: `let (__row0_k, __row1_k, ..) = #row;` for each output `k`'s
 /// vjp `rows[k]`, and for each of `entries` parameters the names of its rows, in order.
@@ -520,7 +538,8 @@ impl Companions<'_> {
             quote!(::core::unimplemented!())
         } else {
             let returned = self.regroup(quote!(#rest));
-            quote!(let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #returned)
+            let zero_buffers = slices.iter().map(|p| zero_buffer(p));
+            quote!(#(#zero_buffers;)* let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #returned)
         };
         let grad_name = names::companion(name, "grad");
         let value_name = names::companion(name, "value_and_grad");

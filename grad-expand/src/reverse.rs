@@ -322,16 +322,14 @@ impl<'g> Sweep<'g> {
                 } else if let (ArrayInit::Param { ident, .. }, Ty::Slice(elem)) =
                     (&array.init, &array.ty)
                 {
-                    // A slice's gradient goes into the caller's buffer, zeroed first.
+                    // A slice's gradient goes into the buffer the companion hands over, zeros
+                    // already (`f_grad_into` zeroes its caller's; the others allocate zeros),
+                    // so that it is filled once.
                     let buffer = names::slice_gradient(ident);
                     match &**elem {
-                        Ty::Array(..) => {
-                            let zero = zeros(elem);
-                            quote!(::grad::__private::slice_adjoint_filled(#buffer, #ident.len(), #zero))
-                        }
                         // `&[Vec<f64>]`: a buffer of rows as long as the parameter's.
-                        Ty::Slice(_) => quote!(::grad::__private::ragged_adjoint(#buffer, &#ident)),
-                        _ => quote!(::grad::__private::slice_adjoint(#buffer, #ident.len())),
+                        Ty::Slice(_) => quote!(::grad::__private::ragged_buffer(#buffer, &#ident)),
+                        _ => quote!(::grad::__private::slice_buffer(#buffer, #ident.len())),
                     }
                 } else if let (ArrayInit::Heap { len, .. }, Ty::Slice(elem)) =
                     (&array.init, &array.ty)

@@ -307,6 +307,42 @@ pub mod __private {
         buffer
     }
 
+    /// A slice's gradient buffer as the core adds into it: checked against the parameter's
+    /// length (which also lets the compiler drop the bounds checks of the core's writes),
+    /// and not zeroed, since the companions hand the core zeros already (`f_grad_into`
+    /// zeroes its caller's buffer with `slice_adjoint`).
+    #[inline(always)]
+    pub fn slice_buffer<T>(buffer: &mut [T], len: usize) -> &mut [T] {
+        assert_eq!(
+            buffer.len(),
+            len,
+            "a gradient buffer must have the length of its slice parameter"
+        );
+        buffer
+    }
+
+    /// A slice of rows' gradient buffer as the core adds into it: checked against the
+    /// parameter's shape, not zeroed (see `slice_buffer`).
+    #[inline]
+    pub fn ragged_buffer<'b, T, B: AsMut<[T]>, R: AsRef<[T]>>(
+        buffer: &'b mut [B],
+        rows: &[R],
+    ) -> &'b mut [B] {
+        assert_eq!(
+            buffer.len(),
+            rows.len(),
+            "a gradient buffer must have the length of its slice parameter"
+        );
+        for (row, like) in buffer.iter_mut().zip(rows) {
+            assert_eq!(
+                row.as_mut().len(),
+                like.as_ref().len(),
+                "each row of a gradient buffer must have the length of its parameter's row"
+            );
+        }
+        buffer
+    }
+
     /// A zeroed gradient for a slice parameter of length `len`.
     #[cfg(feature = "alloc")]
     #[inline]
