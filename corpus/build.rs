@@ -484,6 +484,12 @@ fn companions(text: &str, item: &syn::ItemFn, array_callees: &BTreeSet<String>) 
     let has_second = |suffix: &str| with_hessian.contains(&format!("{name}_{suffix}"));
     let hvp = if has_second("hvp") {
         Ok(())
+    } else if has_second("tangent_vjp") {
+        // A function returning an array or a tuple: second order for its callers alone.
+        Err(
+            "a vector output: `hessian` gives its callers `_tangent` and `_tangent_vjp`, no `_hvp`"
+                .to_string(),
+        )
     } else {
         let message = errors
             .iter()

@@ -2,7 +2,9 @@
 //! against the same function written in `f64` and against its hand-written gradient, an
 //! RK4 integrator that assigns its whole state each step against the same integrator written
 //! with element writes, with num-dual's forward mode as a peer, and a smoothness penalty
-//! written with `windows` and a sub-slice against its hand-written gradient.
+//! written with `windows` and a sub-slice against its hand-written gradient; and issue 19's
+//! sum-of-map functions over slices and arrays (`sum_of_map_1000`), each against the one-pass
+//! gradient written beside such code (`p.iter().map(|x| 2.0 * x).collect()`).
 //!
 //! Run with `cargo bench -p grad-tests --bench idioms`.
 
@@ -98,6 +100,67 @@ fn smoothness_by_hand(x: &[f64], lambda: f64, g: &mut [f64]) -> f64 {
     dlambda
 }
 
+// ----- Sums of maps over a slice or an array, as iterator-style code writes them -----
+
+#[differentiable]
+fn squares(p: &[f64]) -> f64 {
+    p.iter().map(|x| x.powi(2)).sum()
+}
+
+fn squares_by_hand(p: &[f64]) -> Vec<f64> {
+    p.iter().map(|x| 2.0 * x).collect()
+}
+
+#[differentiable]
+fn quartic(p: &[f64]) -> f64 {
+    p.iter()
+        .map(|x| 0.5 * x.powi(4) - 2.0 * x.powi(2) + 0.3 * x)
+        .sum()
+}
+
+fn quartic_by_hand(p: &[f64]) -> Vec<f64> {
+    p.iter().map(|x| 2.0 * x.powi(3) - 4.0 * x + 0.3).collect()
+}
+
+#[differentiable]
+fn exp_ln(p: &[f64]) -> f64 {
+    p.iter().map(|x| (-x).exp() + (1.0 + x * x).ln()).sum()
+}
+
+fn exp_ln_by_hand(p: &[f64]) -> Vec<f64> {
+    p.iter()
+        .map(|x| -(-x).exp() + 2.0 * x / (1.0 + x * x))
+        .collect()
+}
+
+#[differentiable(wrt(w))]
+fn dot(w: &[f64], x: &[f64]) -> f64 {
+    w.iter().zip(x).map(|(a, b)| a * b).sum()
+}
+
+fn dot_by_hand(_w: &[f64], x: &[f64]) -> Vec<f64> {
+    x.to_vec()
+}
+
+#[differentiable]
+fn squares_array(p: &[f64; N]) -> f64 {
+    p.iter().map(|x| x.powi(2)).sum()
+}
+
+fn squares_array_by_hand(p: &[f64; N]) -> [f64; N] {
+    p.map(|x| 2.0 * x)
+}
+
+fn assert_entries_close(name: &str, got: &[f64], hand: &[f64]) {
+    assert_eq!(got.len(), hand.len(), "{name}");
+    for (a, b) in got.iter().zip(hand) {
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "{name}: {a} vs {b}"
+        );
+    }
+}
+
 fn check() {
     let p: Vec<f64> = (0..N).map(|i| (i as f64 * 0.37).sin()).collect();
     let hand = bowl_by_hand(&p);
@@ -112,6 +175,17 @@ fn check() {
             );
         }
     }
+    let x: Vec<f64> = (0..N).map(|i| (i as f64 * 0.11).cos()).collect();
+    let array: [f64; N] = std::array::from_fn(|i| p[i]);
+    assert_entries_close("squares", &squares_grad(&p), &squares_by_hand(&p));
+    assert_entries_close("quartic", &quartic_grad(&p), &quartic_by_hand(&p));
+    assert_entries_close("exp_ln", &exp_ln_grad(&p), &exp_ln_by_hand(&p));
+    assert_entries_close("dot", &dot_grad(&p, &x), &dot_by_hand(&p, &x));
+    assert_entries_close(
+        "squares_array",
+        &squares_array_grad(&array),
+        &squares_array_by_hand(&array),
+    );
     let mut hand = vec![0.0; N];
     let dlambda = smoothness_by_hand(&p, 0.3, &mut hand);
     let mut g = vec![0.0; N];
@@ -147,6 +221,37 @@ fn idioms(cr: &mut Criterion) {
     group.bench_function("grad_f64", |b| b.iter(|| bowl_f64_grad(black_box(&p))));
     group.bench_function("grad_num_traits", |b| {
         b.iter(|| bowl_generic_grad(black_box(&p)))
+    });
+    group.finish();
+    let x: Vec<f64> = (0..N).map(|i| (i as f64 * 0.11).cos()).collect();
+    let array: [f64; N] = std::array::from_fn(|i| p[i]);
+    let mut group = cr.benchmark_group("sum_of_map_1000");
+    let mut buffer = vec![0.0; N];
+    group.bench_function("squares/primal", |b| b.iter(|| squares(black_box(&p))));
+    group.bench_function("squares/hand", |b| {
+        b.iter(|| squares_by_hand(black_box(&p)))
+    });
+    group.bench_function("squares/grad", |b| b.iter(|| squares_grad(black_box(&p))));
+    group.bench_function("squares/grad_into", |b| {
+        b.iter(|| squares_grad_into(black_box(&p), &mut buffer))
+    });
+    group.bench_function("quartic/hand", |b| {
+        b.iter(|| quartic_by_hand(black_box(&p)))
+    });
+    group.bench_function("quartic/grad", |b| b.iter(|| quartic_grad(black_box(&p))));
+    group.bench_function("exp_ln/hand", |b| b.iter(|| exp_ln_by_hand(black_box(&p))));
+    group.bench_function("exp_ln/grad", |b| b.iter(|| exp_ln_grad(black_box(&p))));
+    group.bench_function("dot/hand", |b| {
+        b.iter(|| dot_by_hand(black_box(&p), black_box(&x)))
+    });
+    group.bench_function("dot/grad", |b| {
+        b.iter(|| dot_grad(black_box(&p), black_box(&x)))
+    });
+    group.bench_function("squares_array/hand", |b| {
+        b.iter(|| squares_array_by_hand(black_box(&array)))
+    });
+    group.bench_function("squares_array/grad", |b| {
+        b.iter(|| squares_array_grad(black_box(&array)))
     });
     group.finish();
     let mut group = cr.benchmark_group("smoothness_1000");
