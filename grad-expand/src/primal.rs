@@ -529,17 +529,14 @@ impl<'a> Forward<'a> {
                 let spelled: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
                 let call = crate::spell::call(path, args, spelled, span);
                 if *tuple {
-                    // Bound by a pattern, which a second pass (the tangent function's
-                    // gradient) reads as a call returning a tuple, as it reads the user's.
-                    let elements: Vec<proc_macro2::Ident> = (0..crate::graph::tuple_len(&array.ty))
-                        .map(names::returned_element)
-                        .collect();
-                    let name = names::array(id);
-                    let mutability = array.written.then(|| quote!(mut));
-                    return Some(quote_spanned! {span=>
-                        let (#(#elements,)*) = #call;
-                        let #mutability #name = [#(#elements),*];
-                    });
+                    let len = crate::graph::tuple_len(&array.ty);
+                    return Some(crate::spell::tuple_into_array(
+                        &name,
+                        array.written,
+                        call,
+                        len,
+                        span,
+                    ));
                 } else {
                     call
                 }

@@ -4,7 +4,7 @@
 use crate::graph::{ArrayId, ArrayInit, FloatTy, Graph, Loop, LoopHeader, Op, Ty, ValueId};
 use crate::names;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 /// How generated code refers to a node's forward value: the parameter's name, the constant
 /// itself, or the node's local.
@@ -206,6 +206,25 @@ pub fn view_part(graph: &Graph, id: ArrayId) -> TokenStream {
     };
     let end = end.map(|end| operand(graph, end));
     quote!(#([#prefix])* [#start..#end])
+}
+
+/// `let (e0, e1, ..) = call; let name = [e0, e1, ..];`: a tuple a call returns, held as an
+/// array, as the primal and the tangent sweep spell it. Bound by a pattern, which a second
+/// pass (the tangent function's gradient) reads as a call returning a tuple, as it reads the
+/// user's own `let (a, b) = g(..);`.
+pub fn tuple_into_array(
+    name: &proc_macro2::Ident,
+    mutable: bool,
+    call: TokenStream,
+    len: usize,
+    span: proc_macro2::Span,
+) -> TokenStream {
+    let elements: Vec<proc_macro2::Ident> = (0..len).map(names::returned_element).collect();
+    let mutability = mutable.then(|| quote!(mut));
+    quote_spanned! {span=>
+        let (#(#elements,)*) = #call;
+        let #mutability #name = [#(#elements),*];
+    }
 }
 
 /// Whether a view is a whole row of its source (`p[i]`), not a range of one.

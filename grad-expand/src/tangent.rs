@@ -262,7 +262,6 @@ impl<'a> TangentSweep<'a> {
         })
     }
 
-    /// The tangent of an array: its own, or zeros of its shape for an inactive one.
     /// The tangent of an array passed to a call: the array's own, or for a part of another
     /// (`&x[1..]`, a row `p[i]`) the same part of the other's tangent, spelled as
     /// `spell::passed_array` spells the part.
@@ -279,6 +278,7 @@ impl<'a> TangentSweep<'a> {
         }
     }
 
+    /// The tangent of an array: its own, or zeros of its shape for an inactive one.
     fn array_tangent(&self, id: ArrayId) -> TokenStream {
         let array = self.graph.array(id);
         if !array.active {
@@ -602,14 +602,9 @@ impl Walk<'_, '_> {
         };
         // With second order, the callee's own tangent function, an array as the call's value
         // is, which the second pass differentiates through its `_tangent_vjp`.
+        // (A tuple's tangent is then a tuple, held as an array by `array_decl_tangent`.)
         if self.sweep.callee_tangents {
-            let call = self.callee_tangent_call(path, args, span);
-            if !tuple {
-                return Some(call);
-            }
-            // A tuple's tangent is a tuple, held as an array as the tuple is (see
-            // `array_decl_tangent`).
-            return Some(call);
+            return Some(self.callee_tangent_call(path, args, span));
         }
         let value = array_name(graph, id);
         // The entries are named after the array's id: any name will do, since each is
@@ -755,16 +750,14 @@ impl Walk<'_, '_> {
             ArrayInit::Call { path, args, tuple } => {
                 let init = self.array_call_tangent(id, path, args, *tuple)?;
                 if *tuple && self.sweep.callee_tangents {
-                    // `g_tangent` returns a tuple: bound by a pattern, which the second pass
-                    // reads as a call returning a tuple.
-                    let elements: Vec<proc_macro2::Ident> = (0..crate::graph::tuple_len(&array.ty))
-                        .map(names::returned_element)
-                        .collect();
-                    let mutability = array.written.then(|| quote!(mut));
-                    return Some(quote_spanned! {span=>
-                        let (#(#elements,)*) = #init;
-                        let #mutability #name = [#(#elements),*];
-                    });
+                    let len = crate::graph::tuple_len(&array.ty);
+                    return Some(crate::spell::tuple_into_array(
+                        &name,
+                        array.written,
+                        init,
+                        len,
+                        span,
+                    ));
                 }
                 init
             }

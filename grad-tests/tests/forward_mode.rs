@@ -856,6 +856,19 @@ fn rows_passed_on(points: &[[f64; 2]], a: [f64; 4]) -> f64 {
     s + chain_energy(&a[1..]) * chain_energy(&a[..2])
 }
 
+/// A part of an array the body builds and writes, passed on.
+#[differentiable(hessian)]
+fn local_part_passed_on(x: [f64; 3]) -> f64 {
+    let mut a = [x[0], x[1] * x[2], 0.0, 1.0];
+    a[2] = x[0].sin();
+    chain_energy(&a[1..]) + a[0] * chain_energy(&a[..3])
+}
+
+fn local_part_passed_on_mirror<D: DualNum<f64> + Copy>(x: &[D]) -> D {
+    let a = [x[0], x[1] * x[2], x[0].sin(), D::from(1.0)];
+    chain_energy_mirror(&a[1..]) + a[0] * chain_energy_mirror(&a[..3])
+}
+
 fn chain_energy_mirror<D: DualNum<f64> + Copy>(x: &[D]) -> D {
     let mut s = D::from(0.0);
     for i in 0..x.len() - 1 {
@@ -914,6 +927,20 @@ fn parts_of_arrays_passed_to_calls() {
             let row: f64 = (0..7).map(|j| expected[i][j] * direction[j]).sum();
             let got = if i < 6 { hvx[i] } else { hvk };
             assert!(close(got, row, 1e-11), "(Hv)[{i}]");
+        }
+        // A part of a local array that the body writes.
+        let y = [r[0], r[1], r[2]];
+        let ty = [r[3], r[4], r[5]];
+        let (value, tangent) = local_part_passed_on_jvp(y, ty);
+        assert_eq!(value, local_part_passed_on(y));
+        let dual = dual_direction(local_part_passed_on_mirror, &y, &ty);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+        let expected = hyper_hessian(local_part_passed_on_mirror, &y);
+        let hessian = local_part_passed_on_hessian(y);
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!(close(hessian[i][j], expected[i][j], 1e-11), "H[{i}][{j}]");
+            }
         }
         // Rows of a slice of arrays, and parts of an array.
         let points = [[r[14], r[15]], [r[16], r[17]], [r[18], r[19]]];
