@@ -18,7 +18,7 @@ fn check(file: &str, expected: &str) {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == expected,
-        "{} is not what tests/generate writes: run `UPDATE_GENERATED=1 cargo test --test generated_sources`",
+        "{} is not what tests/generate writes: run `UPDATE_GENERATED=1 cargo test -p grad-tests --test generated_sources`",
         path.display()
     );
 }

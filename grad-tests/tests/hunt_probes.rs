@@ -1026,7 +1026,7 @@ probe1!(
     [1.5]
 );
 
-/// Prints an expansion: `cargo test --test hunt_probes show_expansion -- --nocapture --ignored`.
+/// Prints an expansion: `cargo test -p grad-tests --test hunt_probes show_expansion -- --nocapture --ignored`.
 #[test]
 #[ignore]
 fn show_expansion() {

@@ -37,9 +37,9 @@
 //! Runs:
 //!
 //! ```sh
-//! cargo test --test program_batches -- --nocapture      # CI: 500 programs, fixed seed
-//! GRAD_FUZZ_CASES=100000 GRAD_FUZZ_SEED=0x1234 cargo test --test program_batches -- --nocapture
-//! GRAD_FUZZ_PLANT_BUG=1 GRAD_FUZZ_CASES=20 GRAD_FUZZ_SHRINK=1 cargo test --test program_batches -- --nocapture
+//! cargo test -p grad-tests --test program_batches -- --nocapture      # CI: 500 programs, fixed seed
+//! GRAD_FUZZ_CASES=100000 GRAD_FUZZ_SEED=0x1234 cargo test -p grad-tests --test program_batches -- --nocapture
+//! GRAD_FUZZ_PLANT_BUG=1 GRAD_FUZZ_CASES=20 GRAD_FUZZ_SHRINK=1 cargo test -p grad-tests --test program_batches -- --nocapture
 //! ```
 //!
 //! The second is a long run, batch after batch with progress lines; the third plants a bug
@@ -83,7 +83,7 @@
 //! `GRAD_FUZZ_HESSIAN` (programs, free, methods or in modules, ask for `hessian` and call only
 //! programs that asked for it; written where each callee got it and grad's expansion gives
 //! `prog_K_hvp`, whose `_hvp` is then checked), for instance
-//! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
+//! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test -p grad-tests --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
 //! generated crates' dependencies included, not the test's own build), about 65 s when only

@@ -1,5 +1,5 @@
 //! Every unsupported construct gives a compile error spanned on the user's code; these cases
-//! pin each message. Regenerate the .stderr files with `TRYBUILD=overwrite cargo test --test ui`
+//! pin each message. Regenerate the .stderr files with `TRYBUILD=overwrite cargo test -p grad-tests --test ui`
 //! and review the diff.
 
 #[test]
