@@ -64,6 +64,8 @@ mod vector;
 
 #[cfg(feature = "alloc")]
 mod check;
+#[cfg(feature = "alloc")]
+pub mod tape;
 
 pub use activations::*;
 #[cfg(feature = "alloc")]

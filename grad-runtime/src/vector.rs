@@ -166,9 +166,9 @@ pub fn matvec_jvp<T: Float, const M: usize, const N: usize>(
 }
 
 /// The index and value of the first largest element, or of the first NaN if there is one (so
-/// that NaN propagates); `None` for N = 0.
+/// that NaN propagates); `None` for an empty slice.
 #[inline]
-fn max_entry<T: Float, const N: usize>(z: &[T; N]) -> Option<(usize, T)> {
+fn max_entry<T: Float>(z: &[T]) -> Option<(usize, T)> {
     let mut best = (0, *z.first()?);
     for (i, &zi) in z.iter().enumerate().skip(1) {
         if best.1.is_nan() {
@@ -188,19 +188,48 @@ fn shifted_exp<T: Float>(zi: T, m: T) -> T {
     if zi == m { T::ONE } else { (zi - m).exp() }
 }
 
-/// The max-shifted exponentials eᵢ = e^(zᵢ - m) of `z`, with m = max z at index k, and
-/// Σ_{i≠k} eᵢ (the whole sum is 1 + that, since e_k = 1); `None` for N = 0.
+/// With m = max z at index k: writes the max-shifted exponentials eᵢ = e^(zᵢ - m) into `e`
+/// (of `z`'s length) and returns m and Σ_{i≠k} eᵢ (the whole sum is 1 + that, since e_k = 1);
+/// `None` for an empty `z`.
 #[inline]
-fn shifted_exps<T: Float, const N: usize>(z: [T; N]) -> Option<([T; N], T, T)> {
-    let (k, m) = max_entry(&z)?;
-    let e = z.map(|zi| shifted_exp(zi, m));
+fn shifted_exps_into<T: Float>(z: &[T], e: &mut [T]) -> Option<(T, T)> {
+    let (k, m) = max_entry(z)?;
     let mut rest = T::ZERO;
-    for (i, &ei) in e.iter().enumerate() {
+    for (i, (ei, &zi)) in e.iter_mut().zip(z).enumerate() {
+        *ei = shifted_exp(zi, m);
         if i != k {
-            rest += ei;
+            rest += *ei;
         }
     }
-    Some((e, m, rest))
+    Some((m, rest))
+}
+
+/// [`softmax`] of a slice of any length, written into `out` (of the same length): the one
+/// kernel behind the array helper and the runtime tape's `softmax`.
+#[inline]
+pub(crate) fn softmax_into<T: Float>(z: &[T], out: &mut [T]) {
+    if let Some((_, rest)) = shifted_exps_into(z, out) {
+        let total = T::ONE + rest;
+        for si in out {
+            *si /= total;
+        }
+    }
+}
+
+/// [`log_sum_exp`] of a slice of any length: the one kernel behind the array helper and the
+/// runtime tape's `log_sum_exp`.
+#[inline]
+pub(crate) fn log_sum_exp_of<T: Float>(z: &[T]) -> T {
+    let Some((k, m)) = max_entry(z) else {
+        return T::NEG_INFINITY;
+    };
+    let mut rest = T::ZERO;
+    for (i, &zi) in z.iter().enumerate() {
+        if i != k {
+            rest += shifted_exp(zi, m);
+        }
+    }
+    m + rest.ln_1p()
 }
 
 /// The softmax sᵢ = e^(zᵢ) / Σⱼ e^(zⱼ), a probability vector.
@@ -220,13 +249,9 @@ fn shifted_exps<T: Float, const N: usize>(z: [T; N]) -> Option<([T; N], T, T)> {
 /// ```
 #[inline]
 pub fn softmax<T: Float, const N: usize>(z: [T; N]) -> [T; N] {
-    match shifted_exps(z) {
-        Some((e, _, rest)) => {
-            let total = T::ONE + rest;
-            e.map(|ei| ei / total)
-        }
-        None => z,
-    }
+    let mut out = z;
+    softmax_into(&z, &mut out);
+    out
 }
 
 /// Gradient of [`softmax`]: with s = softmax(z), ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ - sⱼ), so the product with
@@ -265,10 +290,7 @@ pub fn softmax_jvp<T: Float, const N: usize>(z: [T; N], out: [T; N], dz: [T; N])
 /// ```
 #[inline]
 pub fn log_sum_exp<T: Float, const N: usize>(z: [T; N]) -> T {
-    match shifted_exps(z) {
-        Some((_, m, rest)) => m + rest.ln_1p(),
-        None => T::NEG_INFINITY,
-    }
+    log_sum_exp_of(&z)
 }
 
 /// Gradient of [`log_sum_exp`]: ∂/∂zᵢ = e^(zᵢ) / Σⱼ e^(zⱼ) = softmax(z)ᵢ, times `upstream`.
