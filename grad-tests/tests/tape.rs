@@ -59,6 +59,8 @@ fn kinks(x: f64, y: f64) -> f64 {
     x.max(y) + (x - y).abs() + grad::relu(x - 1.0) * y + x.min(y)
 }
 
+// Written as practitioners write an indexed loop.
+#[allow(clippy::needless_range_loop)]
 #[differentiable]
 fn branches_and_loops(x: [f64; 5]) -> f64 {
     let mut total = 0.0;
