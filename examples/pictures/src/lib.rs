@@ -76,21 +76,20 @@ pub fn neuron() -> Drawn {
 ///
 /// - colours it does not know (`grey50`, `grey40`) become ones it does (it draws unknown
 ///   colours black);
-/// - `style=dashed` on a node (it dashes edges only) becomes a light grey fill, so that
-///   constants still stand apart;
+/// - a dashed node (it dashes edges only: `style=dashed`, `style="rounded,dashed"`) is
+///   filled light grey instead, so that constants still stand apart;
 /// - `shape=point` (it draws any unknown shape as a circle labelled with the node's id)
 ///   becomes an empty circle.
 ///
 /// Everything else is kept: it reads `rankdir=LR`, boxes and ellipses, and `\n` in labels,
-/// and it ignores `fontname` and `fontcolor`. Subgraphs are read, their nodes and edges
-/// drawn, but clusters get no frame.
+/// and it ignores `fontname`, `fontcolor` and `peripheries`. Subgraphs are read and their
+/// nodes and edges drawn, but a cluster gets no frame and no label.
 pub fn for_layout(dot: &str) -> String {
     let mut text = String::with_capacity(dot.len());
     for line in dot.lines() {
-        let is_node = !line.contains("->") && line.trim_start().starts_with(['n', 'o']);
         let mut line = line.replace("grey50", "gray").replace("grey40", "dimgray");
-        if is_node && line.contains("style=dashed") {
-            line = line.replace("style=dashed", "style=filled, fillcolor=\"#eeeeee\"");
+        if is_node(&line) {
+            line = undashed(&line);
         }
         if line.contains("shape=point") {
             line = line.replace("shape=point", "label=\"\", shape=circle");
@@ -99,6 +98,35 @@ pub fn for_layout(dot: &str) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Whether a line of DOT declares a node: `id [..]`, not an edge nor a default.
+fn is_node(line: &str) -> bool {
+    let Some((id, _)) = line.trim_start().split_once(" [") else {
+        return false;
+    };
+    !line.contains("->") && !matches!(id, "node" | "edge" | "graph")
+}
+
+/// A node's line with a dashed style made a light grey fill.
+fn undashed(line: &str) -> String {
+    let Some(start) = line.find("style=") else {
+        return line.to_string();
+    };
+    let value_start = start + "style=".len();
+    let rest = &line[value_start..];
+    let value_len = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.find('"').map_or(rest.len(), |end| end + 2),
+        None => rest.find([',', ']']).unwrap_or(rest.len()),
+    };
+    if !rest[..value_len].contains("dashed") {
+        return line.to_string();
+    }
+    format!(
+        "{}style=filled, fillcolor=\"#eeeeee\"{}",
+        &line[..start],
+        &rest[value_len..]
+    )
 }
 
 /// The SVG picture of DOT text, laid out by `layout-rs` after [`for_layout`].
@@ -137,4 +165,16 @@ fn settled(svg: &str) -> String {
     }
     text.push_str(&svg[end..]);
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_layout;
+
+    #[test]
+    fn dashed_nodes_are_filled_and_edges_kept_dashed() {
+        let dot = "digraph g {\n    node [shape=ellipse];\n    n6 [label=\"0.0\", shape=box, style=\"rounded,dashed\", color=grey50];\n    n7 [label=\">\", style=dashed, color=grey50];\n    n8 [label=\"neg\"];\n    n6 -> n7 [style=dashed, color=grey50];\n    out8 [shape=point];\n}\n";
+        let expected = "digraph g {\n    node [shape=ellipse];\n    n6 [label=\"0.0\", shape=box, style=filled, fillcolor=\"#eeeeee\", color=gray];\n    n7 [label=\">\", style=filled, fillcolor=\"#eeeeee\", color=gray];\n    n8 [label=\"neg\"];\n    n6 -> n7 [style=dashed, color=gray];\n    out8 [label=\"\", shape=circle];\n}\n";
+        assert_eq!(for_layout(dot), expected);
+    }
 }
