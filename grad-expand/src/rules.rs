@@ -314,6 +314,23 @@ pub fn differentiable_names() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::{Derivative, RULES, Reads};
 
+    /// The runtime tape (`grad::tape`) has an operation for every rule with a derivative, so
+    /// that the two engines differentiate the same methods with the same rules.
+    #[test]
+    fn the_tape_has_every_rule() {
+        let tape_ops = include_str!("../../grad-runtime/src/tape/ops.rs");
+        for rule in RULES
+            .iter()
+            .filter(|r| r.derivative != Derivative::NotFloat)
+        {
+            assert!(
+                tape_ops.contains(&format!("=> \"{}\"", rule.name)),
+                "`{}` has no operation in grad-runtime/src/tape/ops.rs",
+                rule.name
+            );
+        }
+    }
+
     /// Each pullback's body, as written in grad-runtime, and which of `out` and its inputs it
     /// ignores (`let _ = ...;`), agrees with the table.
     #[test]
