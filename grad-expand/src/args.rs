@@ -1,5 +1,5 @@
 //! The attribute's arguments: `#[differentiable]`, `#[differentiable(wrt(x, z))]`,
-//! `#[differentiable(hessian)]`.
+//! `#[differentiable(hessian)]`, `#[differentiable(graph)]`.
 
 use crate::diagnostics::Diagnostics;
 use proc_macro2::{Ident, TokenStream};
@@ -14,6 +14,8 @@ pub struct Args {
     /// `hessian`: second order (`f_hvp`, `f_hessian`) is asked for. It is not generated
     /// unasked, since it costs a second expansion and about three times the code to check.
     pub hessian: Option<Ident>,
+    /// `graph`: `f_graph()` returns a picture of the function's expression graph (DOT).
+    pub graph: Option<Ident>,
 }
 
 pub fn parse(tokens: TokenStream, diagnostics: &mut Diagnostics) -> Args {
@@ -57,11 +59,16 @@ impl Parse for ParsedArgs {
                     errors.push(syn::Error::new_spanned(&key, "`hessian` is given twice"));
                 }
                 args.hessian = Some(key);
+            } else if key == "graph" {
+                if args.graph.is_some() {
+                    errors.push(syn::Error::new_spanned(&key, "`graph` is given twice"));
+                }
+                args.graph = Some(key);
             } else {
                 errors.push(syn::Error::new_spanned(
                     &key,
                     format!(
-                        "unknown argument `{key}` to #[differentiable]; the arguments are `wrt(param, ...)` and `hessian`"
+                        "unknown argument `{key}` to #[differentiable]; the arguments are `wrt(param, ...)`, `hessian` and `graph`"
                     ),
                 ));
                 // Skip the unknown argument's own tokens so the next error is still found.

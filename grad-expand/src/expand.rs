@@ -1,4 +1,5 @@
-//! The driver: arguments -> signature -> lowering -> reverse sweep -> emission.
+//! The driver: arguments -> signature -> lowering -> analysis (and the picture) -> reverse
+//! sweep -> emission.
 //!
 //! The user's function is always emitted unchanged, even on error, so the rest of the crate
 //! and IDEs keep working and the user sees only the real mistakes.
@@ -6,7 +7,9 @@
 use crate::companions::Companions;
 use crate::diagnostics::Diagnostics;
 use crate::graph::{Output, Ty};
-use crate::{analyze, args, blocks, generics, lower, replay, signature, structure, tuple_params};
+use crate::{
+    analyze, args, blocks, generics, lower, picture, replay, signature, structure, tuple_params,
+};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
@@ -96,6 +99,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     let mut signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
     tuple_params::check_outputs(&signature, &tuples, &mut diagnostics);
+    let mut dot = None;
     let (mut lowered, mut unfinished) = match lower::lower(
         &flat_function.block,
         &signature,
@@ -110,6 +114,10 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
                 fields_float,
                 &mut diagnostics,
             );
+            // Drawn before `replay` adds the merges that only the reverse sweep reads.
+            if args.graph.is_some() {
+                dot = Some(picture::dot(&function.sig.ident, &lowered));
+            }
             replay::export(&mut lowered.graph, &mut lowered.body);
             (Some(lowered), None)
         }
@@ -213,12 +221,17 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     let (companions, has_errors) = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
             let wrappers = companions.wrappers(false, jvp.is_some());
-            (quote!(#probes #core #wrappers #jvp #second), false)
+            let picture = args
+                .graph
+                .as_ref()
+                .map(|_| companions.graph_picture(dot.as_deref()));
+            (quote!(#probes #core #wrappers #jvp #second #picture), false)
         }
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true, false));
-            (quote!(#probes #errors #callee_checks #stubs), true)
+            let picture = args.graph.as_ref().map(|_| companions.graph_picture(None));
+            (quote!(#probes #errors #callee_checks #stubs #picture), true)
         }
     };
     Expansion {

@@ -18,6 +18,7 @@ mod iterators;
 mod linalg;
 mod lower;
 mod names;
+mod picture;
 mod primal;
 mod replay;
 mod reverse;

@@ -131,6 +131,11 @@ pub fn companion(function: &Ident, suffix: &str) -> Ident {
     format_ident!("{}_{}", function, suffix, span = function.span())
 }
 
+/// The companion that returns a picture of the function's expression graph, as DOT text.
+pub fn graph_picture(function: &Ident) -> Ident {
+    companion(function, "graph")
+}
+
 /// The one function holding the forward and reverse sweeps; the public companions are thin
 /// wrappers around it, so the sweeps are generated once.
 pub fn core(function: &Ident) -> Ident {

@@ -509,6 +509,51 @@ mod never_panics {
         Ok(())
     }
 
+    /// Every function expanded without errors has a picture, and the picture holds together.
+    fn check_pictures(args: &str, item: proc_macro2::TokenStream) -> Result<(), String> {
+        let args = proc_macro2::TokenStream::from_str(args).unwrap_or_default();
+        let expanded = std::panic::catch_unwind(|| differentiable(args, item))
+            .map_err(|_| "the expansion panicked".to_owned())?;
+        let Ok(file) = syn::parse2::<syn::File>(expanded.clone()) else {
+            return Ok(());
+        };
+        let pictures = super::pictures_in(&file);
+        if pictures.is_empty() && !expanded.to_string().contains("compile_error") {
+            return Err("no picture".to_owned());
+        }
+        pictures.iter().try_for_each(|text| {
+            super::check_picture(text).map_err(|error| format!("{error}:\n{text}"))
+        })
+    }
+
+    #[test]
+    fn mutated_functions_give_valid_pictures() {
+        let config = Config {
+            cases: 1500,
+            rng_algorithm: RngAlgorithm::ChaCha,
+            rng_seed: RngSeed::Fixed(0x0064_6f74),
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let strategy = (
+            0..SEEDS.len(),
+            prop::collection::vec((0..4usize, 0..400usize, 0..400usize), 0..4),
+            0..2usize,
+        );
+        TestRunner::new(config)
+            .run(&strategy, |(seed, edits, args)| {
+                let source = mutate(SEEDS[seed], &edits);
+                let Ok(item) = proc_macro2::TokenStream::from_str(&source) else {
+                    return Ok(());
+                };
+                let args = ["graph", "wrt(x), graph"][args];
+                let checked = check_pictures(args, item);
+                prop_assert!(checked.is_ok(), "{}:\n{source}", checked.unwrap_err());
+                Ok(())
+            })
+            .unwrap();
+    }
+
     /// The committed seed corpus of the cargo-fuzz target (`fuzz/`), and whatever it found,
     /// replayed on every test run: the first line of each file is the attribute's arguments.
     #[test]
@@ -527,7 +572,14 @@ mod never_panics {
             ) else {
                 continue;
             };
-            if let Err(message) = check_expansion(args, item) {
+            if let Err(message) = check_expansion(args.clone(), item.clone()) {
+                panic!("{message}: {}\n{text}", path.display());
+            }
+            let with_graph = match args.is_empty() {
+                true => "graph".to_owned(),
+                false => format!("{args}, graph"),
+            };
+            if let Err(message) = check_pictures(&with_graph, item) {
                 panic!("{message}: {}\n{text}", path.display());
             }
             count += 1;
@@ -741,4 +793,138 @@ fn snapshot_struct_result() {
         }
     };
     expect_file!["../snapshots/struct_result.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+/// The DOT text that the expansion's `<name>_graph()` returns.
+fn graph_picture(args: TokenStream, item: TokenStream) -> String {
+    let file: syn::File = syn::parse2(differentiable(args, item)).expect("the expansion parses");
+    pictures_in(&file)
+        .pop()
+        .expect("a `_graph` companion returning a string literal")
+}
+
+/// The strings that the `_graph` companions of an expansion return, in impl blocks and
+/// modules too.
+fn pictures_in(file: &syn::File) -> Vec<String> {
+    struct Pictures(Vec<String>);
+    impl Pictures {
+        fn add(&mut self, sig: &syn::Signature, block: &syn::Block) {
+            if let (true, Some(syn::Stmt::Expr(syn::Expr::Lit(literal), None))) = (
+                sig.ident.to_string().ends_with("_graph"),
+                block.stmts.first(),
+            ) && let syn::Lit::Str(text) = &literal.lit
+            {
+                self.0.push(text.value());
+            }
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Pictures {
+        fn visit_item_fn(&mut self, function: &'ast syn::ItemFn) {
+            self.add(&function.sig, &function.block);
+        }
+        fn visit_impl_item_fn(&mut self, function: &'ast syn::ImplItemFn) {
+            self.add(&function.sig, &function.block);
+        }
+    }
+    let mut pictures = Pictures(Vec::new());
+    syn::visit::Visit::visit_file(&mut pictures, file);
+    pictures.0
+}
+
+/// The DOT text holds together: braces balance outside labels, and every edge joins
+/// declared nodes.
+fn check_picture(text: &str) -> Result<(), String> {
+    if !text.starts_with("digraph ") {
+        return Err("it does not start with `digraph`".to_owned());
+    }
+    let (mut depth, mut in_label, mut escaped) = (0i64, false, false);
+    for c in text.chars() {
+        match (in_label, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, false, '"') => in_label = !in_label,
+            (false, _, '{') => depth += 1,
+            (false, _, '}') => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Err("a `}` closes nothing".to_owned());
+        }
+    }
+    if depth != 0 || in_label {
+        return Err(format!("unbalanced: depth {depth}, in a label: {in_label}"));
+    }
+    let mut declared = std::collections::HashSet::new();
+    let mut edges = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = line.split(' ').collect();
+        match words.as_slice() {
+            [from, "->", to, ..] => edges.push((*from, to.trim_end_matches(';'))),
+            [id, attributes, ..] if attributes.starts_with("[label=") => {
+                declared.insert(*id);
+            }
+            _ => {}
+        }
+    }
+    match edges
+        .iter()
+        .find(|(from, to)| !declared.contains(from) || !declared.contains(to))
+    {
+        Some((from, to)) => Err(format!("the edge {from} -> {to} has an undeclared end")),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn snapshot_graph_picture() {
+    // `graph`: `damped_graph()` returns the DOT text, shown after the expansion as it reads.
+    let item = quote! {
+        pub fn damped(x: f64, k: f64) -> f64 {
+            let mut y = x;
+            for _ in 0..3 {
+                y = (k * y).sin();
+            }
+            if y > 0.0 { y } else { -y }
+        }
+    };
+    let args = quote!(wrt(x), graph);
+    let picture: String = graph_picture(args.clone(), item.clone())
+        .lines()
+        .map(|line| format!("// {line}\n"))
+        .collect();
+    let both = format!(
+        "{}\n// damped_graph() returns:\n{picture}",
+        expand_pretty(args, item)
+    );
+    expect_file!["../snapshots/graph_picture.rs"].assert_eq(&both);
+}
+
+#[test]
+fn graph_labels_escape_quotes_and_backslashes() {
+    let item = quote! {
+        fn tagged(x: f64) -> f64 {
+            assert!(x > 0.0, "q\"\\");
+            x * x
+        }
+    };
+    let picture = graph_picture(quote!(graph), item);
+    assert!(
+        picture.contains(r#"[label="assert!(x > 0.0, \"q\\\"\\\\\")", style=dashed"#),
+        "{picture}"
+    );
+}
+
+#[test]
+fn graph_is_an_argument_given_once() {
+    let item = quote! {
+        fn f(x: f64) -> f64 {
+            x * x
+        }
+    };
+    let twice = differentiable(quote!(graph, graph), item.clone()).to_string();
+    assert!(twice.contains("`graph` is given twice"), "{twice}");
+    // An error leaves a stub behind, so that call sites add nothing to it.
+    assert!(twice.contains("fn f_graph"), "{twice}");
+    let without = differentiable(quote!(), item).to_string();
+    assert!(!without.contains("f_graph"), "{without}");
 }
