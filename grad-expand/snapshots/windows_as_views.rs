@@ -40,6 +40,8 @@ fn __roughness_value_and_vjp(
     let __v28 = __carry0_0;
     let mut __adj_arr0 = ::grad::__private::slice_buffer(xs_grad, xs.len());
     let mut __carry_adj0_0 = __upstream;
+    let mut __pending0 = 0.0_f64;
+    let mut __pending_at0 = ::core::option::Option::None;
     for __v14 in (0..__v7).rev() {
         let __v20 = __v14 + 1;
         let __v21 = xs[__v20];
@@ -49,8 +51,12 @@ fn __roughness_value_and_vjp(
         let __adj27 = __carry_adj0_0;
         let __adj24 = __rules::powi(__v24, 2, __v26, __adj27);
         __carry_adj0_0 = __adj27;
-        __adj_arr0[__v14] -= __adj24;
-        __adj_arr0[__v20] += __adj24;
+        __adj_arr0[__v20] += __adj24 + __pending0;
+        __pending0 = (-__adj24);
+        __pending_at0 = ::core::option::Option::Some(__v14);
+    }
+    if let ::core::option::Option::Some(__pending_at0) = __pending_at0 {
+        __adj_arr0[__pending_at0] += __pending0;
     }
     __v28
 }

@@ -183,6 +183,17 @@ pub fn tape(loop_id: usize) -> Ident {
     hidden(format!("__tape{loop_id}"))
 }
 
+/// The contribution to an array's adjoint that a neighbour-coupled loop carries to its next
+/// iteration (`reverse/neighbours.rs`).
+pub fn neighbour_pending(array: usize) -> Ident {
+    hidden(format!("__pending{array}"))
+}
+
+/// Where that carried contribution goes once the loop is over.
+pub fn neighbour_index(array: usize) -> Ident {
+    hidden(format!("__pending_at{array}"))
+}
+
 /// How many iterations a loop ran.
 pub fn count(loop_id: usize) -> Ident {
     hidden(format!("__count{loop_id}"))

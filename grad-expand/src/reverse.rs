@@ -31,6 +31,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod checks;
 mod loops;
+mod neighbours;
 mod render;
 mod shortcuts;
 

@@ -7,7 +7,7 @@
 //! values its reverse reads, on the stack when the trip count is a constant, else in one
 //! reserved `Vec`.
 
-use super::{Frame, FrameBuilder, Step, Sweep};
+use super::{Frame, FrameBuilder, Step, Sweep, neighbours};
 use crate::graph::{Loop, LoopHeader, Op, ValueId};
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
@@ -315,11 +315,37 @@ impl Sweep<'_> {
             prelude.push(quote_spanned!(span=> let #counter = #value;));
         }
         frame.tapes.insert(l.id, info);
+        let mut body = body;
+        let mut after = Vec::new();
+        if let (
+            Some(_),
+            LoopHeader::Range {
+                counter,
+                reverse: false,
+                ..
+            },
+        ) = (&direct, &l.header)
+        {
+            // The reverse runs the counter down by one per iteration.
+            match neighbours::carry_neighbours(
+                self.graph,
+                *counter,
+                std::mem::take(&mut body.steps),
+            ) {
+                Ok(carried) => {
+                    frame.steps.extend(carried.before);
+                    body.steps = carried.body;
+                    after = carried.after;
+                }
+                Err(steps) => body.steps = steps,
+            }
+        }
         frame.steps.push(Step::Loop {
             header,
             body: body.into_steps(prelude),
             region: l.body.region,
         });
+        frame.steps.extend(after);
     }
 
     /// The tape of a loop over constant bounds is a fixed-size array, unless the bounds are

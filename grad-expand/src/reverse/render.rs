@@ -53,7 +53,7 @@ pub(super) fn group_accumulations(steps: Vec<Step>) -> Vec<Step> {
 }
 
 /// Whether generated code names an array's adjoint (or the gradient that holds one).
-fn touches_array_adjoints(tokens: &TokenStream) -> bool {
+pub(super) fn touches_array_adjoints(tokens: &TokenStream) -> bool {
     tokens.clone().into_iter().any(|token| match token {
         TokenTree::Ident(ident) => names::is_array_adjoint(&ident.to_string()),
         TokenTree::Group(group) => touches_array_adjoints(&group.stream()),
