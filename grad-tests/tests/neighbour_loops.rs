@@ -3,6 +3,8 @@
 //! (`grad-expand/src/reverse/neighbours.rs`): against hand-derived gradients and central
 //! differences, at every length including those that run the loop zero times or once.
 
+#![allow(clippy::needless_range_loop)]
+
 use grad::differentiable;
 
 #[differentiable]
