@@ -39,6 +39,25 @@ pub fn circuit() -> Drawn {
     }
 }
 
+/// The same circuit as `#[differentiable(graph)]` sees it when the program is compiled: its
+/// expression graph (`circuit_function_graph()`), with no values, since it holds for every input; the
+/// gradient from the generated `circuit_function_value_and_grad`.
+pub fn compiled_circuit() -> Drawn {
+    let (value, (dx, dy, dz)) = circuit_function_value_and_grad(-2.0, 5.0, -4.0);
+    Drawn {
+        name: "circuit_graph",
+        dot: circuit_function_graph().to_string(),
+        value,
+        gradient: vec![("x", dx), ("y", dy), ("z", dz)],
+    }
+}
+
+/// The circuit written as a plain function, for the macro.
+#[grad::differentiable(graph)]
+pub fn circuit_function(x: f64, y: f64, z: f64) -> f64 {
+    (x + y) * z
+}
+
 /// The sigmoid neuron f = 1 / (1 + e^-(w0 x0 + w1 x1 + w2)) at w = (2, -3, -3),
 /// x = (-1, -2), written gate by gate as the notes draw it: `*`, `+`, negate, `exp`, `+1`
 /// and `1/x` (`recip`).

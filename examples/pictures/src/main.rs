@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     for drawn in [
         grad_pictures_example::circuit(),
         grad_pictures_example::neuron(),
+        grad_pictures_example::compiled_circuit(),
     ] {
         let gradient: Vec<String> = drawn
             .gradient

@@ -2,7 +2,7 @@
 //! committed in docs/pictures are what the example draws (regenerate them with
 //! `UPDATE_PICTURES=1 cargo test -p grad-pictures-example`).
 
-use grad_pictures_example::{Drawn, circuit, neuron, svg};
+use grad_pictures_example::{Drawn, circuit, compiled_circuit, neuron, svg};
 use std::path::PathBuf;
 
 /// The text of each `<tspan>`: node labels, and edge labels line by line.
@@ -103,6 +103,15 @@ fn neuron_picture_shows_every_gate() {
 }
 
 #[test]
+fn the_compile_time_graph_of_the_same_circuit() {
+    let drawn = compiled_circuit();
+    assert_eq!(drawn.value, -12.0);
+    assert_eq!(drawn.gradient, [("x", -4.0), ("y", -4.0), ("z", 3.0)]);
+    // x and y into +, + and z into *, * into the result.
+    assert_shows(&drawn, &["x", "y", "z", "+", "*", "return"], 5);
+}
+
+#[test]
 fn the_constant_is_drawn_apart() {
     let picture = svg(&neuron().dot).unwrap();
     assert!(
@@ -115,7 +124,7 @@ fn the_constant_is_drawn_apart() {
 fn committed_pictures_are_up_to_date() {
     let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/pictures");
     let update = std::env::var_os("UPDATE_PICTURES").is_some();
-    for drawn in [circuit(), neuron()] {
+    for drawn in [circuit(), neuron(), compiled_circuit()] {
         let picture = svg(&drawn.dot).unwrap();
         let path = directory.join(format!("{}.svg", drawn.name));
         if update {
