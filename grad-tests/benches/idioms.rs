@@ -100,6 +100,25 @@ fn smoothness_by_hand(x: &[f64], lambda: f64, g: &mut [f64]) -> f64 {
     dlambda
 }
 
+/// Rosenbrock over a slice as argmin's test functions write it: windows of two, each adding
+/// to two neighbouring gradient entries (issue 19).
+#[differentiable]
+fn rosenbrock_windows(x: &[f64]) -> f64 {
+    x.windows(2)
+        .map(|w| 100.0 * (w[1] - w[0] * w[0]).powi(2) + (1.0 - w[0]).powi(2))
+        .sum()
+}
+
+/// Its gradient by hand, into a buffer, in one pass.
+fn rosenbrock_by_hand(x: &[f64], g: &mut [f64]) {
+    g.fill(0.0);
+    for i in 0..x.len() - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        g[i] += -400.0 * a * x[i] - 2.0 * (1.0 - x[i]);
+        g[i + 1] += 200.0 * a;
+    }
+}
+
 // ----- Sums of maps over a slice or an array, as iterator-style code writes them -----
 
 #[differentiable]
@@ -197,6 +216,12 @@ fn check() {
             "smoothness: {a} vs {b}"
         );
     }
+    for n in [100, N] {
+        let x = &p[..n];
+        let mut hand = vec![0.0; n];
+        rosenbrock_by_hand(x, &mut hand);
+        assert_entries_close("rosenbrock_windows", &rosenbrock_windows_grad(x), &hand);
+    }
     let (x0, k, c) = (1.0, 4.0, 0.3);
     let dual = final_position_num_dual(x0, k, c, 200, 0.01);
     for (name, g) in [
@@ -254,6 +279,20 @@ fn idioms(cr: &mut Criterion) {
         b.iter(|| squares_array_grad(black_box(&array)))
     });
     group.finish();
+    for n in [100, N] {
+        let mut group = cr.benchmark_group(format!("rosenbrock_windows_{n}"));
+        let x = &p[..n];
+        let mut buffer = vec![0.0; n];
+        group.bench_function("primal", |b| b.iter(|| rosenbrock_windows(black_box(x))));
+        group.bench_function("hand", |b| {
+            b.iter(|| rosenbrock_by_hand(black_box(x), &mut buffer))
+        });
+        group.bench_function("grad_into", |b| {
+            b.iter(|| rosenbrock_windows_grad_into(black_box(x), &mut buffer))
+        });
+        group.bench_function("grad", |b| b.iter(|| rosenbrock_windows_grad(black_box(x))));
+        group.finish();
+    }
     let mut group = cr.benchmark_group("smoothness_1000");
     let mut buffer = vec![0.0; N];
     group.bench_function("primal", |b| b.iter(|| smoothness(black_box(&p), 0.3)));
