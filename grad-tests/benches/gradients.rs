@@ -91,9 +91,9 @@ fn main() {
         _ => compile_time::run(&target),
     };
     let mut markdown = report::render(&suite.functions, &compile);
-    // The idioms, organised and second-order benchmarks run on their own; their measured
-    // sections are kept beside them.
-    for section in ["idioms.md", "organised.md", "second_order.md"] {
+    // The idioms, organised, second-order and tape benchmarks run on their own; their
+    // measured sections are kept beside them.
+    for section in ["idioms.md", "organised.md", "second_order.md", "tape.md"] {
         let file = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("benches")
             .join(section);
