@@ -95,6 +95,10 @@ struct Arena<T> {
     stacked: Vec<u32>,
     /// Names given to nodes for pictures.
     names: BTreeMap<u32, String>,
+    /// The backward pass's marks of the nodes it has reached, kept for the next pass.
+    reached: Vec<bool>,
+    /// Room for a rule that needs some (`log_sum_exp`'s softmax), kept likewise.
+    scratch: Vec<T>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -132,6 +136,8 @@ impl<T: Float> Default for Tape<T> {
                 grads: Vec::new(),
                 stacked: Vec::new(),
                 names: BTreeMap::new(),
+                reached: Vec::new(),
+                scratch: Vec::new(),
             }),
             recording: Cell::new(true),
         }
@@ -316,42 +322,69 @@ impl<T: Float> Tape<T> {
         arena.values.resize(start + len, T::ZERO);
         let Arena { nodes, values, .. } = &mut *arena;
         let (earlier, out) = values.split_at_mut(start);
-        let input = |k: usize| &earlier[nodes[ids[k] as usize].range()];
-        forward(op, &input, out);
+        let mut operands: [&[T]; 3] = [&[]; 3];
+        for (operand, &id) in operands.iter_mut().zip(&ids[..inputs.len()]) {
+            *operand = &earlier[nodes[id as usize].range()];
+        }
+        forward(op, &operands, out);
         arena.push_node(op, kind, ids, start, len)
     }
 
     /// Adds `upstream` (shaped as `output`) into `output`'s gradient and sends it back to
     /// every node `output` depends on. The gradients of operations are those of this pass
-    /// (set to zero first); the leaves' accumulate.
+    /// (set to zero when the pass first reaches them); the leaves' accumulate.
+    ///
+    /// The arena's order is topological already (a node reads only nodes made before it), so
+    /// the pass walks it downwards from `output`, running the rule of each node it has
+    /// reached; [`Tape::topological_order`] gives the same order explicitly, at the cost of a
+    /// search.
     fn backward_from(&self, output: NodeId, upstream: &[T]) {
         let mut arena = self.arena.borrow_mut();
-        let range = arena.nodes[output.index()].range();
+        let arena = &mut *arena;
+        let output_node = arena.nodes[output.index()];
         assert_eq!(
             upstream.len(),
-            range.len(),
+            output_node.len as usize,
             "`backward_with` needs one upstream value per element of the output"
         );
-        let order = arena.topological_order(output.0);
-        for &id in &order {
-            let node = arena.nodes[id as usize];
-            if node.kind == NodeKind::BackwardFunction {
-                arena.grads[node.range()]
-                    .iter_mut()
-                    .for_each(|g| *g = T::ZERO);
-            }
-        }
-        if order.is_empty() {
-            // `output` is a constant: nothing takes its gradient.
+        // Gradients are kept only from the first pass on, for every node made by then.
+        let values_len = arena.values.len();
+        arena.grads.resize(values_len, T::ZERO);
+        if output_node.kind == NodeKind::Constant {
+            // Nothing takes a constant's gradient.
             return;
         }
-        for (g, &u) in arena.grads[range].iter_mut().zip(upstream) {
+        let mut reached = core::mem::take(&mut arena.reached);
+        reached.clear();
+        reached.resize(output.index() + 1, false);
+        reached[output.index()] = true;
+        if output_node.kind == NodeKind::BackwardFunction {
+            arena.grads[output_node.range()].fill(T::ZERO);
+        }
+        for (g, &u) in arena.grads[output_node.range()].iter_mut().zip(upstream) {
             *g += u;
         }
-        let mut scratch = Vec::new();
-        for &id in order.iter().rev() {
+        let mut scratch = core::mem::take(&mut arena.scratch);
+        for id in (0..=output.0).rev() {
+            if !reached[id as usize] || arena.nodes[id as usize].kind != NodeKind::BackwardFunction
+            {
+                continue;
+            }
+            let mut k = 0;
+            while let Some(input) = arena.input(id, k) {
+                k += 1;
+                let node = arena.nodes[input as usize];
+                if node.kind != NodeKind::Constant && !reached[input as usize] {
+                    reached[input as usize] = true;
+                    if node.kind == NodeKind::BackwardFunction {
+                        arena.grads[node.range()].fill(T::ZERO);
+                    }
+                }
+            }
             arena.propagate(id, &mut scratch);
         }
+        arena.reached = reached;
+        arena.scratch = scratch;
     }
 
     fn value(&self, id: NodeId) -> T {
@@ -366,12 +399,16 @@ impl<T: Float> Tape<T> {
 
     fn grad(&self, id: NodeId) -> T {
         let arena = self.arena.borrow();
-        arena.grads[arena.nodes[id.index()].start as usize]
+        let start = arena.nodes[id.index()].start as usize;
+        arena.grads.get(start).copied().unwrap_or(T::ZERO)
     }
 
     fn grads(&self, id: NodeId) -> Vec<T> {
         let arena = self.arena.borrow();
-        arena.grads[arena.nodes[id.index()].range()].to_vec()
+        arena.nodes[id.index()]
+            .range()
+            .map(|i| arena.grads.get(i).copied().unwrap_or(T::ZERO))
+            .collect()
     }
 
     fn kind(&self, id: NodeId) -> NodeKind {
@@ -404,7 +441,6 @@ impl<T: Float> Arena<T> {
             start: index32(start),
             len: index32(len),
         });
-        self.grads.resize(self.values.len(), T::ZERO);
         id
     }
 
@@ -452,6 +488,38 @@ impl<T: Float> Arena<T> {
         let node = self.nodes[id as usize];
         if node.kind != NodeKind::BackwardFunction {
             return;
+        }
+        // Most nodes hold one float: their rule without the element loop's indexing.
+        if node.len == 1 {
+            let at = |k: usize| self.nodes[node.inputs[k] as usize];
+            let (out, upstream) = (
+                self.values[node.start as usize],
+                self.grads[node.start as usize],
+            );
+            match node.op {
+                Op::Unary(unary) => {
+                    let x = at(0);
+                    if x.kind != NodeKind::Constant {
+                        let d = unary.pullback(self.values[x.start as usize], out, upstream);
+                        self.grads[x.start as usize] += d;
+                    }
+                    return;
+                }
+                Op::Binary(binary) => {
+                    // An output of one element has operands of one element.
+                    let (a, b) = (at(0), at(1));
+                    let (av, bv) = (self.values[a.start as usize], self.values[b.start as usize]);
+                    let (da, db) = binary.pullback(av, bv, out, upstream);
+                    if a.kind != NodeKind::Constant {
+                        self.grads[a.start as usize] += da;
+                    }
+                    if b.kind != NodeKind::Constant {
+                        self.grads[b.start as usize] += db;
+                    }
+                    return;
+                }
+                _ => {}
+            }
         }
         let Arena {
             nodes,
@@ -603,7 +671,8 @@ impl<T: Float> Arena<T> {
 }
 
 /// The value of `op` of its inputs' values (`input(k)`), written into `out`.
-fn forward<'v, T: Float>(op: Op<T>, input: &dyn Fn(usize) -> &'v [T], out: &mut [T]) {
+fn forward<T: Float>(op: Op<T>, operands: &[&[T]; 3], out: &mut [T]) {
+    let input = |k: usize| operands[k];
     match op {
         Op::Leaf | Op::Stack { .. } => unreachable!("leaves and stacks are not computed"),
         Op::Unary(unary) => {
@@ -657,6 +726,7 @@ fn broadcast(len: usize, i: usize) -> usize {
     if len == 1 { 0 } else { i }
 }
 
+#[inline]
 fn index32(n: usize) -> u32 {
     u32::try_from(n).expect("a tape holds at most 2³² - 1 nodes and values")
 }

@@ -256,3 +256,21 @@ fn f32_tapes() {
     f.backward();
     assert_eq!(x.grad(), 11.0);
 }
+
+#[test]
+fn nodes_made_after_a_pass_and_outputs_before_the_end() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let y = x * x;
+    let later = y.exp();
+    // `later` is beyond `y`: the pass from `y` neither reaches nor disturbs it.
+    y.backward();
+    assert_eq!(x.grad(), 4.0);
+    assert_eq!(later.grad(), 0.0);
+    let after_the_pass = x + 1.0;
+    assert_eq!(after_the_pass.grad(), 0.0);
+    after_the_pass.backward();
+    assert_eq!(x.grad(), 5.0);
+    // `y` was not reached by the second pass: its gradient is the first pass's.
+    assert_eq!(y.grad(), 1.0);
+}
