@@ -319,6 +319,22 @@ impl<T: Float> Tape<T> {
         }
         let kind = self.kind_of_result(any_needs_grad);
         let start = arena.values.len();
+        // One float from floats: computed in place, without the element loop.
+        if len == 1 {
+            let at = |k: usize| {
+                let node = &arena.nodes[ids[k] as usize];
+                (node.len == 1).then(|| arena.values[node.start as usize])
+            };
+            let value = match op {
+                Op::Unary(unary) => at(0).map(|x| unary.value(x)),
+                Op::Binary(binary) => at(0).zip(at(1)).map(|(a, b)| binary.value(a, b)),
+                _ => None,
+            };
+            if let Some(value) = value {
+                arena.values.push(value);
+                return arena.push_node(op, kind, ids, start, len);
+            }
+        }
         arena.values.resize(start + len, T::ZERO);
         let Arena { nodes, values, .. } = &mut *arena;
         let (earlier, out) = values.split_at_mut(start);
@@ -370,14 +386,17 @@ impl<T: Float> Tape<T> {
             {
                 continue;
             }
-            let mut k = 0;
-            while let Some(input) = arena.input(id, k) {
-                k += 1;
-                let node = arena.nodes[input as usize];
-                if node.kind != NodeKind::Constant && !reached[input as usize] {
+            let node = arena.nodes[id as usize];
+            let inputs = match node.op {
+                Op::Stack { first } => &arena.stacked[first as usize..(first + node.len) as usize],
+                op => &node.inputs[..op.arity()],
+            };
+            for &input in inputs {
+                let source = arena.nodes[input as usize];
+                if source.kind != NodeKind::Constant && !reached[input as usize] {
                     reached[input as usize] = true;
-                    if node.kind == NodeKind::BackwardFunction {
-                        arena.grads[node.range()].fill(T::ZERO);
+                    if source.kind == NodeKind::BackwardFunction {
+                        arena.grads[source.range()].fill(T::ZERO);
                     }
                 }
             }
