@@ -68,9 +68,12 @@ fn settle_views(graph: &mut Graph) {
 pub fn differentiated_callees(graph: &mut Graph, body: &Block) -> Vec<syn::Path> {
     while propagate(graph, body) {}
     let mut callees: Vec<syn::Path> = Vec::new();
+    // Paths compared as written (syn's `PartialEq` needs its `extra-traits` feature, which
+    // the macro's build leaves out).
+    let spelled = |path: &syn::Path| quote::ToTokens::to_token_stream(path).to_string();
     let mut add = |path: &syn::Path, active: bool| {
         if active
-            && !callees.contains(path)
+            && !callees.iter().any(|c| spelled(c) == spelled(path))
             && !float_owner(path)
             && !crate::graph::constructs_data(path)
         {

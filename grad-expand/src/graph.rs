@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 
 /// An array variable. Arrays are not SSA values: generated code keeps each in one mutable
 /// local and writes its elements in place, so filling an array costs what it costs by hand.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Array {
     pub ty: Ty,
     pub init: ArrayInit,
@@ -30,7 +31,8 @@ pub struct Array {
     pub seq: usize,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub enum ArrayInit {
     /// A parameter, named by the user's identifier; `index` is the parameter's position.
     /// With a `field` path, the array field `p.w` of a struct parameter `p` (its gradient
@@ -79,7 +81,8 @@ pub enum ArrayInit {
 }
 
 /// An argument of a call: a scalar node or a whole array.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
 pub enum CallArg {
     /// The `self` of a method call (`self.helper(x)`), always the first argument: the call
     /// is spelled as a method call (`self.helper_vjp(x, ..)`), so that rustc borrows or
@@ -122,7 +125,7 @@ pub fn scalar_args(args: &[CallArg]) -> Vec<ValueId> {
 }
 
 /// `array[indices] = value`.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct ArrayWrite {
     pub array: ArrayId,
     pub indices: Vec<ValueId>,
@@ -132,7 +135,8 @@ pub struct ArrayWrite {
 
 /// How the user wrote a float method call, so the forward sweep writes it the same way and
 /// `f_value_and_grad` returns exactly what `f` returns.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub enum CallStyle {
     /// `x.sin()`
     Method,
@@ -140,7 +144,8 @@ pub enum CallStyle {
     Path(syn::Path),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub enum Op {
     /// The function's parameter, named by the user's identifier. A float taken by reference
     /// (`x: &f64`) is read as the float (see `companions.rs`); `by_reference` says where
@@ -227,7 +232,8 @@ pub enum Op {
 }
 
 /// A local a macro mentions, by what the function holds for it there.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub enum Mention {
     Scalar(ValueId),
     Array(ArrayId),
@@ -245,7 +251,8 @@ impl Mention {
 }
 
 /// The non-differentiable expressions the graph keeps, by shape.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub enum InactiveExpr {
     Method {
         method: Ident,
@@ -276,7 +283,8 @@ pub enum InactiveExpr {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Node {
     pub op: Op,
     pub ty: Ty,
@@ -317,7 +325,7 @@ impl Node {
 }
 
 /// A sequence of statements, the body of a function, branch or loop.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Block {
     pub region: RegionId,
     pub stmts: Vec<Stmt>,
@@ -383,7 +391,7 @@ impl Block {
     }
 }
 
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub enum Stmt {
     Node(ValueId),
     /// Declares an array and gives it its initial elements.
@@ -413,7 +421,7 @@ impl Stmt {
     }
 }
 
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct If {
     pub cond: ValueId,
     pub then_block: Block,
@@ -423,14 +431,14 @@ pub struct If {
 }
 
 /// `out` is `then_value` when the `then` branch ran and `else_value` otherwise.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Merge {
     pub out: ValueId,
     pub then_value: ValueId,
     pub else_value: ValueId,
 }
 
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Loop {
     /// Distinguishes the loop's tape and counters in generated code.
     pub id: usize,
@@ -443,7 +451,7 @@ pub struct Loop {
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub enum LoopHeader {
     /// `for counter in start..end` and its `..=`, `.rev()` and `.step_by(step)` forms.
     Range {
@@ -460,7 +468,7 @@ pub enum LoopHeader {
     Unbounded,
 }
 
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Carried {
     pub init: ValueId,
     pub entry: ValueId,
@@ -469,7 +477,7 @@ pub struct Carried {
 }
 
 /// Where an array element is written, for checking that reverse code reads arrays safely.
-#[derive(Debug)]
+#[cfg_attr(test, derive(Debug))]
 pub struct WriteRecord {
     pub array: ArrayId,
     pub region: RegionId,
@@ -477,7 +485,8 @@ pub struct WriteRecord {
     pub seq: usize,
 }
 
-#[derive(Default, Debug)]
+#[derive(Default)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub arrays: Vec<Array>,
@@ -570,7 +579,8 @@ impl Graph {
 }
 
 /// What the function returns: a float, or an array of floats.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub enum Output {
     Scalar(ValueId),
     Array(ArrayId),

@@ -19,7 +19,8 @@ pub enum Kind {
 }
 
 /// A parameter's nalgebra type: its kind, the element type as written and its shape.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
 pub struct Linalg {
     pub kind: Kind,
     pub elem: Type,
