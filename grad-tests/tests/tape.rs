@@ -112,6 +112,22 @@ fn hyperbolic_and_logs(x: f64) -> f64 {
         + x.sqrt()
 }
 
+fn activations_on_tape<'t>(_: &'t Tape, v: &[Var<'t>]) -> Var<'t> {
+    let x = v[0];
+    x.sigmoid()
+        + x.softplus()
+        + x.gelu()
+        + x.swish()
+        + x.log_sigmoid()
+        + x.elu(0.7)
+        + x.leaky_relu(0.1)
+        + x.hard_tanh()
+}
+
+fn kinks_on_tape<'t>(_: &'t Tape, v: &[Var<'t>]) -> Var<'t> {
+    v[0].max(v[1]) + (v[0] - v[1]).abs() + (v[0] - 1.0).relu() * v[1] + v[0].min(v[1])
+}
+
 fn vars_of<'t>(tape: &'t Tape, values: &[f64]) -> Vec<Var<'t>> {
     values.iter().map(|&v| tape.var(v)).collect()
 }
@@ -206,9 +222,7 @@ fn table() -> Vec<Case> {
                 let (v, g) = kinks_value_and_grad(p[0], p[1]);
                 (v, vec![g.0, g.1])
             },
-            on_tape: |_, v| {
-                v[0].max(v[1]) + (v[0] - v[1]).abs() + (v[0] - 1.0).relu() * v[1] + v[0].min(v[1])
-            },
+            on_tape: kinks_on_tape,
         },
         Case {
             name: "kinks apart",
@@ -217,9 +231,7 @@ fn table() -> Vec<Case> {
                 let (v, g) = kinks_value_and_grad(p[0], p[1]);
                 (v, vec![g.0, g.1])
             },
-            on_tape: |_, v| {
-                v[0].max(v[1]) + (v[0] - v[1]).abs() + (v[0] - 1.0).relu() * v[1] + v[0].min(v[1])
-            },
+            on_tape: kinks_on_tape,
         },
         Case {
             name: "branches_and_loops",
@@ -265,17 +277,7 @@ fn table() -> Vec<Case> {
                 let (v, g) = activations_value_and_grad(p[0]);
                 (v, vec![g])
             },
-            on_tape: |_, v| {
-                let x = v[0];
-                x.sigmoid()
-                    + x.softplus()
-                    + x.gelu()
-                    + x.swish()
-                    + x.log_sigmoid()
-                    + x.elu(0.7)
-                    + x.leaky_relu(0.1)
-                    + x.hard_tanh()
-            },
+            on_tape: activations_on_tape,
         },
         Case {
             name: "activations below zero",
@@ -284,17 +286,7 @@ fn table() -> Vec<Case> {
                 let (v, g) = activations_value_and_grad(p[0]);
                 (v, vec![g])
             },
-            on_tape: |_, v| {
-                let x = v[0];
-                x.sigmoid()
-                    + x.softplus()
-                    + x.gelu()
-                    + x.swish()
-                    + x.log_sigmoid()
-                    + x.elu(0.7)
-                    + x.leaky_relu(0.1)
-                    + x.hard_tanh()
-            },
+            on_tape: activations_on_tape,
         },
         Case {
             name: "hyperbolic_and_logs",

@@ -44,58 +44,32 @@ pub(super) fn carry_neighbours(
     let Some(plan) = plan(graph, counter, &body) else {
         return Err(body);
     };
-    let Plan {
-        array,
-        store,
-        low_sum,
-        low_index,
-        pending,
-        pending_at,
-        zero,
-        flush,
-    } = plan;
-
-    let mut placed = false;
+    let mut in_body = Some(plan.in_body);
     let mut new_body = Vec::with_capacity(body.len());
     for step in body {
         match step {
-            Step::Accumulate { array: a, .. } if a == array => {
-                if !placed {
-                    placed = true;
-                    new_body.push(Step::Code(quote! {
-                        #store
-                        #pending = #low_sum;
-                        #pending_at = ::core::option::Option::Some(#low_index);
-                    }));
-                }
+            // The array's accumulations become the one store and the carry, where the first
+            // of them was.
+            Step::Accumulate { array, .. } if array == plan.array => {
+                new_body.extend(in_body.take().map(Step::Code));
             }
             other => new_body.push(other),
         }
     }
     Ok(Carried {
-        before: vec![Step::Code(quote! {
-            let mut #pending = #zero;
-            let mut #pending_at = ::core::option::Option::None;
-        })],
+        before: vec![Step::Code(plan.before)],
         body: new_body,
-        after: vec![Step::Code(quote! {
-            if let ::core::option::Option::Some(#pending_at) = #pending_at {
-                #flush
-            }
-        })],
+        after: vec![Step::Code(plan.after)],
     })
 }
 
-/// What the rewrite of one array's accumulations writes.
+/// What the rewrite of one array's accumulations writes: before the loop, in its body, after
+/// it.
 struct Plan {
     array: ArrayId,
-    store: TokenStream,
-    low_sum: TokenStream,
-    low_index: TokenStream,
-    pending: proc_macro2::Ident,
-    pending_at: proc_macro2::Ident,
-    zero: TokenStream,
-    flush: TokenStream,
+    before: TokenStream,
+    in_body: TokenStream,
+    after: TokenStream,
 }
 
 fn plan(graph: &Graph, counter: ValueId, body: &[Step]) -> Option<Plan> {
@@ -181,13 +155,20 @@ fn plan(graph: &Graph, counter: ValueId, body: &[Step]) -> Option<Plan> {
     };
     Some(Plan {
         array,
-        store,
-        low_sum,
-        low_index,
-        pending,
-        pending_at,
-        zero,
-        flush,
+        before: quote! {
+            let mut #pending = #zero;
+            let mut #pending_at = ::core::option::Option::None;
+        },
+        in_body: quote! {
+            #store
+            #pending = #low_sum;
+            #pending_at = ::core::option::Option::Some(#low_index);
+        },
+        after: quote! {
+            if let ::core::option::Option::Some(#pending_at) = #pending_at {
+                #flush
+            }
+        },
     })
 }
 
