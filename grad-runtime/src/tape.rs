@@ -145,6 +145,19 @@ impl<T: Float> Default for Tape<T> {
 }
 
 impl<T: Float> Tape<T> {
+    /// An empty tape with room for `nodes` float operations, so that a graph of known size
+    /// grows its arena without the slack of doubling.
+    pub fn with_capacity(nodes: usize) -> Self {
+        let tape = Self::default();
+        {
+            let mut arena = tape.arena.borrow_mut();
+            arena.nodes.reserve_exact(nodes);
+            arena.values.reserve_exact(nodes);
+            arena.grads.reserve_exact(nodes);
+        }
+        tape
+    }
+
     /// A leaf that accumulates its gradient (the notes' `requires_grad = true`).
     pub fn var(&self, value: T) -> Var<'_, T> {
         Var::new(self, self.leaf(&[value], NodeKind::Accumulated))

@@ -274,3 +274,19 @@ fn nodes_made_after_a_pass_and_outputs_before_the_end() {
     // `y` was not reached by the second pass: its gradient is the first pass's.
     assert_eq!(y.grad(), 1.0);
 }
+
+#[test]
+fn with_capacity_holds_a_graph_of_that_size_without_slack() {
+    let tape = Tape::<f64>::with_capacity(1_000);
+    let x = tape.var(1.0);
+    let mut y = x;
+    for _ in 0..999 {
+        y = y.sin();
+    }
+    y.backward();
+    assert_eq!(tape.len(), 1_000);
+    assert_eq!(
+        tape.memory_bytes(),
+        1_000 * Tape::<f64>::BYTES_PER_SCALAR_NODE
+    );
+}
