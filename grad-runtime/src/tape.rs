@@ -667,6 +667,7 @@ impl<T: Float> Arena<T> {
                     *g += u * s;
                 }
             }
+            Op::MatVec { cols: 0 } => {}
             Op::MatVec { cols } => {
                 let cols = cols as usize;
                 let (w, x) = (value_of(0), value_of(1));
@@ -738,6 +739,8 @@ fn forward<T: Float>(op: Op<T>, operands: &[&[T]; 3], out: &mut [T]) {
         }
         Op::Softmax => crate::vector::softmax_into(input(0), out),
         Op::LogSumExp => out[0] = crate::vector::log_sum_exp_of(input(0)),
+        // A matrix without columns gives zeros (and `chunks_exact` needs a size).
+        Op::MatVec { cols: 0 } => out.fill(T::ZERO),
         Op::MatVec { cols } => {
             let x = input(1);
             for (o, row) in out.iter_mut().zip(input(0).chunks_exact(cols as usize)) {

@@ -109,7 +109,11 @@ fn edge_label<T: Float>(arena: &Arena<T>, id: usize) -> String {
     if arena.nodes[id].kind == NodeKind::Constant {
         value
     } else {
-        format!("{value}\n∇ {}", numbers(&arena.grads[range]))
+        // Gradients exist from the first `backward` on; before it, they are zero.
+        let grads: alloc::vec::Vec<T> = range
+            .map(|i| arena.grads.get(i).copied().unwrap_or(T::ZERO))
+            .collect();
+        format!("{value}\n∇ {}", numbers(&grads))
     }
 }
 

@@ -92,10 +92,15 @@ impl<'t, T: Float> VectorOperand<'t, T> for T {
     }
 }
 
-/// The length of an elementwise result of operands of `lens` elements: the longest, which
-/// every operand must have unless it has one (a broadcast scalar).
+/// The length of an elementwise result of operands of `lens` elements: the longest (or 0 if
+/// one is empty), which every operand must have unless it has one (a broadcast scalar).
 fn elementwise_len(label: &str, lens: &[usize]) -> usize {
-    let len = lens.iter().copied().max().unwrap_or(1);
+    // An empty vector with a broadcast scalar is empty.
+    let len = if lens.contains(&0) {
+        0
+    } else {
+        lens.iter().copied().max().unwrap_or(1)
+    };
     assert!(
         lens.iter().all(|&l| l == len || l == 1),
         "`{label}` of vectors of different lengths: {lens:?}"

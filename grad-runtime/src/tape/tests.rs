@@ -290,3 +290,29 @@ fn with_capacity_holds_a_graph_of_that_size_without_slack() {
         1_000 * Tape::<f64>::BYTES_PER_SCALAR_NODE
     );
 }
+
+#[test]
+fn empty_vectors_and_matrices() {
+    let tape = Tape::new();
+    let s = tape.var(2.0);
+    let empty = tape.vector(&[]);
+    let scaled = (empty * s).exp();
+    assert!(scaled.is_empty());
+    let total = scaled.sum() + s;
+    total.backward();
+    assert_eq!(s.grad(), 1.0);
+    assert_eq!(empty.log_sum_exp().value(), f64::NEG_INFINITY);
+    let w = tape.matrix(3, 0, &[]);
+    let y = w.matvec(tape.vector(&[])).sum() * s;
+    y.backward();
+    assert_eq!(y.value(), 0.0);
+}
+
+#[test]
+fn a_picture_before_any_backward_shows_zero_gradients() {
+    let tape = Tape::new();
+    let x = tape.var(1.5).named("x");
+    let _ = (x * 2.0).exp();
+    let dot = tape.to_dot();
+    assert!(dot.contains("n0 -> n2 [label=\"1.5\\n∇ 0\"];"), "{dot}");
+}
