@@ -1,6 +1,7 @@
 //! `#[differentiable]` on a module or an impl block: every function in it that takes a float
 //! and returns a float, an array or a tuple of them is expanded as if it carried the
-//! attribute itself (`expand::function`); the others are left as written.
+//! attribute itself (`expand::function`); the others are left as written. The block's own
+//! arguments, `hessian` and `graph` (`BlockOptions`), are each expanded function's too.
 //!
 //! Input: `#[differentiable] mod physics { fn energy(x: f64) -> f64 { .. } fn table() -> Vec<f64> { .. } }`.
 //! Output: the module with `energy`, its core and companions, and `table` as it was. A call
@@ -13,6 +14,9 @@ use crate::expand::{self, Context};
 use crate::{generics, signature};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
+use syn::Token;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
 
 /// The attribute's own name on an item inside a block: the item's arguments (`wrt`) go to
 /// its expansion, and the attribute is removed so that it does not expand the item again.
@@ -30,25 +34,57 @@ fn take_own_attribute(attrs: &mut Vec<syn::Attribute>) -> Option<TokenStream> {
     })
 }
 
-/// The block's own arguments: `hessian` asks for second order for every function in it
-/// (each as if it carried `#[differentiable(hessian)]`, so that calls between them compose);
-/// `wrt` names one function's parameters, and belongs on that function. The second part is
-/// the error for anything else.
-fn block_arguments(args: &TokenStream, what: &str) -> (Option<syn::Ident>, TokenStream) {
-    if args.is_empty() {
-        return (None, TokenStream::new());
+/// What a block's attribute asks of every function the block expands, as if each carried
+/// it: `hessian`, second order for each of one float output (so that calls between them
+/// compose); `graph`, each one's picture (`f_graph()`). A block inside a module has the
+/// module's too.
+#[derive(Clone, Default)]
+pub struct BlockOptions {
+    pub hessian: Option<syn::Ident>,
+    pub graph: Option<syn::Ident>,
+}
+
+impl BlockOptions {
+    /// These options, with those of `outer` (the enclosing module's) that these do not give.
+    fn within(self, outer: &BlockOptions) -> BlockOptions {
+        BlockOptions {
+            hessian: self.hessian.or_else(|| outer.hessian.clone()),
+            graph: self.graph.or_else(|| outer.graph.clone()),
+        }
     }
-    if let Ok(ident) = syn::parse2::<syn::Ident>(args.clone())
-        && ident == "hessian"
-    {
-        return (Some(ident), TokenStream::new());
+}
+
+/// The block's own arguments, `hessian` and `graph` (`BlockOptions`); `wrt` names one
+/// function's parameters, and belongs on that function. The second part is the errors.
+fn block_arguments(args: &TokenStream, what: &str) -> (BlockOptions, TokenStream) {
+    let refusal = || {
+        syn::Error::new_spanned(
+            args,
+            format!("#[differentiable] on {what} takes no arguments but `hessian` and `graph`: put `#[differentiable(wrt(..))]` on the function it is for, inside"),
+        )
+        .to_compile_error()
+    };
+    let parser = Punctuated::<syn::Ident, Token![,]>::parse_terminated;
+    let Ok(names) = parser.parse2(args.clone()) else {
+        return (BlockOptions::default(), refusal());
+    };
+    let mut options = BlockOptions::default();
+    let mut errors = TokenStream::new();
+    for name in names {
+        let slot = if name == "hessian" {
+            &mut options.hessian
+        } else if name == "graph" {
+            &mut options.graph
+        } else {
+            return (BlockOptions::default(), refusal());
+        };
+        if slot.is_some() {
+            let twice = syn::Error::new_spanned(&name, format!("`{name}` is given twice"));
+            errors.extend(twice.to_compile_error());
+        }
+        *slot = Some(name);
     }
-    let error = syn::Error::new_spanned(
-        args,
-        format!("#[differentiable] on {what} takes no arguments but `hessian`: put `#[differentiable(wrt(..))]` on the function it is for, inside"),
-    )
-    .to_compile_error();
-    (None, error)
+    (options, errors)
 }
 
 /// Why `sig` is left as written, with the block's float type parameters in view.
@@ -68,12 +104,12 @@ fn left_as_written(
 }
 
 pub fn module(args: TokenStream, module: syn::ItemMod) -> TokenStream {
-    let (hessian, errors) = block_arguments(&args, "a module");
-    inside_module(hessian.as_ref(), errors, module)
+    let (options, errors) = block_arguments(&args, "a module");
+    inside_module(&options, errors, module)
 }
 
 fn inside_module(
-    hessian: Option<&syn::Ident>,
+    options: &BlockOptions,
     errors: TokenStream,
     mut module: syn::ItemMod,
 ) -> TokenStream {
@@ -126,18 +162,18 @@ fn inside_module(
                     left_as_written: &left,
                     helpers: &helpers,
                     tangent_of: false,
-                    hessian,
+                    block: options.clone(),
                 };
                 expand::function(own.unwrap_or_default(), function, &context).into_tokens()
             }
             syn::Item::Impl(mut block) => {
                 let own = take_own_attribute(&mut block.attrs);
-                inside_impl(hessian, own.unwrap_or_default(), block, &left, &helpers)
+                inside_impl(options, own.unwrap_or_default(), block, &left, &helpers)
             }
             syn::Item::Mod(mut inner) if inner.content.is_some() => {
                 let own = take_own_attribute(&mut inner.attrs);
-                let (own_hessian, errors) = block_arguments(&own.unwrap_or_default(), "a module");
-                inside_module(own_hessian.as_ref().or(hessian), errors, inner)
+                let (own, errors) = block_arguments(&own.unwrap_or_default(), "a module");
+                inside_module(&own.within(options), errors, inner)
             }
             other => other.into_token_stream(),
         })
@@ -174,19 +210,19 @@ fn has_own_attribute(attrs: &[syn::Attribute]) -> bool {
 /// An impl block: its methods' companions are methods of the same type. Those of a trait
 /// impl go in an inherent impl beside it, public, since the trait's methods are.
 pub fn impl_block(args: TokenStream, block: syn::ItemImpl) -> TokenStream {
-    inside_impl(None, args, block, &[], &[])
+    inside_impl(&BlockOptions::default(), args, block, &[], &[])
 }
 
-/// An impl block inside a module, whose `hessian` (`module_hessian`) is its own too.
+/// An impl block inside a module, whose options (`module_options`) are its own too.
 fn inside_impl(
-    module_hessian: Option<&syn::Ident>,
+    module_options: &BlockOptions,
     args: TokenStream,
     mut block: syn::ItemImpl,
     module_left: &[(String, String)],
     helpers: &[syn::ItemFn],
 ) -> TokenStream {
-    let (own_hessian, errors) = block_arguments(&args, "an impl block");
-    let hessian = own_hessian.as_ref().or(module_hessian);
+    let (own, errors) = block_arguments(&args, "an impl block");
+    let options = own.within(module_options);
     let items = std::mem::take(&mut block.items);
     let mut left: Vec<(String, String)> = module_left.to_vec();
     left.extend(items.iter().filter_map(|item| match item {
@@ -224,7 +260,7 @@ fn inside_impl(
             left_as_written: &left,
             helpers,
             tangent_of: false,
-            hessian,
+            block: options.clone(),
         };
         let mut expansion = expand::function(own.unwrap_or_default(), function, &context);
         if in_trait {

@@ -48,9 +48,10 @@ pub struct Context<'a> {
     /// The function is a scalar function's tangent (`second_order.rs`), expanded for its
     /// gradient alone: no forward mode and no second order of its own.
     pub tangent_of: bool,
-    /// The enclosing block's `hessian`: second order for each of its functions that returns
-    /// one float (the others have none, without an error).
-    pub hessian: Option<&'a syn::Ident>,
+    /// What the enclosing block's attribute asks of each of its functions: `hessian`,
+    /// second order for each that returns one float (the others have none, without an
+    /// error); `graph`, the picture of each.
+    pub block: blocks::BlockOptions,
 }
 
 /// A function as the attribute emits it, and what it adds beside it.
@@ -99,6 +100,8 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     let mut signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
     tuple_params::check_outputs(&signature, &tuples, &mut diagnostics);
+    // The picture, asked for by the function or by its block.
+    let graph = args.graph.is_some() || context.block.graph.is_some();
     let mut dot = None;
     let (mut lowered, mut unfinished) = match lower::lower(
         &flat_function.block,
@@ -115,7 +118,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
                 &mut diagnostics,
             );
             // Drawn before `replay` adds the merges that only the reverse sweep reads.
-            if args.graph.is_some() {
+            if graph {
                 dot = Some(picture::dot(&function.sig.ident, &lowered));
             }
             replay::export(&mut lowered.graph, &mut lowered.body);
@@ -194,9 +197,10 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         (Some(lowered), Some(_)) if !diagnostics.has_errors() && !context.tangent_of => {
             // A block's `hessian` is for the functions that can have second order; the
             // function's own is a promise, and an error where it cannot be kept.
-            let from_block = context
-                .hessian
-                .filter(|_| args.hessian.is_none() && matches!(lowered.output, Output::Scalar(_)));
+            let from_block =
+                context.block.hessian.as_ref().filter(|_| {
+                    args.hessian.is_none() && matches!(lowered.output, Output::Scalar(_))
+                });
             let scalar_output = matches!(lowered.output, Output::Scalar(_));
             let asked = args.hessian.as_ref().or(from_block);
             let jvp = companions.jvp(lowered, asked.is_some());
@@ -221,16 +225,13 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     let (companions, has_errors) = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
             let wrappers = companions.wrappers(false, jvp.is_some());
-            let picture = args
-                .graph
-                .as_ref()
-                .map(|_| companions.graph_picture(dot.as_deref()));
+            let picture = graph.then(|| companions.graph_picture(dot.as_deref()));
             (quote!(#probes #core #wrappers #jvp #second #picture), false)
         }
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true, false));
-            let picture = args.graph.as_ref().map(|_| companions.graph_picture(None));
+            let picture = graph.then(|| companions.graph_picture(None));
             (quote!(#probes #errors #callee_checks #stubs #picture), true)
         }
     };

@@ -42,7 +42,7 @@ pub fn companions(
         left_as_written: &[],
         helpers: &[],
         tangent_of: true,
-        hessian: None,
+        block: Default::default(),
     };
     let name = tangent.sig.ident.clone();
     let for_callers = companions.tangent_and_its_vjp(&tangent);

@@ -263,6 +263,79 @@ fn a_non_function_item_is_kept_with_an_error() {
 }
 
 #[test]
+fn a_block_takes_hessian_and_graph_alone_or_together() {
+    let module = quote!(
+        mod m {
+            pub fn f(x: f64) -> f64 {
+                x * x
+            }
+        }
+    );
+    for (args, graph, hessian) in [
+        (quote!(), false, false),
+        (quote!(graph), true, false),
+        (quote!(hessian), false, true),
+        (quote!(hessian, graph), true, true),
+        (quote!(graph, hessian,), true, true),
+    ] {
+        let expanded = differentiable(args.clone(), module.clone()).to_string();
+        assert!(!expanded.contains("compile_error"), "{args}: {expanded}");
+        assert_eq!(expanded.contains("fn f_graph"), graph, "{args}: {expanded}");
+        assert_eq!(
+            expanded.contains("fn f_hessian"),
+            hessian,
+            "{args}: {expanded}"
+        );
+    }
+    // An impl block inside the module has the module's options; an inner module adds its own.
+    let nested = quote!(
+        mod m {
+            pub struct S;
+            impl S {
+                pub fn g(&self, x: f64) -> f64 {
+                    x * x
+                }
+            }
+            #[differentiable(graph)]
+            pub mod inner {
+                pub fn h(x: f64) -> f64 {
+                    x * x
+                }
+            }
+        }
+    );
+    let expanded = differentiable(quote!(hessian), nested).to_string();
+    assert!(expanded.contains("fn g_hessian") && !expanded.contains("fn g_graph"));
+    assert!(expanded.contains("fn h_hessian") && expanded.contains("fn h_graph"));
+}
+
+#[test]
+fn a_block_refuses_other_arguments_and_a_repeated_one() {
+    let block = quote!(
+        impl S {
+            pub fn f(&self, x: f64) -> f64 {
+                x * x
+            }
+        }
+    );
+    for args in [
+        quote!(wrt(x)),
+        quote!(graph, wrt(x)),
+        quote!(jacobian),
+        quote!(graph = 1),
+    ] {
+        let expanded = differentiable(args.clone(), block.clone()).to_string();
+        assert!(
+            expanded.contains("on an impl block takes no arguments but `hessian` and `graph`: put `#[differentiable(wrt(..))]` on the function it is for, inside"),
+            "{args}: {expanded}"
+        );
+    }
+    let expanded = differentiable(quote!(graph, hessian, graph), block).to_string();
+    assert!(expanded.contains("`graph` is given twice"), "{expanded}");
+    assert!(expanded.contains("fn f_graph") && expanded.contains("fn f_hessian"));
+}
+
+#[test]
 fn garbage_input_gives_an_error_not_a_panic() {
     for item in [
         quote!(),

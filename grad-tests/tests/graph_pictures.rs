@@ -1,8 +1,9 @@
 //! `#[differentiable(graph)]` (issue 18): `f_graph()` returns the compile-time expression
-//! graph of `f` as Graphviz DOT text. Each picture is read back here: its nodes, labels,
-//! styles and edges, and a small validator (braces balance, every edge joins declared
-//! nodes). The option adds a companion and changes no other: the gradients are checked
-//! against hand-derived values.
+//! graph of `f` as Graphviz DOT text; on an impl block or a module, of every function the
+//! block expands (beside `hessian`, and inherited as `hessian` is). Each picture is read
+//! back here: its nodes, labels, styles and edges, and a small validator (braces balance,
+//! every edge joins declared nodes). The option adds a companion and changes no other: the
+//! gradients are checked against hand-derived values.
 
 use grad::differentiable;
 use std::collections::BTreeMap;
@@ -103,6 +104,13 @@ fn validate(text: &str) {
             );
         }
     }
+}
+
+/// A block's picture of one function, read, after checking that it is that function's.
+fn picture_of(text: &'static str, name: &str) -> Picture {
+    let head = format!("digraph {name} {{");
+    assert!(text.starts_with(&head), "not {name}'s picture:\n{text}");
+    Picture::read(text)
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -342,4 +350,209 @@ fn a_method_of_a_differentiable_impl_block_has_a_picture() {
     let spring = Spring { k: 2.0 };
     let t = 0.5f64.tanh();
     assert!(close(spring.damped_grad(0.5), -2.0 * (1.0 - t * t)));
+}
+
+// ----- `graph` on a block: every function the block expands has its picture -----
+
+pub struct Pendulum {
+    pub length: f64,
+}
+
+#[grad::differentiable(graph)]
+impl Pendulum {
+    pub fn height(&self, theta: f64) -> f64 {
+        self.length * (1.0 - theta.cos())
+    }
+
+    pub fn energy(&self, theta: f64, omega: f64) -> f64 {
+        0.5 * omega * omega + 9.81 * self.height(theta)
+    }
+
+    /// Left as written: it takes no float, so it has no picture either.
+    pub fn name(&self) -> &'static str {
+        "pendulum"
+    }
+}
+
+#[test]
+fn an_impl_block_with_graph_gives_each_method_its_picture() {
+    let height = picture_of(Pendulum::height_graph(), "height");
+    assert!(height.is_inactive(height.the("self")));
+    assert!(height.has_edge(height.the("theta"), height.the("cos")));
+    let energy = picture_of(Pendulum::energy_graph(), "energy");
+    assert!(
+        energy.text.contains("height"),
+        "the call is drawn:\n{}",
+        energy.text
+    );
+    let p = Pendulum { length: 2.0 };
+    assert_eq!(p.name(), "pendulum");
+}
+
+#[test]
+fn an_impl_block_with_graph_keeps_its_gradients() {
+    // E = ω²/2 + g l (1 - cos θ): ∂E/∂θ = g l sin θ, ∂E/∂ω = ω.
+    let p = Pendulum { length: 2.0 };
+    let (theta, omega) = (0.3f64, -1.5);
+    let (dtheta, domega) = p.energy_grad(theta, omega);
+    assert!(close(dtheta, 9.81 * 2.0 * theta.sin()));
+    assert!(close(domega, omega));
+    assert!(close(p.height_grad(theta), 2.0 * theta.sin()));
+}
+
+pub trait Potential {
+    fn potential(&self, x: f64) -> f64;
+}
+
+pub struct Well {
+    pub depth: f64,
+}
+
+// A trait impl's companions go in an inherent impl beside it, the picture with them.
+#[differentiable(graph)]
+impl Potential for Well {
+    fn potential(&self, x: f64) -> f64 {
+        -self.depth * (-x * x).exp()
+    }
+}
+
+#[test]
+fn a_trait_impl_with_graph_gives_its_method_a_picture() {
+    let picture = picture_of(Well::potential_graph(), "potential");
+    assert!(!picture.is_inactive(picture.the("exp")));
+    // V = -d e^{-x²}: V' = 2 d x e^{-x²}.
+    let well = Well { depth: 3.0 };
+    let x = 0.7f64;
+    assert!(close(
+        well.potential_grad(x),
+        2.0 * 3.0 * x * (-x * x).exp()
+    ));
+}
+
+#[grad::differentiable(graph)]
+mod kinetics {
+    pub fn rate(k: f64, c: f64) -> f64 {
+        k * c * c
+    }
+
+    /// The fix the block's refusal of `wrt` names: the argument on the function, inside.
+    #[grad::differentiable(wrt(c))]
+    pub fn growth(k: f64, c: f64) -> f64 {
+        k * c.exp()
+    }
+
+    /// Left as written: it returns no float.
+    pub fn table() -> Vec<f64> {
+        vec![1.0, 2.0]
+    }
+}
+
+#[test]
+fn a_module_with_graph_gives_each_function_its_picture() {
+    let rate = picture_of(kinetics::rate_graph(), "rate");
+    assert_eq!(rate.labelled("*").len(), 2);
+    for parameter in ["k", "c"] {
+        assert!(!rate.is_inactive(rate.the(parameter)), "{parameter}");
+    }
+    let growth = picture_of(kinetics::growth_graph(), "growth");
+    // `wrt(c)`: `k` is a constant, drawn so.
+    assert!(growth.is_inactive(growth.the("k")));
+    assert!(!growth.is_inactive(growth.the("c")));
+    assert_eq!(kinetics::table(), vec![1.0, 2.0]);
+}
+
+#[test]
+fn a_module_with_graph_keeps_its_gradients() {
+    // r = k c²: ∂r/∂k = c², ∂r/∂c = 2kc.
+    assert_eq!(kinetics::rate_grad(3.0, 2.0), (4.0, 12.0));
+    // g = k e^c, in c alone: k e^c.
+    assert!(close(kinetics::growth_grad(3.0, 0.5), 3.0 * 0.5f64.exp()));
+}
+
+// ----- `hessian, graph` on a block, and blocks inside a module inheriting its options -----
+
+#[grad::differentiable(hessian, graph)]
+mod bowls {
+    pub fn bowl(x: f64, y: f64) -> f64 {
+        x * x * y
+    }
+
+    /// An array output: its picture, and no second order (without an error).
+    pub fn pair(x: f64) -> [f64; 2] {
+        [x.sin(), x.cos()]
+    }
+
+    pub struct Cubic {
+        pub a: f64,
+    }
+
+    // No attribute of its own: the module's `hessian` and `graph` are its.
+    impl Cubic {
+        pub fn value(&self, x: f64) -> f64 {
+            self.a * x * x * x
+        }
+    }
+}
+
+#[grad::differentiable(hessian)]
+mod layered {
+    // Its own `graph`, and the enclosing module's `hessian`.
+    #[grad::differentiable(graph)]
+    pub mod inner {
+        pub fn quartic(x: f64) -> f64 {
+            x * x * x * x
+        }
+    }
+}
+
+#[test]
+fn hessian_and_graph_on_a_module() {
+    let bowl = picture_of(bowls::bowl_graph(), "bowl");
+    assert_eq!(bowl.labelled("*").len(), 2);
+    // f = x²y: ∇f = (2xy, x²), H = [[2y, 2x], [2x, 0]].
+    assert_eq!(bowls::bowl_grad(3.0, 2.0), (12.0, 9.0));
+    assert_eq!(bowls::bowl_hessian(3.0, 2.0), ((4.0, 6.0), (6.0, 0.0)));
+    let pair = picture_of(bowls::pair_graph(), "pair");
+    assert!(pair.has_edge(pair.the("x"), pair.the("sin")));
+    let j = bowls::pair_jacobian(0.5);
+    assert!(close(j[0], 0.5f64.cos()) && close(j[1], -0.5f64.sin()));
+}
+
+#[test]
+fn an_impl_block_inside_a_module_inherits_hessian_and_graph() {
+    let picture = picture_of(bowls::Cubic::value_graph(), "value");
+    assert!(picture.is_inactive(picture.the("self")));
+    let cubic = bowls::Cubic { a: 2.0 };
+    // a x³: 3 a x², 6 a x.
+    assert!(close(cubic.value_grad(1.5), 3.0 * 2.0 * 1.5 * 1.5));
+    assert!(close(cubic.value_hessian(1.5), 6.0 * 2.0 * 1.5));
+}
+
+#[test]
+fn a_module_inside_a_module_has_its_own_graph_and_the_outer_hessian() {
+    let picture = picture_of(layered::inner::quartic_graph(), "quartic");
+    assert_eq!(picture.labelled("*").len(), 3);
+    // x⁴: 4x³, 12x².
+    assert!(close(layered::inner::quartic_grad(2.0), 32.0));
+    assert!(close(layered::inner::quartic_hessian(2.0), 48.0));
+}
+
+#[grad::differentiable(graph, hessian)]
+impl Spring {
+    pub fn stretched(&self, x: f64, y: f64) -> f64 {
+        self.k * (x * x + y * y).sqrt()
+    }
+}
+
+#[test]
+fn graph_and_hessian_on_an_impl_block() {
+    let picture = picture_of(Spring::stretched_graph(), "stretched");
+    assert!(!picture.is_inactive(picture.the("sqrt")));
+    // k r with r = √(x² + y²) = 5 at (3, 4): ∇ = k (x, y) / r, H = k (r² I - p pᵀ) / r³.
+    let spring = Spring { k: 2.0 };
+    let (dx, dy) = spring.stretched_grad(3.0, 4.0);
+    assert!(close(dx, 2.0 * 3.0 / 5.0) && close(dy, 2.0 * 4.0 / 5.0));
+    let ((hxx, hxy), (hyx, hyy)) = spring.stretched_hessian(3.0, 4.0);
+    assert!(close(hxx, 2.0 * 16.0 / 125.0) && close(hyy, 2.0 * 9.0 / 125.0));
+    assert!(close(hxy, -2.0 * 12.0 / 125.0) && close(hyx, hxy));
 }
