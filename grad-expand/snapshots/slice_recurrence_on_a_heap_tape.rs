@@ -51,7 +51,7 @@ fn __recur_value_and_vjp(
         let __adj11 = __rules::sin(__v11, __v11, __adj13);
         __adj0 += __adj11 * __v7;
         __carry_adj0_0 = (__adj11 * a);
-        __adj_arr0[__v9] += __adj13;
+        __adj_arr0[__v9] = __adj13;
     }
     (*__gradient) = __adj0;
     __v14
@@ -98,7 +98,6 @@ fn recur_vjp(a: f64, xs: &[f64], upstream: f64) -> (f64, ::grad::__private::Vec<
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn recur_grad_into(a: f64, xs: &[f64], xs_grad: &mut [f64]) -> f64 {
-    ::grad::__private::slice_adjoint(xs_grad, xs.len());
     let mut __rest = 0.0_f64;
     __recur_value_and_vjp(a, xs, xs_grad, 1.0_f64, &mut __rest);
     __rest

@@ -254,6 +254,10 @@ pub struct Companions<'a> {
     /// The function is a tangent function (`second_order.rs`), whose body already brings
     /// the rules into scope.
     pub rules_in_scope: bool,
+    /// The slice parameters whose gradient the core assigns element by element rather than
+    /// adds to (`reverse/overwrite.rs`), so `f_grad_into` need not zero their buffers. Set by
+    /// `core`, which runs first.
+    pub overwritten: std::cell::RefCell<Vec<proc_macro2::Ident>>,
 }
 
 impl Companions<'_> {
@@ -538,7 +542,13 @@ impl Companions<'_> {
             quote!(::core::unimplemented!())
         } else {
             let returned = self.regroup(quote!(#rest));
-            let zero_buffers = slices.iter().map(|p| zero_buffer(p));
+            // A buffer the core assigns every element of needs no zeros (the core checks
+            // its length).
+            let overwritten = self.overwritten.borrow();
+            let zero_buffers = slices
+                .iter()
+                .filter(|p| !overwritten.contains(&p.ident))
+                .map(|p| zero_buffer(p));
             quote!(#(#zero_buffers;)* let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #returned)
         };
         let grad_name = names::companion(name, "grad");
@@ -1318,13 +1328,14 @@ impl Companions<'_> {
             .iter()
             .map(|(i, k)| (ValueId(*i), place(*k)))
             .collect();
-        let frame = sweep.function(&lowered.body, lowered.output.clone());
+        let mut frame = sweep.function(&lowered.body, lowered.output.clone());
         if let Some(mut error) = sweep.errors.pop() {
             for other in sweep.errors.drain(..) {
                 error.combine(other);
             }
             return Err(error);
         }
+        *self.overwritten.borrow_mut() = sweep.assign_full_covers(&mut frame.steps);
         let forward = &frame.forward;
         let backward = render(graph, &frame.steps);
         let value = crate::spell::output(&lowered.output, &|v| operand(graph, v), &|a| {

@@ -32,6 +32,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 mod checks;
 mod loops;
 mod neighbours;
+mod overwrite;
 mod render;
 mod shortcuts;
 
@@ -108,6 +109,9 @@ pub struct Sweep<'g> {
     doubled: HashSet<ValueId>,
     /// The regions that are loop bodies, for messages that depend on being in a loop.
     loop_bodies: HashSet<RegionId>,
+    /// Per slice parameter's gradient, how many loops over the whole slice write it once per
+    /// element (`overwrite.rs`).
+    full_covers: HashMap<ArrayId, usize>,
     pub errors: Vec<syn::Error>,
 }
 
@@ -123,6 +127,7 @@ impl<'g> Sweep<'g> {
             read_counts: Vec::new(),
             doubled: HashSet::new(),
             loop_bodies: HashSet::new(),
+            full_covers: HashMap::new(),
             errors: Vec::new(),
         }
     }

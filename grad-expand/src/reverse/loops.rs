@@ -340,6 +340,7 @@ impl Sweep<'_> {
                 Err(steps) => body.steps = steps,
             }
         }
+        self.note_full_cover(l, direct.is_some(), &body.steps);
         frame.steps.push(Step::Loop {
             header,
             body: body.into_steps(prelude),
