@@ -7490,10 +7490,22 @@ fn table_entry(k: &str, shape: Shape) -> String {
     } else {
         "None".to_string()
     };
+    // A slice program's gradient comes from `_grad_into`, into a buffer of NaN: whatever the
+    // core does not write (a gradient it assigns, `reverse/overwrite.rs`, is not zeroed first)
+    // shows as NaN. `_value_and_grad` and `_vjp` still go through the `Vec` wrappers.
+    let grad = if shape.slice && !shape.tuple {
+        format!(
+            "{{\n                let mut buffer = vec![f64::NAN; v.len()];\n                let g = {on}{k}_grad_into{g}({args}, &mut buffer);\n                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])\n            }}"
+        )
+    } else {
+        format!(
+            "{{\n                let g = {on}{k}_grad{g}({args});\n                {gradient}\n            }}"
+        )
+    };
     format!(
         "        Program {{\n            name: \"{k}\",\n            \
          primal: |x0, x1, x2, v, n| {on}{k}{g}({args}),\n            \
-         grad: |x0, x1, x2, v, n| {{\n                let g = {on}{k}_grad{g}({args});\n                {gradient}\n            }},\n            \
+         grad: |x0, x1, x2, v, n| {grad},\n            \
          value_and_grad: |x0, x1, x2, v, n| {{\n                let (y, g) = {on}{k}_value_and_grad{g}({args});\n                (y, {gradient})\n            }},\n            \
          vjp: |x0, x1, x2, v, n, u| {{\n                let g = {on}{k}_vjp{g}({args}, u);\n                {gradient}\n            }},\n            \
          dual: |x0, x1, x2, v, n, margin| {k}_dual{dg}({this}{args}, margin),\n            \
