@@ -9364,8 +9364,9 @@ pub mod random_programs_dual {
             name: "prog_5",
             primal: |x0, x1, x2, v, n| m5::prog_5(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = m5::prog_5_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = m5::prog_5_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = m5::prog_5_value_and_grad(x0, x1, x2, &v, n);
@@ -9450,8 +9451,9 @@ pub mod random_programs_dual {
             name: "prog_9",
             primal: |x0, x1, x2, v, n| prog_9(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_9_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_9_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_9_value_and_grad(x0, x1, x2, &v, n);
@@ -9639,8 +9641,9 @@ pub mod random_programs_dual {
             name: "prog_21",
             primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_21_grad(x0, x1, x2, &v, n, mode_of(n));
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_21_grad_into(x0, x1, x2, &v, n, mode_of(n), &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_21_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
@@ -9706,8 +9709,9 @@ pub mod random_programs_dual {
             name: "prog_25",
             primal: |x0, x1, x2, v, n| prog_25::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_25_grad::<4>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_25_grad_into::<4>(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_25_value_and_grad::<4>(x0, x1, x2, &v, n);
@@ -9726,8 +9730,9 @@ pub mod random_programs_dual {
             name: "prog_26",
             primal: |x0, x1, x2, v, n| prog_26(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_26_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_26_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_26_value_and_grad(x0, x1, x2, &v, n);
@@ -9941,8 +9946,9 @@ pub mod random_programs_dual {
             name: "prog_43",
             primal: |x0, x1, x2, v, n| prog_43(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_43_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_43_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_43_value_and_grad(x0, x1, x2, &v, n);
@@ -9987,8 +9993,9 @@ pub mod random_programs_dual {
             name: "prog_47",
             primal: |x0, x1, x2, v, n| prog_47(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_47_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_47_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_47_value_and_grad(x0, x1, x2, &v, n);
@@ -10117,8 +10124,9 @@ pub mod random_programs_dual {
             name: "prog_54",
             primal: |x0, x1, x2, v, n| prog_54(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_54_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_54_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_54_value_and_grad(x0, x1, x2, &v, n);
@@ -10157,8 +10165,9 @@ pub mod random_programs_dual {
             name: "prog_56",
             primal: |x0, x1, x2, v, n| prog_56(x0, x1, x2, &v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_56_grad(x0, x1, x2, &v, n, mode_of(n));
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_56_grad_into(x0, x1, x2, &v, n, mode_of(n), &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_56_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
@@ -10331,8 +10340,9 @@ pub mod random_programs_dual {
             name: "prog_72",
             primal: |x0, x1, x2, v, n| PARAMS.prog_72(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_72_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = PARAMS.prog_72_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = PARAMS.prog_72_value_and_grad(x0, x1, x2, &v, n);
@@ -10351,8 +10361,9 @@ pub mod random_programs_dual {
             name: "prog_73",
             primal: |x0, x1, x2, v, n| prog_73::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_73_grad::<4>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_73_grad_into::<4>(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_73_value_and_grad::<4>(x0, x1, x2, &v, n);
@@ -10409,8 +10420,9 @@ pub mod random_programs_dual {
             name: "prog_77",
             primal: |x0, x1, x2, v, n| prog_77::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_77_grad::<f64>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_77_grad_into::<f64>(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_77_value_and_grad::<f64>(x0, x1, x2, &v, n);
@@ -10503,8 +10515,9 @@ pub mod random_programs_dual {
             name: "prog_83",
             primal: |x0, x1, x2, v, n| PARAMS.prog_83(x0, x1, &x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_83_grad(x0, x1, &x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = PARAMS.prog_83_grad_into(x0, x1, &x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = PARAMS.prog_83_value_and_grad(x0, x1, &x2, &v, n);
@@ -10546,8 +10559,9 @@ pub mod random_programs_dual {
             name: "prog_85",
             primal: |x0, x1, x2, v, n| prog_85(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_85_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_85_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_85_value_and_grad(x0, x1, x2, &v, n);
@@ -10682,8 +10696,9 @@ pub mod random_programs_dual {
             name: "prog_92",
             primal: |x0, x1, x2, v, n| prog_92(x0, x1, &x2, &v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_92_grad(x0, x1, &x2, &v, n, mode_of(n));
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_92_grad_into(x0, x1, &x2, &v, n, mode_of(n), &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_92_value_and_grad(x0, x1, &x2, &v, n, mode_of(n));
@@ -10742,8 +10757,9 @@ pub mod random_programs_dual {
             name: "prog_95",
             primal: |x0, x1, x2, v, n| prog_95(x0, x1, &x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_95_grad(x0, x1, &x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_95_grad_into(x0, x1, &x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_95_value_and_grad(x0, x1, &x2, &v, n);
@@ -10935,8 +10951,9 @@ pub mod random_programs_dual {
             name: "prog_105",
             primal: |x0, x1, x2, v, n| prog_105(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_105_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_105_grad_into(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_105_value_and_grad(x0, x1, x2, &v, n);
@@ -11091,8 +11108,9 @@ pub mod random_programs_dual {
             name: "prog_116",
             primal: |x0, x1, x2, v, n| prog_116::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_116_grad::<4>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let mut buffer = vec![f64::NAN; v.len()];
+                let g = prog_116_grad_into::<4>(x0, x1, x2, &v, n, &mut buffer);
+                (g.0, g.1, g.2, [buffer[0], buffer[1], buffer[2], buffer[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
                 let (y, g) = prog_116_value_and_grad::<4>(x0, x1, x2, &v, n);
