@@ -13,9 +13,10 @@
 //!   operation inside [`Tape::no_record`].
 //!
 //! Every node lives in one arena owned by the [`Tape`]; a [`Var`] (a float), a [`Vector`] or a
-//! [`Matrix`] is a copyable handle into it. `backward` sorts the nodes its output depends on
-//! topologically ([`Tape::topological_order`]) and runs each operation's rule once, from the
-//! output back to the leaves, without recursion, so a graph of millions of nodes works.
+//! [`Matrix`] is a copyable handle into it. A node reads only nodes made before it, so the
+//! arena's order is topological: `backward` walks it down from the output, running the rule of
+//! each operation the output depends on once, without recursion, so a graph of millions of
+//! nodes works. [`Tape::topological_order`] gives the notes' explicit sort.
 //!
 //! The rules are grad's own: each float method calls the same `pullback::<name>` as the code
 //! `#[differentiable]` generates, and each activation its `_vjp`, so the two engines agree,
@@ -89,7 +90,8 @@ struct Arena<T> {
     nodes: Vec<Node<T>>,
     /// The values of every node, each node's elements contiguous at `Node::start`.
     values: Vec<T>,
-    /// The gradients, laid out as `values`.
+    /// The gradients, laid out as `values`: grown to `values`' length when `backward` runs,
+    /// so a node made after the last pass has none yet (zero).
     grads: Vec<T>,
     /// The inputs of `Stack` nodes.
     stacked: Vec<u32>,
@@ -114,6 +116,14 @@ struct Node<T> {
 impl<T> Node<T> {
     fn range(&self) -> core::ops::Range<usize> {
         self.start as usize..(self.start + self.len) as usize
+    }
+
+    /// The node's inputs: its fixed ones, or a `Stack`'s list in `stacked`.
+    fn inputs_in<'a>(&'a self, stacked: &'a [u32]) -> &'a [u32] {
+        match &self.op {
+            Op::Stack { first } => &stacked[*first as usize..(*first + self.len) as usize],
+            op => &self.inputs[..op.arity()],
+        }
     }
 }
 
@@ -295,7 +305,9 @@ impl<T: Float> Tape<T> {
 
     /// The nodes `output` depends on that take a gradient, each after every node it reads
     /// (inputs first, `output` last): the order in which the forward pass could have run
-    /// them, reversed by `backward`. Found by depth-first search with an explicit stack.
+    /// them, and the reverse of the order in which `backward` runs their rules. Found by
+    /// depth-first search with an explicit stack; `backward` itself needs no search, since
+    /// the arena's own order is topological.
     pub fn topological_order(&self, output: NodeId) -> Vec<NodeId> {
         let arena = self.arena.borrow();
         arena
@@ -400,11 +412,7 @@ impl<T: Float> Tape<T> {
                 continue;
             }
             let node = arena.nodes[id as usize];
-            let inputs = match node.op {
-                Op::Stack { first } => &arena.stacked[first as usize..(first + node.len) as usize],
-                op => &node.inputs[..op.arity()],
-            };
-            for &input in inputs {
+            for &input in node.inputs_in(&arena.stacked) {
                 let source = arena.nodes[input as usize];
                 if source.kind != NodeKind::Constant && !reached[input as usize] {
                     reached[input as usize] = true;
@@ -476,15 +484,9 @@ impl<T: Float> Arena<T> {
         id
     }
 
-    /// The `k`-th input of node `id`, if it has one.
-    fn input(&self, id: u32, k: usize) -> Option<u32> {
-        let node = &self.nodes[id as usize];
-        match node.op {
-            Op::Stack { first } => {
-                (k < node.len as usize).then(|| self.stacked[first as usize + k])
-            }
-            op => (k < op.arity()).then(|| node.inputs[k]),
-        }
+    /// The inputs of node `id`.
+    fn inputs(&self, id: u32) -> &[u32] {
+        self.nodes[id as usize].inputs_in(&self.stacked)
     }
 
     fn topological_order(&self, output: u32) -> Vec<u32> {
@@ -497,7 +499,7 @@ impl<T: Float> Arena<T> {
         let mut stack = vec![(output, 0usize)];
         visited[output as usize] = true;
         while let Some((id, next)) = stack.last_mut() {
-            match self.input(*id, *next) {
+            match self.inputs(*id).get(*next).copied() {
                 Some(input) => {
                     *next += 1;
                     let input_needs_grad = self.nodes[input as usize].kind != NodeKind::Constant;

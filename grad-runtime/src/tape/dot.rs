@@ -34,10 +34,8 @@ impl<T: Float> Tape<T> {
         let arena = self.arena.borrow();
         let mut used = vec![false; arena.nodes.len()];
         for id in 0..arena.nodes.len() {
-            let mut k = 0;
-            while let Some(input) = arena.input(id as u32, k) {
+            for &input in arena.inputs(id as u32) {
                 used[input as usize] = true;
-                k += 1;
             }
         }
         let mut dot = String::from(
@@ -58,11 +56,9 @@ impl<T: Float> Tape<T> {
             let _ = writeln!(dot, "    n{id} [label=\"{label}\", shape={shape}{style}];");
         }
         for id in 0..arena.nodes.len() {
-            let mut k = 0;
-            while let Some(input) = arena.input(id as u32, k) {
+            for &input in arena.inputs(id as u32) {
                 let label = escape(&edge_label(&arena, input as usize));
                 let _ = writeln!(dot, "    n{input} -> n{id} [label=\"{label}\"];");
-                k += 1;
             }
         }
         for (id, node) in arena.nodes.iter().enumerate() {
