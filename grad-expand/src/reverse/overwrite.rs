@@ -86,7 +86,10 @@ fn is_zero(graph: &Graph, id: ValueId) -> bool {
     }
 }
 
-/// Whether `array` is a slice parameter `p` of floats and `end` is `p.len()`.
+/// Whether `array` is a slice parameter `p` of floats and `end` is `p.len()`. Not a reading of
+/// names: lowering makes an `Op::Length` spelled `p.len()` only for the parameter itself
+/// (`lower/arrays.rs`, `length_of`); a sub-slice or a shadowing view has a length node of its
+/// own.
 fn is_length_of(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
     let array = graph.array(array);
     let (Op::Length(tokens), ArrayInit::Param { ident, field, .. }, Ty::Slice(elem)) =
