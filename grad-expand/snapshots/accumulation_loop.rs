@@ -39,7 +39,7 @@ fn __series_value_and_vjp(
     let __v13 = __carry0_0;
     let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = 0.0_f64;
-    for __v8 in (0..n).rev() {
+    for __v8 in (0..n) {
         let __v9 = __v8 as f64;
         let __v10 = x * __v9;
         let __adj12 = __carry_adj0_0;

@@ -45,7 +45,7 @@ fn __warped_value_and_vjp(
     let mut __carry_adj0_0 = (__upstream * __v37);
     (*__gradient).0[0] += ((__upstream * k) / 4.0);
     (*__gradient).0[1] += ((__upstream * __v20) / 4.0);
-    for __v10 in (0..3).rev() {
+    for __v10 in (0..3) {
         let __v11 = p[__v10];
         let __v14 = __v11 - 1.0;
         let __v16 = __v14 / 4.0;

@@ -258,6 +258,9 @@ pub struct Companions<'a> {
     /// adds to (`reverse/overwrite.rs`), so `f_grad_into` need not zero their buffers. Set by
     /// `core`, which runs first.
     pub overwritten: std::cell::RefCell<Vec<proc_macro2::Ident>>,
+    /// Of those, the slice parameters whose gradient the core fills element by element in
+    /// order (a `Step::Fill`): `f_grad` hands the core an empty `Vec` instead of zeros.
+    pub filled: std::cell::RefCell<Vec<proc_macro2::Ident>>,
 }
 
 impl Companions<'_> {
@@ -499,7 +502,17 @@ impl Companions<'_> {
             .map(|p| names::slice_gradient(&p.ident))
             .collect();
         let elems: Vec<TokenStream> = slices.iter().filter_map(|p| slice_element(p)).collect();
-        let zeroed: Vec<TokenStream> = slices.iter().map(|p| slice_zeros(p)).collect();
+        let filled = self.filled.borrow();
+        let zeroed: Vec<TokenStream> = slices
+            .iter()
+            .map(|p| {
+                if filled.contains(&p.ident) {
+                    quote!(::grad::__private::vec_unfilled())
+                } else {
+                    slice_zeros(p)
+                }
+            })
+            .collect();
         let rest = names::rest();
         let others = self
             .signature
@@ -1200,15 +1213,6 @@ impl Companions<'_> {
         let ret = self.core_return_type();
         let grad_ty = self.core_gradient_type();
         let upstream = names::core_upstream();
-        let buffers: Vec<TokenStream> = self
-            .slice_params()
-            .iter()
-            .map(|p| {
-                let buffer = names::slice_gradient(&p.ident);
-                let elem = slice_element(p);
-                quote!(#buffer: &mut [#elem])
-            })
-            .collect();
         let items = &lowered.items;
         // A float taken by reference (`x: &f64`) is read as the float itself.
         let derefs: Vec<TokenStream> = self
@@ -1335,7 +1339,24 @@ impl Companions<'_> {
             }
             return Err(error);
         }
-        *self.overwritten.borrow_mut() = sweep.assign_full_covers(&mut frame.steps);
+        let covered = sweep.assign_full_covers(&mut frame.steps);
+        // A gradient the core fills in order takes any `FilledGradient`: the caller's buffer,
+        // or the empty `Vec` that `f_grad` returns filled.
+        let buffers: Vec<TokenStream> = self
+            .slice_params()
+            .iter()
+            .map(|p| {
+                let buffer = names::slice_gradient(&p.ident);
+                let elem = slice_element(p);
+                if covered.filled.contains(&p.ident) {
+                    quote!(#buffer: &mut (impl ::grad::__private::FilledGradient<#elem> + ?Sized))
+                } else {
+                    quote!(#buffer: &mut [#elem])
+                }
+            })
+            .collect();
+        *self.overwritten.borrow_mut() = covered.assigned;
+        *self.filled.borrow_mut() = covered.filled;
         let forward = &frame.forward;
         let backward = render(graph, &frame.steps);
         let value = crate::spell::output(&lowered.output, &|v| operand(graph, v), &|a| {

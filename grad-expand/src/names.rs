@@ -247,6 +247,12 @@ pub fn array_call_entry(id: ArrayId, k: usize) -> Ident {
     hidden(format!("__d_arr{}_{}", id.0, k))
 }
 
+/// The element of a slice parameter's gradient that one iteration of a `Step::Fill` computes
+/// and returns.
+pub fn filled_element() -> Ident {
+    hidden("__element".to_owned())
+}
+
 /// The buffer that receives the gradient of slice parameter `param` (`x_grad` for `x`).
 pub fn slice_gradient(param: &Ident) -> Ident {
     format_ident!("{}_grad", param, span = Span::mixed_site())

@@ -61,6 +61,17 @@ pub enum Step {
         body: Vec<Step>,
         region: RegionId,
     },
+    /// The reverse of a loop that computes each element of a slice parameter's gradient once,
+    /// in order (`overwrite.rs`): `function(args.., |counter| { body; element })`, which
+    /// writes the closure's results into the gradient.
+    Fill {
+        function: TokenStream,
+        args: Vec<TokenStream>,
+        counter: TokenStream,
+        body: Vec<Step>,
+        element: TokenStream,
+        region: RegionId,
+    },
     /// `let mut var = adjoint of node (or zero);`
     CarryInit { var: Ident, node: ValueId },
     /// `var = adjoint of node (or zero);`
@@ -111,7 +122,7 @@ pub struct Sweep<'g> {
     loop_bodies: HashSet<RegionId>,
     /// Per slice parameter's gradient, how many loops over the whole slice write it once per
     /// element (`overwrite.rs`).
-    full_covers: HashMap<ArrayId, usize>,
+    full_covers: HashMap<ArrayId, overwrite::Cover>,
     pub errors: Vec<syn::Error>,
 }
 

@@ -309,6 +309,106 @@ pub mod __private {
         buffer
     }
 
+    /// Where a slice parameter's gradient goes when one loop of the core computes every
+    /// element once, in order (`grad-expand/src/reverse/overwrite.rs`): the caller's buffer
+    /// in `f_grad_into`, or a new `Vec` that `f_grad` gets filled as the loop goes. Neither is
+    /// zeroed first, and the `Vec` is written once per element, as `collect` writes it.
+    pub trait FilledGradient<T> {
+        /// Element `i` of the gradient is `element(i)`, for `i` in `0..len`, called in order.
+        fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T);
+
+        /// Elements `0..count` (`count ≤ len`) are `element(i)`, called in order; the rest
+        /// are `zero` (a loop over a zip with a shorter slice).
+        fn write_prefix(
+            &mut self,
+            len: usize,
+            count: usize,
+            zero: T,
+            element: impl FnMut(usize) -> T,
+        );
+    }
+
+    impl<T: Clone> FilledGradient<T> for [T] {
+        #[inline(always)]
+        fn write_each(&mut self, len: usize, mut element: impl FnMut(usize) -> T) {
+            let buffer = slice_buffer(self, len);
+            for (i, slot) in buffer.iter_mut().enumerate() {
+                *slot = element(i);
+            }
+        }
+
+        #[inline(always)]
+        fn write_prefix(
+            &mut self,
+            len: usize,
+            count: usize,
+            zero: T,
+            mut element: impl FnMut(usize) -> T,
+        ) {
+            let (head, tail) = slice_buffer(self, len).split_at_mut(count);
+            for (i, slot) in head.iter_mut().enumerate() {
+                *slot = element(i);
+            }
+            tail.fill(zero);
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    impl<T: Clone> FilledGradient<T> for Vec<T> {
+        #[inline(always)]
+        fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T) {
+            self.clear();
+            self.extend((0..len).map(element));
+        }
+
+        #[inline(always)]
+        fn write_prefix(
+            &mut self,
+            len: usize,
+            count: usize,
+            zero: T,
+            element: impl FnMut(usize) -> T,
+        ) {
+            self.clear();
+            self.reserve_exact(len);
+            self.extend((0..count).map(element));
+            self.resize(len, zero);
+        }
+    }
+
+    /// Without `alloc`, `f_grad`'s stand-in `Vec` is the empty slice it always was.
+    #[cfg(not(feature = "alloc"))]
+    impl<T: Clone> FilledGradient<T> for Vec<T> {
+        fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T) {
+            (**self).write_each(len, element);
+        }
+
+        fn write_prefix(
+            &mut self,
+            len: usize,
+            count: usize,
+            zero: T,
+            element: impl FnMut(usize) -> T,
+        ) {
+            (**self).write_prefix(len, count, zero, element);
+        }
+    }
+
+    /// A gradient `f_grad` has a loop of the core fill (see [`FilledGradient`]): empty until
+    /// then.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub fn vec_unfilled<T>() -> Vec<T> {
+        Vec::new()
+    }
+
+    /// Without `alloc` there is no `Vec` to return: `f_grad_into` is the form to call.
+    #[cfg(not(feature = "alloc"))]
+    #[inline]
+    pub fn vec_unfilled<T>() -> Vec<T> {
+        Vec(core::marker::PhantomData)
+    }
+
     /// A slice's gradient buffer as the core adds into it: checked against the parameter's
     /// length (which also lets the compiler drop the bounds checks of the core's writes),
     /// and not zeroed, since the companions hand the core zeros already (`f_grad_into`

@@ -3,6 +3,12 @@
 //! unzeroed, so every case here starts from a buffer of NaN. The functions that must not be
 //! assigned (a loop inside a loop or a branch, two loops, part of the slice, another read)
 //! start from NaN as well: a gradient left unzeroed there would come out NaN.
+//!
+//! A loop whose reverse may run forwards (its iterations' reverses read nothing another
+//! writes) fills the gradient in order (`Step::Fill`): `f_grad` then collects a new `Vec`
+//! as the loop goes, with no zeros first, and a loop over a zip with a shorter slice fills a
+//! prefix and zeroes the rest. `f_grad`, `f_value_and_grad` and `f_vjp` take that path, so
+//! each is checked here beside `f_grad_into`.
 
 #![allow(clippy::needless_range_loop)]
 
@@ -81,6 +87,54 @@ fn another_read(p: &[f64]) -> f64 {
         s += p[i].cos();
     }
     s
+}
+
+/// A zip: the loop runs over the shorter of the two, so `w`'s gradient is `x` on a prefix and
+/// zero after it.
+#[differentiable]
+fn zipped(w: &[f64], x: &[f64]) -> f64 {
+    w.iter().zip(x).map(|(a, b)| a * b + 0.5 * a * a * b).sum()
+}
+
+/// A scalar parameter whose adjoint the forward-running reverse adds to in another order.
+#[differentiable]
+fn scaled(a: f64, p: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..p.len() {
+        s += a * (p[i] * a).exp() - p[i];
+    }
+    s
+}
+
+/// The running product's adjoint changes from one iteration to the next: its reverse must
+/// run backwards.
+#[differentiable]
+fn product(p: &[f64]) -> f64 {
+    let mut acc = 1.0;
+    for i in 0..p.len() {
+        acc *= 1.0 + p[i] * p[i];
+    }
+    acc
+}
+
+/// A branch in the body: the accumulator is a merge, so the reverse runs backwards.
+#[differentiable]
+fn branchy(p: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..p.len() {
+        if p[i] > 0.5 {
+            s += p[i] * p[i];
+        } else {
+            s -= p[i].sin();
+        }
+    }
+    s
+}
+
+/// Generic over num-traits, run in `f32`.
+#[differentiable]
+fn generic_terms<T: num_traits::Float + std::iter::Sum>(p: &[T]) -> T {
+    p.iter().map(|&x| x * x.sin() + x.exp()).sum()
 }
 
 fn point(n: usize) -> Vec<f64> {
@@ -171,5 +225,98 @@ fn gradients_that_must_still_be_added() {
         let mut buffer = vec![f64::NAN; 4];
         in_a_branch_grad_into(&x, &mut buffer);
         assert_close("in_a_branch", &buffer, &central(in_a_branch, &x));
+    }
+}
+
+#[test]
+fn forward_filled_gradients_in_every_companion() {
+    check("squares", squares, squares_grad_into, squares_grad);
+    for n in [0, 1, 7, 100] {
+        let x = point(n);
+        let expected = central(squares, &x);
+        let (value, grad) = squares_value_and_grad(&x);
+        assert_eq!(value, squares(&x));
+        assert_close("squares value_and_grad", &grad, &expected);
+        let scaled_up: Vec<f64> = expected.iter().map(|g| -2.5 * g).collect();
+        assert_close("squares vjp", &squares_vjp(&x, -2.5), &scaled_up);
+    }
+}
+
+#[test]
+fn a_zip_fills_a_prefix_and_zeroes_the_rest() {
+    for (nw, nx) in [(0, 0), (0, 3), (3, 0), (5, 5), (9, 4), (4, 9), (64, 63)] {
+        let w = point(nw);
+        let x: Vec<f64> = point(nx).iter().map(|v| 1.5 - v).collect();
+        let expected_w = central(|w| zipped(w, &x), &w);
+        let expected_x = central(|x| zipped(&w, x), &x);
+        let (gw, gx) = zipped_grad(&w, &x);
+        assert_close(&format!("∂/∂w, {nw} and {nx}"), &gw, &expected_w);
+        assert_close(&format!("∂/∂x, {nw} and {nx}"), &gx, &expected_x);
+        // The tail past the shorter slice is exactly zero, not a leftover.
+        assert!(gw[nw.min(nx)..].iter().all(|g| *g == 0.0));
+        let (mut bw, mut bx) = (vec![f64::NAN; nw], vec![f64::NAN; nx]);
+        zipped_grad_into(&w, &x, &mut bw, &mut bx);
+        assert_close("∂/∂w into NaN", &bw, &expected_w);
+        assert_close("∂/∂x into NaN", &bx, &expected_x);
+        let (gw, gx) = zipped_vjp(&w, &x, 3.0);
+        let triple = |v: &[f64]| v.iter().map(|g| 3.0 * g).collect::<Vec<_>>();
+        assert_close("∂/∂w vjp", &gw, &triple(&expected_w));
+        assert_close("∂/∂x vjp", &gx, &triple(&expected_x));
+    }
+}
+
+#[test]
+fn a_buffer_of_the_wrong_length_is_refused() {
+    let x = point(4);
+    let result = std::panic::catch_unwind(|| {
+        let mut short = vec![0.0; 3];
+        squares_grad_into(&x, &mut short);
+    });
+    let message = *result.unwrap_err().downcast::<String>().unwrap();
+    assert!(
+        message.contains("a gradient buffer must have the length of its slice parameter"),
+        "{message}"
+    );
+}
+
+#[test]
+fn forward_reverse_with_a_scalar_parameter() {
+    for n in [0, 1, 6, 50] {
+        let p = point(n);
+        let a = 0.7;
+        let (ga, gp) = scaled_grad(a, &p);
+        let h = 1e-6;
+        let expected_a = (scaled(a + h, &p) - scaled(a - h, &p)) / (2.0 * h);
+        assert!(
+            (ga - expected_a).abs() <= 1e-6 * (1.0 + expected_a.abs()),
+            "{ga} vs {expected_a}"
+        );
+        assert_close("∂/∂p", &gp, &central(|p| scaled(a, p), &p));
+        let mut buffer = vec![f64::NAN; n];
+        let ga_into = scaled_grad_into(a, &p, &mut buffer);
+        assert!((ga_into - expected_a).abs() <= 1e-6 * (1.0 + expected_a.abs()));
+        assert_close("∂/∂p into NaN", &buffer, &gp);
+    }
+}
+
+#[test]
+fn loops_that_must_still_run_backwards() {
+    check("product", product, product_grad_into, product_grad);
+    check("branchy", branchy, branchy_grad_into, branchy_grad);
+}
+
+#[test]
+fn generic_f32_fills_in_order() {
+    let x: Vec<f32> = (0..33).map(|i| 0.1 + 0.03 * i as f32).collect();
+    let grad = generic_terms_grad(&x);
+    let mut buffer = vec![f32::NAN; x.len()];
+    generic_terms_grad_into(&x, &mut buffer);
+    for ((g, b), x) in grad.iter().zip(&buffer).zip(&x) {
+        let expected = x.sin() + x * x.cos() + x.exp();
+        assert!(
+            (g - expected).abs() <= 1e-5 * (1.0 + expected.abs()),
+            "{g} vs {expected}"
+        );
+        assert_eq!(g, b);
     }
 }

@@ -7,10 +7,12 @@
 //! values its reverse reads, on the stack when the trip count is a constant, else in one
 //! reserved `Vec`.
 
+use super::render::touches_array_adjoints;
 use super::{Frame, FrameBuilder, Step, Sweep, neighbours};
-use crate::graph::{Loop, LoopHeader, Op, ValueId};
+use crate::graph::{Loop, LoopHeader, Op, Stmt, ValueId};
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
+use crate::rules::BinaryOp;
 use crate::spell::{operand, range_tokens, tape_tuple};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
@@ -225,6 +227,8 @@ impl Sweep<'_> {
             fixed_len: constant_len.filter(|_| !body.live_entries.is_empty()),
         };
         let entries: Vec<Ident> = body.live_entries.iter().map(|e| names::value(*e)).collect();
+        let forward_order =
+            !has_stop && info.entries.is_empty() && self.reverses_forward(l, &body.steps);
         // A loop over a unit-step range that always runs to the end is reversed by running
         // its range backwards: the counter is the range's own (no reconstruction), and
         // LLVM sees its bounds, so indexing by it needs no bounds checks.
@@ -245,7 +249,7 @@ impl Sweep<'_> {
                 } else {
                     quote!((#start..#end))
                 };
-                let range = if *reverse {
+                let range = if *reverse || forward_order {
                     range
                 } else {
                     quote!(#range.rev())
@@ -319,12 +323,13 @@ impl Sweep<'_> {
         let mut after = Vec::new();
         if let (
             Some(_),
+            false,
             LoopHeader::Range {
                 counter,
                 reverse: false,
                 ..
             },
-        ) = (&direct, &l.header)
+        ) = (&direct, forward_order, &l.header)
         {
             // The reverse runs the counter down by one per iteration.
             match neighbours::carry_neighbours(
@@ -340,13 +345,64 @@ impl Sweep<'_> {
                 Err(steps) => body.steps = steps,
             }
         }
-        self.note_full_cover(l, direct.is_some(), &body.steps);
+        self.note_full_cover(l, direct.is_some(), forward_order, &body.steps);
         frame.steps.push(Step::Loop {
             header,
             body: body.into_steps(prelude),
             region: l.body.region,
         });
         frame.steps.extend(after);
+    }
+
+    /// Whether the reverse of loop `l` may run its iterations forwards, as the loop ran: a
+    /// unit-step range over `0..n` whose iterations' reverses read nothing another
+    /// iteration's reverse writes. Then an adjoint element each iteration writes alone is
+    /// written in increasing order, which lets a gradient be built as it goes (`overwrite.rs`).
+    ///
+    /// That holds when the body writes no array (no element's adjoint is read back) and has
+    /// no loop inside (no inner tape is read backwards); when every carried variable with a
+    /// gradient only accumulates (`acc = acc + e`, `acc = acc - e`, read by that alone), so
+    /// its adjoint is the same in every iteration; and when each array adjoint the reverse
+    /// adds to is indexed by the counter first (disjoint elements) and no other reverse code
+    /// names an array adjoint. The additions into the adjoints of values outside the loop
+    /// are then made in another order, a rounding difference only.
+    fn reverses_forward(&self, l: &Loop, steps: &[Step]) -> bool {
+        let LoopHeader::Range {
+            counter,
+            reverse: false,
+            step: None,
+            ..
+        } = &l.header
+        else {
+            return false;
+        };
+        if l.stop.is_some()
+            || l.body.writes_array(&|_| true)
+            || l.body.any_nested(&|stmt| matches!(stmt, Stmt::Loop(_)))
+        {
+            return false;
+        }
+        let mut reads = Vec::new();
+        l.body.reads(self.graph, &mut reads);
+        let accumulates = |carried: &crate::graph::Carried| {
+            let Op::Binary { op, lhs, rhs, .. } = &self.graph.node(carried.next).op else {
+                return false;
+            };
+            let entry = carried.entry;
+            let shape = match op {
+                BinaryOp::Add => (*lhs == entry) != (*rhs == entry),
+                BinaryOp::Sub => *lhs == entry && *rhs != entry,
+                _ => false,
+            };
+            shape
+                && reads.iter().filter(|r| **r == entry).count() == 1
+                && !reads.contains(&carried.next)
+        };
+        l.carried
+            .iter()
+            .filter(|carried| self.is_active(carried.entry))
+            .all(accumulates)
+            && disjoint_by_counter(steps, *counter)
     }
 
     /// The tape of a loop over constant bounds is a fixed-size array, unless the bounds are
@@ -397,4 +453,27 @@ impl Sweep<'_> {
             quote!(::grad::__private::trip_len((#start) as i128, (#end) as i128, (#step) as usize, #inclusive)),
         )
     }
+}
+
+/// Whether each array adjoint `steps` add to is indexed by `counter` first, and no other step
+/// names an array adjoint (see `reverses_forward`).
+fn disjoint_by_counter(steps: &[Step], counter: ValueId) -> bool {
+    steps.iter().all(|step| match step {
+        Step::Accumulate { indices, .. } => indices.first() == Some(&counter),
+        Step::Code(tokens) | Step::Contribute { amount: tokens, .. } => {
+            !touches_array_adjoints(tokens)
+        }
+        Step::If {
+            cond,
+            then_steps,
+            else_steps,
+            ..
+        } => {
+            !touches_array_adjoints(cond)
+                && disjoint_by_counter(then_steps, counter)
+                && disjoint_by_counter(else_steps, counter)
+        }
+        Step::CarryInit { .. } | Step::CarryBack { .. } => true,
+        Step::Loop { .. } | Step::Fill { .. } => false,
+    })
 }

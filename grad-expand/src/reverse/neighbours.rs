@@ -109,7 +109,7 @@ fn plan(graph: &Graph, counter: ValueId, body: &[Step]) -> Option<Plan> {
                     return None;
                 }
             }
-            Step::If { .. } | Step::Loop { .. } => {
+            Step::If { .. } | Step::Loop { .. } | Step::Fill { .. } => {
                 if nested_accumulates(std::slice::from_ref(step)) {
                     return None;
                 }
@@ -207,7 +207,7 @@ fn nested_accumulates(steps: &[Step]) -> bool {
             else_steps,
             ..
         } => nested_accumulates(then_steps) || nested_accumulates(else_steps),
-        Step::Loop { body, .. } => nested_accumulates(body),
+        Step::Loop { body, .. } | Step::Fill { body, .. } => nested_accumulates(body),
         Step::CarryInit { .. } | Step::CarryBack { .. } => false,
     })
 }

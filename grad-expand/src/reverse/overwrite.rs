@@ -14,11 +14,30 @@ use crate::graph::{ArrayId, ArrayInit, Graph, Loop, LoopHeader, Op, Ty, ValueId}
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 
+/// The loops that write a slice parameter's gradient once per element, counted per array: a
+/// second loop writing it makes it ineligible.
+#[derive(Default)]
+pub(super) struct Cover {
+    loops: usize,
+    /// How the covering loop fills the gradient, when its reverse runs forwards.
+    fill: Option<FillPlan>,
+    /// Whether the loop covers the whole slice (`0..p.len()`), not a prefix of it.
+    whole: bool,
+}
+
+/// A covering loop whose reverse runs forwards (`reverses_forward` in `loops.rs`): it fills
+/// the gradient through `grad::__private::FilledGradient`, element by element in order.
+struct FillPlan {
+    counter: TokenStream,
+    /// The loop's trip count: `p.len()`, or `usize::min(p.len(), q.len())` for a zip.
+    count: TokenStream,
+}
+
 impl Sweep<'_> {
     /// Notes the slice parameter whose gradient loop `l`'s reverse body writes once per
-    /// iteration at the counter, if `l` runs over the whole slice. Counted per array: a
-    /// second loop writing it makes it ineligible.
-    pub(super) fn note_full_cover(&mut self, l: &Loop, direct: bool, body: &[Step]) {
+    /// iteration at the counter, if `l` runs over the whole slice, or over a prefix of it
+    /// (a zip with a shorter slice) when its reverse runs `forward`.
+    pub(super) fn note_full_cover(&mut self, l: &Loop, direct: bool, forward: bool, body: &[Step]) {
         let LoopHeader::Range {
             counter,
             start,
@@ -36,20 +55,38 @@ impl Sweep<'_> {
         for step in body {
             if let Step::Accumulate { array, indices, .. } = step
                 && indices.as_slice() == [*counter]
-                && is_length_of(self.graph, *end, *array)
             {
-                *self.full_covers.entry(*array).or_default() += 1;
+                let whole = is_length_of(self.graph, *end, *array);
+                let prefix = forward && bounded_by_length_of(self.graph, *end, *array);
+                if !(whole || prefix) {
+                    continue;
+                }
+                let cover = self.full_covers.entry(*array).or_default();
+                cover.loops += 1;
+                cover.whole = whole;
+                cover.fill = forward.then(|| {
+                    let counter = crate::names::value(*counter);
+                    FillPlan {
+                        counter: quote!(#counter),
+                        count: crate::spell::operand(self.graph, *end),
+                    }
+                });
             }
         }
     }
 
     /// Turns the one accumulation into each fully covered gradient into an assignment, where
-    /// the whole function's steps add to that gradient nowhere else and name it nowhere else.
-    /// Returns the slice parameters whose buffers need no zeroing.
-    pub fn assign_full_covers(&self, steps: &mut [Step]) -> Vec<proc_macro2::Ident> {
-        let mut assigned = Vec::new();
-        for (&array, &loops) in &self.full_covers {
-            if loops != 1 {
+    /// the whole function's steps add to that gradient nowhere else and name it nowhere else;
+    /// a covering loop whose reverse runs forwards becomes a `Step::Fill`. Returns the slice
+    /// parameters whose buffers need no zeroing, and of those the ones filled in order.
+    pub fn assign_full_covers(&self, steps: &mut Vec<Step>) -> Covered {
+        let mut covered = Covered::default();
+        // In the arrays' order, so that the expansion is the same every time: when one loop
+        // covers two slices, the first is filled and the second assigned inside the fill.
+        let mut covers: Vec<_> = self.full_covers.iter().collect();
+        covers.sort_by_key(|(array, _)| array.0);
+        for (&array, cover) in covers {
+            if cover.loops != 1 || !(cover.whole || cover.fill.is_some()) {
                 continue;
             }
             let ArrayInit::Param { ident, .. } = &self.graph.array(array).init else {
@@ -58,7 +95,8 @@ impl Sweep<'_> {
             // The adjoint's local name, and the caller's buffer it was made from.
             let mut names = Vec::new();
             collect_names(steps, array, &mut names);
-            names.push(crate::names::slice_gradient(ident).to_string());
+            let buffer = crate::names::slice_gradient(ident);
+            names.push(buffer.to_string());
             let mut accumulations = 0;
             let mut named_elsewhere = false;
             survey(
@@ -68,12 +106,45 @@ impl Sweep<'_> {
                 &mut accumulations,
                 &mut named_elsewhere,
             );
-            if accumulations == 1 && !named_elsewhere && assign(steps, array) {
-                assigned.push(ident.clone());
+            if accumulations != 1 || named_elsewhere {
+                continue;
+            }
+            if let Some(plan) = &cover.fill {
+                let Ty::Slice(elem) = &self.graph.array(array).ty else {
+                    continue;
+                };
+                let len = quote!(#ident.len());
+                let (function, args) = if cover.whole {
+                    (quote!(write_each), vec![quote!(#buffer), len])
+                } else {
+                    let (count, zero) = (&plan.count, crate::spell::zeros(elem));
+                    (
+                        quote!(write_prefix),
+                        vec![quote!(#buffer), len, count.clone(), zero],
+                    )
+                };
+                let function = quote!(::grad::__private::FilledGradient::#function);
+                if fill(steps, array, &names[0], function, args, &plan.counter) {
+                    covered.assigned.push(ident.clone());
+                    covered.filled.push(ident.clone());
+                    continue;
+                }
+            }
+            if cover.whole && assign(steps, array) {
+                covered.assigned.push(ident.clone());
             }
         }
-        assigned
+        covered
     }
+}
+
+/// The slice parameters whose gradient the core assigns every element of (`f_grad_into`
+/// zeroes no buffer for them), and of those the ones a `Step::Fill` writes in order (their
+/// core parameter takes any `FilledGradient`, and `f_grad` hands it an empty `Vec`).
+#[derive(Default)]
+pub struct Covered {
+    pub assigned: Vec<proc_macro2::Ident>,
+    pub filled: Vec<proc_macro2::Ident>,
 }
 
 fn is_zero(graph: &Graph, id: ValueId) -> bool {
@@ -100,6 +171,23 @@ fn is_length_of(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
     matches!(**elem, Ty::Float(_))
         && field.is_empty()
         && tokens.to_string().replace(' ', "") == format!("{ident}.len()")
+}
+
+/// Whether `end` is at most `array`'s length by construction: `p.len()`, or a
+/// `usize::min` one of whose operands is (the trip count of a zip).
+fn bounded_by_length_of(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
+    if is_length_of(graph, end, array) {
+        return true;
+    }
+    let Op::Call { path, args } = &graph.node(end).op else {
+        return false;
+    };
+    let is_min = quote!(#path).to_string().replace(' ', "") == "usize::min";
+    is_min
+        && args.iter().any(|arg| match arg {
+            crate::graph::CallArg::Scalar(id) => bounded_by_length_of(graph, *id, array),
+            _ => false,
+        })
 }
 
 /// Whether `tokens` declare `name` (`let mut name = ..;`): the adjoint's one binding, made
@@ -175,6 +263,10 @@ fn survey(
                 *named |= names.iter().any(|n| mentions(header, n));
                 survey(body, array, names, accumulations, named);
             }
+            Step::Fill { args, body, .. } => {
+                *named |= args.iter().any(|a| names.iter().any(|n| mentions(a, n)));
+                survey(body, array, names, accumulations, named);
+            }
             Step::CarryInit { .. } | Step::CarryBack { .. } => {}
         }
     }
@@ -200,7 +292,7 @@ fn collect_names(steps: &[Step], array: ArrayId, names: &mut Vec<String>) {
                 collect_names(then_steps, array, names);
                 collect_names(else_steps, array, names);
             }
-            Step::Loop { body, .. } => collect_names(body, array, names),
+            Step::Loop { body, .. } | Step::Fill { body, .. } => collect_names(body, array, names),
             _ => {}
         }
     }
@@ -211,7 +303,7 @@ fn collect_names(steps: &[Step], array: ArrayId, names: &mut Vec<String>) {
 /// element more than once, and one inside a branch perhaps never. Whether it did.
 fn assign(steps: &mut [Step], array: ArrayId) -> bool {
     for step in steps.iter_mut() {
-        let Step::Loop { body, .. } = step else {
+        let (Step::Loop { body, .. } | Step::Fill { body, .. }) = step else {
             continue;
         };
         for step in body.iter_mut() {
@@ -229,4 +321,50 @@ fn assign(steps: &mut [Step], array: ArrayId) -> bool {
         }
     }
     false
+}
+
+/// Replaces the top-level loop whose body accumulates into `array` by a `Step::Fill` whose
+/// closure returns that element, and drops the adjoint's binding (`let mut adjoint = ..;`):
+/// the fill checks the buffer's length itself. Whether it did.
+fn fill(
+    steps: &mut Vec<Step>,
+    array: ArrayId,
+    adjoint: &str,
+    function: TokenStream,
+    args: Vec<TokenStream>,
+    counter: &TokenStream,
+) -> bool {
+    let found = steps.iter().position(|step| {
+        matches!(step, Step::Loop { body, .. } if body.iter().any(
+            |s| matches!(s, Step::Accumulate { array: a, .. } if *a == array)))
+    });
+    let Some(at) = found else {
+        return false;
+    };
+    let Step::Loop { body, region, .. } = steps.remove(at) else {
+        unreachable!("found a loop")
+    };
+    let element = crate::names::filled_element();
+    let body = body
+        .into_iter()
+        .map(|step| match step {
+            Step::Accumulate {
+                array: a, amount, ..
+            } if a == array => Step::Code(quote!(let #element = #amount;)),
+            step => step,
+        })
+        .collect();
+    steps.insert(
+        at,
+        Step::Fill {
+            function,
+            args,
+            counter: counter.clone(),
+            body,
+            element: quote!(#element),
+            region,
+        },
+    );
+    steps.retain(|step| !matches!(step, Step::Code(tokens) if declares(tokens, adjoint)));
+    true
 }

@@ -75,7 +75,7 @@ fn each_contribution<'s>(steps: &'s [Step], visit: &mut dyn FnMut(ValueId, &'s T
                 each_contribution(then_steps, visit);
                 each_contribution(else_steps, visit);
             }
-            Step::Loop { body, .. } => each_contribution(body, visit),
+            Step::Loop { body, .. } | Step::Fill { body, .. } => each_contribution(body, visit),
             Step::Code(_)
             | Step::CarryInit { .. }
             | Step::CarryBack { .. }
@@ -239,6 +239,24 @@ impl Renderer<'_> {
                         #header {
                             #(#body_code)*
                         }
+                    });
+                }
+                Step::Fill {
+                    function,
+                    args,
+                    counter,
+                    body,
+                    element,
+                    region,
+                } => {
+                    self.declare_outer(&[body], &[*region], out);
+                    let mut body_code = Vec::new();
+                    self.steps(body, &mut body_code);
+                    out.push(quote! {
+                        #function(#(#args,)* |#counter| {
+                            #(#body_code)*
+                            #element
+                        });
                     });
                 }
             }
