@@ -392,6 +392,18 @@ fn snapshot_accumulation_loop_records_nothing() {
     expect_file!["../snapshots/accumulation_loop.rs"].assert_eq(&expand_pretty(quote!(), item));
 }
 
+/// A sum of maps over a zip: the reverse runs forwards and fills `w`'s gradient in order (a
+/// prefix as long as the shorter slice, zeros after it), with `x`'s added inside the fill.
+#[test]
+fn snapshot_sum_of_map_fills_the_gradient() {
+    let item = quote! {
+        fn weighted_sines(w: &[f64], x: &[f64]) -> f64 {
+            w.iter().zip(x).map(|(a, b)| a * b.sin()).sum()
+        }
+    };
+    expect_file!["../snapshots/sum_of_map_filled.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
 #[test]
 fn snapshot_recurrence_records_the_carried_value() {
     let item = quote! {

@@ -503,9 +503,12 @@ pub fn powi<T: Real>(x: T, n: i32, out: T, upstream: T) -> T {
         Some(m) => x.powi(m),
         None => out / x,
     };
+    // `(ā n) xⁿ⁻¹`, not `ā (n xⁿ⁻¹)`: the same two roundings, and where the upstream is the
+    // same in every iteration of a loop (a sum of maps), `ā n` is computed once, as a
+    // hand-written `2.0 * x.powi(3)` folds its constant.
     flowing(
         upstream,
-        upstream * (literal::<T>(f64::from(n)) * pow_n_minus_1),
+        (upstream * literal::<T>(f64::from(n))) * pow_n_minus_1,
     )
 }
 
