@@ -230,7 +230,8 @@ impl Sweep<'_> {
         let forward_order =
             !has_stop && info.entries.is_empty() && self.reverses_forward(l, &body.steps);
         // A loop over a unit-step range that always runs to the end is reversed by running
-        // its range backwards: the counter is the range's own (no reconstruction), and
+        // its range backwards, or forwards where its iterations' reverses are independent
+        // (`reverses_forward`): the counter is the range's own (no reconstruction), and
         // LLVM sees its bounds, so indexing by it needs no bounds checks.
         let direct = match &l.header {
             LoopHeader::Range {
@@ -459,7 +460,9 @@ impl Sweep<'_> {
 /// names an array adjoint (see `reverses_forward`).
 fn disjoint_by_counter(steps: &[Step], counter: ValueId) -> bool {
     steps.iter().all(|step| match step {
-        Step::Accumulate { indices, .. } => indices.first() == Some(&counter),
+        Step::Accumulate {
+            indices, amount, ..
+        } => indices.first() == Some(&counter) && !touches_array_adjoints(amount),
         Step::Code(tokens) | Step::Contribute { amount: tokens, .. } => {
             !touches_array_adjoints(tokens)
         }
