@@ -56,7 +56,7 @@ fn __log_sum_exp_value_and_vjp<const N: usize>(
     let mut __adj12 = __upstream;
     let __adj23 = __rules::ln(__v23, __v23, __upstream);
     let mut __carry_adj1_0 = __adj23;
-    for (&(__v21,), __v18) in __tape1[..__count1].iter().rev().zip((0..N).rev()) {
+    for (&(__v21,), __v18) in __tape1[..__count1].iter().zip((0..N)) {
         let __adj22 = __carry_adj1_0;
         let __adj20 = __rules::exp(__v21, __v21, __adj22);
         __adj12 -= __adj20;

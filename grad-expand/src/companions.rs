@@ -261,6 +261,9 @@ pub struct Companions<'a> {
     /// Of those, the slice parameters whose gradient the core fills element by element in
     /// order (a `Step::Fill`): `f_grad` hands the core an empty `Vec` instead of zeros.
     pub filled: std::cell::RefCell<Vec<proc_macro2::Ident>>,
+    /// Whether the core's whole gradient is one array it fills in order (a `Step::Fill`):
+    /// `f_grad` hands the core an empty `UnfilledArray` instead of zeros.
+    pub filled_array: std::cell::Cell<bool>,
 }
 
 impl Companions<'_> {
@@ -803,8 +806,17 @@ impl Companions<'_> {
             .map_or_else(|| quote!(::grad::__private::Zero::zero()), float_zero);
         // The gradient is a local the core fills in place and that is then returned as it
         // is, so it is built in the caller's result (no copy of a large array at the end).
+        // An array the core fills in order starts unfilled, and is taken out after the call.
+        let (init, finished) = if self.filled_array.get() {
+            (
+                quote!(::grad::__private::UnfilledArray::new()),
+                quote!(#gradient.into_array()),
+            )
+        } else {
+            (init.clone(), quote!(#gradient))
+        };
         let gradient_of = |seed: TokenStream| -> TokenStream {
-            let filled = quote!({ let mut #gradient = #init; #core(#(#args,)* #seed, &mut #gradient); #gradient });
+            let filled = quote!({ let mut #gradient = #init; #core(#(#args,)* #seed, &mut #gradient); #finished });
             self.public_gradient(filled)
         };
         let converted = self.signature.params.iter().any(|p| p.linalg.is_some());
@@ -814,14 +826,14 @@ impl Companions<'_> {
         } else {
             (
                 gradient_of(one.clone()),
-                if self.tuples.is_empty() && !converted {
+                if self.tuples.is_empty() && !converted && !self.filled_array.get() {
                     quote! {
                         let mut #gradient = (#zero, #init);
                         #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
                         #gradient
                     }
                 } else {
-                    let regrouped = self.public_gradient(quote!(#gradient));
+                    let regrouped = self.public_gradient(finished.clone());
                     let value = names::function_value();
                     quote! {
                         let mut #gradient = #init;
@@ -1357,6 +1369,12 @@ impl Companions<'_> {
             .collect();
         *self.overwritten.borrow_mut() = covered.assigned;
         *self.filled.borrow_mut() = covered.filled;
+        // An array gradient filled in order: `f_grad` hands the core an `UnfilledArray`.
+        let grad_ty = match &covered.array {
+            Some(elem) => quote!((impl ::grad::__private::FilledGradient<#elem> + ?Sized)),
+            None => grad_ty,
+        };
+        self.filled_array.set(covered.array.is_some());
         let forward = &frame.forward;
         let backward = render(graph, &frame.steps);
         let value = crate::spell::output(&lowered.output, &|v| operand(graph, v), &|a| {

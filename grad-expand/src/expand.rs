@@ -147,6 +147,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         rules_in_scope: context.tangent_of,
         overwritten: Default::default(),
         filled: Default::default(),
+        filled_array: Default::default(),
     };
     // The reverse sweep runs whenever the body lowered, so that its errors come in the same
     // build as every other phase's.

@@ -353,6 +353,71 @@ pub mod __private {
         }
     }
 
+    /// An array gradient a caller zeroed (a Jacobian's row, a Hessian's pass) is written in
+    /// place.
+    impl<T: Clone, const N: usize> FilledGradient<T> for [T; N] {
+        #[inline(always)]
+        fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T) {
+            self.as_mut_slice().write_each(len, element);
+        }
+
+        #[inline(always)]
+        fn write_prefix(
+            &mut self,
+            len: usize,
+            count: usize,
+            zero: T,
+            element: impl FnMut(usize) -> T,
+        ) {
+            self.as_mut_slice().write_prefix(len, count, zero, element);
+        }
+    }
+
+    /// The array gradient `f_grad` gets when a loop of the core fills it in order: built by
+    /// `core::array::from_fn` as the loop goes, with no zeros first, as a hand-written
+    /// `p.map(..)` builds it.
+    pub struct UnfilledArray<T, const N: usize>(Option<[T; N]>);
+
+    impl<T: Copy + Zero, const N: usize> UnfilledArray<T, N> {
+        #[inline(always)]
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            UnfilledArray(None)
+        }
+
+        /// The filled array; zeros if no fill ran (the core's fill is unconditional, so
+        /// that is never seen).
+        #[inline(always)]
+        pub fn into_array(self) -> [T; N] {
+            match self.0 {
+                Some(array) => array,
+                None => [T::zero(); N],
+            }
+        }
+    }
+
+    impl<T: Clone, const N: usize> FilledGradient<T> for UnfilledArray<T, N> {
+        #[inline(always)]
+        fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T) {
+            assert_eq!(len, N, "an array gradient is filled over its whole length");
+            self.0 = Some(core::array::from_fn(element));
+        }
+
+        #[inline(always)]
+        fn write_prefix(
+            &mut self,
+            len: usize,
+            count: usize,
+            zero: T,
+            mut element: impl FnMut(usize) -> T,
+        ) {
+            assert_eq!(len, N, "an array gradient is filled over its whole length");
+            self.0 = Some(core::array::from_fn(|i| {
+                if i < count { element(i) } else { zero.clone() }
+            }));
+        }
+    }
+
     #[cfg(feature = "alloc")]
     impl<T: Clone> FilledGradient<T> for Vec<T> {
         #[inline(always)]

@@ -137,6 +137,32 @@ fn generic_terms<T: num_traits::Float + std::iter::Sum>(p: &[T]) -> T {
     p.iter().map(|&x| x * x.sin() + x.exp()).sum()
 }
 
+/// An array by reference: its gradient is the core's whole gradient, filled in order by
+/// `core::array::from_fn` in `f_grad` (no zeros first).
+#[differentiable]
+fn array_terms(p: &[f64; 6]) -> f64 {
+    p.iter().map(|x| x.powi(3) - 2.0 * x.sin()).sum()
+}
+
+/// An array by value, of a const generic length, generic over the float type.
+#[differentiable]
+fn generic_array<T: num_traits::Float + std::iter::Sum, const N: usize>(p: [T; N]) -> T {
+    p.iter().map(|&x| x * x.exp()).sum()
+}
+
+/// Two entries in the gradient: the array is not the whole gradient, so it is zeroed and
+/// added to as before.
+#[differentiable]
+fn array_and_scale(p: &[f64; 4], c: f64) -> f64 {
+    p.iter().map(|x| c * x * x).sum()
+}
+
+/// Second order through a filled array gradient.
+#[differentiable(hessian)]
+fn cubes(p: &[f64; 3]) -> f64 {
+    p.iter().map(|x| x.powi(3) + x * x).sum()
+}
+
 fn point(n: usize) -> Vec<f64> {
     (0..n).map(|i| 0.4 + 0.6 * (i as f64 * 0.7).sin()).collect()
 }
@@ -319,4 +345,54 @@ fn generic_f32_fills_in_order() {
         );
         assert_eq!(g, b);
     }
+}
+
+#[test]
+fn array_gradients_are_filled_in_order() {
+    let p = [0.3, -1.2, 0.8, 2.0, -0.1, 0.55];
+    let expected = central(|x| array_terms(x.try_into().unwrap()), &p);
+    assert_close("array_terms grad", &array_terms_grad(&p), &expected);
+    let (value, grad) = array_terms_value_and_grad(&p);
+    assert_eq!(value, array_terms(&p));
+    assert_close("array_terms value_and_grad", &grad, &expected);
+    let halved: Vec<f64> = expected.iter().map(|g| 0.5 * g).collect();
+    assert_close("array_terms vjp", &array_terms_vjp(&p, 0.5), &halved);
+
+    let q = [0.25_f32, -0.5, 1.0, 0.75, -1.25];
+    let grad = generic_array_grad(q);
+    for (g, x) in grad.iter().zip(q) {
+        let expected = x.exp() * (1.0 + x);
+        assert!(
+            (g - expected).abs() <= 1e-6 * (1.0 + expected.abs()),
+            "{g} vs {expected}"
+        );
+    }
+    let empty: [f64; 0] = [];
+    assert_eq!(generic_array_grad(empty), empty);
+
+    let r = [0.5, -0.25, 1.5, 2.0];
+    let (gp, gc) = array_and_scale_grad(&r, 1.5);
+    assert_close("∂/∂p", &gp, &r.iter().map(|x| 3.0 * x).collect::<Vec<_>>());
+    assert!((gc - r.iter().map(|x| x * x).sum::<f64>()).abs() < 1e-12);
+}
+
+#[test]
+fn second_order_through_a_filled_array() {
+    let p = [0.4, -0.7, 1.3];
+    let hessian = cubes_hessian(&p);
+    for i in 0..3 {
+        for j in 0..3 {
+            let expected = if i == j { 6.0 * p[i] + 2.0 } else { 0.0 };
+            assert!(
+                (hessian[i][j] - expected).abs() < 1e-12,
+                "{i} {j}: {}",
+                hessian[i][j]
+            );
+        }
+    }
+    assert_close(
+        "cubes grad",
+        &cubes_grad(&p),
+        &p.map(|x| 3.0 * x * x + 2.0 * x),
+    );
 }

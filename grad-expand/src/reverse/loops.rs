@@ -227,8 +227,7 @@ impl Sweep<'_> {
             fixed_len: constant_len.filter(|_| !body.live_entries.is_empty()),
         };
         let entries: Vec<Ident> = body.live_entries.iter().map(|e| names::value(*e)).collect();
-        let forward_order =
-            !has_stop && info.entries.is_empty() && self.reverses_forward(l, &body.steps);
+        let forward_order = !has_stop && self.reverses_forward(l, &body.steps);
         // A loop over a unit-step range that always runs to the end is reversed by running
         // its range backwards, or forwards where its iterations' reverses are independent
         // (`reverses_forward`): the counter is the range's own (no reconstruction), and
@@ -275,7 +274,12 @@ impl Sweep<'_> {
                     quote!(#tape[..])
                 };
                 let record = tape_tuple(&entries);
-                quote_spanned!(span=> for (&#record, #counter) in #tape_slice.iter().rev().zip(#range))
+                let records = if forward_order {
+                    quote!(#tape_slice.iter())
+                } else {
+                    quote!(#tape_slice.iter().rev())
+                };
+                quote_spanned!(span=> for (&#record, #counter) in #records.zip(#range))
             }
         } else if !info.entries.is_empty() {
             let tape_slice = if info.fixed_len.is_some() {
@@ -346,7 +350,16 @@ impl Sweep<'_> {
                 Err(steps) => body.steps = steps,
             }
         }
-        self.note_full_cover(l, direct.is_some(), forward_order, &body.steps);
+        // A fill's closure gets the counter alone: it reads the iteration's record itself
+        // (a covering loop starts at 0, so the record's index is the counter).
+        let tape_read = match &l.header {
+            LoopHeader::Range { counter, .. } if !entries.is_empty() => {
+                let (record, counter) = (tape_tuple(&entries), names::value(*counter));
+                Some(quote!(let #record = #tape[#counter];))
+            }
+            _ => None,
+        };
+        self.note_full_cover(l, direct.is_some(), forward_order, tape_read, &body.steps);
         frame.steps.push(Step::Loop {
             header,
             body: body.into_steps(prelude),

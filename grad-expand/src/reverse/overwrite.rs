@@ -37,13 +37,22 @@ struct FillPlan {
     counter: TokenStream,
     /// The loop's trip count: `p.len()`, or `usize::min(p.len(), q.len())` for a zip.
     count: TokenStream,
+    /// `let (v, ..) = tape[counter];`: the iteration's record, for a loop with a tape.
+    tape_read: Option<TokenStream>,
 }
 
 impl Sweep<'_> {
     /// Notes the slice parameter whose gradient loop `l`'s reverse body writes once per
     /// iteration at the counter, if `l` runs over the whole slice, or over a prefix of it
     /// (a zip with a shorter slice) when its reverse runs `forward`.
-    pub(super) fn note_full_cover(&mut self, l: &Loop, direct: bool, forward: bool, body: &[Step]) {
+    pub(super) fn note_full_cover(
+        &mut self,
+        l: &Loop,
+        direct: bool,
+        forward: bool,
+        tape_read: Option<TokenStream>,
+        body: &[Step],
+    ) {
         let LoopHeader::Range {
             counter,
             start,
@@ -62,7 +71,10 @@ impl Sweep<'_> {
             if let Step::Accumulate { array, indices, .. } = step
                 && indices.as_slice() == [*counter]
             {
-                let whole = is_length_of(self.graph, *end, *array);
+                // An array parameter's gradient is only ever filled: the wrapper zeroes it
+                // otherwise, so assigning would save little.
+                let whole_array = forward && is_whole_array(self.graph, *end, *array);
+                let whole = whole_array || is_length_of(self.graph, *end, *array);
                 let prefix = forward && bounded_by_length_of(self.graph, *end, *array);
                 if !(whole || prefix) {
                     continue;
@@ -75,6 +87,7 @@ impl Sweep<'_> {
                     FillPlan {
                         counter: quote!(#counter),
                         count: crate::spell::operand(self.graph, *end),
+                        tape_read: tape_read.clone(),
                     }
                 });
             }
@@ -98,6 +111,16 @@ impl Sweep<'_> {
             let ArrayInit::Param { ident, .. } = &self.graph.array(array).init else {
                 continue;
             };
+            // An array's gradient is filled only where it is the core's whole gradient
+            // (`(*__gradient)`): then `f_grad` can hand the core an `UnfilledArray`.
+            let gradient = crate::names::core_gradient();
+            let is_array = matches!(self.graph.array(array).ty, Ty::Array(..));
+            if is_array
+                && self.gradient_places.get(&array).map(ToString::to_string)
+                    != Some(quote!((*#gradient)).to_string())
+            {
+                continue;
+            }
             // The adjoint's local name, and the caller's buffer it was made from.
             let mut names = Vec::new();
             collect_names(steps, array, &mut names);
@@ -116,23 +139,28 @@ impl Sweep<'_> {
                 continue;
             }
             if let Some(plan) = &cover.fill {
-                let Ty::Slice(elem) = &self.graph.array(array).ty else {
-                    continue;
+                let (buffer, len, elem) = match &self.graph.array(array).ty {
+                    Ty::Slice(elem) => (quote!(#buffer), quote!(#ident.len()), elem),
+                    Ty::Array(elem, len) => {
+                        let len = &len.0;
+                        (quote!(&mut *#gradient), quote!(#len), elem)
+                    }
+                    _ => continue,
                 };
-                let len = quote!(#ident.len());
                 let (function, args) = if cover.whole {
-                    (quote!(write_each), vec![quote!(#buffer), len])
+                    (quote!(write_each), vec![buffer, len])
                 } else {
                     let (count, zero) = (&plan.count, crate::spell::zeros(elem));
-                    (
-                        quote!(write_prefix),
-                        vec![quote!(#buffer), len, count.clone(), zero],
-                    )
+                    (quote!(write_prefix), vec![buffer, len, count.clone(), zero])
                 };
                 let function = quote!(::grad::__private::FilledGradient::#function);
-                if fill(steps, array, &names[0], function, args, &plan.counter) {
-                    covered.assigned.push(ident.clone());
-                    covered.filled.push(ident.clone());
+                if fill(steps, array, &names[0], function, args, plan) {
+                    if is_array {
+                        covered.array = crate::spell::known_type(elem);
+                    } else {
+                        covered.assigned.push(ident.clone());
+                        covered.filled.push(ident.clone());
+                    }
                     continue;
                 }
             }
@@ -151,6 +179,10 @@ impl Sweep<'_> {
 pub struct Covered {
     pub assigned: Vec<proc_macro2::Ident>,
     pub filled: Vec<proc_macro2::Ident>,
+    /// The element type of an array parameter's gradient that is the core's whole gradient
+    /// and is filled in order: the core's gradient then takes any `FilledGradient`, and
+    /// `f_grad` hands it an `UnfilledArray`.
+    pub array: Option<TokenStream>,
 }
 
 fn is_zero(graph: &Graph, id: ValueId) -> bool {
@@ -177,6 +209,21 @@ fn is_length_of(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
     matches!(**elem, Ty::Float(_))
         && field.is_empty()
         && tokens.to_string().replace(' ', "") == format!("{ident}.len()")
+}
+
+/// Whether `array` is a parameter `[F; N]` of a float type analysis knows and `end` is its
+/// length `N`, the same constant.
+fn is_whole_array(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
+    let array = graph.array(array);
+    let (Op::Constant(tokens), ArrayInit::Param { field, .. }, Ty::Array(elem, len)) =
+        (&graph.node(end).op, &array.init, &array.ty)
+    else {
+        return false;
+    };
+    matches!(**elem, Ty::Float(Some(_)))
+        && field.is_empty()
+        && !len.is_inferred()
+        && tokens.to_string() == len.0.to_string()
 }
 
 /// Whether `end` is at most `array`'s length by construction: `p.len()`, or a
@@ -338,7 +385,7 @@ fn fill(
     adjoint: &str,
     function: TokenStream,
     args: Vec<TokenStream>,
-    counter: &TokenStream,
+    plan: &FillPlan,
 ) -> bool {
     let found = steps.iter().position(|step| {
         matches!(step, Step::Loop { body, .. } if body.iter().any(
@@ -351,8 +398,11 @@ fn fill(
         unreachable!("found a loop")
     };
     let element = crate::names::filled_element();
-    let body = body
-        .into_iter()
+    let body = plan
+        .tape_read
+        .iter()
+        .map(|read| Step::Code(read.clone()))
+        .chain(body)
         .map(|step| match step {
             Step::Accumulate {
                 array: a, amount, ..
@@ -365,7 +415,7 @@ fn fill(
         Step::Fill {
             function,
             args,
-            counter: counter.clone(),
+            counter: plan.counter.clone(),
             body,
             element: quote!(#element),
             region,
