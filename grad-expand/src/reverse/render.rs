@@ -170,6 +170,20 @@ impl Renderer<'_> {
         }
     }
 
+    /// The code of a loop's body (a `for` loop's or a fill's closure), after declaring in
+    /// `out` the outer adjoints it adds to.
+    fn loop_body(
+        &mut self,
+        body: &[Step],
+        region: RegionId,
+        out: &mut Vec<TokenStream>,
+    ) -> Vec<TokenStream> {
+        self.declare_outer(&[body], &[region], out);
+        let mut body_code = Vec::new();
+        self.steps(body, &mut body_code);
+        body_code
+    }
+
     fn steps(&mut self, steps: &[Step], out: &mut Vec<TokenStream>) {
         for step in steps {
             match step {
@@ -232,9 +246,7 @@ impl Renderer<'_> {
                     body,
                     region,
                 } => {
-                    self.declare_outer(&[body], &[*region], out);
-                    let mut body_code = Vec::new();
-                    self.steps(body, &mut body_code);
+                    let body_code = self.loop_body(body, *region, out);
                     out.push(quote! {
                         #header {
                             #(#body_code)*
@@ -249,9 +261,7 @@ impl Renderer<'_> {
                     element,
                     region,
                 } => {
-                    self.declare_outer(&[body], &[*region], out);
-                    let mut body_code = Vec::new();
-                    self.steps(body, &mut body_code);
+                    let body_code = self.loop_body(body, *region, out);
                     out.push(quote! {
                         #function(#(#args,)* |#counter| {
                             #(#body_code)*
