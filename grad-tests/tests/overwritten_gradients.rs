@@ -163,6 +163,64 @@ fn cubes(p: &[f64; 3]) -> f64 {
     p.iter().map(|x| x.powi(3) + x * x).sum()
 }
 
+/// The accumulator on the right (`s = e + s`) and subtracted from (`t = t - e`): both add
+/// only, so the reverse runs forwards; their product reads both after the loop.
+#[differentiable]
+fn two_accumulators(v: &[f64], a: f64) -> f64 {
+    let mut s = 0.0;
+    let mut t = 1.0;
+    for i in 0..v.len() {
+        s = (v[i] * a).sin() + s;
+        t = t - v[i] * v[i] * 0.25;
+    }
+    s * t
+}
+
+/// The accumulator read by its own update twice: the reverse must run backwards.
+#[differentiable]
+fn compounding(v: &[f64]) -> f64 {
+    let mut s = 0.5;
+    for i in 0..v.len() {
+        s += s * 0.1 + v[i].tanh();
+    }
+    s
+}
+
+fn bump(x: f64, a: f64) -> f64 {
+    (x - a).powi(2) * 0.5 + x.exp()
+}
+
+/// `bump`'s hand-written pullback, which grad calls for it.
+fn bump_vjp(x: f64, a: f64, upstream: f64) -> (f64, f64) {
+    let g = x - a + x.exp();
+    (upstream * g, -upstream * (x - a))
+}
+
+/// A call inside the loop, differentiated through its `_vjp`.
+#[differentiable]
+fn through_a_call(v: &[f64], a: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..v.len() {
+        s += bump(v[i], a);
+    }
+    s
+}
+
+/// `enumerate`: the counter is read as a float.
+#[differentiable]
+fn enumerated(v: &[f64]) -> f64 {
+    v.iter()
+        .enumerate()
+        .map(|(i, x)| x * x * (i as f64 + 1.0))
+        .sum()
+}
+
+/// Two loops over the slice: two writers, so the gradient is zeroed and added to.
+#[differentiable]
+fn two_sums(v: &[f64]) -> f64 {
+    v.iter().map(|x| x.sin()).sum::<f64>() * v.iter().map(|x| x.cos()).sum::<f64>()
+}
+
 fn point(n: usize) -> Vec<f64> {
     (0..n).map(|i| 0.4 + 0.6 * (i as f64 * 0.7).sin()).collect()
 }
@@ -394,4 +452,45 @@ fn second_order_through_a_filled_array() {
         &cubes_grad(&p),
         &p.map(|x| 3.0 * x * x + 2.0 * x),
     );
+}
+
+#[test]
+fn more_loops_against_central_differences() {
+    let a = 0.35;
+    for n in [0, 1, 4, 31] {
+        let v = point(n);
+        let (gv, ga) = two_accumulators_grad(&v, a);
+        assert_close(
+            "two_accumulators ∂/∂v",
+            &gv,
+            &central(|v| two_accumulators(v, a), &v),
+        );
+        let h = 1e-6;
+        let expected = (two_accumulators(&v, a + h) - two_accumulators(&v, a - h)) / (2.0 * h);
+        assert!(
+            (ga - expected).abs() <= 1e-6 * (1.0 + expected.abs()),
+            "{ga} vs {expected}"
+        );
+        let mut buffer = vec![f64::NAN; n];
+        compounding_grad_into(&v, &mut buffer);
+        assert_close("compounding", &buffer, &central(compounding, &v));
+        let (gv, ga) = through_a_call_grad(&v, a);
+        assert_close(
+            "through_a_call ∂/∂v",
+            &gv,
+            &central(|v| through_a_call(v, a), &v),
+        );
+        let expected = (through_a_call(&v, a + h) - through_a_call(&v, a - h)) / (2.0 * h);
+        assert!(
+            (ga - expected).abs() <= 1e-6 * (1.0 + expected.abs()),
+            "{ga} vs {expected}"
+        );
+        check(
+            "enumerated",
+            enumerated,
+            enumerated_grad_into,
+            enumerated_grad,
+        );
+        check("two_sums", two_sums, two_sums_grad_into, two_sums_grad);
+    }
 }
