@@ -166,6 +166,7 @@ fn cubes(p: &[f64; 3]) -> f64 {
 /// The accumulator on the right (`s = e + s`) and subtracted from (`t = t - e`): both add
 /// only, so the reverse runs forwards; their product reads both after the loop.
 #[differentiable]
+#[allow(clippy::assign_op_pattern)] // the accumulator on the right, on purpose
 fn two_accumulators(v: &[f64], a: f64) -> f64 {
     let mut s = 0.0;
     let mut t = 1.0;
