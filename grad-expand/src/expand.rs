@@ -238,6 +238,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
             (quote!(#probes #errors #callee_checks #stubs #picture), true)
         }
     };
+    crate::groups::keep_macro_groups(&mut function);
     Expansion {
         function: quote!(#function),
         companions,

@@ -13,6 +13,7 @@ mod expand;
 mod fold;
 mod generics;
 mod graph;
+mod groups;
 mod ids;
 mod iterators;
 mod linalg;
