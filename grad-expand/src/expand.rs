@@ -22,7 +22,11 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         };
         return self::function(args, function, &context).into_tokens();
     }
-    match syn::parse2::<syn::Item>(item.clone()) {
+    let mut parsed = syn::parse2::<syn::Item>(item.clone());
+    if let Ok(block) = &mut parsed {
+        crate::groups::keep_macro_groups_in(block);
+    }
+    match parsed {
         Ok(syn::Item::Impl(block)) => blocks::impl_block(args, block),
         Ok(syn::Item::Mod(module)) if module.content.is_some() => blocks::module(args, module),
         _ => not_a_function(item),

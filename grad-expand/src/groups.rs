@@ -18,6 +18,12 @@ pub fn keep_macro_groups(function: &mut syn::ItemFn) {
     Parenthesize.visit_block_mut(&mut function.block);
 }
 
+/// The same for every item of a `#[differentiable]` impl block or module, the functions it
+/// leaves as written included (they are emitted through syn too).
+pub fn keep_macro_groups_in(item: &mut syn::Item) {
+    Parenthesize.visit_item_mut(item);
+}
+
 struct Parenthesize;
 
 /// `expr` in parentheses, if it is a delimiter-less group whose content binds less tightly

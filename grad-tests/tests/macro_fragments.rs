@@ -47,6 +47,27 @@ macro_rules! sum_of_map {
 
 sum_of_map!(|x| x + 0.5 - x.sin() * 2.0);
 
+macro_rules! in_a_block {
+    (|$x:ident| $e:expr, $c:expr) => {
+        struct Scaled(f64);
+
+        #[differentiable]
+        impl Scaled {
+            /// Left as written by the block (it takes no float), and emitted through syn all
+            /// the same.
+            fn factor(&self) -> f64 {
+                $c * self.0
+            }
+
+            fn apply(&self, $x: f64) -> f64 {
+                $e * self.0 + $x
+            }
+        }
+    };
+}
+
+in_a_block!(|x| x - 0.25 * x * x, 1.0 - 0.5);
+
 fn check(
     name: &str,
     plain: fn(f64, f64) -> f64,
@@ -105,5 +126,19 @@ fn a_fragment_in_a_closure_of_a_sum_of_maps() {
             "{i}: {} vs {expected}",
             g[i]
         );
+    }
+}
+
+#[test]
+fn a_fragment_in_an_impl_block() {
+    let s = Scaled(1.5);
+    assert_eq!(s.factor(), (1.0 - 0.5) * 1.5);
+    for x in [0.8, -1.3] {
+        assert_eq!(
+            s.apply(x).to_bits(),
+            ((x - 0.25 * x * x) * 1.5 + x).to_bits()
+        );
+        let expected = (1.0 - 0.5 * x) * 1.5 + 1.0;
+        assert!((s.apply_grad(x) - expected).abs() < 1e-12, "{x}");
     }
 }
