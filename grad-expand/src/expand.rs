@@ -92,6 +92,9 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         }
         None => generics::enter(&function.sig.generics),
     };
+    // Before anything reads the body: what lowering copies out of it (nested items, constant
+    // expressions) is emitted through syn as well.
+    crate::groups::keep_macro_groups(&mut function);
     let in_impl = context.in_impl;
     // A tangent function's literals were converted in the function it comes from.
     if !context.tangent_of {
@@ -242,7 +245,6 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
             (quote!(#probes #errors #callee_checks #stubs #picture), true)
         }
     };
-    crate::groups::keep_macro_groups(&mut function);
     Expansion {
         function: quote!(#function),
         companions,

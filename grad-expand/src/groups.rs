@@ -6,9 +6,10 @@
 //! then does not treat as one: `$e * y` with `$e = x - a * x * x` came out as
 //! `x - a * x * x * y`, so the function computed something else than the one written, while
 //! its gradient (lowered from syn's tree) was that of the written one. Each such group that is
-//! an operand of an operator is emitted in parentheses instead, which rustc reads the same
-//! way syn did; elsewhere the grouping cannot matter, and parentheses there would only draw
-//! `unused_parens`.
+//! an operand of an operator becomes a parenthesized expression instead, which rustc reads the
+//! same way syn did; elsewhere the grouping cannot matter, and parentheses there would only
+//! draw `unused_parens`. The driver does this before lowering, so that what the core copies
+//! out of the body (a nested `const`, a constant expression) is parenthesized too.
 
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ExprParen};

@@ -142,3 +142,21 @@ fn a_fragment_in_an_impl_block() {
         assert!((s.apply_grad(x) - expected).abs() < 1e-12, "{x}");
     }
 }
+
+macro_rules! nested_item {
+    (|$x:ident| $e:expr) => {
+        #[differentiable]
+        fn with_a_nested_constant($x: f64) -> f64 {
+            const SCALE: f64 = $e * 2.0;
+            $x * SCALE
+        }
+    };
+}
+
+nested_item!(|x| 1.0 - 0.5);
+
+#[test]
+fn a_fragment_in_an_item_inside_the_function() {
+    assert_eq!(with_a_nested_constant(3.0), 3.0 * (1.0 - 0.5) * 2.0);
+    assert_eq!(with_a_nested_constant_grad(3.0), (1.0 - 0.5) * 2.0);
+}
