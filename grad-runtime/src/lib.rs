@@ -311,8 +311,9 @@ pub mod __private {
 
     /// Where a slice parameter's gradient goes when one loop of the core computes every
     /// element once, in order (`grad-expand/src/reverse/overwrite.rs`): the caller's buffer
-    /// in `f_grad_into`, or a new `Vec` that `f_grad` gets filled as the loop goes. Neither is
-    /// zeroed first, and the `Vec` is written once per element, as `collect` writes it.
+    /// in `f_grad_into`, or a new `Vec` (an array, for an array parameter) that `f_grad` has
+    /// filled as the loop goes. Neither is zeroed first, and the `Vec` is written once per
+    /// element, as `collect` writes it.
     pub trait FilledGradient<T> {
         /// Element `i` of the gradient is `element(i)`, for `i` in `0..len`, called in order.
         fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T);
@@ -459,8 +460,8 @@ pub mod __private {
         }
     }
 
-    /// A gradient `f_grad` has a loop of the core fill (see [`FilledGradient`]): empty until
-    /// then.
+    /// The slice gradient `f_grad` hands the core when a loop of the core fills it in order
+    /// (see [`FilledGradient`]): empty until the fill.
     #[cfg(feature = "alloc")]
     #[inline]
     pub fn vec_unfilled<T>() -> Vec<T> {

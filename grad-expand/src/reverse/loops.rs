@@ -5,7 +5,9 @@
 //! plain loop; one that only keeps a running maximum or minimum reverses as a selection
 //! (nothing recorded); any other replays its iterations backwards from a tape of the carried
 //! values its reverse reads, on the stack when the trip count is a constant, else in one
-//! reserved `Vec`.
+//! reserved `Vec`. A loop whose iterations' reverses are independent (`reverses_forward`)
+//! replays them forwards instead, so that a gradient it writes once per element can be built
+//! in order (`overwrite.rs`).
 
 use super::render::touches_array_adjoints;
 use super::{Frame, FrameBuilder, Step, Sweep, neighbours};
