@@ -254,16 +254,11 @@ pub struct Companions<'a> {
     /// The function is a tangent function (`second_order.rs`), whose body already brings
     /// the rules into scope.
     pub rules_in_scope: bool,
-    /// The slice parameters whose gradient the core assigns element by element rather than
-    /// adds to (`reverse/overwrite.rs`), so `f_grad_into` need not zero their buffers. Set by
-    /// `core`, which runs first.
-    pub overwritten: std::cell::RefCell<Vec<proc_macro2::Ident>>,
-    /// Of those, the slice parameters whose gradient the core fills element by element in
-    /// order (a `Step::Fill`): `f_grad` hands the core an empty `Vec` instead of zeros.
-    pub filled: std::cell::RefCell<Vec<proc_macro2::Ident>>,
-    /// Whether the core's whole gradient is one array it fills in order (a `Step::Fill`):
-    /// `f_grad` hands the core an empty `UnfilledArray` instead of zeros.
-    pub filled_array: std::cell::Cell<bool>,
+    /// What the core writes whole rather than adds to (`reverse/overwrite.rs`): the slice
+    /// gradients `f_grad_into` need not zero, those `f_grad` hands the core as an empty `Vec`,
+    /// and whether the whole gradient is one array `f_grad` hands it as an `UnfilledArray`.
+    /// Set by `core`, which runs first.
+    pub covered: std::cell::RefCell<crate::reverse::Covered>,
 }
 
 impl Companions<'_> {
@@ -505,7 +500,7 @@ impl Companions<'_> {
             .map(|p| names::slice_gradient(&p.ident))
             .collect();
         let elems: Vec<TokenStream> = slices.iter().filter_map(|p| slice_element(p)).collect();
-        let filled = self.filled.borrow();
+        let filled = &self.covered.borrow().filled;
         let zeroed: Vec<TokenStream> = slices
             .iter()
             .map(|p| {
@@ -560,7 +555,7 @@ impl Companions<'_> {
             let returned = self.regroup(quote!(#rest));
             // A buffer the core assigns every element of needs no zeros (the core checks
             // its length).
-            let overwritten = self.overwritten.borrow();
+            let overwritten = &self.covered.borrow().assigned;
             let zero_buffers = slices
                 .iter()
                 .filter(|p| !overwritten.contains(&p.ident))
@@ -807,7 +802,8 @@ impl Companions<'_> {
         // The gradient is a local the core fills in place and that is then returned as it
         // is, so it is built in the caller's result (no copy of a large array at the end).
         // An array the core fills in order starts unfilled, and is taken out after the call.
-        let (init, finished) = if self.filled_array.get() {
+        let filled_array = self.covered.borrow().array.is_some();
+        let (init, finished) = if filled_array {
             (
                 quote!(::grad::__private::UnfilledArray::new()),
                 quote!(#gradient.into_array()),
@@ -826,7 +822,7 @@ impl Companions<'_> {
         } else {
             (
                 gradient_of(one.clone()),
-                if self.tuples.is_empty() && !converted && !self.filled_array.get() {
+                if self.tuples.is_empty() && !converted && !filled_array {
                     quote! {
                         let mut #gradient = (#zero, #init);
                         #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
@@ -1367,14 +1363,12 @@ impl Companions<'_> {
                 }
             })
             .collect();
-        *self.overwritten.borrow_mut() = covered.assigned;
-        *self.filled.borrow_mut() = covered.filled;
         // An array gradient filled in order: `f_grad` hands the core an `UnfilledArray`.
         let grad_ty = match &covered.array {
             Some(elem) => quote!((impl ::grad::__private::FilledGradient<#elem> + ?Sized)),
             None => grad_ty,
         };
-        self.filled_array.set(covered.array.is_some());
+        *self.covered.borrow_mut() = covered;
         let forward = &frame.forward;
         let backward = render(graph, &frame.steps);
         let value = crate::spell::output(&lowered.output, &|v| operand(graph, v), &|a| {

@@ -152,9 +152,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         in_impl,
         struct_output: lowered.as_ref().and_then(struct_output),
         rules_in_scope: context.tangent_of,
-        overwritten: Default::default(),
-        filled: Default::default(),
-        filled_array: Default::default(),
+        covered: Default::default(),
     };
     // The reverse sweep runs whenever the body lowered, so that its errors come in the same
     // build as every other phase's.

@@ -37,6 +37,7 @@ mod render;
 mod shortcuts;
 
 use checks::collect_loop_bodies;
+pub use overwrite::Covered;
 pub use render::render;
 use render::{contributions, group_accumulations};
 

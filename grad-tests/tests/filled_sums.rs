@@ -29,7 +29,9 @@ fn assert_close(what: &str, got: &[f64], expected: &[f64]) {
     }
 }
 
-/// Points in (0.3, 1.7), away from every kink of the expressions below, and a scalar.
+/// Points in (0.3, 1.7). The nearest of them to a kink of the expressions below (`max` and
+/// `min` at `x = a` and `x = 1.2 a`) lies 8.6e-4 from it, some 400 difference steps, as
+/// computed for these seeds and scalars when the test was written.
 fn points(n: usize, seed: u64) -> Vec<f64> {
     (0..n)
         .map(|i| 1.0 + 0.7 * ((i as f64 + 1.0) * 1.37 + seed as f64 * 0.61).sin())

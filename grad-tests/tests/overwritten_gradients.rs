@@ -157,6 +157,13 @@ fn array_and_scale(p: &[f64; 4], c: f64) -> f64 {
     p.iter().map(|x| c * x * x).sum()
 }
 
+/// An array beside a slice: the array is the core's whole gradient besides the slices', and
+/// the slice companions hand it a zeroed array (`FilledGradient for [T; N]`).
+#[differentiable]
+fn array_beside_a_slice(p: &[f64; 4], v: &[f64]) -> f64 {
+    p.iter().map(|x| x.sin()).sum::<f64>() + v.iter().map(|x| x * x * 0.5).sum::<f64>()
+}
+
 /// Second order through a filled array gradient.
 #[differentiable(hessian)]
 fn cubes(p: &[f64; 3]) -> f64 {
@@ -494,4 +501,18 @@ fn more_loops_against_central_differences() {
         );
         check("two_sums", two_sums, two_sums_grad_into, two_sums_grad);
     }
+}
+
+#[test]
+fn an_array_filled_beside_a_slice() {
+    let p: [f64; 4] = [0.3, -0.8, 1.1, 2.0];
+    let v = point(7);
+    let expected_p: Vec<f64> = p.iter().map(|x| x.cos()).collect();
+    let (gp, gv) = array_beside_a_slice_grad(&p, &v);
+    assert_close("∂/∂p", &gp, &expected_p);
+    assert_close("∂/∂v", &gv, &v);
+    let mut buffer = vec![f64::NAN; v.len()];
+    let gp = array_beside_a_slice_grad_into(&p, &v, &mut buffer);
+    assert_close("∂/∂p, f_grad_into", &gp, &expected_p);
+    assert_close("∂/∂v, f_grad_into", &buffer, &v);
 }

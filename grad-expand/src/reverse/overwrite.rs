@@ -212,7 +212,10 @@ fn is_length_of(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
 }
 
 /// Whether `array` is a parameter `[F; N]` of a float type analysis knows and `end` is its
-/// length `N`, the same constant.
+/// length `N`, spelled the same. Spelled the same is not proved the same (a `use` in the body
+/// could bring in another `N`), but the fill checks its length against the array's at run
+/// time (`UnfilledArray` and `[T]`'s `FilledGradient` assert it), so a mismatch panics rather
+/// than leaving elements unwritten.
 fn is_whole_array(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
     let array = graph.array(array);
     let (Op::Constant(tokens), ArrayInit::Param { field, .. }, Ty::Array(elem, len)) =
