@@ -319,7 +319,9 @@ pub mod __private {
         fn write_each(&mut self, len: usize, element: impl FnMut(usize) -> T);
 
         /// Elements `0..count` (`count ≤ len`) are `element(i)`, called in order; the rest
-        /// are `zero` (a loop over a zip with a shorter slice).
+        /// are `zero` (a loop over a zip with a shorter slice). An array fills its own length
+        /// whatever `len` says: grad spells `len` as the body does, which may name another
+        /// constant than the array's type.
         fn write_prefix(
             &mut self,
             len: usize,
@@ -365,12 +367,12 @@ pub mod __private {
         #[inline(always)]
         fn write_prefix(
             &mut self,
-            len: usize,
+            _len: usize,
             count: usize,
             zero: T,
             element: impl FnMut(usize) -> T,
         ) {
-            self.as_mut_slice().write_prefix(len, count, zero, element);
+            self.as_mut_slice().write_prefix(N, count, zero, element);
         }
     }
 
@@ -407,12 +409,11 @@ pub mod __private {
         #[inline(always)]
         fn write_prefix(
             &mut self,
-            len: usize,
+            _len: usize,
             count: usize,
             zero: T,
             mut element: impl FnMut(usize) -> T,
         ) {
-            assert_eq!(len, N, "an array gradient is filled over its whole length");
             self.0 = Some(core::array::from_fn(|i| {
                 if i < count { element(i) } else { zero.clone() }
             }));

@@ -164,6 +164,24 @@ fn array_beside_a_slice(p: &[f64; 4], v: &[f64]) -> f64 {
     p.iter().map(|x| x.sin()).sum::<f64>() + v.iter().map(|x| x * x * 0.5).sum::<f64>()
 }
 
+mod other_length {
+    pub const N: usize = 3;
+}
+
+const N: usize = 4;
+
+/// The loop's `N` is another constant than the array type's: the fill takes it as a count, and
+/// the last element's gradient is zero.
+#[differentiable]
+fn shadowed_length(p: &[f64; N]) -> f64 {
+    use other_length::N;
+    let mut s = 0.0;
+    for i in 0..N {
+        s += p[i] * p[i];
+    }
+    s
+}
+
 /// Second order through a filled array gradient.
 #[differentiable(hessian)]
 fn cubes(p: &[f64; 3]) -> f64 {
@@ -515,4 +533,13 @@ fn an_array_filled_beside_a_slice() {
     let gp = array_beside_a_slice_grad_into(&p, &v, &mut buffer);
     assert_close("∂/∂p, f_grad_into", &gp, &expected_p);
     assert_close("∂/∂v, f_grad_into", &buffer, &v);
+}
+
+#[test]
+fn an_array_filled_up_to_a_count_named_like_its_length() {
+    let p = [1.0, 2.0, 3.0, 4.0];
+    assert_eq!(shadowed_length(&p), 14.0);
+    assert_eq!(shadowed_length_grad(&p), [2.0, 4.0, 6.0, 0.0]);
+    let (value, grad) = shadowed_length_value_and_grad(&p);
+    assert_eq!((value, grad), (14.0, [2.0, 4.0, 6.0, 0.0]));
 }

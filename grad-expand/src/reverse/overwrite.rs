@@ -147,7 +147,12 @@ impl Sweep<'_> {
                     }
                     _ => continue,
                 };
-                let (function, args) = if cover.whole {
+                // An array is filled up to the loop's count, zeros after: the count is spelled
+                // as in the body, which may name another constant than the array's type.
+                let (function, args) = if is_array {
+                    let zero = crate::spell::zeros(elem);
+                    (quote!(write_prefix), vec![buffer, len.clone(), len, zero])
+                } else if cover.whole {
                     (quote!(write_each), vec![buffer, len])
                 } else {
                     let (count, zero) = (&plan.count, crate::spell::zeros(elem));
@@ -213,9 +218,9 @@ fn is_length_of(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
 
 /// Whether `array` is a parameter `[F; N]` of a float type analysis knows and `end` is its
 /// length `N`, spelled the same. Spelled the same is not proved the same (a `use` in the body
-/// could bring in another `N`), but the fill checks its length against the array's at run
-/// time (`UnfilledArray` and `[T]`'s `FilledGradient` assert it), so a mismatch panics rather
-/// than leaving elements unwritten.
+/// can bring in another `N`), so the fill takes that `N` as a count only: the array's impls of
+/// `FilledGradient::write_prefix` fill their own length, the count's elements from the loop
+/// and zeros after them, which is the gradient whichever constant `N` names.
 fn is_whole_array(graph: &Graph, end: ValueId, array: ArrayId) -> bool {
     let array = graph.array(array);
     let (Op::Constant(tokens), ArrayInit::Param { field, .. }, Ty::Array(elem, len)) =
